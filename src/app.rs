@@ -1,0 +1,176 @@
+//! The application: shared state, the whole route table, and the HTTP server.
+
+use crate::config::Config;
+use crate::db::{self, DbConn, Pool};
+use crate::error::AppError;
+use crate::{middleware, pages};
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Runs blocking Diesel work on actix's blocking pool, never on the async executor.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn).map_err(Into::into)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+}
+
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    /// Becomes true once any user exists; never goes back (setup is closed for good).
+    setup_done: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool) -> Self {
+        Self {
+            db: Db::new(pool),
+            config: Arc::new(config),
+            setup_done: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether first-run setup has happened; asks the database until it has.
+    pub async fn setup_done(&self) -> Result<bool, AppError> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let open = self.db.run(db::setup::is_open).await?;
+        if !open {
+            self.setup_done.store(true, Ordering::Relaxed);
+        }
+        Ok(!open)
+    }
+
+    pub fn mark_setup_done(&self) {
+        self.setup_done.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The whole route table (SPEC §7).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use pages::*;
+    cfg.route("/", web::get().to(home::index))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{file}", web::get().to(assets::serve))
+        .route("/setup", web::get().to(setup::form))
+        .route("/setup", web::post().to(setup::submit))
+        .route("/login", web::get().to(login::form))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::get().to(login::logout_confirm))
+        .route("/logout", web::post().to(login::logout))
+        .route(
+            "/logout/everywhere",
+            web::post().to(login::logout_everywhere),
+        )
+        .service(
+            web::scope("/orgs/{slug}")
+                .route("", web::get().to(dashboard::show))
+                .route("/settings/api-keys", web::get().to(settings::api_keys))
+                .route("/settings/webhooks", web::get().to(settings::webhooks))
+                .route("/settings/audit-log", web::get().to(settings::audit_log))
+                .route("/settings/members", web::get().to(members::list))
+                .route("/settings/members", web::post().to(members::add))
+                .route(
+                    "/settings/members/{user_id}/role",
+                    web::post().to(members::change_role),
+                )
+                .route(
+                    "/settings/members/{user_id}/remove",
+                    web::get().to(members::remove_confirm),
+                )
+                .route(
+                    "/settings/members/{user_id}/remove",
+                    web::post().to(members::remove),
+                ),
+        )
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+        }));
+}
+
+/// A server bound to its listener, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `listener` and builds the server; `workers` defaults to one per core.
+    pub fn build(
+        state: AppState,
+        listener: TcpListener,
+        workers: Option<usize>,
+    ) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let config = state.config.clone();
+        let session_key = Key::from(&config.session_key);
+        let state = web::Data::new(state);
+        let mut server = HttpServer::new(move || {
+            let session =
+                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                    .cookie_name("latchkey_session".into())
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .cookie_secure(config.secure_cookies)
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .session_lifecycle(PersistentSession::default().session_ttl(
+                        CookieDuration::seconds(crate::auth::session::ABSOLUTE_LIFETIME_SECS),
+                    ))
+                    .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .wrap(from_fn(middleware::setup_gate))
+                .wrap(session)
+                .wrap(middleware::security_headers())
+                .wrap(from_fn(middleware::request_id))
+                .configure(routes)
+        })
+        .listen(listener)?;
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

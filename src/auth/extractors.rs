@@ -1,0 +1,109 @@
+//! Extractors that put the caller's identity in a handler's signature.
+//! The user and their memberships are re-read on every request, so a removed
+//! member or a demoted admin loses access at once.
+
+use super::session;
+use crate::app::AppState;
+use crate::db::orgs::Org;
+use crate::db::users::User;
+use crate::db::{memberships, users};
+use crate::domain::Role;
+use crate::error::AppError;
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+/// A logged-in user, with every organisation they belong to (for the org switcher).
+pub struct CurrentUser {
+    pub user: User,
+    pub orgs: Vec<(Org, Role)>,
+    pub csrf: String,
+    pub login: session::Login,
+}
+
+impl CurrentUser {
+    async fn load(req: &HttpRequest) -> Result<Self, AppError> {
+        let session = req.get_session();
+        // Only a GET can be replayed after login; a POST sends the user to the dashboard.
+        let next = (req.method() == Method::GET).then(|| req.uri().to_string());
+        let Some(login) = session::current(&session) else {
+            return Err(AppError::Unauthenticated { next });
+        };
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or(AppError::internal("no app state"))?;
+        let found = state
+            .db
+            .run(move |conn| {
+                let Some(user) = users::find(conn, login.user_id)? else {
+                    return Ok::<_, diesel::result::Error>(None);
+                };
+                let orgs = memberships::for_user(conn, user.id)?;
+                Ok(Some((user, orgs)))
+            })
+            .await?;
+        match found {
+            Some((user, orgs)) if user.session_epoch == login.epoch => Ok(Self {
+                user,
+                orgs,
+                csrf: session::csrf_token(&session),
+                login,
+            }),
+            _ => {
+                session::end(&session);
+                Err(AppError::Unauthenticated { next })
+            }
+        }
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Self::load(&req).await })
+    }
+}
+
+/// A member of the organisation named by the `{slug}` path segment.
+/// Anyone else gets 404, so other tenants cannot learn the org exists.
+pub struct OrgMember {
+    pub current: CurrentUser,
+    pub org: Org,
+    pub role: Role,
+}
+
+impl OrgMember {
+    /// 403 unless `allowed` (a `Role::can_*` answer) holds.
+    pub fn require(&self, allowed: fn(Role) -> bool) -> Result<(), AppError> {
+        if allowed(self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl FromRequest for OrgMember {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = CurrentUser::load(&req).await?;
+            let slug = req.match_info().get("slug").unwrap_or_default();
+            let (org, role) = current
+                .orgs
+                .iter()
+                .find(|(org, _)| org.slug == slug)
+                .cloned()
+                .ok_or(AppError::NotFound)?;
+            Ok(Self { current, org, role })
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! Who is calling: password hashing, the session cookie, CSRF protection,
+//! and the extractors handlers use to say what they need.
+
+pub mod csrf;
+pub mod extractors;
+pub mod password;
+pub mod session;
+
+pub use csrf::CsrfForm;
+pub use extractors::{CurrentUser, OrgMember};
+
+use actix_web::HttpRequest;
+
+/// The client's IP address: the peer, or the last hop of the configured
+/// proxy header (the address our own proxy appended; earlier ones are client-supplied).
+pub fn client_ip(req: &HttpRequest, trusted_header: Option<&str>) -> String {
+    if let Some(name) = trusted_header {
+        let forwarded = req
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

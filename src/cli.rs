@@ -1,0 +1,291 @@
+//! The command line (SPEC §8). Every command runs pending migrations first,
+//! parses its arguments into domain values, and changes nothing on error.
+
+use crate::app::{AppState, Application};
+use crate::auth::password;
+use crate::config::{self, Config};
+use crate::db::orgs::CreateOrgError;
+use crate::db::users::CreateUserError;
+use crate::db::{self, DbConn, memberships, orgs, users};
+use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
+use crate::progress::Progress;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use diesel::r2d2::ManageConnection;
+use diesel_migrations::MigrationHarness;
+use std::io::BufRead;
+
+const EXAMPLES: &str = "Examples:
+  latchkey                                   # same as `latchkey serve`
+  DATABASE_URL=postgres://u@db/latchkey latchkey serve
+  latchkey user create --email ada@example.com --name 'Ada L' --password-stdin < pw.txt
+  latchkey org create --slug acme --name 'Acme Inc' --plan paid --owner ada@example.com
+  latchkey org add-member --org acme --email bob@example.com --role admin
+  latchkey demo";
+
+#[derive(Debug, Parser)]
+#[command(name = "latchkey", version, about = "A self-hostable API key console", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the console and API (the default). Binds LATCHKEY_BIND or 127.0.0.1:8080.
+    #[command(
+        after_help = "Example:\n  LATCHKEY_BIND=0.0.0.0:8080 LATCHKEY_PUBLIC_URL=https://keys.example.com latchkey serve"
+    )]
+    Serve,
+    /// Apply pending database migrations and exit.
+    #[command(after_help = "Example:\n  DATABASE_URL=sqlite://latchkey.db latchkey migrate")]
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Seed a demo organisation with one user per role, and print the logins.
+    #[command(after_help = "Example:\n  latchkey demo && latchkey serve")]
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user who can log in.
+    #[command(
+        after_help = "Examples:\n  echo 's3cret-pass' | latchkey user create --email ada@example.com --name Ada --password-stdin\n  latchkey user create --email help@example.com --name Helpdesk --password 's3cret-pass' --staff"
+    )]
+    Create {
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        #[arg(long, value_parser = parse_person_name)]
+        name: PersonName,
+        /// Read the password from the first line of standard input.
+        #[arg(
+            long,
+            conflicts_with = "password",
+            required_unless_present = "password"
+        )]
+        password_stdin: bool,
+        /// The password (visible in the process list; prefer --password-stdin).
+        #[arg(long)]
+        password: Option<String>,
+        /// Platform staff: may read any organisation's audit log in /support.
+        #[arg(long)]
+        staff: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organisation with an existing user as its owner.
+    #[command(
+        after_help = "Example:\n  latchkey org create --slug acme --name 'Acme Inc' --plan paid --owner ada@example.com"
+    )]
+    Create {
+        #[arg(long, value_parser = parse_slug)]
+        slug: OrgSlug,
+        #[arg(long, value_parser = parse_org_name)]
+        name: OrgName,
+        /// free, trial or paid (API keys need paid).
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+        /// Email of the user who becomes the owner.
+        #[arg(long, value_parser = parse_email)]
+        owner: Email,
+    },
+    /// Add an existing user to an organisation.
+    #[command(
+        after_help = "Example:\n  latchkey org add-member --org acme --email bob@example.com --role read_only"
+    )]
+    AddMember {
+        #[arg(long, value_parser = parse_slug)]
+        org: OrgSlug,
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        /// owner, admin, member or read_only.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Change an organisation's plan.
+    #[command(after_help = "Example:\n  latchkey org set-plan --org acme --plan free")]
+    SetPlan {
+        #[arg(long, value_parser = parse_slug)]
+        org: OrgSlug,
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+    },
+}
+
+fn parse_email(s: &str) -> Result<Email, String> {
+    Email::parse(s).map_err(|e| e.0)
+}
+fn parse_person_name(s: &str) -> Result<PersonName, String> {
+    PersonName::parse(s).map_err(|e| e.0)
+}
+fn parse_org_name(s: &str) -> Result<OrgName, String> {
+    OrgName::parse(s).map_err(|e| e.0)
+}
+fn parse_slug(s: &str) -> Result<OrgSlug, String> {
+    OrgSlug::parse(s).map_err(|e| e.0)
+}
+fn parse_plan(s: &str) -> Result<Plan, String> {
+    Plan::parse(s).map_err(|e| e.0)
+}
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).map_err(|e| e.0)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::telemetry::init(config::log_format_from_env()?);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(),
+        Command::Migrate => {
+            let applied = migrate(&mut connect()?)?;
+            println!("{applied} migration(s) applied; the database is up to date.");
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            password_stdin,
+            password: pw,
+            staff,
+        }) => {
+            let pw = if password_stdin {
+                read_password_line()?
+            } else {
+                pw.unwrap_or_default()
+            };
+            let pw = Password::parse(&pw).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
+            let mut conn = ready_connection()?;
+            let user = create_user(&mut conn, &email, &name, &pw, staff)?;
+            println!(
+                "Created user {} ({}){}.",
+                user.email,
+                user.id,
+                if staff { ", platform staff" } else { "" }
+            );
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create {
+            slug,
+            name,
+            plan,
+            owner,
+        }) => {
+            let mut conn = ready_connection()?;
+            let owner = users::find_by_email(&mut conn, &owner)?.with_context(|| {
+                format!("no user with email {owner}; create it with `latchkey user create`")
+            })?;
+            let org =
+                orgs::create_with_owner(&mut conn, &slug, &name, plan, owner.id).map_err(|e| {
+                    match e {
+                        CreateOrgError::SlugTaken => {
+                            anyhow::anyhow!("an organisation with slug {slug} already exists")
+                        }
+                        CreateOrgError::Db(e) => e.into(),
+                    }
+                })?;
+            println!(
+                "Created organisation {} ({}) on the {} plan, owned by {}.",
+                org.slug, org.name, org.plan, owner.email
+            );
+            Ok(())
+        }
+        Command::Org(OrgCommand::AddMember { org, email, role }) => {
+            let mut conn = ready_connection()?;
+            let found = orgs::find_by_slug(&mut conn, org.as_str())?
+                .with_context(|| format!("no organisation with slug {org}"))?;
+            let user = users::find_by_email(&mut conn, &email)?
+                .with_context(|| format!("no user with email {email}"))?;
+            memberships::add(&mut conn, found.id, user.id, role)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Added {email} to {org} as {role}.");
+            Ok(())
+        }
+        Command::Org(OrgCommand::SetPlan { org, plan }) => {
+            let mut conn = ready_connection()?;
+            if !orgs::set_plan(&mut conn, &org, plan)? {
+                bail!("no organisation with slug {org}");
+            }
+            println!("{org} is now on the {plan} plan.");
+            Ok(())
+        }
+        Command::Demo => crate::demo::run(&mut ready_connection()?),
+    }
+}
+
+fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let mut conn = connect()?;
+    migrate(&mut conn)?;
+    drop(conn);
+    let listener = std::net::TcpListener::bind(&config.bind)
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    tracing::info!(address = %config.bind, public_url = config.public_url.origin(), "latchkey listening");
+    eprintln!("Latchkey is running at {}", config.public_url.origin());
+    let pool = db::pool(&config.database_url);
+    actix_web::rt::System::new().block_on(async move {
+        Application::build(AppState::new(config, pool), listener, None)?
+            .run_until_stopped()
+            .await
+    })?;
+    Ok(())
+}
+
+/// One connection for CLI work, with the real error if the database cannot be opened.
+fn connect() -> anyhow::Result<DbConn> {
+    let url = config::database_url_from_env();
+    db::Manager::new(&url)
+        .connect()
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))
+}
+
+fn ready_connection() -> anyhow::Result<DbConn> {
+    let mut conn = connect()?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies pending migrations one by one, reporting progress; returns how many ran.
+fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let pending = db::pending_migrations(conn)?;
+    if pending == 0 {
+        return Ok(0);
+    }
+    let mut progress = Progress::new("migrating", pending as u64);
+    for _ in 0..pending {
+        let version = conn
+            .run_next_migration(db::migrations_for(conn))
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        progress.step(&version.to_string());
+    }
+    progress.finish();
+    Ok(pending)
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+pub(crate) fn create_user(
+    conn: &mut DbConn,
+    email: &Email,
+    name: &PersonName,
+    pw: &Password,
+    staff: bool,
+) -> anyhow::Result<users::User> {
+    let hash = password::hash(pw.expose())?;
+    users::create(conn, email, name, &hash, staff).map_err(|e| match e {
+        CreateUserError::EmailTaken => anyhow::anyhow!("a user with email {email} already exists"),
+        CreateUserError::Db(e) => e.into(),
+    })
+}

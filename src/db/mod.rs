@@ -1,0 +1,150 @@
+//! Persistence: the SQLite/PostgreSQL connection, the pool, migrations, and
+//! one module per table. Queries here return `diesel` errors; the web layer
+//! maps them.
+
+mod conn;
+pub mod login_failures;
+pub mod memberships;
+pub mod orgs;
+pub mod schema;
+pub mod setup;
+pub mod users;
+
+pub use conn::DbConn;
+
+use chrono::{NaiveDateTime, Timelike, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Whether a `DATABASE_URL` names PostgreSQL (otherwise it is an SQLite file).
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The SQLite file path inside a `sqlite://PATH` URL (a bare path is accepted too).
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// Opens connections for r2d2. `DbConn::establish` would hide the real error
+/// behind "invalid connection url", so the backend is picked here instead.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        let mut conn = if is_postgres(&self.url) {
+            PgConnection::establish(&self.url).map(DbConn::Pg)
+        } else {
+            SqliteConnection::establish(sqlite_path(&self.url)).map(DbConn::Sqlite)
+        }
+        .map_err(r2d2::Error::ConnectionError)?;
+        // busy_timeout must come before journal_mode, or a new pool stalls (STACK.md).
+        let setup = match conn {
+            DbConn::Sqlite(_) => {
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+            }
+            DbConn::Pg(_) => "SET TIME ZONE 'UTC';",
+        };
+        conn.batch_execute(setup).map_err(r2d2::Error::QueryError)?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool without opening a connection yet, so a server can start
+/// (and answer `/readyz` 503) while the database is down.
+pub fn pool(url: &str) -> Pool {
+    let size = if is_postgres(url) { 10 } else { 8 };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(5))
+        .build_unchecked(Manager::new(url))
+}
+
+/// Runs the embedded migrations of the connection's backend; returns the versions applied.
+/// The migrations written for the connection's backend.
+pub fn migrations_for(conn: &DbConn) -> EmbeddedMigrations {
+    match conn {
+        DbConn::Sqlite(_) => SQLITE_MIGRATIONS,
+        DbConn::Pg(_) => PG_MIGRATIONS,
+    }
+}
+
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
+    let applied = conn
+        .run_pending_migrations(migrations_for(conn))
+        .map_err(|e| MigrationError(e.to_string()))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Pending migrations of the connection's backend, for progress reporting.
+pub fn pending_migrations(conn: &mut DbConn) -> Result<usize, MigrationError> {
+    conn.pending_migrations(migrations_for(conn))
+        .map(|m| m.len())
+        .map_err(|e| MigrationError(e.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("migration failed: {0}")]
+pub struct MigrationError(String);
+
+/// The current UTC time as stored: PostgreSQL keeps microseconds, so both
+/// backends get exactly that precision.
+pub fn now() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}
+
+/// Serialises writers that touch one organisation (memberships, later the
+/// audit chain). A no-op UPDATE as the transaction's first statement takes
+/// PostgreSQL's row lock and SQLite's write lock before anything is read, so
+/// check-then-write sequences cannot interleave on either backend.
+pub fn lock_org(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
+    use schema::orgs::dsl;
+    diesel::update(dsl::orgs.filter(dsl::id.eq(org_id)))
+        .set(dsl::id.eq(dsl::id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// True when a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,103 @@
+//! Organisations (tenants).
+
+use super::schema::orgs::dsl;
+use super::{DbConn, memberships, now};
+use crate::domain::{OrgName, OrgSlug, Plan, Role};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::orgs)]
+pub struct OrgRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub plan: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub plan: Plan,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<OrgRow> for Org {
+    fn from(row: OrgRow) -> Self {
+        Self {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            // The CHECK constraint admits only valid plans; `free` is the safe reading otherwise.
+            plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateOrgError {
+    #[error("an organisation with this slug already exists")]
+    SlugTaken,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Creates the organisation and makes `owner_id` its first owner, in one transaction.
+pub fn create_with_owner(
+    conn: &mut DbConn,
+    slug: &OrgSlug,
+    name: &OrgName,
+    plan: Plan,
+    owner_id: i64,
+) -> Result<Org, CreateOrgError> {
+    conn.transaction(|conn| {
+        let id: i64 = diesel::insert_into(dsl::orgs)
+            .values((
+                dsl::slug.eq(slug.as_str()),
+                dsl::name.eq(name.as_str()),
+                dsl::plan.eq(plan.as_str()),
+                dsl::created_at.eq(now()),
+            ))
+            .returning(dsl::id)
+            .get_result(conn)
+            .map_err(|e| {
+                if super::is_unique_violation(&e) {
+                    CreateOrgError::SlugTaken
+                } else {
+                    CreateOrgError::Db(e)
+                }
+            })?;
+        memberships::insert(conn, id, owner_id, Role::Owner)?;
+        Ok(find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Org>> {
+    let row: Option<OrgRow> = dsl::orgs
+        .find(id)
+        .select(OrgRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Org::from))
+}
+
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Org>> {
+    let row: Option<OrgRow> = dsl::orgs
+        .filter(dsl::slug.eq(slug))
+        .select(OrgRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Org::from))
+}
+
+/// Changes the plan; returns false when no such organisation exists.
+pub fn set_plan(conn: &mut DbConn, slug: &OrgSlug, plan: Plan) -> QueryResult<bool> {
+    let changed = diesel::update(dsl::orgs.filter(dsl::slug.eq(slug.as_str())))
+        .set(dsl::plan.eq(plan.as_str()))
+        .execute(conn)?;
+    Ok(changed == 1)
+}

@@ -1,0 +1,59 @@
+//! Hand-written schema: only column types both backends share (STACK.md).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        is_staff -> Bool,
+        session_epoch -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orgs (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        plan -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        email -> Text,
+        ip -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_setup (id) {
+        id -> BigInt,
+        completed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(memberships -> orgs (org_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    orgs,
+    memberships,
+    login_failures,
+    instance_setup
+);

@@ -1,0 +1,26 @@
+//! Typed domain values. Each is parsed once at the edge (form, CLI flag,
+//! database row) so the rest of the code cannot hold an invalid one.
+//! No I/O lives here.
+
+mod email;
+mod names;
+mod password;
+mod role;
+mod slug;
+
+pub use email::Email;
+pub use names::{OrgName, PersonName};
+pub use password::Password;
+pub use role::{Plan, Role};
+pub use slug::OrgSlug;
+
+/// Why a value was refused; the message is written for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}

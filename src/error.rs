@@ -1,0 +1,117 @@
+//! The web layer's one error type. What a user may see is separated from
+//! internal failures, which render an opaque 500 and log their cause.
+
+use crate::pages::templates::ErrorPage;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Not logged in: redirect to the login page, then back to `next`.
+    #[error("not logged in")]
+    Unauthenticated { next: Option<String> },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("CSRF check failed")]
+    Csrf,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Internal(format!("query failed: {e}"))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated { .. } => StatusCode::SEE_OTHER,
+            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Unauthenticated { next } = self {
+            let location = match next.as_deref().filter(|n| *n != "/") {
+                Some(n) => format!(
+                    "/login?next={}",
+                    url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+                ),
+                None => "/login".to_owned(),
+            };
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
+        }
+        let (title, message) = match self {
+            Self::Forbidden => (
+                "You don't have access to this page",
+                "Your role in this organisation does not include this page. Ask an owner if you need access.",
+            ),
+            Self::NotFound => (
+                "Page not found",
+                "There is nothing here, or you don't have access to it.",
+            ),
+            Self::Csrf => (
+                "This form has expired",
+                "The form's security token did not match. Go back, reload the page and try again.",
+            ),
+            Self::BadRequest(_) => ("Bad request", "The request could not be understood."),
+            Self::Unavailable(_) => (
+                "Temporarily unavailable",
+                "The database cannot be reached right now. Try again in a moment.",
+            ),
+            _ => (
+                "Something went wrong",
+                "An unexpected error occurred. It has been logged.",
+            ),
+        };
+        match self {
+            Self::Internal(cause) | Self::Unavailable(cause) => {
+                tracing::error!(%cause, "request failed")
+            }
+            Self::BadRequest(cause) => tracing::info!(%cause, "bad request"),
+            _ => {}
+        }
+        let status = self.status_code();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title,
+            message,
+        };
+        let body = page.render().unwrap_or_else(|_| title.to_owned());
+        HttpResponse::build(status)
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ))
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .body(body)
+    }
+}

@@ -1,0 +1,15 @@
+//! Latchkey: a self-hostable API key console. `main.rs` is the CLI; this
+//! library is everything it runs, and what the integration tests start.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod middleware;
+pub mod pages;
+pub mod progress;
+pub mod telemetry;

@@ -1,0 +1,14 @@
+//! The `latchkey` binary: parse the command line and hand over to the CLI module.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = latchkey::cli::Cli::parse();
+    match latchkey::cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

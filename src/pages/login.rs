@@ -1,0 +1,172 @@
+//! `/login` and `/logout`: generic errors, throttling per account and per IP,
+//! a fresh session at login, and "log out everywhere".
+
+use super::templates::Chrome;
+use super::{render, render_status, safe_next, see_other};
+use crate::app::AppState;
+use crate::auth::csrf::NoFields;
+use crate::auth::{CsrfForm, CurrentUser, client_ip, password, session};
+use crate::db::users::User;
+use crate::db::{login_failures, users};
+use crate::domain::Email;
+use crate::error::AppError;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::Duration;
+use serde::Deserialize;
+
+/// Failures counted over this window…
+const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// …lock the account after this many…
+const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// …and the client address after this many (several accounts from one IP).
+const MAX_FAILURES_PER_IP: i64 = 20;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+enum Outcome {
+    LoggedIn(User),
+    Failed,
+    Throttled,
+}
+
+pub async fn form(
+    session: Session,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if session::current(&session).is_some() {
+        return Ok(see_other(next.as_deref().unwrap_or("/")));
+    }
+    render(&LoginPage {
+        csrf: session::csrf_token(&session),
+        email: String::new(),
+        next: next.unwrap_or_default(),
+        error: None,
+    })
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
+    let attempted = form.email.trim().to_lowercase();
+    let pw = form.password;
+    let outcome = state
+        .db
+        .run(move |conn| -> Result<Outcome, AppError> {
+            let since = crate::db::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+            let (by_email, by_ip) = login_failures::count_since(conn, &attempted, &ip, since)?;
+            if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP {
+                return Ok(Outcome::Throttled);
+            }
+            let found = match Email::parse(&attempted) {
+                Ok(email) => users::find_for_login(conn, &email)?,
+                Err(_) => None,
+            };
+            match found {
+                Some((user, hash)) if password::verify(&pw, &hash) => {
+                    login_failures::clear_for_email(conn, &attempted)?;
+                    Ok(Outcome::LoggedIn(user))
+                }
+                found => {
+                    if found.is_none() {
+                        password::verify_dummy(&pw);
+                    }
+                    login_failures::record(conn, &attempted, &ip)?;
+                    Ok(Outcome::Failed)
+                }
+            }
+        })
+        .await?;
+
+    let next = safe_next(Some(&form.next));
+    let again = |status, error| {
+        let page = LoginPage {
+            csrf: session::csrf_token(&session),
+            email: form.email.trim().to_owned(),
+            next: next.clone().unwrap_or_default(),
+            error: Some(error),
+        };
+        render_status(status, &page)
+    };
+    match outcome {
+        Outcome::LoggedIn(user) => {
+            session::start(&session, user.id, user.session_epoch).map_err(AppError::internal)?;
+            tracing::info!(user_id = user.id, "login succeeded");
+            Ok(see_other(next.as_deref().unwrap_or("/")))
+        }
+        Outcome::Failed => {
+            tracing::info!("login failed");
+            again(StatusCode::UNAUTHORIZED, "Invalid email or password.")
+        }
+        Outcome::Throttled => {
+            tracing::warn!("login throttled");
+            again(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed attempts. Wait 15 minutes and try again, or ask an owner to help.",
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage {
+    chrome: Chrome,
+}
+
+/// GET /logout asks first: logging out is a POST, so a link or image cannot do it.
+pub async fn logout_confirm(current: CurrentUser) -> Result<HttpResponse, AppError> {
+    render(&LogoutPage {
+        chrome: Chrome::for_user(&current, ""),
+    })
+}
+
+pub async fn logout(session: Session, _form: CsrfForm<NoFields>) -> HttpResponse {
+    session::end(&session);
+    see_other("/login")
+}
+
+/// Ends every session of this user, on every device, by moving their epoch on.
+pub async fn logout_everywhere(
+    state: web::Data<AppState>,
+    session: Session,
+    current: CurrentUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = current.user.id;
+    state
+        .db
+        .run(move |conn| users::bump_session_epoch(conn, user_id))
+        .await?;
+    session::end(&session);
+    Ok(see_other("/login"))
+}

@@ -1,0 +1,215 @@
+//! `/orgs/{slug}/settings/members` (owners only): add people by email,
+//! change roles, remove members. The last owner cannot be removed or demoted.
+
+use super::templates::{Chrome, Field};
+use super::{render, render_status, see_other};
+use crate::app::AppState;
+use crate::auth::{CsrfForm, OrgMember, csrf::NoFields};
+use crate::db::memberships::{self, Member, MembershipError};
+use crate::db::users;
+use crate::domain::{Email, Role};
+use crate::error::AppError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    chrome: Chrome,
+    members: Vec<Member>,
+    roles: [Role; 4],
+    self_id: i64,
+    email: Field,
+    role: Field,
+    /// An error about one member's row: (user id, message).
+    row_error: Option<(i64, String)>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    notice: Option<String>,
+}
+
+async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppError> {
+    let org_id = member.org.id;
+    let members = state
+        .db
+        .run(move |conn| memberships::list(conn, org_id))
+        .await?;
+    Ok(MembersPage {
+        chrome: Chrome::for_member(member, "members"),
+        members,
+        roles: Role::ALL,
+        self_id: member.current.user.id,
+        email: Field::default(),
+        role: Field::new(Role::Member.as_str()),
+        row_error: None,
+        notice: None,
+    })
+}
+
+fn list_url(member: &OrgMember, notice: &str) -> String {
+    format!("/orgs/{}/settings/members?notice={notice}", member.org.slug)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_members)?;
+    let mut page = page(&state, &member).await?;
+    page.notice = query.notice.as_deref().and_then(|n| match n {
+        "added" => Some("Member added.".to_owned()),
+        "role_changed" => Some("Role changed.".to_owned()),
+        "removed" => Some("Member removed.".to_owned()),
+        _ => None,
+    });
+    render(&page)
+}
+
+pub async fn add(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    CsrfForm(form): CsrfForm<AddForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_members)?;
+    let mut page = page(&state, &member).await?;
+    page.email = Field::new(form.email);
+    page.role = Field::new(form.role);
+    let email = page.email.parse(Email::parse);
+    let role = page.role.parse(Role::parse);
+    let (Some(email), Some(role)) = (email, role) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let org_id = member.org.id;
+    let outcome = state
+        .db
+        .run(move |conn| -> Result<Result<(), String>, AppError> {
+            let Some(user) = users::find_by_email(conn, &email)? else {
+                return Ok(Err(
+                    "No Latchkey account uses this email. The person needs an account first."
+                        .into(),
+                ));
+            };
+            match memberships::add(conn, org_id, user.id, role) {
+                Ok(()) => Ok(Ok(())),
+                Err(MembershipError::Db(e)) => Err(e.into()),
+                Err(e) => Ok(Err(e.to_string())),
+            }
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(see_other(&list_url(&member, "added"))),
+        Err(message) => {
+            page.email.error = Some(message);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// Renders the list again with `message` next to the member's row.
+async fn row_failure(
+    state: &AppState,
+    member: &OrgMember,
+    user_id: i64,
+    message: String,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(state, member).await?;
+    page.row_error = Some((user_id, message));
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+pub async fn change_role(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, i64)>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_members)?;
+    let user_id = path.1;
+    let role = match Role::parse(&form.role) {
+        Ok(role) => role,
+        Err(e) => return row_failure(&state, &member, user_id, e.0).await,
+    };
+    let org_id = member.org.id;
+    match state
+        .db
+        .run(move |conn| Ok::<_, AppError>(memberships::change_role(conn, org_id, user_id, role)))
+        .await?
+    {
+        Ok(_) => Ok(see_other(&list_url(&member, "role_changed"))),
+        Err(MembershipError::NotMember) => Err(AppError::NotFound),
+        Err(MembershipError::Db(e)) => Err(e.into()),
+        Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "member_remove.html")]
+struct RemovePage {
+    chrome: Chrome,
+    target: Member,
+}
+
+pub async fn remove_confirm(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_members)?;
+    let user_id = path.1;
+    let org_id = member.org.id;
+    let members = state
+        .db
+        .run(move |conn| memberships::list(conn, org_id))
+        .await?;
+    let target = members
+        .into_iter()
+        .find(|m| m.user_id == user_id)
+        .ok_or(AppError::NotFound)?;
+    render(&RemovePage {
+        chrome: Chrome::for_member(&member, "members"),
+        target,
+    })
+}
+
+pub async fn remove(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, i64)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_members)?;
+    let user_id = path.1;
+    let org_id = member.org.id;
+    match state
+        .db
+        .run(move |conn| Ok::<_, AppError>(memberships::remove(conn, org_id, user_id)))
+        .await?
+    {
+        // Owners who remove themselves have nothing left to see here.
+        Ok(_) if user_id == member.current.user.id => Ok(see_other("/")),
+        Ok(_) => Ok(see_other(&list_url(&member, "removed"))),
+        Err(MembershipError::NotMember) => Err(AppError::NotFound),
+        Err(MembershipError::Db(e)) => Err(e.into()),
+        Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,
+    }
+}

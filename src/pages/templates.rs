@@ -1,0 +1,101 @@
+//! Data every console page shares (the layout's "chrome"), and the error page.
+
+use crate::auth::{CurrentUser, OrgMember};
+use askama::Template;
+
+pub struct OrgLink {
+    pub slug: String,
+    pub name: String,
+    pub role: &'static str,
+}
+
+/// The organisation whose pages are open, with what the viewer may reach.
+pub struct OrgNav {
+    pub slug: String,
+    pub name: String,
+    pub plan: &'static str,
+    pub can_settings: bool,
+    pub can_members: bool,
+}
+
+/// The top bar and navigation of the console layout.
+pub struct Chrome {
+    pub user_name: String,
+    pub user_email: String,
+    pub csrf: String,
+    pub orgs: Vec<OrgLink>,
+    pub org: Option<OrgNav>,
+    /// Which navigation item is current: "dashboard", "api-keys", "webhooks", "audit-log", "members".
+    pub active: &'static str,
+}
+
+impl Chrome {
+    pub fn for_user(current: &CurrentUser, active: &'static str) -> Self {
+        Self {
+            user_name: current.user.name.clone(),
+            user_email: current.user.email.clone(),
+            csrf: current.csrf.clone(),
+            orgs: current
+                .orgs
+                .iter()
+                .map(|(org, role)| OrgLink {
+                    slug: org.slug.clone(),
+                    name: org.name.clone(),
+                    role: role.label(),
+                })
+                .collect(),
+            org: None,
+            active,
+        }
+    }
+
+    pub fn for_member(member: &OrgMember, active: &'static str) -> Self {
+        let mut chrome = Self::for_user(&member.current, active);
+        chrome.org = Some(OrgNav {
+            slug: member.org.slug.clone(),
+            name: member.org.name.clone(),
+            plan: member.org.plan.as_str(),
+            can_settings: member.role.can_manage_settings(),
+            can_members: member.role.can_manage_members(),
+        });
+        chrome
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub title: &'static str,
+    pub message: &'static str,
+}
+
+/// A form field's value as typed and its error, for re-rendering.
+#[derive(Default, Clone)]
+pub struct Field {
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl Field {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            error: None,
+        }
+    }
+
+    /// Parses the value, keeping the error message for the form on failure.
+    pub fn parse<T>(
+        &mut self,
+        parse: impl FnOnce(&str) -> Result<T, crate::domain::ParseError>,
+    ) -> Option<T> {
+        match parse(&self.value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error = Some(e.0);
+                None
+            }
+        }
+    }
+}

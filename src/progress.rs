@@ -1,0 +1,45 @@
+//! Progress for slow CLI work: a bar on a terminal, plain lines otherwise.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    label: &'static str,
+    total: u64,
+    done: u64,
+}
+
+impl Progress {
+    pub fn new(label: &'static str, total: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total);
+            if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len}") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(label);
+            bar
+        });
+        Self {
+            bar,
+            label,
+            total,
+            done: 0,
+        }
+    }
+
+    /// One step done; `what` names it on the plain-line output.
+    pub fn step(&mut self, what: &str) {
+        self.done += 1;
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None => eprintln!("{}: {}/{} {what}", self.label, self.done, self.total),
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish();
+        }
+    }
+}
