@@ -1,0 +1,12 @@
+# Source this: starts a throwaway PostgreSQL cluster in a temp dir on a free
+# port, exports LATCHKEY_TEST_DATABASE_URL, and defines pg_throwaway_stop.
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGTMP=$(mktemp -d -t latchkey-pg.XXXXXX)
+PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PG_AS=()
+if [ "$(id -u)" = 0 ]; then chown postgres: "$PGTMP"; PG_AS=(runuser -u postgres --); fi # initdb refuses root
+"${PG_AS[@]}" "$PGBIN/initdb" -D "$PGTMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$PGTMP/initdb.log"
+"${PG_AS[@]}" "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/server.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGTMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null
+export LATCHKEY_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+pg_throwaway_stop() { "${PG_AS[@]}" "$PGBIN/pg_ctl" -D "$PGTMP/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$PGTMP"; }

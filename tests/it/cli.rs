@@ -1,0 +1,373 @@
+//! The real `latchkey` binary against a real database.
+
+use crate::support::*;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn latchkey(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run latchkey");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test]
+async fn users_and_orgs_made_on_the_command_line_can_log_in() {
+    let (url, dir) = fresh_database();
+    let pw = format!("{PASSWORD}\n");
+    let out = latchkey(
+        &url,
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ada@Example.com",
+            "--name",
+            "Ada L",
+            "--password-stdin",
+        ],
+        Some(&pw),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = latchkey(
+        &url,
+        &[
+            "user",
+            "create",
+            "--email",
+            "bob@example.com",
+            "--name",
+            "Bob",
+            "--password",
+            PASSWORD,
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = latchkey(
+        &url,
+        &[
+            "org",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme Inc",
+            "--plan",
+            "trial",
+            "--owner",
+            "ada@example.com",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = latchkey(
+        &url,
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "acme",
+            "--email",
+            "bob@example.com",
+            "--role",
+            "read_only",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = latchkey(
+        &url,
+        &["org", "set-plan", "--org", "acme", "--plan", "paid"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let app = spawn_app_on(url, dir, |_| {}).await;
+    let ada = app.logged_in("ada@example.com").await;
+    let (status, html) = ada.get_html("/orgs/acme").await;
+    assert_eq!(status, 200);
+    assert!(html.html().contains("paid"), "plan change applied");
+    let bob = app.logged_in("bob@example.com").await;
+    assert_eq!(bob.get("/orgs/acme").await.status(), 200);
+    assert_eq!(
+        bob.get("/orgs/acme/settings/api-keys").await.status(),
+        403,
+        "read-only"
+    );
+}
+
+#[test]
+fn password_stdin_trims_only_the_trailing_newline() {
+    let (url, _dir) = fresh_database();
+    let out = latchkey(
+        &url,
+        &[
+            "user",
+            "create",
+            "--email",
+            "sp@example.com",
+            "--name",
+            "Spaces",
+            "--password-stdin",
+        ],
+        Some("  spaced pass  \r\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let pool = latchkey::db::pool(&url);
+    let (_, hash) = latchkey::db::users::find_for_login(
+        &mut pool.get().expect("conn"),
+        &latchkey::domain::Email::parse("sp@example.com").expect("e"),
+    )
+    .expect("q")
+    .expect("user");
+    assert!(latchkey::auth::password::verify("  spaced pass  ", &hash));
+}
+
+#[test]
+fn bad_arguments_fail_clearly_and_create_nothing() {
+    let (url, _dir) = fresh_database();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "user",
+                "create",
+                "--email",
+                "nope",
+                "--name",
+                "X",
+                "--password",
+                PASSWORD,
+            ],
+            "valid email",
+        ),
+        (
+            &[
+                "user",
+                "create",
+                "--email",
+                "x@example.com",
+                "--name",
+                "X",
+                "--password",
+                "short",
+            ],
+            "at least 8",
+        ),
+        (
+            &["user", "create", "--email", "x@example.com", "--name", "X"],
+            "--password",
+        ),
+        (
+            &[
+                "org",
+                "create",
+                "--slug",
+                "acme",
+                "--name",
+                "Acme",
+                "--plan",
+                "gold",
+                "--owner",
+                "x@example.com",
+            ],
+            "free, trial or paid",
+        ),
+        (
+            &[
+                "org",
+                "create",
+                "--slug",
+                "acme",
+                "--name",
+                "Acme",
+                "--plan",
+                "paid",
+                "--owner",
+                "ghost@example.com",
+            ],
+            "no user with email",
+        ),
+        (
+            &[
+                "org",
+                "add-member",
+                "--org",
+                "ghost",
+                "--email",
+                "x@example.com",
+                "--role",
+                "admin",
+            ],
+            "no organisation",
+        ),
+        (
+            &["org", "set-plan", "--org", "ghost", "--plan", "paid"],
+            "no organisation",
+        ),
+        (
+            &[
+                "org",
+                "add-member",
+                "--org",
+                "acme",
+                "--email",
+                "x@example.com",
+                "--role",
+                "king",
+            ],
+            "Choose a role",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = latchkey(&url, args, None);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(text(&out).contains(message), "{args:?}: {}", text(&out));
+    }
+    let pool = latchkey::db::pool(&url);
+    let mut conn = pool.get().expect("conn");
+    assert_eq!(latchkey::db::users::count(&mut conn).expect("count"), 0);
+    assert!(
+        latchkey::db::orgs::find_by_slug(&mut conn, "acme")
+            .expect("q")
+            .is_none()
+    );
+}
+
+#[test]
+fn duplicates_are_refused() {
+    let (url, _dir) = fresh_database();
+    let args = [
+        "user",
+        "create",
+        "--email",
+        "a@example.com",
+        "--name",
+        "A",
+        "--password",
+        PASSWORD,
+    ];
+    assert!(latchkey(&url, &args, None).status.success());
+    let out = latchkey(&url, &args, None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("already exists"));
+    let org = [
+        "org",
+        "create",
+        "--slug",
+        "acme",
+        "--name",
+        "Acme",
+        "--plan",
+        "paid",
+        "--owner",
+        "a@example.com",
+    ];
+    assert!(latchkey(&url, &org, None).status.success());
+    let out = latchkey(&url, &org, None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("already exists"));
+    let out = latchkey(
+        &url,
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "acme",
+            "--email",
+            "a@example.com",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("already a member"));
+}
+
+#[test]
+fn migrate_applies_pending_migrations_once() {
+    let (url, _dir) = fresh_database();
+    let first = latchkey(&url, &["migrate"], None);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("1 migration(s) applied"),
+        "{}",
+        text(&first)
+    );
+    assert!(
+        text(&first).contains("migrating: 1/1"),
+        "plain progress lines off a terminal"
+    );
+    let again = latchkey(&url, &["migrate"], None);
+    assert!(
+        text(&again).contains("0 migration(s) applied"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[tokio::test]
+async fn demo_seeds_one_user_per_role_and_is_safe_to_run_twice() {
+    let (url, dir) = fresh_database();
+    let out = latchkey(&url, &["demo"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("owner@demo.latchkey.test"));
+    let again = latchkey(&url, &["demo"], None);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains("already exists"));
+
+    let app = spawn_app_on(url, dir, |_| {}).await;
+    let owner = app.visitor();
+    assert_eq!(
+        owner
+            .login("owner@demo.latchkey.test", latchkey::demo::DEMO_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let (_, html) = owner.get_html("/orgs/demo/settings/members").await;
+    assert_eq!(count(&html, "tr[data-testid=member-row]"), 4);
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    let (url, _dir) = fresh_database();
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+        &["user", "create", "--help"],
+        &["org", "create", "--help"],
+        &["org", "add-member", "--help"],
+        &["org", "set-plan", "--help"],
+    ] {
+        let out = latchkey(&url, args, None);
+        assert!(out.status.success(), "{args:?}");
+        assert!(text(&out).contains("Example"), "{args:?}: {}", text(&out));
+    }
+}

@@ -1,0 +1,15 @@
+//! Integration tests: a real server over HTTP on a real database
+//! (SQLite by default; PostgreSQL when `LATCHKEY_TEST_DATABASE_URL` is set).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod csrf;
+mod headers;
+mod login;
+mod members;
+mod migrations;
+mod roles;
+mod sessions;
+mod setup;

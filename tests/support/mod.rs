@@ -1,0 +1,277 @@
+//! Test harness shared by the integration and browser tests: a real server
+//! on a free port with a fresh database (an SQLite file, or a new PostgreSQL
+//! database when `LATCHKEY_TEST_DATABASE_URL` names a server), and clients
+//! that keep cookies like a browser.
+#![allow(dead_code)]
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use latchkey::app::{AppState, Application};
+use latchkey::config::{Config, LogFormat, PublicUrl};
+use latchkey::db::{self, Pool, memberships, orgs, users};
+use latchkey::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
+use reqwest::redirect::Policy;
+use scraper::{Html, Selector};
+use std::net::TcpListener;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A fresh database URL: PostgreSQL when the test command started one, SQLite otherwise.
+pub fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
+        Ok(base) if db::is_postgres(&base) => {
+            let name = format!("lk_test_{}", random_suffix());
+            let mut admin = diesel::PgConnection::establish(&base)
+                .expect("connect to the test PostgreSQL server");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create test database");
+            let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
+            (format!("{prefix}/{name}"), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("latchkey.db").display());
+            (url, Some(dir))
+        }
+    }
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub database_url: String,
+    pub pool: Pool,
+    pub config: Config,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after letting the test adjust its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (database_url, dir) = fresh_database();
+    spawn_app_on(database_url, dir, adjust).await
+}
+
+pub async fn spawn_app_on(
+    database_url: String,
+    dir: Option<tempfile::TempDir>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = listener.local_addr().expect("local addr").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut config = Config {
+        database_url: database_url.clone(),
+        bind: format!("127.0.0.1:{port}"),
+        public_url: PublicUrl::parse(&base, true).expect("public url"),
+        session_key: random_bytes(64),
+        encryption_key: random_bytes(32),
+        secure_cookies: false,
+        trusted_proxy_header: None,
+        log_format: LogFormat::Text,
+    };
+    adjust(&mut config);
+    let pool = db::pool(&database_url);
+    let pool_for_migrations = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        db::migrate(&mut pool_for_migrations.get().expect("db connection")).expect("migrate")
+    })
+    .await
+    .expect("migration task");
+    let app = Application::build(
+        AppState::new(config.clone(), pool.clone()),
+        listener,
+        Some(1),
+    )
+    .expect("build app");
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        port,
+        database_url,
+        pool,
+        config,
+        _dir: dir,
+    }
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    use rand::Rng;
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+impl TestApp {
+    /// A new visitor with an empty cookie jar that does not follow redirects.
+    pub fn visitor(&self) -> Visitor {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("client");
+        Visitor {
+            http,
+            base: self.base.clone(),
+        }
+    }
+
+    /// A visitor already logged in as `email`.
+    pub async fn logged_in(&self, email: &str) -> Visitor {
+        let visitor = self.visitor();
+        let res = visitor.login(email, PASSWORD).await;
+        assert_eq!(res.status(), 303, "login of {email} failed");
+        visitor
+    }
+
+    pub fn conn(&self) -> db::PooledConn {
+        self.pool.get().expect("db connection")
+    }
+
+    /// Creates a user whose password is [`PASSWORD`].
+    pub fn seed_user(&self, email: &str, name: &str, staff: bool) -> users::User {
+        let hash = latchkey::auth::password::hash(PASSWORD).expect("hash");
+        users::create(
+            &mut self.conn(),
+            &Email::parse(email).expect("email"),
+            &PersonName::parse(name).expect("name"),
+            &hash,
+            staff,
+        )
+        .expect("create user")
+    }
+
+    pub fn seed_org(&self, slug: &str, plan: Plan, owner: &users::User) -> orgs::Org {
+        orgs::create_with_owner(
+            &mut self.conn(),
+            &OrgSlug::parse(slug).expect("slug"),
+            &OrgName::parse(&format!("{slug} org")).expect("name"),
+            plan,
+            owner.id,
+        )
+        .expect("create org")
+    }
+
+    pub fn add_member(&self, org: &orgs::Org, user: &users::User, role: Role) {
+        memberships::add(&mut self.conn(), org.id, user.id, role).expect("add member");
+    }
+
+    /// An org `acme` with an owner, an admin, a member and a read-only user
+    /// (`owner@acme.test` …), plus `outsider@other.test` who owns org `other`.
+    pub fn seed_acme(&self) -> orgs::Org {
+        let owner = self.seed_user("owner@acme.test", "Olive Owner", false);
+        let org = self.seed_org("acme", Plan::Paid, &owner);
+        for (email, name, role) in [
+            ("admin@acme.test", "Adam Admin", Role::Admin),
+            ("member@acme.test", "Mia Member", Role::Member),
+            ("readonly@acme.test", "Rita Readonly", Role::ReadOnly),
+        ] {
+            let user = self.seed_user(email, name, false);
+            self.add_member(&org, &user, role);
+        }
+        let outsider = self.seed_user("outsider@other.test", "Otto Outsider", false);
+        self.seed_org("other", Plan::Paid, &outsider);
+        org
+    }
+}
+
+/// One browser-like client: its own cookie jar, redirects not followed.
+pub struct Visitor {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Visitor {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (u16, Html) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (
+            status,
+            Html::parse_document(&res.text().await.expect("body")),
+        )
+    }
+
+    /// The session's CSRF token, read from a page the way a browser gets it.
+    pub async fn csrf(&self) -> String {
+        for path in ["/logout", "/login", "/setup"] {
+            let res = self.get(path).await;
+            if res.status() == 200 {
+                let html = Html::parse_document(&res.text().await.expect("body"));
+                if let Some(token) = select_attr(&html, "input[name=csrf_token]", "value") {
+                    return token;
+                }
+            }
+        }
+        panic!("no page offered a CSRF token");
+    }
+
+    /// POSTs a form with this session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// POSTs exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn select_attr(html: &Html, selector: &str, attr: &str) -> Option<String> {
+    let sel = Selector::parse(selector).expect("selector");
+    html.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr(attr))
+        .map(str::to_owned)
+}
+
+pub fn select_all_text(html: &Html, selector: &str) -> Vec<String> {
+    let sel = Selector::parse(selector).expect("selector");
+    html.select(&sel)
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+pub fn count(html: &Html, selector: &str) -> usize {
+    let sel = Selector::parse(selector).expect("selector");
+    html.select(&sel).count()
+}
