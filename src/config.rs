@@ -52,11 +52,9 @@ impl PublicUrl {
         }
         let origin = url.origin().ascii_serialization();
         let mut aliases = Vec::new();
-        if !explicit {
-            if let Some(port) = url.port_or_known_default() {
-                for host in ["127.0.0.1", "localhost", "[::1]"] {
-                    aliases.push(format!("{}://{host}:{port}", url.scheme()));
-                }
+        if !explicit && let Some(port) = url.port_or_known_default() {
+            for host in ["127.0.0.1", "localhost", "[::1]"] {
+                aliases.push(format!("{}://{host}:{port}", url.scheme()));
             }
         }
         Ok(Self {

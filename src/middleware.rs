@@ -73,15 +73,14 @@ pub async fn setup_gate(
     let path = req.path();
     let exempt =
         path == "/setup" || path.starts_with("/static/") || path == "/healthz" || path == "/readyz";
-    if !exempt {
-        if let Some(state) = req.app_data::<web::Data<AppState>>() {
-            if !state.setup_done().await? {
-                let res = HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, "/setup"))
-                    .finish();
-                return Ok(req.into_response(res));
-            }
-        }
+    if !exempt
+        && let Some(state) = req.app_data::<web::Data<AppState>>()
+        && !state.setup_done().await?
+    {
+        let res = HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/setup"))
+            .finish();
+        return Ok(req.into_response(res));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

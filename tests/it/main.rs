@@ -1,6 +1,8 @@
 //! Integration tests: a real server over HTTP on a real database
 //! (SQLite by default; PostgreSQL when `LATCHKEY_TEST_DATABASE_URL` is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -1,0 +1,293 @@
+//! User journeys in a real headless Chromium driven over WebDriver.
+//! Screenshots of each page land in `target/screenshots/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+#[path = "support/mod.rs"]
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::*;
+
+/// A ChromeDriver process on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_browser() -> (Driver, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let child = Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {driver_bin} ({e}); scripts/test installs chromium-driver")
+        });
+    let profile = tempfile::tempdir().expect("profile dir");
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _profile: profile,
+    };
+
+    let chrome_bin = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chrome_bin,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,900", format!("--user-data-dir={}", driver._profile.path().display()),
+            ]
+        }
+    });
+    let caps = caps.as_object().expect("object").clone();
+    let mut last_error = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return (driver, client),
+            Err(e) => {
+                last_error = Some(e);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("ChromeDriver did not start: {last_error:?}");
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let backend = if std::env::var("LATCHKEY_TEST_DATABASE_URL").is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(format!("{name}-{backend}.png")), png).expect("write screenshot");
+}
+
+async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+}
+
+async fn path(client: &Client) -> String {
+    client.current_url().await.expect("url").path().to_owned()
+}
+
+#[tokio::test]
+async fn setup_login_dashboard_and_members_journey() {
+    let app = spawn_app().await;
+    let (_driver, client) = start_browser().await;
+
+    // A fresh install leads to setup.
+    client.goto(&app.base).await.expect("open");
+    assert_eq!(path(&client).await, "/setup");
+    screenshot(&client, "01-setup").await;
+
+    // A mistake is shown next to its field, with the other values kept.
+    css(&client, "#org_name")
+        .await
+        .send_keys("Acme Inc")
+        .await
+        .expect("type");
+    css(&client, "#org_slug")
+        .await
+        .send_keys("Acme Inc!")
+        .await
+        .expect("type");
+    css(&client, "#name")
+        .await
+        .send_keys("Ada Lovelace")
+        .await
+        .expect("type");
+    css(&client, "#email")
+        .await
+        .send_keys("ada@example.com")
+        .await
+        .expect("type");
+    css(&client, "#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    css(&client, "button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("submit");
+    let error = css(&client, "#org_slug-error")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(error.contains("lowercase"), "{error}");
+    assert_eq!(
+        css(&client, "#org_name")
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("Acme Inc")
+    );
+    screenshot(&client, "02-setup-error").await;
+
+    css(&client, "#org_slug")
+        .await
+        .clear()
+        .await
+        .expect("clear");
+    css(&client, "#org_slug")
+        .await
+        .send_keys("acme")
+        .await
+        .expect("type");
+    css(&client, "#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    css(&client, "button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("submit");
+    assert_eq!(
+        css(&client, "[data-testid=org-name]")
+            .await
+            .text()
+            .await
+            .expect("text"),
+        "Acme Inc"
+    );
+    assert_eq!(path(&client).await, "/orgs/acme");
+    screenshot(&client, "03-dashboard").await;
+
+    // Log out through the user menu, then back in.
+    css(&client, ".user-menu summary")
+        .await
+        .click()
+        .await
+        .expect("open menu");
+    css(&client, "[data-testid=logout]")
+        .await
+        .click()
+        .await
+        .expect("log out");
+    css(&client, "#email").await;
+    assert_eq!(path(&client).await, "/login");
+    css(&client, "#email")
+        .await
+        .send_keys("ada@example.com")
+        .await
+        .expect("type");
+    css(&client, "#password")
+        .await
+        .send_keys("wrong password")
+        .await
+        .expect("type");
+    css(&client, "button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("submit");
+    let error = css(&client, "[data-testid=form-error]")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(error, "Invalid email or password.");
+    screenshot(&client, "04-login-error").await;
+    css(&client, "#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    css(&client, "button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("submit");
+    css(&client, "[data-testid=org-name]").await;
+
+    // Members: add a colleague as admin through the form.
+    app.seed_user("grace@example.com", "Grace Hopper", false);
+    css(&client, "[data-testid=nav-members]")
+        .await
+        .click()
+        .await
+        .expect("nav");
+    assert_eq!(path(&client).await, "/orgs/acme/settings/members");
+    css(&client, "#email")
+        .await
+        .send_keys("grace@example.com")
+        .await
+        .expect("type");
+    css(&client, "#role")
+        .await
+        .select_by_value("admin")
+        .await
+        .expect("select");
+    css(&client, ".panel button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("add");
+    let row = css(&client, "tr[data-testid=member-row][data-role=admin]").await;
+    assert!(row.text().await.expect("text").contains("Grace Hopper"));
+    screenshot(&client, "05-members").await;
+
+    // The last owner cannot step down; the page says why.
+    let owner_row = css(&client, "tr[data-testid=member-row][data-role=owner]").await;
+    owner_row
+        .find(Locator::Css("select"))
+        .await
+        .expect("select")
+        .select_by_value("member")
+        .await
+        .expect("choose");
+    owner_row
+        .find(Locator::Css("button"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+    let error = css(&client, "[data-testid=form-error]")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(error.contains("at least one owner"), "{error}");
+    screenshot(&client, "06-members-last-owner").await;
+
+    client.close().await.expect("close browser");
+}
