@@ -92,12 +92,45 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/logout/everywhere",
             web::post().to(login::logout_everywhere),
         )
+        .route("/support", web::get().to(support::index))
+        .route(
+            "/support/platform-log",
+            web::get().to(support::platform_log),
+        )
+        .route(
+            "/support/orgs/{slug}/audit-log",
+            web::get().to(support::org_log),
+        )
+        .route(
+            "/support/orgs/{slug}/audit-log/export.csv",
+            web::get().to(support::org_export_csv),
+        )
+        .route(
+            "/support/orgs/{slug}/audit-log/export.jsonl",
+            web::get().to(support::org_export_jsonl),
+        )
+        .route(
+            "/support/orgs/{slug}/audit-log/verify",
+            web::get().to(support::org_verify),
+        )
         .service(
             web::scope("/orgs/{slug}")
                 .route("", web::get().to(dashboard::show))
                 .route("/settings/api-keys", web::get().to(settings::api_keys))
                 .route("/settings/webhooks", web::get().to(settings::webhooks))
-                .route("/settings/audit-log", web::get().to(settings::audit_log))
+                .route("/settings/audit-log", web::get().to(audit_log::list))
+                .route(
+                    "/settings/audit-log/export.csv",
+                    web::get().to(audit_log::export_csv),
+                )
+                .route(
+                    "/settings/audit-log/export.jsonl",
+                    web::get().to(audit_log::export_jsonl),
+                )
+                .route(
+                    "/settings/audit-log/verify",
+                    web::get().to(audit_log::verify),
+                )
                 .route("/settings/members", web::get().to(members::list))
                 .route("/settings/members", web::post().to(members::add))
                 .route(

@@ -2,15 +2,18 @@
 //! parses its arguments into domain values, and changes nothing on error.
 
 use crate::app::{AppState, Application};
+use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::password;
 use crate::config::{self, Config};
+use crate::db::memberships::MembershipError;
 use crate::db::orgs::CreateOrgError;
 use crate::db::users::CreateUserError;
-use crate::db::{self, DbConn, memberships, orgs, users};
+use crate::db::{self, DbConn, audit_events, memberships, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
 use crate::progress::Progress;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use diesel::Connection;
 use diesel::r2d2::ManageConnection;
 use diesel_migrations::MigrationHarness;
 use std::io::BufRead;
@@ -21,6 +24,7 @@ const EXAMPLES: &str = "Examples:
   latchkey user create --email ada@example.com --name 'Ada L' --password-stdin < pw.txt
   latchkey org create --slug acme --name 'Acme Inc' --plan paid --owner ada@example.com
   latchkey org add-member --org acme --email bob@example.com --role admin
+  latchkey audit verify --org acme
   latchkey demo";
 
 #[derive(Debug, Parser)]
@@ -46,6 +50,9 @@ enum Command {
     /// Manage organisations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Seed a demo organisation with one user per role, and print the logins.
     #[command(after_help = "Example:\n  latchkey demo && latchkey serve")]
     Demo,
@@ -75,6 +82,16 @@ enum UserCommand {
         /// Platform staff: may read any organisation's audit log in /support.
         #[arg(long)]
         staff: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Re-walk an organisation's hash chain; exits 1 and names the first broken event if it was tampered with.
+    #[command(after_help = "Example:\n  latchkey audit verify --org acme")]
+    Verify {
+        #[arg(long, value_parser = parse_slug)]
+        org: OrgSlug,
     },
 }
 
@@ -180,15 +197,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let owner = users::find_by_email(&mut conn, &owner)?.with_context(|| {
                 format!("no user with email {owner}; create it with `latchkey user create`")
             })?;
-            let org =
-                orgs::create_with_owner(&mut conn, &slug, &name, plan, owner.id).map_err(|e| {
-                    match e {
-                        CreateOrgError::SlugTaken => {
-                            anyhow::anyhow!("an organisation with slug {slug} already exists")
-                        }
-                        CreateOrgError::Db(e) => e.into(),
-                    }
-                })?;
+            let org = create_org(&mut conn, &slug, &name, plan, &owner)?;
             println!(
                 "Created organisation {} ({}) on the {} plan, owned by {}.",
                 org.slug, org.name, org.plan, owner.email
@@ -197,22 +206,33 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Org(OrgCommand::AddMember { org, email, role }) => {
             let mut conn = ready_connection()?;
-            let found = orgs::find_by_slug(&mut conn, org.as_str())?
-                .with_context(|| format!("no organisation with slug {org}"))?;
+            let found = find_org(&mut conn, &org)?;
             let user = users::find_by_email(&mut conn, &email)?
                 .with_context(|| format!("no user with email {email}"))?;
-            memberships::add(&mut conn, found.id, user.id, role)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            add_member(&mut conn, &found, &user, role)?;
             println!("Added {email} to {org} as {role}.");
             Ok(())
         }
         Command::Org(OrgCommand::SetPlan { org, plan }) => {
             let mut conn = ready_connection()?;
-            if !orgs::set_plan(&mut conn, &org, plan)? {
-                bail!("no organisation with slug {org}");
-            }
+            let found = find_org(&mut conn, &org)?;
+            conn.transaction(|conn| {
+                orgs::set_plan(conn, found.id, plan)?;
+                let entry = Entry::org_plan_changed(
+                    found.id,
+                    &found.slug,
+                    found.plan.as_str(),
+                    plan.as_str(),
+                );
+                audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
+            })?;
             println!("{org} is now on the {plan} plan.");
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { org }) => {
+            let mut conn = ready_connection()?;
+            let found = find_org(&mut conn, &org)?;
+            verify_chain(&mut conn, found.id, found.slug.as_str())
         }
         Command::Demo => crate::demo::run(&mut ready_connection()?),
     }
@@ -274,6 +294,73 @@ fn read_password_line() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+fn find_org(conn: &mut DbConn, slug: &OrgSlug) -> anyhow::Result<orgs::Org> {
+    orgs::find_by_slug(conn, slug.as_str())?
+        .with_context(|| format!("no organisation with slug {slug}"))
+}
+
+/// Creates an organisation owned by `owner`, with its `org.created` event.
+pub(crate) fn create_org(
+    conn: &mut DbConn,
+    slug: &OrgSlug,
+    name: &OrgName,
+    plan: Plan,
+    owner: &users::User,
+) -> anyhow::Result<orgs::Org> {
+    let created = conn.transaction(|conn| {
+        let org = orgs::create_with_owner(conn, slug, name, plan, owner.id)?;
+        let entry = Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str());
+        audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)?;
+        Ok(org)
+    });
+    created.map_err(|e| match e {
+        CreateOrgError::SlugTaken => {
+            anyhow::anyhow!("an organisation with slug {slug} already exists")
+        }
+        CreateOrgError::Db(e) => e.into(),
+    })
+}
+
+/// Adds a member, with its `member.added` event.
+pub(crate) fn add_member(
+    conn: &mut DbConn,
+    org: &orgs::Org,
+    user: &users::User,
+    role: Role,
+) -> anyhow::Result<()> {
+    let added = conn.transaction(|conn| {
+        memberships::add(conn, org.id, user.id, role)?;
+        let entry = Entry::member_added(org.id, user.id, &user.email, role);
+        audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)?;
+        Ok(())
+    });
+    added.map_err(|e: MembershipError| anyhow::anyhow!("{e}"))
+}
+
+/// Walks the organisation's chain; an error (exit code 1) when it is broken.
+fn verify_chain(conn: &mut DbConn, org_id: i64, slug: &str) -> anyhow::Result<()> {
+    let total = audit_events::count(conn, org_id)?;
+    let mut progress = Progress::new("verifying", total as u64);
+    let report = audit::verify(conn, org_id, |n| progress.inc(n))?;
+    progress.finish();
+    match report.broken {
+        None => {
+            println!(
+                "Audit log of {slug} is intact: {} events checked.",
+                report.checked
+            );
+            Ok(())
+        }
+        Some(broken) => bail!(
+            "audit log of {slug} is BROKEN at event #{} (id {}): {} ({} events checked before it)",
+            broken.seq,
+            broken.id,
+            broken.reason,
+            report.checked
+        ),
+    }
 }
 
 pub(crate) fn create_user(

@@ -1,8 +1,8 @@
 //! `latchkey demo`: a demo organisation with one user per role, so a first
 //! look at the console shows every page. Running it again changes nothing.
 
-use crate::cli::create_user;
-use crate::db::{DbConn, memberships, orgs, users};
+use crate::cli::{add_member, create_org, create_user};
+use crate::db::{DbConn, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
 use crate::progress::Progress;
 use anyhow::Context;
@@ -43,7 +43,7 @@ pub fn run(conn: &mut DbConn) -> anyhow::Result<()> {
     let mut progress = Progress::new("seeding", PEOPLE.len() as u64 + 1);
     // All or nothing: a failure leaves no half-seeded demo behind.
     conn.transaction(|conn| -> anyhow::Result<()> {
-        let mut owner_id = None;
+        let mut owner = None;
         let mut members = Vec::new();
         for (email, name, role) in PEOPLE {
             let email = Email::parse(email).map_err(anyhow::Error::msg)?;
@@ -58,18 +58,17 @@ pub fn run(conn: &mut DbConn) -> anyhow::Result<()> {
                 )?,
             };
             match role {
-                Some(Role::Owner) => owner_id = Some(user.id),
-                Some(role) => members.push((user.id, *role)),
+                Some(Role::Owner) => owner = Some(user),
+                Some(role) => members.push((user, *role)),
                 None => {}
             }
             progress.step(email.as_str());
         }
-        let owner_id = owner_id.context("the demo has no owner")?;
+        let owner = owner.context("the demo has no owner")?;
         let name = OrgName::parse("Demo Co").map_err(anyhow::Error::msg)?;
-        let org = orgs::create_with_owner(conn, &slug, &name, Plan::Paid, owner_id)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for (user_id, role) in members {
-            memberships::add(conn, org.id, user_id, role).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let org = create_org(conn, &slug, &name, Plan::Paid, &owner)?;
+        for (user, role) in members {
+            add_member(conn, &org, &user, role)?;
         }
         progress.step("organisation");
         Ok(())

@@ -2,6 +2,7 @@
 //! library is everything it runs, and what the integration tests start.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -37,6 +37,21 @@ impl Progress {
         }
     }
 
+    /// `n` more items done; off a terminal, prints a line at each tenth of the total.
+    pub fn inc(&mut self, n: u64) {
+        let before = self.done;
+        self.done += n;
+        match &self.bar {
+            Some(bar) => bar.inc(n),
+            None => {
+                let tenth = (self.total / 10).max(1);
+                if before / tenth != self.done / tenth || self.done >= self.total {
+                    eprintln!("{}: {}/{}", self.label, self.done, self.total);
+                }
+            }
+        }
+    }
+
     pub fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish();

@@ -72,6 +72,7 @@ pub fn create_with_owner(
                 }
             })?;
         memberships::insert(conn, id, owner_id, Role::Owner)?;
+        super::audit_events::create_head(conn, id)?;
         Ok(find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)
     })
 }
@@ -94,10 +95,37 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Org>> {
     Ok(row.map(Org::from))
 }
 
-/// Changes the plan; returns false when no such organisation exists.
-pub fn set_plan(conn: &mut DbConn, slug: &OrgSlug, plan: Plan) -> QueryResult<bool> {
-    let changed = diesel::update(dsl::orgs.filter(dsl::slug.eq(slug.as_str())))
+/// Changes the plan of an existing organisation.
+pub fn set_plan(conn: &mut DbConn, org_id: i64, plan: Plan) -> QueryResult<()> {
+    diesel::update(dsl::orgs.find(org_id))
         .set(dsl::plan.eq(plan.as_str()))
-        .execute(conn)?;
-    Ok(changed == 1)
+        .execute(conn)
+        .map(|_| ())
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Organisations whose slug or name contains `needle` (case-insensitive), by slug.
+pub fn search(conn: &mut DbConn, needle: &str, limit: i64) -> QueryResult<Vec<Org>> {
+    let escaped: String = needle
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    let rows: Vec<OrgRow> = dsl::orgs
+        .filter(
+            lower(dsl::slug)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(dsl::name).like(pattern).escape('\\')),
+        )
+        .order(dsl::slug.asc())
+        .limit(limit)
+        .select(OrgRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Org::from).collect())
 }

@@ -50,10 +50,45 @@ diesel::table! {
 
 diesel::joinable!(memberships -> orgs (org_id));
 diesel::joinable!(memberships -> users (user_id));
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        actor_type -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_email -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        target_label -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        trace_id -> Nullable<Text>,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_chain_heads (org_id) {
+        org_id -> BigInt,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
     memberships,
     login_failures,
-    instance_setup
+    instance_setup,
+    audit_events,
+    audit_chain_heads
 );

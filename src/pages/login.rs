@@ -4,10 +4,11 @@
 use super::templates::Chrome;
 use super::{render, render_status, safe_next, see_other};
 use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, CurrentUser, client_ip, password, session};
 use crate::db::users::User;
-use crate::db::{login_failures, users};
+use crate::db::{DbConn, login_failures, memberships, users};
 use crate::domain::Email;
 use crate::error::AppError;
 use actix_session::Session;
@@ -15,6 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Duration;
+use diesel::Connection;
 use serde::Deserialize;
 
 /// Failures counted over this window…
@@ -76,6 +78,7 @@ pub async fn submit(
     session: Session,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
+    let meta = RequestMeta::of(&req);
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
     let attempted = form.email.trim().to_lowercase();
     let pw = form.password;
@@ -84,26 +87,55 @@ pub async fn submit(
         .run(move |conn| -> Result<Outcome, AppError> {
             let since = crate::db::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
             let (by_email, by_ip) = login_failures::count_since(conn, &attempted, &ip, since)?;
-            if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP {
-                return Ok(Outcome::Throttled);
-            }
+            let throttled = by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP;
             let found = match Email::parse(&attempted) {
-                Ok(email) => users::find_for_login(conn, &email)?,
+                Ok(email) => users::find_for_login(conn, &email)?.map(|(user, hash)| {
+                    let ok = !throttled && password::verify(&pw, &hash);
+                    (user, ok)
+                }),
                 Err(_) => None,
             };
-            match found {
-                Some((user, hash)) if password::verify(&pw, &hash) => {
+            if found.is_none() && !throttled {
+                password::verify_dummy(&pw);
+            }
+            // The outcome and its audit events are written together.
+            conn.transaction(|conn| match found {
+                Some((user, true)) => {
                     login_failures::clear_for_email(conn, &attempted)?;
+                    let orgs = org_ids(conn, user.id)?;
+                    audit::record_each(
+                        conn,
+                        &Actor::user(&user),
+                        &meta,
+                        &orgs,
+                        Entry::session_login,
+                    )?;
                     Ok(Outcome::LoggedIn(user))
                 }
                 found => {
-                    if found.is_none() {
-                        password::verify_dummy(&pw);
+                    let user = found.map(|(user, _)| user);
+                    let reason = if throttled {
+                        "throttled"
+                    } else {
+                        "invalid_credentials"
+                    };
+                    if !throttled {
+                        login_failures::record(conn, &attempted, &ip)?;
                     }
-                    login_failures::record(conn, &attempted, &ip)?;
-                    Ok(Outcome::Failed)
+                    let orgs = match &user {
+                        Some(user) => org_ids(conn, user.id)?,
+                        None => Vec::new(),
+                    };
+                    audit::record_each(conn, &Actor::Anonymous, &meta, &orgs, |org| {
+                        Entry::session_login_failed(org, &attempted, user.as_ref(), reason)
+                    })?;
+                    Ok(if throttled {
+                        Outcome::Throttled
+                    } else {
+                        Outcome::Failed
+                    })
                 }
-            }
+            })
         })
         .await?;
 
@@ -137,6 +169,38 @@ pub async fn submit(
     }
 }
 
+fn org_ids(conn: &mut DbConn, user_id: i64) -> diesel::QueryResult<Vec<i64>> {
+    Ok(memberships::for_user(conn, user_id)?
+        .into_iter()
+        .map(|(org, _)| org.id)
+        .collect())
+}
+
+/// Records `session.logout` in each of the user's organisations.
+async fn record_logout(
+    state: &AppState,
+    current: &CurrentUser,
+    meta: RequestMeta,
+    everywhere: bool,
+) -> Result<(), AppError> {
+    let actor = Actor::user(&current.user);
+    let orgs: Vec<i64> = current.orgs.iter().map(|(org, _)| org.id).collect();
+    let user_id = current.user.id;
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                if everywhere {
+                    users::bump_session_epoch(conn, user_id)?;
+                }
+                audit::record_each(conn, &actor, &meta, &orgs, |org| {
+                    Entry::session_logout(org, everywhere)
+                })
+            })
+        })
+        .await
+}
+
 #[derive(Template)]
 #[template(path = "logout.html")]
 struct LogoutPage {
@@ -150,9 +214,18 @@ pub async fn logout_confirm(current: CurrentUser) -> Result<HttpResponse, AppErr
     })
 }
 
-pub async fn logout(session: Session, _form: CsrfForm<NoFields>) -> HttpResponse {
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+    current: Option<CurrentUser>,
+    meta: RequestMeta,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(current) = current {
+        record_logout(&state, &current, meta, false).await?;
+    }
     session::end(&session);
-    see_other("/login")
+    Ok(see_other("/login"))
 }
 
 /// Ends every session of this user, on every device, by moving their epoch on.
@@ -160,13 +233,10 @@ pub async fn logout_everywhere(
     state: web::Data<AppState>,
     session: Session,
     current: CurrentUser,
+    meta: RequestMeta,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = current.user.id;
-    state
-        .db
-        .run(move |conn| users::bump_session_epoch(conn, user_id))
-        .await?;
+    record_logout(&state, &current, meta, true).await?;
     session::end(&session);
     Ok(see_other("/login"))
 }

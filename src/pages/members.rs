@@ -4,7 +4,9 @@
 use super::templates::{Chrome, Field};
 use super::{render, render_status, see_other};
 use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember, csrf::NoFields};
+use crate::db::DbConn;
 use crate::db::memberships::{self, Member, MembershipError};
 use crate::db::users;
 use crate::domain::{Email, Role};
@@ -12,6 +14,7 @@ use crate::error::AppError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use diesel::Connection;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -88,6 +91,7 @@ pub async fn list(
 pub async fn add(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_members)?;
@@ -100,6 +104,7 @@ pub async fn add(
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let org_id = member.org.id;
+    let actor = Actor::user(&member.current.user);
     let outcome = state
         .db
         .run(move |conn| -> Result<Result<(), String>, AppError> {
@@ -109,7 +114,17 @@ pub async fn add(
                         .into(),
                 ));
             };
-            match memberships::add(conn, org_id, user.id, role) {
+            let added = conn.transaction(|conn| {
+                memberships::add(conn, org_id, user.id, role)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    &meta,
+                    Entry::member_added(org_id, user.id, &user.email, role),
+                )?;
+                Ok::<_, MembershipError>(())
+            });
+            match added {
                 Ok(()) => Ok(Ok(())),
                 Err(MembershipError::Db(e)) => Err(e.into()),
                 Err(e) => Ok(Err(e.to_string())),
@@ -140,6 +155,7 @@ async fn row_failure(
 pub async fn change_role(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, i64)>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -150,9 +166,24 @@ pub async fn change_role(
         Err(e) => return row_failure(&state, &member, user_id, e.0).await,
     };
     let org_id = member.org.id;
+    let actor = Actor::user(&member.current.user);
     match state
         .db
-        .run(move |conn| Ok::<_, AppError>(memberships::change_role(conn, org_id, user_id, role)))
+        .run(move |conn| {
+            Ok::<_, AppError>(conn.transaction(|conn| {
+                let before = memberships::change_role(conn, org_id, user_id, role)?;
+                if before != role {
+                    let email = member_email(conn, user_id)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        &meta,
+                        Entry::member_role_changed(org_id, user_id, &email, before, role),
+                    )?;
+                }
+                Ok(before)
+            }))
+        })
         .await?
     {
         Ok(_) => Ok(see_other(&list_url(&member, "role_changed"))),
@@ -160,6 +191,13 @@ pub async fn change_role(
         Err(MembershipError::Db(e)) => Err(e.into()),
         Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,
     }
+}
+
+/// The member's email, as the audit event's label snapshot.
+fn member_email(conn: &mut DbConn, user_id: i64) -> Result<String, MembershipError> {
+    Ok(users::find(conn, user_id)?
+        .map(|u| u.email)
+        .ok_or(MembershipError::NotMember)?)
 }
 
 #[derive(Template)]
@@ -194,15 +232,29 @@ pub async fn remove_confirm(
 pub async fn remove(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, i64)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_members)?;
     let user_id = path.1;
     let org_id = member.org.id;
+    let actor = Actor::user(&member.current.user);
     match state
         .db
-        .run(move |conn| Ok::<_, AppError>(memberships::remove(conn, org_id, user_id)))
+        .run(move |conn| {
+            Ok::<_, AppError>(conn.transaction(|conn| {
+                let email = member_email(conn, user_id)?;
+                let before = memberships::remove(conn, org_id, user_id)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    &meta,
+                    Entry::member_removed(org_id, user_id, &email, before),
+                )?;
+                Ok(before)
+            }))
+        })
         .await?
     {
         // Owners who remove themselves have nothing left to see here.

@@ -2,6 +2,7 @@
 //! check, parse, do one transaction and render.
 
 pub mod assets;
+pub mod audit_log;
 pub mod dashboard;
 pub mod health;
 pub mod home;
@@ -9,6 +10,7 @@ pub mod login;
 pub mod members;
 pub mod settings;
 pub mod setup;
+pub mod support;
 pub mod templates;
 pub mod timefmt;
 

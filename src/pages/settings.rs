@@ -48,12 +48,3 @@ pub async fn webhooks(member: OrgMember) -> Result<HttpResponse, AppError> {
         "Send signed events to your own endpoints when orders, customers, products or keys change.",
     )
 }
-
-pub async fn audit_log(member: OrgMember) -> Result<HttpResponse, AppError> {
-    coming_soon(
-        &member,
-        "audit-log",
-        "Audit log",
-        "A tamper-evident record of every security-relevant action in this organisation.",
-    )
-}

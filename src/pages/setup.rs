@@ -4,6 +4,7 @@
 use super::templates::Field;
 use super::{render, render_status, see_other};
 use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::{CsrfForm, password, session};
 use crate::db::setup::{self, NewInstance, SetupError};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName};
@@ -12,6 +13,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use diesel::Connection;
 use serde::Deserialize;
 
 #[derive(Template, Default)]
@@ -52,6 +54,7 @@ pub async fn form(state: web::Data<AppState>, session: Session) -> Result<HttpRe
 pub async fn submit(
     state: web::Data<AppState>,
     session: Session,
+    meta: RequestMeta,
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     if state.setup_done().await? {
@@ -93,7 +96,15 @@ pub async fn submit(
                 email: &email,
                 password_hash: &hash,
             };
-            match setup::complete(conn, new) {
+            let done = conn.transaction(|conn| {
+                let (user, org) = setup::complete(conn, new)?;
+                let actor = Actor::user(&user);
+                let created = Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str());
+                audit::record(conn, &actor, &meta, created)?;
+                audit::record(conn, &actor, &meta, Entry::session_login(org.id))?;
+                Ok((user, org))
+            });
+            match done {
                 Ok(done) => Ok(Some(done)),
                 Err(SetupError::AlreadyDone) => Ok(None),
                 Err(SetupError::Db(e)) => Err(AppError::from(e)),

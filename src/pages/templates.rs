@@ -23,9 +23,10 @@ pub struct Chrome {
     pub user_name: String,
     pub user_email: String,
     pub csrf: String,
+    pub is_staff: bool,
     pub orgs: Vec<OrgLink>,
     pub org: Option<OrgNav>,
-    /// Which navigation item is current: "dashboard", "api-keys", "webhooks", "audit-log", "members".
+    /// Which navigation item is current: "dashboard", "api-keys", "webhooks", "audit-log", "members", "support".
     pub active: &'static str,
 }
 
@@ -35,6 +36,7 @@ impl Chrome {
             user_name: current.user.name.clone(),
             user_email: current.user.email.clone(),
             csrf: current.csrf.clone(),
+            is_staff: current.user.is_staff,
             orgs: current
                 .orgs
                 .iter()

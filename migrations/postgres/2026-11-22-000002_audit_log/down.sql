@@ -1,0 +1,2 @@
+DROP TABLE audit_chain_heads;
+DROP TABLE audit_events;

@@ -1,0 +1,518 @@
+//! The audit log pages (SPEC §6): filters, keyset pagination, streamed CSV
+//! and JSON Lines exports, and integrity verification. Owners and admins use
+//! them under `/orgs/{slug}/settings/audit-log`; staff reach the same views
+//! read-only through `/support` (see `support.rs`).
+
+use super::templates::{Chrome, Field};
+use super::{render, render_status, timefmt};
+use crate::app::{AppState, Db};
+use crate::audit::chain::format_time;
+use crate::audit::{self, Action, VerifyReport};
+use crate::auth::OrgMember;
+use crate::db::audit_events::{self, Filter, StoredEvent};
+use crate::domain::Role;
+use crate::error::AppError;
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, http::header, web};
+use askama::Template;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+
+const PAGE_SIZE: i64 = 50;
+const EXPORT_BATCH: i64 = 1_000;
+
+/// The query string of the page and the exports (SPEC §6).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+/// The filter form as typed, with an error per field.
+#[derive(Default)]
+pub struct FilterForm {
+    pub actor: Field,
+    pub action: Field,
+    pub target: Field,
+    pub from: Field,
+    pub to: Field,
+}
+
+impl FilterForm {
+    fn has_errors(&self) -> bool {
+        [
+            &self.actor,
+            &self.action,
+            &self.target,
+            &self.from,
+            &self.to,
+        ]
+        .iter()
+        .any(|f| f.error.is_some())
+    }
+}
+
+/// `YYYY-MM-DD` (the start of that day, UTC) or `YYYY-MM-DDTHH:MM`.
+fn parse_time(input: &str) -> Result<(NaiveDateTime, bool), String> {
+    if let Ok(date) = NaiveDate::parse_from_str(input, "%Y-%m-%d") {
+        return Ok((date.and_hms_opt(0, 0, 0).unwrap_or_default(), true));
+    }
+    NaiveDateTime::parse_from_str(input, "%Y-%m-%dT%H:%M")
+        .map(|t| (t, false))
+        .map_err(|_| "Use a date like 2026-01-31, or 2026-01-31T14:30 (UTC).".to_owned())
+}
+
+/// Parses the query into a filter; bad values are reported on the form.
+pub fn parse_query(q: &AuditQuery) -> (Filter, Option<i64>, FilterForm) {
+    let mut form = FilterForm {
+        actor: Field::new(q.actor.trim()),
+        action: Field::new(q.action.trim()),
+        target: Field::new(q.target.trim()),
+        from: Field::new(q.from.trim()),
+        to: Field::new(q.to.trim()),
+    };
+    let non_empty = |f: &Field| (!f.value.is_empty()).then(|| f.value.clone());
+    let mut filter = Filter {
+        actor: non_empty(&form.actor),
+        target: non_empty(&form.target),
+        ..Filter::default()
+    };
+    if let Some(action) = non_empty(&form.action) {
+        match Action::parse(&action) {
+            Some(a) => filter.action = Some(a.as_str().to_owned()),
+            None => form.action.error = Some("Choose an action from the list.".into()),
+        }
+    }
+    if let Some(from) = non_empty(&form.from) {
+        match parse_time(&from) {
+            Ok((t, _)) => filter.from = Some(t),
+            Err(e) => form.from.error = Some(e),
+        }
+    }
+    if let Some(to) = non_empty(&form.to) {
+        // The end is inclusive: the whole day, or the whole minute.
+        match parse_time(&to) {
+            Ok((t, whole_day)) => {
+                filter.to = Some(
+                    t + if whole_day {
+                        Duration::days(1)
+                    } else {
+                        Duration::minutes(1)
+                    },
+                )
+            }
+            Err(e) => form.to.error = Some(e),
+        }
+    }
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if from >= to {
+            form.to.error = Some("The end must be after the start.".into());
+        }
+    }
+    let cursor = q.cursor.trim().parse::<i64>().ok().filter(|c| *c > 0);
+    (filter, cursor, form)
+}
+
+/// One event as the page shows it.
+pub struct AuditRow {
+    pub id: i64,
+    pub seq: i64,
+    pub action: String,
+    pub time_iso: String,
+    pub time_exact: String,
+    pub time_short: String,
+    pub actor: String,
+    pub actor_detail: String,
+    pub target: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub request_id: String,
+    pub trace_id: String,
+    pub details: String,
+    pub hash: String,
+}
+
+impl From<StoredEvent> for AuditRow {
+    fn from(e: StoredEvent) -> Self {
+        let (actor, actor_detail) = match e.actor_type.as_str() {
+            "system" => (
+                "system".to_owned(),
+                e.actor_name.clone().unwrap_or_default(),
+            ),
+            "anonymous" => ("anonymous".to_owned(), String::new()),
+            "staff" => (
+                format!("Support: {}", e.actor_name.clone().unwrap_or_default()),
+                e.actor_email.clone().unwrap_or_default(),
+            ),
+            _ => (
+                e.actor_name.clone().unwrap_or_default(),
+                e.actor_email.clone().unwrap_or_default(),
+            ),
+        };
+        let target = match (&e.target_type, &e.target_id, &e.target_label) {
+            (Some(kind), Some(id), Some(label)) if label != id => format!("{kind} {id} ({label})"),
+            (Some(kind), Some(id), _) => format!("{kind} {id}"),
+            _ => String::new(),
+        };
+        let details = serde_json::from_str::<serde_json::Value>(&e.details)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|_| e.details.clone());
+        Self {
+            id: e.id,
+            seq: e.seq,
+            time_iso: timefmt::iso(&e.occurred_at),
+            time_exact: timefmt::exact(&e.occurred_at),
+            time_short: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            action: e.action,
+            actor,
+            actor_detail,
+            target,
+            ip: e.ip.unwrap_or_default(),
+            user_agent: e.user_agent.unwrap_or_default(),
+            request_id: e.request_id.unwrap_or_default(),
+            trace_id: e.trace_id.unwrap_or_default(),
+            details,
+            hash: e.hash.chars().take(12).collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit_log.html")]
+pub struct AuditLogPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub base_path: String,
+    pub read_only: bool,
+    pub form: FilterForm,
+    pub actions: Vec<&'static str>,
+    pub rows: Vec<AuditRow>,
+    /// The query string (without cursor) that exports and the next page keep.
+    pub query: String,
+    pub next_cursor: Option<i64>,
+    pub first_page: bool,
+}
+
+/// Encodes the filter values back into a query string.
+fn query_string(form: &FilterForm) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (name, field) in [
+        ("actor", &form.actor),
+        ("action", &form.action),
+        ("target", &form.target),
+        ("from", &form.from),
+        ("to", &form.to),
+    ] {
+        if !field.value.is_empty() {
+            out.append_pair(name, &field.value);
+        }
+    }
+    out.finish()
+}
+
+/// Renders a page of an organisation's log (`org_id`), newest first.
+pub async fn log_page(
+    db: &Db,
+    chrome: Chrome,
+    title: String,
+    base_path: String,
+    org_id: i64,
+    query: &AuditQuery,
+) -> Result<HttpResponse, AppError> {
+    let (filter, cursor, form) = parse_query(query);
+    let invalid = form.has_errors();
+    let rows = if invalid {
+        Vec::new()
+    } else {
+        db.run(move |conn| audit_events::page(conn, org_id, &filter, cursor, PAGE_SIZE + 1))
+            .await?
+    };
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let rows: Vec<AuditRow> = rows
+        .into_iter()
+        .take(PAGE_SIZE as usize)
+        .map(AuditRow::from)
+        .collect();
+    let page = AuditLogPage {
+        read_only: chrome.org.is_none(),
+        next_cursor: if has_more {
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        },
+        first_page: cursor.is_none(),
+        query: query_string(&form),
+        actions: Action::ALL.iter().map(|a| a.as_str()).collect(),
+        chrome,
+        title,
+        base_path,
+        form,
+        rows,
+    };
+    if invalid {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum ExportFormat {
+    Csv,
+    JsonLines,
+}
+
+const CSV_COLUMNS: [&str; 19] = [
+    "id",
+    "seq",
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "actor_email",
+    "actor_name",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "ip",
+    "user_agent",
+    "request_id",
+    "trace_id",
+    "details",
+    "org_id",
+    "prev_hash",
+    "hash",
+];
+
+/// Spreadsheet programs run cells that start like a formula; a leading `'` stops that.
+fn csv_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+fn encode(
+    events: &[StoredEvent],
+    format: ExportFormat,
+    with_header: bool,
+) -> Result<Vec<u8>, AppError> {
+    match format {
+        ExportFormat::JsonLines => {
+            let mut out = Vec::new();
+            for e in events {
+                let line = serde_json::json!({
+                    "id": e.id, "org_id": e.org_id, "seq": e.seq, "occurred_at": format_time(&e.occurred_at),
+                    "actor_type": e.actor_type, "actor_id": e.actor_id, "actor_email": e.actor_email,
+                    "actor_name": e.actor_name, "action": e.action, "target_type": e.target_type,
+                    "target_id": e.target_id, "target_label": e.target_label, "ip": e.ip, "user_agent": e.user_agent,
+                    "request_id": e.request_id, "trace_id": e.trace_id, "details": e.details,
+                    "prev_hash": e.prev_hash, "hash": e.hash,
+                });
+                out.extend_from_slice(line.to_string().as_bytes());
+                out.push(b'\n');
+            }
+            Ok(out)
+        }
+        ExportFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            if with_header {
+                writer
+                    .write_record(CSV_COLUMNS)
+                    .map_err(AppError::internal)?;
+            }
+            for e in events {
+                let opt = |v: &Option<String>| csv_cell(v.as_deref().unwrap_or_default());
+                let record = [
+                    e.id.to_string(),
+                    e.seq.to_string(),
+                    format_time(&e.occurred_at),
+                    csv_cell(&e.actor_type),
+                    e.actor_id.map(|i| i.to_string()).unwrap_or_default(),
+                    opt(&e.actor_email),
+                    opt(&e.actor_name),
+                    csv_cell(&e.action),
+                    opt(&e.target_type),
+                    opt(&e.target_id),
+                    opt(&e.target_label),
+                    opt(&e.ip),
+                    opt(&e.user_agent),
+                    opt(&e.request_id),
+                    opt(&e.trace_id),
+                    csv_cell(&e.details),
+                    e.org_id.to_string(),
+                    e.prev_hash.clone(),
+                    e.hash.clone(),
+                ];
+                writer.write_record(&record).map_err(AppError::internal)?;
+            }
+            writer.into_inner().map_err(AppError::internal)
+        }
+    }
+}
+
+struct ExportCursor {
+    db: Db,
+    org_id: i64,
+    filter: Filter,
+    format: ExportFormat,
+    after_id: i64,
+    first: bool,
+    done: bool,
+}
+
+/// Streams the filtered log, oldest first, in batches: memory stays flat
+/// however many events match.
+pub fn export(
+    db: Db,
+    org_id: i64,
+    query: &AuditQuery,
+    format: ExportFormat,
+    file_stem: &str,
+) -> Result<HttpResponse, AppError> {
+    let (filter, _, form) = parse_query(query);
+    if form.has_errors() {
+        return Err(AppError::BadRequest("invalid filter".into()));
+    }
+    let start = ExportCursor {
+        db,
+        org_id,
+        filter,
+        format,
+        after_id: 0,
+        first: true,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(start, |mut cur| async move {
+        if cur.done {
+            return None;
+        }
+        let (org_id, filter, after_id) = (cur.org_id, cur.filter.clone(), cur.after_id);
+        let batch = cur
+            .db
+            .run(move |conn| {
+                audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH)
+            })
+            .await;
+        let chunk = batch.and_then(|events| {
+            cur.done = (events.len() as i64) < EXPORT_BATCH;
+            cur.after_id = events.last().map(|e| e.id).unwrap_or(cur.after_id);
+            let bytes = encode(&events, cur.format, cur.first)?;
+            cur.first = false;
+            Ok(Bytes::from(bytes))
+        });
+        if chunk.is_err() {
+            cur.done = true;
+        }
+        Some((chunk.map_err(actix_web::Error::from), cur))
+    });
+    let (content_type, ext) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ExportFormat::JsonLines => ("application/jsonl; charset=utf-8", "jsonl"),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_stem}.{ext}\""),
+        ))
+        .streaming(stream))
+}
+
+#[derive(Template)]
+#[template(path = "audit_verify.html")]
+pub struct VerifyPage {
+    pub chrome: Chrome,
+    pub base_path: String,
+    pub report: VerifyReport,
+}
+
+pub async fn verify_page(
+    db: &Db,
+    chrome: Chrome,
+    base_path: String,
+    org_id: i64,
+) -> Result<HttpResponse, AppError> {
+    let report = db
+        .run(move |conn| audit::verify(conn, org_id, |_| {}))
+        .await?;
+    render(&VerifyPage {
+        chrome,
+        base_path,
+        report,
+    })
+}
+
+fn org_base(member: &OrgMember) -> String {
+    format!("/orgs/{}/settings/audit-log", member.org.slug)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let chrome = Chrome::for_member(&member, "audit-log");
+    log_page(
+        &state.db,
+        chrome,
+        "Audit log".into(),
+        org_base(&member),
+        member.org.id,
+        &query,
+    )
+    .await
+}
+
+pub async fn export_csv(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    export(
+        state.db.clone(),
+        member.org.id,
+        &query,
+        ExportFormat::Csv,
+        &format!("audit-log-{}", member.org.slug),
+    )
+}
+
+pub async fn export_jsonl(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    export(
+        state.db.clone(),
+        member.org.id,
+        &query,
+        ExportFormat::JsonLines,
+        &format!("audit-log-{}", member.org.slug),
+    )
+}
+
+pub async fn verify(
+    state: web::Data<AppState>,
+    member: OrgMember,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let chrome = Chrome::for_member(&member, "audit-log");
+    verify_page(&state.db, chrome, org_base(&member), member.org.id).await
+}

@@ -1,0 +1,193 @@
+//! `/support`: platform staff read any organisation's audit log, read-only.
+//! Every view is itself recorded in that organisation's log
+//! (`support.viewed_audit_log`), so its owners see who looked.
+
+use super::audit_log::{self, AuditQuery, ExportFormat};
+use super::render;
+use super::templates::Chrome;
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, PLATFORM_LOG, RequestMeta};
+use crate::auth::CurrentUser;
+use crate::db::orgs::{self, Org};
+use crate::error::AppError;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+
+/// A logged-in platform staff member. Everyone else gets 404: the support
+/// console does not admit it exists.
+pub struct StaffUser(pub CurrentUser);
+
+impl FromRequest for StaffUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let current = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let current = current.await?;
+            if current.user.is_staff {
+                Ok(Self(current))
+            } else {
+                Err(AppError::NotFound)
+            }
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "support.html")]
+struct SupportPage {
+    chrome: Chrome,
+    q: String,
+    orgs: Vec<Org>,
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.q.trim().to_owned();
+    let needle = q.clone();
+    let found = state
+        .db
+        .run(move |conn| orgs::search(conn, &needle, 200))
+        .await?;
+    render(&SupportPage {
+        chrome: Chrome::for_user(&staff.0, "support"),
+        q,
+        orgs: found,
+    })
+}
+
+/// Loads the organisation and records that staff opened `view` of its log.
+async fn viewed(
+    state: &AppState,
+    staff: &StaffUser,
+    slug: String,
+    meta: RequestMeta,
+    view: &'static str,
+) -> Result<Org, AppError> {
+    let actor = Actor::staff(&staff.0.user);
+    state
+        .db
+        .run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                let Some(org) = orgs::find_by_slug(conn, &slug)? else {
+                    return Ok(None);
+                };
+                audit::record(
+                    conn,
+                    &actor,
+                    &meta,
+                    Entry::support_viewed_audit_log(org.id, view),
+                )?;
+                Ok::<_, diesel::result::Error>(Some(org))
+            })
+        })
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn base(org: &Org) -> String {
+    format!("/support/orgs/{}/audit-log", org.slug)
+}
+
+pub async fn org_log(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    meta: RequestMeta,
+    slug: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let org = viewed(&state, &staff, slug.into_inner(), meta, "page").await?;
+    let title = format!("Audit log of {} ({})", org.name, org.slug);
+    audit_log::log_page(
+        &state.db,
+        Chrome::for_user(&staff.0, "support"),
+        title,
+        base(&org),
+        org.id,
+        &query,
+    )
+    .await
+}
+
+pub async fn org_export_csv(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    meta: RequestMeta,
+    slug: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let org = viewed(&state, &staff, slug.into_inner(), meta, "export.csv").await?;
+    audit_log::export(
+        state.db.clone(),
+        org.id,
+        &query,
+        ExportFormat::Csv,
+        &format!("audit-log-{}", org.slug),
+    )
+}
+
+pub async fn org_export_jsonl(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    meta: RequestMeta,
+    slug: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let org = viewed(&state, &staff, slug.into_inner(), meta, "export.jsonl").await?;
+    audit_log::export(
+        state.db.clone(),
+        org.id,
+        &query,
+        ExportFormat::JsonLines,
+        &format!("audit-log-{}", org.slug),
+    )
+}
+
+pub async fn org_verify(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    meta: RequestMeta,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let org = viewed(&state, &staff, slug.into_inner(), meta, "verify").await?;
+    audit_log::verify_page(
+        &state.db,
+        Chrome::for_user(&staff.0, "support"),
+        base(&org),
+        org.id,
+    )
+    .await
+}
+
+/// Events that belong to no organisation: failed logins for unknown emails,
+/// sessions of users without one.
+pub async fn platform_log(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let chrome = Chrome::for_user(&staff.0, "support");
+    audit_log::log_page(
+        &state.db,
+        chrome,
+        "Platform log".into(),
+        "/support/platform-log".into(),
+        PLATFORM_LOG,
+        &query,
+    )
+    .await
+}
