@@ -15,6 +15,7 @@ use scraper::{Html, Selector};
 use std::net::TcpListener;
 
 pub const PASSWORD: &str = "correct horse battery";
+pub const USER_AGENT: &str = "latchkey-tests/1.0";
 
 /// A fresh database URL: PostgreSQL when the test command started one, SQLite otherwise.
 pub fn fresh_database() -> (String, Option<tempfile::TempDir>) {
@@ -118,6 +119,7 @@ impl TestApp {
     pub fn visitor(&self) -> Visitor {
         let http = reqwest::Client::builder()
             .cookie_store(true)
+            .user_agent(USER_AGENT)
             .redirect(Policy::none())
             .build()
             .expect("client");
@@ -274,4 +276,21 @@ pub fn select_all_text(html: &Html, selector: &str) -> Vec<String> {
 pub fn count(html: &Html, selector: &str) -> usize {
     let sel = Selector::parse(selector).expect("selector");
     html.select(&sel).count()
+}
+
+/// Every event of an organisation's log (org 0 = platform), oldest first.
+pub fn events(app: &TestApp, org_id: i64) -> Vec<latchkey::db::audit_events::StoredEvent> {
+    let filter = latchkey::db::audit_events::Filter::default();
+    let mut events =
+        latchkey::db::audit_events::page(&mut app.conn(), org_id, &filter, None, 100_000)
+            .expect("events");
+    events.reverse();
+    events
+}
+
+pub fn org_id(app: &TestApp, slug: &str) -> i64 {
+    latchkey::db::orgs::find_by_slug(&mut app.conn(), slug)
+        .expect("query")
+        .expect("org")
+        .id
 }
