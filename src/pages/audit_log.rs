@@ -115,10 +115,10 @@ pub fn parse_query(q: &AuditQuery) -> (Filter, Option<i64>, FilterForm) {
             Err(e) => form.to.error = Some(e),
         }
     }
-    if let (Some(from), Some(to)) = (filter.from, filter.to) {
-        if from >= to {
-            form.to.error = Some("The end must be after the start.".into());
-        }
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && from >= to
+    {
+        form.to.error = Some("The end must be after the start.".into());
     }
     let cursor = q.cursor.trim().parse::<i64>().ok().filter(|c| *c > 0);
     (filter, cursor, form)

@@ -195,9 +195,9 @@ pub async fn change_role(
 
 /// The member's email, as the audit event's label snapshot.
 fn member_email(conn: &mut DbConn, user_id: i64) -> Result<String, MembershipError> {
-    Ok(users::find(conn, user_id)?
+    users::find(conn, user_id)?
         .map(|u| u.email)
-        .ok_or(MembershipError::NotMember)?)
+        .ok_or(MembershipError::NotMember)
 }
 
 #[derive(Template)]
