@@ -291,3 +291,49 @@ async fn setup_login_dashboard_and_members_journey() {
 
     client.close().await.expect("close browser");
 }
+
+#[tokio::test]
+async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
+    let app = spawn_app().await;
+    let org = app.seed_acme();
+    let mut conn = app.conn();
+    for i in 0..12 {
+        let user = app.seed_user(&format!("p{i}@acme.test"), &format!("Person {i}"), false);
+        let role = if i % 3 == 0 { latchkey::domain::Role::Admin } else { latchkey::domain::Role::Member };
+        let entry = latchkey::audit::Entry::member_added(org.id, user.id, &user.email, role);
+        diesel::Connection::transaction(&mut *conn, |c| {
+            latchkey::db::memberships::add(c, org.id, user.id, role).map_err(|_| diesel::result::Error::RollbackTransaction)?;
+            latchkey::audit::record(c, &latchkey::audit::Actor::cli(), &latchkey::audit::RequestMeta::default(), entry)
+        })
+        .expect("seed");
+    }
+    drop(conn);
+    let (_driver, client) = start_browser().await;
+    client.goto(&format!("{}/login", app.base)).await.expect("open");
+    css(&client, "#email").await.send_keys("owner@acme.test").await.expect("type");
+    css(&client, "#password").await.send_keys(PASSWORD).await.expect("type");
+    css(&client, "button[type=submit]").await.click().await.expect("log in");
+    css(&client, "[data-testid=nav-audit-log]").await.click().await.expect("nav");
+    let rows = client.find_all(Locator::Css("tr[data-testid=audit-row]")).await.expect("rows");
+    assert_eq!(rows.len(), 13, "twelve additions and the login");
+
+    css(&client, "#action").await.select_by_value("member.added").await.expect("choose action");
+    css(&client, "[data-testid=apply-filters]").await.click().await.expect("filter");
+    css(&client, "tr[data-testid=audit-row]").await;
+    let rows = client.find_all(Locator::Css("tr[data-testid=audit-row]")).await.expect("rows");
+    assert_eq!(rows.len(), 12);
+    for row in &rows {
+        assert_eq!(row.attr("data-action").await.expect("attr").as_deref(), Some("member.added"));
+    }
+    rows[0].find(Locator::Css("summary")).await.expect("summary").click().await.expect("expand");
+    let details = rows[0].find(Locator::Css("[data-testid=audit-details]")).await.expect("details");
+    assert!(details.text().await.expect("text").contains("\"role\""));
+    screenshot(&client, "07-audit-log-filtered").await;
+
+    css(&client, "[data-testid=verify-link]").await.click().await.expect("verify");
+    let result = css(&client, "[data-testid=verify-result]").await;
+    assert_eq!(result.attr("data-intact").await.expect("attr").as_deref(), Some("true"));
+    assert!(result.text().await.expect("text").contains("13 events checked"));
+    screenshot(&client, "08-audit-verify").await;
+    client.close().await.expect("close browser");
+}
