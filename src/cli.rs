@@ -93,6 +93,17 @@ enum AuditCommand {
         #[arg(long, value_parser = parse_slug)]
         org: OrgSlug,
     },
+    /// Append synthetic events to an organisation's log, for benchmarks only.
+    #[command(
+        hide = true,
+        after_help = "Example:\n  latchkey audit seed-bench --org bench --events 1000000"
+    )]
+    SeedBench {
+        #[arg(long, value_parser = parse_slug)]
+        org: OrgSlug,
+        #[arg(long)]
+        events: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +238,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
             })?;
             println!("{org} is now on the {plan} plan.");
+            Ok(())
+        }
+        Command::Audit(AuditCommand::SeedBench { org, events }) => {
+            let mut conn = ready_connection()?;
+            let found = find_org(&mut conn, &org)?;
+            let started = std::time::Instant::now();
+            crate::bench_seed::seed(&mut conn, found.id, events)?;
+            println!(
+                "Appended {events} events to {org} in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Audit(AuditCommand::Verify { org }) => {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bench_seed;
 pub mod cli;
 pub mod config;
 pub mod db;

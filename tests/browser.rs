@@ -98,6 +98,29 @@ async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{selector}: {e}"))
 }
 
+async fn type_into(client: &Client, selector: &str, text: &str) {
+    css(client, selector)
+        .await
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {selector}: {e}"));
+}
+
+async fn click(client: &Client, selector: &str) {
+    css(client, selector)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+}
+
+/// Logs in through the login form.
+async fn log_in(client: &Client, email: &str) {
+    type_into(client, "#email", email).await;
+    type_into(client, "#password", PASSWORD).await;
+    click(client, "button[type=submit]").await;
+}
+
 async fn path(client: &Client) -> String {
     client.current_url().await.expect("url").path().to_owned()
 }
@@ -113,36 +136,12 @@ async fn setup_login_dashboard_and_members_journey() {
     screenshot(&client, "01-setup").await;
 
     // A mistake is shown next to its field, with the other values kept.
-    css(&client, "#org_name")
-        .await
-        .send_keys("Acme Inc")
-        .await
-        .expect("type");
-    css(&client, "#org_slug")
-        .await
-        .send_keys("Acme Inc!")
-        .await
-        .expect("type");
-    css(&client, "#name")
-        .await
-        .send_keys("Ada Lovelace")
-        .await
-        .expect("type");
-    css(&client, "#email")
-        .await
-        .send_keys("ada@example.com")
-        .await
-        .expect("type");
-    css(&client, "#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .expect("type");
-    css(&client, "button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("submit");
+    type_into(&client, "#org_name", "Acme Inc").await;
+    type_into(&client, "#org_slug", "Acme Inc!").await;
+    type_into(&client, "#name", "Ada Lovelace").await;
+    type_into(&client, "#email", "ada@example.com").await;
+    type_into(&client, "#password", PASSWORD).await;
+    click(&client, "button[type=submit]").await;
     let error = css(&client, "#org_slug-error")
         .await
         .text()
@@ -165,21 +164,9 @@ async fn setup_login_dashboard_and_members_journey() {
         .clear()
         .await
         .expect("clear");
-    css(&client, "#org_slug")
-        .await
-        .send_keys("acme")
-        .await
-        .expect("type");
-    css(&client, "#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .expect("type");
-    css(&client, "button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("submit");
+    type_into(&client, "#org_slug", "acme").await;
+    type_into(&client, "#password", PASSWORD).await;
+    click(&client, "button[type=submit]").await;
     assert_eq!(
         css(&client, "[data-testid=org-name]")
             .await
@@ -192,33 +179,13 @@ async fn setup_login_dashboard_and_members_journey() {
     screenshot(&client, "03-dashboard").await;
 
     // Log out through the user menu, then back in.
-    css(&client, ".user-menu summary")
-        .await
-        .click()
-        .await
-        .expect("open menu");
-    css(&client, "[data-testid=logout]")
-        .await
-        .click()
-        .await
-        .expect("log out");
+    click(&client, ".user-menu summary").await;
+    click(&client, "[data-testid=logout]").await;
     css(&client, "#email").await;
     assert_eq!(path(&client).await, "/login");
-    css(&client, "#email")
-        .await
-        .send_keys("ada@example.com")
-        .await
-        .expect("type");
-    css(&client, "#password")
-        .await
-        .send_keys("wrong password")
-        .await
-        .expect("type");
-    css(&client, "button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("submit");
+    type_into(&client, "#email", "ada@example.com").await;
+    type_into(&client, "#password", "wrong password").await;
+    click(&client, "button[type=submit]").await;
     let error = css(&client, "[data-testid=form-error]")
         .await
         .text()
@@ -226,41 +193,21 @@ async fn setup_login_dashboard_and_members_journey() {
         .expect("text");
     assert_eq!(error, "Invalid email or password.");
     screenshot(&client, "04-login-error").await;
-    css(&client, "#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .expect("type");
-    css(&client, "button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("submit");
+    type_into(&client, "#password", PASSWORD).await;
+    click(&client, "button[type=submit]").await;
     css(&client, "[data-testid=org-name]").await;
 
     // Members: add a colleague as admin through the form.
     app.seed_user("grace@example.com", "Grace Hopper", false);
-    css(&client, "[data-testid=nav-members]")
-        .await
-        .click()
-        .await
-        .expect("nav");
+    click(&client, "[data-testid=nav-members]").await;
     assert_eq!(path(&client).await, "/orgs/acme/settings/members");
-    css(&client, "#email")
-        .await
-        .send_keys("grace@example.com")
-        .await
-        .expect("type");
+    type_into(&client, "#email", "grace@example.com").await;
     css(&client, "#role")
         .await
         .select_by_value("admin")
         .await
         .expect("select");
-    css(&client, ".panel button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("add");
+    click(&client, ".panel button[type=submit]").await;
     let row = css(&client, "tr[data-testid=member-row][data-role=admin]").await;
     assert!(row.text().await.expect("text").contains("Grace Hopper"));
     screenshot(&client, "05-members").await;
@@ -299,41 +246,83 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
     let mut conn = app.conn();
     for i in 0..12 {
         let user = app.seed_user(&format!("p{i}@acme.test"), &format!("Person {i}"), false);
-        let role = if i % 3 == 0 { latchkey::domain::Role::Admin } else { latchkey::domain::Role::Member };
+        let role = if i % 3 == 0 {
+            latchkey::domain::Role::Admin
+        } else {
+            latchkey::domain::Role::Member
+        };
         let entry = latchkey::audit::Entry::member_added(org.id, user.id, &user.email, role);
         diesel::Connection::transaction(&mut *conn, |c| {
-            latchkey::db::memberships::add(c, org.id, user.id, role).map_err(|_| diesel::result::Error::RollbackTransaction)?;
-            latchkey::audit::record(c, &latchkey::audit::Actor::cli(), &latchkey::audit::RequestMeta::default(), entry)
+            latchkey::db::memberships::add(c, org.id, user.id, role)
+                .map_err(|_| diesel::result::Error::RollbackTransaction)?;
+            latchkey::audit::record(
+                c,
+                &latchkey::audit::Actor::cli(),
+                &latchkey::audit::RequestMeta::default(),
+                entry,
+            )
         })
         .expect("seed");
     }
     drop(conn);
     let (_driver, client) = start_browser().await;
-    client.goto(&format!("{}/login", app.base)).await.expect("open");
-    css(&client, "#email").await.send_keys("owner@acme.test").await.expect("type");
-    css(&client, "#password").await.send_keys(PASSWORD).await.expect("type");
-    css(&client, "button[type=submit]").await.click().await.expect("log in");
-    css(&client, "[data-testid=nav-audit-log]").await.click().await.expect("nav");
-    let rows = client.find_all(Locator::Css("tr[data-testid=audit-row]")).await.expect("rows");
+    client
+        .goto(&format!("{}/login", app.base))
+        .await
+        .expect("open");
+    log_in(&client, "owner@acme.test").await;
+    click(&client, "[data-testid=nav-audit-log]").await;
+    let rows = client
+        .find_all(Locator::Css("tr[data-testid=audit-row]"))
+        .await
+        .expect("rows");
     assert_eq!(rows.len(), 13, "twelve additions and the login");
 
-    css(&client, "#action").await.select_by_value("member.added").await.expect("choose action");
-    css(&client, "[data-testid=apply-filters]").await.click().await.expect("filter");
+    css(&client, "#action")
+        .await
+        .select_by_value("member.added")
+        .await
+        .expect("choose action");
+    click(&client, "[data-testid=apply-filters]").await;
     css(&client, "tr[data-testid=audit-row]").await;
-    let rows = client.find_all(Locator::Css("tr[data-testid=audit-row]")).await.expect("rows");
+    let rows = client
+        .find_all(Locator::Css("tr[data-testid=audit-row]"))
+        .await
+        .expect("rows");
     assert_eq!(rows.len(), 12);
     for row in &rows {
-        assert_eq!(row.attr("data-action").await.expect("attr").as_deref(), Some("member.added"));
+        assert_eq!(
+            row.attr("data-action").await.expect("attr").as_deref(),
+            Some("member.added")
+        );
     }
-    rows[0].find(Locator::Css("summary")).await.expect("summary").click().await.expect("expand");
-    let details = rows[0].find(Locator::Css("[data-testid=audit-details]")).await.expect("details");
+    rows[0]
+        .find(Locator::Css("summary"))
+        .await
+        .expect("summary")
+        .click()
+        .await
+        .expect("expand");
+    let details = rows[0]
+        .find(Locator::Css("[data-testid=audit-details]"))
+        .await
+        .expect("details");
     assert!(details.text().await.expect("text").contains("\"role\""));
     screenshot(&client, "07-audit-log-filtered").await;
 
-    css(&client, "[data-testid=verify-link]").await.click().await.expect("verify");
+    click(&client, "[data-testid=verify-link]").await;
     let result = css(&client, "[data-testid=verify-result]").await;
-    assert_eq!(result.attr("data-intact").await.expect("attr").as_deref(), Some("true"));
-    assert!(result.text().await.expect("text").contains("13 events checked"));
+    assert_eq!(
+        result.attr("data-intact").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    assert!(
+        result
+            .text()
+            .await
+            .expect("text")
+            .contains("13 events checked")
+    );
     screenshot(&client, "08-audit-verify").await;
     client.close().await.expect("close browser");
 }

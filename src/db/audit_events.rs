@@ -175,6 +175,50 @@ fn filtered(org_id: i64, filter: &Filter) -> Boxed<'static> {
     query
 }
 
+/// The range of ids whose times fall inside the filter's dates, found through
+/// the `(org_id, occurred_at)` index. Filtering on this id range as well
+/// keeps both planners on the `(org_id, id)` index instead of scanning it
+/// backwards through a year of events. Within one chain ids and times grow
+/// together (events are appended under the chain-head lock). `None` = no event.
+fn id_range(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Option<(i64, i64)>> {
+    let base = || {
+        events::table
+            .filter(dsl::org_id.eq(org_id))
+            .select(dsl::id)
+            .into_boxed::<super::conn::MultiBackend>()
+    };
+    let low = match filter.from {
+        Some(from) => base()
+            .filter(dsl::occurred_at.ge(from))
+            .order((dsl::occurred_at.asc(), dsl::id.asc()))
+            .first(conn)
+            .optional()?,
+        None => Some(0),
+    };
+    let high = match filter.to {
+        Some(to) => base()
+            .filter(dsl::occurred_at.lt(to))
+            .order((dsl::occurred_at.desc(), dsl::id.desc()))
+            .first(conn)
+            .optional()?,
+        None => Some(i64::MAX),
+    };
+    Ok(low.zip(high))
+}
+
+/// The filtered query, narrowed to the id range of its dates; `None` when nothing can match.
+fn narrowed(
+    conn: &mut DbConn,
+    org_id: i64,
+    filter: &Filter,
+) -> QueryResult<Option<Boxed<'static>>> {
+    let query = filtered(org_id, filter);
+    if filter.from.is_none() && filter.to.is_none() {
+        return Ok(Some(query));
+    }
+    Ok(id_range(conn, org_id, filter)?.map(|(low, high)| query.filter(dsl::id.between(low, high))))
+}
+
 /// A page of events, newest first, strictly older than `before_id` (keyset pagination).
 pub fn page(
     conn: &mut DbConn,
@@ -183,7 +227,9 @@ pub fn page(
     before_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<StoredEvent>> {
-    let mut query = filtered(org_id, filter);
+    let Some(mut query) = narrowed(conn, org_id, filter)? else {
+        return Ok(Vec::new());
+    };
     if let Some(before) = before_id {
         query = query.filter(dsl::id.lt(before));
     }
@@ -202,7 +248,10 @@ pub fn export_batch(
     after_id: i64,
     limit: i64,
 ) -> QueryResult<Vec<StoredEvent>> {
-    filtered(org_id, filter)
+    let Some(query) = narrowed(conn, org_id, filter)? else {
+        return Ok(Vec::new());
+    };
+    query
         .filter(dsl::id.gt(after_id))
         .order(dsl::id.asc())
         .limit(limit)
@@ -231,4 +280,79 @@ pub fn count(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
         .filter(dsl::org_id.eq(org_id))
         .count()
         .get_result(conn)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+struct EventRow<'a> {
+    org_id: i64,
+    seq: i64,
+    occurred_at: NaiveDateTime,
+    actor_type: &'a str,
+    actor_id: Option<i64>,
+    actor_email: Option<&'a str>,
+    actor_name: Option<&'a str>,
+    action: &'a str,
+    target_type: Option<&'a str>,
+    target_id: Option<&'a str>,
+    target_label: Option<&'a str>,
+    ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    request_id: Option<&'a str>,
+    trace_id: Option<&'a str>,
+    details: &'a str,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Appends many events to one chain in a single transaction, inserting 1,000
+/// rows per statement (benchmark data). `seq`s are assigned here. Multi-row
+/// inserts do not compile through the MultiConnection enum, so this matches
+/// on the backend (STACK.md).
+pub fn append_many(conn: &mut DbConn, org_id: i64, events: &mut [EventFields]) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        let (mut seq, mut prev) = lock_head(conn, org_id)?;
+        let mut rows = Vec::with_capacity(events.len());
+        for f in events.iter_mut() {
+            seq += 1;
+            f.org_id = org_id;
+            f.seq = seq;
+            let hash = f.hash(&prev);
+            rows.push((f.clone(), std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        for chunk in rows.chunks(1_000) {
+            let batch: Vec<EventRow<'_>> = chunk
+                .iter()
+                .map(|(f, prev_hash, hash)| EventRow {
+                    org_id: f.org_id,
+                    seq: f.seq,
+                    occurred_at: f.occurred_at,
+                    actor_type: &f.actor_type,
+                    actor_id: f.actor_id,
+                    actor_email: f.actor_email.as_deref(),
+                    actor_name: f.actor_name.as_deref(),
+                    action: &f.action,
+                    target_type: f.target_type.as_deref(),
+                    target_id: f.target_id.as_deref(),
+                    target_label: f.target_label.as_deref(),
+                    ip: f.ip.as_deref(),
+                    user_agent: f.user_agent.as_deref(),
+                    request_id: f.request_id.as_deref(),
+                    trace_id: f.trace_id.as_deref(),
+                    details: &f.details,
+                    prev_hash: prev_hash.clone(),
+                    hash: hash.clone(),
+                })
+                .collect();
+            match conn {
+                DbConn::Pg(inner) => diesel::insert_into(events::table)
+                    .values(&batch)
+                    .execute(inner)?,
+                DbConn::Sqlite(inner) => diesel::insert_into(events::table)
+                    .values(&batch)
+                    .execute(inner)?,
+            };
+        }
+        set_head(conn, org_id, seq, &prev)
+    })
 }

@@ -73,13 +73,7 @@ async fn membership_changes_and_sessions_are_recorded_with_before_and_after() {
     let app = spawn_app().await;
     app.seed_acme();
     let acme = org_id(&app, "acme");
-    let member_id = latchkey::db::users::find_by_email(
-        &mut app.conn(),
-        &latchkey::domain::Email::parse("member@acme.test").expect("e"),
-    )
-    .expect("q")
-    .expect("user")
-    .id;
+    let member_id = app.user("member@acme.test").id;
     let owner = app.logged_in("owner@acme.test").await;
     let page = "/orgs/acme/settings/members";
     assert_eq!(
@@ -133,12 +127,7 @@ async fn membership_changes_and_sessions_are_recorded_with_before_and_after() {
 async fn session_events_go_to_every_org_of_the_user_and_failed_logins_never_keep_the_password() {
     let app = spawn_app().await;
     app.seed_acme();
-    let outsider = latchkey::db::users::find_by_email(
-        &mut app.conn(),
-        &latchkey::domain::Email::parse("outsider@other.test").expect("e"),
-    )
-    .expect("q")
-    .expect("user");
+    let outsider = app.user("outsider@other.test");
     let acme = latchkey::db::orgs::find_by_slug(&mut app.conn(), "acme")
         .expect("q")
         .expect("acme");

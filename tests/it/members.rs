@@ -4,13 +4,7 @@ use scraper::Html;
 const PAGE: &str = "/orgs/acme/settings/members";
 
 fn user_id(app: &TestApp, email: &str) -> i64 {
-    latchkey::db::users::find_by_email(
-        &mut app.conn(),
-        &latchkey::domain::Email::parse(email).expect("email"),
-    )
-    .expect("query")
-    .expect("user")
-    .id
+    app.user(email).id
 }
 
 fn role_of(html: &Html, user_id: i64) -> Option<String> {

@@ -119,13 +119,7 @@ async fn a_role_change_takes_effect_on_the_very_next_request() {
         admin.get("/orgs/acme/settings/api-keys").await.status(),
         200
     );
-    let admin_id = latchkey::db::users::find_by_email(
-        &mut app.conn(),
-        &latchkey::domain::Email::parse("admin@acme.test").expect("e"),
-    )
-    .expect("q")
-    .expect("admin")
-    .id;
+    let admin_id = app.user("admin@acme.test").id;
     memberships::change_role(&mut app.conn(), org.id, admin_id, Role::Member).expect("demote");
     assert_eq!(
         admin.get("/orgs/acme/settings/api-keys").await.status(),
@@ -139,12 +133,7 @@ async fn a_role_change_takes_effect_on_the_very_next_request() {
 async fn the_org_switcher_lists_every_org_of_the_user() {
     let app = spawn_app().await;
     app.seed_acme();
-    let owner = latchkey::db::users::find_by_email(
-        &mut app.conn(),
-        &latchkey::domain::Email::parse("owner@acme.test").expect("e"),
-    )
-    .expect("q")
-    .expect("owner");
+    let owner = app.user("owner@acme.test");
     app.seed_org("second", latchkey::domain::Plan::Free, &owner);
     let visitor = app.logged_in("owner@acme.test").await;
     let (_, html) = visitor.get_html("/orgs/acme").await;

@@ -148,12 +148,7 @@ async fn status_with_cookie(app: &TestApp, cookie: &str) -> u16 {
 async fn sessions_end_after_30_idle_minutes_or_12_hours_in_all() {
     let app = spawn_app().await;
     app.seed_acme();
-    let owner = latchkey::db::users::find_by_email(
-        &mut app.conn(),
-        &latchkey::domain::Email::parse("owner@acme.test").expect("email"),
-    )
-    .expect("query")
-    .expect("owner");
+    let owner = app.user("owner@acme.test");
     let minute = 60;
     assert_eq!(
         status_with_cookie(

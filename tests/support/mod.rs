@@ -165,6 +165,12 @@ impl TestApp {
         .expect("create org")
     }
 
+    pub fn user(&self, email: &str) -> users::User {
+        users::find_by_email(&mut self.conn(), &Email::parse(email).expect("email"))
+            .expect("query")
+            .expect("user exists")
+    }
+
     pub fn add_member(&self, org: &orgs::Org, user: &users::User, role: Role) {
         memberships::add(&mut self.conn(), org.id, user.id, role).expect("add member");
     }
