@@ -45,6 +45,7 @@ impl Db {
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub usage: crate::usage::Usage,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
     setup_done: AtomicBool,
 }
@@ -54,6 +55,7 @@ impl AppState {
         Self {
             db: Db::new(pool),
             config: Arc::new(config),
+            usage: crate::usage::Usage::default(),
             setup_done: AtomicBool::new(false),
         }
     }
@@ -113,6 +115,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/support/orgs/{slug}/audit-log/verify",
             web::get().to(support::org_verify),
         )
+        .configure(crate::api::routes)
         .service(
             web::scope("/orgs/{slug}")
                 .route("", web::get().to(dashboard::show))
@@ -168,6 +171,7 @@ impl Application {
         let config = state.config.clone();
         let session_key = Key::from(&config.session_key);
         let state = web::Data::new(state);
+        tokio::spawn(crate::jobs::run_forever(state.clone()));
         let mut server = HttpServer::new(move || {
             let session =
                 SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())

@@ -1,6 +1,7 @@
 //! Latchkey: a self-hostable API key console. `main.rs` is the CLI; this
 //! library is everything it runs, and what the integration tests start.
 
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -11,7 +12,9 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod middleware;
 pub mod pages;
 pub mod progress;
 pub mod telemetry;
+pub mod usage;

@@ -71,8 +71,11 @@ pub async fn setup_gate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
     let path = req.path();
-    let exempt =
-        path == "/setup" || path.starts_with("/static/") || path == "/healthz" || path == "/readyz";
+    let exempt = path.starts_with("/api/")
+        || path == "/setup"
+        || path.starts_with("/static/")
+        || path == "/healthz"
+        || path == "/readyz";
     if !exempt
         && let Some(state) = req.app_data::<web::Data<AppState>>()
         && !state.setup_done().await?

@@ -12,10 +12,21 @@ pub enum Action {
     MemberRoleChanged,
     MemberRemoved,
     SupportViewedAuditLog,
+    SupportViewedApiKeys,
+    ApiKeyCreated,
+    ApiKeyUpdated,
+    ApiKeyScopesChanged,
+    ApiKeyDeactivated,
+    ApiKeyActivated,
+    ApiKeyRotated,
+    ApiKeyRevoked,
+    ApiKeyDeleted,
+    ApiKeyExpired,
+    ApiKeyRevokedKeyUsed,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 20] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionLogout,
@@ -25,6 +36,17 @@ impl Action {
         Action::MemberRoleChanged,
         Action::MemberRemoved,
         Action::SupportViewedAuditLog,
+        Action::SupportViewedApiKeys,
+        Action::ApiKeyCreated,
+        Action::ApiKeyUpdated,
+        Action::ApiKeyScopesChanged,
+        Action::ApiKeyDeactivated,
+        Action::ApiKeyActivated,
+        Action::ApiKeyRotated,
+        Action::ApiKeyRevoked,
+        Action::ApiKeyDeleted,
+        Action::ApiKeyExpired,
+        Action::ApiKeyRevokedKeyUsed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +60,17 @@ impl Action {
             Self::MemberRoleChanged => "member.role_changed",
             Self::MemberRemoved => "member.removed",
             Self::SupportViewedAuditLog => "support.viewed_audit_log",
+            Self::SupportViewedApiKeys => "support.viewed_api_keys",
+            Self::ApiKeyCreated => "api_key.created",
+            Self::ApiKeyUpdated => "api_key.updated",
+            Self::ApiKeyScopesChanged => "api_key.scopes_changed",
+            Self::ApiKeyDeactivated => "api_key.deactivated",
+            Self::ApiKeyActivated => "api_key.activated",
+            Self::ApiKeyRotated => "api_key.rotated",
+            Self::ApiKeyRevoked => "api_key.revoked",
+            Self::ApiKeyDeleted => "api_key.deleted",
+            Self::ApiKeyExpired => "api_key.expired",
+            Self::ApiKeyRevokedKeyUsed => "api_key.revoked_key_used",
         }
     }
 

@@ -10,6 +10,7 @@ pub use action::Action;
 
 use crate::app::AppState;
 use crate::auth::client_ip;
+use crate::db::api_keys::ApiKey;
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
 use crate::db::{DbConn, now};
@@ -233,6 +234,78 @@ impl Entry {
     /// `view` says what was opened: the page, an export, or verification.
     pub fn support_viewed_audit_log(org_id: i64, view: &str) -> Self {
         Self::new(org_id, Action::SupportViewedAuditLog).details(json!({ "view": view }))
+    }
+}
+
+/// The public fields of a key, as audit details and webhook data show them (SPEC §4).
+pub fn key_snapshot(key: &ApiKey) -> Value {
+    json!({
+        "key_id": key.key_id,
+        "label": key.label,
+        "prefix": key.display_prefix,
+        "scopes": key.scopes().effective_names(),
+        "full_access": key.scopes().is_full_access(),
+        "state": key.state(now()).as_str(),
+        "expires_at": key.expires_at.map(|t| chain::format_time(&t)),
+    })
+}
+
+impl Entry {
+    fn key(org_id: i64, action: Action, key: &ApiKey) -> Self {
+        Self::new(org_id, action).target(
+            "api_key",
+            &key.key_id,
+            format!("{} ({})", key.label, key.display_prefix),
+        )
+    }
+
+    pub fn api_key_created(key: &ApiKey) -> Self {
+        Self::key(key.org_id, Action::ApiKeyCreated, key).details(key_snapshot(key))
+    }
+
+    /// `before`/`after` hold only the fields that changed.
+    pub fn api_key_updated(key: &ApiKey, before: Value, after: Value) -> Self {
+        Self::key(key.org_id, Action::ApiKeyUpdated, key)
+            .details(json!({ "before": before, "after": after }))
+    }
+
+    pub fn api_key_scopes_changed(key: &ApiKey, before: &[String], after: &[String]) -> Self {
+        Self::key(key.org_id, Action::ApiKeyScopesChanged, key)
+            .details(json!({ "before": { "scopes": before }, "after": { "scopes": after } }))
+    }
+
+    pub fn api_key_deactivated(key: &ApiKey) -> Self {
+        Self::key(key.org_id, Action::ApiKeyDeactivated, key)
+    }
+
+    pub fn api_key_activated(key: &ApiKey) -> Self {
+        Self::key(key.org_id, Action::ApiKeyActivated, key)
+    }
+
+    pub fn api_key_rotated(old: &ApiKey, new_key_id: &str, grace: &str) -> Self {
+        Self::key(old.org_id, Action::ApiKeyRotated, old)
+            .details(json!({ "replaced_by": new_key_id, "grace": grace }))
+    }
+
+    pub fn api_key_revoked(key: &ApiKey, reason: &str) -> Self {
+        Self::key(key.org_id, Action::ApiKeyRevoked, key).details(json!({ "reason": reason }))
+    }
+
+    /// The log keeps a snapshot of what was deleted.
+    pub fn api_key_deleted(key: &ApiKey) -> Self {
+        Self::key(key.org_id, Action::ApiKeyDeleted, key).details(key_snapshot(key))
+    }
+
+    pub fn api_key_expired(key: &ApiKey) -> Self {
+        Self::key(key.org_id, Action::ApiKeyExpired, key)
+    }
+
+    pub fn api_key_revoked_key_used(key: &ApiKey, state: &str) -> Self {
+        Self::key(key.org_id, Action::ApiKeyRevokedKeyUsed, key).details(json!({ "state": state }))
+    }
+
+    pub fn support_viewed_api_keys(org_id: i64, view: &str) -> Self {
+        Self::new(org_id, Action::SupportViewedApiKeys).details(json!({ "view": view }))
     }
 }
 

@@ -2,6 +2,7 @@
 //! one module per table. Queries here return `diesel` errors; the web layer
 //! maps them.
 
+pub mod api_keys;
 pub mod audit_events;
 mod conn;
 pub mod login_failures;

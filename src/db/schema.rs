@@ -83,6 +83,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        key_id -> Text,
+        token_hash -> Text,
+        display_prefix -> Text,
+        label -> Text,
+        description -> Text,
+        scopes -> Text,
+        expires_at -> Nullable<Timestamp>,
+        allowed_ips -> Text,
+        rate_limit_per_minute -> Nullable<BigInt>,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        created_by_id -> Nullable<BigInt>,
+        created_by_name -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by_name -> Nullable<Text>,
+        rotated_from -> Nullable<Text>,
+        replaced_by -> Nullable<Text>,
+        grace_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    used_form_ids (form_id) {
+        form_id -> Text,
+        org_id -> BigInt,
+        key_id -> Text,
+        used_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_keys -> orgs (org_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
@@ -90,5 +128,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     instance_setup,
     audit_events,
-    audit_chain_heads
+    audit_chain_heads,
+    api_keys,
+    used_form_ids
 );

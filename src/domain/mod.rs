@@ -3,10 +3,14 @@
 //! No I/O lives here.
 
 mod email;
+pub mod key_settings;
+pub mod key_state;
 mod names;
 mod password;
 mod role;
+pub mod scopes;
 mod slug;
+pub mod token;
 
 pub use email::Email;
 pub use names::{OrgName, PersonName};

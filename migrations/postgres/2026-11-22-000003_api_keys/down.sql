@@ -1,0 +1,2 @@
+DROP TABLE used_form_ids;
+DROP TABLE api_keys;

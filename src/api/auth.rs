@@ -1,0 +1,131 @@
+//! Bearer-key authentication (SPEC §4): key → plan → IP allowlist, in that
+//! order. The token's shape and checksum are checked before any database
+//! work; the lookup is by SHA-256, so revocation is seen on the very next
+//! request on every instance (no cache).
+
+use super::error::{ApiError, Code};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::api_keys::{self, ApiKey};
+use crate::db::now;
+use crate::db::orgs::Org;
+use crate::domain::Plan;
+use crate::domain::key_state::KeyState;
+use crate::domain::token::ApiKeySecret;
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+/// An authenticated key and its organisation.
+pub struct BearerKey {
+    pub key: ApiKey,
+    pub org: Org,
+}
+
+/// The token from `Authorization: Bearer <token>` (scheme case-insensitive).
+fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn has_authorization(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().is_empty())
+}
+
+impl BearerKey {
+    async fn authenticate(req: &HttpRequest) -> Result<Self, ApiError> {
+        let Some(token) = bearer_token(req) else {
+            let code = if has_authorization(req) {
+                Code::MalformedKey
+            } else {
+                Code::MissingKey
+            };
+            return Err(ApiError::new(code, req));
+        };
+        let secret =
+            ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey, req))?;
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::new(Code::Internal, req))?;
+        let hash = secret.hash();
+        let found = state
+            .db
+            .run(move |conn| api_keys::find_by_hash(conn, &hash.0))
+            .await
+            .map_err(|e| ApiError::from_app(e, req))?;
+        let (key, org) = found.ok_or_else(|| ApiError::new(Code::InvalidKey, req))?;
+        match key.state(now()) {
+            KeyState::Revoked => {
+                record_revoked_use(state, req, &key).await;
+                return Err(ApiError::new(Code::RevokedKey, req));
+            }
+            KeyState::Disabled => return Err(ApiError::new(Code::DisabledKey, req)),
+            KeyState::Expired => return Err(ApiError::new(Code::ExpiredKey, req)),
+            KeyState::Rotating | KeyState::Active => {}
+        }
+        if org.plan != Plan::Paid {
+            return Err(ApiError::new(Code::PlanRequired, req));
+        }
+        let ip = crate::auth::client_ip(req, state.config.trusted_proxy_header.as_deref());
+        let allowed = ip
+            .parse()
+            .map(|addr| key.allowlist().allows(addr))
+            .unwrap_or(key.allowlist().is_empty());
+        if !allowed {
+            return Err(ApiError::with_message(
+                Code::IpNotAllowed,
+                format!("Requests from {ip} are not allowed for this API key."),
+                req,
+            ));
+        }
+        state.usage.record(key.id, ip);
+        Ok(Self { key, org })
+    }
+}
+
+/// A revoked or rotated-out key in use is a strong sign of a leak or a
+/// forgotten integration: audit it, at most once a minute per key.
+async fn record_revoked_use(state: &AppState, req: &HttpRequest, key: &ApiKey) {
+    if !state.usage.should_report_revoked_use(key.id) {
+        return;
+    }
+    let meta = RequestMeta::of(req);
+    let entry = Entry::api_key_revoked_key_used(
+        key,
+        if key.replaced_by.is_some() {
+            "rotated_out"
+        } else {
+            "revoked"
+        },
+    );
+    let result = state
+        .db
+        .run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                audit::record(conn, &Actor::System { label: "api" }, &meta, entry)
+            })
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record the use of a revoked key");
+    }
+}
+
+impl FromRequest for BearerKey {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Self::authenticate(&req).await })
+    }
+}

@@ -1,0 +1,133 @@
+//! The API's one error type: a status, a stable code and a message, always
+//! answered as `{"error":{"code","message","request_id"}}` (SPEC §4).
+
+use crate::middleware::RequestId;
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    MissingKey,
+    MalformedKey,
+    InvalidKey,
+    RevokedKey,
+    DisabledKey,
+    ExpiredKey,
+    PlanRequired,
+    InsufficientScope,
+    IpNotAllowed,
+    NotFound,
+    MethodNotAllowed,
+    Unavailable,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingKey => "missing_key",
+            Self::MalformedKey => "malformed_key",
+            Self::InvalidKey => "invalid_key",
+            Self::RevokedKey => "revoked_key",
+            Self::DisabledKey => "disabled_key",
+            Self::ExpiredKey => "expired_key",
+            Self::PlanRequired => "plan_required",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::IpNotAllowed => "ip_not_allowed",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::MissingKey
+            | Self::MalformedKey
+            | Self::InvalidKey
+            | Self::RevokedKey
+            | Self::DisabledKey
+            | Self::ExpiredKey => StatusCode::UNAUTHORIZED,
+            Self::PlanRequired | Self::InsufficientScope | Self::IpNotAllowed => {
+                StatusCode::FORBIDDEN
+            }
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn default_message(self) -> &'static str {
+        match self {
+            Self::MissingKey => "Send your API key as `Authorization: Bearer <key>`.",
+            Self::MalformedKey => "The API key is not well-formed; check that it was copied whole.",
+            Self::InvalidKey => "The API key is not recognised.",
+            Self::RevokedKey => "The API key has been revoked.",
+            Self::DisabledKey => "The API key is deactivated.",
+            Self::ExpiredKey => "The API key has expired.",
+            Self::PlanRequired => "API access needs a paid plan.",
+            Self::InsufficientScope => "The API key lacks the scope this request needs.",
+            Self::IpNotAllowed => "Requests from this IP address are not allowed for this API key.",
+            Self::NotFound => "Not found.",
+            Self::MethodNotAllowed => "This method is not allowed here.",
+            Self::Unavailable => "The service is temporarily unavailable; try again shortly.",
+            Self::Internal => "An unexpected error occurred.",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", code.as_str())]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    pub request_id: String,
+}
+
+impl ApiError {
+    pub fn new(code: Code, req: &HttpRequest) -> Self {
+        Self::with_message(code, code.default_message(), req)
+    }
+
+    pub fn with_message(code: Code, message: impl Into<String>, req: &HttpRequest) -> Self {
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        Self {
+            code,
+            message: message.into(),
+            request_id,
+        }
+    }
+
+    /// A database failure: 503 when unreachable, 500 otherwise (cause logged, not shown).
+    pub fn from_app(err: crate::error::AppError, req: &HttpRequest) -> Self {
+        match err {
+            crate::error::AppError::Unavailable(cause) => {
+                tracing::error!(%cause, "database unavailable");
+                Self::new(Code::Unavailable, req)
+            }
+            other => {
+                tracing::error!(cause = %other, "API request failed");
+                Self::new(Code::Internal, req)
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).insert_header(("Cache-Control", "no-store")).json(json!({
+            "error": { "code": self.code.as_str(), "message": self.message, "request_id": self.request_id }
+        }))
+    }
+}

@@ -1,0 +1,352 @@
+//! API key rows. Tokens never reach this module: only their SHA-256.
+
+use super::orgs::{Org, OrgRow};
+use super::schema::api_keys::{self as keys, dsl};
+use super::schema::{orgs, used_form_ids};
+use super::{DbConn, now};
+use crate::domain::key_settings::IpAllowlist;
+use crate::domain::key_state::KeyState;
+use crate::domain::scopes::Scopes;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = keys)]
+pub struct ApiKey {
+    pub id: i64,
+    pub org_id: i64,
+    pub key_id: String,
+    pub token_hash: String,
+    pub display_prefix: String,
+    pub label: String,
+    pub description: String,
+    pub scopes: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allowed_ips: String,
+    pub rate_limit_per_minute: Option<i64>,
+    pub enabled: bool,
+    pub created_at: NaiveDateTime,
+    pub created_by_id: Option<i64>,
+    pub created_by_name: String,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub last_used_ip: Option<String>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_by_name: Option<String>,
+    pub rotated_from: Option<String>,
+    pub replaced_by: Option<String>,
+    pub grace_until: Option<NaiveDateTime>,
+}
+
+impl ApiKey {
+    pub fn state(&self, now: NaiveDateTime) -> KeyState {
+        KeyState::derive(
+            self.revoked_at.is_some(),
+            self.enabled,
+            self.expires_at,
+            self.grace_until,
+            now,
+        )
+    }
+
+    pub fn scopes(&self) -> Scopes {
+        Scopes::from_stored(&self.scopes)
+    }
+
+    pub fn allowlist(&self) -> IpAllowlist {
+        IpAllowlist::from_stored(&self.allowed_ips)
+    }
+}
+
+/// The settings a key is created or edited with, already parsed.
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    pub label: String,
+    pub description: String,
+    pub scopes: Scopes,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allowed_ips: IpAllowlist,
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+pub struct NewKey<'a> {
+    pub org_id: i64,
+    pub key_id: &'a str,
+    pub token_hash: &'a str,
+    pub display_prefix: &'a str,
+    pub settings: &'a KeySettings,
+    pub created_by_id: i64,
+    pub created_by_name: &'a str,
+    pub rotated_from: Option<&'a str>,
+}
+
+pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
+    let s = new.settings;
+    diesel::insert_into(keys::table)
+        .values((
+            dsl::org_id.eq(new.org_id),
+            dsl::key_id.eq(new.key_id),
+            dsl::token_hash.eq(new.token_hash),
+            dsl::display_prefix.eq(new.display_prefix),
+            dsl::label.eq(&s.label),
+            dsl::description.eq(&s.description),
+            dsl::scopes.eq(s.scopes.to_stored()),
+            dsl::expires_at.eq(s.expires_at),
+            dsl::allowed_ips.eq(s.allowed_ips.to_stored()),
+            dsl::rate_limit_per_minute.eq(s.rate_limit_per_minute.map(i64::from)),
+            dsl::enabled.eq(true),
+            dsl::created_at.eq(now()),
+            dsl::created_by_id.eq(new.created_by_id),
+            dsl::created_by_name.eq(new.created_by_name),
+            dsl::rotated_from.eq(new.rotated_from),
+        ))
+        .execute(conn)?;
+    dsl::api_keys
+        .filter(dsl::key_id.eq(new.key_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+}
+
+/// A key of this organisation; another organisation's key is simply not found.
+pub fn find(conn: &mut DbConn, org_id: i64, key_id: &str) -> QueryResult<Option<ApiKey>> {
+    dsl::api_keys
+        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::key_id.eq(key_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The key a token hash belongs to, with its organisation (bearer authentication).
+pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<(ApiKey, Org)>> {
+    let row: Option<(ApiKey, OrgRow)> = dsl::api_keys
+        .inner_join(orgs::table)
+        .filter(dsl::token_hash.eq(token_hash))
+        .select((ApiKey::as_select(), OrgRow::as_select()))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(key, org)| (key, Org::from(org))))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Created,
+    LastUsed,
+    Expiry,
+}
+
+impl Sort {
+    pub fn parse(input: &str) -> Self {
+        match input {
+            "last_used" => Self::LastUsed,
+            "expiry" => Self::Expiry,
+            _ => Self::Created,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::LastUsed => "last_used",
+            Self::Expiry => "expiry",
+        }
+    }
+}
+
+pub struct ListQuery {
+    pub search: Option<String>,
+    pub state: Option<KeyState>,
+    pub sort: Sort,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// One page of the organisation's keys matching the query.
+pub fn list(
+    conn: &mut DbConn,
+    org_id: i64,
+    q: &ListQuery,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<ApiKey>> {
+    let mut query = dsl::api_keys
+        .filter(dsl::org_id.eq(org_id))
+        .into_boxed::<super::conn::MultiBackend>();
+    if let Some(search) = &q.search {
+        let escaped: String = search
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| {
+                if matches!(c, '%' | '_' | '\\') {
+                    vec!['\\', c]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            lower(dsl::label)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(dsl::display_prefix).like(pattern).escape('\\'))
+                .or(dsl::key_id.eq(search.clone())),
+        );
+    }
+    // The state filter mirrors KeyState::derive.
+    query = match q.state {
+        None => query,
+        Some(KeyState::Revoked) => query.filter(dsl::revoked_at.is_not_null()),
+        Some(KeyState::Disabled) => query
+            .filter(dsl::revoked_at.is_null())
+            .filter(dsl::enabled.eq(false)),
+        Some(KeyState::Expired) => query
+            .filter(dsl::revoked_at.is_null())
+            .filter(dsl::enabled.eq(true))
+            .filter(dsl::expires_at.le(at)),
+        Some(KeyState::Rotating) => query
+            .filter(dsl::revoked_at.is_null())
+            .filter(dsl::enabled.eq(true))
+            .filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(at)))
+            .filter(dsl::grace_until.gt(at)),
+        Some(KeyState::Active) => query
+            .filter(dsl::revoked_at.is_null())
+            .filter(dsl::enabled.eq(true))
+            .filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(at)))
+            .filter(dsl::grace_until.is_null().or(dsl::grace_until.le(at))),
+    };
+    query = match q.sort {
+        Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
+        // NULLs last on both backends: sort on "is null" first.
+        Sort::LastUsed => query.order((
+            dsl::last_used_at.is_null().asc(),
+            dsl::last_used_at.desc(),
+            dsl::id.desc(),
+        )),
+        Sort::Expiry => query.order((
+            dsl::expires_at.is_null().asc(),
+            dsl::expires_at.asc(),
+            dsl::id.desc(),
+        )),
+    };
+    query
+        .offset(q.offset)
+        .limit(q.limit)
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+pub fn update_settings(
+    conn: &mut DbConn,
+    id: i64,
+    s: &KeySettings,
+    enabled: bool,
+) -> QueryResult<()> {
+    diesel::update(dsl::api_keys.find(id))
+        .set((
+            dsl::label.eq(&s.label),
+            dsl::description.eq(&s.description),
+            dsl::scopes.eq(s.scopes.to_stored()),
+            dsl::expires_at.eq(s.expires_at),
+            dsl::allowed_ips.eq(s.allowed_ips.to_stored()),
+            dsl::rate_limit_per_minute.eq(s.rate_limit_per_minute.map(i64::from)),
+            dsl::enabled.eq(enabled),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_enabled(conn: &mut DbConn, id: i64, enabled: bool) -> QueryResult<()> {
+    diesel::update(dsl::api_keys.find(id))
+        .set(dsl::enabled.eq(enabled))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Revokes a key for good; returns false when it already was.
+pub fn revoke(conn: &mut DbConn, id: i64, by_name: &str) -> QueryResult<bool> {
+    let changed = diesel::update(dsl::api_keys.find(id).filter(dsl::revoked_at.is_null()))
+        .set((
+            dsl::revoked_at.eq(now()),
+            dsl::revoked_by_name.eq(by_name),
+            dsl::grace_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(dsl::api_keys.find(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks a key as replaced by a rotation; it keeps working until `grace_until`.
+pub fn mark_rotated(
+    conn: &mut DbConn,
+    id: i64,
+    replaced_by: &str,
+    grace_until: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(dsl::api_keys.find(id))
+        .set((
+            dsl::replaced_by.eq(replaced_by),
+            dsl::grace_until.eq(grace_until),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Keys whose rotation grace period has ended but which are not revoked yet.
+pub fn grace_ended(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<ApiKey>> {
+    dsl::api_keys
+        .filter(dsl::grace_until.le(at))
+        .filter(dsl::revoked_at.is_null())
+        .order(dsl::id.asc())
+        .limit(limit)
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+/// Records the latest use; an older time never overwrites a newer one.
+pub fn touch_last_used(conn: &mut DbConn, id: i64, at: NaiveDateTime, ip: &str) -> QueryResult<()> {
+    diesel::update(
+        dsl::api_keys
+            .find(id)
+            .filter(dsl::last_used_at.is_null().or(dsl::last_used_at.lt(at))),
+    )
+    .set((dsl::last_used_at.eq(at), dsl::last_used_ip.eq(ip)))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Claims a one-time form id; false when it was used before. `ON CONFLICT DO
+/// NOTHING` (raw SQL: upserts do not compile through the MultiConnection)
+/// keeps a duplicate from aborting the surrounding PostgreSQL transaction.
+pub fn claim_form_id(
+    conn: &mut DbConn,
+    form_id: &str,
+    org_id: i64,
+    key_id: &str,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let inserted = diesel::sql_query(
+        "INSERT INTO used_form_ids (form_id, org_id, key_id, used_at) VALUES ($1, $2, $3, $4) ON CONFLICT (form_id) DO NOTHING",
+    )
+    .bind::<Text, _>(form_id)
+    .bind::<BigInt, _>(org_id)
+    .bind::<Text, _>(key_id)
+    .bind::<Timestamp, _>(now())
+    .execute(conn)?;
+    Ok(inserted == 1)
+}
+
+/// The key a used form id created, if any (to answer a replayed POST).
+pub fn key_of_form(conn: &mut DbConn, form_id: &str, org_id: i64) -> QueryResult<Option<String>> {
+    used_form_ids::table
+        .filter(used_form_ids::form_id.eq(form_id))
+        .filter(used_form_ids::org_id.eq(org_id))
+        .select(used_form_ids::key_id)
+        .first(conn)
+        .optional()
+}

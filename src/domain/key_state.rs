@@ -1,0 +1,100 @@
+//! A key's state (SPEC §3), derived in this order: revoked › disabled ›
+//! expired › rotating › active. Only active and rotating keys authenticate.
+
+use chrono::NaiveDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Revoked,
+    Disabled,
+    Expired,
+    Rotating,
+    Active,
+}
+
+impl KeyState {
+    pub const ALL: [KeyState; 5] = [
+        KeyState::Active,
+        KeyState::Rotating,
+        KeyState::Disabled,
+        KeyState::Expired,
+        KeyState::Revoked,
+    ];
+
+    pub fn derive(
+        revoked: bool,
+        enabled: bool,
+        expires_at: Option<NaiveDateTime>,
+        grace_until: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> Self {
+        if revoked {
+            Self::Revoked
+        } else if !enabled {
+            Self::Disabled
+        } else if expires_at.is_some_and(|t| t <= now) {
+            Self::Expired
+        } else if grace_until.is_some_and(|t| t > now) {
+            Self::Rotating
+        } else {
+            Self::Active
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::Disabled => "disabled",
+            Self::Expired => "expired",
+            Self::Rotating => "rotating",
+            Self::Active => "active",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == input)
+    }
+
+    pub fn authenticates(self) -> bool {
+        matches!(self, Self::Active | Self::Rotating)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyState;
+    use chrono::{Duration, NaiveDateTime};
+
+    #[test]
+    fn states_are_derived_in_the_spec_order() {
+        let now = NaiveDateTime::default();
+        let past = Some(now - Duration::hours(1));
+        let future = Some(now + Duration::hours(1));
+        assert_eq!(
+            KeyState::derive(true, false, past, future, now),
+            KeyState::Revoked
+        );
+        assert_eq!(
+            KeyState::derive(false, false, past, future, now),
+            KeyState::Disabled
+        );
+        assert_eq!(
+            KeyState::derive(false, true, Some(now), future, now),
+            KeyState::Expired,
+            "expires_at <= now"
+        );
+        assert_eq!(
+            KeyState::derive(false, true, future, future, now),
+            KeyState::Rotating
+        );
+        assert_eq!(
+            KeyState::derive(false, true, future, past, now),
+            KeyState::Active
+        );
+        assert_eq!(
+            KeyState::derive(false, true, None, None, now),
+            KeyState::Active
+        );
+        assert!(KeyState::Rotating.authenticates() && !KeyState::Expired.authenticates());
+    }
+}

@@ -1,0 +1,97 @@
+//! Scheduled work inside `latchkey serve` (SPEC §3): at start-up and then
+//! every 30 seconds. Each job is idempotent and safe when several instances
+//! run it at once (guarded updates; only the instance whose update changed a
+//! row records the event).
+
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::{api_keys, login_failures, now};
+use crate::error::AppError;
+use diesel::Connection;
+use std::time::Duration;
+
+pub const INTERVAL: Duration = Duration::from_secs(30);
+
+/// Runs every job once; a failing job is logged and does not stop the others.
+pub async fn run_once(state: &AppState) {
+    if let Err(e) = flush_last_used(state).await {
+        tracing::warn!(error = %e, "last-used flush failed");
+    }
+    if let Err(e) = revoke_after_grace(state).await {
+        tracing::warn!(error = %e, "grace-period revocation failed");
+    }
+    if let Err(e) = prune_login_failures(state).await {
+        tracing::warn!(error = %e, "pruning login failures failed");
+    }
+}
+
+/// Runs the jobs now and then every [`INTERVAL`], until the process ends.
+pub async fn run_forever(state: actix_web::web::Data<AppState>) {
+    let mut ticker = tokio::time::interval(INTERVAL);
+    loop {
+        ticker.tick().await;
+        run_once(&state).await;
+    }
+}
+
+/// Writes the coalesced last-used times: one UPDATE per key used since the last flush.
+pub async fn flush_last_used(state: &AppState) -> Result<usize, AppError> {
+    let pending = state.usage.take_last_used();
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let count = pending.len();
+    let batch = pending.clone();
+    let written = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                for (id, (at, ip)) in &batch {
+                    api_keys::touch_last_used(conn, *id, *at, ip)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+        })
+        .await;
+    if let Err(e) = written {
+        state.usage.restore(pending);
+        return Err(e);
+    }
+    Ok(count)
+}
+
+/// Revokes rotated-out keys whose grace period has ended, with their audit events.
+pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
+    state
+        .db
+        .run(|conn| {
+            let due = api_keys::grace_ended(conn, now(), 500)?;
+            let mut revoked = 0;
+            for key in due {
+                conn.transaction(|conn| {
+                    // Another instance may have got there first: only the one that changed the row records it.
+                    if api_keys::revoke(conn, key.id, "system (rotation grace ended)")? {
+                        let entry = Entry::api_key_revoked(&key, "rotation_grace_ended");
+                        audit::record(
+                            conn,
+                            &Actor::System { label: "scheduler" },
+                            &RequestMeta::default(),
+                            entry,
+                        )?;
+                        revoked += 1;
+                    }
+                    Ok::<_, diesel::result::Error>(())
+                })?;
+            }
+            Ok::<_, diesel::result::Error>(revoked)
+        })
+        .await
+}
+
+async fn prune_login_failures(state: &AppState) -> Result<usize, AppError> {
+    let before = now() - chrono::Duration::days(1);
+    state
+        .db
+        .run(move |conn| login_failures::prune(conn, before))
+        .await
+}

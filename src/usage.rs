@@ -1,0 +1,78 @@
+//! In-memory bookkeeping of key use, so the hot path does not write to the
+//! database: last-used times are coalesced and flushed by the scheduler
+//! (at most ~30 s late), and reports of revoked keys in use are limited to
+//! one a minute per key (per instance).
+
+use chrono::NaiveDateTime;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const REVOKED_USE_REPORT_INTERVAL: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+pub struct Usage {
+    last_used: Mutex<HashMap<i64, (NaiveDateTime, String)>>,
+    revoked_reports: Mutex<HashMap<i64, Instant>>,
+}
+
+impl Usage {
+    /// Notes a successful request by key row `id` from `ip`.
+    pub fn record(&self, id: i64, ip: String) {
+        if let Ok(mut map) = self.last_used.lock() {
+            map.insert(id, (crate::db::now(), ip));
+        }
+    }
+
+    /// Takes every pending last-used entry, for a flush.
+    pub fn take_last_used(&self) -> HashMap<i64, (NaiveDateTime, String)> {
+        self.last_used
+            .lock()
+            .map(|mut map| std::mem::take(&mut *map))
+            .unwrap_or_default()
+    }
+
+    /// Puts back entries a failed flush could not write.
+    pub fn restore(&self, entries: HashMap<i64, (NaiveDateTime, String)>) {
+        if let Ok(mut map) = self.last_used.lock() {
+            for (id, entry) in entries {
+                map.entry(id).or_insert(entry);
+            }
+        }
+    }
+
+    /// True at most once a minute per key.
+    pub fn should_report_revoked_use(&self, id: i64) -> bool {
+        let Ok(mut map) = self.revoked_reports.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        match map.get(&id) {
+            Some(last) if now.duration_since(*last) < REVOKED_USE_REPORT_INTERVAL => false,
+            _ => {
+                map.insert(id, now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Usage;
+
+    #[test]
+    fn last_use_is_coalesced_and_revoked_use_reports_are_rate_limited() {
+        let usage = Usage::default();
+        usage.record(1, "10.0.0.1".into());
+        usage.record(1, "10.0.0.2".into());
+        usage.record(2, "10.0.0.3".into());
+        let taken = usage.take_last_used();
+        assert_eq!(taken.len(), 2);
+        assert_eq!(taken[&1].1, "10.0.0.2");
+        assert!(usage.take_last_used().is_empty());
+        assert!(usage.should_report_revoked_use(7));
+        assert!(!usage.should_report_revoked_use(7));
+        assert!(usage.should_report_revoked_use(8));
+    }
+}
