@@ -115,11 +115,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/support/orgs/{slug}/audit-log/verify",
             web::get().to(support::org_verify),
         )
+        .route(
+            "/support/orgs/{slug}/api-keys",
+            web::get().to(support::org_keys),
+        )
+        .route(
+            "/support/orgs/{slug}/api-keys/{key_id}",
+            web::get().to(support::org_key),
+        )
         .configure(crate::api::routes)
         .service(
             web::scope("/orgs/{slug}")
                 .route("", web::get().to(dashboard::show))
-                .route("/settings/api-keys", web::get().to(settings::api_keys))
+                .route("/settings/api-keys", web::get().to(api_keys::list::list))
+                .route("/settings/api-keys", web::post().to(api_keys::form::create))
+                .route("/settings/api-keys/new", web::get().to(api_keys::form::new))
+                .route(
+                    "/settings/api-keys/{key_id}",
+                    web::get().to(api_keys::detail::show),
+                )
+                .route(
+                    "/settings/api-keys/{key_id}/edit",
+                    web::get().to(api_keys::form::edit),
+                )
+                .route(
+                    "/settings/api-keys/{key_id}/edit",
+                    web::post().to(api_keys::form::update),
+                )
+                .route(
+                    "/settings/api-keys/{key_id}/{action}",
+                    web::get().to(api_keys::actions::confirm),
+                )
+                .route(
+                    "/settings/api-keys/{key_id}/{action}",
+                    web::post().to(api_keys::actions::perform),
+                )
                 .route("/settings/webhooks", web::get().to(settings::webhooks))
                 .route("/settings/audit-log", web::get().to(audit_log::list))
                 .route(

@@ -90,6 +90,12 @@ pub struct Config {
     /// Header carrying the client IP behind a reverse proxy; `None` = the peer address.
     pub trusted_proxy_header: Option<String>,
     pub log_format: LogFormat,
+    /// Token prefix of new keys (`LATCHKEY_KEY_PREFIX`).
+    pub key_prefix: crate::domain::token::KeyPrefix,
+    /// Requests per minute for keys without their own limit.
+    pub default_rate_limit: u32,
+    /// How often scheduled work runs (`LATCHKEY_SCHEDULER_INTERVAL_SECS`, default 30).
+    pub scheduler_interval: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -190,6 +196,31 @@ impl Config {
             secure_cookies,
             trusted_proxy_header: var("LATCHKEY_TRUSTED_PROXY_HEADER"),
             log_format: log_format_from_env()?,
+            key_prefix: match var("LATCHKEY_KEY_PREFIX") {
+                Some(p) => crate::domain::token::KeyPrefix::parse(&p)
+                    .map_err(|e| invalid("LATCHKEY_KEY_PREFIX", e.0))?,
+                None => crate::domain::token::KeyPrefix::default(),
+            },
+            default_rate_limit: match var("LATCHKEY_DEFAULT_RATE_LIMIT") {
+                Some(n) => n.parse().map_err(|_| {
+                    invalid(
+                        "LATCHKEY_DEFAULT_RATE_LIMIT",
+                        "use a whole number (0 = unlimited)",
+                    )
+                })?,
+                None => 600,
+            },
+            scheduler_interval: match var("LATCHKEY_SCHEDULER_INTERVAL_SECS") {
+                Some(n) => n
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=60).contains(n))
+                    .map(std::time::Duration::from_secs)
+                    .ok_or_else(|| {
+                        invalid("LATCHKEY_SCHEDULER_INTERVAL_SECS", "use 1 to 60 seconds")
+                    })?,
+                None => crate::jobs::INTERVAL,
+            },
             bind,
         })
     }

@@ -18,6 +18,9 @@ pub enum AppError {
     NotFound,
     #[error("CSRF check failed")]
     Csrf,
+    /// The organisation's plan does not include this (API keys need `paid`).
+    #[error("paid plan required")]
+    PlanRequired,
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("database unavailable: {0}")]
@@ -48,7 +51,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthenticated { .. } => StatusCode::SEE_OTHER,
-            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Csrf | Self::PlanRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -73,6 +76,10 @@ impl ResponseError for AppError {
             Self::Forbidden => (
                 "You don't have access to this page",
                 "Your role in this organisation does not include this page. Ask an owner if you need access.",
+            ),
+            Self::PlanRequired => (
+                "API keys need a paid plan",
+                "This organisation is on a free or trial plan. Existing keys can still be viewed, revoked and deleted.",
             ),
             Self::NotFound => (
                 "Page not found",

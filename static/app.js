@@ -14,3 +14,72 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary")?.focus();
   });
 });
+
+// Copy buttons: copy the target's text and say so.
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch (_) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
+}
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy-target]");
+  if (!button) return;
+  const target = document.getElementById(button.dataset.copyTarget);
+  if (target && (await copyText(target.textContent.trim()))) {
+    button.textContent = "Copied";
+    button.setAttribute("aria-live", "polite");
+  }
+});
+
+// The one-time secret: a real modal that Escape does not close; only Done does.
+const secretDialog = document.querySelector("dialog[data-secret-dialog]");
+if (secretDialog && typeof secretDialog.showModal === "function") {
+  secretDialog.close();
+  secretDialog.showModal();
+  secretDialog.addEventListener("cancel", (event) => event.preventDefault());
+}
+
+// Ticking "write" ticks "read" too (write implies read).
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (box.matches && box.matches("input[data-implies]") && box.checked) {
+    const read = document.getElementById(box.dataset.implies);
+    if (read) read.checked = true;
+  }
+});
+
+// Menu actions with a confirmation page open it in a dialog instead.
+const actionDialog = document.getElementById("action-dialog");
+document.addEventListener("click", async (event) => {
+  const link = event.target.closest("a[data-dialog]");
+  if (!link || !actionDialog || typeof actionDialog.showModal !== "function") return;
+  event.preventDefault();
+  const response = await fetch(link.href, { credentials: "same-origin" });
+  if (!response.ok) { window.location.href = link.href; return; }
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const content = page.querySelector(".confirm");
+  if (!content) { window.location.href = link.href; return; }
+  const body = actionDialog.querySelector("[data-dialog-body]");
+  body.replaceChildren(document.importNode(content, true));
+  link.closest("details")?.removeAttribute("open");
+  actionDialog.showModal();
+  body.querySelector("input:not([type=hidden]), select, button")?.focus();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("#action-dialog [data-cancel]")) {
+    event.preventDefault();
+    actionDialog.close();
+  }
+});

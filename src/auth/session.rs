@@ -66,6 +66,22 @@ pub fn current(session: &Session) -> Option<Login> {
     Some(login)
 }
 
+/// How long a password entry keeps sensitive actions unlocked ("sudo mode").
+pub const SUDO_WINDOW_SECS: i64 = 10 * 60;
+
+/// Whether the password was entered within the sudo window.
+pub fn sudo_fresh(login: &Login) -> bool {
+    now_unix() - login.password_at <= SUDO_WINDOW_SECS
+}
+
+/// Records a fresh password entry (after it was verified).
+pub fn confirm_password(session: &Session) {
+    if let Ok(Some(mut login)) = session.get::<Login>(LOGIN_KEY) {
+        login.password_at = now_unix();
+        let _ = session.insert(LOGIN_KEY, login);
+    }
+}
+
 pub fn end(session: &Session) {
     session.purge();
 }

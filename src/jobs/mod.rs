@@ -25,9 +25,9 @@ pub async fn run_once(state: &AppState) {
     }
 }
 
-/// Runs the jobs now and then every [`INTERVAL`], until the process ends.
+/// Runs the jobs now and then every `scheduler_interval` (default [`INTERVAL`]), until the process ends.
 pub async fn run_forever(state: actix_web::web::Data<AppState>) {
-    let mut ticker = tokio::time::interval(INTERVAL);
+    let mut ticker = tokio::time::interval(state.config.scheduler_interval);
     loop {
         ticker.tick().await;
         run_once(&state).await;

@@ -1,6 +1,7 @@
 //! Console pages: one module per page, each a few short handlers that
 //! check, parse, do one transaction and render.
 
+pub mod api_keys;
 pub mod assets;
 pub mod audit_log;
 pub mod dashboard;

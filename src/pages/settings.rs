@@ -31,15 +31,6 @@ fn coming_soon(
     })
 }
 
-pub async fn api_keys(member: OrgMember) -> Result<HttpResponse, AppError> {
-    coming_soon(
-        &member,
-        "api-keys",
-        "API keys",
-        "Create, scope, rotate and revoke the keys your integrations use to call the Latchkey API.",
-    )
-}
-
 pub async fn webhooks(member: OrgMember) -> Result<HttpResponse, AppError> {
     coming_soon(
         &member,

@@ -191,3 +191,81 @@ pub async fn platform_log(
     )
     .await
 }
+
+/// Records that staff opened `view` of the organisation's API keys.
+async fn viewed_keys(
+    state: &AppState,
+    staff: &StaffUser,
+    slug: String,
+    meta: RequestMeta,
+    view: String,
+) -> Result<Org, AppError> {
+    let actor = Actor::staff(&staff.0.user);
+    state
+        .db
+        .run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                let Some(org) = orgs::find_by_slug(conn, &slug)? else {
+                    return Ok(None);
+                };
+                audit::record(
+                    conn,
+                    &actor,
+                    &meta,
+                    Entry::support_viewed_api_keys(org.id, &view),
+                )?;
+                Ok::<_, diesel::result::Error>(Some(org))
+            })
+        })
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// An organisation's keys, read-only: no secrets, no menus, no create button.
+pub async fn org_keys(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    meta: RequestMeta,
+    slug: web::Path<String>,
+    query: web::Query<crate::pages::api_keys::list::KeyListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let org = viewed_keys(&state, &staff, slug.into_inner(), meta, "list".into()).await?;
+    let frame = crate::pages::api_keys::list::ListFrame {
+        chrome: Chrome::for_user(&staff.0, "support"),
+        title: format!("API keys of {} ({})", org.name, org.slug),
+        base_path: format!("/support/orgs/{}/api-keys", org.slug),
+        paid: org.plan == crate::domain::Plan::Paid,
+        read_only: true,
+    };
+    let page = crate::pages::api_keys::list::page(&state, frame, org.id, &query).await?;
+    render(&page)
+}
+
+pub async fn org_key(
+    state: web::Data<AppState>,
+    staff: StaffUser,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, key_id) = path.into_inner();
+    let org = viewed_keys(&state, &staff, slug, meta, key_id.clone()).await?;
+    let org_id = org.id;
+    let key = state
+        .db
+        .run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let chrome = Chrome::for_user(&staff.0, "support");
+    let base = format!("/support/orgs/{}/api-keys", org.slug);
+    let page = crate::pages::api_keys::detail::page(
+        &state,
+        chrome,
+        base,
+        &key,
+        org.plan == crate::domain::Plan::Paid,
+        true,
+    )
+    .await?;
+    render(&page)
+}

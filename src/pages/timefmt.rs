@@ -41,3 +41,44 @@ mod tests {
         assert_eq!(initial(""), "?");
     }
 }
+
+/// "3 minutes ago", "in 5 days", "just now".
+pub fn relative(t: &NaiveDateTime, now: &NaiveDateTime) -> String {
+    let secs = (*now - *t).num_seconds();
+    let (amount, future) = (secs.unsigned_abs(), secs < 0);
+    if amount < 45 {
+        return "just now".into();
+    }
+    let (n, unit) = match amount {
+        a if a < 60 * 60 => (a.div_ceil(60).max(1), "minute"),
+        a if a < 60 * 60 * 24 => (a / 3600, "hour"),
+        a if a < 60 * 60 * 24 * 45 => (a / 86_400, "day"),
+        a if a < 60 * 60 * 24 * 365 => (a / (86_400 * 30), "month"),
+        a => (a / (86_400 * 365), "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if future {
+        format!("in {n} {unit}{plural}")
+    } else {
+        format!("{n} {unit}{plural} ago")
+    }
+}
+
+#[cfg(test)]
+mod relative_tests {
+    use super::relative;
+    use chrono::{Duration, NaiveDateTime};
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = NaiveDateTime::default();
+        assert_eq!(relative(&now, &now), "just now");
+        assert_eq!(
+            relative(&(now - Duration::minutes(3)), &now),
+            "3 minutes ago"
+        );
+        assert_eq!(relative(&(now - Duration::hours(1)), &now), "1 hour ago");
+        assert_eq!(relative(&(now + Duration::days(5)), &now), "in 5 days");
+        assert_eq!(relative(&(now - Duration::days(400)), &now), "1 year ago");
+    }
+}

@@ -81,6 +81,9 @@ pub async fn spawn_app_on(
         secure_cookies: false,
         trusted_proxy_header: None,
         log_format: LogFormat::Text,
+        key_prefix: latchkey::domain::token::KeyPrefix::default(),
+        default_rate_limit: 600,
+        scheduler_interval: std::time::Duration::from_secs(1),
     };
     adjust(&mut config);
     let pool = db::pool(&database_url);
@@ -299,4 +302,45 @@ pub fn org_id(app: &TestApp, slug: &str) -> i64 {
         .expect("query")
         .expect("org")
         .id
+}
+
+pub const KEYS: &str = "/orgs/acme/settings/api-keys";
+
+/// Creates a key through the form; returns (key id, token) read from the one-time page.
+pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> (String, String) {
+    let (status, form) = visitor.get_html(&format!("{KEYS}/new")).await;
+    assert_eq!(status, 200, "the create form opens");
+    let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form_id");
+    let mut all = vec![("form_id", form_id.as_str())];
+    all.extend_from_slice(fields);
+    let res = visitor.post_form(KEYS, &all).await;
+    assert_eq!(res.status(), 200, "key created");
+    let html = Html::parse_document(&res.text().await.expect("body"));
+    let token = select_all_text(&html, "[data-testid=new-secret]")
+        .pop()
+        .expect("secret shown");
+    let key_id = select_attr(&html, "[data-testid=secret-dialog]", "data-key-id").expect("key id");
+    (key_id, token)
+}
+
+/// `GET /api/v1/ping` with `Authorization: Bearer <token>`: (status, body, response).
+pub async fn ping(
+    app: &TestApp,
+    token: &str,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/ping", app.base))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .expect("ping");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body, headers)
+}
+
+/// The error code of an API error body.
+pub fn code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
 }

@@ -1,0 +1,358 @@
+//! The three-dot menu's actions. Each has a confirmation page (GET) and the
+//! action itself (POST). Revoke, delete and rotate are sensitive: outside
+//! sudo mode the confirmation asks for the password (SPEC §3).
+
+use super::form::{already_created, show_secret};
+use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::auth::{CsrfForm, OrgMember};
+use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
+use crate::db::now;
+use crate::domain::key_settings::Grace;
+use crate::domain::key_state::KeyState;
+use crate::domain::token::{ApiKeySecret, KeyId, random_base62};
+use crate::error::AppError;
+use crate::pages::templates::Chrome;
+use crate::pages::{render, render_status, see_other};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAction {
+    Deactivate,
+    Activate,
+    Rotate,
+    Revoke,
+    Delete,
+}
+
+impl KeyAction {
+    fn parse(input: &str) -> Option<Self> {
+        match input {
+            "deactivate" => Some(Self::Deactivate),
+            "activate" => Some(Self::Activate),
+            "rotate" => Some(Self::Rotate),
+            "revoke" => Some(Self::Revoke),
+            "delete" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Deactivate => "deactivate",
+            Self::Activate => "activate",
+            Self::Rotate => "rotate",
+            Self::Revoke => "revoke",
+            Self::Delete => "delete",
+        }
+    }
+
+    fn sensitive(self) -> bool {
+        matches!(self, Self::Rotate | Self::Revoke | Self::Delete)
+    }
+
+    /// Whether the action applies to a key in this state.
+    fn applies(self, key: &ApiKey, state: KeyState) -> bool {
+        match self {
+            Self::Deactivate => key.enabled && state != KeyState::Revoked,
+            Self::Activate => !key.enabled && state != KeyState::Revoked,
+            Self::Rotate => state != KeyState::Revoked && key.replaced_by.is_none(),
+            Self::Revoke => state != KeyState::Revoked,
+            Self::Delete => true,
+        }
+    }
+
+    /// (title, what happens, button label, is it destructive).
+    fn wording(self, label: &str) -> (String, String, &'static str, bool) {
+        match self {
+            Self::Deactivate => (
+                format!("Deactivate {label}?"),
+                "Requests with this key are refused from the next request on, until you activate it again.".into(),
+                "Deactivate key",
+                false,
+            ),
+            Self::Activate => (format!("Activate {label}?"), "The key works again from the next request on.".into(), "Activate key", false),
+            Self::Rotate => (
+                format!("Rotate {label}?"),
+                "A new key with the same label, scopes and settings is created and its secret shown once. The old key keeps working for the grace period you choose, then it is revoked automatically.".into(),
+                "Rotate key",
+                false,
+            ),
+            Self::Revoke => (
+                format!("Revoke {label}?"),
+                "This can't be undone: any app using this key loses access immediately. The key stays in the list, greyed, for the record.".into(),
+                "Revoke key",
+                true,
+            ),
+            Self::Delete => (
+                format!("Delete {label}?"),
+                "This can't be undone: the key is removed for good and any app using it loses access immediately. The audit log keeps its label and prefix.".into(),
+                "Delete key",
+                true,
+            ),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "api_key_confirm.html")]
+pub struct ConfirmPage {
+    chrome: Chrome,
+    base_path: String,
+    key: KeyView,
+    action: &'static str,
+    title: String,
+    explanation: String,
+    button: &'static str,
+    danger: bool,
+    ask_password: bool,
+    password_error: Option<String>,
+    graces: [Grace; 4],
+    grace: &'static str,
+    grace_error: Option<String>,
+    form_id: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    grace: String,
+    #[serde(default)]
+    form_id: String,
+}
+
+fn confirm_page(
+    state: &AppState,
+    member: &OrgMember,
+    key: &ApiKey,
+    action: KeyAction,
+) -> ConfirmPage {
+    let (title, explanation, button, danger) = action.wording(&key.label);
+    ConfirmPage {
+        chrome: Chrome::for_member(member, "api-keys"),
+        base_path: base_path(&member.org.slug),
+        key: KeyView::new(key, state.config.default_rate_limit),
+        action: action.as_str(),
+        title,
+        explanation,
+        button,
+        danger,
+        ask_password: action.sensitive() && needs_sudo(member),
+        password_error: None,
+        graces: Grace::ALL,
+        grace: Grace::OneDay.as_str(),
+        grace_error: None,
+        form_id: random_base62(24),
+    }
+}
+
+/// Loads the key and checks the action applies to it (and the plan allows it).
+async fn prepare(
+    state: &AppState,
+    member: &OrgMember,
+    key_id: String,
+    action: &str,
+) -> Result<(ApiKey, KeyAction), AppError> {
+    require_admin(member)?;
+    let action = KeyAction::parse(action).ok_or(AppError::NotFound)?;
+    if matches!(action, KeyAction::Rotate | KeyAction::Activate) {
+        require_paid(member)?;
+    }
+    let key = load_key(state, member, key_id).await?;
+    if !action.applies(&key, key.state(now())) {
+        return Err(AppError::BadRequest(format!(
+            "cannot {} this key",
+            action.as_str()
+        )));
+    }
+    Ok((key, action))
+}
+
+pub async fn confirm(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (_, key_id, action) = path.into_inner();
+    let (key, action) = prepare(&state, &member, key_id, &action).await?;
+    render(&confirm_page(&state, &member, &key, action))
+}
+
+pub async fn perform(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: Session,
+    meta: RequestMeta,
+    path: web::Path<(String, String, String)>,
+    CsrfForm(form): CsrfForm<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (_, key_id, action) = path.into_inner();
+    let (key, action) = prepare(&state, &member, key_id, &action).await?;
+    let mut page = confirm_page(&state, &member, &key, action);
+    if action.sensitive() && !sudo_ok(&state, &member, &session, &form.password).await? {
+        page.ask_password = true;
+        page.password_error = Some(
+            if form.password.is_empty() {
+                "Enter your password to continue."
+            } else {
+                "That password is not right."
+            }
+            .into(),
+        );
+        page.grace = Grace::parse(&form.grace)
+            .map(Grace::as_str)
+            .unwrap_or(page.grace);
+        if !form.form_id.is_empty() {
+            page.form_id = form.form_id.clone();
+        }
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let actor = Actor::user(&member.current.user);
+    let list = base_path(&member.org.slug);
+    let simple =
+        |entry: fn(&ApiKey) -> Entry,
+         change: fn(&mut crate::db::DbConn, &ApiKey) -> diesel::QueryResult<()>| {
+            let (actor, meta, key) = (actor.clone(), meta.clone(), key.clone());
+            state.db.run(move |conn| {
+                conn.transaction(|conn| {
+                    change(conn, &key)?;
+                    audit::record(conn, &actor, &meta, entry(&key))
+                })
+            })
+        };
+    match action {
+        KeyAction::Deactivate => {
+            simple(Entry::api_key_deactivated, |c, k| {
+                api_keys::set_enabled(c, k.id, false)
+            })
+            .await?;
+            Ok(see_other(&format!("{list}?notice=deactivated")))
+        }
+        KeyAction::Activate => {
+            simple(Entry::api_key_activated, |c, k| {
+                api_keys::set_enabled(c, k.id, true)
+            })
+            .await?;
+            Ok(see_other(&format!("{list}?notice=activated")))
+        }
+        KeyAction::Delete => {
+            simple(Entry::api_key_deleted, |c, k| api_keys::delete(c, k.id)).await?;
+            Ok(see_other(&format!("{list}?notice=deleted")))
+        }
+        KeyAction::Revoke => {
+            let by = member.current.user.name.clone();
+            state
+                .db
+                .run(move |conn| {
+                    conn.transaction(|conn| {
+                        if api_keys::revoke(conn, key.id, &by)? {
+                            audit::record(
+                                conn,
+                                &actor,
+                                &meta,
+                                Entry::api_key_revoked(&key, "revoked_by_user"),
+                            )?;
+                        }
+                        Ok::<_, diesel::result::Error>(())
+                    })
+                })
+                .await?;
+            Ok(see_other(&format!("{list}?notice=revoked")))
+        }
+        KeyAction::Rotate => {
+            let Ok(grace) = Grace::parse(&form.grace) else {
+                page.grace_error = Some("Choose a grace period.".into());
+                return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            };
+            rotate(&state, &member, meta, actor, key, grace, form.form_id).await
+        }
+    }
+}
+
+/// Issues the replacement (same settings), shows its secret once, and keeps
+/// the old key working until the grace period ends (the scheduler revokes it).
+async fn rotate(
+    state: &AppState,
+    member: &OrgMember,
+    meta: RequestMeta,
+    actor: Actor,
+    old: ApiKey,
+    grace: Grace,
+    form_id: String,
+) -> Result<HttpResponse, AppError> {
+    let secret = ApiKeySecret::generate(&state.config.key_prefix);
+    let key_id = KeyId::generate();
+    let form_id = if form_id.is_empty() {
+        random_base62(24)
+    } else {
+        form_id
+    };
+    let (hash, prefix, user, org_id) = (
+        secret.hash(),
+        secret.display_prefix(),
+        member.current.user.clone(),
+        member.org.id,
+    );
+    let settings = KeySettings {
+        label: old.label.clone(),
+        description: old.description.clone(),
+        scopes: old.scopes(),
+        expires_at: old.expires_at.filter(|t| *t > now()),
+        allowed_ips: old.allowlist(),
+        rate_limit_per_minute: old
+            .rate_limit_per_minute
+            .and_then(|n| u32::try_from(n).ok()),
+    };
+    let created = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                if !api_keys::claim_form_id(conn, &form_id, org_id, key_id.as_str())? {
+                    return Ok(Err(api_keys::key_of_form(conn, &form_id, org_id)?));
+                }
+                let new = api_keys::insert(
+                    conn,
+                    NewKey {
+                        org_id,
+                        key_id: key_id.as_str(),
+                        token_hash: &hash.0,
+                        display_prefix: &prefix,
+                        settings: &settings,
+                        created_by_id: user.id,
+                        created_by_name: &user.name,
+                        rotated_from: Some(&old.key_id),
+                    },
+                )?;
+                api_keys::mark_rotated(conn, old.id, &new.key_id, now() + grace.duration())?;
+                audit::record(
+                    conn,
+                    &actor,
+                    &meta,
+                    Entry::api_key_rotated(&old, &new.key_id, grace.as_str()),
+                )?;
+                audit::record(conn, &actor, &meta, Entry::api_key_created(&new))?;
+                if grace == Grace::None && api_keys::revoke(conn, old.id, &user.name)? {
+                    audit::record(
+                        conn,
+                        &actor,
+                        &meta,
+                        Entry::api_key_revoked(&old, "rotated_without_grace"),
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(Ok(new))
+            })
+        })
+        .await?;
+    match created {
+        Ok(new) => show_secret(state, member, "API key rotated", &new, secret),
+        Err(existing) => already_created(state, member, existing).await,
+    }
+}

@@ -1,0 +1,85 @@
+//! A key's page: every field, and its own audit trail.
+
+use super::{KeyView, base_path, load_key, require_admin};
+use crate::app::AppState;
+use crate::auth::OrgMember;
+use crate::db::api_keys::ApiKey;
+use crate::db::audit_events::{self, Filter};
+use crate::domain::Plan;
+use crate::error::AppError;
+use crate::pages::audit_log::AuditRow;
+use crate::pages::render;
+use crate::pages::templates::Chrome;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "api_key_detail.html")]
+pub struct DetailPage {
+    pub chrome: Chrome,
+    pub base_path: String,
+    pub read_only: bool,
+    pub paid: bool,
+    pub key: KeyView,
+    pub events: Vec<AuditRow>,
+    pub notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// Builds the page; shared with the support console.
+pub async fn page(
+    state: &AppState,
+    chrome: Chrome,
+    base: String,
+    key: &ApiKey,
+    paid: bool,
+    read_only: bool,
+) -> Result<DetailPage, AppError> {
+    let (org_id, filter) = (
+        key.org_id,
+        Filter {
+            target: Some(key.key_id.clone()),
+            ..Filter::default()
+        },
+    );
+    let events = state
+        .db
+        .run(move |conn| audit_events::page(conn, org_id, &filter, None, 50))
+        .await?;
+    Ok(DetailPage {
+        chrome,
+        base_path: base,
+        read_only,
+        paid,
+        key: KeyView::new(key, state.config.default_rate_limit),
+        events: events.into_iter().map(AuditRow::from).collect(),
+        notice: None,
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    let key = load_key(&state, &member, path.into_inner().1).await?;
+    let chrome = Chrome::for_member(&member, "api-keys");
+    let mut page = page(
+        &state,
+        chrome,
+        base_path(&member.org.slug),
+        &key,
+        member.org.plan == Plan::Paid,
+        false,
+    )
+    .await?;
+    page.notice = (query.notice.as_deref() == Some("updated")).then_some("Changes saved.");
+    render(&page)
+}

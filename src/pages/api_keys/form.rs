@@ -1,0 +1,401 @@
+//! Create and edit forms. A created (or rotated) key's token is shown once,
+//! on the page that answers the POST; a replayed POST creates nothing.
+
+use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::auth::{CsrfForm, OrgMember};
+use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
+use crate::db::now;
+use crate::domain::key_settings::{
+    IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit,
+};
+use crate::domain::scopes::{Resource, Scopes};
+use crate::domain::token::{ApiKeySecret, KeyId, random_base62};
+use crate::error::AppError;
+use crate::pages::templates::{Chrome, Field};
+use crate::pages::{render, render_status, see_other};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    expires_at: String,
+    #[serde(default)]
+    allowed_ips: String,
+    #[serde(default)]
+    rate_limit_per_minute: String,
+    #[serde(default)]
+    enabled: Option<String>,
+    #[serde(default)]
+    form_id: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "api_key_form.html")]
+pub struct KeyFormPage {
+    chrome: Chrome,
+    base_path: String,
+    /// The key being edited; `None` on the create form.
+    editing: Option<String>,
+    label: Field,
+    description: Field,
+    scopes: Vec<String>,
+    scope_error: Option<String>,
+    expires_at: Field,
+    allowed_ips: Field,
+    rate_limit: Field,
+    enabled: bool,
+    form_id: String,
+    /// Widening scopes outside sudo mode asks for the password on the form itself.
+    ask_password: bool,
+    password_error: Option<String>,
+    resources: [Resource; 4],
+    default_rate_limit: u32,
+}
+
+impl KeyFormPage {
+    fn has_scope(&self, resource: &Resource, access: &str) -> bool {
+        let name = format!("{}:{access}", resource.as_str());
+        self.scopes.contains(&name)
+    }
+
+    fn blank(member: &OrgMember, state: &AppState) -> Self {
+        Self {
+            chrome: Chrome::for_member(member, "api-keys"),
+            base_path: base_path(&member.org.slug),
+            editing: None,
+            label: Field::default(),
+            description: Field::default(),
+            scopes: Vec::new(),
+            scope_error: None,
+            expires_at: Field::default(),
+            allowed_ips: Field::default(),
+            rate_limit: Field::default(),
+            enabled: true,
+            form_id: random_base62(24),
+            ask_password: false,
+            password_error: None,
+            resources: Resource::ALL,
+            default_rate_limit: state.config.default_rate_limit,
+        }
+    }
+
+    /// Fills the page with what was typed and parses it; errors stay on the fields.
+    fn parse(&mut self, form: &KeyForm) -> Option<KeySettings> {
+        self.label = Field::new(&form.label);
+        self.description = Field::new(&form.description);
+        self.scopes = form.scopes.clone();
+        self.expires_at = Field::new(&form.expires_at);
+        self.allowed_ips = Field::new(&form.allowed_ips);
+        self.rate_limit = Field::new(&form.rate_limit_per_minute);
+        self.enabled = form.enabled.is_some();
+        let label = self.label.parse(parse_label);
+        let description = self.description.parse(parse_description);
+        let at = now();
+        let expires_at = self.expires_at.parse(|v| parse_expiry(v, at));
+        let allowed_ips = self.allowed_ips.parse(IpAllowlist::parse);
+        let rate = self.rate_limit.parse(parse_rate_limit);
+        let scopes = Scopes::parse(&form.scopes)
+            .map_err(|e| self.scope_error = Some(e.0))
+            .ok();
+        Some(KeySettings {
+            label: label?,
+            description: description?,
+            scopes: scopes?,
+            expires_at: expires_at?,
+            allowed_ips: allowed_ips?,
+            rate_limit_per_minute: rate?,
+        })
+    }
+}
+
+/// The page that shows a new token once (or says a replayed form created nothing).
+#[derive(Template)]
+#[template(path = "api_key_secret.html")]
+pub struct SecretPage {
+    pub chrome: Chrome,
+    pub base_path: String,
+    pub title: &'static str,
+    pub key: KeyView,
+    pub secret: Option<String>,
+    pub note: String,
+}
+
+pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    require_paid(&member)?;
+    render(&KeyFormPage::blank(&member, &state))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<KeyForm>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    require_paid(&member)?;
+    let mut page = KeyFormPage::blank(&member, &state);
+    if !form.form_id.is_empty() {
+        page.form_id = form.form_id.clone();
+    }
+    let Some(settings) = page.parse(&form) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    // Only now does a token exist: in memory, then once in the response.
+    let secret = ApiKeySecret::generate(&state.config.key_prefix);
+    let key_id = KeyId::generate();
+    let (org_id, user, actor) = (
+        member.org.id,
+        member.current.user.clone(),
+        Actor::user(&member.current.user),
+    );
+    let (form_id, hash, prefix) = (page.form_id.clone(), secret.hash(), secret.display_prefix());
+    let created = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                if !api_keys::claim_form_id(conn, &form_id, org_id, key_id.as_str())? {
+                    return Ok(Err(api_keys::key_of_form(conn, &form_id, org_id)?));
+                }
+                let key = api_keys::insert(
+                    conn,
+                    NewKey {
+                        org_id,
+                        key_id: key_id.as_str(),
+                        token_hash: &hash.0,
+                        display_prefix: &prefix,
+                        settings: &settings,
+                        created_by_id: user.id,
+                        created_by_name: &user.name,
+                        rotated_from: None,
+                    },
+                )?;
+                audit::record(conn, &actor, &meta, Entry::api_key_created(&key))?;
+                Ok::<_, diesel::result::Error>(Ok(key))
+            })
+        })
+        .await?;
+    match created {
+        Ok(key) => show_secret(&state, &member, "API key created", &key, secret),
+        Err(existing) => already_created(&state, &member, existing).await,
+    }
+}
+
+/// The one response that carries the token (`no-store`, like every console page).
+pub fn show_secret(
+    state: &AppState,
+    member: &OrgMember,
+    title: &'static str,
+    key: &ApiKey,
+    secret: ApiKeySecret,
+) -> Result<HttpResponse, AppError> {
+    render(&SecretPage {
+        chrome: Chrome::for_member(member, "api-keys"),
+        base_path: base_path(&member.org.slug),
+        title,
+        key: KeyView::new(key, state.config.default_rate_limit),
+        secret: Some(secret.expose().to_owned()),
+        note: String::new(),
+    })
+}
+
+/// A form id that was used before: create nothing, show no secret.
+pub async fn already_created(
+    state: &AppState,
+    member: &OrgMember,
+    key_id: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let key = match key_id {
+        Some(id) => load_key(state, member, id).await.ok(),
+        None => None,
+    };
+    let Some(key) = key else {
+        return Ok(see_other(&base_path(&member.org.slug)));
+    };
+    let page = SecretPage {
+        chrome: Chrome::for_member(member, "api-keys"),
+        base_path: base_path(&member.org.slug),
+        title: "This key was already created",
+        key: KeyView::new(&key, state.config.default_rate_limit),
+        secret: None,
+        note: "This form was already submitted, so no new key was made. For security, a key's secret is shown only once; if you did not copy it, rotate the key to get a new one.".into(),
+    };
+    render_status(StatusCode::CONFLICT, &page)
+}
+
+fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> KeyFormPage {
+    let mut page = KeyFormPage::blank(member, state);
+    page.editing = Some(key.key_id.clone());
+    page.label = Field::new(&key.label);
+    page.description = Field::new(&key.description);
+    page.scopes = key
+        .scopes()
+        .to_stored()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    page.expires_at = Field::new(
+        key.expires_at
+            .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default(),
+    );
+    page.allowed_ips = Field::new(key.allowlist().ranges().join("\n"));
+    page.rate_limit = Field::new(
+        key.rate_limit_per_minute
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    );
+    page.enabled = key.enabled;
+    page
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    let key = load_key(&state, &member, path.into_inner().1).await?;
+    if key.revoked_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    render(&edit_page(&state, &member, &key))
+}
+
+/// The fields that changed, as (before, after) JSON objects for the audit log.
+fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Value, Value) {
+    let mut before = Map::new();
+    let mut after = Map::new();
+    let mut diff = |name: &str, a: Value, b: Value| {
+        if a != b {
+            before.insert(name.into(), a);
+            after.insert(name.into(), b);
+        }
+    };
+    diff("label", json!(old.label), json!(new.label));
+    diff(
+        "description",
+        json!(old.description),
+        json!(new.description),
+    );
+    diff(
+        "expires_at",
+        json!(old.expires_at.map(|t| crate::audit::chain::format_time(&t))),
+        json!(new.expires_at.map(|t| crate::audit::chain::format_time(&t))),
+    );
+    diff(
+        "allowed_ips",
+        json!(old.allowlist().ranges()),
+        json!(new.allowed_ips.ranges()),
+    );
+    diff(
+        "rate_limit_per_minute",
+        json!(old.rate_limit_per_minute),
+        json!(new.rate_limit_per_minute),
+    );
+    diff("enabled", json!(old.enabled), json!(enabled));
+    (Value::Object(before), Value::Object(after))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: Session,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    CsrfForm(form): CsrfForm<KeyForm>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    let old = load_key(&state, &member, path.into_inner().1).await?;
+    if old.revoked_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    let mut page = edit_page(&state, &member, &old);
+    let Some(settings) = page.parse(&form) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let enabled = form.enabled.is_some();
+    if enabled && !old.enabled {
+        require_paid(&member)?;
+    }
+    // Widening scopes (unchecking every box = full access) is a sensitive action.
+    let widened = old.scopes().is_widened_by(&settings.scopes);
+    if widened && !sudo_ok(&state, &member, &session, &form.password).await? {
+        page.ask_password = true;
+        page.password_error =
+            (!form.password.is_empty()).then(|| "That password is not right.".to_owned());
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let actor = Actor::user(&member.current.user);
+    let key_id = old.key_id.clone();
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                api_keys::update_settings(conn, old.id, &settings, enabled)?;
+                let (before, after) = changes(&old, &settings, enabled);
+                if before.as_object().is_some_and(|m| !m.is_empty()) {
+                    audit::record(
+                        conn,
+                        &actor,
+                        &meta,
+                        Entry::api_key_updated(&old, before, after),
+                    )?;
+                }
+                let (was, now_scopes) = (old.scopes(), &settings.scopes);
+                if was != *now_scopes {
+                    let entry = Entry::api_key_scopes_changed(
+                        &old,
+                        &scope_names(&was),
+                        &scope_names(now_scopes),
+                    );
+                    audit::record(conn, &actor, &meta, entry)?;
+                }
+                if old.enabled != enabled {
+                    let entry = if enabled {
+                        Entry::api_key_activated(&old)
+                    } else {
+                        Entry::api_key_deactivated(&old)
+                    };
+                    audit::record(conn, &actor, &meta, entry)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+        })
+        .await?;
+    Ok(see_other(&format!(
+        "{}/{key_id}?notice=updated",
+        base_path(&member.org.slug)
+    )))
+}
+
+/// Scope names for the audit log; full access is spelled out.
+fn scope_names(scopes: &Scopes) -> Vec<String> {
+    if scopes.is_full_access() {
+        vec!["full_access".into()]
+    } else {
+        scopes.effective_names()
+    }
+}
+
+/// Whether the edit form would ask for a password (used by the detail page hint).
+pub fn sudo_hint(member: &OrgMember) -> bool {
+    needs_sudo(member)
+}

@@ -1,0 +1,147 @@
+//! The key list: search, state filter, sort, pages of 50.
+
+use super::{KeyView, base_path, require_admin};
+use crate::app::AppState;
+use crate::auth::OrgMember;
+use crate::db::api_keys::{self, ListQuery, Sort};
+use crate::db::now;
+use crate::domain::Plan;
+use crate::domain::key_state::KeyState;
+use crate::error::AppError;
+use crate::pages::render;
+use crate::pages::templates::Chrome;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct KeyListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub cursor: String,
+    #[serde(default)]
+    pub notice: String,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys_list.html")]
+pub struct KeyListPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub base_path: String,
+    /// Staff view: no create button, no menus.
+    pub read_only: bool,
+    pub paid: bool,
+    pub keys: Vec<KeyView>,
+    pub q: String,
+    pub state: String,
+    pub sort: &'static str,
+    pub states: [KeyState; 5],
+    pub filtered: bool,
+    pub query: String,
+    pub next_cursor: Option<i64>,
+    pub prev_cursor: Option<i64>,
+    pub notice: Option<&'static str>,
+}
+
+/// Loads one page of keys; shared with the support console's read-only view.
+/// Who is looking and where the page lives: the settings page or the support console.
+pub struct ListFrame {
+    pub chrome: Chrome,
+    pub title: String,
+    pub base_path: String,
+    pub paid: bool,
+    pub read_only: bool,
+}
+
+pub async fn page(
+    state: &AppState,
+    frame: ListFrame,
+    org_id: i64,
+    query: &KeyListQuery,
+) -> Result<KeyListPage, AppError> {
+    let ListFrame {
+        chrome,
+        title,
+        base_path: base,
+        paid,
+        read_only,
+    } = frame;
+    let search = Some(query.q.trim().to_owned()).filter(|q| !q.is_empty());
+    let key_state = KeyState::parse(query.state.trim());
+    let sort = Sort::parse(query.sort.trim());
+    let offset = query.cursor.trim().parse::<i64>().unwrap_or(0).max(0);
+    let list_query = ListQuery {
+        search: search.clone(),
+        state: key_state,
+        sort,
+        offset,
+        limit: PAGE_SIZE + 1,
+    };
+    let keys = state
+        .db
+        .run(move |conn| api_keys::list(conn, org_id, &list_query, now()))
+        .await?;
+    let has_more = keys.len() as i64 > PAGE_SIZE;
+    let default_limit = state.config.default_rate_limit;
+    let mut qs = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(s) = &search {
+        qs.append_pair("q", s);
+    }
+    if let Some(s) = key_state {
+        qs.append_pair("state", s.as_str());
+    }
+    qs.append_pair("sort", sort.as_str());
+    Ok(KeyListPage {
+        chrome,
+        title,
+        base_path: base,
+        read_only,
+        paid,
+        keys: keys
+            .iter()
+            .take(PAGE_SIZE as usize)
+            .map(|k| KeyView::new(k, default_limit))
+            .collect(),
+        q: search.clone().unwrap_or_default(),
+        state: key_state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        sort: sort.as_str(),
+        states: KeyState::ALL,
+        filtered: search.is_some() || key_state.is_some(),
+        query: qs.finish(),
+        next_cursor: has_more.then_some(offset + PAGE_SIZE),
+        prev_cursor: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
+        notice: match query.notice.as_str() {
+            "deactivated" => {
+                Some("Key deactivated. Requests with it are refused until you activate it.")
+            }
+            "activated" => Some("Key activated."),
+            "revoked" => Some("Key revoked. Requests with it are refused from now on."),
+            "deleted" => Some("Key deleted. The audit log keeps its label and prefix."),
+            _ => None,
+        },
+    })
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    query: web::Query<KeyListQuery>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    let frame = ListFrame {
+        chrome: Chrome::for_member(&member, "api-keys"),
+        title: "API keys".into(),
+        base_path: base_path(&member.org.slug),
+        paid: member.org.plan == Plan::Paid,
+        read_only: false,
+    };
+    render(&page(&state, frame, member.org.id, &query).await?)
+}

@@ -1,0 +1,189 @@
+//! Settings → API keys (SPEC §3, §7): list, create with a one-time secret,
+//! detail, edit, and the actions of the three-dot menu.
+
+pub mod actions;
+pub mod detail;
+pub mod form;
+pub mod list;
+
+use crate::app::AppState;
+use crate::auth::{OrgMember, password, session};
+use crate::db::api_keys::{self, ApiKey};
+use crate::db::now;
+use crate::domain::key_state::KeyState;
+use crate::domain::{Email, Plan, Role};
+use crate::error::AppError;
+use crate::pages::timefmt;
+use actix_session::Session;
+use chrono::{Duration, NaiveDateTime};
+
+pub fn base_path(slug: &str) -> String {
+    format!("/orgs/{slug}/settings/api-keys")
+}
+
+/// Owners and admins only (SPEC §2).
+pub fn require_admin(member: &OrgMember) -> Result<(), AppError> {
+    member.require(Role::can_manage_settings)
+}
+
+/// Creating, rotating and activating need a paid plan; viewing, revoking and deleting do not.
+pub fn require_paid(member: &OrgMember) -> Result<(), AppError> {
+    if member.org.plan == Plan::Paid {
+        Ok(())
+    } else {
+        Err(AppError::PlanRequired)
+    }
+}
+
+/// Loads one of this organisation's keys, or 404.
+pub async fn load_key(
+    state: &AppState,
+    member: &OrgMember,
+    key_id: String,
+) -> Result<ApiKey, AppError> {
+    let org_id = member.org.id;
+    state
+        .db
+        .run(move |conn| api_keys::find(conn, org_id, &key_id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Sudo mode (SPEC §3): true when the password was entered in the last 10
+/// minutes, or `password` (the confirmation field) is right now.
+pub async fn sudo_ok(
+    state: &AppState,
+    member: &OrgMember,
+    session: &Session,
+    password_field: &str,
+) -> Result<bool, AppError> {
+    if session::sudo_fresh(&member.current.login) {
+        return Ok(true);
+    }
+    if password_field.is_empty() {
+        return Ok(false);
+    }
+    let email = Email::parse(&member.current.user.email).map_err(AppError::internal)?;
+    let given = password_field.to_owned();
+    let ok = state
+        .db
+        .run(move |conn| {
+            let found = crate::db::users::find_for_login(conn, &email)?;
+            Ok::<_, diesel::result::Error>(
+                found.is_some_and(|(_, hash)| password::verify(&given, &hash)),
+            )
+        })
+        .await?;
+    if ok {
+        session::confirm_password(session);
+    }
+    Ok(ok)
+}
+
+/// Whether a sensitive action on this page must ask for the password.
+pub fn needs_sudo(member: &OrgMember) -> bool {
+    !session::sudo_fresh(&member.current.login)
+}
+
+/// A key as the pages show it.
+pub struct KeyView {
+    pub key_id: String,
+    pub label: String,
+    pub description: String,
+    pub prefix: String,
+    pub full_access: bool,
+    pub scopes: Vec<String>,
+    pub state: &'static str,
+    pub marks: Vec<&'static str>,
+    pub created_iso: String,
+    pub created_exact: String,
+    pub created_relative: String,
+    pub created_by: String,
+    pub last_used: Option<(String, String, String)>,
+    pub last_used_ip: String,
+    pub expires: Option<(String, String, String)>,
+    pub revoked: Option<(String, String)>,
+    pub allowed_ips: Vec<String>,
+    pub rate_limit: String,
+    pub rotated_from: String,
+    pub replaced_by: String,
+    pub grace_until: Option<String>,
+    pub enabled: bool,
+}
+
+/// (iso, exact, relative) of a time.
+fn times(t: &NaiveDateTime, at: &NaiveDateTime) -> (String, String, String) {
+    (timefmt::iso(t), timefmt::exact(t), timefmt::relative(t, at))
+}
+
+/// The health marks of SPEC §3, for keys that still matter.
+pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'static str> {
+    let mut marks = Vec::new();
+    match state {
+        KeyState::Revoked => return marks,
+        KeyState::Expired => marks.push("expired"),
+        KeyState::Rotating => marks.push("rotating"),
+        _ => {}
+    }
+    if state != KeyState::Expired && key.expires_at.is_some_and(|t| t <= at + Duration::days(7)) {
+        marks.push("expires soon");
+    }
+    if key.created_at <= at - Duration::days(365) {
+        marks.push("rotation recommended");
+    }
+    if key
+        .last_used_at
+        .is_none_or(|t| t <= at - Duration::days(90))
+    {
+        marks.push("unused");
+    }
+    marks
+}
+
+impl KeyView {
+    pub fn new(key: &ApiKey, default_rate_limit: u32) -> Self {
+        let at = now();
+        let state = key.state(at);
+        let scopes = key.scopes();
+        Self {
+            key_id: key.key_id.clone(),
+            label: key.label.clone(),
+            description: key.description.clone(),
+            prefix: key.display_prefix.clone(),
+            full_access: scopes.is_full_access(),
+            scopes: scopes.effective_names(),
+            state: state.as_str(),
+            marks: health_marks(key, state, at),
+            created_iso: timefmt::iso(&key.created_at),
+            created_exact: timefmt::exact(&key.created_at),
+            created_relative: timefmt::relative(&key.created_at, &at),
+            created_by: key.created_by_name.clone(),
+            last_used: key.last_used_at.map(|t| times(&t, &at)),
+            last_used_ip: key.last_used_ip.clone().unwrap_or_default(),
+            expires: key.expires_at.map(|t| times(&t, &at)),
+            revoked: key.revoked_at.map(|t| {
+                (
+                    timefmt::exact(&t),
+                    key.revoked_by_name.clone().unwrap_or_default(),
+                )
+            }),
+            allowed_ips: key.allowlist().ranges(),
+            rate_limit: match key.rate_limit_per_minute {
+                None => format!("{default_rate_limit}/min (default)"),
+                Some(0) => "Unlimited".into(),
+                Some(n) => format!("{n}/min"),
+            },
+            rotated_from: key.rotated_from.clone().unwrap_or_default(),
+            replaced_by: key.replaced_by.clone().unwrap_or_default(),
+            grace_until: key
+                .grace_until
+                .filter(|_| state == KeyState::Rotating)
+                .map(|t| timefmt::exact(&t)),
+            enabled: key.enabled,
+        }
+    }
+
+    pub fn is_revoked(&self) -> bool {
+        self.state == "revoked"
+    }
+}
