@@ -326,3 +326,104 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
     screenshot(&client, "08-audit-verify").await;
     client.close().await.expect("close browser");
 }
+
+#[tokio::test]
+async fn create_copy_and_revoke_a_key_through_the_menu() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (_driver, client) = start_browser().await;
+    client
+        .goto(&format!("{}/login", app.base))
+        .await
+        .expect("open");
+    log_in(&client, "owner@acme.test").await;
+    click(&client, "[data-testid=nav-api-keys]").await;
+    css(&client, "[data-testid=keys-empty]").await;
+    screenshot(&client, "09-keys-empty").await;
+
+    click(&client, "[data-testid=create-key]").await;
+    type_into(&client, "#label", "Zapier order sync").await;
+    type_into(
+        &client,
+        "#description",
+        "Pushes new orders to the warehouse sheet",
+    )
+    .await;
+    click(&client, "#scope-orders-write").await;
+    let read = css(&client, "#scope-orders-read").await;
+    assert_eq!(
+        read.prop("checked").await.expect("prop").as_deref(),
+        Some("true"),
+        "ticking write ticks read"
+    );
+    screenshot(&client, "10-key-form").await;
+    click(&client, ".key-form button[type=submit]").await;
+
+    // The one-time secret, in a modal with a copy button.
+    let secret = css(&client, "[data-testid=new-secret]")
+        .await
+        .text()
+        .await
+        .expect("secret");
+    assert!(secret.starts_with("lk_live_"), "{secret}");
+    let modal: bool = client
+        .execute(
+            "return document.querySelector('[data-testid=secret-dialog]').matches(':modal')",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .as_bool()
+        .unwrap_or(false);
+    assert!(modal, "shown as a modal dialog");
+    click(&client, "[data-testid=copy-secret]").await;
+    let copy = css(&client, "[data-testid=copy-secret]")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(copy, "Copied");
+    screenshot(&client, "11-key-secret-modal").await;
+    let (status, _, _) = ping(&app, &secret).await;
+    assert_eq!(status, 200);
+    click(&client, "[data-testid=secret-done]").await;
+
+    let row = css(&client, "tr[data-testid=key-row]").await;
+    assert_eq!(
+        row.attr("data-status").await.expect("attr").as_deref(),
+        Some("active")
+    );
+    assert!(
+        !client.source().await.expect("source").contains(&secret),
+        "the secret is gone for good"
+    );
+    screenshot(&client, "12-keys-list").await;
+
+    // Three-dot menu → Revoke → confirmation dialog → revoked, greyed row.
+    click(&client, "[data-testid=key-menu] summary").await;
+    screenshot(&client, "13-key-menu").await;
+    click(&client, "[data-testid=key-action-revoke]").await;
+    let dialog = css(&client, "#action-dialog [data-testid=confirm-revoke]").await;
+    assert!(
+        dialog
+            .text()
+            .await
+            .expect("text")
+            .contains("can't be undone")
+    );
+    screenshot(&client, "14-revoke-dialog").await;
+    click(&client, "#action-dialog [data-testid=confirm-button]").await;
+    let row = css(&client, "tr[data-testid=key-row][data-status=revoked]").await;
+    assert_eq!(
+        row.attr("class").await.expect("attr").as_deref(),
+        Some("row-muted")
+    );
+    screenshot(&client, "15-key-revoked").await;
+    let (status, body, _) = ping(&app, &secret).await;
+    assert_eq!((status, code(&body)), (401, "revoked_key"));
+
+    // Back and reload never show the secret again.
+    client.back().await.expect("back");
+    assert!(!client.source().await.expect("source").contains(&secret));
+    client.close().await.expect("close browser");
+}

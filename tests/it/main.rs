@@ -12,6 +12,7 @@ mod cli;
 mod csrf;
 mod headers;
 mod login;
+mod logs;
 mod members;
 mod migrations;
 mod roles;

@@ -120,16 +120,7 @@ fn random_bytes(n: usize) -> Vec<u8> {
 impl TestApp {
     /// A new visitor with an empty cookie jar that does not follow redirects.
     pub fn visitor(&self) -> Visitor {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .user_agent(USER_AGENT)
-            .redirect(Policy::none())
-            .build()
-            .expect("client");
-        Visitor {
-            http,
-            base: self.base.clone(),
-        }
+        visitor_for(&self.base)
     }
 
     /// A visitor already logged in as `email`.
@@ -194,6 +185,20 @@ impl TestApp {
         let outsider = self.seed_user("outsider@other.test", "Otto Outsider", false);
         self.seed_org("other", Plan::Paid, &outsider);
         org
+    }
+}
+
+/// A new visitor of the server at `base`.
+pub fn visitor_for(base: &str) -> Visitor {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .user_agent(USER_AGENT)
+        .build()
+        .expect("client");
+    Visitor {
+        http,
+        base: base.to_owned(),
     }
 }
 
