@@ -43,6 +43,12 @@ document.addEventListener("click", async (event) => {
   }
 });
 
+// Copyable ids (`data-copy="…"`): copy the value, confirm in the tooltip.
+document.addEventListener("click", async (event) => {
+  const el = event.target.closest("[data-copy]");
+  if (el && (await copyText(el.dataset.copy))) el.title = "Copied";
+});
+
 // The one-time secret: a real modal that Escape does not close; only Done does.
 const secretDialog = document.querySelector("dialog[data-secret-dialog]");
 if (secretDialog && typeof secretDialog.showModal === "function") {

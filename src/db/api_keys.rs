@@ -35,6 +35,7 @@ pub struct ApiKey {
     pub rotated_from: Option<String>,
     pub replaced_by: Option<String>,
     pub grace_until: Option<NaiveDateTime>,
+    pub expired_event_at: Option<NaiveDateTime>,
 }
 
 impl ApiKey {
@@ -252,8 +253,16 @@ pub fn update_settings(
             dsl::rate_limit_per_minute.eq(s.rate_limit_per_minute.map(i64::from)),
             dsl::enabled.eq(enabled),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    // A new expiry gets its own api_key.expired event when it passes.
+    diesel::update(
+        dsl::api_keys
+            .find(id)
+            .filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(now()))),
+    )
+    .set(dsl::expired_event_at.eq(None::<NaiveDateTime>))
+    .execute(conn)
+    .map(|_| ())
 }
 
 pub fn set_enabled(conn: &mut DbConn, id: i64, enabled: bool) -> QueryResult<()> {
@@ -306,6 +315,30 @@ pub fn grace_ended(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryRes
         .limit(limit)
         .select(ApiKey::as_select())
         .load(conn)
+}
+
+/// Keys that have expired and whose expiry has not been recorded yet.
+pub fn newly_expired(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<ApiKey>> {
+    dsl::api_keys
+        .filter(dsl::expires_at.le(at))
+        .filter(dsl::expired_event_at.is_null())
+        .filter(dsl::revoked_at.is_null())
+        .order(dsl::id.asc())
+        .limit(limit)
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+/// Claims the expiry event of a key; false when another run already did.
+pub fn claim_expired_event(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    let changed = diesel::update(
+        dsl::api_keys
+            .find(id)
+            .filter(dsl::expired_event_at.is_null()),
+    )
+    .set(dsl::expired_event_at.eq(now()))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// Records the latest use; an older time never overwrites a newer one.

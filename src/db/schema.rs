@@ -107,6 +107,7 @@ diesel::table! {
         rotated_from -> Nullable<Text>,
         replaced_by -> Nullable<Text>,
         grace_until -> Nullable<Timestamp>,
+        expired_event_at -> Nullable<Timestamp>,
     }
 }
 

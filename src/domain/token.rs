@@ -4,7 +4,6 @@
 
 use super::ParseError;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANDOM_LEN: usize = 32;
@@ -78,13 +77,6 @@ impl std::fmt::Debug for ApiKeySecret {
 /// SHA-256 of a token, hex-encoded: what the database stores and looks up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyHash(pub String);
-
-impl KeyHash {
-    /// Constant-time comparison, for callers that compare hashes themselves.
-    pub fn matches(&self, other: &str) -> bool {
-        self.0.len() == other.len() && bool::from(self.0.as_bytes().ct_eq(other.as_bytes()))
-    }
-}
 
 impl ApiKeySecret {
     pub fn generate(prefix: &KeyPrefix) -> Self {

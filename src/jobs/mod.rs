@@ -20,6 +20,9 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = revoke_after_grace(state).await {
         tracing::warn!(error = %e, "grace-period revocation failed");
     }
+    if let Err(e) = record_expiries(state).await {
+        tracing::warn!(error = %e, "recording key expiries failed");
+    }
     if let Err(e) = prune_login_failures(state).await {
         tracing::warn!(error = %e, "pruning login failures failed");
     }
@@ -84,6 +87,32 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
                 })?;
             }
             Ok::<_, diesel::result::Error>(revoked)
+        })
+        .await
+}
+
+/// Records `api_key.expired` once for each key whose expiry has passed.
+pub async fn record_expiries(state: &AppState) -> Result<usize, AppError> {
+    state
+        .db
+        .run(|conn| {
+            let due = api_keys::newly_expired(conn, now(), 500)?;
+            let mut recorded = 0;
+            for key in due {
+                conn.transaction(|conn| {
+                    if api_keys::claim_expired_event(conn, key.id)? {
+                        audit::record(
+                            conn,
+                            &Actor::System { label: "scheduler" },
+                            &RequestMeta::default(),
+                            Entry::api_key_expired(&key),
+                        )?;
+                        recorded += 1;
+                    }
+                    Ok::<_, diesel::result::Error>(())
+                })?;
+            }
+            Ok::<_, diesel::result::Error>(recorded)
         })
         .await
 }

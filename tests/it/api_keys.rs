@@ -187,6 +187,15 @@ async fn each_key_state_answers_its_own_error_code() {
     assert_eq!((status, code(&body)), (401, "expired_key"));
     let (_, list) = owner.get_html(KEYS).await;
     assert_eq!(row_status(&list, &key_id).as_deref(), Some("expired"));
+    let state = latchkey::app::AppState::new(app.config.clone(), app.pool.clone());
+    latchkey::jobs::run_once(&state).await;
+    latchkey::jobs::run_once(&state).await;
+    let expired: Vec<_> = events(&app, org_id(&app, "acme"))
+        .into_iter()
+        .filter(|e| e.action == "api_key.expired")
+        .collect();
+    assert_eq!(expired.len(), 1, "recorded once, by the scheduler");
+    assert_eq!(expired[0].actor_type, "system");
     // Restoring an expired key = editing its expiry to a future date.
     let res = owner
         .post_form(

@@ -22,7 +22,9 @@ CREATE TABLE api_keys (
     revoked_by_name TEXT,
     rotated_from TEXT,
     replaced_by TEXT,
-    grace_until TIMESTAMP
+    grace_until TIMESTAMP,
+    -- When api_key.expired was recorded for the current expiry (reset when the expiry changes).
+    expired_event_at TIMESTAMP
 );
 CREATE INDEX api_keys_org_created ON api_keys (org_id, created_at);
 CREATE INDEX api_keys_org_label ON api_keys (org_id, label);
