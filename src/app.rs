@@ -46,6 +46,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub usage: crate::usage::Usage,
+    pub limits: crate::api::rate_limit::RateLimits,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
     setup_done: AtomicBool,
 }
@@ -56,6 +57,7 @@ impl AppState {
             db: Db::new(pool),
             config: Arc::new(config),
             usage: crate::usage::Usage::default(),
+            limits: crate::api::rate_limit::RateLimits::default(),
             setup_done: AtomicBool::new(false),
         }
     }
@@ -90,39 +92,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::get().to(login::logout_confirm))
         .route("/logout", web::post().to(login::logout))
-        .route(
-            "/logout/everywhere",
-            web::post().to(login::logout_everywhere),
-        )
+        .route("/logout/everywhere", web::post().to(login::logout_everywhere))
         .route("/support", web::get().to(support::index))
-        .route(
-            "/support/platform-log",
-            web::get().to(support::platform_log),
-        )
-        .route(
-            "/support/orgs/{slug}/audit-log",
-            web::get().to(support::org_log),
-        )
-        .route(
-            "/support/orgs/{slug}/audit-log/export.csv",
-            web::get().to(support::org_export_csv),
-        )
-        .route(
-            "/support/orgs/{slug}/audit-log/export.jsonl",
-            web::get().to(support::org_export_jsonl),
-        )
-        .route(
-            "/support/orgs/{slug}/audit-log/verify",
-            web::get().to(support::org_verify),
-        )
-        .route(
-            "/support/orgs/{slug}/api-keys",
-            web::get().to(support::org_keys),
-        )
-        .route(
-            "/support/orgs/{slug}/api-keys/{key_id}",
-            web::get().to(support::org_key),
-        )
+        .route("/support/platform-log", web::get().to(support::platform_log))
+        .route("/support/orgs/{slug}/audit-log", web::get().to(support::org_log))
+        .route("/support/orgs/{slug}/audit-log/export.csv", web::get().to(support::org_export_csv))
+        .route("/support/orgs/{slug}/audit-log/export.jsonl", web::get().to(support::org_export_jsonl))
+        .route("/support/orgs/{slug}/audit-log/verify", web::get().to(support::org_verify))
+        .route("/support/orgs/{slug}/api-keys", web::get().to(support::org_keys))
+        .route("/support/orgs/{slug}/api-keys/{key_id}", web::get().to(support::org_key))
         .configure(crate::api::routes)
         .service(
             web::scope("/orgs/{slug}")
@@ -130,58 +108,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/settings/api-keys", web::get().to(api_keys::list::list))
                 .route("/settings/api-keys", web::post().to(api_keys::form::create))
                 .route("/settings/api-keys/new", web::get().to(api_keys::form::new))
-                .route(
-                    "/settings/api-keys/{key_id}",
-                    web::get().to(api_keys::detail::show),
-                )
-                .route(
-                    "/settings/api-keys/{key_id}/edit",
-                    web::get().to(api_keys::form::edit),
-                )
-                .route(
-                    "/settings/api-keys/{key_id}/edit",
-                    web::post().to(api_keys::form::update),
-                )
-                .route(
-                    "/settings/api-keys/{key_id}/{action}",
-                    web::get().to(api_keys::actions::confirm),
-                )
-                .route(
-                    "/settings/api-keys/{key_id}/{action}",
-                    web::post().to(api_keys::actions::perform),
-                )
+                .route("/settings/api-keys/{key_id}", web::get().to(api_keys::detail::show))
+                .route("/settings/api-keys/{key_id}/edit", web::get().to(api_keys::form::edit))
+                .route("/settings/api-keys/{key_id}/edit", web::post().to(api_keys::form::update))
+                .route("/settings/api-keys/{key_id}/{action}", web::get().to(api_keys::actions::confirm))
+                .route("/settings/api-keys/{key_id}/{action}", web::post().to(api_keys::actions::perform))
                 .route("/settings/webhooks", web::get().to(settings::webhooks))
                 .route("/settings/audit-log", web::get().to(audit_log::list))
-                .route(
-                    "/settings/audit-log/export.csv",
-                    web::get().to(audit_log::export_csv),
-                )
-                .route(
-                    "/settings/audit-log/export.jsonl",
-                    web::get().to(audit_log::export_jsonl),
-                )
-                .route(
-                    "/settings/audit-log/verify",
-                    web::get().to(audit_log::verify),
-                )
+                .route("/settings/audit-log/export.csv", web::get().to(audit_log::export_csv))
+                .route("/settings/audit-log/export.jsonl", web::get().to(audit_log::export_jsonl))
+                .route("/settings/audit-log/verify", web::get().to(audit_log::verify))
                 .route("/settings/members", web::get().to(members::list))
                 .route("/settings/members", web::post().to(members::add))
-                .route(
-                    "/settings/members/{user_id}/role",
-                    web::post().to(members::change_role),
-                )
-                .route(
-                    "/settings/members/{user_id}/remove",
-                    web::get().to(members::remove_confirm),
-                )
-                .route(
-                    "/settings/members/{user_id}/remove",
-                    web::post().to(members::remove),
-                ),
+                .route("/settings/members/{user_id}/role", web::post().to(members::change_role))
+                .route("/settings/members/{user_id}/remove", web::get().to(members::remove_confirm))
+                .route("/settings/members/{user_id}/remove", web::post().to(members::remove)),
         )
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(AppError::NotFound)
-        }));
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }));
 }
 
 /// A server bound to its listener, ready to run.
@@ -192,28 +135,24 @@ pub struct Application {
 
 impl Application {
     /// Binds `listener` and builds the server; `workers` defaults to one per core.
-    pub fn build(
-        state: AppState,
-        listener: TcpListener,
-        workers: Option<usize>,
-    ) -> std::io::Result<Self> {
+    pub fn build(state: AppState, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let config = state.config.clone();
         let session_key = Key::from(&config.session_key);
         let state = web::Data::new(state);
         tokio::spawn(crate::jobs::run_forever(state.clone()));
         let mut server = HttpServer::new(move || {
-            let session =
-                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
-                    .cookie_name("latchkey_session".into())
-                    .cookie_content_security(CookieContentSecurity::Private)
-                    .cookie_secure(config.secure_cookies)
-                    .cookie_http_only(true)
-                    .cookie_same_site(SameSite::Lax)
-                    .session_lifecycle(PersistentSession::default().session_ttl(
-                        CookieDuration::seconds(crate::auth::session::ABSOLUTE_LIFETIME_SECS),
-                    ))
-                    .build();
+            let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                .cookie_name("latchkey_session".into())
+                .cookie_content_security(CookieContentSecurity::Private)
+                .cookie_secure(config.secure_cookies)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(CookieDuration::seconds(crate::auth::session::ABSOLUTE_LIFETIME_SECS)),
+                )
+                .build();
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(64 * 1024))
@@ -227,10 +166,7 @@ impl Application {
         if let Some(n) = workers {
             server = server.workers(n);
         }
-        Ok(Self {
-            port,
-            server: server.run(),
-        })
+        Ok(Self { port, server: server.run() })
     }
 
     pub fn port(&self) -> u16 {

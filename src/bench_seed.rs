@@ -15,8 +15,7 @@ const ACTORS: usize = 50;
 pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> diesel::QueryResult<()> {
     let end = now();
     let start = end - Duration::days(365);
-    let step_us =
-        (Duration::days(365).num_microseconds().unwrap_or(1) / total.max(1) as i64).max(1);
+    let step_us = (Duration::days(365).num_microseconds().unwrap_or(1) / total.max(1) as i64).max(1);
     let mut progress = Progress::new("seeding", total as u64);
     let mut made = 0;
     while made < total {

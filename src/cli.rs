@@ -70,11 +70,7 @@ enum UserCommand {
         #[arg(long, value_parser = parse_person_name)]
         name: PersonName,
         /// Read the password from the first line of standard input.
-        #[arg(
-            long,
-            conflicts_with = "password",
-            required_unless_present = "password"
-        )]
+        #[arg(long, conflicts_with = "password", required_unless_present = "password")]
         password_stdin: bool,
         /// The password (visible in the process list; prefer --password-stdin).
         #[arg(long)]
@@ -94,10 +90,7 @@ enum AuditCommand {
         org: OrgSlug,
     },
     /// Append synthetic events to an organisation's log, for benchmarks only.
-    #[command(
-        hide = true,
-        after_help = "Example:\n  latchkey audit seed-bench --org bench --events 1000000"
-    )]
+    #[command(hide = true, after_help = "Example:\n  latchkey audit seed-bench --org bench --events 1000000")]
     SeedBench {
         #[arg(long, value_parser = parse_slug)]
         org: OrgSlug,
@@ -125,9 +118,7 @@ enum OrgCommand {
         owner: Email,
     },
     /// Add an existing user to an organisation.
-    #[command(
-        after_help = "Example:\n  latchkey org add-member --org acme --email bob@example.com --role read_only"
-    )]
+    #[command(after_help = "Example:\n  latchkey org add-member --org acme --email bob@example.com --role read_only")]
     AddMember {
         #[arg(long, value_parser = parse_slug)]
         org: OrgSlug,
@@ -175,39 +166,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{applied} migration(s) applied; the database is up to date.");
             Ok(())
         }
-        Command::User(UserCommand::Create {
-            email,
-            name,
-            password_stdin,
-            password: pw,
-            staff,
-        }) => {
-            let pw = if password_stdin {
-                read_password_line()?
-            } else {
-                pw.unwrap_or_default()
-            };
+        Command::User(UserCommand::Create { email, name, password_stdin, password: pw, staff }) => {
+            let pw = if password_stdin { read_password_line()? } else { pw.unwrap_or_default() };
             let pw = Password::parse(&pw).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
             let mut conn = ready_connection()?;
             let user = create_user(&mut conn, &email, &name, &pw, staff)?;
-            println!(
-                "Created user {} ({}){}.",
-                user.email,
-                user.id,
-                if staff { ", platform staff" } else { "" }
-            );
+            println!("Created user {} ({}){}.", user.email, user.id, if staff { ", platform staff" } else { "" });
             Ok(())
         }
-        Command::Org(OrgCommand::Create {
-            slug,
-            name,
-            plan,
-            owner,
-        }) => {
+        Command::Org(OrgCommand::Create { slug, name, plan, owner }) => {
             let mut conn = ready_connection()?;
-            let owner = users::find_by_email(&mut conn, &owner)?.with_context(|| {
-                format!("no user with email {owner}; create it with `latchkey user create`")
-            })?;
+            let owner = users::find_by_email(&mut conn, &owner)?
+                .with_context(|| format!("no user with email {owner}; create it with `latchkey user create`"))?;
             let org = create_org(&mut conn, &slug, &name, plan, &owner)?;
             println!(
                 "Created organisation {} ({}) on the {} plan, owned by {}.",
@@ -218,8 +188,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Org(OrgCommand::AddMember { org, email, role }) => {
             let mut conn = ready_connection()?;
             let found = find_org(&mut conn, &org)?;
-            let user = users::find_by_email(&mut conn, &email)?
-                .with_context(|| format!("no user with email {email}"))?;
+            let user =
+                users::find_by_email(&mut conn, &email)?.with_context(|| format!("no user with email {email}"))?;
             add_member(&mut conn, &found, &user, role)?;
             println!("Added {email} to {org} as {role}.");
             Ok(())
@@ -229,12 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let found = find_org(&mut conn, &org)?;
             conn.transaction(|conn| {
                 orgs::set_plan(conn, found.id, plan)?;
-                let entry = Entry::org_plan_changed(
-                    found.id,
-                    &found.slug,
-                    found.plan.as_str(),
-                    plan.as_str(),
-                );
+                let entry = Entry::org_plan_changed(found.id, &found.slug, found.plan.as_str(), plan.as_str());
                 audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
             })?;
             println!("{org} is now on the {plan} plan.");
@@ -245,10 +210,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let found = find_org(&mut conn, &org)?;
             let started = std::time::Instant::now();
             crate::bench_seed::seed(&mut conn, found.id, events)?;
-            println!(
-                "Appended {events} events to {org} in {:.1} s.",
-                started.elapsed().as_secs_f64()
-            );
+            println!("Appended {events} events to {org} in {:.1} s.", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Audit(AuditCommand::Verify { org }) => {
@@ -265,15 +227,13 @@ fn serve() -> anyhow::Result<()> {
     let mut conn = connect()?;
     migrate(&mut conn)?;
     drop(conn);
-    let listener = std::net::TcpListener::bind(&config.bind)
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let listener =
+        std::net::TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(address = %config.bind, public_url = config.public_url.origin(), "latchkey listening");
     eprintln!("Latchkey is running at {}", config.public_url.origin());
     let pool = db::pool(&config.database_url);
     actix_web::rt::System::new().block_on(async move {
-        Application::build(AppState::new(config, pool), listener, None)?
-            .run_until_stopped()
-            .await
+        Application::build(AppState::new(config, pool), listener, None)?.run_until_stopped().await
     })?;
     Ok(())
 }
@@ -281,9 +241,7 @@ fn serve() -> anyhow::Result<()> {
 /// One connection for CLI work, with the real error if the database cannot be opened.
 fn connect() -> anyhow::Result<DbConn> {
     let url = config::database_url_from_env();
-    db::Manager::new(&url)
-        .connect()
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))
+    db::Manager::new(&url).connect().map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))
 }
 
 fn ready_connection() -> anyhow::Result<DbConn> {
@@ -300,9 +258,8 @@ fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
     }
     let mut progress = Progress::new("migrating", pending as u64);
     for _ in 0..pending {
-        let version = conn
-            .run_next_migration(db::migrations_for(conn))
-            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        let version =
+            conn.run_next_migration(db::migrations_for(conn)).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         progress.step(&version.to_string());
     }
     progress.finish();
@@ -311,16 +268,12 @@ fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
 
 fn read_password_line() -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 fn find_org(conn: &mut DbConn, slug: &OrgSlug) -> anyhow::Result<orgs::Org> {
-    orgs::find_by_slug(conn, slug.as_str())?
-        .with_context(|| format!("no organisation with slug {slug}"))
+    orgs::find_by_slug(conn, slug.as_str())?.with_context(|| format!("no organisation with slug {slug}"))
 }
 
 /// Creates an organisation owned by `owner`, with its `org.created` event.
@@ -346,12 +299,7 @@ pub(crate) fn create_org(
 }
 
 /// Adds a member, with its `member.added` event.
-pub(crate) fn add_member(
-    conn: &mut DbConn,
-    org: &orgs::Org,
-    user: &users::User,
-    role: Role,
-) -> anyhow::Result<()> {
+pub(crate) fn add_member(conn: &mut DbConn, org: &orgs::Org, user: &users::User, role: Role) -> anyhow::Result<()> {
     let added = conn.transaction(|conn| {
         memberships::add(conn, org.id, user.id, role)?;
         let entry = Entry::member_added(org.id, user.id, &user.email, role);
@@ -369,10 +317,7 @@ fn verify_chain(conn: &mut DbConn, org_id: i64, slug: &str) -> anyhow::Result<()
     progress.finish();
     match report.broken {
         None => {
-            println!(
-                "Audit log of {slug} is intact: {} events checked.",
-                report.checked
-            );
+            println!("Audit log of {slug} is intact: {} events checked.", report.checked);
             Ok(())
         }
         Some(broken) => bail!(

@@ -13,17 +13,11 @@ pub enum ConfigError {
     #[error("{var}: {message}")]
     Invalid { var: &'static str, message: String },
     #[error("could not use the keys file {path}: {source}")]
-    KeysFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    KeysFile { path: PathBuf, source: std::io::Error },
 }
 
 fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        var,
-        message: message.into(),
-    }
+    ConfigError::Invalid { var, message: message.into() }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,11 +51,7 @@ impl PublicUrl {
                 aliases.push(format!("{}://{host}:{port}", url.scheme()));
             }
         }
-        Ok(Self {
-            origin,
-            https: url.scheme() == "https",
-            aliases,
-        })
+        Ok(Self { origin, https: url.scheme() == "https", aliases })
     }
 
     pub fn origin(&self) -> &str {
@@ -111,10 +101,7 @@ impl std::fmt::Debug for Config {
 }
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// `DATABASE_URL`, or the SQLite default.
@@ -139,14 +126,9 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
 }
 
 fn decode_key(name: &'static str, value: &str, min: usize) -> Result<Vec<u8>, ConfigError> {
-    let bytes = B64
-        .decode(value)
-        .map_err(|_| invalid(name, "not valid base64"))?;
+    let bytes = B64.decode(value).map_err(|_| invalid(name, "not valid base64"))?;
     if bytes.len() < min {
-        return Err(invalid(
-            name,
-            format!("needs at least {min} bytes, got {}", bytes.len()),
-        ));
+        return Err(invalid(name, format!("needs at least {min} bytes, got {}", bytes.len())));
     }
     Ok(bytes)
 }
@@ -157,25 +139,17 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let bind = var("LATCHKEY_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
         let public_url = match var("LATCHKEY_PUBLIC_URL") {
-            Some(url) => {
-                PublicUrl::parse(&url, true).map_err(|m| invalid("LATCHKEY_PUBLIC_URL", m))?
-            }
-            None => PublicUrl::parse(&format!("http://{bind}"), false)
-                .map_err(|m| invalid("LATCHKEY_BIND", m))?,
+            Some(url) => PublicUrl::parse(&url, true).map_err(|m| invalid("LATCHKEY_PUBLIC_URL", m))?,
+            None => PublicUrl::parse(&format!("http://{bind}"), false).map_err(|m| invalid("LATCHKEY_BIND", m))?,
         };
         let secure_cookies = match var("LATCHKEY_SECURE_COOKIES") {
             Some(v) => parse_bool("LATCHKEY_SECURE_COOKIES", &v)?,
             None => public_url.is_https(),
         };
-        let (session_key, encryption_key) = match (
-            var("LATCHKEY_SESSION_KEY"),
-            var("LATCHKEY_ENCRYPTION_KEY"),
-        ) {
+        let (session_key, encryption_key) = match (var("LATCHKEY_SESSION_KEY"), var("LATCHKEY_ENCRYPTION_KEY")) {
             (Some(s), Some(e)) => (s, e),
             (s, e) => {
-                let path = PathBuf::from(
-                    var("LATCHKEY_KEYS_FILE").unwrap_or_else(|| "latchkey.keys".into()),
-                );
+                let path = PathBuf::from(var("LATCHKEY_KEYS_FILE").unwrap_or_else(|| "latchkey.keys".into()));
                 let stored = load_or_create_keys_file(&path)?;
                 tracing::warn!(
                     path = %path.display(),
@@ -197,17 +171,15 @@ impl Config {
             trusted_proxy_header: var("LATCHKEY_TRUSTED_PROXY_HEADER"),
             log_format: log_format_from_env()?,
             key_prefix: match var("LATCHKEY_KEY_PREFIX") {
-                Some(p) => crate::domain::token::KeyPrefix::parse(&p)
-                    .map_err(|e| invalid("LATCHKEY_KEY_PREFIX", e.0))?,
+                Some(p) => {
+                    crate::domain::token::KeyPrefix::parse(&p).map_err(|e| invalid("LATCHKEY_KEY_PREFIX", e.0))?
+                }
                 None => crate::domain::token::KeyPrefix::default(),
             },
             default_rate_limit: match var("LATCHKEY_DEFAULT_RATE_LIMIT") {
-                Some(n) => n.parse().map_err(|_| {
-                    invalid(
-                        "LATCHKEY_DEFAULT_RATE_LIMIT",
-                        "use a whole number (0 = unlimited)",
-                    )
-                })?,
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| invalid("LATCHKEY_DEFAULT_RATE_LIMIT", "use a whole number (0 = unlimited)"))?,
                 None => 600,
             },
             scheduler_interval: match var("LATCHKEY_SCHEDULER_INTERVAL_SECS") {
@@ -216,9 +188,7 @@ impl Config {
                     .ok()
                     .filter(|n| (1..=60).contains(n))
                     .map(std::time::Duration::from_secs)
-                    .ok_or_else(|| {
-                        invalid("LATCHKEY_SCHEDULER_INTERVAL_SECS", "use 1 to 60 seconds")
-                    })?,
+                    .ok_or_else(|| invalid("LATCHKEY_SCHEDULER_INTERVAL_SECS", "use 1 to 60 seconds"))?,
                 None => crate::jobs::INTERVAL,
             },
             bind,
@@ -237,10 +207,7 @@ pub fn generate_key(len: usize) -> String {
 /// Reads `LATCHKEY_SESSION_KEY=`/`LATCHKEY_ENCRYPTION_KEY=` lines, creating
 /// the file (mode 0600) with fresh keys when it does not exist.
 fn load_or_create_keys_file(path: &Path) -> Result<(String, String), ConfigError> {
-    let io_err = |source| ConfigError::KeysFile {
-        path: path.to_owned(),
-        source,
-    };
+    let io_err = |source| ConfigError::KeysFile { path: path.to_owned(), source };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -261,19 +228,11 @@ fn load_or_create_keys_file(path: &Path) -> Result<(String, String), ConfigError
         Err(e) => return Err(io_err(e)),
     };
     let find = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
-            .map(|v| v.trim().to_owned())
+        text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('='))).map(|v| v.trim().to_owned())
     };
-    match (
-        find("LATCHKEY_SESSION_KEY"),
-        find("LATCHKEY_ENCRYPTION_KEY"),
-    ) {
+    match (find("LATCHKEY_SESSION_KEY"), find("LATCHKEY_ENCRYPTION_KEY")) {
         (Some(s), Some(e)) => Ok((s, e)),
-        _ => Err(io_err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "missing a key line",
-        ))),
+        _ => Err(io_err(std::io::Error::new(std::io::ErrorKind::InvalidData, "missing a key line"))),
     }
 }
 

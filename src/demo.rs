@@ -13,22 +13,10 @@ pub const DEMO_PASSWORD: &str = "latchkey-demo";
 
 /// (email, name, role in the demo org; `None` = platform staff, no membership).
 const PEOPLE: &[(&str, &str, Option<Role>)] = &[
-    (
-        "owner@demo.latchkey.test",
-        "Olivia Owner",
-        Some(Role::Owner),
-    ),
+    ("owner@demo.latchkey.test", "Olivia Owner", Some(Role::Owner)),
     ("admin@demo.latchkey.test", "Adam Admin", Some(Role::Admin)),
-    (
-        "member@demo.latchkey.test",
-        "Mia Member",
-        Some(Role::Member),
-    ),
-    (
-        "readonly@demo.latchkey.test",
-        "Rita Readonly",
-        Some(Role::ReadOnly),
-    ),
+    ("member@demo.latchkey.test", "Mia Member", Some(Role::Member)),
+    ("readonly@demo.latchkey.test", "Rita Readonly", Some(Role::ReadOnly)),
     ("support@demo.latchkey.test", "Sam Support", None),
 ];
 

@@ -62,15 +62,12 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let Self::Unauthenticated { next } = self {
             let location = match next.as_deref().filter(|n| *n != "/") {
-                Some(n) => format!(
-                    "/login?next={}",
-                    url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
-                ),
+                Some(n) => {
+                    format!("/login?next={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>())
+                }
                 None => "/login".to_owned(),
             };
-            return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location))
-                .finish();
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
         let (title, message) = match self {
             Self::Forbidden => (
@@ -81,23 +78,16 @@ impl ResponseError for AppError {
                 "API keys need a paid plan",
                 "This organisation is on a free or trial plan. Existing keys can still be viewed, revoked and deleted.",
             ),
-            Self::NotFound => (
-                "Page not found",
-                "There is nothing here, or you don't have access to it.",
-            ),
+            Self::NotFound => ("Page not found", "There is nothing here, or you don't have access to it."),
             Self::Csrf => (
                 "This form has expired",
                 "The form's security token did not match. Go back, reload the page and try again.",
             ),
             Self::BadRequest(_) => ("Bad request", "The request could not be understood."),
-            Self::Unavailable(_) => (
-                "Temporarily unavailable",
-                "The database cannot be reached right now. Try again in a moment.",
-            ),
-            _ => (
-                "Something went wrong",
-                "An unexpected error occurred. It has been logged.",
-            ),
+            Self::Unavailable(_) => {
+                ("Temporarily unavailable", "The database cannot be reached right now. Try again in a moment.")
+            }
+            _ => ("Something went wrong", "An unexpected error occurred. It has been logged."),
         };
         match self {
             Self::Internal(cause) | Self::Unavailable(cause) => {
@@ -107,17 +97,10 @@ impl ResponseError for AppError {
             _ => {}
         }
         let status = self.status_code();
-        let page = ErrorPage {
-            status: status.as_u16(),
-            title,
-            message,
-        };
+        let page = ErrorPage { status: status.as_u16(), title, message };
         let body = page.render().unwrap_or_else(|_| title.to_owned());
         HttpResponse::build(status)
-            .insert_header((
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ))
+            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
             .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
             .body(body)
     }

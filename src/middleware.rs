@@ -18,9 +18,7 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 fn new_request_id() -> String {
     use rand::RngExt;
     let mut rng = rand::rng();
-    (0..20)
-        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
-        .collect()
+    (0..20).map(|_| BASE62[rng.random_range(0..BASE62.len())] as char).collect()
 }
 
 pub async fn request_id(
@@ -34,14 +32,9 @@ pub async fn request_id(
     async move {
         let mut res = next.call(req).await?;
         if let Ok(value) = HeaderValue::from_str(&id) {
-            res.headers_mut()
-                .insert(header::HeaderName::from_static("x-request-id"), value);
+            res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
         }
-        tracing::info!(
-            status = res.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "served"
-        );
+        tracing::info!(status = res.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "served");
         Ok(res)
     }
     .instrument(span)
@@ -59,10 +52,7 @@ pub fn security_headers() -> DefaultHeaders {
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "same-origin"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=()",
-        ))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
 }
 
 /// Until the first user exists, every page leads to /setup.
@@ -80,9 +70,7 @@ pub async fn setup_gate(
         && let Some(state) = req.app_data::<web::Data<AppState>>()
         && !state.setup_done().await?
     {
-        let res = HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/setup"))
-            .finish();
+        let res = HttpResponse::SeeOther().insert_header((header::LOCATION, "/setup")).finish();
         return Ok(req.into_response(res));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

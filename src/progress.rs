@@ -20,12 +20,7 @@ impl Progress {
             bar.set_message(label);
             bar
         });
-        Self {
-            bar,
-            label,
-            total,
-            done: 0,
-        }
+        Self { bar, label, total, done: 0 }
     }
 
     /// One step done; `what` names it on the plain-line output.

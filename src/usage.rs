@@ -3,16 +3,21 @@
 //! (at most ~30 s late), and reports of revoked keys in use are limited to
 //! one a minute per key (per instance).
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const REVOKED_USE_REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Requests of one key on one UTC day: [2xx, 4xx, 5xx].
+pub type DailyCounts = HashMap<(i64, i64, NaiveDate), [i64; 3]>;
+
 #[derive(Default)]
 pub struct Usage {
     last_used: Mutex<HashMap<i64, (NaiveDateTime, String)>>,
+    /// (key row id, org id, day) → counts.
+    counts: Mutex<DailyCounts>,
     revoked_reports: Mutex<HashMap<i64, Instant>>,
 }
 
@@ -24,12 +29,38 @@ impl Usage {
         }
     }
 
+    /// Counts one answered request of key row `id` by its status class.
+    pub fn count(&self, id: i64, org_id: i64, status: u16) {
+        let class = match status {
+            500.. => 2,
+            400.. => 1,
+            _ => 0,
+        };
+        if let Ok(mut map) = self.counts.lock() {
+            map.entry((id, org_id, crate::db::now().date())).or_default()[class] += 1;
+        }
+    }
+
+    /// Takes the pending request counts, for a flush.
+    pub fn take_counts(&self) -> DailyCounts {
+        self.counts.lock().map(|mut map| std::mem::take(&mut *map)).unwrap_or_default()
+    }
+
+    /// Puts back counts a failed flush could not write.
+    pub fn restore_counts(&self, counts: DailyCounts) {
+        if let Ok(mut map) = self.counts.lock() {
+            for (k, c) in counts {
+                let e = map.entry(k).or_default();
+                for i in 0..3 {
+                    e[i] += c[i];
+                }
+            }
+        }
+    }
+
     /// Takes every pending last-used entry, for a flush.
     pub fn take_last_used(&self) -> HashMap<i64, (NaiveDateTime, String)> {
-        self.last_used
-            .lock()
-            .map(|mut map| std::mem::take(&mut *map))
-            .unwrap_or_default()
+        self.last_used.lock().map(|mut map| std::mem::take(&mut *map)).unwrap_or_default()
     }
 
     /// Puts back entries a failed flush could not write.

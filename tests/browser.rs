@@ -28,26 +28,16 @@ impl Drop for Driver {
 }
 
 async fn start_browser() -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let child = Command::new(&driver_bin)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {driver_bin} ({e}); scripts/test installs chromium-driver")
-        });
+        .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}); scripts/test installs chromium-driver"));
     let profile = tempfile::tempdir().expect("profile dir");
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _profile: profile,
-    };
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: profile };
 
     let chrome_bin = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let caps = serde_json::json!({
@@ -63,11 +53,7 @@ async fn start_browser() -> (Driver, Client) {
     let caps = caps.as_object().expect("object").clone();
     let mut last_error = None;
     for _ in 0..50 {
-        match ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&driver.url)
-            .await
-        {
+        match ClientBuilder::new(HttpConnector::new()).capabilities(caps.clone()).connect(&driver.url).await {
             Ok(client) => return (driver, client),
             Err(e) => {
                 last_error = Some(e);
@@ -81,37 +67,21 @@ async fn start_browser() -> (Driver, Client) {
 async fn screenshot(client: &Client, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
-    let backend = if std::env::var("LATCHKEY_TEST_DATABASE_URL").is_ok() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = if std::env::var("LATCHKEY_TEST_DATABASE_URL").is_ok() { "postgres" } else { "sqlite" };
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(dir.join(format!("{name}-{backend}.png")), png).expect("write screenshot");
 }
 
 async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .for_element(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+    client.wait().for_element(Locator::Css(selector)).await.unwrap_or_else(|e| panic!("{selector}: {e}"))
 }
 
 async fn type_into(client: &Client, selector: &str, text: &str) {
-    css(client, selector)
-        .await
-        .send_keys(text)
-        .await
-        .unwrap_or_else(|e| panic!("type into {selector}: {e}"));
+    css(client, selector).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {selector}: {e}"));
 }
 
 async fn click(client: &Client, selector: &str) {
-    css(client, selector)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+    css(client, selector).await.click().await.unwrap_or_else(|e| panic!("click {selector}: {e}"));
 }
 
 /// Logs in through the login form.
@@ -142,39 +112,16 @@ async fn setup_login_dashboard_and_members_journey() {
     type_into(&client, "#email", "ada@example.com").await;
     type_into(&client, "#password", PASSWORD).await;
     click(&client, "button[type=submit]").await;
-    let error = css(&client, "#org_slug-error")
-        .await
-        .text()
-        .await
-        .expect("text");
+    let error = css(&client, "#org_slug-error").await.text().await.expect("text");
     assert!(error.contains("lowercase"), "{error}");
-    assert_eq!(
-        css(&client, "#org_name")
-            .await
-            .prop("value")
-            .await
-            .expect("value")
-            .as_deref(),
-        Some("Acme Inc")
-    );
+    assert_eq!(css(&client, "#org_name").await.prop("value").await.expect("value").as_deref(), Some("Acme Inc"));
     screenshot(&client, "02-setup-error").await;
 
-    css(&client, "#org_slug")
-        .await
-        .clear()
-        .await
-        .expect("clear");
+    css(&client, "#org_slug").await.clear().await.expect("clear");
     type_into(&client, "#org_slug", "acme").await;
     type_into(&client, "#password", PASSWORD).await;
     click(&client, "button[type=submit]").await;
-    assert_eq!(
-        css(&client, "[data-testid=org-name]")
-            .await
-            .text()
-            .await
-            .expect("text"),
-        "Acme Inc"
-    );
+    assert_eq!(css(&client, "[data-testid=org-name]").await.text().await.expect("text"), "Acme Inc");
     assert_eq!(path(&client).await, "/orgs/acme");
     screenshot(&client, "03-dashboard").await;
 
@@ -186,11 +133,7 @@ async fn setup_login_dashboard_and_members_journey() {
     type_into(&client, "#email", "ada@example.com").await;
     type_into(&client, "#password", "wrong password").await;
     click(&client, "button[type=submit]").await;
-    let error = css(&client, "[data-testid=form-error]")
-        .await
-        .text()
-        .await
-        .expect("text");
+    let error = css(&client, "[data-testid=form-error]").await.text().await.expect("text");
     assert_eq!(error, "Invalid email or password.");
     screenshot(&client, "04-login-error").await;
     type_into(&client, "#password", PASSWORD).await;
@@ -202,11 +145,7 @@ async fn setup_login_dashboard_and_members_journey() {
     click(&client, "[data-testid=nav-members]").await;
     assert_eq!(path(&client).await, "/orgs/acme/settings/members");
     type_into(&client, "#email", "grace@example.com").await;
-    css(&client, "#role")
-        .await
-        .select_by_value("admin")
-        .await
-        .expect("select");
+    css(&client, "#role").await.select_by_value("admin").await.expect("select");
     click(&client, ".panel button[type=submit]").await;
     let row = css(&client, "tr[data-testid=member-row][data-role=admin]").await;
     assert!(row.text().await.expect("text").contains("Grace Hopper"));
@@ -214,25 +153,9 @@ async fn setup_login_dashboard_and_members_journey() {
 
     // The last owner cannot step down; the page says why.
     let owner_row = css(&client, "tr[data-testid=member-row][data-role=owner]").await;
-    owner_row
-        .find(Locator::Css("select"))
-        .await
-        .expect("select")
-        .select_by_value("member")
-        .await
-        .expect("choose");
-    owner_row
-        .find(Locator::Css("button"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("save");
-    let error = css(&client, "[data-testid=form-error]")
-        .await
-        .text()
-        .await
-        .expect("text");
+    owner_row.find(Locator::Css("select")).await.expect("select").select_by_value("member").await.expect("choose");
+    owner_row.find(Locator::Css("button")).await.expect("save").click().await.expect("save");
+    let error = css(&client, "[data-testid=form-error]").await.text().await.expect("text");
     assert!(error.contains("at least one owner"), "{error}");
     screenshot(&client, "06-members-last-owner").await;
 
@@ -246,83 +169,40 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
     let mut conn = app.conn();
     for i in 0..12 {
         let user = app.seed_user(&format!("p{i}@acme.test"), &format!("Person {i}"), false);
-        let role = if i % 3 == 0 {
-            latchkey::domain::Role::Admin
-        } else {
-            latchkey::domain::Role::Member
-        };
+        let role = if i % 3 == 0 { latchkey::domain::Role::Admin } else { latchkey::domain::Role::Member };
         let entry = latchkey::audit::Entry::member_added(org.id, user.id, &user.email, role);
         diesel::Connection::transaction(&mut *conn, |c| {
             latchkey::db::memberships::add(c, org.id, user.id, role)
                 .map_err(|_| diesel::result::Error::RollbackTransaction)?;
-            latchkey::audit::record(
-                c,
-                &latchkey::audit::Actor::cli(),
-                &latchkey::audit::RequestMeta::default(),
-                entry,
-            )
+            latchkey::audit::record(c, &latchkey::audit::Actor::cli(), &latchkey::audit::RequestMeta::default(), entry)
         })
         .expect("seed");
     }
     drop(conn);
     let (_driver, client) = start_browser().await;
-    client
-        .goto(&format!("{}/login", app.base))
-        .await
-        .expect("open");
+    client.goto(&format!("{}/login", app.base)).await.expect("open");
     log_in(&client, "owner@acme.test").await;
     click(&client, "[data-testid=nav-audit-log]").await;
-    let rows = client
-        .find_all(Locator::Css("tr[data-testid=audit-row]"))
-        .await
-        .expect("rows");
+    let rows = client.find_all(Locator::Css("tr[data-testid=audit-row]")).await.expect("rows");
     assert_eq!(rows.len(), 13, "twelve additions and the login");
 
-    css(&client, "#action")
-        .await
-        .select_by_value("member.added")
-        .await
-        .expect("choose action");
+    css(&client, "#action").await.select_by_value("member.added").await.expect("choose action");
     click(&client, "[data-testid=apply-filters]").await;
     css(&client, "tr[data-testid=audit-row]").await;
-    let rows = client
-        .find_all(Locator::Css("tr[data-testid=audit-row]"))
-        .await
-        .expect("rows");
+    let rows = client.find_all(Locator::Css("tr[data-testid=audit-row]")).await.expect("rows");
     assert_eq!(rows.len(), 12);
     for row in &rows {
-        assert_eq!(
-            row.attr("data-action").await.expect("attr").as_deref(),
-            Some("member.added")
-        );
+        assert_eq!(row.attr("data-action").await.expect("attr").as_deref(), Some("member.added"));
     }
-    rows[0]
-        .find(Locator::Css("summary"))
-        .await
-        .expect("summary")
-        .click()
-        .await
-        .expect("expand");
-    let details = rows[0]
-        .find(Locator::Css("[data-testid=audit-details]"))
-        .await
-        .expect("details");
+    rows[0].find(Locator::Css("summary")).await.expect("summary").click().await.expect("expand");
+    let details = rows[0].find(Locator::Css("[data-testid=audit-details]")).await.expect("details");
     assert!(details.text().await.expect("text").contains("\"role\""));
     screenshot(&client, "07-audit-log-filtered").await;
 
     click(&client, "[data-testid=verify-link]").await;
     let result = css(&client, "[data-testid=verify-result]").await;
-    assert_eq!(
-        result.attr("data-intact").await.expect("attr").as_deref(),
-        Some("true")
-    );
-    assert!(
-        result
-            .text()
-            .await
-            .expect("text")
-            .contains("13 events checked")
-    );
+    assert_eq!(result.attr("data-intact").await.expect("attr").as_deref(), Some("true"));
+    assert!(result.text().await.expect("text").contains("13 events checked"));
     screenshot(&client, "08-audit-verify").await;
     client.close().await.expect("close browser");
 }
@@ -332,10 +212,7 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
     let app = spawn_app().await;
     app.seed_acme();
     let (_driver, client) = start_browser().await;
-    client
-        .goto(&format!("{}/login", app.base))
-        .await
-        .expect("open");
+    client.goto(&format!("{}/login", app.base)).await.expect("open");
     log_in(&client, "owner@acme.test").await;
     click(&client, "[data-testid=nav-api-keys]").await;
     css(&client, "[data-testid=keys-empty]").await;
@@ -343,45 +220,25 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
 
     click(&client, "[data-testid=create-key]").await;
     type_into(&client, "#label", "Zapier order sync").await;
-    type_into(
-        &client,
-        "#description",
-        "Pushes new orders to the warehouse sheet",
-    )
-    .await;
+    type_into(&client, "#description", "Pushes new orders to the warehouse sheet").await;
     click(&client, "#scope-orders-write").await;
     let read = css(&client, "#scope-orders-read").await;
-    assert_eq!(
-        read.prop("checked").await.expect("prop").as_deref(),
-        Some("true"),
-        "ticking write ticks read"
-    );
+    assert_eq!(read.prop("checked").await.expect("prop").as_deref(), Some("true"), "ticking write ticks read");
     screenshot(&client, "10-key-form").await;
     click(&client, ".key-form button[type=submit]").await;
 
     // The one-time secret, in a modal with a copy button.
-    let secret = css(&client, "[data-testid=new-secret]")
-        .await
-        .text()
-        .await
-        .expect("secret");
+    let secret = css(&client, "[data-testid=new-secret]").await.text().await.expect("secret");
     assert!(secret.starts_with("lk_live_"), "{secret}");
     let modal: bool = client
-        .execute(
-            "return document.querySelector('[data-testid=secret-dialog]').matches(':modal')",
-            vec![],
-        )
+        .execute("return document.querySelector('[data-testid=secret-dialog]').matches(':modal')", vec![])
         .await
         .expect("script")
         .as_bool()
         .unwrap_or(false);
     assert!(modal, "shown as a modal dialog");
     click(&client, "[data-testid=copy-secret]").await;
-    let copy = css(&client, "[data-testid=copy-secret]")
-        .await
-        .text()
-        .await
-        .expect("text");
+    let copy = css(&client, "[data-testid=copy-secret]").await.text().await.expect("text");
     assert_eq!(copy, "Copied");
     screenshot(&client, "11-key-secret-modal").await;
     let (status, _, _) = ping(&app, &secret).await;
@@ -389,14 +246,8 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
     click(&client, "[data-testid=secret-done]").await;
 
     let row = css(&client, "tr[data-testid=key-row]").await;
-    assert_eq!(
-        row.attr("data-status").await.expect("attr").as_deref(),
-        Some("active")
-    );
-    assert!(
-        !client.source().await.expect("source").contains(&secret),
-        "the secret is gone for good"
-    );
+    assert_eq!(row.attr("data-status").await.expect("attr").as_deref(), Some("active"));
+    assert!(!client.source().await.expect("source").contains(&secret), "the secret is gone for good");
     screenshot(&client, "12-keys-list").await;
 
     // Three-dot menu → Revoke → confirmation dialog → revoked, greyed row.
@@ -404,20 +255,11 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
     screenshot(&client, "13-key-menu").await;
     click(&client, "[data-testid=key-action-revoke]").await;
     let dialog = css(&client, "#action-dialog [data-testid=confirm-revoke]").await;
-    assert!(
-        dialog
-            .text()
-            .await
-            .expect("text")
-            .contains("can't be undone")
-    );
+    assert!(dialog.text().await.expect("text").contains("can't be undone"));
     screenshot(&client, "14-revoke-dialog").await;
     click(&client, "#action-dialog [data-testid=confirm-button]").await;
     let row = css(&client, "tr[data-testid=key-row][data-status=revoked]").await;
-    assert_eq!(
-        row.attr("class").await.expect("attr").as_deref(),
-        Some("row-muted")
-    );
+    assert_eq!(row.attr("class").await.expect("attr").as_deref(), Some("row-muted"));
     screenshot(&client, "15-key-revoked").await;
     let (status, body, _) = ping(&app, &secret).await;
     assert_eq!((status, code(&body)), (401, "revoked_key"));

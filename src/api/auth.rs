@@ -14,8 +14,18 @@ use crate::domain::key_state::KeyState;
 use crate::domain::token::ApiKeySecret;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use super::rate_limit::Decision;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
+
+/// What the API middleware needs to know about an authenticated request.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyContext {
+    pub key_row_id: i64,
+    pub org_id: i64,
+    pub decision: Decision,
+    pub expires_at: Option<chrono::NaiveDateTime>,
+}
 
 /// An authenticated key and its organisation.
 pub struct BearerKey {
@@ -27,34 +37,21 @@ pub struct BearerKey {
 fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 fn has_authorization(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.trim().is_empty())
+    req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| !v.trim().is_empty())
 }
 
 impl BearerKey {
     async fn authenticate(req: &HttpRequest) -> Result<Self, ApiError> {
         let Some(token) = bearer_token(req) else {
-            let code = if has_authorization(req) {
-                Code::MalformedKey
-            } else {
-                Code::MissingKey
-            };
+            let code = if has_authorization(req) { Code::MalformedKey } else { Code::MissingKey };
             return Err(ApiError::new(code, req));
         };
-        let secret =
-            ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey, req))?;
-        let state = req
-            .app_data::<web::Data<AppState>>()
-            .ok_or_else(|| ApiError::new(Code::Internal, req))?;
+        let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey, req))?;
+        let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, req))?;
         let hash = secret.hash();
         let found = state
             .db
@@ -75,16 +72,26 @@ impl BearerKey {
             return Err(ApiError::new(Code::PlanRequired, req));
         }
         let ip = crate::auth::client_ip(req, state.config.trusted_proxy_header.as_deref());
-        let allowed = ip
-            .parse()
-            .map(|addr| key.allowlist().allows(addr))
-            .unwrap_or(key.allowlist().is_empty());
+        let allowed = ip.parse().map(|addr| key.allowlist().allows(addr)).unwrap_or(key.allowlist().is_empty());
         if !allowed {
             return Err(ApiError::with_message(
                 Code::IpNotAllowed,
                 format!("Requests from {ip} are not allowed for this API key."),
                 req,
             ));
+        }
+        let limit = key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(state.config.default_rate_limit);
+        let decision = state.limits.check(key.id, limit);
+        // The API middleware adds headers and counts usage from this, on every answer from here on.
+        req.extensions_mut().insert(KeyContext { key_row_id: key.id, org_id: org.id, decision, expires_at: key.expires_at });
+        if let Decision::Limited { limit, retry_after_secs } = decision {
+            let mut err = ApiError::with_message(
+                Code::RateLimited,
+                format!("This key may make {limit} requests per minute; retry in {retry_after_secs} s."),
+                req,
+            );
+            err.retry = Some((retry_after_secs, limit));
+            return Err(err);
         }
         state.usage.record(key.id, ip);
         Ok(Self { key, org })
@@ -98,21 +105,12 @@ async fn record_revoked_use(state: &AppState, req: &HttpRequest, key: &ApiKey) {
         return;
     }
     let meta = RequestMeta::of(req);
-    let entry = Entry::api_key_revoked_key_used(
-        key,
-        if key.replaced_by.is_some() {
-            "rotated_out"
-        } else {
-            "revoked"
-        },
-    );
+    let entry = Entry::api_key_revoked_key_used(key, if key.replaced_by.is_some() { "rotated_out" } else { "revoked" });
     let result = state
         .db
         .run(move |conn| {
             use diesel::Connection;
-            conn.transaction(|conn| {
-                audit::record(conn, &Actor::System { label: "api" }, &meta, entry)
-            })
+            conn.transaction(|conn| audit::record(conn, &Actor::System { label: "api" }, &meta, entry))
         })
         .await;
     if let Err(e) = result {

@@ -1,6 +1,7 @@
 //! The API's one error type: a status, a stable code and a message, always
 //! answered as `{"error":{"code","message","request_id"}}` (SPEC §4).
 
+use crate::domain::records::FieldError;
 use crate::middleware::RequestId;
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
@@ -17,6 +18,11 @@ pub enum Code {
     PlanRequired,
     InsufficientScope,
     IpNotAllowed,
+    RateLimited,
+    ValidationFailed,
+    MalformedJson,
+    PayloadTooLarge,
+    UnsupportedMediaType,
     NotFound,
     MethodNotAllowed,
     Unavailable,
@@ -35,6 +41,11 @@ impl Code {
             Self::PlanRequired => "plan_required",
             Self::InsufficientScope => "insufficient_scope",
             Self::IpNotAllowed => "ip_not_allowed",
+            Self::RateLimited => "rate_limited",
+            Self::ValidationFailed => "validation_failed",
+            Self::MalformedJson => "malformed_json",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable => "unavailable",
@@ -50,9 +61,12 @@ impl Code {
             | Self::RevokedKey
             | Self::DisabledKey
             | Self::ExpiredKey => StatusCode::UNAUTHORIZED,
-            Self::PlanRequired | Self::InsufficientScope | Self::IpNotAllowed => {
-                StatusCode::FORBIDDEN
-            }
+            Self::PlanRequired | Self::InsufficientScope | Self::IpNotAllowed => StatusCode::FORBIDDEN,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MalformedJson => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -71,6 +85,11 @@ impl Code {
             Self::PlanRequired => "API access needs a paid plan.",
             Self::InsufficientScope => "The API key lacks the scope this request needs.",
             Self::IpNotAllowed => "Requests from this IP address are not allowed for this API key.",
+            Self::RateLimited => "Too many requests for this API key; retry after the time in Retry-After.",
+            Self::ValidationFailed => "The request body has invalid fields; see details.",
+            Self::MalformedJson => "The request body is not valid JSON.",
+            Self::PayloadTooLarge => "The request body is larger than 64 KiB.",
+            Self::UnsupportedMediaType => "Send the body as application/json.",
             Self::NotFound => "Not found.",
             Self::MethodNotAllowed => "This method is not allowed here.",
             Self::Unavailable => "The service is temporarily unavailable; try again shortly.",
@@ -85,6 +104,10 @@ pub struct ApiError {
     pub code: Code,
     pub message: String,
     pub request_id: String,
+    /// Per-field problems of a `validation_failed` answer.
+    pub details: Vec<FieldError>,
+    /// Seconds for `Retry-After` (with `rate_limited`), and the key's limit.
+    pub retry: Option<(u64, u32)>,
 }
 
 impl ApiError {
@@ -93,16 +116,14 @@ impl ApiError {
     }
 
     pub fn with_message(code: Code, message: impl Into<String>, req: &HttpRequest) -> Self {
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        Self {
-            code,
-            message: message.into(),
-            request_id,
-        }
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        Self { code, message: message.into(), request_id, details: Vec::new(), retry: None }
+    }
+
+    pub fn validation(details: Vec<FieldError>, req: &HttpRequest) -> Self {
+        let mut err = Self::new(Code::ValidationFailed, req);
+        err.details = details;
+        err
     }
 
     /// A database failure: 503 when unreachable, 500 otherwise (cause logged, not shown).
@@ -126,8 +147,17 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).insert_header(("Cache-Control", "no-store")).json(json!({
-            "error": { "code": self.code.as_str(), "message": self.message, "request_id": self.request_id }
-        }))
+        let mut error = json!({ "code": self.code.as_str(), "message": self.message, "request_id": self.request_id });
+        if self.code == Code::ValidationFailed {
+            error["details"] = self.details.iter().map(|d| json!({ "field": d.field, "message": d.message })).collect();
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header(("Cache-Control", "no-store"));
+        if let Some((seconds, limit)) = self.retry {
+            res.insert_header(("Retry-After", seconds.to_string()));
+            res.insert_header(("RateLimit-Limit", limit.to_string()));
+            res.insert_header(("RateLimit-Remaining", "0"));
+        }
+        res.json(json!({ "error": error }))
     }
 }

@@ -1,45 +1,82 @@
 //! The REST API that keys unlock, under `/api/v1` (SPEC §4).
 
 pub mod auth;
+pub mod body;
 pub mod error;
+pub mod rate_limit;
+pub mod resources;
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use auth::BearerKey;
+use crate::app::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use auth::{BearerKey, KeyContext};
 use error::{ApiError, Code};
+use rate_limit::Decision;
 use serde_json::json;
 
 /// The `/api/v1` routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .wrap(from_fn(key_headers))
+            .service(web::resource("/ping").route(web::get().to(ping)).default_service(web::to(method_not_allowed)))
             .service(
-                web::resource("/ping")
-                    .route(web::get().to(ping))
+                web::resource("/{kind}")
+                    .route(web::get().to(resources::list))
+                    .route(web::post().to(resources::create))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/{kind}/{id}")
+                    .route(web::get().to(resources::get))
+                    .route(web::patch().to(resources::update))
+                    .route(web::delete().to(resources::delete))
                     .default_service(web::to(method_not_allowed)),
             )
             .default_service(web::to(not_found)),
     );
 }
 
-/// Adds the headers every authenticated response carries.
-pub fn key_headers(builder: &mut actix_web::HttpResponseBuilder, key: &BearerKey) {
-    builder.insert_header(("Cache-Control", "no-store"));
-    if let Some(expires) = key.key.expires_at {
-        builder.insert_header((
-            "Api-Key-Expires",
-            expires
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        ));
+fn set(res: &mut ServiceResponse<impl MessageBody>, name: &'static str, value: String) {
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        res.headers_mut().insert(HeaderName::from_static(name), value);
     }
+}
+
+/// On every answer to an authenticated request: rate-limit headers,
+/// `Api-Key-Expires`, `no-store`, and the key's usage count.
+async fn key_headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let context = res.request().extensions().get::<KeyContext>().copied();
+    set(&mut res, "cache-control", "no-store".into());
+    let Some(ctx) = context else { return Ok(res) };
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        state.usage.count(ctx.key_row_id, ctx.org_id, res.status().as_u16());
+    }
+    match ctx.decision {
+        Decision::Allowed { limit, remaining } => {
+            set(&mut res, "ratelimit-limit", limit.to_string());
+            set(&mut res, "ratelimit-remaining", remaining.to_string());
+        }
+        Decision::Limited { limit, .. } => {
+            set(&mut res, "ratelimit-limit", limit.to_string());
+            set(&mut res, "ratelimit-remaining", "0".into());
+        }
+        Decision::Unlimited => {}
+    }
+    if let Some(expires) = ctx.expires_at {
+        set(&mut res, "api-key-expires", expires.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    Ok(res)
 }
 
 /// `GET /api/v1/ping`: who am I, for any active key.
 async fn ping(key: BearerKey) -> HttpResponse {
     let scopes = key.key.scopes();
-    let mut res = HttpResponse::Ok();
-    key_headers(&mut res, &key);
-    res.json(json!({
+    HttpResponse::Ok().json(json!({
         "ok": true,
         "org": key.org.slug,
         "key_id": key.key.key_id,

@@ -95,23 +95,13 @@ pub enum Break {
 impl std::fmt::Display for Break {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::ContentChanged => {
-                f.write_str("content changed: the stored hash does not match the event's fields")
-            }
-            Self::LinkBroken => {
-                f.write_str("link broken: prev_hash does not match the previous event's hash")
-            }
+            Self::ContentChanged => f.write_str("content changed: the stored hash does not match the event's fields"),
+            Self::LinkBroken => f.write_str("link broken: prev_hash does not match the previous event's hash"),
             Self::EventMissing { expected_seq } => {
-                write!(
-                    f,
-                    "event missing: event #{expected_seq} should come before this one"
-                )
+                write!(f, "event missing: event #{expected_seq} should come before this one")
             }
             Self::TailMissing { head_seq } => {
-                write!(
-                    f,
-                    "events missing at the end: the chain head records event #{head_seq}"
-                )
+                write!(f, "events missing at the end: the chain head records event #{head_seq}")
             }
         }
     }
@@ -126,25 +116,14 @@ pub struct Verifier {
 
 impl Default for Verifier {
     fn default() -> Self {
-        Self {
-            expected_seq: 1,
-            prev_hash: GENESIS_HASH.to_owned(),
-            checked: 0,
-        }
+        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_owned(), checked: 0 }
     }
 }
 
 impl Verifier {
-    pub fn check(
-        &mut self,
-        fields: &EventFields,
-        prev_hash: &str,
-        hash: &str,
-    ) -> Result<(), Break> {
+    pub fn check(&mut self, fields: &EventFields, prev_hash: &str, hash: &str) -> Result<(), Break> {
         if fields.seq != self.expected_seq {
-            return Err(Break::EventMissing {
-                expected_seq: self.expected_seq,
-            });
+            return Err(Break::EventMissing { expected_seq: self.expected_seq });
         }
         if prev_hash != self.prev_hash {
             return Err(Break::LinkBroken);
@@ -160,11 +139,7 @@ impl Verifier {
 
     /// After the last event: the chain must end where its head says.
     pub fn finish(&self, head_seq: i64) -> Result<(), Break> {
-        if head_seq >= self.expected_seq {
-            Err(Break::TailMissing { head_seq })
-        } else {
-            Ok(())
-        }
+        if head_seq >= self.expected_seq { Err(Break::TailMissing { head_seq }) } else { Ok(()) }
     }
 }
 
@@ -241,17 +216,11 @@ mod tests {
         assert_eq!(v.finish(3), Err(Break::TailMissing { head_seq: 3 }));
 
         let mut v = Verifier::default();
-        assert_eq!(
-            v.check(&e2, &h1, &h2),
-            Err(Break::EventMissing { expected_seq: 1 })
-        );
+        assert_eq!(v.check(&e2, &h1, &h2), Err(Break::EventMissing { expected_seq: 1 }));
         let mut v = Verifier::default();
         let mut edited = e1.clone();
         edited.ip = Some("6.6.6.6".into());
-        assert_eq!(
-            v.check(&edited, GENESIS_HASH, &h1),
-            Err(Break::ContentChanged)
-        );
+        assert_eq!(v.check(&edited, GENESIS_HASH, &h1), Err(Break::ContentChanged));
         let mut v = Verifier::default();
         assert_eq!(v.check(&e1, &h2, &h1), Err(Break::LinkBroken));
     }

@@ -41,26 +41,20 @@ pub enum Actor {
         name: String,
     },
     /// The server itself or the CLI; the label says which.
-    System { label: &'static str },
+    System {
+        label: &'static str,
+    },
     /// Someone not logged in (a failed login).
     Anonymous,
 }
 
 impl Actor {
     pub fn user(user: &User) -> Self {
-        Self::User {
-            id: user.id,
-            email: user.email.clone(),
-            name: user.name.clone(),
-        }
+        Self::User { id: user.id, email: user.email.clone(), name: user.name.clone() }
     }
 
     pub fn staff(user: &User) -> Self {
-        Self::Staff {
-            id: user.id,
-            email: user.email.clone(),
-            name: user.name.clone(),
-        }
+        Self::Staff { id: user.id, email: user.email.clone(), name: user.name.clone() }
     }
 
     pub fn cli() -> Self {
@@ -69,12 +63,8 @@ impl Actor {
 
     fn columns(&self) -> (&'static str, Option<i64>, Option<String>, Option<String>) {
         match self {
-            Self::User { id, email, name } => {
-                ("user", Some(*id), Some(email.clone()), Some(name.clone()))
-            }
-            Self::Staff { id, email, name } => {
-                ("staff", Some(*id), Some(email.clone()), Some(name.clone()))
-            }
+            Self::User { id, email, name } => ("user", Some(*id), Some(email.clone()), Some(name.clone())),
+            Self::Staff { id, email, name } => ("staff", Some(*id), Some(email.clone()), Some(name.clone())),
             Self::System { label } => ("system", None, None, Some((*label).to_owned())),
             Self::Anonymous => ("anonymous", None, None, None),
         }
@@ -93,13 +83,9 @@ pub struct RequestMeta {
 /// The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`).
 pub fn trace_id_from_traceparent(header: &str) -> Option<String> {
     let mut parts = header.trim().split('-');
-    let (version, trace, parent, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let hex = |s: &str, len: usize| {
-        s.len() == len
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
+    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     let valid = hex(version, 2)
         && version != "ff"
         && hex(trace, 32)
@@ -120,19 +106,10 @@ impl FromRequest for RequestMeta {
 
 impl RequestMeta {
     pub fn of(req: &HttpRequest) -> Self {
-        let trusted = req
-            .app_data::<web::Data<AppState>>()
-            .and_then(|s| s.config.trusted_proxy_header.clone());
+        let trusted = req.app_data::<web::Data<AppState>>().and_then(|s| s.config.trusted_proxy_header.clone());
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let trace_id = header("traceparent")
-            .and_then(|t| trace_id_from_traceparent(&t))
-            .or_else(|| request_id.clone());
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let trace_id = header("traceparent").and_then(|t| trace_id_from_traceparent(&t)).or_else(|| request_id.clone());
         Self {
             ip: Some(client_ip(req, trusted.as_deref())),
             user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
@@ -153,12 +130,7 @@ pub struct Entry {
 
 impl Entry {
     fn new(org_id: i64, action: Action) -> Self {
-        Self {
-            org_id,
-            action,
-            target: None,
-            details: json!({}),
-        }
+        Self { org_id, action, target: None, details: json!({}) }
     }
 
     fn target(mut self, kind: &'static str, id: impl ToString, label: impl Into<String>) -> Self {
@@ -177,12 +149,7 @@ impl Entry {
 
     /// `attempted_email` is what was typed; the password never appears.
     /// `user` is the account it names, when one exists.
-    pub fn session_login_failed(
-        org_id: i64,
-        attempted_email: &str,
-        user: Option<&User>,
-        reason: &str,
-    ) -> Self {
+    pub fn session_login_failed(org_id: i64, attempted_email: &str, user: Option<&User>, reason: &str) -> Self {
         let entry = Self::new(org_id, Action::SessionLoginFailed)
             .details(json!({ "attempted_email": attempted_email, "reason": reason }));
         match user {
@@ -208,18 +175,10 @@ impl Entry {
     }
 
     pub fn member_added(org_id: i64, user_id: i64, email: &str, role: Role) -> Self {
-        Self::new(org_id, Action::MemberAdded)
-            .target("user", user_id, email)
-            .details(json!({ "role": role.as_str() }))
+        Self::new(org_id, Action::MemberAdded).target("user", user_id, email).details(json!({ "role": role.as_str() }))
     }
 
-    pub fn member_role_changed(
-        org_id: i64,
-        user_id: i64,
-        email: &str,
-        before: Role,
-        after: Role,
-    ) -> Self {
+    pub fn member_role_changed(org_id: i64, user_id: i64, email: &str, before: Role, after: Role) -> Self {
         Self::new(org_id, Action::MemberRoleChanged)
             .target("user", user_id, email)
             .details(json!({ "before": { "role": before.as_str() }, "after": { "role": after.as_str() } }))
@@ -252,11 +211,7 @@ pub fn key_snapshot(key: &ApiKey) -> Value {
 
 impl Entry {
     fn key(org_id: i64, action: Action, key: &ApiKey) -> Self {
-        Self::new(org_id, action).target(
-            "api_key",
-            &key.key_id,
-            format!("{} ({})", key.label, key.display_prefix),
-        )
+        Self::new(org_id, action).target("api_key", &key.key_id, format!("{} ({})", key.label, key.display_prefix))
     }
 
     pub fn api_key_created(key: &ApiKey) -> Self {
@@ -265,8 +220,7 @@ impl Entry {
 
     /// `before`/`after` hold only the fields that changed.
     pub fn api_key_updated(key: &ApiKey, before: Value, after: Value) -> Self {
-        Self::key(key.org_id, Action::ApiKeyUpdated, key)
-            .details(json!({ "before": before, "after": after }))
+        Self::key(key.org_id, Action::ApiKeyUpdated, key).details(json!({ "before": before, "after": after }))
     }
 
     pub fn api_key_scopes_changed(key: &ApiKey, before: &[String], after: &[String]) -> Self {
@@ -283,8 +237,7 @@ impl Entry {
     }
 
     pub fn api_key_rotated(old: &ApiKey, new_key_id: &str, grace: &str) -> Self {
-        Self::key(old.org_id, Action::ApiKeyRotated, old)
-            .details(json!({ "replaced_by": new_key_id, "grace": grace }))
+        Self::key(old.org_id, Action::ApiKeyRotated, old).details(json!({ "replaced_by": new_key_id, "grace": grace }))
     }
 
     pub fn api_key_revoked(key: &ApiKey, reason: &str) -> Self {
@@ -312,12 +265,7 @@ impl Entry {
 /// Appends an event to its organisation's chain. Call it inside the
 /// transaction of the change; locking the chain head first keeps concurrent
 /// writers in line, so the chain never forks.
-pub fn record(
-    conn: &mut DbConn,
-    actor: &Actor,
-    meta: &RequestMeta,
-    entry: Entry,
-) -> QueryResult<()> {
+pub fn record(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry) -> QueryResult<()> {
     let (last_seq, last_hash) = audit_events::lock_head(conn, entry.org_id)?;
     let (actor_type, actor_id, actor_email, actor_name) = actor.columns();
     let (target_type, target_id, target_label) = match entry.target {
@@ -343,14 +291,7 @@ pub fn record(
         details: entry.details.to_string(),
     };
     let hash = fields.hash(&last_hash);
-    audit_events::insert(
-        conn,
-        NewEvent {
-            fields: &fields,
-            prev_hash: &last_hash,
-            hash: &hash,
-        },
-    )?;
+    audit_events::insert(conn, NewEvent { fields: &fields, prev_hash: &last_hash, hash: &hash })?;
     audit_events::set_head(conn, entry.org_id, fields.seq, &hash)
 }
 
@@ -366,9 +307,7 @@ pub fn record_each(
     if org_ids.is_empty() {
         return record(conn, actor, meta, entry_for(PLATFORM_LOG));
     }
-    org_ids
-        .iter()
-        .try_for_each(|org_id| record(conn, actor, meta, entry_for(*org_id)))
+    org_ids.iter().try_for_each(|org_id| record(conn, actor, meta, entry_for(*org_id)))
 }
 
 #[cfg(test)]
@@ -378,10 +317,7 @@ mod tests {
     #[test]
     fn trace_ids_come_only_from_valid_traceparent_headers() {
         let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
-        assert_eq!(
-            trace_id_from_traceparent(&format!("00-{trace}-00f067aa0ba902b7-01")).as_deref(),
-            Some(trace)
-        );
+        assert_eq!(trace_id_from_traceparent(&format!("00-{trace}-00f067aa0ba902b7-01")).as_deref(), Some(trace));
         for bad in [
             "",
             "garbage",
@@ -411,11 +347,7 @@ pub struct VerifyReport {
 
 /// Re-walks an organisation's chain in batches; `progress` hears how many
 /// events each batch checked.
-pub fn verify(
-    conn: &mut DbConn,
-    org_id: i64,
-    mut progress: impl FnMut(u64),
-) -> QueryResult<VerifyReport> {
+pub fn verify(conn: &mut DbConn, org_id: i64, mut progress: impl FnMut(u64)) -> QueryResult<VerifyReport> {
     const BATCH: i64 = 2_000;
     let (head_seq, _) = audit_events::head(conn, org_id)?;
     let mut verifier = chain::Verifier::default();
@@ -427,26 +359,12 @@ pub fn verify(
         let before = verifier.checked;
         for event in &batch {
             if let Err(reason) = verifier.check(&event.fields(), &event.prev_hash, &event.hash) {
-                let broken = BrokenEvent {
-                    id: event.id,
-                    seq: event.seq,
-                    reason,
-                };
-                return Ok(VerifyReport {
-                    checked: verifier.checked,
-                    broken: Some(broken),
-                });
+                let broken = BrokenEvent { id: event.id, seq: event.seq, reason };
+                return Ok(VerifyReport { checked: verifier.checked, broken: Some(broken) });
             }
         }
         progress(verifier.checked - before);
     }
-    let broken = verifier.finish(head_seq).err().map(|reason| BrokenEvent {
-        id: 0,
-        seq: head_seq,
-        reason,
-    });
-    Ok(VerifyReport {
-        checked: verifier.checked,
-        broken,
-    })
+    let broken = verifier.finish(head_seq).err().map(|reason| BrokenEvent { id: 0, seq: head_seq, reason });
+    Ok(VerifyReport { checked: verifier.checked, broken })
 }

@@ -29,11 +29,7 @@ struct TokenField {
 
 /// A request with no Origin, or `Origin: null`, relies on the token alone (SPEC §9).
 fn origin_ok(req: &HttpRequest, state: &AppState) -> bool {
-    match req
-        .headers()
-        .get(actix_web::http::header::ORIGIN)
-        .map(|v| v.to_str())
-    {
+    match req.headers().get(actix_web::http::header::ORIGIN).map(|v| v.to_str()) {
         None => true,
         Some(Ok("null")) => true,
         Some(Ok(origin)) => state.config.public_url.allows_origin(origin),
@@ -59,16 +55,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let body = Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or(AppError::internal("no app state"))?;
+            let state = req.app_data::<web::Data<AppState>>().ok_or(AppError::internal("no app state"))?;
             if !origin_ok(&req, state) {
                 tracing::warn!(origin = ?req.headers().get("origin"), "cross-origin form post refused");
                 return Err(AppError::Csrf);
             }
-            let body = body
-                .await
-                .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+            let body = body.await.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
             if !token_ok(&req, &body) {
                 return Err(AppError::Csrf);
             }

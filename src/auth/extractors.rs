@@ -31,9 +31,7 @@ impl CurrentUser {
         let Some(login) = session::current(&session) else {
             return Err(AppError::Unauthenticated { next });
         };
-        let state = req
-            .app_data::<web::Data<AppState>>()
-            .ok_or(AppError::internal("no app state"))?;
+        let state = req.app_data::<web::Data<AppState>>().ok_or(AppError::internal("no app state"))?;
         let found = state
             .db
             .run(move |conn| {
@@ -45,12 +43,9 @@ impl CurrentUser {
             })
             .await?;
         match found {
-            Some((user, orgs)) if user.session_epoch == login.epoch => Ok(Self {
-                user,
-                orgs,
-                csrf: session::csrf_token(&session),
-                login,
-            }),
+            Some((user, orgs)) if user.session_epoch == login.epoch => {
+                Ok(Self { user, orgs, csrf: session::csrf_token(&session), login })
+            }
             _ => {
                 session::end(&session);
                 Err(AppError::Unauthenticated { next })
@@ -80,11 +75,7 @@ pub struct OrgMember {
 impl OrgMember {
     /// 403 unless `allowed` (a `Role::can_*` answer) holds.
     pub fn require(&self, allowed: fn(Role) -> bool) -> Result<(), AppError> {
-        if allowed(self.role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
+        if allowed(self.role) { Ok(()) } else { Err(AppError::Forbidden) }
     }
 }
 
@@ -97,12 +88,8 @@ impl FromRequest for OrgMember {
         Box::pin(async move {
             let current = CurrentUser::load(&req).await?;
             let slug = req.match_info().get("slug").unwrap_or_default();
-            let (org, role) = current
-                .orgs
-                .iter()
-                .find(|(org, _)| org.slug == slug)
-                .cloned()
-                .ok_or(AppError::NotFound)?;
+            let (org, role) =
+                current.orgs.iter().find(|(org, _)| org.slug == slug).cloned().ok_or(AppError::NotFound)?;
             Ok(Self { current, org, role })
         })
     }

@@ -26,7 +26,5 @@ pub fn client_ip(req: &HttpRequest, trusted_header: Option<&str>) -> String {
             return ip.to_string();
         }
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }

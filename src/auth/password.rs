@@ -17,15 +17,12 @@ pub fn hash(password: &str) -> Result<String, HashError> {
 }
 
 pub fn verify(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
+    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
 }
 
 /// Verifying against this when the email is unknown makes a failed login
 /// take the same time whether or not the account exists.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash("latchkey-dummy-password").unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash("latchkey-dummy-password").unwrap_or_default());
 
 pub fn verify_dummy(password: &str) {
     let _ = verify(password, &DUMMY_HASH);

@@ -29,24 +29,11 @@ pub fn now_unix() -> i64 {
 }
 
 /// Starts a fresh session for the user: a new cookie (no fixation) and a new CSRF token.
-pub fn start(
-    session: &Session,
-    user_id: i64,
-    epoch: i64,
-) -> Result<(), actix_session::SessionInsertError> {
+pub fn start(session: &Session, user_id: i64, epoch: i64) -> Result<(), actix_session::SessionInsertError> {
     let now = now_unix();
     session.renew();
     session.clear();
-    session.insert(
-        LOGIN_KEY,
-        Login {
-            user_id,
-            epoch,
-            login_at: now,
-            seen_at: now,
-            password_at: now,
-        },
-    )?;
+    session.insert(LOGIN_KEY, Login { user_id, epoch, login_at: now, seen_at: now, password_at: now })?;
     session.insert(CSRF_KEY, new_token())?;
     Ok(())
 }

@@ -40,13 +40,7 @@ pub struct ApiKey {
 
 impl ApiKey {
     pub fn state(&self, now: NaiveDateTime) -> KeyState {
-        KeyState::derive(
-            self.revoked_at.is_some(),
-            self.enabled,
-            self.expires_at,
-            self.grace_until,
-            now,
-        )
+        KeyState::derive(self.revoked_at.is_some(), self.enabled, self.expires_at, self.grace_until, now)
     }
 
     pub fn scopes(&self) -> Scopes {
@@ -101,10 +95,7 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
             dsl::rotated_from.eq(new.rotated_from),
         ))
         .execute(conn)?;
-    dsl::api_keys
-        .filter(dsl::key_id.eq(new.key_id))
-        .select(ApiKey::as_select())
-        .first(conn)
+    dsl::api_keys.filter(dsl::key_id.eq(new.key_id)).select(ApiKey::as_select()).first(conn)
 }
 
 /// A key of this organisation; another organisation's key is simply not found.
@@ -164,26 +155,13 @@ pub struct ListQuery {
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// One page of the organisation's keys matching the query.
-pub fn list(
-    conn: &mut DbConn,
-    org_id: i64,
-    q: &ListQuery,
-    at: NaiveDateTime,
-) -> QueryResult<Vec<ApiKey>> {
-    let mut query = dsl::api_keys
-        .filter(dsl::org_id.eq(org_id))
-        .into_boxed::<super::conn::MultiBackend>();
+pub fn list(conn: &mut DbConn, org_id: i64, q: &ListQuery, at: NaiveDateTime) -> QueryResult<Vec<ApiKey>> {
+    let mut query = dsl::api_keys.filter(dsl::org_id.eq(org_id)).into_boxed::<super::conn::MultiBackend>();
     if let Some(search) = &q.search {
         let escaped: String = search
             .to_lowercase()
             .chars()
-            .flat_map(|c| {
-                if matches!(c, '%' | '_' | '\\') {
-                    vec!['\\', c]
-                } else {
-                    vec![c]
-                }
-            })
+            .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
             .collect();
         let pattern = format!("%{escaped}%");
         query = query.filter(
@@ -198,13 +176,10 @@ pub fn list(
     query = match q.state {
         None => query,
         Some(KeyState::Revoked) => query.filter(dsl::revoked_at.is_not_null()),
-        Some(KeyState::Disabled) => query
-            .filter(dsl::revoked_at.is_null())
-            .filter(dsl::enabled.eq(false)),
-        Some(KeyState::Expired) => query
-            .filter(dsl::revoked_at.is_null())
-            .filter(dsl::enabled.eq(true))
-            .filter(dsl::expires_at.le(at)),
+        Some(KeyState::Disabled) => query.filter(dsl::revoked_at.is_null()).filter(dsl::enabled.eq(false)),
+        Some(KeyState::Expired) => {
+            query.filter(dsl::revoked_at.is_null()).filter(dsl::enabled.eq(true)).filter(dsl::expires_at.le(at))
+        }
         Some(KeyState::Rotating) => query
             .filter(dsl::revoked_at.is_null())
             .filter(dsl::enabled.eq(true))
@@ -219,30 +194,13 @@ pub fn list(
     query = match q.sort {
         Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
         // NULLs last on both backends: sort on "is null" first.
-        Sort::LastUsed => query.order((
-            dsl::last_used_at.is_null().asc(),
-            dsl::last_used_at.desc(),
-            dsl::id.desc(),
-        )),
-        Sort::Expiry => query.order((
-            dsl::expires_at.is_null().asc(),
-            dsl::expires_at.asc(),
-            dsl::id.desc(),
-        )),
+        Sort::LastUsed => query.order((dsl::last_used_at.is_null().asc(), dsl::last_used_at.desc(), dsl::id.desc())),
+        Sort::Expiry => query.order((dsl::expires_at.is_null().asc(), dsl::expires_at.asc(), dsl::id.desc())),
     };
-    query
-        .offset(q.offset)
-        .limit(q.limit)
-        .select(ApiKey::as_select())
-        .load(conn)
+    query.offset(q.offset).limit(q.limit).select(ApiKey::as_select()).load(conn)
 }
 
-pub fn update_settings(
-    conn: &mut DbConn,
-    id: i64,
-    s: &KeySettings,
-    enabled: bool,
-) -> QueryResult<()> {
+pub fn update_settings(conn: &mut DbConn, id: i64, s: &KeySettings, enabled: bool) -> QueryResult<()> {
     diesel::update(dsl::api_keys.find(id))
         .set((
             dsl::label.eq(&s.label),
@@ -255,53 +213,35 @@ pub fn update_settings(
         ))
         .execute(conn)?;
     // A new expiry gets its own api_key.expired event when it passes.
-    diesel::update(
-        dsl::api_keys
-            .find(id)
-            .filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(now()))),
-    )
-    .set(dsl::expired_event_at.eq(None::<NaiveDateTime>))
-    .execute(conn)
-    .map(|_| ())
+    diesel::update(dsl::api_keys.find(id).filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(now()))))
+        .set(dsl::expired_event_at.eq(None::<NaiveDateTime>))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn set_enabled(conn: &mut DbConn, id: i64, enabled: bool) -> QueryResult<()> {
-    diesel::update(dsl::api_keys.find(id))
-        .set(dsl::enabled.eq(enabled))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(dsl::api_keys.find(id)).set(dsl::enabled.eq(enabled)).execute(conn).map(|_| ())
 }
 
 /// Revokes a key for good; returns false when it already was.
 pub fn revoke(conn: &mut DbConn, id: i64, by_name: &str) -> QueryResult<bool> {
     let changed = diesel::update(dsl::api_keys.find(id).filter(dsl::revoked_at.is_null()))
-        .set((
-            dsl::revoked_at.eq(now()),
-            dsl::revoked_by_name.eq(by_name),
-            dsl::grace_until.eq(None::<NaiveDateTime>),
-        ))
+        .set((dsl::revoked_at.eq(now()), dsl::revoked_by_name.eq(by_name), dsl::grace_until.eq(None::<NaiveDateTime>)))
         .execute(conn)?;
     Ok(changed == 1)
 }
 
+/// Deletes the key and its usage counts.
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
-    diesel::delete(dsl::api_keys.find(id))
-        .execute(conn)
-        .map(|_| ())
+    use super::schema::key_usage_daily as usage;
+    diesel::delete(usage::table.filter(usage::api_key_id.eq(id))).execute(conn)?;
+    diesel::delete(dsl::api_keys.find(id)).execute(conn).map(|_| ())
 }
 
 /// Marks a key as replaced by a rotation; it keeps working until `grace_until`.
-pub fn mark_rotated(
-    conn: &mut DbConn,
-    id: i64,
-    replaced_by: &str,
-    grace_until: NaiveDateTime,
-) -> QueryResult<()> {
+pub fn mark_rotated(conn: &mut DbConn, id: i64, replaced_by: &str, grace_until: NaiveDateTime) -> QueryResult<()> {
     diesel::update(dsl::api_keys.find(id))
-        .set((
-            dsl::replaced_by.eq(replaced_by),
-            dsl::grace_until.eq(grace_until),
-        ))
+        .set((dsl::replaced_by.eq(replaced_by), dsl::grace_until.eq(grace_until)))
         .execute(conn)
         .map(|_| ())
 }
@@ -331,37 +271,24 @@ pub fn newly_expired(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryR
 
 /// Claims the expiry event of a key; false when another run already did.
 pub fn claim_expired_event(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    let changed = diesel::update(
-        dsl::api_keys
-            .find(id)
-            .filter(dsl::expired_event_at.is_null()),
-    )
-    .set(dsl::expired_event_at.eq(now()))
-    .execute(conn)?;
+    let changed = diesel::update(dsl::api_keys.find(id).filter(dsl::expired_event_at.is_null()))
+        .set(dsl::expired_event_at.eq(now()))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
 /// Records the latest use; an older time never overwrites a newer one.
 pub fn touch_last_used(conn: &mut DbConn, id: i64, at: NaiveDateTime, ip: &str) -> QueryResult<()> {
-    diesel::update(
-        dsl::api_keys
-            .find(id)
-            .filter(dsl::last_used_at.is_null().or(dsl::last_used_at.lt(at))),
-    )
-    .set((dsl::last_used_at.eq(at), dsl::last_used_ip.eq(ip)))
-    .execute(conn)
-    .map(|_| ())
+    diesel::update(dsl::api_keys.find(id).filter(dsl::last_used_at.is_null().or(dsl::last_used_at.lt(at))))
+        .set((dsl::last_used_at.eq(at), dsl::last_used_ip.eq(ip)))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Claims a one-time form id; false when it was used before. `ON CONFLICT DO
 /// NOTHING` (raw SQL: upserts do not compile through the MultiConnection)
 /// keeps a duplicate from aborting the surrounding PostgreSQL transaction.
-pub fn claim_form_id(
-    conn: &mut DbConn,
-    form_id: &str,
-    org_id: i64,
-    key_id: &str,
-) -> QueryResult<bool> {
+pub fn claim_form_id(conn: &mut DbConn, form_id: &str, org_id: i64, key_id: &str) -> QueryResult<bool> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
     let inserted = diesel::sql_query(
         "INSERT INTO used_form_ids (form_id, org_id, key_id, used_at) VALUES ($1, $2, $3, $4) ON CONFLICT (form_id) DO NOTHING",

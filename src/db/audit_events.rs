@@ -64,11 +64,7 @@ pub struct NewEvent<'a> {
 /// Starts a chain for a new organisation.
 pub fn create_head(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
     diesel::insert_into(heads::table)
-        .values((
-            heads::org_id.eq(org_id),
-            heads::last_seq.eq(0_i64),
-            heads::last_hash.eq(GENESIS_HASH),
-        ))
+        .values((heads::org_id.eq(org_id), heads::last_seq.eq(0_i64), heads::last_hash.eq(GENESIS_HASH)))
         .execute(conn)
         .map(|_| ())
 }
@@ -76,24 +72,15 @@ pub fn create_head(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
 /// Locks the chain head (a no-op UPDATE takes PostgreSQL's row lock and
 /// SQLite's write lock) and returns (last seq, last hash).
 pub fn lock_head(conn: &mut DbConn, org_id: i64) -> QueryResult<(i64, String)> {
-    let locked = diesel::update(heads::table.find(org_id))
-        .set(heads::last_seq.eq(heads::last_seq))
-        .execute(conn)?;
+    let locked = diesel::update(heads::table.find(org_id)).set(heads::last_seq.eq(heads::last_seq)).execute(conn)?;
     if locked == 0 {
         create_head(conn, org_id)?;
     }
-    heads::table
-        .find(org_id)
-        .select((heads::last_seq, heads::last_hash))
-        .first(conn)
+    heads::table.find(org_id).select((heads::last_seq, heads::last_hash)).first(conn)
 }
 
 pub fn head(conn: &mut DbConn, org_id: i64) -> QueryResult<(i64, String)> {
-    let head = heads::table
-        .find(org_id)
-        .select((heads::last_seq, heads::last_hash))
-        .first(conn)
-        .optional()?;
+    let head = heads::table.find(org_id).select((heads::last_seq, heads::last_hash)).first(conn).optional()?;
     Ok(head.unwrap_or((0, GENESIS_HASH.to_owned())))
 }
 
@@ -160,11 +147,7 @@ fn filtered(org_id: i64, filter: &Filter) -> Boxed<'static> {
         query = query.filter(dsl::action.eq(action.clone()));
     }
     if let Some(target) = &filter.target {
-        query = query.filter(
-            dsl::target_id
-                .eq(target.clone())
-                .or(dsl::target_label.eq(target.clone())),
-        );
+        query = query.filter(dsl::target_id.eq(target.clone()).or(dsl::target_label.eq(target.clone())));
     }
     if let Some(from) = filter.from {
         query = query.filter(dsl::occurred_at.ge(from));
@@ -181,12 +164,8 @@ fn filtered(org_id: i64, filter: &Filter) -> Boxed<'static> {
 /// backwards through a year of events. Within one chain ids and times grow
 /// together (events are appended under the chain-head lock). `None` = no event.
 fn id_range(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Option<(i64, i64)>> {
-    let base = || {
-        events::table
-            .filter(dsl::org_id.eq(org_id))
-            .select(dsl::id)
-            .into_boxed::<super::conn::MultiBackend>()
-    };
+    let base =
+        || events::table.filter(dsl::org_id.eq(org_id)).select(dsl::id).into_boxed::<super::conn::MultiBackend>();
     let low = match filter.from {
         Some(from) => base()
             .filter(dsl::occurred_at.ge(from))
@@ -207,11 +186,7 @@ fn id_range(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Opti
 }
 
 /// The filtered query, narrowed to the id range of its dates; `None` when nothing can match.
-fn narrowed(
-    conn: &mut DbConn,
-    org_id: i64,
-    filter: &Filter,
-) -> QueryResult<Option<Boxed<'static>>> {
+fn narrowed(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Option<Boxed<'static>>> {
     let query = filtered(org_id, filter);
     if filter.from.is_none() && filter.to.is_none() {
         return Ok(Some(query));
@@ -233,11 +208,7 @@ pub fn page(
     if let Some(before) = before_id {
         query = query.filter(dsl::id.lt(before));
     }
-    query
-        .order(dsl::id.desc())
-        .limit(limit)
-        .select(StoredEvent::as_select())
-        .load(conn)
+    query.order(dsl::id.desc()).limit(limit).select(StoredEvent::as_select()).load(conn)
 }
 
 /// A batch for exports, oldest first, strictly newer than `after_id`.
@@ -251,21 +222,11 @@ pub fn export_batch(
     let Some(query) = narrowed(conn, org_id, filter)? else {
         return Ok(Vec::new());
     };
-    query
-        .filter(dsl::id.gt(after_id))
-        .order(dsl::id.asc())
-        .limit(limit)
-        .select(StoredEvent::as_select())
-        .load(conn)
+    query.filter(dsl::id.gt(after_id)).order(dsl::id.asc()).limit(limit).select(StoredEvent::as_select()).load(conn)
 }
 
 /// A batch of the chain in `seq` order, for verification.
-pub fn chain_batch(
-    conn: &mut DbConn,
-    org_id: i64,
-    after_seq: i64,
-    limit: i64,
-) -> QueryResult<Vec<StoredEvent>> {
+pub fn chain_batch(conn: &mut DbConn, org_id: i64, after_seq: i64, limit: i64) -> QueryResult<Vec<StoredEvent>> {
     events::table
         .filter(dsl::org_id.eq(org_id))
         .filter(dsl::seq.gt(after_seq))
@@ -276,10 +237,7 @@ pub fn chain_batch(
 }
 
 pub fn count(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
-    events::table
-        .filter(dsl::org_id.eq(org_id))
-        .count()
-        .get_result(conn)
+    events::table.filter(dsl::org_id.eq(org_id)).count().get_result(conn)
 }
 
 #[derive(Insertable)]
@@ -345,12 +303,8 @@ pub fn append_many(conn: &mut DbConn, org_id: i64, events: &mut [EventFields]) -
                 })
                 .collect();
             match conn {
-                DbConn::Pg(inner) => diesel::insert_into(events::table)
-                    .values(&batch)
-                    .execute(inner)?,
-                DbConn::Sqlite(inner) => diesel::insert_into(events::table)
-                    .values(&batch)
-                    .execute(inner)?,
+                DbConn::Pg(inner) => diesel::insert_into(events::table).values(&batch).execute(inner)?,
+                DbConn::Sqlite(inner) => diesel::insert_into(events::table).values(&batch).execute(inner)?,
             };
         }
         set_head(conn, org_id, seq, &prev)

@@ -8,40 +8,23 @@ use diesel::prelude::*;
 
 pub fn record(conn: &mut DbConn, email: &str, ip: &str) -> QueryResult<()> {
     diesel::insert_into(dsl::login_failures)
-        .values((
-            dsl::email.eq(email),
-            dsl::ip.eq(ip),
-            dsl::created_at.eq(now()),
-        ))
+        .values((dsl::email.eq(email), dsl::ip.eq(ip), dsl::created_at.eq(now())))
         .execute(conn)
         .map(|_| ())
 }
 
 /// Failures since `since`: (for this email, from this IP).
-pub fn count_since(
-    conn: &mut DbConn,
-    email: &str,
-    ip: &str,
-    since: NaiveDateTime,
-) -> QueryResult<(i64, i64)> {
-    let by_email = dsl::login_failures
-        .filter(dsl::email.eq(email))
-        .filter(dsl::created_at.gt(since))
-        .count()
-        .get_result(conn)?;
-    let by_ip = dsl::login_failures
-        .filter(dsl::ip.eq(ip))
-        .filter(dsl::created_at.gt(since))
-        .count()
-        .get_result(conn)?;
+pub fn count_since(conn: &mut DbConn, email: &str, ip: &str, since: NaiveDateTime) -> QueryResult<(i64, i64)> {
+    let by_email =
+        dsl::login_failures.filter(dsl::email.eq(email)).filter(dsl::created_at.gt(since)).count().get_result(conn)?;
+    let by_ip =
+        dsl::login_failures.filter(dsl::ip.eq(ip)).filter(dsl::created_at.gt(since)).count().get_result(conn)?;
     Ok((by_email, by_ip))
 }
 
 /// A successful login forgives the account's earlier failures.
 pub fn clear_for_email(conn: &mut DbConn, email: &str) -> QueryResult<()> {
-    diesel::delete(dsl::login_failures.filter(dsl::email.eq(email)))
-        .execute(conn)
-        .map(|_| ())
+    diesel::delete(dsl::login_failures.filter(dsl::email.eq(email))).execute(conn).map(|_| ())
 }
 
 /// Drops rows older than `before`; they no longer count.

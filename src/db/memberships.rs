@@ -54,10 +54,7 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Org, Role)>
         .order((orgs::name.asc(), orgs::id.asc()))
         .select((OrgRow::as_select(), memberships::role))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(org, r)| (Org::from(org), role(&r)))
-        .collect())
+    Ok(rows.into_iter().map(|(org, r)| (Org::from(org), role(&r))).collect())
 }
 
 /// The organisation's members, owners first, then by name.
@@ -66,50 +63,24 @@ pub fn list(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Member>> {
         .inner_join(users::table)
         .filter(memberships::org_id.eq(org_id))
         .order((users::name.asc(), users::id.asc()))
-        .select((
-            users::id,
-            users::name,
-            users::email,
-            memberships::role,
-            memberships::created_at,
-        ))
+        .select((users::id, users::name, users::email, memberships::role, memberships::created_at))
         .load(conn)?;
     let mut members: Vec<Member> = rows
         .into_iter()
-        .map(|(user_id, name, email, r, joined_at)| Member {
-            user_id,
-            name,
-            email,
-            role: role(&r),
-            joined_at,
-        })
+        .map(|(user_id, name, email, r, joined_at)| Member { user_id, name, email, role: role(&r), joined_at })
         .collect();
     members.sort_by_key(|m| Role::ALL.iter().position(|r| *r == m.role));
     Ok(members)
 }
 
-pub fn add(
-    conn: &mut DbConn,
-    org_id: i64,
-    user_id: i64,
-    role: Role,
-) -> Result<(), MembershipError> {
+pub fn add(conn: &mut DbConn, org_id: i64, user_id: i64, role: Role) -> Result<(), MembershipError> {
     insert(conn, org_id, user_id, role).map_err(|e| {
-        if super::is_unique_violation(&e) {
-            MembershipError::AlreadyMember
-        } else {
-            MembershipError::Db(e)
-        }
+        if super::is_unique_violation(&e) { MembershipError::AlreadyMember } else { MembershipError::Db(e) }
     })
 }
 
 /// Changes a member's role, refusing to demote the last owner. Returns the previous role.
-pub fn change_role(
-    conn: &mut DbConn,
-    org_id: i64,
-    user_id: i64,
-    new_role: Role,
-) -> Result<Role, MembershipError> {
+pub fn change_role(conn: &mut DbConn, org_id: i64, user_id: i64, new_role: Role) -> Result<Role, MembershipError> {
     conn.transaction(|conn| {
         lock_org(conn, org_id)?;
         let old = current_role(conn, org_id, user_id)?;
@@ -117,9 +88,7 @@ pub fn change_role(
             return Err(MembershipError::LastOwner);
         }
         diesel::update(
-            memberships::table
-                .filter(memberships::org_id.eq(org_id))
-                .filter(memberships::user_id.eq(user_id)),
+            memberships::table.filter(memberships::org_id.eq(org_id)).filter(memberships::user_id.eq(user_id)),
         )
         .set(memberships::role.eq(new_role.as_str()))
         .execute(conn)?;
@@ -136,9 +105,7 @@ pub fn remove(conn: &mut DbConn, org_id: i64, user_id: i64) -> Result<Role, Memb
             return Err(MembershipError::LastOwner);
         }
         diesel::delete(
-            memberships::table
-                .filter(memberships::org_id.eq(org_id))
-                .filter(memberships::user_id.eq(user_id)),
+            memberships::table.filter(memberships::org_id.eq(org_id)).filter(memberships::user_id.eq(user_id)),
         )
         .execute(conn)?;
         Ok(old)

@@ -8,8 +8,11 @@ mod conn;
 pub mod login_failures;
 pub mod memberships;
 pub mod orgs;
+pub mod outbox;
+pub mod records;
 pub mod schema;
 pub mod setup;
+pub mod usage;
 pub mod users;
 
 pub use conn::DbConn;
@@ -46,9 +49,7 @@ pub struct Manager {
 
 impl Manager {
     pub fn new(url: &str) -> Self {
-        Self {
-            url: url.to_owned(),
-        }
+        Self { url: url.to_owned() }
     }
 }
 
@@ -76,8 +77,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -106,17 +106,13 @@ pub fn migrations_for(conn: &DbConn) -> EmbeddedMigrations {
 }
 
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
-    let applied = conn
-        .run_pending_migrations(migrations_for(conn))
-        .map_err(|e| MigrationError(e.to_string()))?;
+    let applied = conn.run_pending_migrations(migrations_for(conn)).map_err(|e| MigrationError(e.to_string()))?;
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
 /// Pending migrations of the connection's backend, for progress reporting.
 pub fn pending_migrations(conn: &mut DbConn) -> Result<usize, MigrationError> {
-    conn.pending_migrations(migrations_for(conn))
-        .map(|m| m.len())
-        .map_err(|e| MigrationError(e.to_string()))
+    conn.pending_migrations(migrations_for(conn)).map(|m| m.len()).map_err(|e| MigrationError(e.to_string()))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,8 +123,7 @@ pub struct MigrationError(String);
 /// backends get exactly that precision.
 pub fn now() -> NaiveDateTime {
     let now = Utc::now().naive_utc();
-    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now)
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
 }
 
 /// Serialises writers that touch one organisation (memberships, later the
@@ -137,16 +132,10 @@ pub fn now() -> NaiveDateTime {
 /// check-then-write sequences cannot interleave on either backend.
 pub fn lock_org(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
     use schema::orgs::dsl;
-    diesel::update(dsl::orgs.filter(dsl::id.eq(org_id)))
-        .set(dsl::id.eq(dsl::id))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(dsl::orgs.filter(dsl::id.eq(org_id))).set(dsl::id.eq(dsl::id)).execute(conn).map(|_| ())
 }
 
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
-    matches!(
-        err,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }

@@ -55,22 +55,19 @@ pub fn create_with_owner(
     owner_id: i64,
 ) -> Result<Org, CreateOrgError> {
     conn.transaction(|conn| {
-        let id: i64 = diesel::insert_into(dsl::orgs)
-            .values((
-                dsl::slug.eq(slug.as_str()),
-                dsl::name.eq(name.as_str()),
-                dsl::plan.eq(plan.as_str()),
-                dsl::created_at.eq(now()),
-            ))
-            .returning(dsl::id)
-            .get_result(conn)
-            .map_err(|e| {
-                if super::is_unique_violation(&e) {
-                    CreateOrgError::SlugTaken
-                } else {
-                    CreateOrgError::Db(e)
-                }
-            })?;
+        let id: i64 =
+            diesel::insert_into(dsl::orgs)
+                .values((
+                    dsl::slug.eq(slug.as_str()),
+                    dsl::name.eq(name.as_str()),
+                    dsl::plan.eq(plan.as_str()),
+                    dsl::created_at.eq(now()),
+                ))
+                .returning(dsl::id)
+                .get_result(conn)
+                .map_err(|e| {
+                    if super::is_unique_violation(&e) { CreateOrgError::SlugTaken } else { CreateOrgError::Db(e) }
+                })?;
         memberships::insert(conn, id, owner_id, Role::Owner)?;
         super::audit_events::create_head(conn, id)?;
         Ok(find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)
@@ -78,29 +75,19 @@ pub fn create_with_owner(
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Org>> {
-    let row: Option<OrgRow> = dsl::orgs
-        .find(id)
-        .select(OrgRow::as_select())
-        .first(conn)
-        .optional()?;
+    let row: Option<OrgRow> = dsl::orgs.find(id).select(OrgRow::as_select()).first(conn).optional()?;
     Ok(row.map(Org::from))
 }
 
 pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Org>> {
-    let row: Option<OrgRow> = dsl::orgs
-        .filter(dsl::slug.eq(slug))
-        .select(OrgRow::as_select())
-        .first(conn)
-        .optional()?;
+    let row: Option<OrgRow> =
+        dsl::orgs.filter(dsl::slug.eq(slug)).select(OrgRow::as_select()).first(conn).optional()?;
     Ok(row.map(Org::from))
 }
 
 /// Changes the plan of an existing organisation.
 pub fn set_plan(conn: &mut DbConn, org_id: i64, plan: Plan) -> QueryResult<()> {
-    diesel::update(dsl::orgs.find(org_id))
-        .set(dsl::plan.eq(plan.as_str()))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(dsl::orgs.find(org_id)).set(dsl::plan.eq(plan.as_str())).execute(conn).map(|_| ())
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -117,12 +104,7 @@ pub fn search(conn: &mut DbConn, needle: &str, limit: i64) -> QueryResult<Vec<Or
         .collect();
     let pattern = format!("%{escaped}%");
     let rows: Vec<OrgRow> = dsl::orgs
-        .filter(
-            lower(dsl::slug)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(dsl::name).like(pattern).escape('\\')),
-        )
+        .filter(lower(dsl::slug).like(pattern.clone()).escape('\\').or(lower(dsl::name).like(pattern).escape('\\')))
         .order(dsl::slug.asc())
         .limit(limit)
         .select(OrgRow::as_select())

@@ -122,6 +122,40 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> orgs (org_id));
 
+diesel::table! {
+    api_records (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        kind -> Text,
+        public_id -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_events (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_usage_daily (api_key_id, day) {
+        api_key_id -> BigInt,
+        day -> Date,
+        org_id -> BigInt,
+        ok -> BigInt,
+        client_errors -> BigInt,
+        server_errors -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
@@ -131,5 +165,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chain_heads,
     api_keys,
-    used_form_ids
+    used_form_ids,
+    api_records,
+    outbox_events,
+    key_usage_daily
 );

@@ -35,24 +35,16 @@ pub fn complete(conn: &mut DbConn, new: NewInstance<'_>) -> Result<(User, Org), 
         diesel::insert_into(dsl::instance_setup)
             .values((dsl::id.eq(1_i64), dsl::completed_at.eq(now())))
             .execute(conn)
-            .map_err(|e| {
-                if super::is_unique_violation(&e) {
-                    SetupError::AlreadyDone
-                } else {
-                    SetupError::Db(e)
-                }
-            })?;
+            .map_err(|e| if super::is_unique_violation(&e) { SetupError::AlreadyDone } else { SetupError::Db(e) })?;
         if !is_open(conn)? {
             return Err(SetupError::AlreadyDone);
         }
-        let user = users::create(conn, new.email, new.name, new.password_hash, false).map_err(
-            |e| match e {
-                CreateUserError::EmailTaken => SetupError::AlreadyDone,
-                CreateUserError::Db(e) => SetupError::Db(e),
-            },
-        )?;
-        let org = orgs::create_with_owner(conn, new.org_slug, new.org_name, Plan::Paid, user.id)
-            .map_err(|e| match e {
+        let user = users::create(conn, new.email, new.name, new.password_hash, false).map_err(|e| match e {
+            CreateUserError::EmailTaken => SetupError::AlreadyDone,
+            CreateUserError::Db(e) => SetupError::Db(e),
+        })?;
+        let org =
+            orgs::create_with_owner(conn, new.org_slug, new.org_name, Plan::Paid, user.id).map_err(|e| match e {
                 CreateOrgError::SlugTaken => SetupError::AlreadyDone,
                 CreateOrgError::Db(e) => SetupError::Db(e),
             })?;

@@ -32,33 +32,26 @@ pub fn create(
     password_hash: &str,
     is_staff: bool,
 ) -> Result<User, CreateUserError> {
-    let id: i64 = diesel::insert_into(dsl::users)
-        .values((
-            dsl::email.eq(email.as_str()),
-            dsl::name.eq(name.as_str()),
-            dsl::password_hash.eq(password_hash),
-            dsl::is_staff.eq(is_staff),
-            dsl::session_epoch.eq(0_i64),
-            dsl::created_at.eq(now()),
-        ))
-        .returning(dsl::id)
-        .get_result(conn)
-        .map_err(|e| {
-            if super::is_unique_violation(&e) {
-                CreateUserError::EmailTaken
-            } else {
-                CreateUserError::Db(e)
-            }
-        })?;
+    let id: i64 =
+        diesel::insert_into(dsl::users)
+            .values((
+                dsl::email.eq(email.as_str()),
+                dsl::name.eq(name.as_str()),
+                dsl::password_hash.eq(password_hash),
+                dsl::is_staff.eq(is_staff),
+                dsl::session_epoch.eq(0_i64),
+                dsl::created_at.eq(now()),
+            ))
+            .returning(dsl::id)
+            .get_result(conn)
+            .map_err(|e| {
+                if super::is_unique_violation(&e) { CreateUserError::EmailTaken } else { CreateUserError::Db(e) }
+            })?;
     Ok(find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
-    dsl::users
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    dsl::users.find(id).select(User::as_select()).first(conn).optional()
 }
 
 /// The user and their password hash, for login.
@@ -71,11 +64,7 @@ pub fn find_for_login(conn: &mut DbConn, email: &Email) -> QueryResult<Option<(U
 }
 
 pub fn find_by_email(conn: &mut DbConn, email: &Email) -> QueryResult<Option<User>> {
-    dsl::users
-        .filter(dsl::email.eq(email.as_str()))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    dsl::users.filter(dsl::email.eq(email.as_str())).select(User::as_select()).first(conn).optional()
 }
 
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
@@ -84,8 +73,5 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 
 /// Ends every session of the user: cookies carry the epoch they were issued under.
 pub fn bump_session_epoch(conn: &mut DbConn, id: i64) -> QueryResult<()> {
-    diesel::update(dsl::users.find(id))
-        .set(dsl::session_epoch.eq(dsl::session_epoch + 1))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(dsl::users.find(id)).set(dsl::session_epoch.eq(dsl::session_epoch + 1)).execute(conn).map(|_| ())
 }

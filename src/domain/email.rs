@@ -12,14 +12,11 @@ impl Email {
             return Err(ParseError::new("Enter an email address."));
         }
         if value.len() > 254 {
-            return Err(ParseError::new(
-                "An email address has at most 254 characters.",
-            ));
+            return Err(ParseError::new("An email address has at most 254 characters."));
         }
         let invalid = || ParseError::new("Enter a valid email address, like name@example.com.");
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
-        let bad_char =
-            |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"@".contains(c);
+        let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"@".contains(c);
         if local.is_empty()
             || local.len() > 64
             || local.chars().any(bad_char)
@@ -28,9 +25,7 @@ impl Email {
             || domain.starts_with(['.', '-'])
             || domain.ends_with(['.', '-'])
             || domain.contains("..")
-            || !domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+            || !domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
         {
             return Err(invalid());
         }
@@ -54,10 +49,7 @@ mod tests {
 
     #[test]
     fn valid_addresses_are_trimmed_and_lowercased() {
-        assert_eq!(
-            Email::parse("  Ada@Example.COM ").map(|e| e.0),
-            Ok("ada@example.com".into())
-        );
+        assert_eq!(Email::parse("  Ada@Example.COM ").map(|e| e.0), Ok("ada@example.com".into()));
         assert!(Email::parse("a.b+tag@sub.example.org").is_ok());
     }
 

@@ -9,9 +9,7 @@ use std::net::IpAddr;
 pub fn parse_label(input: &str) -> Result<String, ParseError> {
     let value = input.trim();
     if value.is_empty() {
-        return Err(ParseError::new(
-            "Give the key a label, such as the integration that uses it.",
-        ));
+        return Err(ParseError::new("Give the key a label, such as the integration that uses it."));
     }
     if value.chars().count() > 100 {
         return Err(ParseError::new("Use at most 100 characters."));
@@ -28,10 +26,7 @@ pub fn parse_description(input: &str) -> Result<String, ParseError> {
     if value.chars().count() > 500 {
         return Err(ParseError::new("Use at most 500 characters."));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
         return Err(ParseError::new("Remove the control characters."));
     }
     Ok(value.to_owned())
@@ -62,24 +57,12 @@ pub struct IpAllowlist(Vec<IpNet>);
 impl IpAllowlist {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let mut nets = Vec::new();
-        for part in input
-            .split([',', '\n', '\r'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            let net = part
-                .parse::<IpNet>()
-                .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    ParseError::new(format!(
-                        "{part:?} is not an IP address or CIDR range (like 203.0.113.0/24)."
-                    ))
-                })?;
+        for part in input.split([',', '\n', '\r']).map(str::trim).filter(|p| !p.is_empty()) {
+            let net = part.parse::<IpNet>().or_else(|_| part.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
+                ParseError::new(format!("{part:?} is not an IP address or CIDR range (like 203.0.113.0/24)."))
+            })?;
             if net.trunc() != net {
-                return Err(ParseError::new(format!(
-                    "{part} has host bits set; did you mean {}?",
-                    net.trunc()
-                )));
+                return Err(ParseError::new(format!("{part} has host bits set; did you mean {}?", net.trunc())));
             }
             if !nets.contains(&net) {
                 nets.push(net);
@@ -93,20 +76,11 @@ impl IpAllowlist {
 
     /// Reads the stored form (one range per line); it was validated when saved.
     pub fn from_stored(stored: &str) -> Self {
-        Self(
-            stored
-                .lines()
-                .filter_map(|l| l.trim().parse().ok())
-                .collect(),
-        )
+        Self(stored.lines().filter_map(|l| l.trim().parse().ok()).collect())
     }
 
     pub fn to_stored(&self) -> String {
-        self.0
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
     }
 
     pub fn is_empty(&self) -> bool {
@@ -138,11 +112,7 @@ pub fn parse_rate_limit(input: &str) -> Result<Option<u32>, ParseError> {
         .ok()
         .filter(|n| *n <= 1_000_000)
         .map(Some)
-        .ok_or_else(|| {
-            ParseError::new(
-                "Enter a whole number of requests per minute (0 = unlimited, at most 1000000).",
-            )
-        })
+        .ok_or_else(|| ParseError::new("Enter a whole number of requests per minute (0 = unlimited, at most 1000000)."))
 }
 
 /// How long a rotated-out key keeps working.
@@ -163,9 +133,7 @@ impl Grace {
             "1h" => Ok(Self::OneHour),
             "24h" => Ok(Self::OneDay),
             "7d" => Ok(Self::SevenDays),
-            _ => Err(ParseError::new(
-                "Choose a grace period: none, 1 hour, 24 hours or 7 days.",
-            )),
+            _ => Err(ParseError::new("Choose a grace period: none, 1 hour, 24 hours or 7 days.")),
         }
     }
 
@@ -202,46 +170,29 @@ mod tests {
     use super::*;
 
     fn now() -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 6, 1)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .expect("time")
+        NaiveDate::from_ymd_opt(2026, 6, 1).and_then(|d| d.and_hms_opt(12, 0, 0)).expect("time")
     }
 
     #[test]
     fn expiry_dates_mean_midnight_utc_and_must_be_in_the_future() {
         let midnight = NaiveDate::from_ymd_opt(2026, 6, 2).and_then(|d| d.and_hms_opt(0, 0, 0));
         assert_eq!(parse_expiry("2026-06-02", now()), Ok(midnight));
-        assert!(
-            parse_expiry("2026-06-01T12:30", now())
-                .expect("valid")
-                .is_some()
-        );
+        assert!(parse_expiry("2026-06-01T12:30", now()).expect("valid").is_some());
         assert_eq!(parse_expiry("", now()), Ok(None));
-        assert!(
-            parse_expiry("2026-06-01", now()).is_err(),
-            "today's midnight has passed"
-        );
+        assert!(parse_expiry("2026-06-01", now()).is_err(), "today's midnight has passed");
         assert!(parse_expiry("next week", now()).is_err());
     }
 
     #[test]
     fn allowlists_take_cidrs_and_addresses_separated_by_commas_or_lines() {
-        let list =
-            IpAllowlist::parse("203.0.113.0/24, 198.51.100.7\n2001:db8::/32").expect("valid");
-        assert_eq!(
-            list.ranges(),
-            ["203.0.113.0/24", "198.51.100.7/32", "2001:db8::/32"]
-        );
+        let list = IpAllowlist::parse("203.0.113.0/24, 198.51.100.7\n2001:db8::/32").expect("valid");
+        assert_eq!(list.ranges(), ["203.0.113.0/24", "198.51.100.7/32", "2001:db8::/32"]);
         assert!(list.allows("203.0.113.9".parse().expect("ip")));
         assert!(list.allows("::ffff:203.0.113.9".parse().expect("ip")));
         assert!(list.allows("2001:db8::1".parse().expect("ip")));
         assert!(!list.allows("198.51.100.8".parse().expect("ip")));
         assert!(!list.allows("2001:db9::1".parse().expect("ip")));
-        assert!(
-            IpAllowlist::parse("")
-                .expect("empty")
-                .allows("10.0.0.1".parse().expect("ip"))
-        );
+        assert!(IpAllowlist::parse("").expect("empty").allows("10.0.0.1".parse().expect("ip")));
         assert!(IpAllowlist::parse("10.0.0.300").is_err());
         assert!(IpAllowlist::parse("10.0.0.1/24").is_err(), "host bits set");
         assert_eq!(IpAllowlist::from_stored(&list.to_stored()), list);

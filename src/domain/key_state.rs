@@ -13,13 +13,8 @@ pub enum KeyState {
 }
 
 impl KeyState {
-    pub const ALL: [KeyState; 5] = [
-        KeyState::Active,
-        KeyState::Rotating,
-        KeyState::Disabled,
-        KeyState::Expired,
-        KeyState::Revoked,
-    ];
+    pub const ALL: [KeyState; 5] =
+        [KeyState::Active, KeyState::Rotating, KeyState::Disabled, KeyState::Expired, KeyState::Revoked];
 
     pub fn derive(
         revoked: bool,
@@ -70,31 +65,12 @@ mod tests {
         let now = NaiveDateTime::default();
         let past = Some(now - Duration::hours(1));
         let future = Some(now + Duration::hours(1));
-        assert_eq!(
-            KeyState::derive(true, false, past, future, now),
-            KeyState::Revoked
-        );
-        assert_eq!(
-            KeyState::derive(false, false, past, future, now),
-            KeyState::Disabled
-        );
-        assert_eq!(
-            KeyState::derive(false, true, Some(now), future, now),
-            KeyState::Expired,
-            "expires_at <= now"
-        );
-        assert_eq!(
-            KeyState::derive(false, true, future, future, now),
-            KeyState::Rotating
-        );
-        assert_eq!(
-            KeyState::derive(false, true, future, past, now),
-            KeyState::Active
-        );
-        assert_eq!(
-            KeyState::derive(false, true, None, None, now),
-            KeyState::Active
-        );
+        assert_eq!(KeyState::derive(true, false, past, future, now), KeyState::Revoked);
+        assert_eq!(KeyState::derive(false, false, past, future, now), KeyState::Disabled);
+        assert_eq!(KeyState::derive(false, true, Some(now), future, now), KeyState::Expired, "expires_at <= now");
+        assert_eq!(KeyState::derive(false, true, future, future, now), KeyState::Rotating);
+        assert_eq!(KeyState::derive(false, true, future, past, now), KeyState::Active);
+        assert_eq!(KeyState::derive(false, true, None, None, now), KeyState::Active);
         assert!(KeyState::Rotating.authenticates() && !KeyState::Expired.authenticates());
     }
 }

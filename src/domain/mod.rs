@@ -7,6 +7,7 @@ pub mod key_settings;
 pub mod key_state;
 mod names;
 mod password;
+pub mod records;
 mod role;
 pub mod scopes;
 mod slug;

@@ -60,10 +60,7 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(
-            OrgName::parse("  Acme Inc ").map(|n| n.0),
-            Ok("Acme Inc".into())
-        );
+        assert_eq!(OrgName::parse("  Acme Inc ").map(|n| n.0), Ok("Acme Inc".into()));
         assert!(OrgName::parse("   ").is_err());
         assert!(OrgName::parse(&"x".repeat(101)).is_err());
         assert!(PersonName::parse(&"é".repeat(100)).is_ok());

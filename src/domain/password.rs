@@ -9,10 +9,7 @@ impl Password {
 
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         if input.chars().count() < Self::MIN_CHARS {
-            return Err(ParseError::new(format!(
-                "Use at least {} characters.",
-                Self::MIN_CHARS
-            )));
+            return Err(ParseError::new(format!("Use at least {} characters.", Self::MIN_CHARS)));
         }
         if input.len() > Self::MAX_BYTES {
             return Err(ParseError::new("Use at most 1024 bytes."));

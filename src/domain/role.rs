@@ -19,9 +19,7 @@ impl Role {
             "admin" => Ok(Self::Admin),
             "member" => Ok(Self::Member),
             "read_only" => Ok(Self::ReadOnly),
-            _ => Err(ParseError::new(
-                "Choose a role: owner, admin, member or read_only.",
-            )),
+            _ => Err(ParseError::new("Choose a role: owner, admin, member or read_only.")),
         }
     }
 

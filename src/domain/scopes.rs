@@ -13,12 +13,7 @@ pub enum Resource {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 4] = [
-        Resource::Customers,
-        Resource::Orders,
-        Resource::Products,
-        Resource::Categories,
-    ];
+    pub const ALL: [Resource; 4] = [Resource::Customers, Resource::Orders, Resource::Products, Resource::Categories];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,10 +59,7 @@ impl Scope {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let invalid = || ParseError::new(format!("Unknown scope {input:?}."));
         let (res, access) = input.trim().split_once(':').ok_or_else(invalid)?;
-        let resource = Resource::ALL
-            .into_iter()
-            .find(|r| r.as_str() == res)
-            .ok_or_else(invalid)?;
+        let resource = Resource::ALL.into_iter().find(|r| r.as_str() == res).ok_or_else(invalid)?;
         let access = match access {
             "read" => Access::Read,
             "write" => Access::Write,
@@ -84,9 +76,7 @@ impl Scope {
     pub fn all() -> Vec<Scope> {
         Resource::ALL
             .into_iter()
-            .flat_map(|resource| {
-                [Access::Read, Access::Write].map(|access| Scope { resource, access })
-            })
+            .flat_map(|resource| [Access::Read, Access::Write].map(|access| Scope { resource, access }))
             .collect()
     }
 }
@@ -106,10 +96,7 @@ impl Scopes {
             let scope = Scope::parse(name.as_ref())?;
             set.insert(scope);
             if scope.access == Access::Write {
-                set.insert(Scope {
-                    resource: scope.resource,
-                    access: Access::Read,
-                });
+                set.insert(Scope { resource: scope.resource, access: Access::Read });
             }
         }
         Ok(Self(set))
@@ -117,20 +104,11 @@ impl Scopes {
 
     /// Reads the stored form; unknown names (impossible unless edited by hand) are dropped.
     pub fn from_stored(stored: &str) -> Self {
-        Self(
-            stored
-                .split(',')
-                .filter_map(|s| Scope::parse(s).ok())
-                .collect(),
-        )
+        Self(stored.split(',').filter_map(|s| Scope::parse(s).ok()).collect())
     }
 
     pub fn to_stored(&self) -> String {
-        self.0
-            .iter()
-            .map(|s| s.name())
-            .collect::<Vec<_>>()
-            .join(",")
+        self.0.iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
     }
 
     pub fn is_full_access(&self) -> bool {
@@ -146,10 +124,7 @@ impl Scopes {
         self.is_full_access()
             || self.0.contains(&scope)
             || (scope.access == Access::Read
-                && self.0.contains(&Scope {
-                    resource: scope.resource,
-                    access: Access::Write,
-                }))
+                && self.0.contains(&Scope { resource: scope.resource, access: Access::Write }))
     }
 
     /// The effective scope names: all eight for full access.
@@ -203,10 +178,7 @@ mod tests {
     fn widening_is_detected_including_unchecking_everything() {
         let narrow = scopes(&["orders:read"]);
         assert!(narrow.is_widened_by(&scopes(&["orders:write"])));
-        assert!(
-            narrow.is_widened_by(&scopes(&[])),
-            "no boxes = full access = widening"
-        );
+        assert!(narrow.is_widened_by(&scopes(&[])), "no boxes = full access = widening");
         assert!(!narrow.is_widened_by(&scopes(&["orders:read"])));
         assert!(!scopes(&["orders:write"]).is_widened_by(&scopes(&["orders:read"])));
         assert!(!scopes(&[]).is_widened_by(&scopes(&["orders:read"])));

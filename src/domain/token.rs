@@ -15,9 +15,7 @@ const DISPLAY_RANDOM_CHARS: usize = 6;
 pub fn random_base62(n: usize) -> String {
     use rand::RngExt;
     let mut rng = rand::rng();
-    (0..n)
-        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
-        .collect()
+    (0..n).map(|_| BASE62[rng.random_range(0..BASE62.len())] as char).collect()
 }
 
 /// The IEEE CRC32 of `data` in base62, most significant digit first, padded to 6.
@@ -40,16 +38,12 @@ impl KeyPrefix {
         let ok = !input.is_empty()
             && input.len() <= 32
             && input.starts_with(|c: char| c.is_ascii_lowercase())
-            && input
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && input.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && !input.ends_with('_');
         if ok {
             Ok(Self(input.to_owned()))
         } else {
-            Err(ParseError::new(
-                "use 1–32 of a-z, 0-9 and _, starting with a letter",
-            ))
+            Err(ParseError::new("use 1–32 of a-z, 0-9 and _, starting with a letter"))
         }
     }
 
@@ -90,9 +84,7 @@ impl ApiKeySecret {
     pub fn parse(input: &str) -> Option<Self> {
         let (prefix, body) = input.rsplit_once('_')?;
         KeyPrefix::parse(prefix).ok()?;
-        if body.len() != RANDOM_LEN + CHECKSUM_LEN
-            || !body.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if body.len() != RANDOM_LEN + CHECKSUM_LEN || !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return None;
         }
         let (random, sum) = body.split_at(RANDOM_LEN);
@@ -125,8 +117,7 @@ impl KeyId {
 
     pub fn parse(input: &str) -> Option<Self> {
         let body = input.strip_prefix("key_")?;
-        (body.len() == 16 && body.bytes().all(|b| b.is_ascii_alphanumeric()))
-            .then(|| Self(input.to_owned()))
+        (body.len() == 16 && body.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| Self(input.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -148,10 +139,7 @@ mod tests {
         assert!(ApiKeySecret::parse(text).is_some());
         assert_eq!(token.display_prefix(), text[..14].to_owned());
         assert_eq!(token.hash().0.len(), 64);
-        assert!(
-            !format!("{token:?}").contains(&text[14..]),
-            "Debug is redacted"
-        );
+        assert!(!format!("{token:?}").contains(&text[14..]), "Debug is redacted");
     }
 
     #[test]
@@ -164,9 +152,7 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_refused_without_a_lookup() {
-        let good = ApiKeySecret::generate(&KeyPrefix::default())
-            .expose()
-            .to_owned();
+        let good = ApiKeySecret::generate(&KeyPrefix::default()).expose().to_owned();
         let mut typo = good.clone().into_bytes();
         typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
         for bad in [
@@ -177,11 +163,7 @@ mod tests {
             String::from_utf8(typo).expect("utf8"),
             good.replace("lk_live_", "lk_live-"),
             format!("LK_{}", &good[8..]),
-            good.replacen(
-                |c: char| c.is_ascii_alphanumeric() && c != 'l' && c != 'k',
-                "!",
-                1,
-            ),
+            good.replacen(|c: char| c.is_ascii_alphanumeric() && c != 'l' && c != 'k', "!", 1),
         ] {
             assert!(ApiKeySecret::parse(&bad).is_none(), "{bad:?} was accepted");
         }

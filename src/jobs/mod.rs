@@ -17,6 +17,9 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = flush_last_used(state).await {
         tracing::warn!(error = %e, "last-used flush failed");
     }
+    if let Err(e) = flush_usage_counts(state).await {
+        tracing::warn!(error = %e, "usage flush failed");
+    }
     if let Err(e) = revoke_after_grace(state).await {
         tracing::warn!(error = %e, "grace-period revocation failed");
     }
@@ -63,6 +66,32 @@ pub async fn flush_last_used(state: &AppState) -> Result<usize, AppError> {
     Ok(count)
 }
 
+/// Adds the counted requests to the daily usage table (one upsert per key and day).
+pub async fn flush_usage_counts(state: &AppState) -> Result<usize, AppError> {
+    let pending = state.usage.take_counts();
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let count = pending.len();
+    let batch = pending.clone();
+    let written = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                for ((key, org, day), counts) in &batch {
+                    crate::db::usage::add(conn, *key, *org, *day, *counts)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+        })
+        .await;
+    if let Err(e) = written {
+        state.usage.restore_counts(pending);
+        return Err(e);
+    }
+    Ok(count)
+}
+
 /// Revokes rotated-out keys whose grace period has ended, with their audit events.
 pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
     state
@@ -75,12 +104,7 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
                     // Another instance may have got there first: only the one that changed the row records it.
                     if api_keys::revoke(conn, key.id, "system (rotation grace ended)")? {
                         let entry = Entry::api_key_revoked(&key, "rotation_grace_ended");
-                        audit::record(
-                            conn,
-                            &Actor::System { label: "scheduler" },
-                            &RequestMeta::default(),
-                            entry,
-                        )?;
+                        audit::record(conn, &Actor::System { label: "scheduler" }, &RequestMeta::default(), entry)?;
                         revoked += 1;
                     }
                     Ok::<_, diesel::result::Error>(())
@@ -119,8 +143,5 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, AppError> {
 
 async fn prune_login_failures(state: &AppState) -> Result<usize, AppError> {
     let before = now() - chrono::Duration::days(1);
-    state
-        .db
-        .run(move |conn| login_failures::prune(conn, before))
-        .await
+    state.db.run(move |conn| login_failures::prune(conn, before)).await
 }

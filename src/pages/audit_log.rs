@@ -51,15 +51,7 @@ pub struct FilterForm {
 
 impl FilterForm {
     fn has_errors(&self) -> bool {
-        [
-            &self.actor,
-            &self.action,
-            &self.target,
-            &self.from,
-            &self.to,
-        ]
-        .iter()
-        .any(|f| f.error.is_some())
+        [&self.actor, &self.action, &self.target, &self.from, &self.to].iter().any(|f| f.error.is_some())
     }
 }
 
@@ -83,11 +75,7 @@ pub fn parse_query(q: &AuditQuery) -> (Filter, Option<i64>, FilterForm) {
         to: Field::new(q.to.trim()),
     };
     let non_empty = |f: &Field| (!f.value.is_empty()).then(|| f.value.clone());
-    let mut filter = Filter {
-        actor: non_empty(&form.actor),
-        target: non_empty(&form.target),
-        ..Filter::default()
-    };
+    let mut filter = Filter { actor: non_empty(&form.actor), target: non_empty(&form.target), ..Filter::default() };
     if let Some(action) = non_empty(&form.action) {
         match Action::parse(&action) {
             Some(a) => filter.action = Some(a.as_str().to_owned()),
@@ -104,13 +92,7 @@ pub fn parse_query(q: &AuditQuery) -> (Filter, Option<i64>, FilterForm) {
         // The end is inclusive: the whole day, or the whole minute.
         match parse_time(&to) {
             Ok((t, whole_day)) => {
-                filter.to = Some(
-                    t + if whole_day {
-                        Duration::days(1)
-                    } else {
-                        Duration::minutes(1)
-                    },
-                )
+                filter.to = Some(t + if whole_day { Duration::days(1) } else { Duration::minutes(1) })
             }
             Err(e) => form.to.error = Some(e),
         }
@@ -146,19 +128,13 @@ pub struct AuditRow {
 impl From<StoredEvent> for AuditRow {
     fn from(e: StoredEvent) -> Self {
         let (actor, actor_detail) = match e.actor_type.as_str() {
-            "system" => (
-                "system".to_owned(),
-                e.actor_name.clone().unwrap_or_default(),
-            ),
+            "system" => ("system".to_owned(), e.actor_name.clone().unwrap_or_default()),
             "anonymous" => ("anonymous".to_owned(), String::new()),
             "staff" => (
                 format!("Support: {}", e.actor_name.clone().unwrap_or_default()),
                 e.actor_email.clone().unwrap_or_default(),
             ),
-            _ => (
-                e.actor_name.clone().unwrap_or_default(),
-                e.actor_email.clone().unwrap_or_default(),
-            ),
+            _ => (e.actor_name.clone().unwrap_or_default(), e.actor_email.clone().unwrap_or_default()),
         };
         let target = match (&e.target_type, &e.target_id, &e.target_label) {
             (Some(kind), Some(id), Some(label)) if label != id => format!("{kind} {id} ({label})"),
@@ -235,22 +211,13 @@ pub async fn log_page(
     let rows = if invalid {
         Vec::new()
     } else {
-        db.run(move |conn| audit_events::page(conn, org_id, &filter, cursor, PAGE_SIZE + 1))
-            .await?
+        db.run(move |conn| audit_events::page(conn, org_id, &filter, cursor, PAGE_SIZE + 1)).await?
     };
     let has_more = rows.len() as i64 > PAGE_SIZE;
-    let rows: Vec<AuditRow> = rows
-        .into_iter()
-        .take(PAGE_SIZE as usize)
-        .map(AuditRow::from)
-        .collect();
+    let rows: Vec<AuditRow> = rows.into_iter().take(PAGE_SIZE as usize).map(AuditRow::from).collect();
     let page = AuditLogPage {
         read_only: chrome.org.is_none(),
-        next_cursor: if has_more {
-            rows.last().map(|r| r.id)
-        } else {
-            None
-        },
+        next_cursor: if has_more { rows.last().map(|r| r.id) } else { None },
         first_page: cursor.is_none(),
         query: query_string(&form),
         actions: Action::ALL.iter().map(|a| a.as_str()).collect(),
@@ -260,11 +227,7 @@ pub async fn log_page(
         form,
         rows,
     };
-    if invalid {
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    } else {
-        render(&page)
-    }
+    if invalid { render_status(StatusCode::UNPROCESSABLE_ENTITY, &page) } else { render(&page) }
 }
 
 #[derive(Clone, Copy)]
@@ -297,18 +260,10 @@ const CSV_COLUMNS: [&str; 19] = [
 
 /// Spreadsheet programs run cells that start like a formula; a leading `'` stops that.
 fn csv_cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
 }
 
-fn encode(
-    events: &[StoredEvent],
-    format: ExportFormat,
-    with_header: bool,
-) -> Result<Vec<u8>, AppError> {
+fn encode(events: &[StoredEvent], format: ExportFormat, with_header: bool) -> Result<Vec<u8>, AppError> {
     match format {
         ExportFormat::JsonLines => {
             let mut out = Vec::new();
@@ -329,9 +284,7 @@ fn encode(
         ExportFormat::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             if with_header {
-                writer
-                    .write_record(CSV_COLUMNS)
-                    .map_err(AppError::internal)?;
+                writer.write_record(CSV_COLUMNS).map_err(AppError::internal)?;
             }
             for e in events {
                 let opt = |v: &Option<String>| csv_cell(v.as_deref().unwrap_or_default());
@@ -386,26 +339,14 @@ pub fn export(
     if form.has_errors() {
         return Err(AppError::BadRequest("invalid filter".into()));
     }
-    let start = ExportCursor {
-        db,
-        org_id,
-        filter,
-        format,
-        after_id: 0,
-        first: true,
-        done: false,
-    };
+    let start = ExportCursor { db, org_id, filter, format, after_id: 0, first: true, done: false };
     let stream = futures_util::stream::unfold(start, |mut cur| async move {
         if cur.done {
             return None;
         }
         let (org_id, filter, after_id) = (cur.org_id, cur.filter.clone(), cur.after_id);
-        let batch = cur
-            .db
-            .run(move |conn| {
-                audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH)
-            })
-            .await;
+        let batch =
+            cur.db.run(move |conn| audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH)).await;
         let chunk = batch.and_then(|events| {
             cur.done = (events.len() as i64) < EXPORT_BATCH;
             cur.after_id = events.last().map(|e| e.id).unwrap_or(cur.after_id);
@@ -425,10 +366,7 @@ pub fn export(
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_stem}.{ext}\""),
-        ))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_stem}.{ext}\"")))
         .streaming(stream))
 }
 
@@ -440,20 +378,9 @@ pub struct VerifyPage {
     pub report: VerifyReport,
 }
 
-pub async fn verify_page(
-    db: &Db,
-    chrome: Chrome,
-    base_path: String,
-    org_id: i64,
-) -> Result<HttpResponse, AppError> {
-    let report = db
-        .run(move |conn| audit::verify(conn, org_id, |_| {}))
-        .await?;
-    render(&VerifyPage {
-        chrome,
-        base_path,
-        report,
-    })
+pub async fn verify_page(db: &Db, chrome: Chrome, base_path: String, org_id: i64) -> Result<HttpResponse, AppError> {
+    let report = db.run(move |conn| audit::verify(conn, org_id, |_| {})).await?;
+    render(&VerifyPage { chrome, base_path, report })
 }
 
 fn org_base(member: &OrgMember) -> String {
@@ -467,15 +394,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let chrome = Chrome::for_member(&member, "audit-log");
-    log_page(
-        &state.db,
-        chrome,
-        "Audit log".into(),
-        org_base(&member),
-        member.org.id,
-        &query,
-    )
-    .await
+    log_page(&state.db, chrome, "Audit log".into(), org_base(&member), member.org.id, &query).await
 }
 
 pub async fn export_csv(
@@ -484,13 +403,7 @@ pub async fn export_csv(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
-    export(
-        state.db.clone(),
-        member.org.id,
-        &query,
-        ExportFormat::Csv,
-        &format!("audit-log-{}", member.org.slug),
-    )
+    export(state.db.clone(), member.org.id, &query, ExportFormat::Csv, &format!("audit-log-{}", member.org.slug))
 }
 
 pub async fn export_jsonl(
@@ -499,19 +412,10 @@ pub async fn export_jsonl(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
-    export(
-        state.db.clone(),
-        member.org.id,
-        &query,
-        ExportFormat::JsonLines,
-        &format!("audit-log-{}", member.org.slug),
-    )
+    export(state.db.clone(), member.org.id, &query, ExportFormat::JsonLines, &format!("audit-log-{}", member.org.slug))
 }
 
-pub async fn verify(
-    state: web::Data<AppState>,
-    member: OrgMember,
-) -> Result<HttpResponse, AppError> {
+pub async fn verify(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let chrome = Chrome::for_member(&member, "audit-log");
     verify_page(&state.db, chrome, org_base(&member), member.org.id).await

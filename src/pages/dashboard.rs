@@ -23,15 +23,9 @@ struct DashboardPage {
 
 pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     let org_id = member.org.id;
-    let members = state
-        .db
-        .run(move |conn| memberships::list(conn, org_id))
-        .await?;
+    let members = state.db.run(move |conn| memberships::list(conn, org_id)).await?;
     let member_count = members.len();
-    let owners = members
-        .into_iter()
-        .filter(|m| m.role == Role::Owner)
-        .collect();
+    let owners = members.into_iter().filter(|m| m.role == Role::Owner).collect();
     render(&DashboardPage {
         chrome: Chrome::for_member(&member, "dashboard"),
         full_view: member.role.can_manage_settings(),

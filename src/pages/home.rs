@@ -16,8 +16,6 @@ struct NoOrgs {
 pub async fn index(current: CurrentUser) -> Result<HttpResponse, AppError> {
     match current.orgs.first() {
         Some((org, _)) => Ok(see_other(&format!("/orgs/{}", org.slug))),
-        None => render(&NoOrgs {
-            chrome: Chrome::for_user(&current, ""),
-        }),
+        None => render(&NoOrgs { chrome: Chrome::for_user(&current, "") }),
     }
 }

@@ -56,10 +56,7 @@ enum Outcome {
     Throttled,
 }
 
-pub async fn form(
-    session: Session,
-    query: web::Query<NextQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn form(session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
     if session::current(&session).is_some() {
         return Ok(see_other(next.as_deref().unwrap_or("/")));
@@ -103,22 +100,12 @@ pub async fn submit(
                 Some((user, true)) => {
                     login_failures::clear_for_email(conn, &attempted)?;
                     let orgs = org_ids(conn, user.id)?;
-                    audit::record_each(
-                        conn,
-                        &Actor::user(&user),
-                        &meta,
-                        &orgs,
-                        Entry::session_login,
-                    )?;
+                    audit::record_each(conn, &Actor::user(&user), &meta, &orgs, Entry::session_login)?;
                     Ok(Outcome::LoggedIn(user))
                 }
                 found => {
                     let user = found.map(|(user, _)| user);
-                    let reason = if throttled {
-                        "throttled"
-                    } else {
-                        "invalid_credentials"
-                    };
+                    let reason = if throttled { "throttled" } else { "invalid_credentials" };
                     if !throttled {
                         login_failures::record(conn, &attempted, &ip)?;
                     }
@@ -129,11 +116,7 @@ pub async fn submit(
                     audit::record_each(conn, &Actor::Anonymous, &meta, &orgs, |org| {
                         Entry::session_login_failed(org, &attempted, user.as_ref(), reason)
                     })?;
-                    Ok(if throttled {
-                        Outcome::Throttled
-                    } else {
-                        Outcome::Failed
-                    })
+                    Ok(if throttled { Outcome::Throttled } else { Outcome::Failed })
                 }
             })
         })
@@ -170,10 +153,7 @@ pub async fn submit(
 }
 
 fn org_ids(conn: &mut DbConn, user_id: i64) -> diesel::QueryResult<Vec<i64>> {
-    Ok(memberships::for_user(conn, user_id)?
-        .into_iter()
-        .map(|(org, _)| org.id)
-        .collect())
+    Ok(memberships::for_user(conn, user_id)?.into_iter().map(|(org, _)| org.id).collect())
 }
 
 /// Records `session.logout` in each of the user's organisations.
@@ -193,9 +173,7 @@ async fn record_logout(
                 if everywhere {
                     users::bump_session_epoch(conn, user_id)?;
                 }
-                audit::record_each(conn, &actor, &meta, &orgs, |org| {
-                    Entry::session_logout(org, everywhere)
-                })
+                audit::record_each(conn, &actor, &meta, &orgs, |org| Entry::session_logout(org, everywhere))
             })
         })
         .await
@@ -209,9 +187,7 @@ struct LogoutPage {
 
 /// GET /logout asks first: logging out is a POST, so a link or image cannot do it.
 pub async fn logout_confirm(current: CurrentUser) -> Result<HttpResponse, AppError> {
-    render(&LogoutPage {
-        chrome: Chrome::for_user(&current, ""),
-    })
+    render(&LogoutPage { chrome: Chrome::for_user(&current, "") })
 }
 
 pub async fn logout(

@@ -52,10 +52,7 @@ pub struct ListQuery {
 
 async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppError> {
     let org_id = member.org.id;
-    let members = state
-        .db
-        .run(move |conn| memberships::list(conn, org_id))
-        .await?;
+    let members = state.db.run(move |conn| memberships::list(conn, org_id)).await?;
     Ok(MembersPage {
         chrome: Chrome::for_member(member, "members"),
         members,
@@ -109,19 +106,11 @@ pub async fn add(
         .db
         .run(move |conn| -> Result<Result<(), String>, AppError> {
             let Some(user) = users::find_by_email(conn, &email)? else {
-                return Ok(Err(
-                    "No Latchkey account uses this email. The person needs an account first."
-                        .into(),
-                ));
+                return Ok(Err("No Latchkey account uses this email. The person needs an account first.".into()));
             };
             let added = conn.transaction(|conn| {
                 memberships::add(conn, org_id, user.id, role)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    &meta,
-                    Entry::member_added(org_id, user.id, &user.email, role),
-                )?;
+                audit::record(conn, &actor, &meta, Entry::member_added(org_id, user.id, &user.email, role))?;
                 Ok::<_, MembershipError>(())
             });
             match added {
@@ -195,9 +184,7 @@ pub async fn change_role(
 
 /// The member's email, as the audit event's label snapshot.
 fn member_email(conn: &mut DbConn, user_id: i64) -> Result<String, MembershipError> {
-    users::find(conn, user_id)?
-        .map(|u| u.email)
-        .ok_or(MembershipError::NotMember)
+    users::find(conn, user_id)?.map(|u| u.email).ok_or(MembershipError::NotMember)
 }
 
 #[derive(Template)]
@@ -215,18 +202,9 @@ pub async fn remove_confirm(
     member.require(Role::can_manage_members)?;
     let user_id = path.1;
     let org_id = member.org.id;
-    let members = state
-        .db
-        .run(move |conn| memberships::list(conn, org_id))
-        .await?;
-    let target = members
-        .into_iter()
-        .find(|m| m.user_id == user_id)
-        .ok_or(AppError::NotFound)?;
-    render(&RemovePage {
-        chrome: Chrome::for_member(&member, "members"),
-        target,
-    })
+    let members = state.db.run(move |conn| memberships::list(conn, org_id)).await?;
+    let target = members.into_iter().find(|m| m.user_id == user_id).ok_or(AppError::NotFound)?;
+    render(&RemovePage { chrome: Chrome::for_member(&member, "members"), target })
 }
 
 pub async fn remove(
@@ -246,12 +224,7 @@ pub async fn remove(
             Ok::<_, AppError>(conn.transaction(|conn| {
                 let email = member_email(conn, user_id)?;
                 let before = memberships::remove(conn, org_id, user_id)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    &meta,
-                    Entry::member_removed(org_id, user_id, &email, before),
-                )?;
+                audit::record(conn, &actor, &meta, Entry::member_removed(org_id, user_id, &email, before))?;
                 Ok(before)
             }))
         })

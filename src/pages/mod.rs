@@ -37,9 +37,7 @@ pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Result<HttpRe
 
 /// 303 See Other: the answer to a successful form POST.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 /// A `next` target is followed only when it is a path on this site
@@ -60,13 +58,7 @@ mod tests {
     #[test]
     fn next_is_limited_to_local_paths() {
         assert_eq!(safe_next(Some("/orgs/acme")), Some("/orgs/acme".into()));
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "evil",
-            "/a\r\nSet-Cookie: x",
-        ] {
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a\r\nSet-Cookie: x"] {
             assert_eq!(safe_next(Some(bad)), None, "{bad:?} was accepted");
         }
     }

@@ -24,11 +24,7 @@ fn coming_soon(
     summary: &'static str,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
-    render(&ComingSoonPage {
-        chrome: Chrome::for_member(member, active),
-        title,
-        summary,
-    })
+    render(&ComingSoonPage { chrome: Chrome::for_member(member, active), title, summary })
 }
 
 pub async fn webhooks(member: OrgMember) -> Result<HttpResponse, AppError> {

@@ -45,10 +45,7 @@ pub async fn form(state: web::Data<AppState>, session: Session) -> Result<HttpRe
     if state.setup_done().await? {
         return Ok(see_other("/login"));
     }
-    render(&SetupPage {
-        csrf: session::csrf_token(&session),
-        ..Default::default()
-    })
+    render(&SetupPage { csrf: session::csrf_token(&session), ..Default::default() })
 }
 
 pub async fn submit(
@@ -73,11 +70,8 @@ pub async fn submit(
     let org_slug = page.org_slug.parse(OrgSlug::parse);
     let name = page.name.parse(PersonName::parse);
     let email = page.email.parse(Email::parse);
-    let pw = Password::parse(&form.password)
-        .map_err(|e| page.password.error = Some(e.0))
-        .ok();
-    let (Some(org_name), Some(org_slug), Some(name), Some(email), Some(pw)) =
-        (org_name, org_slug, name, email, pw)
+    let pw = Password::parse(&form.password).map_err(|e| page.password.error = Some(e.0)).ok();
+    let (Some(org_name), Some(org_slug), Some(name), Some(email), Some(pw)) = (org_name, org_slug, name, email, pw)
     else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };

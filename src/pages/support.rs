@@ -28,11 +28,7 @@ impl FromRequest for StaffUser {
         let current = CurrentUser::from_request(req, payload);
         Box::pin(async move {
             let current = current.await?;
-            if current.user.is_staff {
-                Ok(Self(current))
-            } else {
-                Err(AppError::NotFound)
-            }
+            if current.user.is_staff { Ok(Self(current)) } else { Err(AppError::NotFound) }
         })
     }
 }
@@ -58,15 +54,8 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let q = query.q.trim().to_owned();
     let needle = q.clone();
-    let found = state
-        .db
-        .run(move |conn| orgs::search(conn, &needle, 200))
-        .await?;
-    render(&SupportPage {
-        chrome: Chrome::for_user(&staff.0, "support"),
-        q,
-        orgs: found,
-    })
+    let found = state.db.run(move |conn| orgs::search(conn, &needle, 200)).await?;
+    render(&SupportPage { chrome: Chrome::for_user(&staff.0, "support"), q, orgs: found })
 }
 
 /// Loads the organisation and records that staff opened `view` of its log.
@@ -86,12 +75,7 @@ async fn viewed(
                 let Some(org) = orgs::find_by_slug(conn, &slug)? else {
                     return Ok(None);
                 };
-                audit::record(
-                    conn,
-                    &actor,
-                    &meta,
-                    Entry::support_viewed_audit_log(org.id, view),
-                )?;
+                audit::record(conn, &actor, &meta, Entry::support_viewed_audit_log(org.id, view))?;
                 Ok::<_, diesel::result::Error>(Some(org))
             })
         })
@@ -112,15 +96,7 @@ pub async fn org_log(
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, "page").await?;
     let title = format!("Audit log of {} ({})", org.name, org.slug);
-    audit_log::log_page(
-        &state.db,
-        Chrome::for_user(&staff.0, "support"),
-        title,
-        base(&org),
-        org.id,
-        &query,
-    )
-    .await
+    audit_log::log_page(&state.db, Chrome::for_user(&staff.0, "support"), title, base(&org), org.id, &query).await
 }
 
 pub async fn org_export_csv(
@@ -131,13 +107,7 @@ pub async fn org_export_csv(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, "export.csv").await?;
-    audit_log::export(
-        state.db.clone(),
-        org.id,
-        &query,
-        ExportFormat::Csv,
-        &format!("audit-log-{}", org.slug),
-    )
+    audit_log::export(state.db.clone(), org.id, &query, ExportFormat::Csv, &format!("audit-log-{}", org.slug))
 }
 
 pub async fn org_export_jsonl(
@@ -148,13 +118,7 @@ pub async fn org_export_jsonl(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, "export.jsonl").await?;
-    audit_log::export(
-        state.db.clone(),
-        org.id,
-        &query,
-        ExportFormat::JsonLines,
-        &format!("audit-log-{}", org.slug),
-    )
+    audit_log::export(state.db.clone(), org.id, &query, ExportFormat::JsonLines, &format!("audit-log-{}", org.slug))
 }
 
 pub async fn org_verify(
@@ -164,13 +128,7 @@ pub async fn org_verify(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, "verify").await?;
-    audit_log::verify_page(
-        &state.db,
-        Chrome::for_user(&staff.0, "support"),
-        base(&org),
-        org.id,
-    )
-    .await
+    audit_log::verify_page(&state.db, Chrome::for_user(&staff.0, "support"), base(&org), org.id).await
 }
 
 /// Events that belong to no organisation: failed logins for unknown emails,
@@ -181,15 +139,8 @@ pub async fn platform_log(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let chrome = Chrome::for_user(&staff.0, "support");
-    audit_log::log_page(
-        &state.db,
-        chrome,
-        "Platform log".into(),
-        "/support/platform-log".into(),
-        PLATFORM_LOG,
-        &query,
-    )
-    .await
+    audit_log::log_page(&state.db, chrome, "Platform log".into(), "/support/platform-log".into(), PLATFORM_LOG, &query)
+        .await
 }
 
 /// Records that staff opened `view` of the organisation's API keys.
@@ -209,12 +160,7 @@ async fn viewed_keys(
                 let Some(org) = orgs::find_by_slug(conn, &slug)? else {
                     return Ok(None);
                 };
-                audit::record(
-                    conn,
-                    &actor,
-                    &meta,
-                    Entry::support_viewed_api_keys(org.id, &view),
-                )?;
+                audit::record(conn, &actor, &meta, Entry::support_viewed_api_keys(org.id, &view))?;
                 Ok::<_, diesel::result::Error>(Some(org))
             })
         })
@@ -251,21 +197,12 @@ pub async fn org_key(
     let (slug, key_id) = path.into_inner();
     let org = viewed_keys(&state, &staff, slug, meta, key_id.clone()).await?;
     let org_id = org.id;
-    let key = state
-        .db
-        .run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let key =
+        state.db.run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)?;
     let chrome = Chrome::for_user(&staff.0, "support");
     let base = format!("/support/orgs/{}/api-keys", org.slug);
-    let page = crate::pages::api_keys::detail::page(
-        &state,
-        chrome,
-        base,
-        &key,
-        org.plan == crate::domain::Plan::Paid,
-        true,
-    )
-    .await?;
+    let page =
+        crate::pages::api_keys::detail::page(&state, chrome, base, &key, org.plan == crate::domain::Plan::Paid, true)
+            .await?;
     render(&page)
 }

@@ -40,11 +40,7 @@ impl Chrome {
             orgs: current
                 .orgs
                 .iter()
-                .map(|(org, role)| OrgLink {
-                    slug: org.slug.clone(),
-                    name: org.name.clone(),
-                    role: role.label(),
-                })
+                .map(|(org, role)| OrgLink { slug: org.slug.clone(), name: org.name.clone(), role: role.label() })
                 .collect(),
             org: None,
             active,
@@ -81,17 +77,11 @@ pub struct Field {
 
 impl Field {
     pub fn new(value: impl Into<String>) -> Self {
-        Self {
-            value: value.into(),
-            error: None,
-        }
+        Self { value: value.into(), error: None }
     }
 
     /// Parses the value, keeping the error message for the form on failure.
-    pub fn parse<T>(
-        &mut self,
-        parse: impl FnOnce(&str) -> Result<T, crate::domain::ParseError>,
-    ) -> Option<T> {
+    pub fn parse<T>(&mut self, parse: impl FnOnce(&str) -> Result<T, crate::domain::ParseError>) -> Option<T> {
         match parse(&self.value) {
             Ok(v) => Some(v),
             Err(e) => {

@@ -19,10 +19,7 @@ pub fn date(t: &NaiveDateTime) -> String {
 
 /// The first letter of a name, upper-cased, for avatars.
 pub fn initial(name: &str) -> String {
-    name.chars()
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_else(|| "?".into())
+    name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_else(|| "?".into())
 }
 
 #[cfg(test)]
@@ -31,9 +28,7 @@ mod tests {
 
     #[test]
     fn formats_are_explicit_about_utc() {
-        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 5)
-            .and_then(|d| d.and_hms_opt(7, 8, 9))
-            .expect("valid");
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 5).and_then(|d| d.and_hms_opt(7, 8, 9)).expect("valid");
         assert_eq!(iso(&t), "2026-03-05T07:08:09Z");
         assert_eq!(exact(&t), "2026-03-05 07:08:09 UTC");
         assert_eq!(date(&t), "5 Mar 2026");
@@ -57,11 +52,7 @@ pub fn relative(t: &NaiveDateTime, now: &NaiveDateTime) -> String {
         a => (a / (86_400 * 365), "year"),
     };
     let plural = if n == 1 { "" } else { "s" };
-    if future {
-        format!("in {n} {unit}{plural}")
-    } else {
-        format!("{n} {unit}{plural} ago")
-    }
+    if future { format!("in {n} {unit}{plural}") } else { format!("{n} {unit}{plural} ago") }
 }
 
 #[cfg(test)]
@@ -73,10 +64,7 @@ mod relative_tests {
     fn relative_times_read_naturally() {
         let now = NaiveDateTime::default();
         assert_eq!(relative(&now, &now), "just now");
-        assert_eq!(
-            relative(&(now - Duration::minutes(3)), &now),
-            "3 minutes ago"
-        );
+        assert_eq!(relative(&(now - Duration::minutes(3)), &now), "3 minutes ago");
         assert_eq!(relative(&(now - Duration::hours(1)), &now), "1 hour ago");
         assert_eq!(relative(&(now + Duration::days(5)), &now), "in 5 days");
         assert_eq!(relative(&(now - Duration::days(400)), &now), "1 year ago");

@@ -3,17 +3,11 @@ use diesel::RunQueryDsl;
 use scraper::Html;
 
 fn row_status(html: &Html, key_id: &str) -> Option<String> {
-    select_attr(
-        html,
-        &format!("tr[data-testid=key-row][data-key-id=\"{key_id}\"]"),
-        "data-status",
-    )
+    select_attr(html, &format!("tr[data-testid=key-row][data-key-id=\"{key_id}\"]"), "data-status")
 }
 
 fn sql(app: &TestApp, statement: &str) {
-    diesel::sql_query(statement)
-        .execute(&mut app.conn())
-        .expect("sql");
+    diesel::sql_query(statement).execute(&mut app.conn()).expect("sql");
 }
 
 #[tokio::test]
@@ -39,16 +33,11 @@ async fn a_new_key_is_shown_once_and_unlocks_ping() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let html = Html::parse_document(&res.text().await.expect("body"));
-    let token = select_all_text(&html, "[data-testid=new-secret]")
-        .pop()
-        .expect("secret");
+    let token = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret");
     let key_id = select_attr(&html, "[data-testid=secret-dialog]", "data-key-id").expect("key id");
     assert_eq!(count(&html, "[data-testid=copy-secret]"), 1);
     assert!(html.html().contains("You won't see this again"));
-    assert!(
-        token.starts_with("lk_live_") && token.len() == 46,
-        "{token}"
-    );
+    assert!(token.starts_with("lk_live_") && token.len() == 46, "{token}");
     assert!(key_id.starts_with("key_") && key_id.len() == 20);
 
     let (status, body, headers) = ping(&app, &token).await;
@@ -56,10 +45,7 @@ async fn a_new_key_is_shown_once_and_unlocks_ping() {
     assert_eq!(body["ok"], true);
     assert_eq!(body["org"], "acme");
     assert_eq!(body["key_id"], key_id.as_str());
-    assert_eq!(
-        body["scopes"],
-        serde_json::json!(["customers:read", "orders:read", "orders:write"])
-    );
+    assert_eq!(body["scopes"], serde_json::json!(["customers:read", "orders:read", "orders:write"]));
     assert_eq!(body["full_access"], false);
     assert_eq!(headers["api-key-expires"], "2099-01-31T00:00:00Z");
 
@@ -111,16 +97,11 @@ async fn the_token_is_never_stored_logged_or_audited() {
     let (key_id, token) = create_key(&owner, &[("label", "Secret keeper")]).await;
     ping(&app, &token).await;
     let mut conn = app.conn();
-    let key = latchkey::db::api_keys::find(&mut conn, org_id(&app, "acme"), &key_id)
-        .expect("q")
-        .expect("key");
+    let key = latchkey::db::api_keys::find(&mut conn, org_id(&app, "acme"), &key_id).expect("q").expect("key");
     assert_ne!(key.token_hash, token);
     assert_eq!(key.token_hash.len(), 64);
     let everything = format!("{:?}{:?}", key, events(&app, org_id(&app, "acme")));
-    assert!(
-        !everything.contains(&token[14..]),
-        "no part of the secret beyond the display prefix"
-    );
+    assert!(!everything.contains(&token[14..]), "no part of the secret beyond the display prefix");
     if app.database_url.starts_with("sqlite://") {
         let path = app.database_url.trim_start_matches("sqlite://");
         for file in [path.to_owned(), format!("{path}-wal")] {
@@ -140,23 +121,15 @@ async fn each_key_state_answers_its_own_error_code() {
     let (key_id, token) = create_key(&owner, &[("label", "States")]).await;
 
     // No header, a blank one, a mistyped token, an unknown well-formed one.
-    let res = reqwest::get(format!("{}/api/v1/ping", app.base))
-        .await
-        .expect("get");
-    let request_id = res.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let res = reqwest::get(format!("{}/api/v1/ping", app.base)).await.expect("get");
+    let request_id = res.headers()["x-request-id"].to_str().expect("id").to_owned();
     assert_eq!(res.status(), 401);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(code(&body), "missing_key");
     assert_eq!(body["error"]["request_id"], request_id.as_str());
     let mut typo = token.clone().into_bytes();
     typo[20] = if typo[20] == b'A' { b'B' } else { b'A' };
-    assert_eq!(
-        code(&ping(&app, &String::from_utf8(typo).expect("utf8")).await.1),
-        "malformed_key"
-    );
+    assert_eq!(code(&ping(&app, &String::from_utf8(typo).expect("utf8")).await.1), "malformed_key");
     assert_eq!(code(&ping(&app, "not-a-key").await.1), "malformed_key");
     let unknown = latchkey::domain::token::ApiKeySecret::generate(&Default::default());
     assert_eq!(code(&ping(&app, unknown.expose()).await.1), "invalid_key");
@@ -164,25 +137,14 @@ async fn each_key_state_answers_its_own_error_code() {
     let act = |action: &'static str| {
         let path = format!("{KEYS}/{key_id}/{action}");
         let owner = &owner;
-        async move {
-            owner
-                .post_form(&path, &[("grace", "none")])
-                .await
-                .status()
-                .as_u16()
-        }
+        async move { owner.post_form(&path, &[("grace", "none")]).await.status().as_u16() }
     };
     assert_eq!(act("deactivate").await, 303);
     assert_eq!(code(&ping(&app, &token).await.1), "disabled_key");
     assert_eq!(act("activate").await, 303);
     assert_eq!(ping(&app, &token).await.0, 200, "works again at once");
 
-    sql(
-        &app,
-        &format!(
-            "UPDATE api_keys SET expires_at = '2000-01-01 00:00:00' WHERE key_id = '{key_id}'"
-        ),
-    );
+    sql(&app, &format!("UPDATE api_keys SET expires_at = '2000-01-01 00:00:00' WHERE key_id = '{key_id}'"));
     let (status, body, _) = ping(&app, &token).await;
     assert_eq!((status, code(&body)), (401, "expired_key"));
     let (_, list) = owner.get_html(KEYS).await;
@@ -190,21 +152,15 @@ async fn each_key_state_answers_its_own_error_code() {
     let state = latchkey::app::AppState::new(app.config.clone(), app.pool.clone());
     latchkey::jobs::run_once(&state).await;
     latchkey::jobs::run_once(&state).await;
-    let expired: Vec<_> = events(&app, org_id(&app, "acme"))
-        .into_iter()
-        .filter(|e| e.action == "api_key.expired")
-        .collect();
+    let expired: Vec<_> =
+        events(&app, org_id(&app, "acme")).into_iter().filter(|e| e.action == "api_key.expired").collect();
     assert_eq!(expired.len(), 1, "recorded once, by the scheduler");
     assert_eq!(expired[0].actor_type, "system");
     // Restoring an expired key = editing its expiry to a future date.
     let res = owner
         .post_form(
             &format!("{KEYS}/{key_id}/edit"),
-            &[
-                ("label", "States"),
-                ("expires_at", "2099-12-31"),
-                ("enabled", "on"),
-            ],
+            &[("label", "States"), ("expires_at", "2099-12-31"), ("enabled", "on")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -219,10 +175,8 @@ async fn each_key_state_answers_its_own_error_code() {
     let (status, body, _) = ping(&app, &token).await;
     assert_eq!((status, code(&body)), (401, "revoked_key"));
     ping(&app, &token).await;
-    let used: Vec<_> = events(&app, org_id(&app, "acme"))
-        .into_iter()
-        .filter(|e| e.action == "api_key.revoked_key_used")
-        .collect();
+    let used: Vec<_> =
+        events(&app, org_id(&app, "acme")).into_iter().filter(|e| e.action == "api_key.revoked_key_used").collect();
     assert_eq!(used.len(), 1, "recorded at most once a minute");
     assert_eq!(used[0].ip.as_deref(), Some("127.0.0.1"));
     let (_, list) = owner.get_html(KEYS).await;
@@ -233,16 +187,10 @@ async fn each_key_state_answers_its_own_error_code() {
     assert_eq!(code(&ping(&app, &token).await.1), "invalid_key");
     let (_, list) = owner.get_html(KEYS).await;
     assert_eq!(row_status(&list, &key_id), None);
-    let deleted = events(&app, org_id(&app, "acme"))
-        .into_iter()
-        .find(|e| e.action == "api_key.deleted")
-        .expect("deleted event");
+    let deleted =
+        events(&app, org_id(&app, "acme")).into_iter().find(|e| e.action == "api_key.deleted").expect("deleted event");
     assert!(
-        deleted
-            .target_label
-            .as_deref()
-            .unwrap_or_default()
-            .contains(&token[..14]),
+        deleted.target_label.as_deref().unwrap_or_default().contains(&token[..14]),
         "the log keeps label and prefix"
     );
 }
@@ -252,74 +200,40 @@ async fn rotation_keeps_the_old_key_for_its_grace_period_then_revokes_it() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (old_id, old_token) = create_key(
-        &owner,
-        &[("label", "Rotating"), ("scopes", "products:read")],
-    )
-    .await;
+    let (old_id, old_token) = create_key(&owner, &[("label", "Rotating"), ("scopes", "products:read")]).await;
     let (_, confirm) = owner.get_html(&format!("{KEYS}/{old_id}/rotate")).await;
     let form_id = select_attr(&confirm, "input[name=form_id]", "value").expect("form id");
-    let res = owner
-        .post_form(
-            &format!("{KEYS}/{old_id}/rotate"),
-            &[("grace", "1h"), ("form_id", &form_id)],
-        )
-        .await;
+    let res = owner.post_form(&format!("{KEYS}/{old_id}/rotate"), &[("grace", "1h"), ("form_id", &form_id)]).await;
     assert_eq!(res.status(), 200);
     let html = Html::parse_document(&res.text().await.expect("body"));
-    let new_token = select_all_text(&html, "[data-testid=new-secret]")
-        .pop()
-        .expect("new secret");
+    let new_token = select_all_text(&html, "[data-testid=new-secret]").pop().expect("new secret");
     let new_id = select_attr(&html, "[data-testid=secret-dialog]", "data-key-id").expect("id");
     assert_ne!(new_id, old_id);
 
     let (_, body, _) = ping(&app, &new_token).await;
-    assert_eq!(
-        body["scopes"],
-        serde_json::json!(["products:read"]),
-        "same scopes"
-    );
-    assert_eq!(
-        ping(&app, &old_token).await.0,
-        200,
-        "old key works during the grace period"
-    );
+    assert_eq!(body["scopes"], serde_json::json!(["products:read"]), "same scopes");
+    assert_eq!(ping(&app, &old_token).await.0, 200, "old key works during the grace period");
     let (_, list) = owner.get_html(KEYS).await;
     assert_eq!(row_status(&list, &old_id).as_deref(), Some("rotating"));
     assert_eq!(row_status(&list, &new_id).as_deref(), Some("active"));
 
     // Replaying the rotate form issues nothing new.
-    let again = owner
-        .post_form(
-            &format!("{KEYS}/{old_id}/rotate"),
-            &[("grace", "1h"), ("form_id", &form_id)],
-        )
-        .await;
+    let again = owner.post_form(&format!("{KEYS}/{old_id}/rotate"), &[("grace", "1h"), ("form_id", &form_id)]).await;
     assert_ne!(again.status(), 200);
 
     // When the grace period ends, the scheduler revokes the old key.
-    sql(
-        &app,
-        &format!(
-            "UPDATE api_keys SET grace_until = '2000-01-01 00:00:00' WHERE key_id = '{old_id}'"
-        ),
-    );
+    sql(&app, &format!("UPDATE api_keys SET grace_until = '2000-01-01 00:00:00' WHERE key_id = '{old_id}'"));
     let state = latchkey::app::AppState::new(app.config.clone(), app.pool.clone());
     latchkey::jobs::run_once(&state).await;
     let (status, body, _) = ping(&app, &old_token).await;
     assert_eq!((status, code(&body)), (401, "revoked_key"));
     assert_eq!(ping(&app, &new_token).await.0, 200);
-    let revoked = events(&app, org_id(&app, "acme"))
-        .into_iter()
-        .find(|e| e.action == "api_key.revoked")
-        .expect("event");
+    let revoked =
+        events(&app, org_id(&app, "acme")).into_iter().find(|e| e.action == "api_key.revoked").expect("event");
     assert_eq!(revoked.actor_type, "system");
     assert!(revoked.details.contains("rotation_grace_ended"));
     latchkey::jobs::run_once(&state).await;
-    let revocations = events(&app, org_id(&app, "acme"))
-        .into_iter()
-        .filter(|e| e.action == "api_key.revoked")
-        .count();
+    let revocations = events(&app, org_id(&app, "acme")).into_iter().filter(|e| e.action == "api_key.revoked").count();
     assert_eq!(revocations, 1, "a second run changes nothing");
 }
 
@@ -329,9 +243,7 @@ async fn rotating_without_grace_revokes_the_old_key_at_once() {
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let (old_id, old_token) = create_key(&owner, &[("label", "Now")]).await;
-    let res = owner
-        .post_form(&format!("{KEYS}/{old_id}/rotate"), &[("grace", "none")])
-        .await;
+    let res = owner.post_form(&format!("{KEYS}/{old_id}/rotate"), &[("grace", "none")]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(code(&ping(&app, &old_token).await.1), "revoked_key");
 }
@@ -347,27 +259,16 @@ fn stale_sudo_session(app: &TestApp, email: &str, minutes: i64) -> Visitor {
     let state = serde_json::json!({ "login": login.to_string(), "csrf": "\"csrf-token\"" });
     let key = Key::from(&app.config.session_key);
     let mut jar = CookieJar::new();
-    jar.private_mut(&key)
-        .add(Cookie::new("latchkey_session", state.to_string()));
-    let value = jar
-        .get("latchkey_session")
-        .expect("cookie")
-        .value()
-        .to_owned();
+    jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
+    let value = jar.get("latchkey_session").expect("cookie").value().to_owned();
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        "cookie",
-        format!("latchkey_session={value}").parse().expect("header"),
-    );
+    headers.insert("cookie", format!("latchkey_session={value}").parse().expect("header"));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .default_headers(headers)
         .build()
         .expect("client");
-    Visitor {
-        http,
-        base: app.base.clone(),
-    }
+    Visitor { http, base: app.base.clone() }
 }
 
 #[tokio::test]
@@ -380,58 +281,26 @@ async fn sensitive_actions_ask_for_the_password_after_ten_minutes() {
     let revoke = format!("{KEYS}/{key_id}/revoke");
 
     let (_, confirm) = stale.get_html(&revoke).await;
-    assert_eq!(
-        count(&confirm, "input[name=password]"),
-        1,
-        "the confirmation asks for the password"
-    );
-    let res = stale
-        .post_raw(&revoke, &[("csrf_token", "csrf-token")])
-        .await;
+    assert_eq!(count(&confirm, "input[name=password]"), 1, "the confirmation asks for the password");
+    let res = stale.post_raw(&revoke, &[("csrf_token", "csrf-token")]).await;
     assert_eq!(res.status(), 422);
-    let res = stale
-        .post_raw(
-            &revoke,
-            &[("csrf_token", "csrf-token"), ("password", "wrong password")],
-        )
-        .await;
+    let res = stale.post_raw(&revoke, &[("csrf_token", "csrf-token"), ("password", "wrong password")]).await;
     assert_eq!(res.status(), 422);
     assert_eq!(ping(&app, &token).await.0, 200, "still not revoked");
 
     // Widening scopes asks too; narrowing does not.
     let edit = format!("{KEYS}/{key_id}/edit");
-    let wide = [
-        ("csrf_token", "csrf-token"),
-        ("label", "Sudo"),
-        ("enabled", "on"),
-    ];
+    let wide = [("csrf_token", "csrf-token"), ("label", "Sudo"), ("enabled", "on")];
     let res = stale.post_raw(&edit, &wide).await;
-    assert_eq!(
-        res.status(),
-        422,
-        "unchecking every box = full access = widening"
-    );
+    assert_eq!(res.status(), 422, "unchecking every box = full access = widening");
     let html = Html::parse_document(&res.text().await.expect("body"));
     assert_eq!(count(&html, "input[name=password]"), 1);
-    assert_eq!(
-        select_attr(&html, "#label", "value").as_deref(),
-        Some("Sudo"),
-        "values kept"
-    );
-    let narrow = [
-        ("csrf_token", "csrf-token"),
-        ("label", "Sudo renamed"),
-        ("scopes", "orders:read"),
-        ("enabled", "on"),
-    ];
+    assert_eq!(select_attr(&html, "#label", "value").as_deref(), Some("Sudo"), "values kept");
+    let narrow =
+        [("csrf_token", "csrf-token"), ("label", "Sudo renamed"), ("scopes", "orders:read"), ("enabled", "on")];
     assert_eq!(stale.post_raw(&edit, &narrow).await.status(), 303);
 
-    let res = stale
-        .post_raw(
-            &revoke,
-            &[("csrf_token", "csrf-token"), ("password", PASSWORD)],
-        )
-        .await;
+    let res = stale.post_raw(&revoke, &[("csrf_token", "csrf-token"), ("password", PASSWORD)]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(code(&ping(&app, &token).await.1), "revoked_key");
     // A fresh login needs no password.
@@ -448,50 +317,27 @@ async fn scope_changes_are_audited_with_before_and_after() {
     let res = owner
         .post_form(
             &format!("{KEYS}/{key_id}/edit"),
-            &[
-                ("label", "Scoped v2"),
-                ("scopes", "orders:write"),
-                ("rate_limit_per_minute", "30"),
-                ("enabled", "on"),
-            ],
+            &[("label", "Scoped v2"), ("scopes", "orders:write"), ("rate_limit_per_minute", "30"), ("enabled", "on")],
         )
         .await;
     assert_eq!(res.status(), 303);
     let log = events(&app, org_id(&app, "acme"));
-    let scopes = log
-        .iter()
-        .find(|e| e.action == "api_key.scopes_changed")
-        .expect("scopes event");
+    let scopes = log.iter().find(|e| e.action == "api_key.scopes_changed").expect("scopes event");
     assert_eq!(
         scopes.details,
         r#"{"after":{"scopes":["orders:read","orders:write"]},"before":{"scopes":["orders:read"]}}"#
     );
-    let updated = log
-        .iter()
-        .find(|e| e.action == "api_key.updated")
-        .expect("updated event");
+    let updated = log.iter().find(|e| e.action == "api_key.updated").expect("updated event");
     assert_eq!(
         updated.details,
         r#"{"after":{"label":"Scoped v2","rate_limit_per_minute":30},"before":{"label":"Scoped","rate_limit_per_minute":null}}"#
     );
     let (_, detail) = owner.get_html(&format!("{KEYS}/{key_id}")).await;
     let actions: Vec<String> = {
-        let sel = scraper::Selector::parse("[data-testid=key-activity] tr[data-testid=audit-row]")
-            .expect("sel");
-        detail
-            .select(&sel)
-            .filter_map(|r| r.value().attr("data-action").map(str::to_owned))
-            .collect()
+        let sel = scraper::Selector::parse("[data-testid=key-activity] tr[data-testid=audit-row]").expect("sel");
+        detail.select(&sel).filter_map(|r| r.value().attr("data-action").map(str::to_owned)).collect()
     };
-    assert_eq!(
-        actions,
-        [
-            "api_key.scopes_changed",
-            "api_key.updated",
-            "api_key.created"
-        ],
-        "the key's own activity"
-    );
+    assert_eq!(actions, ["api_key.scopes_changed", "api_key.updated", "api_key.created"], "the key's own activity");
 }
 
 #[tokio::test]
@@ -517,24 +363,11 @@ async fn bad_input_is_explained_next_to_each_field_and_nothing_is_created() {
         .await;
     assert_eq!(res.status(), 422);
     let html = Html::parse_document(&res.text().await.expect("body"));
-    for id in [
-        "label-error",
-        "expires_at-error",
-        "allowed_ips-error",
-        "rate_limit_per_minute-error",
-    ] {
-        assert_eq!(
-            count(&html, &format!("#{id}[data-testid=form-error]")),
-            1,
-            "{id}"
-        );
+    for id in ["label-error", "expires_at-error", "allowed_ips-error", "rate_limit_per_minute-error"] {
+        assert_eq!(count(&html, &format!("#{id}[data-testid=form-error]")), 1, "{id}");
     }
     assert_eq!(select_all_text(&html, "#description"), ["keep me"]);
-    assert_eq!(
-        select_attr(&html, "#scope-orders-write", "checked").as_deref(),
-        Some(""),
-        "checked boxes stay checked"
-    );
+    assert_eq!(select_attr(&html, "#scope-orders-write", "checked").as_deref(), Some(""), "checked boxes stay checked");
     assert_eq!(
         select_attr(&html, "input[name=form_id]", "value").as_deref(),
         Some(form_id.as_str()),
@@ -543,9 +376,7 @@ async fn bad_input_is_explained_next_to_each_field_and_nothing_is_created() {
     let (_, list) = owner.get_html(KEYS).await;
     assert_eq!(count(&list, "tr[data-testid=key-row]"), 0);
     // Fixing the mistakes with the same form works.
-    let res = owner
-        .post_form(KEYS, &[("form_id", &form_id), ("label", "Fixed")])
-        .await;
+    let res = owner.post_form(KEYS, &[("form_id", &form_id), ("label", "Fixed")]).await;
     assert_eq!(res.status(), 200);
 }
 
@@ -554,20 +385,12 @@ async fn labels_and_descriptions_are_escaped() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (key_id, _) = create_key(
-        &owner,
-        &[
-            ("label", "<script>alert(1)</script>"),
-            ("description", "<img src=x onerror=alert(2)>"),
-        ],
-    )
-    .await;
+    let (key_id, _) =
+        create_key(&owner, &[("label", "<script>alert(1)</script>"), ("description", "<img src=x onerror=alert(2)>")])
+            .await;
     for path in [KEYS.to_owned(), format!("{KEYS}/{key_id}")] {
         let body = owner.get(&path).await.text().await.expect("body");
-        assert!(
-            !body.contains("<script>alert(1)") && !body.contains("<img src=x"),
-            "{path}"
-        );
+        assert!(!body.contains("<script>alert(1)") && !body.contains("<img src=x"), "{path}");
     }
 }
 
@@ -584,50 +407,14 @@ async fn on_free_and_trial_plans_keys_can_be_viewed_revoked_and_deleted_only() {
     assert_eq!(count(&list, "[data-testid=plan-gate]"), 1);
     assert_eq!(count(&list, "[data-testid=key-action-rotate]"), 0);
     assert_eq!(owner.get(&format!("{KEYS}/new")).await.status(), 403);
-    assert_eq!(
-        owner
-            .post_form(KEYS, &[("label", "New"), ("form_id", "abc")])
-            .await
-            .status(),
-        403
-    );
-    assert_eq!(
-        owner
-            .post_form(&format!("{KEYS}/{key_id}/rotate"), &[("grace", "none")])
-            .await
-            .status(),
-        403
-    );
-    assert_eq!(
-        owner
-            .post_form(&format!("{KEYS}/{key_id}/deactivate"), &[])
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        owner
-            .post_form(&format!("{KEYS}/{key_id}/activate"), &[])
-            .await
-            .status(),
-        403
-    );
+    assert_eq!(owner.post_form(KEYS, &[("label", "New"), ("form_id", "abc")]).await.status(), 403);
+    assert_eq!(owner.post_form(&format!("{KEYS}/{key_id}/rotate"), &[("grace", "none")]).await.status(), 403);
+    assert_eq!(owner.post_form(&format!("{KEYS}/{key_id}/deactivate"), &[]).await.status(), 303);
+    assert_eq!(owner.post_form(&format!("{KEYS}/{key_id}/activate"), &[]).await.status(), 403);
     assert_eq!(code(&ping(&app, &token).await.1), "disabled_key");
     assert_eq!(owner.get(&format!("{KEYS}/{key_id}")).await.status(), 200);
-    assert_eq!(
-        owner
-            .post_form(&format!("{KEYS}/{key_id}/revoke"), &[])
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        owner
-            .post_form(&format!("{KEYS}/{other_id}/delete"), &[])
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(owner.post_form(&format!("{KEYS}/{key_id}/revoke"), &[]).await.status(), 303);
+    assert_eq!(owner.post_form(&format!("{KEYS}/{other_id}/delete"), &[]).await.status(), 303);
 }
 
 #[tokio::test]
@@ -643,28 +430,21 @@ async fn only_owners_and_admins_reach_keys_and_other_orgs_get_404() {
         format!("{KEYS}/{key_id}/edit"),
         format!("{KEYS}/{key_id}/revoke"),
     ];
-    for (email, want) in [
-        ("admin@acme.test", 200),
-        ("member@acme.test", 403),
-        ("readonly@acme.test", 403),
-        ("outsider@other.test", 404),
-    ] {
+    for (email, want) in
+        [("admin@acme.test", 200), ("member@acme.test", 403), ("readonly@acme.test", 403), ("outsider@other.test", 404)]
+    {
         let visitor = app.logged_in(email).await;
         for path in &paths {
             assert_eq!(visitor.get(path).await.status(), want, "{email} GET {path}");
         }
         if want != 200 {
-            let res = visitor
-                .post_form(&format!("{KEYS}/{key_id}/revoke"), &[])
-                .await;
+            let res = visitor.post_form(&format!("{KEYS}/{key_id}/revoke"), &[]).await;
             assert_eq!(res.status(), want, "{email} POST revoke");
         }
     }
     // A key id of another org is simply not found under this org.
     let outsider = app.logged_in("outsider@other.test").await;
-    let (status, _) = outsider
-        .get_html(&format!("/orgs/other/settings/api-keys/{key_id}"))
-        .await;
+    let (status, _) = outsider.get_html(&format!("/orgs/other/settings/api-keys/{key_id}")).await;
     assert_eq!(status, 404);
 }
 
@@ -686,11 +466,7 @@ async fn the_list_searches_filters_sorts_and_pages() {
         let secret = latchkey::domain::token::ApiKeySecret::generate(&Default::default());
         let key_id = latchkey::domain::token::KeyId::generate();
         let mut s = settings.clone();
-        s.label = if i == 7 {
-            "Special 7%".into()
-        } else {
-            format!("Bulk key {i}")
-        };
+        s.label = if i == 7 { "Special 7%".into() } else { format!("Bulk key {i}") };
         let key = latchkey::db::api_keys::insert(
             &mut conn,
             latchkey::db::api_keys::NewKey {
@@ -713,38 +489,20 @@ async fn the_list_searches_filters_sorts_and_pages() {
     let owner = app.logged_in("owner@acme.test").await;
     let (_, first) = owner.get_html(KEYS).await;
     assert_eq!(count(&first, "tr[data-testid=key-row]"), 50);
-    let next = select_attr(&first, "[data-testid=next-page]", "href")
-        .expect("next")
-        .replace("&amp;", "&");
+    let next = select_attr(&first, "[data-testid=next-page]", "href").expect("next").replace("&amp;", "&");
     let (_, second) = owner.get_html(&next).await;
     assert_eq!(count(&second, "tr[data-testid=key-row]"), 10);
     let (_, found) = owner.get_html(&format!("{KEYS}?q=special%207%25")).await;
-    assert_eq!(
-        count(&found, "tr[data-testid=key-row]"),
-        1,
-        "search is literal and case-insensitive"
-    );
+    assert_eq!(count(&found, "tr[data-testid=key-row]"), 1, "search is literal and case-insensitive");
     let (_, disabled) = owner.get_html(&format!("{KEYS}?state=disabled")).await;
-    assert_eq!(
-        count(&disabled, "tr[data-testid=key-row][data-status=disabled]"),
-        6
-    );
+    assert_eq!(count(&disabled, "tr[data-testid=key-row][data-status=disabled]"), 6);
     assert_eq!(count(&disabled, "tr[data-testid=key-row]"), 6);
     let some_id = select_attr(&second, "tr[data-testid=key-row]", "data-key-id").expect("id");
     let (_, by_id) = owner.get_html(&format!("{KEYS}?q={some_id}")).await;
-    assert_eq!(
-        select_attr(&by_id, "tr[data-testid=key-row]", "data-key-id"),
-        Some(some_id)
-    );
-    let (status, _) = owner
-        .get_html(&format!("{KEYS}?sort=expiry&state=active"))
-        .await;
+    assert_eq!(select_attr(&by_id, "tr[data-testid=key-row]", "data-key-id"), Some(some_id));
+    let (status, _) = owner.get_html(&format!("{KEYS}?sort=expiry&state=active")).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        count(&first, "[data-testid=health-mark]"),
-        50,
-        "never used keys are marked unused"
-    );
+    assert_eq!(count(&first, "[data-testid=health-mark]"), 50, "never used keys are marked unused");
 }
 
 #[tokio::test]
@@ -759,18 +517,12 @@ async fn last_use_is_recorded_through_coalesced_writes() {
     }
     // Nothing is written per request; the scheduler's flush writes it (every 30 s; 1 s in tests).
     // (Another instance's buffer is empty: each instance flushes what it saw.)
-    assert_eq!(
-        latchkey::jobs::flush_last_used(&state)
-            .await
-            .expect("flush"),
-        0
-    );
+    assert_eq!(latchkey::jobs::flush_last_used(&state).await.expect("flush"), 0);
     // The running server flushes on its own schedule; wait for it.
     let mut last_used = None;
     for _ in 0..70 {
-        let key = latchkey::db::api_keys::find(&mut app.conn(), org_id(&app, "acme"), &key_id)
-            .expect("q")
-            .expect("key");
+        let key =
+            latchkey::db::api_keys::find(&mut app.conn(), org_id(&app, "acme"), &key_id).expect("q").expect("key");
         if key.last_used_at.is_some() {
             last_used = Some((key.last_used_at, key.last_used_ip));
             break;
@@ -798,25 +550,12 @@ async fn staff_see_keys_read_only_and_the_view_is_audited() {
     assert_eq!(count(&list, "[data-testid=key-menu]"), 0);
     assert_eq!(count(&list, "[data-testid=create-key]"), 0);
     assert!(!list.html().contains(&token));
-    let (status, detail) = staff
-        .get_html(&format!("/support/orgs/acme/api-keys/{key_id}"))
-        .await;
+    let (status, detail) = staff.get_html(&format!("/support/orgs/acme/api-keys/{key_id}")).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        count(&detail, "form[method=post]:not([action^='/logout'])"),
-        0
-    );
-    let views = events(&app, org_id(&app, "acme"))
-        .into_iter()
-        .filter(|e| e.action == "support.viewed_api_keys")
-        .count();
+    assert_eq!(count(&detail, "form[method=post]:not([action^='/logout'])"), 0);
+    let views =
+        events(&app, org_id(&app, "acme")).into_iter().filter(|e| e.action == "support.viewed_api_keys").count();
     assert_eq!(views, 2);
-    assert_eq!(
-        staff
-            .post_form(&format!("{KEYS}/{key_id}/revoke"), &[])
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(staff.post_form(&format!("{KEYS}/{key_id}/revoke"), &[]).await.status(), 404);
     assert_eq!(owner.get("/support/orgs/acme/api-keys").await.status(), 404);
 }

@@ -18,48 +18,25 @@ async fn each_event_records_actor_ip_user_agent_request_and_trace_ids() {
     let res = visitor
         .http
         .post(format!("{}/login", app.base))
-        .header(
-            "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        )
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "owner@acme.test"),
-            ("password", PASSWORD),
-        ])
+        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .form(&[("csrf_token", token.as_str()), ("email", "owner@acme.test"), ("password", PASSWORD)])
         .send()
         .await
         .expect("login");
-    let request_id = res.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
-    let login = events(&app, acme)
-        .into_iter()
-        .find(|e| e.action == "session.login")
-        .expect("login event");
+    let request_id = res.headers()["x-request-id"].to_str().expect("id").to_owned();
+    let login = events(&app, acme).into_iter().find(|e| e.action == "session.login").expect("login event");
     assert_eq!(login.actor_type, "user");
     assert_eq!(login.actor_email.as_deref(), Some("owner@acme.test"));
     assert_eq!(login.actor_name.as_deref(), Some("Olive Owner"));
     assert_eq!(login.ip.as_deref(), Some("127.0.0.1"));
     assert_eq!(login.user_agent.as_deref(), Some(USER_AGENT));
     assert_eq!(login.request_id.as_deref(), Some(request_id.as_str()));
-    assert_eq!(
-        login.trace_id.as_deref(),
-        Some("4bf92f3577b34da6a3ce929d0e0e4736")
-    );
+    assert_eq!(login.trace_id.as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
 
     // Without traceparent the trace id is the request id.
-    let res = visitor
-        .post_form(
-            "/orgs/acme/settings/members",
-            &[("email", "outsider@other.test"), ("role", "member")],
-        )
-        .await;
-    let request_id = res.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let res =
+        visitor.post_form("/orgs/acme/settings/members", &[("email", "outsider@other.test"), ("role", "member")]).await;
+    let request_id = res.headers()["x-request-id"].to_str().expect("id").to_owned();
     let added = events(&app, acme).pop().expect("event");
     assert_eq!(added.action, "member.added");
     assert_eq!(added.trace_id.as_deref(), Some(request_id.as_str()));
@@ -76,50 +53,18 @@ async fn membership_changes_and_sessions_are_recorded_with_before_and_after() {
     let member_id = app.user("member@acme.test").id;
     let owner = app.logged_in("owner@acme.test").await;
     let page = "/orgs/acme/settings/members";
-    assert_eq!(
-        owner
-            .post_form(&format!("{page}/{member_id}/role"), &[("role", "admin")])
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        owner
-            .post_form(&format!("{page}/{member_id}/remove"), &[])
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(owner.post_form(&format!("{page}/{member_id}/role"), &[("role", "admin")]).await.status(), 303);
+    assert_eq!(owner.post_form(&format!("{page}/{member_id}/remove"), &[]).await.status(), 303);
     assert_eq!(owner.post_form("/logout", &[]).await.status(), 303);
     let log = events(&app, acme);
-    assert_eq!(
-        actions(&log),
-        [
-            "session.login",
-            "member.role_changed",
-            "member.removed",
-            "session.logout"
-        ]
-    );
-    assert_eq!(
-        log[1].details,
-        r#"{"after":{"role":"admin"},"before":{"role":"member"}}"#
-    );
+    assert_eq!(actions(&log), ["session.login", "member.role_changed", "member.removed", "session.logout"]);
+    assert_eq!(log[1].details, r#"{"after":{"role":"admin"},"before":{"role":"member"}}"#);
     assert_eq!(log[2].details, r#"{"role":"admin"}"#);
-    assert_eq!(
-        log[2].target_id.as_deref(),
-        Some(member_id.to_string().as_str())
-    );
+    assert_eq!(log[2].target_id.as_deref(), Some(member_id.to_string().as_str()));
     // A refused change leaves no event.
     let owner = app.logged_in("owner@acme.test").await;
     let owner_id = log[0].actor_id.expect("actor id");
-    assert_eq!(
-        owner
-            .post_form(&format!("{page}/{owner_id}/remove"), &[])
-            .await
-            .status(),
-        422
-    );
+    assert_eq!(owner.post_form(&format!("{page}/{owner_id}/remove"), &[]).await.status(), 422);
     assert_eq!(actions(&events(&app, acme)).last(), Some(&"session.login"));
 }
 
@@ -128,47 +73,25 @@ async fn session_events_go_to_every_org_of_the_user_and_failed_logins_never_keep
     let app = spawn_app().await;
     app.seed_acme();
     let outsider = app.user("outsider@other.test");
-    let acme = latchkey::db::orgs::find_by_slug(&mut app.conn(), "acme")
-        .expect("q")
-        .expect("acme");
+    let acme = latchkey::db::orgs::find_by_slug(&mut app.conn(), "acme").expect("q").expect("acme");
     app.add_member(&acme, &outsider, latchkey::domain::Role::Member);
-    app.visitor()
-        .login("outsider@other.test", "hunter2-wrong")
-        .await;
+    app.visitor().login("outsider@other.test", "hunter2-wrong").await;
     app.logged_in("outsider@other.test").await;
-    app.visitor()
-        .login("nobody@nowhere.test", "hunter2-wrong")
-        .await;
+    app.visitor().login("nobody@nowhere.test", "hunter2-wrong").await;
     for slug in ["acme", "other"] {
         let log = events(&app, org_id(&app, slug));
-        let sessions: Vec<&str> = actions(&log)
-            .into_iter()
-            .filter(|a| a.starts_with("session."))
-            .collect();
-        assert_eq!(
-            sessions,
-            ["session.login_failed", "session.login"],
-            "{slug}"
-        );
-        let failed = log
-            .iter()
-            .find(|e| e.action == "session.login_failed")
-            .expect("failed");
+        let sessions: Vec<&str> = actions(&log).into_iter().filter(|a| a.starts_with("session.")).collect();
+        assert_eq!(sessions, ["session.login_failed", "session.login"], "{slug}");
+        let failed = log.iter().find(|e| e.action == "session.login_failed").expect("failed");
         assert_eq!(failed.actor_type, "anonymous");
         assert!(failed.details.contains("outsider@other.test"));
     }
     let platform = events(&app, 0);
     assert_eq!(actions(&platform), ["session.login_failed"]);
     assert!(platform[0].details.contains("nobody@nowhere.test"));
-    let dump: Vec<String> = [events(&app, 0), events(&app, org_id(&app, "acme"))]
-        .concat()
-        .iter()
-        .map(|e| format!("{e:?}"))
-        .collect();
-    assert!(
-        !dump.concat().contains("hunter2"),
-        "no password in the audit log"
-    );
+    let dump: Vec<String> =
+        [events(&app, 0), events(&app, org_id(&app, "acme"))].concat().iter().map(|e| format!("{e:?}")).collect();
+    assert!(!dump.concat().contains("hunter2"), "no password in the audit log");
 }
 
 /// Appends `n` events straight through the audit module, alternating two actions.
@@ -176,12 +99,7 @@ fn seed_events(app: &TestApp, org_id: i64, n: usize) {
     let mut conn = app.conn();
     for i in 0..n {
         let entry = if i % 2 == 0 {
-            Entry::member_added(
-                org_id,
-                i as i64,
-                &format!("user{i}@acme.test"),
-                latchkey::domain::Role::Member,
-            )
+            Entry::member_added(org_id, i as i64, &format!("user{i}@acme.test"), latchkey::domain::Role::Member)
         } else {
             Entry::org_plan_changed(org_id, "acme", "free", "paid")
         };
@@ -191,9 +109,7 @@ fn seed_events(app: &TestApp, org_id: i64, n: usize) {
 
 fn event_ids(html: &Html) -> Vec<i64> {
     let sel = scraper::Selector::parse("tr[data-testid=audit-row]").expect("sel");
-    html.select(&sel)
-        .filter_map(|r| r.value().attr("data-event-id")?.parse().ok())
-        .collect()
+    html.select(&sel).filter_map(|r| r.value().attr("data-event-id")?.parse().ok()).collect()
 }
 
 #[tokio::test]
@@ -209,10 +125,7 @@ async fn filters_combine_and_survive_keyset_pagination() {
         let (status, html) = owner.get_html(&path).await;
         assert_eq!(status, 200);
         let sel = scraper::Selector::parse("tr[data-testid=audit-row]").expect("sel");
-        assert!(
-            html.select(&sel)
-                .all(|r| r.value().attr("data-action") == Some("member.added"))
-        );
+        assert!(html.select(&sel).all(|r| r.value().attr("data-action") == Some("member.added")));
         seen.extend(event_ids(&html));
         match select_attr(&html, "[data-testid=next-page]", "href") {
             Some(next) => path = next.replace("&amp;", "&"),
@@ -225,31 +138,16 @@ async fn filters_combine_and_survive_keyset_pagination() {
     sorted.dedup();
     assert_eq!(sorted, seen, "newest first, no duplicates");
 
-    let (_, html) = owner
-        .get_html("/orgs/acme/settings/audit-log?target=user7%40acme.test")
-        .await;
-    assert_eq!(
-        event_ids(&html).len(),
-        0,
-        "user7 was never added (odd index)"
-    );
-    let (_, html) = owner
-        .get_html("/orgs/acme/settings/audit-log?target=user8%40acme.test")
-        .await;
+    let (_, html) = owner.get_html("/orgs/acme/settings/audit-log?target=user7%40acme.test").await;
+    assert_eq!(event_ids(&html).len(), 0, "user7 was never added (odd index)");
+    let (_, html) = owner.get_html("/orgs/acme/settings/audit-log?target=user8%40acme.test").await;
     assert_eq!(event_ids(&html).len(), 1);
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
-        .format("%Y-%m-%d")
-        .to_string();
-    let (_, html) = owner
-        .get_html(&format!("/orgs/acme/settings/audit-log?from={tomorrow}"))
-        .await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let (_, html) = owner.get_html(&format!("/orgs/acme/settings/audit-log?from={tomorrow}")).await;
     assert_eq!(event_ids(&html).len(), 0);
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let (_, html) = owner
-        .get_html(&format!(
-            "/orgs/acme/settings/audit-log?from={today}&to={today}&actor=owner%40acme.test"
-        ))
-        .await;
+    let (_, html) =
+        owner.get_html(&format!("/orgs/acme/settings/audit-log?from={today}&to={today}&actor=owner%40acme.test")).await;
     assert_eq!(event_ids(&html).len(), 1, "the owner's login today");
 }
 
@@ -258,23 +156,13 @@ async fn bad_filter_values_are_explained_next_to_their_field() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (status, html) = owner
-        .get_html("/orgs/acme/settings/audit-log?from=yesterday&action=session.hijacked&actor=x")
-        .await;
+    let (status, html) =
+        owner.get_html("/orgs/acme/settings/audit-log?from=yesterday&action=session.hijacked&actor=x").await;
     assert_eq!(status, 422);
     assert_eq!(select_all_text(&html, "[data-testid=form-error]").len(), 2);
-    assert_eq!(
-        select_attr(&html, "#from", "value").as_deref(),
-        Some("yesterday")
-    );
+    assert_eq!(select_attr(&html, "#from", "value").as_deref(), Some("yesterday"));
     assert_eq!(select_attr(&html, "#actor", "value").as_deref(), Some("x"));
-    assert_eq!(
-        owner
-            .get("/orgs/acme/settings/audit-log/export.csv?from=yesterday")
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(owner.get("/orgs/acme/settings/audit-log/export.csv?from=yesterday").await.status(), 400);
 }
 
 #[tokio::test]
@@ -285,21 +173,11 @@ async fn exports_stream_the_filtered_log_and_the_jsonl_copy_verifies_offline() {
     seed_events(&app, acme, 2_100);
     let owner = app.logged_in("owner@acme.test").await;
 
-    let res = owner
-        .get("/orgs/acme/settings/audit-log/export.jsonl")
-        .await;
+    let res = owner.get("/orgs/acme/settings/audit-log/export.jsonl").await;
     assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-disposition"]
-            .to_str()
-            .expect("cd")
-            .contains("audit-log-acme.jsonl")
-    );
+    assert!(res.headers()["content-disposition"].to_str().expect("cd").contains("audit-log-acme.jsonl"));
     let body = res.text().await.expect("body");
-    let lines: Vec<serde_json::Value> = body
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let lines: Vec<serde_json::Value> = body.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert_eq!(lines.len(), 2_101, "every event, across export batches");
     // Re-verify the chain from the export alone, as an outside tool would.
     let mut verifier = latchkey::audit::chain::Verifier::default();
@@ -328,17 +206,11 @@ async fn exports_stream_the_filtered_log_and_the_jsonl_copy_verifies_offline() {
             details: text("details").expect("details"),
         };
         verifier
-            .check(
-                &fields,
-                line["prev_hash"].as_str().expect("prev"),
-                line["hash"].as_str().expect("hash"),
-            )
+            .check(&fields, line["prev_hash"].as_str().expect("prev"), line["hash"].as_str().expect("hash"))
             .expect("chain");
     }
 
-    let res = owner
-        .get("/orgs/acme/settings/audit-log/export.csv?action=org.plan_changed")
-        .await;
+    let res = owner.get("/orgs/acme/settings/audit-log/export.csv?action=org.plan_changed").await;
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     let body = res.text().await.expect("body");
     let mut reader = csv::Reader::from_reader(body.as_bytes());
@@ -352,8 +224,7 @@ async fn verify_result(visitor: &Visitor, path: &str) -> (String, String, String
     let (status, html) = visitor.get_html(path).await;
     assert_eq!(status, 200);
     let intact = select_attr(&html, "[data-testid=verify-result]", "data-intact").expect("result");
-    let seq =
-        select_attr(&html, "[data-testid=verify-result]", "data-broken-seq").unwrap_or_default();
+    let seq = select_attr(&html, "[data-testid=verify-result]", "data-broken-seq").unwrap_or_default();
     let text = select_all_text(&html, "[data-testid=verify-result]").concat();
     (intact, seq, text)
 }
@@ -364,20 +235,11 @@ fn cli_verify(app: &TestApp) -> (bool, String) {
         .env("DATABASE_URL", &app.database_url)
         .output()
         .expect("run");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
 fn tamper(app: &TestApp, sql: &str) {
-    diesel::sql_query(sql)
-        .execute(&mut app.conn())
-        .expect("tamper");
+    diesel::sql_query(sql).execute(&mut app.conn()).expect("tamper");
 }
 
 #[tokio::test]
@@ -396,19 +258,13 @@ async fn verify_says_intact_then_names_the_first_changed_or_missing_event() {
     assert!(out.contains("intact: 11 events checked"), "{out}");
 
     // Change one field (the client IP) of event #4.
-    tamper(
-        &app,
-        &format!("UPDATE audit_events SET ip = '6.6.6.6' WHERE org_id = {acme} AND seq = 4"),
-    );
+    tamper(&app, &format!("UPDATE audit_events SET ip = '6.6.6.6' WHERE org_id = {acme} AND seq = 4"));
     let (intact, seq, text) = verify_result(&owner, verify).await;
     assert_eq!((intact.as_str(), seq.as_str()), ("false", "4"));
     assert!(text.contains("content changed"), "{text}");
     let (ok, out) = cli_verify(&app);
     assert!(!ok, "the CLI exits non-zero");
-    assert!(
-        out.contains("BROKEN at event #4") && out.contains("content changed"),
-        "{out}"
-    );
+    assert!(out.contains("BROKEN at event #4") && out.contains("content changed"), "{out}");
 }
 
 #[tokio::test]
@@ -420,18 +276,12 @@ async fn verify_detects_deleted_events_in_the_middle_and_at_the_end() {
     let owner = app.logged_in("owner@acme.test").await;
     let verify = "/orgs/acme/settings/audit-log/verify";
     // Ten seeded events and the owner's login: remove the newest, #11.
-    tamper(
-        &app,
-        &format!("DELETE FROM audit_events WHERE org_id = {acme} AND seq = 11"),
-    );
+    tamper(&app, &format!("DELETE FROM audit_events WHERE org_id = {acme} AND seq = 11"));
     let (intact, seq, text) = verify_result(&owner, verify).await;
     assert_eq!((intact.as_str(), seq.as_str()), ("false", "11"));
     assert!(text.contains("events missing at the end"), "{text}");
 
-    tamper(
-        &app,
-        &format!("DELETE FROM audit_events WHERE org_id = {acme} AND seq = 5"),
-    );
+    tamper(&app, &format!("DELETE FROM audit_events WHERE org_id = {acme} AND seq = 5"));
     let (intact, seq, text) = verify_result(&owner, verify).await;
     assert_eq!((intact.as_str(), seq.as_str()), ("false", "6"));
     assert!(text.contains("event #5 should come before"), "{text}");
@@ -450,12 +300,7 @@ async fn fifty_concurrent_writers_leave_one_intact_chain() {
             let pool = app.pool.clone();
             std::thread::spawn(move || {
                 let mut conn = pool.get().expect("conn");
-                let entry = Entry::member_added(
-                    acme,
-                    i,
-                    &format!("c{i}@acme.test"),
-                    latchkey::domain::Role::Member,
-                );
+                let entry = Entry::member_added(acme, i, &format!("c{i}@acme.test"), latchkey::domain::Role::Member);
                 diesel::Connection::transaction(&mut *conn, |conn| {
                     audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
                 })
@@ -487,70 +332,39 @@ async fn staff_read_any_log_read_only_and_each_look_is_recorded() {
     assert_eq!(status, 200);
     let slugs: Vec<String> = {
         let sel = scraper::Selector::parse("tr[data-testid=support-org-row]").expect("sel");
-        html.select(&sel)
-            .filter_map(|r| r.value().attr("data-slug").map(str::to_owned))
-            .collect()
+        html.select(&sel).filter_map(|r| r.value().attr("data-slug").map(str::to_owned)).collect()
     };
     assert_eq!(slugs, ["acme"]);
 
     let (status, html) = staff.get_html("/support/orgs/acme/audit-log").await;
     assert_eq!(status, 200);
-    assert_eq!(
-        count(&html, "form[method=post]:not([action^='/logout'])"),
-        0,
-        "no action buttons"
-    );
-    assert_eq!(
-        staff
-            .get("/support/orgs/acme/audit-log/export.csv")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(count(&html, "form[method=post]:not([action^='/logout'])"), 0, "no action buttons");
+    assert_eq!(staff.get("/support/orgs/acme/audit-log/export.csv").await.status(), 200);
     let (intact, _, _) = verify_result(&staff, "/support/orgs/acme/audit-log/verify").await;
     assert_eq!(intact, "true");
 
-    let views: Vec<StoredEvent> = events(&app, acme)
-        .into_iter()
-        .filter(|e| e.action == "support.viewed_audit_log")
-        .collect();
+    let views: Vec<StoredEvent> =
+        events(&app, acme).into_iter().filter(|e| e.action == "support.viewed_audit_log").collect();
     assert_eq!(views.len(), 3);
-    assert!(
-        views
-            .iter()
-            .all(|e| e.actor_type == "staff"
-                && e.actor_email.as_deref() == Some("help@latchkey.test"))
-    );
+    assert!(views.iter().all(|e| e.actor_type == "staff" && e.actor_email.as_deref() == Some("help@latchkey.test")));
     assert_eq!(views[1].details, r#"{"view":"export.csv"}"#);
 
     // The owner sees who looked.
     let owner = app.logged_in("owner@acme.test").await;
-    let (_, html) = owner
-        .get_html("/orgs/acme/settings/audit-log?action=support.viewed_audit_log")
-        .await;
-    assert!(
-        select_all_text(&html, "[data-testid=audit-actor]")
-            .iter()
-            .all(|a| a == "Support: Hank Helpdesk")
-    );
+    let (_, html) = owner.get_html("/orgs/acme/settings/audit-log?action=support.viewed_audit_log").await;
+    assert!(select_all_text(&html, "[data-testid=audit-actor]").iter().all(|a| a == "Support: Hank Helpdesk"));
 
     // Staff cannot act on the org, and see the platform log.
     assert_eq!(staff.get("/orgs/acme/settings/members").await.status(), 404);
     assert_eq!(
         staff
-            .post_form(
-                "/orgs/acme/settings/members",
-                &[("email", "help@latchkey.test"), ("role", "owner")]
-            )
+            .post_form("/orgs/acme/settings/members", &[("email", "help@latchkey.test"), ("role", "owner")])
             .await
             .status(),
         404
     );
     assert_eq!(staff.get("/support/platform-log").await.status(), 200);
-    assert_eq!(
-        staff.get("/support/orgs/nope/audit-log").await.status(),
-        404
-    );
+    assert_eq!(staff.get("/support/orgs/nope/audit-log").await.status(), 404);
 }
 
 #[tokio::test]
@@ -575,12 +389,9 @@ async fn members_get_403_and_other_orgs_404_on_every_audit_route() {
     let app = spawn_app().await;
     app.seed_acme();
     let routes = ["", "/export.csv", "/export.jsonl", "/verify"];
-    for (email, want) in [
-        ("member@acme.test", 403),
-        ("readonly@acme.test", 403),
-        ("outsider@other.test", 404),
-        ("admin@acme.test", 200),
-    ] {
+    for (email, want) in
+        [("member@acme.test", 403), ("readonly@acme.test", 403), ("outsider@other.test", 404), ("admin@acme.test", 200)]
+    {
         let visitor = app.logged_in(email).await;
         for route in routes {
             let path = format!("/orgs/acme/settings/audit-log{route}");
@@ -598,44 +409,14 @@ async fn cli_changes_are_recorded_as_system_actions() {
             .env("DATABASE_URL", &url)
             .output()
             .expect("run");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     };
-    run(&[
-        "user",
-        "create",
-        "--email",
-        "a@example.com",
-        "--name",
-        "A",
-        "--password",
-        PASSWORD,
-    ]);
-    run(&[
-        "org",
-        "create",
-        "--slug",
-        "acme",
-        "--name",
-        "Acme",
-        "--plan",
-        "free",
-        "--owner",
-        "a@example.com",
-    ]);
+    run(&["user", "create", "--email", "a@example.com", "--name", "A", "--password", PASSWORD]);
+    run(&["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "free", "--owner", "a@example.com"]);
     run(&["org", "set-plan", "--org", "acme", "--plan", "paid"]);
     let app = spawn_app_on(url, dir, |_| {}).await;
     let log = events(&app, org_id(&app, "acme"));
     assert_eq!(actions(&log), ["org.created", "org.plan_changed"]);
-    assert!(
-        log.iter()
-            .all(|e| e.actor_type == "system" && e.actor_name.as_deref() == Some("cli"))
-    );
-    assert_eq!(
-        log[1].details,
-        r#"{"after":{"plan":"paid"},"before":{"plan":"free"}}"#
-    );
+    assert!(log.iter().all(|e| e.actor_type == "system" && e.actor_name.as_deref() == Some("cli")));
+    assert_eq!(log[1].details, r#"{"after":{"plan":"paid"},"before":{"plan":"free"}}"#);
 }

@@ -15,23 +15,14 @@ fn latchkey(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run latchkey");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("wait")
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 #[tokio::test]
@@ -40,70 +31,29 @@ async fn users_and_orgs_made_on_the_command_line_can_log_in() {
     let pw = format!("{PASSWORD}\n");
     let out = latchkey(
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "Ada@Example.com",
-            "--name",
-            "Ada L",
-            "--password-stdin",
-        ],
+        &["user", "create", "--email", "Ada@Example.com", "--name", "Ada L", "--password-stdin"],
         Some(&pw),
     );
     assert!(out.status.success(), "{}", text(&out));
     let out = latchkey(
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "bob@example.com",
-            "--name",
-            "Bob",
-            "--password",
-            PASSWORD,
-        ],
+        &["user", "create", "--email", "bob@example.com", "--name", "Bob", "--password", PASSWORD],
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
     let out = latchkey(
         &url,
-        &[
-            "org",
-            "create",
-            "--slug",
-            "acme",
-            "--name",
-            "Acme Inc",
-            "--plan",
-            "trial",
-            "--owner",
-            "ada@example.com",
-        ],
+        &["org", "create", "--slug", "acme", "--name", "Acme Inc", "--plan", "trial", "--owner", "ada@example.com"],
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
     let out = latchkey(
         &url,
-        &[
-            "org",
-            "add-member",
-            "--org",
-            "acme",
-            "--email",
-            "bob@example.com",
-            "--role",
-            "read_only",
-        ],
+        &["org", "add-member", "--org", "acme", "--email", "bob@example.com", "--role", "read_only"],
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
-    let out = latchkey(
-        &url,
-        &["org", "set-plan", "--org", "acme", "--plan", "paid"],
-        None,
-    );
+    let out = latchkey(&url, &["org", "set-plan", "--org", "acme", "--plan", "paid"], None);
     assert!(out.status.success(), "{}", text(&out));
 
     let app = spawn_app_on(url, dir, |_| {}).await;
@@ -113,11 +63,7 @@ async fn users_and_orgs_made_on_the_command_line_can_log_in() {
     assert!(html.html().contains("paid"), "plan change applied");
     let bob = app.logged_in("bob@example.com").await;
     assert_eq!(bob.get("/orgs/acme").await.status(), 200);
-    assert_eq!(
-        bob.get("/orgs/acme/settings/api-keys").await.status(),
-        403,
-        "read-only"
-    );
+    assert_eq!(bob.get("/orgs/acme/settings/api-keys").await.status(), 403, "read-only");
 }
 
 #[test]
@@ -125,15 +71,7 @@ fn password_stdin_trims_only_the_trailing_newline() {
     let (url, _dir) = fresh_database();
     let out = latchkey(
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "sp@example.com",
-            "--name",
-            "Spaces",
-            "--password-stdin",
-        ],
+        &["user", "create", "--email", "sp@example.com", "--name", "Spaces", "--password-stdin"],
         Some("  spaced pass  \r\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -151,96 +89,20 @@ fn password_stdin_trims_only_the_trailing_newline() {
 fn bad_arguments_fail_clearly_and_create_nothing() {
     let (url, _dir) = fresh_database();
     let cases: &[(&[&str], &str)] = &[
+        (&["user", "create", "--email", "nope", "--name", "X", "--password", PASSWORD], "valid email"),
+        (&["user", "create", "--email", "x@example.com", "--name", "X", "--password", "short"], "at least 8"),
+        (&["user", "create", "--email", "x@example.com", "--name", "X"], "--password"),
         (
-            &[
-                "user",
-                "create",
-                "--email",
-                "nope",
-                "--name",
-                "X",
-                "--password",
-                PASSWORD,
-            ],
-            "valid email",
-        ),
-        (
-            &[
-                "user",
-                "create",
-                "--email",
-                "x@example.com",
-                "--name",
-                "X",
-                "--password",
-                "short",
-            ],
-            "at least 8",
-        ),
-        (
-            &["user", "create", "--email", "x@example.com", "--name", "X"],
-            "--password",
-        ),
-        (
-            &[
-                "org",
-                "create",
-                "--slug",
-                "acme",
-                "--name",
-                "Acme",
-                "--plan",
-                "gold",
-                "--owner",
-                "x@example.com",
-            ],
+            &["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "gold", "--owner", "x@example.com"],
             "free, trial or paid",
         ),
         (
-            &[
-                "org",
-                "create",
-                "--slug",
-                "acme",
-                "--name",
-                "Acme",
-                "--plan",
-                "paid",
-                "--owner",
-                "ghost@example.com",
-            ],
+            &["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "ghost@example.com"],
             "no user with email",
         ),
-        (
-            &[
-                "org",
-                "add-member",
-                "--org",
-                "ghost",
-                "--email",
-                "x@example.com",
-                "--role",
-                "admin",
-            ],
-            "no organisation",
-        ),
-        (
-            &["org", "set-plan", "--org", "ghost", "--plan", "paid"],
-            "no organisation",
-        ),
-        (
-            &[
-                "org",
-                "add-member",
-                "--org",
-                "acme",
-                "--email",
-                "x@example.com",
-                "--role",
-                "king",
-            ],
-            "Choose a role",
-        ),
+        (&["org", "add-member", "--org", "ghost", "--email", "x@example.com", "--role", "admin"], "no organisation"),
+        (&["org", "set-plan", "--org", "ghost", "--plan", "paid"], "no organisation"),
+        (&["org", "add-member", "--org", "acme", "--email", "x@example.com", "--role", "king"], "Choose a role"),
     ];
     for (args, message) in cases {
         let out = latchkey(&url, args, None);
@@ -250,60 +112,24 @@ fn bad_arguments_fail_clearly_and_create_nothing() {
     let pool = latchkey::db::pool(&url);
     let mut conn = pool.get().expect("conn");
     assert_eq!(latchkey::db::users::count(&mut conn).expect("count"), 0);
-    assert!(
-        latchkey::db::orgs::find_by_slug(&mut conn, "acme")
-            .expect("q")
-            .is_none()
-    );
+    assert!(latchkey::db::orgs::find_by_slug(&mut conn, "acme").expect("q").is_none());
 }
 
 #[test]
 fn duplicates_are_refused() {
     let (url, _dir) = fresh_database();
-    let args = [
-        "user",
-        "create",
-        "--email",
-        "a@example.com",
-        "--name",
-        "A",
-        "--password",
-        PASSWORD,
-    ];
+    let args = ["user", "create", "--email", "a@example.com", "--name", "A", "--password", PASSWORD];
     assert!(latchkey(&url, &args, None).status.success());
     let out = latchkey(&url, &args, None);
     assert!(!out.status.success());
     assert!(text(&out).contains("already exists"));
-    let org = [
-        "org",
-        "create",
-        "--slug",
-        "acme",
-        "--name",
-        "Acme",
-        "--plan",
-        "paid",
-        "--owner",
-        "a@example.com",
-    ];
+    let org = ["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "a@example.com"];
     assert!(latchkey(&url, &org, None).status.success());
     let out = latchkey(&url, &org, None);
     assert!(!out.status.success());
     assert!(text(&out).contains("already exists"));
-    let out = latchkey(
-        &url,
-        &[
-            "org",
-            "add-member",
-            "--org",
-            "acme",
-            "--email",
-            "a@example.com",
-            "--role",
-            "admin",
-        ],
-        None,
-    );
+    let out =
+        latchkey(&url, &["org", "add-member", "--org", "acme", "--email", "a@example.com", "--role", "admin"], None);
     assert!(!out.status.success());
     assert!(text(&out).contains("already a member"));
 }
@@ -313,24 +139,12 @@ fn migrate_applies_pending_migrations_once() {
     let (url, _dir) = fresh_database();
     let first = latchkey(&url, &["migrate"], None);
     assert!(first.status.success(), "{}", text(&first));
-    let versions = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
-        .expect("migrations")
-        .count();
-    assert!(
-        text(&first).contains(&format!("{versions} migration(s) applied")),
-        "{}",
-        text(&first)
-    );
-    assert!(
-        text(&first).contains(&format!("migrating: 1/{versions}")),
-        "plain progress lines off a terminal"
-    );
+    let versions =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).expect("migrations").count();
+    assert!(text(&first).contains(&format!("{versions} migration(s) applied")), "{}", text(&first));
+    assert!(text(&first).contains(&format!("migrating: 1/{versions}")), "plain progress lines off a terminal");
     let again = latchkey(&url, &["migrate"], None);
-    assert!(
-        text(&again).contains("0 migration(s) applied"),
-        "{}",
-        text(&again)
-    );
+    assert!(text(&again).contains("0 migration(s) applied"), "{}", text(&again));
 }
 
 #[tokio::test]
@@ -345,13 +159,7 @@ async fn demo_seeds_one_user_per_role_and_is_safe_to_run_twice() {
 
     let app = spawn_app_on(url, dir, |_| {}).await;
     let owner = app.visitor();
-    assert_eq!(
-        owner
-            .login("owner@demo.latchkey.test", latchkey::demo::DEMO_PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(owner.login("owner@demo.latchkey.test", latchkey::demo::DEMO_PASSWORD).await.status(), 303);
     let (_, html) = owner.get_html("/orgs/demo/settings/members").await;
     assert_eq!(count(&html, "tr[data-testid=member-row]"), 4);
 }

@@ -4,12 +4,8 @@ const ADD: &str = "/orgs/acme/settings/members";
 
 async fn members_count(app: &TestApp) -> usize {
     let mut conn = app.conn();
-    let org = latchkey::db::orgs::find_by_slug(&mut conn, "acme")
-        .expect("query")
-        .expect("acme");
-    latchkey::db::memberships::list(&mut conn, org.id)
-        .expect("list")
-        .len()
+    let org = latchkey::db::orgs::find_by_slug(&mut conn, "acme").expect("query").expect("acme");
+    latchkey::db::memberships::list(&mut conn, org.id).expect("list").len()
 }
 
 #[tokio::test]
@@ -25,24 +21,12 @@ async fn a_form_post_without_a_valid_token_of_this_session_is_refused() {
     let fields = [("email", "new@acme.test"), ("role", "member")];
     assert_eq!(owner.post_raw(ADD, &fields).await.status(), 403, "no token");
     let wrong = [("csrf_token", "0000"), fields[0], fields[1]];
-    assert_eq!(
-        owner.post_raw(ADD, &wrong).await.status(),
-        403,
-        "wrong token"
-    );
+    assert_eq!(owner.post_raw(ADD, &wrong).await.status(), 403, "wrong token");
     let foreign = [("csrf_token", foreign_token.as_str()), fields[0], fields[1]];
-    assert_eq!(
-        owner.post_raw(ADD, &foreign).await.status(),
-        403,
-        "another session's token"
-    );
+    assert_eq!(owner.post_raw(ADD, &foreign).await.status(), 403, "another session's token");
     assert_eq!(members_count(&app).await, before, "nothing changed");
 
-    assert_eq!(
-        owner.post_form(ADD, &fields).await.status(),
-        303,
-        "the session's own token"
-    );
+    assert_eq!(owner.post_form(ADD, &fields).await.status(), 303, "the session's own token");
     assert_eq!(members_count(&app).await, before + 1);
 }
 
@@ -60,15 +44,8 @@ async fn a_cross_origin_post_is_refused_even_with_a_valid_token() {
             .form(&[("csrf_token", token.as_str())])
             .send()
     };
-    assert_eq!(
-        post("https://evil.example").await.expect("POST").status(),
-        403
-    );
-    assert_eq!(
-        owner.get("/orgs/acme").await.status(),
-        200,
-        "still logged in"
-    );
+    assert_eq!(post("https://evil.example").await.expect("POST").status(), 403);
+    assert_eq!(owner.get("/orgs/acme").await.status(), 200, "still logged in");
     let same_origin: &'static str = Box::leak(app.base.clone().into_boxed_str());
     assert_eq!(post(same_origin).await.expect("POST").status(), 303);
 }
@@ -104,11 +81,6 @@ async fn the_login_form_needs_a_token_too() {
     let app = spawn_app().await;
     app.seed_acme();
     let visitor = app.visitor();
-    let res = visitor
-        .post_raw(
-            "/login",
-            &[("email", "owner@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let res = visitor.post_raw("/login", &[("email", "owner@acme.test"), ("password", PASSWORD)]).await;
     assert_eq!(res.status(), 403);
 }

@@ -6,39 +6,15 @@ async fn every_response_carries_security_headers_and_a_unique_request_id() {
     app.seed_acme();
     let visitor = app.logged_in("owner@acme.test").await;
     let mut ids = std::collections::HashSet::new();
-    for path in [
-        "/orgs/acme",
-        "/login",
-        "/no-such-page",
-        "/healthz",
-        "/static/app.css",
-    ] {
+    for path in ["/orgs/acme", "/login", "/no-such-page", "/healthz", "/static/app.css"] {
         let res = visitor.get(path).await;
         let h = res.headers();
-        let csp = h
-            .get("content-security-policy")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        assert!(
-            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
-            "{path}: {csp}"
-        );
+        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}");
-        assert_eq!(
-            h.get("x-content-type-options").map(|v| v.as_bytes()),
-            Some(&b"nosniff"[..]),
-            "{path}"
-        );
-        assert_eq!(
-            h.get("referrer-policy").map(|v| v.as_bytes()),
-            Some(&b"same-origin"[..]),
-            "{path}"
-        );
-        let id = h
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        assert_eq!(h.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");
+        assert_eq!(h.get("referrer-policy").map(|v| v.as_bytes()), Some(&b"same-origin"[..]), "{path}");
+        let id = h.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         assert_eq!(id.len(), 20, "{path}");
         assert!(ids.insert(id), "request ids are unique");
     }
@@ -50,18 +26,10 @@ async fn console_pages_are_never_cached() {
     app.seed_acme();
     let visitor = app.logged_in("owner@acme.test").await;
     let anonymous = app.visitor();
-    for (who, path) in [
-        (&visitor, "/orgs/acme"),
-        (&visitor, "/orgs/acme/settings/members"),
-        (&anonymous, "/login"),
-    ] {
+    for (who, path) in [(&visitor, "/orgs/acme"), (&visitor, "/orgs/acme/settings/members"), (&anonymous, "/login")] {
         let res = who.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
-        assert_eq!(
-            res.headers().get("cache-control").map(|v| v.as_bytes()),
-            Some(&b"no-store"[..]),
-            "{path}"
-        );
+        assert_eq!(res.headers().get("cache-control").map(|v| v.as_bytes()), Some(&b"no-store"[..]), "{path}");
     }
 }
 
@@ -83,17 +51,9 @@ async fn readiness_fails_when_the_database_cannot_be_reached() {
     let state = latchkey::app::AppState::new(app.config.clone(), broken);
     let server = latchkey::app::Application::build(state, listener, Some(1)).expect("build");
     tokio::spawn(server.run_until_stopped());
-    let res = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-        .await
-        .expect("GET");
+    let res = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.expect("GET");
     assert_eq!(res.status(), 503);
-    assert_eq!(
-        reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-            .await
-            .expect("GET")
-            .status(),
-        200
-    );
+    assert_eq!(reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.expect("GET").status(), 200);
 }
 
 #[tokio::test]
@@ -103,14 +63,8 @@ async fn unknown_pages_get_a_friendly_404_and_assets_their_content_type() {
     let visitor = app.logged_in("owner@acme.test").await;
     let (status, html) = visitor.get_html("/definitely/not/here").await;
     assert_eq!(status, 404);
-    assert_eq!(
-        select_attr(&html, "[data-testid=error-page]", "data-status").as_deref(),
-        Some("404")
-    );
+    assert_eq!(select_attr(&html, "[data-testid=error-page]", "data-status").as_deref(), Some("404"));
     let res = visitor.get("/static/app.css").await;
-    assert_eq!(
-        res.headers().get("content-type").map(|v| v.as_bytes()),
-        Some(&b"text/css; charset=utf-8"[..])
-    );
+    assert_eq!(res.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"text/css; charset=utf-8"[..]));
     assert_eq!(visitor.get("/static/../Cargo.toml").await.status(), 404);
 }

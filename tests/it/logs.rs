@@ -9,45 +9,13 @@ async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
     let work = tempfile::tempdir().expect("dir");
     let bin = env!("CARGO_BIN_EXE_latchkey");
     let run = |args: &[&str]| {
-        let out = Command::new(bin)
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new(bin).args(args).env("DATABASE_URL", &url).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     };
-    run(&[
-        "user",
-        "create",
-        "--email",
-        "owner@acme.test",
-        "--name",
-        "Olive",
-        "--password",
-        PASSWORD,
-    ]);
-    run(&[
-        "org",
-        "create",
-        "--slug",
-        "acme",
-        "--name",
-        "Acme",
-        "--plan",
-        "paid",
-        "--owner",
-        "owner@acme.test",
-    ]);
+    run(&["user", "create", "--email", "owner@acme.test", "--name", "Olive", "--password", PASSWORD]);
+    run(&["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "owner@acme.test"]);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let log_path = work.path().join("server.log");
     let mut server = Command::new(bin)
         .arg("serve")
@@ -67,26 +35,12 @@ async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let visitor = visitor_for(&base);
-    assert_eq!(
-        visitor
-            .login("owner@acme.test", "wrong-password-in-logs?")
-            .await
-            .status(),
-        401
-    );
-    assert_eq!(
-        visitor.login("owner@acme.test", PASSWORD).await.status(),
-        303
-    );
+    assert_eq!(visitor.login("owner@acme.test", "wrong-password-in-logs?").await.status(), 401);
+    assert_eq!(visitor.login("owner@acme.test", PASSWORD).await.status(), 303);
     let (_, token) = create_key(&visitor, &[("label", "Logged?")]).await;
     let client = reqwest::Client::new();
     for t in [token.clone(), format!("{}x", &token[..token.len() - 1])] {
-        client
-            .get(format!("{base}/api/v1/ping"))
-            .bearer_auth(&t)
-            .send()
-            .await
-            .expect("ping");
+        client.get(format!("{base}/api/v1/ping")).bearer_auth(&t).send().await.expect("ping");
     }
     let _ = server.kill();
     let _ = server.wait();
@@ -95,8 +49,5 @@ async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
     assert!(log.contains("served"), "the log was written: {log}");
     assert!(!log.contains(&token[14..]), "token in the log");
     assert!(!log.contains(&token[8..30]), "part of the token in the log");
-    assert!(
-        !log.contains(PASSWORD) && !log.contains("wrong-password-in-logs"),
-        "password in the log"
-    );
+    assert!(!log.contains(PASSWORD) && !log.contains("wrong-password-in-logs"), "password in the log");
 }

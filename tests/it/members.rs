@@ -8,11 +8,7 @@ fn user_id(app: &TestApp, email: &str) -> i64 {
 }
 
 fn role_of(html: &Html, user_id: i64) -> Option<String> {
-    select_attr(
-        html,
-        &format!("tr[data-testid=member-row][data-user-id=\"{user_id}\"]"),
-        "data-role",
-    )
+    select_attr(html, &format!("tr[data-testid=member-row][data-user-id=\"{user_id}\"]"), "data-role")
 }
 
 #[tokio::test]
@@ -21,9 +17,7 @@ async fn an_owner_adds_an_existing_user_with_a_role() {
     app.seed_acme();
     let newbie = app.seed_user("new@acme.test", "Nina New", false);
     let owner = app.logged_in("owner@acme.test").await;
-    let res = owner
-        .post_form(PAGE, &[("email", " New@Acme.test "), ("role", "admin")])
-        .await;
+    let res = owner.post_form(PAGE, &[("email", " New@Acme.test "), ("role", "admin")]).await;
     assert_eq!(res.status(), 303);
     let (_, html) = owner.get_html(&location(&res)).await;
     assert_eq!(role_of(&html, newbie.id).as_deref(), Some("admin"));
@@ -43,24 +37,14 @@ async fn adding_an_unknown_or_existing_member_explains_why_and_keeps_the_input()
         ("admin@acme.test", "already a member"),
         ("not-an-email", "valid email"),
     ] {
-        let res = owner
-            .post_form(PAGE, &[("email", email), ("role", "member")])
-            .await;
+        let res = owner.post_form(PAGE, &[("email", email), ("role", "member")]).await;
         assert_eq!(res.status(), 422, "{email}");
         let html = Html::parse_document(&res.text().await.expect("body"));
         let errors = select_all_text(&html, "[data-testid=form-error]");
-        assert!(
-            errors.iter().any(|e| e.contains(message)),
-            "{email}: {errors:?}"
-        );
-        assert_eq!(
-            select_attr(&html, "#email", "value").as_deref(),
-            Some(email)
-        );
+        assert!(errors.iter().any(|e| e.contains(message)), "{email}: {errors:?}");
+        assert_eq!(select_attr(&html, "#email", "value").as_deref(), Some(email));
     }
-    let res = owner
-        .post_form(PAGE, &[("email", "admin@acme.test"), ("role", "superuser")])
-        .await;
+    let res = owner.post_form(PAGE, &[("email", "admin@acme.test"), ("role", "superuser")]).await;
     assert_eq!(res.status(), 422);
 }
 
@@ -71,18 +55,14 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
     let owner_id = user_id(&app, "owner@acme.test");
     let owner = app.logged_in("owner@acme.test").await;
 
-    let res = owner
-        .post_form(&format!("{PAGE}/{owner_id}/role"), &[("role", "admin")])
-        .await;
+    let res = owner.post_form(&format!("{PAGE}/{owner_id}/role"), &[("role", "admin")]).await;
     assert_eq!(res.status(), 422);
     let html = Html::parse_document(&res.text().await.expect("body"));
     let errors = select_all_text(&html, "[data-testid=form-error]");
     assert!(errors[0].contains("at least one owner"), "{errors:?}");
     assert_eq!(role_of(&html, owner_id).as_deref(), Some("owner"));
 
-    let res = owner
-        .post_form(&format!("{PAGE}/{owner_id}/remove"), &[])
-        .await;
+    let res = owner.post_form(&format!("{PAGE}/{owner_id}/remove"), &[]).await;
     assert_eq!(res.status(), 422);
     let (_, html) = owner.get_html(PAGE).await;
     assert_eq!(role_of(&html, owner_id).as_deref(), Some("owner"));
@@ -95,20 +75,8 @@ async fn with_a_second_owner_the_first_may_step_down() {
     let owner_id = user_id(&app, "owner@acme.test");
     let admin_id = user_id(&app, "admin@acme.test");
     let owner = app.logged_in("owner@acme.test").await;
-    assert_eq!(
-        owner
-            .post_form(&format!("{PAGE}/{admin_id}/role"), &[("role", "owner")])
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        owner
-            .post_form(&format!("{PAGE}/{owner_id}/role"), &[("role", "member")])
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(owner.post_form(&format!("{PAGE}/{admin_id}/role"), &[("role", "owner")]).await.status(), 303);
+    assert_eq!(owner.post_form(&format!("{PAGE}/{owner_id}/role"), &[("role", "member")]).await.status(), 303);
     // Now a member, the former owner loses the members page at once.
     assert_eq!(owner.get(PAGE).await.status(), 403);
     let (_, html) = app.logged_in("admin@acme.test").await.get_html(PAGE).await;
@@ -126,24 +94,11 @@ async fn removing_a_member_asks_first_then_revokes_access() {
     let (status, html) = owner.get_html(&format!("{PAGE}/{member_id}/remove")).await;
     assert_eq!(status, 200);
     assert!(html.html().contains("Mia Member"));
-    assert_eq!(
-        member.get("/orgs/acme").await.status(),
-        200,
-        "the GET changed nothing"
-    );
-    let res = owner
-        .post_form(&format!("{PAGE}/{member_id}/remove"), &[])
-        .await;
+    assert_eq!(member.get("/orgs/acme").await.status(), 200, "the GET changed nothing");
+    let res = owner.post_form(&format!("{PAGE}/{member_id}/remove"), &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(member.get("/orgs/acme").await.status(), 404);
-    assert_eq!(
-        owner
-            .post_form(&format!("{PAGE}/{member_id}/remove"), &[])
-            .await
-            .status(),
-        404,
-        "already gone"
-    );
+    assert_eq!(owner.post_form(&format!("{PAGE}/{member_id}/remove"), &[]).await.status(), 404, "already gone");
 }
 
 #[tokio::test]
@@ -154,29 +109,16 @@ async fn admins_and_below_cannot_manage_members() {
     for email in ["admin@acme.test", "member@acme.test", "readonly@acme.test"] {
         let visitor = app.logged_in(email).await;
         assert_eq!(
-            visitor
-                .post_form(PAGE, &[("email", "outsider@other.test"), ("role", "owner")])
-                .await
-                .status(),
+            visitor.post_form(PAGE, &[("email", "outsider@other.test"), ("role", "owner")]).await.status(),
             403,
             "{email}"
         );
         assert_eq!(
-            visitor
-                .post_form(&format!("{PAGE}/{member_id}/role"), &[("role", "owner")])
-                .await
-                .status(),
+            visitor.post_form(&format!("{PAGE}/{member_id}/role"), &[("role", "owner")]).await.status(),
             403,
             "{email}"
         );
-        assert_eq!(
-            visitor
-                .post_form(&format!("{PAGE}/{member_id}/remove"), &[])
-                .await
-                .status(),
-            403,
-            "{email}"
-        );
+        assert_eq!(visitor.post_form(&format!("{PAGE}/{member_id}/remove"), &[]).await.status(), 403, "{email}");
     }
     let (_, html) = app.logged_in("owner@acme.test").await.get_html(PAGE).await;
     assert_eq!(role_of(&html, member_id).as_deref(), Some("member"));
@@ -188,27 +130,9 @@ async fn member_ids_of_another_org_are_not_found() {
     app.seed_acme();
     let outsider_id = user_id(&app, "outsider@other.test");
     let owner = app.logged_in("owner@acme.test").await;
-    assert_eq!(
-        owner
-            .post_form(&format!("{PAGE}/{outsider_id}/role"), &[("role", "member")])
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        owner
-            .post_form(&format!("{PAGE}/{outsider_id}/remove"), &[])
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        owner
-            .get(&format!("{PAGE}/{outsider_id}/remove"))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(owner.post_form(&format!("{PAGE}/{outsider_id}/role"), &[("role", "member")]).await.status(), 404);
+    assert_eq!(owner.post_form(&format!("{PAGE}/{outsider_id}/remove"), &[]).await.status(), 404);
+    assert_eq!(owner.get(&format!("{PAGE}/{outsider_id}/remove")).await.status(), 404);
 }
 
 #[tokio::test]

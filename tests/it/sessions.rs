@@ -21,14 +21,8 @@ async fn the_session_cookie_is_private_httponly_and_samesite_lax() {
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "plain-http test server: {cookie}"
-    );
-    assert!(
-        !cookie.contains("owner@acme.test") && !cookie.contains("user_id"),
-        "content is encrypted: {cookie}"
-    );
+    assert!(!cookie.contains("Secure"), "plain-http test server: {cookie}");
+    assert!(!cookie.contains("owner@acme.test") && !cookie.contains("user_id"), "content is encrypted: {cookie}");
 }
 
 #[tokio::test]
@@ -50,15 +44,9 @@ async fn login_issues_a_new_cookie_and_a_new_csrf_token() {
     let after_token = visitor.csrf().await;
     assert_ne!(before_token, after_token, "CSRF token rotated at login");
     // The pre-login token no longer works.
-    let res = visitor
-        .post_raw("/logout", &[("csrf_token", &before_token)])
-        .await;
+    let res = visitor.post_raw("/logout", &[("csrf_token", &before_token)]).await;
     assert_eq!(res.status(), 403);
-    assert_eq!(
-        visitor.get("/orgs/acme").await.status(),
-        200,
-        "still logged in"
-    );
+    assert_eq!(visitor.get("/orgs/acme").await.status(), 200, "still logged in");
 }
 
 #[tokio::test]
@@ -67,10 +55,7 @@ async fn logout_ends_the_session() {
     app.seed_acme();
     let visitor = app.logged_in("owner@acme.test").await;
     let res = visitor.post_form("/logout", &[]).await;
-    assert_eq!(
-        (res.status().as_u16(), location(&res)),
-        (303, "/login".to_owned())
-    );
+    assert_eq!((res.status().as_u16(), location(&res)), (303, "/login".to_owned()));
     let res = visitor.get("/orgs/acme").await;
     assert_eq!(res.status(), 303);
     assert!(location(&res).starts_with("/login"));
@@ -95,24 +80,9 @@ async fn logging_out_everywhere_ends_the_users_other_sessions_too() {
     let res = laptop.post_form("/logout/everywhere", &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(laptop.get("/orgs/acme").await.status(), 303);
-    assert_eq!(
-        phone.get("/orgs/acme").await.status(),
-        303,
-        "the other device is logged out"
-    );
-    assert_eq!(
-        colleague.get("/orgs/acme").await.status(),
-        200,
-        "other users are not"
-    );
-    assert_eq!(
-        app.visitor()
-            .login("owner@acme.test", PASSWORD)
-            .await
-            .status(),
-        303,
-        "logging in again works"
-    );
+    assert_eq!(phone.get("/orgs/acme").await.status(), 303, "the other device is logged out");
+    assert_eq!(colleague.get("/orgs/acme").await.status(), 200, "other users are not");
+    assert_eq!(app.visitor().login("owner@acme.test", PASSWORD).await.status(), 303, "logging in again works");
 }
 
 /// Builds a session cookie exactly as the server would, with chosen timestamps.
@@ -124,23 +94,14 @@ fn forged_session(app: &TestApp, user_id: i64, login_ago: i64, seen_ago: i64) ->
     let state = serde_json::json!({ "login": login.to_string(), "csrf": "\"t\"" });
     let key = Key::from(&app.config.session_key);
     let mut jar = CookieJar::new();
-    jar.private_mut(&key)
-        .add(Cookie::new("latchkey_session", state.to_string()));
+    jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
     let cookie = jar.get("latchkey_session").expect("cookie");
     format!("latchkey_session={}", cookie.value())
 }
 
 async fn status_with_cookie(app: &TestApp, cookie: &str) -> u16 {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let res = client
-        .get(format!("{}/orgs/acme", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("GET");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let res = client.get(format!("{}/orgs/acme", app.base)).header("cookie", cookie).send().await.expect("GET");
     res.status().as_u16()
 }
 
@@ -151,29 +112,13 @@ async fn sessions_end_after_30_idle_minutes_or_12_hours_in_all() {
     let owner = app.user("owner@acme.test");
     let minute = 60;
     assert_eq!(
-        status_with_cookie(
-            &app,
-            &forged_session(&app, owner.id, 11 * 60 * minute, 5 * minute)
-        )
-        .await,
+        status_with_cookie(&app, &forged_session(&app, owner.id, 11 * 60 * minute, 5 * minute)).await,
         200,
         "active"
     );
+    assert_eq!(status_with_cookie(&app, &forged_session(&app, owner.id, 60 * minute, 31 * minute)).await, 303, "idle");
     assert_eq!(
-        status_with_cookie(
-            &app,
-            &forged_session(&app, owner.id, 60 * minute, 31 * minute)
-        )
-        .await,
-        303,
-        "idle"
-    );
-    assert_eq!(
-        status_with_cookie(
-            &app,
-            &forged_session(&app, owner.id, 13 * 60 * minute, minute)
-        )
-        .await,
+        status_with_cookie(&app, &forged_session(&app, owner.id, 13 * 60 * minute, minute)).await,
         303,
         "too old"
     );

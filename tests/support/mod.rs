@@ -22,11 +22,8 @@ pub fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
         Ok(base) if db::is_postgres(&base) => {
             let name = format!("lk_test_{}", random_suffix());
-            let mut admin = diesel::PgConnection::establish(&base)
-                .expect("connect to the test PostgreSQL server");
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .expect("create test database");
+            let mut admin = diesel::PgConnection::establish(&base).expect("connect to the test PostgreSQL server");
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
             let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
             (format!("{prefix}/{name}"), None)
         }
@@ -93,21 +90,9 @@ pub async fn spawn_app_on(
     })
     .await
     .expect("migration task");
-    let app = Application::build(
-        AppState::new(config.clone(), pool.clone()),
-        listener,
-        Some(1),
-    )
-    .expect("build app");
+    let app = Application::build(AppState::new(config.clone(), pool.clone()), listener, Some(1)).expect("build app");
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        base,
-        port,
-        database_url,
-        pool,
-        config,
-        _dir: dir,
-    }
+    TestApp { base, port, database_url, pool, config, _dir: dir }
 }
 
 fn random_bytes(n: usize) -> Vec<u8> {
@@ -196,10 +181,7 @@ pub fn visitor_for(base: &str) -> Visitor {
         .user_agent(USER_AGENT)
         .build()
         .expect("client");
-    Visitor {
-        http,
-        base: base.to_owned(),
-    }
+    Visitor { http, base: base.to_owned() }
 }
 
 /// One browser-like client: its own cookie jar, redirects not followed.
@@ -210,20 +192,13 @@ pub struct Visitor {
 
 impl Visitor {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("GET")
+        self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")
     }
 
     pub async fn get_html(&self, path: &str) -> (u16, Html) {
         let res = self.get(path).await;
         let status = res.status().as_u16();
-        (
-            status,
-            Html::parse_document(&res.text().await.expect("body")),
-        )
+        (status, Html::parse_document(&res.text().await.expect("body")))
     }
 
     /// The session's CSRF token, read from a page the way a browser gets it.
@@ -250,41 +225,26 @@ impl Visitor {
 
     /// POSTs exactly these fields (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST")
+        self.http.post(format!("{}{path}", self.base)).form(fields).send().await.expect("POST")
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("email", email), ("password", password)])
-            .await
+        self.post_form("/login", &[("email", email), ("password", password)]).await
     }
 }
 
 pub fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+    res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
 pub fn select_attr(html: &Html, selector: &str, attr: &str) -> Option<String> {
     let sel = Selector::parse(selector).expect("selector");
-    html.select(&sel)
-        .next()
-        .and_then(|e| e.value().attr(attr))
-        .map(str::to_owned)
+    html.select(&sel).next().and_then(|e| e.value().attr(attr)).map(str::to_owned)
 }
 
 pub fn select_all_text(html: &Html, selector: &str) -> Vec<String> {
     let sel = Selector::parse(selector).expect("selector");
-    html.select(&sel)
-        .map(|e| e.text().collect::<String>().trim().to_owned())
-        .collect()
+    html.select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
 
 pub fn count(html: &Html, selector: &str) -> usize {
@@ -295,18 +255,13 @@ pub fn count(html: &Html, selector: &str) -> usize {
 /// Every event of an organisation's log (org 0 = platform), oldest first.
 pub fn events(app: &TestApp, org_id: i64) -> Vec<latchkey::db::audit_events::StoredEvent> {
     let filter = latchkey::db::audit_events::Filter::default();
-    let mut events =
-        latchkey::db::audit_events::page(&mut app.conn(), org_id, &filter, None, 100_000)
-            .expect("events");
+    let mut events = latchkey::db::audit_events::page(&mut app.conn(), org_id, &filter, None, 100_000).expect("events");
     events.reverse();
     events
 }
 
 pub fn org_id(app: &TestApp, slug: &str) -> i64 {
-    latchkey::db::orgs::find_by_slug(&mut app.conn(), slug)
-        .expect("query")
-        .expect("org")
-        .id
+    latchkey::db::orgs::find_by_slug(&mut app.conn(), slug).expect("query").expect("org").id
 }
 
 pub const KEYS: &str = "/orgs/acme/settings/api-keys";
@@ -321,18 +276,13 @@ pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> (String, 
     let res = visitor.post_form(KEYS, &all).await;
     assert_eq!(res.status(), 200, "key created");
     let html = Html::parse_document(&res.text().await.expect("body"));
-    let token = select_all_text(&html, "[data-testid=new-secret]")
-        .pop()
-        .expect("secret shown");
+    let token = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret shown");
     let key_id = select_attr(&html, "[data-testid=secret-dialog]", "data-key-id").expect("key id");
     (key_id, token)
 }
 
 /// `GET /api/v1/ping` with `Authorization: Bearer <token>`: (status, body, response).
-pub async fn ping(
-    app: &TestApp,
-    token: &str,
-) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+pub async fn ping(app: &TestApp, token: &str) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
     let res = reqwest::Client::new()
         .get(format!("{}/api/v1/ping", app.base))
         .header("authorization", format!("Bearer {token}"))

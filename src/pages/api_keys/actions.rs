@@ -129,12 +129,7 @@ pub struct ActionForm {
     form_id: String,
 }
 
-fn confirm_page(
-    state: &AppState,
-    member: &OrgMember,
-    key: &ApiKey,
-    action: KeyAction,
-) -> ConfirmPage {
+fn confirm_page(state: &AppState, member: &OrgMember, key: &ApiKey, action: KeyAction) -> ConfirmPage {
     let (title, explanation, button, danger) = action.wording(&key.label);
     ConfirmPage {
         chrome: Chrome::for_member(member, "api-keys"),
@@ -168,10 +163,7 @@ async fn prepare(
     }
     let key = load_key(state, member, key_id).await?;
     if !action.applies(&key, key.state(now())) {
-        return Err(AppError::BadRequest(format!(
-            "cannot {} this key",
-            action.as_str()
-        )));
+        return Err(AppError::BadRequest(format!("cannot {} this key", action.as_str())));
     }
     Ok((key, action))
 }
@@ -200,16 +192,10 @@ pub async fn perform(
     if action.sensitive() && !sudo_ok(&state, &member, &session, &form.password).await? {
         page.ask_password = true;
         page.password_error = Some(
-            if form.password.is_empty() {
-                "Enter your password to continue."
-            } else {
-                "That password is not right."
-            }
-            .into(),
+            if form.password.is_empty() { "Enter your password to continue." } else { "That password is not right." }
+                .into(),
         );
-        page.grace = Grace::parse(&form.grace)
-            .map(Grace::as_str)
-            .unwrap_or(page.grace);
+        page.grace = Grace::parse(&form.grace).map(Grace::as_str).unwrap_or(page.grace);
         if !form.form_id.is_empty() {
             page.form_id = form.form_id.clone();
         }
@@ -217,30 +203,23 @@ pub async fn perform(
     }
     let actor = Actor::user(&member.current.user);
     let list = base_path(&member.org.slug);
-    let simple =
-        |entry: fn(&ApiKey) -> Entry,
-         change: fn(&mut crate::db::DbConn, &ApiKey) -> diesel::QueryResult<()>| {
-            let (actor, meta, key) = (actor.clone(), meta.clone(), key.clone());
-            state.db.run(move |conn| {
-                conn.transaction(|conn| {
-                    change(conn, &key)?;
-                    audit::record(conn, &actor, &meta, entry(&key))
-                })
+    let simple = |entry: fn(&ApiKey) -> Entry,
+                  change: fn(&mut crate::db::DbConn, &ApiKey) -> diesel::QueryResult<()>| {
+        let (actor, meta, key) = (actor.clone(), meta.clone(), key.clone());
+        state.db.run(move |conn| {
+            conn.transaction(|conn| {
+                change(conn, &key)?;
+                audit::record(conn, &actor, &meta, entry(&key))
             })
-        };
+        })
+    };
     match action {
         KeyAction::Deactivate => {
-            simple(Entry::api_key_deactivated, |c, k| {
-                api_keys::set_enabled(c, k.id, false)
-            })
-            .await?;
+            simple(Entry::api_key_deactivated, |c, k| api_keys::set_enabled(c, k.id, false)).await?;
             Ok(see_other(&format!("{list}?notice=deactivated")))
         }
         KeyAction::Activate => {
-            simple(Entry::api_key_activated, |c, k| {
-                api_keys::set_enabled(c, k.id, true)
-            })
-            .await?;
+            simple(Entry::api_key_activated, |c, k| api_keys::set_enabled(c, k.id, true)).await?;
             Ok(see_other(&format!("{list}?notice=activated")))
         }
         KeyAction::Delete => {
@@ -254,12 +233,7 @@ pub async fn perform(
                 .run(move |conn| {
                     conn.transaction(|conn| {
                         if api_keys::revoke(conn, key.id, &by)? {
-                            audit::record(
-                                conn,
-                                &actor,
-                                &meta,
-                                Entry::api_key_revoked(&key, "revoked_by_user"),
-                            )?;
+                            audit::record(conn, &actor, &meta, Entry::api_key_revoked(&key, "revoked_by_user"))?;
                         }
                         Ok::<_, diesel::result::Error>(())
                     })
@@ -290,26 +264,16 @@ async fn rotate(
 ) -> Result<HttpResponse, AppError> {
     let secret = ApiKeySecret::generate(&state.config.key_prefix);
     let key_id = KeyId::generate();
-    let form_id = if form_id.is_empty() {
-        random_base62(24)
-    } else {
-        form_id
-    };
-    let (hash, prefix, user, org_id) = (
-        secret.hash(),
-        secret.display_prefix(),
-        member.current.user.clone(),
-        member.org.id,
-    );
+    let form_id = if form_id.is_empty() { random_base62(24) } else { form_id };
+    let (hash, prefix, user, org_id) =
+        (secret.hash(), secret.display_prefix(), member.current.user.clone(), member.org.id);
     let settings = KeySettings {
         label: old.label.clone(),
         description: old.description.clone(),
         scopes: old.scopes(),
         expires_at: old.expires_at.filter(|t| *t > now()),
         allowed_ips: old.allowlist(),
-        rate_limit_per_minute: old
-            .rate_limit_per_minute
-            .and_then(|n| u32::try_from(n).ok()),
+        rate_limit_per_minute: old.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
     };
     let created = state
         .db
@@ -332,20 +296,10 @@ async fn rotate(
                     },
                 )?;
                 api_keys::mark_rotated(conn, old.id, &new.key_id, now() + grace.duration())?;
-                audit::record(
-                    conn,
-                    &actor,
-                    &meta,
-                    Entry::api_key_rotated(&old, &new.key_id, grace.as_str()),
-                )?;
+                audit::record(conn, &actor, &meta, Entry::api_key_rotated(&old, &new.key_id, grace.as_str()))?;
                 audit::record(conn, &actor, &meta, Entry::api_key_created(&new))?;
                 if grace == Grace::None && api_keys::revoke(conn, old.id, &user.name)? {
-                    audit::record(
-                        conn,
-                        &actor,
-                        &meta,
-                        Entry::api_key_revoked(&old, "rotated_without_grace"),
-                    )?;
+                    audit::record(conn, &actor, &meta, Entry::api_key_revoked(&old, "rotated_without_grace"))?;
                 }
                 Ok::<_, diesel::result::Error>(Ok(new))
             })

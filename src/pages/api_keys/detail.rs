@@ -40,17 +40,8 @@ pub async fn page(
     paid: bool,
     read_only: bool,
 ) -> Result<DetailPage, AppError> {
-    let (org_id, filter) = (
-        key.org_id,
-        Filter {
-            target: Some(key.key_id.clone()),
-            ..Filter::default()
-        },
-    );
-    let events = state
-        .db
-        .run(move |conn| audit_events::page(conn, org_id, &filter, None, 50))
-        .await?;
+    let (org_id, filter) = (key.org_id, Filter { target: Some(key.key_id.clone()), ..Filter::default() });
+    let events = state.db.run(move |conn| audit_events::page(conn, org_id, &filter, None, 50)).await?;
     Ok(DetailPage {
         chrome,
         base_path: base,
@@ -71,15 +62,8 @@ pub async fn show(
     require_admin(&member)?;
     let key = load_key(&state, &member, path.into_inner().1).await?;
     let chrome = Chrome::for_member(&member, "api-keys");
-    let mut page = page(
-        &state,
-        chrome,
-        base_path(&member.org.slug),
-        &key,
-        member.org.plan == Plan::Paid,
-        false,
-    )
-    .await?;
+    let mut page =
+        page(&state, chrome, base_path(&member.org.slug), &key, member.org.plan == Plan::Paid, false).await?;
     page.notice = (query.notice.as_deref() == Some("updated")).then_some("Changes saved.");
     render(&page)
 }

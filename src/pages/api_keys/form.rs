@@ -7,9 +7,7 @@ use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
 use crate::db::now;
-use crate::domain::key_settings::{
-    IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit,
-};
+use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use crate::domain::scopes::{Resource, Scopes};
 use crate::domain::token::{ApiKeySecret, KeyId, random_base62};
 use crate::error::AppError;
@@ -110,9 +108,7 @@ impl KeyFormPage {
         let expires_at = self.expires_at.parse(|v| parse_expiry(v, at));
         let allowed_ips = self.allowed_ips.parse(IpAllowlist::parse);
         let rate = self.rate_limit.parse(parse_rate_limit);
-        let scopes = Scopes::parse(&form.scopes)
-            .map_err(|e| self.scope_error = Some(e.0))
-            .ok();
+        let scopes = Scopes::parse(&form.scopes).map_err(|e| self.scope_error = Some(e.0)).ok();
         Some(KeySettings {
             label: label?,
             description: description?,
@@ -160,11 +156,7 @@ pub async fn create(
     // Only now does a token exist: in memory, then once in the response.
     let secret = ApiKeySecret::generate(&state.config.key_prefix);
     let key_id = KeyId::generate();
-    let (org_id, user, actor) = (
-        member.org.id,
-        member.current.user.clone(),
-        Actor::user(&member.current.user),
-    );
+    let (org_id, user, actor) = (member.org.id, member.current.user.clone(), Actor::user(&member.current.user));
     let (form_id, hash, prefix) = (page.form_id.clone(), secret.hash(), secret.display_prefix());
     let created = state
         .db
@@ -244,24 +236,10 @@ fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> KeyFormPage 
     page.editing = Some(key.key_id.clone());
     page.label = Field::new(&key.label);
     page.description = Field::new(&key.description);
-    page.scopes = key
-        .scopes()
-        .to_stored()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    page.expires_at = Field::new(
-        key.expires_at
-            .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
-            .unwrap_or_default(),
-    );
+    page.scopes = key.scopes().to_stored().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    page.expires_at = Field::new(key.expires_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default());
     page.allowed_ips = Field::new(key.allowlist().ranges().join("\n"));
-    page.rate_limit = Field::new(
-        key.rate_limit_per_minute
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-    );
+    page.rate_limit = Field::new(key.rate_limit_per_minute.map(|n| n.to_string()).unwrap_or_default());
     page.enabled = key.enabled;
     page
 }
@@ -290,26 +268,14 @@ fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Value, Value) {
         }
     };
     diff("label", json!(old.label), json!(new.label));
-    diff(
-        "description",
-        json!(old.description),
-        json!(new.description),
-    );
+    diff("description", json!(old.description), json!(new.description));
     diff(
         "expires_at",
         json!(old.expires_at.map(|t| crate::audit::chain::format_time(&t))),
         json!(new.expires_at.map(|t| crate::audit::chain::format_time(&t))),
     );
-    diff(
-        "allowed_ips",
-        json!(old.allowlist().ranges()),
-        json!(new.allowed_ips.ranges()),
-    );
-    diff(
-        "rate_limit_per_minute",
-        json!(old.rate_limit_per_minute),
-        json!(new.rate_limit_per_minute),
-    );
+    diff("allowed_ips", json!(old.allowlist().ranges()), json!(new.allowed_ips.ranges()));
+    diff("rate_limit_per_minute", json!(old.rate_limit_per_minute), json!(new.rate_limit_per_minute));
     diff("enabled", json!(old.enabled), json!(enabled));
     (Value::Object(before), Value::Object(after))
 }
@@ -339,8 +305,7 @@ pub async fn update(
     let widened = old.scopes().is_widened_by(&settings.scopes);
     if widened && !sudo_ok(&state, &member, &session, &form.password).await? {
         page.ask_password = true;
-        page.password_error =
-            (!form.password.is_empty()).then(|| "That password is not right.".to_owned());
+        page.password_error = (!form.password.is_empty()).then(|| "That password is not right.".to_owned());
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let actor = Actor::user(&member.current.user);
@@ -352,47 +317,27 @@ pub async fn update(
                 api_keys::update_settings(conn, old.id, &settings, enabled)?;
                 let (before, after) = changes(&old, &settings, enabled);
                 if before.as_object().is_some_and(|m| !m.is_empty()) {
-                    audit::record(
-                        conn,
-                        &actor,
-                        &meta,
-                        Entry::api_key_updated(&old, before, after),
-                    )?;
+                    audit::record(conn, &actor, &meta, Entry::api_key_updated(&old, before, after))?;
                 }
                 let (was, now_scopes) = (old.scopes(), &settings.scopes);
                 if was != *now_scopes {
-                    let entry = Entry::api_key_scopes_changed(
-                        &old,
-                        &scope_names(&was),
-                        &scope_names(now_scopes),
-                    );
+                    let entry = Entry::api_key_scopes_changed(&old, &scope_names(&was), &scope_names(now_scopes));
                     audit::record(conn, &actor, &meta, entry)?;
                 }
                 if old.enabled != enabled {
-                    let entry = if enabled {
-                        Entry::api_key_activated(&old)
-                    } else {
-                        Entry::api_key_deactivated(&old)
-                    };
+                    let entry = if enabled { Entry::api_key_activated(&old) } else { Entry::api_key_deactivated(&old) };
                     audit::record(conn, &actor, &meta, entry)?;
                 }
                 Ok::<_, diesel::result::Error>(())
             })
         })
         .await?;
-    Ok(see_other(&format!(
-        "{}/{key_id}?notice=updated",
-        base_path(&member.org.slug)
-    )))
+    Ok(see_other(&format!("{}/{key_id}?notice=updated", base_path(&member.org.slug))))
 }
 
 /// Scope names for the audit log; full access is spelled out.
 fn scope_names(scopes: &Scopes) -> Vec<String> {
-    if scopes.is_full_access() {
-        vec!["full_access".into()]
-    } else {
-        scopes.effective_names()
-    }
+    if scopes.is_full_access() { vec!["full_access".into()] } else { scopes.effective_names() }
 }
 
 /// Whether the edit form would ask for a password (used by the detail page hint).

@@ -67,28 +67,13 @@ pub async fn page(
     org_id: i64,
     query: &KeyListQuery,
 ) -> Result<KeyListPage, AppError> {
-    let ListFrame {
-        chrome,
-        title,
-        base_path: base,
-        paid,
-        read_only,
-    } = frame;
+    let ListFrame { chrome, title, base_path: base, paid, read_only } = frame;
     let search = Some(query.q.trim().to_owned()).filter(|q| !q.is_empty());
     let key_state = KeyState::parse(query.state.trim());
     let sort = Sort::parse(query.sort.trim());
     let offset = query.cursor.trim().parse::<i64>().unwrap_or(0).max(0);
-    let list_query = ListQuery {
-        search: search.clone(),
-        state: key_state,
-        sort,
-        offset,
-        limit: PAGE_SIZE + 1,
-    };
-    let keys = state
-        .db
-        .run(move |conn| api_keys::list(conn, org_id, &list_query, now()))
-        .await?;
+    let list_query = ListQuery { search: search.clone(), state: key_state, sort, offset, limit: PAGE_SIZE + 1 };
+    let keys = state.db.run(move |conn| api_keys::list(conn, org_id, &list_query, now())).await?;
     let has_more = keys.len() as i64 > PAGE_SIZE;
     let default_limit = state.config.default_rate_limit;
     let mut qs = url::form_urlencoded::Serializer::new(String::new());
@@ -105,11 +90,7 @@ pub async fn page(
         base_path: base,
         read_only,
         paid,
-        keys: keys
-            .iter()
-            .take(PAGE_SIZE as usize)
-            .map(|k| KeyView::new(k, default_limit))
-            .collect(),
+        keys: keys.iter().take(PAGE_SIZE as usize).map(|k| KeyView::new(k, default_limit)).collect(),
         q: search.clone().unwrap_or_default(),
         state: key_state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         sort: sort.as_str(),
@@ -119,9 +100,7 @@ pub async fn page(
         next_cursor: has_more.then_some(offset + PAGE_SIZE),
         prev_cursor: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
         notice: match query.notice.as_str() {
-            "deactivated" => {
-                Some("Key deactivated. Requests with it are refused until you activate it.")
-            }
+            "deactivated" => Some("Key deactivated. Requests with it are refused until you activate it."),
             "activated" => Some("Key activated."),
             "revoked" => Some("Key revoked. Requests with it are refused from now on."),
             "deleted" => Some("Key deleted. The audit log keeps its label and prefix."),

@@ -28,25 +28,13 @@ pub fn require_admin(member: &OrgMember) -> Result<(), AppError> {
 
 /// Creating, rotating and activating need a paid plan; viewing, revoking and deleting do not.
 pub fn require_paid(member: &OrgMember) -> Result<(), AppError> {
-    if member.org.plan == Plan::Paid {
-        Ok(())
-    } else {
-        Err(AppError::PlanRequired)
-    }
+    if member.org.plan == Plan::Paid { Ok(()) } else { Err(AppError::PlanRequired) }
 }
 
 /// Loads one of this organisation's keys, or 404.
-pub async fn load_key(
-    state: &AppState,
-    member: &OrgMember,
-    key_id: String,
-) -> Result<ApiKey, AppError> {
+pub async fn load_key(state: &AppState, member: &OrgMember, key_id: String) -> Result<ApiKey, AppError> {
     let org_id = member.org.id;
-    state
-        .db
-        .run(move |conn| api_keys::find(conn, org_id, &key_id))
-        .await?
-        .ok_or(AppError::NotFound)
+    state.db.run(move |conn| api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)
 }
 
 /// Sudo mode (SPEC §3): true when the password was entered in the last 10
@@ -69,9 +57,7 @@ pub async fn sudo_ok(
         .db
         .run(move |conn| {
             let found = crate::db::users::find_for_login(conn, &email)?;
-            Ok::<_, diesel::result::Error>(
-                found.is_some_and(|(_, hash)| password::verify(&given, &hash)),
-            )
+            Ok::<_, diesel::result::Error>(found.is_some_and(|(_, hash)| password::verify(&given, &hash)))
         })
         .await?;
     if ok {
@@ -131,10 +117,7 @@ pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'s
     if key.created_at <= at - Duration::days(365) {
         marks.push("rotation recommended");
     }
-    if key
-        .last_used_at
-        .is_none_or(|t| t <= at - Duration::days(90))
-    {
+    if key.last_used_at.is_none_or(|t| t <= at - Duration::days(90)) {
         marks.push("unused");
     }
     marks
@@ -161,12 +144,7 @@ impl KeyView {
             last_used: key.last_used_at.map(|t| times(&t, &at)),
             last_used_ip: key.last_used_ip.clone().unwrap_or_default(),
             expires: key.expires_at.map(|t| times(&t, &at)),
-            revoked: key.revoked_at.map(|t| {
-                (
-                    timefmt::exact(&t),
-                    key.revoked_by_name.clone().unwrap_or_default(),
-                )
-            }),
+            revoked: key.revoked_at.map(|t| (timefmt::exact(&t), key.revoked_by_name.clone().unwrap_or_default())),
             allowed_ips: key.allowlist().ranges(),
             rate_limit: match key.rate_limit_per_minute {
                 None => format!("{default_rate_limit}/min (default)"),
@@ -175,10 +153,7 @@ impl KeyView {
             },
             rotated_from: key.rotated_from.clone().unwrap_or_default(),
             replaced_by: key.replaced_by.clone().unwrap_or_default(),
-            grace_until: key
-                .grace_until
-                .filter(|_| state == KeyState::Rotating)
-                .map(|t| timefmt::exact(&t)),
+            grace_until: key.grace_until.filter(|_| state == KeyState::Rotating).map(|t| timefmt::exact(&t)),
             enabled: key.enabled,
         }
     }

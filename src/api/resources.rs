@@ -1,0 +1,191 @@
+//! `/api/v1/{customers,orders,products,categories}`: list, create, get,
+//! update (PATCH) and delete, each gated by `<resource>:read|write`.
+
+use super::auth::BearerKey;
+use super::body::json_object;
+use super::error::{ApiError, Code};
+use crate::app::AppState;
+use crate::db::records::{self, Record};
+use crate::db::{DbConn, outbox};
+use crate::domain::records::{FieldError, created_event, id_prefix, validate_create, validate_patch};
+use crate::domain::scopes::{Access, Resource, Scope};
+use crate::domain::token::random_base62;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+
+fn resource(req: &HttpRequest, name: &str) -> Result<Resource, ApiError> {
+    Resource::ALL.into_iter().find(|r| r.as_str() == name).ok_or_else(|| ApiError::new(Code::NotFound, req))
+}
+
+/// 403 `insufficient_scope` naming the scope needed, unless the key has it.
+fn require(key: &BearerKey, resource: Resource, access: Access, req: &HttpRequest) -> Result<(), ApiError> {
+    let scope = Scope { resource, access };
+    if key.key.scopes().allows(scope) {
+        return Ok(());
+    }
+    Err(ApiError::with_message(Code::InsufficientScope, format!("This API key needs the {} scope for this request.", scope.name()), req))
+}
+
+/// An object as the API answers it: id, its fields, created_at.
+pub fn object(record: &Record) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), Value::from(record.public_id.clone()));
+    if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&record.data) {
+        out.extend(fields);
+    }
+    out.insert("created_at".into(), Value::from(record.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    Value::Object(out)
+}
+
+async fn db<T: Send + 'static>(
+    state: &AppState,
+    req: &HttpRequest,
+    f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    state.db.run(f).await.map_err(|e| ApiError::from_app(e, req))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, kind: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let res = resource(&req, &kind)?;
+    require(&key, res, Access::Read, &req)?;
+    let params: ListParams = serde_html_form::from_str(req.query_string()).unwrap_or_default();
+    let mut details = Vec::new();
+    let limit = match params.limit.as_deref() {
+        None | Some("") => DEFAULT_LIMIT,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                details.push(FieldError { field: "limit".into(), message: format!("must be an integer from 1 to {MAX_LIMIT}") });
+                0
+            }
+        },
+    };
+    let after = match params.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(c) => c.parse::<i64>().unwrap_or_else(|_| {
+            details.push(FieldError { field: "cursor".into(), message: "is not a cursor from a previous page".into() });
+            0
+        }),
+    };
+    if !details.is_empty() {
+        return Err(ApiError::validation(details, &req));
+    }
+    let org_id = key.org.id;
+    let rows = db(&state, &req, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
+    let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
+    let data: Vec<Value> = rows.iter().take(limit as usize).map(object).collect();
+    Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": next })))
+}
+
+pub async fn get(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let res = resource(&req, &kind)?;
+    require(&key, res, Access::Read, &req)?;
+    let org_id = key.org.id;
+    let found = db(&state, &req, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let record = found.ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
+    Ok(HttpResponse::Ok().json(object(&record)))
+}
+
+/// An unknown `category_id` is a validation error, checked in the same transaction as the write.
+fn category_missing(conn: &mut DbConn, org_id: i64, fields: &Map<String, Value>) -> diesel::QueryResult<bool> {
+    match fields.get("category_id").and_then(Value::as_str) {
+        Some(id) => Ok(records::find(conn, org_id, Resource::Categories.as_str(), id)?.is_none()),
+        None => Ok(false),
+    }
+}
+
+fn unknown_category() -> Vec<FieldError> {
+    vec![FieldError { field: "category_id".into(), message: "no category with this id".into() }]
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    kind: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let res = resource(&req, &kind)?;
+    require(&key, res, Access::Write, &req)?;
+    let body = json_object(&req, payload).await?;
+    let fields = validate_create(res, &body).map_err(|d| ApiError::validation(d, &req))?;
+    let org_id = key.org.id;
+    let public_id = format!("{}_{}", id_prefix(res), random_base62(16));
+    // The object and its event are written together (transactional outbox).
+    let created = db(&state, &req, move |conn| {
+        conn.transaction(|conn| {
+            if category_missing(conn, org_id, &fields)? {
+                return Ok(None);
+            }
+            let record = records::insert(conn, org_id, res.as_str(), &public_id, &Value::Object(fields).to_string())?;
+            if let Some(event) = created_event(res) {
+                outbox::enqueue(conn, org_id, event, object(&record))?;
+            }
+            Ok(Some(record))
+        })
+    })
+    .await?;
+    let record = created.ok_or_else(|| ApiError::validation(unknown_category(), &req))?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/{}/{}", res.as_str(), record.public_id)))
+        .json(object(&record)))
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let res = resource(&req, &kind)?;
+    require(&key, res, Access::Write, &req)?;
+    let org_id = key.org.id;
+    let found = db(&state, &req, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let record = found.ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
+    let body = json_object(&req, payload).await?;
+    let current: Map<String, Value> = serde_json::from_str(&record.data).unwrap_or_default();
+    let fields = validate_patch(res, &current, &body).map_err(|d| ApiError::validation(d, &req))?;
+    let row_id = record.id;
+    let updated = db(&state, &req, move |conn| {
+        conn.transaction(|conn| {
+            if category_missing(conn, org_id, &fields)? {
+                return Ok(None);
+            }
+            records::update(conn, row_id, &Value::Object(fields).to_string())?;
+            records::find(conn, org_id, res.as_str(), &record.public_id)
+        })
+    })
+    .await?;
+    let record = updated.ok_or_else(|| ApiError::validation(unknown_category(), &req))?;
+    Ok(HttpResponse::Ok().json(object(&record)))
+}
+
+pub async fn delete(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let res = resource(&req, &kind)?;
+    require(&key, res, Access::Write, &req)?;
+    let org_id = key.org.id;
+    let found = db(&state, &req, move |conn| {
+        let Some(record) = records::find(conn, org_id, res.as_str(), &id)? else { return Ok(false) };
+        records::delete(conn, record.id)?;
+        Ok(true)
+    })
+    .await?;
+    if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound, &req)) }
+}

@@ -1,0 +1,41 @@
+//! The event outbox: events are written in the transaction of the change
+//! that caused them, so none is lost and none exists without its change.
+
+use super::schema::outbox_events::dsl;
+use super::{DbConn, now};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::outbox_events)]
+pub struct OutboxEvent {
+    pub id: i64,
+    pub org_id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Enqueues `{"type","timestamp","data"}`: the exact body webhooks will sign.
+pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, data: Value) -> QueryResult<String> {
+    let at = now();
+    let event_id = format!("msg_{}", crate::domain::token::random_base62(24));
+    let payload = json!({ "type": event_type, "timestamp": at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "data": data });
+    diesel::insert_into(dsl::outbox_events)
+        .values((
+            dsl::org_id.eq(org_id),
+            dsl::event_id.eq(&event_id),
+            dsl::event_type.eq(event_type),
+            dsl::payload.eq(payload.to_string()),
+            dsl::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(event_id)
+}
+
+/// The organisation's events, oldest first.
+pub fn for_org(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<OutboxEvent>> {
+    dsl::outbox_events.filter(dsl::org_id.eq(org_id)).order(dsl::id.asc()).select(OutboxEvent::as_select()).load(conn)
+}

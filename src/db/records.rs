@@ -1,0 +1,68 @@
+//! Storage of the API's resources: one row per object, its validated fields as JSON.
+
+use super::schema::api_records::dsl;
+use super::{DbConn, now};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::api_records)]
+pub struct Record {
+    pub id: i64,
+    pub org_id: i64,
+    pub kind: String,
+    pub public_id: String,
+    pub data: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, org_id: i64, kind: &str, public_id: &str, data: &str) -> QueryResult<Record> {
+    let at = now();
+    diesel::insert_into(dsl::api_records)
+        .values((
+            dsl::org_id.eq(org_id),
+            dsl::kind.eq(kind),
+            dsl::public_id.eq(public_id),
+            dsl::data.eq(data),
+            dsl::created_at.eq(at),
+            dsl::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    dsl::api_records.filter(dsl::public_id.eq(public_id)).select(Record::as_select()).first(conn)
+}
+
+/// One object of this organisation and kind; anything else is not found.
+pub fn find(conn: &mut DbConn, org_id: i64, kind: &str, public_id: &str) -> QueryResult<Option<Record>> {
+    dsl::api_records
+        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::kind.eq(kind))
+        .filter(dsl::public_id.eq(public_id))
+        .select(Record::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page in creation order, strictly after row `after_id` (keyset: rows
+/// inserted meanwhile appear on later pages, never twice).
+pub fn page(conn: &mut DbConn, org_id: i64, kind: &str, after_id: i64, limit: i64) -> QueryResult<Vec<Record>> {
+    dsl::api_records
+        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::kind.eq(kind))
+        .filter(dsl::id.gt(after_id))
+        .order(dsl::id.asc())
+        .limit(limit)
+        .select(Record::as_select())
+        .load(conn)
+}
+
+pub fn update(conn: &mut DbConn, id: i64, data: &str) -> QueryResult<()> {
+    diesel::update(dsl::api_records.find(id))
+        .set((dsl::data.eq(data), dsl::updated_at.eq(now())))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(dsl::api_records.find(id)).execute(conn).map(|_| ())
+}
