@@ -4,6 +4,7 @@
 //! request on every instance (no cache).
 
 use super::error::{ApiError, Code};
+use super::rate_limit::Decision;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys::{self, ApiKey};
@@ -14,7 +15,6 @@ use crate::domain::key_state::KeyState;
 use crate::domain::token::ApiKeySecret;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use super::rate_limit::Decision;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
@@ -80,10 +80,16 @@ impl BearerKey {
                 req,
             ));
         }
-        let limit = key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(state.config.default_rate_limit);
+        let limit =
+            key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(state.config.default_rate_limit);
         let decision = state.limits.check(key.id, limit);
         // The API middleware adds headers and counts usage from this, on every answer from here on.
-        req.extensions_mut().insert(KeyContext { key_row_id: key.id, org_id: org.id, decision, expires_at: key.expires_at });
+        req.extensions_mut().insert(KeyContext {
+            key_row_id: key.id,
+            org_id: org.id,
+            decision,
+            expires_at: key.expires_at,
+        });
         if let Decision::Limited { limit, retry_after_secs } = decision {
             let mut err = ApiError::with_message(
                 Code::RateLimited,

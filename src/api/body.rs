@@ -17,7 +17,8 @@ pub async fn json_object(req: &HttpRequest, mut payload: web::Payload) -> Result
     if !essence.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::new(Code::UnsupportedMediaType, req));
     }
-    let declared = req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(ApiError::new(Code::PayloadTooLarge, req));
     }
@@ -29,8 +30,9 @@ pub async fn json_object(req: &HttpRequest, mut payload: web::Payload) -> Result
         }
         body.extend_from_slice(&chunk);
     }
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::with_message(Code::MalformedJson, format!("The request body is not valid JSON: {e}."), req))?;
+    let value: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::with_message(Code::MalformedJson, format!("The request body is not valid JSON: {e}."), req)
+    })?;
     match value {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::validation(

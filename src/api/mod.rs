@@ -48,7 +48,10 @@ fn set(res: &mut ServiceResponse<impl MessageBody>, name: &'static str, value: S
 
 /// On every answer to an authenticated request: rate-limit headers,
 /// `Api-Key-Expires`, `no-store`, and the key's usage count.
-async fn key_headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+async fn key_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut res = next.call(req).await?;
     let context = res.request().extensions().get::<KeyContext>().copied();
     set(&mut res, "cache-control", "no-store".into());

@@ -28,7 +28,11 @@ fn require(key: &BearerKey, resource: Resource, access: Access, req: &HttpReques
     if key.key.scopes().allows(scope) {
         return Ok(());
     }
-    Err(ApiError::with_message(Code::InsufficientScope, format!("This API key needs the {} scope for this request.", scope.name()), req))
+    Err(ApiError::with_message(
+        Code::InsufficientScope,
+        format!("This API key needs the {} scope for this request.", scope.name()),
+        req,
+    ))
 }
 
 /// An object as the API answers it: id, its fields, created_at.
@@ -38,7 +42,10 @@ pub fn object(record: &Record) -> Value {
     if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&record.data) {
         out.extend(fields);
     }
-    out.insert("created_at".into(), Value::from(record.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    out.insert(
+        "created_at".into(),
+        Value::from(record.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
     Value::Object(out)
 }
 
@@ -58,7 +65,12 @@ struct ListParams {
     cursor: Option<String>,
 }
 
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, kind: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    kind: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Read, &req)?;
     let params: ListParams = serde_html_form::from_str(req.query_string()).unwrap_or_default();
@@ -68,7 +80,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, 
         Some(v) => match v.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
             _ => {
-                details.push(FieldError { field: "limit".into(), message: format!("must be an integer from 1 to {MAX_LIMIT}") });
+                details.push(FieldError {
+                    field: "limit".into(),
+                    message: format!("must be an integer from 1 to {MAX_LIMIT}"),
+                });
                 0
             }
         },
@@ -90,7 +105,12 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, 
     Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": next })))
 }
 
-pub async fn get(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Read, &req)?;
@@ -176,7 +196,12 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(object(&record)))
 }
 
-pub async fn delete(req: HttpRequest, state: web::Data<AppState>, key: BearerKey, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Write, &req)?;

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod api;
 mod api_keys;
 mod audit;
 mod cli;

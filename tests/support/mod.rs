@@ -299,3 +299,55 @@ pub async fn ping(app: &TestApp, token: &str) -> (u16, serde_json::Value, reqwes
 pub fn code(body: &serde_json::Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
 }
+
+impl TestApp {
+    /// Creates a key straight in the database (for API tests); returns its token.
+    pub fn make_key(&self, slug: &str, scopes: &[&str], allowed_ips: &str, rate_limit: Option<u32>) -> String {
+        use latchkey::db::api_keys::{KeySettings, NewKey, insert};
+        use latchkey::domain::key_settings::IpAllowlist;
+        use latchkey::domain::scopes::Scopes;
+        use latchkey::domain::token::{ApiKeySecret, KeyId};
+        let org = latchkey::db::orgs::find_by_slug(&mut self.conn(), slug).expect("q").expect("org");
+        let secret = ApiKeySecret::generate(&Default::default());
+        let settings = KeySettings {
+            label: format!("test key {}", scopes.join(" ")),
+            description: String::new(),
+            scopes: Scopes::parse(scopes).expect("scopes"),
+            expires_at: None,
+            allowed_ips: IpAllowlist::parse(allowed_ips).expect("allowlist"),
+            rate_limit_per_minute: rate_limit,
+        };
+        let key_id = KeyId::generate();
+        let new = NewKey {
+            org_id: org.id,
+            key_id: key_id.as_str(),
+            token_hash: &secret.hash().0,
+            display_prefix: &secret.display_prefix(),
+            settings: &settings,
+            created_by_id: 1,
+            created_by_name: "tests",
+            rotated_from: None,
+        };
+        insert(&mut self.conn(), new).expect("insert key");
+        secret.expose().to_owned()
+    }
+}
+
+/// An API call: (status, JSON body or Null, headers).
+pub async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.base)).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.expect("api call");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null), headers)
+}
