@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod assets;
 pub mod audit_log;
+pub mod chart;
 pub mod dashboard;
 pub mod health;
 pub mod home;

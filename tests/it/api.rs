@@ -327,6 +327,18 @@ async fn usage_is_counted_per_key_per_day_by_status_class() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert_eq!(totals, Some([3, 2, 0]), "flushed by the scheduler");
+
+    // The charts: the key's page and the organisation's dashboard (owners and admins only).
+    let owner = app.logged_in("owner@acme.test").await;
+    let (_, dashboard) = owner.get_html("/orgs/acme").await;
+    assert_eq!(select_attr(&dashboard, "svg[data-testid=usage-chart]", "data-total").as_deref(), Some("5"));
+    assert!(dashboard.html().contains(&format!("{today}: 3 ok, 2 client errors, 0 server errors")));
+    let (_, list) = owner.get_html(KEYS).await;
+    let key_id = select_attr(&list, "tr[data-testid=key-row]", "data-key-id").expect("key");
+    let (_, detail) = owner.get_html(&format!("{KEYS}/{key_id}")).await;
+    assert_eq!(select_attr(&detail, "svg[data-testid=usage-chart]", "data-total").as_deref(), Some("5"));
+    let (_, member_view) = app.logged_in("member@acme.test").await.get_html("/orgs/acme").await;
+    assert_eq!(count(&member_view, "svg[data-testid=usage-chart]"), 0);
 }
 
 #[tokio::test]

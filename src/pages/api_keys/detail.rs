@@ -24,6 +24,8 @@ pub struct DetailPage {
     pub key: KeyView,
     pub events: Vec<AuditRow>,
     pub notice: Option<&'static str>,
+    /// 30-day usage, as inline SVG.
+    pub chart: String,
 }
 
 #[derive(Deserialize)]
@@ -41,7 +43,15 @@ pub async fn page(
     read_only: bool,
 ) -> Result<DetailPage, AppError> {
     let (org_id, filter) = (key.org_id, Filter { target: Some(key.key_id.clone()), ..Filter::default() });
-    let events = state.db.run(move |conn| audit_events::page(conn, org_id, &filter, None, 50)).await?;
+    let (key_row, today) = (key.id, crate::db::now().date());
+    let (events, usage) = state
+        .db
+        .run(move |conn| {
+            let events = audit_events::page(conn, org_id, &filter, None, 50)?;
+            let usage = crate::db::usage::daily(conn, org_id, Some(key_row), today - chrono::Duration::days(29))?;
+            Ok::<_, diesel::result::Error>((events, usage))
+        })
+        .await?;
     Ok(DetailPage {
         chrome,
         base_path: base,
@@ -50,6 +60,7 @@ pub async fn page(
         key: KeyView::new(key, state.config.default_rate_limit),
         events: events.into_iter().map(AuditRow::from).collect(),
         notice: None,
+        chart: crate::pages::chart::usage_svg(&usage, today, 30, &format!("Requests with {}", key.label)),
     })
 }
 
