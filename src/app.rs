@@ -86,6 +86,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/static/{file}", web::get().to(assets::serve))
+        .route("/docs/api", web::get().to(docs::api))
         .route("/setup", web::get().to(setup::form))
         .route("/setup", web::post().to(setup::submit))
         .route("/login", web::get().to(login::form))

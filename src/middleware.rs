@@ -62,6 +62,7 @@ pub async fn setup_gate(
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
     let path = req.path();
     let exempt = path.starts_with("/api/")
+        || path == "/docs/api"
         || path == "/setup"
         || path.starts_with("/static/")
         || path == "/healthz"

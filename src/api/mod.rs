@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod openapi;
 pub mod rate_limit;
 pub mod resources;
 
@@ -22,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(from_fn(key_headers))
+            .service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
             .service(web::resource("/ping").route(web::get().to(ping)).default_service(web::to(method_not_allowed)))
             .service(
                 web::resource("/{kind}")
@@ -74,6 +76,11 @@ async fn key_headers(
         set(&mut res, "api-key-expires", expires.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
     Ok(res)
+}
+
+/// `GET /api/v1/openapi.json`: the OpenAPI 3 document (public; no key needed).
+async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(openapi::document(state.config.public_url.origin()))
 }
 
 /// `GET /api/v1/ping`: who am I, for any active key.

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit_log;
 pub mod chart;
 pub mod dashboard;
+pub mod docs;
 pub mod health;
 pub mod home;
 pub mod login;

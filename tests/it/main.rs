@@ -16,6 +16,7 @@ mod login;
 mod logs;
 mod members;
 mod migrations;
+mod openapi;
 mod roles;
 mod sessions;
 mod setup;

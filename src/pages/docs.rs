@@ -1,0 +1,47 @@
+//! `/docs/api`: readable API documentation with curl examples for this server.
+
+use super::render;
+use crate::domain::records::{FieldDoc, field_docs, id_prefix};
+use crate::domain::scopes::Resource;
+use crate::error::AppError;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+pub struct ResourceDoc {
+    pub name: &'static str,
+    pub prefix: &'static str,
+    pub fields: Vec<FieldDoc>,
+    pub example: String,
+}
+
+#[derive(Template)]
+#[template(path = "docs_api.html")]
+struct DocsPage {
+    base: String,
+    resources: Vec<ResourceDoc>,
+}
+
+fn example(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Customers => r#"{"email": "ada@example.com", "name": "Ada Lovelace"}"#,
+        Resource::Orders => r#"{"customer_email": "ada@example.com", "total_cents": 4200, "currency": "EUR"}"#,
+        Resource::Products => r#"{"name": "Mug", "sku": "MUG-1", "price_cents": 900}"#,
+        Resource::Categories => r#"{"name": "Kitchen"}"#,
+    }
+}
+
+pub async fn api(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    // The examples use the address this page was reached at.
+    let info = req.connection_info();
+    let base = format!("{}://{}", info.scheme(), info.host());
+    let resources = Resource::ALL
+        .into_iter()
+        .map(|r| ResourceDoc {
+            name: r.as_str(),
+            prefix: id_prefix(r),
+            fields: field_docs(r),
+            example: example(r).to_owned(),
+        })
+        .collect();
+    render(&DocsPage { base, resources })
+}
