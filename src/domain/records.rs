@@ -196,6 +196,33 @@ fn unknown_fields(resource: Resource, body: &Map<String, Value>) -> Vec<FieldErr
         .collect()
 }
 
+/// A field as the API documentation describes it.
+pub struct FieldDoc {
+    pub name: &'static str,
+    /// JSON type: `string` or `integer`.
+    pub json_type: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// The fields of a resource, for the OpenAPI document and `/docs/api`.
+pub fn field_docs(resource: Resource) -> Vec<FieldDoc> {
+    specs(resource)
+        .iter()
+        .map(|(name, kind, required, _)| {
+            let (json_type, description) = match kind {
+                Kind::Email => ("string", "an email address"),
+                Kind::Text(_) => ("string", "text"),
+                Kind::NonNegativeInt => ("integer", "an integer ≥ 0 (default 0)"),
+                Kind::Currency => ("string", "3-letter ISO 4217 code (default USD)"),
+                Kind::OrderStatus => ("string", "pending (default), paid or cancelled"),
+                Kind::CategoryRef => ("string", "a category id (cat_…) or null"),
+            };
+            FieldDoc { name, json_type, required: *required, description }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,31 +284,4 @@ mod tests {
             ["colour", "name"]
         );
     }
-}
-
-/// A field as the API documentation describes it.
-pub struct FieldDoc {
-    pub name: &'static str,
-    /// JSON type: `string` or `integer`.
-    pub json_type: &'static str,
-    pub required: bool,
-    pub description: &'static str,
-}
-
-/// The fields of a resource, for the OpenAPI document and `/docs/api`.
-pub fn field_docs(resource: Resource) -> Vec<FieldDoc> {
-    specs(resource)
-        .iter()
-        .map(|(name, kind, required, _)| {
-            let (json_type, description) = match kind {
-                Kind::Email => ("string", "an email address"),
-                Kind::Text(_) => ("string", "text"),
-                Kind::NonNegativeInt => ("integer", "an integer ≥ 0 (default 0)"),
-                Kind::Currency => ("string", "3-letter ISO 4217 code (default USD)"),
-                Kind::OrderStatus => ("string", "pending (default), paid or cancelled"),
-                Kind::CategoryRef => ("string", "a category id (cat_…) or null"),
-            };
-            FieldDoc { name, json_type, required: *required, description }
-        })
-        .collect()
 }
