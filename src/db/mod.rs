@@ -80,8 +80,8 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -93,6 +93,8 @@ pub fn pool(url: &str) -> Pool {
         .max_size(size)
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
+        // No `SELECT 1` before every checkout: a broken connection fails its query and is replaced.
+        .test_on_check_out(false)
         .build_unchecked(Manager::new(url))
 }
 

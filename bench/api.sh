@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# API hot-path benchmark: one release server per backend (SQLite, then a
+# throwaway PostgreSQL), 32 connections with wrk, measuring in one run:
+# /healthz, authenticated GET /api/v1/ping, malformed-key rejection and an
+# authenticated list call; then peak RSS and a revocation check.
+#   bench/api.sh                 # 10 s per endpoint
+#   DURATION=5s bench/api.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+command -v wrk >/dev/null || { SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo); "${SUDO[@]}" apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet
+BIN=target/release/latchkey
+WORK=$(mktemp -d -t latchkey-apibench.XXXXXX)
+SERVER_PID=
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ "$(type -t pg_throwaway_stop)" = function ] && pg_throwaway_stop
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Prints "requests/s p50 p99" of one wrk run (latencies in ms).
+measure() {
+  local out
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1)
+  local rps p50 p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  if echo "$out" | grep -q "Non-2xx"; then :; fi
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
+}
+to_ms() { python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isalpha()); n=float(v[:len(v)-len(u)]); print(round(n*{'us':0.001,'ms':1,'s':1000}[u],2))" "$1"; }
+
+run_backend() {
+  local name=$1 url=$2
+  export DATABASE_URL=$url
+  "$BIN" user create --email owner@bench.test --name "Bench Owner" --password bench-password >/dev/null
+  "$BIN" org create --slug bench --name "Bench Org" --plan paid --owner owner@bench.test >/dev/null
+  local port; port=$(free_port)
+  local base=http://127.0.0.1:$port
+  LATCHKEY_BIND=127.0.0.1:$port LATCHKEY_KEYS_FILE=$WORK/keys RUST_LOG=warn "$BIN" serve 2>"$WORK/server-$name.log" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+  # Log in and create an unlimited key through the console, as a user would.
+  local jar=$WORK/jar-$name token form_id key
+  token=$(curl -s -c "$jar" -b "$jar" "$base/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
+  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$token" --data-urlencode email=owner@bench.test \
+    --data-urlencode password=bench-password "$base/login"
+  local page; page=$(curl -s -b "$jar" "$base/orgs/bench/settings/api-keys/new")
+  # Login rotated the CSRF token: take the new one from the form.
+  token=$(echo "$page" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
+  form_id=$(echo "$page" | grep -o 'name="form_id" value="[^"]*"' | sed 's/.*value="//;s/"$//')
+  key=$(curl -s -b "$jar" --data-urlencode "csrf_token=$token" --data-urlencode "form_id=$form_id" --data-urlencode label=bench \
+    --data-urlencode rate_limit_per_minute=0 "$base/orgs/bench/settings/api-keys" | grep -o 'lk_live_[0-9A-Za-z]*' | head -1)
+  curl -fs -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"customer_email":"a@b.co"}' "$base/api/v1/orders" >/dev/null
+  local bad="lk_live_00000000000000000000000000000000000000"
+  read -r h_rps h_p50 h_p99 < <(measure "$base/healthz")
+  read -r p_rps p_p50 p_p99 < <(measure -H "Authorization: Bearer $key" "$base/api/v1/ping")
+  read -r m_rps m_p50 m_p99 < <(measure -H "Authorization: Bearer $bad" "$base/api/v1/ping")
+  read -r l_rps l_p50 l_p99 < <(measure -H "Authorization: Bearer $key" "$base/api/v1/orders?limit=10")
+  local rss; rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status")
+  ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
+  printf '| %s | /healthz | %s | %s | %s | 1.00 |\n' "$name" "$h_rps" "$h_p50" "$h_p99"
+  printf '| %s | ping (valid key) | %s | %s | %s | %s |\n' "$name" "$p_rps" "$p_p50" "$p_p99" "$(ratio "$p_rps" "$h_rps")"
+  printf '| %s | malformed key (401) | %s | %s | %s | %s |\n' "$name" "$m_rps" "$m_p50" "$m_p99" "$(ratio "$m_rps" "$h_rps")"
+  printf '| %s | list orders | %s | %s | %s | %s |\n' "$name" "$l_rps" "$l_p50" "$l_p99" "$(ratio "$l_rps" "$h_rps")"
+  printf '| %s | peak RSS | %s MiB | | | |\n' "$name" "$rss"
+  # Revocation must still take effect on the very next request.
+  local key_id; key_id=$(curl -s -b "$jar" "$base/orgs/bench/settings/api-keys" | grep -o 'data-key-id="key_[0-9A-Za-z]*"' | head -1 | sed 's/.*="//;s/"//')
+  curl -s -o /dev/null -b "$jar" --data-urlencode "csrf_token=$token" "$base/orgs/bench/settings/api-keys/$key_id/revoke"
+  local after; after=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" "$base/api/v1/ping")
+  printf '| %s | ping right after revoke | answered %s | | | |\n' "$name" "$after"
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+}
+
+echo "API benchmark: wrk -t2 -c$CONNECTIONS -d$DURATION, release build, $(nproc) cores (wrk shares them)"
+echo "| backend | endpoint | requests/s | p50 ms | p99 ms | × /healthz |"
+echo "|---|---|---|---|---|---|"
+run_backend sqlite "sqlite://$WORK/bench.db"
+# shellcheck source=../scripts/pg-throwaway.sh
+source scripts/pg-throwaway.sh
+"$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres bench
+run_backend postgres "${LATCHKEY_TEST_DATABASE_URL%/postgres}/bench"
