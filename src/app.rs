@@ -82,6 +82,8 @@ impl AppState {
 /// The whole route table (SPEC §7).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::*;
+    // The API first: the router tries routes in order, and API calls are the hot path.
+    cfg.configure(crate::api::routes);
     cfg.route("/", web::get().to(home::index))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
@@ -102,7 +104,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/support/orgs/{slug}/audit-log/verify", web::get().to(support::org_verify))
         .route("/support/orgs/{slug}/api-keys", web::get().to(support::org_keys))
         .route("/support/orgs/{slug}/api-keys/{key_id}", web::get().to(support::org_key))
-        .configure(crate::api::routes)
         .service(
             web::scope("/orgs/{slug}")
                 .route("", web::get().to(dashboard::show))

@@ -4,6 +4,7 @@
 //! request on every instance (no cache).
 
 use super::error::{ApiError, Code};
+use super::key_cache;
 use super::rate_limit::Decision;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
@@ -17,6 +18,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
+use std::sync::Arc;
 
 /// What the API middleware needs to know about an authenticated request.
 #[derive(Debug, Clone, Copy)]
@@ -29,8 +31,17 @@ pub struct KeyContext {
 
 /// An authenticated key and its organisation.
 pub struct BearerKey {
-    pub key: ApiKey,
-    pub org: Org,
+    found: Arc<(ApiKey, Org)>,
+}
+
+impl BearerKey {
+    pub fn key(&self) -> &ApiKey {
+        &self.found.0
+    }
+
+    pub fn org(&self) -> &Org {
+        &self.found.1
+    }
 }
 
 /// The token from `Authorization: Bearer <token>` (scheme case-insensitive).
@@ -53,15 +64,31 @@ impl BearerKey {
         let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey, req))?;
         let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, req))?;
         let hash = secret.hash();
-        let found = state
-            .db
-            .run(move |conn| api_keys::find_by_hash(conn, &hash.0))
-            .await
-            .map_err(|e| ApiError::from_app(e, req))?;
-        let (key, org) = found.ok_or_else(|| ApiError::new(Code::InvalidKey, req))?;
+        // SQLite: a per-worker cache that is dropped whenever the database changes (see key_cache).
+        let sqlite = (!crate::db::is_postgres(&state.config.database_url))
+            .then(|| crate::db::sqlite_path(&state.config.database_url));
+        let cached = sqlite.and_then(|path| key_cache::get(path, &hash.0));
+        let found = match cached {
+            Some(hit) => Some(hit),
+            None => {
+                let lookup = hash.0.clone();
+                let found = state
+                    .db
+                    .run(move |conn| api_keys::find_by_hash(conn, &lookup))
+                    .await
+                    .map_err(|e| ApiError::from_app(e, req))?
+                    .map(Arc::new);
+                if let (Some(path), Some(found)) = (sqlite, &found) {
+                    key_cache::put(path, &hash.0, found.clone());
+                }
+                found
+            }
+        };
+        let found = found.ok_or_else(|| ApiError::new(Code::InvalidKey, req))?;
+        let (key, org) = (&found.0, &found.1);
         match key.state(now()) {
             KeyState::Revoked => {
-                record_revoked_use(state, req, &key).await;
+                record_revoked_use(state, req, key).await;
                 return Err(ApiError::new(Code::RevokedKey, req));
             }
             KeyState::Disabled => return Err(ApiError::new(Code::DisabledKey, req)),
@@ -100,7 +127,7 @@ impl BearerKey {
             return Err(err);
         }
         state.usage.record(key.id, ip);
-        Ok(Self { key, org })
+        Ok(Self { found: found.clone() })
     }
 }
 

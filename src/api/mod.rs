@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod key_cache;
 pub mod openapi;
 pub mod rate_limit;
 pub mod resources;
@@ -85,11 +86,11 @@ async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /api/v1/ping`: who am I, for any active key.
 async fn ping(key: BearerKey) -> HttpResponse {
-    let scopes = key.key.scopes();
+    let scopes = key.key().scopes();
     HttpResponse::Ok().json(json!({
         "ok": true,
-        "org": key.org.slug,
-        "key_id": key.key.key_id,
+        "org": key.org().slug,
+        "key_id": key.key().key_id,
         "scopes": scopes.effective_names(),
         "full_access": scopes.is_full_access(),
     }))

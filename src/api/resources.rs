@@ -25,7 +25,7 @@ fn resource(req: &HttpRequest, name: &str) -> Result<Resource, ApiError> {
 /// 403 `insufficient_scope` naming the scope needed, unless the key has it.
 fn require(key: &BearerKey, resource: Resource, access: Access, req: &HttpRequest) -> Result<(), ApiError> {
     let scope = Scope { resource, access };
-    if key.key.scopes().allows(scope) {
+    if key.key().scopes().allows(scope) {
         return Ok(());
     }
     Err(ApiError::with_message(
@@ -98,7 +98,7 @@ pub async fn list(
     if !details.is_empty() {
         return Err(ApiError::validation(details, &req));
     }
-    let org_id = key.org.id;
+    let org_id = key.org().id;
     let rows = db(&state, &req, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
     let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
     let data: Vec<Value> = rows.iter().take(limit as usize).map(object).collect();
@@ -114,7 +114,7 @@ pub async fn get(
     let (kind, id) = path.into_inner();
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Read, &req)?;
-    let org_id = key.org.id;
+    let org_id = key.org().id;
     let found = db(&state, &req, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
     let record = found.ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
     Ok(HttpResponse::Ok().json(object(&record)))
@@ -143,7 +143,7 @@ pub async fn create(
     require(&key, res, Access::Write, &req)?;
     let body = json_object(&req, payload).await?;
     let fields = validate_create(res, &body).map_err(|d| ApiError::validation(d, &req))?;
-    let org_id = key.org.id;
+    let org_id = key.org().id;
     let public_id = format!("{}_{}", id_prefix(res), random_base62(16));
     // The object and its event are written together (transactional outbox).
     let created = db(&state, &req, move |conn| {
@@ -175,7 +175,7 @@ pub async fn update(
     let (kind, id) = path.into_inner();
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Write, &req)?;
-    let org_id = key.org.id;
+    let org_id = key.org().id;
     let found = db(&state, &req, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
     let record = found.ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
     let body = json_object(&req, payload).await?;
@@ -205,7 +205,7 @@ pub async fn delete(
     let (kind, id) = path.into_inner();
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Write, &req)?;
-    let org_id = key.org.id;
+    let org_id = key.org().id;
     let found = db(&state, &req, move |conn| {
         let Some(record) = records::find(conn, org_id, res.as_str(), &id)? else { return Ok(false) };
         records::delete(conn, record.id)?;

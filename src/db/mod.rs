@@ -36,7 +36,7 @@ pub fn is_postgres(url: &str) -> bool {
 }
 
 /// The SQLite file path inside a `sqlite://PATH` URL (a bare path is accepted too).
-fn sqlite_path(url: &str) -> &str {
+pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }
 

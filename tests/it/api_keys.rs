@@ -559,3 +559,21 @@ async fn staff_see_keys_read_only_and_the_view_is_audited() {
     assert_eq!(staff.post_form(&format!("{KEYS}/{key_id}/revoke"), &[]).await.status(), 404);
     assert_eq!(owner.get("/support/orgs/acme/api-keys").await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_plan_change_by_another_process_takes_effect_on_the_next_request() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let token = app.make_key("acme", &[], "", Some(0));
+    for _ in 0..3 {
+        assert_eq!(ping(&app, &token).await.0, 200, "warm any per-worker cache");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(["org", "set-plan", "--org", "acme", "--plan", "free"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let (status, body, _) = ping(&app, &token).await;
+    assert_eq!((status, code(&body)), (403, "plan_required"));
+}
