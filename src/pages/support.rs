@@ -58,13 +58,14 @@ pub async fn index(
     render(&SupportPage { chrome: Chrome::for_user(&staff.0, "support"), q, orgs: found })
 }
 
-/// Loads the organisation and records that staff opened `view` of its log.
+/// Loads the organisation and records, in its own log, that staff looked:
+/// `entry` is `Entry::support_viewed_audit_log` or `Entry::support_viewed_api_keys`.
 async fn viewed(
     state: &AppState,
     staff: &StaffUser,
     slug: String,
     meta: RequestMeta,
-    view: &'static str,
+    entry: impl FnOnce(i64) -> Entry + Send + 'static,
 ) -> Result<Org, AppError> {
     let actor = Actor::staff(&staff.0.user);
     state
@@ -72,15 +73,18 @@ async fn viewed(
         .run(move |conn| {
             use diesel::Connection;
             conn.transaction(|conn| {
-                let Some(org) = orgs::find_by_slug(conn, &slug)? else {
-                    return Ok(None);
-                };
-                audit::record(conn, &actor, &meta, Entry::support_viewed_audit_log(org.id, view))?;
+                let Some(org) = orgs::find_by_slug(conn, &slug)? else { return Ok(None) };
+                audit::record(conn, &actor, &meta, entry(org.id))?;
                 Ok::<_, diesel::result::Error>(Some(org))
             })
         })
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// `Entry::support_viewed_audit_log` for one view.
+fn log_view(view: &'static str) -> impl FnOnce(i64) -> Entry + Send + 'static {
+    move |org_id| Entry::support_viewed_audit_log(org_id, view)
 }
 
 fn base(org: &Org) -> String {
@@ -94,7 +98,7 @@ pub async fn org_log(
     slug: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, "page").await?;
+    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("page")).await?;
     let title = format!("Audit log of {} ({})", org.name, org.slug);
     audit_log::log_page(&state.db, Chrome::for_user(&staff.0, "support"), title, base(&org), org.id, &query).await
 }
@@ -106,7 +110,7 @@ pub async fn org_export_csv(
     slug: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, "export.csv").await?;
+    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("export.csv")).await?;
     audit_log::export(state.db.clone(), org.id, &query, ExportFormat::Csv, &format!("audit-log-{}", org.slug))
 }
 
@@ -117,7 +121,7 @@ pub async fn org_export_jsonl(
     slug: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, "export.jsonl").await?;
+    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("export.jsonl")).await?;
     audit_log::export(state.db.clone(), org.id, &query, ExportFormat::JsonLines, &format!("audit-log-{}", org.slug))
 }
 
@@ -127,7 +131,7 @@ pub async fn org_verify(
     meta: RequestMeta,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, "verify").await?;
+    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("verify")).await?;
     audit_log::verify_page(&state.db, Chrome::for_user(&staff.0, "support"), base(&org), org.id).await
 }
 
@@ -143,31 +147,6 @@ pub async fn platform_log(
         .await
 }
 
-/// Records that staff opened `view` of the organisation's API keys.
-async fn viewed_keys(
-    state: &AppState,
-    staff: &StaffUser,
-    slug: String,
-    meta: RequestMeta,
-    view: String,
-) -> Result<Org, AppError> {
-    let actor = Actor::staff(&staff.0.user);
-    state
-        .db
-        .run(move |conn| {
-            use diesel::Connection;
-            conn.transaction(|conn| {
-                let Some(org) = orgs::find_by_slug(conn, &slug)? else {
-                    return Ok(None);
-                };
-                audit::record(conn, &actor, &meta, Entry::support_viewed_api_keys(org.id, &view))?;
-                Ok::<_, diesel::result::Error>(Some(org))
-            })
-        })
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// An organisation's keys, read-only: no secrets, no menus, no create button.
 pub async fn org_keys(
     state: web::Data<AppState>,
@@ -176,7 +155,8 @@ pub async fn org_keys(
     slug: web::Path<String>,
     query: web::Query<crate::pages::api_keys::list::KeyListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed_keys(&state, &staff, slug.into_inner(), meta, "list".into()).await?;
+    let org =
+        viewed(&state, &staff, slug.into_inner(), meta, |org| Entry::support_viewed_api_keys(org, "list")).await?;
     let frame = crate::pages::api_keys::list::ListFrame {
         chrome: Chrome::for_user(&staff.0, "support"),
         title: format!("API keys of {} ({})", org.name, org.slug),
@@ -195,7 +175,10 @@ pub async fn org_key(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, key_id) = path.into_inner();
-    let org = viewed_keys(&state, &staff, slug, meta, key_id.clone()).await?;
+    let org = {
+        let view = key_id.clone();
+        viewed(&state, &staff, slug, meta, move |org| Entry::support_viewed_api_keys(org, &view)).await?
+    };
     let org_id = org.id;
     let key =
         state.db.run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)?;

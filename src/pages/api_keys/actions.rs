@@ -3,11 +3,11 @@
 //! sudo mode the confirmation asks for the password (SPEC §3).
 
 use super::form::{already_created, show_secret};
-use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
+use super::{Issue, KeyView, base_path, issue, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
-use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
+use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_settings::Grace;
 use crate::domain::key_state::KeyState;
@@ -263,45 +263,37 @@ async fn rotate(
     form_id: String,
 ) -> Result<HttpResponse, AppError> {
     let secret = ApiKeySecret::generate(&state.config.key_prefix);
-    let key_id = KeyId::generate();
-    let form_id = if form_id.is_empty() { random_base62(24) } else { form_id };
-    let (hash, prefix, user, org_id) =
-        (secret.hash(), secret.display_prefix(), member.current.user.clone(), member.org.id);
-    let settings = KeySettings {
-        label: old.label.clone(),
-        description: old.description.clone(),
-        scopes: old.scopes(),
-        expires_at: old.expires_at.filter(|t| *t > now()),
-        allowed_ips: old.allowlist(),
-        rate_limit_per_minute: old.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
+    let new = Issue {
+        org_id: member.org.id,
+        form_id: if form_id.is_empty() { random_base62(24) } else { form_id },
+        key_id: KeyId::generate(),
+        hash: secret.hash(),
+        display_prefix: secret.display_prefix(),
+        // The replacement keeps the label, scopes and settings (a past expiry is dropped).
+        settings: KeySettings {
+            label: old.label.clone(),
+            description: old.description.clone(),
+            scopes: old.scopes(),
+            expires_at: old.expires_at.filter(|t| *t > now()),
+            allowed_ips: old.allowlist(),
+            rate_limit_per_minute: old.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
+        },
+        user: member.current.user.clone(),
+        rotated_from: Some(old.key_id.clone()),
     };
     let created = state
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                if !api_keys::claim_form_id(conn, &form_id, org_id, key_id.as_str())? {
-                    return Ok(Err(api_keys::key_of_form(conn, &form_id, org_id)?));
-                }
-                let new = api_keys::insert(
-                    conn,
-                    NewKey {
-                        org_id,
-                        key_id: key_id.as_str(),
-                        token_hash: &hash.0,
-                        display_prefix: &prefix,
-                        settings: &settings,
-                        created_by_id: user.id,
-                        created_by_name: &user.name,
-                        rotated_from: Some(&old.key_id),
-                    },
-                )?;
-                api_keys::mark_rotated(conn, old.id, &new.key_id, now() + grace.duration())?;
-                audit::record(conn, &actor, &meta, Entry::api_key_rotated(&old, &new.key_id, grace.as_str()))?;
-                audit::record(conn, &actor, &meta, Entry::api_key_created(&new))?;
-                if grace == Grace::None && api_keys::revoke(conn, old.id, &user.name)? {
+                let replacement = issue(conn, &new)?;
+                let Ok(fresh) = &replacement else { return Ok(replacement) };
+                api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
+                audit::record(conn, &actor, &meta, Entry::api_key_rotated(&old, &fresh.key_id, grace.as_str()))?;
+                audit::record(conn, &actor, &meta, Entry::api_key_created(fresh))?;
+                if grace == Grace::None && api_keys::revoke(conn, old.id, &new.user.name)? {
                     audit::record(conn, &actor, &meta, Entry::api_key_revoked(&old, "rotated_without_grace"))?;
                 }
-                Ok::<_, diesel::result::Error>(Ok(new))
+                Ok::<_, diesel::result::Error>(replacement)
             })
         })
         .await?;

@@ -1,11 +1,11 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
-use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
+use super::{Issue, KeyView, base_path, issue, load_key, require_admin, require_paid, sudo_ok};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
-use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
+use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use crate::domain::scopes::{Resource, Scopes};
@@ -155,31 +155,26 @@ pub async fn create(
     };
     // Only now does a token exist: in memory, then once in the response.
     let secret = ApiKeySecret::generate(&state.config.key_prefix);
-    let key_id = KeyId::generate();
-    let (org_id, user, actor) = (member.org.id, member.current.user.clone(), Actor::user(&member.current.user));
-    let (form_id, hash, prefix) = (page.form_id.clone(), secret.hash(), secret.display_prefix());
+    let new = Issue {
+        org_id: member.org.id,
+        form_id: page.form_id.clone(),
+        key_id: KeyId::generate(),
+        hash: secret.hash(),
+        display_prefix: secret.display_prefix(),
+        settings,
+        user: member.current.user.clone(),
+        rotated_from: None,
+    };
+    let actor = Actor::user(&member.current.user);
     let created = state
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                if !api_keys::claim_form_id(conn, &form_id, org_id, key_id.as_str())? {
-                    return Ok(Err(api_keys::key_of_form(conn, &form_id, org_id)?));
+                let key = issue(conn, &new)?;
+                if let Ok(key) = &key {
+                    audit::record(conn, &actor, &meta, Entry::api_key_created(key))?;
                 }
-                let key = api_keys::insert(
-                    conn,
-                    NewKey {
-                        org_id,
-                        key_id: key_id.as_str(),
-                        token_hash: &hash.0,
-                        display_prefix: &prefix,
-                        settings: &settings,
-                        created_by_id: user.id,
-                        created_by_name: &user.name,
-                        rotated_from: None,
-                    },
-                )?;
-                audit::record(conn, &actor, &meta, Entry::api_key_created(&key))?;
-                Ok::<_, diesel::result::Error>(Ok(key))
+                Ok::<_, diesel::result::Error>(key)
             })
         })
         .await?;
@@ -338,9 +333,4 @@ pub async fn update(
 /// Scope names for the audit log; full access is spelled out.
 fn scope_names(scopes: &Scopes) -> Vec<String> {
     if scopes.is_full_access() { vec!["full_access".into()] } else { scopes.effective_names() }
-}
-
-/// Whether the edit form would ask for a password (used by the detail page hint).
-pub fn sudo_hint(member: &OrgMember) -> bool {
-    needs_sudo(member)
 }
