@@ -18,3 +18,4 @@ pub mod pages;
 pub mod progress;
 pub mod telemetry;
 pub mod usage;
+pub mod webhooks;
