@@ -65,7 +65,8 @@ impl FromRequest for CurrentUser {
 }
 
 /// A member of the organisation named by the `{slug}` path segment.
-/// Anyone else gets 404, so other tenants cannot learn the org exists.
+/// Anyone else gets 404, so other tenants cannot learn the org exists;
+/// platform staff, who see every org in `/support`, get 403.
 pub struct OrgMember {
     pub current: CurrentUser,
     pub org: Org,
@@ -88,8 +89,11 @@ impl FromRequest for OrgMember {
         Box::pin(async move {
             let current = CurrentUser::load(&req).await?;
             let slug = req.match_info().get("slug").unwrap_or_default();
-            let (org, role) =
-                current.orgs.iter().find(|(org, _)| org.slug == slug).cloned().ok_or(AppError::NotFound)?;
+            let Some((org, role)) = current.orgs.iter().find(|(org, _)| org.slug == slug).cloned() else {
+                // Staff reach organisations through the read-only support console;
+                // here they may do nothing (SPEC §2: 403). Everyone else gets 404.
+                return Err(if current.user.is_staff { AppError::Forbidden } else { AppError::NotFound });
+            };
             Ok(Self { current, org, role })
         })
     }
