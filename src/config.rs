@@ -86,6 +86,12 @@ pub struct Config {
     pub default_rate_limit: u32,
     /// How often scheduled work runs (`LATCHKEY_SCHEDULER_INTERVAL_SECS`, default 30).
     pub scheduler_interval: std::time::Duration,
+    /// Allow `http://` webhook URLs (`LATCHKEY_WEBHOOK_ALLOW_INSECURE`).
+    pub webhook_allow_insecure: bool,
+    /// Allow private and loopback webhook targets, dev/test only (`LATCHKEY_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
+    /// Time limit of one webhook request (`LATCHKEY_WEBHOOK_TIMEOUT_SECS`, default 10).
+    pub webhook_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -181,6 +187,23 @@ impl Config {
                     .parse()
                     .map_err(|_| invalid("LATCHKEY_DEFAULT_RATE_LIMIT", "use a whole number (0 = unlimited)"))?,
                 None => 600,
+            },
+            webhook_allow_insecure: match var("LATCHKEY_WEBHOOK_ALLOW_INSECURE") {
+                Some(v) => parse_bool("LATCHKEY_WEBHOOK_ALLOW_INSECURE", &v)?,
+                None => false,
+            },
+            webhook_allow_private: match var("LATCHKEY_WEBHOOK_ALLOW_PRIVATE") {
+                Some(v) => parse_bool("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", &v)?,
+                None => false,
+            },
+            webhook_timeout: match var("LATCHKEY_WEBHOOK_TIMEOUT_SECS") {
+                Some(n) => n
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=60).contains(n))
+                    .map(std::time::Duration::from_secs)
+                    .ok_or_else(|| invalid("LATCHKEY_WEBHOOK_TIMEOUT_SECS", "use 1 to 60 seconds"))?,
+                None => std::time::Duration::from_secs(10),
             },
             scheduler_interval: match var("LATCHKEY_SCHEDULER_INTERVAL_SECS") {
                 Some(n) => n

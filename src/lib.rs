@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bench_seed;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod domain;

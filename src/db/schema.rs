@@ -156,6 +156,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        public_id -> Text,
+        url -> Text,
+        description -> Text,
+        events -> Text,
+        enabled -> Bool,
+        secret_sealed -> Text,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by_name -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
@@ -168,5 +186,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     used_form_ids,
     api_records,
     outbox_events,
-    key_usage_daily
+    key_usage_daily,
+    webhook_endpoints
 );

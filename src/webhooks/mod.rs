@@ -1,5 +1,9 @@
-//! Outgoing webhooks: Standard Webhooks signing and the SSRF guard. The
-//! endpoints pages, delivery worker and Send test arrive with the webhooks issue.
+//! Outgoing webhooks: event types, Standard Webhooks signing, the SSRF guard,
+//! URL checks and the sender used by Send test. The delivery worker for
+//! outbox events arrives with the rest of the webhooks issue.
 
+pub mod events;
+pub mod send;
 pub mod signing;
 pub mod ssrf;
+pub mod target;

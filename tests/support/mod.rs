@@ -81,6 +81,9 @@ pub async fn spawn_app_on(
         key_prefix: latchkey::domain::token::KeyPrefix::default(),
         default_rate_limit: 600,
         scheduler_interval: std::time::Duration::from_secs(1),
+        webhook_allow_insecure: true,
+        webhook_allow_private: true,
+        webhook_timeout: std::time::Duration::from_secs(2),
     };
     adjust(&mut config);
     let pool = db::pool(&database_url);

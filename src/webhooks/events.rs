@@ -1,0 +1,29 @@
+//! The event types an endpoint can subscribe to (SPEC §5).
+
+pub const EVENT_TYPES: [&str; 6] =
+    ["order.created", "customer.created", "product.created", "api_key.created", "api_key.revoked", "api_key.expiring"];
+
+/// Parses the checked boxes: at least one known type, stored comma-separated in this order.
+pub fn parse(selected: &[String]) -> Result<String, String> {
+    if let Some(unknown) = selected.iter().find(|s| !EVENT_TYPES.contains(&s.as_str())) {
+        return Err(format!("Unknown event type {unknown:?}."));
+    }
+    let chosen: Vec<&str> = EVENT_TYPES.into_iter().filter(|t| selected.iter().any(|s| s == t)).collect();
+    if chosen.is_empty() {
+        return Err("Choose at least one event.".into());
+    }
+    Ok(chosen.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn events_are_known_and_at_least_one() {
+        assert_eq!(
+            super::parse(&["api_key.revoked".into(), "order.created".into()]),
+            Ok("order.created,api_key.revoked".into())
+        );
+        assert!(super::parse(&[]).is_err());
+        assert!(super::parse(&["user.deleted".into()]).is_err());
+    }
+}

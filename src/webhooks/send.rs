@@ -1,0 +1,113 @@
+//! One webhook HTTP request to an address the SSRF guard checked: no proxy,
+//! no redirects followed, a time limit, and the first 4 KiB of the answer.
+
+use std::net::SocketAddr;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+use url::{Host, Url};
+
+const EXCERPT: usize = 4 * 1024;
+
+/// What one attempt produced, for the terminal-style panel and the delivery log.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// (class, message) when no HTTP answer came back: timeout, refused, tls, network.
+    pub error: Option<(&'static str, String)>,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+static TLS: Once = Once::new();
+
+fn error_class(err: &reqwest::Error, timeout: Duration) -> (&'static str, String) {
+    if err.is_timeout() {
+        return ("timeout", format!("Timed out after {} s.", timeout.as_secs()));
+    }
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        chain.push_str(&e.to_string().to_lowercase());
+        chain.push(' ');
+        source = e.source();
+    }
+    if chain.contains("refused") {
+        ("refused", "Connection refused: nothing is listening at that address and port.".into())
+    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
+        ("tls", format!("TLS failure: {}", chain.trim()))
+    } else {
+        ("network", format!("Could not connect: {}", chain.trim()))
+    }
+}
+
+/// POSTs `body` with `headers` to `url`, connecting only to `addr`.
+pub async fn post(
+    url: &Url,
+    addr: SocketAddr,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Attempt {
+    TLS.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .user_agent(concat!("Latchkey-Webhooks/", env!("CARGO_PKG_VERSION")));
+    if let Some(Host::Domain(name)) = url.host() {
+        // Connect to the checked address, not to whatever DNS answers next.
+        builder = builder.resolve(name, addr);
+    }
+    let started = Instant::now();
+    let client = match builder.build() {
+        Ok(client) => client,
+        Err(e) => return failed(started, error_class(&e, timeout)),
+    };
+    let mut request = client.post(url.clone()).header("content-type", "application/json").body(body);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let mut res = match request.send().await {
+        Ok(res) => res,
+        Err(e) => return failed(started, error_class(&e, timeout)),
+    };
+    let status = res.status().as_u16();
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let mut excerpt = Vec::new();
+    while excerpt.len() < EXCERPT {
+        match res.chunk().await {
+            Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk[..chunk.len().min(EXCERPT - excerpt.len())]),
+            _ => break,
+        }
+    }
+    Attempt {
+        status: Some(status),
+        latency_ms: started.elapsed().as_millis() as u64,
+        headers,
+        body: String::from_utf8_lossy(&excerpt).into_owned(),
+        error: None,
+    }
+}
+
+fn failed(started: Instant, error: (&'static str, String)) -> Attempt {
+    Attempt {
+        status: None,
+        latency_ms: started.elapsed().as_millis() as u64,
+        headers: Vec::new(),
+        body: String::new(),
+        error: Some(error),
+    }
+}

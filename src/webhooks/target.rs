@@ -1,0 +1,94 @@
+//! Where a webhook may be sent: a parsed URL, and the one checked address
+//! the sender will connect to (SPEC §5: resolve once, check, connect only there).
+
+use super::ssrf::{self, Blocked};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use url::{Host, Url};
+
+/// Why a URL or its address is refused, in words for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("Enter a full URL, such as https://example.com/webhooks.")]
+    Invalid,
+    #[error("Use an https:// URL.")]
+    NotHttps,
+    #[error("Remove the user name and password from the URL.")]
+    Credentials,
+    #[error("Could not resolve the host {0}.")]
+    Unresolvable(String),
+    #[error("The URL points to {reason} ({ip}); webhooks only go to public addresses.")]
+    Blocked { ip: IpAddr, reason: Blocked },
+}
+
+/// Parses a webhook URL: http(s) with a host, https unless `allow_insecure`, no credentials.
+pub fn parse_url(input: &str, allow_insecure: bool) -> Result<Url, TargetError> {
+    let url = Url::parse(input.trim()).map_err(|_| TargetError::Invalid)?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure => {}
+        "http" => return Err(TargetError::NotHttps),
+        _ => return Err(TargetError::Invalid),
+    }
+    if url.host().is_none() || input.len() > 2048 {
+        return Err(TargetError::Invalid);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(TargetError::Credentials);
+    }
+    Ok(url)
+}
+
+/// Resolves the host once and checks every address; returns the one to connect to.
+/// Blocking (DNS): call it on the blocking pool.
+pub fn resolve(url: &Url, allow_private: bool) -> Result<SocketAddr, TargetError> {
+    let port = url.port_or_known_default().ok_or(TargetError::Invalid)?;
+    let addrs: Vec<SocketAddr> = match url.host() {
+        Some(Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
+        Some(Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            (name, port).to_socket_addrs().map_err(|_| TargetError::Unresolvable(name.to_owned()))?.collect()
+        }
+        None => return Err(TargetError::Invalid),
+    };
+    let first =
+        *addrs.first().ok_or_else(|| TargetError::Unresolvable(url.host_str().unwrap_or_default().to_owned()))?;
+    if !allow_private {
+        // Every answer must be public: a name that also resolves privately is refused.
+        for addr in &addrs {
+            ssrf::check_ip(addr.ip()).map_err(|reason| TargetError::Blocked { ip: addr.ip(), reason })?;
+        }
+    }
+    Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_https_without_credentials() {
+        assert!(parse_url("https://hooks.example.com/x", false).is_ok());
+        assert_eq!(parse_url("http://hooks.example.com/x", false), Err(TargetError::NotHttps));
+        assert!(parse_url("http://hooks.example.com/x", true).is_ok());
+        assert_eq!(parse_url("https://user:pw@example.com/", false), Err(TargetError::Credentials));
+        for bad in ["", "example.com", "ftp://example.com/", "https://", "javascript:alert(1)"] {
+            assert!(parse_url(bad, true).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ip_literals_and_names_resolving_to_blocked_addresses_are_refused() {
+        for url in [
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://169.254.169.254/latest",
+            "http://localhost./",
+        ] {
+            let parsed = parse_url(url, true).expect("parses");
+            assert!(matches!(resolve(&parsed, false), Err(TargetError::Blocked { .. })), "{url}");
+            assert!(resolve(&parsed, true).is_ok(), "{url} is allowed with the dev/test flag");
+        }
+    }
+}
