@@ -223,6 +223,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve() -> anyhow::Result<()> {
+    crate::webhooks::send::install_tls();
     let config = Config::from_env()?;
     let mut conn = connect()?;
     migrate(&mut conn)?;

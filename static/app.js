@@ -89,3 +89,23 @@ document.addEventListener("click", (event) => {
     actionDialog.close();
   }
 });
+
+// Send test in place: post the form, show the returned panel without a reload.
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form[data-webhook-test]");
+  const panel = document.querySelector("[data-test-panel]");
+  if (!form || !panel) return;
+  event.preventDefault();
+  const button = form.querySelector("button");
+  button.disabled = true;
+  button.textContent = "Sending…";
+  try {
+    const response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin" });
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const result = page.querySelector("[data-test-panel]");
+    if (result) panel.replaceWith(document.importNode(result, true));
+  } finally {
+    button.disabled = false;
+    button.textContent = "Send test";
+  }
+});

@@ -23,10 +23,16 @@ pub enum Action {
     ApiKeyDeleted,
     ApiKeyExpired,
     ApiKeyRevokedKeyUsed,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookTested,
+    WebhookSecretRotated,
+    WebhookDisabled,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 26] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionLogout,
@@ -47,6 +53,12 @@ impl Action {
         Action::ApiKeyDeleted,
         Action::ApiKeyExpired,
         Action::ApiKeyRevokedKeyUsed,
+        Action::WebhookCreated,
+        Action::WebhookUpdated,
+        Action::WebhookDeleted,
+        Action::WebhookTested,
+        Action::WebhookSecretRotated,
+        Action::WebhookDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +83,12 @@ impl Action {
             Self::ApiKeyDeleted => "api_key.deleted",
             Self::ApiKeyExpired => "api_key.expired",
             Self::ApiKeyRevokedKeyUsed => "api_key.revoked_key_used",
+            Self::WebhookCreated => "webhook.created",
+            Self::WebhookUpdated => "webhook.updated",
+            Self::WebhookDeleted => "webhook.deleted",
+            Self::WebhookTested => "webhook.tested",
+            Self::WebhookSecretRotated => "webhook.secret_rotated",
+            Self::WebhookDisabled => "webhook.disabled",
         }
     }
 

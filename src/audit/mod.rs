@@ -13,6 +13,7 @@ use crate::auth::client_ip;
 use crate::db::api_keys::ApiKey;
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
+use crate::db::webhooks::Endpoint;
 use crate::db::{DbConn, now};
 use crate::domain::Role;
 use crate::middleware::RequestId;
@@ -255,6 +256,35 @@ impl Entry {
 
     pub fn api_key_revoked_key_used(key: &ApiKey, state: &str) -> Self {
         Self::key(key.org_id, Action::ApiKeyRevokedKeyUsed, key).details(json!({ "state": state }))
+    }
+
+    fn webhook(action: Action, hook: &Endpoint) -> Self {
+        Self::new(hook.org_id, action).target("webhook", &hook.public_id, hook.url.clone())
+    }
+
+    pub fn webhook_created(hook: &Endpoint) -> Self {
+        Self::webhook(Action::WebhookCreated, hook).details(json!({ "url": hook.url, "events": hook.event_list() }))
+    }
+
+    pub fn webhook_updated(hook: &Endpoint, before: Value, after: Value) -> Self {
+        Self::webhook(Action::WebhookUpdated, hook).details(json!({ "before": before, "after": after }))
+    }
+
+    pub fn webhook_deleted(hook: &Endpoint) -> Self {
+        Self::webhook(Action::WebhookDeleted, hook).details(json!({ "url": hook.url, "events": hook.event_list() }))
+    }
+
+    pub fn webhook_tested(hook: &Endpoint, status: Option<u16>, error: Option<&str>, latency_ms: u64) -> Self {
+        Self::webhook(Action::WebhookTested, hook)
+            .details(json!({ "status": status, "error": error, "latency_ms": latency_ms }))
+    }
+
+    pub fn webhook_secret_rotated(hook: &Endpoint) -> Self {
+        Self::webhook(Action::WebhookSecretRotated, hook)
+    }
+
+    pub fn webhook_disabled(hook: &Endpoint, reason: &str) -> Self {
+        Self::webhook(Action::WebhookDisabled, hook).details(json!({ "reason": reason }))
     }
 
     pub fn support_viewed_api_keys(org_id: i64, view: &str) -> Self {

@@ -14,6 +14,7 @@ pub mod schema;
 pub mod setup;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 pub use conn::DbConn;
 

@@ -11,11 +11,11 @@ pub mod health;
 pub mod home;
 pub mod login;
 pub mod members;
-pub mod settings;
 pub mod setup;
 pub mod support;
 pub mod templates;
 pub mod timefmt;
+pub mod webhooks;
 
 use crate::error::AppError;
 use actix_web::HttpResponse;

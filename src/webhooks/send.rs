@@ -27,6 +27,13 @@ impl Attempt {
 
 static TLS: Once = Once::new();
 
+/// Installs ring as the process's TLS provider (reqwest is built without a default one).
+pub fn install_tls() {
+    TLS.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 fn error_class(err: &reqwest::Error, timeout: Duration) -> (&'static str, String) {
     if err.is_timeout() {
         return ("timeout", format!("Timed out after {} s.", timeout.as_secs()));
@@ -55,9 +62,7 @@ pub async fn post(
     body: Vec<u8>,
     timeout: Duration,
 ) -> Attempt {
-    TLS.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+    install_tls();
     let mut builder = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())

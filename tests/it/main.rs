@@ -20,3 +20,4 @@ mod openapi;
 mod roles;
 mod sessions;
 mod setup;
+mod webhooks;

@@ -19,6 +19,8 @@ pub const USER_AGENT: &str = "latchkey-tests/1.0";
 
 /// A fresh database URL: PostgreSQL when the test command started one, SQLite otherwise.
 pub fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    // reqwest is built with rustls and no default provider; the tests' clients need one too.
+    latchkey::webhooks::send::install_tls();
     match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
         Ok(base) if db::is_postgres(&base) => {
             let name = format!("lk_test_{}", random_suffix());
@@ -178,6 +180,7 @@ impl TestApp {
 
 /// A new visitor of the server at `base`.
 pub fn visitor_for(base: &str) -> Visitor {
+    latchkey::webhooks::send::install_tls();
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
@@ -284,9 +287,18 @@ pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> (String, 
     (key_id, token)
 }
 
+/// One API client for the whole test binary (building a TLS-capable client is not free).
+pub fn api_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        latchkey::webhooks::send::install_tls();
+        reqwest::Client::new()
+    })
+}
+
 /// `GET /api/v1/ping` with `Authorization: Bearer <token>`: (status, body, response).
 pub async fn ping(app: &TestApp, token: &str) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let res = reqwest::Client::new()
+    let res = api_client()
         .get(format!("{}/api/v1/ping", app.base))
         .header("authorization", format!("Bearer {token}"))
         .send()
@@ -344,7 +356,7 @@ pub async fn api(
     token: &str,
     body: Option<serde_json::Value>,
 ) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.base)).bearer_auth(token);
+    let mut req = api_client().request(method, format!("{}{path}", app.base)).bearer_auth(token);
     if let Some(body) = body {
         req = req.json(&body);
     }
@@ -353,4 +365,75 @@ pub async fn api(
     let headers = res.headers().clone();
     let text = res.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null), headers)
+}
+
+/// One request as the receiver got it: (lower-cased headers, body).
+pub type Received = (Vec<(String, String)>, Vec<u8>);
+
+/// A real HTTP receiver on loopback: answers every request with `status` and
+/// `body` after `delay`, and keeps what it received.
+pub struct Receiver {
+    pub url: String,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    pub fn start(status: u16, body: &'static str, delay: std::time::Duration) -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind receiver");
+        let url = format!("http://127.0.0.1:{}/hooks", listener.local_addr().expect("addr").port());
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut data = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    // Read the head, then the body by content-length.
+                    let (head_end, length) = loop {
+                        let Ok(n) = stream.read(&mut buf) else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        data.extend_from_slice(&buf[..n]);
+                        if let Some(pos) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&data[..pos]).to_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            break (pos + 4, length);
+                        }
+                    };
+                    while data.len() < head_end + length {
+                        let Ok(n) = stream.read(&mut buf) else { return };
+                        if n == 0 {
+                            break;
+                        }
+                        data.extend_from_slice(&buf[..n]);
+                    }
+                    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+                    let headers = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+                        .collect();
+                    if let Ok(mut all) = store.lock() {
+                        all.push((headers, data[head_end..].to_vec()));
+                    }
+                    std::thread::sleep(delay);
+                    let reply = format!(
+                        "HTTP/1.1 {status} Status\r\ncontent-type: text/plain\r\nx-receiver: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(reply.as_bytes());
+                });
+            }
+        });
+        Self { url, received }
+    }
 }

@@ -1,0 +1,108 @@
+//! Webhook endpoints of an organisation. Secrets are stored sealed (see crypto.rs).
+
+use super::schema::webhook_endpoints::dsl;
+use super::{DbConn, now};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::webhook_endpoints)]
+pub struct Endpoint {
+    pub id: i64,
+    pub org_id: i64,
+    pub public_id: String,
+    pub url: String,
+    pub description: String,
+    pub events: String,
+    pub enabled: bool,
+    pub secret_sealed: String,
+    pub previous_secret_sealed: Option<String>,
+    pub previous_until: Option<NaiveDateTime>,
+    pub disabled_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub created_by_name: String,
+}
+
+impl Endpoint {
+    pub fn event_list(&self) -> Vec<String> {
+        self.events.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect()
+    }
+}
+
+pub struct NewEndpoint<'a> {
+    pub org_id: i64,
+    pub public_id: &'a str,
+    pub url: &'a str,
+    pub description: &'a str,
+    pub events: &'a str,
+    pub secret_sealed: &'a str,
+    pub created_by_name: &'a str,
+}
+
+pub fn insert(conn: &mut DbConn, new: NewEndpoint<'_>) -> QueryResult<Endpoint> {
+    diesel::insert_into(dsl::webhook_endpoints)
+        .values((
+            dsl::org_id.eq(new.org_id),
+            dsl::public_id.eq(new.public_id),
+            dsl::url.eq(new.url),
+            dsl::description.eq(new.description),
+            dsl::events.eq(new.events),
+            dsl::enabled.eq(true),
+            dsl::secret_sealed.eq(new.secret_sealed),
+            dsl::created_at.eq(now()),
+            dsl::created_by_name.eq(new.created_by_name),
+        ))
+        .execute(conn)?;
+    dsl::webhook_endpoints.filter(dsl::public_id.eq(new.public_id)).select(Endpoint::as_select()).first(conn)
+}
+
+pub fn list(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Endpoint>> {
+    dsl::webhook_endpoints.filter(dsl::org_id.eq(org_id)).order(dsl::id.asc()).select(Endpoint::as_select()).load(conn)
+}
+
+/// One of this organisation's endpoints; another organisation's is not found.
+pub fn find(conn: &mut DbConn, org_id: i64, public_id: &str) -> QueryResult<Option<Endpoint>> {
+    dsl::webhook_endpoints
+        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::public_id.eq(public_id))
+        .select(Endpoint::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn update(conn: &mut DbConn, id: i64, url: &str, description: &str, events: &str) -> QueryResult<()> {
+    diesel::update(dsl::webhook_endpoints.find(id))
+        .set((dsl::url.eq(url), dsl::description.eq(description), dsl::events.eq(events)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Enables, or disables with a reason shown on the endpoint's page.
+pub fn set_enabled(conn: &mut DbConn, id: i64, enabled: bool, reason: Option<&str>) -> QueryResult<()> {
+    diesel::update(dsl::webhook_endpoints.find(id))
+        .set((dsl::enabled.eq(enabled), dsl::disabled_reason.eq(reason)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A new secret; the old one keeps signing too until `previous_until`.
+pub fn rotate_secret(
+    conn: &mut DbConn,
+    id: i64,
+    sealed: &str,
+    previous: &str,
+    previous_until: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(dsl::webhook_endpoints.find(id))
+        .set((
+            dsl::secret_sealed.eq(sealed),
+            dsl::previous_secret_sealed.eq(previous),
+            dsl::previous_until.eq(previous_until),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(dsl::webhook_endpoints.find(id)).execute(conn).map(|_| ())
+}

@@ -1,0 +1,481 @@
+//! Settings → Webhooks (SPEC §5, §7): endpoints with a signing secret shown
+//! once, edit, enable/disable, secret rotation, delete, and Send test with a
+//! terminal-style result panel. Outbox delivery arrives with the worker.
+
+use super::templates::{Chrome, Field};
+use super::{render, render_status, see_other};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::auth::csrf::NoFields;
+use crate::auth::{CsrfForm, OrgMember};
+use crate::crypto;
+use crate::db::now;
+use crate::db::webhooks::{self, Endpoint, NewEndpoint};
+use crate::domain::Role;
+use crate::domain::token::random_base62;
+use crate::error::AppError;
+use crate::webhooks::send::{self, Attempt};
+use crate::webhooks::signing::{SigningSecret, signature_header};
+use crate::webhooks::{events, target};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::json;
+
+/// How long the previous secret keeps signing after a rotation.
+const ROTATION_OVERLAP_HOURS: i64 = 24;
+
+fn base(member: &OrgMember) -> String {
+    format!("/orgs/{}/settings/webhooks", member.org.slug)
+}
+
+async fn load(state: &AppState, member: &OrgMember, id: String) -> Result<Endpoint, AppError> {
+    let org_id = member.org.id;
+    state.db.run(move |conn| webhooks::find(conn, org_id, &id)).await?.ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "webhooks_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    base_path: String,
+    hooks: Vec<Endpoint>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let org_id = member.org.id;
+    let hooks = state.db.run(move |conn| webhooks::list(conn, org_id)).await?;
+    let notice = match query.notice.as_deref() {
+        Some("deleted") => Some("Webhook endpoint deleted."),
+        Some("enabled") => Some("Endpoint enabled."),
+        Some("disabled") => Some("Endpoint disabled; nothing is sent to it."),
+        Some("updated") => Some("Changes saved."),
+        _ => None,
+    };
+    render(&ListPage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hooks, notice })
+}
+
+#[derive(Template)]
+#[template(path = "webhook_form.html")]
+struct FormPage {
+    chrome: Chrome,
+    base_path: String,
+    editing: Option<String>,
+    url: Field,
+    description: Field,
+    events: Vec<String>,
+    events_error: Option<String>,
+    all_events: [&'static str; 6],
+    insecure_allowed: bool,
+}
+
+impl FormPage {
+    fn blank(member: &OrgMember, state: &AppState) -> Self {
+        Self {
+            chrome: Chrome::for_member(member, "webhooks"),
+            base_path: base(member),
+            editing: None,
+            url: Field::default(),
+            description: Field::default(),
+            events: Vec::new(),
+            events_error: None,
+            all_events: events::EVENT_TYPES,
+            insecure_allowed: state.config.webhook_allow_insecure,
+        }
+    }
+
+    fn has_event(&self, name: &&str) -> bool {
+        self.events.iter().any(|e| e == name)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct HookForm {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    events: Vec<String>,
+}
+
+/// Parses the form and checks the URL's address now (it is checked again at every send).
+async fn parse(
+    state: &AppState,
+    page: &mut FormPage,
+    form: HookForm,
+) -> Result<Option<(String, String, String)>, AppError> {
+    page.url = Field::new(form.url.trim());
+    page.description = Field::new(form.description.trim());
+    page.events = form.events.clone();
+    let mut ok = true;
+    if page.description.value.chars().count() > 500 {
+        page.description.error = Some("Use at most 500 characters.".into());
+        ok = false;
+    }
+    let events = events::parse(&form.events).map_err(|e| page.events_error = Some(e)).ok();
+    let url = match target::parse_url(&page.url.value, state.config.webhook_allow_insecure) {
+        Ok(url) => {
+            let allow_private = state.config.webhook_allow_private;
+            let checked = url.clone();
+            match web::block(move || target::resolve(&checked, allow_private)).await.map_err(AppError::internal)? {
+                Ok(_) => Some(url.to_string()),
+                Err(e) => {
+                    page.url.error = Some(e.to_string());
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            page.url.error = Some(e.to_string());
+            None
+        }
+    };
+    match (url, events, ok) {
+        (Some(url), Some(events), true) => Ok(Some((url, page.description.value.clone(), events))),
+        _ => Ok(None),
+    }
+}
+
+pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    render(&FormPage::blank(&member, &state))
+}
+
+#[derive(Template)]
+#[template(path = "webhook_secret.html")]
+struct SecretPage {
+    chrome: Chrome,
+    base_path: String,
+    hook: Endpoint,
+    title: &'static str,
+    secret: String,
+}
+
+fn secret_page(
+    member: &OrgMember,
+    hook: Endpoint,
+    title: &'static str,
+    secret: &SigningSecret,
+) -> Result<HttpResponse, AppError> {
+    render(&SecretPage {
+        chrome: Chrome::for_member(member, "webhooks"),
+        base_path: base(member),
+        hook,
+        title,
+        secret: secret.expose(),
+    })
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<HookForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let mut page = FormPage::blank(&member, &state);
+    let Some((url, description, events)) = parse(&state, &mut page, form).await? else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let secret = SigningSecret::generate();
+    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
+    let (org_id, by, actor) = (member.org.id, member.current.user.name.clone(), Actor::user(&member.current.user));
+    let public_id = format!("wh_{}", random_base62(16));
+    let hook = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let new = NewEndpoint {
+                    org_id,
+                    public_id: &public_id,
+                    url: &url,
+                    description: &description,
+                    events: &events,
+                    secret_sealed: &sealed,
+                    created_by_name: &by,
+                };
+                let hook = webhooks::insert(conn, new)?;
+                audit::record(conn, &actor, &meta, Entry::webhook_created(&hook))?;
+                Ok::<_, diesel::result::Error>(hook)
+            })
+        })
+        .await?;
+    secret_page(&member, hook, "Webhook endpoint added", &secret)
+}
+
+#[derive(Template)]
+#[template(path = "webhook_detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    base_path: String,
+    hook: Endpoint,
+    result: Option<Attempt>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    render(&DetailPage {
+        chrome: Chrome::for_member(&member, "webhooks"),
+        base_path: base(&member),
+        hook,
+        result: None,
+    })
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let mut page = FormPage::blank(&member, &state);
+    page.editing = Some(hook.public_id.clone());
+    page.url = Field::new(&hook.url);
+    page.description = Field::new(&hook.description);
+    page.events = hook.event_list();
+    render(&page)
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    CsrfForm(form): CsrfForm<HookForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let mut page = FormPage::blank(&member, &state);
+    page.editing = Some(hook.public_id.clone());
+    let Some((url, description, events)) = parse(&state, &mut page, form).await? else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let actor = Actor::user(&member.current.user);
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                webhooks::update(conn, hook.id, &url, &description, &events)?;
+                let before = json!({ "url": hook.url, "description": hook.description, "events": hook.events });
+                let after = json!({ "url": url, "description": description, "events": events });
+                if before != after {
+                    audit::record(conn, &actor, &meta, Entry::webhook_updated(&hook, before, after))?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+        })
+        .await?;
+    Ok(see_other(&format!("{}?notice=updated", base(&member))))
+}
+
+/// The secrets that sign now: the current one, and the previous one for 24 h after a rotation.
+fn signing_secrets(state: &AppState, hook: &Endpoint) -> Result<Vec<SigningSecret>, AppError> {
+    let key = &state.config.encryption_key;
+    let open = |sealed: &str| {
+        crypto::open(key, sealed)
+            .ok()
+            .and_then(SigningSecret::from_bytes)
+            .ok_or_else(|| AppError::internal("unreadable webhook secret"))
+    };
+    let mut secrets = vec![open(&hook.secret_sealed)?];
+    if let (Some(previous), Some(until)) = (&hook.previous_secret_sealed, hook.previous_until)
+        && until > now()
+    {
+        secrets.push(open(previous)?);
+    }
+    Ok(secrets)
+}
+
+/// Send test: a signed `webhook.test` event, now, and its result in the panel.
+pub async fn test(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let secrets = signing_secrets(&state, &hook)?;
+    let attempt = match target::parse_url(&hook.url, state.config.webhook_allow_insecure) {
+        Err(e) => Attempt {
+            status: None,
+            latency_ms: 0,
+            headers: Vec::new(),
+            body: String::new(),
+            error: Some(("blocked", e.to_string())),
+        },
+        Ok(url) => {
+            // The address is checked again at send time: DNS answers can change.
+            let allow_private = state.config.webhook_allow_private;
+            let checked = url.clone();
+            match web::block(move || target::resolve(&checked, allow_private)).await.map_err(AppError::internal)? {
+                Err(e) => Attempt {
+                    status: None,
+                    latency_ms: 0,
+                    headers: Vec::new(),
+                    body: String::new(),
+                    error: Some(("blocked", e.to_string())),
+                },
+                Ok(addr) => {
+                    let msg_id = format!("msg_{}", random_base62(24));
+                    let timestamp = chrono::Utc::now().timestamp();
+                    let body = json!({
+                        "type": "webhook.test",
+                        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        "data": { "webhook_id": hook.public_id, "message": "This is a test event from Latchkey." },
+                    })
+                    .to_string()
+                    .into_bytes();
+                    let refs: Vec<&SigningSecret> = secrets.iter().collect();
+                    let headers = [
+                        ("webhook-id", msg_id.clone()),
+                        ("webhook-timestamp", timestamp.to_string()),
+                        ("webhook-signature", signature_header(&refs, &msg_id, timestamp, &body)),
+                    ];
+                    send::post(&url, addr, &headers, body, state.config.webhook_timeout).await
+                }
+            }
+        }
+    };
+    let actor = Actor::user(&member.current.user);
+    let (hook_for_audit, status, error, latency) = (
+        hook.clone(),
+        attempt.status,
+        attempt.error.as_ref().map(|(class, _)| (*class).to_owned()),
+        attempt.latency_ms,
+    );
+    state
+        .db
+        .run(move |conn| {
+            let entry = Entry::webhook_tested(&hook_for_audit, status, error.as_deref(), latency);
+            conn.transaction(|conn| audit::record(conn, &actor, &meta, entry))
+        })
+        .await?;
+    render(&DetailPage {
+        chrome: Chrome::for_member(&member, "webhooks"),
+        base_path: base(&member),
+        hook,
+        result: Some(attempt),
+    })
+}
+
+pub async fn set_enabled(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    path: web::Path<(String, String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let (_, id, action) = path.into_inner();
+    let enable = match action.as_str() {
+        "enable" => true,
+        "disable" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    let hook = load(&state, &member, id).await?;
+    let actor = Actor::user(&member.current.user);
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let reason = (!enable).then_some("disabled by a user");
+                webhooks::set_enabled(conn, hook.id, enable, reason)?;
+                let entry = if enable {
+                    Entry::webhook_updated(&hook, json!({ "enabled": hook.enabled }), json!({ "enabled": true }))
+                } else {
+                    Entry::webhook_disabled(&hook, "disabled_by_user")
+                };
+                audit::record(conn, &actor, &meta, entry)
+            })
+        })
+        .await?;
+    Ok(see_other(&format!("{}?notice={}", base(&member), if enable { "enabled" } else { "disabled" })))
+}
+
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let secret = SigningSecret::generate();
+    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
+    let actor = Actor::user(&member.current.user);
+    let until = now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
+    let rotated = hook.clone();
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                webhooks::rotate_secret(conn, rotated.id, &sealed, &rotated.secret_sealed, until)?;
+                audit::record(conn, &actor, &meta, Entry::webhook_secret_rotated(&rotated))
+            })
+        })
+        .await?;
+    secret_page(&member, hook, "Signing secret rotated", &secret)
+}
+
+#[derive(Template)]
+#[template(path = "webhook_delete.html")]
+struct DeletePage {
+    chrome: Chrome,
+    base_path: String,
+    hook: Endpoint,
+}
+
+pub async fn delete_confirm(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    render(&DeletePage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hook })
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let actor = Actor::user(&member.current.user);
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                webhooks::delete(conn, hook.id)?;
+                audit::record(conn, &actor, &meta, Entry::webhook_deleted(&hook))
+            })
+        })
+        .await?;
+    Ok(see_other(&format!("{}?notice=deleted", base(&member))))
+}
