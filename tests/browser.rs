@@ -269,3 +269,39 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
     assert!(!client.source().await.expect("source").contains(&secret));
     client.close().await.expect("close browser");
 }
+
+#[tokio::test]
+async fn add_a_webhook_copy_its_secret_and_send_a_test() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let receiver = Receiver::start(200, "{\"received\":true}", std::time::Duration::ZERO);
+    let (_driver, client) = start_browser().await;
+    client.goto(&format!("{}/login", app.base)).await.expect("open");
+    log_in(&client, "owner@acme.test").await;
+    click(&client, "[data-testid=nav-webhooks]").await;
+    css(&client, "[data-testid=webhooks-empty]").await;
+    click(&client, "[data-testid=add-webhook]").await;
+    type_into(&client, "#url", &receiver.url).await;
+    type_into(&client, "#description", "Warehouse sync").await;
+    click(&client, "#event-order\\.created").await;
+    screenshot(&client, "16-webhook-form").await;
+    click(&client, ".key-form button[type=submit]").await;
+
+    let secret = css(&client, "[data-testid=new-secret]").await.text().await.expect("secret");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    click(&client, "[data-testid=copy-secret]").await;
+    assert_eq!(css(&client, "[data-testid=copy-secret]").await.text().await.expect("text"), "Copied");
+    screenshot(&client, "17-webhook-secret").await;
+    click(&client, "[data-testid=secret-done]").await;
+
+    // Send test runs in place (no reload) and shows the receiver's answer.
+    let before = path(&client).await;
+    click(&client, "[data-testid=send-test]").await;
+    let panel = css(&client, "[data-testid=webhook-test-result]").await;
+    assert_eq!(panel.attr("data-status-code").await.expect("attr").as_deref(), Some("200"));
+    assert!(panel.text().await.expect("text").contains("{\"received\":true}"));
+    assert_eq!(path(&client).await, before, "no navigation");
+    screenshot(&client, "18-webhook-test-panel").await;
+    assert_eq!(receiver.received.lock().expect("lock").len(), 1);
+    client.close().await.expect("close browser");
+}
