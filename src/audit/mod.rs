@@ -62,6 +62,12 @@ impl Actor {
         Self::System { label: "cli" }
     }
 
+    /// The actor as webhook event data shows it.
+    pub fn to_json(&self) -> Value {
+        let (kind, id, email, name) = self.columns();
+        json!({ "type": kind, "id": id, "email": email, "name": name })
+    }
+
     fn columns(&self) -> (&'static str, Option<i64>, Option<String>, Option<String>) {
         match self {
             Self::User { id, email, name } => ("user", Some(*id), Some(email.clone()), Some(name.clone())),

@@ -103,8 +103,12 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
                 conn.transaction(|conn| {
                     // Another instance may have got there first: only the one that changed the row records it.
                     if api_keys::revoke(conn, key.id, "system (rotation grace ended)")? {
-                        let entry = Entry::api_key_revoked(&key, "rotation_grace_ended");
-                        audit::record(conn, &Actor::System { label: "scheduler" }, &RequestMeta::default(), entry)?;
+                        let (entry, actor) = (
+                            Entry::api_key_revoked(&key, "rotation_grace_ended"),
+                            Actor::System { label: "scheduler" },
+                        );
+                        audit::record(conn, &actor, &RequestMeta::default(), entry)?;
+                        crate::webhooks::events::key_event(conn, "api_key.revoked", &key, &actor)?;
                         revoked += 1;
                     }
                     Ok::<_, diesel::result::Error>(())

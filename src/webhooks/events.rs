@@ -3,6 +3,19 @@
 pub const EVENT_TYPES: [&str; 6] =
     ["order.created", "customer.created", "product.created", "api_key.created", "api_key.revoked", "api_key.expiring"];
 
+/// Writes an `api_key.*` event to the outbox, in the caller's transaction:
+/// the key's public fields and the actor (SPEC §4).
+pub fn key_event(
+    conn: &mut crate::db::DbConn,
+    event_type: &str,
+    key: &crate::db::api_keys::ApiKey,
+    actor: &crate::audit::Actor,
+) -> diesel::QueryResult<()> {
+    let mut data = crate::audit::key_snapshot(key);
+    data["actor"] = actor.to_json();
+    crate::db::outbox::enqueue(conn, key.org_id, event_type, data).map(|_| ())
+}
+
 /// Parses the checked boxes: at least one known type, stored comma-separated in this order.
 pub fn parse(selected: &[String]) -> Result<String, String> {
     if let Some(unknown) = selected.iter().find(|s| !EVENT_TYPES.contains(&s.as_str())) {

@@ -234,6 +234,7 @@ pub async fn perform(
                     conn.transaction(|conn| {
                         if api_keys::revoke(conn, key.id, &by)? {
                             audit::record(conn, &actor, &meta, Entry::api_key_revoked(&key, "revoked_by_user"))?;
+                            crate::webhooks::events::key_event(conn, "api_key.revoked", &key, &actor)?;
                         }
                         Ok::<_, diesel::result::Error>(())
                     })
@@ -290,8 +291,10 @@ async fn rotate(
                 api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
                 audit::record(conn, &actor, &meta, Entry::api_key_rotated(&old, &fresh.key_id, grace.as_str()))?;
                 audit::record(conn, &actor, &meta, Entry::api_key_created(fresh))?;
+                crate::webhooks::events::key_event(conn, "api_key.created", fresh, &actor)?;
                 if grace == Grace::None && api_keys::revoke(conn, old.id, &new.user.name)? {
                     audit::record(conn, &actor, &meta, Entry::api_key_revoked(&old, "rotated_without_grace"))?;
+                    crate::webhooks::events::key_event(conn, "api_key.revoked", &old, &actor)?;
                 }
                 Ok::<_, diesel::result::Error>(replacement)
             })

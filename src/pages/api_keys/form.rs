@@ -173,6 +173,7 @@ pub async fn create(
                 let key = issue(conn, &new)?;
                 if let Ok(key) = &key {
                     audit::record(conn, &actor, &meta, Entry::api_key_created(key))?;
+                    crate::webhooks::events::key_event(conn, "api_key.created", key, &actor)?;
                 }
                 Ok::<_, diesel::result::Error>(key)
             })
