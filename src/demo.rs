@@ -1,8 +1,12 @@
 //! `latchkey demo`: a demo organisation with one user per role, so a first
 //! look at the console shows every page. Running it again changes nothing.
 
+use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::cli::{add_member, create_org, create_user};
+use crate::db::api_keys::{self, KeySettings, NewKey};
 use crate::db::{DbConn, orgs, users};
+use crate::domain::scopes::Scopes;
+use crate::domain::token::{ApiKeySecret, KeyId, KeyPrefix};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
 use crate::progress::Progress;
 use anyhow::Context;
@@ -58,12 +62,65 @@ pub fn run(conn: &mut DbConn) -> anyhow::Result<()> {
         for (user, role) in members {
             add_member(conn, &org, &user, role)?;
         }
+        seed_keys(conn, org.id, &owner)?;
         progress.step("organisation");
         Ok(())
     })?;
     progress.finish();
     println!("Seeded the demo organisation at /orgs/{DEMO_SLUG}.");
     print_logins();
+    Ok(())
+}
+
+/// Sample keys in several states, so the key list shows badges and marks.
+/// Their secrets are discarded: create your own key to call the API.
+fn seed_keys(conn: &mut DbConn, org_id: i64, owner: &users::User) -> anyhow::Result<()> {
+    let now = crate::db::now();
+    let samples: [(&str, &[&str], Option<chrono::NaiveDateTime>); 5] = [
+        ("Zapier – order sync", &["orders:write"], None),
+        ("Warehouse backend", &[], None),
+        ("Analytics export", &["customers:read", "orders:read"], Some(now + chrono::Duration::days(5))),
+        ("Legacy CRM import", &["customers:write"], None),
+        ("Leaked test key", &["products:read"], None),
+    ];
+    let actor = Actor::cli();
+    for (i, (label, scopes, expires_at)) in samples.into_iter().enumerate() {
+        let secret = ApiKeySecret::generate(&KeyPrefix::default());
+        let settings = KeySettings {
+            label: label.to_owned(),
+            description: "Sample key created by `latchkey demo`.".into(),
+            scopes: Scopes::parse(scopes).map_err(anyhow::Error::msg)?,
+            expires_at,
+            allowed_ips: Default::default(),
+            rate_limit_per_minute: None,
+        };
+        let key_id = KeyId::generate();
+        let key = api_keys::insert(
+            conn,
+            NewKey {
+                org_id,
+                key_id: key_id.as_str(),
+                token_hash: &secret.hash().0,
+                display_prefix: &secret.display_prefix(),
+                settings: &settings,
+                created_by_id: owner.id,
+                created_by_name: &owner.name,
+                rotated_from: None,
+            },
+        )?;
+        audit::record(conn, &actor, &RequestMeta::default(), Entry::api_key_created(&key))?;
+        match i {
+            3 => {
+                api_keys::set_enabled(conn, key.id, false)?;
+                audit::record(conn, &actor, &RequestMeta::default(), Entry::api_key_deactivated(&key))?;
+            }
+            4 => {
+                api_keys::revoke(conn, key.id, "latchkey demo")?;
+                audit::record(conn, &actor, &RequestMeta::default(), Entry::api_key_revoked(&key, "demo"))?;
+            }
+            _ => {}
+        }
+    }
     Ok(())
 }
 

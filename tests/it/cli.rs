@@ -162,6 +162,16 @@ async fn demo_seeds_one_user_per_role_and_is_safe_to_run_twice() {
     assert_eq!(owner.login("owner@demo.latchkey.test", latchkey::demo::DEMO_PASSWORD).await.status(), 303);
     let (_, html) = owner.get_html("/orgs/demo/settings/members").await;
     assert_eq!(count(&html, "tr[data-testid=member-row]"), 4);
+    let (_, keys) = owner.get_html("/orgs/demo/settings/api-keys").await;
+    let states: Vec<String> = {
+        let sel = scraper::Selector::parse("tr[data-testid=key-row]").expect("sel");
+        keys.select(&sel).filter_map(|r| r.value().attr("data-status").map(str::to_owned)).collect()
+    };
+    assert_eq!(states.len(), 5, "sample keys");
+    for state in ["active", "disabled", "revoked"] {
+        assert!(states.iter().any(|s| s == state), "{state} in {states:?}");
+    }
+    assert!(keys.html().contains("expires soon"));
 }
 
 #[test]
