@@ -125,6 +125,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/settings/webhooks/{id}/rotate-secret", web::post().to(webhooks::rotate_secret))
                 .route("/settings/webhooks/{id}/delete", web::get().to(webhooks::delete_confirm))
                 .route("/settings/webhooks/{id}/delete", web::post().to(webhooks::delete))
+                .route("/settings/webhooks/{id}/deliveries/{message_id}/resend", web::post().to(webhooks::resend))
                 .route("/settings/webhooks/{id}/{action}", web::post().to(webhooks::set_enabled))
                 .route("/settings/audit-log", web::get().to(audit_log::list))
                 .route("/settings/audit-log/export.csv", web::get().to(audit_log::export_csv))
@@ -153,6 +154,7 @@ impl Application {
         let session_key = Key::from(&config.session_key);
         let state = web::Data::new(state);
         tokio::spawn(crate::jobs::run_forever(state.clone()));
+        tokio::spawn(crate::webhooks::worker::run_forever(state.clone()));
         let mut server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
                 .cookie_name("latchkey_session".into())

@@ -5,6 +5,7 @@
 pub mod api_keys;
 pub mod audit_events;
 mod conn;
+pub mod deliveries;
 pub mod login_failures;
 pub mod memberships;
 pub mod orgs;

@@ -32,7 +32,18 @@ pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, data: Value) ->
             dsl::created_at.eq(at),
         ))
         .execute(conn)?;
+    // Fan out, in the same transaction, to every enabled endpoint subscribed to this type.
+    for endpoint in super::webhooks::list(conn, org_id)? {
+        if endpoint.enabled && endpoint.event_list().iter().any(|e| e == event_type) {
+            super::deliveries::enqueue(conn, org_id, endpoint.id, &event_id, event_type)?;
+        }
+    }
     Ok(event_id)
+}
+
+/// One event by its id (the `webhook-id` of its deliveries).
+pub fn find(conn: &mut DbConn, event_id: &str) -> QueryResult<Option<OutboxEvent>> {
+    dsl::outbox_events.filter(dsl::event_id.eq(event_id)).select(OutboxEvent::as_select()).first(conn).optional()
 }
 
 /// The organisation's events, oldest first.

@@ -174,6 +174,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        endpoint_id -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        endpoint_id -> BigInt,
+        attempt -> BigInt,
+        trigger -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<BigInt>,
+        latency_ms -> BigInt,
+        error_class -> Nullable<Text>,
+        excerpt -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
@@ -187,5 +217,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_records,
     outbox_events,
     key_usage_daily,
-    webhook_endpoints
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts
 );

@@ -9,6 +9,7 @@ use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, OrgMember};
 use crate::crypto;
+use crate::db::deliveries::{self, AttemptRow};
 use crate::db::now;
 use crate::db::webhooks::{self, Endpoint, NewEndpoint};
 use crate::domain::Role;
@@ -224,6 +225,24 @@ struct DetailPage {
     base_path: String,
     hook: Endpoint,
     result: Option<Attempt>,
+    attempts: Vec<(AttemptRow, String, String)>,
+}
+
+async fn detail(
+    state: &AppState,
+    member: &OrgMember,
+    hook: Endpoint,
+    result: Option<Attempt>,
+) -> Result<HttpResponse, AppError> {
+    let endpoint_id = hook.id;
+    let attempts = state.db.run(move |conn| deliveries::recent_attempts(conn, endpoint_id, 50)).await?;
+    render(&DetailPage {
+        chrome: Chrome::for_member(member, "webhooks"),
+        base_path: base(member),
+        hook,
+        result,
+        attempts,
+    })
 }
 
 pub async fn show(
@@ -233,12 +252,27 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
-    render(&DetailPage {
-        chrome: Chrome::for_member(&member, "webhooks"),
-        base_path: base(&member),
-        hook,
-        result: None,
-    })
+    detail(&state, &member, hook, None).await
+}
+
+/// Resend: one more attempt of a message now (recorded as manual).
+pub async fn resend(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let (_, id, message_id) = path.into_inner();
+    let hook = load(&state, &member, id).await?;
+    let endpoint_id = hook.id;
+    let delivery = state
+        .db
+        .run(move |conn| deliveries::find_for_endpoint(conn, endpoint_id, &message_id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let result = crate::webhooks::worker::deliver(&state, delivery.id, "manual").await?;
+    detail(&state, &member, hook, result).await
 }
 
 pub async fn edit(
@@ -372,12 +406,7 @@ pub async fn test(
             conn.transaction(|conn| audit::record(conn, &actor, &meta, entry))
         })
         .await?;
-    render(&DetailPage {
-        chrome: Chrome::for_member(&member, "webhooks"),
-        base_path: base(&member),
-        hook,
-        result: Some(attempt),
-    })
+    detail(&state, &member, hook, Some(attempt)).await
 }
 
 pub async fn set_enabled(

@@ -7,3 +7,4 @@ pub mod send;
 pub mod signing;
 pub mod ssrf;
 pub mod target;
+pub mod worker;

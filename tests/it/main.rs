@@ -11,6 +11,7 @@ mod api_keys;
 mod audit;
 mod cli;
 mod csrf;
+mod deliveries;
 mod headers;
 mod login;
 mod logs;

@@ -1,0 +1,157 @@
+//! Webhook deliveries (one per endpoint and outbox event) and their attempts.
+
+use super::schema::webhook_attempts as attempts;
+use super::schema::webhook_deliveries::{self as deliveries, dsl};
+use super::{DbConn, now};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deliveries)]
+pub struct Delivery {
+    pub id: i64,
+    pub org_id: i64,
+    pub endpoint_id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attempts)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub endpoint_id: i64,
+    pub attempt: i64,
+    pub trigger: String,
+    pub attempted_at: NaiveDateTime,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub error_class: Option<String>,
+    pub excerpt: String,
+}
+
+/// Queues an event for one endpoint, due now.
+pub fn enqueue(conn: &mut DbConn, org_id: i64, endpoint_id: i64, event_id: &str, event_type: &str) -> QueryResult<()> {
+    let at = now();
+    diesel::insert_into(deliveries::table)
+        .values((
+            dsl::org_id.eq(org_id),
+            dsl::endpoint_id.eq(endpoint_id),
+            dsl::event_id.eq(event_id),
+            dsl::event_type.eq(event_type),
+            dsl::state.eq("pending"),
+            dsl::attempts.eq(0_i64),
+            dsl::next_attempt_at.eq(at),
+            dsl::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Claims up to `limit` due deliveries for `lease`: no other instance picks
+/// them until the lease ends (a crash mid-send re-sends after it: at least once).
+/// PostgreSQL skips rows other instances hold (`FOR UPDATE SKIP LOCKED`);
+/// SQLite has one writer, so the UPDATE alone is atomic.
+pub fn claim_due(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> QueryResult<Vec<i64>> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let at = now();
+    let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
+         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+         ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING id"
+    );
+    let rows: Vec<Claimed> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(at + lease)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Delivery>> {
+    dsl::webhook_deliveries.find(id).select(Delivery::as_select()).first(conn).optional()
+}
+
+pub fn find_for_endpoint(conn: &mut DbConn, endpoint_id: i64, event_id: &str) -> QueryResult<Option<Delivery>> {
+    dsl::webhook_deliveries
+        .filter(dsl::endpoint_id.eq(endpoint_id))
+        .filter(dsl::event_id.eq(event_id))
+        .select(Delivery::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records the outcome: `next` = when to retry, or `None` with the final state.
+pub fn finish_attempt(
+    conn: &mut DbConn,
+    id: i64,
+    attempts: i64,
+    state: &str,
+    next: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    diesel::update(dsl::webhook_deliveries.find(id))
+        .set((
+            dsl::attempts.eq(attempts),
+            dsl::state.eq(state),
+            dsl::next_attempt_at.eq(next.unwrap_or_else(now)),
+            dsl::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub struct NewAttempt<'a> {
+    pub delivery_id: i64,
+    pub endpoint_id: i64,
+    pub attempt: i64,
+    pub trigger: &'a str,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    pub error_class: Option<&'a str>,
+    pub excerpt: &'a str,
+}
+
+pub fn record_attempt(conn: &mut DbConn, a: NewAttempt<'_>) -> QueryResult<()> {
+    diesel::insert_into(attempts::table)
+        .values((
+            attempts::delivery_id.eq(a.delivery_id),
+            attempts::endpoint_id.eq(a.endpoint_id),
+            attempts::attempt.eq(a.attempt),
+            attempts::trigger.eq(a.trigger),
+            attempts::attempted_at.eq(now()),
+            attempts::status_code.eq(a.status_code.map(i64::from)),
+            attempts::latency_ms.eq(a.latency_ms as i64),
+            attempts::error_class.eq(a.error_class),
+            attempts::excerpt.eq(a.excerpt),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The endpoint's latest attempts with their event (type, id), newest first.
+pub fn recent_attempts(
+    conn: &mut DbConn,
+    endpoint_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(AttemptRow, String, String)>> {
+    attempts::table
+        .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
+        .filter(attempts::endpoint_id.eq(endpoint_id))
+        .order(attempts::id.desc())
+        .limit(limit)
+        .select((AttemptRow::as_select(), dsl::event_type, dsl::event_id))
+        .load(conn)
+}

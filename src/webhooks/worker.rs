@@ -1,0 +1,217 @@
+//! The delivery worker inside `latchkey serve`: every second it claims due
+//! deliveries (with a lease, so instances never send the same attempt at
+//! once), sends each signed message to its endpoint's checked address, logs
+//! the attempt and schedules a retry (SPEC §5): ≈ 5 s, 5 min, 30 min, 2 h,
+//! 5 h, 10 h, 10 h, with ±20 % jitter, honouring `Retry-After` on 429/503.
+//! Only 2xx succeeds; 410 disables the endpoint at once.
+
+use super::send::{self, Attempt};
+use super::signing::{SigningSecret, signature_header};
+use super::target;
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::crypto;
+use crate::db::deliveries::{self, Delivery, NewAttempt};
+use crate::db::webhooks::{self, Endpoint};
+use crate::db::{now, outbox};
+use crate::error::AppError;
+use actix_web::web;
+use chrono::Duration;
+use diesel::Connection;
+
+/// Delays before retries 1–7; after the last one the delivery has failed.
+const SCHEDULE_SECS: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
+const BATCH: i64 = 20;
+
+/// Polls every second until the process ends; each claimed delivery is sent
+/// on its own task, so a slow endpoint never holds up the others.
+pub async fn run_forever(state: web::Data<AppState>) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        ticker.tick().await;
+        let lease = Duration::seconds(state.config.webhook_timeout.as_secs() as i64 + 30);
+        match state.db.run(move |conn| deliveries::claim_due(conn, BATCH, lease)).await {
+            Ok(ids) => {
+                for id in ids {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = deliver(&state, id, "scheduled").await {
+                            tracing::warn!(error = %e, delivery = id, "webhook delivery failed to run");
+                        }
+                    });
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
+        }
+    }
+}
+
+/// The delay before the next try, with ±20 % jitter; `None` when out of tries.
+fn next_delay(attempts: i64, retry_after: Option<i64>) -> Option<Duration> {
+    let base = *SCHEDULE_SECS.get(usize::try_from(attempts - 1).ok()?)?;
+    let secs = retry_after.map_or(base, |r| r.clamp(1, 24 * 3600));
+    use rand::RngExt;
+    let jitter = rand::rng().random_range(0.8..=1.2);
+    Some(Duration::milliseconds((secs as f64 * 1000.0 * jitter) as i64))
+}
+
+/// Signs and sends one message to one endpoint; returns what happened.
+pub async fn attempt(
+    state: &AppState,
+    endpoint: &Endpoint,
+    event_id: &str,
+    body: Vec<u8>,
+) -> Result<Attempt, AppError> {
+    let key = &state.config.encryption_key;
+    let mut secrets = Vec::new();
+    for (sealed, valid) in [
+        (Some(&endpoint.secret_sealed), true),
+        (endpoint.previous_secret_sealed.as_ref(), endpoint.previous_until.is_some_and(|t| t > now())),
+    ] {
+        if let (Some(sealed), true) = (sealed, valid) {
+            let secret = crypto::open(key, sealed)
+                .ok()
+                .and_then(SigningSecret::from_bytes)
+                .ok_or_else(|| AppError::internal("unreadable webhook secret"))?;
+            secrets.push(secret);
+        }
+    }
+    let blocked = |message: String| Attempt {
+        status: None,
+        latency_ms: 0,
+        headers: Vec::new(),
+        body: String::new(),
+        error: Some(("blocked", message)),
+    };
+    let url = match target::parse_url(&endpoint.url, state.config.webhook_allow_insecure) {
+        Ok(url) => url,
+        Err(e) => return Ok(blocked(e.to_string())),
+    };
+    // Checked again at every send: DNS answers can change.
+    let (checked, allow_private) = (url.clone(), state.config.webhook_allow_private);
+    let addr = match web::block(move || target::resolve(&checked, allow_private)).await.map_err(AppError::internal)? {
+        Ok(addr) => addr,
+        Err(e) => return Ok(blocked(e.to_string())),
+    };
+    let timestamp = chrono::Utc::now().timestamp();
+    let refs: Vec<&SigningSecret> = secrets.iter().collect();
+    let headers = [
+        ("webhook-id", event_id.to_owned()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signature_header(&refs, event_id, timestamp, &body)),
+    ];
+    Ok(send::post(&url, addr, &headers, body, state.config.webhook_timeout).await)
+}
+
+fn retry_after(result: &Attempt) -> Option<i64> {
+    if !matches!(result.status, Some(429 | 503)) {
+        return None;
+    }
+    result.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after")).and_then(|(_, v)| v.trim().parse().ok())
+}
+
+/// Runs one attempt of a delivery and records it (`trigger`: scheduled or manual).
+pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) -> Result<Option<Attempt>, AppError> {
+    let loaded = state
+        .db
+        .run(move |conn| {
+            let Some(delivery) = deliveries::find(conn, delivery_id)? else { return Ok(None) };
+            let endpoint = webhooks::list(conn, delivery.org_id)?.into_iter().find(|e| e.id == delivery.endpoint_id);
+            let event = outbox::find(conn, &delivery.event_id)?;
+            Ok::<_, diesel::result::Error>(Some((delivery, endpoint, event)))
+        })
+        .await?;
+    let Some((delivery, endpoint, event)) = loaded else { return Ok(None) };
+    let (Some(endpoint), Some(event)) = (endpoint, event) else {
+        state
+            .db
+            .run(move |conn| deliveries::finish_attempt(conn, delivery_id, delivery.attempts, "cancelled", None))
+            .await?;
+        return Ok(None);
+    };
+    if !endpoint.enabled && trigger == "scheduled" {
+        state
+            .db
+            .run(move |conn| deliveries::finish_attempt(conn, delivery_id, delivery.attempts, "cancelled", None))
+            .await?;
+        return Ok(None);
+    }
+    let result = attempt(state, &endpoint, &delivery.event_id, event.payload.into_bytes()).await?;
+    record(state, &delivery, &endpoint, &result, trigger).await?;
+    Ok(Some(result))
+}
+
+async fn record(
+    state: &AppState,
+    delivery: &Delivery,
+    endpoint: &Endpoint,
+    result: &Attempt,
+    trigger: &'static str,
+) -> Result<(), AppError> {
+    let attempts = delivery.attempts + 1;
+    let gone = result.status == Some(410);
+    let (next_state, next_at) = if result.succeeded() {
+        ("delivered", None)
+    } else if gone {
+        ("failed", None)
+    } else {
+        match next_delay(attempts, retry_after(result)) {
+            Some(delay) => ("pending", Some(now() + delay)),
+            None => ("failed", None),
+        }
+    };
+    let (delivery, endpoint) = (delivery.clone(), endpoint.clone());
+    let (status, latency, class) = (result.status, result.latency_ms, result.error.as_ref().map(|(c, _)| *c));
+    let excerpt: String = match &result.error {
+        Some((_, message)) => message.clone(),
+        None => result.body.chars().take(500).collect(),
+    };
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                deliveries::record_attempt(
+                    conn,
+                    NewAttempt {
+                        delivery_id: delivery.id,
+                        endpoint_id: endpoint.id,
+                        attempt: attempts,
+                        trigger,
+                        status_code: status,
+                        latency_ms: latency,
+                        error_class: class,
+                        excerpt: &excerpt,
+                    },
+                )?;
+                // A manual resend of a delivered message leaves it delivered.
+                let state_now = if delivery.state == "delivered" { "delivered" } else { next_state };
+                deliveries::finish_attempt(conn, delivery.id, attempts, state_now, next_at)?;
+                if gone && endpoint.enabled {
+                    webhooks::set_enabled(conn, endpoint.id, false, Some("the endpoint answered 410 Gone"))?;
+                    let entry = Entry::webhook_disabled(&endpoint, "410_gone");
+                    audit::record(conn, &Actor::System { label: "webhooks" }, &RequestMeta::default(), entry)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_delay;
+
+    #[test]
+    fn retries_follow_the_schedule_with_jitter_and_retry_after() {
+        for _ in 0..50 {
+            let first = next_delay(1, None).expect("retry").num_milliseconds();
+            assert!((4_000..=6_000).contains(&first), "{first}");
+            let second = next_delay(2, None).expect("retry").num_seconds();
+            assert!((240..=360).contains(&second), "{second}");
+            let honoured = next_delay(1, Some(60)).expect("retry").num_seconds();
+            assert!((48..=72).contains(&honoured), "{honoured}");
+        }
+        assert!(next_delay(7, None).is_some());
+        assert!(next_delay(8, None).is_none(), "eight attempts in all");
+    }
+}

@@ -1,0 +1,144 @@
+use crate::support::*;
+use reqwest::Method;
+use scraper::Html;
+use serde_json::json;
+use std::time::Duration;
+
+const HOOKS: &str = "/orgs/acme/settings/webhooks";
+
+async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
+    let mut fields = vec![("url", url)];
+    fields.extend(events.iter().map(|e| ("events", *e)));
+    let res = owner.post_form(HOOKS, &fields).await;
+    assert_eq!(res.status(), 200);
+    let html = Html::parse_document(&res.text().await.expect("body"));
+    let secret = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret");
+    (select_attr(&html, "[data-testid=secret-dialog]", "data-webhook-id").expect("id"), secret)
+}
+
+/// Waits until the receiver has `n` messages (or `limit` passes).
+async fn wait_for(receiver: &Receiver, n: usize, limit: Duration) -> Vec<Received> {
+    let started = std::time::Instant::now();
+    loop {
+        let got = receiver.received.lock().expect("lock").clone();
+        if got.len() >= n || started.elapsed() > limit {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn header<'a>(message: &'a Received, name: &str) -> &'a str {
+    message.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+fn verifies(message: &Received, secret: &str) -> bool {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (k, v) in &message.0 {
+        if let (Ok(name), Ok(value)) = (reqwest::header::HeaderName::from_bytes(k.as_bytes()), v.parse()) {
+            map.insert(name, value);
+        }
+    }
+    standardwebhooks::Webhook::new(secret).expect("secret").verify(&message.1, &map).is_ok()
+}
+
+#[tokio::test]
+async fn api_events_reach_subscribed_endpoints_signed_within_seconds() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let receiver = Receiver::start(200, "ok", Duration::ZERO);
+    let owner = app.logged_in("owner@acme.test").await;
+    let (hook_id, secret) = add(&owner, &receiver.url, &["order.created"]).await;
+    let token = app.make_key("acme", &[], "", Some(0));
+    let (_, order, _) =
+        api(&app, Method::POST, "/api/v1/orders", &token, Some(json!({"customer_email": "a@b.co"}))).await;
+    api(&app, Method::POST, "/api/v1/customers", &token, Some(json!({"email": "c@d.co"}))).await;
+
+    let got = wait_for(&receiver, 1, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 1, "delivered within seconds");
+    assert!(verifies(&got[0], &secret));
+    let body: serde_json::Value = serde_json::from_slice(&got[0].1).expect("json");
+    assert_eq!(body["type"], "order.created");
+    assert_eq!(body["data"], order);
+    let outbox = latchkey::db::outbox::for_org(&mut app.conn(), org_id(&app, "acme")).expect("outbox");
+    assert_eq!(header(&got[0], "webhook-id"), outbox[0].event_id, "webhook-id is the event's id");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.received.lock().expect("lock").len(), 1, "customer.created is not subscribed");
+
+    let (_, page) = owner.get_html(&format!("{HOOKS}/{hook_id}")).await;
+    assert_eq!(select_attr(&page, "tr[data-testid=delivery-attempt]", "data-status-code").as_deref(), Some("200"));
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_with_the_same_webhook_id_and_can_be_resent() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let receiver = Receiver::start(500, "down", Duration::ZERO);
+    let owner = app.logged_in("owner@acme.test").await;
+    let (hook_id, _) = add(&owner, &receiver.url, &["customer.created"]).await;
+    let token = app.make_key("acme", &[], "", Some(0));
+    api(&app, Method::POST, "/api/v1/customers", &token, Some(json!({"email": "c@d.co"}))).await;
+    let got = wait_for(&receiver, 2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2, "retried after about 5 s");
+    assert_eq!(header(&got[0], "webhook-id"), header(&got[1], "webhook-id"));
+    assert_ne!(header(&got[0], "webhook-signature"), "");
+
+    let (_, page) = owner.get_html(&format!("{HOOKS}/{hook_id}")).await;
+    assert_eq!(count(&page, "tr[data-testid=delivery-attempt][data-status-code=\"500\"]"), 2);
+    let message = select_attr(&page, "tr[data-testid=delivery-attempt]", "data-webhook-id").expect("message");
+    let res = owner.post_form(&format!("{HOOKS}/{hook_id}/deliveries/{message}/resend"), &[]).await;
+    assert_eq!(res.status(), 200);
+    let html = Html::parse_document(&res.text().await.expect("body"));
+    assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-status-code").as_deref(), Some("500"));
+    assert_eq!(count(&html, "tr[data-testid=delivery-attempt][data-trigger=manual]"), 1);
+    assert!(receiver.received.lock().expect("lock").len() >= 3);
+}
+
+#[tokio::test]
+async fn a_410_gone_disables_the_endpoint_at_once() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let receiver = Receiver::start(410, "gone", Duration::ZERO);
+    let owner = app.logged_in("owner@acme.test").await;
+    let (hook_id, _) = add(&owner, &receiver.url, &["product.created"]).await;
+    let token = app.make_key("acme", &[], "", Some(0));
+    api(&app, Method::POST, "/api/v1/products", &token, Some(json!({"name": "Mug"}))).await;
+    wait_for(&receiver, 1, Duration::from_secs(5)).await;
+    let mut disabled = false;
+    for _ in 0..30 {
+        let hook =
+            latchkey::db::webhooks::find(&mut app.conn(), org_id(&app, "acme"), &hook_id).expect("q").expect("hook");
+        if !hook.enabled {
+            disabled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(disabled);
+    assert!(
+        events(&app, org_id(&app, "acme")).iter().any(|e| e.action == "webhook.disabled" && e.details.contains("410"))
+    );
+    api(&app, Method::POST, "/api/v1/products", &token, Some(json!({"name": "Pan"}))).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.received.lock().expect("lock").len(), 1, "a disabled endpoint gets nothing");
+}
+
+#[tokio::test]
+async fn events_written_straight_to_the_outbox_are_delivered() {
+    let (url, dir) = fresh_database();
+    let receiver = Receiver::start(200, "ok", Duration::ZERO);
+    {
+        // The schema exists before any server starts; the event goes in through the library.
+        let pool = latchkey::db::pool(&url);
+        let mut conn = pool.get().expect("conn");
+        latchkey::db::migrate(&mut conn).expect("migrate");
+    }
+    let app = spawn_app_on(url, dir, |_| {}).await;
+    let org = app.seed_acme();
+    let owner = app.logged_in("owner@acme.test").await;
+    let (_, secret) = add(&owner, &receiver.url, &["order.created"]).await;
+    latchkey::db::outbox::enqueue(&mut app.conn(), org.id, "order.created", json!({"id": "ord_x"})).expect("enqueue");
+    let got = wait_for(&receiver, 1, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 1);
+    assert!(verifies(&got[0], &secret));
+}
