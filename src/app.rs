@@ -47,6 +47,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub usage: crate::usage::Usage,
     pub limits: crate::api::rate_limit::RateLimits,
+    pub endpoint_limits: crate::webhooks::worker::EndpointLimits,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
     setup_done: AtomicBool,
 }
@@ -58,6 +59,7 @@ impl AppState {
             config: Arc::new(config),
             usage: crate::usage::Usage::default(),
             limits: crate::api::rate_limit::RateLimits::default(),
+            endpoint_limits: Default::default(),
             setup_done: AtomicBool::new(false),
         }
     }

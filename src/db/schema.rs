@@ -169,6 +169,7 @@ diesel::table! {
         previous_secret_sealed -> Nullable<Text>,
         previous_until -> Nullable<Timestamp>,
         disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
         created_at -> Timestamp,
         created_by_name -> Text,
     }

@@ -19,6 +19,7 @@ pub struct Endpoint {
     pub previous_secret_sealed: Option<String>,
     pub previous_until: Option<NaiveDateTime>,
     pub disabled_reason: Option<String>,
+    pub failing_since: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub created_by_name: String,
 }
@@ -101,6 +102,11 @@ pub fn rotate_secret(
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Starts (or, with `None`, ends) the endpoint's current run of failures.
+pub fn set_failing_since(conn: &mut DbConn, id: i64, since: Option<NaiveDateTime>) -> QueryResult<()> {
+    diesel::update(dsl::webhook_endpoints.find(id)).set(dsl::failing_since.eq(since)).execute(conn).map(|_| ())
 }
 
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {

@@ -22,6 +22,22 @@ use diesel::Connection;
 /// Delays before retries 1–7; after the last one the delivery has failed.
 const SCHEDULE_SECS: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
 const BATCH: i64 = 20;
+/// An endpoint that has failed for this long is disabled (SPEC §5).
+const FAILING_DAYS: i64 = 5;
+/// Sends in flight to one endpoint at a time, per instance: a slow endpoint
+/// queues its own messages and never takes every sender.
+const PER_ENDPOINT: usize = 4;
+
+/// One semaphore per endpoint, created on first use.
+#[derive(Default)]
+pub struct EndpointLimits(std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Semaphore>>>);
+
+impl EndpointLimits {
+    fn for_endpoint(&self, id: i64) -> std::sync::Arc<tokio::sync::Semaphore> {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(id).or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(PER_ENDPOINT))).clone()
+    }
+}
 
 /// Polls every second until the process ends; each claimed delivery is sent
 /// on its own task, so a slow endpoint never holds up the others.
@@ -136,6 +152,8 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
             .await?;
         return Ok(None);
     }
+    let slots = state.endpoint_limits.for_endpoint(endpoint.id);
+    let _slot = slots.acquire().await.map_err(AppError::internal)?;
     let result = attempt(state, &endpoint, &delivery.event_id, event.payload.into_bytes()).await?;
     record(state, &delivery, &endpoint, &result, trigger).await?;
     Ok(Some(result))
@@ -162,6 +180,7 @@ async fn record(
     };
     let (delivery, endpoint) = (delivery.clone(), endpoint.clone());
     let (status, latency, class) = (result.status, result.latency_ms, result.error.as_ref().map(|(c, _)| *c));
+    let succeeded = result.succeeded();
     let excerpt: String = match &result.error {
         Some((_, message)) => message.clone(),
         None => result.body.chars().take(500).collect(),
@@ -186,10 +205,24 @@ async fn record(
                 // A manual resend of a delivered message leaves it delivered.
                 let state_now = if delivery.state == "delivered" { "delivered" } else { next_state };
                 deliveries::finish_attempt(conn, delivery.id, attempts, state_now, next_at)?;
-                if gone && endpoint.enabled {
-                    webhooks::set_enabled(conn, endpoint.id, false, Some("the endpoint answered 410 Gone"))?;
-                    let entry = Entry::webhook_disabled(&endpoint, "410_gone");
-                    audit::record(conn, &Actor::System { label: "webhooks" }, &RequestMeta::default(), entry)?;
+                let system = Actor::System { label: "webhooks" };
+                if succeeded {
+                    if endpoint.failing_since.is_some() {
+                        webhooks::set_failing_since(conn, endpoint.id, None)?;
+                    }
+                } else if endpoint.failing_since.is_none() {
+                    webhooks::set_failing_since(conn, endpoint.id, Some(now()))?;
+                }
+                let failing_too_long =
+                    !succeeded && endpoint.failing_since.is_some_and(|t| t <= now() - Duration::days(FAILING_DAYS));
+                if (gone || failing_too_long) && endpoint.enabled {
+                    let (reason, why) = if gone {
+                        ("410_gone", "the endpoint answered 410 Gone")
+                    } else {
+                        ("failing_for_5_days", "every delivery failed for 5 days")
+                    };
+                    webhooks::set_enabled(conn, endpoint.id, false, Some(why))?;
+                    audit::record(conn, &system, &RequestMeta::default(), Entry::webhook_disabled(&endpoint, reason))?;
                 }
                 Ok::<_, diesel::result::Error>(())
             })

@@ -142,3 +142,108 @@ async fn events_written_straight_to_the_outbox_are_delivered() {
     assert_eq!(got.len(), 1);
     assert!(verifies(&got[0], &secret));
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_for_five_days_is_disabled() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let receiver = Receiver::start(503, "maintenance", Duration::ZERO);
+    let owner = app.logged_in("owner@acme.test").await;
+    let (hook_id, _) = add(&owner, &receiver.url, &["order.created"]).await;
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(6)).naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE webhook_endpoints SET failing_since = '{long_ago}' WHERE public_id = '{hook_id}'"
+        )),
+        &mut app.conn(),
+    )
+    .expect("backdate");
+    let token = app.make_key("acme", &[], "", Some(0));
+    api(&app, Method::POST, "/api/v1/orders", &token, Some(json!({"customer_email": "a@b.co"}))).await;
+    wait_for(&receiver, 1, Duration::from_secs(5)).await;
+    let mut hook = None;
+    for _ in 0..30 {
+        let found =
+            latchkey::db::webhooks::find(&mut app.conn(), org_id(&app, "acme"), &hook_id).expect("q").expect("hook");
+        if !found.enabled {
+            hook = Some(found);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hook = hook.expect("disabled after five days of failures");
+    assert_eq!(hook.disabled_reason.as_deref(), Some("every delivery failed for 5 days"));
+    assert!(
+        events(&app, org_id(&app, "acme"))
+            .iter()
+            .any(|e| e.action == "webhook.disabled" && e.details.contains("failing_for_5_days"))
+    );
+}
+
+/// Starts the real binary on `url`; returns (process, base URL).
+async fn serve(url: &str, keys: &std::path::Path) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("LATCHKEY_BIND", format!("127.0.0.1:{port}"))
+        .env("LATCHKEY_KEYS_FILE", keys)
+        .env("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", "1")
+        .env("LATCHKEY_WEBHOOK_ALLOW_INSECURE", "1")
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if api_client().get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, base)
+}
+
+#[tokio::test]
+async fn a_killed_server_loses_no_queued_event() {
+    let (url, _dir) = fresh_database();
+    let work = tempfile::tempdir().expect("dir");
+    let keys = work.path().join("keys");
+    for args in [
+        &["user", "create", "--email", "owner@acme.test", "--name", "Olive", "--password", PASSWORD][..],
+        &["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "owner@acme.test"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .expect("cli");
+        assert!(out.status.success());
+    }
+    // The receiver is down at first: its port is reserved and nothing listens.
+    let receiver_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let (mut first, base) = serve(&url, &keys).await;
+    let owner = visitor_for(&base);
+    assert_eq!(owner.login("owner@acme.test", PASSWORD).await.status(), 303);
+    let (_, secret) = add(&owner, &format!("http://127.0.0.1:{receiver_port}/hooks"), &["order.created"]).await;
+    let (_, token) = create_key(&owner, &[("label", "restart")]).await;
+    let res = api_client()
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(&token)
+        .json(&json!({"customer_email": "a@b.co"}))
+        .send()
+        .await
+        .expect("order");
+    assert_eq!(res.status(), 201);
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the first attempt fails: connection refused
+    let _ = first.kill(); // SIGKILL: no graceful shutdown
+    let _ = first.wait();
+
+    let receiver = Receiver::start_on(receiver_port, 200, "ok", Duration::ZERO);
+    let (mut second, _) = serve(&url, &keys).await;
+    let got = wait_for(&receiver, 1, Duration::from_secs(15)).await;
+    let _ = second.kill();
+    let _ = second.wait();
+    assert_eq!(got.len(), 1, "the queued event was delivered by the restarted server");
+    assert!(verifies(&got[0], &secret));
+}

@@ -379,8 +379,13 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start(status: u16, body: &'static str, delay: std::time::Duration) -> Self {
+        Self::start_on(0, status, body, delay)
+    }
+
+    /// The same, on a chosen port (0 = any free port).
+    pub fn start_on(port: u16, status: u16, body: &'static str, delay: std::time::Duration) -> Self {
         use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind receiver");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind receiver");
         let url = format!("http://127.0.0.1:{}/hooks", listener.local_addr().expect("addr").port());
         let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let store = received.clone();

@@ -13,6 +13,8 @@ CREATE TABLE webhook_endpoints (
     previous_secret_sealed TEXT,
     previous_until TIMESTAMP,
     disabled_reason TEXT,
+    -- First failure of the current run of failures; 5 days of failing disables the endpoint.
+    failing_since TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     created_by_name TEXT NOT NULL
 );
