@@ -216,3 +216,16 @@ async fn only_owners_and_admins_manage_webhooks() {
     }
     assert_eq!(receiver.received.lock().expect("lock").len(), 0, "nothing was sent by the refused requests");
 }
+
+#[tokio::test]
+async fn redirects_are_shown_and_never_followed() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let receiver = Receiver::start(302, "moved", Duration::ZERO);
+    let owner = app.logged_in("owner@acme.test").await;
+    let (id, _) = add(&owner, &receiver.url, &["order.created"]).await;
+    let html = send_test(&owner, &id).await;
+    assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-status-code").as_deref(), Some("302"));
+    assert!(select_all_text(&html, "[data-testid=webhook-test-result]").concat().contains("redirect not followed"));
+    assert_eq!(receiver.received.lock().expect("lock").len(), 1, "one request, no second hop");
+}
