@@ -15,8 +15,8 @@ use crate::db::webhooks::{self, Endpoint, NewEndpoint};
 use crate::domain::Role;
 use crate::domain::token::random_base62;
 use crate::error::AppError;
-use crate::webhooks::send::{self, Attempt};
-use crate::webhooks::signing::{SigningSecret, signature_header};
+use crate::webhooks::send::Attempt;
+use crate::webhooks::signing::SigningSecret;
 use crate::webhooks::{events, target};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -322,24 +322,6 @@ pub async fn update(
     Ok(see_other(&format!("{}?notice=updated", base(&member))))
 }
 
-/// The secrets that sign now: the current one, and the previous one for 24 h after a rotation.
-fn signing_secrets(state: &AppState, hook: &Endpoint) -> Result<Vec<SigningSecret>, AppError> {
-    let key = &state.config.encryption_key;
-    let open = |sealed: &str| {
-        crypto::open(key, sealed)
-            .ok()
-            .and_then(SigningSecret::from_bytes)
-            .ok_or_else(|| AppError::internal("unreadable webhook secret"))
-    };
-    let mut secrets = vec![open(&hook.secret_sealed)?];
-    if let (Some(previous), Some(until)) = (&hook.previous_secret_sealed, hook.previous_until)
-        && until > now()
-    {
-        secrets.push(open(previous)?);
-    }
-    Ok(secrets)
-}
-
 /// Send test: a signed `webhook.test` event, now, and its result in the panel.
 pub async fn test(
     state: web::Data<AppState>,
@@ -350,48 +332,16 @@ pub async fn test(
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
-    let secrets = signing_secrets(&state, &hook)?;
-    let attempt = match target::parse_url(&hook.url, state.config.webhook_allow_insecure) {
-        Err(e) => Attempt {
-            status: None,
-            latency_ms: 0,
-            headers: Vec::new(),
-            body: String::new(),
-            error: Some(("blocked", e.to_string())),
-        },
-        Ok(url) => {
-            // The address is checked again at send time: DNS answers can change.
-            let allow_private = state.config.webhook_allow_private;
-            let checked = url.clone();
-            match web::block(move || target::resolve(&checked, allow_private)).await.map_err(AppError::internal)? {
-                Err(e) => Attempt {
-                    status: None,
-                    latency_ms: 0,
-                    headers: Vec::new(),
-                    body: String::new(),
-                    error: Some(("blocked", e.to_string())),
-                },
-                Ok(addr) => {
-                    let msg_id = format!("msg_{}", random_base62(24));
-                    let timestamp = chrono::Utc::now().timestamp();
-                    let body = json!({
-                        "type": "webhook.test",
-                        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        "data": { "webhook_id": hook.public_id, "message": "This is a test event from Latchkey." },
-                    })
-                    .to_string()
-                    .into_bytes();
-                    let refs: Vec<&SigningSecret> = secrets.iter().collect();
-                    let headers = [
-                        ("webhook-id", msg_id.clone()),
-                        ("webhook-timestamp", timestamp.to_string()),
-                        ("webhook-signature", signature_header(&refs, &msg_id, timestamp, &body)),
-                    ];
-                    send::post(&url, addr, &headers, body, state.config.webhook_timeout).await
-                }
-            }
-        }
-    };
+    let msg_id = format!("msg_{}", random_base62(24));
+    let body = json!({
+        "type": "webhook.test",
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": { "webhook_id": hook.public_id, "message": "This is a test event from Latchkey." },
+    })
+    .to_string()
+    .into_bytes();
+    // The same guarded, signed send as deliveries (the address is checked again now).
+    let attempt = crate::webhooks::worker::attempt(&state, &hook, &msg_id, body).await?;
     let actor = Actor::user(&member.current.user);
     let (hook_for_audit, status, error, latency) = (
         hook.clone(),
