@@ -32,7 +32,9 @@ fn base(member: &OrgMember) -> String {
     format!("/orgs/{}/settings/webhooks", member.org.slug)
 }
 
+/// One of the organisation's endpoints, for an owner or admin (403 for other roles, 404 if unknown).
 async fn load(state: &AppState, member: &OrgMember, id: String) -> Result<Endpoint, AppError> {
+    member.require(Role::can_manage_settings)?;
     let org_id = member.org.id;
     state.db.run(move |conn| webhooks::find(conn, org_id, &id)).await?.ok_or(AppError::NotFound)
 }
@@ -250,7 +252,6 @@ pub async fn show(
     member: OrgMember,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
     detail(&state, &member, hook, None).await
 }
@@ -262,7 +263,6 @@ pub async fn resend(
     path: web::Path<(String, String, String)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let (_, id, message_id) = path.into_inner();
     let hook = load(&state, &member, id).await?;
     let endpoint_id = hook.id;
@@ -280,7 +280,6 @@ pub async fn edit(
     member: OrgMember,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
     let mut page = FormPage::blank(&member, &state);
     page.editing = Some(hook.public_id.clone());
@@ -297,7 +296,6 @@ pub async fn update(
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<HookForm>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
     let mut page = FormPage::blank(&member, &state);
     page.editing = Some(hook.public_id.clone());
@@ -330,7 +328,6 @@ pub async fn test(
     path: web::Path<(String, String)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
     let msg_id = format!("msg_{}", random_base62(24));
     let body = json!({
@@ -400,7 +397,6 @@ pub async fn rotate_secret(
     path: web::Path<(String, String)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
     let secret = SigningSecret::generate();
     let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
@@ -432,7 +428,6 @@ pub async fn delete_confirm(
     member: OrgMember,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
     render(&DeletePage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hook })
 }
@@ -444,7 +439,6 @@ pub async fn delete(
     path: web::Path<(String, String)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let hook = load(&state, &member, path.into_inner().1).await?;
     let actor = Actor::user(&member.current.user);
     state
