@@ -48,13 +48,21 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     pub limits: crate::api::rate_limit::RateLimits,
     pub endpoint_limits: crate::webhooks::worker::EndpointLimits,
+    /// Sends queued mail (SMTP or `.eml` files).
+    pub mailer: crate::mail::Transport,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
     setup_done: AtomicBool,
 }
 
 impl AppState {
     pub fn new(config: Config, pool: Pool) -> Self {
+        // Config::from_env already refused a bad SMTP URL; a hand-built config falls back to files.
+        let mailer = crate::mail::Transport::new(&config.mail).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mail transport unusable; writing .eml files instead");
+            crate::mail::Transport::Files(config.mail.dir.clone())
+        });
         Self {
+            mailer,
             db: Db::new(pool),
             config: Arc::new(config),
             usage: crate::usage::Usage::default(),

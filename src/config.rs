@@ -16,7 +16,7 @@ pub enum ConfigError {
     KeysFile { path: PathBuf, source: std::io::Error },
 }
 
-fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, message: message.into() }
 }
 
@@ -92,6 +92,8 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// Time limit of one webhook request (`LATCHKEY_WEBHOOK_TIMEOUT_SECS`, default 10).
     pub webhook_timeout: std::time::Duration,
+    /// Where mail goes: SMTP (`LATCHKEY_SMTP_URL`) or `.eml` files (`LATCHKEY_MAIL_DIR`).
+    pub mail: crate::mail::MailConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -106,7 +108,7 @@ impl std::fmt::Debug for Config {
     }
 }
 
-fn var(name: &str) -> Option<String> {
+pub(crate) fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
@@ -214,6 +216,7 @@ impl Config {
                     .ok_or_else(|| invalid("LATCHKEY_SCHEDULER_INTERVAL_SECS", "use 1 to 60 seconds"))?,
                 None => crate::jobs::INTERVAL,
             },
+            mail: crate::mail::MailConfig::from_env()?,
             bind,
         })
     }

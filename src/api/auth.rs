@@ -139,11 +139,16 @@ async fn record_revoked_use(state: &AppState, req: &HttpRequest, key: &ApiKey) {
     }
     let meta = RequestMeta::of(req);
     let entry = Entry::api_key_revoked_key_used(key, if key.replaced_by.is_some() { "rotated_out" } else { "revoked" });
+    let (key, public_url) = (key.clone(), state.config.public_url.origin().to_owned());
     let result = state
         .db
         .run(move |conn| {
             use diesel::Connection;
-            conn.transaction(|conn| audit::record(conn, &Actor::System { label: "api" }, &meta, entry))
+            let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
+            conn.transaction(|conn| {
+                audit::record(conn, &Actor::System { label: "api" }, &meta, entry)?;
+                crate::notify::revoked_key_used(conn, &public_url, &key, &ip, crate::db::now()).map(|_| ())
+            })
         })
         .await;
     if let Err(e) = result {

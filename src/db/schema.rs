@@ -205,6 +205,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        dedupe_key -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    key_expiry_notices (id) {
+        id -> BigInt,
+        api_key_id -> BigInt,
+        expires_at -> Timestamp,
+        threshold -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
@@ -220,5 +250,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     key_usage_daily,
     webhook_endpoints,
     webhook_deliveries,
-    webhook_attempts
+    webhook_attempts,
+    mail_outbox,
+    key_expiry_notices
 );

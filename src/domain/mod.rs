@@ -3,6 +3,7 @@
 //! No I/O lives here.
 
 mod email;
+pub mod expiry;
 pub mod key_settings;
 pub mod key_state;
 mod names;

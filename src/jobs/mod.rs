@@ -1,7 +1,11 @@
 //! Scheduled work inside `latchkey serve` (SPEC §3): at start-up and then
-//! every 30 seconds. Each job is idempotent and safe when several instances
+//! every 30 seconds: last-used and usage flush, grace-period revocation,
+//! expiry records and warnings, mail (and mail retries). Webhook delivery
+//! has its own faster loop (`webhooks::worker`). Each job is idempotent and safe when several instances
 //! run it at once (guarded updates; only the instance whose update changed a
 //! row records the event).
+
+pub mod expiry;
 
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
@@ -25,6 +29,12 @@ pub async fn run_once(state: &AppState) {
     }
     if let Err(e) = record_expiries(state).await {
         tracing::warn!(error = %e, "recording key expiries failed");
+    }
+    if let Err(e) = expiry::warn_expiring(state).await {
+        tracing::warn!(error = %e, "expiry warnings failed");
+    }
+    if let Err(e) = crate::mail::send::send_due(state, &state.mailer).await {
+        tracing::warn!(error = %e, "sending mail failed");
     }
     if let Err(e) = prune_login_failures(state).await {
         tracing::warn!(error = %e, "pruning login failures failed");

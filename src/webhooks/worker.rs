@@ -181,6 +181,7 @@ async fn record(
     let (delivery, endpoint) = (delivery.clone(), endpoint.clone());
     let (status, latency, class) = (result.status, result.latency_ms, result.error.as_ref().map(|(c, _)| *c));
     let succeeded = result.succeeded();
+    let public_url = state.config.public_url.origin().to_owned();
     let excerpt: String = match &result.error {
         Some((_, message)) => message.clone(),
         None => result.body.chars().take(500).collect(),
@@ -223,6 +224,7 @@ async fn record(
                     };
                     webhooks::set_enabled(conn, endpoint.id, false, Some(why))?;
                     audit::record(conn, &system, &RequestMeta::default(), Entry::webhook_disabled(&endpoint, reason))?;
+                    crate::notify::webhook_disabled(conn, &public_url, &endpoint, why)?;
                 }
                 Ok::<_, diesel::result::Error>(())
             })

@@ -64,6 +64,14 @@ pub struct KeyFormPage {
     password_error: Option<String>,
     resources: [Resource; 4],
     default_rate_limit: u32,
+    /// `?focus=expires_at` (the renew link of an expiry mail) focuses that field.
+    focus_expiry: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EditQuery {
+    #[serde(default)]
+    focus: String,
 }
 
 impl KeyFormPage {
@@ -90,6 +98,7 @@ impl KeyFormPage {
             password_error: None,
             resources: Resource::ALL,
             default_rate_limit: state.config.default_rate_limit,
+            focus_expiry: false,
         }
     }
 
@@ -244,13 +253,16 @@ pub async fn edit(
     state: web::Data<AppState>,
     member: OrgMember,
     path: web::Path<(String, String)>,
+    query: web::Query<EditQuery>,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&member)?;
     let key = load_key(&state, &member, path.into_inner().1).await?;
     if key.revoked_at.is_some() {
         return Err(AppError::NotFound);
     }
-    render(&edit_page(&state, &member, &key))
+    let mut page = edit_page(&state, &member, &key);
+    page.focus_expiry = query.focus == "expires_at";
+    render(&page)
 }
 
 /// The fields that changed, as (before, after) JSON objects for the audit log.

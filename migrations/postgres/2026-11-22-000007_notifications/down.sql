@@ -1,0 +1,2 @@
+DROP TABLE key_expiry_notices;
+DROP TABLE mail_outbox;

@@ -1,0 +1,142 @@
+//! The messages Latchkey sends, from askama templates (a text and an HTML
+//! part each). They name keys by label, prefix and id — never a secret.
+
+use crate::domain::expiry::ExpiryWarning;
+use crate::pages::timefmt;
+use askama::Template;
+use chrono::NaiveDateTime;
+
+/// Subject and both bodies of one message.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A key, as a message describes it.
+#[derive(Debug, Clone)]
+pub struct KeyFacts {
+    pub label: String,
+    pub prefix: String,
+    pub key_id: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used: String,
+    pub expires_at: String,
+}
+
+impl KeyFacts {
+    pub fn of(key: &crate::db::api_keys::ApiKey) -> Self {
+        Self {
+            label: key.label.clone(),
+            prefix: key.display_prefix.clone(),
+            key_id: key.key_id.clone(),
+            created_by: key.created_by_name.clone(),
+            created_at: timefmt::exact(&key.created_at),
+            last_used: key.last_used_at.map(|t| timefmt::exact(&t)).unwrap_or_else(|| "never".into()),
+            expires_at: key.expires_at.map(|t| timefmt::exact(&t)).unwrap_or_else(|| "never".into()),
+        }
+    }
+}
+
+pub struct KeyExpiring {
+    pub recipient_name: String,
+    pub org_name: String,
+    pub key: KeyFacts,
+    /// "expires in 7 days", "has expired".
+    pub headline: String,
+    pub expired: bool,
+    pub renew_url: String,
+    pub key_url: String,
+}
+
+impl KeyExpiring {
+    pub fn headline(warning: ExpiryWarning, expires_at: NaiveDateTime, now: NaiveDateTime) -> String {
+        match warning {
+            ExpiryWarning::Expired => "has expired".into(),
+            _ => format!("expires {}", timefmt::relative(&expires_at, &now)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mail/key_expiring.txt")]
+struct KeyExpiringText<'a> {
+    m: &'a KeyExpiring,
+}
+
+#[derive(Template)]
+#[template(path = "mail/key_expiring.html")]
+struct KeyExpiringHtml<'a> {
+    m: &'a KeyExpiring,
+}
+
+pub fn key_expiring(m: &KeyExpiring) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: format!("[Latchkey] API key \"{}\" {}", m.key.label, m.headline),
+        text: KeyExpiringText { m }.render()?,
+        html: KeyExpiringHtml { m }.render()?,
+    })
+}
+
+pub struct WebhookDisabled {
+    pub recipient_name: String,
+    pub org_name: String,
+    pub url: String,
+    pub description: String,
+    pub why: String,
+    pub endpoint_page: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/webhook_disabled.txt")]
+struct WebhookDisabledText<'a> {
+    m: &'a WebhookDisabled,
+}
+
+#[derive(Template)]
+#[template(path = "mail/webhook_disabled.html")]
+struct WebhookDisabledHtml<'a> {
+    m: &'a WebhookDisabled,
+}
+
+pub fn webhook_disabled(m: &WebhookDisabled) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: format!("[Latchkey] Webhook endpoint disabled: {}", m.url),
+        text: WebhookDisabledText { m }.render()?,
+        html: WebhookDisabledHtml { m }.render()?,
+    })
+}
+
+pub struct RevokedKeyUsed {
+    pub recipient_name: String,
+    pub org_name: String,
+    pub key: KeyFacts,
+    /// "revoked" or "rotated out".
+    pub state: String,
+    pub ip: String,
+    pub at: String,
+    pub key_url: String,
+    pub audit_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/revoked_key_used.txt")]
+struct RevokedKeyUsedText<'a> {
+    m: &'a RevokedKeyUsed,
+}
+
+#[derive(Template)]
+#[template(path = "mail/revoked_key_used.html")]
+struct RevokedKeyUsedHtml<'a> {
+    m: &'a RevokedKeyUsed,
+}
+
+pub fn revoked_key_used(m: &RevokedKeyUsed) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: format!("[Latchkey] A {} API key was used: \"{}\"", m.state, m.key.label),
+        text: RevokedKeyUsedText { m }.render()?,
+        html: RevokedKeyUsedHtml { m }.render()?,
+    })
+}
