@@ -102,7 +102,13 @@ pub fn webhook_disabled(conn: &mut DbConn, public_url: &str, endpoint: &Endpoint
 
 /// A revoked or rotated-out key was presented: at most one message per key
 /// and day (the audit log has every occurrence, once a minute).
-pub fn revoked_key_used(conn: &mut DbConn, public_url: &str, key: &ApiKey, ip: &str, at: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoked_key_used(
+    conn: &mut DbConn,
+    public_url: &str,
+    key: &ApiKey,
+    ip: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     let org = org(conn, key.org_id)?;
     let state = if key.replaced_by.is_some() { "rotated-out" } else { "revoked" };
     let dedupe = format!("revoked-key-used:{}:{}", key.key_id, at.date());

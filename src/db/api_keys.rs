@@ -147,6 +147,8 @@ impl Sort {
 pub struct ListQuery {
     pub search: Option<String>,
     pub state: Option<KeyState>,
+    /// Only keys with a health mark ("needs attention").
+    pub attention: bool,
     pub sort: Sort,
     pub offset: i64,
     pub limit: i64,
@@ -191,6 +193,19 @@ pub fn list(conn: &mut DbConn, org_id: i64, q: &ListQuery, at: NaiveDateTime) ->
             .filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(at)))
             .filter(dsl::grace_until.is_null().or(dsl::grace_until.le(at))),
     };
+    if q.attention {
+        // Mirrors pages::api_keys::health_marks: expires soon or expired, rotating,
+        // rotation recommended, unused. Revoked keys carry no mark.
+        let days = chrono::Duration::days;
+        query = query.filter(dsl::revoked_at.is_null()).filter(
+            dsl::expires_at
+                .le(at + days(7))
+                .or(dsl::enabled.eq(true).and(dsl::grace_until.gt(at)))
+                .or(dsl::created_at.le(at - days(365)))
+                .or(dsl::last_used_at.is_null())
+                .or(dsl::last_used_at.le(at - days(90))),
+        );
+    }
     query = match q.sort {
         Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
         // NULLs last on both backends: sort on "is null" first.
@@ -309,4 +324,48 @@ pub fn key_of_form(conn: &mut DbConn, form_id: &str, org_id: i64) -> QueryResult
         .select(used_form_ids::key_id)
         .first(conn)
         .optional()
+}
+
+/// Keys that have expired or expire before `until`, soonest first: not
+/// revoked, enabled and not rotated out (those need no renewal).
+pub fn expiring(conn: &mut DbConn, org_id: i64, until: NaiveDateTime, limit: i64) -> QueryResult<Vec<ApiKey>> {
+    dsl::api_keys
+        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::revoked_at.is_null())
+        .filter(dsl::enabled.eq(true))
+        .filter(dsl::replaced_by.is_null())
+        .filter(dsl::expires_at.le(until))
+        .order((dsl::expires_at.asc(), dsl::id.asc()))
+        .limit(limit)
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+/// The dashboard's key counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyCounts {
+    /// Keys that authenticate (active or rotating).
+    pub working: i64,
+    /// Working keys that expire within 7 days.
+    pub expiring: i64,
+    /// Keys not revoked that were never used, or not for 90 days.
+    pub unused: i64,
+}
+
+pub fn counts(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> QueryResult<KeyCounts> {
+    let live = || {
+        dsl::api_keys
+            .filter(dsl::org_id.eq(org_id))
+            .filter(dsl::revoked_at.is_null())
+            .into_boxed::<super::conn::MultiBackend>()
+    };
+    let working = || live().filter(dsl::enabled.eq(true)).filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(at)));
+    Ok(KeyCounts {
+        working: working().count().get_result(conn)?,
+        expiring: working().filter(dsl::expires_at.le(at + chrono::Duration::days(7))).count().get_result(conn)?,
+        unused: live()
+            .filter(dsl::last_used_at.is_null().or(dsl::last_used_at.le(at - chrono::Duration::days(90))))
+            .count()
+            .get_result(conn)?,
+    })
 }

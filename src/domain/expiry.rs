@@ -48,6 +48,12 @@ impl ExpiryWarning {
     }
 }
 
+/// Whole days until `expires_at`, rounded up (6 days and 23 hours = 7 days).
+pub fn days_left(expires_at: NaiveDateTime, now: NaiveDateTime) -> i64 {
+    let secs = (expires_at - now).num_seconds();
+    if secs <= 0 { 0 } else { (secs + 86_399) / 86_400 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ExpiryWarning::{self, *};
@@ -66,5 +72,14 @@ mod tests {
         assert_eq!(at(Duration::zero()), Some(Expired));
         assert_eq!(at(-Duration::days(6)), Some(Expired));
         assert_eq!(at(-Duration::days(8)), None, "long-expired keys are not news");
+    }
+
+    #[test]
+    fn days_left_round_up() {
+        let now = NaiveDateTime::default();
+        assert_eq!(super::days_left(now + Duration::days(7) - Duration::minutes(1), now), 7);
+        assert_eq!(super::days_left(now + Duration::days(7), now), 7);
+        assert_eq!(super::days_left(now + Duration::hours(2), now), 1);
+        assert_eq!(super::days_left(now - Duration::hours(2), now), 0);
     }
 }

@@ -47,7 +47,7 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, AppError> {
                         let mut data = crate::audit::key_snapshot(&key);
                         data["actor"] = Actor::System { label: "scheduler" }.to_json();
                         data["warning"] = warning.as_str().into();
-                        data["days_left"] = (expires_at - at).num_days().into();
+                        data["days_left"] = crate::domain::expiry::days_left(expires_at, at).into();
                         crate::db::outbox::enqueue(conn, key.org_id, "api_key.expiring", data)?;
                     }
                     claimed += 1;

@@ -52,10 +52,14 @@ pub struct KeyExpiring {
 }
 
 impl KeyExpiring {
+    /// "expires in 7 days" (whole days, rounded up), "expires within a day", "has expired".
     pub fn headline(warning: ExpiryWarning, expires_at: NaiveDateTime, now: NaiveDateTime) -> String {
         match warning {
             ExpiryWarning::Expired => "has expired".into(),
-            _ => format!("expires {}", timefmt::relative(&expires_at, &now)),
+            _ => match crate::domain::expiry::days_left(expires_at, now) {
+                ..=1 => "expires within a day".into(),
+                days => format!("expires in {days} days"),
+            },
         }
     }
 }

@@ -54,7 +54,10 @@ impl MailConfig {
 }
 
 fn default_from() -> Mailbox {
-    Mailbox::new(Some("Latchkey".into()), lettre::Address::new("latchkey", "localhost").unwrap_or_else(|_| unreachable!()))
+    Mailbox::new(
+        Some("Latchkey".into()),
+        lettre::Address::new("latchkey", "localhost").unwrap_or_else(|_| unreachable!()),
+    )
 }
 
 /// Time limit of one SMTP conversation.
@@ -72,7 +75,9 @@ impl Transport {
         match &config.smtp_url {
             Some(url) => {
                 let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| {
-                    format!("{e}; use smtp://host:25, smtp://user:pass@host:587?tls=required or smtps://user:pass@host:465")
+                    format!(
+                        "{e}; use smtp://host:25, smtp://user:pass@host:587?tls=required or smtps://user:pass@host:465"
+                    )
                 })?;
                 Ok(Self::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()))
             }

@@ -1,15 +1,57 @@
-//! `/orgs/{slug}`: the organisation's home. Owners and admins see the
-//! overview; members and read-only users see only who the owners are.
+//! `/orgs/{slug}`: the organisation's home. Owners and admins see banners
+//! (keys expired or expiring within 7 days, failing or disabled webhooks,
+//! revoked keys still in use), key counts, the usage chart and recent
+//! events; members and read-only users see only who the owners are.
 
 use super::render;
 use super::templates::Chrome;
+use super::timefmt;
 use crate::app::AppState;
 use crate::auth::OrgMember;
+use crate::db::api_keys::{self, ApiKey, KeyCounts};
+use crate::db::audit_events::{self, Filter, StoredEvent};
 use crate::db::memberships::{self, Member};
+use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
+use crate::domain::key_state::KeyState;
 use crate::error::AppError;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::{Duration, NaiveDateTime};
+
+/// Banners listed one by one; the rest are summed up with a link.
+const BANNER_LIMIT: usize = 5;
+
+pub struct ExpiryBanner {
+    pub key_id: String,
+    pub label: String,
+    pub prefix: String,
+    pub expired: bool,
+    pub when: String,
+    pub exact: String,
+}
+
+pub struct HookBanner {
+    pub public_id: String,
+    pub url: String,
+    pub disabled: bool,
+    pub why: String,
+}
+
+pub struct RevokedUseBanner {
+    pub key_id: String,
+    pub label: String,
+    pub when: String,
+    pub ip: String,
+}
+
+pub struct RecentEvent {
+    pub action: String,
+    pub actor: String,
+    pub target: String,
+    pub when: String,
+    pub exact: String,
+}
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
@@ -20,37 +62,137 @@ struct DashboardPage {
     owners: Vec<Member>,
     member_count: usize,
     chart: String,
+    counts: KeyCounts,
+    expiring: Vec<ExpiryBanner>,
+    more_expiring: usize,
+    hooks: Vec<HookBanner>,
+    revoked_use: Vec<RevokedUseBanner>,
+    recent: Vec<RecentEvent>,
 }
+
+/// What owners and admins see, loaded in one blocking call.
+#[derive(Default)]
+struct Overview {
+    usage: Vec<(chrono::NaiveDate, [i64; 3])>,
+    counts: KeyCounts,
+    expiring: Vec<ApiKey>,
+    hooks: Vec<Endpoint>,
+    revoked_use: Vec<StoredEvent>,
+    recent: Vec<StoredEvent>,
+}
+
+fn load_overview(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> diesel::QueryResult<Overview> {
+    let today = at.date();
+    let used_after_revocation = Filter {
+        action: Some("api_key.revoked_key_used".into()),
+        from: Some(at - Duration::days(7)),
+        ..Filter::default()
+    };
+    Ok(Overview {
+        usage: crate::db::usage::daily(conn, org_id, None, today - Duration::days(29))?,
+        counts: api_keys::counts(conn, org_id, at)?,
+        expiring: api_keys::expiring(conn, org_id, at + Duration::days(7), 101)?,
+        hooks: webhooks::list(conn, org_id)?
+            .into_iter()
+            .filter(|h| {
+                h.failing_since.is_some() || (!h.enabled && h.disabled_reason.as_deref() != Some(USER_DISABLED))
+            })
+            .collect(),
+        revoked_use: audit_events::page(conn, org_id, &used_after_revocation, None, 100)?,
+        recent: audit_events::page(conn, org_id, &Filter::default(), None, 8)?,
+    })
+}
+
+/// The reason `pages::webhooks` stores when a person disables an endpoint: no banner for that.
+const USER_DISABLED: &str = "disabled by a user";
 
 pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     let org_id = member.org.id;
-    let today = crate::db::now().date();
+    let at = crate::db::now();
     let full_view = member.role.can_manage_settings();
-    let (members, usage) = state
+    let (members, overview) = state
         .db
         .run(move |conn| {
             let members = memberships::list(conn, org_id)?;
             // Members and read-only users see no key data, so nothing is loaded for them.
-            let usage = if full_view {
-                crate::db::usage::daily(conn, org_id, None, today - chrono::Duration::days(29))?
-            } else {
-                Vec::new()
-            };
-            Ok::<_, diesel::result::Error>((members, usage))
+            let overview = if full_view { load_overview(conn, org_id, at)? } else { Overview::default() };
+            Ok::<_, diesel::result::Error>((members, overview))
         })
         .await?;
     let member_count = members.len();
     let owners = members.into_iter().filter(|m| m.role == Role::Owner).collect();
+    let more_expiring = overview.expiring.len().saturating_sub(BANNER_LIMIT);
+    let expiring = overview
+        .expiring
+        .iter()
+        .take(BANNER_LIMIT)
+        .filter_map(|k| {
+            let t = k.expires_at?;
+            Some(ExpiryBanner {
+                key_id: k.key_id.clone(),
+                label: k.label.clone(),
+                prefix: k.display_prefix.clone(),
+                expired: k.state(at) == KeyState::Expired,
+                when: timefmt::relative(&t, &at),
+                exact: timefmt::exact(&t),
+            })
+        })
+        .collect();
+    let hooks = overview
+        .hooks
+        .iter()
+        .map(|h| HookBanner {
+            public_id: h.public_id.clone(),
+            url: h.url.clone(),
+            disabled: !h.enabled,
+            why: match (&h.disabled_reason, h.failing_since) {
+                (Some(reason), _) if !h.enabled => reason.clone(),
+                (_, Some(since)) => format!("deliveries failing since {}", timefmt::relative(&since, &at)),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    // One banner per key, with its latest use.
+    let mut revoked_use: Vec<RevokedUseBanner> = Vec::new();
+    for event in &overview.revoked_use {
+        let key_id = event.target_id.clone().unwrap_or_default();
+        if revoked_use.iter().any(|b| b.key_id == key_id) {
+            continue;
+        }
+        revoked_use.push(RevokedUseBanner {
+            label: event.target_label.clone().unwrap_or_else(|| key_id.clone()),
+            key_id,
+            when: timefmt::relative(&event.occurred_at, &at),
+            ip: event.ip.clone().unwrap_or_else(|| "unknown".into()),
+        });
+    }
+    let recent = overview
+        .recent
+        .iter()
+        .map(|e| RecentEvent {
+            action: e.action.clone(),
+            actor: e.actor_email.clone().unwrap_or_else(|| e.actor_type.clone()),
+            target: e.target_label.clone().or_else(|| e.target_id.clone()).unwrap_or_default(),
+            when: timefmt::relative(&e.occurred_at, &at),
+            exact: timefmt::exact(&e.occurred_at),
+        })
+        .collect();
     render(&DashboardPage {
         chrome: Chrome::for_member(&member, "dashboard"),
         full_view,
         chart: if full_view {
-            crate::pages::chart::usage_svg(&usage, today, 30, "API requests")
+            crate::pages::chart::usage_svg(&overview.usage, at.date(), 30, "API requests")
         } else {
             String::new()
         },
         role: member.role.label(),
         owners,
         member_count,
+        counts: overview.counts,
+        expiring,
+        more_expiring,
+        hooks,
+        revoked_use,
+        recent,
     })
 }

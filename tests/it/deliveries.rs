@@ -178,6 +178,18 @@ async fn an_endpoint_failing_for_five_days_is_disabled() {
             .iter()
             .any(|e| e.action == "webhook.disabled" && e.details.contains("failing_for_5_days"))
     );
+    // Owners and admins are told, by mail (written as .eml files here), and on the dashboard.
+    let org = org_id(&app, "acme");
+    assert!(eventually(Duration::from_secs(10), || app.eml_files().len() == 2).await, "two mails written");
+    let mails = app.mails(org);
+    let mut to: Vec<&str> =
+        mails.iter().filter(|m| m.kind == "webhook_disabled").map(|m| m.recipient.as_str()).collect();
+    to.sort();
+    assert_eq!(to, ["admin@acme.test", "owner@acme.test"]);
+    assert!(mails[0].text_body.contains(&receiver.url) && mails[0].text_body.contains("failed for 5 days"));
+    assert!(mails[0].text_body.contains(&format!("/orgs/acme/settings/webhooks/{hook_id}")));
+    let (_, html) = owner.get_html("/orgs/acme").await;
+    assert_eq!(select_all_attr(&html, "[data-testid=banner-webhook]", "data-webhook-id"), vec![hook_id.clone()]);
 }
 
 /// Starts the real binary on `url`; returns (process, base URL).

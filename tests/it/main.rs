@@ -17,6 +17,7 @@ mod login;
 mod logs;
 mod members;
 mod migrations;
+mod notifications;
 mod openapi;
 mod roles;
 mod sessions;

@@ -50,6 +50,8 @@ pub struct TestApp {
     pub database_url: String,
     pub pool: Pool,
     pub config: Config,
+    /// Where the app writes `.eml` files (unless a test points it at SMTP).
+    pub mail_dir: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -68,6 +70,7 @@ pub async fn spawn_app_on(
     dir: Option<tempfile::TempDir>,
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
+    let mail_dir = tempfile::tempdir().expect("mail dir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("local addr").port();
     let base = format!("http://127.0.0.1:{port}");
@@ -86,6 +89,7 @@ pub async fn spawn_app_on(
         webhook_allow_insecure: true,
         webhook_allow_private: true,
         webhook_timeout: std::time::Duration::from_secs(2),
+        mail: latchkey::mail::MailConfig::files(mail_dir.path()),
     };
     adjust(&mut config);
     let pool = db::pool(&database_url);
@@ -97,7 +101,7 @@ pub async fn spawn_app_on(
     .expect("migration task");
     let app = Application::build(AppState::new(config.clone(), pool.clone()), listener, Some(1)).expect("build app");
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, port, database_url, pool, config, _dir: dir }
+    TestApp { base, port, database_url, pool, config, mail_dir, _dir: dir }
 }
 
 fn random_bytes(n: usize) -> Vec<u8> {
@@ -253,6 +257,11 @@ pub fn select_all_text(html: &Html, selector: &str) -> Vec<String> {
     html.select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
 
+pub fn select_all_attr(html: &Html, selector: &str, attr: &str) -> Vec<String> {
+    let sel = Selector::parse(selector).expect("selector");
+    html.select(&sel).filter_map(|e| e.value().attr(attr)).map(str::to_owned).collect()
+}
+
 pub fn count(html: &Html, selector: &str) -> usize {
     let sel = Selector::parse(selector).expect("selector");
     html.select(&sel).count()
@@ -318,12 +327,9 @@ pub fn code(body: &serde_json::Value) -> &str {
 impl TestApp {
     /// Creates a key straight in the database (for API tests); returns its token.
     pub fn make_key(&self, slug: &str, scopes: &[&str], allowed_ips: &str, rate_limit: Option<u32>) -> String {
-        use latchkey::db::api_keys::{KeySettings, NewKey, insert};
+        use latchkey::db::api_keys::KeySettings;
         use latchkey::domain::key_settings::IpAllowlist;
         use latchkey::domain::scopes::Scopes;
-        use latchkey::domain::token::{ApiKeySecret, KeyId};
-        let org = latchkey::db::orgs::find_by_slug(&mut self.conn(), slug).expect("q").expect("org");
-        let secret = ApiKeySecret::generate(&Default::default());
         let settings = KeySettings {
             label: format!("test key {}", scopes.join(" ")),
             description: String::new(),
@@ -332,6 +338,28 @@ impl TestApp {
             allowed_ips: IpAllowlist::parse(allowed_ips).expect("allowlist"),
             rate_limit_per_minute: rate_limit,
         };
+        self.make_key_with(slug, settings).1
+    }
+
+    /// A full-access key labelled `label` that expires at `expires_at`: (key id, token).
+    pub fn make_expiring_key(&self, slug: &str, label: &str, expires_at: chrono::NaiveDateTime) -> (String, String) {
+        let settings = latchkey::db::api_keys::KeySettings {
+            label: label.to_owned(),
+            description: String::new(),
+            scopes: Default::default(),
+            expires_at: Some(expires_at),
+            allowed_ips: Default::default(),
+            rate_limit_per_minute: Some(0),
+        };
+        self.make_key_with(slug, settings)
+    }
+
+    /// Inserts a key with these settings: (key id, token).
+    pub fn make_key_with(&self, slug: &str, settings: latchkey::db::api_keys::KeySettings) -> (String, String) {
+        use latchkey::db::api_keys::{NewKey, insert};
+        use latchkey::domain::token::{ApiKeySecret, KeyId};
+        let org = latchkey::db::orgs::find_by_slug(&mut self.conn(), slug).expect("q").expect("org");
+        let secret = ApiKeySecret::generate(&Default::default());
         let key_id = KeyId::generate();
         let new = NewKey {
             org_id: org.id,
@@ -344,7 +372,17 @@ impl TestApp {
             rotated_from: None,
         };
         insert(&mut self.conn(), new).expect("insert key");
-        secret.expose().to_owned()
+        (key_id.as_str().to_owned(), secret.expose().to_owned())
+    }
+
+    /// Every mail queued for the organisation, oldest first.
+    pub fn mails(&self, org_id: i64) -> Vec<latchkey::db::mail::MailRow> {
+        latchkey::db::mail::for_org(&mut self.conn(), org_id).expect("mails")
+    }
+
+    /// The `.eml` files the app wrote, by name.
+    pub fn eml_files(&self) -> Vec<(String, String)> {
+        eml_files_in(self.mail_dir.path())
     }
 }
 
@@ -440,5 +478,36 @@ impl Receiver {
             }
         });
         Self { url, received }
+    }
+}
+
+/// The `.eml` files in `dir` (name, content), sorted by name.
+pub fn eml_files_in(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                .map(|e| {
+                    (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).expect("read eml"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Polls `check` every 100 ms until it holds or `limit` passes; returns whether it held.
+pub async fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if check() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

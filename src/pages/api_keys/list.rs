@@ -15,6 +15,8 @@ use askama::Template;
 use serde::Deserialize;
 
 const PAGE_SIZE: i64 = 50;
+/// The `state` value of the "needs attention" filter: keys with a health mark.
+pub const ATTENTION: &str = "attention";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct KeyListQuery {
@@ -69,10 +71,12 @@ pub async fn page(
 ) -> Result<KeyListPage, AppError> {
     let ListFrame { chrome, title, base_path: base, paid, read_only } = frame;
     let search = Some(query.q.trim().to_owned()).filter(|q| !q.is_empty());
+    let attention = query.state.trim() == ATTENTION;
     let key_state = KeyState::parse(query.state.trim());
     let sort = Sort::parse(query.sort.trim());
     let offset = query.cursor.trim().parse::<i64>().unwrap_or(0).max(0);
-    let list_query = ListQuery { search: search.clone(), state: key_state, sort, offset, limit: PAGE_SIZE + 1 };
+    let list_query =
+        ListQuery { search: search.clone(), state: key_state, attention, sort, offset, limit: PAGE_SIZE + 1 };
     let keys = state.db.run(move |conn| api_keys::list(conn, org_id, &list_query, now())).await?;
     let has_more = keys.len() as i64 > PAGE_SIZE;
     let default_limit = state.config.default_rate_limit;
@@ -82,6 +86,8 @@ pub async fn page(
     }
     if let Some(s) = key_state {
         qs.append_pair("state", s.as_str());
+    } else if attention {
+        qs.append_pair("state", ATTENTION);
     }
     qs.append_pair("sort", sort.as_str());
     Ok(KeyListPage {
@@ -92,10 +98,14 @@ pub async fn page(
         paid,
         keys: keys.iter().take(PAGE_SIZE as usize).map(|k| KeyView::new(k, default_limit)).collect(),
         q: search.clone().unwrap_or_default(),
-        state: key_state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        state: match key_state {
+            Some(s) => s.as_str().to_owned(),
+            None if attention => ATTENTION.to_owned(),
+            None => String::new(),
+        },
         sort: sort.as_str(),
         states: KeyState::ALL,
-        filtered: search.is_some() || key_state.is_some(),
+        filtered: search.is_some() || key_state.is_some() || attention,
         query: qs.finish(),
         next_cursor: has_more.then_some(offset + PAGE_SIZE),
         prev_cursor: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
