@@ -218,7 +218,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let found = find_org(&mut conn, &org)?;
             verify_chain(&mut conn, found.id, found.slug.as_str())
         }
-        Command::Demo => crate::demo::run(&mut ready_connection()?),
+        Command::Demo => {
+            // The sample webhook secrets are sealed with the key `serve` will use.
+            let config = Config::from_env()?;
+            crate::demo::run(&mut ready_connection()?, &config.encryption_key)
+        }
     }
 }
 

@@ -302,6 +302,18 @@ impl Entry {
 /// transaction of the change; locking the chain head first keeps concurrent
 /// writers in line, so the chain never forks.
 pub fn record(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry) -> QueryResult<()> {
+    record_at(conn, actor, meta, entry, now())
+}
+
+/// [`record`] with an explicit time: only `latchkey demo` uses it, to lay out
+/// a history in time order (ids and times must grow together in a chain).
+pub fn record_at(
+    conn: &mut DbConn,
+    actor: &Actor,
+    meta: &RequestMeta,
+    entry: Entry,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<()> {
     let (last_seq, last_hash) = audit_events::lock_head(conn, entry.org_id)?;
     let (actor_type, actor_id, actor_email, actor_name) = actor.columns();
     let (target_type, target_id, target_label) = match entry.target {
@@ -311,7 +323,7 @@ pub fn record(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry
     let fields = EventFields {
         org_id: entry.org_id,
         seq: last_seq + 1,
-        occurred_at: now(),
+        occurred_at: at,
         actor_type: actor_type.to_owned(),
         actor_id,
         actor_email,

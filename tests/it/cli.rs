@@ -9,6 +9,8 @@ fn latchkey(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
+        // `demo` reads the encryption key; keep the generated keys file out of the source tree.
+        .env("LATCHKEY_KEYS_FILE", std::env::temp_dir().join(format!("latchkey-cli-test-{}.keys", std::process::id())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -167,11 +169,35 @@ async fn demo_seeds_one_user_per_role_and_is_safe_to_run_twice() {
         let sel = scraper::Selector::parse("tr[data-testid=key-row]").expect("sel");
         keys.select(&sel).filter_map(|r| r.value().attr("data-status").map(str::to_owned)).collect()
     };
-    assert_eq!(states.len(), 5, "sample keys");
-    for state in ["active", "disabled", "revoked"] {
+    assert_eq!(states.len(), 12, "a dozen sample keys");
+    for state in ["active", "rotating", "disabled", "expired", "revoked"] {
         assert!(states.iter().any(|s| s == state), "{state} in {states:?}");
     }
-    assert!(keys.html().contains("expires soon"));
+    for mark in ["expires soon", "expired", "rotation recommended", "unused", "rotating"] {
+        assert!(keys.html().contains(mark), "health mark {mark}");
+    }
+    // The dashboard shows banners and a chart with data.
+    let (_, dash) = owner.get_html("/orgs/demo").await;
+    assert!(count(&dash, "[data-testid=banner-expiring]") >= 2, "expiring and expired keys");
+    assert_eq!(count(&dash, "[data-testid=banner-webhook]"), 1, "the failing endpoint");
+    assert_eq!(count(&dash, "[data-testid=banner-revoked-use]"), 1);
+    assert!(count(&dash, "svg rect") > 30, "usage bars");
+    // Webhooks with deliveries, records, and 90 days of intact audit history.
+    let (_, hooks) = owner.get_html("/orgs/demo/settings/webhooks").await;
+    let hook_links = select_all_attr(&hooks, "a[href^=\"/orgs/demo/settings/webhooks/wh_\"]", "href");
+    assert!(!hook_links.is_empty());
+    let (_, hook) = owner.get_html(&hook_links[0]).await;
+    assert!(hook.html().contains("200") || hook.html().contains("503"), "attempts are listed");
+    let org = org_id(&app, "demo");
+    let log = events(&app, org);
+    assert!(log.len() > 60, "{} events", log.len());
+    let oldest = log.iter().map(|e| e.occurred_at).min().expect("events");
+    assert!(oldest < chrono::Utc::now().naive_utc() - chrono::Duration::days(90));
+    assert!(log.windows(2).all(|w| w[0].occurred_at <= w[1].occurred_at), "times grow with the chain");
+    let verify = latchkey(&app.database_url, &["audit", "verify", "--org", "demo"], None);
+    assert!(verify.status.success(), "{}", text(&verify));
+    let orders = latchkey::db::records::page(&mut app.conn(), org, "orders", 0, 100).expect("orders");
+    assert_eq!(orders.len(), 5);
 }
 
 #[test]
