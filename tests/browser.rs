@@ -305,3 +305,59 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
     assert_eq!(receiver.received.lock().expect("lock").len(), 1);
     client.close().await.expect("close browser");
 }
+
+#[tokio::test]
+async fn the_demo_dashboard_shows_banners_and_charts_and_renew_focuses_the_expiry() {
+    let app = spawn_app().await;
+    latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
+    let (_driver, client) = start_browser().await;
+    client.goto(&format!("{}/login", app.base)).await.expect("login page");
+    type_into(&client, "#email", "owner@demo.latchkey.test").await;
+    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    css(&client, "[data-testid=dashboard-overview]").await;
+    assert_eq!(path(&client).await, "/orgs/demo");
+    let banners = client.find_all(Locator::Css("[data-testid=banner-expiring]")).await.expect("banners");
+    assert!(banners.len() >= 2, "an expiring and an expired key");
+    css(&client, "[data-testid=banner-webhook]").await;
+    css(&client, "[data-testid=banner-revoked-use]").await;
+    let bars = client.find_all(Locator::Css("svg rect")).await.expect("bars");
+    assert!(bars.len() > 30, "the usage chart has data");
+    screenshot(&client, "dashboard-demo").await;
+
+    // "Renew" opens the key's edit form with the expiry field focused.
+    click(&client, "[data-testid=banner-expiring] a[href*=\"focus=expires_at\"]").await;
+    css(&client, "input#expires_at").await;
+    let focused =
+        client.execute("return document.activeElement && document.activeElement.id", vec![]).await.expect("js");
+    assert_eq!(focused, serde_json::json!("expires_at"));
+
+    client.goto(&format!("{}/orgs/demo/settings/api-keys", app.base)).await.expect("keys");
+    let all = client.find_all(Locator::Css("tr[data-testid=key-row]")).await.expect("rows").len();
+    assert_eq!(all, 12);
+    screenshot(&client, "keys-demo").await;
+    client
+        .execute(
+            "document.getElementById('state').value = 'attention'; document.querySelector('form.filters').submit();",
+            vec![],
+        )
+        .await
+        .expect("filter");
+    for _ in 0..50 {
+        if client.current_url().await.expect("url").query().is_some_and(|q| q.contains("state=attention")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    css(&client, "option[value=attention][selected]").await;
+    let needing = client.find_all(Locator::Css("tr[data-testid=key-row]")).await.expect("rows");
+    assert!(!needing.is_empty() && needing.len() < all, "{} of {all} keys need attention", needing.len());
+    for row in needing {
+        // Expired and rotating show as the state badge; the other marks as small labels.
+        let status = row.attr("data-status").await.expect("attr").unwrap_or_default();
+        let marks = row.find_all(Locator::Css("[data-testid=health-mark]")).await.expect("marks");
+        assert!(!marks.is_empty() || status == "expired" || status == "rotating", "a {status} key without a mark");
+    }
+    screenshot(&client, "keys-needs-attention-demo").await;
+    client.close().await.expect("close");
+}
