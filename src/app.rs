@@ -47,6 +47,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub usage: crate::usage::Usage,
     pub limits: crate::api::rate_limit::RateLimits,
+    /// Authenticated keys, valid while the database is unchanged.
+    pub key_cache: crate::api::key_cache::KeyCache,
     pub endpoint_limits: crate::webhooks::worker::EndpointLimits,
     /// Sends queued mail (SMTP or `.eml` files).
     pub mailer: crate::mail::Transport,
@@ -61,12 +63,14 @@ impl AppState {
             tracing::error!(error = %e, "mail transport unusable; writing .eml files instead");
             crate::mail::Transport::Files(config.mail.dir.clone())
         });
+        let key_cache = crate::api::key_cache::KeyCache::new(&config.database_url);
         Self {
             mailer,
             db: Db::new(pool),
             config: Arc::new(config),
             usage: crate::usage::Usage::default(),
             limits: crate::api::rate_limit::RateLimits::default(),
+            key_cache,
             endpoint_limits: Default::default(),
             setup_done: AtomicBool::new(false),
         }

@@ -1,10 +1,10 @@
 //! Bearer-key authentication (SPEC §4): key → plan → IP allowlist, in that
 //! order. The token's shape and checksum are checked before any database
-//! work; the lookup is by SHA-256, so revocation is seen on the very next
-//! request on every instance (no cache).
+//! work; the lookup is by SHA-256, through a cache that is only used while
+//! the database is unchanged, so revocation is seen on the very next request
+//! on every instance (see `key_cache`).
 
 use super::error::{ApiError, Code};
-use super::key_cache;
 use super::rate_limit::Decision;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
@@ -64,10 +64,9 @@ impl BearerKey {
         let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey, req))?;
         let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, req))?;
         let hash = secret.hash();
-        // SQLite: a per-worker cache that is dropped whenever the database changes (see key_cache).
-        let sqlite = (!crate::db::is_postgres(&state.config.database_url))
-            .then(|| crate::db::sqlite_path(&state.config.database_url));
-        let cached = sqlite.and_then(|path| key_cache::get(path, &hash.0));
+        // Cached keys are used only while the database is unchanged (see key_cache).
+        let stamp = state.key_cache.stamp(&state.db).await;
+        let cached = stamp.and_then(|s| state.key_cache.get(&hash.0, s));
         let found = match cached {
             Some(hit) => Some(hit),
             None => {
@@ -78,8 +77,8 @@ impl BearerKey {
                     .await
                     .map_err(|e| ApiError::from_app(e, req))?
                     .map(Arc::new);
-                if let (Some(path), Some(found)) = (sqlite, &found) {
-                    key_cache::put(path, &hash.0, found.clone());
+                if let (Some(stamp), Some(found)) = (stamp, &found) {
+                    state.key_cache.put(&hash.0, stamp, found.clone());
                 }
                 found
             }

@@ -1,89 +1,191 @@
-//! A per-worker-thread cache of authenticated keys, for SQLite only.
+//! A cache of authenticated keys that can never serve a stale one.
 //!
-//! Every API request must see a revocation made a moment ago (SPEC §4), so a
-//! cached key may be used only while the database is unchanged. SQLite says
-//! exactly that: `PRAGMA data_version` on a connection changes whenever any
-//! other connection (or process, such as the CLI) commits. Each worker
-//! thread keeps one read-only connection for that check — a microsecond
-//! read that takes no lock in WAL mode, so it runs inline instead of paying
-//! a hop to the blocking pool — and drops its cache on any change. Writes
-//! (key changes, audit events, usage flushes) therefore empty the caches,
-//! and a revoked, deactivated or downgraded key is refused on the next request.
-//! PostgreSQL has no such cheap signal shared by all instances: it is not cached.
+//! Every API request must see a revocation made a moment ago, on every
+//! instance (SPEC §4), so a cached key is used only under a *stamp* read
+//! after the request arrived, and only when that stamp equals the one the
+//! key was cached under. The stamp changes whenever anything that
+//! authentication depends on may have changed:
+//!
+//! - **SQLite** (WAL mode): the wal-index header at the start of the `-shm`
+//!   file, which SQLite rewrites on every commit by any connection or process
+//!   (<https://sqlite.org/walformat.html>). Reading it is one `pread` of 96
+//!   bytes, inline, with no lock; when its two copies differ a writer is
+//!   mid-update and the cache is skipped. The cache keeps its own connection
+//!   open so SQLite never deletes and recreates the file underneath it.
+//! - **PostgreSQL**: `auth_generation.n`, bumped at commit by triggers on
+//!   `api_keys` and `orgs` (migration 000008). Requests that arrive while no
+//!   read is running start one; requests that arrive during a read wait for
+//!   the next one, which then answers all of them — one query per batch of
+//!   concurrent requests instead of one lookup per request.
+//!
+//! Any commit therefore empties the SQLite cache, and any key or organisation
+//! change the PostgreSQL one; a miss falls back to the database lookup.
 
+use crate::app::Db;
 use crate::db::api_keys::ApiKey;
 use crate::db::orgs::Org;
 use diesel::connection::SimpleConnection;
-use diesel::sql_types::BigInt;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 
-/// Entries per worker before the cache starts afresh.
+/// Entries before the cache starts afresh.
 const CAPACITY: usize = 10_000;
 
-struct WorkerCache {
-    path: String,
-    conn: SqliteConnection,
-    version: i64,
-    keys: HashMap<String, Arc<(ApiKey, Org)>>,
+type Found = Arc<(ApiKey, Org)>;
+
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (u64, Found)>>,
+    source: Source,
 }
 
-thread_local! {
-    static CACHE: RefCell<Option<WorkerCache>> = const { RefCell::new(None) };
+enum Source {
+    Sqlite { path: String, shm: Mutex<Option<Shm>> },
+    Postgres(Batches),
 }
 
-#[derive(QueryableByName)]
-struct DataVersion {
-    #[diesel(sql_type = BigInt)]
-    data_version: i64,
+/// The open `-shm` file, and the connection that keeps it from being deleted.
+struct Shm {
+    file: Arc<std::fs::File>,
+    _conn: SqliteConnection,
 }
 
-fn data_version(conn: &mut SqliteConnection) -> Option<i64> {
-    diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(conn).ok().map(|v| v.data_version)
+#[derive(Default)]
+struct Batches {
+    state: Mutex<BatchState>,
 }
 
-fn open(path: &str) -> Option<WorkerCache> {
+#[derive(Default)]
+struct BatchState {
+    reading: bool,
+    waiting: Vec<oneshot::Sender<Option<u64>>>,
+}
+
+impl KeyCache {
+    pub fn new(database_url: &str) -> Self {
+        let source = if crate::db::is_postgres(database_url) {
+            Source::Postgres(Batches::default())
+        } else {
+            Source::Sqlite { path: crate::db::sqlite_path(database_url).to_owned(), shm: Mutex::new(None) }
+        };
+        Self { entries: Mutex::new(HashMap::new()), source }
+    }
+
+    /// The database's stamp, read after this call began; `None` = do not use the cache.
+    pub async fn stamp(&self, db: &Db) -> Option<u64> {
+        match &self.source {
+            Source::Sqlite { path, shm } => {
+                let file = {
+                    let mut slot = shm.lock().ok()?;
+                    if slot.is_none() {
+                        *slot = open_shm(path);
+                    }
+                    slot.as_ref()?.file.clone()
+                };
+                let stamp = wal_index_stamp(&file);
+                if stamp.is_none() {
+                    // Unreadable or not initialised: reopen next time.
+                    *shm.lock().ok()? = None;
+                }
+                stamp
+            }
+            Source::Postgres(batches) => batches.stamp(db).await,
+        }
+    }
+
+    pub fn get(&self, token_hash: &str, stamp: u64) -> Option<Found> {
+        let entries = self.entries.lock().ok()?;
+        entries.get(token_hash).filter(|(s, _)| *s == stamp).map(|(_, found)| found.clone())
+    }
+
+    /// Remembers a key read from the database after `stamp` was read.
+    pub fn put(&self, token_hash: &str, stamp: u64, found: Found) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+            entries.insert(token_hash.to_owned(), (stamp, found));
+        }
+    }
+}
+
+fn open_shm(path: &str) -> Option<Shm> {
     let mut conn = SqliteConnection::establish(path).ok()?;
     conn.batch_execute("PRAGMA busy_timeout = 1000; PRAGMA query_only = ON;").ok()?;
-    let version = data_version(&mut conn)?;
-    Some(WorkerCache { path: path.to_owned(), conn, version, keys: HashMap::new() })
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<Mode>(&mut conn).ok()?;
+    if !mode.journal_mode.eq_ignore_ascii_case("wal") {
+        return None;
+    }
+    // A read makes sure the wal-index exists and is initialised.
+    conn.batch_execute("SELECT count(*) FROM sqlite_master").ok()?;
+    let file = std::fs::File::open(format!("{path}-shm")).ok()?;
+    Some(Shm { file: Arc::new(file), _conn: conn })
 }
 
-/// The key and organisation cached for `token_hash`, if the database has not
-/// changed since they were cached.
-pub fn get(path: &str, token_hash: &str) -> Option<Arc<(ApiKey, Org)>> {
-    CACHE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|c| c.path != path) {
-            *slot = open(path);
-            return None;
-        }
-        let cache = slot.as_mut()?;
-        match data_version(&mut cache.conn) {
-            Some(v) if v == cache.version => cache.keys.get(token_hash).cloned(),
-            Some(v) => {
-                cache.version = v;
-                cache.keys.clear();
-                None
-            }
-            None => {
-                *slot = None;
-                None
-            }
-        }
-    })
+/// A hash of the wal-index header (48 bytes, stored twice), or `None` while
+/// a writer is updating it or before it is initialised.
+fn wal_index_stamp(file: &std::fs::File) -> Option<u64> {
+    let mut header = [0u8; 96];
+    file.read_exact_at(&mut header, 0).ok()?;
+    let (first, second) = header.split_at(48);
+    // Byte 12 is `isInit`.
+    if first != second || first[12] == 0 {
+        return None;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    first.hash(&mut hasher);
+    Some(hasher.finish())
 }
 
-/// Remembers a key just read from the database (after `get` checked the version).
-pub fn put(path: &str, token_hash: &str, found: Arc<(ApiKey, Org)>) {
-    CACHE.with(|cell| {
-        if let Some(cache) = cell.borrow_mut().as_mut().filter(|c| c.path == path) {
-            if cache.keys.len() >= CAPACITY {
-                cache.keys.clear();
-            }
-            cache.keys.insert(token_hash.to_owned(), found);
+impl Batches {
+    async fn stamp(&self, db: &Db) -> Option<u64> {
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut state = self.state.lock().ok()?;
+            state.waiting.push(tx);
+            !std::mem::replace(&mut state.reading, true)
+        };
+        if start {
+            self.read_until_drained(db).await;
         }
-    });
+        rx.await.ok().flatten()
+    }
+
+    /// Reads the generation for everyone waiting, again for those who came
+    /// during the read, until nobody waits. Each batch is taken *before* its
+    /// read starts, so every request gets a value read after it arrived.
+    async fn read_until_drained(&self, db: &Db) {
+        loop {
+            let batch = match self.state.lock() {
+                Ok(mut state) if state.waiting.is_empty() => {
+                    state.reading = false;
+                    return;
+                }
+                Ok(mut state) => std::mem::take(&mut state.waiting),
+                Err(_) => return,
+            };
+            let generation = db.run(read_generation).await.ok();
+            for waiter in batch {
+                let _ = waiter.send(generation);
+            }
+        }
+    }
+}
+
+fn read_generation(conn: &mut crate::db::DbConn) -> diesel::QueryResult<u64> {
+    #[derive(QueryableByName)]
+    struct Generation {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let row: Generation = diesel::sql_query("SELECT n FROM auth_generation WHERE id = 1").get_result(conn)?;
+    Ok(row.n as u64)
 }

@@ -409,3 +409,52 @@ async fn random_requests_never_crash_the_api() {
     }
     assert_eq!(ping(&app, &token).await.0, 200, "still serving");
 }
+
+/// Keys are cached between requests; a change made anywhere — another
+/// server on the same database, or a direct write such as the CLI's — must
+/// still be seen by the very next request.
+#[tokio::test]
+async fn a_cached_key_is_refused_on_the_next_request_after_a_change_made_anywhere() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let org = app.seed_acme();
+    let other = spawn_app_on(app.database_url.clone(), None, |_| {}).await;
+    let token = app.make_key("acme", &[], "", Some(0));
+    let sql = |q: &str| {
+        diesel::sql_query(q).execute(&mut app.conn()).expect("update");
+    };
+    let warm = || async {
+        for server in [&app, &other] {
+            for _ in 0..3 {
+                assert_eq!(ping(server, &token).await.0, 200);
+            }
+        }
+    };
+    warm().await;
+    sql("UPDATE api_keys SET enabled = false");
+    for server in [&app, &other] {
+        assert_eq!(code(&ping(server, &token).await.1), "disabled_key");
+    }
+    sql("UPDATE api_keys SET enabled = true");
+    warm().await;
+    sql(&format!("UPDATE orgs SET plan = 'free' WHERE id = {}", org.id));
+    for server in [&app, &other] {
+        assert_eq!(code(&ping(server, &token).await.1), "plan_required");
+    }
+    sql(&format!("UPDATE orgs SET plan = 'paid' WHERE id = {}", org.id));
+    warm().await;
+    // Revoked through one server's console: refused by both on the next request.
+    let owner = app.logged_in("owner@acme.test").await;
+    let key_id: String = {
+        use diesel::prelude::*;
+        latchkey::db::schema::api_keys::table
+            .select(latchkey::db::schema::api_keys::key_id)
+            .first(&mut app.conn())
+            .expect("key id")
+    };
+    let res = owner.post_form(&format!("/orgs/acme/settings/api-keys/{key_id}/revoke"), &[]).await;
+    assert_eq!(res.status(), 303);
+    for server in [&other, &app] {
+        assert_eq!(code(&ping(server, &token).await.1), "revoked_key");
+    }
+}
