@@ -55,7 +55,7 @@ struct Shm {
 
 #[derive(Default)]
 struct Batches {
-    state: Mutex<BatchState>,
+    state: Arc<Mutex<BatchState>>,
 }
 
 #[derive(Default)]
@@ -154,28 +154,30 @@ impl Batches {
             !std::mem::replace(&mut state.reading, true)
         };
         if start {
-            self.read_until_drained(db).await;
+            // On its own task: a request dropped mid-read (client gone) must not strand the others.
+            let (state, db) = (self.state.clone(), db.clone());
+            actix_web::rt::spawn(async move { read_until_drained(&state, &db).await });
         }
         rx.await.ok().flatten()
     }
+}
 
-    /// Reads the generation for everyone waiting, again for those who came
-    /// during the read, until nobody waits. Each batch is taken *before* its
-    /// read starts, so every request gets a value read after it arrived.
-    async fn read_until_drained(&self, db: &Db) {
-        loop {
-            let batch = match self.state.lock() {
-                Ok(mut state) if state.waiting.is_empty() => {
-                    state.reading = false;
-                    return;
-                }
-                Ok(mut state) => std::mem::take(&mut state.waiting),
-                Err(_) => return,
-            };
-            let generation = db.run(read_generation).await.ok();
-            for waiter in batch {
-                let _ = waiter.send(generation);
+/// Reads the generation for everyone waiting, again for those who came
+/// during the read, until nobody waits. Each batch is taken *before* its
+/// read starts, so every request gets a value read after it arrived.
+async fn read_until_drained(state: &Mutex<BatchState>, db: &Db) {
+    loop {
+        let batch = match state.lock() {
+            Ok(mut state) if state.waiting.is_empty() => {
+                state.reading = false;
+                return;
             }
+            Ok(mut state) => std::mem::take(&mut state.waiting),
+            Err(_) => return,
+        };
+        let generation = db.run(read_generation).await.ok();
+        for waiter in batch {
+            let _ = waiter.send(generation);
         }
     }
 }
