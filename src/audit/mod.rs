@@ -302,7 +302,7 @@ impl Entry {
 /// transaction of the change; locking the chain head first keeps concurrent
 /// writers in line, so the chain never forks.
 pub fn record(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry) -> QueryResult<()> {
-    record_at(conn, actor, meta, entry, now())
+    append(conn, actor, meta, entry, None)
 }
 
 /// [`record`] with an explicit time: only `latchkey demo` uses it, to lay out
@@ -314,7 +314,20 @@ pub fn record_at(
     entry: Entry,
     at: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
+    append(conn, actor, meta, entry, Some(at))
+}
+
+/// `at: None` = now, read *after* taking the chain-head lock, so that ids
+/// and times grow together even when writers queue for the lock.
+fn append(
+    conn: &mut DbConn,
+    actor: &Actor,
+    meta: &RequestMeta,
+    entry: Entry,
+    at: Option<chrono::NaiveDateTime>,
+) -> QueryResult<()> {
     let (last_seq, last_hash) = audit_events::lock_head(conn, entry.org_id)?;
+    let at = at.unwrap_or_else(now);
     let (actor_type, actor_id, actor_email, actor_name) = actor.columns();
     let (target_type, target_id, target_label) = match entry.target {
         Some((kind, id, label)) => (Some(kind.to_owned()), Some(id), Some(label)),

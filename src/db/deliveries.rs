@@ -54,31 +54,9 @@ pub fn enqueue(conn: &mut DbConn, org_id: i64, endpoint_id: i64, event_id: &str,
         .map(|_| ())
 }
 
-#[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
-}
-
-/// Claims up to `limit` due deliveries for `lease`: no other instance picks
-/// them until the lease ends (a crash mid-send re-sends after it: at least once).
-/// PostgreSQL skips rows other instances hold (`FOR UPDATE SKIP LOCKED`);
-/// SQLite has one writer, so the UPDATE alone is atomic.
+/// Claims up to `limit` due rows for `lease` (see [`super::claim_due`]).
 pub fn claim_due(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> QueryResult<Vec<i64>> {
-    use diesel::sql_types::{BigInt, Timestamp};
-    let at = now();
-    let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let sql = format!(
-        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
-         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-         ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING id"
-    );
-    let rows: Vec<Claimed> = diesel::sql_query(sql)
-        .bind::<Timestamp, _>(at + lease)
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    super::claim_due(conn, super::Queue::WebhookDeliveries, limit, lease)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Delivery>> {

@@ -63,29 +63,9 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail) -> QueryResult<bool> {
     Ok(inserted == 1)
 }
 
-#[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
-}
-
-/// Claims up to `limit` due messages for `lease`, like webhook deliveries:
-/// no other instance sends them until the lease ends.
+/// Claims up to `limit` due rows for `lease` (see [`super::claim_due`]).
 pub fn claim_due(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> QueryResult<Vec<i64>> {
-    use diesel::sql_types::{BigInt, Timestamp};
-    let at = now();
-    let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let sql = format!(
-        "UPDATE mail_outbox SET locked_until = $1 WHERE id IN (SELECT id FROM mail_outbox \
-         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-         ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING id"
-    );
-    let rows: Vec<Claimed> = diesel::sql_query(sql)
-        .bind::<Timestamp, _>(at + lease)
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    super::claim_due(conn, super::Queue::MailOutbox, limit, lease)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<MailRow>> {

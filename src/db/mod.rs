@@ -141,6 +141,44 @@ pub fn lock_org(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
     diesel::update(dsl::orgs.filter(dsl::id.eq(org_id))).set(dsl::id.eq(dsl::id)).execute(conn).map(|_| ())
 }
 
+#[derive(diesel::QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// A queue table of due work: `state`, `next_attempt_at`, `locked_until`.
+#[derive(Debug, Clone, Copy)]
+pub enum Queue {
+    WebhookDeliveries,
+    MailOutbox,
+}
+
+/// Claims up to `limit` due rows of `queue` for `lease`: no other instance
+/// picks them until the lease ends (a crash mid-send retries after it: at
+/// least once). PostgreSQL skips rows other instances hold (`FOR UPDATE SKIP
+/// LOCKED`); SQLite has one writer, so the UPDATE alone is atomic.
+pub fn claim_due(conn: &mut DbConn, queue: Queue, limit: i64, lease: chrono::Duration) -> QueryResult<Vec<i64>> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let table = match queue {
+        Queue::WebhookDeliveries => "webhook_deliveries",
+        Queue::MailOutbox => "mail_outbox",
+    };
+    let at = now();
+    let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE {table} SET locked_until = $1 WHERE id IN (SELECT id FROM {table} \
+         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+         ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING id"
+    );
+    let rows: Vec<Claimed> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(at + lease)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))

@@ -78,6 +78,9 @@ pub fn update(conn: &mut DbConn, id: i64, url: &str, description: &str, events: 
         .map(|_| ())
 }
 
+/// The reason stored when a person disables an endpoint (no dashboard banner for that).
+pub const DISABLED_BY_USER: &str = "disabled by a user";
+
 /// Enables, or disables with a reason shown on the endpoint's page.
 pub fn set_enabled(conn: &mut DbConn, id: i64, enabled: bool, reason: Option<&str>) -> QueryResult<()> {
     diesel::update(dsl::webhook_endpoints.find(id))

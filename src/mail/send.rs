@@ -27,11 +27,16 @@ pub fn next_delay(attempts: i64) -> Option<Duration> {
 /// Sends every due message once; returns how many went out.
 pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, AppError> {
     let claimed = state.db.run(|conn| mail::claim_due(conn, BATCH, LEASE)).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let origin = state.config.public_url.origin();
+    let host = url::Url::parse(origin).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or("localhost".into());
     let mut sent = 0;
     for id in claimed {
         let Some(row) = state.db.run(move |conn| mail::find(conn, id)).await? else { continue };
         let attempts = row.attempts + 1;
-        let outcome = match build(&row, &state.config.mail.from, state.config.public_url.origin()) {
+        let outcome = match build(&row, &state.config.mail.from, &host) {
             Ok(message) => transport.send(message, &eml_name(&row)).await,
             Err(e) => Err(e),
         };
@@ -55,9 +60,9 @@ pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, 
     Ok(sent)
 }
 
-fn build(row: &MailRow, from: &Mailbox, origin: &str) -> Result<Message, String> {
+/// `host` names the Message-ID's domain: the public URL's host.
+fn build(row: &MailRow, from: &Mailbox, host: &str) -> Result<Message, String> {
     let to: Mailbox = row.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
-    let host = url::Url::parse(origin).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or("localhost".into());
     Message::builder()
         .from(from.clone())
         .to(to)

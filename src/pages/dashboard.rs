@@ -95,16 +95,14 @@ fn load_overview(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -
         hooks: webhooks::list(conn, org_id)?
             .into_iter()
             .filter(|h| {
-                h.failing_since.is_some() || (!h.enabled && h.disabled_reason.as_deref() != Some(USER_DISABLED))
+                h.failing_since.is_some()
+                    || (!h.enabled && h.disabled_reason.as_deref() != Some(webhooks::DISABLED_BY_USER))
             })
             .collect(),
         revoked_use: audit_events::page(conn, org_id, &used_after_revocation, None, 100)?,
         recent: audit_events::page(conn, org_id, &Filter::default(), None, 8)?,
     })
 }
-
-/// The reason `pages::webhooks` stores when a person disables an endpoint: no banner for that.
-const USER_DISABLED: &str = "disabled by a user";
 
 pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     let org_id = member.org.id;

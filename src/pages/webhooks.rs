@@ -376,7 +376,7 @@ pub async fn set_enabled(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let reason = (!enable).then_some("disabled by a user");
+                let reason = (!enable).then_some(webhooks::DISABLED_BY_USER);
                 webhooks::set_enabled(conn, hook.id, enable, reason)?;
                 let entry = if enable {
                     Entry::webhook_updated(&hook, json!({ "enabled": hook.enabled }), json!({ "enabled": true }))
