@@ -2,7 +2,8 @@
 # API hot-path benchmark: one release server per backend (SQLite, then a
 # throwaway PostgreSQL), 32 connections with wrk, measuring in one run:
 # /healthz, authenticated GET /api/v1/ping, malformed-key rejection and an
-# authenticated list call; then peak RSS and a revocation check.
+# authenticated list call; then peak RSS and a revocation check. Uses the
+# `production` build profile (release + LTO), as a deployment would.
 #   bench/api.sh                 # 10 s per endpoint
 #   DURATION=5s bench/api.sh
 set -euo pipefail
@@ -10,8 +11,8 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo); "${SUDO[@]}" apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet
-BIN=target/release/latchkey
+cargo build --profile production --quiet
+BIN=target/production/latchkey
 WORK=$(mktemp -d -t latchkey-apibench.XXXXXX)
 SERVER_PID=
 cleanup() {

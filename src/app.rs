@@ -93,14 +93,27 @@ impl AppState {
     }
 }
 
-/// The whole route table (SPEC §7).
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// The whole route table (SPEC §7). Each part has only the middleware it
+/// needs: the API and the probes never touch a session cookie.
+pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSessionStore>) {
     use pages::*;
     // The API first: the router tries routes in order, and API calls are the hot path.
     cfg.configure(crate::api::routes);
+    cfg.service(web::resource("/healthz").wrap(middleware::security_headers()).get(health::healthz));
+    cfg.service(web::resource("/readyz").wrap(middleware::security_headers()).get(health::readyz));
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(middleware::setup_gate))
+            .wrap(session)
+            .wrap(middleware::security_headers())
+            .configure(console_routes),
+    );
+}
+
+/// The console: pages behind sessions, CSRF and the first-run gate.
+fn console_routes(cfg: &mut web::ServiceConfig) {
+    use pages::*;
     cfg.route("/", web::get().to(home::index))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
         .route("/static/{file}", web::get().to(assets::serve))
         .route("/docs/api", web::get().to(docs::api))
         .route("/setup", web::get().to(setup::form))
@@ -184,11 +197,8 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(64 * 1024))
-                .wrap(from_fn(middleware::setup_gate))
-                .wrap(session)
-                .wrap(middleware::security_headers())
                 .wrap(from_fn(middleware::request_id))
-                .configure(routes)
+                .configure(|cfg| routes(cfg, session))
         })
         .listen(listener)?;
         if let Some(n) = workers {

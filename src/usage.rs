@@ -5,6 +5,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,8 @@ pub type DailyCounts = HashMap<(i64, i64, NaiveDate), [i64; 3]>;
 
 #[derive(Default)]
 pub struct Usage {
-    last_used: Mutex<HashMap<i64, (NaiveDateTime, String)>>,
+    /// Key row id → last use and the caller's address (`None` = unknown).
+    last_used: Mutex<HashMap<i64, (NaiveDateTime, Option<IpAddr>)>>,
     /// (key row id, org id, day) → counts.
     counts: Mutex<DailyCounts>,
     revoked_reports: Mutex<HashMap<i64, Instant>>,
@@ -23,7 +25,7 @@ pub struct Usage {
 
 impl Usage {
     /// Notes a successful request by key row `id` from `ip`.
-    pub fn record(&self, id: i64, ip: String) {
+    pub fn record(&self, id: i64, ip: Option<IpAddr>) {
         if let Ok(mut map) = self.last_used.lock() {
             map.insert(id, (crate::db::now(), ip));
         }
@@ -59,12 +61,12 @@ impl Usage {
     }
 
     /// Takes every pending last-used entry, for a flush.
-    pub fn take_last_used(&self) -> HashMap<i64, (NaiveDateTime, String)> {
+    pub fn take_last_used(&self) -> HashMap<i64, (NaiveDateTime, Option<IpAddr>)> {
         self.last_used.lock().map(|mut map| std::mem::take(&mut *map)).unwrap_or_default()
     }
 
     /// Puts back entries a failed flush could not write.
-    pub fn restore(&self, entries: HashMap<i64, (NaiveDateTime, String)>) {
+    pub fn restore(&self, entries: HashMap<i64, (NaiveDateTime, Option<IpAddr>)>) {
         if let Ok(mut map) = self.last_used.lock() {
             for (id, entry) in entries {
                 map.entry(id).or_insert(entry);
@@ -95,12 +97,12 @@ mod tests {
     #[test]
     fn last_use_is_coalesced_and_revoked_use_reports_are_rate_limited() {
         let usage = Usage::default();
-        usage.record(1, "10.0.0.1".into());
-        usage.record(1, "10.0.0.2".into());
-        usage.record(2, "10.0.0.3".into());
+        usage.record(1, "10.0.0.1".parse().ok());
+        usage.record(1, "10.0.0.2".parse().ok());
+        usage.record(2, None);
         let taken = usage.take_last_used();
         assert_eq!(taken.len(), 2);
-        assert_eq!(taken[&1].1, "10.0.0.2");
+        assert_eq!(taken[&1].1, "10.0.0.2".parse().ok());
         assert!(usage.take_last_used().is_empty());
         assert!(usage.should_report_revoked_use(7));
         assert!(!usage.should_report_revoked_use(7));

@@ -63,14 +63,14 @@ impl BearerKey {
         };
         let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey, req))?;
         let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, req))?;
-        let hash = secret.hash();
+        let digest = secret.digest();
         // Cached keys are used only while the database is unchanged (see key_cache).
         let stamp = state.key_cache.stamp(&state.db).await;
-        let cached = stamp.and_then(|s| state.key_cache.get(&hash.0, s));
+        let cached = stamp.and_then(|s| state.key_cache.get(&digest, s));
         let found = match cached {
             Some(hit) => Some(hit),
             None => {
-                let lookup = hash.0.clone();
+                let lookup = hex::encode(digest);
                 let found = state
                     .db
                     .run(move |conn| api_keys::find_by_hash(conn, &lookup))
@@ -78,7 +78,7 @@ impl BearerKey {
                     .map_err(|e| ApiError::from_app(e, req))?
                     .map(Arc::new);
                 if let (Some(stamp), Some(found)) = (stamp, &found) {
-                    state.key_cache.put(&hash.0, stamp, found.clone());
+                    state.key_cache.put(digest, stamp, found.clone());
                 }
                 found
             }
@@ -97,12 +97,13 @@ impl BearerKey {
         if org.plan != Plan::Paid {
             return Err(ApiError::new(Code::PlanRequired, req));
         }
-        let ip = crate::auth::client_ip(req, state.config.trusted_proxy_header.as_deref());
-        let allowed = ip.parse().map(|addr| key.allowlist().allows(addr)).unwrap_or(key.allowlist().is_empty());
+        let ip = crate::auth::client_addr(req, state.config.trusted_proxy_header.as_deref());
+        let allowed = ip.map_or(key.allowlist().is_empty(), |addr| key.allowlist().allows(addr));
         if !allowed {
+            let shown = ip.map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string());
             return Err(ApiError::with_message(
                 Code::IpNotAllowed,
-                format!("Requests from {ip} are not allowed for this API key."),
+                format!("Requests from {shown} are not allowed for this API key."),
                 req,
             ));
         }

@@ -5,7 +5,7 @@ use crate::domain::records::FieldError;
 use crate::middleware::RequestId;
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
@@ -147,10 +147,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut error = json!({ "code": self.code.as_str(), "message": self.message, "request_id": self.request_id });
-        if self.code == Code::ValidationFailed {
-            error["details"] = self.details.iter().map(|d| json!({ "field": d.field, "message": d.message })).collect();
-        }
+        let details = (self.code == Code::ValidationFailed)
+            .then(|| self.details.iter().map(|d| Detail { field: &d.field, message: &d.message }).collect());
+        let error =
+            ErrorFields { code: self.code.as_str(), message: &self.message, request_id: &self.request_id, details };
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header(("Cache-Control", "no-store"));
         if let Some((seconds, limit)) = self.retry {
@@ -158,6 +158,27 @@ impl ResponseError for ApiError {
             res.insert_header(("RateLimit-Limit", limit.to_string()));
             res.insert_header(("RateLimit-Remaining", "0"));
         }
-        res.json(json!({ "error": error }))
+        res.json(ErrorBody { error })
     }
+}
+
+/// `{"error":{…}}`, serialised straight from borrowed fields (the 401 path is hot).
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorFields<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorFields<'a> {
+    code: &'static str,
+    message: &'a str,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Vec<Detail<'a>>>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    field: &'a str,
+    message: &'a str,
 }

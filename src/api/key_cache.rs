@@ -8,10 +8,11 @@
 //!
 //! - **SQLite** (WAL mode): the wal-index header at the start of the `-shm`
 //!   file, which SQLite rewrites on every commit by any connection or process
-//!   (<https://sqlite.org/walformat.html>). Reading it is one `pread` of 96
-//!   bytes, inline, with no lock; when its two copies differ a writer is
+//!   (<https://sqlite.org/walformat.html>). The file is memory-mapped, as
+//!   SQLite maps it itself, so reading the 96-byte header is a few memory
+//!   loads: no system call, no lock. When its two copies differ a writer is
 //!   mid-update and the cache is skipped. The cache keeps its own connection
-//!   open so SQLite never deletes and recreates the file underneath it.
+//!   open so SQLite never deletes, truncates or recreates the file under it.
 //! - **PostgreSQL**: `auth_generation.n`, bumped at commit by triggers on
 //!   `api_keys` and `orgs` (migration 000008). Requests that arrive while no
 //!   read is running start one; requests that arrive during a read wait for
@@ -28,7 +29,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -38,19 +39,21 @@ const CAPACITY: usize = 10_000;
 type Found = Arc<(ApiKey, Org)>;
 
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, (u64, Found)>>,
+    /// SHA-256 of the token → (stamp it was read under, key and org).
+    entries: Mutex<HashMap<[u8; 32], (u64, Found)>>,
     source: Source,
 }
 
 enum Source {
-    Sqlite { path: String, shm: Mutex<Option<Shm>> },
+    Sqlite { path: String, shm: Mutex<Option<Arc<Shm>>> },
     Postgres(Batches),
 }
 
-/// The open `-shm` file, and the connection that keeps it from being deleted.
+/// The mapped `-shm` header, and the connection that keeps the file in place.
 struct Shm {
-    file: Arc<std::fs::File>,
-    _conn: SqliteConnection,
+    header: memmap2::Mmap,
+    /// Never used again; the Mutex only makes `Shm` shareable.
+    _conn: Mutex<SqliteConnection>,
 }
 
 #[derive(Default)]
@@ -78,14 +81,14 @@ impl KeyCache {
     pub async fn stamp(&self, db: &Db) -> Option<u64> {
         match &self.source {
             Source::Sqlite { path, shm } => {
-                let file = {
+                let shm_now = {
                     let mut slot = shm.lock().ok()?;
                     if slot.is_none() {
-                        *slot = open_shm(path);
+                        *slot = open_shm(path).map(Arc::new);
                     }
-                    slot.as_ref()?.file.clone()
+                    slot.as_ref()?.clone()
                 };
-                let stamp = wal_index_stamp(&file);
+                let stamp = wal_index_stamp(&shm_now.header);
                 if stamp.is_none() {
                     // Unreadable or not initialised: reopen next time.
                     *shm.lock().ok()? = None;
@@ -96,18 +99,18 @@ impl KeyCache {
         }
     }
 
-    pub fn get(&self, token_hash: &str, stamp: u64) -> Option<Found> {
+    pub fn get(&self, token_digest: &[u8; 32], stamp: u64) -> Option<Found> {
         let entries = self.entries.lock().ok()?;
-        entries.get(token_hash).filter(|(s, _)| *s == stamp).map(|(_, found)| found.clone())
+        entries.get(token_digest).filter(|(s, _)| *s == stamp).map(|(_, found)| found.clone())
     }
 
     /// Remembers a key read from the database after `stamp` was read.
-    pub fn put(&self, token_hash: &str, stamp: u64, found: Found) {
+    pub fn put(&self, token_digest: [u8; 32], stamp: u64, found: Found) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
-            entries.insert(token_hash.to_owned(), (stamp, found));
+            entries.insert(token_digest, (stamp, found));
         }
     }
 }
@@ -127,15 +130,35 @@ fn open_shm(path: &str) -> Option<Shm> {
     // A read makes sure the wal-index exists and is initialised.
     conn.batch_execute("SELECT count(*) FROM sqlite_master").ok()?;
     let file = std::fs::File::open(format!("{path}-shm")).ok()?;
-    Some(Shm { file: Arc::new(file), _conn: conn })
+    if file.metadata().ok()?.len() < HEADER_LEN as u64 {
+        return None;
+    }
+    // SAFETY: a read-only shared mapping of SQLite's wal-index, which SQLite
+    // maps the same way. The file only shrinks when no connection has it
+    // open, and `_conn` keeps one open for as long as the mapping lives, so
+    // the mapped bytes stay backed. Other processes write them concurrently,
+    // so they are only ever read with atomic loads (`wal_index_stamp`).
+    let header = unsafe { memmap2::MmapOptions::new().len(HEADER_LEN).map(&file) }.ok()?;
+    Some(Shm { header, _conn: Mutex::new(conn) })
 }
+
+/// The wal-index header: 48 bytes, stored twice.
+const HEADER_LEN: usize = 96;
 
 /// A hash of the wal-index header (48 bytes, stored twice), or `None` while
 /// a writer is updating it or before it is initialised.
-fn wal_index_stamp(file: &std::fs::File) -> Option<u64> {
-    let mut header = [0u8; 96];
-    file.read_exact_at(&mut header, 0).ok()?;
-    let (first, second) = header.split_at(48);
+fn wal_index_stamp(mapped: &memmap2::Mmap) -> Option<u64> {
+    // SAFETY: the mapping is page-aligned and HEADER_LEN (a multiple of 8)
+    // long, and AtomicU64 has u64's layout; atomics make concurrent writes
+    // by other processes well-defined to read.
+    let words: &[AtomicU64] =
+        unsafe { std::slice::from_raw_parts(mapped.as_ptr().cast::<AtomicU64>(), HEADER_LEN / 8) };
+    // In order, first copy then second, as SQLite reads it (writers update the second copy first).
+    let mut header = [0u8; HEADER_LEN];
+    for (chunk, word) in header.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&word.load(Ordering::Acquire).to_ne_bytes());
+    }
+    let (first, second) = header.split_at(HEADER_LEN / 2);
     // Byte 12 is `isInit`.
     if first != second || first[12] == 0 {
         return None;

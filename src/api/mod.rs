@@ -17,13 +17,13 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use auth::{BearerKey, KeyContext};
 use error::{ApiError, Code};
 use rate_limit::Decision;
-use serde_json::json;
 
 /// The `/api/v1` routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(from_fn(key_headers))
+            .wrap(crate::middleware::api_security_headers())
             .service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
             .service(web::resource("/ping").route(web::get().to(ping)).default_service(web::to(method_not_allowed)))
             .service(
@@ -57,7 +57,7 @@ async fn key_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut res = next.call(req).await?;
     let context = res.request().extensions().get::<KeyContext>().copied();
-    set(&mut res, "cache-control", "no-store".into());
+    res.headers_mut().insert(actix_web::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let Some(ctx) = context else { return Ok(res) };
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
         state.usage.count(ctx.key_row_id, ctx.org_id, res.status().as_u16());
@@ -86,14 +86,22 @@ async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /api/v1/ping`: who am I, for any active key.
 async fn ping(key: BearerKey) -> HttpResponse {
+    #[derive(serde::Serialize)]
+    struct Ping<'a> {
+        ok: bool,
+        org: &'a str,
+        key_id: &'a str,
+        scopes: Vec<&'static str>,
+        full_access: bool,
+    }
     let scopes = key.key().scopes();
-    HttpResponse::Ok().json(json!({
-        "ok": true,
-        "org": key.org().slug,
-        "key_id": key.key().key_id,
-        "scopes": scopes.effective_names(),
-        "full_access": scopes.is_full_access(),
-    }))
+    HttpResponse::Ok().json(Ping {
+        ok: true,
+        org: &key.org().slug,
+        key_id: &key.key().key_id,
+        scopes: scopes.effective_names(),
+        full_access: scopes.is_full_access(),
+    })
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

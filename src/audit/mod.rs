@@ -230,7 +230,7 @@ impl Entry {
         Self::key(key.org_id, Action::ApiKeyUpdated, key).details(json!({ "before": before, "after": after }))
     }
 
-    pub fn api_key_scopes_changed(key: &ApiKey, before: &[String], after: &[String]) -> Self {
+    pub fn api_key_scopes_changed(key: &ApiKey, before: &[&str], after: &[&str]) -> Self {
         Self::key(key.org_id, Action::ApiKeyScopesChanged, key)
             .details(json!({ "before": { "scopes": before }, "after": { "scopes": after } }))
     }

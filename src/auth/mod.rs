@@ -14,6 +14,11 @@ use actix_web::HttpRequest;
 /// The client's IP address: the peer, or the last hop of the configured
 /// proxy header (the address our own proxy appended; earlier ones are client-supplied).
 pub fn client_ip(req: &HttpRequest, trusted_header: Option<&str>) -> String {
+    client_addr(req, trusted_header).map_or_else(|| "unknown".into(), |ip| ip.to_string())
+}
+
+/// [`client_ip`] as an address (`None` when unknown).
+pub fn client_addr(req: &HttpRequest, trusted_header: Option<&str>) -> Option<std::net::IpAddr> {
     if let Some(name) = trusted_header {
         let forwarded = req
             .headers()
@@ -22,9 +27,9 @@ pub fn client_ip(req: &HttpRequest, trusted_header: Option<&str>) -> String {
             .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .and_then(|v| v.parse::<std::net::IpAddr>().ok());
-        if let Some(ip) = forwarded {
-            return ip.to_string();
+        if forwarded.is_some() {
+            return forwarded;
         }
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr().map(|a| a.ip())
 }

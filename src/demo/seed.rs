@@ -257,7 +257,7 @@ fn seed_keys(
         now - days(10),
         &Actor::user(admin),
         &office(),
-        Entry::api_key_scopes_changed(&inventory, &["products:read".into()], &["products:write".into()]),
+        Entry::api_key_scopes_changed(&inventory, &["products:read"], &["products:write"]),
     );
     used(conn, &inventory, minutes(5), "10.40.2.17")?;
     busy.push((inventory, 300));

@@ -68,8 +68,19 @@ impl Scope {
         Ok(Self { resource, access })
     }
 
-    pub fn name(self) -> String {
-        format!("{}:{}", self.resource.as_str(), self.access.as_str())
+    /// `<resource>:<read|write>`.
+    pub fn name(self) -> &'static str {
+        use {Access::*, Resource::*};
+        match (self.resource, self.access) {
+            (Customers, Read) => "customers:read",
+            (Customers, Write) => "customers:write",
+            (Orders, Read) => "orders:read",
+            (Orders, Write) => "orders:write",
+            (Products, Read) => "products:read",
+            (Products, Write) => "products:write",
+            (Categories, Read) => "categories:read",
+            (Categories, Write) => "categories:write",
+        }
     }
 
     /// All eight scopes, in display order.
@@ -128,7 +139,7 @@ impl Scopes {
     }
 
     /// The effective scope names: all eight for full access.
-    pub fn effective_names(&self) -> Vec<String> {
+    pub fn effective_names(&self) -> Vec<&'static str> {
         if self.is_full_access() {
             Scope::all().into_iter().map(Scope::name).collect()
         } else {

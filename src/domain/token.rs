@@ -96,7 +96,12 @@ impl ApiKeySecret {
     }
 
     pub fn hash(&self) -> KeyHash {
-        KeyHash(hex::encode(Sha256::digest(self.0.as_bytes())))
+        KeyHash(hex::encode(self.digest()))
+    }
+
+    /// The raw SHA-256 of the token (what [`hash`](Self::hash) hex-encodes).
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.0.as_bytes()).into()
     }
 
     /// `<prefix>_` and the first 6 random characters: safe to store and show.

@@ -63,7 +63,8 @@ pub async fn flush_last_used(state: &AppState) -> Result<usize, AppError> {
         .run(move |conn| {
             conn.transaction(|conn| {
                 for (id, (at, ip)) in &batch {
-                    api_keys::touch_last_used(conn, *id, *at, ip)?;
+                    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+                    api_keys::touch_last_used(conn, *id, *at, &ip)?;
                 }
                 Ok::<_, diesel::result::Error>(())
             })

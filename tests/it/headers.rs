@@ -21,6 +21,22 @@ async fn every_response_carries_security_headers_and_a_unique_request_id() {
 }
 
 #[tokio::test]
+async fn api_answers_carry_the_api_security_headers_and_no_session_cookie() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    for path in ["/api/v1/ping", "/api/v1/nope", "/api/v1/openapi.json"] {
+        let res = client.get(format!("{}{path}", app.base)).send().await.expect("request");
+        let h = res.headers();
+        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
+        assert_eq!(h.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");
+        assert_eq!(h.get("cache-control").map(|v| v.as_bytes()), Some(&b"no-store"[..]), "{path}");
+        assert!(h.get("set-cookie").is_none(), "{path}: the API never sets a session cookie");
+        assert_eq!(h.get("x-request-id").map(|v| v.len()), Some(20), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn console_pages_are_never_cached() {
     let app = spawn_app().await;
     app.seed_acme();

@@ -344,6 +344,6 @@ pub async fn update(
 }
 
 /// Scope names for the audit log; full access is spelled out.
-fn scope_names(scopes: &Scopes) -> Vec<String> {
-    if scopes.is_full_access() { vec!["full_access".into()] } else { scopes.effective_names() }
+fn scope_names(scopes: &Scopes) -> Vec<&'static str> {
+    if scopes.is_full_access() { vec!["full_access"] } else { scopes.effective_names() }
 }

@@ -117,7 +117,7 @@ pub struct KeyView {
     pub description: String,
     pub prefix: String,
     pub full_access: bool,
-    pub scopes: Vec<String>,
+    pub scopes: Vec<&'static str>,
     pub state: &'static str,
     pub marks: Vec<&'static str>,
     pub created_iso: String,
