@@ -59,6 +59,8 @@ run_backend() {
     --data-urlencode rate_limit_per_minute=0 "$base/orgs/bench/settings/api-keys" | grep -o 'lk_live_[0-9A-Za-z]*' | head -1)
   curl -fs -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"customer_email":"a@b.co"}' "$base/api/v1/orders" >/dev/null
   local bad="lk_live_00000000000000000000000000000000000000"
+  # Warm up (first connections, start-up jobs) before anything is measured.
+  wrk -t2 -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $key" "$base/api/v1/ping" >/dev/null
   read -r h_rps h_p50 h_p99 < <(measure "$base/healthz")
   read -r p_rps p_p50 p_p99 < <(measure -H "Authorization: Bearer $key" "$base/api/v1/ping")
   read -r m_rps m_p50 m_p99 < <(measure -H "Authorization: Bearer $bad" "$base/api/v1/ping")

@@ -52,6 +52,8 @@ pub struct AppState {
     pub endpoint_limits: crate::webhooks::worker::EndpointLimits,
     /// Sends queued mail (SMTP or `.eml` files).
     pub mailer: crate::mail::Transport,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
     setup_done: AtomicBool,
 }
@@ -72,6 +74,7 @@ impl AppState {
             limits: crate::api::rate_limit::RateLimits::default(),
             key_cache,
             endpoint_limits: Default::default(),
+            metrics: Default::default(),
             setup_done: AtomicBool::new(false),
         }
     }
@@ -101,6 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSes
     cfg.configure(crate::api::routes);
     cfg.service(web::resource("/healthz").wrap(middleware::security_headers()).get(health::healthz));
     cfg.service(web::resource("/readyz").wrap(middleware::security_headers()).get(health::readyz));
+    cfg.service(web::resource("/metrics").wrap(middleware::security_headers()).get(health::metrics));
     cfg.service(
         web::scope("")
             .wrap(from_fn(middleware::setup_gate))

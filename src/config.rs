@@ -94,6 +94,8 @@ pub struct Config {
     pub webhook_timeout: std::time::Duration,
     /// Where mail goes: SMTP (`LATCHKEY_SMTP_URL`) or `.eml` files (`LATCHKEY_MAIL_DIR`).
     pub mail: crate::mail::MailConfig,
+    /// When set, `/metrics` wants `Authorization: Bearer <this>` (`LATCHKEY_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -177,6 +179,7 @@ impl Config {
             encryption_key,
             secure_cookies,
             trusted_proxy_header: var("LATCHKEY_TRUSTED_PROXY_HEADER"),
+            metrics_token: var("LATCHKEY_METRICS_TOKEN"),
             log_format: log_format_from_env()?,
             key_prefix: match var("LATCHKEY_KEY_PREFIX") {
                 Some(p) => {

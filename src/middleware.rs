@@ -39,7 +39,14 @@ pub async fn request_id(
         if let Ok(value) = HeaderValue::from_str(&id) {
             res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
         }
-        tracing::info!(status = res.status().as_u16(), latency_ms = started.elapsed().as_millis() as u64, "served");
+        let (status, elapsed) = (res.status().as_u16(), started.elapsed());
+        if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+            let request = res.request();
+            let route = request.match_pattern();
+            let route = route.as_deref().unwrap_or("unmatched");
+            state.metrics.observe_request(request.method().as_str(), route, status, elapsed.as_secs_f64());
+        }
+        tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "served");
         Ok(res)
     }
     .instrument(span)

@@ -162,6 +162,12 @@ impl FromRequest for BearerKey {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Self::authenticate(&req).await })
+        Box::pin(async move {
+            let result = Self::authenticate(&req).await;
+            if let Some(state) = req.app_data::<web::Data<AppState>>() {
+                state.metrics.key_verified(result.as_ref().map_or_else(|e| e.code.as_str(), |_| "ok"));
+            }
+            result
+        })
     }
 }

@@ -154,16 +154,42 @@ pub enum Queue {
     MailOutbox,
 }
 
+impl Queue {
+    pub const ALL: [Queue; 2] = [Queue::WebhookDeliveries, Queue::MailOutbox];
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Queue::WebhookDeliveries => "webhook_deliveries",
+            Queue::MailOutbox => "mail_outbox",
+        }
+    }
+}
+
+/// Rows of a queue still to send, and when the longest-waiting due one fell due.
+#[derive(Debug, diesel::QueryableByName)]
+pub struct QueueStats {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub depth: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    pub oldest_due: Option<chrono::NaiveDateTime>,
+}
+
+pub fn queue_stats(conn: &mut DbConn, queue: Queue) -> QueryResult<QueueStats> {
+    let sql = format!(
+        "SELECT COUNT(*) AS depth, MIN(CASE WHEN next_attempt_at <= $1 THEN next_attempt_at END) AS oldest_due \
+         FROM {} WHERE state = 'pending'",
+        queue.table()
+    );
+    diesel::sql_query(sql).bind::<diesel::sql_types::Timestamp, _>(now()).get_result(conn)
+}
+
 /// Claims up to `limit` due rows of `queue` for `lease`: no other instance
 /// picks them until the lease ends (a crash mid-send retries after it: at
 /// least once). PostgreSQL skips rows other instances hold (`FOR UPDATE SKIP
 /// LOCKED`); SQLite has one writer, so the UPDATE alone is atomic.
 pub fn claim_due(conn: &mut DbConn, queue: Queue, limit: i64, lease: chrono::Duration) -> QueryResult<Vec<i64>> {
     use diesel::sql_types::{BigInt, Timestamp};
-    let table = match queue {
-        Queue::WebhookDeliveries => "webhook_deliveries",
-        Queue::MailOutbox => "mail_outbox",
-    };
+    let table = queue.table();
     let at = now();
     let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(

@@ -45,8 +45,10 @@ pub async fn run_once(state: &AppState) {
 pub async fn run_forever(state: actix_web::web::Data<AppState>) {
     let mut ticker = tokio::time::interval(state.config.scheduler_interval);
     loop {
-        ticker.tick().await;
+        let due = ticker.tick().await;
+        let lag = due.elapsed().as_secs_f64();
         run_once(&state).await;
+        state.metrics.scheduler_ran(lag);
     }
 }
 

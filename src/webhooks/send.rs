@@ -23,6 +23,15 @@ impl Attempt {
     pub fn succeeded(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
     }
+
+    /// For metrics: `success`, `http_error` (any other answer) or the error class.
+    pub fn outcome(&self) -> &'static str {
+        match (&self.error, self.succeeded()) {
+            (Some((class, _)), _) => class,
+            (None, true) => "success",
+            (None, false) => "http_error",
+        }
+    }
 }
 
 static TLS: Once = Once::new();

@@ -166,6 +166,7 @@ async fn record(
     result: &Attempt,
     trigger: &'static str,
 ) -> Result<(), AppError> {
+    state.metrics.webhook_attempted(result.outcome());
     let attempts = delivery.attempts + 1;
     let gone = result.status == Some(410);
     let (next_state, next_at) = if result.succeeded() {

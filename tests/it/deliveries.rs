@@ -67,6 +67,8 @@ async fn api_events_reach_subscribed_endpoints_signed_within_seconds() {
 
     let (_, page) = owner.get_html(&format!("{HOOKS}/{hook_id}")).await;
     assert_eq!(select_attr(&page, "tr[data-testid=delivery-attempt]", "data-status-code").as_deref(), Some("200"));
+    let metrics = crate::metrics::scrape(&app).await;
+    assert_eq!(crate::metrics::sample(&metrics, r#"latchkey_webhook_attempts_total{outcome="success"}"#), Some(1.0));
 }
 
 #[tokio::test]
@@ -82,6 +84,10 @@ async fn a_failed_delivery_is_retried_with_the_same_webhook_id_and_can_be_resent
     assert_eq!(got.len(), 2, "retried after about 5 s");
     assert_eq!(header(&got[0], "webhook-id"), header(&got[1], "webhook-id"));
     assert_ne!(header(&got[0], "webhook-signature"), "");
+    // Still pending (the next retry is minutes away): the queue gauge shows it.
+    let metrics = crate::metrics::scrape(&app).await;
+    assert_eq!(crate::metrics::sample(&metrics, r#"latchkey_outbox_depth{queue="webhook_deliveries"}"#), Some(1.0));
+    assert!(crate::metrics::sample(&metrics, r#"latchkey_webhook_attempts_total{outcome="http_error"}"#) >= Some(2.0));
 
     let (_, page) = owner.get_html(&format!("{HOOKS}/{hook_id}")).await;
     assert_eq!(count(&page, "tr[data-testid=delivery-attempt][data-status-code=\"500\"]"), 2);

@@ -16,6 +16,7 @@ mod headers;
 mod login;
 mod logs;
 mod members;
+mod metrics;
 mod migrations;
 mod notifications;
 mod openapi;

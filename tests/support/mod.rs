@@ -90,6 +90,7 @@ pub async fn spawn_app_on(
         webhook_allow_private: true,
         webhook_timeout: std::time::Duration::from_secs(2),
         mail: latchkey::mail::MailConfig::files(mail_dir.path()),
+        metrics_token: None,
     };
     adjust(&mut config);
     let pool = db::pool(&database_url);

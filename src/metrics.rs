@@ -1,0 +1,186 @@
+//! Operational metrics, served at `/metrics` in the Prometheus/OpenMetrics
+//! text format (prometheus-client): requests by route and status with
+//! latency histograms, key verifications and webhook attempts by outcome,
+//! queue depths and scheduler lag. Counters live in memory per instance;
+//! queue depths are read from the database at scrape time, so every
+//! instance reports the shared queue.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+use std::sync::atomic::AtomicU64;
+
+/// Latency buckets, in seconds: 0.5 ms … 5 s.
+const LATENCY_BUCKETS: [f64; 13] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    /// The matched route pattern (`/api/v1/{kind}`), never the raw path: bounded cardinality.
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    queue: &'static str,
+}
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    key_verifications: Family<OutcomeLabels, Counter>,
+    webhook_attempts: Family<OutcomeLabels, Counter>,
+    queue_depth: Family<QueueLabels, Gauge>,
+    oldest_due: Family<QueueLabels, FloatGauge>,
+    scheduler_lag: FloatGauge,
+    scheduler_last_run: FloatGauge,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("latchkey");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests answered, by method, route and status", requests.clone());
+        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register_with_unit(
+            "http_request_duration",
+            "Time to answer an HTTP request, by method and route",
+            Unit::Seconds,
+            latency.clone(),
+        );
+        let key_verifications = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "api_key_verifications",
+            "API key checks, by outcome (ok or the error code answered)",
+            key_verifications.clone(),
+        );
+        let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook delivery attempts, by outcome (success, http_error or the error class)",
+            webhook_attempts.clone(),
+        );
+        let queue_depth = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "outbox_depth",
+            "Messages waiting to be sent (all instances), by queue: webhook_deliveries, mail_outbox",
+            queue_depth.clone(),
+        );
+        let oldest_due = Family::<QueueLabels, FloatGauge>::default();
+        registry.register_with_unit(
+            "outbox_oldest_due_age",
+            "How long the oldest due message of each queue has been waiting (0 when none)",
+            Unit::Seconds,
+            oldest_due.clone(),
+        );
+        let scheduler_lag = FloatGauge::default();
+        registry.register_with_unit(
+            "scheduler_lag",
+            "How late the last run of the scheduled jobs started, after it was due",
+            Unit::Seconds,
+            scheduler_lag.clone(),
+        );
+        let scheduler_last_run = FloatGauge::default();
+        registry.register_with_unit(
+            "scheduler_last_run_timestamp",
+            "When the scheduled jobs last finished a run (Unix time)",
+            Unit::Seconds,
+            scheduler_last_run.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            key_verifications,
+            webhook_attempts,
+            queue_depth,
+            oldest_due,
+            scheduler_lag,
+            scheduler_last_run,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let (method, route) = (method.to_owned(), route.to_owned());
+        self.latency.get_or_create(&RouteLabels { method: method.clone(), route: route.clone() }).observe(seconds);
+        self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
+    }
+
+    pub fn key_verified(&self, outcome: &'static str) {
+        self.key_verifications.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    pub fn webhook_attempted(&self, outcome: &'static str) {
+        self.webhook_attempts.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    pub fn scheduler_ran(&self, lag_seconds: f64) {
+        self.scheduler_lag.set(lag_seconds);
+        self.scheduler_last_run.set(chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
+    }
+
+    pub fn set_queue(&self, queue: &'static str, depth: i64, oldest_due_seconds: f64) {
+        self.queue_depth.get_or_create(&QueueLabels { queue }).set(depth);
+        self.oldest_due.get_or_create(&QueueLabels { queue }).set(oldest_due_seconds);
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Metrics;
+
+    #[test]
+    fn exposition_has_every_family_with_its_labels() {
+        let m = Metrics::default();
+        m.observe_request("GET", "/api/v1/{kind}", 200, 0.002);
+        m.key_verified("malformed_key");
+        m.webhook_attempted("timeout");
+        m.set_queue("mail", 3, 12.5);
+        m.scheduler_ran(0.25);
+        let text = m.encode();
+        for needle in [
+            r#"latchkey_http_requests_total{method="GET",route="/api/v1/{kind}",status="200"} 1"#,
+            r#"latchkey_http_request_duration_seconds_bucket{le="0.0025",method="GET",route="/api/v1/{kind}"} 1"#,
+            r#"latchkey_api_key_verifications_total{outcome="malformed_key"} 1"#,
+            r#"latchkey_webhook_attempts_total{outcome="timeout"} 1"#,
+            r#"latchkey_outbox_depth{queue="mail"} 3"#,
+            r#"latchkey_outbox_oldest_due_age_seconds{queue="mail"} 12.5"#,
+            "latchkey_scheduler_lag_seconds 0.25",
+            "# EOF",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in:\n{text}");
+        }
+    }
+}
