@@ -49,7 +49,8 @@ pub struct AppState {
     pub limits: crate::api::rate_limit::RateLimits,
     /// Authenticated keys, valid while the database is unchanged.
     pub key_cache: crate::api::key_cache::KeyCache,
-    pub endpoint_limits: crate::webhooks::worker::EndpointLimits,
+    /// The webhook delivery worker's per-instance state.
+    pub worker: crate::webhooks::worker::Worker,
     /// Sends queued mail (SMTP or `.eml` files).
     pub mailer: crate::mail::Transport,
     /// Counters and histograms for `/metrics`.
@@ -73,7 +74,7 @@ impl AppState {
             usage: crate::usage::Usage::default(),
             limits: crate::api::rate_limit::RateLimits::default(),
             key_cache,
-            endpoint_limits: Default::default(),
+            worker: Default::default(),
             metrics: Default::default(),
             setup_done: AtomicBool::new(false),
         }
@@ -175,7 +176,12 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
+
+/// After SIGTERM and the HTTP drain, how long webhook sends in flight may
+/// still finish before they are handed back to the queue.
+const DELIVERY_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Application {
     /// Binds `listener` and builds the server; `workers` defaults to one per core.
@@ -184,6 +190,7 @@ impl Application {
         let config = state.config.clone();
         let session_key = Key::from(&config.session_key);
         let state = web::Data::new(state);
+        let app_state = state.clone();
         tokio::spawn(crate::jobs::run_forever(state.clone()));
         tokio::spawn(crate::webhooks::worker::run_forever(state.clone()));
         let mut server = HttpServer::new(move || {
@@ -208,14 +215,21 @@ impl Application {
         if let Some(n) = workers {
             server = server.workers(n);
         }
-        Ok(Self { port, server: server.run() })
+        // SIGTERM/SIGINT: stop accepting, let requests in flight finish (up to 30 s).
+        let server = server.shutdown_timeout(30);
+        Ok(Self { port, server: server.run(), state: app_state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until a stop signal; then drains requests in flight and hands
+    /// unfinished webhook deliveries back to the queue.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        crate::webhooks::worker::hand_back(&self.state, DELIVERY_GRACE).await;
+        tracing::info!("stopped");
+        Ok(())
     }
 }

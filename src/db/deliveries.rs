@@ -59,6 +59,13 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> Quer
     super::claim_due(conn, super::Queue::WebhookDeliveries, limit, lease)
 }
 
+/// Gives claimed, still pending deliveries back: due again at once, for any instance.
+pub fn release(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
+    diesel::update(dsl::webhook_deliveries.filter(dsl::id.eq_any(ids)).filter(dsl::state.eq("pending")))
+        .set(dsl::locked_until.eq(None::<chrono::NaiveDateTime>))
+        .execute(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Delivery>> {
     dsl::webhook_deliveries.find(id).select(Delivery::as_select()).first(conn).optional()
 }

@@ -18,6 +18,9 @@ use crate::error::AppError;
 use actix_web::web;
 use chrono::Duration;
 use diesel::Connection;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Delays before retries 1–7; after the last one the delivery has failed.
 const SCHEDULE_SECS: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
@@ -28,36 +31,72 @@ const FAILING_DAYS: i64 = 5;
 /// queues its own messages and never takes every sender.
 const PER_ENDPOINT: usize = 4;
 
-/// One semaphore per endpoint, created on first use.
+/// This instance's delivery bookkeeping: one semaphore per endpoint (created
+/// on first use), the deliveries it holds claims on, and whether it is stopping.
 #[derive(Default)]
-pub struct EndpointLimits(std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Semaphore>>>);
+pub struct Worker {
+    limits: Mutex<HashMap<i64, Arc<tokio::sync::Semaphore>>>,
+    in_flight: Mutex<HashSet<i64>>,
+    stopping: AtomicBool,
+}
 
-impl EndpointLimits {
-    fn for_endpoint(&self, id: i64) -> std::sync::Arc<tokio::sync::Semaphore> {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(id).or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(PER_ENDPOINT))).clone()
+impl Worker {
+    fn for_endpoint(&self, id: i64) -> Arc<tokio::sync::Semaphore> {
+        let mut map = self.limits.lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(id).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_ENDPOINT))).clone()
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Polls every second until the process ends; each claimed delivery is sent
-/// on its own task, so a slow endpoint never holds up the others.
+/// Polls every second until told to stop; each claimed delivery is sent on
+/// its own task, so a slow endpoint never holds up the others.
 pub async fn run_forever(state: web::Data<AppState>) {
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         ticker.tick().await;
+        if state.worker.stopping.load(Ordering::Relaxed) {
+            return;
+        }
         let lease = Duration::seconds(state.config.webhook_timeout.as_secs() as i64 + 30);
         match state.db.run(move |conn| deliveries::claim_due(conn, BATCH, lease)).await {
             Ok(ids) => {
+                state.worker.in_flight().extend(&ids);
                 for id in ids {
                     let state = state.clone();
                     tokio::spawn(async move {
                         if let Err(e) = deliver(&state, id, "scheduled").await {
                             tracing::warn!(error = %e, delivery = id, "webhook delivery failed to run");
                         }
+                        state.worker.in_flight().remove(&id);
                     });
                 }
             }
             Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
+        }
+    }
+}
+
+/// On shutdown: claim nothing more, give sends in flight `grace` to finish,
+/// then hand the rest back to the queue (lease cleared, attempt not counted)
+/// so another instance, or this one after a restart, sends them at once.
+pub async fn hand_back(state: &AppState, grace: std::time::Duration) {
+    state.worker.stopping.store(true, Ordering::Relaxed);
+    let deadline = tokio::time::Instant::now() + grace;
+    while !state.worker.in_flight().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let unfinished: Vec<i64> = state.worker.in_flight().iter().copied().collect();
+    if unfinished.is_empty() {
+        return;
+    }
+    let count = unfinished.len();
+    match state.db.run(move |conn| deliveries::release(conn, &unfinished)).await {
+        Ok(_) => tracing::info!(count, "handed unfinished webhook deliveries back to the queue"),
+        Err(e) => {
+            tracing::warn!(error = %e, count, "could not hand deliveries back; they are retried when their lease ends")
         }
     }
 }
@@ -152,7 +191,7 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
             .await?;
         return Ok(None);
     }
-    let slots = state.endpoint_limits.for_endpoint(endpoint.id);
+    let slots = state.worker.for_endpoint(endpoint.id);
     let _slot = slots.acquire().await.map_err(AppError::internal)?;
     let result = attempt(state, &endpoint, &delivery.event_id, event.payload.into_bytes()).await?;
     record(state, &delivery, &endpoint, &result, trigger).await?;

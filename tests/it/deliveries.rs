@@ -6,7 +6,7 @@ use std::time::Duration;
 
 const HOOKS: &str = "/orgs/acme/settings/webhooks";
 
-async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
+pub async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
     let mut fields = vec![("url", url)];
     fields.extend(events.iter().map(|e| ("events", *e)));
     let res = owner.post_form(HOOKS, &fields).await;

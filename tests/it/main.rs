@@ -13,6 +13,7 @@ mod cli;
 mod csrf;
 mod deliveries;
 mod headers;
+mod lifecycle;
 mod login;
 mod logs;
 mod members;

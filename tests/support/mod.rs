@@ -423,7 +423,18 @@ impl Receiver {
 
     /// The same, on a chosen port (0 = any free port).
     pub fn start_on(port: u16, status: u16, body: &'static str, delay: std::time::Duration) -> Self {
+        Self::start_with(port, status, body, move |_| delay)
+    }
+
+    /// The same, waiting `delay_for(n)` before answering the n-th request (from 0).
+    pub fn start_with(
+        port: u16,
+        status: u16,
+        body: &'static str,
+        delay_for: impl Fn(usize) -> std::time::Duration + Send + Sync + 'static,
+    ) -> Self {
         use std::io::{Read, Write};
+        let delay_for = std::sync::Arc::new(delay_for);
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind receiver");
         let url = format!("http://127.0.0.1:{}/hooks", listener.local_addr().expect("addr").port());
         let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -431,7 +442,7 @@ impl Receiver {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let store = store.clone();
+                let (store, delay_for) = (store.clone(), delay_for.clone());
                 std::thread::spawn(move || {
                     let mut data = Vec::new();
                     let mut buf = [0u8; 8192];
@@ -466,10 +477,14 @@ impl Receiver {
                         .filter_map(|l| l.split_once(':'))
                         .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
                         .collect();
-                    if let Ok(mut all) = store.lock() {
-                        all.push((headers, data[head_end..].to_vec()));
-                    }
-                    std::thread::sleep(delay);
+                    let n = match store.lock() {
+                        Ok(mut all) => {
+                            all.push((headers, data[head_end..].to_vec()));
+                            all.len() - 1
+                        }
+                        Err(_) => 0,
+                    };
+                    std::thread::sleep(delay_for(n));
                     let reply = format!(
                         "HTTP/1.1 {status} Status\r\ncontent-type: text/plain\r\nx-receiver: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
@@ -510,5 +525,83 @@ pub async fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> b
             return false;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A real `latchkey serve` process on `database_url`, killed when dropped.
+pub struct ServeProcess {
+    pub base: String,
+    pub child: std::process::Child,
+    pub log: std::path::PathBuf,
+}
+
+/// Keys shared by every instance of one test, as a deployment would share them.
+pub fn shared_keys() -> [(&'static str, String); 2] {
+    use base64::Engine;
+    let b64 = |n| base64::engine::general_purpose::STANDARD.encode(random_bytes(n));
+    [("LATCHKEY_SESSION_KEY", b64(64)), ("LATCHKEY_ENCRYPTION_KEY", b64(32))]
+}
+
+impl ServeProcess {
+    /// Starts the binary with test-friendly settings plus `env`, and waits until it answers.
+    pub async fn start(database_url: &str, env: &[(&str, String)]) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let base = format!("http://127.0.0.1:{port}");
+        let log = std::env::temp_dir().join(format!("latchkey-serve-{}-{port}.log", std::process::id()));
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("LATCHKEY_BIND", format!("127.0.0.1:{port}"))
+            .env("LATCHKEY_WEBHOOK_ALLOW_INSECURE", "1")
+            .env("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", "1")
+            .env("LATCHKEY_SCHEDULER_INTERVAL_SECS", "1")
+            .env("LATCHKEY_MAIL_DIR", std::env::temp_dir().join(format!("latchkey-mail-{port}")))
+            .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(std::process::Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("start latchkey serve");
+        let process = Self { base, child, log };
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client.get(format!("{}/healthz", process.base)).send().await.is_ok() {
+                return process;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("latchkey serve did not start: {}", process.logs());
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit; its status if it did.
+    pub async fn wait_exit(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        None
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
