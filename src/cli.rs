@@ -162,7 +162,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
         Command::Migrate => {
-            let applied = migrate(&mut connect()?)?;
+            let applied = migrate(&mut connect()?, Report::Progress)?;
             println!("{applied} migration(s) applied; the database is up to date.");
             Ok(())
         }
@@ -230,12 +230,15 @@ fn serve() -> anyhow::Result<()> {
     crate::webhooks::send::install_tls();
     let config = Config::from_env()?;
     let mut conn = connect()?;
-    migrate(&mut conn)?;
+    // Serve's stderr is its log (maybe JSON): migrations are log events there.
+    migrate(&mut conn, Report::Log)?;
     drop(conn);
     let listener =
         std::net::TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(address = %config.bind, public_url = config.public_url.origin(), "latchkey listening");
-    eprintln!("Latchkey is running at {}", config.public_url.origin());
+    if config.log_format == config::LogFormat::Text {
+        eprintln!("Latchkey is running at {}", config.public_url.origin());
+    }
     let pool = db::pool(&config.database_url);
     actix_web::rt::System::new().block_on(async move {
         Application::build(AppState::new(config, pool), listener, None)?.run_until_stopped().await
@@ -251,23 +254,35 @@ fn connect() -> anyhow::Result<DbConn> {
 
 fn ready_connection() -> anyhow::Result<DbConn> {
     let mut conn = connect()?;
-    migrate(&mut conn)?;
+    migrate(&mut conn, Report::Progress)?;
     Ok(conn)
 }
 
-/// Applies pending migrations one by one, reporting progress; returns how many ran.
-fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
+/// How migrations report: a progress bar/lines (CLI) or log events (`serve`).
+#[derive(PartialEq)]
+enum Report {
+    Progress,
+    Log,
+}
+
+/// Applies pending migrations one by one, reporting each; returns how many ran.
+fn migrate(conn: &mut DbConn, report: Report) -> anyhow::Result<usize> {
     let pending = db::pending_migrations(conn)?;
     if pending == 0 {
         return Ok(0);
     }
-    let mut progress = Progress::new("migrating", pending as u64);
+    let mut progress = (report == Report::Progress).then(|| Progress::new("migrating", pending as u64));
     for _ in 0..pending {
         let version =
             conn.run_next_migration(db::migrations_for(conn)).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-        progress.step(&version.to_string());
+        match &mut progress {
+            Some(progress) => progress.step(&version.to_string()),
+            None => tracing::info!(%version, "migration applied"),
+        }
     }
-    progress.finish();
+    if let Some(progress) = progress {
+        progress.finish();
+    }
     Ok(pending)
 }
 

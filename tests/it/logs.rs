@@ -51,3 +51,31 @@ async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
     assert!(!log.contains(&token[8..30]), "part of the token in the log");
     assert!(!log.contains(PASSWORD) && !log.contains("wrong-password-in-logs"), "password in the log");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let (url, _dir) = fresh_database();
+    let server = ServeProcess::start(&url, &[("LATCHKEY_LOG_FORMAT", "json".into())]).await;
+    let res = reqwest::get(format!("{}/api/v1/ping", server.base)).await.expect("ping");
+    let request_id = res.headers()["x-request-id"].to_str().expect("id").to_owned();
+    let served = |line: &serde_json::Value| {
+        line["fields"]["message"] == "served" && line["span"]["request_id"] == request_id.as_str()
+    };
+    let mut lines = Vec::new();
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || {
+            lines = server.logs().lines().map(str::to_owned).collect();
+            lines.iter().filter_map(|l| serde_json::from_str(l).ok()).any(|l| served(&l))
+        })
+        .await,
+        "{lines:?}"
+    );
+    for line in &lines {
+        let parsed: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(parsed["timestamp"].is_string() && parsed["level"].is_string(), "{line}");
+    }
+    let entry: serde_json::Value =
+        lines.iter().filter_map(|l| serde_json::from_str(l).ok()).find(served).expect("served line");
+    assert_eq!(entry["fields"]["status"], 401);
+    assert_eq!(entry["span"]["path"], "/api/v1/ping");
+}
