@@ -37,7 +37,15 @@ impl AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::Internal(format!("query failed: {e}"))
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // The server went away mid-query: unavailable (503), not a bug (500).
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+            | Error::BrokenTransactionManager => {
+                Self::Unavailable(format!("database connection lost: {e}"))
+            }
+            e => Self::Internal(format!("query failed: {e}")),
+        }
     }
 }
 

@@ -198,35 +198,10 @@ async fn an_endpoint_failing_for_five_days_is_disabled() {
     assert_eq!(select_all_attr(&html, "[data-testid=banner-webhook]", "data-webhook-id"), vec![hook_id.clone()]);
 }
 
-/// Starts the real binary on `url`; returns (process, base URL).
-async fn serve(url: &str, keys: &std::path::Path) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("LATCHKEY_BIND", format!("127.0.0.1:{port}"))
-        .env("LATCHKEY_KEYS_FILE", keys)
-        .env("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", "1")
-        .env("LATCHKEY_WEBHOOK_ALLOW_INSECURE", "1")
-        .env("RUST_LOG", "warn")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("serve");
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if api_client().get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (child, base)
-}
-
 #[tokio::test]
 async fn a_killed_server_loses_no_queued_event() {
     let (url, _dir) = fresh_database();
-    let work = tempfile::tempdir().expect("dir");
-    let keys = work.path().join("keys");
+    let keys = shared_keys();
     for args in [
         &["user", "create", "--email", "owner@acme.test", "--name", "Olive", "--password", PASSWORD][..],
         &["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "owner@acme.test"],
@@ -240,7 +215,8 @@ async fn a_killed_server_loses_no_queued_event() {
     }
     // The receiver is down at first: its port is reserved and nothing listens.
     let receiver_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let (mut first, base) = serve(&url, &keys).await;
+    let mut first = ServeProcess::start(&url, &keys).await;
+    let base = first.base.clone();
     let owner = visitor_for(&base);
     assert_eq!(owner.login("owner@acme.test", PASSWORD).await.status(), 303);
     let (_, secret) = add(&owner, &format!("http://127.0.0.1:{receiver_port}/hooks"), &["order.created"]).await;
@@ -254,14 +230,12 @@ async fn a_killed_server_loses_no_queued_event() {
         .expect("order");
     assert_eq!(res.status(), 201);
     tokio::time::sleep(Duration::from_millis(1500)).await; // the first attempt fails: connection refused
-    let _ = first.kill(); // SIGKILL: no graceful shutdown
-    let _ = first.wait();
+    first.signal("KILL"); // no graceful shutdown
+    first.wait_exit(Duration::from_secs(5)).await.expect("killed");
 
     let receiver = Receiver::start_on(receiver_port, 200, "ok", Duration::ZERO);
-    let (mut second, _) = serve(&url, &keys).await;
+    let _second = ServeProcess::start(&url, &keys).await;
     let got = wait_for(&receiver, 1, Duration::from_secs(15)).await;
-    let _ = second.kill();
-    let _ = second.wait();
     assert_eq!(got.len(), 1, "the queued event was delivered by the restarted server");
     assert!(verifies(&got[0], &secret));
 }

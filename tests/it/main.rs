@@ -12,6 +12,7 @@ mod audit;
 mod cli;
 mod csrf;
 mod deliveries;
+mod faults;
 mod headers;
 mod lifecycle;
 mod login;
