@@ -230,6 +230,9 @@ fn serve() -> anyhow::Result<()> {
     crate::webhooks::send::install_tls();
     let config = Config::from_env()?;
     let mut conn = connect()?;
+    db::check_writable(&mut conn).map_err(|e| {
+        anyhow::anyhow!("the database cannot be written: {e} (check the file's permissions and the free disk space)")
+    })?;
     // Serve's stderr is its log (maybe JSON): migrations are log events there.
     migrate(&mut conn, Report::Log)?;
     drop(conn);
@@ -249,7 +252,17 @@ fn serve() -> anyhow::Result<()> {
 /// One connection for CLI work, with the real error if the database cannot be opened.
 fn connect() -> anyhow::Result<DbConn> {
     let url = config::database_url_from_env();
-    db::Manager::new(&url).connect().map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))
+    db::Manager::new(&url).connect().map_err(|e| {
+        if db::is_postgres(&url) {
+            anyhow::anyhow!("cannot open the database: {e}")
+        } else {
+            let path = db::sqlite_path(&url);
+            anyhow::anyhow!(
+                "cannot open the SQLite database {path}: {e} (its directory must exist, be writable and have free space: \
+                 SQLite creates {path}-wal and {path}-shm beside it)"
+            )
+        }
+    })
 }
 
 fn ready_connection() -> anyhow::Result<DbConn> {

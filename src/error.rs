@@ -41,9 +41,7 @@ impl From<diesel::result::Error> for AppError {
         match e {
             // The server went away mid-query: unavailable (503), not a bug (500).
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
-            | Error::BrokenTransactionManager => {
-                Self::Unavailable(format!("database connection lost: {e}"))
-            }
+            | Error::BrokenTransactionManager => Self::Unavailable(format!("database connection lost: {e}")),
             e => Self::Internal(format!("query failed: {e}")),
         }
     }

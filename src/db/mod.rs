@@ -89,6 +89,33 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Fails unless the database takes a committed write: a read-only SQLite
+/// file (or one opened read-only), a full disk, or a read-only PostgreSQL
+/// (a standby) is refused at start-up instead of failing every write later.
+pub fn check_writable(conn: &mut DbConn) -> Result<(), String> {
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    match conn {
+        DbConn::Sqlite(_) => {
+            // Rewriting the header's user_version (unused by migrations) commits a real page write.
+            let row: Setting = diesel::sql_query("SELECT CAST(user_version AS TEXT) AS value FROM pragma_user_version")
+                .get_result(conn)
+                .map_err(|e| e.to_string())?;
+            let version: i64 = row.value.parse().map_err(|_| format!("unexpected user_version {}", row.value))?;
+            conn.batch_execute(&format!("PRAGMA user_version = {version}")).map_err(|e| e.to_string())
+        }
+        DbConn::Pg(_) => {
+            let row: Setting = diesel::sql_query("SELECT current_setting('transaction_read_only') AS value")
+                .get_result(conn)
+                .map_err(|e| e.to_string())?;
+            if row.value == "on" { Err("the server only allows reads (a standby?)".into()) } else { Ok(()) }
+        }
+    }
+}
+
 /// Builds the pool without opening a connection yet, so a server can start
 /// (and answer `/readyz` 503) while the database is down.
 pub fn pool(url: &str) -> Pool {

@@ -1,6 +1,8 @@
 //! The real `latchkey` binary against a real database.
 
 use crate::support::*;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -217,4 +219,61 @@ fn every_command_has_help_with_examples() {
         assert!(out.status.success(), "{args:?}");
         assert!(text(&out).contains("Example"), "{args:?}: {}", text(&out));
     }
+}
+
+/// `latchkey serve` on `url`, which must refuse to start: (exit status, stderr).
+fn serve_must_fail(url: &str) -> (std::process::ExitStatus, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("LATCHKEY_BIND", format!("127.0.0.1:{port}"))
+        .env("LATCHKEY_KEYS_FILE", std::env::temp_dir().join(format!("latchkey-cli-test-{}.keys", std::process::id())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    for _ in 0..100 {
+        if child.try_wait().expect("try_wait").is_some() {
+            let out = child.wait_with_output().expect("output");
+            return (out.status, String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("serve started on an unusable database: {url}");
+}
+
+#[test]
+fn serve_refuses_a_database_it_cannot_write_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("latchkey.db");
+    let writable = format!("sqlite://{}", path.display());
+    assert!(latchkey(&writable, &["migrate"], None).status.success());
+    // Opened read-only (as a read-only file or mount would be): refused before serving.
+    let (status, err) = serve_must_fail(&format!("sqlite://file:{}?mode=ro", path.display()));
+    assert!(!status.success());
+    assert!(err.contains("the database cannot be written") && err.contains("readonly"), "{err}");
+    assert!(err.contains("free disk space"), "{err}");
+    // A directory that does not exist: the message names the file and what SQLite needs.
+    let missing = dir.path().join("no/such/dir/latchkey.db");
+    let (status, err) = serve_must_fail(&format!("sqlite://{}", missing.display()));
+    assert!(!status.success());
+    assert!(err.contains(&format!("cannot open the SQLite database {}", missing.display())), "{err}");
+    assert!(err.contains("-wal"), "{err}");
+}
+
+#[test]
+fn serve_refuses_a_read_only_postgresql() {
+    let (url, _dir) = fresh_database();
+    if !latchkey::db::is_postgres(&url) {
+        return; // the SQLite variants are above; this one needs the PostgreSQL run
+    }
+    assert!(latchkey(&url, &["migrate"], None).status.success());
+    let name = url.rsplit('/').next().expect("database name").to_owned();
+    let mut admin = diesel::PgConnection::establish(&url).expect("connect");
+    admin.batch_execute(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on")).expect("alter");
+    let (status, err) = serve_must_fail(&url);
+    assert!(!status.success());
+    assert!(err.contains("the database cannot be written") && err.contains("only allows reads"), "{err}");
 }
