@@ -9,6 +9,7 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
@@ -115,61 +116,82 @@ pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSes
     );
 }
 
+/// Every console route, in matching order. The router is built from this
+/// table and the security tests walk it (CSRF on every POST, other orgs'
+/// ids on every page), so a new route cannot escape them.
+pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
+    use pages::*;
+    fn r<F, Args>(method: Method, path: &'static str, handler: F) -> (Method, &'static str, actix_web::Route)
+    where
+        F: actix_web::Handler<Args>,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        (method.clone(), path, web::method(method).to(handler))
+    }
+    vec![
+        r(Method::GET, "/", home::index),
+        r(Method::GET, "/static/{file}", assets::serve),
+        r(Method::GET, "/docs/api", docs::api),
+        r(Method::GET, "/setup", setup::form),
+        r(Method::POST, "/setup", setup::submit),
+        r(Method::GET, "/login", login::form),
+        r(Method::POST, "/login", login::submit),
+        r(Method::GET, "/logout", login::logout_confirm),
+        r(Method::POST, "/logout", login::logout),
+        r(Method::POST, "/logout/everywhere", login::logout_everywhere),
+        r(Method::GET, "/support", support::index),
+        r(Method::GET, "/support/platform-log", support::platform_log),
+        r(Method::GET, "/support/orgs/{slug}/audit-log", support::org_log),
+        r(Method::GET, "/support/orgs/{slug}/audit-log/export.csv", support::org_export_csv),
+        r(Method::GET, "/support/orgs/{slug}/audit-log/export.jsonl", support::org_export_jsonl),
+        r(Method::GET, "/support/orgs/{slug}/audit-log/verify", support::org_verify),
+        r(Method::GET, "/support/orgs/{slug}/api-keys", support::org_keys),
+        r(Method::GET, "/support/orgs/{slug}/api-keys/{key_id}", support::org_key),
+        r(Method::GET, "/orgs/{slug}", dashboard::show),
+        r(Method::GET, "/orgs/{slug}/settings/api-keys", api_keys::list::list),
+        r(Method::POST, "/orgs/{slug}/settings/api-keys", api_keys::form::create),
+        r(Method::GET, "/orgs/{slug}/settings/api-keys/new", api_keys::form::new),
+        r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}", api_keys::detail::show),
+        r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}/edit", api_keys::form::edit),
+        r(Method::POST, "/orgs/{slug}/settings/api-keys/{key_id}/edit", api_keys::form::update),
+        r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}/{action}", api_keys::actions::confirm),
+        r(Method::POST, "/orgs/{slug}/settings/api-keys/{key_id}/{action}", api_keys::actions::perform),
+        r(Method::GET, "/orgs/{slug}/settings/webhooks", webhooks::list),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks", webhooks::create),
+        r(Method::GET, "/orgs/{slug}/settings/webhooks/new", webhooks::new),
+        r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}", webhooks::show),
+        r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/edit", webhooks::edit),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/edit", webhooks::update),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/test", webhooks::test),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/rotate-secret", webhooks::rotate_secret),
+        r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete_confirm),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/deliveries/{message_id}/resend", webhooks::resend),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/{action}", webhooks::set_enabled),
+        r(Method::GET, "/orgs/{slug}/settings/audit-log", audit_log::list),
+        r(Method::GET, "/orgs/{slug}/settings/audit-log/export.csv", audit_log::export_csv),
+        r(Method::GET, "/orgs/{slug}/settings/audit-log/export.jsonl", audit_log::export_jsonl),
+        r(Method::GET, "/orgs/{slug}/settings/audit-log/verify", audit_log::verify),
+        r(Method::GET, "/orgs/{slug}/settings/members", members::list),
+        r(Method::POST, "/orgs/{slug}/settings/members", members::add),
+        r(Method::POST, "/orgs/{slug}/settings/members/{user_id}/role", members::change_role),
+        r(Method::GET, "/orgs/{slug}/settings/members/{user_id}/remove", members::remove_confirm),
+        r(Method::POST, "/orgs/{slug}/settings/members/{user_id}/remove", members::remove),
+    ]
+}
+
+/// (method, path pattern) of every console route.
+pub fn console_routes_list() -> Vec<(Method, &'static str)> {
+    console_table().into_iter().map(|(method, path, _)| (method, path)).collect()
+}
+
 /// The console: pages behind sessions, CSRF and the first-run gate.
 fn console_routes(cfg: &mut web::ServiceConfig) {
-    use pages::*;
-    cfg.route("/", web::get().to(home::index))
-        .route("/static/{file}", web::get().to(assets::serve))
-        .route("/docs/api", web::get().to(docs::api))
-        .route("/setup", web::get().to(setup::form))
-        .route("/setup", web::post().to(setup::submit))
-        .route("/login", web::get().to(login::form))
-        .route("/login", web::post().to(login::submit))
-        .route("/logout", web::get().to(login::logout_confirm))
-        .route("/logout", web::post().to(login::logout))
-        .route("/logout/everywhere", web::post().to(login::logout_everywhere))
-        .route("/support", web::get().to(support::index))
-        .route("/support/platform-log", web::get().to(support::platform_log))
-        .route("/support/orgs/{slug}/audit-log", web::get().to(support::org_log))
-        .route("/support/orgs/{slug}/audit-log/export.csv", web::get().to(support::org_export_csv))
-        .route("/support/orgs/{slug}/audit-log/export.jsonl", web::get().to(support::org_export_jsonl))
-        .route("/support/orgs/{slug}/audit-log/verify", web::get().to(support::org_verify))
-        .route("/support/orgs/{slug}/api-keys", web::get().to(support::org_keys))
-        .route("/support/orgs/{slug}/api-keys/{key_id}", web::get().to(support::org_key))
-        .service(
-            web::scope("/orgs/{slug}")
-                .route("", web::get().to(dashboard::show))
-                .route("/settings/api-keys", web::get().to(api_keys::list::list))
-                .route("/settings/api-keys", web::post().to(api_keys::form::create))
-                .route("/settings/api-keys/new", web::get().to(api_keys::form::new))
-                .route("/settings/api-keys/{key_id}", web::get().to(api_keys::detail::show))
-                .route("/settings/api-keys/{key_id}/edit", web::get().to(api_keys::form::edit))
-                .route("/settings/api-keys/{key_id}/edit", web::post().to(api_keys::form::update))
-                .route("/settings/api-keys/{key_id}/{action}", web::get().to(api_keys::actions::confirm))
-                .route("/settings/api-keys/{key_id}/{action}", web::post().to(api_keys::actions::perform))
-                .route("/settings/webhooks", web::get().to(webhooks::list))
-                .route("/settings/webhooks", web::post().to(webhooks::create))
-                .route("/settings/webhooks/new", web::get().to(webhooks::new))
-                .route("/settings/webhooks/{id}", web::get().to(webhooks::show))
-                .route("/settings/webhooks/{id}/edit", web::get().to(webhooks::edit))
-                .route("/settings/webhooks/{id}/edit", web::post().to(webhooks::update))
-                .route("/settings/webhooks/{id}/test", web::post().to(webhooks::test))
-                .route("/settings/webhooks/{id}/rotate-secret", web::post().to(webhooks::rotate_secret))
-                .route("/settings/webhooks/{id}/delete", web::get().to(webhooks::delete_confirm))
-                .route("/settings/webhooks/{id}/delete", web::post().to(webhooks::delete))
-                .route("/settings/webhooks/{id}/deliveries/{message_id}/resend", web::post().to(webhooks::resend))
-                .route("/settings/webhooks/{id}/{action}", web::post().to(webhooks::set_enabled))
-                .route("/settings/audit-log", web::get().to(audit_log::list))
-                .route("/settings/audit-log/export.csv", web::get().to(audit_log::export_csv))
-                .route("/settings/audit-log/export.jsonl", web::get().to(audit_log::export_jsonl))
-                .route("/settings/audit-log/verify", web::get().to(audit_log::verify))
-                .route("/settings/members", web::get().to(members::list))
-                .route("/settings/members", web::post().to(members::add))
-                .route("/settings/members/{user_id}/role", web::post().to(members::change_role))
-                .route("/settings/members/{user_id}/remove", web::get().to(members::remove_confirm))
-                .route("/settings/members/{user_id}/remove", web::post().to(members::remove)),
-        )
-        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }));
+    for (_, path, route) in console_table() {
+        cfg.route(path, route);
+    }
+    cfg.default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }));
 }
 
 /// A server bound to its listener, ready to run.

@@ -23,6 +23,9 @@ pub enum AppError {
     PlanRequired,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A form body over the request limit.
+    #[error("form too large")]
+    TooLarge,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -60,6 +63,7 @@ impl ResponseError for AppError {
             Self::Forbidden | Self::Csrf | Self::PlanRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -90,6 +94,10 @@ impl ResponseError for AppError {
                 "The form's security token did not match. Go back, reload the page and try again.",
             ),
             Self::BadRequest(_) => ("Bad request", "The request could not be understood."),
+            Self::TooLarge => (
+                "This form is too large",
+                "Forms may send at most 64 KiB. Go back, shorten the longest field and try again.",
+            ),
             Self::Unavailable(_) => {
                 ("Temporarily unavailable", "The database cannot be reached right now. Try again in a moment.")
             }

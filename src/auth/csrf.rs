@@ -60,7 +60,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 tracing::warn!(origin = ?req.headers().get("origin"), "cross-origin form post refused");
                 return Err(AppError::Csrf);
             }
-            let body = body.await.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::TooLarge
+                } else {
+                    AppError::BadRequest("The form could not be read.".into())
+                }
+            })?;
             if !token_ok(&req, &body) {
                 return Err(AppError::Csrf);
             }
