@@ -45,7 +45,11 @@ pub struct KeyCache {
 }
 
 enum Source {
-    Sqlite { path: String, shm: Mutex<Option<Arc<Shm>>> },
+    /// Opened once, on first use; `None` = the cache is off (not WAL, or unreadable).
+    Sqlite {
+        path: String,
+        shm: std::sync::OnceLock<Option<Shm>>,
+    },
     Postgres(Batches),
 }
 
@@ -72,7 +76,7 @@ impl KeyCache {
         let source = if crate::db::is_postgres(database_url) {
             Source::Postgres(Batches::default())
         } else {
-            Source::Sqlite { path: crate::db::sqlite_path(database_url).to_owned(), shm: Mutex::new(None) }
+            Source::Sqlite { path: crate::db::sqlite_path(database_url).to_owned(), shm: Default::default() }
         };
         Self { entries: Mutex::new(HashMap::new()), source }
     }
@@ -81,19 +85,15 @@ impl KeyCache {
     pub async fn stamp(&self, db: &Db) -> Option<u64> {
         match &self.source {
             Source::Sqlite { path, shm } => {
-                let shm_now = {
-                    let mut slot = shm.lock().ok()?;
-                    if slot.is_none() {
-                        *slot = open_shm(path).map(Arc::new);
+                let shm = shm.get_or_init(|| {
+                    let opened = open_shm(path);
+                    if opened.is_none() {
+                        tracing::warn!("the SQLite key cache is off (the database is not in WAL mode)");
                     }
-                    slot.as_ref()?.clone()
-                };
-                let stamp = wal_index_stamp(&shm_now.header);
-                if stamp.is_none() {
-                    // Unreadable or not initialised: reopen next time.
-                    *shm.lock().ok()? = None;
-                }
-                stamp
+                    opened
+                });
+                // None while a writer is mid-update: this request reads the database.
+                wal_index_stamp(&shm.as_ref()?.header)
             }
             Source::Postgres(batches) => batches.stamp(db).await,
         }
@@ -139,6 +139,11 @@ fn open_shm(path: &str) -> Option<Shm> {
     // the mapped bytes stay backed. Other processes write them concurrently,
     // so they are only ever read with atomic loads (`wal_index_stamp`).
     let header = unsafe { memmap2::MmapOptions::new().len(HEADER_LEN).map(&file) }.ok()?;
+    // Never close this descriptor: closing any descriptor of a file drops every
+    // POSIX lock the process holds on it, SQLite's own -shm locks included, and
+    // other processes could then write the WAL at the same time (lost commits)
+    // or truncate the file under every mapping. So it is opened once and kept.
+    std::mem::forget(file);
     Some(Shm { header, _conn: Mutex::new(conn) })
 }
 

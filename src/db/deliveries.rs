@@ -59,6 +59,22 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> Quer
     super::claim_due(conn, super::Queue::WebhookDeliveries, limit, lease)
 }
 
+/// Extends this instance's claim, if it still holds it (`held` is the lease it took).
+pub fn renew_lease(
+    conn: &mut DbConn,
+    id: i64,
+    held: Option<chrono::NaiveDateTime>,
+    until: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(held) = held else { return Ok(false) };
+    let renewed = diesel::update(
+        dsl::webhook_deliveries.find(id).filter(dsl::state.eq("pending")).filter(dsl::locked_until.eq(held)),
+    )
+    .set(dsl::locked_until.eq(until))
+    .execute(conn)?;
+    Ok(renewed == 1)
+}
+
 /// Gives claimed, still pending deliveries back: due again at once, for any instance.
 pub fn release(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
     diesel::update(dsl::webhook_deliveries.filter(dsl::id.eq_any(ids)).filter(dsl::state.eq("pending")))

@@ -24,7 +24,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// Delays before retries 1–7; after the last one the delivery has failed.
 const SCHEDULE_SECS: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
-const BATCH: i64 = 20;
+const BATCH: usize = 20;
+/// Claims one instance holds at once (sends in flight plus those waiting for their endpoint).
+const MAX_IN_FLIGHT: usize = 200;
 /// An endpoint that has failed for this long is disabled (SPEC §5).
 const FAILING_DAYS: i64 = 5;
 /// Sends in flight to one endpoint at a time, per instance: a slow endpoint
@@ -51,30 +53,49 @@ impl Worker {
     }
 }
 
+/// How long a claim keeps other instances off a delivery: one send and then some.
+fn lease(state: &AppState) -> Duration {
+    Duration::seconds(state.config.webhook_timeout.as_secs() as i64 + 15)
+}
+
 /// Polls every second until told to stop; each claimed delivery is sent on
-/// its own task, so a slow endpoint never holds up the others.
+/// its own task, so a slow endpoint never holds up the others. While the
+/// queue fills whole batches (a backlog) it claims again at once, holding at
+/// most MAX_IN_FLIGHT claims.
 pub async fn run_forever(state: web::Data<AppState>) {
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         ticker.tick().await;
-        if state.worker.stopping.load(Ordering::Relaxed) {
-            return;
-        }
-        let lease = Duration::seconds(state.config.webhook_timeout.as_secs() as i64 + 30);
-        match state.db.run(move |conn| deliveries::claim_due(conn, BATCH, lease)).await {
-            Ok(ids) => {
-                state.worker.in_flight().extend(&ids);
-                for id in ids {
-                    let state = state.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = deliver(&state, id, "scheduled").await {
-                            tracing::warn!(error = %e, delivery = id, "webhook delivery failed to run");
-                        }
-                        state.worker.in_flight().remove(&id);
-                    });
-                }
+        loop {
+            if state.worker.stopping.load(Ordering::Relaxed) {
+                return;
             }
-            Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
+            let room = MAX_IN_FLIGHT.saturating_sub(state.worker.in_flight().len()).min(BATCH);
+            if room == 0 {
+                break;
+            }
+            let lease = lease(&state);
+            let ids = match state.db.run(move |conn| deliveries::claim_due(conn, room as i64, lease)).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                    break;
+                }
+            };
+            let backlog = ids.len() == room;
+            state.worker.in_flight().extend(&ids);
+            for id in ids {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = deliver(&state, id, "scheduled").await {
+                        tracing::warn!(error = %e, delivery = id, "webhook delivery failed to run");
+                    }
+                    state.worker.in_flight().remove(&id);
+                });
+            }
+            if !backlog {
+                break;
+            }
         }
     }
 }
@@ -193,6 +214,14 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
     }
     let slots = state.worker.for_endpoint(endpoint.id);
     let _slot = slots.acquire().await.map_err(AppError::internal)?;
+    if trigger == "scheduled" {
+        // Waiting for the endpoint may have used up the claim: renew it, or leave
+        // the delivery to the instance that claimed it since (never two sends at once).
+        let (held, until) = (delivery.locked_until, now() + lease(state));
+        if !state.db.run(move |conn| deliveries::renew_lease(conn, delivery_id, held, until)).await? {
+            return Ok(None);
+        }
+    }
     let result = attempt(state, &endpoint, &delivery.event_id, event.payload.into_bytes()).await?;
     record(state, &delivery, &endpoint, &result, trigger).await?;
     Ok(Some(result))

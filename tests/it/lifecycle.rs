@@ -75,7 +75,7 @@ async fn sigterm_drains_requests_in_flight_and_hands_unfinished_deliveries_back(
     assert!(a.logs().contains("handed unfinished webhook deliveries back"), "{}", a.logs());
     assert_eq!(deliveries(&url), [("pending".to_owned(), 0, false)], "handed back: no lease, no attempt counted");
 
-    // The next instance sends it at once, not after the old lease (40 s) would have run out.
+    // The next instance sends it at once, not after the old lease (45 s) would have run out.
     let _b = ServeProcess::start(&url, &env).await;
     assert!(eventually(Duration::from_secs(5), || hooks.received.lock().expect("lock").len() == 2).await);
     let got = hooks.received.lock().expect("lock").clone();

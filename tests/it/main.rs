@@ -23,6 +23,7 @@ mod migrations;
 mod notifications;
 mod openapi;
 mod roles;
+mod scale_out;
 mod security;
 mod sessions;
 mod setup;
