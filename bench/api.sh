@@ -21,7 +21,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=lib.sh
+source bench/lib.sh
 
 # Prints "requests/s p50 p99" of one wrk run (latencies in ms).
 measure() {
@@ -38,25 +39,10 @@ to_ms() { python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isa
 
 run_backend() {
   local name=$1 url=$2
-  export DATABASE_URL=$url
-  "$BIN" user create --email owner@bench.test --name "Bench Owner" --password bench-password >/dev/null
-  "$BIN" org create --slug bench --name "Bench Org" --plan paid --owner owner@bench.test >/dev/null
-  local port; port=$(free_port)
-  local base=http://127.0.0.1:$port
-  LATCHKEY_BIND=127.0.0.1:$port LATCHKEY_KEYS_FILE=$WORK/keys RUST_LOG=warn "$BIN" serve 2>"$WORK/server-$name.log" &
-  SERVER_PID=$!
-  for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
-  # Log in and create an unlimited key through the console, as a user would.
-  local jar=$WORK/jar-$name token form_id key
-  token=$(curl -s -c "$jar" -b "$jar" "$base/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
-  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$token" --data-urlencode email=owner@bench.test \
-    --data-urlencode password=bench-password "$base/login"
-  local page; page=$(curl -s -b "$jar" "$base/orgs/bench/settings/api-keys/new")
-  # Login rotated the CSRF token: take the new one from the form.
-  token=$(echo "$page" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
-  form_id=$(echo "$page" | grep -o 'name="form_id" value="[^"]*"' | sed 's/.*value="//;s/"$//')
-  key=$(curl -s -b "$jar" --data-urlencode "csrf_token=$token" --data-urlencode "form_id=$form_id" --data-urlencode label=bench \
-    --data-urlencode rate_limit_per_minute=0 "$base/orgs/bench/settings/api-keys" | grep -o 'lk_live_[0-9A-Za-z]*' | head -1)
+  start_server "$BIN" "$url" "$WORK" "$name"
+  local base=$BASE jar=$WORK/jar-$name
+  login_and_create_key "$jar"
+  local token=$TOKEN key=$KEY
   curl -fs -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"customer_email":"a@b.co"}' "$base/api/v1/orders" >/dev/null
   local bad="lk_live_00000000000000000000000000000000000000"
   # Warm up (first connections, start-up jobs) before anything is measured.

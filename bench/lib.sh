@@ -1,0 +1,36 @@
+# Shared by the bench scripts: a server on a free port, an owner logged in
+# through the console, and an unlimited API key made through the create form.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_server BIN DATABASE_URL WORKDIR NAME: starts `serve`, sets SERVER_PID and BASE.
+start_server() {
+  local bin=$1 url=$2 work=$3 name=$4
+  DATABASE_URL=$url "$bin" user create --email owner@bench.test --name "Bench Owner" --password bench-password >/dev/null
+  DATABASE_URL=$url "$bin" org create --slug bench --name "Bench Org" --plan paid --owner owner@bench.test >/dev/null
+  local port; port=$(free_port)
+  BASE=http://127.0.0.1:$port
+  DATABASE_URL=$url LATCHKEY_BIND=127.0.0.1:$port LATCHKEY_KEYS_FILE=$work/keys RUST_LOG=warn \
+    "$bin" serve 2>"$work/server-$name.log" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+}
+
+csrf_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//'; }
+
+# login_and_create_key JAR: logs the owner in (cookie jar JAR); sets TOKEN (CSRF), KEY (API token).
+login_and_create_key() {
+  local jar=$1
+  TOKEN=$(curl -s -c "$jar" -b "$jar" "$BASE/login" | csrf_of)
+  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$TOKEN" --data-urlencode email=owner@bench.test \
+    --data-urlencode password=bench-password "$BASE/login"
+  local page form_id; page=$(curl -s -b "$jar" "$BASE/orgs/bench/settings/api-keys/new")
+  # Login rotated the CSRF token: take the new one from the form.
+  TOKEN=$(echo "$page" | csrf_of)
+  form_id=$(echo "$page" | grep -o 'name="form_id" value="[^"]*"' | sed 's/.*value="//;s/"$//')
+  KEY=$(curl -s -b "$jar" --data-urlencode "csrf_token=$TOKEN" --data-urlencode "form_id=$form_id" --data-urlencode label=bench \
+    --data-urlencode rate_limit_per_minute=0 "$BASE/orgs/bench/settings/api-keys" | grep -o 'lk_live_[0-9A-Za-z]*' | head -1)
+}
+
+# The session cookie in JAR, as a Cookie header value.
+session_cookie() { awk '$6 == "latchkey_session" {print $6 "=" $7}' "$1"; }

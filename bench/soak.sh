@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Bounded load and soak test (loopback only): 64 connections on a mix of API
+# calls (ping, list, create) and console pages (key list, dashboard) with a
+# logged-in session, in two back-to-back halves. Fails on any error or
+# non-2xx answer, on memory growth over MAX_GROWTH_MIB between the halves,
+# or on a second-half p99 over P99_FACTOR × the first half's.
+#   bench/soak.sh                         # 2 × 30 s = 60 s, production build
+#   HALF=5s BIN=target/debug/latchkey bench/soak.sh    # the short variant scripts/test runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HALF=${HALF:-30s}
+CONNECTIONS=${CONNECTIONS:-64}
+MAX_GROWTH_MIB=${MAX_GROWTH_MIB:-16}
+P99_FACTOR=${P99_FACTOR:-3}
+command -v wrk >/dev/null || { SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo); "${SUDO[@]}" apt-get install -y -qq wrk >/dev/null; }
+if [ -z "${BIN:-}" ]; then
+  cargo build --profile production --quiet
+  BIN=target/production/latchkey
+fi
+WORK=$(mktemp -d -t latchkey-soak.XXXXXX)
+SERVER_PID=
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+# shellcheck source=lib.sh
+source bench/lib.sh
+
+start_server "$BIN" "sqlite://$WORK/soak.db" "$WORK" soak
+login_and_create_key "$WORK/jar"
+export LK_KEY=$KEY LK_COOKIE; LK_COOKIE=$(session_cookie "$WORK/jar")
+[ -n "$LK_KEY" ] && [ -n "$LK_COOKIE" ] || { echo "soak: could not log in and create a key" >&2; exit 1; }
+
+rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status"; }
+half() {
+  local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"$HALF" --latency -s bench/soak.lua "$BASE" 2>&1)
+  local rps p99 bad errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  bad=$(echo "$out" | awk '/Non-2xx or 3xx responses/ {print $5}')
+  errors=$(echo "$out" | awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10}')
+  echo "$rps $(python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isalpha()); print(round(float(v[:len(v)-len(u)])*{'us':0.001,'ms':1,'s':1000}[u],2))" "$p99") ${bad:-0} ${errors:-0}"
+}
+start_rss=$(rss)
+read -r rps1 p99_1 bad1 err1 < <(half)
+mid_rss=$(rss)
+read -r rps2 p99_2 bad2 err2 < <(half)
+end_rss=$(rss)
+
+echo "Soak: wrk -t2 -c$CONNECTIONS, 2 × $HALF, $(nproc) cores, $BIN"
+echo "| half | requests/s | p99 ms | non-2xx | socket errors | RSS after (MiB) |"
+echo "|---|---|---|---|---|---|"
+echo "| start | | | | | $start_rss |"
+echo "| 1 | $rps1 | $p99_1 | $bad1 | $err1 | $mid_rss |"
+echo "| 2 | $rps2 | $p99_2 | $bad2 | $err2 | $end_rss |"
+python3 - "$bad1" "$err1" "$bad2" "$err2" "$mid_rss" "$end_rss" "$p99_1" "$p99_2" "$MAX_GROWTH_MIB" "$P99_FACTOR" <<'PY'
+import sys
+bad1, err1, bad2, err2 = map(int, sys.argv[1:5])
+mid, end, p1, p2, growth, factor = map(float, sys.argv[5:11])
+problems = []
+if bad1 or bad2 or err1 or err2:
+    problems.append(f"errors: non-2xx {bad1}+{bad2}, socket {err1}+{err2}")
+if end - mid > growth:
+    problems.append(f"memory grew {end - mid:.1f} MiB in the second half (bound {growth} MiB)")
+if p2 > factor * max(p1, 1.0):
+    problems.append(f"p99 went from {p1} ms to {p2} ms")
+if problems:
+    sys.exit("soak FAILED: " + "; ".join(problems))
+print(f"soak ok: no errors, memory {end - mid:+.1f} MiB over the second half, p99 {p1} → {p2} ms")
+PY
