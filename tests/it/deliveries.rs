@@ -239,3 +239,32 @@ async fn a_killed_server_loses_no_queued_event() {
     assert_eq!(got.len(), 1, "the queued event was delivered by the restarted server");
     assert!(verifies(&got[0], &secret));
 }
+
+#[tokio::test]
+async fn a_hanging_receiver_times_out_and_never_starves_other_endpoints() {
+    // Send limit 2 s; one endpoint never answers in time, the other answers at once.
+    let app = spawn_app().await;
+    app.seed_acme();
+    let hanging = Receiver::start(200, "late", Duration::from_secs(30));
+    let healthy = Receiver::start(200, "ok", Duration::ZERO);
+    let owner = app.logged_in("owner@acme.test").await;
+    let (hanging_id, _) = add(&owner, &hanging.url, &["order.created"]).await;
+    add(&owner, &healthy.url, &["order.created"]).await;
+    let token = app.make_key("acme", &[], "", Some(0));
+    for i in 0..12 {
+        let body = json!({"customer_email": format!("c{i}@d.co")});
+        assert_eq!(api(&app, Method::POST, "/api/v1/orders", &token, Some(body)).await.0, 201);
+    }
+    // Twelve messages wait for the hanging endpoint (4 at a time), yet the healthy one gets all twelve now.
+    let got = wait_for(&healthy, 12, Duration::from_secs(4)).await;
+    assert_eq!(got.len(), 12, "a hanging endpoint must not hold up another");
+    // The hanging sends end by timeout and are logged as such, to be retried.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, page) = owner.get_html(&format!("{HOOKS}/{hanging_id}")).await;
+    let errors = select_all_attr(&page, "tr[data-testid=delivery-attempt]", "data-error");
+    assert!(!errors.is_empty() && errors.iter().all(|e| e == "timeout"), "{errors:?}");
+    // And the API stayed fast throughout.
+    let started = std::time::Instant::now();
+    assert_eq!(ping(&app, &token).await.0, 200);
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
