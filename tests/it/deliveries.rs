@@ -7,13 +7,7 @@ use std::time::Duration;
 const HOOKS: &str = "/orgs/acme/settings/webhooks";
 
 pub async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
-    let mut fields = vec![("url", url)];
-    fields.extend(events.iter().map(|e| ("events", *e)));
-    let res = owner.post_form(HOOKS, &fields).await;
-    assert_eq!(res.status(), 200);
-    let html = Html::parse_document(&res.text().await.expect("body"));
-    let secret = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret");
-    (select_attr(&html, "[data-testid=secret-dialog]", "data-webhook-id").expect("id"), secret)
+    add_webhook(owner, "acme", url, events).await
 }
 
 /// Waits until the receiver has `n` messages (or `limit` passes).

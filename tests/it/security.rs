@@ -15,7 +15,7 @@ impl Foreign {
     async fn make(app: &TestApp) -> Self {
         let other_owner = app.logged_in("outsider@other.test").await;
         let receiver = Receiver::start(200, "ok", std::time::Duration::ZERO);
-        let (hook_id, _) = add_to(&other_owner, "other", &receiver.url).await;
+        let (hook_id, _) = add_webhook(&other_owner, "other", &receiver.url, &["order.created"]).await;
         let (key_id, token) =
             app.make_expiring_key("other", "other's key", chrono::Utc::now().naive_utc() + chrono::Duration::days(90));
         let (status, _, _) = api(
@@ -49,16 +49,6 @@ impl Foreign {
         assert!(!path.contains('{'), "unfilled parameter in {pattern}");
         path
     }
-}
-
-/// A webhook endpoint of org `slug`, created through its form: (id, secret).
-async fn add_to(owner: &Visitor, slug: &str, url: &str) -> (String, String) {
-    let res =
-        owner.post_form(&format!("/orgs/{slug}/settings/webhooks"), &[("url", url), ("events", "order.created")]).await;
-    assert_eq!(res.status(), 200);
-    let html = scraper::Html::parse_document(&res.text().await.expect("body"));
-    let secret = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret");
-    (select_attr(&html, "[data-testid=secret-dialog]", "data-webhook-id").expect("id"), secret)
 }
 
 /// The actions a pattern's `{action}` stands for.

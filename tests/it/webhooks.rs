@@ -4,16 +4,8 @@ use std::time::Duration;
 
 const HOOKS: &str = "/orgs/acme/settings/webhooks";
 
-/// Adds an endpoint through the form; returns (endpoint id, secret) from the one-time page.
 async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
-    let mut fields = vec![("url", url), ("description", "test receiver")];
-    fields.extend(events.iter().map(|e| ("events", *e)));
-    let res = owner.post_form(HOOKS, &fields).await;
-    assert_eq!(res.status(), 200, "endpoint added");
-    let html = Html::parse_document(&res.text().await.expect("body"));
-    let secret = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret");
-    let id = select_attr(&html, "[data-testid=secret-dialog]", "data-webhook-id").expect("id");
-    (id, secret)
+    add_webhook(owner, "acme", url, events).await
 }
 
 async fn send_test(owner: &Visitor, id: &str) -> Html {

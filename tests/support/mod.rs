@@ -533,6 +533,8 @@ pub struct ServeProcess {
     pub base: String,
     pub child: std::process::Child,
     pub log: std::path::PathBuf,
+    /// Holds the log and the mail directory; removed with the process.
+    _work: tempfile::TempDir,
 }
 
 /// Keys shared by every instance of one test, as a deployment would share them.
@@ -547,7 +549,8 @@ impl ServeProcess {
     pub async fn start(database_url: &str, env: &[(&str, String)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
-        let log = std::env::temp_dir().join(format!("latchkey-serve-{}-{port}.log", std::process::id()));
+        let work = tempfile::tempdir().expect("work dir");
+        let log = work.path().join("serve.log");
         let file = std::fs::File::create(&log).expect("log file");
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
             .arg("serve")
@@ -556,14 +559,14 @@ impl ServeProcess {
             .env("LATCHKEY_WEBHOOK_ALLOW_INSECURE", "1")
             .env("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", "1")
             .env("LATCHKEY_SCHEDULER_INTERVAL_SECS", "1")
-            .env("LATCHKEY_MAIL_DIR", std::env::temp_dir().join(format!("latchkey-mail-{port}")))
+            .env("LATCHKEY_MAIL_DIR", work.path().join("mail"))
             .env("RUST_LOG", "info")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::null())
             .stderr(file)
             .spawn()
             .expect("start latchkey serve");
-        let process = Self { base, child, log };
+        let process = Self { base, child, log, _work: work };
         let client = reqwest::Client::new();
         for _ in 0..100 {
             if client.get(format!("{}/healthz", process.base)).send().await.is_ok() {
@@ -650,4 +653,17 @@ impl Plug {
     pub fn restore(&self) {
         self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// Adds a webhook endpoint to org `slug` through its form, as its owner would;
+/// returns (endpoint id, secret) from the one-time page.
+pub async fn add_webhook(owner: &Visitor, slug: &str, url: &str, events: &[&str]) -> (String, String) {
+    let mut fields = vec![("url", url), ("description", "test receiver")];
+    fields.extend(events.iter().map(|e| ("events", *e)));
+    let res = owner.post_form(&format!("/orgs/{slug}/settings/webhooks"), &fields).await;
+    assert_eq!(res.status(), 200, "endpoint added");
+    let html = Html::parse_document(&res.text().await.expect("body"));
+    let secret = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret");
+    let id = select_attr(&html, "[data-testid=secret-dialog]", "data-webhook-id").expect("id");
+    (id, secret)
 }
