@@ -17,8 +17,30 @@ use std::net::TcpListener;
 pub const PASSWORD: &str = "correct horse battery";
 pub const USER_AGENT: &str = "latchkey-tests/1.0";
 
+/// Where every test server logs, for the suite-wide secret sweep (`scripts/check-logs`).
+pub fn test_log_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs")
+}
+
+/// Sends the in-process servers' logs (latchkey's at debug) to this test binary's file, once.
+fn init_test_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = test_log_dir();
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join(format!("in-process-{}.log", std::process::id()));
+        let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(path) else { return };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,latchkey=debug"))
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
 /// A fresh database URL: PostgreSQL when the test command started one, SQLite otherwise.
 pub fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    init_test_logging();
     // reqwest is built with rustls and no default provider; the tests' clients need one too.
     latchkey::webhooks::send::install_tls();
     match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
@@ -533,7 +555,7 @@ pub struct ServeProcess {
     pub base: String,
     pub child: std::process::Child,
     pub log: std::path::PathBuf,
-    /// Holds the log and the mail directory; removed with the process.
+    /// Holds the mail directory; removed with the process (the log stays for the sweep).
     _work: tempfile::TempDir,
 }
 
@@ -550,7 +572,8 @@ impl ServeProcess {
         let port = TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
         let work = tempfile::tempdir().expect("work dir");
-        let log = work.path().join("serve.log");
+        let _ = std::fs::create_dir_all(test_log_dir());
+        let log = test_log_dir().join(format!("serve-{}-{port}.log", std::process::id()));
         let file = std::fs::File::create(&log).expect("log file");
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
             .arg("serve")
@@ -560,7 +583,7 @@ impl ServeProcess {
             .env("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", "1")
             .env("LATCHKEY_SCHEDULER_INTERVAL_SECS", "1")
             .env("LATCHKEY_MAIL_DIR", work.path().join("mail"))
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,latchkey=debug")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::null())
             .stderr(file)
