@@ -32,10 +32,8 @@ measure() {
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  if echo "$out" | grep -q "Non-2xx"; then :; fi
   echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
 }
-to_ms() { python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isalpha()); n=float(v[:len(v)-len(u)]); print(round(n*{'us':0.001,'ms':1,'s':1000}[u],2))" "$1"; }
 
 run_backend() {
   local name=$1 url=$2

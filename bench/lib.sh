@@ -16,6 +16,9 @@ start_server() {
   for _ in $(seq 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 }
 
+# A wrk latency ("812.00us", "1.63ms", "2.01s") in milliseconds.
+to_ms() { python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isalpha()); n=float(v[:len(v)-len(u)]); print(round(n*{'us':0.001,'ms':1,'s':1000}[u],2))" "$1"; }
+
 csrf_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//'; }
 
 # login_and_create_key JAR: logs the owner in (cookie jar JAR); sets TOKEN (CSRF), KEY (API token).

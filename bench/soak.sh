@@ -37,7 +37,7 @@ half() {
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   bad=$(echo "$out" | awk '/Non-2xx or 3xx responses/ {print $5}')
   errors=$(echo "$out" | awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10}')
-  echo "$rps $(python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isalpha()); print(round(float(v[:len(v)-len(u)])*{'us':0.001,'ms':1,'s':1000}[u],2))" "$p99") ${bad:-0} ${errors:-0}"
+  echo "$rps $(to_ms "$p99") ${bad:-0} ${errors:-0}"
 }
 start_rss=$(rss)
 read -r rps1 p99_1 bad1 err1 < <(half)

@@ -1,7 +1,7 @@
 //! The real binary's log output never carries a secret (SPEC §9).
 
 use crate::support::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[tokio::test]
 async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
@@ -15,25 +15,9 @@ async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
     run(&["user", "create", "--email", "owner@acme.test", "--name", "Olive", "--password", PASSWORD]);
     run(&["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "owner@acme.test"]);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let log_path = work.path().join("server.log");
-    let mut server = Command::new(bin)
-        .arg("serve")
-        .env("DATABASE_URL", &url)
-        .env("LATCHKEY_BIND", format!("127.0.0.1:{port}"))
-        .env("LATCHKEY_KEYS_FILE", work.path().join("keys"))
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).expect("log file"))
-        .spawn()
-        .expect("serve");
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let keys = work.path().join("keys").display().to_string();
+    let server = ServeProcess::start(&url, &[("RUST_LOG", "debug".into()), ("LATCHKEY_KEYS_FILE", keys)]).await;
+    let base = server.base.clone();
     let visitor = visitor_for(&base);
     assert_eq!(visitor.login("owner@acme.test", "wrong-password-in-logs?").await.status(), 401);
     assert_eq!(visitor.login("owner@acme.test", PASSWORD).await.status(), 303);
@@ -42,10 +26,8 @@ async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
     for t in [token.clone(), format!("{}x", &token[..token.len() - 1])] {
         client.get(format!("{base}/api/v1/ping")).bearer_auth(&t).send().await.expect("ping");
     }
-    let _ = server.kill();
-    let _ = server.wait();
     drop(dir);
-    let log = std::fs::read_to_string(&log_path).expect("log");
+    let log = server.logs();
     assert!(log.contains("served"), "the log was written: {log}");
     assert!(!log.contains(&token[14..]), "token in the log");
     assert!(!log.contains(&token[8..30]), "part of the token in the log");
