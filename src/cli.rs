@@ -13,7 +13,6 @@ use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
 use crate::progress::Progress;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use diesel::Connection;
 use diesel::r2d2::ManageConnection;
 use diesel_migrations::MigrationHarness;
 use std::io::BufRead;
@@ -197,7 +196,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Org(OrgCommand::SetPlan { org, plan }) => {
             let mut conn = ready_connection()?;
             let found = find_org(&mut conn, &org)?;
-            conn.transaction(|conn| {
+            crate::db::transaction(&mut conn, |conn| {
                 orgs::set_plan(conn, found.id, plan)?;
                 let entry = Entry::org_plan_changed(found.id, &found.slug, found.plan.as_str(), plan.as_str());
                 audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
@@ -317,7 +316,7 @@ pub(crate) fn create_org(
     plan: Plan,
     owner: &users::User,
 ) -> anyhow::Result<orgs::Org> {
-    let created = conn.transaction(|conn| {
+    let created = crate::db::transaction(conn, |conn| {
         let org = orgs::create_with_owner(conn, slug, name, plan, owner.id)?;
         let entry = Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str());
         audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)?;
@@ -333,7 +332,7 @@ pub(crate) fn create_org(
 
 /// Adds a member, with its `member.added` event.
 pub(crate) fn add_member(conn: &mut DbConn, org: &orgs::Org, user: &users::User, role: Role) -> anyhow::Result<()> {
-    let added = conn.transaction(|conn| {
+    let added = crate::db::transaction(conn, |conn| {
         memberships::add(conn, org.id, user.id, role)?;
         let entry = Entry::member_added(org.id, user.id, &user.email, role);
         audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)?;

@@ -171,7 +171,7 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
         let user = app.seed_user(&format!("p{i}@acme.test"), &format!("Person {i}"), false);
         let role = if i % 3 == 0 { latchkey::domain::Role::Admin } else { latchkey::domain::Role::Member };
         let entry = latchkey::audit::Entry::member_added(org.id, user.id, &user.email, role);
-        diesel::Connection::transaction(&mut *conn, |c| {
+        latchkey::db::transaction(&mut conn, |c| {
             latchkey::db::memberships::add(c, org.id, user.id, role)
                 .map_err(|_| diesel::result::Error::RollbackTransaction)?;
             latchkey::audit::record(c, &latchkey::audit::Actor::cli(), &latchkey::audit::RequestMeta::default(), entry)

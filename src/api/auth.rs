@@ -143,9 +143,8 @@ async fn record_revoked_use(state: &AppState, req: &HttpRequest, key: &ApiKey) {
     let result = state
         .db
         .run(move |conn| {
-            use diesel::Connection;
             let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 audit::record(conn, &Actor::System { label: "api" }, &meta, entry)?;
                 crate::notify::revoked_key_used(conn, &public_url, &key, &ip, crate::db::now()).map(|_| ())
             })

@@ -11,7 +11,6 @@ use crate::domain::records::{FieldError, created_event, id_prefix, validate_crea
 use crate::domain::scopes::{Access, Resource, Scope};
 use crate::domain::token::random_base62;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -147,7 +146,7 @@ pub async fn create(
     let public_id = format!("{}_{}", id_prefix(res), random_base62(16));
     // The object and its event are written together (transactional outbox).
     let created = db(&state, &req, move |conn| {
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             if category_missing(conn, org_id, &fields)? {
                 return Ok(None);
             }
@@ -183,7 +182,7 @@ pub async fn update(
     let fields = validate_patch(res, &current, &body).map_err(|d| ApiError::validation(d, &req))?;
     let row_id = record.id;
     let updated = db(&state, &req, move |conn| {
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             if category_missing(conn, org_id, &fields)? {
                 return Ok(None);
             }

@@ -268,7 +268,7 @@ struct EventRow<'a> {
 /// inserts do not compile through the MultiConnection enum, so this matches
 /// on the backend (STACK.md).
 pub fn append_many(conn: &mut DbConn, org_id: i64, events: &mut [EventFields]) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let (mut seq, mut prev) = lock_head(conn, org_id)?;
         let mut rows = Vec::with_capacity(events.len());
         for f in events.iter_mut() {

@@ -81,7 +81,7 @@ pub fn add(conn: &mut DbConn, org_id: i64, user_id: i64, role: Role) -> Result<(
 
 /// Changes a member's role, refusing to demote the last owner. Returns the previous role.
 pub fn change_role(conn: &mut DbConn, org_id: i64, user_id: i64, new_role: Role) -> Result<Role, MembershipError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         lock_org(conn, org_id)?;
         let old = current_role(conn, org_id, user_id)?;
         if old == Role::Owner && new_role != Role::Owner && owner_count(conn, org_id)? <= 1 {
@@ -98,7 +98,7 @@ pub fn change_role(conn: &mut DbConn, org_id: i64, user_id: i64, new_role: Role)
 
 /// Removes a member, refusing to remove the last owner. Returns the role they had.
 pub fn remove(conn: &mut DbConn, org_id: i64, user_id: i64) -> Result<Role, MembershipError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         lock_org(conn, org_id)?;
         let old = current_role(conn, org_id, user_id)?;
         if old == Role::Owner && owner_count(conn, org_id)? <= 1 {

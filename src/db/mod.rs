@@ -159,6 +159,44 @@ pub fn now() -> NaiveDateTime {
     now.with_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
 }
 
+/// Runs `f` in a transaction that is a writer from its first statement.
+///
+/// SQLite's plain `BEGIN` is deferred: a transaction that reads first and
+/// then writes must upgrade its lock, and when another connection committed
+/// in between, SQLite refuses the upgrade at once ("database is locked")
+/// without waiting for the busy timeout — the write is lost. `BEGIN
+/// IMMEDIATE` takes the write lock up front (waiting up to the busy
+/// timeout), so every read inside sees the state it writes against.
+/// PostgreSQL's row locks need no such step. Inside an open transaction this
+/// nests as a savepoint. `Connection::transaction` is refused by clippy
+/// (`clippy.toml`), so no writer can start deferred by accident.
+pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = &mut *conn else {
+        #[allow(clippy::disallowed_methods)] // PostgreSQL: a plain transaction is already a writer.
+        return conn.transaction(f);
+    };
+    if AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?.is_some() {
+        #[allow(clippy::disallowed_methods)] // already a writer: nest as a savepoint
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match <DbConn as Connection>::TransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 /// Serialises writers that touch one organisation (memberships, later the
 /// audit chain). A no-op UPDATE as the transaction's first statement takes
 /// PostgreSQL's row lock and SQLite's write lock before anything is read, so

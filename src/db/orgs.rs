@@ -54,7 +54,7 @@ pub fn create_with_owner(
     plan: Plan,
     owner_id: i64,
 ) -> Result<Org, CreateOrgError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let id: i64 =
             diesel::insert_into(dsl::orgs)
                 .values((

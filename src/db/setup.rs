@@ -31,7 +31,7 @@ pub struct NewInstance<'a> {
 /// Creates the first user and organisation. The single-row `instance_setup`
 /// table makes a second, concurrent setup fail on its primary key.
 pub fn complete(conn: &mut DbConn, new: NewInstance<'_>) -> Result<(User, Org), SetupError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         diesel::insert_into(dsl::instance_setup)
             .values((dsl::id.eq(1_i64), dsl::completed_at.eq(now())))
             .execute(conn)

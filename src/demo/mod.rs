@@ -10,7 +10,6 @@ use crate::db::{DbConn, orgs, users};
 use crate::domain::{Email, OrgSlug, Password, PersonName, Role};
 use crate::progress::Progress;
 use anyhow::Context;
-use diesel::Connection;
 
 pub const DEMO_SLUG: &str = "demo";
 pub const DEMO_PASSWORD: &str = "latchkey-demo";
@@ -36,7 +35,7 @@ pub fn run(conn: &mut DbConn, encryption_key: &[u8]) -> anyhow::Result<()> {
     let password = Password::parse(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
     let mut progress = Progress::new("seeding", PEOPLE.len() as u64 + seed::STEPS);
     // All or nothing: a failure leaves no half-seeded demo behind.
-    conn.transaction(|conn| -> anyhow::Result<()> {
+    crate::db::transaction(conn, |conn| -> anyhow::Result<()> {
         let (mut people, mut staff) = (Vec::new(), None);
         for (email, name, role) in PEOPLE {
             let email = Email::parse(email).map_err(anyhow::Error::msg)?;

@@ -10,7 +10,6 @@ use crate::db::{expiry_notices, now};
 use crate::domain::expiry::{EXPIRED_NOTICE_WINDOW, ExpiryWarning};
 use crate::error::AppError;
 use chrono::Duration;
-use diesel::Connection;
 use std::collections::HashSet;
 
 /// Keys looked at per run; the rest wait for the next run.
@@ -37,7 +36,7 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, AppError> {
                 if done.contains(&(key.id, expires_at, warning.as_str().to_owned())) {
                     continue;
                 }
-                conn.transaction(|conn| {
+                crate::db::transaction(conn, |conn| {
                     // Another scheduler may have claimed it since: only the claimant sends.
                     if !expiry_notices::claim(conn, key.id, expires_at, warning.as_str())? {
                         return Ok::<_, diesel::result::Error>(());

@@ -11,7 +11,6 @@ use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::{api_keys, login_failures, now};
 use crate::error::AppError;
-use diesel::Connection;
 use std::time::Duration;
 
 pub const INTERVAL: Duration = Duration::from_secs(30);
@@ -63,7 +62,7 @@ pub async fn flush_last_used(state: &AppState) -> Result<usize, AppError> {
     let written = state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 for (id, (at, ip)) in &batch {
                     let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
                     api_keys::touch_last_used(conn, *id, *at, &ip)?;
@@ -90,7 +89,7 @@ pub async fn flush_usage_counts(state: &AppState) -> Result<usize, AppError> {
     let written = state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 for ((key, org, day), counts) in &batch {
                     crate::db::usage::add(conn, *key, *org, *day, *counts)?;
                 }
@@ -113,7 +112,7 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
             let due = api_keys::grace_ended(conn, now(), 500)?;
             let mut revoked = 0;
             for key in due {
-                conn.transaction(|conn| {
+                crate::db::transaction(conn, |conn| {
                     // Another instance may have got there first: only the one that changed the row records it.
                     if api_keys::revoke(conn, key.id, "system (rotation grace ended)")? {
                         let (entry, actor) = (
@@ -140,7 +139,7 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, AppError> {
             let due = api_keys::newly_expired(conn, now(), 500)?;
             let mut recorded = 0;
             for key in due {
-                conn.transaction(|conn| {
+                crate::db::transaction(conn, |conn| {
                     if api_keys::claim_expired_event(conn, key.id)? {
                         audit::record(
                             conn,

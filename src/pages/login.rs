@@ -16,7 +16,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Duration;
-use diesel::Connection;
 use serde::Deserialize;
 
 /// Failures counted over this window…
@@ -96,7 +95,7 @@ pub async fn submit(
                 password::verify_dummy(&pw);
             }
             // The outcome and its audit events are written together.
-            conn.transaction(|conn| match found {
+            crate::db::transaction(conn, |conn| match found {
                 Some((user, true)) => {
                     login_failures::clear_for_email(conn, &attempted)?;
                     let orgs = org_ids(conn, user.id)?;
@@ -169,7 +168,7 @@ async fn record_logout(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 if everywhere {
                     users::bump_session_epoch(conn, user_id)?;
                 }

@@ -14,7 +14,6 @@ use crate::error::AppError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -108,7 +107,7 @@ pub async fn add(
             let Some(user) = users::find_by_email(conn, &email)? else {
                 return Ok(Err("No Latchkey account uses this email. The person needs an account first.".into()));
             };
-            let added = conn.transaction(|conn| {
+            let added = crate::db::transaction(conn, |conn| {
                 memberships::add(conn, org_id, user.id, role)?;
                 audit::record(conn, &actor, &meta, Entry::member_added(org_id, user.id, &user.email, role))?;
                 Ok::<_, MembershipError>(())
@@ -159,7 +158,7 @@ pub async fn change_role(
     match state
         .db
         .run(move |conn| {
-            Ok::<_, AppError>(conn.transaction(|conn| {
+            Ok::<_, AppError>(crate::db::transaction(conn, |conn| {
                 let before = memberships::change_role(conn, org_id, user_id, role)?;
                 if before != role {
                     let email = member_email(conn, user_id)?;
@@ -221,7 +220,7 @@ pub async fn remove(
     match state
         .db
         .run(move |conn| {
-            Ok::<_, AppError>(conn.transaction(|conn| {
+            Ok::<_, AppError>(crate::db::transaction(conn, |conn| {
                 let email = member_email(conn, user_id)?;
                 let before = memberships::remove(conn, org_id, user_id)?;
                 audit::record(conn, &actor, &meta, Entry::member_removed(org_id, user_id, &email, before))?;

@@ -13,7 +13,6 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 #[derive(Template, Default)]
@@ -90,7 +89,7 @@ pub async fn submit(
                 email: &email,
                 password_hash: &hash,
             };
-            let done = conn.transaction(|conn| {
+            let done = crate::db::transaction(conn, |conn| {
                 let (user, org) = setup::complete(conn, new)?;
                 let actor = Actor::user(&user);
                 let created = Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str());

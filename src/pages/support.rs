@@ -71,8 +71,7 @@ async fn viewed(
     state
         .db
         .run(move |conn| {
-            use diesel::Connection;
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 let Some(org) = orgs::find_by_slug(conn, &slug)? else { return Ok(None) };
                 audit::record(conn, &actor, &meta, entry(org.id))?;
                 Ok::<_, diesel::result::Error>(Some(org))

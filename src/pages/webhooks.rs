@@ -21,7 +21,6 @@ use crate::webhooks::{events, target};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -201,7 +200,7 @@ pub async fn create(
     let hook = state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 let new = NewEndpoint {
                     org_id,
                     public_id: &public_id,
@@ -306,7 +305,7 @@ pub async fn update(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 webhooks::update(conn, hook.id, &url, &description, &events)?;
                 let before = json!({ "url": hook.url, "description": hook.description, "events": hook.events });
                 let after = json!({ "url": url, "description": description, "events": events });
@@ -350,7 +349,7 @@ pub async fn test(
         .db
         .run(move |conn| {
             let entry = Entry::webhook_tested(&hook_for_audit, status, error.as_deref(), latency);
-            conn.transaction(|conn| audit::record(conn, &actor, &meta, entry))
+            crate::db::transaction(conn, |conn| audit::record(conn, &actor, &meta, entry))
         })
         .await?;
     detail(&state, &member, hook, Some(attempt)).await
@@ -375,7 +374,7 @@ pub async fn set_enabled(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 let reason = (!enable).then_some(webhooks::DISABLED_BY_USER);
                 webhooks::set_enabled(conn, hook.id, enable, reason)?;
                 let entry = if enable {
@@ -406,7 +405,7 @@ pub async fn rotate_secret(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 webhooks::rotate_secret(conn, rotated.id, &sealed, &rotated.secret_sealed, until)?;
                 audit::record(conn, &actor, &meta, Entry::webhook_secret_rotated(&rotated))
             })
@@ -444,7 +443,7 @@ pub async fn delete(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 webhooks::delete(conn, hook.id)?;
                 audit::record(conn, &actor, &meta, Entry::webhook_deleted(&hook))
             })

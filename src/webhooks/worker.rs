@@ -17,7 +17,6 @@ use crate::db::{now, outbox};
 use crate::error::AppError;
 use actix_web::web;
 use chrono::Duration;
-use diesel::Connection;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -258,7 +257,7 @@ async fn record(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 deliveries::record_attempt(
                     conn,
                     NewAttempt {

@@ -301,7 +301,7 @@ async fn fifty_concurrent_writers_leave_one_intact_chain() {
             std::thread::spawn(move || {
                 let mut conn = pool.get().expect("conn");
                 let entry = Entry::member_added(acme, i, &format!("c{i}@acme.test"), latchkey::domain::Role::Member);
-                diesel::Connection::transaction(&mut *conn, |conn| {
+                latchkey::db::transaction(&mut conn, |conn| {
                     audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
                 })
                 .expect("record");

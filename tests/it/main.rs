@@ -10,6 +10,7 @@ mod api;
 mod api_keys;
 mod audit;
 mod cli;
+mod concurrency;
 mod csrf;
 mod deliveries;
 mod faults;

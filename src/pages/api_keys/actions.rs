@@ -19,7 +19,6 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +206,7 @@ pub async fn perform(
                   change: fn(&mut crate::db::DbConn, &ApiKey) -> diesel::QueryResult<()>| {
         let (actor, meta, key) = (actor.clone(), meta.clone(), key.clone());
         state.db.run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 change(conn, &key)?;
                 audit::record(conn, &actor, &meta, entry(&key))
             })
@@ -231,7 +230,7 @@ pub async fn perform(
             state
                 .db
                 .run(move |conn| {
-                    conn.transaction(|conn| {
+                    crate::db::transaction(conn, |conn| {
                         if api_keys::revoke(conn, key.id, &by)? {
                             audit::record(conn, &actor, &meta, Entry::api_key_revoked(&key, "revoked_by_user"))?;
                             crate::webhooks::events::key_event(conn, "api_key.revoked", &key, &actor)?;
@@ -285,7 +284,7 @@ async fn rotate(
     let created = state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 let replacement = issue(conn, &new)?;
                 let Ok(fresh) = &replacement else { return Ok(replacement) };
                 api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;

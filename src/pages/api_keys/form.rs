@@ -17,7 +17,6 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -178,7 +177,7 @@ pub async fn create(
     let created = state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 let key = issue(conn, &new)?;
                 if let Ok(key) = &key {
                     audit::record(conn, &actor, &meta, Entry::api_key_created(key))?;
@@ -321,7 +320,7 @@ pub async fn update(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::transaction(conn, |conn| {
                 api_keys::update_settings(conn, old.id, &settings, enabled)?;
                 let (before, after) = changes(&old, &settings, enabled);
                 if before.as_object().is_some_and(|m| !m.is_empty()) {
