@@ -120,6 +120,13 @@ impl ApiError {
         Self { code, message: message.into(), request_id, details: Vec::new(), retry: None }
     }
 
+    /// `validation_failed` for query parameters (the default message speaks of the body).
+    pub fn query_validation(details: Vec<FieldError>, req: &HttpRequest) -> Self {
+        let mut err = Self::with_message(Code::ValidationFailed, "A query parameter is invalid; see details.", req);
+        err.details = details;
+        err
+    }
+
     pub fn validation(details: Vec<FieldError>, req: &HttpRequest) -> Self {
         let mut err = Self::new(Code::ValidationFailed, req);
         err.details = details;
@@ -153,6 +160,16 @@ impl ResponseError for ApiError {
             ErrorFields { code: self.code.as_str(), message: &self.message, request_id: &self.request_id, details };
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header(("Cache-Control", "no-store"));
+        // RFC 6750 §3: a 401 names the scheme, and says why a presented token failed.
+        match self.code {
+            Code::MissingKey => {
+                res.insert_header(("WWW-Authenticate", r#"Bearer realm="latchkey""#));
+            }
+            code if code.status() == StatusCode::UNAUTHORIZED => {
+                res.insert_header(("WWW-Authenticate", r#"Bearer realm="latchkey", error="invalid_token""#));
+            }
+            _ => {}
+        }
         if let Some((seconds, limit)) = self.retry {
             res.insert_header(("Retry-After", seconds.to_string()));
             res.insert_header(("RateLimit-Limit", limit.to_string()));

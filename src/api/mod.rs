@@ -18,26 +18,40 @@ use auth::{BearerKey, KeyContext};
 use error::{ApiError, Code};
 use rate_limit::Decision;
 
-/// The `/api/v1` routes.
+/// GET, and HEAD (health checks and caches use it) wherever GET is.
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
+/// The `/api/v1` routes. A method a path does not serve answers 405 with `Allow`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    use openapi::{ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
     cfg.service(
         web::scope("/api/v1")
             .wrap(from_fn(key_headers))
             .wrap(crate::middleware::api_security_headers())
-            .service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
-            .service(web::resource("/ping").route(web::get().to(ping)).default_service(web::to(method_not_allowed)))
+            .service(web::resource("/openapi.json").route(get_or_head().to(openapi_json)).default_service(
+                web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_PING) }),
+            ))
+            .service(
+                web::resource("/ping")
+                    .route(get_or_head().to(ping))
+                    .default_service(web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_PING) })),
+            )
             .service(
                 web::resource("/{kind}")
-                    .route(web::get().to(resources::list))
+                    .route(get_or_head().to(resources::list))
                     .route(web::post().to(resources::create))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(web::to(|req: HttpRequest| async move {
+                        method_not_allowed(&req, ALLOW_COLLECTION)
+                    })),
             )
             .service(
                 web::resource("/{kind}/{id}")
-                    .route(web::get().to(resources::get))
+                    .route(get_or_head().to(resources::get))
                     .route(web::patch().to(resources::update))
                     .route(web::delete().to(resources::delete))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_ITEM) })),
             )
             .default_service(web::to(not_found)),
     );
@@ -108,6 +122,10 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(Code::NotFound, &req))
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(Code::MethodNotAllowed, &req))
+/// 405 `method_not_allowed`, with the methods the path does serve (RFC 9110 §15.5.6).
+fn method_not_allowed(req: &HttpRequest, allow: &'static str) -> HttpResponse {
+    use actix_web::ResponseError;
+    let mut res = ApiError::new(Code::MethodNotAllowed, req).error_response();
+    res.headers_mut().insert(actix_web::http::header::ALLOW, HeaderValue::from_static(allow));
+    res
 }

@@ -11,11 +11,9 @@ use crate::domain::records::{FieldError, created_event, id_prefix, validate_crea
 use crate::domain::scopes::{Access, Resource, Scope};
 use crate::domain::token::random_base62;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-const DEFAULT_LIMIT: i64 = 20;
-const MAX_LIMIT: i64 = 100;
+use super::openapi::{DEFAULT_LIMIT, MAX_LIMIT};
 
 fn resource(req: &HttpRequest, name: &str) -> Result<Resource, ApiError> {
     Resource::ALL.into_iter().find(|r| r.as_str() == name).ok_or_else(|| ApiError::new(Code::NotFound, req))
@@ -56,12 +54,41 @@ async fn db<T: Send + 'static>(
     state.db.run(f).await.map_err(|e| ApiError::from_app(e, req))
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ListParams {
-    #[serde(default)]
-    limit: Option<String>,
-    #[serde(default)]
-    cursor: Option<String>,
+/// A list page's `limit` and `cursor`. Each may be given once; a repeated
+/// parameter is refused (naming it) rather than silently ignored.
+fn list_params(query: &str) -> Result<(i64, i64), Vec<FieldError>> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
+    let mut details = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut limit, mut after) = (DEFAULT_LIMIT, 0);
+    for (name, value) in &pairs {
+        if !seen.insert(name.as_str()) {
+            if matches!(name.as_str(), "limit" | "cursor") {
+                details.push(FieldError { field: name.clone(), message: "is a query parameter given more than once".into() });
+            }
+            continue;
+        }
+        match name.as_str() {
+            "limit" => match value.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) && value.bytes().all(|b| b.is_ascii_digit()) => limit = n,
+                _ => details.push(FieldError {
+                    field: "limit".into(),
+                    message: format!("must be an integer from 1 to {MAX_LIMIT}"),
+                }),
+            },
+            // Cursors are the positive row ids this API hands out (empty: the first page).
+            "cursor" if value.is_empty() => {}
+            "cursor" => match value.parse::<i64>() {
+                Ok(n) if value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit()) => after = n,
+                _ => details.push(FieldError {
+                    field: "cursor".into(),
+                    message: "is not a cursor from a previous page".into(),
+                }),
+            },
+            _ => {}
+        }
+    }
+    if details.is_empty() { Ok((limit, after)) } else { Err(details) }
 }
 
 pub async fn list(
@@ -72,31 +99,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Read, &req)?;
-    let params: ListParams = serde_html_form::from_str(req.query_string()).unwrap_or_default();
-    let mut details = Vec::new();
-    let limit = match params.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                details.push(FieldError {
-                    field: "limit".into(),
-                    message: format!("must be an integer from 1 to {MAX_LIMIT}"),
-                });
-                0
-            }
-        },
-    };
-    let after = match params.cursor.as_deref() {
-        None | Some("") => 0,
-        Some(c) => c.parse::<i64>().unwrap_or_else(|_| {
-            details.push(FieldError { field: "cursor".into(), message: "is not a cursor from a previous page".into() });
-            0
-        }),
-    };
-    if !details.is_empty() {
-        return Err(ApiError::validation(details, &req));
-    }
+    let (limit, after) = list_params(req.query_string()).map_err(|d| ApiError::query_validation(d, &req))?;
     let org_id = key.org().id;
     let rows = db(&state, &req, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
     let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
@@ -119,9 +122,11 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(object(&record)))
 }
 
-/// An unknown `category_id` is a validation error, checked in the same transaction as the write.
-fn category_missing(conn: &mut DbConn, org_id: i64, fields: &Map<String, Value>) -> diesel::QueryResult<bool> {
-    match fields.get("category_id").and_then(Value::as_str) {
+/// An unknown `category_id` is a validation error, checked in the same
+/// transaction as the write. Only a `category_id` the request gives is
+/// checked, so a PATCH of other fields never trips over an old reference.
+fn category_missing(conn: &mut DbConn, org_id: i64, given: &Map<String, Value>) -> diesel::QueryResult<bool> {
+    match given.get("category_id").and_then(Value::as_str) {
         Some(id) => Ok(records::find(conn, org_id, Resource::Categories.as_str(), id)?.is_none()),
         None => Ok(false),
     }
@@ -183,7 +188,7 @@ pub async fn update(
     let row_id = record.id;
     let updated = db(&state, &req, move |conn| {
         crate::db::transaction(conn, |conn| {
-            if category_missing(conn, org_id, &fields)? {
+            if category_missing(conn, org_id, &body)? {
                 return Ok(None);
             }
             records::update(conn, row_id, &Value::Object(fields).to_string())?;
@@ -206,9 +211,15 @@ pub async fn delete(
     require(&key, res, Access::Write, &req)?;
     let org_id = key.org().id;
     let found = db(&state, &req, move |conn| {
-        let Some(record) = records::find(conn, org_id, res.as_str(), &id)? else { return Ok(false) };
-        records::delete(conn, record.id)?;
-        Ok(true)
+        crate::db::transaction(conn, |conn| {
+            let Some(record) = records::find(conn, org_id, res.as_str(), &id)? else { return Ok(false) };
+            records::delete(conn, record.id)?;
+            // Like ON DELETE SET NULL: the category's products stay, without a category.
+            if res == Resource::Categories {
+                records::clear_category(conn, org_id, &record.public_id)?;
+            }
+            Ok(true)
+        })
     })
     .await?;
     if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound, &req)) }

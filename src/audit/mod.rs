@@ -87,6 +87,13 @@ pub struct RequestMeta {
     pub trace_id: Option<String>,
 }
 
+impl RequestMeta {
+    /// Where a session started from, as the sessions table keeps it.
+    pub fn session_origin(&self) -> crate::db::sessions::Origin {
+        crate::db::sessions::Origin { ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+    }
+}
+
 /// The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`).
 pub fn trace_id_from_traceparent(header: &str) -> Option<String> {
     let mut parts = header.trim().split('-');

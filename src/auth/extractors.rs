@@ -6,7 +6,7 @@ use super::session;
 use crate::app::AppState;
 use crate::db::orgs::Org;
 use crate::db::users::User;
-use crate::db::{memberships, users};
+use crate::db::{memberships, sessions, users};
 use crate::domain::Role;
 use crate::error::AppError;
 use actix_session::SessionExt;
@@ -32,10 +32,19 @@ impl CurrentUser {
             return Err(AppError::Unauthenticated { next });
         };
         let state = req.app_data::<web::Data<AppState>>().ok_or(AppError::internal("no app state"))?;
+        let (user_id, sid_hash) = (login.user_id, login.sid.hash());
         let found = state
             .db
             .run(move |conn| {
-                let Some(user) = users::find(conn, login.user_id)? else {
+                // The session's server-side row must exist (logout deletes it) and be within its lifetimes.
+                let Some(row) = sessions::find(conn, &sid_hash)? else { return Ok(None) };
+                if row.user_id != user_id || !session::row_alive(row.created_at, row.last_seen_at) {
+                    return Ok(None);
+                }
+                if session::row_needs_touch(row.last_seen_at) {
+                    sessions::touch(conn, row.id, crate::db::now())?;
+                }
+                let Some(user) = users::find(conn, user_id)? else {
                     return Ok::<_, diesel::result::Error>(None);
                 };
                 let orgs = memberships::for_user(conn, user.id)?;

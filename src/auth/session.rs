@@ -1,6 +1,8 @@
-//! What the encrypted session cookie holds, and its lifetime rules (SPEC §9):
-//! idle timeout 30 min, absolute lifetime 12 h, and a per-user epoch that
-//! ends every session of a user at once ("log out everywhere").
+//! What the encrypted session cookie holds, and its lifetime rules: idle
+//! timeout 30 min, absolute lifetime 12 h, a per-user epoch that ends every
+//! session of a user at once ("log out everywhere"), and a session id whose
+//! server-side row (`db::sessions`, stored as its SHA-256) must still exist —
+//! so logging out ends the session even for a copy of the cookie.
 
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
@@ -14,8 +16,10 @@ const LOGIN_KEY: &str = "login";
 const CSRF_KEY: &str = "csrf";
 
 /// A logged-in session. Times are unix seconds.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Login {
+    /// The random session id; the database keeps only its SHA-256 ([`SessionId::hash`]).
+    pub sid: SessionId,
     pub user_id: i64,
     pub epoch: i64,
     pub login_at: i64,
@@ -28,12 +32,51 @@ pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Starts a fresh session for the user: a new cookie (no fixation) and a new CSRF token.
-pub fn start(session: &Session, user_id: i64, epoch: i64) -> Result<(), actix_session::SessionInsertError> {
+/// A session's random id (256 bits). Its `Debug` is redacted: it is a bearer secret.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn generate() -> Self {
+        Self(new_token())
+    }
+
+    /// What the `sessions` table stores and looks up.
+    pub fn hash(&self) -> String {
+        Self::hash_of(&self.0)
+    }
+
+    /// The stored hash of a session id given as text (tests forge cookies with it).
+    pub fn hash_of(id: &str) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(id.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionId(…)")
+    }
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login").field("user_id", &self.user_id).field("login_at", &self.login_at).finish_non_exhaustive()
+    }
+}
+
+/// Starts a fresh session for the user: a new cookie (no fixation) and a new
+/// CSRF token. The caller has stored `sid`'s row in the same request.
+pub fn start(
+    session: &Session,
+    sid: SessionId,
+    user_id: i64,
+    epoch: i64,
+) -> Result<(), actix_session::SessionInsertError> {
     let now = now_unix();
     session.renew();
     session.clear();
-    session.insert(LOGIN_KEY, Login { user_id, epoch, login_at: now, seen_at: now, password_at: now })?;
+    session.insert(LOGIN_KEY, Login { sid, user_id, epoch, login_at: now, seen_at: now, password_at: now })?;
     session.insert(CSRF_KEY, new_token())?;
     Ok(())
 }
@@ -48,7 +91,7 @@ pub fn current(session: &Session) -> Option<Login> {
     }
     if now - login.seen_at >= SEEN_GRANULARITY_SECS {
         login.seen_at = now;
-        let _ = session.insert(LOGIN_KEY, login);
+        let _ = session.insert(LOGIN_KEY, &login);
     }
     Some(login)
 }
@@ -67,6 +110,22 @@ pub fn confirm_password(session: &Session) {
         login.password_at = now_unix();
         let _ = session.insert(LOGIN_KEY, login);
     }
+}
+
+/// Whether the server-side row of a session is still within both lifetimes.
+pub fn row_alive(created_at: chrono::NaiveDateTime, last_seen_at: chrono::NaiveDateTime) -> bool {
+    let now = chrono::Utc::now().naive_utc();
+    (now - last_seen_at).num_seconds() <= IDLE_TIMEOUT_SECS && (now - created_at).num_seconds() <= ABSOLUTE_LIFETIME_SECS
+}
+
+/// Whether the row's `last_seen_at` is old enough to be moved on (writes are coalesced).
+pub fn row_needs_touch(last_seen_at: chrono::NaiveDateTime) -> bool {
+    (chrono::Utc::now().naive_utc() - last_seen_at).num_seconds() >= SEEN_GRANULARITY_SECS
+}
+
+/// The session id of the cookie's login, if any (expired or not).
+pub fn session_id(session: &Session) -> Option<SessionId> {
+    session.get::<Login>(LOGIN_KEY).ok().flatten().map(|login| login.sid)
 }
 
 pub fn end(session: &Session) {

@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod records;
 pub mod schema;
+pub mod sessions;
 pub mod setup;
 pub mod usage;
 pub mod users;

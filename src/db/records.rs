@@ -66,3 +66,22 @@ pub fn update(conn: &mut DbConn, id: i64, data: &str) -> QueryResult<()> {
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     diesel::delete(dsl::api_records.find(id)).execute(conn).map(|_| ())
 }
+
+/// Clears `category_id` on every product of the org that names this
+/// category (deleting a category works like `ON DELETE SET NULL`).
+pub fn clear_category(conn: &mut DbConn, org_id: i64, category_id: &str) -> QueryResult<usize> {
+    // Fields are stored as compact JSON, and category ids are alphanumeric, so this match is exact.
+    let needle = format!("%\"category_id\":\"{category_id}\"%");
+    let products: Vec<Record> = dsl::api_records
+        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::kind.eq("products"))
+        .filter(dsl::data.like(needle))
+        .select(Record::as_select())
+        .load(conn)?;
+    for product in &products {
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(&product.data) else { continue };
+        fields.insert("category_id".into(), serde_json::Value::Null);
+        update(conn, product.id, &serde_json::Value::Object(fields).to_string())?;
+    }
+    Ok(products.len())
+}

@@ -33,6 +33,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> BigInt,
         email -> Text,
@@ -240,6 +252,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     orgs,
     memberships,
     login_failures,
+    sessions,
     instance_setup,
     audit_events,
     audit_chain_heads,

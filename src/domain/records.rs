@@ -19,6 +19,7 @@ fn error(field: &str, message: impl Into<String>) -> FieldError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Email,
+    /// Text of at most this many characters (counted as sent, before trimming).
     Text(usize),
     NonNegativeInt,
     Currency,
@@ -27,25 +28,69 @@ enum Kind {
     CategoryRef,
 }
 
-/// (field, kind, required on create, default on create).
-type Spec = (&'static str, Kind, bool, Option<fn() -> Value>);
+/// One field of a resource: how it is validated, and (from the same data)
+/// how the OpenAPI document describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    kind: Kind,
+    /// Must be given, and not blank, on create.
+    pub required: bool,
+    /// May be `null` (and so cleared by a PATCH). Fields with a default never are.
+    pub nullable: bool,
+    default: Option<fn() -> Value>,
+}
 
-fn specs(resource: Resource) -> &'static [Spec] {
+const fn field(name: &'static str, kind: Kind) -> Field {
+    Field { name, kind, required: false, nullable: false, default: None }
+}
+
+const fn required(name: &'static str, kind: Kind) -> Field {
+    Field { required: true, ..field(name, kind) }
+}
+
+const fn nullable(name: &'static str, kind: Kind) -> Field {
+    Field { nullable: true, ..field(name, kind) }
+}
+
+const fn defaulted(name: &'static str, kind: Kind, default: fn() -> Value) -> Field {
+    Field { default: Some(default), ..field(name, kind) }
+}
+
+fn zero() -> Value {
+    Value::from(0)
+}
+
+fn usd() -> Value {
+    Value::from("USD")
+}
+
+fn pending() -> Value {
+    Value::from("pending")
+}
+
+const CUSTOMERS: &[Field] = &[required("email", Kind::Email), nullable("name", Kind::Text(200))];
+const CATEGORIES: &[Field] = &[required("name", Kind::Text(200))];
+const PRODUCTS: &[Field] = &[
+    required("name", Kind::Text(200)),
+    nullable("sku", Kind::Text(64)),
+    defaulted("price_cents", Kind::NonNegativeInt, zero),
+    nullable("category_id", Kind::CategoryRef),
+];
+const ORDERS: &[Field] = &[
+    required("customer_email", Kind::Email),
+    defaulted("total_cents", Kind::NonNegativeInt, zero),
+    defaulted("currency", Kind::Currency, usd),
+    defaulted("status", Kind::OrderStatus, pending),
+];
+
+/// The fields of a resource, in the order the API documents and checks them.
+pub fn fields(resource: Resource) -> &'static [Field] {
     match resource {
-        Resource::Customers => &[("email", Kind::Email, true, None), ("name", Kind::Text(200), false, None)],
-        Resource::Categories => &[("name", Kind::Text(200), true, None)],
-        Resource::Products => &[
-            ("name", Kind::Text(200), true, None),
-            ("sku", Kind::Text(64), false, None),
-            ("price_cents", Kind::NonNegativeInt, false, Some(|| Value::from(0))),
-            ("category_id", Kind::CategoryRef, false, None),
-        ],
-        Resource::Orders => &[
-            ("customer_email", Kind::Email, true, None),
-            ("total_cents", Kind::NonNegativeInt, false, Some(|| Value::from(0))),
-            ("currency", Kind::Currency, false, Some(|| Value::from("USD"))),
-            ("status", Kind::OrderStatus, false, Some(|| Value::from("pending"))),
-        ],
+        Resource::Customers => CUSTOMERS,
+        Resource::Categories => CATEGORIES,
+        Resource::Products => PRODUCTS,
+        Resource::Orders => ORDERS,
     }
 }
 
@@ -77,7 +122,12 @@ MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK 
 SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND \
 VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG";
 
-fn check(kind: Kind, field: &str, value: &Value) -> Result<Value, FieldError> {
+/// The characters `str::trim` removes (Unicode White_Space), as a regex class.
+const SPACE: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Control characters (Unicode Cc).
+const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+fn check(kind: Kind, field: &str, required: bool, value: &Value) -> Result<Value, FieldError> {
     let text = || value.as_str().ok_or_else(|| error(field, "must be a string"));
     match kind {
         Kind::Email => {
@@ -85,12 +135,17 @@ fn check(kind: Kind, field: &str, value: &Value) -> Result<Value, FieldError> {
             Ok(Value::from(email.as_str()))
         }
         Kind::Text(max) => {
-            let s = text()?.trim();
-            if s.chars().count() > max {
+            let raw = text()?;
+            if raw.chars().count() > max {
                 return Err(error(field, format!("must be at most {max} characters")));
             }
+            // Surrounding white space is trimmed; what is left may hold no control character.
+            let s = raw.trim();
             if s.chars().any(char::is_control) {
                 return Err(error(field, "must not contain control characters"));
+            }
+            if required && s.is_empty() {
+                return Err(error(field, "must not be empty"));
             }
             Ok(Value::from(s))
         }
@@ -112,16 +167,22 @@ fn check(kind: Kind, field: &str, value: &Value) -> Result<Value, FieldError> {
             s @ ("pending" | "paid" | "cancelled") => Ok(Value::from(s)),
             _ => Err(error(field, "must be one of pending, paid, cancelled")),
         },
-        Kind::CategoryRef => match value {
-            Value::Null => Ok(Value::Null),
-            _ => {
-                let id = text()?;
-                let ok = id
-                    .strip_prefix("cat_")
-                    .is_some_and(|b| b.len() == 16 && b.bytes().all(|c| c.is_ascii_alphanumeric()));
-                if ok { Ok(Value::from(id)) } else { Err(error(field, "must be a category id (cat_…) or null")) }
-            }
-        },
+        Kind::CategoryRef => {
+            let id = text()?;
+            let ok =
+                id.strip_prefix("cat_").is_some_and(|b| b.len() == 16 && b.bytes().all(|c| c.is_ascii_alphanumeric()));
+            if ok { Ok(Value::from(id)) } else { Err(error(field, "must be a category id (cat_…) or null")) }
+        }
+    }
+}
+
+/// A given value of a field, null included: the stored value or the problem.
+fn accept(f: &Field, value: &Value) -> Result<Value, FieldError> {
+    match value {
+        Value::Null if f.nullable => Ok(Value::Null),
+        Value::Null if f.required => Err(error(f.name, "is required and cannot be null")),
+        Value::Null => Err(error(f.name, "cannot be null; leave it out to keep the current value or default")),
+        value => check(f.kind, f.name, f.required, value),
     }
 }
 
@@ -130,36 +191,24 @@ fn check(kind: Kind, field: &str, value: &Value) -> Result<Value, FieldError> {
 pub fn validate_create(resource: Resource, body: &Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldError>> {
     let mut out = Map::new();
     let mut errors = unknown_fields(resource, body);
-    for (name, kind, required, default) in specs(resource) {
-        match body.get(*name) {
-            None | Some(Value::Null) if *required => errors.push(error(name, "is required")),
-            None => {
-                if let Some(default) = default {
-                    out.insert((*name).to_owned(), default());
-                } else {
-                    out.insert((*name).to_owned(), Value::Null);
-                }
+    for f in fields(resource) {
+        let value = match body.get(f.name) {
+            None if f.required => Err(error(f.name, "is required")),
+            None => Ok(f.default.map_or(Value::Null, |d| d())),
+            Some(value) => accept(f, value),
+        };
+        match value {
+            Ok(v) => {
+                out.insert(f.name.to_owned(), v);
             }
-            Some(Value::Null) if !matches!(kind, Kind::CategoryRef | Kind::Text(_)) => {
-                out.insert((*name).to_owned(), default.map(|d| d()).unwrap_or(Value::Null));
-            }
-            Some(Value::Null) => {
-                out.insert((*name).to_owned(), Value::Null);
-            }
-            Some(value) => match check(*kind, name, value) {
-                Ok(v) if *required && v.as_str() == Some("") => errors.push(error(name, "must not be empty")),
-                Ok(v) => {
-                    out.insert((*name).to_owned(), v);
-                }
-                Err(e) => errors.push(e),
-            },
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
-/// Validates a PATCH body (a partial update; unknown fields are refused) and
-/// returns `current` with the changes applied.
+/// Validates a PATCH body (a partial update; unknown fields are refused, only
+/// the fields given are checked) and returns `current` with the changes applied.
 pub fn validate_patch(
     resource: Resource,
     current: &Map<String, Value>,
@@ -167,20 +216,11 @@ pub fn validate_patch(
 ) -> Result<Map<String, Value>, Vec<FieldError>> {
     let mut out = current.clone();
     let mut errors = unknown_fields(resource, body);
-    for (name, kind, required, _) in specs(resource) {
-        let Some(value) = body.get(*name) else { continue };
-        if value.is_null() {
-            if *required {
-                errors.push(error(name, "is required and cannot be null"));
-            } else {
-                out.insert((*name).to_owned(), Value::Null);
-            }
-            continue;
-        }
-        match check(*kind, name, value) {
-            Ok(v) if *required && v.as_str() == Some("") => errors.push(error(name, "must not be empty")),
+    for f in fields(resource) {
+        let Some(value) = body.get(f.name) else { continue };
+        match accept(f, value) {
             Ok(v) => {
-                out.insert((*name).to_owned(), v);
+                out.insert(f.name.to_owned(), v);
             }
             Err(e) => errors.push(e),
         }
@@ -189,38 +229,73 @@ pub fn validate_patch(
 }
 
 fn unknown_fields(resource: Resource, body: &Map<String, Value>) -> Vec<FieldError> {
-    let known = specs(resource);
+    let known = fields(resource);
     body.keys()
-        .filter(|k| !known.iter().any(|(name, ..)| name == k))
+        .filter(|k| !known.iter().any(|f| f.name == k.as_str()))
         .map(|k| error(k, "is not a field of this resource"))
         .collect()
 }
 
-/// A field as the API documentation describes it.
-pub struct FieldDoc {
-    pub name: &'static str,
-    /// JSON type: `string` or `integer`.
-    pub json_type: &'static str,
-    pub required: bool,
-    pub description: &'static str,
-}
+impl Field {
+    /// JSON type of the value: `string` or `integer`.
+    pub fn json_type(&self) -> &'static str {
+        if self.kind == Kind::NonNegativeInt { "integer" } else { "string" }
+    }
 
-/// The fields of a resource, for the OpenAPI document and `/docs/api`.
-pub fn field_docs(resource: Resource) -> Vec<FieldDoc> {
-    specs(resource)
-        .iter()
-        .map(|(name, kind, required, _)| {
-            let (json_type, description) = match kind {
-                Kind::Email => ("string", "an email address"),
-                Kind::Text(_) => ("string", "text"),
-                Kind::NonNegativeInt => ("integer", "an integer ≥ 0 (default 0)"),
-                Kind::Currency => ("string", "3-letter ISO 4217 code (default USD)"),
-                Kind::OrderStatus => ("string", "pending (default), paid or cancelled"),
-                Kind::CategoryRef => ("string", "a category id (cat_…) or null"),
-            };
-            FieldDoc { name, json_type, required: *required, description }
-        })
-        .collect()
+    /// One line for people (the docs page and the schema's description).
+    pub fn description(&self) -> String {
+        let what = match self.kind {
+            Kind::Email => "an e-mail address (stored trimmed and lower-cased)".to_owned(),
+            Kind::Text(max) => format!("text, at most {max} characters, no control characters (stored trimmed)"),
+            Kind::NonNegativeInt => "an integer ≥ 0".to_owned(),
+            Kind::Currency => "a 3-letter ISO 4217 code in capitals".to_owned(),
+            Kind::OrderStatus => "pending, paid or cancelled".to_owned(),
+            Kind::CategoryRef => "the id of a category of this organisation (cat_…)".to_owned(),
+        };
+        let default = self.default.map(|d| format!("; default {}", d()));
+        let null = if self.nullable { "; may be null (a PATCH with null clears it)" } else { "; never null" };
+        format!("{what}{}{null}", default.unwrap_or_default())
+    }
+
+    /// The JSON Schema of the values this field accepts — exactly what
+    /// [`validate_create`] and [`validate_patch`] take, so the OpenAPI
+    /// document cannot promise more or less than the API does.
+    pub fn schema(&self) -> Value {
+        let mut schema = Map::new();
+        let ty = Value::from(self.json_type());
+        schema.insert("type".into(), if self.nullable { Value::from(vec![ty, Value::from("null")]) } else { ty });
+        schema.insert("description".into(), Value::from(self.description()));
+        let mut set = |k: &str, v: Value| {
+            schema.insert(k.into(), v);
+        };
+        match self.kind {
+            Kind::Email => {
+                set("format", "email".into());
+                set("maxLength", 254.into());
+            }
+            Kind::Text(max) => {
+                set("maxLength", max.into());
+                // Optional white space around text without control characters; required text has a visible character.
+                let pattern = if self.required {
+                    format!("^[{SPACE}]*[^{CONTROL}{SPACE}][^{CONTROL}]*[{SPACE}]*$")
+                } else {
+                    format!("^[{SPACE}]*[^{CONTROL}]*[{SPACE}]*$")
+                };
+                set("pattern", pattern.into());
+            }
+            Kind::NonNegativeInt => {
+                set("minimum", 0.into());
+                set("maximum", i64::MAX.into());
+            }
+            Kind::Currency => set("enum", CURRENCIES.split_whitespace().collect::<Vec<_>>().into()),
+            Kind::OrderStatus => set("enum", vec!["pending", "paid", "cancelled"].into()),
+            Kind::CategoryRef => set("pattern", "^cat_[0-9A-Za-z]{16}$".into()),
+        }
+        if let Some(default) = self.default {
+            set("default", default());
+        }
+        Value::Object(schema)
+    }
 }
 
 #[cfg(test)]
@@ -232,7 +307,7 @@ mod tests {
         v.as_object().cloned().unwrap_or_default()
     }
 
-    fn fields(errors: Vec<FieldError>) -> Vec<String> {
+    fn failed(errors: Vec<FieldError>) -> Vec<String> {
         errors.into_iter().map(|e| e.field).collect()
     }
 
@@ -249,12 +324,12 @@ mod tests {
                 json!({"customer_email": "nope", "total_cents": -1, "currency": "usd", "status": "shipped", "extra": 1}),
             ),
         );
-        assert_eq!(fields(bad.expect_err("invalid")), ["extra", "customer_email", "total_cents", "currency", "status"]);
+        assert_eq!(failed(bad.expect_err("invalid")), ["extra", "customer_email", "total_cents", "currency", "status"]);
         let wrong_types = validate_create(
             Resource::Orders,
             &obj(json!({"customer_email": 5, "total_cents": "10", "currency": "XXX"})),
         );
-        assert_eq!(fields(wrong_types.expect_err("invalid")), ["customer_email", "total_cents", "currency"]);
+        assert_eq!(failed(wrong_types.expect_err("invalid")), ["customer_email", "total_cents", "currency"]);
         assert!(
             validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co", "total_cents": 1.5}))).is_err()
         );
@@ -262,9 +337,9 @@ mod tests {
 
     #[test]
     fn required_fields_and_patches() {
-        assert_eq!(fields(validate_create(Resource::Categories, &obj(json!({}))).expect_err("missing")), ["name"]);
+        assert_eq!(failed(validate_create(Resource::Categories, &obj(json!({}))).expect_err("missing")), ["name"]);
         assert_eq!(
-            fields(validate_create(Resource::Categories, &obj(json!({"name": "  "}))).expect_err("empty")),
+            failed(validate_create(Resource::Categories, &obj(json!({"name": "  "}))).expect_err("empty")),
             ["name"]
         );
         let product =
@@ -277,11 +352,55 @@ mod tests {
         assert_eq!(patched["price_cents"], json!(250));
         assert_eq!(patched["name"], json!("Mug"));
         assert_eq!(
-            fields(
+            failed(
                 validate_patch(Resource::Products, &product, &obj(json!({"name": null, "colour": "red"})))
                     .expect_err("bad")
             ),
             ["colour", "name"]
         );
+    }
+
+    #[test]
+    fn fields_with_a_default_refuse_null_and_nullable_ones_clear() {
+        let order = validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co"}))).expect("valid");
+        let nulls = json!({"status": null, "currency": null, "total_cents": null});
+        assert_eq!(
+            failed(validate_patch(Resource::Orders, &order, &obj(nulls.clone())).expect_err("nulls")),
+            ["total_cents", "currency", "status"]
+        );
+        let mut create = obj(nulls);
+        create.insert("customer_email".into(), json!("a@b.co"));
+        assert_eq!(failed(validate_create(Resource::Orders, &create).expect_err("nulls")).len(), 3);
+        let customer =
+            validate_create(Resource::Customers, &obj(json!({"email": "a@b.co", "name": "Ada"}))).expect("valid");
+        let cleared = validate_patch(Resource::Customers, &customer, &obj(json!({"name": null}))).expect("cleared");
+        assert_eq!(cleared["name"], Value::Null);
+    }
+
+    /// A field's schema accepts a value exactly when the validator does (for text, where the
+    /// pattern and the trimming rules could drift apart).
+    fn schema_agrees(resource: Resource, name: &str, value: &str) -> Result<(), String> {
+        let f = fields(resource).iter().find(|f| f.name == name).expect("field");
+        let schema = f.schema();
+        let pattern = regex::Regex::new(schema["pattern"].as_str().expect("pattern")).expect("regex");
+        let max = schema["maxLength"].as_u64().expect("maxLength") as usize;
+        let by_schema = value.chars().count() <= max && pattern.is_match(value);
+        let by_validator = accept(f, &Value::from(value)).is_ok();
+        if by_schema == by_validator {
+            Ok(())
+        } else {
+            Err(format!("{name} {value:?}: schema says {by_schema}, validator {by_validator}"))
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_schemas_accept_exactly_what_the_validator_accepts(
+            value in "[a \t\n\r\u{0}\u{1f}\u{7f}\u{85}\u{a0}\u{2028}\u{3000}é]{0,70}"
+        ) {
+            for (resource, name) in [(Resource::Categories, "name"), (Resource::Customers, "name"), (Resource::Products, "sku")] {
+                proptest::prop_assert!(schema_agrees(resource, name, &value).is_ok(), "{:?}", schema_agrees(resource, name, &value));
+            }
+        }
     }
 }

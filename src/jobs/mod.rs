@@ -38,6 +38,9 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = prune_login_failures(state).await {
         tracing::warn!(error = %e, "pruning login failures failed");
     }
+    if let Err(e) = prune_sessions(state).await {
+        tracing::warn!(error = %e, "pruning ended sessions failed");
+    }
 }
 
 /// Runs the jobs now and then every `scheduler_interval` (default [`INTERVAL`]), until the process ends.
@@ -155,6 +158,15 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, AppError> {
             Ok::<_, diesel::result::Error>(recorded)
         })
         .await
+}
+
+/// Sessions past their idle timeout or absolute lifetime are refused anyway; drop their rows.
+async fn prune_sessions(state: &AppState) -> Result<usize, AppError> {
+    use crate::auth::session::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
+    let at = now();
+    let (idle, started) =
+        (at - chrono::Duration::seconds(IDLE_TIMEOUT_SECS), at - chrono::Duration::seconds(ABSOLUTE_LIFETIME_SECS));
+    state.db.run(move |conn| crate::db::sessions::prune(conn, idle, started)).await
 }
 
 async fn prune_login_failures(state: &AppState) -> Result<usize, AppError> {

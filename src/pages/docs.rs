@@ -1,16 +1,17 @@
 //! `/docs/api`: readable API documentation with curl examples for this server.
 
 use super::render;
-use crate::domain::records::{FieldDoc, field_docs, id_prefix};
+use crate::app::AppState;
+use crate::domain::records::{Field, fields, id_prefix};
 use crate::domain::scopes::Resource;
 use crate::error::AppError;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
 pub struct ResourceDoc {
     pub name: &'static str,
     pub prefix: &'static str,
-    pub fields: Vec<FieldDoc>,
+    pub fields: &'static [Field],
     pub example: String,
 }
 
@@ -30,16 +31,15 @@ fn example(resource: Resource) -> &'static str {
     }
 }
 
-pub async fn api(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    // The examples use the address this page was reached at.
-    let info = req.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
+pub async fn api(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    // The examples use the configured public URL, never a client-supplied Host header.
+    let base = state.config.public_url.origin().to_owned();
     let resources = Resource::ALL
         .into_iter()
         .map(|r| ResourceDoc {
             name: r.as_str(),
             prefix: id_prefix(r),
-            fields: field_docs(r),
+            fields: fields(r),
             example: example(r).to_owned(),
         })
         .collect();

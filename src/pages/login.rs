@@ -8,7 +8,7 @@ use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, CurrentUser, client_ip, password, session};
 use crate::db::users::User;
-use crate::db::{DbConn, login_failures, memberships, users};
+use crate::db::{DbConn, login_failures, memberships, sessions, users};
 use crate::domain::Email;
 use crate::error::AppError;
 use actix_session::Session;
@@ -76,6 +76,8 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let meta = RequestMeta::of(&req);
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
+    let sid = session::SessionId::generate();
+    let sid_hash = sid.hash();
     let attempted = form.email.trim().to_lowercase();
     let pw = form.password;
     let outcome = state
@@ -98,6 +100,7 @@ pub async fn submit(
             crate::db::transaction(conn, |conn| match found {
                 Some((user, true)) => {
                     login_failures::clear_for_email(conn, &attempted)?;
+                    sessions::insert(conn, user.id, &sid_hash, &meta.session_origin())?;
                     let orgs = org_ids(conn, user.id)?;
                     audit::record_each(conn, &Actor::user(&user), &meta, &orgs, Entry::session_login)?;
                     Ok(Outcome::LoggedIn(user))
@@ -133,7 +136,7 @@ pub async fn submit(
     };
     match outcome {
         Outcome::LoggedIn(user) => {
-            session::start(&session, user.id, user.session_epoch).map_err(AppError::internal)?;
+            session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
             tracing::info!(user_id = user.id, "login succeeded");
             Ok(see_other(next.as_deref().unwrap_or("/")))
         }
@@ -164,13 +167,16 @@ async fn record_logout(
 ) -> Result<(), AppError> {
     let actor = Actor::user(&current.user);
     let orgs: Vec<i64> = current.orgs.iter().map(|(org, _)| org.id).collect();
-    let user_id = current.user.id;
+    let (user_id, sid_hash) = (current.user.id, current.login.sid.hash());
     state
         .db
         .run(move |conn| {
             crate::db::transaction(conn, |conn| {
                 if everywhere {
                     users::bump_session_epoch(conn, user_id)?;
+                    sessions::delete_for_user(conn, user_id)?;
+                } else {
+                    sessions::delete(conn, &sid_hash)?;
                 }
                 audit::record_each(conn, &actor, &meta, &orgs, |org| Entry::session_logout(org, everywhere))
             })

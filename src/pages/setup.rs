@@ -6,6 +6,7 @@ use super::{render, render_status, see_other};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::{CsrfForm, password, session};
+use crate::db::sessions;
 use crate::db::setup::{self, NewInstance, SetupError};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName};
 use crate::error::AppError;
@@ -79,6 +80,8 @@ pub async fn submit(
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
+    let sid = session::SessionId::generate();
+    let sid_hash = sid.hash();
     let created = state
         .db
         .run(move |conn| {
@@ -91,6 +94,7 @@ pub async fn submit(
             };
             let done = crate::db::transaction(conn, |conn| {
                 let (user, org) = setup::complete(conn, new)?;
+                sessions::insert(conn, user.id, &sid_hash, &meta.session_origin())?;
                 let actor = Actor::user(&user);
                 let created = Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str());
                 audit::record(conn, &actor, &meta, created)?;
@@ -109,6 +113,6 @@ pub async fn submit(
     };
     state.mark_setup_done();
     tracing::info!(user_id = user.id, org = %org.slug, "first-run setup completed");
-    session::start(&session, user.id, user.session_epoch).map_err(AppError::internal)?;
+    session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
     Ok(see_other(&format!("/orgs/{}", org.slug)))
 }

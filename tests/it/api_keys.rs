@@ -250,19 +250,11 @@ async fn rotating_without_grace_revokes_the_old_key_at_once() {
 
 /// A logged-in session whose password was entered `minutes` ago (forged with the server's key).
 fn stale_sudo_session(app: &TestApp, email: &str, minutes: i64) -> Visitor {
-    use actix_web::cookie::{Cookie, CookieJar, Key};
     let user = app.user(email);
-    let now = chrono::Utc::now().timestamp();
-    let login = serde_json::json!({
-        "user_id": user.id, "epoch": 0, "login_at": now - minutes * 60, "seen_at": now, "password_at": now - minutes * 60,
-    });
-    let state = serde_json::json!({ "login": login.to_string(), "csrf": "\"csrf-token\"" });
-    let key = Key::from(&app.config.session_key);
-    let mut jar = CookieJar::new();
-    jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
-    let value = jar.get("latchkey_session").expect("cookie").value().to_owned();
+    let times = SessionTimes { login_ago: minutes * 60, seen_ago: 0, password_ago: minutes * 60 };
+    let cookie = app.forge_session(user.id, times, (minutes * 60, 0), "csrf-token");
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("cookie", format!("latchkey_session={value}").parse().expect("header"));
+    headers.insert("cookie", cookie.parse().expect("header"));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .default_headers(headers)

@@ -1,5 +1,4 @@
 use crate::support::*;
-use actix_web::cookie::{Cookie, CookieJar, Key};
 
 fn set_cookie(res: &reqwest::Response) -> String {
     res.headers()
@@ -85,18 +84,14 @@ async fn logging_out_everywhere_ends_the_users_other_sessions_too() {
     assert_eq!(app.visitor().login("owner@acme.test", PASSWORD).await.status(), 303, "logging in again works");
 }
 
-/// Builds a session cookie exactly as the server would, with chosen timestamps.
+/// A forged session whose cookie and server-side row both carry these times.
 fn forged_session(app: &TestApp, user_id: i64, login_ago: i64, seen_ago: i64) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let login = serde_json::json!({
-        "user_id": user_id, "epoch": 0, "login_at": now - login_ago, "seen_at": now - seen_ago, "password_at": now - login_ago,
-    });
-    let state = serde_json::json!({ "login": login.to_string(), "csrf": "\"t\"" });
-    let key = Key::from(&app.config.session_key);
-    let mut jar = CookieJar::new();
-    jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
-    let cookie = jar.get("latchkey_session").expect("cookie");
-    format!("latchkey_session={}", cookie.value())
+    forged_session_with_row(app, user_id, (login_ago, seen_ago), (login_ago, seen_ago))
+}
+
+fn forged_session_with_row(app: &TestApp, user_id: i64, cookie: (i64, i64), row: (i64, i64)) -> String {
+    let times = SessionTimes { login_ago: cookie.0, seen_ago: cookie.1, password_ago: cookie.0 };
+    app.forge_session(user_id, times, row, "t")
 }
 
 async fn status_with_cookie(app: &TestApp, cookie: &str) -> u16 {
@@ -122,4 +117,57 @@ async fn sessions_end_after_30_idle_minutes_or_12_hours_in_all() {
         303,
         "too old"
     );
+}
+
+#[tokio::test]
+async fn the_server_side_row_ends_a_session_whose_cookie_still_looks_fresh() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let owner = app.user("owner@acme.test");
+    let minute = 60;
+    let idle_row = forged_session_with_row(&app, owner.id, (minute, minute), (minute, 31 * minute));
+    assert_eq!(status_with_cookie(&app, &idle_row).await, 303, "row idle for 31 minutes");
+    let old_row = forged_session_with_row(&app, owner.id, (minute, minute), (13 * 60 * minute, minute));
+    assert_eq!(status_with_cookie(&app, &old_row).await, 303, "row started 13 hours ago");
+}
+
+/// The `Cookie` header a visitor's jar would send, read from a login answer.
+fn cookie_of(res: &reqwest::Response) -> String {
+    set_cookie(res).split(';').next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_copy_of_the_cookie_taken_before_logout_is_refused_after_it() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let visitor = app.visitor();
+    let copy = cookie_of(&visitor.login("owner@acme.test", PASSWORD).await);
+    assert_eq!(status_with_cookie(&app, &copy).await, 200, "the copy works while the session lives");
+    assert_eq!(visitor.post_form("/logout", &[]).await.status(), 303);
+    for _ in 0..2 {
+        assert_eq!(status_with_cookie(&app, &copy).await, 303, "the copy is refused after logout");
+    }
+    let user = app.user("owner@acme.test");
+    assert!(latchkey::db::sessions::for_user(&mut app.conn(), user.id).expect("rows").is_empty(), "row deleted");
+}
+
+#[tokio::test]
+async fn each_login_is_a_server_side_session_with_its_device_and_address() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let laptop = app.visitor();
+    let laptop_cookie = cookie_of(&laptop.login("owner@acme.test", PASSWORD).await);
+    let phone = app.logged_in("owner@acme.test").await;
+    let user = app.user("owner@acme.test");
+    let rows = latchkey::db::sessions::for_user(&mut app.conn(), user.id).expect("rows");
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row.ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(row.user_agent.as_deref(), Some(USER_AGENT));
+        assert_eq!(row.token_hash.len(), 64, "only a SHA-256 is stored");
+        assert!(!laptop_cookie.contains(&row.token_hash), "the cookie does not carry the stored hash");
+    }
+    assert_eq!(phone.post_form("/logout/everywhere", &[]).await.status(), 303);
+    assert!(latchkey::db::sessions::for_user(&mut app.conn(), user.id).expect("rows").is_empty());
+    assert_eq!(status_with_cookie(&app, &laptop_cookie).await, 303);
 }
