@@ -191,6 +191,13 @@ fn collection(r: Resource) -> Value {
     headers.insert("Location".into(), header("The new object's URL", json!({"type": "string"}), true));
     let mut answer = response("Created", Some(schema_ref(one)), headers);
     answer["links"] = links(name);
+    if r == Resource::Categories {
+        // A product may name the new category.
+        answer["links"]["CreateProduct"] = json!({
+            "operationId": "create_products",
+            "requestBody": {"category_id": "$response.body#/id"},
+        });
+    }
     created.insert("201".into(), answer);
     created.insert("422".into(), error("validation_failed, with details per field", true));
     body_errors(&mut created);

@@ -149,11 +149,13 @@ fn check(kind: Kind, field: &str, required: bool, value: &Value) -> Result<Value
             }
             Ok(Value::from(s))
         }
-        Kind::NonNegativeInt => match value.as_i64() {
-            Some(n) if n >= 0 => Ok(Value::from(n)),
-            Some(_) => Err(error(field, "must be an integer ≥ 0")),
-            None if value.is_u64() => Err(error(field, "is too large")),
-            None => Err(error(field, "must be an integer ≥ 0")),
+        Kind::NonNegativeInt => match (value.as_i64(), value.as_f64()) {
+            (Some(n), _) if n >= 0 => Ok(Value::from(n)),
+            (None, _) if value.is_u64() => Err(error(field, "is too large")),
+            // JSON has one number type: 4814.0 is the integer 4814 (as JSON Schema says).
+            (None, Some(f)) if f.fract() == 0.0 && (0.0..I64_BOUND).contains(&f) => Ok(Value::from(f as i64)),
+            (None, Some(f)) if f.fract() == 0.0 && f >= I64_BOUND => Err(error(field, "is too large")),
+            _ => Err(error(field, "must be an integer ≥ 0")),
         },
         Kind::Currency => {
             let code = text()?;
@@ -175,6 +177,9 @@ fn check(kind: Kind, field: &str, required: bool, value: &Value) -> Result<Value
         }
     }
 }
+
+/// 2^63: every integral f64 below it fits an i64.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
 
 /// A given value of a field, null included: the stored value or the problem.
 fn accept(f: &Field, value: &Value) -> Result<Value, FieldError> {
@@ -333,6 +338,9 @@ mod tests {
         assert!(
             validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co", "total_cents": 1.5}))).is_err()
         );
+        let whole = validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co", "total_cents": 4814.0})));
+        assert_eq!(whole.expect("an integral number is an integer")["total_cents"], json!(4814));
+        assert!(validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co", "total_cents": 1e19}))).is_err());
     }
 
     #[test]
