@@ -104,9 +104,19 @@ pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSes
     use pages::*;
     // The API first: the router tries routes in order, and API calls are the hot path.
     cfg.configure(crate::api::routes);
-    cfg.service(web::resource("/healthz").wrap(middleware::security_headers()).get(health::healthz));
-    cfg.service(web::resource("/readyz").wrap(middleware::security_headers()).get(health::readyz));
-    cfg.service(web::resource("/metrics").wrap(middleware::security_headers()).get(health::metrics));
+    for (path, handler) in [("/healthz", probe(health::healthz)), ("/readyz", probe(health::readyz))] {
+        cfg.service(web::resource(path).wrap(middleware::security_headers()).route(handler).default_service(web::to(
+            || async { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow: "GET, HEAD".into() }) },
+        )));
+    }
+    cfg.service(
+        web::resource("/metrics")
+            .wrap(middleware::security_headers())
+            .route(get_or_head().to(health::metrics))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow: "GET, HEAD".into() })
+            })),
+    );
     cfg.service(
         web::scope("")
             .wrap(from_fn(middleware::setup_gate))
@@ -114,6 +124,21 @@ pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSes
             .wrap(middleware::security_headers())
             .configure(console_routes),
     );
+}
+
+/// A route for GET and for HEAD: HEAD is answered wherever GET is (load
+/// balancers and monitors use it; the server sends the headers only).
+pub fn get_or_head() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
+fn probe<F, Args>(handler: F) -> actix_web::Route
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    get_or_head().to(handler)
 }
 
 /// Every console route, in matching order. The router is built from this
@@ -127,7 +152,8 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         Args: actix_web::FromRequest + 'static,
         F::Output: actix_web::Responder + 'static,
     {
-        (method.clone(), path, web::method(method).to(handler))
+        let route = if method == Method::GET { get_or_head() } else { web::method(method.clone()) };
+        (method, path, route.to(handler))
     }
     vec![
         r(Method::GET, "/", home::index),
@@ -186,10 +212,32 @@ pub fn console_routes_list() -> Vec<(Method, &'static str)> {
     console_table().into_iter().map(|(method, path, _)| (method, path)).collect()
 }
 
-/// The console: pages behind sessions, CSRF and the first-run gate.
+/// The console: pages behind sessions, CSRF and the first-run gate. Each
+/// path is one resource, so a method it does not take answers 405 with
+/// `Allow` instead of falling through to a 404.
 fn console_routes(cfg: &mut web::ServiceConfig) {
-    for (_, path, route) in console_table() {
-        cfg.route(path, route);
+    let mut paths: Vec<(&'static str, Vec<Method>, Vec<actix_web::Route>)> = Vec::new();
+    for (method, path, route) in console_table() {
+        match paths.iter_mut().find(|(p, ..)| *p == path) {
+            Some((_, methods, routes)) => {
+                methods.push(method);
+                routes.push(route);
+            }
+            None => paths.push((path, vec![method], vec![route])),
+        }
+    }
+    for (path, methods, routes) in paths {
+        let mut allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+        if methods.contains(&Method::GET) {
+            allow.insert(allow.iter().position(|m| *m == "GET").map_or(0, |i| i + 1), "HEAD");
+        }
+        let allow = allow.join(", ");
+        let refuse = web::to(move || {
+            let allow = allow.clone();
+            async move { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow }) }
+        });
+        let resource = routes.into_iter().fold(web::resource(path), actix_web::Resource::route);
+        cfg.service(resource.default_service(refuse));
     }
     cfg.default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }));
 }

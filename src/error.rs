@@ -16,6 +16,9 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The path exists but not for this method; `Allow` lists the methods it takes.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
     #[error("CSRF check failed")]
     Csrf,
     /// The organisation's plan does not include this (API keys need `paid`).
@@ -62,6 +65,7 @@ impl ResponseError for AppError {
             Self::Unauthenticated { .. } => StatusCode::SEE_OTHER,
             Self::Forbidden | Self::Csrf | Self::PlanRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -89,6 +93,9 @@ impl ResponseError for AppError {
                 "This organisation is on a free or trial plan. Existing keys can still be viewed, revoked and deleted.",
             ),
             Self::NotFound => ("Page not found", "There is nothing here, or you don't have access to it."),
+            Self::MethodNotAllowed { .. } => {
+                ("Method not allowed", "This page exists, but not for this kind of request. Go back and use its links.")
+            }
             Self::Csrf => (
                 "This form has expired",
                 "The form's security token did not match. Go back, reload the page and try again.",
@@ -113,8 +120,11 @@ impl ResponseError for AppError {
         let status = self.status_code();
         let page = ErrorPage { status: status.as_u16(), title, message };
         let body = page.render().unwrap_or_else(|_| title.to_owned());
-        HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
+        let mut res = HttpResponse::build(status);
+        if let Self::MethodNotAllowed { allow } = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
             .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
             .body(body)
     }

@@ -1,14 +1,104 @@
 //! Structured logs through `tracing`: text or JSON, filtered by `RUST_LOG`.
+//!
+//! actix's HTTP/1 dispatcher logs every malformed request a client sends at
+//! ERROR ("stream error: …"); a fuzzer or a scanner then buries real errors
+//! under thousands of lines. Those events are kept out of the output and
+//! summarised instead: one WARN a minute at most, with how many there were,
+//! and each one at DEBUG. Other ERRORs of the dispatcher are passed on as errors.
 
 use crate::config::LogFormat;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+
+const DISPATCHER: &str = "actix_http::h1";
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    // A second init (tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = match format {
+        LogFormat::Text => fmt.boxed(),
+        LogFormat::Json => fmt.json().boxed(),
     };
+    // A second init (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt.with_filter(filter_fn(|meta| !is_dispatcher_error(meta.target(), *meta.level()))))
+        .with(ClientErrors::default())
+        .try_init();
+}
+
+fn is_dispatcher_error(target: &str, level: Level) -> bool {
+    level == Level::ERROR && target.starts_with(DISPATCHER)
+}
+
+/// Re-emits the dispatcher's ERROR events: client-caused ones summarised, the rest as errors.
+#[derive(Default)]
+pub struct ClientErrors {
+    /// (when the last summary was written, events since then).
+    state: Mutex<Option<(Instant, u64)>>,
+}
+
+#[derive(Default)]
+struct Message(String);
+
+impl Visit for Message {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl ClientErrors {
+    /// How many client errors to report now, if a summary is due.
+    fn count(&self) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        match state.as_mut() {
+            Some((last, n)) if now.duration_since(*last) < SUMMARY_EVERY => {
+                *n += 1;
+                None
+            }
+            Some((last, n)) => {
+                let total = *n + 1;
+                (*last, *n) = (now, 0);
+                Some(total)
+            }
+            None => {
+                *state = Some((now, 0));
+                Some(1)
+            }
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for ClientErrors {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let meta = event.metadata();
+        if !is_dispatcher_error(meta.target(), *meta.level()) {
+            return;
+        }
+        let mut message = Message::default();
+        event.record(&mut message);
+        if !message.0.starts_with("stream error") {
+            tracing::error!(target: "latchkey::http", error = %message.0, "HTTP connection error");
+            return;
+        }
+        tracing::debug!(target: "latchkey::http", error = %message.0, "malformed request from a client");
+        if let Some(count) = self.count() {
+            tracing::warn!(
+                target: "latchkey::http",
+                count,
+                last = %message.0,
+                "clients sent malformed HTTP requests (connection closed; summarised at most once a minute)"
+            );
+        }
+    }
 }

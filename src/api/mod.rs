@@ -18,21 +18,19 @@ use auth::{BearerKey, KeyContext};
 use error::{ApiError, Code};
 use rate_limit::Decision;
 
-/// GET, and HEAD (health checks and caches use it) wherever GET is.
-fn get_or_head() -> actix_web::Route {
-    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
-}
-
 /// The `/api/v1` routes. A method a path does not serve answers 405 with `Allow`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::app::get_or_head;
     use openapi::{ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
     cfg.service(
         web::scope("/api/v1")
             .wrap(from_fn(key_headers))
             .wrap(crate::middleware::api_security_headers())
-            .service(web::resource("/openapi.json").route(get_or_head().to(openapi_json)).default_service(
-                web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_PING) }),
-            ))
+            .service(
+                web::resource("/openapi.json")
+                    .route(get_or_head().to(openapi_json))
+                    .default_service(web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_PING) })),
+            )
             .service(
                 web::resource("/ping")
                     .route(get_or_head().to(ping))
@@ -42,9 +40,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/{kind}")
                     .route(get_or_head().to(resources::list))
                     .route(web::post().to(resources::create))
-                    .default_service(web::to(|req: HttpRequest| async move {
-                        method_not_allowed(&req, ALLOW_COLLECTION)
-                    })),
+                    .default_service(web::to(
+                        |req: HttpRequest| async move { method_not_allowed(&req, ALLOW_COLLECTION) },
+                    )),
             )
             .service(
                 web::resource("/{kind}/{id}")

@@ -69,7 +69,8 @@ fn object_schema(r: Resource) -> Value {
 /// a PATCH takes any subset; unknown fields are refused by both.
 fn input_schema(r: Resource, patch: bool) -> Value {
     let properties: Map<String, Value> = fields(r).iter().map(|f| (f.name.to_owned(), f.schema())).collect();
-    let required: Vec<&str> = if patch { Vec::new() } else { fields(r).iter().filter(|f| f.required).map(|f| f.name).collect() };
+    let required: Vec<&str> =
+        if patch { Vec::new() } else { fields(r).iter().filter(|f| f.required).map(|f| f.name).collect() };
     let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
     if !required.is_empty() {
         schema["required"] = json!(required);
@@ -84,12 +85,28 @@ fn header(description: &str, schema: Value, required: bool) -> Value {
 /// Headers on every answer, plus those of an authenticated one.
 fn common_headers(authenticated: bool) -> Map<String, Value> {
     let mut h = Map::new();
-    h.insert("X-Request-Id".into(), header("Identifies this request in logs and errors", json!({"type": "string"}), true));
+    h.insert(
+        "X-Request-Id".into(),
+        header("Identifies this request in logs and errors", json!({"type": "string"}), true),
+    );
     if authenticated {
         let count = json!({"type": "integer", "minimum": 0});
-        h.insert("RateLimit-Limit".into(), header("Requests a minute this key may make (absent when unlimited)", count.clone(), false));
-        h.insert("RateLimit-Remaining".into(), header("Requests left in the current minute (absent when unlimited)", count, false));
-        h.insert("Api-Key-Expires".into(), header("When the key expires (RFC 3339), if it does", json!({"type": "string", "format": "date-time"}), false));
+        h.insert(
+            "RateLimit-Limit".into(),
+            header("Requests a minute this key may make (absent when unlimited)", count.clone(), false),
+        );
+        h.insert(
+            "RateLimit-Remaining".into(),
+            header("Requests left in the current minute (absent when unlimited)", count, false),
+        );
+        h.insert(
+            "Api-Key-Expires".into(),
+            header(
+                "When the key expires (RFC 3339), if it does",
+                json!({"type": "string", "format": "date-time"}),
+                false,
+            ),
+        );
     }
     h
 }
@@ -179,7 +196,10 @@ fn collection(r: Resource) -> Value {
     let (name, one) = (r.as_str(), singular(r));
     let lower = one.to_lowercase();
     let mut list = Map::new();
-    list.insert("200".into(), response("A page, oldest first", Some(schema_ref(&format!("{one}List"))), common_headers(true)));
+    list.insert(
+        "200".into(),
+        response("A page, oldest first", Some(schema_ref(&format!("{one}List"))), common_headers(true)),
+    );
     list.insert("422".into(), error("validation_failed: a query parameter is invalid or repeated", true));
     let mut list = operation(format!("list_{name}"), format!("List {name}"), Some(format!("{name}:read")), list);
     list["parameters"] = json!([

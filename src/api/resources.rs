@@ -64,7 +64,10 @@ fn list_params(query: &str) -> Result<(i64, i64), Vec<FieldError>> {
     for (name, value) in &pairs {
         if !seen.insert(name.as_str()) {
             if matches!(name.as_str(), "limit" | "cursor") {
-                details.push(FieldError { field: name.clone(), message: "is a query parameter given more than once".into() });
+                details.push(FieldError {
+                    field: name.clone(),
+                    message: "is a query parameter given more than once".into(),
+                });
             }
             continue;
         }

@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod extractors;
+pub mod form_id;
 pub mod password;
 pub mod session;
 

@@ -61,7 +61,10 @@ impl std::fmt::Debug for SessionId {
 
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Login").field("user_id", &self.user_id).field("login_at", &self.login_at).finish_non_exhaustive()
+        f.debug_struct("Login")
+            .field("user_id", &self.user_id)
+            .field("login_at", &self.login_at)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,7 +118,8 @@ pub fn confirm_password(session: &Session) {
 /// Whether the server-side row of a session is still within both lifetimes.
 pub fn row_alive(created_at: chrono::NaiveDateTime, last_seen_at: chrono::NaiveDateTime) -> bool {
     let now = chrono::Utc::now().naive_utc();
-    (now - last_seen_at).num_seconds() <= IDLE_TIMEOUT_SECS && (now - created_at).num_seconds() <= ABSOLUTE_LIFETIME_SECS
+    (now - last_seen_at).num_seconds() <= IDLE_TIMEOUT_SECS
+        && (now - created_at).num_seconds() <= ABSOLUTE_LIFETIME_SECS
 }
 
 /// Whether the row's `last_seen_at` is old enough to be moved on (writes are coalesced).

@@ -340,7 +340,9 @@ mod tests {
         );
         let whole = validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co", "total_cents": 4814.0})));
         assert_eq!(whole.expect("an integral number is an integer")["total_cents"], json!(4814));
-        assert!(validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co", "total_cents": 1e19}))).is_err());
+        assert!(
+            validate_create(Resource::Orders, &obj(json!({"customer_email": "a@b.co", "total_cents": 1e19}))).is_err()
+        );
     }
 
     #[test]

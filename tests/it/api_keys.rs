@@ -90,6 +90,41 @@ async fn a_replayed_create_form_creates_nothing_and_shows_no_secret() {
 }
 
 #[tokio::test]
+async fn only_a_form_id_the_server_issued_to_this_user_can_create_or_rotate_a_key() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let owner = app.logged_in("owner@acme.test").await;
+    let admin = app.logged_in("admin@acme.test").await;
+    let (_, admins_form) = admin.get_html(&format!("{KEYS}/new")).await;
+    let admins_id = select_attr(&admins_form, "input[name=form_id]", "value").expect("form id");
+    let made_up = "aaaaaaaaaaaaaaaaaaaaaaaa.00112233";
+    for form_id in [None, Some(made_up), Some("abc"), Some(admins_id.as_str())] {
+        let mut fields = vec![("label", "Sneaky"), ("description", "kept")];
+        if let Some(id) = form_id {
+            fields.push(("form_id", id));
+        }
+        let res = owner.post_form(KEYS, &fields).await;
+        assert_eq!(res.status(), 422, "{form_id:?}");
+        let html = Html::parse_document(&res.text().await.expect("body"));
+        assert_eq!(count(&html, "[data-testid=new-secret]"), 0);
+        assert_eq!(count(&html, "[data-testid=form-error]"), 1, "{form_id:?}: the form says why");
+        assert_eq!(select_attr(&html, "input[name=label]", "value").as_deref(), Some("Sneaky"), "values kept");
+        let fresh = select_attr(&html, "input[name=form_id]", "value").expect("a fresh form id");
+        assert_ne!(Some(fresh.as_str()), form_id);
+    }
+    let (_, list) = owner.get_html(KEYS).await;
+    assert_eq!(count(&list, "tr[data-testid=key-row]"), 0, "nothing was created");
+
+    let (key_id, _) = create_key(&owner, &[("label", "Real")]).await;
+    let res = owner.post_form(&format!("{KEYS}/{key_id}/rotate"), &[("grace", "1h"), ("form_id", made_up)]).await;
+    assert_eq!(res.status(), 422);
+    let html = Html::parse_document(&res.text().await.expect("body"));
+    assert_eq!(count(&html, "[data-testid=new-secret]"), 0);
+    let (_, list) = owner.get_html(KEYS).await;
+    assert_eq!(count(&list, "tr[data-testid=key-row]"), 1, "no replacement was issued");
+}
+
+#[tokio::test]
 async fn the_token_is_never_stored_logged_or_audited() {
     let app = spawn_app().await;
     app.seed_acme();

@@ -61,3 +61,31 @@ async fn json_logs_are_one_object_per_line_with_the_request_id() {
     assert_eq!(entry["fields"]["status"], 401);
     assert_eq!(entry["span"]["path"], "/api/v1/ping");
 }
+
+#[tokio::test]
+async fn malformed_requests_from_clients_are_summarised_not_logged_as_errors() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (url, _dir) = fresh_database();
+    let server = ServeProcess::start(&url, &[]).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    for i in 0..40 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+        let garbage = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header {i}\r\n\r\n");
+        stream.write_all(garbage.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 400"), "the client is told");
+    }
+    let mut log = String::new();
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || {
+            log = server.logs();
+            log.contains("clients sent malformed HTTP requests")
+        })
+        .await,
+        "{log}"
+    );
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "no ERROR line for client mistakes: {errors:?}");
+    assert_eq!(log.matches("clients sent malformed HTTP requests").count(), 1, "one summary a minute: {log}");
+}

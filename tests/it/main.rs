@@ -11,6 +11,7 @@ mod api_keys;
 mod audit;
 mod cli;
 mod concurrency;
+mod conformance;
 mod csrf;
 mod deliveries;
 mod faults;

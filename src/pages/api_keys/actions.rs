@@ -11,7 +11,7 @@ use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_settings::Grace;
 use crate::domain::key_state::KeyState;
-use crate::domain::token::{ApiKeySecret, KeyId, random_base62};
+use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
 use crate::pages::templates::Chrome;
 use crate::pages::{render, render_status, see_other};
@@ -116,6 +116,7 @@ pub struct ConfirmPage {
     grace: &'static str,
     grace_error: Option<String>,
     form_id: String,
+    form_error: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,7 +145,8 @@ fn confirm_page(state: &AppState, member: &OrgMember, key: &ApiKey, action: KeyA
         graces: Grace::ALL,
         grace: Grace::OneDay.as_str(),
         grace_error: None,
-        form_id: random_base62(24),
+        form_id: crate::auth::form_id::issue(&state.config.session_key, member.org.id, member.current.user.id),
+        form_error: None,
     }
 }
 
@@ -165,6 +167,11 @@ async fn prepare(
         return Err(AppError::BadRequest(format!("cannot {} this key", action.as_str())));
     }
     Ok((key, action))
+}
+
+/// Whether a rotation form's id was issued by this server to this user for this org.
+fn issued(state: &AppState, member: &OrgMember, id: &str) -> bool {
+    crate::auth::form_id::verify(&state.config.session_key, member.org.id, member.current.user.id, id)
 }
 
 pub async fn confirm(
@@ -195,7 +202,7 @@ pub async fn perform(
                 .into(),
         );
         page.grace = Grace::parse(&form.grace).map(Grace::as_str).unwrap_or(page.grace);
-        if !form.form_id.is_empty() {
+        if issued(&state, &member, &form.form_id) {
             page.form_id = form.form_id.clone();
         }
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -246,6 +253,11 @@ pub async fn perform(
                 page.grace_error = Some("Choose a grace period.".into());
                 return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
             };
+            if !issued(&state, &member, &form.form_id) {
+                page.grace = grace.as_str();
+                page.form_error = Some(super::form::NOT_ISSUED.into());
+                return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
             rotate(&state, &member, meta, actor, key, grace, form.form_id).await
         }
     }
@@ -265,7 +277,7 @@ async fn rotate(
     let secret = ApiKeySecret::generate(&state.config.key_prefix);
     let new = Issue {
         org_id: member.org.id,
-        form_id: if form_id.is_empty() { random_base62(24) } else { form_id },
+        form_id,
         key_id: KeyId::generate(),
         hash: secret.hash(),
         display_prefix: secret.display_prefix(),

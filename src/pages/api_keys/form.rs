@@ -4,12 +4,13 @@
 use super::{Issue, KeyView, base_path, issue, load_key, require_admin, require_paid, sudo_ok};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::auth::form_id;
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use crate::domain::scopes::{Resource, Scopes};
-use crate::domain::token::{ApiKeySecret, KeyId, random_base62};
+use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
 use crate::pages::templates::{Chrome, Field};
 use crate::pages::{render, render_status, see_other};
@@ -58,6 +59,8 @@ pub struct KeyFormPage {
     rate_limit: Field,
     enabled: bool,
     form_id: String,
+    /// A create without a form id this server issued (nothing is created).
+    form_error: Option<String>,
     /// Widening scopes outside sudo mode asks for the password on the form itself.
     ask_password: bool,
     password_error: Option<String>,
@@ -92,7 +95,8 @@ impl KeyFormPage {
             allowed_ips: Field::default(),
             rate_limit: Field::default(),
             enabled: true,
-            form_id: random_base62(24),
+            form_id: form_id::issue(&state.config.session_key, member.org.id, member.current.user.id),
+            form_error: None,
             ask_password: false,
             password_error: None,
             resources: Resource::ALL,
@@ -140,6 +144,9 @@ pub struct SecretPage {
     pub note: String,
 }
 
+/// Why a create or rotate without a server-issued form id made nothing.
+pub const NOT_ISSUED: &str = "This form was not issued by Latchkey for you, or is incomplete, so no key was made. Check the values and submit it again.";
+
 pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     require_admin(&member)?;
     require_paid(&member)?;
@@ -155,10 +162,14 @@ pub async fn create(
     require_admin(&member)?;
     require_paid(&member)?;
     let mut page = KeyFormPage::blank(&member, &state);
-    if !form.form_id.is_empty() {
+    // Only a form id this server issued may create a key; the form comes back (values kept) with a fresh one.
+    let issued = form_id::verify(&state.config.session_key, member.org.id, member.current.user.id, &form.form_id);
+    if issued {
         page.form_id = form.form_id.clone();
+    } else {
+        page.form_error = Some(NOT_ISSUED.into());
     }
-    let Some(settings) = page.parse(&form) else {
+    let (Some(settings), true) = (page.parse(&form), issued) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     // Only now does a token exist: in memory, then once in the response.
