@@ -1,6 +1,7 @@
 //! The SSRF guard for webhook URLs (SPEC §5), shared by deliveries and Send
 //! test: only public unicast addresses are allowed, including inside IPv6
-//! forms that embed an IPv4 address (mapped, NAT64, 6to4). IP-literal hosts
+//! forms that embed an IPv4 address (mapped, NAT64, 6to4; the rest of ::/8,
+//! such as IPv4-translated `::ffff:0:a.b.c.d`, is reserved). IP-literal hosts
 //! are checked as written — the URL parser already turns `2130706433` and
 //! `0x7f.1` into 127.0.0.1 — and resolved names are checked address by
 //! address; the sender then connects only to an address that passed.
@@ -80,17 +81,18 @@ fn check_v6(ip: Ipv6Addr) -> Result<(), Blocked> {
     }
     let segments = ip.segments();
     let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
-    if v6("64:ff9b::/96").contains(&ip)
-        || v6("::/96").contains(&ip) && !ip.is_unspecified() && ip != Ipv6Addr::LOCALHOST
-    {
+    if v6("64:ff9b::/96").contains(&ip) {
         return check_v4(embedded(segments[6], segments[7]));
     }
     if v6("2002::/16").contains(&ip) {
         return check_v4(embedded(segments[1], segments[2]));
     }
-    let table: [(&str, Blocked); 11] = [
+    let table: [(&str, Blocked); 12] = [
         ("::/128", Blocked::Unspecified),
         ("::1/128", Blocked::Loopback),
+        // The rest of ::/8 is reserved: IPv4-compatible (::/96, deprecated) and
+        // IPv4-translated (::ffff:0:0:0/96) forms that some stacks route to IPv4.
+        ("::/8", Blocked::Reserved),
         ("64:ff9b:1::/48", Blocked::Private),
         ("100::/64", Blocked::Reserved),
         ("2001::/23", Blocked::Reserved),
@@ -168,7 +170,11 @@ mod tests {
             ("[64:ff9b::7f00:1]", Blocked::Loopback),
             ("[2002:7f00:1::]", Blocked::Loopback),
             ("[2002:a9fe:a9fe::1]", Blocked::LinkLocal),
-            ("[::127.0.0.1]", Blocked::Loopback),
+            ("[::127.0.0.1]", Blocked::Reserved),
+            ("[::808:808]", Blocked::Reserved),
+            ("[::ffff:0:7f00:1]", Blocked::Reserved),
+            ("[::ffff:0:808:808]", Blocked::Reserved),
+            ("[ff::1]", Blocked::Reserved),
             ("[fc00::1]", Blocked::UniqueLocal),
             ("[fd12:3456::1]", Blocked::UniqueLocal),
             ("[fe80::1]", Blocked::LinkLocal),

@@ -38,6 +38,17 @@ pub fn parse_url(input: &str, allow_insecure: bool) -> Result<Url, TargetError> 
     Ok(url)
 }
 
+impl TargetError {
+    /// The error class an attempt records (and `/metrics` counts): a name that
+    /// does not resolve is `dns`, not a blocked address.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Unresolvable(_) => "dns",
+            _ => "blocked",
+        }
+    }
+}
+
 /// Resolves the host once and checks every address; returns the one to connect to.
 /// Blocking (DNS): call it on the blocking pool.
 pub fn resolve(url: &Url, allow_private: bool) -> Result<SocketAddr, TargetError> {

@@ -151,22 +151,22 @@ pub async fn attempt(
             secrets.push(secret);
         }
     }
-    let blocked = |message: String| Attempt {
+    let blocked = |e: target::TargetError| Attempt {
         status: None,
         latency_ms: 0,
         headers: Vec::new(),
         body: String::new(),
-        error: Some(("blocked", message)),
+        error: Some((e.class(), e.to_string())),
     };
     let url = match target::parse_url(&endpoint.url, state.config.webhook_allow_insecure) {
         Ok(url) => url,
-        Err(e) => return Ok(blocked(e.to_string())),
+        Err(e) => return Ok(blocked(e)),
     };
     // Checked again at every send: DNS answers can change.
     let (checked, allow_private) = (url.clone(), state.config.webhook_allow_private);
     let addr = match web::block(move || target::resolve(&checked, allow_private)).await.map_err(AppError::internal)? {
         Ok(addr) => addr,
-        Err(e) => return Ok(blocked(e.to_string())),
+        Err(e) => return Ok(blocked(e)),
     };
     let timestamp = chrono::Utc::now().timestamp();
     let refs: Vec<&SigningSecret> = secrets.iter().collect();

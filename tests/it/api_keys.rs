@@ -278,7 +278,9 @@ async fn rotating_without_grace_revokes_the_old_key_at_once() {
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let (old_id, old_token) = create_key(&owner, &[("label", "Now")]).await;
-    let res = owner.post_form(&format!("{KEYS}/{old_id}/rotate"), &[("grace", "none")]).await;
+    let (_, confirm) = owner.get_html(&format!("{KEYS}/{old_id}/rotate")).await;
+    let form_id = select_attr(&confirm, "input[name=form_id]", "value").expect("form id");
+    let res = owner.post_form(&format!("{KEYS}/{old_id}/rotate"), &[("grace", "none"), ("form_id", &form_id)]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(code(&ping(&app, &old_token).await.1), "revoked_key");
 }

@@ -90,6 +90,7 @@ async fn private_targets_are_refused_at_save_time_and_at_send_time() {
         ("https://0x7f.1/hooks", "loopback"),
         ("https://169.254.169.254/latest/meta-data", "link-local"),
         ("https://[::ffff:10.0.0.1]/", "private"),
+        ("https://[::ffff:0:7f00:1]/", "reserved"),
         ("https://localhost/hooks", "loopback"),
         ("http://hooks.example.com/x", "https://"),
         ("https://user:pw@hooks.example.com/", "user name"),
@@ -126,6 +127,37 @@ async fn private_targets_are_refused_at_save_time_and_at_send_time() {
     .expect("insert");
     let html = send_test(&owner, "wh_0000000000000001").await;
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-error").as_deref(), Some("blocked"));
+
+    // A name that does not resolve (any more) is a DNS failure, in the panel and in /metrics.
+    latchkey::db::webhooks::insert(
+        &mut app.conn(),
+        latchkey::db::webhooks::NewEndpoint {
+            org_id: org_id(&app, "acme"),
+            public_id: "wh_0000000000000002",
+            url: "https://no-such-host.invalid/hooks",
+            description: "",
+            events: "order.created",
+            secret_sealed: &sealed,
+            created_by_name: "test",
+        },
+    )
+    .expect("insert");
+    let html = send_test(&owner, "wh_0000000000000002").await;
+    assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-error").as_deref(), Some("dns"));
+    // Deliveries count them apart in /metrics.
+    let token = app.make_key("acme", &[], "", Some(0));
+    let order = serde_json::json!({"customer_email": "a@example.com"});
+    assert_eq!(api(&app, reqwest::Method::POST, "/api/v1/orders", &token, Some(order)).await.0, 201);
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        metrics = app.visitor().get("/metrics").await.text().await.expect("metrics");
+        if metrics.contains(r#"outcome="dns"} 1"#) && metrics.contains(r#"outcome="blocked"} 1"#) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(metrics.contains(r#"latchkey_webhook_attempts_total{outcome="dns"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"latchkey_webhook_attempts_total{outcome="blocked"} 1"#), "{metrics}");
 }
 
 #[tokio::test]
