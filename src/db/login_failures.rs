@@ -31,3 +31,25 @@ pub fn clear_for_email(conn: &mut DbConn, email: &str) -> QueryResult<()> {
 pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(dsl::login_failures.filter(dsl::created_at.lt(before))).execute(conn)
 }
+
+/// When a throttle lifts: the count of failures since `since` for this email
+/// (or IP) drops below `max` once its `count - max + 1`-th oldest failure
+/// leaves the window. Returns that failure's time; `None` when not throttled.
+pub fn lifts_after(
+    conn: &mut DbConn,
+    email: Option<&str>,
+    ip: Option<&str>,
+    since: NaiveDateTime,
+    max: i64,
+) -> QueryResult<Option<NaiveDateTime>> {
+    let mut query = dsl::login_failures.filter(dsl::created_at.gt(since)).into_boxed();
+    if let Some(email) = email {
+        query = query.filter(dsl::email.eq(email.to_owned()));
+    }
+    if let Some(ip) = ip {
+        query = query.filter(dsl::ip.eq(ip.to_owned()));
+    }
+    let times: Vec<NaiveDateTime> = query.order(dsl::created_at.asc()).select(dsl::created_at).load(conn)?;
+    let count = times.len() as i64;
+    Ok((count >= max).then(|| times[(count - max) as usize]))
+}

@@ -52,7 +52,8 @@ pub struct LoginForm {
 enum Outcome {
     LoggedIn(User),
     Failed,
-    Throttled,
+    /// Seconds until a throttle that applies lifts (for `Retry-After`).
+    Throttled(i64),
 }
 
 pub async fn form(session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
@@ -86,6 +87,14 @@ pub async fn submit(
             let since = crate::db::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
             let (by_email, by_ip) = login_failures::count_since(conn, &attempted, &ip, since)?;
             let throttled = by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP;
+            let retry_after = if throttled {
+                let by_email = login_failures::lifts_after(conn, Some(&attempted), None, since, MAX_FAILURES_PER_ACCOUNT)?;
+                let by_ip = login_failures::lifts_after(conn, None, Some(&ip), since, MAX_FAILURES_PER_IP)?;
+                let lifts = by_email.max(by_ip).map(|oldest| oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES));
+                lifts.map_or(1, |at| (at - crate::db::now()).num_seconds().max(1))
+            } else {
+                0
+            };
             let found = match Email::parse(&attempted) {
                 Ok(email) => users::find_for_login(conn, &email)?.map(|(user, hash)| {
                     let ok = !throttled && password::verify(&pw, &hash);
@@ -118,7 +127,7 @@ pub async fn submit(
                     audit::record_each(conn, &Actor::Anonymous, &meta, &orgs, |org| {
                         Entry::session_login_failed(org, &attempted, user.as_ref(), reason)
                     })?;
-                    Ok(if throttled { Outcome::Throttled } else { Outcome::Failed })
+                    Ok(if throttled { Outcome::Throttled(retry_after) } else { Outcome::Failed })
                 }
             })
         })
@@ -144,12 +153,16 @@ pub async fn submit(
             tracing::info!("login failed");
             again(StatusCode::UNAUTHORIZED, "Invalid email or password.")
         }
-        Outcome::Throttled => {
+        Outcome::Throttled(seconds) => {
             tracing::warn!("login throttled");
-            again(
+            let mut res = again(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many failed attempts. Wait 15 minutes and try again, or ask an owner to help.",
-            )
+            )?;
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string()) {
+                res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            Ok(res)
         }
     }
 }

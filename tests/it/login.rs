@@ -63,6 +63,8 @@ async fn repeated_failures_lock_the_account_even_against_the_right_password() {
     }
     let res = visitor.login("owner@acme.test", PASSWORD).await;
     assert_eq!(res.status(), 429);
+    let retry: i64 = res.headers()["retry-after"].to_str().expect("text").parse().expect("seconds");
+    assert!((14 * 60..=15 * 60).contains(&retry), "the oldest counted failure leaves the window in ~15 min: {retry}");
     assert!(res.text().await.expect("body").contains("Too many failed attempts"));
     // Other accounts are not affected.
     assert_eq!(app.visitor().login("admin@acme.test", PASSWORD).await.status(), 303);
@@ -77,7 +79,9 @@ async fn many_failures_from_one_address_are_throttled_across_accounts() {
         let email = format!("guess{i}@acme.test");
         assert_eq!(visitor.login(&email, "wrong password").await.status(), 401);
     }
-    assert_eq!(visitor.login("admin@acme.test", PASSWORD).await.status(), 429);
+    let res = visitor.login("admin@acme.test", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"), "429 says when to retry");
 }
 
 #[tokio::test]
