@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    latchkey::memory::tune_allocator();
     let cli = latchkey::cli::Cli::parse();
     match latchkey::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

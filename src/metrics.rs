@@ -18,7 +18,8 @@ const LATENCY_BUCKETS: [f64; 13] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    /// One of the standard methods, or `OTHER`: clients may send any token as a method.
+    method: &'static str,
     /// The matched route pattern (`/api/v1/{kind}`), never the raw path: bounded cardinality.
     route: String,
     status: u16,
@@ -26,7 +27,7 @@ struct RequestLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: &'static str,
     route: String,
 }
 
@@ -123,10 +124,18 @@ impl Default for Metrics {
     }
 }
 
+/// A request method as a label. Any token is a valid HTTP method, so labelling
+/// by the raw method would let a client grow the label set (and memory)
+/// without bound; the standard methods keep their names, the rest are `OTHER`.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("OTHER")
+}
+
 impl Metrics {
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let (method, route) = (method.to_owned(), route.to_owned());
-        self.latency.get_or_create(&RouteLabels { method: method.clone(), route: route.clone() }).observe(seconds);
+        let (method, route) = (method_label(method), route.to_owned());
+        self.latency.get_or_create(&RouteLabels { method, route: route.clone() }).observe(seconds);
         self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
     }
 
@@ -182,5 +191,18 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing {needle} in:\n{text}");
         }
+    }
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..500 {
+            m.observe_request(&format!("FUZZ{i}"), "unmatched", 400, 0.001);
+        }
+        m.observe_request("GET", "/healthz", 200, 0.001);
+        let text = m.encode();
+        assert!(text.contains(r#"method="OTHER",route="unmatched",status="400"} 500"#), "{text}");
+        assert!(!text.contains("FUZZ"), "raw methods never become labels");
+        assert!(text.len() < 20_000, "the exposition stays small: {} bytes", text.len());
     }
 }

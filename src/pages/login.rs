@@ -88,7 +88,8 @@ pub async fn submit(
             let (by_email, by_ip) = login_failures::count_since(conn, &attempted, &ip, since)?;
             let throttled = by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP;
             let retry_after = if throttled {
-                let by_email = login_failures::lifts_after(conn, Some(&attempted), None, since, MAX_FAILURES_PER_ACCOUNT)?;
+                let by_email =
+                    login_failures::lifts_after(conn, Some(&attempted), None, since, MAX_FAILURES_PER_ACCOUNT)?;
                 let by_ip = login_failures::lifts_after(conn, None, Some(&ip), since, MAX_FAILURES_PER_IP)?;
                 let lifts = by_email.max(by_ip).map(|oldest| oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES));
                 lifts.map_or(1, |at| (at - crate::db::now()).num_seconds().max(1))
