@@ -49,12 +49,31 @@ document.addEventListener("click", async (event) => {
   if (el && (await copyText(el.dataset.copy))) el.title = "Copied";
 });
 
-// The one-time secret: a real modal that Escape does not close; only Done does.
+// The one-time secret: a real modal that nothing but a deliberate Done
+// closes. Chromium closes a modal on Escape despite preventDefault() when the
+// user has not clicked since the last Escape, so a close that Done did not
+// ask for reopens it at once. Done asks first ("I have stored it").
 const secretDialog = document.querySelector("dialog[data-secret-dialog]");
 if (secretDialog && typeof secretDialog.showModal === "function") {
+  let stored = false;
   secretDialog.close();
   secretDialog.showModal();
   secretDialog.addEventListener("cancel", (event) => event.preventDefault());
+  secretDialog.addEventListener("close", () => {
+    if (!stored) secretDialog.showModal();
+  });
+  const done = secretDialog.querySelector("[data-testid=secret-done]");
+  const warning = secretDialog.querySelector("[data-secret-warning]");
+  done?.addEventListener("click", (event) => {
+    if (warning && warning.hidden) {
+      event.preventDefault();
+      warning.hidden = false;
+      done.textContent = "I have stored it";
+      done.focus();
+      return;
+    }
+    stored = true;
+  });
 }
 
 // Ticking "write" ticks "read" too (write implies read).

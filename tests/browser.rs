@@ -91,6 +91,43 @@ async fn log_in(client: &Client, email: &str) {
     click(client, "button[type=submit]").await;
 }
 
+/// Presses Escape `times` times as raw key events, with no click in between
+/// (Chromium lets a modal close on Escape then, whatever the page says).
+async fn press_escape(client: &Client, times: usize) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut keys = KeyActions::new("keyboard".into());
+    for _ in 0..times {
+        keys = keys.then(KeyAction::Down { value: '\u{e00c}' }).then(KeyAction::Up { value: '\u{e00c}' });
+    }
+    client.perform_actions(keys).await.expect("press Escape");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// The one-time secret survives Escape, and Done asks once before it leaves.
+async fn secret_survives_escape_and_done_asks_first(client: &Client, secret: &str) {
+    press_escape(client, 3).await;
+    let shown = css(client, "[data-testid=new-secret]").await;
+    assert!(shown.is_displayed().await.expect("displayed"), "the secret is still on screen after Escape ×3");
+    assert_eq!(shown.text().await.expect("text"), secret);
+    let open: bool = client
+        .execute("return document.querySelector('[data-testid=secret-dialog]').matches(':modal')", vec![])
+        .await
+        .expect("script")
+        .as_bool()
+        .unwrap_or(false);
+    assert!(open, "still a modal dialog");
+    let before = client.current_url().await.expect("url");
+    click(client, "[data-testid=secret-done]").await;
+    let warning = css(client, "[data-testid=secret-warning]").await;
+    assert!(warning.is_displayed().await.expect("displayed"), "Done warns first");
+    assert_eq!(client.current_url().await.expect("url"), before, "the first Done does not leave");
+    assert_eq!(css(client, "[data-testid=secret-done]").await.text().await.expect("text"), "I have stored it");
+    press_escape(client, 1).await;
+    assert!(css(client, "[data-testid=new-secret]").await.is_displayed().await.expect("displayed"));
+    let count = client.find_all(Locator::Css("[data-testid=new-secret]")).await.expect("find").len();
+    assert_eq!(count, 1, "exactly one secret element on the page");
+}
+
 async fn path(client: &Client) -> String {
     client.current_url().await.expect("url").path().to_owned()
 }
@@ -243,6 +280,8 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
     screenshot(&client, "11-key-secret-modal").await;
     let (status, _, _) = ping(&app, &secret).await;
     assert_eq!(status, 200);
+    secret_survives_escape_and_done_asks_first(&client, &secret).await;
+    screenshot(&client, "11b-key-secret-stored").await;
     click(&client, "[data-testid=secret-done]").await;
 
     let row = css(&client, "tr[data-testid=key-row]").await;
@@ -289,6 +328,8 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
 
     let secret = css(&client, "[data-testid=new-secret]").await.text().await.expect("secret");
     assert!(secret.starts_with("whsec_"), "{secret}");
+    // Straight after the page loads, before any click.
+    secret_survives_escape_and_done_asks_first(&client, &secret).await;
     click(&client, "[data-testid=copy-secret]").await;
     assert_eq!(css(&client, "[data-testid=copy-secret]").await.text().await.expect("text"), "Copied");
     screenshot(&client, "17-webhook-secret").await;
