@@ -15,6 +15,19 @@ document.addEventListener("keydown", (event) => {
   });
 });
 
+// A menu near the bottom of the window opens upward, so every item shows.
+document.addEventListener("toggle", (event) => {
+  const menu = event.target;
+  if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("menu") || !menu.open) return;
+  menu.classList.remove("menu-up");
+  const panel = menu.querySelector(".menu-panel");
+  if (!panel) return;
+  const below = window.innerHeight - menu.getBoundingClientRect().bottom;
+  if (panel.getBoundingClientRect().height + 12 > below && menu.getBoundingClientRect().top > below) {
+    menu.classList.add("menu-up");
+  }
+}, true);
+
 // Copy buttons: copy the target's text and say so.
 async function copyText(text) {
   try {

@@ -6,102 +6,13 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::*;
+use fantoccini::{Client, Locator};
 use std::time::Duration;
 use support::*;
-
-/// A ChromeDriver process on a free port, killed when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_browser() -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let child = Command::new(&driver_bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}); scripts/test installs chromium-driver"));
-    let profile = tempfile::tempdir().expect("profile dir");
-    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: profile };
-
-    let chrome_bin = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chrome_bin,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,900", format!("--user-data-dir={}", driver._profile.path().display()),
-            ]
-        }
-    });
-    let caps = caps.as_object().expect("object").clone();
-    let mut last_error = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(HttpConnector::new()).capabilities(caps.clone()).connect(&driver.url).await {
-            Ok(client) => return (driver, client),
-            Err(e) => {
-                last_error = Some(e);
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    }
-    panic!("ChromeDriver did not start: {last_error:?}");
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    let backend = if std::env::var("LATCHKEY_TEST_DATABASE_URL").is_ok() { "postgres" } else { "sqlite" };
-    let png = client.screenshot().await.expect("screenshot");
-    std::fs::write(dir.join(format!("{name}-{backend}.png")), png).expect("write screenshot");
-}
-
-async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
-    client.wait().for_element(Locator::Css(selector)).await.unwrap_or_else(|e| panic!("{selector}: {e}"))
-}
-
-async fn type_into(client: &Client, selector: &str, text: &str) {
-    css(client, selector).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {selector}: {e}"));
-}
-
-async fn click(client: &Client, selector: &str) {
-    css(client, selector).await.click().await.unwrap_or_else(|e| panic!("click {selector}: {e}"));
-}
-
-/// Logs in through the login form.
-async fn log_in(client: &Client, email: &str) {
-    type_into(client, "#email", email).await;
-    type_into(client, "#password", PASSWORD).await;
-    click(client, "button[type=submit]").await;
-}
-
-/// Presses Escape `times` times as raw key events, with no click in between
-/// (Chromium lets a modal close on Escape then, whatever the page says).
-async fn press_escape(client: &Client, times: usize) {
-    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    let mut keys = KeyActions::new("keyboard".into());
-    for _ in 0..times {
-        keys = keys.then(KeyAction::Down { value: '\u{e00c}' }).then(KeyAction::Up { value: '\u{e00c}' });
-    }
-    client.perform_actions(keys).await.expect("press Escape");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-}
 
 /// The one-time secret survives Escape, and Done asks once before it leaves.
 async fn secret_survives_escape_and_done_asks_first(client: &Client, secret: &str) {
@@ -128,14 +39,10 @@ async fn secret_survives_escape_and_done_asks_first(client: &Client, secret: &st
     assert_eq!(count, 1, "exactly one secret element on the page");
 }
 
-async fn path(client: &Client) -> String {
-    client.current_url().await.expect("url").path().to_owned()
-}
-
 #[tokio::test]
 async fn setup_login_dashboard_and_members_journey() {
     let app = spawn_app().await;
-    let (_driver, client) = start_browser().await;
+    let (_driver, client) = start_browser(false).await;
 
     // A fresh install leads to setup.
     client.goto(&app.base).await.expect("open");
@@ -216,7 +123,7 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
         .expect("seed");
     }
     drop(conn);
-    let (_driver, client) = start_browser().await;
+    let (_driver, client) = start_browser(false).await;
     client.goto(&format!("{}/login", app.base)).await.expect("open");
     log_in(&client, "owner@acme.test").await;
     click(&client, "[data-testid=nav-audit-log]").await;
@@ -248,7 +155,7 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
 async fn create_copy_and_revoke_a_key_through_the_menu() {
     let app = spawn_app().await;
     app.seed_acme();
-    let (_driver, client) = start_browser().await;
+    let (_driver, client) = start_browser(false).await;
     client.goto(&format!("{}/login", app.base)).await.expect("open");
     log_in(&client, "owner@acme.test").await;
     click(&client, "[data-testid=nav-api-keys]").await;
@@ -314,7 +221,7 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
     let app = spawn_app().await;
     app.seed_acme();
     let receiver = Receiver::start(200, "{\"received\":true}", std::time::Duration::ZERO);
-    let (_driver, client) = start_browser().await;
+    let (_driver, client) = start_browser(false).await;
     client.goto(&format!("{}/login", app.base)).await.expect("open");
     log_in(&client, "owner@acme.test").await;
     click(&client, "[data-testid=nav-webhooks]").await;
@@ -351,7 +258,7 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
 async fn the_demo_dashboard_shows_banners_and_charts_and_renew_focuses_the_expiry() {
     let app = spawn_app().await;
     latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
-    let (_driver, client) = start_browser().await;
+    let (_driver, client) = start_browser(false).await;
     client.goto(&format!("{}/login", app.base)).await.expect("login page");
     type_into(&client, "#email", "owner@demo.latchkey.test").await;
     type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;

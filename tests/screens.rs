@@ -1,0 +1,254 @@
+//! Every console page, as a person sees it: at 1366×900 and at phone width
+//! (390×844) no page scrolls sideways, and axe-core finds no serious or
+//! critical accessibility violation, in light and in dark mode.
+//!
+//! axe-core comes from the npm registry: `scripts/test` fetches it once into
+//! `target/axe/package/axe.min.js` (or set `AXE_JS`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+#[path = "support/mod.rs"]
+mod support;
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::*;
+use fantoccini::{Client, Locator};
+use support::*;
+
+const WIDTHS: [(u32, u32); 2] = [(1366, 900), (390, 844)];
+
+fn axe_source() -> String {
+    let path = std::env::var("AXE_JS")
+        .unwrap_or_else(|_| format!("{}/target/axe/package/axe.min.js", env!("CARGO_MANIFEST_DIR")));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("axe-core not found at {path} ({e}); scripts/test fetches it with `npm pack axe-core`")
+    })
+}
+
+/// The pages of the demo organisation an owner can open, plus a few key and webhook pages.
+fn pages(app: &TestApp) -> Vec<String> {
+    let org = latchkey::db::orgs::find_by_slug(&mut app.conn(), "demo").expect("q").expect("demo org");
+    let query = latchkey::db::api_keys::ListQuery {
+        search: None,
+        state: None,
+        attention: false,
+        sort: latchkey::db::api_keys::Sort::parse(""),
+        offset: 0,
+        limit: 50,
+    };
+    let keys = latchkey::db::api_keys::list(&mut app.conn(), org.id, &query, latchkey::db::now()).expect("keys");
+    let key = keys.iter().find(|k| k.revoked_at.is_none()).expect("a live key");
+    let hooks = latchkey::db::webhooks::list(&mut app.conn(), org.id).expect("hooks");
+    let hook = hooks.first().expect("a webhook");
+    let base = "/orgs/demo/settings";
+    vec![
+        "/orgs/demo".into(),
+        format!("{base}/api-keys"),
+        format!("{base}/api-keys/new"),
+        format!("{base}/api-keys/{}", key.key_id),
+        format!("{base}/api-keys/{}/edit", key.key_id),
+        format!("{base}/api-keys/{}/rotate", key.key_id),
+        format!("{base}/webhooks"),
+        format!("{base}/webhooks/new"),
+        format!("{base}/webhooks/{}", hook.public_id),
+        format!("{base}/webhooks/{}/edit", hook.public_id),
+        format!("{base}/audit-log"),
+        format!("{base}/audit-log/verify"),
+        format!("{base}/members"),
+        "/docs/api".into(),
+        "/logout".into(),
+    ]
+}
+
+/// Problems with the page now open: sideways scroll, and axe's serious or critical findings.
+async fn check_page(client: &Client, axe: &str, label: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let widths = client
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![])
+        .await
+        .expect("widths");
+    let (scroll, inner) = (widths[0].as_u64().unwrap_or(0), widths[1].as_u64().unwrap_or(0));
+    if scroll > inner {
+        // Name the outermost elements that stick out, to say what to fix.
+        let culprits = client
+            .execute(
+                "const w = window.innerWidth; const out = [];
+                 for (const el of document.querySelectorAll('body *')) {
+                   const r = el.getBoundingClientRect();
+                   if (r.right > w + 1 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > w + 1)) {
+                     out.push(el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + el.className.split(' ').join('.') : '') + ' ' + Math.round(r.right));
+                   }
+                 }
+                 return out.slice(0, 4).join(', ');",
+                vec![],
+            )
+            .await
+            .expect("culprits");
+        problems.push(format!(
+            "{label}: page scrolls sideways ({scroll} px in a {inner} px window): {}",
+            culprits.as_str().unwrap_or_default()
+        ));
+    }
+    client.execute(axe, vec![]).await.expect("inject axe");
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))));",
+            vec![],
+        )
+        .await
+        .expect("run axe");
+    for v in found.as_array().into_iter().flatten() {
+        problems.push(format!("{label}: axe {}", v.as_str().unwrap_or_default()));
+    }
+    problems
+}
+
+/// On the key list, every row's state badge and ⋯ menu are inside the window.
+async fn key_rows_keep_state_and_menu_on_screen(client: &Client, label: &str) -> Vec<String> {
+    let off = client
+        .execute(
+            "const w = window.innerWidth; const off = [];
+             for (const row of document.querySelectorAll('tr[data-testid=key-row]')) {
+               for (const sel of ['[data-testid=key-state]', '[data-testid=key-menu] summary']) {
+                 const el = row.querySelector(sel);
+                 if (el && (el.getBoundingClientRect().right > w || el.getBoundingClientRect().width === 0)) off.push(row.dataset.keyId + ' ' + sel);
+               }
+             }
+             return off;",
+            vec![],
+        )
+        .await
+        .expect("rows");
+    off.as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| format!("{label}: off screen: {}", o.as_str().unwrap_or_default()))
+        .collect()
+}
+
+async fn sweep(dark: bool) {
+    let app = spawn_app().await;
+    latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
+    let pages = pages(&app);
+    let axe = axe_source();
+    let (_driver, client) = start_browser(dark).await;
+    client.goto(&format!("{}/login", app.base)).await.expect("login page");
+    type_into(&client, "#email", "owner@demo.latchkey.test").await;
+    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    css(&client, "[data-testid=dashboard-overview]").await;
+    let scheme = if dark { "dark" } else { "light" };
+    let is_dark = client
+        .execute("return matchMedia('(prefers-color-scheme: dark)').matches", vec![])
+        .await
+        .expect("media")
+        .as_bool();
+    assert_eq!(is_dark, Some(dark), "the browser reports the {scheme} colour scheme");
+    let mut problems = Vec::new();
+    for (width, height) in WIDTHS {
+        client.set_window_size(width, height).await.expect("resize");
+        for page in &pages {
+            client.goto(&format!("{}{page}", app.base)).await.expect("open");
+            client.wait().for_element(Locator::Css("main")).await.expect("main");
+            let label = format!("{page} at {width}px, {scheme}");
+            problems.extend(check_page(&client, &axe, &label).await);
+            if page.ends_with("/api-keys") {
+                problems.extend(key_rows_keep_state_and_menu_on_screen(&client, &label).await);
+            }
+            let name: Vec<&str> = page
+                .trim_start_matches('/')
+                .split('/')
+                .map(|part| {
+                    if part.starts_with("key_") {
+                        "KEY"
+                    } else if part.starts_with("wh_") {
+                        "WEBHOOK"
+                    } else {
+                        part
+                    }
+                })
+                .collect();
+            let name = name.join("_");
+            screenshot(&client, &format!("screens/{scheme}-{width}-{name}")).await;
+        }
+    }
+    client.close().await.expect("close");
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[tokio::test]
+async fn every_console_page_fits_a_phone_and_desktop_and_passes_axe_in_light_mode() {
+    sweep(false).await;
+}
+
+#[tokio::test]
+async fn every_console_page_fits_a_phone_and_desktop_and_passes_axe_in_dark_mode() {
+    sweep(true).await;
+}
+
+#[tokio::test]
+async fn the_last_rows_menu_shows_every_item_and_only_one_menu_is_open_at_a_time() {
+    let app = spawn_app().await;
+    latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
+    let (_driver, client) = start_browser(false).await;
+    client.goto(&format!("{}/login", app.base)).await.expect("login page");
+    type_into(&client, "#email", "owner@demo.latchkey.test").await;
+    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    css(&client, "[data-testid=dashboard-overview]").await;
+    for (width, height) in WIDTHS {
+        client.set_window_size(width, height).await.expect("resize");
+        client.goto(&format!("{}/orgs/demo/settings/api-keys", app.base)).await.expect("keys");
+        // The last row sits at the bottom of the window; its menu must open where it fits.
+        client
+            .execute(
+                "const rows = document.querySelectorAll('tr[data-testid=key-row]');
+                 rows[rows.length - 1].scrollIntoView({block: 'end'});",
+                vec![],
+            )
+            .await
+            .expect("scroll");
+        let rows = client.find_all(Locator::Css("[data-testid=key-menu] summary")).await.expect("menus");
+        rows.last().expect("a row").click().await.expect("open the last menu");
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await; // the toggle event runs after the click
+        let hidden = client
+            .execute(
+                "const menu = document.querySelectorAll('[data-testid=key-menu]');
+                 const last = menu[menu.length - 1];
+                 const bad = [];
+                 for (const item of last.querySelectorAll('.menu-item')) {
+                   const r = item.getBoundingClientRect();
+                   const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                   if (r.top < 0 || r.bottom > window.innerHeight || !(hit === item || item.contains(hit))) bad.push(item.textContent.trim() + ' ' + Math.round(r.top) + '-' + Math.round(r.bottom) + ' hit ' + (hit ? hit.tagName + '.' + hit.className : 'none') + ' up=' + last.classList.contains('menu-up'));
+                 }
+                 return [last.open, last.querySelectorAll('.menu-item').length, bad];",
+                vec![],
+            )
+            .await
+            .expect("menu items");
+        screenshot(&client, &format!("screens/menu-last-row-{width}")).await;
+        assert_eq!(hidden[0], serde_json::json!(true), "{width}px: the menu opened");
+        assert!(hidden[1].as_u64().unwrap_or(0) >= 2, "{width}px: {hidden}");
+        assert_eq!(hidden[2], serde_json::json!([]), "{width}px: every item is visible and on top: {hidden}");
+        screenshot(&client, &format!("screens/menu-last-row-{width}")).await;
+    }
+    // Without any script's help, menus are exclusive: opening one closes the other.
+    let exclusive = client
+        .execute(
+            "const [a, b] = document.querySelectorAll('[data-testid=key-menu]');
+             a.open = true; b.open = true; return [a.open, b.open];",
+            vec![],
+        )
+        .await
+        .expect("exclusive");
+    assert_eq!(exclusive, serde_json::json!([false, true]));
+    // The menus do not announce a keyboard pattern they lack.
+    let roles = client.execute("return document.querySelectorAll('[role=menu], [role=menuitem]').length", vec![]).await;
+    assert_eq!(roles.expect("roles"), serde_json::json!(0));
+    client.close().await.expect("close");
+}
