@@ -138,9 +138,25 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
     for row in &rows {
         assert_eq!(row.attr("data-action").await.expect("attr").as_deref(), Some("member.added"));
     }
-    rows[0].find(Locator::Css("summary")).await.expect("summary").click().await.expect("expand");
-    let details = rows[0].find(Locator::Css("[data-testid=audit-details]")).await.expect("details");
+    let label = rows[0].find(Locator::Css("[data-testid=audit-action-label]")).await.expect("label");
+    assert_eq!(label.text().await.expect("text"), "Member added", "a human label beside the code");
+    click(&client, "tr[data-testid=audit-row] + tr.details-row summary").await;
+    let details = css(&client, "tr[data-testid=audit-row] + tr.details-row [data-testid=audit-details]").await;
     assert!(details.text().await.expect("text").contains("\"role\""));
+    // The details use the table's full width, not a narrow column.
+    let widths = client
+        .execute(
+            "const d = document.querySelector('[data-testid=audit-details]').getBoundingClientRect().width;
+             const t = document.querySelector('[data-testid=audit-table]').getBoundingClientRect().width;
+             const wrap = document.querySelector('[data-testid=audit-table]').parentElement;
+             return [d, t, wrap.scrollWidth <= wrap.clientWidth];",
+            vec![],
+        )
+        .await
+        .expect("widths");
+    let (detail_width, table_width) = (widths[0].as_f64().unwrap_or(0.0), widths[1].as_f64().unwrap_or(1.0));
+    assert!(detail_width > 0.8 * table_width, "details {detail_width} px of a {table_width} px table");
+    assert_eq!(widths[2], serde_json::json!(true), "the table fits its box at desktop width");
     screenshot(&client, "07-audit-log-filtered").await;
 
     click(&client, "[data-testid=verify-link]").await;

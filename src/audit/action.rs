@@ -109,3 +109,31 @@ mod tests {
         assert_eq!(Action::parse("session.hijacked"), None);
     }
 }
+
+/// A person's name for an action code: `api_key.revoked` → "API key revoked".
+/// Derived from the code, so every action (new ones included) has one.
+pub fn human_label(code: &str) -> String {
+    let (subject, verb) = code.split_once('.').unwrap_or(("", code));
+    let subject = match subject {
+        "api_key" => "API key",
+        "webhook" => "Webhook",
+        "session" => "Session",
+        "member" => "Member",
+        "org" => "Organisation",
+        "support" => "Support",
+        "user" => "User",
+        other => other,
+    };
+    let verb = verb.replace('_', " ");
+    if subject.is_empty() { verb } else { format!("{subject} {verb}") }
+}
+
+#[cfg(test)]
+mod label_tests {
+    #[test]
+    fn codes_read_as_words() {
+        assert_eq!(super::human_label("api_key.revoked"), "API key revoked");
+        assert_eq!(super::human_label("session.login_failed"), "Session login failed");
+        assert_eq!(super::human_label("support.viewed_audit_log"), "Support viewed audit log");
+    }
+}

@@ -6,7 +6,7 @@
 mod action;
 pub mod chain;
 
-pub use action::Action;
+pub use action::{Action, human_label};
 
 use crate::app::AppState;
 use crate::auth::client_ip;

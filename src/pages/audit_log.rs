@@ -111,6 +111,8 @@ pub struct AuditRow {
     pub id: i64,
     pub seq: i64,
     pub action: String,
+    /// "API key revoked" for `api_key.revoked`.
+    pub action_label: String,
     pub time_iso: String,
     pub time_exact: String,
     pub time_short: String,
@@ -150,6 +152,7 @@ impl From<StoredEvent> for AuditRow {
             time_iso: timefmt::iso(&e.occurred_at),
             time_exact: timefmt::exact(&e.occurred_at),
             time_short: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            action_label: crate::audit::human_label(&e.action),
             action: e.action,
             actor,
             actor_detail,
@@ -172,7 +175,8 @@ pub struct AuditLogPage {
     pub base_path: String,
     pub read_only: bool,
     pub form: FilterForm,
-    pub actions: Vec<&'static str>,
+    /// (code, label) of every action, for the filter.
+    pub actions: Vec<(&'static str, String)>,
     pub rows: Vec<AuditRow>,
     /// The query string (without cursor) that exports and the next page keep.
     pub query: String,
@@ -220,7 +224,7 @@ pub async fn log_page(
         next_cursor: if has_more { rows.last().map(|r| r.id) } else { None },
         first_page: cursor.is_none(),
         query: query_string(&form),
-        actions: Action::ALL.iter().map(|a| a.as_str()).collect(),
+        actions: Action::ALL.iter().map(|a| (a.as_str(), crate::audit::human_label(a.as_str()))).collect(),
         chrome,
         title,
         base_path,
