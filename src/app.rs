@@ -190,6 +190,7 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/edit", webhooks::edit),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/edit", webhooks::update),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/test", webhooks::test),
+        r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/rotate-secret", webhooks::rotate_secret_confirm),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/rotate-secret", webhooks::rotate_secret),
         r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete_confirm),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete),

@@ -43,6 +43,23 @@ impl Usage {
         }
     }
 
+    /// Adds the counts not flushed yet (this instance's) to `daily`, for
+    /// charts: a request made a moment ago shows at once, not after the flush.
+    /// `key` = one key's counts; `None` = the whole org's.
+    pub fn add_pending(&self, org_id: i64, key: Option<i64>, daily: &mut Vec<(NaiveDate, [i64; 3])>) {
+        let Ok(map) = self.counts.lock() else { return };
+        for ((id, org, day), counts) in map.iter() {
+            if *org != org_id || key.is_some_and(|k| k != *id) {
+                continue;
+            }
+            match daily.iter_mut().find(|(d, _)| d == day) {
+                Some((_, c)) => (0..3).for_each(|i| c[i] += counts[i]),
+                None => daily.push((*day, *counts)),
+            }
+        }
+        daily.sort_by_key(|(d, _)| *d);
+    }
+
     /// Takes the pending request counts, for a flush.
     pub fn take_counts(&self) -> DailyCounts {
         self.counts.lock().map(|mut map| std::mem::take(&mut *map)).unwrap_or_default()

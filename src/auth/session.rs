@@ -14,6 +14,7 @@ const SEEN_GRANULARITY_SECS: i64 = 60;
 
 const LOGIN_KEY: &str = "login";
 const CSRF_KEY: &str = "csrf";
+const FLASH_KEY: &str = "flash";
 
 /// A logged-in session. Times are unix seconds.
 #[derive(Clone, Serialize, Deserialize)]
@@ -134,6 +135,16 @@ pub fn session_id(session: &Session) -> Option<SessionId> {
 
 pub fn end(session: &Session) {
     session.purge();
+}
+
+/// Keeps a notice code for the next page this session shows.
+pub fn set_flash(session: &Session, notice: &str) {
+    let _ = session.insert(FLASH_KEY, notice);
+}
+
+/// The notice code kept by [`set_flash`], once: taking it removes it.
+pub fn take_flash(session: &Session) -> Option<String> {
+    session.remove_as::<String>(FLASH_KEY).and_then(Result::ok)
 }
 
 /// The session's CSRF token, created on first use (anonymous sessions get one too).

@@ -202,7 +202,7 @@ pub fn list(conn: &mut DbConn, org_id: i64, q: &ListQuery, at: NaiveDateTime) ->
                 .le(at + days(7))
                 .or(dsl::enabled.eq(true).and(dsl::grace_until.gt(at)))
                 .or(dsl::created_at.le(at - days(365)))
-                .or(dsl::last_used_at.is_null())
+                .or(dsl::last_used_at.is_null().and(dsl::created_at.le(at - days(7))))
                 .or(dsl::last_used_at.le(at - days(90))),
         );
     }

@@ -23,7 +23,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 /// Progress steps after the people.
-pub const STEPS: u64 = 5;
+pub const STEPS: u64 = 6;
 
 /// Audit events to write, in time order, once everything exists.
 #[derive(Default)]
@@ -171,8 +171,10 @@ fn seed_keys(
 ) -> anyhow::Result<Vec<(ApiKey, i64)>> {
     let (days, hours, minutes) = (Duration::days, Duration::hours, Duration::minutes);
     let mut busy = Vec::new();
+    // A key's last use is also counted on that day, so its chart agrees with "last used".
     let used = |conn: &mut DbConn, key: &ApiKey, ago: Duration, ip: &str| {
-        api_keys::touch_last_used(conn, key.id, now - ago, ip)
+        api_keys::touch_last_used(conn, key.id, now - ago, ip)?;
+        crate::db::usage::add(conn, key.id, org_id, (now - ago).date(), [3, 0, 0])
     };
 
     let production = make_key(conn, org_id, owner, Sample::new("Production backend", &[], now - days(200)), t)?;

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 160.0;
-const TOP: f64 = 16.0;
-const BOTTOM: f64 = 22.0;
+const TOP: f64 = 6.0;
+const BOTTOM: f64 = 2.0;
 
 /// The chart for the `days` days ending today, from sparse daily counts.
 pub fn usage_svg(counts: &[(NaiveDate, [i64; 3])], today: NaiveDate, days: i64, label: &str) -> String {
@@ -20,6 +20,13 @@ pub fn usage_svg(counts: &[(NaiveDate, [i64; 3])], today: NaiveDate, days: i64, 
         .collect();
     let max = series.iter().map(|(_, c)| c.iter().sum::<i64>()).max().unwrap_or(0).max(1);
     let total: i64 = series.iter().map(|(_, c)| c.iter().sum::<i64>()).sum();
+    if total == 0 {
+        // No bars and a lone "1" tick read as a broken chart: say what it will show instead.
+        return format!(
+            r#"<div class="chart-empty" data-testid="usage-chart" data-total="0"><p>No requests in the last {days} days.</p><p class="muted small">{} will appear here, one bar per day, as soon as the API is called.</p></div>"#,
+            escape(label)
+        );
+    }
     let slot = WIDTH / days as f64;
     let plot = HEIGHT - TOP - BOTTOM;
     let mut svg = String::new();
@@ -29,7 +36,6 @@ pub fn usage_svg(counts: &[(NaiveDate, [i64; 3])], today: NaiveDate, days: i64, 
         escape(label)
     );
     let _ = write!(svg, r#"<line class="axis" x1="0" y1="{y}" x2="{WIDTH}" y2="{y}"/>"#, y = HEIGHT - BOTTOM);
-    let _ = write!(svg, r#"<text class="tick" x="2" y="11">{max}</text>"#);
     for (i, (day, [ok, client, server])) in series.iter().enumerate() {
         let x = i as f64 * slot + slot * 0.15;
         let w = slot * 0.7;
@@ -48,14 +54,14 @@ pub fn usage_svg(counts: &[(NaiveDate, [i64; 3])], today: NaiveDate, days: i64, 
             i as f64 * slot
         );
     }
-    let _ = write!(svg, r#"<text class="tick" x="2" y="{}">{}</text>"#, HEIGHT - 6.0, start.format("%-d %b"));
+    svg.push_str("</svg>");
+    // The labels are HTML, not SVG text: the chart stretches to any width, text must not.
     let _ = write!(
         svg,
-        r#"<text class="tick" x="{WIDTH}" y="{}" text-anchor="end">{}</text>"#,
-        HEIGHT - 6.0,
+        r#"<div class="chart-ticks small muted" aria-hidden="true"><span>{}</span><span>busiest day: {max}</span><span>{}</span></div>"#,
+        start.format("%-d %b"),
         today.format("%-d %b")
     );
-    svg.push_str("</svg>");
     svg
 }
 

@@ -179,7 +179,9 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         chrome: Chrome::for_member(&member, "dashboard"),
         full_view,
         chart: if full_view {
-            crate::pages::chart::usage_svg(&overview.usage, at.date(), 30, "API requests")
+            let mut usage = overview.usage.clone();
+            state.usage.add_pending(member.org.id, None, &mut usage);
+            crate::pages::chart::usage_svg(&usage, at.date(), 30, "API requests")
         } else {
             String::new()
         },

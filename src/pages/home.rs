@@ -1,4 +1,4 @@
-//! `/`: send the user to their first organisation.
+//! `/`: send the user to their first organisation (staff: the support console).
 
 use super::see_other;
 use crate::auth::CurrentUser;
@@ -13,9 +13,11 @@ struct NoOrgs {
     chrome: Chrome,
 }
 
+/// Members land on their first organisation; platform staff without one on the support console.
 pub async fn index(current: CurrentUser) -> Result<HttpResponse, AppError> {
     match current.orgs.first() {
         Some((org, _)) => Ok(see_other(&format!("/orgs/{}", org.slug))),
+        None if current.user.is_staff => Ok(see_other("/support")),
         None => render(&NoOrgs { chrome: Chrome::for_user(&current, "") }),
     }
 }

@@ -2,7 +2,7 @@
 //! change roles, remove members. The last owner cannot be removed or demoted.
 
 use super::templates::{Chrome, Field};
-use super::{render, render_status, see_other};
+use super::{render, render_status, see_other, see_other_with_notice};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember, csrf::NoFields};
@@ -44,11 +44,6 @@ pub struct RoleForm {
     role: String,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    notice: Option<String>,
-}
-
 async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppError> {
     let org_id = member.org.id;
     let members = state.db.run(move |conn| memberships::list(conn, org_id)).await?;
@@ -64,18 +59,19 @@ async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppEr
     })
 }
 
-fn list_url(member: &OrgMember, notice: &str) -> String {
-    format!("/orgs/{}/settings/members?notice={notice}", member.org.slug)
+fn list_url(member: &OrgMember) -> String {
+    format!("/orgs/{}/settings/members", member.org.slug)
 }
 
 pub async fn list(
     state: web::Data<AppState>,
     member: OrgMember,
-    query: web::Query<ListQuery>,
+    session: actix_session::Session,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_members)?;
     let mut page = page(&state, &member).await?;
-    page.notice = query.notice.as_deref().and_then(|n| match n {
+    let flash = crate::auth::session::take_flash(&session);
+    page.notice = flash.as_deref().and_then(|n| match n {
         "added" => Some("Member added.".to_owned()),
         "role_changed" => Some("Role changed.".to_owned()),
         "removed" => Some("Member removed.".to_owned()),
@@ -87,6 +83,7 @@ pub async fn list(
 pub async fn add(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -120,7 +117,7 @@ pub async fn add(
         })
         .await?;
     match outcome {
-        Ok(()) => Ok(see_other(&list_url(&member, "added"))),
+        Ok(()) => Ok(see_other_with_notice(&session, &list_url(&member), "added")),
         Err(message) => {
             page.email.error = Some(message);
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -143,6 +140,7 @@ async fn row_failure(
 pub async fn change_role(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     meta: RequestMeta,
     path: web::Path<(String, i64)>,
     CsrfForm(form): CsrfForm<RoleForm>,
@@ -174,7 +172,7 @@ pub async fn change_role(
         })
         .await?
     {
-        Ok(_) => Ok(see_other(&list_url(&member, "role_changed"))),
+        Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), "role_changed")),
         Err(MembershipError::NotMember) => Err(AppError::NotFound),
         Err(MembershipError::Db(e)) => Err(e.into()),
         Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,
@@ -209,6 +207,7 @@ pub async fn remove_confirm(
 pub async fn remove(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     meta: RequestMeta,
     path: web::Path<(String, i64)>,
     _form: CsrfForm<NoFields>,
@@ -231,7 +230,7 @@ pub async fn remove(
     {
         // Owners who remove themselves have nothing left to see here.
         Ok(_) if user_id == member.current.user.id => Ok(see_other("/")),
-        Ok(_) => Ok(see_other(&list_url(&member, "removed"))),
+        Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), "removed")),
         Err(MembershipError::NotMember) => Err(AppError::NotFound),
         Err(MembershipError::Db(e)) => Err(e.into()),
         Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,

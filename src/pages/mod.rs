@@ -42,6 +42,14 @@ pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
+/// Redirects to `location`, which shows `notice` once: the notice travels in
+/// the session (a flash), not in the URL, so a refresh or a shared link never
+/// shows it again (and nobody can put words in it through a link).
+pub fn see_other_with_notice(session: &actix_session::Session, location: &str, notice: &str) -> HttpResponse {
+    crate::auth::session::set_flash(session, notice);
+    see_other(location)
+}
+
 /// A `next` target is followed only when it is a path on this site
 /// (`/x`, never `//evil.example` or `/\evil.example`).
 pub fn safe_next(next: Option<&str>) -> Option<String> {

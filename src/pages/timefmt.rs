@@ -47,7 +47,8 @@ pub fn relative(t: &NaiveDateTime, now: &NaiveDateTime) -> String {
     let (n, unit) = match amount {
         a if a < 60 * 60 => (a.div_ceil(60).max(1), "minute"),
         a if a < 60 * 60 * 24 => (a / 3600, "hour"),
-        a if a < 60 * 60 * 24 * 45 => (a / 86_400, "day"),
+        // Days ahead round up, as expiry mails count them (4 days 23 hours = "in 5 days"); days ago round down.
+        a if a < 60 * 60 * 24 * 45 => (if future { a.div_ceil(86_400) } else { a / 86_400 }, "day"),
         a if a < 60 * 60 * 24 * 365 => (a / (86_400 * 30), "month"),
         a => (a / (86_400 * 365), "year"),
     };
@@ -59,6 +60,15 @@ pub fn relative(t: &NaiveDateTime, now: &NaiveDateTime) -> String {
 mod relative_tests {
     use super::relative;
     use chrono::{Duration, NaiveDateTime};
+
+    #[test]
+    fn days_ahead_match_the_expiry_mails_count() {
+        let now = NaiveDateTime::default();
+        let later = now + Duration::days(4) + Duration::hours(23);
+        assert_eq!(relative(&later, &now), "in 5 days");
+        assert_eq!(crate::domain::expiry::days_left(later, now), 5);
+        assert_eq!(relative(&(now - Duration::days(4) - Duration::hours(23)), &now), "4 days ago");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -3,7 +3,7 @@
 //! terminal-style result panel. Outbox delivery arrives with the worker.
 
 use super::templates::{Chrome, Field};
-use super::{render, render_status, see_other};
+use super::{render, render_status, see_other_with_notice};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::csrf::NoFields;
@@ -47,20 +47,15 @@ struct ListPage {
     notice: Option<&'static str>,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn list(
     state: web::Data<AppState>,
     member: OrgMember,
-    query: web::Query<NoticeQuery>,
+    session: actix_session::Session,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let org_id = member.org.id;
     let hooks = state.db.run(move |conn| webhooks::list(conn, org_id)).await?;
-    let notice = match query.notice.as_deref() {
+    let notice = match crate::auth::session::take_flash(&session).as_deref() {
         Some("deleted") => Some("Webhook endpoint deleted."),
         Some("enabled") => Some("Endpoint enabled."),
         Some("disabled") => Some("Endpoint disabled; nothing is sent to it."),
@@ -291,6 +286,7 @@ pub async fn edit(
 pub async fn update(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     meta: RequestMeta,
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<HookForm>,
@@ -316,7 +312,7 @@ pub async fn update(
             })
         })
         .await?;
-    Ok(see_other(&format!("{}?notice=updated", base(&member))))
+    Ok(see_other_with_notice(&session, &base(&member), "updated"))
 }
 
 /// Send test: a signed `webhook.test` event, now, and its result in the panel.
@@ -358,6 +354,7 @@ pub async fn test(
 pub async fn set_enabled(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     meta: RequestMeta,
     path: web::Path<(String, String, String)>,
     _form: CsrfForm<NoFields>,
@@ -386,7 +383,7 @@ pub async fn set_enabled(
             })
         })
         .await?;
-    Ok(see_other(&format!("{}?notice={}", base(&member), if enable { "enabled" } else { "disabled" })))
+    Ok(see_other_with_notice(&session, &base(&member), if enable { "enabled" } else { "disabled" }))
 }
 
 pub async fn rotate_secret(
@@ -415,25 +412,66 @@ pub async fn rotate_secret(
 }
 
 #[derive(Template)]
-#[template(path = "webhook_delete.html")]
-struct DeletePage {
+#[template(path = "webhook_confirm.html")]
+struct ConfirmPage {
     chrome: Chrome,
     base_path: String,
     hook: Endpoint,
+    action: &'static str,
+    title: &'static str,
+    explanation: &'static str,
+    button: &'static str,
+    danger: bool,
 }
 
+async fn confirm_page(
+    state: &AppState,
+    member: &OrgMember,
+    id: String,
+    (action, title, explanation, button, danger): (&'static str, &'static str, &'static str, &'static str, bool),
+) -> Result<HttpResponse, AppError> {
+    let hook = load(state, member, id).await?;
+    let chrome = Chrome::for_member(member, "webhooks");
+    render(&ConfirmPage { chrome, base_path: base(member), hook, action, title, explanation, button, danger })
+}
+
+/// GET …/delete asks first.
 pub async fn delete_confirm(
     state: web::Data<AppState>,
     member: OrgMember,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
-    render(&DeletePage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hook })
+    let wording = (
+        "delete",
+        "Delete this endpoint?",
+        "This can't be undone: it stops receiving events immediately.",
+        "Delete endpoint",
+        true,
+    );
+    confirm_page(&state, &member, path.into_inner().1, wording).await
+}
+
+/// GET …/rotate-secret asks first, and says how the switch-over works.
+pub async fn rotate_secret_confirm(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let wording = (
+        "rotate-secret",
+        "Rotate the signing secret?",
+        "A new secret is shown once. For the next 24 hours both the old and the new secret sign every message \
+         (two signatures in webhook-signature), so you can update your receiver without missing one; then only the new one signs.",
+        "Rotate signing secret",
+        false,
+    );
+    confirm_page(&state, &member, path.into_inner().1, wording).await
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     meta: RequestMeta,
     path: web::Path<(String, String)>,
     _form: CsrfForm<NoFields>,
@@ -449,5 +487,5 @@ pub async fn delete(
             })
         })
         .await?;
-    Ok(see_other(&format!("{}?notice=deleted", base(&member))))
+    Ok(see_other_with_notice(&session, &base(&member), "deleted"))
 }

@@ -531,7 +531,8 @@ async fn the_list_searches_filters_sorts_and_pages() {
     assert_eq!(select_attr(&by_id, "tr[data-testid=key-row]", "data-key-id"), Some(some_id));
     let (status, _) = owner.get_html(&format!("{KEYS}?sort=expiry&state=active")).await;
     assert_eq!(status, 200);
-    assert_eq!(count(&first, "[data-testid=health-mark]"), 50, "never used keys are marked unused");
+    assert_eq!(count(&first, "[data-testid=health-mark]"), 0, "never-used keys younger than 7 days carry no mark");
+    assert_eq!(select_all_text(&first, "tr[data-testid=key-row] td").concat().matches("Never used").count(), 50);
 }
 
 #[tokio::test]

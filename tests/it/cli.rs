@@ -157,6 +157,16 @@ async fn demo_seeds_one_user_per_role_and_is_safe_to_run_twice() {
     let out = latchkey(&url, &["demo"], None);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("owner@demo.latchkey.test"));
+    // Progress never counts past its total ("seeding: 11/10" once did).
+    let all = format!("{}{}", text(&out), String::from_utf8_lossy(&out.stderr));
+    let steps: Vec<(u64, u64)> = all
+        .lines()
+        .filter_map(|l| l.split_once("seeding: ")?.1.split_whitespace().next()?.split_once('/'))
+        .filter_map(|(n, total)| Some((n.parse().ok()?, total.parse().ok()?)))
+        .collect();
+    assert!(!steps.is_empty(), "progress lines are printed: {all}");
+    assert!(steps.iter().all(|(n, total)| n <= total), "{steps:?}");
+    assert_eq!(steps.last().map(|(n, total)| n == total), Some(true), "it ends at its total: {steps:?}");
     let again = latchkey(&url, &["demo"], None);
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("already exists"));

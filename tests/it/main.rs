@@ -12,6 +12,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod conformance;
+mod console;
 mod csrf;
 mod deliveries;
 mod faults;

@@ -14,7 +14,7 @@ use crate::domain::key_state::KeyState;
 use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
 use crate::pages::templates::Chrome;
-use crate::pages::{render, render_status, see_other};
+use crate::pages::{render, render_status, see_other_with_notice};
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -222,15 +222,15 @@ pub async fn perform(
     match action {
         KeyAction::Deactivate => {
             simple(Entry::api_key_deactivated, |c, k| api_keys::set_enabled(c, k.id, false)).await?;
-            Ok(see_other(&format!("{list}?notice=deactivated")))
+            Ok(see_other_with_notice(&session, &list, "deactivated"))
         }
         KeyAction::Activate => {
             simple(Entry::api_key_activated, |c, k| api_keys::set_enabled(c, k.id, true)).await?;
-            Ok(see_other(&format!("{list}?notice=activated")))
+            Ok(see_other_with_notice(&session, &list, "activated"))
         }
         KeyAction::Delete => {
             simple(Entry::api_key_deleted, |c, k| api_keys::delete(c, k.id)).await?;
-            Ok(see_other(&format!("{list}?notice=deleted")))
+            Ok(see_other_with_notice(&session, &list, "deleted"))
         }
         KeyAction::Revoke => {
             let by = member.current.user.name.clone();
@@ -246,7 +246,7 @@ pub async fn perform(
                     })
                 })
                 .await?;
-            Ok(see_other(&format!("{list}?notice=revoked")))
+            Ok(see_other_with_notice(&session, &list, "revoked"))
         }
         KeyAction::Rotate => {
             let Ok(grace) = Grace::parse(&form.grace) else {

@@ -12,7 +12,6 @@ use crate::pages::render;
 use crate::pages::templates::Chrome;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "api_key_detail.html")]
@@ -28,11 +27,6 @@ pub struct DetailPage {
     pub chart: String,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 /// Builds the page; shared with the support console.
 pub async fn page(
     state: &AppState,
@@ -44,7 +38,7 @@ pub async fn page(
 ) -> Result<DetailPage, AppError> {
     let (org_id, filter) = (key.org_id, Filter { target: Some(key.key_id.clone()), ..Filter::default() });
     let (key_row, today) = (key.id, crate::db::now().date());
-    let (events, usage) = state
+    let (events, mut usage) = state
         .db
         .run(move |conn| {
             let events = audit_events::page(conn, org_id, &filter, None, 50)?;
@@ -52,6 +46,7 @@ pub async fn page(
             Ok::<_, diesel::result::Error>((events, usage))
         })
         .await?;
+    state.usage.add_pending(org_id, Some(key_row), &mut usage);
     Ok(DetailPage {
         chrome,
         base_path: base,
@@ -67,14 +62,15 @@ pub async fn page(
 pub async fn show(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     path: web::Path<(String, String)>,
-    query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&member)?;
     let key = load_key(&state, &member, path.into_inner().1).await?;
     let chrome = Chrome::for_member(&member, "api-keys");
     let mut page =
         page(&state, chrome, base_path(&member.org.slug), &key, member.org.plan == Plan::Paid, false).await?;
-    page.notice = (query.notice.as_deref() == Some("updated")).then_some("Changes saved.");
+    page.notice =
+        (crate::auth::session::take_flash(&session).as_deref() == Some("updated")).then_some("Changes saved.");
     render(&page)
 }

@@ -13,7 +13,7 @@ use crate::domain::scopes::{Resource, Scopes};
 use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
 use crate::pages::templates::{Chrome, Field};
-use crate::pages::{render, render_status, see_other};
+use crate::pages::{render, render_status, see_other, see_other_with_notice};
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -350,7 +350,7 @@ pub async fn update(
             })
         })
         .await?;
-    Ok(see_other(&format!("{}/{key_id}?notice=updated", base_path(&member.org.slug))))
+    Ok(see_other_with_notice(&session, &format!("{}/{key_id}", base_path(&member.org.slug)), "updated"))
 }
 
 /// Scope names for the audit log; full access is spelled out.

@@ -28,7 +28,8 @@ pub struct KeyListQuery {
     pub sort: String,
     #[serde(default)]
     pub cursor: String,
-    #[serde(default)]
+    /// Filled from the session's flash, never from the URL.
+    #[serde(skip)]
     pub notice: String,
 }
 
@@ -122,9 +123,13 @@ pub async fn page(
 pub async fn list(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: actix_session::Session,
     query: web::Query<KeyListQuery>,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&member)?;
+    // A notice comes once, from the session (never from the URL).
+    let mut query = query.into_inner();
+    query.notice = crate::auth::session::take_flash(&session).unwrap_or_default();
     let frame = ListFrame {
         chrome: Chrome::for_member(&member, "api-keys"),
         title: "API keys".into(),

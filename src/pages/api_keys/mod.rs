@@ -153,10 +153,16 @@ pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'s
     if state != KeyState::Expired && key.expires_at.is_some_and(|t| t <= at + Duration::days(7)) {
         marks.push("expires soon");
     }
-    if key.created_at <= at - Duration::days(365) {
+    // No rotation advice on a key that is already being replaced.
+    if key.created_at <= at - Duration::days(365) && state != KeyState::Rotating && key.replaced_by.is_none() {
         marks.push("rotation recommended");
     }
-    if key.last_used_at.is_none_or(|t| t <= at - Duration::days(90)) {
+    // A young key that was never used shows "Never used" in its last-used cell instead.
+    let unused = match key.last_used_at {
+        None => key.created_at <= at - Duration::days(7),
+        Some(t) => t <= at - Duration::days(90),
+    };
+    if unused {
         marks.push("unused");
     }
     marks
