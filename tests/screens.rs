@@ -177,6 +177,38 @@ async fn sweep(dark: bool) {
             screenshot(&client, &format!("screens/{scheme}-{width}-{name}")).await;
         }
     }
+    // The one-time secret page (a POST's answer), at both widths.
+    for (width, height) in WIDTHS {
+        client.set_window_size(width, height).await.expect("resize");
+        client.goto(&format!("{}/orgs/demo/settings/api-keys/new", app.base)).await.expect("new key");
+        type_into(&client, "#label", "Screens check").await;
+        click(&client, ".key-form button[type=submit]").await;
+        css(&client, "[data-testid=new-secret]").await;
+        problems.extend(check_page(&client, &axe, &format!("the new key's secret at {width}px, {scheme}")).await);
+        screenshot(&client, &format!("screens/{scheme}-{width}-secret")).await;
+    }
+    // Platform staff's pages, and the login page.
+    client.goto(&format!("{}/logout", app.base)).await.expect("logout page");
+    click(&client, "[data-testid=confirm-logout]").await;
+    css(&client, "#email").await;
+    for (width, height) in WIDTHS {
+        client.set_window_size(width, height).await.expect("resize");
+        client.goto(&format!("{}/login", app.base)).await.expect("login");
+        problems.extend(check_page(&client, &axe, &format!("/login at {width}px, {scheme}")).await);
+    }
+    type_into(&client, "#email", "support@demo.latchkey.test").await;
+    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    css(&client, "[data-testid=support-orgs]").await;
+    let staff_pages = ["/support", "/support/platform-log", "/support/orgs/demo/audit-log", "/support/orgs/demo/api-keys"];
+    for (width, height) in WIDTHS {
+        client.set_window_size(width, height).await.expect("resize");
+        for page in staff_pages {
+            client.goto(&format!("{}{page}", app.base)).await.expect("open");
+            client.wait().for_element(Locator::Css("main")).await.expect("main");
+            problems.extend(check_page(&client, &axe, &format!("{page} at {width}px, {scheme}")).await);
+        }
+    }
     client.close().await.expect("close");
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }
