@@ -275,10 +275,7 @@ async fn the_demo_dashboard_shows_banners_and_charts_and_renew_focuses_the_expir
     let app = spawn_app().await;
     latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
     let (_driver, client) = start_browser(false).await;
-    client.goto(&format!("{}/login", app.base)).await.expect("login page");
-    type_into(&client, "#email", "owner@demo.latchkey.test").await;
-    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
-    click(&client, "button[type=submit]").await;
+    log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
     css(&client, "[data-testid=dashboard-overview]").await;
     assert_eq!(path(&client).await, "/orgs/demo");
     let banners = client.find_all(Locator::Css("[data-testid=banner-expiring]")).await.expect("banners");

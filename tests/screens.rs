@@ -137,10 +137,7 @@ async fn sweep(dark: bool) {
     let pages = pages(&app);
     let axe = axe_source();
     let (_driver, client) = start_browser(dark).await;
-    client.goto(&format!("{}/login", app.base)).await.expect("login page");
-    type_into(&client, "#email", "owner@demo.latchkey.test").await;
-    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
-    click(&client, "button[type=submit]").await;
+    log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
     css(&client, "[data-testid=dashboard-overview]").await;
     let scheme = if dark { "dark" } else { "light" };
     let is_dark = client
@@ -196,11 +193,10 @@ async fn sweep(dark: bool) {
         client.goto(&format!("{}/login", app.base)).await.expect("login");
         problems.extend(check_page(&client, &axe, &format!("/login at {width}px, {scheme}")).await);
     }
-    type_into(&client, "#email", "support@demo.latchkey.test").await;
-    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
-    click(&client, "button[type=submit]").await;
+    log_in_to_demo(&client, &app.base, "support@demo.latchkey.test").await;
     css(&client, "[data-testid=support-orgs]").await;
-    let staff_pages = ["/support", "/support/platform-log", "/support/orgs/demo/audit-log", "/support/orgs/demo/api-keys"];
+    let staff_pages =
+        ["/support", "/support/platform-log", "/support/orgs/demo/audit-log", "/support/orgs/demo/api-keys"];
     for (width, height) in WIDTHS {
         client.set_window_size(width, height).await.expect("resize");
         for page in staff_pages {
@@ -228,10 +224,7 @@ async fn the_last_rows_menu_shows_every_item_and_only_one_menu_is_open_at_a_time
     let app = spawn_app().await;
     latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
     let (_driver, client) = start_browser(false).await;
-    client.goto(&format!("{}/login", app.base)).await.expect("login page");
-    type_into(&client, "#email", "owner@demo.latchkey.test").await;
-    type_into(&client, "#password", latchkey::demo::DEMO_PASSWORD).await;
-    click(&client, "button[type=submit]").await;
+    log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
     css(&client, "[data-testid=dashboard-overview]").await;
     for (width, height) in WIDTHS {
         client.set_window_size(width, height).await.expect("resize");

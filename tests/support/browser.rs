@@ -111,6 +111,14 @@ pub async fn press_escape(client: &Client, times: usize) {
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
+/// Opens the login page of `base` and logs in as a `latchkey demo` user.
+pub async fn log_in_to_demo(client: &Client, base: &str, email: &str) {
+    client.goto(&format!("{base}/login")).await.expect("login page");
+    type_into(client, "#email", email).await;
+    type_into(client, "#password", latchkey::demo::DEMO_PASSWORD).await;
+    click(client, "button[type=submit]").await;
+}
+
 pub async fn path(client: &Client) -> String {
     client.current_url().await.expect("url").path().to_owned()
 }
