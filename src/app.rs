@@ -98,7 +98,7 @@ impl AppState {
     }
 }
 
-/// The whole route table (SPEC §7). Each part has only the middleware it
+/// The whole route table (README: Architecture). Each part has only the middleware it
 /// needs: the API and the probes never touch a session cookie.
 pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSessionStore>) {
     use pages::*;

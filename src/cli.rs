@@ -1,4 +1,4 @@
-//! The command line (SPEC §8). Every command runs pending migrations first,
+//! The command line (README: Configuration). Every command runs pending migrations first,
 //! parses its arguments into domain values, and changes nothing on error.
 
 use crate::app::{AppState, Application};

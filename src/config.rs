@@ -1,4 +1,4 @@
-//! Configuration from the environment (SPEC §8), validated once at start-up.
+//! Configuration from the environment (README: Configuration), validated once at start-up.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

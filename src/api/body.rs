@@ -1,4 +1,4 @@
-//! Reading a JSON body, after authentication and the scope check (SPEC §4
+//! Reading a JSON body, after authentication and the scope check (README: The REST API
 //! order: … → scope → body). Each failure has its own code.
 
 use super::error::{ApiError, Code};

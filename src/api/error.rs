@@ -1,5 +1,5 @@
 //! The API's one error type: a status, a stable code and a message, always
-//! answered as `{"error":{"code","message","request_id"}}` (SPEC §4).
+//! answered as `{"error":{"code","message","request_id"}}` (README: The REST API).
 
 use crate::domain::records::FieldError;
 use crate::middleware::RequestId;

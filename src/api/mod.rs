@@ -1,4 +1,4 @@
-//! The REST API that keys unlock, under `/api/v1` (SPEC §4).
+//! The REST API that keys unlock, under `/api/v1` (README: The REST API).
 
 pub mod auth;
 pub mod body;

@@ -1,6 +1,6 @@
 //! Per-key rate limits (requests per minute) with governor's GCRA limiter.
 //! Limits are kept per instance: with N instances the worst case is N × the
-//! limit (SPEC §4).
+//! limit (README: The REST API).
 
 use governor::clock::Clock;
 use governor::middleware::StateInformationMiddleware;

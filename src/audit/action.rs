@@ -1,4 +1,4 @@
-//! Every kind of audit event, one variant per action (SPEC §6).
+//! Every kind of audit event, one variant per action (README: Audit log).
 
 /// What happened. Stored as its dotted name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

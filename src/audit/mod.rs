@@ -210,7 +210,7 @@ impl Entry {
     }
 }
 
-/// The public fields of a key, as audit details and webhook data show them (SPEC §4).
+/// The public fields of a key, as audit details and webhook data show them (README: The REST API).
 pub fn key_snapshot(key: &ApiKey) -> Value {
     json!({
         "key_id": key.key_id,
@@ -364,7 +364,7 @@ fn append(
 }
 
 /// Records `entry_for(org)` in the log of every organisation in `org_ids`,
-/// or in the platform log when there are none (session events, SPEC §6).
+/// or in the platform log when there are none (session events, README: Audit log).
 pub fn record_each(
     conn: &mut DbConn,
     actor: &Actor,
@@ -376,27 +376,6 @@ pub fn record_each(
         return record(conn, actor, meta, entry_for(PLATFORM_LOG));
     }
     org_ids.iter().try_for_each(|org_id| record(conn, actor, meta, entry_for(*org_id)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::trace_id_from_traceparent;
-
-    #[test]
-    fn trace_ids_come_only_from_valid_traceparent_headers() {
-        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
-        assert_eq!(trace_id_from_traceparent(&format!("00-{trace}-00f067aa0ba902b7-01")).as_deref(), Some(trace));
-        for bad in [
-            "",
-            "garbage",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
-        ] {
-            assert_eq!(trace_id_from_traceparent(bad), None, "{bad:?}");
-        }
-    }
 }
 
 /// Where verification stopped, and why.
@@ -435,4 +414,25 @@ pub fn verify(conn: &mut DbConn, org_id: i64, mut progress: impl FnMut(u64)) -> 
     }
     let broken = verifier.finish(head_seq).err().map(|reason| BrokenEvent { id: 0, seq: head_seq, reason });
     Ok(VerifyReport { checked: verifier.checked, broken })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_id_from_traceparent;
+
+    #[test]
+    fn trace_ids_come_only_from_valid_traceparent_headers() {
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(trace_id_from_traceparent(&format!("00-{trace}-00f067aa0ba902b7-01")).as_deref(), Some(trace));
+        for bad in [
+            "",
+            "garbage",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(trace_id_from_traceparent(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -118,7 +118,7 @@ pub fn insert(conn: &mut DbConn, new: NewEvent<'_>) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// A filter on the log (SPEC §6), already parsed.
+/// A filter on the log (README: Audit log), already parsed.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// An actor's email, or `system`.
@@ -266,7 +266,7 @@ struct EventRow<'a> {
 /// Appends many events to one chain in a single transaction, inserting 1,000
 /// rows per statement (benchmark data). `seq`s are assigned here. Multi-row
 /// inserts do not compile through the MultiConnection enum, so this matches
-/// on the backend (STACK.md).
+/// on the backend (docs/DATABASE.md).
 pub fn append_many(conn: &mut DbConn, org_id: i64, events: &mut [EventFields]) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
         let (mut seq, mut prev) = lock_head(conn, org_id)?;

@@ -69,7 +69,7 @@ impl ManageConnection for Manager {
             SqliteConnection::establish(sqlite_path(&self.url)).map(DbConn::Sqlite)
         }
         .map_err(r2d2::Error::ConnectionError)?;
-        // busy_timeout must come before journal_mode, or a new pool stalls (STACK.md).
+        // busy_timeout must come before journal_mode, or a new pool stalls (docs/DATABASE.md).
         let setup = match conn {
             DbConn::Sqlite(_) => {
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
@@ -130,7 +130,6 @@ pub fn pool(url: &str) -> Pool {
         .build_unchecked(Manager::new(url))
 }
 
-/// Runs the embedded migrations of the connection's backend; returns the versions applied.
 /// The migrations written for the connection's backend.
 pub fn migrations_for(conn: &DbConn) -> EmbeddedMigrations {
     match conn {
@@ -139,6 +138,7 @@ pub fn migrations_for(conn: &DbConn) -> EmbeddedMigrations {
     }
 }
 
+/// Runs the embedded migrations of the connection's backend; returns the versions applied.
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
     let applied = conn.run_pending_migrations(migrations_for(conn)).map_err(|e| MigrationError(e.to_string()))?;
     Ok(applied.iter().map(ToString::to_string).collect())

@@ -1,4 +1,4 @@
-//! Hand-written schema: only column types both backends share (STACK.md).
+//! Hand-written schema: only column types both backends share (docs/DATABASE.md).
 
 diesel::table! {
     users (id) {

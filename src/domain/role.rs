@@ -1,7 +1,7 @@
 use super::ParseError;
 use std::fmt;
 
-/// A member's role in an organisation (SPEC §2).
+/// A member's role in an organisation (README: Security model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Owner,
@@ -41,12 +41,12 @@ impl Role {
         }
     }
 
-    /// API keys, webhooks and the audit log (SPEC §2: owner and admin).
+    /// API keys, webhooks and the audit log (README: Security model: owner and admin).
     pub fn can_manage_settings(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)
     }
 
-    /// The members page (SPEC §2: owner only).
+    /// The members page (README: Security model: owner only).
     pub fn can_manage_members(self) -> bool {
         self == Self::Owner
     }

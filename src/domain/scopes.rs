@@ -1,4 +1,4 @@
-//! Key scopes (SPEC §2): `<resource>:<read|write>`; `write` implies `read`;
+//! Key scopes (README: Security model): `<resource>:<read|write>`; `write` implies `read`;
 //! no explicit scope means full access.
 
 use super::ParseError;

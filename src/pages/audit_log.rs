@@ -1,4 +1,4 @@
-//! The audit log pages (SPEC §6): filters, keyset pagination, streamed CSV
+//! The audit log pages (README: Audit log): filters, keyset pagination, streamed CSV
 //! and JSON Lines exports, and integrity verification. Owners and admins use
 //! them under `/orgs/{slug}/settings/audit-log`; staff reach the same views
 //! read-only through `/support` (see `support.rs`).
@@ -22,7 +22,7 @@ use serde::Deserialize;
 const PAGE_SIZE: i64 = 50;
 const EXPORT_BATCH: i64 = 1_000;
 
-/// The query string of the page and the exports (SPEC §6).
+/// The query string of the page and the exports (README: Audit log).
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct AuditQuery {
     #[serde(default)]

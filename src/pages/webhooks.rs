@@ -1,4 +1,4 @@
-//! Settings → Webhooks (SPEC §5, §7): endpoints with a signing secret shown
+//! Settings → Webhooks (README: Webhooks and Architecture): endpoints with a signing secret shown
 //! once, edit, enable/disable, secret rotation, delete, and Send test with a
 //! terminal-style result panel. Outbox delivery arrives with the worker.
 

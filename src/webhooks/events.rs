@@ -1,10 +1,10 @@
-//! The event types an endpoint can subscribe to (SPEC §5).
+//! The event types an endpoint can subscribe to (README: Webhooks).
 
 pub const EVENT_TYPES: [&str; 6] =
     ["order.created", "customer.created", "product.created", "api_key.created", "api_key.revoked", "api_key.expiring"];
 
 /// Writes an `api_key.*` event to the outbox, in the caller's transaction:
-/// the key's public fields and the actor (SPEC §4).
+/// the key's public fields and the actor (README: The REST API).
 pub fn key_event(
     conn: &mut crate::db::DbConn,
     event_type: &str,

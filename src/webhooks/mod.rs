@@ -1,6 +1,6 @@
 //! Outgoing webhooks: event types, Standard Webhooks signing, the SSRF guard,
-//! URL checks and the sender used by Send test. The delivery worker for
-//! outbox events arrives with the rest of the webhooks issue.
+//! URL checks, the sender (Send test and deliveries) and the delivery worker
+//! that sends outbox events.
 
 pub mod events;
 pub mod send;

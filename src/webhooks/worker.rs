@@ -1,7 +1,7 @@
 //! The delivery worker inside `latchkey serve`: every second it claims due
 //! deliveries (with a lease, so instances never send the same attempt at
 //! once), sends each signed message to its endpoint's checked address, logs
-//! the attempt and schedules a retry (SPEC §5): ≈ 5 s, 5 min, 30 min, 2 h,
+//! the attempt and schedules a retry (README: Webhooks): ≈ 5 s, 5 min, 30 min, 2 h,
 //! 5 h, 10 h, 10 h, with ±20 % jitter, honouring `Retry-After` on 429/503.
 //! Only 2xx succeeds; 410 disables the endpoint at once.
 
@@ -26,7 +26,7 @@ const SCHEDULE_SECS: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 36
 const BATCH: usize = 20;
 /// Claims one instance holds at once (sends in flight plus those waiting for their endpoint).
 const MAX_IN_FLIGHT: usize = 200;
-/// An endpoint that has failed for this long is disabled (SPEC §5).
+/// An endpoint that has failed for this long is disabled (README: Webhooks).
 const FAILING_DAYS: i64 = 5;
 /// Sends in flight to one endpoint at a time, per instance: a slow endpoint
 /// queues its own messages and never takes every sender.

@@ -1,4 +1,4 @@
-//! The real binary's log output never carries a secret (SPEC §9).
+//! The real binary's log output never carries a secret (README: Security model).
 
 use crate::support::*;
 use std::process::Command;

@@ -1,5 +1,5 @@
 //! Expiry warnings, mails (`.eml` and SMTP), dashboard banners and the
-//! "needs attention" filter (SPEC §3, issue 7).
+//! "needs attention" filter (README: API keys).
 
 use crate::support::*;
 use chrono::{Duration, NaiveDateTime};

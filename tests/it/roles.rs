@@ -1,4 +1,4 @@
-//! SPEC §2 "who may do what", cell by cell, for the pages that exist.
+//! README: Security model "who may do what", cell by cell, for the pages that exist.
 
 use crate::support::*;
 use latchkey::db::memberships;

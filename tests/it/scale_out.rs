@@ -1,4 +1,4 @@
-//! Several real `latchkey serve` processes on one database (SPEC §10), and
+//! Several real `latchkey serve` processes on one database (README: Operating it), and
 //! what a `kill -9` leaves behind.
 
 use crate::lifecycle::setup_over_http;

@@ -1,6 +1,6 @@
 //! The three-dot menu's actions. Each has a confirmation page (GET) and the
 //! action itself (POST). Revoke, delete and rotate are sensitive: outside
-//! sudo mode the confirmation asks for the password (SPEC §3).
+//! sudo mode the confirmation asks for the password (README: API keys).
 
 use super::form::{already_created, show_secret};
 use super::{Issue, KeyView, base_path, issue, load_key, needs_sudo, require_admin, require_paid, sudo_ok};

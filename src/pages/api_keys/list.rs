@@ -54,7 +54,6 @@ pub struct KeyListPage {
     pub notice: Option<&'static str>,
 }
 
-/// Loads one page of keys; shared with the support console's read-only view.
 /// Who is looking and where the page lives: the settings page or the support console.
 pub struct ListFrame {
     pub chrome: Chrome,
@@ -64,6 +63,7 @@ pub struct ListFrame {
     pub read_only: bool,
 }
 
+/// Loads one page of keys; shared with the support console's read-only view.
 pub async fn page(
     state: &AppState,
     frame: ListFrame,

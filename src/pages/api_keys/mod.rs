@@ -1,4 +1,4 @@
-//! Settings → API keys (SPEC §3, §7): list, create with a one-time secret,
+//! Settings → API keys (README: API keys and Architecture): list, create with a one-time secret,
 //! detail, edit, and the actions of the three-dot menu.
 
 pub mod actions;
@@ -24,7 +24,7 @@ pub fn base_path(slug: &str) -> String {
     format!("/orgs/{slug}/settings/api-keys")
 }
 
-/// Owners and admins only (SPEC §2).
+/// Owners and admins only (README: Security model).
 pub fn require_admin(member: &OrgMember) -> Result<(), AppError> {
     member.require(Role::can_manage_settings)
 }
@@ -76,7 +76,7 @@ pub fn issue(conn: &mut DbConn, new: &Issue) -> diesel::QueryResult<Result<ApiKe
     Ok(Ok(key))
 }
 
-/// Sudo mode (SPEC §3): true when the password was entered in the last 10
+/// Sudo mode (README: API keys): true when the password was entered in the last 10
 /// minutes, or `password` (the confirmation field) is right now.
 pub async fn sudo_ok(
     state: &AppState,
@@ -141,7 +141,7 @@ fn times(t: &NaiveDateTime, at: &NaiveDateTime) -> (String, String, String) {
     (timefmt::iso(t), timefmt::exact(t), timefmt::relative(t, at))
 }
 
-/// The health marks of SPEC §3, for keys that still matter.
+/// The health marks (README: API keys), for keys that still matter.
 pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'static str> {
     let mut marks = Vec::new();
     match state {
