@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod keys;
 pub mod mail;
 pub mod memory;
 pub mod metrics;

@@ -115,19 +115,12 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
             let due = api_keys::grace_ended(conn, now(), 500)?;
             let mut revoked = 0;
             for key in due {
-                crate::db::transaction(conn, |conn| {
-                    // Another instance may have got there first: only the one that changed the row records it.
-                    if api_keys::revoke(conn, key.id, "system (rotation grace ended)")? {
-                        let (entry, actor) = (
-                            Entry::api_key_revoked(&key, "rotation_grace_ended"),
-                            Actor::System { label: "scheduler" },
-                        );
-                        audit::record(conn, &actor, &RequestMeta::default(), entry)?;
-                        crate::webhooks::events::key_event(conn, "api_key.revoked", &key, &actor)?;
-                        revoked += 1;
-                    }
-                    Ok::<_, diesel::result::Error>(())
-                })?;
+                // Another instance may have got there first: only the one that changed the row records it.
+                let actor = Actor::System { label: "scheduler" };
+                let by = "system (rotation grace ended)";
+                if crate::keys::revoke(conn, &key, by, &actor, &RequestMeta::default(), "rotation_grace_ended")? {
+                    revoked += 1;
+                }
             }
             Ok::<_, diesel::result::Error>(revoked)
         })

@@ -3,16 +3,17 @@
 //! sudo mode the confirmation asks for the password (README: API keys).
 
 use super::form::{already_created, show_secret};
-use super::{Issue, KeyView, base_path, issue, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
+use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
-use crate::db::api_keys::{self, ApiKey, KeySettings};
+use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_settings::Grace;
 use crate::domain::key_state::KeyState;
 use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
+use crate::keys::{self, Issue, Issued};
 use crate::pages::templates::Chrome;
 use crate::pages::{render, render_status, see_other_with_notice};
 use actix_session::Session;
@@ -209,43 +210,27 @@ pub async fn perform(
     }
     let actor = Actor::user(&member.current.user);
     let list = base_path(&member.org.slug);
-    let simple = |entry: fn(&ApiKey) -> Entry,
-                  change: fn(&mut crate::db::DbConn, &ApiKey) -> diesel::QueryResult<()>| {
-        let (actor, meta, key) = (actor.clone(), meta.clone(), key.clone());
-        state.db.run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                change(conn, &key)?;
-                audit::record(conn, &actor, &meta, entry(&key))
-            })
-        })
+    let key_for_change = key.clone();
+    let change = |f: fn(&mut crate::db::DbConn, &ApiKey, &Actor, &RequestMeta) -> diesel::QueryResult<()>| {
+        let (actor, meta, key) = (actor.clone(), meta.clone(), key_for_change.clone());
+        state.db.run(move |conn| f(conn, &key, &actor, &meta))
     };
     match action {
         KeyAction::Deactivate => {
-            simple(Entry::api_key_deactivated, |c, k| api_keys::set_enabled(c, k.id, false)).await?;
+            change(|c, k, a, m| keys::set_enabled(c, k, false, a, m)).await?;
             Ok(see_other_with_notice(&session, &list, "deactivated"))
         }
         KeyAction::Activate => {
-            simple(Entry::api_key_activated, |c, k| api_keys::set_enabled(c, k.id, true)).await?;
+            change(|c, k, a, m| keys::set_enabled(c, k, true, a, m)).await?;
             Ok(see_other_with_notice(&session, &list, "activated"))
         }
         KeyAction::Delete => {
-            simple(Entry::api_key_deleted, |c, k| api_keys::delete(c, k.id)).await?;
+            change(keys::delete).await?;
             Ok(see_other_with_notice(&session, &list, "deleted"))
         }
         KeyAction::Revoke => {
             let by = member.current.user.name.clone();
-            state
-                .db
-                .run(move |conn| {
-                    crate::db::transaction(conn, |conn| {
-                        if api_keys::revoke(conn, key.id, &by)? {
-                            audit::record(conn, &actor, &meta, Entry::api_key_revoked(&key, "revoked_by_user"))?;
-                            crate::webhooks::events::key_event(conn, "api_key.revoked", &key, &actor)?;
-                        }
-                        Ok::<_, diesel::result::Error>(())
-                    })
-                })
-                .await?;
+            state.db.run(move |conn| keys::revoke(conn, &key, &by, &actor, &meta, "revoked_by_user")).await?;
             Ok(see_other_with_notice(&session, &list, "revoked"))
         }
         KeyAction::Rotate => {
@@ -293,26 +278,9 @@ async fn rotate(
         user: member.current.user.clone(),
         rotated_from: Some(old.key_id.clone()),
     };
-    let created = state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                let replacement = issue(conn, &new)?;
-                let Ok(fresh) = &replacement else { return Ok(replacement) };
-                api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
-                audit::record(conn, &actor, &meta, Entry::api_key_rotated(&old, &fresh.key_id, grace.as_str()))?;
-                audit::record(conn, &actor, &meta, Entry::api_key_created(fresh))?;
-                crate::webhooks::events::key_event(conn, "api_key.created", fresh, &actor)?;
-                if grace == Grace::None && api_keys::revoke(conn, old.id, &new.user.name)? {
-                    audit::record(conn, &actor, &meta, Entry::api_key_revoked(&old, "rotated_without_grace"))?;
-                    crate::webhooks::events::key_event(conn, "api_key.revoked", &old, &actor)?;
-                }
-                Ok::<_, diesel::result::Error>(replacement)
-            })
-        })
-        .await?;
+    let created = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &actor, &meta)).await?;
     match created {
-        Ok(new) => show_secret(state, member, "API key rotated", &new, secret),
-        Err(existing) => already_created(state, member, existing).await,
+        Issued::Created(new) => show_secret(state, member, "API key rotated", &new, secret),
+        Issued::AlreadySubmitted(existing) => already_created(state, member, existing).await,
     }
 }

@@ -1,7 +1,7 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
-use super::{Issue, KeyView, base_path, issue, load_key, require_admin, require_paid, sudo_ok};
+use super::{KeyView, base_path, load_key, require_admin, require_paid, sudo_ok};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::form_id;
@@ -12,6 +12,7 @@ use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, 
 use crate::domain::scopes::{Resource, Scopes};
 use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
+use crate::keys::{self, Issue, Issued};
 use crate::pages::templates::{Chrome, Field};
 use crate::pages::{render, render_status, see_other, see_other_with_notice};
 use actix_session::Session;
@@ -185,22 +186,10 @@ pub async fn create(
         rotated_from: None,
     };
     let actor = Actor::user(&member.current.user);
-    let created = state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                let key = issue(conn, &new)?;
-                if let Ok(key) = &key {
-                    audit::record(conn, &actor, &meta, Entry::api_key_created(key))?;
-                    crate::webhooks::events::key_event(conn, "api_key.created", key, &actor)?;
-                }
-                Ok::<_, diesel::result::Error>(key)
-            })
-        })
-        .await?;
+    let created = state.db.run(move |conn| keys::create(conn, &new, &actor, &meta)).await?;
     match created {
-        Ok(key) => show_secret(&state, &member, "API key created", &key, secret),
-        Err(existing) => already_created(&state, &member, existing).await,
+        Issued::Created(key) => show_secret(&state, &member, "API key created", &key, secret),
+        Issued::AlreadySubmitted(existing) => already_created(&state, &member, existing).await,
     }
 }
 

@@ -8,12 +8,9 @@ pub mod list;
 
 use crate::app::AppState;
 use crate::auth::{OrgMember, password, session};
-use crate::db::DbConn;
-use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
+use crate::db::api_keys::{self, ApiKey};
 use crate::db::now;
-use crate::db::users::User;
 use crate::domain::key_state::KeyState;
-use crate::domain::token::{KeyHash, KeyId};
 use crate::domain::{Email, Plan, Role};
 use crate::error::AppError;
 use crate::pages::timefmt;
@@ -38,42 +35,6 @@ pub fn require_paid(member: &OrgMember) -> Result<(), AppError> {
 pub async fn load_key(state: &AppState, member: &OrgMember, key_id: String) -> Result<ApiKey, AppError> {
     let org_id = member.org.id;
     state.db.run(move |conn| api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)
-}
-
-/// What a new key (created or a rotation's replacement) is made of; the token
-/// itself stays in the caller's memory, only its hash and prefix come here.
-pub struct Issue {
-    pub org_id: i64,
-    pub form_id: String,
-    pub key_id: KeyId,
-    pub hash: KeyHash,
-    pub display_prefix: String,
-    pub settings: KeySettings,
-    pub user: User,
-    pub rotated_from: Option<String>,
-}
-
-/// Inside the caller's transaction: claims the one-time form id and inserts
-/// the key. `Err(existing)` when the form was submitted before (nothing is
-/// created; `existing` is the key it made then).
-pub fn issue(conn: &mut DbConn, new: &Issue) -> diesel::QueryResult<Result<ApiKey, Option<String>>> {
-    if !api_keys::claim_form_id(conn, &new.form_id, new.org_id, new.key_id.as_str())? {
-        return Ok(Err(api_keys::key_of_form(conn, &new.form_id, new.org_id)?));
-    }
-    let key = api_keys::insert(
-        conn,
-        NewKey {
-            org_id: new.org_id,
-            key_id: new.key_id.as_str(),
-            token_hash: &new.hash.0,
-            display_prefix: &new.display_prefix,
-            settings: &new.settings,
-            created_by_id: new.user.id,
-            created_by_name: &new.user.name,
-            rotated_from: new.rotated_from.as_deref(),
-        },
-    )?;
-    Ok(Ok(key))
 }
 
 /// Sudo mode (README: API keys): true when the password was entered in the last 10
