@@ -9,9 +9,11 @@ use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
 use crate::db::users::User;
 use crate::db::{DbConn, now};
 use crate::domain::key_settings::Grace;
+use crate::domain::scopes::Scopes;
 use crate::domain::token::{KeyHash, KeyId};
 use crate::webhooks::events::key_event;
 use diesel::QueryResult;
+use serde_json::{Map, Value, json};
 
 /// What a new key (created, or a rotation's replacement) is made of; the
 /// token itself stays in the caller's memory, only its hash and prefix come here.
@@ -111,6 +113,64 @@ pub fn revoke(
         key_event(conn, "api_key.revoked", key, actor)?;
         Ok(true)
     })
+}
+
+/// Edits a key's settings and `enabled` flag: `api_key.updated` with the
+/// changed fields before and after, `api_key.scopes_changed` when the scopes
+/// changed, and `api_key.activated`/`deactivated` when `enabled` did.
+pub fn update(
+    conn: &mut DbConn,
+    old: &ApiKey,
+    settings: &KeySettings,
+    enabled: bool,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> QueryResult<()> {
+    crate::db::transaction(conn, |conn| {
+        api_keys::update_settings(conn, old.id, settings, enabled)?;
+        let (before, after) = changes(old, settings, enabled);
+        if before.as_object().is_some_and(|m| !m.is_empty()) {
+            audit::record(conn, actor, meta, Entry::api_key_updated(old, before, after))?;
+        }
+        let (was, now_scopes) = (old.scopes(), &settings.scopes);
+        if was != *now_scopes {
+            let entry = Entry::api_key_scopes_changed(old, &scope_names(&was), &scope_names(now_scopes));
+            audit::record(conn, actor, meta, entry)?;
+        }
+        if old.enabled != enabled {
+            let entry = if enabled { Entry::api_key_activated(old) } else { Entry::api_key_deactivated(old) };
+            audit::record(conn, actor, meta, entry)?;
+        }
+        Ok(())
+    })
+}
+
+/// The fields an edit changed: (before, after), each only the changed ones.
+fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Value, Value) {
+    let mut before = Map::new();
+    let mut after = Map::new();
+    let mut diff = |name: &str, a: Value, b: Value| {
+        if a != b {
+            before.insert(name.into(), a);
+            after.insert(name.into(), b);
+        }
+    };
+    diff("label", json!(old.label), json!(new.label));
+    diff("description", json!(old.description), json!(new.description));
+    diff(
+        "expires_at",
+        json!(old.expires_at.map(|t| crate::audit::chain::format_time(&t))),
+        json!(new.expires_at.map(|t| crate::audit::chain::format_time(&t))),
+    );
+    diff("allowed_ips", json!(old.allowlist().ranges()), json!(new.allowed_ips.ranges()));
+    diff("rate_limit_per_minute", json!(old.rate_limit_per_minute), json!(new.rate_limit_per_minute));
+    diff("enabled", json!(old.enabled), json!(enabled));
+    (Value::Object(before), Value::Object(after))
+}
+
+/// Scope names for the audit log; full access is spelled out.
+fn scope_names(scopes: &Scopes) -> Vec<&'static str> {
+    if scopes.is_full_access() { vec!["full_access"] } else { scopes.effective_names() }
 }
 
 /// Deactivates (`false`) or activates (`true`) a key, with its audit entry.

@@ -3,10 +3,10 @@
 
 use super::{KeyView, base_path, load_key, require_admin, require_paid, sudo_ok};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::{Actor, RequestMeta};
 use crate::auth::form_id;
 use crate::auth::{CsrfForm, OrgMember};
-use crate::db::api_keys::{self, ApiKey, KeySettings};
+use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use crate::domain::scopes::{Resource, Scopes};
@@ -20,7 +20,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct KeyForm {
@@ -265,28 +264,6 @@ pub async fn edit(
 }
 
 /// The fields that changed, as (before, after) JSON objects for the audit log.
-fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Value, Value) {
-    let mut before = Map::new();
-    let mut after = Map::new();
-    let mut diff = |name: &str, a: Value, b: Value| {
-        if a != b {
-            before.insert(name.into(), a);
-            after.insert(name.into(), b);
-        }
-    };
-    diff("label", json!(old.label), json!(new.label));
-    diff("description", json!(old.description), json!(new.description));
-    diff(
-        "expires_at",
-        json!(old.expires_at.map(|t| crate::audit::chain::format_time(&t))),
-        json!(new.expires_at.map(|t| crate::audit::chain::format_time(&t))),
-    );
-    diff("allowed_ips", json!(old.allowlist().ranges()), json!(new.allowed_ips.ranges()));
-    diff("rate_limit_per_minute", json!(old.rate_limit_per_minute), json!(new.rate_limit_per_minute));
-    diff("enabled", json!(old.enabled), json!(enabled));
-    (Value::Object(before), Value::Object(after))
-}
-
 pub async fn update(
     state: web::Data<AppState>,
     member: OrgMember,
@@ -317,32 +294,6 @@ pub async fn update(
     }
     let actor = Actor::user(&member.current.user);
     let key_id = old.key_id.clone();
-    state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                api_keys::update_settings(conn, old.id, &settings, enabled)?;
-                let (before, after) = changes(&old, &settings, enabled);
-                if before.as_object().is_some_and(|m| !m.is_empty()) {
-                    audit::record(conn, &actor, &meta, Entry::api_key_updated(&old, before, after))?;
-                }
-                let (was, now_scopes) = (old.scopes(), &settings.scopes);
-                if was != *now_scopes {
-                    let entry = Entry::api_key_scopes_changed(&old, &scope_names(&was), &scope_names(now_scopes));
-                    audit::record(conn, &actor, &meta, entry)?;
-                }
-                if old.enabled != enabled {
-                    let entry = if enabled { Entry::api_key_activated(&old) } else { Entry::api_key_deactivated(&old) };
-                    audit::record(conn, &actor, &meta, entry)?;
-                }
-                Ok::<_, diesel::result::Error>(())
-            })
-        })
-        .await?;
+    state.db.run(move |conn| keys::update(conn, &old, &settings, enabled, &actor, &meta)).await?;
     Ok(see_other_with_notice(&session, &format!("{}/{key_id}", base_path(&member.org.slug)), "updated"))
-}
-
-/// Scope names for the audit log; full access is spelled out.
-fn scope_names(scopes: &Scopes) -> Vec<&'static str> {
-    if scopes.is_full_access() { vec!["full_access"] } else { scopes.effective_names() }
 }
