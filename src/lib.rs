@@ -22,6 +22,7 @@ pub mod middleware;
 pub mod notify;
 pub mod pages;
 pub mod progress;
+pub mod resources;
 pub mod telemetry;
 pub mod usage;
 pub mod webhooks;

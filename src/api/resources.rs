@@ -5,11 +5,11 @@ use super::auth::BearerKey;
 use super::body::json_object;
 use super::error::{ApiError, Code};
 use crate::app::AppState;
-use crate::db::records::{self, Record};
-use crate::db::{DbConn, outbox};
-use crate::domain::records::{FieldError, created_event, id_prefix, validate_create, validate_patch};
+use crate::db::DbConn;
+use crate::db::records;
+use crate::domain::records::{FieldError, validate_create, validate_patch};
 use crate::domain::scopes::{Access, Resource, Scope};
-use crate::domain::token::random_base62;
+use crate::resources::object;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
@@ -30,20 +30,6 @@ fn require(key: &BearerKey, resource: Resource, access: Access, req: &HttpReques
         format!("This API key needs the {} scope for this request.", scope.name()),
         req,
     ))
-}
-
-/// An object as the API answers it: id, its fields, created_at.
-pub fn object(record: &Record) -> Value {
-    let mut out = Map::new();
-    out.insert("id".into(), Value::from(record.public_id.clone()));
-    if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&record.data) {
-        out.extend(fields);
-    }
-    out.insert(
-        "created_at".into(),
-        Value::from(record.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-    );
-    Value::Object(out)
 }
 
 async fn db<T: Send + 'static>(
@@ -125,16 +111,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(object(&record)))
 }
 
-/// An unknown `category_id` is a validation error, checked in the same
-/// transaction as the write. Only a `category_id` the request gives is
-/// checked, so a PATCH of other fields never trips over an old reference.
-fn category_missing(conn: &mut DbConn, org_id: i64, given: &Map<String, Value>) -> diesel::QueryResult<bool> {
-    match given.get("category_id").and_then(Value::as_str) {
-        Some(id) => Ok(records::find(conn, org_id, Resource::Categories.as_str(), id)?.is_none()),
-        None => Ok(false),
-    }
-}
-
 fn unknown_category() -> Vec<FieldError> {
     vec![FieldError { field: "category_id".into(), message: "no category with this id".into() }]
 }
@@ -151,22 +127,8 @@ pub async fn create(
     let body = json_object(&req, payload).await?;
     let fields = validate_create(res, &body).map_err(|d| ApiError::validation(d, &req))?;
     let org_id = key.org().id;
-    let public_id = format!("{}_{}", id_prefix(res), random_base62(16));
-    // The object and its event are written together (transactional outbox).
-    let created = db(&state, &req, move |conn| {
-        crate::db::transaction(conn, |conn| {
-            if category_missing(conn, org_id, &fields)? {
-                return Ok(None);
-            }
-            let record = records::insert(conn, org_id, res.as_str(), &public_id, &Value::Object(fields).to_string())?;
-            if let Some(event) = created_event(res) {
-                outbox::enqueue(conn, org_id, event, object(&record))?;
-            }
-            Ok(Some(record))
-        })
-    })
-    .await?;
-    let record = created.ok_or_else(|| ApiError::validation(unknown_category(), &req))?;
+    let created = db(&state, &req, move |conn| crate::resources::create(conn, org_id, res, fields)).await?;
+    let record = created.map_err(|_| ApiError::validation(unknown_category(), &req))?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/{}/{}", res.as_str(), record.public_id)))
         .json(object(&record)))
@@ -188,18 +150,10 @@ pub async fn update(
     let body = json_object(&req, payload).await?;
     let current: Map<String, Value> = serde_json::from_str(&record.data).unwrap_or_default();
     let fields = validate_patch(res, &current, &body).map_err(|d| ApiError::validation(d, &req))?;
-    let row_id = record.id;
-    let updated = db(&state, &req, move |conn| {
-        crate::db::transaction(conn, |conn| {
-            if category_missing(conn, org_id, &body)? {
-                return Ok(None);
-            }
-            records::update(conn, row_id, &Value::Object(fields).to_string())?;
-            records::find(conn, org_id, res.as_str(), &record.public_id)
-        })
-    })
-    .await?;
-    let record = updated.ok_or_else(|| ApiError::validation(unknown_category(), &req))?;
+    let updated = db(&state, &req, move |conn| crate::resources::update(conn, &record, &body, fields)).await?;
+    let record = updated
+        .map_err(|_| ApiError::validation(unknown_category(), &req))?
+        .ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
     Ok(HttpResponse::Ok().json(object(&record)))
 }
 
@@ -213,17 +167,6 @@ pub async fn delete(
     let res = resource(&req, &kind)?;
     require(&key, res, Access::Write, &req)?;
     let org_id = key.org().id;
-    let found = db(&state, &req, move |conn| {
-        crate::db::transaction(conn, |conn| {
-            let Some(record) = records::find(conn, org_id, res.as_str(), &id)? else { return Ok(false) };
-            records::delete(conn, record.id)?;
-            // Like ON DELETE SET NULL: the category's products stay, without a category.
-            if res == Resource::Categories {
-                records::clear_category(conn, org_id, &record.public_id)?;
-            }
-            Ok(true)
-        })
-    })
-    .await?;
+    let found = db(&state, &req, move |conn| crate::resources::delete(conn, org_id, res, &id)).await?;
     if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound, &req)) }
 }

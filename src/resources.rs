@@ -1,0 +1,89 @@
+//! Use cases for the API's resources (customers, orders, products,
+//! categories): create, update and delete, each one transaction with its
+//! outbox event. The caller has validated the fields (`domain::records`).
+
+use crate::db::records::{self, Record};
+use crate::db::{DbConn, outbox};
+use crate::domain::records::{created_event, id_prefix};
+use crate::domain::scopes::Resource;
+use crate::domain::token::random_base62;
+use diesel::QueryResult;
+use serde_json::{Map, Value};
+
+/// An object as the API answers it (and webhook events carry it): id, its fields, created_at.
+pub fn object(record: &Record) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), Value::from(record.public_id.clone()));
+    if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&record.data) {
+        out.extend(fields);
+    }
+    out.insert(
+        "created_at".into(),
+        Value::from(record.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    Value::Object(out)
+}
+
+/// Why a write was refused after validation: it names a category the org does not have.
+#[derive(Debug)]
+pub struct UnknownCategory;
+
+/// True when the request gives a `category_id` that is not one of the org's
+/// categories. Only a `category_id` the request gives is checked, so a PATCH
+/// of other fields never trips over an old reference.
+fn category_missing(conn: &mut DbConn, org_id: i64, given: &Map<String, Value>) -> QueryResult<bool> {
+    match given.get("category_id").and_then(Value::as_str) {
+        Some(id) => Ok(records::find(conn, org_id, Resource::Categories.as_str(), id)?.is_none()),
+        None => Ok(false),
+    }
+}
+
+/// Creates an object and, in the same transaction, its `….created` event.
+pub fn create(
+    conn: &mut DbConn,
+    org_id: i64,
+    resource: Resource,
+    fields: Map<String, Value>,
+) -> QueryResult<Result<Record, UnknownCategory>> {
+    let public_id = format!("{}_{}", id_prefix(resource), random_base62(16));
+    crate::db::transaction(conn, |conn| {
+        if category_missing(conn, org_id, &fields)? {
+            return Ok(Err(UnknownCategory));
+        }
+        let record = records::insert(conn, org_id, resource.as_str(), &public_id, &Value::Object(fields).to_string())?;
+        if let Some(event) = created_event(resource) {
+            outbox::enqueue(conn, org_id, event, object(&record))?;
+        }
+        Ok(Ok(record))
+    })
+}
+
+/// Stores `fields` (the object after the patch) for `record`; `given` is what
+/// the request sent. `Ok(None)`: the object was deleted meanwhile.
+pub fn update(
+    conn: &mut DbConn,
+    record: &Record,
+    given: &Map<String, Value>,
+    fields: Map<String, Value>,
+) -> QueryResult<Result<Option<Record>, UnknownCategory>> {
+    crate::db::transaction(conn, |conn| {
+        if category_missing(conn, record.org_id, given)? {
+            return Ok(Err(UnknownCategory));
+        }
+        records::update(conn, record.id, &Value::Object(fields).to_string())?;
+        Ok(Ok(records::find(conn, record.org_id, &record.kind, &record.public_id)?))
+    })
+}
+
+/// Deletes an object; false when the org has none with this id. Deleting a
+/// category works like `ON DELETE SET NULL`: its products stay, without a category.
+pub fn delete(conn: &mut DbConn, org_id: i64, resource: Resource, id: &str) -> QueryResult<bool> {
+    crate::db::transaction(conn, |conn| {
+        let Some(record) = records::find(conn, org_id, resource.as_str(), id)? else { return Ok(false) };
+        records::delete(conn, record.id)?;
+        if resource == Resource::Categories {
+            records::clear_category(conn, org_id, &record.public_id)?;
+        }
+        Ok(true)
+    })
+}
