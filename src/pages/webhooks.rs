@@ -5,16 +5,16 @@
 use super::templates::{Chrome, Field};
 use super::{render, render_status, see_other_with_notice};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::{Actor, RequestMeta};
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, OrgMember};
 use crate::crypto;
 use crate::db::deliveries::{self, AttemptRow};
-use crate::db::now;
-use crate::db::webhooks::{self, Endpoint, NewEndpoint};
+use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
 use crate::domain::token::random_base62;
 use crate::error::AppError;
+use crate::webhooks::endpoints::{self, EndpointFields};
 use crate::webhooks::send::Attempt;
 use crate::webhooks::signing::SigningSecret;
 use crate::webhooks::{events, target};
@@ -23,9 +23,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use serde_json::json;
-
-/// How long the previous secret keeps signing after a rotation.
-const ROTATION_OVERLAP_HOURS: i64 = 24;
 
 fn base(member: &OrgMember) -> String {
     format!("/orgs/{}/settings/webhooks", member.org.slug)
@@ -191,26 +188,8 @@ pub async fn create(
     let secret = SigningSecret::generate();
     let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
     let (org_id, by, actor) = (member.org.id, member.current.user.name.clone(), Actor::user(&member.current.user));
-    let public_id = format!("wh_{}", random_base62(16));
-    let hook = state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                let new = NewEndpoint {
-                    org_id,
-                    public_id: &public_id,
-                    url: &url,
-                    description: &description,
-                    events: &events,
-                    secret_sealed: &sealed,
-                    created_by_name: &by,
-                };
-                let hook = webhooks::insert(conn, new)?;
-                audit::record(conn, &actor, &meta, Entry::webhook_created(&hook))?;
-                Ok::<_, diesel::result::Error>(hook)
-            })
-        })
-        .await?;
+    let fields = EndpointFields { url, description, events };
+    let hook = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, &by, &actor, &meta)).await?;
     secret_page(&member, hook, "Webhook endpoint added", &secret)
 }
 
@@ -297,21 +276,8 @@ pub async fn update(
     let Some((url, description, events)) = parse(&state, &mut page, form).await? else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let actor = Actor::user(&member.current.user);
-    state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                webhooks::update(conn, hook.id, &url, &description, &events)?;
-                let before = json!({ "url": hook.url, "description": hook.description, "events": hook.events });
-                let after = json!({ "url": url, "description": description, "events": events });
-                if before != after {
-                    audit::record(conn, &actor, &meta, Entry::webhook_updated(&hook, before, after))?;
-                }
-                Ok::<_, diesel::result::Error>(())
-            })
-        })
-        .await?;
+    let (actor, fields) = (Actor::user(&member.current.user), EndpointFields { url, description, events });
+    state.db.run(move |conn| endpoints::update(conn, &hook, &fields, &actor, &meta)).await?;
     Ok(see_other_with_notice(&session, &base(&member), "updated"))
 }
 
@@ -344,8 +310,7 @@ pub async fn test(
     state
         .db
         .run(move |conn| {
-            let entry = Entry::webhook_tested(&hook_for_audit, status, error.as_deref(), latency);
-            crate::db::transaction(conn, |conn| audit::record(conn, &actor, &meta, entry))
+            endpoints::record_test(conn, &hook_for_audit, (status, error.as_deref(), latency), &actor, &meta)
         })
         .await?;
     detail(&state, &member, hook, Some(attempt)).await
@@ -368,21 +333,7 @@ pub async fn set_enabled(
     };
     let hook = load(&state, &member, id).await?;
     let actor = Actor::user(&member.current.user);
-    state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                let reason = (!enable).then_some(webhooks::DISABLED_BY_USER);
-                webhooks::set_enabled(conn, hook.id, enable, reason)?;
-                let entry = if enable {
-                    Entry::webhook_updated(&hook, json!({ "enabled": hook.enabled }), json!({ "enabled": true }))
-                } else {
-                    Entry::webhook_disabled(&hook, "disabled_by_user")
-                };
-                audit::record(conn, &actor, &meta, entry)
-            })
-        })
-        .await?;
+    state.db.run(move |conn| endpoints::set_enabled(conn, &hook, enable, &actor, &meta)).await?;
     Ok(see_other_with_notice(&session, &base(&member), if enable { "enabled" } else { "disabled" }))
 }
 
@@ -396,18 +347,8 @@ pub async fn rotate_secret(
     let hook = load(&state, &member, path.into_inner().1).await?;
     let secret = SigningSecret::generate();
     let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
-    let actor = Actor::user(&member.current.user);
-    let until = now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
-    let rotated = hook.clone();
-    state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                webhooks::rotate_secret(conn, rotated.id, &sealed, &rotated.secret_sealed, until)?;
-                audit::record(conn, &actor, &meta, Entry::webhook_secret_rotated(&rotated))
-            })
-        })
-        .await?;
+    let (actor, rotated) = (Actor::user(&member.current.user), hook.clone());
+    state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, &actor, &meta)).await?;
     secret_page(&member, hook, "Signing secret rotated", &secret)
 }
 
@@ -478,14 +419,6 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let hook = load(&state, &member, path.into_inner().1).await?;
     let actor = Actor::user(&member.current.user);
-    state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                webhooks::delete(conn, hook.id)?;
-                audit::record(conn, &actor, &meta, Entry::webhook_deleted(&hook))
-            })
-        })
-        .await?;
+    state.db.run(move |conn| endpoints::delete(conn, &hook, &actor, &meta)).await?;
     Ok(see_other_with_notice(&session, &base(&member), "deleted"))
 }
