@@ -5,10 +5,9 @@ use crate::app::{AppState, Application};
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::auth::password;
 use crate::config::{self, Config};
-use crate::db::memberships::MembershipError;
 use crate::db::orgs::CreateOrgError;
 use crate::db::users::CreateUserError;
-use crate::db::{self, DbConn, audit_events, memberships, orgs, users};
+use crate::db::{self, DbConn, audit_events, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
 use crate::progress::Progress;
 use anyhow::{Context, bail};
@@ -332,13 +331,8 @@ pub(crate) fn create_org(
 
 /// Adds a member, with its `member.added` event.
 pub(crate) fn add_member(conn: &mut DbConn, org: &orgs::Org, user: &users::User, role: Role) -> anyhow::Result<()> {
-    let added = crate::db::transaction(conn, |conn| {
-        memberships::add(conn, org.id, user.id, role)?;
-        let entry = Entry::member_added(org.id, user.id, &user.email, role);
-        audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)?;
-        Ok(())
-    });
-    added.map_err(|e: MembershipError| anyhow::anyhow!("{e}"))
+    crate::members::add(conn, org.id, user, role, &Actor::cli(), &RequestMeta::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Walks the organisation's chain; an error (exit code 1) when it is broken.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod jobs;
 pub mod keys;
 pub mod mail;
+pub mod members;
 pub mod memory;
 pub mod metrics;
 pub mod middleware;

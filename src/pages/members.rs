@@ -4,9 +4,8 @@
 use super::templates::{Chrome, Field};
 use super::{render, render_status, see_other, see_other_with_notice};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember, csrf::NoFields};
-use crate::db::DbConn;
 use crate::db::memberships::{self, Member, MembershipError};
 use crate::db::users;
 use crate::domain::{Email, Role};
@@ -104,11 +103,7 @@ pub async fn add(
             let Some(user) = users::find_by_email(conn, &email)? else {
                 return Ok(Err("No Latchkey account uses this email. The person needs an account first.".into()));
             };
-            let added = crate::db::transaction(conn, |conn| {
-                memberships::add(conn, org_id, user.id, role)?;
-                audit::record(conn, &actor, &meta, Entry::member_added(org_id, user.id, &user.email, role))?;
-                Ok::<_, MembershipError>(())
-            });
+            let added = crate::members::add(conn, org_id, &user, role, &actor, &meta);
             match added {
                 Ok(()) => Ok(Ok(())),
                 Err(MembershipError::Db(e)) => Err(e.into()),
@@ -155,21 +150,7 @@ pub async fn change_role(
     let actor = Actor::user(&member.current.user);
     match state
         .db
-        .run(move |conn| {
-            Ok::<_, AppError>(crate::db::transaction(conn, |conn| {
-                let before = memberships::change_role(conn, org_id, user_id, role)?;
-                if before != role {
-                    let email = member_email(conn, user_id)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        &meta,
-                        Entry::member_role_changed(org_id, user_id, &email, before, role),
-                    )?;
-                }
-                Ok(before)
-            }))
-        })
+        .run(move |conn| Ok::<_, AppError>(crate::members::change_role(conn, org_id, user_id, role, &actor, &meta)))
         .await?
     {
         Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), "role_changed")),
@@ -180,9 +161,6 @@ pub async fn change_role(
 }
 
 /// The member's email, as the audit event's label snapshot.
-fn member_email(conn: &mut DbConn, user_id: i64) -> Result<String, MembershipError> {
-    users::find(conn, user_id)?.map(|u| u.email).ok_or(MembershipError::NotMember)
-}
 
 #[derive(Template)]
 #[template(path = "member_remove.html")]
@@ -218,14 +196,7 @@ pub async fn remove(
     let actor = Actor::user(&member.current.user);
     match state
         .db
-        .run(move |conn| {
-            Ok::<_, AppError>(crate::db::transaction(conn, |conn| {
-                let email = member_email(conn, user_id)?;
-                let before = memberships::remove(conn, org_id, user_id)?;
-                audit::record(conn, &actor, &meta, Entry::member_removed(org_id, user_id, &email, before))?;
-                Ok(before)
-            }))
-        })
+        .run(move |conn| Ok::<_, AppError>(crate::members::remove(conn, org_id, user_id, &actor, &meta)))
         .await?
     {
         // Owners who remove themselves have nothing left to see here.
