@@ -1,6 +1,7 @@
 //! Latchkey: a self-hostable API key console. `main.rs` is the CLI; this
 //! library is everything it runs, and what the integration tests start.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod audit;

@@ -3,27 +3,18 @@
 
 use super::templates::Chrome;
 use super::{render, render_status, safe_next, see_other};
+use crate::accounts;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, CurrentUser, client_ip, password, session};
 use crate::db::users::User;
-use crate::db::{DbConn, login_failures, memberships, sessions, users};
-use crate::domain::Email;
 use crate::error::AppError;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::Duration;
 use serde::Deserialize;
-
-/// Failures counted over this window…
-const THROTTLE_WINDOW_MINUTES: i64 = 15;
-/// …lock the account after this many…
-const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-/// …and the client address after this many (several accounts from one IP).
-const MAX_FAILURES_PER_IP: i64 = 20;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -81,56 +72,41 @@ pub async fn submit(
     let sid_hash = sid.hash();
     let attempted = form.email.trim().to_lowercase();
     let pw = form.password;
+    // 1. The throttle and the account; 2. the password, with no connection held; 3. the outcome.
+    let check = {
+        let (attempted, ip) = (attempted.clone(), ip.clone());
+        state.db.run(move |conn| accounts::check_login(conn, &attempted, &ip)).await?
+    };
+    let throttled = check.throttled_for.is_some();
+    let account = check.account;
+    let verified = web::block(move || {
+        let ok = match &account {
+            Some((_, hash)) => !throttled && password::verify(&pw, hash),
+            None => {
+                // An unknown address costs the same time as a known one.
+                if !throttled {
+                    password::verify_dummy(&pw);
+                }
+                false
+            }
+        };
+        (account.map(|(user, _)| user), ok)
+    })
+    .await
+    .map_err(AppError::internal)?;
     let outcome = state
         .db
         .run(move |conn| -> Result<Outcome, AppError> {
-            let since = crate::db::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-            let (by_email, by_ip) = login_failures::count_since(conn, &attempted, &ip, since)?;
-            let throttled = by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP;
-            let retry_after = if throttled {
-                let by_email =
-                    login_failures::lifts_after(conn, Some(&attempted), None, since, MAX_FAILURES_PER_ACCOUNT)?;
-                let by_ip = login_failures::lifts_after(conn, None, Some(&ip), since, MAX_FAILURES_PER_IP)?;
-                let lifts = by_email.max(by_ip).map(|oldest| oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES));
-                lifts.map_or(1, |at| (at - crate::db::now()).num_seconds().max(1))
-            } else {
-                0
-            };
-            let found = match Email::parse(&attempted) {
-                Ok(email) => users::find_for_login(conn, &email)?.map(|(user, hash)| {
-                    let ok = !throttled && password::verify(&pw, &hash);
-                    (user, ok)
-                }),
-                Err(_) => None,
-            };
-            if found.is_none() && !throttled {
-                password::verify_dummy(&pw);
-            }
-            // The outcome and its audit events are written together.
-            crate::db::transaction(conn, |conn| match found {
-                Some((user, true)) => {
-                    login_failures::clear_for_email(conn, &attempted)?;
-                    sessions::insert(conn, user.id, &sid_hash, &meta.session_origin())?;
-                    let orgs = org_ids(conn, user.id)?;
-                    audit::record_each(conn, &Actor::user(&user), &meta, &orgs, Entry::session_login)?;
+            match verified {
+                (Some(user), true) => {
+                    accounts::logged_in(conn, &user, &attempted, &sid_hash, &meta)?;
                     Ok(Outcome::LoggedIn(user))
                 }
-                found => {
-                    let user = found.map(|(user, _)| user);
-                    let reason = if throttled { "throttled" } else { "invalid_credentials" };
-                    if !throttled {
-                        login_failures::record(conn, &attempted, &ip)?;
-                    }
-                    let orgs = match &user {
-                        Some(user) => org_ids(conn, user.id)?,
-                        None => Vec::new(),
-                    };
-                    audit::record_each(conn, &Actor::Anonymous, &meta, &orgs, |org| {
-                        Entry::session_login_failed(org, &attempted, user.as_ref(), reason)
-                    })?;
-                    Ok(if throttled { Outcome::Throttled(retry_after) } else { Outcome::Failed })
+                (user, _) => {
+                    accounts::login_failed(conn, &attempted, &ip, user.as_ref(), throttled, &meta)?;
+                    Ok(check.throttled_for.map_or(Outcome::Failed, Outcome::Throttled))
                 }
-            })
+            }
         })
         .await?;
 
@@ -168,10 +144,6 @@ pub async fn submit(
     }
 }
 
-fn org_ids(conn: &mut DbConn, user_id: i64) -> diesel::QueryResult<Vec<i64>> {
-    Ok(memberships::for_user(conn, user_id)?.into_iter().map(|(org, _)| org.id).collect())
-}
-
 /// Records `session.logout` in each of the user's organisations.
 async fn record_logout(
     state: &AppState,
@@ -179,23 +151,9 @@ async fn record_logout(
     meta: RequestMeta,
     everywhere: bool,
 ) -> Result<(), AppError> {
-    let actor = Actor::user(&current.user);
     let orgs: Vec<i64> = current.orgs.iter().map(|(org, _)| org.id).collect();
-    let (user_id, sid_hash) = (current.user.id, current.login.sid.hash());
-    state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                if everywhere {
-                    users::bump_session_epoch(conn, user_id)?;
-                    sessions::delete_for_user(conn, user_id)?;
-                } else {
-                    sessions::delete(conn, &sid_hash)?;
-                }
-                audit::record_each(conn, &actor, &meta, &orgs, |org| Entry::session_logout(org, everywhere))
-            })
-        })
-        .await
+    let (user, sid_hash) = (current.user.clone(), current.login.sid.hash());
+    state.db.run(move |conn| accounts::logout(conn, &user, &orgs, &sid_hash, everywhere, &meta)).await
 }
 
 #[derive(Template)]

@@ -1,0 +1,113 @@
+//! Use cases for signing in and out: the login throttle, recording a
+//! login's outcome (session row + audit events in every org of the user),
+//! and logging out. Password checks (argon2, tens of milliseconds) happen
+//! between these calls, never while a database connection is held.
+
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::users::{self, User};
+use crate::db::{DbConn, login_failures, memberships, sessions};
+use crate::domain::Email;
+use chrono::Duration;
+use diesel::QueryResult;
+
+/// Failures counted over this window…
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// …lock the account after this many…
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// …and the client address after this many (several accounts from one IP).
+pub const MAX_FAILURES_PER_IP: i64 = 20;
+
+/// What a login attempt meets before the password is checked.
+pub struct LoginCheck {
+    /// Seconds until the throttle that applies lifts; `None` when not throttled.
+    pub throttled_for: Option<i64>,
+    /// The account and its password hash, when the address has one.
+    pub account: Option<(User, String)>,
+}
+
+/// Reads the throttle counts for this address and IP, and the account.
+pub fn check_login(conn: &mut DbConn, attempted: &str, ip: &str) -> QueryResult<LoginCheck> {
+    let now = crate::db::now();
+    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let (by_email, by_ip) = login_failures::count_since(conn, attempted, ip, since)?;
+    let throttled_for = if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP {
+        let by_email = login_failures::lifts_after(conn, Some(attempted), None, since, MAX_FAILURES_PER_ACCOUNT)?;
+        let by_ip = login_failures::lifts_after(conn, None, Some(ip), since, MAX_FAILURES_PER_IP)?;
+        let lifts = by_email.max(by_ip).map(|oldest| oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES));
+        Some(lifts.map_or(1, |at| (at - now).num_seconds().max(1)))
+    } else {
+        None
+    };
+    let account = match Email::parse(attempted) {
+        Ok(email) => users::find_for_login(conn, &email)?,
+        Err(_) => None,
+    };
+    Ok(LoginCheck { throttled_for, account })
+}
+
+fn org_ids(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
+    Ok(memberships::for_user(conn, user_id)?.into_iter().map(|(org, _)| org.id).collect())
+}
+
+/// A correct password: forgives the address's failures, starts the session
+/// row (`sid_hash`) and records `session.login` in each of the user's orgs.
+pub fn logged_in(
+    conn: &mut DbConn,
+    user: &User,
+    attempted: &str,
+    sid_hash: &str,
+    meta: &RequestMeta,
+) -> QueryResult<()> {
+    crate::db::transaction(conn, |conn| {
+        login_failures::clear_for_email(conn, attempted)?;
+        sessions::insert(conn, user.id, sid_hash, &meta.session_origin())?;
+        let orgs = org_ids(conn, user.id)?;
+        audit::record_each(conn, &Actor::user(user), meta, &orgs, Entry::session_login)
+    })
+}
+
+/// A failed or throttled attempt: counted (unless throttled) and recorded as
+/// `session.login_failed` in the user's orgs (or the platform log).
+pub fn login_failed(
+    conn: &mut DbConn,
+    attempted: &str,
+    ip: &str,
+    user: Option<&User>,
+    throttled: bool,
+    meta: &RequestMeta,
+) -> QueryResult<()> {
+    crate::db::transaction(conn, |conn| {
+        if !throttled {
+            login_failures::record(conn, attempted, ip)?;
+        }
+        let orgs = match user {
+            Some(user) => org_ids(conn, user.id)?,
+            None => Vec::new(),
+        };
+        let reason = if throttled { "throttled" } else { "invalid_credentials" };
+        audit::record_each(conn, &Actor::Anonymous, meta, &orgs, |org| {
+            Entry::session_login_failed(org, attempted, user, reason)
+        })
+    })
+}
+
+/// Ends this session (`sid_hash`), or with `everywhere` every session of the
+/// user, recording `session.logout` in each org the user belongs to.
+pub fn logout(
+    conn: &mut DbConn,
+    user: &User,
+    orgs: &[i64],
+    sid_hash: &str,
+    everywhere: bool,
+    meta: &RequestMeta,
+) -> QueryResult<()> {
+    crate::db::transaction(conn, |conn| {
+        if everywhere {
+            users::bump_session_epoch(conn, user.id)?;
+            sessions::delete_for_user(conn, user.id)?;
+        } else {
+            sessions::delete(conn, sid_hash)?;
+        }
+        audit::record_each(conn, &Actor::user(user), meta, orgs, |org| Entry::session_logout(org, everywhere))
+    })
+}
