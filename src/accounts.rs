@@ -4,6 +4,8 @@
 //! between these calls, never while a database connection is held.
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::orgs::Org;
+use crate::db::setup::{self, NewInstance, SetupError};
 use crate::db::users::{self, User};
 use crate::db::{DbConn, login_failures, memberships, sessions};
 use crate::domain::Email;
@@ -109,5 +111,24 @@ pub fn logout(
             sessions::delete(conn, sid_hash)?;
         }
         audit::record_each(conn, &Actor::user(user), meta, orgs, |org| Entry::session_logout(org, everywhere))
+    })
+}
+
+/// First-run setup: the first owner and organisation, the owner's session
+/// row (`sid_hash`), `org.created` and `session.login`. Fails with
+/// `SetupError::AlreadyDone` once any user exists.
+pub fn complete_setup(
+    conn: &mut DbConn,
+    new: NewInstance<'_>,
+    sid_hash: &str,
+    meta: &RequestMeta,
+) -> Result<(User, Org), SetupError> {
+    crate::db::transaction(conn, |conn| {
+        let (user, org) = setup::complete(conn, new)?;
+        sessions::insert(conn, user.id, sid_hash, &meta.session_origin())?;
+        let actor = Actor::user(&user);
+        audit::record(conn, &actor, meta, Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str()))?;
+        audit::record(conn, &actor, meta, Entry::session_login(org.id))?;
+        Ok((user, org))
     })
 }

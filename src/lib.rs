@@ -25,6 +25,7 @@ pub mod notify;
 pub mod pages;
 pub mod progress;
 pub mod resources;
+pub mod support;
 pub mod telemetry;
 pub mod usage;
 pub mod webhooks;

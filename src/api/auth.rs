@@ -7,7 +7,7 @@
 use super::error::{ApiError, Code};
 use super::rate_limit::Decision;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::now;
 use crate::db::orgs::Org;
@@ -138,18 +138,8 @@ async fn record_revoked_use(state: &AppState, req: &HttpRequest, key: &ApiKey) {
         return;
     }
     let meta = RequestMeta::of(req);
-    let entry = Entry::api_key_revoked_key_used(key, if key.replaced_by.is_some() { "rotated_out" } else { "revoked" });
     let (key, public_url) = (key.clone(), state.config.public_url.origin().to_owned());
-    let result = state
-        .db
-        .run(move |conn| {
-            let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
-            crate::db::transaction(conn, |conn| {
-                audit::record(conn, &Actor::System { label: "api" }, &meta, entry)?;
-                crate::notify::revoked_key_used(conn, &public_url, &key, &ip, crate::db::now()).map(|_| ())
-            })
-        })
-        .await;
+    let result = state.db.run(move |conn| crate::keys::record_revoked_use(conn, &key, &public_url, &meta)).await;
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not record the use of a revoked key");
     }

@@ -4,10 +4,9 @@
 use super::templates::Field;
 use super::{render, render_status, see_other};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::auth::{CsrfForm, password, session};
-use crate::db::sessions;
-use crate::db::setup::{self, NewInstance, SetupError};
+use crate::db::setup::{NewInstance, SetupError};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName};
 use crate::error::AppError;
 use actix_session::Session;
@@ -92,15 +91,7 @@ pub async fn submit(
                 email: &email,
                 password_hash: &hash,
             };
-            let done = crate::db::transaction(conn, |conn| {
-                let (user, org) = setup::complete(conn, new)?;
-                sessions::insert(conn, user.id, &sid_hash, &meta.session_origin())?;
-                let actor = Actor::user(&user);
-                let created = Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str());
-                audit::record(conn, &actor, &meta, created)?;
-                audit::record(conn, &actor, &meta, Entry::session_login(org.id))?;
-                Ok((user, org))
-            });
+            let done = crate::accounts::complete_setup(conn, new, &sid_hash, &meta);
             match done {
                 Ok(done) => Ok(Some(done)),
                 Err(SetupError::AlreadyDone) => Ok(None),

@@ -6,7 +6,7 @@ use super::audit_log::{self, AuditQuery, ExportFormat};
 use super::render;
 use super::templates::Chrome;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, PLATFORM_LOG, RequestMeta};
+use crate::audit::{Actor, Entry, PLATFORM_LOG, RequestMeta};
 use crate::auth::CurrentUser;
 use crate::db::orgs::{self, Org};
 use crate::error::AppError;
@@ -70,13 +70,7 @@ async fn viewed(
     let actor = Actor::staff(&staff.0.user);
     state
         .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                let Some(org) = orgs::find_by_slug(conn, &slug)? else { return Ok(None) };
-                audit::record(conn, &actor, &meta, entry(org.id))?;
-                Ok::<_, diesel::result::Error>(Some(org))
-            })
-        })
+        .run(move |conn| crate::support::look_at(conn, &slug, &actor, &meta, entry))
         .await?
         .ok_or(AppError::NotFound)
 }

@@ -111,6 +111,20 @@ pub async fn press_escape(client: &Client, times: usize) {
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
+/// Clicks Copy and waits for it to say it copied (the clipboard write is asynchronous).
+pub async fn copy_secret(client: &Client) {
+    click(client, "[data-testid=copy-secret]").await;
+    let mut text = String::new();
+    for _ in 0..40 {
+        text = css(client, "[data-testid=copy-secret]").await.text().await.expect("text");
+        if text == "Copied" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the copy button says {text:?}, not \"Copied\"");
+}
+
 /// Opens the login page of `base` and logs in as a `latchkey demo` user.
 pub async fn log_in_to_demo(client: &Client, base: &str, email: &str) {
     client.goto(&format!("{base}/login")).await.expect("login page");
