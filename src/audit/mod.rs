@@ -5,6 +5,7 @@
 
 mod action;
 pub mod chain;
+pub mod export;
 
 pub use action::{Action, human_label};
 

@@ -6,7 +6,7 @@
 use super::templates::{Chrome, Field};
 use super::{render, render_status, timefmt};
 use crate::app::{AppState, Db};
-use crate::audit::chain::format_time;
+use crate::audit::export::{ExportFormat, encode};
 use crate::audit::{self, Action, VerifyReport};
 use crate::auth::OrgMember;
 use crate::db::audit_events::{self, Filter, StoredEvent};
@@ -234,92 +234,6 @@ pub async fn log_page(
     if invalid { render_status(StatusCode::UNPROCESSABLE_ENTITY, &page) } else { render(&page) }
 }
 
-#[derive(Clone, Copy)]
-pub enum ExportFormat {
-    Csv,
-    JsonLines,
-}
-
-const CSV_COLUMNS: [&str; 19] = [
-    "id",
-    "seq",
-    "occurred_at",
-    "actor_type",
-    "actor_id",
-    "actor_email",
-    "actor_name",
-    "action",
-    "target_type",
-    "target_id",
-    "target_label",
-    "ip",
-    "user_agent",
-    "request_id",
-    "trace_id",
-    "details",
-    "org_id",
-    "prev_hash",
-    "hash",
-];
-
-/// Spreadsheet programs run cells that start like a formula; a leading `'` stops that.
-fn csv_cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
-}
-
-fn encode(events: &[StoredEvent], format: ExportFormat, with_header: bool) -> Result<Vec<u8>, AppError> {
-    match format {
-        ExportFormat::JsonLines => {
-            let mut out = Vec::new();
-            for e in events {
-                let line = serde_json::json!({
-                    "id": e.id, "org_id": e.org_id, "seq": e.seq, "occurred_at": format_time(&e.occurred_at),
-                    "actor_type": e.actor_type, "actor_id": e.actor_id, "actor_email": e.actor_email,
-                    "actor_name": e.actor_name, "action": e.action, "target_type": e.target_type,
-                    "target_id": e.target_id, "target_label": e.target_label, "ip": e.ip, "user_agent": e.user_agent,
-                    "request_id": e.request_id, "trace_id": e.trace_id, "details": e.details,
-                    "prev_hash": e.prev_hash, "hash": e.hash,
-                });
-                out.extend_from_slice(line.to_string().as_bytes());
-                out.push(b'\n');
-            }
-            Ok(out)
-        }
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            if with_header {
-                writer.write_record(CSV_COLUMNS).map_err(AppError::internal)?;
-            }
-            for e in events {
-                let opt = |v: &Option<String>| csv_cell(v.as_deref().unwrap_or_default());
-                let record = [
-                    e.id.to_string(),
-                    e.seq.to_string(),
-                    format_time(&e.occurred_at),
-                    csv_cell(&e.actor_type),
-                    e.actor_id.map(|i| i.to_string()).unwrap_or_default(),
-                    opt(&e.actor_email),
-                    opt(&e.actor_name),
-                    csv_cell(&e.action),
-                    opt(&e.target_type),
-                    opt(&e.target_id),
-                    opt(&e.target_label),
-                    opt(&e.ip),
-                    opt(&e.user_agent),
-                    opt(&e.request_id),
-                    opt(&e.trace_id),
-                    csv_cell(&e.details),
-                    e.org_id.to_string(),
-                    e.prev_hash.clone(),
-                    e.hash.clone(),
-                ];
-                writer.write_record(&record).map_err(AppError::internal)?;
-            }
-            writer.into_inner().map_err(AppError::internal)
-        }
-    }
-}
-
 struct ExportCursor {
     db: Db,
     org_id: i64,
@@ -354,7 +268,7 @@ pub fn export(
         let chunk = batch.and_then(|events| {
             cur.done = (events.len() as i64) < EXPORT_BATCH;
             cur.after_id = events.last().map(|e| e.id).unwrap_or(cur.after_id);
-            let bytes = encode(&events, cur.format, cur.first)?;
+            let bytes = encode(&events, cur.format, cur.first).map_err(AppError::internal)?;
             cur.first = false;
             Ok(Bytes::from(bytes))
         });

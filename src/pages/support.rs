@@ -2,10 +2,11 @@
 //! Every view is itself recorded in that organisation's log
 //! (`support.viewed_audit_log`), so its owners see who looked.
 
-use super::audit_log::{self, AuditQuery, ExportFormat};
+use super::audit_log::{self, AuditQuery};
 use super::render;
 use super::templates::Chrome;
 use crate::app::AppState;
+use crate::audit::export::ExportFormat;
 use crate::audit::{Actor, Entry, PLATFORM_LOG, RequestMeta};
 use crate::auth::CurrentUser;
 use crate::db::orgs::{self, Org};

@@ -1,6 +1,11 @@
 //! Settings → Webhooks (README: Webhooks and Architecture): endpoints with a signing secret shown
 //! once, edit, enable/disable, secret rotation, delete, and Send test with a
-//! terminal-style result panel. Outbox delivery arrives with the worker.
+//! terminal-style result panel, the attempt log with Resend. The changes
+//! themselves are use cases (`crate::webhooks::endpoints`).
+
+mod confirm;
+
+pub use confirm::{delete_confirm, rotate_secret_confirm};
 
 use super::templates::{Chrome, Field};
 use super::{render, render_status, see_other_with_notice};
@@ -350,63 +355,6 @@ pub async fn rotate_secret(
     let (actor, rotated) = (Actor::user(&member.current.user), hook.clone());
     state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, &actor, &meta)).await?;
     secret_page(&member, hook, "Signing secret rotated", &secret)
-}
-
-#[derive(Template)]
-#[template(path = "webhook_confirm.html")]
-struct ConfirmPage {
-    chrome: Chrome,
-    base_path: String,
-    hook: Endpoint,
-    action: &'static str,
-    title: &'static str,
-    explanation: &'static str,
-    button: &'static str,
-    danger: bool,
-}
-
-async fn confirm_page(
-    state: &AppState,
-    member: &OrgMember,
-    id: String,
-    (action, title, explanation, button, danger): (&'static str, &'static str, &'static str, &'static str, bool),
-) -> Result<HttpResponse, AppError> {
-    let hook = load(state, member, id).await?;
-    let chrome = Chrome::for_member(member, "webhooks");
-    render(&ConfirmPage { chrome, base_path: base(member), hook, action, title, explanation, button, danger })
-}
-
-/// GET …/delete asks first.
-pub async fn delete_confirm(
-    state: web::Data<AppState>,
-    member: OrgMember,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let wording = (
-        "delete",
-        "Delete this endpoint?",
-        "This can't be undone: it stops receiving events immediately.",
-        "Delete endpoint",
-        true,
-    );
-    confirm_page(&state, &member, path.into_inner().1, wording).await
-}
-
-/// GET …/rotate-secret asks first, and says how the switch-over works.
-pub async fn rotate_secret_confirm(
-    state: web::Data<AppState>,
-    member: OrgMember,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let wording = (
-        "rotate-secret",
-        "Rotate the signing secret?",
-        "A new secret is shown once. For the next 24 hours both the old and the new secret sign every message \
-         (two signatures in webhook-signature), so you can update your receiver without missing one; then only the new one signs.",
-        "Rotate signing secret",
-        false,
-    );
-    confirm_page(&state, &member, path.into_inner().1, wording).await
 }
 
 pub async fn delete(
