@@ -1,11 +1,19 @@
 //! The web layer's one error type. What a user may see is separated from
 //! internal failures, which render an opaque 500 and log their cause.
 
-use crate::pages::templates::ErrorPage;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
+
+/// The page every error answers with (its own template: the error layer needs nothing of `pages`).
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    title: &'static str,
+    message: &'static str,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

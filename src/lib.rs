@@ -27,5 +27,6 @@ pub mod progress;
 pub mod resources;
 pub mod support;
 pub mod telemetry;
+pub mod timefmt;
 pub mod usage;
 pub mod webhooks;

@@ -11,7 +11,7 @@ use crate::db::webhooks::Endpoint;
 use crate::db::{DbConn, orgs};
 use crate::domain::expiry::ExpiryWarning;
 use crate::mail::compose::{self, Composed, KeyExpiring, KeyFacts, RevokedKeyUsed, WebhookDisabled};
-use crate::pages::timefmt;
+use crate::timefmt;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 

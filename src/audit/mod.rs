@@ -4,26 +4,21 @@
 //! Nothing in the code base updates or deletes an event.
 
 mod action;
-pub mod chain;
+/// The canonical encoding and hashing of events (pure; it lives in `domain` so `db` can use it too).
+pub use crate::domain::audit_chain as chain;
 pub mod export;
 
 pub use action::{Action, human_label};
 
-use crate::app::AppState;
-use crate::auth::client_ip;
 use crate::db::api_keys::ApiKey;
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
 use crate::db::webhooks::Endpoint;
 use crate::db::{DbConn, now};
 use crate::domain::Role;
-use crate::middleware::RequestId;
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chain::EventFields;
 use diesel::QueryResult;
 use serde_json::{Value, json};
-use std::future::{Ready, ready};
 
 /// The chain of events that belong to no organisation.
 pub const PLATFORM_LOG: i64 = 0;
@@ -108,30 +103,6 @@ pub fn trace_id_from_traceparent(header: &str) -> Option<String> {
         && hex(parent, 16)
         && hex(flags, 2);
     valid.then(|| trace.to_owned())
-}
-
-impl FromRequest for RequestMeta {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, actix_web::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self::of(req)))
-    }
-}
-
-impl RequestMeta {
-    pub fn of(req: &HttpRequest) -> Self {
-        let trusted = req.app_data::<web::Data<AppState>>().and_then(|s| s.config.trusted_proxy_header.clone());
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let trace_id = header("traceparent").and_then(|t| trace_id_from_traceparent(&t)).or_else(|| request_id.clone());
-        Self {
-            ip: Some(client_ip(req, trusted.as_deref())),
-            user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
-            request_id,
-            trace_id,
-        }
-    }
 }
 
 /// What happened to what, in which organisation's log. One constructor per action.

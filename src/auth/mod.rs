@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod extractors;
 pub mod form_id;
 pub mod password;
+mod request_meta;
 pub mod session;
 
 pub use csrf::CsrfForm;

@@ -4,7 +4,7 @@
 use super::DbConn;
 use super::schema::audit_chain_heads as heads;
 use super::schema::audit_events::{self as events, dsl};
-use crate::audit::chain::{EventFields, GENESIS_HASH};
+use crate::domain::audit_chain::{EventFields, GENESIS_HASH};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

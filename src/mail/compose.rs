@@ -2,7 +2,7 @@
 //! part each). They name keys by label, prefix and id — never a secret.
 
 use crate::domain::expiry::ExpiryWarning;
-use crate::pages::timefmt;
+use crate::timefmt;
 use askama::Template;
 use chrono::NaiveDateTime;
 

@@ -4,7 +4,7 @@
 //! read-only through `/support` (see `support.rs`).
 
 use super::templates::{Chrome, Field};
-use super::{render, render_status, timefmt};
+use super::{render, render_status};
 use crate::app::{AppState, Db};
 use crate::audit::export::{ExportFormat, encode};
 use crate::audit::{self, Action, VerifyReport};
@@ -12,6 +12,7 @@ use crate::auth::OrgMember;
 use crate::db::audit_events::{self, Filter, StoredEvent};
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::timefmt;
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, http::header, web};

@@ -14,7 +14,6 @@ pub mod members;
 pub mod setup;
 pub mod support;
 pub mod templates;
-pub mod timefmt;
 pub mod webhooks;
 
 use crate::error::AppError;

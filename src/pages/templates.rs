@@ -1,7 +1,6 @@
 //! Data every console page shares (the layout's "chrome"), and the error page.
 
 use crate::auth::{CurrentUser, OrgMember};
-use askama::Template;
 
 pub struct OrgLink {
     pub slug: String,
@@ -58,14 +57,6 @@ impl Chrome {
         });
         chrome
     }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub status: u16,
-    pub title: &'static str,
-    pub message: &'static str,
 }
 
 /// A form field's value as typed and its error, for re-rendering.

@@ -13,7 +13,7 @@ use crate::db::now;
 use crate::domain::key_state::KeyState;
 use crate::domain::{Email, Plan, Role};
 use crate::error::AppError;
-use crate::pages::timefmt;
+use crate::timefmt;
 use actix_session::Session;
 use chrono::{Duration, NaiveDateTime};
 

@@ -1,4 +1,4 @@
-//! How times appear on pages: stored as naive UTC, shown with their zone.
+//! How times appear to people, on pages and in mails: stored as naive UTC, shown with their zone.
 
 use chrono::NaiveDateTime;
 
