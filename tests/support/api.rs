@@ -1,0 +1,112 @@
+//! The REST API from a test: one shared client, calls with a bearer token, keys made straight in the database.
+
+use super::*;
+
+/// One API client for the whole test binary (building a TLS-capable client is not free).
+pub fn api_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        latchkey::webhooks::send::install_tls();
+        reqwest::Client::new()
+    })
+}
+
+/// `GET /api/v1/ping` with `Authorization: Bearer <token>`: (status, body, response).
+pub async fn ping(app: &TestApp, token: &str) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let res = api_client()
+        .get(format!("{}/api/v1/ping", app.base))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .expect("ping");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body, headers)
+}
+
+/// The error code of an API error body.
+pub fn code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+impl TestApp {
+    /// Creates a key straight in the database (for API tests); returns its token.
+    pub fn make_key(&self, slug: &str, scopes: &[&str], allowed_ips: &str, rate_limit: Option<u32>) -> String {
+        use latchkey::db::api_keys::KeySettings;
+        use latchkey::domain::key_settings::IpAllowlist;
+        use latchkey::domain::scopes::Scopes;
+        let settings = KeySettings {
+            label: format!("test key {}", scopes.join(" ")),
+            description: String::new(),
+            scopes: Scopes::parse(scopes).expect("scopes"),
+            expires_at: None,
+            allowed_ips: IpAllowlist::parse(allowed_ips).expect("allowlist"),
+            rate_limit_per_minute: rate_limit,
+        };
+        self.make_key_with(slug, settings).1
+    }
+
+    /// A full-access key labelled `label` that expires at `expires_at`: (key id, token).
+    pub fn make_expiring_key(&self, slug: &str, label: &str, expires_at: chrono::NaiveDateTime) -> (String, String) {
+        let settings = latchkey::db::api_keys::KeySettings {
+            label: label.to_owned(),
+            description: String::new(),
+            scopes: Default::default(),
+            expires_at: Some(expires_at),
+            allowed_ips: Default::default(),
+            rate_limit_per_minute: Some(0),
+        };
+        self.make_key_with(slug, settings)
+    }
+
+    /// Inserts a key with these settings: (key id, token).
+    pub fn make_key_with(&self, slug: &str, settings: latchkey::db::api_keys::KeySettings) -> (String, String) {
+        use latchkey::db::api_keys::{NewKey, insert};
+        use latchkey::domain::token::{ApiKeySecret, KeyId};
+        let org = latchkey::db::orgs::find_by_slug(&mut self.conn(), slug).expect("q").expect("org");
+        let secret = ApiKeySecret::generate(&Default::default());
+        let key_id = KeyId::generate();
+        let new = NewKey {
+            org_id: org.id,
+            key_id: key_id.as_str(),
+            token_hash: &secret.hash().0,
+            display_prefix: &secret.display_prefix(),
+            settings: &settings,
+            created_by_id: 1,
+            created_by_name: "tests",
+            rotated_from: None,
+        };
+        insert(&mut self.conn(), new).expect("insert key");
+        (key_id.as_str().to_owned(), secret.expose().to_owned())
+    }
+
+    /// Every mail queued for the organisation, oldest first.
+    pub fn mails(&self, org_id: i64) -> Vec<latchkey::db::mail::MailRow> {
+        latchkey::db::mail::for_org(&mut self.conn(), org_id).expect("mails")
+    }
+
+    /// The `.eml` files the app wrote, by name.
+    pub fn eml_files(&self) -> Vec<(String, String)> {
+        eml_files_in(self.mail_dir.path())
+    }
+}
+
+/// An API call: (status, JSON body or Null, headers).
+pub async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let mut req = api_client().request(method, format!("{}{path}", app.base)).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.expect("api call");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null), headers)
+}

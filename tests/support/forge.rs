@@ -1,0 +1,40 @@
+//! Sessions forged with the server's own key, for tests of times a test cannot wait for.
+
+use super::*;
+
+/// Times of a forged session, in seconds ago.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTimes {
+    pub login_ago: i64,
+    pub seen_ago: i64,
+    pub password_ago: i64,
+}
+
+impl TestApp {
+    /// A session cookie (`latchkey_session=…`) built exactly as the server builds
+    /// one, with chosen times and CSRF token, plus its server-side row, whose
+    /// (started, last seen) are `row` seconds ago.
+    pub fn forge_session(&self, user_id: i64, times: SessionTimes, row: (i64, i64), csrf: &str) -> String {
+        use actix_web::cookie::{Cookie, CookieJar, Key};
+        use diesel::prelude::*;
+        use latchkey::db::schema::sessions::dsl;
+        let now = chrono::Utc::now().timestamp();
+        let sid = format!("forged-{}", random_suffix());
+        let login = serde_json::json!({
+            "sid": sid, "user_id": user_id, "epoch": 0, "login_at": now - times.login_ago,
+            "seen_at": now - times.seen_ago, "password_at": now - times.password_ago,
+        });
+        let hash = latchkey::auth::session::SessionId::hash_of(&sid);
+        latchkey::db::sessions::insert(&mut self.conn(), user_id, &hash, &Default::default()).expect("session row");
+        let at = |ago: i64| db::now() - chrono::Duration::seconds(ago);
+        diesel::update(dsl::sessions.filter(dsl::token_hash.eq(&hash)))
+            .set((dsl::created_at.eq(at(row.0)), dsl::last_seen_at.eq(at(row.1))))
+            .execute(&mut self.conn())
+            .expect("row times");
+        let state = serde_json::json!({ "login": login.to_string(), "csrf": format!("\"{csrf}\"") });
+        let key = Key::from(&self.config.session_key);
+        let mut jar = CookieJar::new();
+        jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
+        format!("latchkey_session={}", jar.get("latchkey_session").expect("cookie").value())
+    }
+}
