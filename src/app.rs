@@ -51,7 +51,7 @@ pub struct AppState {
     /// Authenticated keys, valid while the database is unchanged.
     pub key_cache: crate::api::key_cache::KeyCache,
     /// The webhook delivery worker's per-instance state.
-    pub worker: crate::webhooks::worker::Worker,
+    pub worker: crate::jobs::deliveries::Worker,
     /// Sends queued mail (SMTP or `.eml` files).
     pub mailer: crate::mail::Transport,
     /// Counters and histograms for `/metrics`.
@@ -263,7 +263,7 @@ impl Application {
         let state = web::Data::new(state);
         let app_state = state.clone();
         tokio::spawn(crate::jobs::run_forever(state.clone()));
-        tokio::spawn(crate::webhooks::worker::run_forever(state.clone()));
+        tokio::spawn(crate::jobs::deliveries::run_forever(state.clone()));
         let mut server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
                 .cookie_name("latchkey_session".into())
@@ -299,7 +299,7 @@ impl Application {
     /// unfinished webhook deliveries back to the queue.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
-        crate::webhooks::worker::hand_back(&self.state, DELIVERY_GRACE).await;
+        crate::jobs::deliveries::hand_back(&self.state, DELIVERY_GRACE).await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://latchkey.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
+/// How often scheduled work runs when `LATCHKEY_SCHEDULER_INTERVAL_SECS` is unset.
+pub const DEFAULT_SCHEDULER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{var}: {message}")]
@@ -217,7 +220,7 @@ impl Config {
                     .filter(|n| (1..=60).contains(n))
                     .map(std::time::Duration::from_secs)
                     .ok_or_else(|| invalid("LATCHKEY_SCHEDULER_INTERVAL_SECS", "use 1 to 60 seconds"))?,
-                None => crate::jobs::INTERVAL,
+                None => DEFAULT_SCHEDULER_INTERVAL,
             },
             mail: crate::mail::MailConfig::from_env()?,
             bind,

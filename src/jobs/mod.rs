@@ -1,19 +1,20 @@
 //! Scheduled work inside `latchkey serve` (README: API keys): at start-up and then
 //! every 30 seconds: last-used and usage flush, grace-period revocation,
 //! expiry records and warnings, mail (and mail retries). Webhook delivery
-//! has its own faster loop (`webhooks::worker`). Each job is idempotent and safe when several instances
+//! has its own faster loop (`jobs::deliveries`). Each job is idempotent and safe when several instances
 //! run it at once (guarded updates; only the instance whose update changed a
 //! row records the event).
 
+pub mod deliveries;
 pub mod expiry;
+pub mod send_mail;
 
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::{api_keys, login_failures, now};
 use crate::error::AppError;
-use std::time::Duration;
 
-pub const INTERVAL: Duration = Duration::from_secs(30);
+pub use crate::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 
 /// Runs every job once; a failing job is logged and does not stop the others.
 pub async fn run_once(state: &AppState) {
@@ -32,7 +33,7 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = expiry::warn_expiring(state).await {
         tracing::warn!(error = %e, "expiry warnings failed");
     }
-    if let Err(e) = crate::mail::send::send_due(state, &state.mailer).await {
+    if let Err(e) = crate::jobs::send_mail::send_due(state, &state.mailer).await {
         tracing::warn!(error = %e, "sending mail failed");
     }
     if let Err(e) = prune_login_failures(state).await {

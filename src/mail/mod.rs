@@ -2,10 +2,9 @@
 //! (lettre; `smtps://` = TLS, `smtp://…?tls=required` = STARTTLS), otherwise
 //! as `.eml` files under `LATCHKEY_MAIL_DIR`, so a fresh install shows what
 //! it would send. Messages are queued in the database first (`db::mail`) and
-//! sent by the scheduler ([`send::send_due`]), which retries failures.
+//! sent by the scheduler (`jobs::send_mail`), which retries failures.
 
 pub mod compose;
-pub mod send;
 
 use crate::config::{ConfigError, invalid, var};
 use lettre::message::Mailbox;

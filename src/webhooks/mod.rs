@@ -8,4 +8,3 @@ pub mod send;
 pub mod signing;
 pub mod ssrf;
 pub mod target;
-pub mod worker;

@@ -249,7 +249,7 @@ pub async fn resend(
         .run(move |conn| deliveries::find_for_endpoint(conn, endpoint_id, &message_id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let result = crate::webhooks::worker::deliver(&state, delivery.id, "manual").await?;
+    let result = crate::jobs::deliveries::deliver(&state, delivery.id, "manual").await?;
     detail(&state, &member, hook, result).await
 }
 
@@ -304,7 +304,7 @@ pub async fn test(
     .to_string()
     .into_bytes();
     // The same guarded, signed send as deliveries (the address is checked again now).
-    let attempt = crate::webhooks::worker::attempt(&state, &hook, &msg_id, body).await?;
+    let attempt = crate::jobs::deliveries::attempt(&state, &hook, &msg_id, body).await?;
     let actor = Actor::user(&member.current.user);
     let (hook_for_audit, status, error, latency) = (
         hook.clone(),

@@ -5,9 +5,6 @@
 //! 5 h, 10 h, 10 h, with ±20 % jitter, honouring `Retry-After` on 429/503.
 //! Only 2xx succeeds; 410 disables the endpoint at once.
 
-use super::send::{self, Attempt};
-use super::signing::{SigningSecret, signature_header};
-use super::target;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::crypto;
@@ -15,6 +12,9 @@ use crate::db::deliveries::{self, Delivery, NewAttempt};
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{now, outbox};
 use crate::error::AppError;
+use crate::webhooks::send::{self, Attempt};
+use crate::webhooks::signing::{SigningSecret, signature_header};
+use crate::webhooks::target;
 use actix_web::web;
 use chrono::Duration;
 use std::collections::{HashMap, HashSet};

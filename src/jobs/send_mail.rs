@@ -2,11 +2,11 @@
 //! a retry for each failure (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h, 24 h,
 //! then it gives up and logs the message as failed).
 
-use super::Transport;
 use crate::app::AppState;
 use crate::db::mail::{self, MailRow};
 use crate::db::now;
 use crate::error::AppError;
+use crate::mail::Transport;
 use chrono::Duration;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
