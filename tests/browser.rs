@@ -132,7 +132,14 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
 
     css(&client, "#action").await.select_by_value("member.added").await.expect("choose action");
     click(&client, "[data-testid=apply-filters]").await;
-    css(&client, "tr[data-testid=audit-row]").await;
+    // Wait for the filtered page itself: the old page's rows are still there until it loads.
+    for _ in 0..50 {
+        if client.current_url().await.expect("url").query().is_some_and(|q| q.contains("action=member.added")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    css(&client, "option[value=\"member.added\"][selected]").await;
     let rows = client.find_all(Locator::Css("tr[data-testid=audit-row]")).await.expect("rows");
     assert_eq!(rows.len(), 12);
     for row in &rows {
