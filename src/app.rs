@@ -104,19 +104,19 @@ pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSes
     use pages::*;
     // The API first: the router tries routes in order, and API calls are the hot path.
     cfg.configure(crate::api::routes);
-    for (path, handler) in [("/healthz", probe(health::healthz)), ("/readyz", probe(health::readyz))] {
-        cfg.service(web::resource(path).wrap(middleware::security_headers()).route(handler).default_service(web::to(
-            || async { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow: "GET, HEAD".into() }) },
-        )));
+    let probes = [
+        ("/healthz", probe(health::healthz)),
+        ("/readyz", probe(health::readyz)),
+        ("/metrics", probe(health::metrics)),
+    ];
+    for (path, handler) in probes {
+        cfg.service(
+            web::resource(path)
+                .wrap(middleware::security_headers())
+                .route(handler)
+                .default_service(refuse("GET, HEAD".into())),
+        );
     }
-    cfg.service(
-        web::resource("/metrics")
-            .wrap(middleware::security_headers())
-            .route(get_or_head().to(health::metrics))
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow: "GET, HEAD".into() })
-            })),
-    );
     cfg.service(
         web::scope("")
             .wrap(from_fn(middleware::setup_gate))
@@ -130,6 +130,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSes
 /// balancers and monitors use it; the server sends the headers only).
 pub fn get_or_head() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
+/// The answer to a method a path does not take: 405 with `Allow`.
+fn refuse(allow: String) -> actix_web::Route {
+    web::to(move || {
+        let allow = allow.clone();
+        async move { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow }) }
+    })
 }
 
 fn probe<F, Args>(handler: F) -> actix_web::Route
@@ -232,11 +240,7 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         if methods.contains(&Method::GET) {
             allow.insert(allow.iter().position(|m| *m == "GET").map_or(0, |i| i + 1), "HEAD");
         }
-        let allow = allow.join(", ");
-        let refuse = web::to(move || {
-            let allow = allow.clone();
-            async move { Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed { allow }) }
-        });
+        let refuse = refuse(allow.join(", "));
         let resource = routes.into_iter().fold(web::resource(path), actix_web::Resource::route);
         cfg.service(resource.default_service(refuse));
     }

@@ -29,27 +29,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/openapi.json")
                     .route(get_or_head().to(openapi_json))
-                    .default_service(web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_PING) })),
+                    .default_service(refuse(ALLOW_PING)),
             )
-            .service(
-                web::resource("/ping")
-                    .route(get_or_head().to(ping))
-                    .default_service(web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_PING) })),
-            )
+            .service(web::resource("/ping").route(get_or_head().to(ping)).default_service(refuse(ALLOW_PING)))
             .service(
                 web::resource("/{kind}")
                     .route(get_or_head().to(resources::list))
                     .route(web::post().to(resources::create))
-                    .default_service(web::to(
-                        |req: HttpRequest| async move { method_not_allowed(&req, ALLOW_COLLECTION) },
-                    )),
+                    .default_service(refuse(ALLOW_COLLECTION)),
             )
             .service(
                 web::resource("/{kind}/{id}")
                     .route(get_or_head().to(resources::get))
                     .route(web::patch().to(resources::update))
                     .route(web::delete().to(resources::delete))
-                    .default_service(web::to(|req: HttpRequest| async move { method_not_allowed(&req, ALLOW_ITEM) })),
+                    .default_service(refuse(ALLOW_ITEM)),
             )
             .default_service(web::to(not_found)),
     );
@@ -118,6 +112,11 @@ async fn ping(key: BearerKey) -> HttpResponse {
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(Code::NotFound, &req))
+}
+
+/// The route that answers a method the path does not take.
+fn refuse(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move { method_not_allowed(&req, allow) })
 }
 
 /// 405 `method_not_allowed`, with the methods the path does serve (RFC 9110 §15.5.6).

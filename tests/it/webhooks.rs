@@ -8,6 +8,23 @@ async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
     add_webhook(owner, "acme", url, events).await
 }
 
+/// Stores an endpoint of acme straight in the database, past the save-time URL
+/// check (as if its address changed after it was saved), subscribed to `order.created`.
+fn insert_unchecked_endpoint(app: &TestApp, public_id: &str, url: &str) {
+    let secret = latchkey::webhooks::signing::SigningSecret::generate();
+    let sealed = latchkey::crypto::seal(&app.config.encryption_key, secret.bytes()).expect("seal");
+    let new = latchkey::db::webhooks::NewEndpoint {
+        org_id: org_id(app, "acme"),
+        public_id,
+        url,
+        description: "",
+        events: "order.created",
+        secret_sealed: &sealed,
+        created_by_name: "test",
+    };
+    latchkey::db::webhooks::insert(&mut app.conn(), new).expect("insert");
+}
+
 async fn send_test(owner: &Visitor, id: &str) -> Html {
     let res = owner.post_form(&format!("{HOOKS}/{id}/test"), &[]).await;
     assert_eq!(res.status(), 200);
@@ -107,41 +124,12 @@ async fn private_targets_are_refused_at_save_time_and_at_send_time() {
     assert_eq!(res.status(), 422, "no events chosen");
 
     // An endpoint whose address turns private later is refused when sending.
-    let sealed = latchkey::crypto::seal(
-        &app.config.encryption_key,
-        latchkey::webhooks::signing::SigningSecret::generate().bytes(),
-    )
-    .expect("seal");
-    latchkey::db::webhooks::insert(
-        &mut app.conn(),
-        latchkey::db::webhooks::NewEndpoint {
-            org_id: org_id(&app, "acme"),
-            public_id: "wh_0000000000000001",
-            url: "https://127.0.0.1:9/hooks",
-            description: "",
-            events: "order.created",
-            secret_sealed: &sealed,
-            created_by_name: "test",
-        },
-    )
-    .expect("insert");
+    insert_unchecked_endpoint(&app, "wh_0000000000000001", "https://127.0.0.1:9/hooks");
     let html = send_test(&owner, "wh_0000000000000001").await;
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-error").as_deref(), Some("blocked"));
 
     // A name that does not resolve (any more) is a DNS failure, in the panel and in /metrics.
-    latchkey::db::webhooks::insert(
-        &mut app.conn(),
-        latchkey::db::webhooks::NewEndpoint {
-            org_id: org_id(&app, "acme"),
-            public_id: "wh_0000000000000002",
-            url: "https://no-such-host.invalid/hooks",
-            description: "",
-            events: "order.created",
-            secret_sealed: &sealed,
-            created_by_name: "test",
-        },
-    )
-    .expect("insert");
+    insert_unchecked_endpoint(&app, "wh_0000000000000002", "https://no-such-host.invalid/hooks");
     let html = send_test(&owner, "wh_0000000000000002").await;
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-error").as_deref(), Some("dns"));
     // Deliveries count them apart in /metrics.
