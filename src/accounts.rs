@@ -12,6 +12,11 @@ use crate::domain::Email;
 use chrono::Duration;
 use diesel::QueryResult;
 
+/// A session ends after this long without a request…
+pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
+/// …and this long after sign-in, whatever happens.
+pub const ABSOLUTE_LIFETIME_SECS: i64 = 12 * 60 * 60;
+
 /// Failures counted over this window…
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 /// …lock the account after this many…

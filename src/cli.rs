@@ -1,15 +1,16 @@
 //! The command line (README: Configuration). Every command runs pending migrations first,
 //! parses its arguments into domain values, and changes nothing on error.
 
-use crate::app::{AppState, Application};
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::auth::password;
 use crate::config::{self, Config};
 use crate::db::orgs::CreateOrgError;
 use crate::db::users::CreateUserError;
 use crate::db::{self, DbConn, audit_events, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
+use crate::password;
 use crate::progress::Progress;
+use crate::server::Application;
+use crate::state::AppState;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use diesel::r2d2::ManageConnection;

@@ -1,5 +1,6 @@
 //! Configuration from the environment (README: Configuration), validated once at start-up.
 
+use crate::mail::MailConfig;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use std::io::Write;
@@ -96,7 +97,7 @@ pub struct Config {
     /// Time limit of one webhook request (`LATCHKEY_WEBHOOK_TIMEOUT_SECS`, default 10).
     pub webhook_timeout: std::time::Duration,
     /// Where mail goes: SMTP (`LATCHKEY_SMTP_URL`) or `.eml` files (`LATCHKEY_MAIL_DIR`).
-    pub mail: crate::mail::MailConfig,
+    pub mail: MailConfig,
     /// When set, `/metrics` wants `Authorization: Bearer <this>` (`LATCHKEY_METRICS_TOKEN`).
     pub metrics_token: Option<String>,
 }
@@ -222,7 +223,7 @@ impl Config {
                     .ok_or_else(|| invalid("LATCHKEY_SCHEDULER_INTERVAL_SECS", "use 1 to 60 seconds"))?,
                 None => DEFAULT_SCHEDULER_INTERVAL,
             },
-            mail: crate::mail::MailConfig::from_env()?,
+            mail: mail_from_env()?,
             bind,
         })
     }
@@ -266,6 +267,22 @@ fn load_or_create_keys_file(path: &Path) -> Result<(String, String), ConfigError
         (Some(s), Some(e)) => Ok((s, e)),
         _ => Err(io_err(std::io::Error::new(std::io::ErrorKind::InvalidData, "missing a key line"))),
     }
+}
+
+/// Where mail goes: SMTP (`LATCHKEY_SMTP_URL`) or `.eml` files (`LATCHKEY_MAIL_DIR`).
+fn mail_from_env() -> Result<MailConfig, ConfigError> {
+    let from = match var("LATCHKEY_MAIL_FROM") {
+        Some(f) => f.parse().map_err(|e| invalid("LATCHKEY_MAIL_FROM", format!("not a mail address ({e})")))?,
+        None => crate::mail::default_from(),
+    };
+    let config = MailConfig {
+        smtp_url: var("LATCHKEY_SMTP_URL"),
+        dir: PathBuf::from(var("LATCHKEY_MAIL_DIR").unwrap_or_else(|| "mail".into())),
+        from,
+    };
+    // Refuse a bad URL at start-up rather than at the first warning.
+    crate::mail::Transport::new(&config).map_err(|e| invalid("LATCHKEY_SMTP_URL", e))?;
+    Ok(config)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The web layer's one error type. What a user may see is separated from
 //! internal failures, which render an opaque 500 and log their cause.
 
+use crate::db;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -37,33 +38,31 @@ pub enum AppError {
     /// A form body over the request limit.
     #[error("form too large")]
     TooLarge,
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A database failure: 503 when the database is unreachable, 500 otherwise.
+    #[error(transparent)]
+    Db(#[from] db::Error),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl AppError {
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+}
+
+impl From<crate::jobs::Error> for AppError {
+    fn from(e: crate::jobs::Error) -> Self {
+        match e {
+            crate::jobs::Error::Db(e) => Self::Db(e),
+            e => Self::internal(e),
+        }
     }
 }
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match e {
-            // The server went away mid-query: unavailable (503), not a bug (500).
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
-            | Error::BrokenTransactionManager => Self::Unavailable(format!("database connection lost: {e}")),
-            e => Self::Internal(format!("query failed: {e}")),
-        }
-    }
-}
-
-impl From<diesel::r2d2::PoolError> for AppError {
-    fn from(e: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(e.to_string())
+        Self::Db(e.into())
     }
 }
 
@@ -76,8 +75,8 @@ impl ResponseError for AppError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Db(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -113,14 +112,14 @@ impl ResponseError for AppError {
                 "This form is too large",
                 "Forms may send at most 64 KiB. Go back, shorten the longest field and try again.",
             ),
-            Self::Unavailable(_) => {
+            Self::Db(e) if e.is_unavailable() => {
                 ("Temporarily unavailable", "The database cannot be reached right now. Try again in a moment.")
             }
             _ => ("Something went wrong", "An unexpected error occurred. It has been logged."),
         };
         match self {
-            Self::Internal(cause) | Self::Unavailable(cause) => {
-                tracing::error!(%cause, "request failed")
+            Self::Db(_) | Self::Internal(_) => {
+                tracing::error!(cause = %db::chain(self), "request failed")
             }
             Self::BadRequest(cause) => tracing::info!(%cause, "bad request"),
             _ => {}

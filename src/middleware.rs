@@ -1,17 +1,25 @@
 //! Cross-cutting request handling: request ids and access logs, security
 //! headers, and the first-run redirect to /setup.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
-use actix_web::{Error, HttpMessage, HttpResponse, web};
+use actix_web::{Error, HttpResponse, web};
 use tracing::Instrument;
 
-/// The id of this request: echoed as `X-Request-Id`, logged, and recorded with audit events.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+tokio::task_local! {
+    /// The id of the request this task serves: echoed as `X-Request-Id`,
+    /// logged, put in API errors and recorded with audit events. A task-local,
+    /// so errors built deep in a handler carry it without the request in hand.
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served (`None` outside a request).
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -31,10 +39,10 @@ pub async fn request_id(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = new_request_id();
-    req.extensions_mut().insert(RequestId(id.clone()));
+    let request_id = id.clone();
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = std::time::Instant::now();
-    async move {
+    let served = async move {
         let mut res = next.call(req).await?;
         if let Ok(value) = HeaderValue::from_str(&id) {
             res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
@@ -49,8 +57,8 @@ pub async fn request_id(
         tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "served");
         Ok(res)
     }
-    .instrument(span)
-    .await
+    .instrument(span);
+    REQUEST_ID.scope(request_id, served).await
 }
 
 /// Strict CSP (no inline script or style), no framing, no sniffing.
@@ -85,7 +93,7 @@ pub async fn setup_gate(
     let exempt = path == "/docs/api" || path == "/setup" || path.starts_with("/static/");
     if !exempt
         && let Some(state) = req.app_data::<web::Data<AppState>>()
-        && !state.setup_done().await?
+        && !state.setup_done().await.map_err(crate::error::AppError::from)?
     {
         let res = HttpResponse::SeeOther().insert_header((header::LOCATION, "/setup")).finish();
         return Ok(req.into_response(res));

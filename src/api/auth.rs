@@ -5,8 +5,6 @@
 //! on every instance (see `key_cache`).
 
 use super::error::{ApiError, Code};
-use super::rate_limit::Decision;
-use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::now;
@@ -14,6 +12,8 @@ use crate::db::orgs::Org;
 use crate::domain::Plan;
 use crate::domain::key_state::KeyState;
 use crate::domain::token::ApiKeySecret;
+use crate::rate_limit::Decision;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
@@ -59,10 +59,10 @@ impl BearerKey {
     async fn authenticate(req: &HttpRequest) -> Result<Self, ApiError> {
         let Some(token) = bearer_token(req) else {
             let code = if has_authorization(req) { Code::MalformedKey } else { Code::MissingKey };
-            return Err(ApiError::new(code, req));
+            return Err(ApiError::new(code));
         };
-        let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey, req))?;
-        let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal, req))?;
+        let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey))?;
+        let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal))?;
         let digest = secret.digest();
         // Cached keys are used only while the database is unchanged (see key_cache).
         let stamp = state.key_cache.stamp(&state.db).await;
@@ -71,31 +71,26 @@ impl BearerKey {
             Some(hit) => Some(hit),
             None => {
                 let lookup = hex::encode(digest);
-                let found = state
-                    .db
-                    .run(move |conn| api_keys::find_by_hash(conn, &lookup))
-                    .await
-                    .map_err(|e| ApiError::from_app(e, req))?
-                    .map(Arc::new);
+                let found = state.db.run(move |conn| api_keys::find_by_hash(conn, &lookup)).await?.map(Arc::new);
                 if let (Some(stamp), Some(found)) = (stamp, &found) {
                     state.key_cache.put(digest, stamp, found.clone());
                 }
                 found
             }
         };
-        let found = found.ok_or_else(|| ApiError::new(Code::InvalidKey, req))?;
+        let found = found.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
         let (key, org) = (&found.0, &found.1);
         match key.state(now()) {
             KeyState::Revoked => {
                 record_revoked_use(state, req, key).await;
-                return Err(ApiError::new(Code::RevokedKey, req));
+                return Err(ApiError::new(Code::RevokedKey));
             }
-            KeyState::Disabled => return Err(ApiError::new(Code::DisabledKey, req)),
-            KeyState::Expired => return Err(ApiError::new(Code::ExpiredKey, req)),
+            KeyState::Disabled => return Err(ApiError::new(Code::DisabledKey)),
+            KeyState::Expired => return Err(ApiError::new(Code::ExpiredKey)),
             KeyState::Rotating | KeyState::Active => {}
         }
         if org.plan != Plan::Paid {
-            return Err(ApiError::new(Code::PlanRequired, req));
+            return Err(ApiError::new(Code::PlanRequired));
         }
         let ip = crate::auth::client_addr(req, state.config.trusted_proxy_header.as_deref());
         let allowed = ip.map_or(key.allowlist().is_empty(), |addr| key.allowlist().allows(addr));
@@ -104,7 +99,6 @@ impl BearerKey {
             return Err(ApiError::with_message(
                 Code::IpNotAllowed,
                 format!("Requests from {shown} are not allowed for this API key."),
-                req,
             ));
         }
         let limit =
@@ -121,7 +115,6 @@ impl BearerKey {
             let mut err = ApiError::with_message(
                 Code::RateLimited,
                 format!("This key may make {limit} requests per minute; retry in {retry_after_secs} s."),
-                req,
             );
             err.retry = Some((retry_after_secs, limit));
             return Err(err);

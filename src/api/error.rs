@@ -2,9 +2,8 @@
 //! answered as `{"error":{"code","message","request_id"}}` (README: The REST API).
 
 use crate::domain::records::FieldError;
-use crate::middleware::RequestId;
 use actix_web::http::StatusCode;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,40 +110,35 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(code: Code, req: &HttpRequest) -> Self {
-        Self::with_message(code, code.default_message(), req)
+    /// An error of the request being served (its id comes from the request-id middleware).
+    pub fn new(code: Code) -> Self {
+        Self::with_message(code, code.default_message())
     }
 
-    pub fn with_message(code: Code, message: impl Into<String>, req: &HttpRequest) -> Self {
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    pub fn with_message(code: Code, message: impl Into<String>) -> Self {
+        let request_id = crate::middleware::current_request_id().unwrap_or_default();
         Self { code, message: message.into(), request_id, details: Vec::new(), retry: None }
     }
 
     /// `validation_failed` for query parameters (the default message speaks of the body).
-    pub fn query_validation(details: Vec<FieldError>, req: &HttpRequest) -> Self {
-        let mut err = Self::with_message(Code::ValidationFailed, "A query parameter is invalid; see details.", req);
+    pub fn query_validation(details: Vec<FieldError>) -> Self {
+        let mut err = Self::with_message(Code::ValidationFailed, "A query parameter is invalid; see details.");
         err.details = details;
         err
     }
 
-    pub fn validation(details: Vec<FieldError>, req: &HttpRequest) -> Self {
-        let mut err = Self::new(Code::ValidationFailed, req);
+    pub fn validation(details: Vec<FieldError>) -> Self {
+        let mut err = Self::new(Code::ValidationFailed);
         err.details = details;
         err
     }
+}
 
-    /// A database failure: 503 when unreachable, 500 otherwise (cause logged, not shown).
-    pub fn from_app(err: crate::error::AppError, req: &HttpRequest) -> Self {
-        match err {
-            crate::error::AppError::Unavailable(cause) => {
-                tracing::error!(%cause, "database unavailable");
-                Self::new(Code::Unavailable, req)
-            }
-            other => {
-                tracing::error!(cause = %other, "API request failed");
-                Self::new(Code::Internal, req)
-            }
-        }
+/// A database failure: 503 when unreachable, 500 otherwise (cause logged, not shown).
+impl From<crate::db::Error> for ApiError {
+    fn from(err: crate::db::Error) -> Self {
+        tracing::error!(cause = %crate::db::chain(&err), "API request failed");
+        Self::new(if err.is_unavailable() { Code::Unavailable } else { Code::Internal })
     }
 }
 

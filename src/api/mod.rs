@@ -3,51 +3,18 @@
 pub mod auth;
 pub mod body;
 pub mod error;
-pub mod key_cache;
 pub mod openapi;
-pub mod rate_limit;
 pub mod resources;
 
-use crate::app::AppState;
+use crate::rate_limit::Decision;
+use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
 use auth::{BearerKey, KeyContext};
 use error::{ApiError, Code};
-use rate_limit::Decision;
-
-/// The `/api/v1` routes. A method a path does not serve answers 405 with `Allow`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use crate::app::get_or_head;
-    use openapi::{ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
-    cfg.service(
-        web::scope("/api/v1")
-            .wrap(from_fn(key_headers))
-            .wrap(crate::middleware::api_security_headers())
-            .service(
-                web::resource("/openapi.json")
-                    .route(get_or_head().to(openapi_json))
-                    .default_service(refuse(ALLOW_PING)),
-            )
-            .service(web::resource("/ping").route(get_or_head().to(ping)).default_service(refuse(ALLOW_PING)))
-            .service(
-                web::resource("/{kind}")
-                    .route(get_or_head().to(resources::list))
-                    .route(web::post().to(resources::create))
-                    .default_service(refuse(ALLOW_COLLECTION)),
-            )
-            .service(
-                web::resource("/{kind}/{id}")
-                    .route(get_or_head().to(resources::get))
-                    .route(web::patch().to(resources::update))
-                    .route(web::delete().to(resources::delete))
-                    .default_service(refuse(ALLOW_ITEM)),
-            )
-            .default_service(web::to(not_found)),
-    );
-}
 
 fn set(res: &mut ServiceResponse<impl MessageBody>, name: &'static str, value: String) {
     if let Ok(value) = HeaderValue::from_str(&value) {
@@ -57,7 +24,7 @@ fn set(res: &mut ServiceResponse<impl MessageBody>, name: &'static str, value: S
 
 /// On every answer to an authenticated request: rate-limit headers,
 /// `Api-Key-Expires`, `no-store`, and the key's usage count.
-async fn key_headers(
+pub async fn key_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -86,12 +53,12 @@ async fn key_headers(
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3 document (public; no key needed).
-async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(openapi::document(state.config.public_url.origin()))
 }
 
 /// `GET /api/v1/ping`: who am I, for any active key.
-async fn ping(key: BearerKey) -> HttpResponse {
+pub async fn ping(key: BearerKey) -> HttpResponse {
     #[derive(serde::Serialize)]
     struct Ping<'a> {
         ok: bool,
@@ -110,19 +77,19 @@ async fn ping(key: BearerKey) -> HttpResponse {
     })
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(Code::NotFound, &req))
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(Code::NotFound))
 }
 
 /// The route that answers a method the path does not take.
-fn refuse(allow: &'static str) -> actix_web::Route {
-    web::to(move |req: HttpRequest| async move { method_not_allowed(&req, allow) })
+pub fn refuse(allow: &'static str) -> actix_web::Route {
+    web::to(move || async move { method_not_allowed(allow) })
 }
 
 /// 405 `method_not_allowed`, with the methods the path does serve (RFC 9110 §15.5.6).
-fn method_not_allowed(req: &HttpRequest, allow: &'static str) -> HttpResponse {
+fn method_not_allowed(allow: &'static str) -> HttpResponse {
     use actix_web::ResponseError;
-    let mut res = ApiError::new(Code::MethodNotAllowed, req).error_response();
+    let mut res = ApiError::new(Code::MethodNotAllowed).error_response();
     res.headers_mut().insert(actix_web::http::header::ALLOW, HeaderValue::from_static(allow));
     res
 }

@@ -4,23 +4,23 @@
 use super::auth::BearerKey;
 use super::body::json_object;
 use super::error::{ApiError, Code};
-use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::records;
 use crate::domain::records::{FieldError, validate_create, validate_patch};
 use crate::domain::scopes::{Access, Resource, Scope};
 use crate::resources::object;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::openapi::{DEFAULT_LIMIT, MAX_LIMIT};
 
-fn resource(req: &HttpRequest, name: &str) -> Result<Resource, ApiError> {
-    Resource::ALL.into_iter().find(|r| r.as_str() == name).ok_or_else(|| ApiError::new(Code::NotFound, req))
+fn resource(name: &str) -> Result<Resource, ApiError> {
+    Resource::ALL.into_iter().find(|r| r.as_str() == name).ok_or_else(|| ApiError::new(Code::NotFound))
 }
 
 /// 403 `insufficient_scope` naming the scope needed, unless the key has it.
-fn require(key: &BearerKey, resource: Resource, access: Access, req: &HttpRequest) -> Result<(), ApiError> {
+fn require(key: &BearerKey, resource: Resource, access: Access) -> Result<(), ApiError> {
     let scope = Scope { resource, access };
     if key.key().scopes().allows(scope) {
         return Ok(());
@@ -28,16 +28,14 @@ fn require(key: &BearerKey, resource: Resource, access: Access, req: &HttpReques
     Err(ApiError::with_message(
         Code::InsufficientScope,
         format!("This API key needs the {} scope for this request.", scope.name()),
-        req,
     ))
 }
 
 async fn db<T: Send + 'static>(
     state: &AppState,
-    req: &HttpRequest,
     f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    state.db.run(f).await.map_err(|e| ApiError::from_app(e, req))
+    Ok(state.db.run(f).await?)
 }
 
 /// A list page's `limit` and `cursor`. Each may be given once; a repeated
@@ -86,28 +84,27 @@ pub async fn list(
     key: BearerKey,
     kind: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let res = resource(&req, &kind)?;
-    require(&key, res, Access::Read, &req)?;
-    let (limit, after) = list_params(req.query_string()).map_err(|d| ApiError::query_validation(d, &req))?;
+    let res = resource(&kind)?;
+    require(&key, res, Access::Read)?;
+    let (limit, after) = list_params(req.query_string()).map_err(ApiError::query_validation)?;
     let org_id = key.org().id;
-    let rows = db(&state, &req, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
+    let rows = db(&state, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
     let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
     let data: Vec<Value> = rows.iter().take(limit as usize).map(object).collect();
     Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": next })))
 }
 
 pub async fn get(
-    req: HttpRequest,
     state: web::Data<AppState>,
     key: BearerKey,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
-    let res = resource(&req, &kind)?;
-    require(&key, res, Access::Read, &req)?;
+    let res = resource(&kind)?;
+    require(&key, res, Access::Read)?;
     let org_id = key.org().id;
-    let found = db(&state, &req, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
-    let record = found.ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
+    let found = db(&state, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
     Ok(HttpResponse::Ok().json(object(&record)))
 }
 
@@ -122,13 +119,13 @@ pub async fn create(
     kind: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let res = resource(&req, &kind)?;
-    require(&key, res, Access::Write, &req)?;
+    let res = resource(&kind)?;
+    require(&key, res, Access::Write)?;
     let body = json_object(&req, payload).await?;
-    let fields = validate_create(res, &body).map_err(|d| ApiError::validation(d, &req))?;
+    let fields = validate_create(res, &body).map_err(ApiError::validation)?;
     let org_id = key.org().id;
-    let created = db(&state, &req, move |conn| crate::resources::create(conn, org_id, res, fields)).await?;
-    let record = created.map_err(|_| ApiError::validation(unknown_category(), &req))?;
+    let created = db(&state, move |conn| crate::resources::create(conn, org_id, res, fields)).await?;
+    let record = created.map_err(|_| ApiError::validation(unknown_category()))?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/{}/{}", res.as_str(), record.public_id)))
         .json(object(&record)))
@@ -142,31 +139,29 @@ pub async fn update(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
-    let res = resource(&req, &kind)?;
-    require(&key, res, Access::Write, &req)?;
+    let res = resource(&kind)?;
+    require(&key, res, Access::Write)?;
     let org_id = key.org().id;
-    let found = db(&state, &req, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
-    let record = found.ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
+    let found = db(&state, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
     let body = json_object(&req, payload).await?;
     let current: Map<String, Value> = serde_json::from_str(&record.data).unwrap_or_default();
-    let fields = validate_patch(res, &current, &body).map_err(|d| ApiError::validation(d, &req))?;
-    let updated = db(&state, &req, move |conn| crate::resources::update(conn, &record, &body, fields)).await?;
-    let record = updated
-        .map_err(|_| ApiError::validation(unknown_category(), &req))?
-        .ok_or_else(|| ApiError::new(Code::NotFound, &req))?;
+    let fields = validate_patch(res, &current, &body).map_err(ApiError::validation)?;
+    let updated = db(&state, move |conn| crate::resources::update(conn, &record, &body, fields)).await?;
+    let record =
+        updated.map_err(|_| ApiError::validation(unknown_category()))?.ok_or_else(|| ApiError::new(Code::NotFound))?;
     Ok(HttpResponse::Ok().json(object(&record)))
 }
 
 pub async fn delete(
-    req: HttpRequest,
     state: web::Data<AppState>,
     key: BearerKey,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
-    let res = resource(&req, &kind)?;
-    require(&key, res, Access::Write, &req)?;
+    let res = resource(&kind)?;
+    require(&key, res, Access::Write)?;
     let org_id = key.org().id;
-    let found = db(&state, &req, move |conn| crate::resources::delete(conn, org_id, res, &id)).await?;
-    if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound, &req)) }
+    let found = db(&state, move |conn| crate::resources::delete(conn, org_id, res, &id)).await?;
+    if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound)) }
 }

@@ -6,16 +6,15 @@
 mod action;
 /// The canonical encoding and hashing of events (pure; it lives in `domain` so `db` can use it too).
 pub use crate::domain::audit_chain as chain;
+mod entries;
 pub mod export;
 
 pub use action::{Action, human_label};
+pub use entries::{Entry, key_snapshot};
 
-use crate::db::api_keys::ApiKey;
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
-use crate::db::webhooks::Endpoint;
 use crate::db::{DbConn, now};
-use crate::domain::Role;
 use chain::EventFields;
 use diesel::QueryResult;
 use serde_json::{Value, json};
@@ -103,178 +102,6 @@ pub fn trace_id_from_traceparent(header: &str) -> Option<String> {
         && hex(parent, 16)
         && hex(flags, 2);
     valid.then(|| trace.to_owned())
-}
-
-/// What happened to what, in which organisation's log. One constructor per action.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub org_id: i64,
-    pub action: Action,
-    pub target: Option<(&'static str, String, String)>,
-    pub details: Value,
-}
-
-impl Entry {
-    fn new(org_id: i64, action: Action) -> Self {
-        Self { org_id, action, target: None, details: json!({}) }
-    }
-
-    fn target(mut self, kind: &'static str, id: impl ToString, label: impl Into<String>) -> Self {
-        self.target = Some((kind, id.to_string(), label.into()));
-        self
-    }
-
-    fn details(mut self, details: Value) -> Self {
-        self.details = details;
-        self
-    }
-
-    pub fn session_login(org_id: i64) -> Self {
-        Self::new(org_id, Action::SessionLogin)
-    }
-
-    /// `attempted_email` is what was typed; the password never appears.
-    /// `user` is the account it names, when one exists.
-    pub fn session_login_failed(org_id: i64, attempted_email: &str, user: Option<&User>, reason: &str) -> Self {
-        let entry = Self::new(org_id, Action::SessionLoginFailed)
-            .details(json!({ "attempted_email": attempted_email, "reason": reason }));
-        match user {
-            Some(user) => entry.target("user", user.id, user.email.clone()),
-            None => entry,
-        }
-    }
-
-    pub fn session_logout(org_id: i64, everywhere: bool) -> Self {
-        Self::new(org_id, Action::SessionLogout).details(json!({ "everywhere": everywhere }))
-    }
-
-    pub fn org_created(org_id: i64, slug: &str, name: &str, plan: &str) -> Self {
-        Self::new(org_id, Action::OrgCreated)
-            .target("org", slug, name)
-            .details(json!({ "slug": slug, "name": name, "plan": plan }))
-    }
-
-    pub fn org_plan_changed(org_id: i64, slug: &str, before: &str, after: &str) -> Self {
-        Self::new(org_id, Action::OrgPlanChanged)
-            .target("org", slug, slug)
-            .details(json!({ "before": { "plan": before }, "after": { "plan": after } }))
-    }
-
-    pub fn member_added(org_id: i64, user_id: i64, email: &str, role: Role) -> Self {
-        Self::new(org_id, Action::MemberAdded).target("user", user_id, email).details(json!({ "role": role.as_str() }))
-    }
-
-    pub fn member_role_changed(org_id: i64, user_id: i64, email: &str, before: Role, after: Role) -> Self {
-        Self::new(org_id, Action::MemberRoleChanged)
-            .target("user", user_id, email)
-            .details(json!({ "before": { "role": before.as_str() }, "after": { "role": after.as_str() } }))
-    }
-
-    pub fn member_removed(org_id: i64, user_id: i64, email: &str, role: Role) -> Self {
-        Self::new(org_id, Action::MemberRemoved)
-            .target("user", user_id, email)
-            .details(json!({ "role": role.as_str() }))
-    }
-
-    /// `view` says what was opened: the page, an export, or verification.
-    pub fn support_viewed_audit_log(org_id: i64, view: &str) -> Self {
-        Self::new(org_id, Action::SupportViewedAuditLog).details(json!({ "view": view }))
-    }
-}
-
-/// The public fields of a key, as audit details and webhook data show them (README: The REST API).
-pub fn key_snapshot(key: &ApiKey) -> Value {
-    json!({
-        "key_id": key.key_id,
-        "label": key.label,
-        "prefix": key.display_prefix,
-        "scopes": key.scopes().effective_names(),
-        "full_access": key.scopes().is_full_access(),
-        "state": key.state(now()).as_str(),
-        "expires_at": key.expires_at.map(|t| chain::format_time(&t)),
-    })
-}
-
-impl Entry {
-    fn key(org_id: i64, action: Action, key: &ApiKey) -> Self {
-        Self::new(org_id, action).target("api_key", &key.key_id, format!("{} ({})", key.label, key.display_prefix))
-    }
-
-    pub fn api_key_created(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyCreated, key).details(key_snapshot(key))
-    }
-
-    /// `before`/`after` hold only the fields that changed.
-    pub fn api_key_updated(key: &ApiKey, before: Value, after: Value) -> Self {
-        Self::key(key.org_id, Action::ApiKeyUpdated, key).details(json!({ "before": before, "after": after }))
-    }
-
-    pub fn api_key_scopes_changed(key: &ApiKey, before: &[&str], after: &[&str]) -> Self {
-        Self::key(key.org_id, Action::ApiKeyScopesChanged, key)
-            .details(json!({ "before": { "scopes": before }, "after": { "scopes": after } }))
-    }
-
-    pub fn api_key_deactivated(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyDeactivated, key)
-    }
-
-    pub fn api_key_activated(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyActivated, key)
-    }
-
-    pub fn api_key_rotated(old: &ApiKey, new_key_id: &str, grace: &str) -> Self {
-        Self::key(old.org_id, Action::ApiKeyRotated, old).details(json!({ "replaced_by": new_key_id, "grace": grace }))
-    }
-
-    pub fn api_key_revoked(key: &ApiKey, reason: &str) -> Self {
-        Self::key(key.org_id, Action::ApiKeyRevoked, key).details(json!({ "reason": reason }))
-    }
-
-    /// The log keeps a snapshot of what was deleted.
-    pub fn api_key_deleted(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyDeleted, key).details(key_snapshot(key))
-    }
-
-    pub fn api_key_expired(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyExpired, key)
-    }
-
-    pub fn api_key_revoked_key_used(key: &ApiKey, state: &str) -> Self {
-        Self::key(key.org_id, Action::ApiKeyRevokedKeyUsed, key).details(json!({ "state": state }))
-    }
-
-    fn webhook(action: Action, hook: &Endpoint) -> Self {
-        Self::new(hook.org_id, action).target("webhook", &hook.public_id, hook.url.clone())
-    }
-
-    pub fn webhook_created(hook: &Endpoint) -> Self {
-        Self::webhook(Action::WebhookCreated, hook).details(json!({ "url": hook.url, "events": hook.event_list() }))
-    }
-
-    pub fn webhook_updated(hook: &Endpoint, before: Value, after: Value) -> Self {
-        Self::webhook(Action::WebhookUpdated, hook).details(json!({ "before": before, "after": after }))
-    }
-
-    pub fn webhook_deleted(hook: &Endpoint) -> Self {
-        Self::webhook(Action::WebhookDeleted, hook).details(json!({ "url": hook.url, "events": hook.event_list() }))
-    }
-
-    pub fn webhook_tested(hook: &Endpoint, status: Option<u16>, error: Option<&str>, latency_ms: u64) -> Self {
-        Self::webhook(Action::WebhookTested, hook)
-            .details(json!({ "status": status, "error": error, "latency_ms": latency_ms }))
-    }
-
-    pub fn webhook_secret_rotated(hook: &Endpoint) -> Self {
-        Self::webhook(Action::WebhookSecretRotated, hook)
-    }
-
-    pub fn webhook_disabled(hook: &Endpoint, reason: &str) -> Self {
-        Self::webhook(Action::WebhookDisabled, hook).details(json!({ "reason": reason }))
-    }
-
-    pub fn support_viewed_api_keys(org_id: i64, view: &str) -> Self {
-        Self::new(org_id, Action::SupportViewedApiKeys).details(json!({ "view": view }))
-    }
 }
 
 /// Appends an event to its organisation's chain. Call it inside the

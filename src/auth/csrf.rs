@@ -2,8 +2,8 @@
 //! compared in constant time, plus an Origin check against the public URL.
 
 use super::session;
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::web::{self, Bytes};

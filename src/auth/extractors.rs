@@ -3,12 +3,12 @@
 //! member or a demoted admin loses access at once.
 
 use super::session;
-use crate::app::AppState;
 use crate::db::orgs::Org;
 use crate::db::users::User;
 use crate::db::{memberships, sessions, users};
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::state::AppState;
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::http::Method;

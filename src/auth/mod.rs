@@ -4,7 +4,6 @@
 pub mod csrf;
 pub mod extractors;
 pub mod form_id;
-pub mod password;
 mod request_meta;
 pub mod session;
 

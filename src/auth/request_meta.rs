@@ -1,12 +1,11 @@
 //! Where a request comes from, as the audit log records it: read from the
 //! HTTP request here, in the web layer, so `audit` knows nothing of HTTP.
 
-use crate::app::AppState;
 use crate::audit::{RequestMeta, trace_id_from_traceparent};
 use crate::auth::client_ip;
-use crate::middleware::RequestId;
+use crate::state::AppState;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, web};
 use std::future::{Ready, ready};
 
 impl FromRequest for RequestMeta {
@@ -22,7 +21,7 @@ impl RequestMeta {
     /// The client address (through the trusted proxy header), user agent, request and trace ids.
     pub fn of(req: &HttpRequest) -> Self {
         let trusted = req.app_data::<web::Data<AppState>>().and_then(|s| s.config.trusted_proxy_header.clone());
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let request_id = crate::middleware::current_request_id();
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let trace_id = header("traceparent").and_then(|t| trace_id_from_traceparent(&t)).or_else(|| request_id.clone());
         Self {

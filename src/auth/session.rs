@@ -7,14 +7,12 @@
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
-pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
-pub const ABSOLUTE_LIFETIME_SECS: i64 = 12 * 60 * 60;
+pub use crate::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
 /// `seen_at` is refreshed at most this often, so most requests leave the cookie alone.
 const SEEN_GRANULARITY_SECS: i64 = 60;
 
 const LOGIN_KEY: &str = "login";
 const CSRF_KEY: &str = "csrf";
-const FLASH_KEY: &str = "flash";
 
 /// A logged-in session. Times are unix seconds.
 #[derive(Clone, Serialize, Deserialize)]
@@ -135,16 +133,6 @@ pub fn session_id(session: &Session) -> Option<SessionId> {
 
 pub fn end(session: &Session) {
     session.purge();
-}
-
-/// Keeps a notice code for the next page this session shows.
-pub fn set_flash(session: &Session, notice: &str) {
-    let _ = session.insert(FLASH_KEY, notice);
-}
-
-/// The notice code kept by [`set_flash`], once: taking it removes it.
-pub fn take_flash(session: &Session) -> Option<String> {
-    session.remove_as::<String>(FLASH_KEY).and_then(Result::ok)
 }
 
 /// The session's CSRF token, created on first use (anonymous sessions get one too).

@@ -1,6 +1,6 @@
 //! Persistence: the SQLite/PostgreSQL connection, the pool, migrations, and
-//! one module per table. Queries here return `diesel` errors; the web layer
-//! maps them.
+//! one module per table. Queries return `diesel` errors; `Db::run` (run.rs)
+//! turns them into this layer's `Error`, which the layers above convert.
 
 pub mod api_keys;
 pub mod audit_events;
@@ -13,6 +13,7 @@ pub mod memberships;
 pub mod orgs;
 pub mod outbox;
 pub mod records;
+mod run;
 pub mod schema;
 pub mod sessions;
 pub mod setup;
@@ -21,6 +22,7 @@ pub mod users;
 pub mod webhooks;
 
 pub use conn::DbConn;
+pub use run::{Db, Error, chain};
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;

@@ -6,11 +6,7 @@
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
 use crate::db::schema::{api_keys as keys_t, memberships as members_t, orgs as orgs_t};
-use crate::db::schema::{
-    webhook_attempts as attempts_t, webhook_deliveries as deliveries_t, webhook_endpoints as hooks_t,
-};
-use crate::db::webhooks::{self, NewEndpoint};
-use crate::db::{DbConn, memberships, orgs, outbox, records, users::User};
+use crate::db::{DbConn, memberships, orgs, records, users::User};
 use crate::domain::key_settings::IpAllowlist;
 use crate::domain::records::{id_prefix, validate_create};
 use crate::domain::scopes::{Resource, Scopes};
@@ -27,10 +23,10 @@ pub const STEPS: u64 = 6;
 
 /// Audit events to write, in time order, once everything exists.
 #[derive(Default)]
-struct Timeline(Vec<(NaiveDateTime, Actor, RequestMeta, Entry)>);
+pub(super) struct Timeline(Vec<(NaiveDateTime, Actor, RequestMeta, Entry)>);
 
 impl Timeline {
-    fn add(&mut self, at: NaiveDateTime, actor: &Actor, meta: &RequestMeta, entry: Entry) {
+    pub(super) fn add(&mut self, at: NaiveDateTime, actor: &Actor, meta: &RequestMeta, entry: Entry) {
         self.0.push((at, actor.clone(), meta.clone(), entry));
     }
 
@@ -44,7 +40,7 @@ impl Timeline {
 }
 
 /// A request from a person's browser at the office.
-fn office() -> RequestMeta {
+pub(super) fn office() -> RequestMeta {
     RequestMeta {
         ip: Some("203.0.113.24".into()),
         user_agent: Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15".into()),
@@ -88,7 +84,7 @@ pub fn organisation(
     progress.step("API keys");
     seed_records(conn, org.id)?;
     progress.step("customers and orders");
-    seed_webhooks(conn, org.id, owner, encryption_key, &mut timeline, now)?;
+    super::webhooks::seed_webhooks(conn, org.id, owner, encryption_key, &mut timeline, now)?;
     progress.step("webhooks");
     seed_usage(conn, org.id, &busy, now)?;
     progress.step("usage");
@@ -310,103 +306,6 @@ fn seed_records(conn: &mut DbConn, org_id: i64) -> anyhow::Result<()> {
             Resource::Orders,
             json!({"customer_email": email, "total_cents": 1_450 + 2_350 * i as i64, "currency": currency, "status": status}),
         )?;
-    }
-    Ok(())
-}
-
-/// Two endpoints: one healthy with delivered events, one failing for two days.
-fn seed_webhooks(
-    conn: &mut DbConn,
-    org_id: i64,
-    owner: &User,
-    encryption_key: &[u8],
-    t: &mut Timeline,
-    now: NaiveDateTime,
-) -> anyhow::Result<()> {
-    let samples = [
-        (
-            "https://hooks.example.com/latchkey",
-            "Fulfilment service",
-            vec!["order.created", "customer.created", "api_key.revoked"],
-            45,
-        ),
-        ("https://erp.example.net/webhooks/orders", "ERP (in a maintenance window)", vec!["order.created"], 30),
-    ];
-    let mut endpoints = Vec::new();
-    for (url, description, events, age) in samples {
-        let secret = crate::webhooks::signing::SigningSecret::generate();
-        let sealed = crate::crypto::seal(encryption_key, secret.bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let events: Vec<String> = events.into_iter().map(str::to_owned).collect();
-        let stored = crate::webhooks::events::parse(&events).map_err(anyhow::Error::msg)?;
-        let public_id = format!("wh_{}", random_base62(16));
-        let hook = webhooks::insert(
-            conn,
-            NewEndpoint {
-                org_id,
-                public_id: &public_id,
-                url,
-                description,
-                events: &stored,
-                secret_sealed: &sealed,
-                created_by_name: &owner.name,
-            },
-        )?;
-        let created = now - Duration::days(age);
-        diesel::update(hooks_t::table.find(hook.id)).set(hooks_t::created_at.eq(created)).execute(conn)?;
-        t.add(created, &Actor::user(owner), &office(), Entry::webhook_created(&hook));
-        endpoints.push(hook);
-    }
-    let (healthy, failing) = (&endpoints[0], &endpoints[1]);
-    t.add(
-        now - Duration::days(45) + Duration::minutes(3),
-        &Actor::user(owner),
-        &office(),
-        Entry::webhook_tested(healthy, Some(200), None, 142),
-    );
-    webhooks::set_failing_since(conn, failing.id, Some(now - Duration::days(2)))?;
-
-    // Eight recent orders: delivered to the healthy endpoint; the failing one keeps answering 503.
-    for i in 0..8_i64 {
-        let at = now - Duration::hours(6 * (8 - i));
-        let data = json!({"id": format!("ord_{}", random_base62(16)), "customer_email": "ada@example.com", "total_cents": 2_500 + 100 * i, "currency": "EUR", "status": "paid"});
-        let event_id = outbox::enqueue(conn, org_id, "order.created", data)?;
-        for hook in [healthy, failing] {
-            let delivery: i64 = deliveries_t::table
-                .filter(deliveries_t::endpoint_id.eq(hook.id))
-                .filter(deliveries_t::event_id.eq(&event_id))
-                .select(deliveries_t::id)
-                .first(conn)?;
-            let ok = hook.id == healthy.id;
-            let tries: i64 = if ok { 1 } else { 3.min(8 - i).max(1) };
-            for attempt in 1..=tries {
-                diesel::insert_into(attempts_t::table)
-                    .values((
-                        attempts_t::delivery_id.eq(delivery),
-                        attempts_t::endpoint_id.eq(hook.id),
-                        attempts_t::attempt.eq(attempt),
-                        attempts_t::trigger.eq("scheduled"),
-                        attempts_t::attempted_at.eq(at + Duration::minutes(5 * (attempt - 1))),
-                        attempts_t::status_code.eq(Some(if ok { 200_i64 } else { 503 })),
-                        attempts_t::latency_ms.eq(if ok { 80 + 17 * i } else { 2_000 }),
-                        attempts_t::error_class.eq(None::<String>),
-                        attempts_t::excerpt.eq(if ok {
-                            "{\"received\":true}"
-                        } else {
-                            "Service Unavailable: maintenance until 18:00 UTC"
-                        }),
-                    ))
-                    .execute(conn)?;
-            }
-            // Past attempts only: the failing endpoint's next retry is hours away.
-            diesel::update(deliveries_t::table.find(delivery))
-                .set((
-                    deliveries_t::state.eq(if ok { "delivered" } else { "pending" }),
-                    deliveries_t::attempts.eq(tries),
-                    deliveries_t::next_attempt_at.eq(now + Duration::hours(2)),
-                    deliveries_t::created_at.eq(at),
-                ))
-                .execute(conn)?;
-        }
     }
     Ok(())
 }

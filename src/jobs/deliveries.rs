@@ -5,21 +5,18 @@
 //! 5 h, 10 h, 10 h, with ±20 % jitter, honouring `Retry-After` on 429/503.
 //! Only 2xx succeeds; 410 disables the endpoint at once.
 
-use crate::app::AppState;
+use super::Error;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::crypto;
 use crate::db::deliveries::{self, Delivery, NewAttempt};
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{now, outbox};
-use crate::error::AppError;
+use crate::state::AppState;
 use crate::webhooks::send::{self, Attempt};
 use crate::webhooks::signing::{SigningSecret, signature_header};
 use crate::webhooks::target;
-use actix_web::web;
 use chrono::Duration;
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
 
 /// Delays before retries 1–7; after the last one the delivery has failed.
 const SCHEDULE_SECS: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
@@ -28,30 +25,6 @@ const BATCH: usize = 20;
 const MAX_IN_FLIGHT: usize = 200;
 /// An endpoint that has failed for this long is disabled (README: Webhooks).
 const FAILING_DAYS: i64 = 5;
-/// Sends in flight to one endpoint at a time, per instance: a slow endpoint
-/// queues its own messages and never takes every sender.
-const PER_ENDPOINT: usize = 4;
-
-/// This instance's delivery bookkeeping: one semaphore per endpoint (created
-/// on first use), the deliveries it holds claims on, and whether it is stopping.
-#[derive(Default)]
-pub struct Worker {
-    limits: Mutex<HashMap<i64, Arc<tokio::sync::Semaphore>>>,
-    in_flight: Mutex<HashSet<i64>>,
-    stopping: AtomicBool,
-}
-
-impl Worker {
-    fn for_endpoint(&self, id: i64) -> Arc<tokio::sync::Semaphore> {
-        let mut map = self.limits.lock().unwrap_or_else(PoisonError::into_inner);
-        map.entry(id).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_ENDPOINT))).clone()
-    }
-
-    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 /// How long a claim keeps other instances off a delivery: one send and then some.
 fn lease(state: &AppState) -> Duration {
     Duration::seconds(state.config.webhook_timeout.as_secs() as i64 + 15)
@@ -61,7 +34,7 @@ fn lease(state: &AppState) -> Duration {
 /// its own task, so a slow endpoint never holds up the others. While the
 /// queue fills whole batches (a backlog) it claims again at once, holding at
 /// most MAX_IN_FLIGHT claims.
-pub async fn run_forever(state: web::Data<AppState>) {
+pub async fn run_forever(state: std::sync::Arc<AppState>) {
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         ticker.tick().await;
@@ -69,7 +42,7 @@ pub async fn run_forever(state: web::Data<AppState>) {
             if state.worker.stopping.load(Ordering::Relaxed) {
                 return;
             }
-            let room = MAX_IN_FLIGHT.saturating_sub(state.worker.in_flight().len()).min(BATCH);
+            let room = MAX_IN_FLIGHT.saturating_sub(state.worker.claims().len()).min(BATCH);
             if room == 0 {
                 break;
             }
@@ -77,19 +50,19 @@ pub async fn run_forever(state: web::Data<AppState>) {
             let ids = match state.db.run(move |conn| deliveries::claim_due(conn, room as i64, lease)).await {
                 Ok(ids) => ids,
                 Err(e) => {
-                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                    tracing::warn!(error = %crate::db::chain(&e), "claiming webhook deliveries failed");
                     break;
                 }
             };
             let backlog = ids.len() == room;
-            state.worker.in_flight().extend(&ids);
+            state.worker.claims().extend(&ids);
             for id in ids {
                 let state = state.clone();
                 tokio::spawn(async move {
                     if let Err(e) = deliver(&state, id, "scheduled").await {
-                        tracing::warn!(error = %e, delivery = id, "webhook delivery failed to run");
+                        tracing::warn!(error = %crate::db::chain(&e), delivery = id, "webhook delivery failed to run");
                     }
-                    state.worker.in_flight().remove(&id);
+                    state.worker.claims().remove(&id);
                 });
             }
             if !backlog {
@@ -105,10 +78,10 @@ pub async fn run_forever(state: web::Data<AppState>) {
 pub async fn hand_back(state: &AppState, grace: std::time::Duration) {
     state.worker.stopping.store(true, Ordering::Relaxed);
     let deadline = tokio::time::Instant::now() + grace;
-    while !state.worker.in_flight().is_empty() && tokio::time::Instant::now() < deadline {
+    while !state.worker.claims().is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let unfinished: Vec<i64> = state.worker.in_flight().iter().copied().collect();
+    let unfinished: Vec<i64> = state.worker.claims().iter().copied().collect();
     if unfinished.is_empty() {
         return;
     }
@@ -116,7 +89,7 @@ pub async fn hand_back(state: &AppState, grace: std::time::Duration) {
     match state.db.run(move |conn| deliveries::release(conn, &unfinished)).await {
         Ok(_) => tracing::info!(count, "handed unfinished webhook deliveries back to the queue"),
         Err(e) => {
-            tracing::warn!(error = %e, count, "could not hand deliveries back; they are retried when their lease ends")
+            tracing::warn!(error = %crate::db::chain(&e), count, "could not hand deliveries back; they are retried when their lease ends")
         }
     }
 }
@@ -131,12 +104,7 @@ fn next_delay(attempts: i64, retry_after: Option<i64>) -> Option<Duration> {
 }
 
 /// Signs and sends one message to one endpoint; returns what happened.
-pub async fn attempt(
-    state: &AppState,
-    endpoint: &Endpoint,
-    event_id: &str,
-    body: Vec<u8>,
-) -> Result<Attempt, AppError> {
+pub async fn attempt(state: &AppState, endpoint: &Endpoint, event_id: &str, body: Vec<u8>) -> Result<Attempt, Error> {
     let key = &state.config.encryption_key;
     let mut secrets = Vec::new();
     for (sealed, valid) in [
@@ -147,7 +115,7 @@ pub async fn attempt(
             let secret = crypto::open(key, sealed)
                 .ok()
                 .and_then(SigningSecret::from_bytes)
-                .ok_or_else(|| AppError::internal("unreadable webhook secret"))?;
+                .ok_or_else(|| Error::UnreadableSecret)?;
             secrets.push(secret);
         }
     }
@@ -164,7 +132,7 @@ pub async fn attempt(
     };
     // Checked again at every send: DNS answers can change.
     let (checked, allow_private) = (url.clone(), state.config.webhook_allow_private);
-    let addr = match web::block(move || target::resolve(&checked, allow_private)).await.map_err(AppError::internal)? {
+    let addr = match tokio::task::spawn_blocking(move || target::resolve(&checked, allow_private)).await? {
         Ok(addr) => addr,
         Err(e) => return Ok(blocked(e)),
     };
@@ -186,7 +154,7 @@ fn retry_after(result: &Attempt) -> Option<i64> {
 }
 
 /// Runs one attempt of a delivery and records it (`trigger`: scheduled or manual).
-pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) -> Result<Option<Attempt>, AppError> {
+pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) -> Result<Option<Attempt>, Error> {
     let loaded = state
         .db
         .run(move |conn| {
@@ -212,7 +180,7 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
         return Ok(None);
     }
     let slots = state.worker.for_endpoint(endpoint.id);
-    let _slot = slots.acquire().await.map_err(AppError::internal)?;
+    let _slot = slots.acquire().await?;
     if trigger == "scheduled" {
         // Waiting for the endpoint may have used up the claim: renew it, or leave
         // the delivery to the instance that claimed it since (never two sends at once).
@@ -232,7 +200,7 @@ async fn record(
     endpoint: &Endpoint,
     result: &Attempt,
     trigger: &'static str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     state.metrics.webhook_attempted(result.outcome());
     let attempts = delivery.attempts + 1;
     let gone = result.status == Some(410);
@@ -298,6 +266,7 @@ async fn record(
             })
         })
         .await
+        .map_err(Error::from)
 }
 
 #[cfg(test)]

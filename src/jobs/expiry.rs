@@ -4,11 +4,11 @@
 //! admin and, before expiry, raised as an `api_key.expiring` webhook event —
 //! all in one transaction, so a crash loses nothing and a rerun repeats nothing.
 
-use crate::app::AppState;
+use super::Error;
 use crate::audit::Actor;
 use crate::db::{expiry_notices, now};
 use crate::domain::expiry::{EXPIRED_NOTICE_WINDOW, ExpiryWarning};
-use crate::error::AppError;
+use crate::state::AppState;
 use chrono::Duration;
 use std::collections::HashSet;
 
@@ -16,7 +16,7 @@ use std::collections::HashSet;
 const BATCH: i64 = 1000;
 
 /// Returns how many warnings were claimed by this run.
-pub async fn warn_expiring(state: &AppState) -> Result<usize, AppError> {
+pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
     let public_url = state.config.public_url.origin().to_owned();
     state
         .db
@@ -56,4 +56,5 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, AppError> {
             Ok::<_, diesel::result::Error>(claimed)
         })
         .await
+        .map_err(Error::from)
 }

@@ -9,43 +9,63 @@ pub mod deliveries;
 pub mod expiry;
 pub mod send_mail;
 
-use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db;
 use crate::db::{api_keys, login_failures, now};
-use crate::error::AppError;
+use crate::state::AppState;
 
 pub use crate::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
+
+/// Why a job (or one webhook send) could not finish; logged with its causes.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Db(#[from] db::Error),
+    /// A sealed webhook secret does not open with the configured encryption key.
+    #[error("webhook secret cannot be opened with LATCHKEY_ENCRYPTION_KEY")]
+    UnreadableSecret,
+    #[error("background task failed")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("the webhook sender is stopping")]
+    Stopping(#[from] tokio::sync::AcquireError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
 
 /// Runs every job once; a failing job is logged and does not stop the others.
 pub async fn run_once(state: &AppState) {
     if let Err(e) = flush_last_used(state).await {
-        tracing::warn!(error = %e, "last-used flush failed");
+        tracing::warn!(error = %db::chain(&e), "last-used flush failed");
     }
     if let Err(e) = flush_usage_counts(state).await {
-        tracing::warn!(error = %e, "usage flush failed");
+        tracing::warn!(error = %db::chain(&e), "usage flush failed");
     }
     if let Err(e) = revoke_after_grace(state).await {
-        tracing::warn!(error = %e, "grace-period revocation failed");
+        tracing::warn!(error = %db::chain(&e), "grace-period revocation failed");
     }
     if let Err(e) = record_expiries(state).await {
-        tracing::warn!(error = %e, "recording key expiries failed");
+        tracing::warn!(error = %db::chain(&e), "recording key expiries failed");
     }
     if let Err(e) = expiry::warn_expiring(state).await {
-        tracing::warn!(error = %e, "expiry warnings failed");
+        tracing::warn!(error = %db::chain(&e), "expiry warnings failed");
     }
     if let Err(e) = crate::jobs::send_mail::send_due(state, &state.mailer).await {
-        tracing::warn!(error = %e, "sending mail failed");
+        tracing::warn!(error = %db::chain(&e), "sending mail failed");
     }
     if let Err(e) = prune_login_failures(state).await {
-        tracing::warn!(error = %e, "pruning login failures failed");
+        tracing::warn!(error = %db::chain(&e), "pruning login failures failed");
     }
     if let Err(e) = prune_sessions(state).await {
-        tracing::warn!(error = %e, "pruning ended sessions failed");
+        tracing::warn!(error = %db::chain(&e), "pruning ended sessions failed");
     }
 }
 
 /// Runs the jobs now and then every `scheduler_interval` (default [`INTERVAL`]), until the process ends.
-pub async fn run_forever(state: actix_web::web::Data<AppState>) {
+pub async fn run_forever(state: std::sync::Arc<AppState>) {
     let mut ticker = tokio::time::interval(state.config.scheduler_interval);
     loop {
         let due = ticker.tick().await;
@@ -56,7 +76,7 @@ pub async fn run_forever(state: actix_web::web::Data<AppState>) {
 }
 
 /// Writes the coalesced last-used times: one UPDATE per key used since the last flush.
-pub async fn flush_last_used(state: &AppState) -> Result<usize, AppError> {
+pub async fn flush_last_used(state: &AppState) -> Result<usize, Error> {
     let pending = state.usage.take_last_used();
     if pending.is_empty() {
         return Ok(0);
@@ -77,13 +97,13 @@ pub async fn flush_last_used(state: &AppState) -> Result<usize, AppError> {
         .await;
     if let Err(e) = written {
         state.usage.restore(pending);
-        return Err(e);
+        return Err(e.into());
     }
     Ok(count)
 }
 
 /// Adds the counted requests to the daily usage table (one upsert per key and day).
-pub async fn flush_usage_counts(state: &AppState) -> Result<usize, AppError> {
+pub async fn flush_usage_counts(state: &AppState) -> Result<usize, Error> {
     let pending = state.usage.take_counts();
     if pending.is_empty() {
         return Ok(0);
@@ -103,13 +123,13 @@ pub async fn flush_usage_counts(state: &AppState) -> Result<usize, AppError> {
         .await;
     if let Err(e) = written {
         state.usage.restore_counts(pending);
-        return Err(e);
+        return Err(e.into());
     }
     Ok(count)
 }
 
 /// Revokes rotated-out keys whose grace period has ended, with their audit events.
-pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
+pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
     state
         .db
         .run(|conn| {
@@ -126,10 +146,11 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, AppError> {
             Ok::<_, diesel::result::Error>(revoked)
         })
         .await
+        .map_err(Error::from)
 }
 
 /// Records `api_key.expired` once for each key whose expiry has passed.
-pub async fn record_expiries(state: &AppState) -> Result<usize, AppError> {
+pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
     state
         .db
         .run(|conn| {
@@ -152,18 +173,19 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, AppError> {
             Ok::<_, diesel::result::Error>(recorded)
         })
         .await
+        .map_err(Error::from)
 }
 
 /// Sessions past their idle timeout or absolute lifetime are refused anyway; drop their rows.
-async fn prune_sessions(state: &AppState) -> Result<usize, AppError> {
-    use crate::auth::session::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
+async fn prune_sessions(state: &AppState) -> Result<usize, Error> {
+    use crate::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
     let at = now();
     let (idle, started) =
         (at - chrono::Duration::seconds(IDLE_TIMEOUT_SECS), at - chrono::Duration::seconds(ABSOLUTE_LIFETIME_SECS));
-    state.db.run(move |conn| crate::db::sessions::prune(conn, idle, started)).await
+    state.db.run(move |conn| crate::db::sessions::prune(conn, idle, started)).await.map_err(Error::from)
 }
 
-async fn prune_login_failures(state: &AppState) -> Result<usize, AppError> {
+async fn prune_login_failures(state: &AppState) -> Result<usize, Error> {
     let before = now() - chrono::Duration::days(1);
-    state.db.run(move |conn| login_failures::prune(conn, before)).await
+    state.db.run(move |conn| login_failures::prune(conn, before)).await.map_err(Error::from)
 }

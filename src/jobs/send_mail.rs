@@ -2,11 +2,11 @@
 //! a retry for each failure (1 min, 5 min, 15 min, 1 h, 3 h, 6 h, 12 h, 24 h,
 //! then it gives up and logs the message as failed).
 
-use crate::app::AppState;
+use super::Error;
 use crate::db::mail::{self, MailRow};
 use crate::db::now;
-use crate::error::AppError;
 use crate::mail::Transport;
+use crate::state::AppState;
 use chrono::Duration;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
@@ -25,7 +25,7 @@ pub fn next_delay(attempts: i64) -> Option<Duration> {
 }
 
 /// Sends every due message once; returns how many went out.
-pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, AppError> {
+pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, Error> {
     let claimed = state.db.run(|conn| mail::claim_due(conn, BATCH, LEASE)).await?;
     if claimed.is_empty() {
         return Ok(0);

@@ -6,7 +6,6 @@
 
 pub mod compose;
 
-use crate::config::{ConfigError, invalid, var};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
@@ -35,24 +34,9 @@ impl MailConfig {
     pub fn files(dir: impl Into<PathBuf>) -> Self {
         Self { smtp_url: None, dir: dir.into(), from: default_from() }
     }
-
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let from = match var("LATCHKEY_MAIL_FROM") {
-            Some(f) => f.parse().map_err(|e| invalid("LATCHKEY_MAIL_FROM", format!("not a mail address ({e})")))?,
-            None => default_from(),
-        };
-        let config = Self {
-            smtp_url: var("LATCHKEY_SMTP_URL"),
-            dir: PathBuf::from(var("LATCHKEY_MAIL_DIR").unwrap_or_else(|| "mail".into())),
-            from,
-        };
-        // Refuse a bad URL at start-up rather than at the first warning.
-        Transport::new(&config).map_err(|e| invalid("LATCHKEY_SMTP_URL", e))?;
-        Ok(config)
-    }
 }
 
-fn default_from() -> Mailbox {
+pub fn default_from() -> Mailbox {
     Mailbox::new(
         Some("Latchkey".into()),
         lettre::Address::new("latchkey", "localhost").unwrap_or_else(|_| unreachable!()),

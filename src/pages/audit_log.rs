@@ -5,13 +5,14 @@
 
 use super::templates::{Chrome, Field};
 use super::{render, render_status};
-use crate::app::{AppState, Db};
 use crate::audit::export::{ExportFormat, encode};
 use crate::audit::{self, Action, VerifyReport};
 use crate::auth::OrgMember;
+use crate::db::Db;
 use crate::db::audit_events::{self, Filter, StoredEvent};
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::timefmt;
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
@@ -264,8 +265,11 @@ pub fn export(
             return None;
         }
         let (org_id, filter, after_id) = (cur.org_id, cur.filter.clone(), cur.after_id);
-        let batch =
-            cur.db.run(move |conn| audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH)).await;
+        let batch = cur
+            .db
+            .run(move |conn| audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH))
+            .await
+            .map_err(AppError::from);
         let chunk = batch.and_then(|events| {
             cur.done = (events.len() as i64) < EXPORT_BATCH;
             cur.after_id = events.last().map(|e| e.id).unwrap_or(cur.after_id);

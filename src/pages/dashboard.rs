@@ -5,7 +5,6 @@
 
 use super::render;
 use super::templates::Chrome;
-use crate::app::AppState;
 use crate::auth::OrgMember;
 use crate::db::api_keys::{self, ApiKey, KeyCounts};
 use crate::db::audit_events::{self, Filter, StoredEvent};
@@ -14,6 +13,7 @@ use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
 use crate::domain::key_state::KeyState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::timefmt;
 use actix_web::{HttpResponse, web};
 use askama::Template;

@@ -1,10 +1,10 @@
 //! `/docs/api`: readable API documentation with curl examples for this server.
 
 use super::render;
-use crate::app::AppState;
 use crate::domain::records::{Field, fields, id_prefix};
 use crate::domain::scopes::Resource;
 use crate::error::AppError;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 

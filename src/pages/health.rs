@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;

@@ -4,12 +4,13 @@
 use super::templates::Chrome;
 use super::{render, render_status, safe_next, see_other};
 use crate::accounts;
-use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::NoFields;
-use crate::auth::{CsrfForm, CurrentUser, client_ip, password, session};
+use crate::auth::{CsrfForm, CurrentUser, client_ip, session};
 use crate::db::users::User;
 use crate::error::AppError;
+use crate::password;
+use crate::state::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -96,7 +97,7 @@ pub async fn submit(
     .map_err(AppError::internal)?;
     let outcome = state
         .db
-        .run(move |conn| -> Result<Outcome, AppError> {
+        .run(move |conn| -> diesel::QueryResult<Outcome> {
             match verified {
                 (Some(user), true) => {
                     accounts::logged_in(conn, &user, &attempted, &sid_hash, &meta)?;
@@ -153,7 +154,7 @@ async fn record_logout(
 ) -> Result<(), AppError> {
     let orgs: Vec<i64> = current.orgs.iter().map(|(org, _)| org.id).collect();
     let (user, sid_hash) = (current.user.clone(), current.login.sid.hash());
-    state.db.run(move |conn| accounts::logout(conn, &user, &orgs, &sid_hash, everywhere, &meta)).await
+    Ok(state.db.run(move |conn| accounts::logout(conn, &user, &orgs, &sid_hash, everywhere, &meta)).await?)
 }
 
 #[derive(Template)]

@@ -2,14 +2,14 @@
 //! change roles, remove members. The last owner cannot be removed or demoted.
 
 use super::templates::{Chrome, Field};
-use super::{render, render_status, see_other, see_other_with_notice};
-use crate::app::AppState;
+use super::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember, csrf::NoFields};
 use crate::db::memberships::{self, Member, MembershipError};
 use crate::db::users;
 use crate::domain::{Email, Role};
 use crate::error::AppError;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -69,13 +69,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_members)?;
     let mut page = page(&state, &member).await?;
-    let flash = crate::auth::session::take_flash(&session);
-    page.notice = flash.as_deref().and_then(|n| match n {
-        "added" => Some("Member added.".to_owned()),
-        "role_changed" => Some("Role changed.".to_owned()),
-        "removed" => Some("Member removed.".to_owned()),
-        _ => None,
-    });
+    page.notice = super::notice::take(&session).map(|n| n.text().to_owned());
     render(&page)
 }
 
@@ -99,20 +93,20 @@ pub async fn add(
     let actor = Actor::user(&member.current.user);
     let outcome = state
         .db
-        .run(move |conn| -> Result<Result<(), String>, AppError> {
+        .run(move |conn| -> diesel::QueryResult<Result<(), String>> {
             let Some(user) = users::find_by_email(conn, &email)? else {
                 return Ok(Err("No Latchkey account uses this email. The person needs an account first.".into()));
             };
             let added = crate::members::add(conn, org_id, &user, role, &actor, &meta);
             match added {
                 Ok(()) => Ok(Ok(())),
-                Err(MembershipError::Db(e)) => Err(e.into()),
+                Err(MembershipError::Db(e)) => Err(e),
                 Err(e) => Ok(Err(e.to_string())),
             }
         })
         .await?;
     match outcome {
-        Ok(()) => Ok(see_other_with_notice(&session, &list_url(&member), "added")),
+        Ok(()) => Ok(see_other_with_notice(&session, &list_url(&member), Notice::MemberAdded)),
         Err(message) => {
             page.email.error = Some(message);
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -150,10 +144,12 @@ pub async fn change_role(
     let actor = Actor::user(&member.current.user);
     match state
         .db
-        .run(move |conn| Ok::<_, AppError>(crate::members::change_role(conn, org_id, user_id, role, &actor, &meta)))
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>(crate::members::change_role(conn, org_id, user_id, role, &actor, &meta))
+        })
         .await?
     {
-        Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), "role_changed")),
+        Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), Notice::RoleChanged)),
         Err(MembershipError::NotMember) => Err(AppError::NotFound),
         Err(MembershipError::Db(e)) => Err(e.into()),
         Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,
@@ -196,12 +192,12 @@ pub async fn remove(
     let actor = Actor::user(&member.current.user);
     match state
         .db
-        .run(move |conn| Ok::<_, AppError>(crate::members::remove(conn, org_id, user_id, &actor, &meta)))
+        .run(move |conn| Ok::<_, diesel::result::Error>(crate::members::remove(conn, org_id, user_id, &actor, &meta)))
         .await?
     {
         // Owners who remove themselves have nothing left to see here.
         Ok(_) if user_id == member.current.user.id => Ok(see_other("/")),
-        Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), "removed")),
+        Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), Notice::MemberRemoved)),
         Err(MembershipError::NotMember) => Err(AppError::NotFound),
         Err(MembershipError::Db(e)) => Err(e.into()),
         Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,

@@ -11,6 +11,7 @@ pub mod health;
 pub mod home;
 pub mod login;
 pub mod members;
+pub mod notice;
 pub mod setup;
 pub mod support;
 pub mod templates;
@@ -21,6 +22,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use askama::Template;
+pub use notice::Notice;
 
 /// Renders a page. Console pages hold tenant data, so no cache may keep them.
 pub fn render<T: Template>(page: &T) -> Result<HttpResponse, AppError> {
@@ -44,8 +46,8 @@ pub fn see_other(location: &str) -> HttpResponse {
 /// Redirects to `location`, which shows `notice` once: the notice travels in
 /// the session (a flash), not in the URL, so a refresh or a shared link never
 /// shows it again (and nobody can put words in it through a link).
-pub fn see_other_with_notice(session: &actix_session::Session, location: &str, notice: &str) -> HttpResponse {
-    crate::auth::session::set_flash(session, notice);
+pub fn see_other_with_notice(session: &actix_session::Session, location: &str, notice: Notice) -> HttpResponse {
+    notice::set(session, notice);
     see_other(location)
 }
 

@@ -3,12 +3,13 @@
 
 use super::templates::Field;
 use super::{render, render_status, see_other};
-use crate::app::AppState;
 use crate::audit::RequestMeta;
-use crate::auth::{CsrfForm, password, session};
+use crate::auth::{CsrfForm, session};
 use crate::db::setup::{NewInstance, SetupError};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName};
 use crate::error::AppError;
+use crate::password;
+use crate::state::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -95,7 +96,7 @@ pub async fn submit(
             match done {
                 Ok(done) => Ok(Some(done)),
                 Err(SetupError::AlreadyDone) => Ok(None),
-                Err(SetupError::Db(e)) => Err(AppError::from(e)),
+                Err(SetupError::Db(e)) => Err(e),
             }
         })
         .await?;

@@ -5,12 +5,12 @@
 use super::audit_log::{self, AuditQuery};
 use super::render;
 use super::templates::Chrome;
-use crate::app::AppState;
 use crate::audit::export::ExportFormat;
 use crate::audit::{Actor, Entry, PLATFORM_LOG, RequestMeta};
 use crate::auth::CurrentUser;
 use crate::db::orgs::{self, Org};
 use crate::error::AppError;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;

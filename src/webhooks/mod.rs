@@ -4,6 +4,7 @@
 
 pub mod endpoints;
 pub mod events;
+pub mod in_flight;
 pub mod send;
 pub mod signing;
 pub mod ssrf;

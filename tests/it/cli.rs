@@ -86,7 +86,7 @@ fn password_stdin_trims_only_the_trailing_newline() {
     )
     .expect("q")
     .expect("user");
-    assert!(latchkey::auth::password::verify("  spaced pass  ", &hash));
+    assert!(latchkey::password::verify("  spaced pass  ", &hash));
 }
 
 #[test]

@@ -85,7 +85,7 @@ async fn concurrent_writers_of_every_kind_get_no_5xx_and_every_acknowledged_writ
         let mut keys = Vec::new();
         for i in 0..ROUNDS {
             let who = if i % 2 == 0 { &owner } else { &admin };
-            keys.push(create_key(who, &[("label", &format!("concurrent {i}"))]).await.0);
+            keys.push(create_key(who, &[("label", &format!("concurrent {i}"))]).await.id);
             add_webhook(who, "acme", &format!("http://127.0.0.1:9/hook{i}"), &["order.created"]).await;
         }
         keys

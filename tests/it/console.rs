@@ -16,7 +16,7 @@ async fn a_notice_is_shown_once_and_never_comes_from_the_url() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (key_id, _) = create_key(&owner, &[("label", "Soon revoked")]).await;
+    let CreatedKey { id: key_id, .. } = create_key(&owner, &[("label", "Soon revoked")]).await;
     let res = owner.post_form(&format!("{KEYS}/{key_id}/revoke"), &[]).await;
     assert_eq!((res.status().as_u16(), location(&res)), (303, KEYS.to_owned()), "no notice in the URL");
     let (_, first) = owner.get_html(KEYS).await;
@@ -78,9 +78,9 @@ async fn health_marks_follow_the_rules_and_rotations_link_both_keys() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (fresh, _) = create_key(&owner, &[("label", "Fresh")]).await;
-    let (idle, _) = create_key(&owner, &[("label", "Idle")]).await;
-    let (old, _) = create_key(&owner, &[("label", "Old")]).await;
+    let CreatedKey { id: fresh, .. } = create_key(&owner, &[("label", "Fresh")]).await;
+    let CreatedKey { id: idle, .. } = create_key(&owner, &[("label", "Idle")]).await;
+    let CreatedKey { id: old, .. } = create_key(&owner, &[("label", "Old")]).await;
     sql(&app, &format!("UPDATE api_keys SET created_at = '2020-01-01 00:00:00' WHERE key_id = '{idle}'"));
     sql(&app, &format!("UPDATE api_keys SET created_at = '2020-01-01 00:00:00' WHERE key_id = '{old}'"));
     let (_, list) = owner.get_html(KEYS).await;
@@ -109,7 +109,7 @@ async fn a_failing_endpoint_is_badged_failing_not_enabled() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (id, _) = add_webhook(&owner, "acme", "http://127.0.0.1:9/hook", &["order.created"]).await;
+    let AddedWebhook { id, .. } = add_webhook(&owner, "acme", "http://127.0.0.1:9/hook", &["order.created"]).await;
     let health = |html: &Html| select_attr(html, "[data-testid=webhook-health]", "data-health");
     let (_, list) = owner.get_html("/orgs/acme/settings/webhooks").await;
     assert_eq!(health(&list).as_deref(), Some("healthy"));
@@ -126,7 +126,7 @@ async fn rotating_a_signing_secret_asks_first_and_explains_the_overlap() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (id, secret) = add_webhook(&owner, "acme", "http://127.0.0.1:9/hook", &["order.created"]).await;
+    let AddedWebhook { id, secret } = add_webhook(&owner, "acme", "http://127.0.0.1:9/hook", &["order.created"]).await;
     let (_, page) = owner.get_html(&format!("/orgs/acme/settings/webhooks/{id}")).await;
     let link = select_attr(&page, "[data-testid=rotate-secret]", "href").expect("a link, not a one-click form");
     let (status, confirm) = owner.get_html(&link).await;
@@ -145,7 +145,7 @@ async fn charts_show_todays_use_at_once_or_say_there_is_none() {
     let app = spawn_app_with(|c| c.scheduler_interval = std::time::Duration::from_secs(3600)).await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (key_id, token) = create_key(&owner, &[("label", "Chart")]).await;
+    let CreatedKey { id: key_id, token } = create_key(&owner, &[("label", "Chart")]).await;
     let (_, page) = owner.get_html(&format!("{KEYS}/{key_id}")).await;
     assert_eq!(select_attr(&page, "[data-testid=usage-chart]", "data-total").as_deref(), Some("0"));
     assert!(select_all_text(&page, ".chart-empty").concat().contains("No requests"), "an empty state");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 const HOOKS: &str = "/orgs/acme/settings/webhooks";
 
-pub async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
+pub async fn add(owner: &Visitor, url: &str, events: &[&str]) -> AddedWebhook {
     add_webhook(owner, "acme", url, events).await
 }
 
@@ -42,7 +42,7 @@ async fn api_events_reach_subscribed_endpoints_signed_within_seconds() {
     app.seed_acme();
     let receiver = Receiver::start(200, "ok", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (hook_id, secret) = add(&owner, &receiver.url, &["order.created"]).await;
+    let AddedWebhook { id: hook_id, secret } = add(&owner, &receiver.url, &["order.created"]).await;
     let token = app.make_key("acme", &[], "", Some(0));
     let (_, order, _) =
         api(&app, Method::POST, "/api/v1/orders", &token, Some(json!({"customer_email": "a@b.co"}))).await;
@@ -71,7 +71,7 @@ async fn a_failed_delivery_is_retried_with_the_same_webhook_id_and_can_be_resent
     app.seed_acme();
     let receiver = Receiver::start(500, "down", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (hook_id, _) = add(&owner, &receiver.url, &["customer.created"]).await;
+    let AddedWebhook { id: hook_id, .. } = add(&owner, &receiver.url, &["customer.created"]).await;
     let token = app.make_key("acme", &[], "", Some(0));
     api(&app, Method::POST, "/api/v1/customers", &token, Some(json!({"email": "c@d.co"}))).await;
     let got = wait_for(&receiver, 2, Duration::from_secs(10)).await;
@@ -100,7 +100,7 @@ async fn a_410_gone_disables_the_endpoint_at_once() {
     app.seed_acme();
     let receiver = Receiver::start(410, "gone", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (hook_id, _) = add(&owner, &receiver.url, &["product.created"]).await;
+    let AddedWebhook { id: hook_id, .. } = add(&owner, &receiver.url, &["product.created"]).await;
     let token = app.make_key("acme", &[], "", Some(0));
     api(&app, Method::POST, "/api/v1/products", &token, Some(json!({"name": "Mug"}))).await;
     wait_for(&receiver, 1, Duration::from_secs(5)).await;
@@ -136,7 +136,7 @@ async fn events_written_straight_to_the_outbox_are_delivered() {
     let app = spawn_app_on(url, dir, |_| {}).await;
     let org = app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let (_, secret) = add(&owner, &receiver.url, &["order.created"]).await;
+    let AddedWebhook { secret, .. } = add(&owner, &receiver.url, &["order.created"]).await;
     latchkey::db::outbox::enqueue(&mut app.conn(), org.id, "order.created", json!({"id": "ord_x"})).expect("enqueue");
     let got = wait_for(&receiver, 1, Duration::from_secs(5)).await;
     assert_eq!(got.len(), 1);
@@ -149,7 +149,7 @@ async fn an_endpoint_failing_for_five_days_is_disabled() {
     app.seed_acme();
     let receiver = Receiver::start(503, "maintenance", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (hook_id, _) = add(&owner, &receiver.url, &["order.created"]).await;
+    let AddedWebhook { id: hook_id, .. } = add(&owner, &receiver.url, &["order.created"]).await;
     let long_ago = (chrono::Utc::now() - chrono::Duration::days(6)).naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
     diesel::RunQueryDsl::execute(
         diesel::sql_query(format!(
@@ -213,8 +213,9 @@ async fn a_killed_server_loses_no_queued_event() {
     let base = first.base.clone();
     let owner = visitor_for(&base);
     assert_eq!(owner.login("owner@acme.test", PASSWORD).await.status(), 303);
-    let (_, secret) = add(&owner, &format!("http://127.0.0.1:{receiver_port}/hooks"), &["order.created"]).await;
-    let (_, token) = create_key(&owner, &[("label", "restart")]).await;
+    let AddedWebhook { secret, .. } =
+        add(&owner, &format!("http://127.0.0.1:{receiver_port}/hooks"), &["order.created"]).await;
+    let CreatedKey { token, .. } = create_key(&owner, &[("label", "restart")]).await;
     let res = api_client()
         .post(format!("{base}/api/v1/orders"))
         .bearer_auth(&token)
@@ -242,7 +243,7 @@ async fn a_hanging_receiver_times_out_and_never_starves_other_endpoints() {
     let hanging = Receiver::start(200, "late", Duration::from_secs(30));
     let healthy = Receiver::start(200, "ok", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (hanging_id, _) = add(&owner, &hanging.url, &["order.created"]).await;
+    let AddedWebhook { id: hanging_id, .. } = add(&owner, &hanging.url, &["order.created"]).await;
     add(&owner, &healthy.url, &["order.created"]).await;
     let token = app.make_key("acme", &[], "", Some(0));
     for i in 0..12 {

@@ -42,8 +42,8 @@ async fn sigterm_drains_requests_in_flight_and_hands_unfinished_deliveries_back(
     let hooks = Receiver::start_with(0, 200, "ok", |n| Duration::from_secs(if n == 0 { 60 } else { 0 }));
     let slow = Receiver::start(200, "slow", Duration::from_secs(2));
     add(&owner, &hooks.url, &["order.created"]).await;
-    let (slow_id, _) = add(&owner, &slow.url, &["customer.created"]).await;
-    let (_, token) = create_key(&owner, &[("label", "shop"), ("rate_limit_per_minute", "0")]).await;
+    let AddedWebhook { id: slow_id, .. } = add(&owner, &slow.url, &["customer.created"]).await;
+    let CreatedKey { token, .. } = create_key(&owner, &[("label", "shop"), ("rate_limit_per_minute", "0")]).await;
     let res = api_client()
         .post(format!("{}/api/v1/orders", a.base))
         .bearer_auth(&token)

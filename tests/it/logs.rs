@@ -21,7 +21,7 @@ async fn no_token_or_password_reaches_the_server_log_even_at_debug_level() {
     let visitor = visitor_for(&base);
     assert_eq!(visitor.login("owner@acme.test", "wrong-password-in-logs?").await.status(), 401);
     assert_eq!(visitor.login("owner@acme.test", PASSWORD).await.status(), 303);
-    let (_, token) = create_key(&visitor, &[("label", "Logged?")]).await;
+    let CreatedKey { token, .. } = create_key(&visitor, &[("label", "Logged?")]).await;
     let client = reqwest::Client::new();
     for t in [token.clone(), format!("{}x", &token[..token.len() - 1])] {
         client.get(format!("{base}/api/v1/ping")).bearer_auth(&t).send().await.expect("ping");

@@ -17,6 +17,7 @@ mod csrf;
 mod deliveries;
 mod faults;
 mod headers;
+mod key_list;
 mod lifecycle;
 mod login;
 mod logs;

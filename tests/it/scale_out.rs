@@ -132,7 +132,7 @@ async fn two_instances_share_sessions_revocations_the_webhook_queue_and_one_audi
     assert_eq!(visitor_for(&b.base).get("/orgs/acme/settings/api-keys").await.status(), 303);
 
     // A key revoked through A is refused by B on the very next request.
-    let (key_id, doomed) = create_key(&owner_a, &[("label", "doomed")]).await;
+    let CreatedKey { id: key_id, token: doomed } = create_key(&owner_a, &[("label", "doomed")]).await;
     let ping_b = |token: String| {
         let base = b.base.clone();
         async move { api_client().get(format!("{base}/api/v1/ping")).bearer_auth(token).send().await.expect("ping") }
@@ -147,7 +147,7 @@ async fn two_instances_share_sessions_revocations_the_webhook_queue_and_one_audi
     // 1,000 events made through both instances: each delivered, once, by whichever instance claimed it.
     let receiver = Receiver::start(200, "ok", Duration::ZERO);
     crate::deliveries::add(&owner_a, &receiver.url, &["order.created"]).await;
-    let (_, token) = create_key(&owner_b, &[("label", "shop"), ("rate_limit_per_minute", "0")]).await;
+    let CreatedKey { token, .. } = create_key(&owner_b, &[("label", "shop"), ("rate_limit_per_minute", "0")]).await;
     let (made_a, made_b) = tokio::join!(create_orders(&a.base, &token, 500, 8), create_orders(&b.base, &token, 500, 8));
     assert_eq!(made_a + made_b, 1000);
     let events = committed_events(&url);
@@ -188,7 +188,7 @@ async fn kill_9_mid_delivery_and_mid_key_creation_loses_nothing() {
     // A slow receiver keeps many deliveries in flight when the server dies.
     let receiver = Receiver::start(200, "ok", Duration::from_millis(20));
     crate::deliveries::add(&owner, &receiver.url, &["order.created"]).await;
-    let (_, token) = create_key(&owner, &[("label", "shop"), ("rate_limit_per_minute", "0")]).await;
+    let CreatedKey { token, .. } = create_key(&owner, &[("label", "shop"), ("rate_limit_per_minute", "0")]).await;
 
     let kill = async {
         tokio::time::sleep(Duration::from_millis(1500)).await;

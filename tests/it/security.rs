@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use actix_web::http::Method;
-use latchkey::app::console_routes_list;
+use latchkey::routes::console_routes_list;
 use std::collections::HashMap;
 
 /// Real values for every path parameter: `acme`'s slug with ids that belong to org `other`.
@@ -15,7 +15,8 @@ impl Foreign {
     async fn make(app: &TestApp) -> Self {
         let other_owner = app.logged_in("outsider@other.test").await;
         let receiver = Receiver::start(200, "ok", std::time::Duration::ZERO);
-        let (hook_id, _) = add_webhook(&other_owner, "other", &receiver.url, &["order.created"]).await;
+        let AddedWebhook { id: hook_id, .. } =
+            add_webhook(&other_owner, "other", &receiver.url, &["order.created"]).await;
         let (key_id, token) =
             app.make_expiring_key("other", "other's key", chrono::Utc::now().naive_utc() + chrono::Duration::days(90));
         let (status, _, _) = api(
@@ -40,9 +41,12 @@ impl Foreign {
         Self { values }
     }
 
-    /// `pattern` with its parameters filled in; `action` for `{action}`.
+    /// `pattern` with its parameters filled in; `action` for `{action:…}`.
     fn path(&self, pattern: &str, action: &str) -> String {
-        let mut path = pattern.replace("{action}", action);
+        let mut path = match pattern.find("{action:") {
+            Some(start) => format!("{}{action}{}", &pattern[..start], &pattern[start..].split_once('}').unwrap().1),
+            None => pattern.to_owned(),
+        };
         for (name, value) in &self.values {
             path = path.replace(&format!("{{{name}}}"), value);
         }
@@ -51,14 +55,11 @@ impl Foreign {
     }
 }
 
-/// The actions a pattern's `{action}` stands for.
-fn actions(pattern: &str) -> Vec<&'static str> {
-    if pattern.contains("api-keys/{key_id}/{action}") {
-        vec!["deactivate", "activate", "rotate", "revoke", "delete"]
-    } else if pattern.contains("webhooks/{id}/{action}") {
-        vec!["enable", "disable"]
-    } else {
-        vec![""]
+/// The verbs a pattern's `{action:a|b|…}` segment matches (one empty one when it has none).
+fn actions(pattern: &str) -> Vec<&str> {
+    match pattern.split_once("{action:") {
+        Some((_, rest)) => rest.split_once('}').unwrap().0.split('|').collect(),
+        None => vec![""],
     }
 }
 
@@ -197,4 +198,21 @@ async fn oversized_forms_and_fields_are_refused_and_create_nothing() {
         .send()
         .await;
     assert!(res.map(|r| r.status().as_u16()).unwrap_or(431) >= 400);
+}
+
+#[tokio::test]
+async fn a_verb_no_route_names_is_not_found_for_get_and_post() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let owner = app.logged_in("owner@acme.test").await;
+    let key = create_key(&owner, &[("label", "Verbs")]).await;
+    let hook = add_webhook(&owner, "acme", "http://127.0.0.1:9/hook", &["order.created"]).await;
+    let token = owner.csrf().await;
+    for path in [format!("{KEYS}/{}/explode", key.id), format!("/orgs/acme/settings/webhooks/{}/explode", hook.id)] {
+        let page = owner.get(&path).await;
+        assert_eq!(page.status(), 404, "GET {path}");
+        assert!(page.text().await.unwrap().contains("Page not found"), "GET {path} shows the error page");
+        let post = owner.post_raw(&path, &[("csrf_token", &token)]).await;
+        assert_eq!(post.status(), 404, "POST {path}");
+    }
 }

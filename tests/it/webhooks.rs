@@ -4,7 +4,7 @@ use std::time::Duration;
 
 const HOOKS: &str = "/orgs/acme/settings/webhooks";
 
-async fn add(owner: &Visitor, url: &str, events: &[&str]) -> (String, String) {
+async fn add(owner: &Visitor, url: &str, events: &[&str]) -> AddedWebhook {
     add_webhook(owner, "acme", url, events).await
 }
 
@@ -37,7 +37,7 @@ async fn send_test_posts_a_signed_event_and_shows_the_answer() {
     app.seed_acme();
     let receiver = Receiver::start(200, "thanks!", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (id, secret) = add(&owner, &receiver.url, &["order.created", "api_key.revoked"]).await;
+    let AddedWebhook { id, secret } = add(&owner, &receiver.url, &["order.created", "api_key.revoked"]).await;
     assert!(secret.starts_with("whsec_"));
 
     let html = send_test(&owner, &id).await;
@@ -75,18 +75,18 @@ async fn send_test_reports_errors_statuses_timeouts_and_refusals() {
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let failing = Receiver::start(500, "boom", Duration::ZERO);
-    let (id, _) = add(&owner, &failing.url, &["order.created"]).await;
+    let AddedWebhook { id, .. } = add(&owner, &failing.url, &["order.created"]).await;
     let html = send_test(&owner, &id).await;
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-status-code").as_deref(), Some("500"));
 
     let slow = Receiver::start(200, "late", Duration::from_secs(4));
-    let (id, _) = add(&owner, &slow.url, &["order.created"]).await;
+    let AddedWebhook { id, .. } = add(&owner, &slow.url, &["order.created"]).await;
     let html = send_test(&owner, &id).await;
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-error").as_deref(), Some("timeout"));
     assert!(select_all_text(&html, "[data-testid=webhook-test-result]").concat().contains("Timed out after 2 s"));
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let (id, _) = add(&owner, &format!("http://127.0.0.1:{closed}/hooks"), &["order.created"]).await;
+    let AddedWebhook { id, .. } = add(&owner, &format!("http://127.0.0.1:{closed}/hooks"), &["order.created"]).await;
     let html = send_test(&owner, &id).await;
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-error").as_deref(), Some("refused"));
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-status-code").as_deref(), Some(""));
@@ -154,7 +154,7 @@ async fn after_a_secret_rotation_both_secrets_sign() {
     app.seed_acme();
     let receiver = Receiver::start(204, "", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (id, old_secret) = add(&owner, &receiver.url, &["order.created"]).await;
+    let AddedWebhook { id, secret: old_secret } = add(&owner, &receiver.url, &["order.created"]).await;
     let res = owner.post_form(&format!("{HOOKS}/{id}/rotate-secret"), &[]).await;
     assert_eq!(res.status(), 200);
     let html = Html::parse_document(&res.text().await.expect("body"));
@@ -184,7 +184,7 @@ async fn endpoints_are_edited_disabled_and_deleted_with_audit_events() {
     app.seed_acme();
     let receiver = Receiver::start(200, "ok", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (id, _) = add(&owner, &receiver.url, &["order.created"]).await;
+    let AddedWebhook { id, .. } = add(&owner, &receiver.url, &["order.created"]).await;
     let res =
         owner.post_form(&format!("{HOOKS}/{id}/edit"), &[("url", &receiver.url), ("events", "customer.created")]).await;
     assert_eq!(res.status(), 303);
@@ -213,7 +213,7 @@ async fn only_owners_and_admins_manage_webhooks() {
     app.seed_acme();
     let receiver = Receiver::start(200, "ok", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (id, _) = add(&owner, &receiver.url, &["order.created"]).await;
+    let AddedWebhook { id, .. } = add(&owner, &receiver.url, &["order.created"]).await;
     for (email, want) in
         [("admin@acme.test", 200), ("member@acme.test", 403), ("readonly@acme.test", 403), ("outsider@other.test", 404)]
     {
@@ -235,7 +235,7 @@ async fn redirects_are_shown_and_never_followed() {
     app.seed_acme();
     let receiver = Receiver::start(302, "moved", Duration::ZERO);
     let owner = app.logged_in("owner@acme.test").await;
-    let (id, _) = add(&owner, &receiver.url, &["order.created"]).await;
+    let AddedWebhook { id, .. } = add(&owner, &receiver.url, &["order.created"]).await;
     let html = send_test(&owner, &id).await;
     assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-status-code").as_deref(), Some("302"));
     assert!(select_all_text(&html, "[data-testid=webhook-test-result]").concat().contains("redirect not followed"));

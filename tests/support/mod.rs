@@ -6,10 +6,11 @@
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use latchkey::app::{AppState, Application};
 use latchkey::config::{Config, LogFormat, PublicUrl};
 use latchkey::db::{self, Pool, memberships, orgs, users};
 use latchkey::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
+use latchkey::server::Application;
+use latchkey::state::AppState;
 use reqwest::redirect::Policy;
 use scraper::{Html, Selector};
 use std::net::TcpListener;
@@ -164,7 +165,7 @@ impl TestApp {
 
     /// Creates a user whose password is [`PASSWORD`].
     pub fn seed_user(&self, email: &str, name: &str, staff: bool) -> users::User {
-        let hash = latchkey::auth::password::hash(PASSWORD).expect("hash");
+        let hash = latchkey::password::hash(PASSWORD).expect("hash");
         users::create(
             &mut self.conn(),
             &Email::parse(email).expect("email"),
@@ -229,8 +230,14 @@ pub fn org_id(app: &TestApp, slug: &str) -> i64 {
 
 pub const KEYS: &str = "/orgs/acme/settings/api-keys";
 
-/// Creates a key through the form; returns (key id, token) read from the one-time page.
-pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> (String, String) {
+/// A key made through the form: its public id and the token the one-time page showed.
+pub struct CreatedKey {
+    pub id: String,
+    pub token: String,
+}
+
+/// Creates a key through the form, as a person would.
+pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> CreatedKey {
     let (status, form) = visitor.get_html(&format!("{KEYS}/new")).await;
     assert_eq!(status, 200, "the create form opens");
     let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form_id");
@@ -241,7 +248,7 @@ pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> (String, 
     let html = Html::parse_document(&res.text().await.expect("body"));
     let token = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret shown");
     let key_id = select_attr(&html, "[data-testid=secret-dialog]", "data-key-id").expect("key id");
-    (key_id, token)
+    CreatedKey { id: key_id, token }
 }
 
 /// Polls `check` every 100 ms until it holds or `limit` passes; returns whether it held.
@@ -258,9 +265,14 @@ pub async fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> b
     }
 }
 
-/// Adds a webhook endpoint to org `slug` through its form, as its owner would;
-/// returns (endpoint id, secret) from the one-time page.
-pub async fn add_webhook(owner: &Visitor, slug: &str, url: &str, events: &[&str]) -> (String, String) {
+/// An endpoint added through the form: its public id and the signing secret shown once.
+pub struct AddedWebhook {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Adds a webhook endpoint to org `slug` through its form, as its owner would.
+pub async fn add_webhook(owner: &Visitor, slug: &str, url: &str, events: &[&str]) -> AddedWebhook {
     let mut fields = vec![("url", url), ("description", "test receiver")];
     fields.extend(events.iter().map(|e| ("events", *e)));
     let res = owner.post_form(&format!("/orgs/{slug}/settings/webhooks"), &fields).await;
@@ -268,5 +280,5 @@ pub async fn add_webhook(owner: &Visitor, slug: &str, url: &str, events: &[&str]
     let html = Html::parse_document(&res.text().await.expect("body"));
     let secret = select_all_text(&html, "[data-testid=new-secret]").pop().expect("secret");
     let id = select_attr(&html, "[data-testid=secret-dialog]", "data-webhook-id").expect("id");
-    (id, secret)
+    AddedWebhook { id, secret }
 }

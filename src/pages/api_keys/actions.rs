@@ -4,7 +4,6 @@
 
 use super::form::{already_created, show_secret};
 use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
-use crate::app::AppState;
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{ApiKey, KeySettings};
@@ -15,14 +14,18 @@ use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
 use crate::keys::{self, Issue, Issued};
 use crate::pages::templates::Chrome;
-use crate::pages::{render, render_status, see_other_with_notice};
+use crate::pages::{Notice, render, render_status, see_other_with_notice};
+use crate::state::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The verb at the end of a key's action URL. The route only matches these
+/// five (routes.rs), so the path extractor never sees another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum KeyAction {
     Deactivate,
     Activate,
@@ -32,17 +35,6 @@ pub enum KeyAction {
 }
 
 impl KeyAction {
-    fn parse(input: &str) -> Option<Self> {
-        match input {
-            "deactivate" => Some(Self::Deactivate),
-            "activate" => Some(Self::Activate),
-            "rotate" => Some(Self::Rotate),
-            "revoke" => Some(Self::Revoke),
-            "delete" => Some(Self::Delete),
-            _ => None,
-        }
-    }
-
     fn as_str(self) -> &'static str {
         match self {
             Self::Deactivate => "deactivate",
@@ -120,6 +112,13 @@ pub struct ConfirmPage {
     form_error: Option<String>,
 }
 
+/// `/orgs/{slug}/settings/api-keys/{key_id}/{action}`.
+#[derive(Debug, Deserialize)]
+pub struct ActionPath {
+    key_id: String,
+    action: KeyAction,
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
@@ -156,10 +155,9 @@ async fn prepare(
     state: &AppState,
     member: &OrgMember,
     key_id: String,
-    action: &str,
+    action: KeyAction,
 ) -> Result<(ApiKey, KeyAction), AppError> {
     require_admin(member)?;
-    let action = KeyAction::parse(action).ok_or(AppError::NotFound)?;
     if matches!(action, KeyAction::Rotate | KeyAction::Activate) {
         require_paid(member)?;
     }
@@ -178,10 +176,10 @@ fn issued(state: &AppState, member: &OrgMember, id: &str) -> bool {
 pub async fn confirm(
     state: web::Data<AppState>,
     member: OrgMember,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<ActionPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, key_id, action) = path.into_inner();
-    let (key, action) = prepare(&state, &member, key_id, &action).await?;
+    let ActionPath { key_id, action } = path.into_inner();
+    let (key, action) = prepare(&state, &member, key_id, action).await?;
     render(&confirm_page(&state, &member, &key, action))
 }
 
@@ -190,11 +188,11 @@ pub async fn perform(
     member: OrgMember,
     session: Session,
     meta: RequestMeta,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<ActionPath>,
     CsrfForm(form): CsrfForm<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, key_id, action) = path.into_inner();
-    let (key, action) = prepare(&state, &member, key_id, &action).await?;
+    let ActionPath { key_id, action } = path.into_inner();
+    let (key, action) = prepare(&state, &member, key_id, action).await?;
     let mut page = confirm_page(&state, &member, &key, action);
     if action.sensitive() && !sudo_ok(&state, &member, &session, &form.password).await? {
         page.ask_password = true;
@@ -218,20 +216,20 @@ pub async fn perform(
     match action {
         KeyAction::Deactivate => {
             change(|c, k, a, m| keys::set_enabled(c, k, false, a, m)).await?;
-            Ok(see_other_with_notice(&session, &list, "deactivated"))
+            Ok(see_other_with_notice(&session, &list, Notice::KeyDeactivated))
         }
         KeyAction::Activate => {
             change(|c, k, a, m| keys::set_enabled(c, k, true, a, m)).await?;
-            Ok(see_other_with_notice(&session, &list, "activated"))
+            Ok(see_other_with_notice(&session, &list, Notice::KeyActivated))
         }
         KeyAction::Delete => {
             change(keys::delete).await?;
-            Ok(see_other_with_notice(&session, &list, "deleted"))
+            Ok(see_other_with_notice(&session, &list, Notice::KeyDeleted))
         }
         KeyAction::Revoke => {
             let by = member.current.user.name.clone();
             state.db.run(move |conn| keys::revoke(conn, &key, &by, &actor, &meta, "revoked_by_user")).await?;
-            Ok(see_other_with_notice(&session, &list, "revoked"))
+            Ok(see_other_with_notice(&session, &list, Notice::KeyRevoked))
         }
         KeyAction::Rotate => {
             let Ok(grace) = Grace::parse(&form.grace) else {

@@ -1,7 +1,6 @@
 //! A key's page: every field, and its own audit trail.
 
 use super::{KeyView, base_path, load_key, require_admin};
-use crate::app::AppState;
 use crate::auth::OrgMember;
 use crate::db::api_keys::ApiKey;
 use crate::db::audit_events::{self, Filter};
@@ -10,6 +9,7 @@ use crate::error::AppError;
 use crate::pages::audit_log::AuditRow;
 use crate::pages::render;
 use crate::pages::templates::Chrome;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -70,7 +70,6 @@ pub async fn show(
     let chrome = Chrome::for_member(&member, "api-keys");
     let mut page =
         page(&state, chrome, base_path(&member.org.slug), &key, member.org.plan == Plan::Paid, false).await?;
-    page.notice =
-        (crate::auth::session::take_flash(&session).as_deref() == Some("updated")).then_some("Changes saved.");
+    page.notice = crate::pages::notice::take(&session).map(crate::pages::Notice::text);
     render(&page)
 }

@@ -2,7 +2,6 @@
 //! on the page that answers the POST; a replayed POST creates nothing.
 
 use super::{KeyView, base_path, load_key, require_admin, require_paid, sudo_ok};
-use crate::app::AppState;
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::form_id;
 use crate::auth::{CsrfForm, OrgMember};
@@ -14,7 +13,8 @@ use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
 use crate::keys::{self, Issue, Issued};
 use crate::pages::templates::{Chrome, Field};
-use crate::pages::{render, render_status, see_other, see_other_with_notice};
+use crate::pages::{Notice, render, render_status, see_other, see_other_with_notice};
+use crate::state::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -295,5 +295,5 @@ pub async fn update(
     let actor = Actor::user(&member.current.user);
     let key_id = old.key_id.clone();
     state.db.run(move |conn| keys::update(conn, &old, &settings, enabled, &actor, &meta)).await?;
-    Ok(see_other_with_notice(&session, &format!("{}/{key_id}", base_path(&member.org.slug)), "updated"))
+    Ok(see_other_with_notice(&session, &format!("{}/{key_id}", base_path(&member.org.slug)), Notice::KeyUpdated))
 }

@@ -1,7 +1,6 @@
 //! The key list: search, state filter, sort, pages of 50.
 
 use super::{KeyView, base_path, require_admin};
-use crate::app::AppState;
 use crate::auth::OrgMember;
 use crate::db::api_keys::{self, ListQuery, Sort};
 use crate::db::now;
@@ -10,6 +9,7 @@ use crate::domain::key_state::KeyState;
 use crate::error::AppError;
 use crate::pages::render;
 use crate::pages::templates::Chrome;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -28,9 +28,9 @@ pub struct KeyListQuery {
     pub sort: String,
     #[serde(default)]
     pub cursor: String,
-    /// Filled from the session's flash, never from the URL.
+    /// Filled from the session, never from the URL.
     #[serde(skip)]
-    pub notice: String,
+    pub notice: Option<crate::pages::Notice>,
 }
 
 #[derive(Template)]
@@ -110,13 +110,7 @@ pub async fn page(
         query: qs.finish(),
         next_cursor: has_more.then_some(offset + PAGE_SIZE),
         prev_cursor: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
-        notice: match query.notice.as_str() {
-            "deactivated" => Some("Key deactivated. Requests with it are refused until you activate it."),
-            "activated" => Some("Key activated."),
-            "revoked" => Some("Key revoked. Requests with it are refused from now on."),
-            "deleted" => Some("Key deleted. The audit log keeps its label and prefix."),
-            _ => None,
-        },
+        notice: query.notice.map(crate::pages::Notice::text),
     })
 }
 
@@ -129,7 +123,7 @@ pub async fn list(
     require_admin(&member)?;
     // A notice comes once, from the session (never from the URL).
     let mut query = query.into_inner();
-    query.notice = crate::auth::session::take_flash(&session).unwrap_or_default();
+    query.notice = crate::pages::notice::take(&session);
     let frame = ListFrame {
         chrome: Chrome::for_member(&member, "api-keys"),
         title: "API keys".into(),

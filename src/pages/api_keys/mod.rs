@@ -6,13 +6,14 @@ pub mod detail;
 pub mod form;
 pub mod list;
 
-use crate::app::AppState;
-use crate::auth::{OrgMember, password, session};
+use crate::auth::{OrgMember, session};
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::now;
 use crate::domain::key_state::KeyState;
 use crate::domain::{Email, Plan, Role};
 use crate::error::AppError;
+use crate::password;
+use crate::state::AppState;
 use crate::timefmt;
 use actix_session::Session;
 use chrono::{Duration, NaiveDateTime};
@@ -53,13 +54,14 @@ pub async fn sudo_ok(
     }
     let email = Email::parse(&member.current.user.email).map_err(AppError::internal)?;
     let given = password_field.to_owned();
-    let ok = state
-        .db
-        .run(move |conn| {
-            let found = crate::db::users::find_for_login(conn, &email)?;
-            Ok::<_, diesel::result::Error>(found.is_some_and(|(_, hash)| password::verify(&given, &hash)))
-        })
-        .await?;
+    let found = state.db.run(move |conn| crate::db::users::find_for_login(conn, &email)).await?;
+    // argon2 runs with no database connection held.
+    let ok = match found {
+        Some((_, hash)) => {
+            tokio::task::spawn_blocking(move || password::verify(&given, &hash)).await.map_err(AppError::internal)?
+        }
+        None => false,
+    };
     if ok {
         session::confirm_password(session);
     }

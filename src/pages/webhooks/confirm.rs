@@ -2,12 +2,12 @@
 //! ask first with (delete; rotate the signing secret).
 
 use super::{base, load};
-use crate::app::AppState;
 use crate::auth::OrgMember;
 use crate::db::webhooks::Endpoint;
 use crate::error::AppError;
 use crate::pages::render;
 use crate::pages::templates::Chrome;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 

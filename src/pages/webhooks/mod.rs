@@ -8,8 +8,7 @@ mod confirm;
 pub use confirm::{delete_confirm, rotate_secret_confirm};
 
 use super::templates::{Chrome, Field};
-use super::{render, render_status, see_other_with_notice};
-use crate::app::AppState;
+use super::{Notice, render, render_status, see_other_with_notice};
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, OrgMember};
@@ -19,6 +18,7 @@ use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
 use crate::domain::token::random_base62;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::webhooks::endpoints::{self, EndpointFields};
 use crate::webhooks::send::Attempt;
 use crate::webhooks::signing::SigningSecret;
@@ -57,13 +57,7 @@ pub async fn list(
     member.require(Role::can_manage_settings)?;
     let org_id = member.org.id;
     let hooks = state.db.run(move |conn| webhooks::list(conn, org_id)).await?;
-    let notice = match crate::auth::session::take_flash(&session).as_deref() {
-        Some("deleted") => Some("Webhook endpoint deleted."),
-        Some("enabled") => Some("Endpoint enabled."),
-        Some("disabled") => Some("Endpoint disabled; nothing is sent to it."),
-        Some("updated") => Some("Changes saved."),
-        _ => None,
-    };
+    let notice = super::notice::take(&session).map(Notice::text);
     render(&ListPage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hooks, notice })
 }
 
@@ -283,7 +277,7 @@ pub async fn update(
     };
     let (actor, fields) = (Actor::user(&member.current.user), EndpointFields { url, description, events });
     state.db.run(move |conn| endpoints::update(conn, &hook, &fields, &actor, &meta)).await?;
-    Ok(see_other_with_notice(&session, &base(&member), "updated"))
+    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookUpdated))
 }
 
 /// Send test: a signed `webhook.test` event, now, and its result in the panel.
@@ -321,25 +315,39 @@ pub async fn test(
     detail(&state, &member, hook, Some(attempt)).await
 }
 
+/// `/orgs/{slug}/settings/webhooks/{id}/{action}`: the route matches only these two verbs.
+#[derive(serde::Deserialize)]
+pub struct SwitchPath {
+    id: String,
+    action: Switch,
+}
+
+#[derive(serde::Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    Enable,
+    Disable,
+}
+
 pub async fn set_enabled(
     state: web::Data<AppState>,
     member: OrgMember,
     session: actix_session::Session,
     meta: RequestMeta,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<SwitchPath>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
-    let (_, id, action) = path.into_inner();
-    let enable = match action.as_str() {
-        "enable" => true,
-        "disable" => false,
-        _ => return Err(AppError::NotFound),
-    };
+    let SwitchPath { id, action } = path.into_inner();
+    let enable = matches!(action, Switch::Enable);
     let hook = load(&state, &member, id).await?;
     let actor = Actor::user(&member.current.user);
     state.db.run(move |conn| endpoints::set_enabled(conn, &hook, enable, &actor, &meta)).await?;
-    Ok(see_other_with_notice(&session, &base(&member), if enable { "enabled" } else { "disabled" }))
+    Ok(see_other_with_notice(
+        &session,
+        &base(&member),
+        if enable { Notice::WebhookEnabled } else { Notice::WebhookDisabled },
+    ))
 }
 
 pub async fn rotate_secret(
@@ -368,5 +376,5 @@ pub async fn delete(
     let hook = load(&state, &member, path.into_inner().1).await?;
     let actor = Actor::user(&member.current.user);
     state.db.run(move |conn| endpoints::delete(conn, &hook, &actor, &meta)).await?;
-    Ok(see_other_with_notice(&session, &base(&member), "deleted"))
+    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookDeleted))
 }

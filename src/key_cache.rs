@@ -22,7 +22,7 @@
 //! Any commit therefore empties the SQLite cache, and any key or organisation
 //! change the PostgreSQL one; a miss falls back to the database lookup.
 
-use crate::app::Db;
+use crate::db::Db;
 use crate::db::api_keys::ApiKey;
 use crate::db::orgs::Org;
 use diesel::connection::SimpleConnection;
@@ -184,7 +184,7 @@ impl Batches {
         if start {
             // On its own task: a request dropped mid-read (client gone) must not strand the others.
             let (state, db) = (self.state.clone(), db.clone());
-            actix_web::rt::spawn(async move { read_until_drained(&state, &db).await });
+            tokio::spawn(async move { read_until_drained(&state, &db).await });
         }
         rx.await.ok().flatten()
     }

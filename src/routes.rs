@@ -1,109 +1,20 @@
-//! The application: shared state, the whole route table, and the HTTP server.
+//! The route tables: the console's, the probes', and how they and the API's
+//! (api/mod.rs) are put together, each with only the middleware it needs.
 
-use crate::config::Config;
-use crate::db::{self, DbConn, Pool};
 use crate::error::AppError;
 use crate::{middleware, pages};
 use actix_session::SessionMiddleware;
-use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
-use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
-use actix_web::dev::Server;
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
-use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Runs blocking Diesel work on actix's blocking pool, never on the async executor.
-#[derive(Clone)]
-pub struct Db {
-    pool: Pool,
-}
-
-impl Db {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
-    }
-
-    pub async fn run<T, E, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
-        T: Send + 'static,
-        E: Into<AppError> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn).map_err(Into::into)
-        })
-        .await
-        .map_err(AppError::internal)?
-    }
-}
-
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub usage: crate::usage::Usage,
-    pub limits: crate::api::rate_limit::RateLimits,
-    /// Authenticated keys, valid while the database is unchanged.
-    pub key_cache: crate::api::key_cache::KeyCache,
-    /// The webhook delivery worker's per-instance state.
-    pub worker: crate::jobs::deliveries::Worker,
-    /// Sends queued mail (SMTP or `.eml` files).
-    pub mailer: crate::mail::Transport,
-    /// Counters and histograms for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
-    /// Becomes true once any user exists; never goes back (setup is closed for good).
-    setup_done: AtomicBool,
-}
-
-impl AppState {
-    pub fn new(config: Config, pool: Pool) -> Self {
-        // Config::from_env already refused a bad SMTP URL; a hand-built config falls back to files.
-        let mailer = crate::mail::Transport::new(&config.mail).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "mail transport unusable; writing .eml files instead");
-            crate::mail::Transport::Files(config.mail.dir.clone())
-        });
-        let key_cache = crate::api::key_cache::KeyCache::new(&config.database_url);
-        Self {
-            mailer,
-            db: Db::new(pool),
-            config: Arc::new(config),
-            usage: crate::usage::Usage::default(),
-            limits: crate::api::rate_limit::RateLimits::default(),
-            key_cache,
-            worker: Default::default(),
-            metrics: Default::default(),
-            setup_done: AtomicBool::new(false),
-        }
-    }
-
-    /// Whether first-run setup has happened; asks the database until it has.
-    pub async fn setup_done(&self) -> Result<bool, AppError> {
-        if self.setup_done.load(Ordering::Relaxed) {
-            return Ok(true);
-        }
-        let open = self.db.run(db::setup::is_open).await?;
-        if !open {
-            self.setup_done.store(true, Ordering::Relaxed);
-        }
-        Ok(!open)
-    }
-
-    pub fn mark_setup_done(&self) {
-        self.setup_done.store(true, Ordering::Relaxed);
-    }
-}
+use actix_web::web;
 
 /// The whole route table (README: Architecture). Each part has only the middleware it
 /// needs: the API and the probes never touch a session cookie.
-pub fn routes(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSessionStore>) {
+pub fn all(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSessionStore>) {
     use pages::*;
     // The API first: the router tries routes in order, and API calls are the hot path.
-    cfg.configure(crate::api::routes);
+    cfg.configure(api_routes);
     let probes = [
         ("/healthz", probe(health::healthz)),
         ("/readyz", probe(health::readyz)),
@@ -189,8 +100,16 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}", api_keys::detail::show),
         r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}/edit", api_keys::form::edit),
         r(Method::POST, "/orgs/{slug}/settings/api-keys/{key_id}/edit", api_keys::form::update),
-        r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}/{action}", api_keys::actions::confirm),
-        r(Method::POST, "/orgs/{slug}/settings/api-keys/{key_id}/{action}", api_keys::actions::perform),
+        r(
+            Method::GET,
+            "/orgs/{slug}/settings/api-keys/{key_id}/{action:deactivate|activate|rotate|revoke|delete}",
+            api_keys::actions::confirm,
+        ),
+        r(
+            Method::POST,
+            "/orgs/{slug}/settings/api-keys/{key_id}/{action:deactivate|activate|rotate|revoke|delete}",
+            api_keys::actions::perform,
+        ),
         r(Method::GET, "/orgs/{slug}/settings/webhooks", webhooks::list),
         r(Method::POST, "/orgs/{slug}/settings/webhooks", webhooks::create),
         r(Method::GET, "/orgs/{slug}/settings/webhooks/new", webhooks::new),
@@ -203,7 +122,7 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete_confirm),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/deliveries/{message_id}/resend", webhooks::resend),
-        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/{action}", webhooks::set_enabled),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/{action:enable|disable}", webhooks::set_enabled),
         r(Method::GET, "/orgs/{slug}/settings/audit-log", audit_log::list),
         r(Method::GET, "/orgs/{slug}/settings/audit-log/export.csv", audit_log::export_csv),
         r(Method::GET, "/orgs/{slug}/settings/audit-log/export.jsonl", audit_log::export_jsonl),
@@ -247,64 +166,33 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
     cfg.default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }));
 }
 
-/// A server bound to its listener, ready to run.
-pub struct Application {
-    port: u16,
-    server: Server,
-    state: web::Data<AppState>,
-}
-
-/// After SIGTERM and the HTTP drain, how long webhook sends in flight may
-/// still finish before they are handed back to the queue.
-const DELIVERY_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
-
-impl Application {
-    /// Binds `listener` and builds the server; `workers` defaults to one per core.
-    pub fn build(state: AppState, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Self> {
-        let port = listener.local_addr()?.port();
-        let config = state.config.clone();
-        let session_key = Key::from(&config.session_key);
-        let state = web::Data::new(state);
-        let app_state = state.clone();
-        tokio::spawn(crate::jobs::run_forever(state.clone()));
-        tokio::spawn(crate::jobs::deliveries::run_forever(state.clone()));
-        let mut server = HttpServer::new(move || {
-            let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
-                .cookie_name("latchkey_session".into())
-                .cookie_content_security(CookieContentSecurity::Private)
-                .cookie_secure(config.secure_cookies)
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
-                .session_lifecycle(
-                    PersistentSession::default()
-                        .session_ttl(CookieDuration::seconds(crate::auth::session::ABSOLUTE_LIFETIME_SECS)),
-                )
-                .build();
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::PayloadConfig::new(64 * 1024))
-                .wrap(from_fn(middleware::request_id))
-                .configure(|cfg| routes(cfg, session))
-        })
-        .listen(listener)?;
-        if let Some(n) = workers {
-            server = server.workers(n);
-        }
-        // SIGTERM/SIGINT: stop accepting, let requests in flight finish (up to 30 s).
-        let server = server.shutdown_timeout(30);
-        Ok(Self { port, server: server.run(), state: app_state })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Serves until a stop signal; then drains requests in flight and hands
-    /// unfinished webhook deliveries back to the queue.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
-        crate::jobs::deliveries::hand_back(&self.state, DELIVERY_GRACE).await;
-        tracing::info!("stopped");
-        Ok(())
-    }
+/// The `/api/v1` routes. A method a path does not serve answers 405 with `Allow`.
+fn api_routes(cfg: &mut web::ServiceConfig) {
+    use crate::api::openapi::{ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
+    use crate::api::{key_headers, not_found, openapi_json, ping, refuse, resources};
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(from_fn(key_headers))
+            .wrap(crate::middleware::api_security_headers())
+            .service(
+                web::resource("/openapi.json")
+                    .route(get_or_head().to(openapi_json))
+                    .default_service(refuse(ALLOW_PING)),
+            )
+            .service(web::resource("/ping").route(get_or_head().to(ping)).default_service(refuse(ALLOW_PING)))
+            .service(
+                web::resource("/{kind}")
+                    .route(get_or_head().to(resources::list))
+                    .route(web::post().to(resources::create))
+                    .default_service(refuse(ALLOW_COLLECTION)),
+            )
+            .service(
+                web::resource("/{kind}/{id}")
+                    .route(get_or_head().to(resources::get))
+                    .route(web::patch().to(resources::update))
+                    .route(web::delete().to(resources::delete))
+                    .default_service(refuse(ALLOW_ITEM)),
+            )
+            .default_service(web::to(not_found)),
+    );
 }

@@ -1,0 +1,53 @@
+//! The one-time notices a page shows after a change ("Key revoked."). The
+//! handler that made the change keeps one in the session and redirects; the
+//! page it lands on takes it (once) and shows its text. Never from the URL,
+//! so a link cannot make the console claim something happened.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    KeyDeactivated,
+    KeyActivated,
+    KeyRevoked,
+    KeyDeleted,
+    KeyUpdated,
+    WebhookUpdated,
+    WebhookEnabled,
+    WebhookDisabled,
+    WebhookDeleted,
+    MemberAdded,
+    RoleChanged,
+    MemberRemoved,
+}
+
+impl Notice {
+    pub fn text(self) -> &'static str {
+        match self {
+            Self::KeyDeactivated => "Key deactivated. Requests with it are refused until you activate it.",
+            Self::KeyActivated => "Key activated.",
+            Self::KeyRevoked => "Key revoked. Requests with it are refused from now on.",
+            Self::KeyDeleted => "Key deleted. The audit log keeps its label and prefix.",
+            Self::KeyUpdated | Self::WebhookUpdated => "Changes saved.",
+            Self::WebhookEnabled => "Endpoint enabled.",
+            Self::WebhookDisabled => "Endpoint disabled; nothing is sent to it.",
+            Self::WebhookDeleted => "Webhook endpoint deleted.",
+            Self::MemberAdded => "Member added.",
+            Self::RoleChanged => "Role changed.",
+            Self::MemberRemoved => "Member removed.",
+        }
+    }
+}
+
+const SESSION_KEY: &str = "notice";
+
+/// Keeps `notice` for the next page this session loads.
+pub fn set(session: &actix_session::Session, notice: Notice) {
+    let _ = session.insert(SESSION_KEY, notice);
+}
+
+/// The kept notice, once: taking it removes it.
+pub fn take(session: &actix_session::Session) -> Option<Notice> {
+    session.remove_as::<Notice>(SESSION_KEY).and_then(Result::ok)
+}

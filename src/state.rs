@@ -1,0 +1,63 @@
+//! What every request handler and background job shares: the database
+//! handle, the configuration, and each instance's caches and counters.
+//! Nothing here knows HTTP; the server wraps it for actix (server.rs).
+
+use crate::config::Config;
+use crate::db::{self, Db, Pool};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub usage: crate::usage::Usage,
+    pub limits: crate::rate_limit::RateLimits,
+    /// Authenticated keys, valid while the database is unchanged.
+    pub key_cache: crate::key_cache::KeyCache,
+    /// The webhook delivery worker's per-instance state.
+    pub worker: crate::webhooks::in_flight::InFlight,
+    /// Sends queued mail (SMTP or `.eml` files).
+    pub mailer: crate::mail::Transport,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+    /// Becomes true once any user exists; never goes back (setup is closed for good).
+    setup_done: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool) -> Self {
+        // Config::from_env already refused a bad SMTP URL; a hand-built config falls back to files.
+        let mailer = crate::mail::Transport::new(&config.mail).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mail transport unusable; writing .eml files instead");
+            crate::mail::Transport::Files(config.mail.dir.clone())
+        });
+        let key_cache = crate::key_cache::KeyCache::new(&config.database_url);
+        Self {
+            mailer,
+            db: Db::new(pool),
+            config: Arc::new(config),
+            usage: crate::usage::Usage::default(),
+            limits: crate::rate_limit::RateLimits::default(),
+            key_cache,
+            worker: Default::default(),
+            metrics: Default::default(),
+            setup_done: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether first-run setup has happened; asks the database until it has.
+    pub async fn setup_done(&self) -> Result<bool, db::Error> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let open = self.db.run(db::setup::is_open).await?;
+        if !open {
+            self.setup_done.store(true, Ordering::Relaxed);
+        }
+        Ok(!open)
+    }
+
+    pub fn mark_setup_done(&self) {
+        self.setup_done.store(true, Ordering::Relaxed);
+    }
+}
