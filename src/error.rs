@@ -84,9 +84,13 @@ impl ResponseError for AppError {
         if let Self::Unauthenticated { next } = self {
             let location = match next.as_deref().filter(|n| *n != "/") {
                 Some(n) => {
-                    format!("/login?next={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>())
+                    format!(
+                        "{}?next={}",
+                        crate::urls::LOGIN,
+                        url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+                    )
                 }
-                None => "/login".to_owned(),
+                None => crate::urls::LOGIN.to_owned(),
             };
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }

@@ -133,8 +133,8 @@ pub fn update(
             audit::record(conn, actor, meta, Entry::api_key_updated(old, before, after))?;
         }
         let (was, now_scopes) = (old.scopes(), &settings.scopes);
-        if was != *now_scopes {
-            let entry = Entry::api_key_scopes_changed(old, &scope_names(&was), &scope_names(now_scopes));
+        if *was != *now_scopes {
+            let entry = Entry::api_key_scopes_changed(old, &scope_names(was), &scope_names(now_scopes));
             audit::record(conn, actor, meta, entry)?;
         }
         if old.enabled != enabled {

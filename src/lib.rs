@@ -33,5 +33,6 @@ pub mod state;
 pub mod support;
 pub mod telemetry;
 pub mod timefmt;
+pub mod urls;
 pub mod usage;
 pub mod webhooks;

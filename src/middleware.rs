@@ -90,12 +90,12 @@ pub async fn setup_gate(
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
     let path = req.path();
     // The API and the probes are outside this middleware altogether.
-    let exempt = path == "/docs/api" || path == "/setup" || path.starts_with("/static/");
+    let exempt = path == "/docs/api" || path == crate::urls::SETUP || path.starts_with("/static/");
     if !exempt
         && let Some(state) = req.app_data::<web::Data<AppState>>()
         && !state.setup_done().await.map_err(crate::error::AppError::from)?
     {
-        let res = HttpResponse::SeeOther().insert_header((header::LOCATION, "/setup")).finish();
+        let res = HttpResponse::SeeOther().insert_header((header::LOCATION, crate::urls::SETUP)).finish();
         return Ok(req.into_response(res));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

@@ -56,7 +56,7 @@ fn queue_for_managers(
 }
 
 fn key_url(public_url: &str, slug: &str, key_id: &str) -> String {
-    format!("{public_url}/orgs/{slug}/settings/api-keys/{key_id}")
+    format!("{public_url}{}", crate::urls::key(slug, key_id))
 }
 
 /// An expiry warning about `key` (its expiry is set: it was chosen for that).
@@ -95,7 +95,7 @@ pub fn webhook_disabled(conn: &mut DbConn, public_url: &str, endpoint: &Endpoint
             url: endpoint.url.clone(),
             description: endpoint.description.clone(),
             why: why.to_owned(),
-            endpoint_page: format!("{public_url}/orgs/{}/settings/webhooks/{}", org.slug, endpoint.public_id),
+            endpoint_page: format!("{public_url}{}", crate::urls::webhook(&org.slug, &endpoint.public_id)),
         })
     })
 }
@@ -121,7 +121,7 @@ pub fn revoked_key_used(
             ip: ip.to_owned(),
             at: timefmt::exact(&at),
             key_url: key_url(public_url, &org.slug, &key.key_id),
-            audit_url: format!("{public_url}/orgs/{}/settings/audit-log?target={}", org.slug, key.key_id),
+            audit_url: format!("{public_url}{}?target={}", crate::urls::audit_log(&org.slug), key.key_id),
         })
     })
 }

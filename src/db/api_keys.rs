@@ -7,6 +7,7 @@ use super::{DbConn, now};
 use crate::domain::key_settings::IpAllowlist;
 use crate::domain::key_state::KeyState;
 use crate::domain::scopes::Scopes;
+use crate::domain::token::KeyId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -15,14 +16,18 @@ use diesel::prelude::*;
 pub struct ApiKey {
     pub id: i64,
     pub org_id: i64,
-    pub key_id: String,
+    #[diesel(deserialize_as = String)]
+    pub key_id: KeyId,
     pub token_hash: String,
     pub display_prefix: String,
     pub label: String,
     pub description: String,
-    pub scopes: String,
+    /// Parsed once, when the row is read.
+    #[diesel(deserialize_as = String)]
+    pub scopes: Scopes,
     pub expires_at: Option<NaiveDateTime>,
-    pub allowed_ips: String,
+    #[diesel(deserialize_as = String)]
+    pub allowed_ips: IpAllowlist,
     pub rate_limit_per_minute: Option<i64>,
     pub enabled: bool,
     pub created_at: NaiveDateTime,
@@ -43,12 +48,12 @@ impl ApiKey {
         KeyState::derive(self.revoked_at.is_some(), self.enabled, self.expires_at, self.grace_until, now)
     }
 
-    pub fn scopes(&self) -> Scopes {
-        Scopes::from_stored(&self.scopes)
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
     }
 
-    pub fn allowlist(&self) -> IpAllowlist {
-        IpAllowlist::from_stored(&self.allowed_ips)
+    pub fn allowlist(&self) -> &IpAllowlist {
+        &self.allowed_ips
     }
 }
 

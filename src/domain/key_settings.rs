@@ -165,6 +165,13 @@ impl Grace {
     }
 }
 
+/// Rows read the stored column straight into an allowlist (db/api_keys.rs).
+impl From<String> for IpAllowlist {
+    fn from(stored: String) -> Self {
+        Self::from_stored(&stored)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

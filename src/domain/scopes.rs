@@ -156,6 +156,13 @@ impl Scopes {
     }
 }
 
+/// Rows read the stored column straight into `Scopes` (db/api_keys.rs).
+impl From<String> for Scopes {
+    fn from(stored: String) -> Self {
+        Self::from_stored(&stored)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,6 +130,35 @@ impl KeyId {
     }
 }
 
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A key id reads as the text it is (URLs, comparisons, SQL parameters).
+impl std::ops::Deref for KeyId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl serde::Serialize for KeyId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Rows read the stored column straight into a `KeyId` (db/api_keys.rs);
+/// one that is not well-formed fails the read instead of travelling on.
+impl TryFrom<String> for KeyId {
+    type Error = String;
+    fn try_from(stored: String) -> Result<Self, String> {
+        Self::parse(&stored).ok_or_else(|| format!("stored key id {stored:?} is not well-formed"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

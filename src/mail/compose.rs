@@ -31,7 +31,7 @@ impl KeyFacts {
         Self {
             label: key.label.clone(),
             prefix: key.display_prefix.clone(),
-            key_id: key.key_id.clone(),
+            key_id: key.key_id.to_string(),
             created_by: key.created_by_name.clone(),
             created_at: timefmt::exact(&key.created_at),
             last_used: key.last_used_at.map(|t| timefmt::exact(&t)).unwrap_or_else(|| "never".into()),

@@ -307,7 +307,7 @@ pub async fn verify_page(db: &Db, chrome: Chrome, base_path: String, org_id: i64
 }
 
 fn org_base(member: &OrgMember) -> String {
-    format!("/orgs/{}/settings/audit-log", member.org.slug)
+    crate::urls::audit_log(&member.org.slug)
 }
 
 pub async fn list(

@@ -127,7 +127,7 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         .filter_map(|k| {
             let t = k.expires_at?;
             Some(ExpiryBanner {
-                key_id: k.key_id.clone(),
+                key_id: k.key_id.to_string(),
                 label: k.label.clone(),
                 prefix: k.display_prefix.clone(),
                 expired: k.state(at) == KeyState::Expired,

@@ -16,8 +16,8 @@ struct NoOrgs {
 /// Members land on their first organisation; platform staff without one on the support console.
 pub async fn index(current: CurrentUser) -> Result<HttpResponse, AppError> {
     match current.orgs.first() {
-        Some((org, _)) => Ok(see_other(&format!("/orgs/{}", org.slug))),
-        None if current.user.is_staff => Ok(see_other("/support")),
+        Some((org, _)) => Ok(see_other(&crate::urls::org(&org.slug))),
+        None if current.user.is_staff => Ok(see_other(crate::urls::SUPPORT)),
         None => render(&NoOrgs { chrome: Chrome::for_user(&current, "") }),
     }
 }

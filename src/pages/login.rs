@@ -179,7 +179,7 @@ pub async fn logout(
         record_logout(&state, &current, meta, false).await?;
     }
     session::end(&session);
-    Ok(see_other("/login"))
+    Ok(see_other(crate::urls::LOGIN))
 }
 
 /// Ends every session of this user, on every device, by moving their epoch on.
@@ -192,5 +192,5 @@ pub async fn logout_everywhere(
 ) -> Result<HttpResponse, AppError> {
     record_logout(&state, &current, meta, true).await?;
     session::end(&session);
-    Ok(see_other("/login"))
+    Ok(see_other(crate::urls::LOGIN))
 }

@@ -59,7 +59,7 @@ async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppEr
 }
 
 fn list_url(member: &OrgMember) -> String {
-    format!("/orgs/{}/settings/members", member.org.slug)
+    crate::urls::members(&member.org.slug)
 }
 
 pub async fn list(

@@ -43,7 +43,7 @@ pub struct SetupForm {
 
 pub async fn form(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, AppError> {
     if state.setup_done().await? {
-        return Ok(see_other("/login"));
+        return Ok(see_other(crate::urls::LOGIN));
     }
     render(&SetupPage { csrf: session::csrf_token(&session), ..Default::default() })
 }
@@ -106,5 +106,5 @@ pub async fn submit(
     state.mark_setup_done();
     tracing::info!(user_id = user.id, org = %org.slug, "first-run setup completed");
     session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
-    Ok(see_other(&format!("/orgs/{}", org.slug)))
+    Ok(see_other(&crate::urls::org(&org.slug)))
 }

@@ -82,7 +82,7 @@ fn log_view(view: &'static str) -> impl FnOnce(i64) -> Entry + Send + 'static {
 }
 
 fn base(org: &Org) -> String {
-    format!("/support/orgs/{}/audit-log", org.slug)
+    crate::urls::support_audit_log(&org.slug)
 }
 
 pub async fn org_log(
@@ -137,8 +137,15 @@ pub async fn platform_log(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let chrome = Chrome::for_user(&staff.0, "support");
-    audit_log::log_page(&state.db, chrome, "Platform log".into(), "/support/platform-log".into(), PLATFORM_LOG, &query)
-        .await
+    audit_log::log_page(
+        &state.db,
+        chrome,
+        "Platform log".into(),
+        crate::urls::PLATFORM_LOG.into(),
+        PLATFORM_LOG,
+        &query,
+    )
+    .await
 }
 
 /// An organisation's keys, read-only: no secrets, no menus, no create button.
@@ -154,7 +161,7 @@ pub async fn org_keys(
     let frame = crate::pages::api_keys::list::ListFrame {
         chrome: Chrome::for_user(&staff.0, "support"),
         title: format!("API keys of {} ({})", org.name, org.slug),
-        base_path: format!("/support/orgs/{}/api-keys", org.slug),
+        base_path: crate::urls::support_keys(&org.slug),
         paid: org.plan == crate::domain::Plan::Paid,
         read_only: true,
     };
@@ -177,7 +184,7 @@ pub async fn org_key(
     let key =
         state.db.run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)?;
     let chrome = Chrome::for_user(&staff.0, "support");
-    let base = format!("/support/orgs/{}/api-keys", org.slug);
+    let base = crate::urls::support_keys(&org.slug);
     let page =
         crate::pages::api_keys::detail::page(&state, chrome, base, &key, org.plan == crate::domain::Plan::Paid, true)
             .await?;

@@ -268,13 +268,13 @@ async fn rotate(
         settings: KeySettings {
             label: old.label.clone(),
             description: old.description.clone(),
-            scopes: old.scopes(),
+            scopes: old.scopes().clone(),
             expires_at: old.expires_at.filter(|t| *t > now()),
-            allowed_ips: old.allowlist(),
+            allowed_ips: old.allowlist().clone(),
             rate_limit_per_minute: old.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
         },
         user: member.current.user.clone(),
-        rotated_from: Some(old.key_id.clone()),
+        rotated_from: Some(old.key_id.to_string()),
     };
     let created = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &actor, &meta)).await?;
     match created {

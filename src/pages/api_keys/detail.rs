@@ -36,7 +36,7 @@ pub async fn page(
     paid: bool,
     read_only: bool,
 ) -> Result<DetailPage, AppError> {
-    let (org_id, filter) = (key.org_id, Filter { target: Some(key.key_id.clone()), ..Filter::default() });
+    let (org_id, filter) = (key.org_id, Filter { target: Some(key.key_id.to_string()), ..Filter::default() });
     let (key_row, today) = (key.id, crate::db::now().date());
     let (events, mut usage) = state
         .db

@@ -236,7 +236,7 @@ pub async fn already_created(
 
 fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> KeyFormPage {
     let mut page = KeyFormPage::blank(member, state);
-    page.editing = Some(key.key_id.clone());
+    page.editing = Some(key.key_id.to_string());
     page.label = Field::new(&key.label);
     page.description = Field::new(&key.description);
     page.scopes = key.scopes().to_stored().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();

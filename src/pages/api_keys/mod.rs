@@ -19,7 +19,7 @@ use actix_session::Session;
 use chrono::{Duration, NaiveDateTime};
 
 pub fn base_path(slug: &str) -> String {
-    format!("/orgs/{slug}/settings/api-keys")
+    crate::urls::keys(slug)
 }
 
 /// Owners and admins only (README: Security model).
@@ -137,7 +137,7 @@ impl KeyView {
         let state = key.state(at);
         let scopes = key.scopes();
         Self {
-            key_id: key.key_id.clone(),
+            key_id: key.key_id.to_string(),
             label: key.label.clone(),
             description: key.description.clone(),
             prefix: key.display_prefix.clone(),

@@ -30,7 +30,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 fn base(member: &OrgMember) -> String {
-    format!("/orgs/{}/settings/webhooks", member.org.slug)
+    crate::urls::webhooks(&member.org.slug)
 }
 
 /// One of the organisation's endpoints, for an owner or admin (403 for other roles, 404 if unknown).
