@@ -6,13 +6,16 @@
 # `production` build profile (release + LTO), as a deployment would.
 #   bench/api.sh                 # 10 s per endpoint
 #   DURATION=5s bench/api.sh
+#   BIN=/path/to/latchkey bench/api.sh   # measure a binary built elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo); "${SUDO[@]}" apt-get install -y -qq wrk >/dev/null; }
-cargo build --profile production --quiet
-BIN=target/production/latchkey
+if [ -z "${BIN:-}" ]; then   # BIN=path measures a binary built elsewhere (e.g. an older commit)
+  cargo build --profile production --quiet
+  BIN=target/production/latchkey
+fi
 WORK=$(mktemp -d -t latchkey-apibench.XXXXXX)
 SERVER_PID=
 cleanup() {

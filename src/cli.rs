@@ -78,6 +78,21 @@ enum UserCommand {
         #[arg(long)]
         staff: bool,
     },
+    /// Set a user's password (for an operator whose user is locked out). Ends
+    /// every session of the user and clears their login throttle; audited.
+    #[command(
+        after_help = "Example:\n  echo 'n3w-s3cret-pass' | latchkey user set-password --email ada@example.com --password-stdin"
+    )]
+    SetPassword {
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        /// Read the password from the first line of standard input.
+        #[arg(long, conflicts_with = "password", required_unless_present = "password")]
+        password_stdin: bool,
+        /// The password (visible in the process list; prefer --password-stdin).
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +186,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = ready_connection()?;
             let user = create_user(&mut conn, &email, &name, &pw, staff)?;
             println!("Created user {} ({}){}.", user.email, user.id, if staff { ", platform staff" } else { "" });
+            Ok(())
+        }
+        Command::User(UserCommand::SetPassword { email, password_stdin, password: pw }) => {
+            let pw = if password_stdin { read_password_line()? } else { pw.unwrap_or_default() };
+            let pw = Password::parse(&pw).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
+            let mut conn = ready_connection()?;
+            let user =
+                users::find_by_email(&mut conn, &email)?.with_context(|| format!("no user with email {email}"))?;
+            let hash = password::hash(pw.expose())?;
+            crate::accounts::password::set_by_operator(&mut conn, &user, &hash)?;
+            println!("Set the password of {}; every session of the user has ended.", user.email);
             Ok(())
         }
         Command::Org(OrgCommand::Create { slug, name, plan, owner }) => {

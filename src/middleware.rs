@@ -34,13 +34,26 @@ fn new_request_id() -> String {
     id
 }
 
+/// Paths whose last segment is a one-time token (a reset or invitation
+/// link): the token is a bearer secret, so logs show `…` in its place.
+const TOKEN_PATHS: [&str; 2] = ["/password-reset/", "/invitations/"];
+
+/// The request path as logs may show it.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match TOKEN_PATHS.iter().find(|prefix| path.starts_with(*prefix) && path.len() > prefix.len()) {
+        Some(prefix) => format!("{prefix}…").into(),
+        None => path.into(),
+    }
+}
+
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = new_request_id();
     let request_id = id.clone();
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.path()));
     let started = std::time::Instant::now();
     let served = async move {
         let mut res = next.call(req).await?;

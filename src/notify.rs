@@ -47,6 +47,7 @@ fn queue_for_managers(
             subject: composed.subject,
             text_body: composed.text,
             html_body: composed.html,
+            sealed: false,
         };
         if mail::enqueue(conn, &mail)? {
             queued += 1;

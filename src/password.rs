@@ -61,6 +61,26 @@ pub fn verify_dummy(password: &str) {
     let _ = verify(password, &DUMMY_HASH);
 }
 
+/// [`hash`] on the blocking pool, for async callers (no connection may be held).
+pub async fn hash_off_thread(password: &crate::domain::Password) -> Result<String, HashError> {
+    let password = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || hash(&password)).await.map_err(|e| HashError(e.to_string()))?
+}
+
+/// [`verify`] on the blocking pool; `None` as the hash checks against the
+/// dummy, so an unknown account costs the same time. False on any failure.
+pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match phc {
+        Some(phc) => verify(&password, &phc),
+        None => {
+            verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

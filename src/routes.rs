@@ -85,6 +85,16 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/logout", login::logout_confirm),
         r(Method::POST, "/logout", login::logout),
         r(Method::POST, "/logout/everywhere", login::logout_everywhere),
+        r(Method::GET, "/password-reset", password_reset::form),
+        r(Method::POST, "/password-reset", password_reset::request),
+        r(Method::GET, "/password-reset/{token}", password_reset::new_password_form),
+        r(Method::POST, "/password-reset/{token}", password_reset::set_new_password),
+        r(Method::GET, "/invitations/{token}", invitations::show),
+        r(Method::POST, "/invitations/{token}", invitations::accept),
+        r(Method::GET, "/account", account::show),
+        r(Method::POST, "/account/profile", account::update_profile),
+        r(Method::POST, "/account/password", account::change_password),
+        r(Method::POST, "/account/sessions/{session_id}/revoke", account::revoke_session),
         r(Method::GET, "/support", support::index),
         r(Method::GET, "/support/platform-log", support::platform_log),
         r(Method::GET, "/support/orgs/{slug}/audit-log", support::org_log),
@@ -132,6 +142,8 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::POST, "/orgs/{slug}/settings/members/{user_id}/role", members::change_role),
         r(Method::GET, "/orgs/{slug}/settings/members/{user_id}/remove", members::remove_confirm),
         r(Method::POST, "/orgs/{slug}/settings/members/{user_id}/remove", members::remove),
+        r(Method::POST, "/orgs/{slug}/settings/members/invitations/{invitation_id}/resend", invitations::resend),
+        r(Method::POST, "/orgs/{slug}/settings/members/invitations/{invitation_id}/revoke", invitations::revoke),
     ]
 }
 

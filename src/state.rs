@@ -18,6 +18,8 @@ pub struct AppState {
     pub worker: crate::webhooks::in_flight::InFlight,
     /// Sends queued mail (SMTP or `.eml` files).
     pub mailer: crate::mail::Transport,
+    /// Wakes this instance's mail sender (jobs/send_mail.rs) when a message is queued.
+    pub mail_queued: tokio::sync::Notify,
     /// Counters and histograms for `/metrics`.
     pub metrics: crate::metrics::Metrics,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
@@ -41,6 +43,7 @@ impl AppState {
             key_cache,
             worker: Default::default(),
             metrics: Default::default(),
+            mail_queued: tokio::sync::Notify::new(),
             setup_done: AtomicBool::new(false),
         }
     }
@@ -55,6 +58,12 @@ impl AppState {
             self.setup_done.store(true, Ordering::Relaxed);
         }
         Ok(!open)
+    }
+
+    /// Call after queueing mail a person waits for: it leaves within seconds,
+    /// not at the scheduler's next run.
+    pub fn wake_mail_sender(&self) {
+        self.mail_queued.notify_one();
     }
 
     pub fn mark_setup_done(&self) {

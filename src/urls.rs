@@ -45,3 +45,21 @@ pub fn support_audit_log(slug: &str) -> String {
 pub fn support_keys(slug: &str) -> String {
     format!("/support/orgs/{slug}/api-keys")
 }
+
+pub const ACCOUNT: &str = "/account";
+/// "Forgot your password?" (the request form).
+pub const PASSWORD_RESET: &str = "/password-reset";
+
+/// The link a reset mail carries.
+pub fn password_reset_link(token: &str) -> String {
+    format!("{PASSWORD_RESET}/{token}")
+}
+
+/// The link an invitation mail carries.
+pub fn invitation_link(token: &str) -> String {
+    format!("/invitations/{token}")
+}
+
+pub fn invitations(slug: &str) -> String {
+    format!("/orgs/{slug}/settings/members/invitations")
+}

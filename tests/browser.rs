@@ -9,6 +9,9 @@ mod support;
 #[path = "support/browser.rs"]
 mod browser;
 
+#[path = "journeys/accounts.rs"]
+mod accounts;
+
 use browser::*;
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -90,7 +93,7 @@ async fn setup_login_dashboard_and_members_journey() {
     assert_eq!(path(&client).await, "/orgs/acme/settings/members");
     type_into(&client, "#email", "grace@example.com").await;
     css(&client, "#role").await.select_by_value("admin").await.expect("select");
-    click(&client, ".panel button[type=submit]").await;
+    click(&client, "[data-testid=add-member]").await;
     let row = css(&client, "tr[data-testid=member-row][data-role=admin]").await;
     assert!(row.text().await.expect("text").contains("Grace Hopper"));
     screenshot(&client, "05-members").await;

@@ -59,7 +59,26 @@ fn pages(app: &TestApp) -> Vec<String> {
         format!("{base}/members"),
         "/docs/api".into(),
         "/logout".into(),
+        "/account".into(),
     ]
+}
+
+/// A pending invitation (it shows on the members page) and the one-time
+/// links of it and of a password reset: (invitation link, reset link).
+async fn links(app: &TestApp) -> (String, String) {
+    use latchkey::domain::{Email, Role};
+    use latchkey::members::invitations::{Inviter, invite};
+    let org = latchkey::db::orgs::find_by_slug(&mut app.conn(), "demo").expect("q").expect("demo org");
+    let owner = app.user("owner@demo.latchkey.test");
+    let meta = latchkey::audit::RequestMeta::default();
+    let invitee = Email::parse("invitee@example.com").expect("email");
+    invite(&mut app.conn(), &app.config, &org, &invitee, Role::Admin, &Inviter { user: &owner, meta: &meta })
+        .expect("invite");
+    let email = Email::parse("owner@demo.latchkey.test").expect("email");
+    latchkey::accounts::password::request_reset(&mut app.conn(), &app.config, &email, "127.0.0.1").expect("reset");
+    let invitation = app.wait_for_link("invitee@example.com", 1, "lki_").await;
+    let reset = app.wait_for_link("owner@demo.latchkey.test", 1, "lkr_").await;
+    (format!("/invitations/{invitation}"), format!("/password-reset/{reset}"))
 }
 
 /// Problems with the page now open: sideways scroll, and axe's serious or critical findings.
@@ -135,6 +154,7 @@ async fn sweep(dark: bool) {
     let app = spawn_app().await;
     latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
     let pages = pages(&app);
+    let (invitation, reset) = links(&app).await;
     let axe = axe_source();
     let (_driver, client) = start_browser(dark).await;
     log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
@@ -188,10 +208,15 @@ async fn sweep(dark: bool) {
     client.goto(&format!("{}/logout", app.base)).await.expect("logout page");
     click(&client, "[data-testid=confirm-logout]").await;
     css(&client, "#email").await;
+    let public = ["/login".to_owned(), "/password-reset".into(), reset, invitation, "/password-reset/expired".into()];
     for (width, height) in WIDTHS {
         client.set_window_size(width, height).await.expect("resize");
-        client.goto(&format!("{}/login", app.base)).await.expect("login");
-        problems.extend(check_page(&client, &axe, &format!("/login at {width}px, {scheme}")).await);
+        for page in &public {
+            client.goto(&format!("{}{page}", app.base)).await.expect("open");
+            client.wait().for_element(Locator::Css("main")).await.expect("main");
+            let shown = if page.contains("lk") { "a one-time link page" } else { page.as_str() };
+            problems.extend(check_page(&client, &axe, &format!("{shown} at {width}px, {scheme}")).await);
+        }
     }
     log_in_to_demo(&client, &app.base, "support@demo.latchkey.test").await;
     css(&client, "[data-testid=support-orgs]").await;

@@ -3,6 +3,7 @@
 
 use super::{Action, chain};
 use crate::db::api_keys::ApiKey;
+use crate::db::invitations::Invitation;
 use crate::db::now;
 use crate::db::users::User;
 use crate::db::webhooks::Endpoint;
@@ -50,6 +51,53 @@ impl Entry {
 
     pub fn session_logout(org_id: i64, everywhere: bool) -> Self {
         Self::new(org_id, Action::SessionLogout).details(json!({ "everywhere": everywhere }))
+    }
+
+    /// One session ended from the account page (not the one in use).
+    pub fn session_revoked(org_id: i64, user: &User, session_id: i64) -> Self {
+        Self::new(org_id, Action::SessionRevoked)
+            .target("user", user.id, user.email.clone())
+            .details(json!({ "session_id": session_id }))
+    }
+
+    /// `via`: "account" (current password given), "reset_link" or "cli".
+    pub fn user_password_changed(org_id: i64, user: &User, via: &str) -> Self {
+        let action = if via == "account" { Action::UserPasswordChanged } else { Action::UserPasswordReset };
+        Self::new(org_id, action).target("user", user.id, user.email.clone()).details(json!({ "via": via }))
+    }
+
+    pub fn user_profile_changed(org_id: i64, user: &User, before: &str, after: &str) -> Self {
+        Self::new(org_id, Action::UserProfileChanged)
+            .target("user", user.id, user.email.clone())
+            .details(json!({ "before": { "name": before }, "after": { "name": after } }))
+    }
+
+    pub fn member_invited(org_id: i64, invitation: &Invitation) -> Self {
+        Self::invitation(org_id, Action::MemberInvited, invitation)
+    }
+
+    pub fn member_invitation_resent(org_id: i64, invitation: &Invitation) -> Self {
+        Self::invitation(org_id, Action::MemberInvitationResent, invitation)
+    }
+
+    pub fn member_invitation_revoked(org_id: i64, invitation: &Invitation) -> Self {
+        Self::invitation(org_id, Action::MemberInvitationRevoked, invitation)
+    }
+
+    fn invitation(org_id: i64, action: Action, invitation: &Invitation) -> Self {
+        Self::new(org_id, action).target("invitation", &invitation.public_id, invitation.email.clone()).details(
+            json!({ "email": invitation.email, "role": invitation.role().as_str(), "expires_at": chain::format_time(&invitation.expires_at) }),
+        )
+    }
+
+    /// Acceptance of an invitation: `member.added`, saying where it came from.
+    pub fn member_added_by_invitation(org_id: i64, user: &User, invitation: &Invitation) -> Self {
+        Self::new(org_id, Action::MemberAdded).target("user", user.id, user.email.clone()).details(json!({
+            "role": invitation.role().as_str(),
+            "via": "invitation",
+            "invitation_id": invitation.public_id,
+            "invited_by": invitation.invited_by_name,
+        }))
     }
 
     pub fn org_created(org_id: i64, slug: &str, name: &str, plan: &str) -> Self {

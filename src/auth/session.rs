@@ -135,6 +135,13 @@ pub fn end(session: &Session) {
     session.purge();
 }
 
+/// Drops the login but keeps the session (and a notice kept in it): after a
+/// password reset, which ended the login's server-side row anyway.
+pub fn forget_login(session: &Session) {
+    session.remove(LOGIN_KEY);
+    session.renew();
+}
+
 /// The session's CSRF token, created on first use (anonymous sessions get one too).
 pub fn csrf_token(session: &Session) -> String {
     if let Ok(Some(token)) = session.get::<String>(CSRF_KEY) {

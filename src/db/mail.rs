@@ -26,6 +26,8 @@ pub struct MailRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// The bodies are sealed with the encryption key (they carry a one-time link).
+    pub sealed: bool,
 }
 
 /// A composed message for one recipient.
@@ -38,6 +40,8 @@ pub struct NewMail {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
+    /// Whether the bodies are sealed (see `MailRow::sealed`).
+    pub sealed: bool,
 }
 
 /// Queues a message; false when one with the same `dedupe_key` exists.
@@ -48,7 +52,7 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail) -> QueryResult<bool> {
     let at = now();
     let inserted = diesel::sql_query(
         "INSERT INTO mail_outbox (org_id, dedupe_key, kind, recipient, subject, text_body, html_body, state, attempts, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) \
+         next_attempt_at, created_at, sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $9) \
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind::<BigInt, _>(mail.org_id)
@@ -59,6 +63,7 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail) -> QueryResult<bool> {
     .bind::<Text, _>(&mail.text_body)
     .bind::<Text, _>(&mail.html_body)
     .bind::<Timestamp, _>(at)
+    .bind::<diesel::sql_types::Bool, _>(mail.sealed)
     .execute(conn)?;
     Ok(inserted == 1)
 }

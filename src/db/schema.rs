@@ -234,6 +234,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        sealed -> Bool,
     }
 }
 
@@ -243,6 +244,43 @@ diesel::table! {
         api_key_id -> BigInt,
         expires_at -> Timestamp,
         threshold -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        public_id -> Text,
+        org_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by_id -> Nullable<BigInt>,
+        invited_by_name -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_reset_requests (id) {
+        id -> BigInt,
+        email -> Text,
+        ip -> Text,
         created_at -> Timestamp,
     }
 }
@@ -265,5 +303,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     mail_outbox,
-    key_expiry_notices
+    key_expiry_notices,
+    invitations,
+    password_resets,
+    password_reset_requests
 );

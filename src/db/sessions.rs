@@ -56,6 +56,11 @@ pub fn delete(conn: &mut DbConn, token_hash: &str) -> QueryResult<bool> {
     diesel::delete(dsl::sessions.filter(dsl::token_hash.eq(token_hash))).execute(conn).map(|n| n > 0)
 }
 
+/// Ends one session of `user_id` by its row id; false when the user has no such session.
+pub fn delete_own(conn: &mut DbConn, user_id: i64, id: i64) -> QueryResult<bool> {
+    diesel::delete(dsl::sessions.filter(dsl::id.eq(id)).filter(dsl::user_id.eq(user_id))).execute(conn).map(|n| n > 0)
+}
+
 /// Ends every session of a user ("log out everywhere", a new password).
 pub fn delete_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     diesel::delete(dsl::sessions.filter(dsl::user_id.eq(user_id))).execute(conn)

@@ -75,3 +75,21 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 pub fn bump_session_epoch(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     diesel::update(dsl::users.find(id)).set(dsl::session_epoch.eq(dsl::session_epoch + 1)).execute(conn).map(|_| ())
 }
+
+/// Stores a new password hash and ends every session of the user (a bumped
+/// epoch refuses the cookies; the caller deletes the session rows).
+pub fn set_password(conn: &mut DbConn, id: i64, password_hash: &str) -> QueryResult<()> {
+    diesel::update(dsl::users.find(id))
+        .set((dsl::password_hash.eq(password_hash), dsl::session_epoch.eq(dsl::session_epoch + 1)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_name(conn: &mut DbConn, id: i64, name: &PersonName) -> QueryResult<()> {
+    diesel::update(dsl::users.find(id)).set(dsl::name.eq(name.as_str())).execute(conn).map(|_| ())
+}
+
+/// The stored password hash of a user (for checks that run after the read).
+pub fn password_hash(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
+    dsl::users.find(id).select(dsl::password_hash).first(conn).optional()
+}

@@ -7,6 +7,7 @@ mod email;
 pub mod expiry;
 pub mod key_settings;
 pub mod key_state;
+pub mod link_token;
 mod names;
 mod password;
 pub mod records;

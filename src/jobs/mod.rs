@@ -187,5 +187,15 @@ async fn prune_sessions(state: &AppState) -> Result<usize, Error> {
 
 async fn prune_login_failures(state: &AppState) -> Result<usize, Error> {
     let before = now() - chrono::Duration::days(1);
-    state.db.run(move |conn| login_failures::prune(conn, before)).await.map_err(Error::from)
+    state
+        .db
+        .run(move |conn| {
+            let n = login_failures::prune(conn, before)?;
+            // Reset links live 30 minutes and their requests count for an hour: a day is plenty.
+            Ok::<_, diesel::result::Error>(
+                n + crate::db::password_resets::prune(conn, now() - chrono::Duration::days(1))?,
+            )
+        })
+        .await
+        .map_err(Error::from)
 }

@@ -24,6 +24,19 @@ pub fn next_delay(attempts: i64) -> Option<Duration> {
     RETRY_MINUTES.get(index).map(|m| Duration::minutes(*m))
 }
 
+/// Sends due mail whenever a message is queued on this instance
+/// ([`AppState::wake_mail_sender`]) and at least every scheduler interval,
+/// until the process ends. Claims are leased, so this loop, the scheduler's
+/// run and other instances never send one message twice.
+pub async fn run_forever(state: std::sync::Arc<AppState>) {
+    loop {
+        let _ = tokio::time::timeout(state.config.scheduler_interval, state.mail_queued.notified()).await;
+        if let Err(e) = send_due(&state, &state.mailer).await {
+            tracing::warn!(error = %crate::db::chain(&e), "sending mail failed");
+        }
+    }
+}
+
 /// Sends every due message once; returns how many went out.
 pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, Error> {
     let claimed = state.db.run(|conn| mail::claim_due(conn, BATCH, LEASE)).await?;
@@ -36,7 +49,7 @@ pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, 
     for id in claimed {
         let Some(row) = state.db.run(move |conn| mail::find(conn, id)).await? else { continue };
         let attempts = row.attempts + 1;
-        let outcome = match build(&row, &state.config.mail.from, &host) {
+        let outcome = match build(&row, &state.config.mail.from, &host, &state.config.encryption_key) {
             Ok(message) => transport.send(message, &eml_name(&row)).await,
             Err(e) => Err(e),
         };
@@ -60,16 +73,21 @@ pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, 
     Ok(sent)
 }
 
-/// `host` names the Message-ID's domain: the public URL's host.
-fn build(row: &MailRow, from: &Mailbox, host: &str) -> Result<Message, String> {
+/// `host` names the Message-ID's domain: the public URL's host; `key` opens sealed bodies.
+fn build(row: &MailRow, from: &Mailbox, host: &str, key: &[u8]) -> Result<Message, String> {
     let to: Mailbox = row.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    let (text, html) = if row.sealed {
+        (crate::mail::open_body(key, &row.text_body)?, crate::mail::open_body(key, &row.html_body)?)
+    } else {
+        (row.text_body.clone(), row.html_body.clone())
+    };
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(row.subject.clone())
         // Stable across retries, so a receiving server can drop a duplicate.
         .message_id(Some(format!("<mail-{}.{}@{host}>", row.id, row.created_at.and_utc().timestamp())))
-        .multipart(MultiPart::alternative_plain_html(row.text_body.clone(), row.html_body.clone()))
+        .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| e.to_string())
 }
 

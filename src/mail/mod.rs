@@ -4,6 +4,7 @@
 //! it would send. Messages are queued in the database first (`db::mail`) and
 //! sent by the scheduler (`jobs::send_mail`), which retries failures.
 
+pub mod account;
 pub mod compose;
 
 use lettre::message::Mailbox;
@@ -90,4 +91,15 @@ fn write_eml(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result
     let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, dir.join(format!("{name}.eml")))
+}
+
+/// Seals a message body that carries a one-time link, so the outbox never
+/// holds the link in clear (the sender opens it with [`open_body`]).
+pub fn seal_body(key: &[u8], body: &str) -> Result<String, crate::crypto::CryptoError> {
+    crate::crypto::seal(key, body.as_bytes())
+}
+
+pub fn open_body(key: &[u8], sealed: &str) -> Result<String, String> {
+    let bytes = crate::crypto::open(key, sealed).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "a sealed mail body is not UTF-8".to_owned())
 }

@@ -24,6 +24,7 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<&'static str>,
+    notice: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +59,7 @@ pub async fn form(session: Session, query: web::Query<NextQuery>) -> Result<Http
         email: String::new(),
         next: next.unwrap_or_default(),
         error: None,
+        notice: super::notice::take(&session).map(super::Notice::text),
     })
 }
 
@@ -118,6 +120,7 @@ pub async fn submit(
             email: form.email.trim().to_owned(),
             next: next.clone().unwrap_or_default(),
             error: Some(error),
+            notice: None,
         };
         render_status(status, &page)
     };

@@ -1,14 +1,17 @@
-//! `/orgs/{slug}/settings/members` (owners only): add people by email,
-//! change roles, remove members. The last owner cannot be removed or demoted.
+//! `/orgs/{slug}/settings/members` (owners only): add people by email (an
+//! address without an account is invited), change roles, remove members.
+//! The last owner cannot be removed or demoted. Pending invitations are
+//! listed here; their resend and revoke actions are in invitations.rs.
 
 use super::templates::{Chrome, Field};
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember, csrf::NoFields};
+use crate::db::invitations::{self, Invitation};
 use crate::db::memberships::{self, Member, MembershipError};
-use crate::db::users;
 use crate::domain::{Email, Role};
 use crate::error::AppError;
+use crate::members::invitations::{Invited, Inviter, invite};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -20,6 +23,8 @@ use serde::Deserialize;
 struct MembersPage {
     chrome: Chrome,
     members: Vec<Member>,
+    invitations: Vec<Invitation>,
+    now: chrono::NaiveDateTime,
     roles: [Role; 4],
     self_id: i64,
     email: Field,
@@ -45,10 +50,17 @@ pub struct RoleForm {
 
 async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppError> {
     let org_id = member.org.id;
-    let members = state.db.run(move |conn| memberships::list(conn, org_id)).await?;
+    let (members, invitations) = state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>((memberships::list(conn, org_id)?, invitations::list_open(conn, org_id)?))
+        })
+        .await?;
     Ok(MembersPage {
         chrome: Chrome::for_member(member, "members"),
         members,
+        invitations,
+        now: crate::db::now(),
         roles: Role::ALL,
         self_id: member.current.user.id,
         email: Field::default(),
@@ -58,7 +70,7 @@ async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppEr
     })
 }
 
-fn list_url(member: &OrgMember) -> String {
+pub(super) fn list_url(member: &OrgMember) -> String {
     crate::urls::members(&member.org.slug)
 }
 
@@ -89,29 +101,26 @@ pub async fn add(
     let (Some(email), Some(role)) = (email, role) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let org_id = member.org.id;
-    let actor = Actor::user(&member.current.user);
+    let (org, user, config) = (member.org.clone(), member.current.user.clone(), state.config.clone());
     let outcome = state
         .db
-        .run(move |conn| -> diesel::QueryResult<Result<(), String>> {
-            let Some(user) = users::find_by_email(conn, &email)? else {
-                return Ok(Err("No Latchkey account uses this email. The person needs an account first.".into()));
-            };
-            let added = crate::members::add(conn, org_id, &user, role, &actor, &meta);
-            match added {
-                Ok(()) => Ok(Ok(())),
-                Err(MembershipError::Db(e)) => Err(e),
-                Err(e) => Ok(Err(e.to_string())),
-            }
+        .run(move |conn| {
+            let by = Inviter { user: &user, meta: &meta };
+            Ok::<_, diesel::result::Error>(invite(conn, &config, &org, &email, role, &by))
         })
         .await?;
-    match outcome {
-        Ok(()) => Ok(see_other_with_notice(&session, &list_url(&member), Notice::MemberAdded)),
-        Err(message) => {
-            page.email.error = Some(message);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    let notice = match outcome {
+        Ok(Invited::Added(_)) => Notice::MemberAdded,
+        Ok(Invited::Invited(_)) => Notice::InvitationSent,
+        Ok(Invited::Refreshed(_)) => Notice::InvitationRefreshed,
+        Err(MembershipError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            page.email.error = Some(e.to_string());
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
-    }
+    };
+    state.wake_mail_sender();
+    Ok(see_other_with_notice(&session, &list_url(&member), notice))
 }
 
 /// Renders the list again with `message` next to the member's row.

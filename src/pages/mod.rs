@@ -1,6 +1,7 @@
 //! Console pages: one module per page, each a few short handlers that
 //! check, parse, do one transaction and render.
 
+pub mod account;
 pub mod api_keys;
 pub mod assets;
 pub mod audit_log;
@@ -9,9 +10,11 @@ pub mod dashboard;
 pub mod docs;
 pub mod health;
 pub mod home;
+pub mod invitations;
 pub mod login;
 pub mod members;
 pub mod notice;
+pub mod password_reset;
 pub mod setup;
 pub mod support;
 pub mod templates;

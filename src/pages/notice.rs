@@ -20,6 +20,14 @@ pub enum Notice {
     MemberAdded,
     RoleChanged,
     MemberRemoved,
+    InvitationSent,
+    InvitationRefreshed,
+    InvitationResent,
+    InvitationRevoked,
+    ProfileSaved,
+    PasswordChanged,
+    SessionEnded,
+    PasswordReset,
 }
 
 impl Notice {
@@ -36,6 +44,16 @@ impl Notice {
             Self::MemberAdded => "Member added.",
             Self::RoleChanged => "Role changed.",
             Self::MemberRemoved => "Member removed.",
+            Self::InvitationSent => "Invitation sent. The link in it works for 7 days.",
+            Self::InvitationRefreshed => {
+                "This address was already invited: a new link was sent and the earlier one no longer works."
+            }
+            Self::InvitationResent => "Invitation sent again with a new link; the earlier one no longer works.",
+            Self::InvitationRevoked => "Invitation revoked. Its link no longer works.",
+            Self::ProfileSaved => "Profile saved.",
+            Self::PasswordChanged => "Password changed. Your other sessions have been logged out.",
+            Self::SessionEnded => "That session has been logged out.",
+            Self::PasswordReset => "Your password has been reset. Log in with the new one.",
         }
     }
 }

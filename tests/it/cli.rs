@@ -287,3 +287,43 @@ fn serve_refuses_a_read_only_postgresql() {
     assert!(!status.success());
     assert!(err.contains("the database cannot be written") && err.contains("only allows reads"), "{err}");
 }
+
+#[tokio::test]
+async fn set_password_ends_every_session_and_lifts_the_throttle() {
+    let app = spawn_app().await;
+    let org = app.seed_acme();
+    let member = app.logged_in("member@acme.test").await;
+    for _ in 0..5 {
+        app.visitor().login("member@acme.test", "wrong wrong wrong").await;
+    }
+    assert_eq!(app.visitor().login("member@acme.test", PASSWORD).await.status(), 429, "locked out");
+
+    let out = latchkey(
+        &app.database_url,
+        &["user", "set-password", "--email", "nobody@acme.test", "--password", "whatever whatever"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no user with email nobody@acme.test"), "{}", text(&out));
+    let out = latchkey(
+        &app.database_url,
+        &["user", "set-password", "--email", "member@acme.test", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!out.status.success(), "the password rules apply");
+    let out = latchkey(
+        &app.database_url,
+        &["user", "set-password", "--email", "member@acme.test", "--password-stdin"],
+        Some("an operator's new passphrase\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    assert_eq!(member.get("/orgs/acme").await.status(), 303, "the old session has ended");
+    assert_eq!(
+        app.visitor().login("member@acme.test", "an operator's new passphrase").await.status(),
+        303,
+        "throttle lifted"
+    );
+    let event = events(&app, org.id).into_iter().rfind(|e| e.action == "user.password_reset").expect("audited");
+    assert_eq!((event.actor_type.as_str(), event.actor_name.as_deref()), ("system", Some("cli")));
+}

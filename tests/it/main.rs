@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod accounts;
 mod api;
 mod api_keys;
 mod audit;
@@ -17,6 +18,7 @@ mod csrf;
 mod deliveries;
 mod faults;
 mod headers;
+mod invitations;
 mod key_list;
 mod lifecycle;
 mod login;

@@ -30,6 +30,14 @@ impl Foreign {
         assert_eq!(status, 201);
         let other = org_id(app, "other");
         let event = latchkey::db::outbox::for_org(&mut app.conn(), other).expect("outbox").remove(0).event_id;
+        let res = other_owner
+            .post_form("/orgs/other/settings/members", &[("email", "guest@other.test"), ("role", "member")])
+            .await;
+        assert_eq!(res.status(), 303, "other's owner invites someone");
+        let invitation =
+            latchkey::db::invitations::list_open(&mut app.conn(), other).expect("invitations").remove(0).public_id;
+        let outsider = app.user("outsider@other.test");
+        let session = latchkey::db::sessions::for_user(&mut app.conn(), outsider.id).expect("sessions").remove(0).id;
         let values = HashMap::from([
             ("slug", "acme".to_owned()),
             ("key_id", key_id),
@@ -37,6 +45,9 @@ impl Foreign {
             ("message_id", event),
             ("user_id", app.user("outsider@other.test").id.to_string()),
             ("file", "app.css".to_owned()),
+            ("invitation_id", invitation),
+            ("session_id", session.to_string()),
+            ("token", format!("lki_{}", "A".repeat(43))),
         ]);
         Self { values }
     }
@@ -76,7 +87,7 @@ async fn every_post_route_refuses_a_missing_or_foreign_csrf_token() {
     let stranger = app.logged_in("admin@acme.test").await;
     let strangers_token = stranger.csrf().await;
     let routes = posts();
-    assert!(routes.len() >= 17, "the table lists every POST route: {routes:?}");
+    assert!(routes.len() >= 25, "the table lists every POST route: {routes:?}");
     let before = events(&app, org_id(&app, "acme")).len();
     for pattern in routes {
         for action in actions(pattern) {
@@ -100,7 +111,7 @@ async fn no_route_reaches_another_orgs_keys_webhooks_deliveries_or_members() {
     let before = events(&app, other).len();
     let mut checked = 0;
     for (method, pattern) in console_routes_list() {
-        let ids = ["{key_id}", "{id}", "{user_id}", "{message_id}"];
+        let ids = ["{key_id}", "{id}", "{user_id}", "{message_id}", "{invitation_id}"];
         if !pattern.starts_with("/orgs/") || !ids.iter().any(|id| pattern.contains(id)) {
             continue;
         }
@@ -115,7 +126,10 @@ async fn no_route_reaches_another_orgs_keys_webhooks_deliveries_or_members() {
             checked += 1;
         }
     }
-    assert!(checked >= 20, "walked {checked} id-bearing routes");
+    assert!(checked >= 22, "walked {checked} id-bearing routes");
+    // Another person's session on the account page is no session at all.
+    let path = foreign.path("/account/sessions/{session_id}/revoke", "");
+    assert_eq!(owner.post_form(&path, &[]).await.status(), 404);
     assert_eq!(events(&app, other).len(), before, "nothing happened to the other org");
 }
 

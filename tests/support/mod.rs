@@ -17,13 +17,14 @@ use std::net::TcpListener;
 
 mod api;
 mod forge;
+mod mail;
 mod process;
 mod receiver;
 mod visitor;
 
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
-pub use {api::*, forge::*, process::*, receiver::*, visitor::*};
+pub use {api::*, forge::*, mail::*, process::*, receiver::*, visitor::*};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const USER_AGENT: &str = "latchkey-tests/1.0";

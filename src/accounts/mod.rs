@@ -1,7 +1,12 @@
-//! Use cases for signing in and out: the login throttle, recording a
-//! login's outcome (session row + audit events in every org of the user),
-//! and logging out. Password checks (argon2, tens of milliseconds) happen
+//! Use cases for people's accounts. This file: signing in and out (the login
+//! throttle, recording a login's outcome — session row + audit events in
+//! every org of the user — and logging out) and first-run setup;
+//! password.rs: changing and resetting passwords; profile.rs: the name and
+//! one's sessions. Password checks (argon2, tens of milliseconds) happen
 //! between these calls, never while a database connection is held.
+
+pub mod password;
+pub mod profile;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::orgs::Org;

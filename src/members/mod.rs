@@ -1,6 +1,9 @@
 //! Use cases for an organisation's members: add, change a role, remove.
 //! Each runs in one transaction with its audit entry; the last-owner rule
 //! is enforced under the organisation's lock (`db::memberships`).
+//! Invitations (invite, resend, revoke, accept) are in invitations.rs.
+
+pub mod invitations;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::DbConn;

@@ -1,0 +1,90 @@
+//! The messages about a person's own account: a password change, a reset
+//! link, an invitation. The last two carry a one-time link, so they are
+//! queued sealed (see `seal_body`).
+
+use super::compose::Composed;
+use askama::Template;
+
+pub struct PasswordChanged {
+    pub name: String,
+    pub email: String,
+    /// "changed" or "reset".
+    pub how: &'static str,
+    pub at: String,
+    pub ip: String,
+    pub reset_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChangedText<'a> {
+    m: &'a PasswordChanged,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.html")]
+struct PasswordChangedHtml<'a> {
+    m: &'a PasswordChanged,
+}
+
+pub fn password_changed(m: &PasswordChanged) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: format!("[Latchkey] Your password was {}", m.how),
+        text: PasswordChangedText { m }.render()?,
+        html: PasswordChangedHtml { m }.render()?,
+    })
+}
+
+pub struct PasswordResetLink {
+    pub name: String,
+    pub email: String,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.txt")]
+struct PasswordResetText<'a> {
+    m: &'a PasswordResetLink,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.html")]
+struct PasswordResetHtml<'a> {
+    m: &'a PasswordResetLink,
+}
+
+pub fn password_reset(m: &PasswordResetLink) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: "[Latchkey] Reset your password".into(),
+        text: PasswordResetText { m }.render()?,
+        html: PasswordResetHtml { m }.render()?,
+    })
+}
+
+pub struct Invitation {
+    pub inviter: String,
+    pub org_name: String,
+    pub role: &'static str,
+    pub expires: String,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    m: &'a Invitation,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    m: &'a Invitation,
+}
+
+pub fn invitation(m: &Invitation) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: format!("[Latchkey] {} invited you to {}", m.inviter, m.org_name),
+        text: InvitationText { m }.render()?,
+        html: InvitationHtml { m }.render()?,
+    })
+}

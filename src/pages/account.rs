@@ -1,0 +1,167 @@
+//! `/account`, for everyone who is logged in: name, password, and the
+//! person's sessions (each can be logged out). A password change ends every
+//! other session and keeps this one under a new id.
+
+use super::templates::{Chrome, Field};
+use super::{Notice, render, render_status, see_other_with_notice};
+use crate::accounts::{self, password as passwords, profile};
+use crate::audit::RequestMeta;
+use crate::auth::csrf::NoFields;
+use crate::auth::{CsrfForm, CurrentUser, client_ip, session};
+use crate::db::{sessions, users};
+use crate::domain::{Email, Password, PersonName};
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+/// One signed-in device, as the page lists it.
+pub struct SessionView {
+    pub id: i64,
+    pub device: String,
+    pub ip: String,
+    pub signed_in: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    name: Field,
+    current_password: Field,
+    new_password: Field,
+    sessions: Vec<SessionView>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, AppError> {
+    let (user_id, this) = (current.user.id, current.login.sid.hash());
+    let rows = state.db.run(move |conn| sessions::for_user(conn, user_id)).await?;
+    let sessions = rows
+        .into_iter()
+        .map(|row| SessionView {
+            id: row.id,
+            device: row.user_agent.unwrap_or_else(|| "Unknown device".into()),
+            ip: row.ip.unwrap_or_else(|| "unknown".into()),
+            signed_in: row.created_at,
+            last_seen: row.last_seen_at,
+            current: row.token_hash == this,
+        })
+        .collect();
+    Ok(AccountPage {
+        chrome: Chrome::for_user(current, "account"),
+        name: Field::new(current.user.name.clone()),
+        current_password: Field::default(),
+        new_password: Field::default(),
+        sessions,
+        notice: None,
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(&state, &current).await?;
+    page.notice = super::notice::take(&session).map(Notice::text);
+    render(&page)
+}
+
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(&state, &current).await?;
+    page.name = Field::new(form.name);
+    let Some(name) = page.name.parse(PersonName::parse) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let user = current.user.clone();
+    state.db.run(move |conn| profile::rename(conn, &user, &name, &meta)).await?;
+    Ok(see_other_with_notice(&session, crate::urls::ACCOUNT, Notice::ProfileSaved))
+}
+
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(&state, &current).await?;
+    let new = Password::parse(&form.new_password).map_err(|e| page.new_password.error = Some(e.0)).ok();
+    if form.current_password.is_empty() {
+        page.current_password.error = Some("Enter your current password.".into());
+    }
+    let (Some(new), false) = (new, form.current_password.is_empty()) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
+    let (user, email) = (current.user.clone(), Email::parse(&current.user.email).map_err(AppError::internal)?);
+    let check_ip = ip.clone();
+    let (check, hash) = state
+        .db
+        .run(move |conn| {
+            let check = accounts::check_login(conn, email.as_str(), &check_ip)?;
+            Ok::<_, diesel::result::Error>((check.throttled_for, users::password_hash(conn, user.id)?))
+        })
+        .await?;
+    if let Some(seconds) = check {
+        page.current_password.error =
+            Some(format!("Too many wrong passwords. Try again in {} minutes.", (seconds + 59) / 60));
+        return render_status(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
+    if !crate::password::verify_off_thread(form.current_password, hash).await {
+        let user = current.user.clone();
+        state.db.run(move |conn| passwords::wrong_current_password(conn, &user, &ip)).await?;
+        page.current_password.error = Some("That is not your current password.".into());
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let new_hash = crate::password::hash_off_thread(&new).await.map_err(AppError::internal)?;
+    let sid = session::SessionId::generate();
+    let (sid_hash, user, config) = (sid.hash(), current.user.clone(), state.config.clone());
+    let epoch = state.db.run(move |conn| passwords::change(conn, &config, &user, &new_hash, &sid_hash, &meta)).await?;
+    state.wake_mail_sender();
+    session::start(&session, sid, current.user.id, epoch).map_err(AppError::internal)?;
+    Ok(see_other_with_notice(&session, crate::urls::ACCOUNT, Notice::PasswordChanged))
+}
+
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    meta: RequestMeta,
+    path: web::Path<i64>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (user, id) = (current.user.clone(), path.into_inner());
+    if !state.db.run(move |conn| profile::revoke_session(conn, &user, id, &meta)).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other_with_notice(&session, crate::urls::ACCOUNT, Notice::SessionEnded))
+}

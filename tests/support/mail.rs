@@ -1,0 +1,53 @@
+//! Reading what the app mailed: the one-time links in `.eml` files and in
+//! messages an SMTP server received, whatever transfer encoding the mail
+//! library chose for the text part (7bit, quoted-printable or base64).
+
+use base64::Engine;
+
+/// Every body of a raw message, decoded: quoted-printable soft breaks and
+/// `=3D` undone, and base64 parts decoded.
+pub fn decoded_bodies(raw: &str) -> String {
+    let unfolded = raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let mut out = unfolded.clone();
+    // base64 parts: runs of lines made only of the base64 alphabet.
+    let mut run = String::new();
+    for line in raw.lines().chain(std::iter::once("")) {
+        let line = line.trim_end();
+        if !line.is_empty()
+            && line.len() >= 16
+            && line.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        {
+            run.push_str(line);
+        } else if !run.is_empty() {
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&run) {
+                out.push('\n');
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
+/// The first token with `prefix` (`lkr_`, `lki_`) in the message.
+pub fn token_in(raw: &str, prefix: &str) -> Option<String> {
+    let text = decoded_bodies(raw);
+    let start = text.find(prefix)?;
+    let body: String = text[start + prefix.len()..].chars().take_while(char::is_ascii_alphanumeric).collect();
+    (body.len() == 43).then(|| format!("{prefix}{body}"))
+}
+
+impl crate::support::TestApp {
+    /// The `.eml` files sent to `to`, oldest first.
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        self.eml_files().into_iter().map(|(_, eml)| eml).filter(|eml| eml.contains(&format!("To: {to}"))).collect()
+    }
+
+    /// Waits (up to 5 s) for mail number `n` (1-based) to `to` and returns its `prefix` token.
+    pub async fn wait_for_link(&self, to: &str, n: usize, prefix: &str) -> String {
+        let arrived =
+            crate::support::eventually(std::time::Duration::from_secs(5), || self.mails_to(to).len() >= n).await;
+        assert!(arrived, "mail {n} to {to} within 5 s; have {}", self.mails_to(to).len());
+        token_in(&self.mails_to(to)[n - 1], prefix).unwrap_or_else(|| panic!("a {prefix} link in mail {n} to {to}"))
+    }
+}
