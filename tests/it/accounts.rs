@@ -227,3 +227,30 @@ async fn a_reset_mail_leaves_within_seconds_not_at_the_next_scheduled_run() {
     app.wait_for_link("owner@acme.test", 1, "lkr_").await;
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn the_reset_link_arrives_through_a_real_smtp_server_and_works() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("maildir");
+    let maildir = dir.path().join("box");
+    let mut smtp = start_smtp(port, &maildir);
+    assert!(
+        eventually(std::time::Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok())
+            .await,
+        "aiosmtpd listens"
+    );
+    let app = spawn_app_with(|c| c.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    app.seed_acme();
+    let stranger = app.visitor();
+    stranger.post_form("/password-reset", &[("email", "admin@acme.test")]).await;
+    let arrived = eventually(std::time::Duration::from_secs(10), || !received_in(&maildir).is_empty()).await;
+    let received = received_in(&maildir);
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+    assert!(arrived, "the reset mail reached the SMTP server");
+    assert!(received[0].contains("To: admin@acme.test"));
+    let token = token_in(&received[0], "lkr_").expect("a reset link");
+    let res = stranger.post_form(&format!("/password-reset/{token}"), &[("new_password", NEW_PASSWORD)]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.visitor().login("admin@acme.test", NEW_PASSWORD).await.status(), 303);
+}

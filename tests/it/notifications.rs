@@ -132,19 +132,6 @@ async fn two_schedulers_on_one_database_send_each_warning_once() {
 }
 
 /// An SMTP server on `port` (Python's aiosmtpd, installed by scripts/test) storing mail in `maildir`.
-fn start_smtp(port: u16, maildir: &std::path::Path) -> std::process::Child {
-    let probe = std::process::Command::new("python3").args(["-c", "import aiosmtpd"]).status();
-    assert!(
-        probe.is_ok_and(|s| s.success()),
-        "this test needs Python's aiosmtpd: `python3 -m pip install aiosmtpd` (scripts/test installs it)"
-    );
-    std::process::Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir)
-        .spawn()
-        .expect("start aiosmtpd")
-}
-
 #[tokio::test]
 async fn mail_goes_out_through_smtp_and_a_failed_send_is_retried() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
@@ -173,9 +160,7 @@ async fn mail_goes_out_through_smtp_and_a_failed_send_is_retried() {
     // Bring the retry forward instead of waiting a minute.
     diesel::sql_query("UPDATE mail_outbox SET next_attempt_at = created_at").execute(&mut app.conn()).expect("due");
     let delivered = eventually(StdDuration::from_secs(15), || sent(&app, org.id) == 2).await;
-    let received: Vec<String> = std::fs::read_dir(maildir.join("new"))
-        .map(|d| d.filter_map(Result::ok).map(|e| std::fs::read_to_string(e.path()).expect("read")).collect())
-        .unwrap_or_default();
+    let received = received_in(&maildir);
     let _ = smtp.kill();
     let _ = smtp.wait();
     assert!(

@@ -51,3 +51,24 @@ impl crate::support::TestApp {
         token_in(&self.mails_to(to)[n - 1], prefix).unwrap_or_else(|| panic!("a {prefix} link in mail {n} to {to}"))
     }
 }
+
+/// Python's aiosmtpd on `port`, storing what it receives in the maildir `maildir`.
+pub fn start_smtp(port: u16, maildir: &std::path::Path) -> std::process::Child {
+    let probe = std::process::Command::new("python3").args(["-c", "import aiosmtpd"]).status();
+    assert!(
+        probe.is_ok_and(|s| s.success()),
+        "this test needs Python's aiosmtpd: `python3 -m pip install aiosmtpd` (scripts/test installs it)"
+    );
+    std::process::Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir)
+        .spawn()
+        .expect("start aiosmtpd")
+}
+
+/// The messages an aiosmtpd maildir has received.
+pub fn received_in(maildir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(maildir.join("new"))
+        .map(|d| d.filter_map(Result::ok).map(|e| std::fs::read_to_string(e.path()).expect("read")).collect())
+        .unwrap_or_default()
+}
