@@ -23,6 +23,10 @@ pub enum AppError {
     Unauthenticated { next: Option<String> },
     #[error("forbidden")]
     Forbidden,
+    /// The organisation requires a second factor and the user has none: a
+    /// page (`read`) leads to the account page to add one; a change is 403.
+    #[error("second factor required")]
+    SecondFactorRequired { read: bool },
     #[error("not found")]
     NotFound,
     /// The path exists but not for this method; `Allow` lists the methods it takes.
@@ -71,6 +75,8 @@ impl ResponseError for AppError {
         match self {
             Self::Unauthenticated { .. } => StatusCode::SEE_OTHER,
             Self::Forbidden | Self::Csrf | Self::PlanRequired => StatusCode::FORBIDDEN,
+            Self::SecondFactorRequired { read: true } => StatusCode::SEE_OTHER,
+            Self::SecondFactorRequired { read: false } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -94,10 +100,18 @@ impl ResponseError for AppError {
             };
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
+        if let Self::SecondFactorRequired { read: true } = self {
+            let location = format!("{}?two_factor=required", crate::urls::ACCOUNT);
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
+        }
         let (title, message) = match self {
             Self::Forbidden => (
                 "You don't have access to this page",
                 "Your role in this organisation does not include this page. Ask an owner if you need access.",
+            ),
+            Self::SecondFactorRequired { .. } => (
+                "Two-factor authentication required",
+                "This organisation requires two-factor authentication. Add an authenticator app or a passkey on your account page first.",
             ),
             Self::PlanRequired => (
                 "API keys need a paid plan",

@@ -3,6 +3,9 @@
 //! after the public origin. The route patterns themselves are in routes.rs.
 
 pub const LOGIN: &str = "/login";
+/// The second step of a login (a code or a passkey).
+pub const LOGIN_SECOND_STEP: &str = "/login/two-factor";
+pub const TWO_FACTOR: &str = "/account/two-factor";
 pub const SETUP: &str = "/setup";
 pub const SUPPORT: &str = "/support";
 pub const PLATFORM_LOG: &str = "/support/platform-log";
@@ -30,6 +33,10 @@ pub fn webhook(slug: &str, public_id: &str) -> String {
 
 pub fn audit_log(slug: &str) -> String {
     format!("/orgs/{slug}/settings/audit-log")
+}
+
+pub fn security(slug: &str) -> String {
+    format!("/orgs/{slug}/settings/security")
 }
 
 pub fn members(slug: &str) -> String {

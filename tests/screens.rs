@@ -60,6 +60,8 @@ fn pages(app: &TestApp) -> Vec<String> {
         "/docs/api".into(),
         "/logout".into(),
         "/account".into(),
+        "/account/two-factor".into(),
+        format!("{base}/security"),
     ]
 }
 

@@ -7,6 +7,7 @@
 
 pub mod password;
 pub mod profile;
+pub mod two_factor;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::orgs::Org;
@@ -68,13 +69,29 @@ pub fn logged_in(
     user: &User,
     attempted: &str,
     sid_hash: &str,
+    second: Option<two_factor::Method>,
     meta: &RequestMeta,
 ) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
         login_failures::clear_for_email(conn, attempted)?;
         sessions::insert(conn, user.id, sid_hash, &meta.session_origin())?;
         let orgs = org_ids(conn, user.id)?;
-        audit::record_each(conn, &Actor::user(user), meta, &orgs, Entry::session_login)
+        audit::record_each(conn, &Actor::user(user), meta, &orgs, |org| match second {
+            Some(method) => Entry::session_login_with(org, method.login_method()),
+            None => Entry::session_login(org),
+        })
+    })
+}
+
+/// A wrong code at the second step: counted by the login throttle and
+/// recorded as `session.login_failed` (`bad_second_factor`).
+pub fn second_factor_failed(conn: &mut DbConn, user: &User, ip: &str, meta: &RequestMeta) -> QueryResult<()> {
+    crate::db::transaction(conn, |conn| {
+        login_failures::record(conn, &user.email, ip)?;
+        let orgs = org_ids(conn, user.id)?;
+        audit::record_each(conn, &Actor::user(user), meta, &orgs, |org| {
+            Entry::session_login_failed(org, &user.email, Some(user), "bad_second_factor")
+        })
     })
 }
 

@@ -26,7 +26,7 @@ pub const RESET_REQUESTS_PER_IP_PER_HOUR: i64 = 20;
 /// Mail that concerns no organisation is queued under this org id.
 const NO_ORG: i64 = 0;
 
-fn render_error(e: askama::Error) -> diesel::result::Error {
+pub(super) fn render_error(e: askama::Error) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(Box::new(e))
 }
 
@@ -35,7 +35,7 @@ fn seal_error(e: crate::crypto::CryptoError) -> diesel::result::Error {
 }
 
 /// Queues `composed` for `to`; `sealed` when it carries a one-time link.
-fn queue(
+pub(super) fn queue(
     conn: &mut DbConn,
     config: &Config,
     kind: &'static str,

@@ -13,6 +13,12 @@ pub enum Action {
     MemberInvited,
     MemberInvitationResent,
     MemberInvitationRevoked,
+    UserTwoFactorEnabled,
+    UserTwoFactorDisabled,
+    UserRecoveryCodesRegenerated,
+    UserPasskeyAdded,
+    UserPasskeyRemoved,
+    OrgTwoFactorRequirementChanged,
     OrgCreated,
     OrgPlanChanged,
     MemberAdded,
@@ -39,7 +45,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 39] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionLogout,
@@ -50,6 +56,12 @@ impl Action {
         Action::MemberInvited,
         Action::MemberInvitationResent,
         Action::MemberInvitationRevoked,
+        Action::UserTwoFactorEnabled,
+        Action::UserTwoFactorDisabled,
+        Action::UserRecoveryCodesRegenerated,
+        Action::UserPasskeyAdded,
+        Action::UserPasskeyRemoved,
+        Action::OrgTwoFactorRequirementChanged,
         Action::OrgCreated,
         Action::OrgPlanChanged,
         Action::MemberAdded,
@@ -87,6 +99,12 @@ impl Action {
             Self::MemberInvited => "member.invited",
             Self::MemberInvitationResent => "member.invitation_resent",
             Self::MemberInvitationRevoked => "member.invitation_revoked",
+            Self::UserTwoFactorEnabled => "user.two_factor_enabled",
+            Self::UserTwoFactorDisabled => "user.two_factor_disabled",
+            Self::UserRecoveryCodesRegenerated => "user.recovery_codes_regenerated",
+            Self::UserPasskeyAdded => "user.passkey_added",
+            Self::UserPasskeyRemoved => "user.passkey_removed",
+            Self::OrgTwoFactorRequirementChanged => "org.two_factor_requirement_changed",
             Self::OrgCreated => "org.created",
             Self::OrgPlanChanged => "org.plan_changed",
             Self::MemberAdded => "member.added",

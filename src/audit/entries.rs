@@ -19,6 +19,17 @@ pub struct Entry {
     pub details: Value,
 }
 
+/// What happened to a user's second factors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorChange {
+    TotpEnabled,
+    /// Every factor gone (TOTP removed and no passkey left, or the operator's reset).
+    Disabled,
+    RecoveryCodesRegenerated,
+    PasskeyAdded,
+    PasskeyRemoved,
+}
+
 impl Entry {
     fn new(org_id: i64, action: Action) -> Self {
         Self { org_id, action, target: None, details: json!({}) }
@@ -36,6 +47,31 @@ impl Entry {
 
     pub fn session_login(org_id: i64) -> Self {
         Self::new(org_id, Action::SessionLogin)
+    }
+
+    /// A login that passed a second factor: `method` is `password+totp`,
+    /// `password+recovery_code` or `password+passkey`.
+    pub fn session_login_with(org_id: i64, method: &str) -> Self {
+        Self::new(org_id, Action::SessionLogin).details(json!({ "method": method }))
+    }
+
+    /// A second factor added or removed, or recovery codes replaced; `what`
+    /// names it (`totp`, `passkey`, …) and `via` how (`account`, `cli`).
+    pub fn user_second_factor(org_id: i64, user: &User, change: SecondFactorChange, details: Value) -> Self {
+        let action = match change {
+            SecondFactorChange::TotpEnabled => Action::UserTwoFactorEnabled,
+            SecondFactorChange::Disabled => Action::UserTwoFactorDisabled,
+            SecondFactorChange::RecoveryCodesRegenerated => Action::UserRecoveryCodesRegenerated,
+            SecondFactorChange::PasskeyAdded => Action::UserPasskeyAdded,
+            SecondFactorChange::PasskeyRemoved => Action::UserPasskeyRemoved,
+        };
+        Self::new(org_id, action).target("user", user.id, user.email.clone()).details(details)
+    }
+
+    pub fn org_two_factor_requirement_changed(org_id: i64, slug: &str, required: bool) -> Self {
+        Self::new(org_id, Action::OrgTwoFactorRequirementChanged)
+            .target("org", slug, slug)
+            .details(json!({ "before": { "required": !required }, "after": { "required": required } }))
     }
 
     /// `attempted_email` is what was typed; the password never appears.

@@ -10,7 +10,7 @@ mod entries;
 pub mod export;
 
 pub use action::{Action, human_label};
-pub use entries::{Entry, key_snapshot};
+pub use entries::{Entry, SecondFactorChange, key_snapshot};
 
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;

@@ -21,6 +21,8 @@ pub struct CurrentUser {
     pub orgs: Vec<(Org, Role)>,
     pub csrf: String,
     pub login: session::Login,
+    /// A confirmed authenticator or a passkey: sudo mode asks for it, and orgs that require one let the user in.
+    pub has_second_factor: bool,
 }
 
 impl CurrentUser {
@@ -48,12 +50,13 @@ impl CurrentUser {
                     return Ok::<_, diesel::result::Error>(None);
                 };
                 let orgs = memberships::for_user(conn, user.id)?;
-                Ok(Some((user, orgs)))
+                let has_second_factor = crate::db::second_factors::has_any(conn, user.id)?;
+                Ok(Some((user, orgs, has_second_factor)))
             })
             .await?;
         match found {
-            Some((user, orgs)) if user.session_epoch == login.epoch => {
-                Ok(Self { user, orgs, csrf: session::csrf_token(&session), login })
+            Some((user, orgs, has_second_factor)) if user.session_epoch == login.epoch => {
+                Ok(Self { user, orgs, csrf: session::csrf_token(&session), login, has_second_factor })
             }
             _ => {
                 session::end(&session);
@@ -103,6 +106,12 @@ impl FromRequest for OrgMember {
                 // here they may do nothing (README: Security model: 403). Everyone else gets 404.
                 return Err(if current.user.is_staff { AppError::Forbidden } else { AppError::NotFound });
             };
+            // An org that requires a second factor shows nothing to a member without one.
+            if org.require_two_factor && !current.has_second_factor {
+                return Err(AppError::SecondFactorRequired {
+                    read: req.method() == Method::GET || req.method() == Method::HEAD,
+                });
+            }
             Ok(Self { current, org, role })
         })
     }

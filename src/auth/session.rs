@@ -12,6 +12,24 @@ pub use crate::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
 const SEEN_GRANULARITY_SECS: i64 = 60;
 
 const LOGIN_KEY: &str = "login";
+const PENDING_KEY: &str = "pending_login";
+
+/// How long the second step of a login may take…
+pub const PENDING_LIFETIME_SECS: i64 = 5 * 60;
+/// …and how many wrong codes end it (the login throttle counts them too).
+pub const MAX_SECOND_STEP_FAILURES: u32 = 5;
+
+/// A password that was right, for a user who has a second factor: the
+/// session is not logged in yet, and can reach nothing but the second step.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub user_id: i64,
+    pub epoch: i64,
+    pub started_at: i64,
+    pub failures: u32,
+    /// Where to go once the second step is done (a local path, or empty).
+    pub next: String,
+}
 const CSRF_KEY: &str = "csrf";
 
 /// A logged-in session. Times are unix seconds.
@@ -81,6 +99,46 @@ pub fn start(
     session.insert(LOGIN_KEY, Login { sid, user_id, epoch, login_at: now, seen_at: now, password_at: now })?;
     session.insert(CSRF_KEY, new_token())?;
     Ok(())
+}
+
+/// Starts the second step of a login (a fresh cookie; no login in it).
+pub fn begin_second_step(
+    session: &Session,
+    user_id: i64,
+    epoch: i64,
+    next: String,
+) -> Result<(), actix_session::SessionInsertError> {
+    session.renew();
+    session.clear();
+    let pending = PendingLogin { user_id, epoch, started_at: now_unix(), failures: 0, next };
+    session.insert(PENDING_KEY, pending)?;
+    session.insert(CSRF_KEY, new_token())?;
+    Ok(())
+}
+
+/// The second step in progress, if it has not run out of time.
+pub fn pending_login(session: &Session) -> Option<PendingLogin> {
+    let pending: PendingLogin = session.get(PENDING_KEY).ok().flatten()?;
+    if now_unix() - pending.started_at > PENDING_LIFETIME_SECS {
+        session.remove(PENDING_KEY);
+        return None;
+    }
+    Some(pending)
+}
+
+/// Counts a wrong code; true when that was the last one allowed (the pending login is over).
+pub fn second_step_failed(session: &Session, mut pending: PendingLogin) -> bool {
+    pending.failures += 1;
+    if pending.failures >= MAX_SECOND_STEP_FAILURES {
+        session.remove(PENDING_KEY);
+        return true;
+    }
+    let _ = session.insert(PENDING_KEY, pending);
+    false
+}
+
+pub fn end_second_step(session: &Session) {
+    session.remove(PENDING_KEY);
 }
 
 /// The live login, if any. An expired one is purged.

@@ -17,6 +17,7 @@ pub mod password_resets;
 pub mod records;
 mod run;
 pub mod schema;
+pub mod second_factors;
 pub mod sessions;
 pub mod setup;
 pub mod usage;

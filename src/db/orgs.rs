@@ -14,6 +14,7 @@ pub struct OrgRow {
     pub name: String,
     pub plan: String,
     pub created_at: NaiveDateTime,
+    pub require_two_factor: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Org {
     pub name: String,
     pub plan: Plan,
     pub created_at: NaiveDateTime,
+    /// Members without a second factor are sent to /account instead of the org's pages.
+    pub require_two_factor: bool,
 }
 
 impl From<OrgRow> for Org {
@@ -34,6 +37,7 @@ impl From<OrgRow> for Org {
             // The CHECK constraint admits only valid plans; `free` is the safe reading otherwise.
             plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
             created_at: row.created_at,
+            require_two_factor: row.require_two_factor,
         }
     }
 }
@@ -110,4 +114,9 @@ pub fn search(conn: &mut DbConn, needle: &str, limit: i64) -> QueryResult<Vec<Or
         .select(OrgRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(Org::from).collect())
+}
+
+/// Turns the org's two-factor requirement on or off.
+pub fn set_require_two_factor(conn: &mut DbConn, id: i64, on: bool) -> QueryResult<()> {
+    diesel::update(dsl::orgs.find(id)).set(dsl::require_two_factor.eq(on)).execute(conn).map(|_| ())
 }

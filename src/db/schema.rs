@@ -19,6 +19,7 @@ diesel::table! {
         name -> Text,
         plan -> Text,
         created_at -> Timestamp,
+        require_two_factor -> Bool,
     }
 }
 
@@ -285,6 +286,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    totp_factors (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        secret_sealed -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> BigInt,
+        public_id -> Text,
+        user_id -> BigInt,
+        name -> Text,
+        credential_id -> Text,
+        credential -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
@@ -306,5 +340,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     key_expiry_notices,
     invitations,
     password_resets,
-    password_reset_requests
+    password_reset_requests,
+    totp_factors,
+    recovery_codes,
+    passkeys
 );

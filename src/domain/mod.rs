@@ -13,6 +13,7 @@ mod password;
 pub mod records;
 mod role;
 pub mod scopes;
+pub mod second_factor;
 mod slug;
 pub mod token;
 

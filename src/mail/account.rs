@@ -88,3 +88,33 @@ pub fn invitation(m: &Invitation) -> askama::Result<Composed> {
         html: InvitationHtml { m }.render()?,
     })
 }
+
+/// A change to how the account signs in ("Two-factor authentication was turned on").
+pub struct SecurityNotice {
+    pub name: String,
+    pub email: String,
+    pub what: &'static str,
+    pub at: String,
+    pub ip: String,
+    pub reset_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/security_notice.txt")]
+struct SecurityNoticeText<'a> {
+    m: &'a SecurityNotice,
+}
+
+#[derive(Template)]
+#[template(path = "mail/security_notice.html")]
+struct SecurityNoticeHtml<'a> {
+    m: &'a SecurityNotice,
+}
+
+pub fn security_notice(m: &SecurityNotice) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: format!("[Latchkey] {}", m.what),
+        text: SecurityNoticeText { m }.render()?,
+        html: SecurityNoticeHtml { m }.render()?,
+    })
+}

@@ -65,3 +65,21 @@ pub fn remove(
         Ok(before)
     })
 }
+
+/// Turns the organisation's two-factor requirement on or off
+/// (`org.two_factor_requirement_changed`; no event when unchanged).
+pub fn set_two_factor_requirement(
+    conn: &mut DbConn,
+    org: &crate::db::orgs::Org,
+    required: bool,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> diesel::QueryResult<()> {
+    if org.require_two_factor == required {
+        return Ok(());
+    }
+    crate::db::transaction(conn, |conn| {
+        crate::db::orgs::set_require_two_factor(conn, org.id, required)?;
+        audit::record(conn, actor, meta, Entry::org_two_factor_requirement_changed(org.id, &org.slug, required))
+    })
+}

@@ -37,7 +37,15 @@ struct AccountPage {
     current_password: Field,
     new_password: Field,
     sessions: Vec<SessionView>,
+    two_factor_on: bool,
+    /// Arrived here from an org that requires a second factor.
+    required: bool,
     notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    two_factor: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -56,7 +64,15 @@ pub struct PasswordForm {
 
 async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, AppError> {
     let (user_id, this) = (current.user.id, current.login.sid.hash());
-    let rows = state.db.run(move |conn| sessions::for_user(conn, user_id)).await?;
+    let (rows, two_factor_on) = state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>((
+                sessions::for_user(conn, user_id)?,
+                crate::db::second_factors::has_any(conn, user_id)?,
+            ))
+        })
+        .await?;
     let sessions = rows
         .into_iter()
         .map(|row| SessionView {
@@ -74,6 +90,8 @@ async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, Ap
         current_password: Field::default(),
         new_password: Field::default(),
         sessions,
+        two_factor_on,
+        required: false,
         notice: None,
     })
 }
@@ -82,8 +100,10 @@ pub async fn show(
     state: web::Data<AppState>,
     current: CurrentUser,
     session: Session,
+    query: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = page(&state, &current).await?;
+    page.required = query.two_factor.as_deref() == Some("required") && !page.two_factor_on;
     page.notice = super::notice::take(&session).map(Notice::text);
     render(&page)
 }

@@ -44,6 +44,8 @@ pub struct LoginForm {
 
 enum Outcome {
     LoggedIn(User),
+    /// The password was right; the user's second factor comes next.
+    SecondStep(User),
     Failed,
     /// Seconds until a throttle that applies lifts (for `Retry-After`).
     Throttled(i64),
@@ -101,8 +103,11 @@ pub async fn submit(
         .db
         .run(move |conn| -> diesel::QueryResult<Outcome> {
             match verified {
+                (Some(user), true) if crate::db::second_factors::has_any(conn, user.id)? => {
+                    Ok(Outcome::SecondStep(user))
+                }
                 (Some(user), true) => {
-                    accounts::logged_in(conn, &user, &attempted, &sid_hash, &meta)?;
+                    accounts::logged_in(conn, &user, &attempted, &sid_hash, None, &meta)?;
                     Ok(Outcome::LoggedIn(user))
                 }
                 (user, _) => {
@@ -129,6 +134,11 @@ pub async fn submit(
             session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
             tracing::info!(user_id = user.id, "login succeeded");
             Ok(see_other(next.as_deref().unwrap_or("/")))
+        }
+        Outcome::SecondStep(user) => {
+            session::begin_second_step(&session, user.id, user.session_epoch, next.unwrap_or_default())
+                .map_err(AppError::internal)?;
+            Ok(see_other(crate::urls::LOGIN_SECOND_STEP))
         }
         Outcome::Failed => {
             tracing::info!("login failed");

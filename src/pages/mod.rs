@@ -12,12 +12,15 @@ pub mod health;
 pub mod home;
 pub mod invitations;
 pub mod login;
+pub mod login_two_factor;
 pub mod members;
 pub mod notice;
 pub mod password_reset;
+pub mod security;
 pub mod setup;
 pub mod support;
 pub mod templates;
+pub mod two_factor;
 pub mod webhooks;
 
 use crate::error::AppError;

@@ -28,6 +28,12 @@ pub enum Notice {
     PasswordChanged,
     SessionEnded,
     PasswordReset,
+    SecondStepEnded,
+    TwoFactorRequired,
+    TwoFactorOff,
+    PasskeyAdded,
+    PasskeyRemoved,
+    RequirementSaved,
 }
 
 impl Notice {
@@ -54,6 +60,14 @@ impl Notice {
             Self::PasswordChanged => "Password changed. Your other sessions have been logged out.",
             Self::SessionEnded => "That session has been logged out.",
             Self::PasswordReset => "Your password has been reset. Log in with the new one.",
+            Self::SecondStepEnded => "Too many wrong codes. Log in again.",
+            Self::TwoFactorRequired => {
+                "An organisation you belong to requires two-factor authentication. Add an authenticator app or a passkey below to open its pages."
+            }
+            Self::TwoFactorOff => "The authenticator app was removed from your account.",
+            Self::PasskeyAdded => "Passkey added.",
+            Self::PasskeyRemoved => "Passkey removed.",
+            Self::RequirementSaved => "Saved.",
         }
     }
 }

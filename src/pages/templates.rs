@@ -25,6 +25,8 @@ pub struct Chrome {
     pub is_staff: bool,
     pub orgs: Vec<OrgLink>,
     pub org: Option<OrgNav>,
+    /// Sudo mode asks for a second-factor code instead of the password.
+    pub sudo_with_code: bool,
     /// Which navigation item is current: "dashboard", "api-keys", "webhooks", "audit-log", "members", "support".
     pub active: &'static str,
 }
@@ -42,6 +44,7 @@ impl Chrome {
                 .map(|(org, role)| OrgLink { slug: org.slug.clone(), name: org.name.clone(), role: role.label() })
                 .collect(),
             org: None,
+            sudo_with_code: current.has_second_factor,
             active,
         }
     }

@@ -286,28 +286,13 @@ async fn rotating_without_grace_revokes_the_old_key_at_once() {
     assert_eq!(code(&ping(&app, &old_token).await.1), "revoked_key");
 }
 
-/// A logged-in session whose password was entered `minutes` ago (forged with the server's key).
-fn stale_sudo_session(app: &TestApp, email: &str, minutes: i64) -> Visitor {
-    let user = app.user(email);
-    let times = SessionTimes { login_ago: minutes * 60, seen_ago: 0, password_ago: minutes * 60 };
-    let cookie = app.forge_session(user.id, times, (minutes * 60, 0), "csrf-token");
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("cookie", cookie.parse().expect("header"));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .expect("client");
-    Visitor { http, base: app.base.clone() }
-}
-
 #[tokio::test]
 async fn sensitive_actions_ask_for_the_password_after_ten_minutes() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let CreatedKey { id: key_id, token } = create_key(&owner, &[("label", "Sudo"), ("scopes", "orders:read")]).await;
-    let stale = stale_sudo_session(&app, "owner@acme.test", 11);
+    let stale = app.stale_sudo_session("owner@acme.test", 11);
     let revoke = format!("{KEYS}/{key_id}/revoke");
 
     let (_, confirm) = stale.get_html(&revoke).await;

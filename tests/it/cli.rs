@@ -327,3 +327,30 @@ async fn set_password_ends_every_session_and_lifts_the_throttle() {
     let event = events(&app, org.id).into_iter().rfind(|e| e.action == "user.password_reset").expect("audited");
     assert_eq!((event.actor_type.as_str(), event.actor_name.as_deref()), ("system", Some("cli")));
 }
+
+#[tokio::test]
+async fn reset_two_factor_removes_every_factor_and_ends_every_session() {
+    use latchkey::db::second_factors as factors;
+    let app = spawn_app().await;
+    let org = app.seed_acme();
+    let user = app.user("admin@acme.test");
+    let session = app.logged_in("admin@acme.test").await;
+    let meta = latchkey::audit::RequestMeta::default();
+    latchkey::accounts::two_factor::begin_totp(&mut app.conn(), &app.config, &user).expect("begin");
+    factors::confirm_totp(&mut app.conn(), user.id, 1).expect("confirm");
+    latchkey::accounts::two_factor::regenerate_recovery_codes(&mut app.conn(), &app.config, &user, &meta)
+        .expect("codes");
+    assert!(factors::has_any(&mut app.conn(), user.id).unwrap());
+    assert_eq!(location(&app.visitor().login("admin@acme.test", PASSWORD).await), "/login/two-factor");
+
+    let out = latchkey(&app.database_url, &["user", "reset-two-factor", "--email", "admin@acme.test"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!factors::has_any(&mut app.conn(), user.id).unwrap());
+    assert_eq!(factors::unused_recovery_codes(&mut app.conn(), user.id).unwrap(), 0);
+    assert_eq!(session.get("/orgs/acme").await.status(), 303, "sessions ended");
+    assert_eq!(location(&app.visitor().login("admin@acme.test", PASSWORD).await), "/", "the password alone logs in");
+    let event = events(&app, org.id).into_iter().rfind(|e| e.action == "user.two_factor_disabled").expect("audited");
+    assert_eq!(event.actor_type, "system");
+    let out = latchkey(&app.database_url, &["user", "reset-two-factor", "--email", "ghost@acme.test"], None);
+    assert!(!out.status.success());
+}

@@ -33,4 +33,5 @@ mod scale_out;
 mod security;
 mod sessions;
 mod setup;
+mod two_factor;
 mod webhooks;

@@ -37,4 +37,36 @@ impl TestApp {
         jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
         format!("latchkey_session={}", jar.get("latchkey_session").expect("cookie").value())
     }
+
+    /// A second login step that began `started_ago` seconds ago (the password was right).
+    pub fn forge_pending_login(&self, user_id: i64, started_ago: i64, csrf: &str) -> String {
+        use actix_web::cookie::{Cookie, CookieJar, Key};
+        let now = chrono::Utc::now().timestamp();
+        let pending = serde_json::json!({ "user_id": user_id, "epoch": 0, "started_at": now - started_ago, "failures": 0, "next": "" });
+        let state = serde_json::json!({ "pending_login": pending.to_string(), "csrf": format!("\"{csrf}\"") });
+        let key = Key::from(&self.config.session_key);
+        let mut jar = CookieJar::new();
+        jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
+        format!("latchkey_session={}", jar.get("latchkey_session").expect("cookie").value())
+    }
+
+    /// A visitor that sends `cookie` (a forged session) with every request.
+    pub fn visitor_with_cookie(&self, cookie: &str) -> Visitor {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cookie", cookie.parse().expect("header"));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client");
+        Visitor { http, base: self.base.clone() }
+    }
+
+    /// A logged-in session of `email` whose password (or code) was confirmed `minutes` ago.
+    pub fn stale_sudo_session(&self, email: &str, minutes: i64) -> Visitor {
+        let user = self.user(email);
+        let times = SessionTimes { login_ago: minutes * 60, seen_ago: 0, password_ago: minutes * 60 };
+        let cookie = self.forge_session(user.id, times, (minutes * 60, 0), "csrf-token");
+        self.visitor_with_cookie(&cookie)
+    }
 }

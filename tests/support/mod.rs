@@ -160,6 +160,16 @@ impl TestApp {
         visitor
     }
 
+    /// A visitor logged in as `email`, whose account has a second factor, with `code`.
+    pub async fn logged_in_with_code(&self, email: &str, code: &str) -> Visitor {
+        let visitor = self.visitor();
+        let res = visitor.login(email, PASSWORD).await;
+        assert_eq!(visitor::location(&res), "/login/two-factor", "{email} has a second factor");
+        let res = visitor.post_form("/login/two-factor", &[("code", code)]).await;
+        assert_eq!(res.status(), 303, "second step of {email}");
+        visitor
+    }
+
     pub fn conn(&self) -> db::PooledConn {
         self.pool.get().expect("db connection")
     }

@@ -3,7 +3,7 @@
 //! sudo mode the confirmation asks for the password (README: API keys).
 
 use super::form::{already_created, show_secret};
-use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_ok};
+use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_error, sudo_ok};
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{ApiKey, KeySettings};
@@ -123,6 +123,9 @@ pub struct ActionPath {
 pub struct ActionForm {
     #[serde(default)]
     password: String,
+    /// The second-factor code that stands in for the password (users with a second factor).
+    #[serde(default)]
+    code: String,
     #[serde(default)]
     grace: String,
     #[serde(default)]
@@ -194,12 +197,9 @@ pub async fn perform(
     let ActionPath { key_id, action } = path.into_inner();
     let (key, action) = prepare(&state, &member, key_id, action).await?;
     let mut page = confirm_page(&state, &member, &key, action);
-    if action.sensitive() && !sudo_ok(&state, &member, &session, &form.password).await? {
+    if action.sensitive() && !sudo_ok(&state, &member, &session, &form.password, &form.code).await? {
         page.ask_password = true;
-        page.password_error = Some(
-            if form.password.is_empty() { "Enter your password to continue." } else { "That password is not right." }
-                .into(),
-        );
+        page.password_error = Some(sudo_error(&member, &form.password, &form.code).into());
         page.grace = Grace::parse(&form.grace).map(Grace::as_str).unwrap_or(page.grace);
         if issued(&state, &member, &form.form_id) {
             page.form_id = form.form_id.clone();

@@ -41,6 +41,9 @@ pub struct KeyForm {
     form_id: String,
     #[serde(default)]
     password: String,
+    /// Stands in for the password for a user with a second factor.
+    #[serde(default)]
+    code: String,
 }
 
 #[derive(Template)]
@@ -287,9 +290,10 @@ pub async fn update(
     }
     // Widening scopes (unchecking every box = full access) is a sensitive action.
     let widened = old.scopes().is_widened_by(&settings.scopes);
-    if widened && !sudo_ok(&state, &member, &session, &form.password).await? {
+    if widened && !sudo_ok(&state, &member, &session, &form.password, &form.code).await? {
         page.ask_password = true;
-        page.password_error = (!form.password.is_empty()).then(|| "That password is not right.".to_owned());
+        let tried = !form.password.is_empty() || !form.code.trim().is_empty();
+        page.password_error = tried.then(|| super::sudo_error(&member, &form.password, &form.code).to_owned());
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let actor = Actor::user(&member.current.user);

@@ -1,13 +1,13 @@
 //! The command line (README: Configuration). Every command runs pending migrations first,
 //! parses its arguments into domain values, and changes nothing on error.
 
+mod user_commands;
+
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::config::{self, Config};
 use crate::db::orgs::CreateOrgError;
-use crate::db::users::CreateUserError;
 use crate::db::{self, DbConn, audit_events, orgs, users};
-use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
-use crate::password;
+use crate::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
 use crate::progress::Progress;
 use crate::server::Application;
 use crate::state::AppState;
@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 use diesel::r2d2::ManageConnection;
 use diesel_migrations::MigrationHarness;
 use std::io::BufRead;
+use user_commands::UserCommand;
 
 const EXAMPLES: &str = "Examples:
   latchkey                                   # same as `latchkey serve`
@@ -55,44 +56,6 @@ enum Command {
     /// Seed a demo organisation with one user per role, and print the logins.
     #[command(after_help = "Example:\n  latchkey demo && latchkey serve")]
     Demo,
-}
-
-#[derive(Debug, Subcommand)]
-enum UserCommand {
-    /// Create a user who can log in.
-    #[command(
-        after_help = "Examples:\n  echo 's3cret-pass' | latchkey user create --email ada@example.com --name Ada --password-stdin\n  latchkey user create --email help@example.com --name Helpdesk --password 's3cret-pass' --staff"
-    )]
-    Create {
-        #[arg(long, value_parser = parse_email)]
-        email: Email,
-        #[arg(long, value_parser = parse_person_name)]
-        name: PersonName,
-        /// Read the password from the first line of standard input.
-        #[arg(long, conflicts_with = "password", required_unless_present = "password")]
-        password_stdin: bool,
-        /// The password (visible in the process list; prefer --password-stdin).
-        #[arg(long)]
-        password: Option<String>,
-        /// Platform staff: may read any organisation's audit log in /support.
-        #[arg(long)]
-        staff: bool,
-    },
-    /// Set a user's password (for an operator whose user is locked out). Ends
-    /// every session of the user and clears their login throttle; audited.
-    #[command(
-        after_help = "Example:\n  echo 'n3w-s3cret-pass' | latchkey user set-password --email ada@example.com --password-stdin"
-    )]
-    SetPassword {
-        #[arg(long, value_parser = parse_email)]
-        email: Email,
-        /// Read the password from the first line of standard input.
-        #[arg(long, conflicts_with = "password", required_unless_present = "password")]
-        password_stdin: bool,
-        /// The password (visible in the process list; prefer --password-stdin).
-        #[arg(long)]
-        password: Option<String>,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,25 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{applied} migration(s) applied; the database is up to date.");
             Ok(())
         }
-        Command::User(UserCommand::Create { email, name, password_stdin, password: pw, staff }) => {
-            let pw = if password_stdin { read_password_line()? } else { pw.unwrap_or_default() };
-            let pw = Password::parse(&pw).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
-            let mut conn = ready_connection()?;
-            let user = create_user(&mut conn, &email, &name, &pw, staff)?;
-            println!("Created user {} ({}){}.", user.email, user.id, if staff { ", platform staff" } else { "" });
-            Ok(())
-        }
-        Command::User(UserCommand::SetPassword { email, password_stdin, password: pw }) => {
-            let pw = if password_stdin { read_password_line()? } else { pw.unwrap_or_default() };
-            let pw = Password::parse(&pw).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
-            let mut conn = ready_connection()?;
-            let user =
-                users::find_by_email(&mut conn, &email)?.with_context(|| format!("no user with email {email}"))?;
-            let hash = password::hash(pw.expose())?;
-            crate::accounts::password::set_by_operator(&mut conn, &user, &hash)?;
-            println!("Set the password of {}; every session of the user has ended.", user.email);
-            Ok(())
-        }
+        Command::User(command) => user_commands::run(command),
         Command::Org(OrgCommand::Create { slug, name, plan, owner }) => {
             let mut conn = ready_connection()?;
             let owner = users::find_by_email(&mut conn, &owner)?
@@ -381,18 +326,4 @@ fn verify_chain(conn: &mut DbConn, org_id: i64, slug: &str) -> anyhow::Result<()
             report.checked
         ),
     }
-}
-
-pub(crate) fn create_user(
-    conn: &mut DbConn,
-    email: &Email,
-    name: &PersonName,
-    pw: &Password,
-    staff: bool,
-) -> anyhow::Result<users::User> {
-    let hash = password::hash(pw.expose())?;
-    users::create(conn, email, name, &hash, staff).map_err(|e| match e {
-        CreateUserError::EmailTaken => anyhow::anyhow!("a user with email {email} already exists"),
-        CreateUserError::Db(e) => e.into(),
-    })
 }

@@ -1,0 +1,177 @@
+//! `/account/two-factor`: set up an authenticator app (a QR code drawn here
+//! as SVG, and the secret as text), confirm it with a code, see recovery
+//! codes once, make new ones, or remove the app (password + code).
+
+use super::templates::Chrome;
+use super::{Notice, render, render_status, see_other, see_other_with_notice};
+use crate::accounts::two_factor::{self, TwoFactorError};
+use crate::audit::RequestMeta;
+use crate::auth::csrf::NoFields;
+use crate::auth::{CsrfForm, CurrentUser};
+use crate::db::users;
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "two_factor.html")]
+struct TwoFactorPage {
+    chrome: Chrome,
+    /// Setting up: the QR code (inline SVG) and the secret to type by hand.
+    enrolment: Option<(String, String)>,
+    status: two_factor::Status,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage {
+    chrome: Chrome,
+    codes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The otpauth URL as an inline SVG QR code (no outside service sees the secret).
+fn qr_svg(url: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::new(url.as_bytes()).map_err(AppError::internal)?;
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build();
+    let start = svg.find("<svg").unwrap_or(0);
+    Ok(svg[start..].replacen("<svg ", r#"<svg role="img" aria-label="QR code for your authenticator app" "#, 1))
+}
+
+async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) -> Result<TwoFactorPage, AppError> {
+    let (config, user) = (state.config.clone(), current.user.clone());
+    let (status, enrolment) = state
+        .db
+        .run(move |conn| {
+            let status = two_factor::status(conn, user.id)?;
+            let enrolment = if status.totp_on { None } else { Some(two_factor::begin_totp(conn, &config, &user)) };
+            Ok::<_, diesel::result::Error>((status, enrolment))
+        })
+        .await?;
+    let enrolment = match enrolment {
+        Some(Ok(e)) => {
+            let url = e.secret.otpauth_url(&current.user.email).ok_or_else(|| AppError::internal("no otpauth URL"))?;
+            Some((qr_svg(&url)?, e.secret.base32()))
+        }
+        Some(Err(e)) => return Err(AppError::internal(e)),
+        None => None,
+    };
+    Ok(TwoFactorPage { chrome: Chrome::for_user(current, "account"), enrolment, status, error })
+}
+
+pub async fn show(state: web::Data<AppState>, current: CurrentUser) -> Result<HttpResponse, AppError> {
+    render(&page(&state, &current, None).await?)
+}
+
+fn codes_page(current: &CurrentUser, codes: Vec<String>) -> Result<HttpResponse, AppError> {
+    render(&RecoveryCodesPage { chrome: Chrome::for_user(current, "account"), codes })
+}
+
+pub async fn confirm(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let (config, user) = (state.config.clone(), current.user.clone());
+    let done = state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>(two_factor::confirm_totp(conn, &config, &user, &form.code, &meta))
+        })
+        .await?;
+    match done {
+        Ok(codes) => {
+            state.wake_mail_sender();
+            codes_page(&current, codes)
+        }
+        Err(TwoFactorError::Db(e)) => Err(e.into()),
+        Err(TwoFactorError::AlreadyOn) => Ok(see_other(crate::urls::TWO_FACTOR)),
+        Err(e) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &current, Some(e.to_string())).await?),
+    }
+}
+
+pub async fn cancel(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let user = current.user.clone();
+    state.db.run(move |conn| two_factor::cancel_totp(conn, &user)).await?;
+    Ok(see_other(crate::urls::ACCOUNT))
+}
+
+pub async fn regenerate(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    meta: RequestMeta,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (config, user) = (state.config.clone(), current.user.clone());
+    let done = state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>(two_factor::regenerate_recovery_codes(conn, &config, &user, &meta))
+        })
+        .await?;
+    match done {
+        Ok(codes) => {
+            state.wake_mail_sender();
+            codes_page(&current, codes)
+        }
+        Err(TwoFactorError::Db(e)) => Err(e.into()),
+        Err(e) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &current, Some(e.to_string())).await?),
+    }
+}
+
+pub async fn disable(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<DisableForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = current.user.id;
+    let hash = state.db.run(move |conn| users::password_hash(conn, user_id)).await?;
+    let password_ok = crate::password::verify_off_thread(form.password, hash).await;
+    let (config, user, info) = (state.config.clone(), current.user.clone(), meta.clone());
+    let code_ok = password_ok
+        && state
+            .db
+            .run(move |conn| {
+                Ok::<_, diesel::result::Error>(two_factor::use_code(conn, &config, &user, &form.code, &info))
+            })
+            .await?
+            .map_err(AppError::internal)?
+            .is_some();
+    if !code_ok {
+        let message = if password_ok { "That code is not right." } else { "That password is not right." };
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &current, Some(message.into())).await?);
+    }
+    let (config, user) = (state.config.clone(), current.user.clone());
+    state
+        .db
+        .run(move |conn| Ok::<_, diesel::result::Error>(two_factor::disable_totp(conn, &config, &user, &meta)))
+        .await?
+        .map_err(AppError::internal)?;
+    state.wake_mail_sender();
+    Ok(see_other_with_notice(&session, crate::urls::ACCOUNT, Notice::TwoFactorOff))
+}

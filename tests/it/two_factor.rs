@@ -1,0 +1,244 @@
+//! Two-factor authentication: setting up an authenticator app, logging in
+//! with a code or a recovery code, replays, wrong codes, the pending login's
+//! lifetime, sudo mode with a code, the org requirement, removal.
+
+use crate::support::*;
+use latchkey::domain::second_factor::TotpSecret;
+use scraper::Html;
+
+fn unix_now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap()
+}
+
+/// The app's code for the next 30-second step: the current step's code was
+/// used to confirm the app, and each step is accepted only once.
+fn next_code(secret: &TotpSecret) -> String {
+    secret.code_at(unix_now() + 30).unwrap()
+}
+
+fn actions(app: &TestApp, slug: &str) -> Vec<String> {
+    events(app, org_id(app, slug)).into_iter().map(|e| e.action).collect()
+}
+
+/// Sets up an authenticator for the visitor's account; returns its secret and recovery codes.
+async fn enrol(visitor: &Visitor) -> (TotpSecret, Vec<String>) {
+    let (status, page) = visitor.get_html("/account/two-factor").await;
+    assert_eq!(status, 200);
+    let shown = select_all_text(&page, "[data-testid=totp-secret]").pop().expect("secret shown");
+    assert_eq!(
+        select_all_text(&visitor.get_html("/account/two-factor").await.1, "[data-testid=totp-secret]"),
+        vec![shown.clone()],
+        "same secret on reload"
+    );
+    assert_eq!(count(&page, "[data-testid=totp-qr] svg"), 1, "a QR code drawn here");
+    let secret = TotpSecret::from_base32(&shown).expect("base32");
+    let res = visitor.post_form("/account/two-factor/totp", &[("code", "000000")]).await;
+    let wrong = res.status();
+    // (000000 may by chance be the current code; then it was simply accepted.)
+    if wrong == 422 {
+        let code = secret.code_at(unix_now()).expect("code");
+        let res = visitor.post_form("/account/two-factor/totp", &[("code", &code)]).await;
+        assert_eq!(res.status(), 200);
+        let html = Html::parse_document(&res.text().await.unwrap());
+        let codes = select_all_text(&html, "[data-testid=recovery-code]");
+        assert_eq!(codes.len(), 10);
+        return (secret, codes);
+    }
+    panic!("a wrong code was not refused: {wrong}");
+}
+
+/// Logs in with the password; returns the visitor, now at the second step.
+async fn password_step(app: &TestApp, email: &str) -> Visitor {
+    let visitor = app.visitor();
+    let res = visitor.login(email, PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login/two-factor");
+    visitor
+}
+
+#[tokio::test]
+async fn an_authenticator_app_is_set_up_and_then_asked_for_at_every_login() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let owner = app.logged_in("owner@acme.test").await;
+    let (secret, codes) = enrol(&owner).await;
+    assert!(actions(&app, "acme").contains(&"user.two_factor_enabled".to_owned()));
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || app
+            .mails_to("owner@acme.test")
+            .iter()
+            .any(|m| m.contains("turned on")))
+        .await
+    );
+    assert_eq!(owner.get("/orgs/acme").await.status(), 200, "a session from before keeps working");
+    let stored = latchkey::db::second_factors::totp(&mut app.conn(), app.user("owner@acme.test").id).unwrap().unwrap();
+    assert!(!stored.secret_sealed.contains(&secret.base32()), "sealed at rest");
+    let (_, page) = owner.get_html("/account/two-factor").await;
+    assert_eq!(count(&page, "[data-testid=totp-secret]"), 0, "no secret once confirmed");
+    assert!(codes.iter().all(|c| c.len() == 19));
+
+    // The password alone reaches nothing but the second step.
+    let visitor = password_step(&app, "owner@acme.test").await;
+    let res = visitor.get("/orgs/acme").await;
+    assert_eq!(res.status(), 303);
+    assert!(location(&res).starts_with("/login"));
+    assert_eq!(visitor.get("/login/two-factor").await.status(), 200);
+    let res = visitor.post_form("/login/two-factor", &[("code", "not a code")]).await;
+    assert_eq!(res.status(), 422);
+    let code = next_code(&secret);
+    let res = visitor.post_form("/login/two-factor", &[("code", &code)]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(visitor.get("/orgs/acme").await.status(), 200);
+    let login = events(&app, org_id(&app, "acme")).into_iter().rfind(|e| e.action == "session.login").unwrap();
+    assert!(login.details.contains("password+totp"), "{}", login.details);
+
+    // The same code is refused the second time.
+    let again = password_step(&app, "owner@acme.test").await;
+    assert_eq!(again.post_form("/login/two-factor", &[("code", &code)]).await.status(), 422, "replay refused");
+    let failed = events(&app, org_id(&app, "acme")).into_iter().rfind(|e| e.action == "session.login_failed").unwrap();
+    assert!(failed.details.contains("bad_second_factor"));
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once_and_mails_the_user() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (_, codes) = enrol(&app.logged_in("admin@acme.test").await).await;
+    let visitor = password_step(&app, "admin@acme.test").await;
+    let res = visitor.post_form("/login/two-factor", &[("code", &codes[3].to_uppercase())]).await;
+    assert_eq!(res.status(), 303, "case and dashes do not matter");
+    let login = events(&app, org_id(&app, "acme")).into_iter().rfind(|e| e.action == "session.login").unwrap();
+    assert!(login.details.contains("password+recovery_code"));
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || app
+            .mails_to("admin@acme.test")
+            .iter()
+            .any(|m| m.contains("recovery code was used")))
+        .await
+    );
+    let visitor = password_step(&app, "admin@acme.test").await;
+    assert_eq!(visitor.post_form("/login/two-factor", &[("code", &codes[3])]).await.status(), 422, "used up");
+    // New codes replace the old ones.
+    let admin = app.logged_in_with_code("admin@acme.test", &codes[4]).await;
+    let res = admin.post_form("/account/two-factor/recovery-codes", &[]).await;
+    assert_eq!(res.status(), 200);
+    let fresh = select_all_text(&Html::parse_document(&res.text().await.unwrap()), "[data-testid=recovery-code]");
+    assert_eq!(fresh.len(), 10);
+    let visitor = password_step(&app, "admin@acme.test").await;
+    assert_eq!(
+        visitor.post_form("/login/two-factor", &[("code", &codes[5])]).await.status(),
+        422,
+        "old codes stop working"
+    );
+    assert!(actions(&app, "acme").contains(&"user.recovery_codes_regenerated".to_owned()));
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_the_pending_login_and_count_towards_the_throttle() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (secret, _) = enrol(&app.logged_in("member@acme.test").await).await;
+    let visitor = password_step(&app, "member@acme.test").await;
+    for i in 0..4 {
+        assert_eq!(visitor.post_form("/login/two-factor", &[("code", "12345x")]).await.status(), 422, "attempt {i}");
+    }
+    let res = visitor.post_form("/login/two-factor", &[("code", "12345x")]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login");
+    assert_eq!(location(&visitor.get("/login/two-factor").await), "/login", "the pending login is over");
+    let code = next_code(&secret);
+    assert_eq!(visitor.post_form("/login/two-factor", &[("code", &code)]).await.status(), 303);
+    assert_eq!(visitor.get("/orgs/acme").await.status(), 303, "and a right code no longer logs in");
+    assert_eq!(app.visitor().login("member@acme.test", PASSWORD).await.status(), 429, "the throttle counted them");
+}
+
+#[tokio::test]
+async fn the_pending_login_lives_five_minutes() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (secret, _) = enrol(&app.logged_in("member@acme.test").await).await;
+    let user = app.user("member@acme.test");
+    let stale = app.visitor_with_cookie(&app.forge_pending_login(user.id, 6 * 60, "csrf-token"));
+    let code = next_code(&secret);
+    let res = stale.post_raw("/login/two-factor", &[("csrf_token", "csrf-token"), ("code", &code)]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login", "expired: back to the password");
+    let fresh = app.visitor_with_cookie(&app.forge_pending_login(user.id, 60, "csrf-token"));
+    let res = fresh.post_raw("/login/two-factor", &[("csrf_token", "csrf-token"), ("code", &code)]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/", "within five minutes the code logs in");
+}
+
+#[tokio::test]
+async fn sudo_mode_asks_a_user_with_a_second_factor_for_a_code() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (secret, _) = enrol(&app.logged_in("admin@acme.test").await).await;
+    let admin = app.stale_sudo_session("admin@acme.test", 30);
+    let key = create_key(&admin, &[("label", "Sudo with a code")]).await;
+    let path = format!("{KEYS}/{}/revoke", key.id);
+    let (_, page) = admin.get_html(&path).await;
+    assert_eq!(count(&page, "input[name=code]"), 1);
+    assert_eq!(count(&page, "input[name=password]"), 0);
+    let res = admin.post_form(&path, &[("password", PASSWORD)]).await;
+    assert_eq!(res.status(), 422, "the password does not stand in for the code");
+    let res = admin.post_form(&path, &[("code", "000001")]).await;
+    assert_eq!(res.status(), 422);
+    let res = admin.post_form(&path, &[("code", &next_code(&secret))]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(code(&ping(&app, &key.token).await.1), "revoked_key");
+}
+
+#[tokio::test]
+async fn an_org_can_require_a_second_factor_of_every_member() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let owner = app.logged_in("owner@acme.test").await;
+    let res = owner.post_form("/orgs/acme/settings/security/two-factor", &[("require_two_factor", "on")]).await;
+    assert_eq!(res.status(), 422, "not without a factor of one's own");
+    enrol(&owner).await;
+    let res = owner.post_form("/orgs/acme/settings/security/two-factor", &[("require_two_factor", "on")]).await;
+    assert_eq!(res.status(), 303);
+    assert!(actions(&app, "acme").contains(&"org.two_factor_requirement_changed".to_owned()));
+    assert_eq!(owner.get("/orgs/acme/settings/api-keys").await.status(), 200);
+
+    let admin = app.logged_in("admin@acme.test").await;
+    let res = admin.get("/orgs/acme/settings/api-keys").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account?two_factor=required");
+    let (_, page) = admin.get_html("/account?two_factor=required").await;
+    assert_eq!(count(&page, "[data-testid=two-factor-required]"), 1);
+    assert_eq!(admin.post_form(KEYS, &[("label", "blocked")]).await.status(), 403);
+    // The REST API is not affected.
+    let token = app.make_key("acme", &[], "", None);
+    assert_eq!(ping(&app, &token).await.0, 200);
+    // Once the admin has a factor, the org opens again.
+    enrol(&admin).await;
+    assert_eq!(admin.get("/orgs/acme/settings/api-keys").await.status(), 200);
+    let res = owner.post_form("/orgs/acme/settings/security/two-factor", &[]).await;
+    assert_eq!(res.status(), 303, "turned off");
+    assert_eq!(app.logged_in("member@acme.test").await.get("/orgs/acme").await.status(), 200);
+}
+
+#[tokio::test]
+async fn removing_the_app_needs_the_password_and_a_code() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let owner = app.logged_in("owner@acme.test").await;
+    let (secret, _) = enrol(&owner).await;
+    let code = next_code(&secret);
+    let res = owner.post_form("/account/two-factor/disable", &[("password", "wrong password"), ("code", &code)]).await;
+    assert_eq!(res.status(), 422);
+    let res = owner.post_form("/account/two-factor/disable", &[("password", PASSWORD), ("code", "123")]).await;
+    assert_eq!(res.status(), 422);
+    let res = owner.post_form("/account/two-factor/disable", &[("password", PASSWORD), ("code", &code)]).await;
+    assert_eq!(res.status(), 303);
+    assert!(actions(&app, "acme").contains(&"user.two_factor_disabled".to_owned()));
+    assert_eq!(
+        app.visitor().login("owner@acme.test", PASSWORD).await.status(),
+        303,
+        "the password alone logs in again"
+    );
+    let mailed = || app.mails_to("owner@acme.test").iter().any(|m| m.contains("turned off"));
+    assert!(eventually(std::time::Duration::from_secs(5), mailed).await);
+}
