@@ -20,6 +20,8 @@ pub struct AppState {
     pub mailer: crate::mail::Transport,
     /// Wakes this instance's mail sender (jobs/send_mail.rs) when a message is queued.
     pub mail_queued: tokio::sync::Notify,
+    /// The passkey relying party, when the public URL names a host (not an IP).
+    pub passkeys: Option<webauthn_rs::Webauthn>,
     /// Counters and histograms for `/metrics`.
     pub metrics: crate::metrics::Metrics,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
@@ -34,6 +36,7 @@ impl AppState {
             crate::mail::Transport::Files(config.mail.dir.clone())
         });
         let key_cache = crate::key_cache::KeyCache::new(&config.database_url);
+        let passkeys = crate::accounts::passkeys::relying_party(&config);
         Self {
             mailer,
             db: Db::new(pool),
@@ -44,6 +47,7 @@ impl AppState {
             worker: Default::default(),
             metrics: Default::default(),
             mail_queued: tokio::sync::Notify::new(),
+            passkeys,
             setup_done: AtomicBool::new(false),
         }
     }

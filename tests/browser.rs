@@ -12,6 +12,9 @@ mod browser;
 #[path = "journeys/accounts.rs"]
 mod accounts;
 
+#[path = "journeys/two_factor.rs"]
+mod two_factor;
+
 use browser::*;
 use fantoccini::{Client, Locator};
 use std::time::Duration;

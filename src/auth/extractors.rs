@@ -21,8 +21,12 @@ pub struct CurrentUser {
     pub orgs: Vec<(Org, Role)>,
     pub csrf: String,
     pub login: session::Login,
-    /// A confirmed authenticator or a passkey: sudo mode asks for it, and orgs that require one let the user in.
+    /// A confirmed authenticator or a passkey: orgs that require one let the user in.
     pub has_second_factor: bool,
+    /// A confirmed authenticator app: sudo mode asks for its code instead of the password.
+    pub has_authenticator_app: bool,
+    /// At least one passkey: sudo mode offers it too.
+    pub has_passkey: bool,
 }
 
 impl CurrentUser {
@@ -50,14 +54,20 @@ impl CurrentUser {
                     return Ok::<_, diesel::result::Error>(None);
                 };
                 let orgs = memberships::for_user(conn, user.id)?;
-                let has_second_factor = crate::db::second_factors::has_any(conn, user.id)?;
-                Ok(Some((user, orgs, has_second_factor)))
+                let factors = crate::db::second_factors::kinds(conn, user.id)?;
+                Ok(Some((user, orgs, factors)))
             })
             .await?;
         match found {
-            Some((user, orgs, has_second_factor)) if user.session_epoch == login.epoch => {
-                Ok(Self { user, orgs, csrf: session::csrf_token(&session), login, has_second_factor })
-            }
+            Some((user, orgs, (app, passkeys))) if user.session_epoch == login.epoch => Ok(Self {
+                user,
+                orgs,
+                csrf: session::csrf_token(&session),
+                login,
+                has_second_factor: app || passkeys,
+                has_authenticator_app: app,
+                has_passkey: passkeys,
+            }),
             _ => {
                 session::end(&session);
                 Err(AppError::Unauthenticated { next })

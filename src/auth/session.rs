@@ -141,6 +141,21 @@ pub fn end_second_step(session: &Session) {
     session.remove(PENDING_KEY);
 }
 
+const CEREMONY_KEY: &str = "webauthn";
+
+/// A fresh random handle for a passkey ceremony, kept in the session; the
+/// server stores only its hash with the ceremony's state.
+pub fn new_ceremony(session: &Session) -> Result<String, actix_session::SessionInsertError> {
+    let handle = new_token();
+    session.insert(CEREMONY_KEY, &handle)?;
+    Ok(SessionId::hash_of(&handle))
+}
+
+/// The hash of this session's ceremony handle, if it has one.
+pub fn ceremony(session: &Session) -> Option<String> {
+    session.get::<String>(CEREMONY_KEY).ok().flatten().map(|h| SessionId::hash_of(&h))
+}
+
 /// The live login, if any. An expired one is purged.
 pub fn current(session: &Session) -> Option<Login> {
     let mut login: Login = session.get(LOGIN_KEY).ok().flatten()?;

@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod ceremonies;
 mod conn;
 pub mod deliveries;
 pub mod expiry_notices;

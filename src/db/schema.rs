@@ -319,6 +319,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webauthn_ceremonies (id) {
+        id -> BigInt,
+        handle_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     orgs,
@@ -343,5 +354,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_reset_requests,
     totp_factors,
     recovery_codes,
-    passkeys
+    passkeys,
+    webauthn_ceremonies
 );

@@ -151,13 +151,17 @@ pub fn delete_passkeys(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
 
 /// Whether the user has a second factor in use (a confirmed authenticator or a passkey).
 pub fn has_any(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
+    let (app, passkeys) = kinds(conn, user_id)?;
+    Ok(app || passkeys)
+}
+
+/// (a confirmed authenticator app, at least one passkey).
+pub fn kinds(conn: &mut DbConn, user_id: i64) -> QueryResult<(bool, bool)> {
     let confirmed = totp::totp_factors
         .filter(totp::user_id.eq(user_id))
         .filter(totp::confirmed_at.is_not_null())
         .count()
         .get_result::<i64>(conn)?;
-    if confirmed > 0 {
-        return Ok(true);
-    }
-    Ok(pk::passkeys.filter(pk::user_id.eq(user_id)).count().get_result::<i64>(conn)? > 0)
+    let passkeys = pk::passkeys.filter(pk::user_id.eq(user_id)).count().get_result::<i64>(conn)?;
+    Ok((confirmed > 0, passkeys > 0))
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, http::header, web};
 const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
+    ("passkeys.js", "text/javascript; charset=utf-8", include_str!("../../static/passkeys.js")),
     ("favicon.svg", "image/svg+xml", include_str!("../../static/favicon.svg")),
 ];
 

@@ -15,6 +15,7 @@ pub mod login;
 pub mod login_two_factor;
 pub mod members;
 pub mod notice;
+pub mod passkeys;
 pub mod password_reset;
 pub mod security;
 pub mod setup;

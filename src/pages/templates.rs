@@ -27,6 +27,8 @@ pub struct Chrome {
     pub org: Option<OrgNav>,
     /// Sudo mode asks for a second-factor code instead of the password.
     pub sudo_with_code: bool,
+    /// Sudo mode offers "Confirm with a passkey".
+    pub sudo_passkey: bool,
     /// Which navigation item is current: "dashboard", "api-keys", "webhooks", "audit-log", "members", "support".
     pub active: &'static str,
 }
@@ -44,7 +46,8 @@ impl Chrome {
                 .map(|(org, role)| OrgLink { slug: org.slug.clone(), name: org.name.clone(), role: role.label() })
                 .collect(),
             org: None,
-            sudo_with_code: current.has_second_factor,
+            sudo_with_code: current.has_authenticator_app,
+            sudo_passkey: current.has_passkey,
             active,
         }
     }

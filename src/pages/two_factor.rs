@@ -24,7 +24,9 @@ struct TwoFactorPage {
     /// Setting up: the QR code (inline SVG) and the secret to type by hand.
     enrolment: Option<(String, String)>,
     status: two_factor::Status,
+    passkeys_available: bool,
     error: Option<String>,
+    notice: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -74,11 +76,25 @@ async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) ->
         Some(Err(e)) => return Err(AppError::internal(e)),
         None => None,
     };
-    Ok(TwoFactorPage { chrome: Chrome::for_user(current, "account"), enrolment, status, error })
+    let passkeys_available = state.passkeys.is_some();
+    Ok(TwoFactorPage {
+        chrome: Chrome::for_user(current, "account"),
+        enrolment,
+        status,
+        passkeys_available,
+        error,
+        notice: None,
+    })
 }
 
-pub async fn show(state: web::Data<AppState>, current: CurrentUser) -> Result<HttpResponse, AppError> {
-    render(&page(&state, &current, None).await?)
+pub async fn show(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(&state, &current, None).await?;
+    page.notice = super::notice::take(&session).map(Notice::text);
+    render(&page)
 }
 
 fn codes_page(current: &CurrentUser, codes: Vec<String>) -> Result<HttpResponse, AppError> {

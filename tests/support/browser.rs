@@ -136,3 +136,35 @@ pub async fn log_in_to_demo(client: &Client, base: &str, email: &str) {
 pub async fn path(client: &Client) -> String {
     client.current_url().await.expect("url").path().to_owned()
 }
+
+/// A WebDriver extension command (`/session/{id}/<path>`), e.g. the WebAuthn
+/// virtual authenticator's, which fantoccini has no method for.
+#[derive(Debug)]
+struct Extension {
+    path: String,
+    body: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Extension {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/{}", session.unwrap_or_default(), self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
+/// Gives the browser a virtual platform authenticator (a passkey provider
+/// that always verifies the user), as Chromium's WebDriver offers for tests.
+pub async fn add_virtual_authenticator(client: &Client) -> String {
+    let body = serde_json::json!({
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+        "hasUserVerification": true, "isUserConsenting": true, "isUserVerified": true,
+    });
+    let id = client
+        .issue_cmd(Extension { path: "webauthn/authenticator".into(), body })
+        .await
+        .expect("virtual authenticator");
+    id.as_str().unwrap_or_default().to_owned()
+}

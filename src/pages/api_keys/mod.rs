@@ -38,9 +38,9 @@ pub async fn load_key(state: &AppState, member: &OrgMember, key_id: String) -> R
 }
 
 /// Sudo mode (README: API keys): true when the password (or, for a user
-/// with a second factor, a code) was confirmed in the last 10 minutes, or
-/// the confirmation field of this form is right now: `password`, or `code`
-/// for a user with a second factor.
+/// with an authenticator app, a code) was confirmed in the last 10 minutes,
+/// or the confirmation field of this form is right now: `password`, or
+/// `code` (a code from the app or a recovery code) for a user with the app.
 pub async fn sudo_ok(
     state: &AppState,
     member: &OrgMember,
@@ -51,7 +51,7 @@ pub async fn sudo_ok(
     if session::sudo_fresh(&member.current.login) {
         return Ok(true);
     }
-    let ok = if member.current.has_second_factor {
+    let ok = if member.current.has_authenticator_app {
         if code_field.trim().is_empty() {
             return Ok(false);
         }
@@ -88,7 +88,7 @@ pub async fn sudo_ok(
 
 /// The message next to a sudo field that did not confirm.
 pub fn sudo_error(member: &OrgMember, password_field: &str, code_field: &str) -> &'static str {
-    match (member.current.has_second_factor, password_field.is_empty(), code_field.trim().is_empty()) {
+    match (member.current.has_authenticator_app, password_field.is_empty(), code_field.trim().is_empty()) {
         (true, _, true) => "Enter a code from your authenticator app, or a recovery code.",
         (true, _, false) => "That code is not right.",
         (false, true, _) => "Enter your password to continue.",
