@@ -35,6 +35,11 @@ pub const MAX_FAILURES_PER_IP: i64 = 20;
 pub struct LoginCheck {
     /// Seconds until the throttle that applies lifts; `None` when not throttled.
     pub throttled_for: Option<i64>,
+    /// Whether the account's own throttle applies (not only the client address's).
+    pub account_throttled: bool,
+    /// Whether the account has a second factor: then a right password passes
+    /// the per-IP throttle to the second step (never the per-account one).
+    pub second_factor: bool,
     /// The account and its password hash, when the address has one.
     pub account: Option<(User, String)>,
 }
@@ -56,7 +61,20 @@ pub fn check_login(conn: &mut DbConn, attempted: &str, ip: &str) -> QueryResult<
         Ok(email) => users::find_for_login(conn, &email)?,
         Err(_) => None,
     };
-    Ok(LoginCheck { throttled_for, account })
+    let second_factor = match &account {
+        Some((user, _)) => crate::db::second_factors::has_any(conn, user.id)?,
+        None => false,
+    };
+    Ok(LoginCheck { throttled_for, account_throttled: by_email >= MAX_FAILURES_PER_ACCOUNT, second_factor, account })
+}
+
+impl LoginCheck {
+    /// Whether the password may be checked at all: not while a throttle
+    /// applies, except the per-IP one for an account with a second factor
+    /// (someone else's failures behind the same address should not lock it out).
+    pub fn may_try(&self) -> bool {
+        self.throttled_for.is_none() || (!self.account_throttled && self.second_factor)
+    }
 }
 
 fn org_ids(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {

@@ -82,7 +82,7 @@ pub async fn submit(
         let (attempted, ip) = (attempted.clone(), ip.clone());
         state.db.run(move |conn| accounts::check_login(conn, &attempted, &ip)).await?
     };
-    let throttled = check.throttled_for.is_some();
+    let throttled = !check.may_try();
     let account = check.account;
     let verified = web::block(move || {
         let ok = match &account {

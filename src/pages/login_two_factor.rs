@@ -70,8 +70,9 @@ pub async fn submit(
     let mut page =
         SecondStepPage { csrf: session::csrf_token(&session), email: user.email.clone(), has_passkeys, error: None };
     let (email, check_ip) = (user.email.clone(), ip.clone());
-    let throttle = state.db.run(move |conn| accounts::check_login(conn, &email, &check_ip)).await?.throttled_for;
-    if throttle.is_some() {
+    // Only the account's own throttle stops the second step (README: Security model).
+    let check = state.db.run(move |conn| accounts::check_login(conn, &email, &check_ip)).await?;
+    if check.account_throttled {
         page.error = Some("Too many failed attempts. Wait a few minutes, then try again.".into());
         return render_status(StatusCode::TOO_MANY_REQUESTS, &page);
     }

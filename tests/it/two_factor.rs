@@ -242,3 +242,24 @@ async fn removing_the_app_needs_the_password_and_a_code() {
     let mailed = || app.mails_to("owner@acme.test").iter().any(|m| m.contains("turned off"));
     assert!(eventually(std::time::Duration::from_secs(5), mailed).await);
 }
+
+#[tokio::test]
+async fn a_second_factor_passes_the_per_ip_throttle_but_not_the_per_account_one() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (secret, _) = enrol(&app.logged_in("admin@acme.test").await).await;
+    // Someone behind the same address sprays wrong passwords at other accounts.
+    for i in 0..20 {
+        app.visitor().login(&format!("nobody{i}@acme.test"), "wrong wrong wrong").await;
+    }
+    assert_eq!(app.visitor().login("member@acme.test", PASSWORD).await.status(), 429, "no second factor: throttled");
+    let visitor = password_step(&app, "admin@acme.test").await;
+    let res = visitor.post_form("/login/two-factor", &[("code", &next_code(&secret))]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(visitor.get("/orgs/acme").await.status(), 200, "password and second factor got through");
+    // The account's own throttle still holds.
+    for _ in 0..5 {
+        app.visitor().login("admin@acme.test", "wrong wrong wrong").await;
+    }
+    assert_eq!(app.visitor().login("admin@acme.test", PASSWORD).await.status(), 429);
+}
