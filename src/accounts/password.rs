@@ -11,7 +11,7 @@ use crate::db::users::{self, User};
 use crate::db::{DbConn, login_failures, now, password_resets, sessions};
 use crate::domain::Email;
 use crate::domain::link_token::{LinkKind, LinkToken};
-use crate::mail::account::{self, PasswordChanged, PasswordResetLink};
+use crate::mail::account::{self, PasswordResetLink};
 use crate::mail::compose::Composed;
 use chrono::Duration;
 use diesel::QueryResult;
@@ -66,26 +66,6 @@ pub(super) fn queue(
     mail::enqueue(conn, &mail).map(|_| ())
 }
 
-/// Queues "your password was changed/reset" to the user.
-fn tell_user(
-    conn: &mut DbConn,
-    config: &Config,
-    user: &User,
-    how: &'static str,
-    meta: &RequestMeta,
-) -> QueryResult<()> {
-    let message = PasswordChanged {
-        name: user.name.clone(),
-        email: user.email.clone(),
-        how,
-        at: crate::timefmt::exact(&now()),
-        ip: meta.ip.clone().unwrap_or_else(|| "an unknown address".into()),
-        reset_url: format!("{}{}", config.public_url.origin(), crate::urls::PASSWORD_RESET),
-    };
-    let composed = account::password_changed(&message).map_err(render_error)?;
-    queue(conn, config, "password_changed", &user.email, composed, false)
-}
-
 /// Stores the new hash, ends every session of the user, voids reset links,
 /// and records `via` in each of the user's orgs.
 fn replace_password(
@@ -117,7 +97,7 @@ pub fn change(
     crate::db::transaction(conn, |conn| {
         replace_password(conn, user, new_hash, &Actor::user(user), meta, "account")?;
         sessions::insert(conn, user.id, new_sid_hash, &meta.session_origin())?;
-        tell_user(conn, config, user, "changed", meta)?;
+        super::two_factor::tell(conn, config, user, "Your password was changed", meta)?;
         Ok(users::find(conn, user.id)?.map_or(user.session_epoch + 1, |u| u.session_epoch))
     })
 }
@@ -179,7 +159,7 @@ pub fn complete_reset(
         }
         let Some(user) = users::find(conn, reset.user_id)? else { return Ok(None) };
         replace_password(conn, &user, new_hash, &Actor::user(&user), meta, "reset_link")?;
-        tell_user(conn, config, &user, "reset", meta)?;
+        super::two_factor::tell(conn, config, &user, "Your password was reset", meta)?;
         Ok(Some(user))
     })
 }

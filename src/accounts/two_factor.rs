@@ -58,7 +58,8 @@ fn open_secret(config: &Config, sealed: &str) -> Result<TotpSecret, TwoFactorErr
     TotpSecret::from_bytes(bytes).ok_or(TwoFactorError::Unreadable)
 }
 
-/// Queues a mail telling the user `what` happened to their account.
+/// Queues a mail telling the user `what` happened to their account
+/// ("Your password was changed", "A passkey was added", …).
 pub(super) fn tell(
     conn: &mut DbConn,
     config: &Config,

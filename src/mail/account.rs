@@ -1,39 +1,9 @@
-//! The messages about a person's own account: a password change, a reset
-//! link, an invitation. The last two carry a one-time link, so they are
+//! The messages about a person's own account: a change to how it signs in
+//! (password, second factors), a reset link, an invitation. The last two carry a one-time link, so they are
 //! queued sealed (see `seal_body`).
 
 use super::compose::Composed;
 use askama::Template;
-
-pub struct PasswordChanged {
-    pub name: String,
-    pub email: String,
-    /// "changed" or "reset".
-    pub how: &'static str,
-    pub at: String,
-    pub ip: String,
-    pub reset_url: String,
-}
-
-#[derive(Template)]
-#[template(path = "mail/password_changed.txt")]
-struct PasswordChangedText<'a> {
-    m: &'a PasswordChanged,
-}
-
-#[derive(Template)]
-#[template(path = "mail/password_changed.html")]
-struct PasswordChangedHtml<'a> {
-    m: &'a PasswordChanged,
-}
-
-pub fn password_changed(m: &PasswordChanged) -> askama::Result<Composed> {
-    Ok(Composed {
-        subject: format!("[Latchkey] Your password was {}", m.how),
-        text: PasswordChangedText { m }.render()?,
-        html: PasswordChangedHtml { m }.render()?,
-    })
-}
 
 pub struct PasswordResetLink {
     pub name: String,

@@ -10,6 +10,8 @@ use crate::accounts::two_factor::Method;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, CurrentUser, session};
+use crate::config::Config;
+use crate::db::DbConn;
 use crate::db::users;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,6 +20,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
+use webauthn_rs::Webauthn;
 
 #[derive(Deserialize)]
 pub struct AddForm {
@@ -53,28 +56,44 @@ fn failure(error: PasskeyError) -> Result<HttpResponse, AppError> {
     }
 }
 
+/// Runs a passkey use case with the relying party on the blocking pool;
+/// `Unavailable` when the public URL has no host name.
+async fn with_relying_party<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&mut DbConn, &Webauthn, &Config) -> Result<T, PasskeyError> + Send + 'static,
+) -> Result<Result<T, PasskeyError>, AppError> {
+    let shared = state.clone();
+    Ok(state
+        .db
+        .run(move |conn| {
+            let outcome = match shared.passkeys.as_ref() {
+                Some(rp) => f(conn, rp, &shared.config),
+                None => Err(PasskeyError::Unavailable),
+            };
+            Ok::<_, diesel::result::Error>(outcome)
+        })
+        .await?)
+}
+
+/// The ceremony's options for the browser, or why there are none.
+fn options_answer(options: Result<serde_json::Value, PasskeyError>) -> Result<HttpResponse, AppError> {
+    match options {
+        Ok(options) => Ok(json_answer(StatusCode::OK, options)),
+        Err(e) => failure(e),
+    }
+}
+
 pub async fn registration_options(
     state: web::Data<AppState>,
     current: CurrentUser,
     session: Session,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    if state.passkeys.is_none() {
-        return failure(PasskeyError::Unavailable);
-    }
     let handle = session::new_ceremony(&session).map_err(AppError::internal)?;
-    let (state2, user) = (state.clone(), current.user.clone());
-    let options = state
-        .db
-        .run(move |conn| {
-            let rp = state2.passkeys.as_ref().ok_or(PasskeyError::Unavailable);
-            Ok::<_, diesel::result::Error>(rp.and_then(|rp| passkeys::begin_registration(conn, rp, &user, &handle)))
-        })
-        .await?;
-    match options {
-        Ok(options) => Ok(json_answer(StatusCode::OK, options)),
-        Err(e) => failure(e),
-    }
+    let user = current.user.clone();
+    options_answer(
+        with_relying_party(&state, move |conn, rp, _| passkeys::begin_registration(conn, rp, &user, &handle)).await?,
+    )
 }
 
 pub async fn register(
@@ -85,24 +104,12 @@ pub async fn register(
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
     let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony) };
-    let (state2, user) = (state.clone(), current.user.clone());
-    let done = state
-        .db
-        .run(move |conn| {
-            let rp = state2.passkeys.as_ref().ok_or(PasskeyError::Unavailable);
-            Ok::<_, diesel::result::Error>(rp.and_then(|rp| {
-                passkeys::finish_registration(
-                    conn,
-                    rp,
-                    &state2.config,
-                    &user,
-                    &handle,
-                    &Added { name: &form.name, answer: &form.credential },
-                    &meta,
-                )
-            }))
-        })
-        .await?;
+    let user = current.user.clone();
+    let done = with_relying_party(&state, move |conn, rp, config| {
+        let added = Added { name: &form.name, answer: &form.credential };
+        passkeys::finish_registration(conn, rp, config, &user, &handle, &added, &meta)
+    })
+    .await?;
     if let Err(e) = done {
         return failure(e);
     }
@@ -127,29 +134,25 @@ pub async fn remove(
     Ok(see_other_with_notice(&session, crate::urls::TWO_FACTOR, Notice::PasskeyRemoved))
 }
 
+/// Back to the password step (the pending login is gone or ran out).
+fn back_to_login() -> Result<HttpResponse, AppError> {
+    Ok(json_answer(StatusCode::UNAUTHORIZED, json!({ "redirect": crate::urls::LOGIN })))
+}
+
 pub async fn login_options(
     state: web::Data<AppState>,
     session: Session,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(pending) = session::pending_login(&session) else {
-        return Ok(json_answer(StatusCode::UNAUTHORIZED, json!({ "redirect": crate::urls::LOGIN })));
-    };
+    let Some(pending) = session::pending_login(&session) else { return back_to_login() };
     let handle = session::new_ceremony(&session).map_err(AppError::internal)?;
-    let state2 = state.clone();
-    let options = state
-        .db
-        .run(move |conn| {
-            let rp = state2.passkeys.as_ref().ok_or(PasskeyError::Unavailable);
-            Ok::<_, diesel::result::Error>(
-                rp.and_then(|rp| passkeys::begin_assertion(conn, rp, pending.user_id, &handle, Purpose::Login)),
-            )
+    let user_id = pending.user_id;
+    options_answer(
+        with_relying_party(&state, move |conn, rp, _| {
+            passkeys::begin_assertion(conn, rp, user_id, &handle, Purpose::Login)
         })
-        .await?;
-    match options {
-        Ok(options) => Ok(json_answer(StatusCode::OK, options)),
-        Err(e) => failure(e),
-    }
+        .await?,
+    )
 }
 
 pub async fn login(
@@ -159,28 +162,20 @@ pub async fn login(
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> Result<HttpResponse, AppError> {
     let (Some(pending), Some(handle)) = (session::pending_login(&session), session::ceremony(&session)) else {
-        return Ok(json_answer(StatusCode::UNAUTHORIZED, json!({ "redirect": crate::urls::LOGIN })));
+        return back_to_login();
     };
-    let (state2, user_id) = (state.clone(), pending.user_id);
-    let checked = state
-        .db
-        .run(move |conn| {
-            let rp = state2.passkeys.as_ref().ok_or(PasskeyError::Unavailable);
-            let checked = rp.and_then(|rp| {
-                passkeys::finish_assertion(conn, rp, user_id, &handle, Purpose::Login, &form.credential)
-            });
-            Ok::<_, diesel::result::Error>(checked.map(|()| users::find(conn, user_id)))
-        })
-        .await?;
+    let user_id = pending.user_id;
+    let checked = with_relying_party(&state, move |conn, rp, _| {
+        passkeys::finish_assertion(conn, rp, user_id, &handle, Purpose::Login, &form.credential)?;
+        Ok(users::find(conn, user_id)?)
+    })
+    .await?;
     let user = match checked {
-        Ok(found) => found?.filter(|u| u.session_epoch == pending.epoch),
+        Ok(found) => found.filter(|u| u.session_epoch == pending.epoch),
         Err(e) => return failure(e),
     };
-    let Some(user) = user else {
-        return Ok(json_answer(StatusCode::UNAUTHORIZED, json!({ "redirect": crate::urls::LOGIN })));
-    };
-    let next = pending.next.clone();
-    let done = finish(&state, &session, user, Method::Passkey, next, meta).await?;
+    let Some(user) = user else { return back_to_login() };
+    let done = finish(&state, &session, user, Method::Passkey, pending.next.clone(), meta).await?;
     let location = done.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("/").to_owned();
     Ok(json_answer(StatusCode::OK, json!({ "redirect": location })))
 }
@@ -193,20 +188,13 @@ pub async fn sudo_options(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let handle = session::new_ceremony(&session).map_err(AppError::internal)?;
-    let (state2, user_id) = (state.clone(), current.user.id);
-    let options = state
-        .db
-        .run(move |conn| {
-            let rp = state2.passkeys.as_ref().ok_or(PasskeyError::Unavailable);
-            Ok::<_, diesel::result::Error>(
-                rp.and_then(|rp| passkeys::begin_assertion(conn, rp, user_id, &handle, Purpose::Sudo)),
-            )
+    let user_id = current.user.id;
+    options_answer(
+        with_relying_party(&state, move |conn, rp, _| {
+            passkeys::begin_assertion(conn, rp, user_id, &handle, Purpose::Sudo)
         })
-        .await?;
-    match options {
-        Ok(options) => Ok(json_answer(StatusCode::OK, options)),
-        Err(e) => failure(e),
-    }
+        .await?,
+    )
 }
 
 /// A passkey answer for sudo mode: when it checks out, sensitive actions are
@@ -218,17 +206,11 @@ pub async fn sudo(
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> Result<HttpResponse, AppError> {
     let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony) };
-    let (state2, user_id) = (state.clone(), current.user.id);
-    let checked =
-        state
-            .db
-            .run(move |conn| {
-                let rp = state2.passkeys.as_ref().ok_or(PasskeyError::Unavailable);
-                Ok::<_, diesel::result::Error>(rp.and_then(|rp| {
-                    passkeys::finish_assertion(conn, rp, user_id, &handle, Purpose::Sudo, &form.credential)
-                }))
-            })
-            .await?;
+    let user_id = current.user.id;
+    let checked = with_relying_party(&state, move |conn, rp, _| {
+        passkeys::finish_assertion(conn, rp, user_id, &handle, Purpose::Sudo, &form.credential)
+    })
+    .await?;
     if let Err(e) = checked {
         return failure(e);
     }

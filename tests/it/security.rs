@@ -38,6 +38,13 @@ impl Foreign {
             latchkey::db::invitations::list_open(&mut app.conn(), other).expect("invitations").remove(0).public_id;
         let outsider = app.user("outsider@other.test");
         let session = latchkey::db::sessions::for_user(&mut app.conn(), outsider.id).expect("sessions").remove(0).id;
+        let passkey = latchkey::db::second_factors::NewPasskey {
+            public_id: "pk_outsiders0000000",
+            name: "Outsider's key",
+            credential_id: "b3V0c2lkZXI",
+            credential: "{}",
+        };
+        latchkey::db::second_factors::insert_passkey(&mut app.conn(), outsider.id, &passkey).expect("passkey");
         let values = HashMap::from([
             ("slug", "acme".to_owned()),
             ("key_id", key_id),
@@ -47,6 +54,7 @@ impl Foreign {
             ("file", "app.css".to_owned()),
             ("invitation_id", invitation),
             ("session_id", session.to_string()),
+            ("passkey_id", passkey.public_id.to_owned()),
             ("token", format!("lki_{}", "A".repeat(43))),
         ]);
         Self { values }
@@ -128,8 +136,10 @@ async fn no_route_reaches_another_orgs_keys_webhooks_deliveries_or_members() {
     }
     assert!(checked >= 22, "walked {checked} id-bearing routes");
     // Another person's session on the account page is no session at all.
-    let path = foreign.path("/account/sessions/{session_id}/revoke", "");
-    assert_eq!(owner.post_form(&path, &[]).await.status(), 404);
+    for pattern in ["/account/sessions/{session_id}/revoke", "/account/passkeys/{passkey_id}/remove"] {
+        let path = foreign.path(pattern, "");
+        assert_eq!(owner.post_form(&path, &[]).await.status(), 404, "{path}");
+    }
     assert_eq!(events(&app, other).len(), before, "nothing happened to the other org");
 }
 
