@@ -153,6 +153,7 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/orgs/{slug}/settings/audit-log/verify", audit_log::verify),
         r(Method::GET, "/orgs/{slug}/settings/security", security::show),
         r(Method::POST, "/orgs/{slug}/settings/security/two-factor", security::set_requirement),
+        r(Method::POST, "/orgs/{slug}/settings/security/key-policy", security::set_key_policy),
         r(Method::GET, "/orgs/{slug}/settings/members", members::list),
         r(Method::POST, "/orgs/{slug}/settings/members", members::add),
         r(Method::POST, "/orgs/{slug}/settings/members/{user_id}/role", members::change_role),

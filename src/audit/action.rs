@@ -19,6 +19,7 @@ pub enum Action {
     UserPasskeyAdded,
     UserPasskeyRemoved,
     OrgTwoFactorRequirementChanged,
+    OrgKeyPolicyChanged,
     OrgCreated,
     OrgPlanChanged,
     MemberAdded,
@@ -45,7 +46,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionLogout,
@@ -62,6 +63,7 @@ impl Action {
         Action::UserPasskeyAdded,
         Action::UserPasskeyRemoved,
         Action::OrgTwoFactorRequirementChanged,
+        Action::OrgKeyPolicyChanged,
         Action::OrgCreated,
         Action::OrgPlanChanged,
         Action::MemberAdded,
@@ -105,6 +107,7 @@ impl Action {
             Self::UserPasskeyAdded => "user.passkey_added",
             Self::UserPasskeyRemoved => "user.passkey_removed",
             Self::OrgTwoFactorRequirementChanged => "org.two_factor_requirement_changed",
+            Self::OrgKeyPolicyChanged => "org.key_policy_changed",
             Self::OrgCreated => "org.created",
             Self::OrgPlanChanged => "org.plan_changed",
             Self::MemberAdded => "member.added",

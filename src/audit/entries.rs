@@ -8,6 +8,7 @@ use crate::db::now;
 use crate::db::users::User;
 use crate::db::webhooks::Endpoint;
 use crate::domain::Role;
+use crate::domain::key_policy::KeyPolicy;
 use serde_json::{Value, json};
 
 /// What happened to what, in which organisation's log. One constructor per action.
@@ -66,6 +67,20 @@ impl Entry {
             SecondFactorChange::PasskeyRemoved => Action::UserPasskeyRemoved,
         };
         Self::new(org_id, action).target("user", user.id, user.email.clone()).details(details)
+    }
+
+    pub fn org_key_policy_changed(org_id: i64, slug: &str, before: &KeyPolicy, after: &KeyPolicy) -> Self {
+        let json = |p: &KeyPolicy| {
+            json!({
+                "max_key_lifetime_days": p.max_lifetime_days,
+                "require_key_expiry": p.require_expiry,
+                "forbid_full_access": p.forbid_full_access,
+                "require_ip_allowlist": p.require_ip_allowlist,
+            })
+        };
+        Self::new(org_id, Action::OrgKeyPolicyChanged)
+            .target("org", slug, slug)
+            .details(json!({ "before": json(before), "after": json(after) }))
     }
 
     pub fn org_two_factor_requirement_changed(org_id: i64, slug: &str, required: bool) -> Self {

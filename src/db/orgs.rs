@@ -2,6 +2,7 @@
 
 use super::schema::orgs::dsl;
 use super::{DbConn, memberships, now};
+use crate::domain::key_policy::KeyPolicy;
 use crate::domain::{OrgName, OrgSlug, Plan, Role};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,6 +16,10 @@ pub struct OrgRow {
     pub plan: String,
     pub created_at: NaiveDateTime,
     pub require_two_factor: bool,
+    pub max_key_lifetime_days: Option<i64>,
+    pub require_key_expiry: bool,
+    pub forbid_full_access: bool,
+    pub require_ip_allowlist: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +31,8 @@ pub struct Org {
     pub created_at: NaiveDateTime,
     /// Members without a second factor are sent to /account instead of the org's pages.
     pub require_two_factor: bool,
+    /// The rules every new, edited or rotated key must meet.
+    pub key_policy: KeyPolicy,
 }
 
 impl From<OrgRow> for Org {
@@ -38,6 +45,12 @@ impl From<OrgRow> for Org {
             plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
             created_at: row.created_at,
             require_two_factor: row.require_two_factor,
+            key_policy: KeyPolicy {
+                max_lifetime_days: row.max_key_lifetime_days.and_then(|d| u32::try_from(d).ok()),
+                require_expiry: row.require_key_expiry,
+                forbid_full_access: row.forbid_full_access,
+                require_ip_allowlist: row.require_ip_allowlist,
+            },
         }
     }
 }
@@ -119,4 +132,17 @@ pub fn search(conn: &mut DbConn, needle: &str, limit: i64) -> QueryResult<Vec<Or
 /// Turns the org's two-factor requirement on or off.
 pub fn set_require_two_factor(conn: &mut DbConn, id: i64, on: bool) -> QueryResult<()> {
     diesel::update(dsl::orgs.find(id)).set(dsl::require_two_factor.eq(on)).execute(conn).map(|_| ())
+}
+
+/// Replaces the organisation's key policy.
+pub fn set_key_policy(conn: &mut DbConn, id: i64, policy: &KeyPolicy) -> QueryResult<()> {
+    diesel::update(dsl::orgs.find(id))
+        .set((
+            dsl::max_key_lifetime_days.eq(policy.max_lifetime_days.map(i64::from)),
+            dsl::require_key_expiry.eq(policy.require_expiry),
+            dsl::forbid_full_access.eq(policy.forbid_full_access),
+            dsl::require_ip_allowlist.eq(policy.require_ip_allowlist),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }

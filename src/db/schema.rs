@@ -20,6 +20,10 @@ diesel::table! {
         plan -> Text,
         created_at -> Timestamp,
         require_two_factor -> Bool,
+        max_key_lifetime_days -> Nullable<BigInt>,
+        require_key_expiry -> Bool,
+        forbid_full_access -> Bool,
+        require_ip_allowlist -> Bool,
     }
 }
 

@@ -83,3 +83,21 @@ pub fn set_two_factor_requirement(
         audit::record(conn, actor, meta, Entry::org_two_factor_requirement_changed(org.id, &org.slug, required))
     })
 }
+
+/// Replaces the organisation's key policy (`org.key_policy_changed` with
+/// before and after; no event when unchanged). Keys made before keep working.
+pub fn set_key_policy(
+    conn: &mut DbConn,
+    org: &crate::db::orgs::Org,
+    policy: &crate::domain::key_policy::KeyPolicy,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> diesel::QueryResult<()> {
+    if org.key_policy == *policy {
+        return Ok(());
+    }
+    crate::db::transaction(conn, |conn| {
+        crate::db::orgs::set_key_policy(conn, org.id, policy)?;
+        audit::record(conn, actor, meta, Entry::org_key_policy_changed(org.id, &org.slug, &org.key_policy, policy))
+    })
+}

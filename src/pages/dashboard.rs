@@ -68,6 +68,8 @@ struct DashboardPage {
     hooks: Vec<HookBanner>,
     revoked_use: Vec<RevokedUseBanner>,
     recent: Vec<RecentEvent>,
+    /// Live keys that break the org's key policy (made before it was tightened).
+    policy_violations: usize,
 }
 
 /// What owners and admins see, loaded in one blocking call.
@@ -79,9 +81,16 @@ struct Overview {
     hooks: Vec<Endpoint>,
     revoked_use: Vec<StoredEvent>,
     recent: Vec<StoredEvent>,
+    /// Every key of the org, when it has a key policy to hold them to.
+    keys: Vec<ApiKey>,
 }
 
-fn load_overview(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> diesel::QueryResult<Overview> {
+fn load_overview(
+    conn: &mut crate::db::DbConn,
+    org_id: i64,
+    at: NaiveDateTime,
+    policy: bool,
+) -> diesel::QueryResult<Overview> {
     let today = at.date();
     let used_after_revocation = Filter {
         action: Some("api_key.revoked_key_used".into()),
@@ -101,19 +110,34 @@ fn load_overview(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -
             .collect(),
         revoked_use: audit_events::page(conn, org_id, &used_after_revocation, None, 100)?,
         recent: audit_events::page(conn, org_id, &Filter::default(), None, 8)?,
+        keys: if policy { all_keys(conn, org_id, at)? } else { Vec::new() },
     })
+}
+
+fn all_keys(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> diesel::QueryResult<Vec<ApiKey>> {
+    let query = api_keys::ListQuery {
+        search: None,
+        state: None,
+        attention: false,
+        sort: api_keys::Sort::parse(""),
+        offset: 0,
+        limit: 10_000,
+    };
+    api_keys::list(conn, org_id, &query, at)
 }
 
 pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     let org_id = member.org.id;
     let at = crate::db::now();
     let full_view = member.role.can_manage_settings();
+    let policy = member.org.key_policy;
     let (members, overview) = state
         .db
         .run(move |conn| {
             let members = memberships::list(conn, org_id)?;
             // Members and read-only users see no key data, so nothing is loaded for them.
-            let overview = if full_view { load_overview(conn, org_id, at)? } else { Overview::default() };
+            let overview =
+                if full_view { load_overview(conn, org_id, at, !policy.is_empty())? } else { Overview::default() };
             Ok::<_, diesel::result::Error>((members, overview))
         })
         .await?;
@@ -194,5 +218,6 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         hooks,
         revoked_use,
         recent,
+        policy_violations: overview.keys.iter().filter(|k| crate::pages::api_keys::violates(k, &policy)).count(),
     })
 }

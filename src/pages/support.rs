@@ -164,6 +164,7 @@ pub async fn org_keys(
         base_path: crate::urls::support_keys(&org.slug),
         paid: org.plan == crate::domain::Plan::Paid,
         read_only: true,
+        policy: org.key_policy,
     };
     let page = crate::pages::api_keys::list::page(&state, frame, org.id, &query).await?;
     render(&page)

@@ -20,6 +20,7 @@ mod faults;
 mod headers;
 mod invitations;
 mod key_list;
+mod key_policy;
 mod lifecycle;
 mod login;
 mod logs;

@@ -8,6 +8,7 @@ use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
+use crate::domain::key_policy::{Candidate, KeyPolicy};
 use crate::domain::key_settings::Grace;
 use crate::domain::key_state::KeyState;
 use crate::domain::token::{ApiKeySecret, KeyId};
@@ -241,19 +242,47 @@ pub async fn perform(
                 page.form_error = Some(super::form::NOT_ISSUED.into());
                 return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
             }
-            rotate(&state, &member, meta, actor, key, grace, form.form_id).await
+            let settings = replacement(&key, &member.org.key_policy);
+            let candidate = Candidate {
+                scopes: &settings.scopes,
+                expires_at: settings.expires_at,
+                allowlist: &settings.allowed_ips,
+            };
+            let breaches = member.org.key_policy.breaches(&candidate, now());
+            if !breaches.is_empty() {
+                page.grace = grace.as_str();
+                let why: Vec<String> = breaches.into_iter().map(|b| b.message).collect();
+                page.form_error =
+                    Some(format!("The replacement would break the key policy — {} Edit the key first.", why.join(" ")));
+                return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
+            rotate(&state, &member, meta, actor, (key, settings), grace, form.form_id).await
         }
     }
 }
 
 /// Issues the replacement (same settings), shows its secret once, and keeps
 /// the old key working until the grace period ends (the scheduler revokes it).
+/// The settings a rotation's replacement takes: the old key's (label,
+/// scopes, allowlist, limit), with its expiry capped by the key policy's
+/// maximum lifetime (a past expiry is dropped first).
+fn replacement(old: &ApiKey, policy: &KeyPolicy) -> KeySettings {
+    KeySettings {
+        label: old.label.clone(),
+        description: old.description.clone(),
+        scopes: old.scopes().clone(),
+        expires_at: policy.capped_expiry(old.expires_at.filter(|t| *t > now()), now()),
+        allowed_ips: old.allowlist().clone(),
+        rate_limit_per_minute: old.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
+    }
+}
+
 async fn rotate(
     state: &AppState,
     member: &OrgMember,
     meta: RequestMeta,
     actor: Actor,
-    old: ApiKey,
+    (old, settings): (ApiKey, KeySettings),
     grace: Grace,
     form_id: String,
 ) -> Result<HttpResponse, AppError> {
@@ -264,15 +293,7 @@ async fn rotate(
         key_id: KeyId::generate(),
         hash: secret.hash(),
         display_prefix: secret.display_prefix(),
-        // The replacement keeps the label, scopes and settings (a past expiry is dropped).
-        settings: KeySettings {
-            label: old.label.clone(),
-            description: old.description.clone(),
-            scopes: old.scopes().clone(),
-            expires_at: old.expires_at.filter(|t| *t > now()),
-            allowed_ips: old.allowlist().clone(),
-            rate_limit_per_minute: old.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
-        },
+        settings,
         user: member.current.user.clone(),
         rotated_from: Some(old.key_id.to_string()),
     };

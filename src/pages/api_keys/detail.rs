@@ -71,5 +71,8 @@ pub async fn show(
     let mut page =
         page(&state, chrome, base_path(&member.org.slug), &key, member.org.plan == Plan::Paid, false).await?;
     page.notice = crate::pages::notice::take(&session).map(crate::pages::Notice::text);
+    if super::violates(&key, &member.org.key_policy) {
+        page.key.marks.push(super::VIOLATES_POLICY);
+    }
     render(&page)
 }

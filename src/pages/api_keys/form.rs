@@ -7,6 +7,7 @@ use crate::auth::form_id;
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
+use crate::domain::key_policy::{Candidate, KeyPolicy};
 use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use crate::domain::scopes::{Resource, Scopes};
 use crate::domain::token::{ApiKeySecret, KeyId};
@@ -135,6 +136,25 @@ impl KeyFormPage {
     }
 }
 
+impl KeyFormPage {
+    /// Puts each rule of the org's key policy that `settings` break next to
+    /// its field; true when there were none.
+    fn meets(&mut self, policy: &KeyPolicy, settings: &KeySettings) -> bool {
+        let candidate =
+            Candidate { scopes: &settings.scopes, expires_at: settings.expires_at, allowlist: &settings.allowed_ips };
+        let breaches = policy.breaches(&candidate, now());
+        for breach in &breaches {
+            let message = Some(breach.message.clone());
+            match breach.field {
+                "scopes" => self.scope_error = message,
+                "allowed_ips" => self.allowed_ips.error = message,
+                _ => self.expires_at.error = message,
+            }
+        }
+        breaches.is_empty()
+    }
+}
+
 /// The page that shows a new token once (or says a replayed form created nothing).
 #[derive(Template)]
 #[template(path = "api_key_secret.html")]
@@ -175,6 +195,9 @@ pub async fn create(
     let (Some(settings), true) = (page.parse(&form), issued) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
+    if !page.meets(&member.org.key_policy, &settings) {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
     // Only now does a token exist: in memory, then once in the response.
     let secret = ApiKeySecret::generate(&state.config.key_prefix);
     let new = Issue {
@@ -284,6 +307,9 @@ pub async fn update(
     let Some(settings) = page.parse(&form) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
+    if !page.meets(&member.org.key_policy, &settings) {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
     let enabled = form.enabled.is_some();
     if enabled && !old.enabled {
         require_paid(&member)?;

@@ -61,6 +61,8 @@ pub struct ListFrame {
     pub base_path: String,
     pub paid: bool,
     pub read_only: bool,
+    /// The org's key policy (keys that break it are marked).
+    pub policy: crate::domain::key_policy::KeyPolicy,
 }
 
 /// Loads one page of keys; shared with the support console's read-only view.
@@ -70,7 +72,7 @@ pub async fn page(
     org_id: i64,
     query: &KeyListQuery,
 ) -> Result<KeyListPage, AppError> {
-    let ListFrame { chrome, title, base_path: base, paid, read_only } = frame;
+    let ListFrame { chrome, title, base_path: base, paid, read_only, policy } = frame;
     let search = Some(query.q.trim().to_owned()).filter(|q| !q.is_empty());
     let attention = query.state.trim() == ATTENTION;
     let key_state = KeyState::parse(query.state.trim());
@@ -97,7 +99,11 @@ pub async fn page(
         base_path: base,
         read_only,
         paid,
-        keys: keys.iter().take(PAGE_SIZE as usize).map(|k| KeyView::new(k, default_limit)).collect(),
+        keys: keys
+            .iter()
+            .take(PAGE_SIZE as usize)
+            .map(|k| KeyView::new(k, default_limit).with_policy(k, &policy))
+            .collect(),
         q: search.clone().unwrap_or_default(),
         state: match key_state {
             Some(s) => s.as_str().to_owned(),
@@ -130,6 +136,7 @@ pub async fn list(
         base_path: base_path(&member.org.slug),
         paid: member.org.plan == Plan::Paid,
         read_only: false,
+        policy: member.org.key_policy,
     };
     render(&page(&state, frame, member.org.id, &query).await?)
 }

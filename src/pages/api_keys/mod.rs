@@ -9,6 +9,7 @@ pub mod list;
 use crate::auth::{OrgMember, session};
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::now;
+use crate::domain::key_policy::{Candidate, KeyPolicy};
 use crate::domain::key_state::KeyState;
 use crate::domain::{Email, Plan, Role};
 use crate::error::AppError;
@@ -132,6 +133,19 @@ fn times(t: &NaiveDateTime, at: &NaiveDateTime) -> (String, String, String) {
     (timefmt::iso(t), timefmt::exact(t), timefmt::relative(t, at))
 }
 
+/// The health mark of a key that breaks the org's key policy.
+pub const VIOLATES_POLICY: &str = "violates policy";
+
+/// Whether a key that still works breaks a rule of `policy`.
+pub fn violates(key: &ApiKey, policy: &KeyPolicy) -> bool {
+    let at = now();
+    if policy.is_empty() || matches!(key.state(at), KeyState::Revoked | KeyState::Expired) {
+        return false;
+    }
+    let candidate = Candidate { scopes: key.scopes(), expires_at: key.expires_at, allowlist: key.allowlist() };
+    !policy.breaches(&candidate, at).is_empty()
+}
+
 /// The health marks (README: API keys), for keys that still matter.
 pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'static str> {
     let mut marks = Vec::new();
@@ -160,6 +174,15 @@ pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'s
 }
 
 impl KeyView {
+    /// Adds the "violates policy" mark to a live key that breaks a rule of
+    /// `policy` (made before the rule was tightened: it keeps working).
+    pub fn with_policy(mut self, key: &ApiKey, policy: &KeyPolicy) -> Self {
+        if violates(key, policy) {
+            self.marks.push(VIOLATES_POLICY);
+        }
+        self
+    }
+
     pub fn new(key: &ApiKey, default_rate_limit: u32) -> Self {
         let at = now();
         let state = key.state(at);
