@@ -220,6 +220,17 @@ async fn sweep(dark: bool) {
             problems.extend(check_page(&client, &axe, &format!("{shown} at {width}px, {scheme}")).await);
         }
     }
+    // The second step of a login, for a demo person with an authenticator app.
+    let admin = app.user("admin@demo.latchkey.test");
+    latchkey::accounts::two_factor::begin_totp(&mut app.conn(), &app.config, &admin).expect("begin");
+    latchkey::db::second_factors::confirm_totp(&mut app.conn(), admin.id, 1).expect("confirm");
+    for (width, height) in WIDTHS {
+        client.set_window_size(width, height).await.expect("resize");
+        log_in_to_demo(&client, &app.base, "admin@demo.latchkey.test").await;
+        css(&client, "#code").await;
+        problems.extend(check_page(&client, &axe, &format!("/login/two-factor at {width}px, {scheme}")).await);
+        client.delete_all_cookies().await.expect("cookies");
+    }
     log_in_to_demo(&client, &app.base, "support@demo.latchkey.test").await;
     css(&client, "[data-testid=support-orgs]").await;
     let staff_pages =
