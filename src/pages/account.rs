@@ -142,25 +142,9 @@ pub async fn change_password(
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
-    let (user, email) = (current.user.clone(), Email::parse(&current.user.email).map_err(AppError::internal)?);
-    let check_ip = ip.clone();
-    let (check, hash) = state
-        .db
-        .run(move |conn| {
-            let check = accounts::check_login(conn, email.as_str(), &check_ip)?;
-            Ok::<_, diesel::result::Error>((check.throttled_for, users::password_hash(conn, user.id)?))
-        })
-        .await?;
-    if let Some(seconds) = check {
-        page.current_password.error =
-            Some(format!("Too many wrong passwords. Try again in {} minutes.", (seconds + 59) / 60));
-        return render_status(StatusCode::TOO_MANY_REQUESTS, &page);
-    }
-    if !crate::password::verify_off_thread(form.current_password, hash).await {
-        let user = current.user.clone();
-        state.db.run(move |conn| passwords::wrong_current_password(conn, &user, &ip)).await?;
-        page.current_password.error = Some("That is not your current password.".into());
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    if let Some((status, message)) = current_password_refused(&state, &current, ip, form.current_password).await? {
+        page.current_password.error = Some(message);
+        return render_status(status, &page);
     }
     let new_hash = crate::password::hash_off_thread(&new).await.map_err(AppError::internal)?;
     let sid = session::SessionId::generate();
@@ -169,6 +153,35 @@ pub async fn change_password(
     state.wake_mail_sender();
     session::start(&session, sid, current.user.id, epoch).map_err(AppError::internal)?;
     Ok(see_other_with_notice(&session, crate::urls::ACCOUNT, Notice::PasswordChanged))
+}
+
+/// Checks the current password as a login would (the throttle first, a
+/// wrong one counted); `None` when it is right, else the status and message.
+pub(super) async fn current_password_refused(
+    state: &AppState,
+    current: &CurrentUser,
+    ip: String,
+    given: String,
+) -> Result<Option<(StatusCode, String)>, AppError> {
+    let (user, email) = (current.user.clone(), Email::parse(&current.user.email).map_err(AppError::internal)?);
+    let check_ip = ip.clone();
+    let (throttled_for, hash) = state
+        .db
+        .run(move |conn| {
+            let check = accounts::check_login(conn, email.as_str(), &check_ip)?;
+            Ok::<_, diesel::result::Error>((check.throttled_for, users::password_hash(conn, user.id)?))
+        })
+        .await?;
+    if let Some(seconds) = throttled_for {
+        let message = format!("Too many wrong passwords. Try again in {} minutes.", (seconds + 59) / 60);
+        return Ok(Some((StatusCode::TOO_MANY_REQUESTS, message)));
+    }
+    if crate::password::verify_off_thread(given, hash).await {
+        return Ok(None);
+    }
+    let user = current.user.clone();
+    state.db.run(move |conn| passwords::wrong_current_password(conn, &user, &ip)).await?;
+    Ok(Some((StatusCode::UNPROCESSABLE_ENTITY, "That is not your current password.".into())))
 }
 
 pub async fn revoke_session(

@@ -7,13 +7,12 @@ use super::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::accounts::two_factor::{self, TwoFactorError};
 use crate::audit::RequestMeta;
 use crate::auth::csrf::NoFields;
-use crate::auth::{CsrfForm, CurrentUser};
-use crate::db::users;
+use crate::auth::{CsrfForm, CurrentUser, client_ip};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -159,28 +158,32 @@ pub async fn regenerate(
 }
 
 pub async fn disable(
+    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentUser,
     session: Session,
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<DisableForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = current.user.id;
-    let hash = state.db.run(move |conn| users::password_hash(conn, user_id)).await?;
-    let password_ok = crate::password::verify_off_thread(form.password, hash).await;
+    // The password as on a password change: throttled, a wrong one counted.
+    let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
+    if let Some((status, message)) =
+        super::account::current_password_refused(&state, &current, ip, form.password).await?
+    {
+        return render_status(status, &page(&state, &current, Some(message)).await?);
+    }
     let (config, user, info) = (state.config.clone(), current.user.clone(), meta.clone());
-    let code_ok = password_ok
-        && state
-            .db
-            .run(move |conn| {
-                Ok::<_, diesel::result::Error>(two_factor::use_code(conn, &config, &user, &form.code, &info))
-            })
-            .await?
-            .map_err(AppError::internal)?
-            .is_some();
+    let code_ok = state
+        .db
+        .run(move |conn| Ok::<_, diesel::result::Error>(two_factor::use_code(conn, &config, &user, &form.code, &info)))
+        .await?
+        .map_err(AppError::internal)?
+        .is_some();
     if !code_ok {
-        let message = if password_ok { "That code is not right." } else { "That password is not right." };
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &current, Some(message.into())).await?);
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(&state, &current, Some("That code is not right.".into())).await?,
+        );
     }
     let (config, user) = (state.config.clone(), current.user.clone());
     state

@@ -232,37 +232,47 @@ pub async fn perform(
             state.db.run(move |conn| keys::revoke(conn, &key, &by, &actor, &meta, "revoked_by_user")).await?;
             Ok(see_other_with_notice(&session, &list, Notice::KeyRevoked))
         }
-        KeyAction::Rotate => {
-            let Ok(grace) = Grace::parse(&form.grace) else {
-                page.grace_error = Some("Choose a grace period.".into());
-                return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-            };
-            if !issued(&state, &member, &form.form_id) {
-                page.grace = grace.as_str();
-                page.form_error = Some(super::form::NOT_ISSUED.into());
-                return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-            }
-            let settings = replacement(&key, &member.org.key_policy);
-            let candidate = Candidate {
-                scopes: &settings.scopes,
-                expires_at: settings.expires_at,
-                allowlist: &settings.allowed_ips,
-            };
-            let breaches = member.org.key_policy.breaches(&candidate, now());
-            if !breaches.is_empty() {
-                page.grace = grace.as_str();
-                let why: Vec<String> = breaches.into_iter().map(|b| b.message).collect();
-                page.form_error =
-                    Some(format!("The replacement would break the key policy — {} Edit the key first.", why.join(" ")));
-                return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-            }
-            rotate(&state, &member, meta, actor, (key, settings), grace, form.form_id).await
-        }
+        KeyAction::Rotate => match rotation_checks(&state, &member, &key, &mut page, &form) {
+            Some((grace, settings)) => rotate(&state, &member, meta, actor, (key, settings), grace, form.form_id).await,
+            None => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page),
+        },
     }
 }
 
 /// Issues the replacement (same settings), shows its secret once, and keeps
 /// the old key working until the grace period ends (the scheduler revokes it).
+/// A rotation's grace period and the replacement's settings, or `None`
+/// with the reason on `page`: no grace chosen, a form id this server did not
+/// issue, or a replacement that would break the key policy.
+fn rotation_checks(
+    state: &AppState,
+    member: &OrgMember,
+    key: &ApiKey,
+    page: &mut ConfirmPage,
+    form: &ActionForm,
+) -> Option<(Grace, KeySettings)> {
+    let Ok(grace) = Grace::parse(&form.grace) else {
+        page.grace_error = Some("Choose a grace period.".into());
+        return None;
+    };
+    page.grace = grace.as_str();
+    if !issued(state, member, &form.form_id) {
+        page.form_error = Some(super::form::NOT_ISSUED.into());
+        return None;
+    }
+    let settings = replacement(key, &member.org.key_policy);
+    let candidate =
+        Candidate { scopes: &settings.scopes, expires_at: settings.expires_at, allowlist: &settings.allowed_ips };
+    let breaches = member.org.key_policy.breaches(&candidate, now());
+    if !breaches.is_empty() {
+        let why: Vec<String> = breaches.into_iter().map(|b| b.message).collect();
+        page.form_error =
+            Some(format!("The replacement would break the key policy — {} Edit the key first.", why.join(" ")));
+        return None;
+    }
+    Some((grace, settings))
+}
+
 /// The settings a rotation's replacement takes: the old key's (label,
 /// scopes, allowlist, limit), with its expiry capped by the key policy's
 /// maximum lifetime (a past expiry is dropped first).
