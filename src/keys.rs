@@ -11,7 +11,7 @@ use crate::db::{DbConn, now};
 use crate::domain::key_settings::Grace;
 use crate::domain::scopes::Scopes;
 use crate::domain::token::{KeyHash, KeyId};
-use crate::webhooks::events::key_event;
+use crate::webhooks::events::{key_event, key_event_with};
 use diesel::QueryResult;
 use serde_json::{Map, Value, json};
 
@@ -86,6 +86,9 @@ pub fn rotate(
         api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
         audit::record(conn, actor, meta, Entry::api_key_rotated(old, &fresh.key_id, grace.as_str()))?;
         audit::record(conn, actor, meta, Entry::api_key_created(fresh))?;
+        let rotated = reload(conn, old)?;
+        let extra = json!({ "replaced_by": fresh.key_id, "grace": grace.as_str() });
+        key_event_with(conn, "api_key.rotated", &rotated, actor, object(extra))?;
         key_event(conn, "api_key.created", fresh, actor)?;
         if grace == Grace::None {
             revoke(conn, old, &new.user.name, actor, meta, "rotated_without_grace")?;
@@ -129,6 +132,22 @@ pub fn update(
     crate::db::transaction(conn, |conn| {
         api_keys::update_settings(conn, old.id, settings, enabled)?;
         let (before, after) = changes(old, settings, enabled);
+        let updated = reload(conn, old)?;
+        // `enabled` alone is an activation or deactivation, not an update.
+        let (mut b, mut a) = (before.clone(), after.clone());
+        if let (Some(b), Some(a)) = (b.as_object_mut(), a.as_object_mut()) {
+            b.remove("enabled");
+            a.remove("enabled");
+        }
+        if b.as_object().is_some_and(|m| !m.is_empty()) {
+            key_event_with(
+                conn,
+                "api_key.updated",
+                &updated,
+                actor,
+                object(json!({ "changes": { "before": b, "after": a } })),
+            )?;
+        }
         if before.as_object().is_some_and(|m| !m.is_empty()) {
             audit::record(conn, actor, meta, Entry::api_key_updated(old, before, after))?;
         }
@@ -140,9 +159,22 @@ pub fn update(
         if old.enabled != enabled {
             let entry = if enabled { Entry::api_key_activated(old) } else { Entry::api_key_deactivated(old) };
             audit::record(conn, actor, meta, entry)?;
+            key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &updated, actor)?;
         }
         Ok(())
     })
+}
+
+/// The key as it is now (after a change in this transaction).
+fn reload(conn: &mut DbConn, key: &ApiKey) -> QueryResult<ApiKey> {
+    api_keys::find(conn, key.org_id, &key.key_id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 /// The fields an edit changed: (before, after), each only the changed ones.
@@ -184,7 +216,9 @@ pub fn set_enabled(
     crate::db::transaction(conn, |conn| {
         api_keys::set_enabled(conn, key.id, enabled)?;
         let entry = if enabled { Entry::api_key_activated(key) } else { Entry::api_key_deactivated(key) };
-        audit::record(conn, actor, meta, entry)
+        audit::record(conn, actor, meta, entry)?;
+        let changed = reload(conn, key)?;
+        key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &changed, actor)
     })
 }
 
@@ -192,7 +226,8 @@ pub fn set_enabled(
 pub fn delete(conn: &mut DbConn, key: &ApiKey, actor: &Actor, meta: &RequestMeta) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
         api_keys::delete(conn, key.id)?;
-        audit::record(conn, actor, meta, Entry::api_key_deleted(key))
+        audit::record(conn, actor, meta, Entry::api_key_deleted(key))?;
+        key_event(conn, "api_key.deleted", key, actor)
     })
 }
 

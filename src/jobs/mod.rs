@@ -159,12 +159,9 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
             for key in due {
                 crate::db::transaction(conn, |conn| {
                     if api_keys::claim_expired_event(conn, key.id)? {
-                        audit::record(
-                            conn,
-                            &Actor::System { label: "scheduler" },
-                            &RequestMeta::default(),
-                            Entry::api_key_expired(&key),
-                        )?;
+                        let scheduler = Actor::System { label: "scheduler" };
+                        audit::record(conn, &scheduler, &RequestMeta::default(), Entry::api_key_expired(&key))?;
+                        crate::webhooks::events::key_event(conn, "api_key.expired", &key, &scheduler)?;
                         recorded += 1;
                     }
                     Ok::<_, diesel::result::Error>(())

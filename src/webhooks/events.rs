@@ -1,7 +1,21 @@
 //! The event types an endpoint can subscribe to (README: Webhooks).
 
-pub const EVENT_TYPES: [&str; 6] =
-    ["order.created", "customer.created", "product.created", "api_key.created", "api_key.revoked", "api_key.expiring"];
+pub const EVENT_TYPES: [&str; 13] = [
+    "order.created",
+    "customer.created",
+    "product.created",
+    "api_key.created",
+    "api_key.updated",
+    "api_key.deactivated",
+    "api_key.activated",
+    "api_key.rotated",
+    "api_key.revoked",
+    "api_key.expiring",
+    "api_key.expired",
+    "api_key.deleted",
+    // Sent by leak response (a key found exposed); subscribable already.
+    "api_key.exposed",
+];
 
 /// Writes an `api_key.*` event to the outbox, in the caller's transaction:
 /// the key's public fields and the actor (README: The REST API).
@@ -11,8 +25,22 @@ pub fn key_event(
     key: &crate::db::api_keys::ApiKey,
     actor: &crate::audit::Actor,
 ) -> diesel::QueryResult<()> {
+    key_event_with(conn, event_type, key, actor, serde_json::Map::new())
+}
+
+/// [`key_event`] with more fields in `data` (what changed, the replacement …).
+pub fn key_event_with(
+    conn: &mut crate::db::DbConn,
+    event_type: &str,
+    key: &crate::db::api_keys::ApiKey,
+    actor: &crate::audit::Actor,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> diesel::QueryResult<()> {
     let mut data = crate::audit::key_snapshot(key);
     data["actor"] = actor.to_json();
+    if let Some(object) = data.as_object_mut() {
+        object.extend(extra);
+    }
     crate::db::outbox::enqueue(conn, key.org_id, event_type, data).map(|_| ())
 }
 

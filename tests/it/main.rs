@@ -19,6 +19,7 @@ mod deliveries;
 mod faults;
 mod headers;
 mod invitations;
+mod key_events;
 mod key_list;
 mod key_policy;
 mod lifecycle;

@@ -71,7 +71,7 @@ struct FormPage {
     description: Field,
     events: Vec<String>,
     events_error: Option<String>,
-    all_events: [&'static str; 6],
+    all_events: [&'static str; 13],
     insecure_allowed: bool,
 }
 
