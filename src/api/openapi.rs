@@ -6,7 +6,7 @@
 //! plainly (the contract test in `tests/contract/` checks it against the
 //! running server).
 
-use crate::domain::records::fields;
+use crate::domain::records::{fields, id_schema, object_schema};
 use crate::domain::scopes::{Resource, Scope};
 use serde_json::{Map, Value, json};
 
@@ -44,25 +44,6 @@ fn singular(r: Resource) -> &'static str {
 /// `a` or `an` before a singular noun.
 fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
-}
-
-fn id_schema(r: Resource) -> Value {
-    let prefix = crate::domain::records::id_prefix(r);
-    json!({"type": "string", "pattern": format!("^{prefix}_[0-9A-Za-z]{{16}}$"), "description": "prefixed id"})
-}
-
-/// The object as the API answers it: every field present (null where allowed).
-fn object_schema(r: Resource) -> Value {
-    let mut properties = Map::new();
-    properties.insert("id".into(), id_schema(r));
-    let mut required = vec![Value::from("id")];
-    for f in fields(r) {
-        properties.insert(f.name.into(), f.schema());
-        required.push(f.name.into());
-    }
-    properties.insert("created_at".into(), json!({"type": "string", "format": "date-time"}));
-    required.push("created_at".into());
-    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 
 /// A create (POST) or update (PATCH) body: create needs its required fields,
@@ -333,6 +314,7 @@ pub fn document(server: &str) -> Value {
         },
         "servers": [{"url": server}],
         "paths": paths,
+        "webhooks": crate::webhooks::catalog::openapi_webhooks(),
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "lk_live_…"}},

@@ -15,11 +15,19 @@ pub struct ResourceDoc {
     pub example: String,
 }
 
+/// A webhook event type as the page lists it: its example body, pretty-printed.
+pub struct EventView {
+    pub event_type: &'static str,
+    pub summary: &'static str,
+    pub example: String,
+}
+
 #[derive(Template)]
 #[template(path = "docs_api.html")]
 struct DocsPage {
     base: String,
     resources: Vec<ResourceDoc>,
+    events: Vec<EventView>,
 }
 
 fn example(resource: Resource) -> &'static str {
@@ -43,5 +51,13 @@ pub async fn api(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
             example: example(r).to_owned(),
         })
         .collect();
-    render(&DocsPage { base, resources })
+    let events = crate::webhooks::catalog::events()
+        .into_iter()
+        .map(|e| EventView {
+            event_type: e.event_type,
+            summary: e.summary,
+            example: serde_json::to_string_pretty(&e.example).unwrap_or_default(),
+        })
+        .collect();
+    render(&DocsPage { base, resources, events })
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod api;
 mod api_keys;
 mod audit;
+mod catalog;
 mod cli;
 mod concurrency;
 mod conformance;

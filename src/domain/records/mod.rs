@@ -84,6 +84,26 @@ const ORDERS: &[Field] = &[
     defaulted("status", Kind::OrderStatus, pending),
 ];
 
+pub fn id_schema(r: Resource) -> Value {
+    let prefix = id_prefix(r);
+    serde_json::json!({"type": "string", "pattern": format!("^{prefix}_[0-9A-Za-z]{{16}}$"), "description": "prefixed id"})
+}
+
+/// The object as the API answers it (and `*.created` events carry it):
+/// every field present (null where allowed), plus `id` and `created_at`.
+pub fn object_schema(r: Resource) -> Value {
+    let mut properties = Map::new();
+    properties.insert("id".into(), id_schema(r));
+    let mut required = vec![Value::from("id")];
+    for f in fields(r) {
+        properties.insert(f.name.into(), f.schema());
+        required.push(f.name.into());
+    }
+    properties.insert("created_at".into(), serde_json::json!({"type": "string", "format": "date-time"}));
+    required.push("created_at".into());
+    serde_json::json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+}
+
 /// The fields of a resource, in the order the API documents and checks them.
 pub fn fields(resource: Resource) -> &'static [Field] {
     match resource {
@@ -265,6 +285,18 @@ impl Field {
     /// The JSON Schema of the values this field accepts — exactly what
     /// [`validate_create`] and [`validate_patch`] take, so the OpenAPI
     /// document cannot promise more or less than the API does.
+    /// A plausible value, for the examples of the event catalog.
+    pub fn example(&self) -> Value {
+        match self.kind {
+            Kind::Email => "ada@example.com".into(),
+            Kind::Text(_) => "Example".into(),
+            Kind::NonNegativeInt => 2500.into(),
+            Kind::Currency => "EUR".into(),
+            Kind::OrderStatus => "paid".into(),
+            Kind::CategoryRef => Value::Null,
+        }
+    }
+
     pub fn schema(&self) -> Value {
         let mut schema = Map::new();
         let ty = Value::from(self.json_type());

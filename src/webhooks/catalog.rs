@@ -1,0 +1,226 @@
+//! The event catalog: for every event type an endpoint can subscribe to, a
+//! JSON Schema of the body and an example built by the same code that builds
+//! real events (`audit::key_snapshot`, `resources::object`). The OpenAPI
+//! document publishes it as its `webhooks` map and `/docs/api` lists it; a
+//! test checks real deliveries against these schemas, so they cannot drift.
+
+use super::events::EVENT_TYPES;
+use crate::audit::Actor;
+use crate::db::api_keys::ApiKey;
+use crate::db::records::Record;
+use crate::domain::key_state::KeyState;
+use crate::domain::records::{fields, id_prefix, object_schema};
+use crate::domain::scopes::{Resource, Scope, Scopes};
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value, json};
+
+/// One event type, documented.
+pub struct EventDoc {
+    pub event_type: &'static str,
+    pub summary: &'static str,
+    /// The schema of the whole body: `{"type","timestamp","data"}`.
+    pub schema: Value,
+    /// A body as it would be delivered.
+    pub example: Value,
+}
+
+fn summary(event_type: &str) -> &'static str {
+    match event_type {
+        "order.created" => "An order was created through the API.",
+        "customer.created" => "A customer was created through the API.",
+        "product.created" => "A product was created through the API.",
+        "api_key.created" => "A key was created (also the replacement made by a rotation).",
+        "api_key.updated" => "A key's settings changed; `changes` holds the changed fields before and after.",
+        "api_key.deactivated" => "A key was deactivated: requests with it are refused until it is activated.",
+        "api_key.activated" => "A key was activated again.",
+        "api_key.rotated" => "A key was rotated: `replaced_by` names the new key; the old one works for `grace`.",
+        "api_key.revoked" => "A key was revoked for good.",
+        "api_key.expiring" => "A key expires soon (30, 7 or 1 day ahead): `warning` and `days_left` say when.",
+        "api_key.expired" => "A key reached its expiry.",
+        "api_key.deleted" => "A key was deleted.",
+        "api_key.exposed" => "A key was reported exposed (found where it should not be).",
+        _ => "",
+    }
+}
+
+fn at(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").unwrap_or_default()
+}
+
+/// The key every key example describes.
+fn sample_key() -> ApiKey {
+    ApiKey {
+        id: 1,
+        org_id: 1,
+        key_id: "key_7fGq2LmN4pR8sT1v"
+            .to_owned()
+            .try_into()
+            .unwrap_or_else(|_| crate::domain::token::KeyId::generate()),
+        token_hash: String::new(),
+        display_prefix: "lk_live_4x9Q".into(),
+        label: "Billing sync".into(),
+        description: String::new(),
+        scopes: Scopes::parse(&["orders:read", "customers:read"]).unwrap_or_default(),
+        expires_at: Some(at("2027-06-30T00:00:00")),
+        allowed_ips: Default::default(),
+        rate_limit_per_minute: None,
+        enabled: true,
+        created_at: at("2026-11-30T09:15:00"),
+        created_by_id: Some(1),
+        created_by_name: "Ada Lovelace".into(),
+        last_used_at: None,
+        last_used_ip: None,
+        revoked_at: None,
+        revoked_by_name: None,
+        rotated_from: None,
+        replaced_by: None,
+        grace_until: None,
+        expired_event_at: None,
+    }
+}
+
+fn actor_schema() -> Value {
+    let text_or_null = json!({"type": ["string", "null"]});
+    json!({
+        "type": "object",
+        "required": ["type", "id", "email", "name"],
+        "properties": {
+            "type": {"type": "string", "enum": ["user", "staff", "system", "anonymous", "api_key"]},
+            "id": {"type": ["integer", "null"]},
+            "email": text_or_null,
+            "name": text_or_null,
+        }
+    })
+}
+
+/// The key fields every `api_key.*` event carries, plus `extra` ones.
+fn key_data_schema(extra: &[(&str, Value)]) -> Value {
+    let scopes: Vec<&str> = Scope::all().into_iter().map(Scope::name).collect();
+    let states: Vec<&str> = KeyState::ALL.iter().map(|s| s.as_str()).collect();
+    let mut properties: Map<String, Value> = [
+        ("key_id", json!({"type": "string", "pattern": "^key_[0-9A-Za-z]{16}$"})),
+        ("label", json!({"type": "string"})),
+        ("prefix", json!({"type": "string"})),
+        ("scopes", json!({"type": "array", "items": {"type": "string", "enum": scopes}})),
+        ("full_access", json!({"type": "boolean"})),
+        ("state", json!({"type": "string", "enum": states})),
+        ("expires_at", json!({"type": ["string", "null"], "format": "date-time"})),
+        ("actor", actor_schema()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut required: Vec<String> = properties.keys().cloned().collect();
+    for (name, schema) in extra {
+        properties.insert((*name).to_owned(), schema.clone());
+        required.push((*name).to_owned());
+    }
+    json!({"type": "object", "required": required, "properties": properties, "additionalProperties": false})
+}
+
+/// (schema of `data`, example of `data`) for one event type.
+fn data(event_type: &str) -> (Value, Value) {
+    let record = |r: Resource| {
+        let mut data = Map::new();
+        for f in fields(r) {
+            data.insert(f.name.to_owned(), f.example());
+        }
+        let record = Record {
+            id: 1,
+            org_id: 1,
+            kind: r.as_str().into(),
+            public_id: format!("{}_8kQ2mW5xZ1nB7cV3", id_prefix(r)),
+            data: Value::Object(data).to_string(),
+            created_at: at("2026-11-30T09:15:00"),
+            updated_at: at("2026-11-30T09:15:00"),
+        };
+        (object_schema(r), crate::resources::object(&record))
+    };
+    match event_type {
+        "order.created" => return record(Resource::Orders),
+        "customer.created" => return record(Resource::Customers),
+        "product.created" => return record(Resource::Products),
+        _ => {}
+    }
+    let (extra_schema, extra_example): (Vec<(&str, Value)>, Map<String, Value>) = match event_type {
+        "api_key.updated" => {
+            let changes = json!({"type": "object", "required": ["before", "after"], "properties": {"before": {"type": "object"}, "after": {"type": "object"}}});
+            (
+                vec![("changes", changes)],
+                json_map(json!({"changes": {"before": {"label": "Billing"}, "after": {"label": "Billing sync"}}})),
+            )
+        }
+        "api_key.rotated" => (
+            vec![
+                ("replaced_by", json!({"type": "string", "pattern": "^key_[0-9A-Za-z]{16}$"})),
+                ("grace", json!({"type": "string", "enum": ["none", "1h", "24h", "7d"]})),
+            ],
+            json_map(json!({"replaced_by": "key_3hJ9kL2mN5pQ8rS1", "grace": "24h"})),
+        ),
+        "api_key.expiring" => (
+            vec![("warning", json!({"type": "string"})), ("days_left", json!({"type": "integer", "minimum": 0}))],
+            json_map(json!({"warning": "7_days", "days_left": 7})),
+        ),
+        _ => (Vec::new(), Map::new()),
+    };
+    let key = sample_key();
+    let mut example = crate::audit::key_snapshot(&key);
+    example["actor"] = if event_type == "api_key.expired" || event_type == "api_key.expiring" {
+        Actor::System { label: "scheduler" }.to_json()
+    } else {
+        json!({"type": "user", "id": 1, "email": "ada@example.com", "name": "Ada Lovelace"})
+    };
+    if let Some(object) = example.as_object_mut() {
+        object.extend(extra_example);
+    }
+    (key_data_schema(&extra_schema), example)
+}
+
+fn json_map(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Every event type, in the order the webhook form offers them.
+pub fn events() -> Vec<EventDoc> {
+    EVENT_TYPES
+        .into_iter()
+        .map(|event_type| {
+            let (data_schema, data_example) = data(event_type);
+            EventDoc {
+                event_type,
+                summary: summary(event_type),
+                schema: json!({
+                    "type": "object",
+                    "required": ["type", "timestamp", "data"],
+                    "properties": {
+                        "type": {"const": event_type},
+                        "timestamp": {"type": "string", "format": "date-time"},
+                        "data": data_schema,
+                    },
+                    "additionalProperties": false,
+                }),
+                example: json!({"type": event_type, "timestamp": "2026-11-30T09:15:02Z", "data": data_example}),
+            }
+        })
+        .collect()
+}
+
+/// The OpenAPI 3.1 `webhooks` map: one POST a receiver gets per event type.
+pub fn openapi_webhooks() -> Value {
+    let map: Map<String, Value> = events()
+        .into_iter()
+        .map(|e| {
+            let operation = json!({"post": {
+                "summary": e.summary,
+                "description": "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx to acknowledge; anything else is retried.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": e.schema, "example": e.example}}},
+                "responses": {"200": {"description": "Acknowledged (any 2xx)"}},
+            }});
+            (e.event_type.to_owned(), operation)
+        })
+        .collect();
+    Value::Object(map)
+}
