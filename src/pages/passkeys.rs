@@ -145,13 +145,20 @@ pub async fn login_options(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let Some(pending) = session::pending_login(&session) else { return back_to_login() };
-    let handle = session::new_ceremony(&session).map_err(AppError::internal)?;
-    let user_id = pending.user_id;
+    assertion_options(&state, &session, pending.user_id, Purpose::Login).await
+}
+
+/// Starts a passkey assertion for `user_id` (a new ceremony handle in the session); the browser's options.
+async fn assertion_options(
+    state: &web::Data<AppState>,
+    session: &Session,
+    user_id: i64,
+    purpose: Purpose,
+) -> Result<HttpResponse, AppError> {
+    let handle = session::new_ceremony(session).map_err(AppError::internal)?;
     options_answer(
-        with_relying_party(&state, move |conn, rp, _| {
-            passkeys::begin_assertion(conn, rp, user_id, &handle, Purpose::Login)
-        })
-        .await?,
+        with_relying_party(state, move |conn, rp, _| passkeys::begin_assertion(conn, rp, user_id, &handle, purpose))
+            .await?,
     )
 }
 
@@ -187,14 +194,7 @@ pub async fn sudo_options(
     session: Session,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let handle = session::new_ceremony(&session).map_err(AppError::internal)?;
-    let user_id = current.user.id;
-    options_answer(
-        with_relying_party(&state, move |conn, rp, _| {
-            passkeys::begin_assertion(conn, rp, user_id, &handle, Purpose::Sudo)
-        })
-        .await?,
-    )
+    assertion_options(&state, &session, current.user.id, Purpose::Sudo).await
 }
 
 /// A passkey answer for sudo mode: when it checks out, sensitive actions are

@@ -113,14 +113,25 @@ pub async fn confirm(
             Ok::<_, diesel::result::Error>(two_factor::confirm_totp(conn, &config, &user, &form.code, &meta))
         })
         .await?;
-    match done {
+    if let Err(TwoFactorError::AlreadyOn) = done {
+        return Ok(see_other(crate::urls::TWO_FACTOR));
+    }
+    new_codes(&state, &current, done).await
+}
+
+/// Shows freshly made recovery codes once (the user is being mailed), or why none were made.
+async fn new_codes(
+    state: &AppState,
+    current: &CurrentUser,
+    made: Result<Vec<String>, TwoFactorError>,
+) -> Result<HttpResponse, AppError> {
+    match made {
         Ok(codes) => {
             state.wake_mail_sender();
-            codes_page(&current, codes)
+            codes_page(current, codes)
         }
         Err(TwoFactorError::Db(e)) => Err(e.into()),
-        Err(TwoFactorError::AlreadyOn) => Ok(see_other(crate::urls::TWO_FACTOR)),
-        Err(e) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &current, Some(e.to_string())).await?),
+        Err(e) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(state, current, Some(e.to_string())).await?),
     }
 }
 
@@ -147,14 +158,7 @@ pub async fn regenerate(
             Ok::<_, diesel::result::Error>(two_factor::regenerate_recovery_codes(conn, &config, &user, &meta))
         })
         .await?;
-    match done {
-        Ok(codes) => {
-            state.wake_mail_sender();
-            codes_page(&current, codes)
-        }
-        Err(TwoFactorError::Db(e)) => Err(e.into()),
-        Err(e) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &current, Some(e.to_string())).await?),
-    }
+    new_codes(&state, &current, done).await
 }
 
 pub async fn disable(
