@@ -5,6 +5,7 @@
 //! one's sessions. Password checks (argon2, tens of milliseconds) happen
 //! between these calls, never while a database connection is held.
 
+mod notices;
 pub mod passkeys;
 pub mod password;
 pub mod profile;

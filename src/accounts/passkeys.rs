@@ -4,8 +4,8 @@
 //! `LATCHKEY_PUBLIC_URL`; browsers refuse an IP address there, so with an
 //! IP public URL there are no passkeys ([`relying_party`] is `None`).
 
+use super::notices::tell;
 use super::org_ids;
-use super::two_factor::tell;
 use crate::audit::{self, Actor, Entry, RequestMeta, SecondFactorChange};
 use crate::config::Config;
 use crate::db::second_factors::{self as factors, NewPasskey, PasskeyRow};

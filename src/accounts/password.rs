@@ -3,16 +3,15 @@
 //! route to a new password ends the user's sessions and voids unused reset
 //! links in the same transaction. Hashing happens before these calls.
 
+use super::notices::{queue, render_error, tell};
 use super::org_ids;
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::config::Config;
-use crate::db::mail::{self, NewMail};
 use crate::db::users::{self, User};
 use crate::db::{DbConn, login_failures, now, password_resets, sessions};
 use crate::domain::Email;
 use crate::domain::link_token::{LinkKind, LinkToken};
 use crate::mail::account::{self, PasswordResetLink};
-use crate::mail::compose::Composed;
 use chrono::Duration;
 use diesel::QueryResult;
 
@@ -22,49 +21,6 @@ pub const RESET_VALID_MINUTES: i64 = 30;
 pub const RESET_MAILS_PER_ADDRESS_PER_HOUR: i64 = 3;
 /// …and reset requests one client address may make per hour (several people behind one NAT).
 pub const RESET_REQUESTS_PER_IP_PER_HOUR: i64 = 20;
-
-/// Mail that concerns no organisation is queued under this org id.
-const NO_ORG: i64 = 0;
-
-pub(super) fn render_error(e: askama::Error) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(Box::new(e))
-}
-
-fn seal_error(e: crate::crypto::CryptoError) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(Box::new(e))
-}
-
-/// Queues `composed` for `to`; `sealed` when it carries a one-time link.
-pub(super) fn queue(
-    conn: &mut DbConn,
-    config: &Config,
-    kind: &'static str,
-    to: &str,
-    composed: Composed,
-    sealed: bool,
-) -> QueryResult<()> {
-    let (text, html) = if sealed {
-        let key = &config.encryption_key;
-        (
-            crate::mail::seal_body(key, &composed.text).map_err(seal_error)?,
-            crate::mail::seal_body(key, &composed.html).map_err(seal_error)?,
-        )
-    } else {
-        (composed.text, composed.html)
-    };
-    let mail = NewMail {
-        org_id: NO_ORG,
-        // Each message is its own: a random key never collides with another.
-        dedupe_key: format!("{kind}:{}", crate::domain::token::random_base62(24)),
-        kind,
-        recipient: to.to_owned(),
-        subject: composed.subject,
-        text_body: text,
-        html_body: html,
-        sealed,
-    };
-    mail::enqueue(conn, &mail).map(|_| ())
-}
 
 /// Stores the new hash, ends every session of the user, voids reset links,
 /// and records `via` in each of the user's orgs.
@@ -97,7 +53,7 @@ pub fn change(
     crate::db::transaction(conn, |conn| {
         replace_password(conn, user, new_hash, &Actor::user(user), meta, "account")?;
         sessions::insert(conn, user.id, new_sid_hash, &meta.session_origin())?;
-        super::two_factor::tell(conn, config, user, "Your password was changed", meta)?;
+        tell(conn, config, user, "Your password was changed", meta)?;
         Ok(users::find(conn, user.id)?.map_or(user.session_epoch + 1, |u| u.session_epoch))
     })
 }
@@ -159,7 +115,7 @@ pub fn complete_reset(
         }
         let Some(user) = users::find(conn, reset.user_id)? else { return Ok(None) };
         replace_password(conn, &user, new_hash, &Actor::user(&user), meta, "reset_link")?;
-        super::two_factor::tell(conn, config, &user, "Your password was reset", meta)?;
+        tell(conn, config, &user, "Your password was reset", meta)?;
         Ok(Some(user))
     })
 }

@@ -4,15 +4,14 @@
 //! (each TOTP step and each recovery code works once), and the operator's
 //! reset. Every change is audited in each of the user's orgs and mailed.
 
+use super::notices::tell;
 use super::org_ids;
-use super::password::{queue, render_error};
 use crate::audit::{self, Actor, Entry, RequestMeta, SecondFactorChange};
 use crate::config::Config;
 use crate::db::second_factors as factors;
 use crate::db::users::User;
-use crate::db::{DbConn, login_failures, now, sessions};
+use crate::db::{DbConn, login_failures, sessions};
 use crate::domain::second_factor::{Code, TotpSecret, new_recovery_codes, recovery_code_hash};
-use crate::mail::account::{self, SecurityNotice};
 use diesel::QueryResult;
 use serde_json::json;
 
@@ -56,27 +55,6 @@ fn unix_now() -> u64 {
 fn open_secret(config: &Config, sealed: &str) -> Result<TotpSecret, TwoFactorError> {
     let bytes = crate::crypto::open(&config.encryption_key, sealed).map_err(|_| TwoFactorError::Unreadable)?;
     TotpSecret::from_bytes(bytes).ok_or(TwoFactorError::Unreadable)
-}
-
-/// Queues a mail telling the user `what` happened to their account
-/// ("Your password was changed", "A passkey was added", …).
-pub(super) fn tell(
-    conn: &mut DbConn,
-    config: &Config,
-    user: &User,
-    what: &'static str,
-    meta: &RequestMeta,
-) -> QueryResult<()> {
-    let message = SecurityNotice {
-        name: user.name.clone(),
-        email: user.email.clone(),
-        what,
-        at: crate::timefmt::exact(&now()),
-        ip: meta.ip.clone().unwrap_or_else(|| "an unknown address".into()),
-        reset_url: format!("{}{}", config.public_url.origin(), crate::urls::PASSWORD_RESET),
-    };
-    let composed = account::security_notice(&message).map_err(render_error)?;
-    queue(conn, config, "security_notice", &user.email, composed, false)
 }
 
 fn record(

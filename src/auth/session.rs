@@ -137,10 +137,6 @@ pub fn second_step_failed(session: &Session, mut pending: PendingLogin) -> bool 
     false
 }
 
-pub fn end_second_step(session: &Session) {
-    session.remove(PENDING_KEY);
-}
-
 const CEREMONY_KEY: &str = "webauthn";
 
 /// A fresh random handle for a passkey ceremony, kept in the session; the

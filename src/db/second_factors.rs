@@ -155,13 +155,12 @@ pub fn has_any(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
     Ok(app || passkeys)
 }
 
-/// (a confirmed authenticator app, at least one passkey).
+/// (a confirmed authenticator app, at least one passkey), in one query: every console request asks.
 pub fn kinds(conn: &mut DbConn, user_id: i64) -> QueryResult<(bool, bool)> {
-    let confirmed = totp::totp_factors
-        .filter(totp::user_id.eq(user_id))
-        .filter(totp::confirmed_at.is_not_null())
-        .count()
-        .get_result::<i64>(conn)?;
-    let passkeys = pk::passkeys.filter(pk::user_id.eq(user_id)).count().get_result::<i64>(conn)?;
-    Ok((confirmed > 0, passkeys > 0))
+    use diesel::dsl::exists;
+    diesel::select((
+        exists(totp::totp_factors.filter(totp::user_id.eq(user_id)).filter(totp::confirmed_at.is_not_null())),
+        exists(pk::passkeys.filter(pk::user_id.eq(user_id))),
+    ))
+    .get_result(conn)
 }

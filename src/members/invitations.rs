@@ -109,19 +109,18 @@ pub fn invite(
         let token = LinkToken::generate(LinkKind::Invitation);
         let hash = token.hash();
         let terms = offer(org, email.as_str(), role, &hash, by.user);
-        let outcome = match invitations::find_open(conn, org.id, email.as_str())? {
+        let (invitation, refreshed) = match invitations::find_open(conn, org.id, email.as_str())? {
             Some(open) => {
                 invitations::refresh(conn, open.id, &terms)?;
-                let refreshed = invitations::find_by_public_id(conn, org.id, &open.public_id)?
+                let fresh = invitations::find_by_public_id(conn, org.id, &open.public_id)?
                     .ok_or(diesel::result::Error::NotFound)?;
-                Invited::Refreshed(refreshed)
+                (fresh, true)
             }
-            None => Invited::Invited(invitations::insert(conn, &format!("inv_{}", random_base62(16)), &terms)?),
+            None => (invitations::insert(conn, &format!("inv_{}", random_base62(16)), &terms)?, false),
         };
-        let (Invited::Invited(invitation) | Invited::Refreshed(invitation)) = &outcome else { unreachable!() };
-        audit::record(conn, &actor, by.meta, Entry::member_invited(org.id, invitation))?;
-        send_link(conn, config, org, invitation, &token)?;
-        Ok(outcome)
+        audit::record(conn, &actor, by.meta, Entry::member_invited(org.id, &invitation))?;
+        send_link(conn, config, org, &invitation, &token)?;
+        Ok(if refreshed { Invited::Refreshed(invitation) } else { Invited::Invited(invitation) })
     })
 }
 

@@ -83,7 +83,7 @@ pub async fn submit(
         state.db.run(move |conn| accounts::check_login(conn, &attempted, &ip)).await?
     };
     let throttled = !check.may_try();
-    let account = check.account;
+    let (account, second_factor) = (check.account, check.second_factor);
     let verified = web::block(move || {
         let ok = match &account {
             Some((_, hash)) => !throttled && password::verify(&pw, hash),
@@ -103,9 +103,7 @@ pub async fn submit(
         .db
         .run(move |conn| -> diesel::QueryResult<Outcome> {
             match verified {
-                (Some(user), true) if crate::db::second_factors::has_any(conn, user.id)? => {
-                    Ok(Outcome::SecondStep(user))
-                }
+                (Some(user), true) if second_factor => Ok(Outcome::SecondStep(user)),
                 (Some(user), true) => {
                     accounts::logged_in(conn, &user, &attempted, &sid_hash, None, &meta)?;
                     Ok(Outcome::LoggedIn(user))

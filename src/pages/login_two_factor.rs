@@ -91,10 +91,10 @@ pub async fn submit(
         page.error = Some("That code is not right. Use the newest code from your app, or a recovery code.".into());
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    finish(&state, &session, user, method, pending.next, meta).await
+    Ok(see_other(&finish(&state, &session, user, method, pending.next, meta).await?))
 }
 
-/// Logs the user in after a passed second step and goes where the login was headed.
+/// Logs the user in after a passed second step; where the login was headed.
 pub async fn finish(
     state: &AppState,
     session: &Session,
@@ -102,12 +102,11 @@ pub async fn finish(
     method: two_factor::Method,
     next: String,
     meta: RequestMeta,
-) -> Result<HttpResponse, AppError> {
+) -> Result<String, AppError> {
     let sid = session::SessionId::generate();
     let (sid_hash, who) = (sid.hash(), user.clone());
     state.db.run(move |conn| accounts::logged_in(conn, &who, &who.email, &sid_hash, Some(method), &meta)).await?;
     state.wake_mail_sender();
     session::start(session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
-    let next = super::safe_next(Some(&next));
-    Ok(see_other(next.as_deref().unwrap_or("/")))
+    Ok(super::safe_next(Some(&next)).unwrap_or_else(|| "/".to_owned()))
 }

@@ -182,8 +182,7 @@ pub async fn login(
         Err(e) => return failure(e),
     };
     let Some(user) = user else { return back_to_login() };
-    let done = finish(&state, &session, user, Method::Passkey, pending.next.clone(), meta).await?;
-    let location = done.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("/").to_owned();
+    let location = finish(&state, &session, user, Method::Passkey, pending.next.clone(), meta).await?;
     Ok(json_answer(StatusCode::OK, json!({ "redirect": location })))
 }
 
