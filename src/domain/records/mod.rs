@@ -282,9 +282,6 @@ impl Field {
         format!("{what}{}{null}", default.unwrap_or_default())
     }
 
-    /// The JSON Schema of the values this field accepts — exactly what
-    /// [`validate_create`] and [`validate_patch`] take, so the OpenAPI
-    /// document cannot promise more or less than the API does.
     /// A plausible value, for the examples of the event catalog.
     pub fn example(&self) -> Value {
         match self.kind {
@@ -297,6 +294,9 @@ impl Field {
         }
     }
 
+    /// The JSON Schema of the values this field accepts — exactly what
+    /// [`validate_create`] and [`validate_patch`] take, so the OpenAPI
+    /// document cannot promise more or less than the API does.
     pub fn schema(&self) -> Value {
         let mut schema = Map::new();
         let ty = Value::from(self.json_type());

@@ -100,3 +100,13 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_long_integral_float_is_the_integer_it_spells() {
+    // serde_json's fast float parsing was off by an ulp for long mantissas
+    // (2251799813685247.0 read as …247.5); `float_roundtrip` reads it exactly.
+    let body: Map<String, Value> =
+        serde_json::from_str(r#"{"customer_email": "a@b.co", "total_cents": 2251799813685247.0}"#).unwrap();
+    let order = validate_create(Resource::Orders, &body).expect("valid");
+    assert_eq!(order["total_cents"], json!(2_251_799_813_685_247_i64));
+}
