@@ -195,6 +195,66 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
     cfg.default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }));
 }
 
+/// The management API under `/api/v1` (keys, webhooks, audit events),
+/// registered before the resource routes so `/keys` is not taken for a resource.
+fn management_routes(cfg: &mut web::ServiceConfig) {
+    use crate::api::openapi::{ALLOW_ACTION, ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
+    use crate::api::{audit_events, keys, refuse, webhooks};
+    cfg.service(
+        web::resource("/keys")
+            .route(get_or_head().to(keys::list))
+            .route(web::post().to(keys::write::create))
+            .default_service(refuse(ALLOW_COLLECTION)),
+    )
+    .service(web::resource("/keys/self").route(get_or_head().to(keys::get_self)).default_service(refuse(ALLOW_PING)))
+    .service(
+        web::resource("/keys/self/rotate")
+            .route(web::post().to(keys::write::rotate_self))
+            .default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
+        web::resource("/keys/{key_id}")
+            .route(get_or_head().to(keys::get))
+            .route(web::patch().to(keys::write::update))
+            .route(web::delete().to(keys::write::delete))
+            .default_service(refuse(ALLOW_ITEM)),
+    )
+    .service(
+        web::resource("/keys/{key_id}/revoke")
+            .route(web::post().to(keys::write::revoke))
+            .default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
+        web::resource("/keys/{key_id}/rotate")
+            .route(web::post().to(keys::write::rotate))
+            .default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
+        web::resource("/webhooks")
+            .route(get_or_head().to(webhooks::list))
+            .route(web::post().to(webhooks::create))
+            .default_service(refuse(ALLOW_COLLECTION)),
+    )
+    .service(
+        web::resource("/webhooks/{id}")
+            .route(get_or_head().to(webhooks::get))
+            .route(web::patch().to(webhooks::update))
+            .route(web::delete().to(webhooks::delete))
+            .default_service(refuse(ALLOW_ITEM)),
+    )
+    .service(
+        web::resource("/webhooks/{id}/test").route(web::post().to(webhooks::test)).default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
+        web::resource("/webhooks/{id}/rotate-secret")
+            .route(web::post().to(webhooks::rotate_secret))
+            .default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
+        web::resource("/audit-events").route(get_or_head().to(audit_events::list)).default_service(refuse(ALLOW_PING)),
+    );
+}
+
 /// The `/api/v1` routes. A method a path does not serve answers 405 with `Allow`.
 fn api_routes(cfg: &mut web::ServiceConfig) {
     use crate::api::openapi::{ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
@@ -209,6 +269,7 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
                     .default_service(refuse(ALLOW_PING)),
             )
             .service(web::resource("/ping").route(get_or_head().to(ping)).default_service(refuse(ALLOW_PING)))
+            .configure(management_routes)
             .service(
                 web::resource("/{kind}")
                     .route(get_or_head().to(resources::list))

@@ -16,6 +16,8 @@ pub enum Code {
     ExpiredKey,
     PlanRequired,
     InsufficientScope,
+    ScopeEscalation,
+    AlreadyCreated,
     IpNotAllowed,
     RateLimited,
     ValidationFailed,
@@ -39,6 +41,8 @@ impl Code {
             Self::ExpiredKey => "expired_key",
             Self::PlanRequired => "plan_required",
             Self::InsufficientScope => "insufficient_scope",
+            Self::ScopeEscalation => "scope_escalation",
+            Self::AlreadyCreated => "already_created",
             Self::IpNotAllowed => "ip_not_allowed",
             Self::RateLimited => "rate_limited",
             Self::ValidationFailed => "validation_failed",
@@ -60,7 +64,10 @@ impl Code {
             | Self::RevokedKey
             | Self::DisabledKey
             | Self::ExpiredKey => StatusCode::UNAUTHORIZED,
-            Self::PlanRequired | Self::InsufficientScope | Self::IpNotAllowed => StatusCode::FORBIDDEN,
+            Self::PlanRequired | Self::InsufficientScope | Self::ScopeEscalation | Self::IpNotAllowed => {
+                StatusCode::FORBIDDEN
+            }
+            Self::AlreadyCreated => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MalformedJson => StatusCode::BAD_REQUEST,
@@ -83,6 +90,12 @@ impl Code {
             Self::ExpiredKey => "The API key has expired.",
             Self::PlanRequired => "API access needs a paid plan.",
             Self::InsufficientScope => "The API key lacks the scope this request needs.",
+            Self::ScopeEscalation => {
+                "An API key can only create, change or rotate keys whose scopes it holds itself; nothing was changed."
+            }
+            Self::AlreadyCreated => {
+                "A key was already created with this Idempotency-Key; nothing new was created, and its token is not shown again."
+            }
             Self::IpNotAllowed => "Requests from this IP address are not allowed for this API key.",
             Self::RateLimited => "Too many requests for this API key; retry after the time in Retry-After.",
             Self::ValidationFailed => "The request body has invalid fields; see details.",
@@ -107,6 +120,8 @@ pub struct ApiError {
     pub details: Vec<FieldError>,
     /// Seconds for `Retry-After` (with `rate_limited`), and the key's limit.
     pub retry: Option<(u64, u32)>,
+    /// The key an earlier request made (with `already_created`).
+    pub key_id: Option<String>,
 }
 
 impl ApiError {
@@ -117,7 +132,7 @@ impl ApiError {
 
     pub fn with_message(code: Code, message: impl Into<String>) -> Self {
         let request_id = crate::middleware::current_request_id().unwrap_or_default();
-        Self { code, message: message.into(), request_id, details: Vec::new(), retry: None }
+        Self { code, message: message.into(), request_id, details: Vec::new(), retry: None, key_id: None }
     }
 
     /// `validation_failed` for query parameters (the default message speaks of the body).
@@ -150,8 +165,13 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let details = (self.code == Code::ValidationFailed)
             .then(|| self.details.iter().map(|d| Detail { field: &d.field, message: &d.message }).collect());
-        let error =
-            ErrorFields { code: self.code.as_str(), message: &self.message, request_id: &self.request_id, details };
+        let error = ErrorFields {
+            code: self.code.as_str(),
+            message: &self.message,
+            key_id: self.key_id.as_deref(),
+            request_id: &self.request_id,
+            details,
+        };
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header(("Cache-Control", "no-store"));
         // RFC 6750 §3: a 401 names the scheme, and says why a presented token failed.
@@ -183,6 +203,8 @@ struct ErrorBody<'a> {
 struct ErrorFields<'a> {
     code: &'static str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<&'a str>,
     request_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<Vec<Detail<'a>>>,

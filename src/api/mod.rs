@@ -1,10 +1,14 @@
 //! The REST API that keys unlock, under `/api/v1` (README: The REST API).
 
+pub mod audit_events;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod keys;
+pub mod management;
 pub mod openapi;
 pub mod resources;
+pub mod webhooks;
 
 use crate::rate_limit::Decision;
 use crate::state::AppState;

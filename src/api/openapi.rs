@@ -31,6 +31,7 @@ pub fn operations() -> Vec<(String, &'static str)> {
 pub const ALLOW_PING: &str = "GET, HEAD";
 pub const ALLOW_COLLECTION: &str = "GET, HEAD, POST";
 pub const ALLOW_ITEM: &str = "GET, HEAD, PATCH, DELETE";
+pub const ALLOW_ACTION: &str = "POST";
 
 fn singular(r: Resource) -> &'static str {
     match r {

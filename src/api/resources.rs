@@ -40,7 +40,7 @@ async fn db<T: Send + 'static>(
 
 /// A list page's `limit` and `cursor`. Each may be given once; a repeated
 /// parameter is refused (naming it) rather than silently ignored.
-fn list_params(query: &str) -> Result<(i64, i64), Vec<FieldError>> {
+pub(super) fn list_params(query: &str) -> Result<(i64, i64), Vec<FieldError>> {
     let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
     let mut details = Vec::new();
     let mut seen = std::collections::BTreeSet::new();

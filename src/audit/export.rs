@@ -39,21 +39,26 @@ fn csv_cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
 }
 
+/// One event with every stored field, hashes included (a JSON Lines
+/// line, and an event of the management API's audit list).
+pub fn json(e: &StoredEvent) -> serde_json::Value {
+    serde_json::json!({
+        "id": e.id, "org_id": e.org_id, "seq": e.seq, "occurred_at": format_time(&e.occurred_at),
+        "actor_type": e.actor_type, "actor_id": e.actor_id, "actor_email": e.actor_email,
+        "actor_name": e.actor_name, "action": e.action, "target_type": e.target_type,
+        "target_id": e.target_id, "target_label": e.target_label, "ip": e.ip, "user_agent": e.user_agent,
+        "request_id": e.request_id, "trace_id": e.trace_id, "details": e.details,
+        "prev_hash": e.prev_hash, "hash": e.hash,
+    })
+}
+
 /// One batch of events in the export format (`with_header`: the CSV header row first).
 pub fn encode(events: &[StoredEvent], format: ExportFormat, with_header: bool) -> Result<Vec<u8>, csv::Error> {
     match format {
         ExportFormat::JsonLines => {
             let mut out = Vec::new();
             for e in events {
-                let line = serde_json::json!({
-                    "id": e.id, "org_id": e.org_id, "seq": e.seq, "occurred_at": format_time(&e.occurred_at),
-                    "actor_type": e.actor_type, "actor_id": e.actor_id, "actor_email": e.actor_email,
-                    "actor_name": e.actor_name, "action": e.action, "target_type": e.target_type,
-                    "target_id": e.target_id, "target_label": e.target_label, "ip": e.ip, "user_agent": e.user_agent,
-                    "request_id": e.request_id, "trace_id": e.trace_id, "details": e.details,
-                    "prev_hash": e.prev_hash, "hash": e.hash,
-                });
-                out.extend_from_slice(line.to_string().as_bytes());
+                out.extend_from_slice(json(e).to_string().as_bytes());
                 out.push(b'\n');
             }
             Ok(out)

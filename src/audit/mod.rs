@@ -8,6 +8,7 @@ mod action;
 pub use crate::domain::audit_chain as chain;
 mod entries;
 pub mod export;
+pub mod filter;
 
 pub use action::{Action, human_label};
 pub use entries::{Entry, SecondFactorChange, key_snapshot};
@@ -42,6 +43,14 @@ pub enum Actor {
     },
     /// Someone not logged in (a failed login).
     Anonymous,
+    /// An API key using the management API: recorded with its key id as
+    /// `actor_name` and its display prefix as `details.actor_prefix`
+    /// (the stored columns are frozen; README: Audit log).
+    ApiKey {
+        key_id: String,
+        prefix: String,
+        label: String,
+    },
 }
 
 impl Actor {
@@ -57,6 +66,16 @@ impl Actor {
         Self::System { label: "cli" }
     }
 
+    /// The name kept on what the actor makes or revokes ("created by", "revoked by").
+    pub fn display_name(&self) -> String {
+        match self {
+            Self::User { name, .. } | Self::Staff { name, .. } => name.clone(),
+            Self::System { label } => (*label).to_owned(),
+            Self::Anonymous => "anonymous".into(),
+            Self::ApiKey { label, .. } => format!("API key {label}"),
+        }
+    }
+
     /// The actor as webhook event data shows it.
     pub fn to_json(&self) -> Value {
         let (kind, id, email, name) = self.columns();
@@ -69,6 +88,7 @@ impl Actor {
             Self::Staff { id, email, name } => ("staff", Some(*id), Some(email.clone()), Some(name.clone())),
             Self::System { label } => ("system", None, None, Some((*label).to_owned())),
             Self::Anonymous => ("anonymous", None, None, None),
+            Self::ApiKey { key_id, .. } => ("api_key", None, None, Some(key_id.clone())),
         }
     }
 }
@@ -139,7 +159,7 @@ fn append(
         Some((kind, id, label)) => (Some(kind.to_owned()), Some(id), Some(label)),
         None => (None, None, None),
     };
-    let fields = EventFields {
+    let mut fields = EventFields {
         org_id: entry.org_id,
         seq: last_seq + 1,
         occurred_at: at,
@@ -157,6 +177,11 @@ fn append(
         trace_id: meta.trace_id.clone(),
         details: entry.details.to_string(),
     };
+    if let (Actor::ApiKey { prefix, .. }, Some(details)) = (actor, entry.details.as_object()) {
+        let mut details = details.clone();
+        details.insert("actor_prefix".into(), json!(prefix));
+        fields.details = Value::Object(details).to_string();
+    }
     let hash = fields.hash(&last_hash);
     audit_events::insert(conn, NewEvent { fields: &fields, prev_hash: &last_hash, hash: &hash })?;
     audit_events::set_head(conn, entry.org_id, fields.seq, &hash)

@@ -33,6 +33,8 @@ pub struct ApiKey {
     pub created_at: NaiveDateTime,
     pub created_by_id: Option<i64>,
     pub created_by_name: String,
+    pub created_by_email: Option<String>,
+    pub created_by_key: Option<String>,
     pub last_used_at: Option<NaiveDateTime>,
     pub last_used_ip: Option<String>,
     pub revoked_at: Option<NaiveDateTime>,
@@ -55,17 +57,33 @@ impl ApiKey {
     pub fn allowlist(&self) -> &IpAllowlist {
         &self.allowed_ips
     }
+
+    /// Its editable settings, as stored.
+    pub fn settings(&self) -> KeySettings {
+        KeySettings {
+            label: self.label.clone(),
+            description: self.description.clone(),
+            scopes: self.scopes.clone(),
+            expires_at: self.expires_at,
+            allowed_ips: self.allowed_ips.clone(),
+            rate_limit_per_minute: self.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
+        }
+    }
+
+    /// Whether it can still be rotated: not revoked, and not already replaced.
+    pub fn can_rotate(&self, now: NaiveDateTime) -> bool {
+        self.state(now) != KeyState::Revoked && self.replaced_by.is_none()
+    }
 }
 
-/// The settings a key is created or edited with, already parsed.
-#[derive(Debug, Clone)]
-pub struct KeySettings {
-    pub label: String,
-    pub description: String,
-    pub scopes: Scopes,
-    pub expires_at: Option<NaiveDateTime>,
-    pub allowed_ips: IpAllowlist,
-    pub rate_limit_per_minute: Option<u32>,
+pub use crate::domain::key_settings::KeySettings;
+
+/// Who made a key: a user, or a key through the management API.
+pub struct CreatedBy<'a> {
+    pub user_id: Option<i64>,
+    pub email: Option<&'a str>,
+    pub key_id: Option<&'a str>,
+    pub name: &'a str,
 }
 
 pub struct NewKey<'a> {
@@ -74,8 +92,7 @@ pub struct NewKey<'a> {
     pub token_hash: &'a str,
     pub display_prefix: &'a str,
     pub settings: &'a KeySettings,
-    pub created_by_id: i64,
-    pub created_by_name: &'a str,
+    pub created_by: CreatedBy<'a>,
     pub rotated_from: Option<&'a str>,
 }
 
@@ -95,8 +112,10 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
             dsl::rate_limit_per_minute.eq(s.rate_limit_per_minute.map(i64::from)),
             dsl::enabled.eq(true),
             dsl::created_at.eq(now()),
-            dsl::created_by_id.eq(new.created_by_id),
-            dsl::created_by_name.eq(new.created_by_name),
+            dsl::created_by_id.eq(new.created_by.user_id),
+            dsl::created_by_name.eq(new.created_by.name),
+            dsl::created_by_email.eq(new.created_by.email),
+            dsl::created_by_key.eq(new.created_by.key_id),
             dsl::rotated_from.eq(new.rotated_from),
         ))
         .execute(conn)?;
@@ -129,6 +148,8 @@ pub enum Sort {
     Created,
     LastUsed,
     Expiry,
+    /// Oldest first, by row id (the management API's keyset pages).
+    Oldest,
 }
 
 impl Sort {
@@ -136,6 +157,7 @@ impl Sort {
         match input {
             "last_used" => Self::LastUsed,
             "expiry" => Self::Expiry,
+            "oldest" => Self::Oldest,
             _ => Self::Created,
         }
     }
@@ -145,6 +167,7 @@ impl Sort {
             Self::Created => "created",
             Self::LastUsed => "last_used",
             Self::Expiry => "expiry",
+            Self::Oldest => "oldest",
         }
     }
 }
@@ -157,6 +180,8 @@ pub struct ListQuery {
     pub sort: Sort,
     pub offset: i64,
     pub limit: i64,
+    /// Only keys with a row id above this (keyset pages, with `Sort::Oldest`).
+    pub after_id: Option<i64>,
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -211,11 +236,15 @@ pub fn list(conn: &mut DbConn, org_id: i64, q: &ListQuery, at: NaiveDateTime) ->
                 .or(dsl::last_used_at.le(at - days(90))),
         );
     }
+    if let Some(after) = q.after_id {
+        query = query.filter(dsl::id.gt(after));
+    }
     query = match q.sort {
         Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
         // NULLs last on both backends: sort on "is null" first.
         Sort::LastUsed => query.order((dsl::last_used_at.is_null().asc(), dsl::last_used_at.desc(), dsl::id.desc())),
         Sort::Expiry => query.order((dsl::expires_at.is_null().asc(), dsl::expires_at.asc(), dsl::id.desc())),
+        Sort::Oldest => query.order(dsl::id.asc()),
     };
     query.offset(q.offset).limit(q.limit).select(ApiKey::as_select()).load(conn)
 }
@@ -319,6 +348,14 @@ pub fn claim_form_id(conn: &mut DbConn, form_id: &str, org_id: i64, key_id: &str
     .bind::<Timestamp, _>(now())
     .execute(conn)?;
     Ok(inserted == 1)
+}
+
+/// Lets a one-time id used before `before` be used again (an API
+/// `Idempotency-Key` is remembered for a day; form ids are never reused).
+pub fn forget_form_id(conn: &mut DbConn, form_id: &str, before: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(used_form_ids::table.filter(used_form_ids::form_id.eq(form_id)).filter(used_form_ids::used_at.lt(before)))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// The key a used form id created, if any (to answer a replayed POST).

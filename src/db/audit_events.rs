@@ -121,7 +121,7 @@ pub fn insert(conn: &mut DbConn, new: NewEvent<'_>) -> QueryResult<()> {
 /// A filter on the log (README: Audit log), already parsed.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// An actor's email, or `system`.
+    /// An actor's email, an API key's id (`key_…`), or `system`.
     pub actor: Option<String>,
     pub action: Option<String>,
     /// A target's id or its label snapshot.
@@ -139,6 +139,8 @@ fn filtered(org_id: i64, filter: &Filter) -> Boxed<'static> {
     if let Some(actor) = &filter.actor {
         query = if actor == "system" {
             query.filter(dsl::actor_type.eq("system"))
+        } else if actor.starts_with("key_") {
+            query.filter(dsl::actor_type.eq("api_key")).filter(dsl::actor_name.eq(actor.clone()))
         } else {
             query.filter(dsl::actor_email.eq(actor.to_lowercase()))
         };
@@ -223,6 +225,21 @@ pub fn export_batch(
         return Ok(Vec::new());
     };
     query.filter(dsl::id.gt(after_id)).order(dsl::id.asc()).limit(limit).select(StoredEvent::as_select()).load(conn)
+}
+
+/// A page for incremental pulls: matching events with `seq` above
+/// `after_seq`, oldest first.
+pub fn page_after_seq(
+    conn: &mut DbConn,
+    org_id: i64,
+    filter: &Filter,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<StoredEvent>> {
+    let Some(query) = narrowed(conn, org_id, filter)? else {
+        return Ok(Vec::new());
+    };
+    query.filter(dsl::seq.gt(after_seq)).order(dsl::seq.asc()).limit(limit).select(StoredEvent::as_select()).load(conn)
 }
 
 /// A batch of the chain in `seq` order, for verification.

@@ -125,6 +125,8 @@ diesel::table! {
         replaced_by -> Nullable<Text>,
         grace_until -> Nullable<Timestamp>,
         expired_event_at -> Nullable<Timestamp>,
+        created_by_email -> Nullable<Text>,
+        created_by_key -> Nullable<Text>,
     }
 }
 
@@ -189,6 +191,7 @@ diesel::table! {
         failing_since -> Nullable<Timestamp>,
         created_at -> Timestamp,
         created_by_name -> Text,
+        created_by_key -> Nullable<Text>,
     }
 }
 

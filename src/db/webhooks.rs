@@ -22,6 +22,8 @@ pub struct Endpoint {
     pub failing_since: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub created_by_name: String,
+    /// The key that made it through the management API, if one did.
+    pub created_by_key: Option<String>,
 }
 
 impl Endpoint {
@@ -43,6 +45,7 @@ pub struct NewEndpoint<'a> {
     pub events: &'a str,
     pub secret_sealed: &'a str,
     pub created_by_name: &'a str,
+    pub created_by_key: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConn, new: NewEndpoint<'_>) -> QueryResult<Endpoint> {
@@ -57,6 +60,7 @@ pub fn insert(conn: &mut DbConn, new: NewEndpoint<'_>) -> QueryResult<Endpoint> 
             dsl::secret_sealed.eq(new.secret_sealed),
             dsl::created_at.eq(now()),
             dsl::created_by_name.eq(new.created_by_name),
+            dsl::created_by_key.eq(new.created_by_key),
         ))
         .execute(conn)?;
     dsl::webhook_endpoints.filter(dsl::public_id.eq(new.public_id)).select(Endpoint::as_select()).first(conn)

@@ -146,8 +146,12 @@ fn make_key(
             token_hash: &secret.hash().0,
             display_prefix: &secret.display_prefix(),
             settings: &settings,
-            created_by_id: by.id,
-            created_by_name: &by.name,
+            created_by: crate::db::api_keys::CreatedBy {
+                user_id: Some(by.id),
+                email: Some(&by.email),
+                key_id: None,
+                name: &by.name,
+            },
             rotated_from: sample.rotated_from,
         },
     )?;

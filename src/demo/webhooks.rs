@@ -47,6 +47,7 @@ pub(super) fn seed_webhooks(
                 events: &stored,
                 secret_sealed: &sealed,
                 created_by_name: &owner.name,
+                created_by_key: None,
             },
         )?;
         let created = now - Duration::days(age);

@@ -27,6 +27,12 @@ pub struct Candidate<'a> {
     pub allowlist: &'a IpAllowlist,
 }
 
+impl<'a> Candidate<'a> {
+    pub fn of(settings: &'a super::key_settings::KeySettings) -> Self {
+        Self { scopes: &settings.scopes, expires_at: settings.expires_at, allowlist: &settings.allowed_ips }
+    }
+}
+
 /// One rule a key breaks: the form field it is about, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Breach {

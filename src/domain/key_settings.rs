@@ -1,9 +1,22 @@
 //! The editable settings of an API key, each parsed from its form field.
 
 use super::ParseError;
+use super::scopes::Scopes;
 use chrono::{NaiveDate, NaiveDateTime};
 use ipnet::IpNet;
 use std::net::IpAddr;
+
+/// The settings a key is created or edited with, already parsed (from the
+/// console's form or the management API's JSON, by the parsers below).
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    pub label: String,
+    pub description: String,
+    pub scopes: Scopes,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allowed_ips: IpAllowlist,
+    pub rate_limit_per_minute: Option<u32>,
+}
 
 /// A key's label: required, at most 100 characters.
 pub fn parse_label(input: &str) -> Result<String, ParseError> {
@@ -33,7 +46,8 @@ pub fn parse_description(input: &str) -> Result<String, ParseError> {
 }
 
 /// An expiry: empty = never; `YYYY-MM-DD` (00:00 UTC that day, as GitLab
-/// does) or `YYYY-MM-DDTHH:MM` (UTC). It must lie in the future.
+/// does), `YYYY-MM-DDTHH:MM` (UTC) or an RFC 3339 time (what the API
+/// answers, so a client can send back what it read). It must lie in the future.
 pub fn parse_expiry(input: &str, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, ParseError> {
     let value = input.trim();
     if value.is_empty() {
@@ -43,6 +57,7 @@ pub fn parse_expiry(input: &str, now: NaiveDateTime) -> Result<Option<NaiveDateT
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .or_else(|| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").ok())
+        .or_else(|| chrono::DateTime::parse_from_rfc3339(value).ok().map(|t| t.naive_utc()))
         .ok_or_else(|| ParseError::new("Use a date like 2027-01-31, or 2027-01-31T14:30 (UTC)."))?;
     if at <= now {
         return Err(ParseError::new("Choose a time in the future."));
@@ -185,6 +200,7 @@ mod tests {
         let midnight = NaiveDate::from_ymd_opt(2026, 6, 2).and_then(|d| d.and_hms_opt(0, 0, 0));
         assert_eq!(parse_expiry("2026-06-02", now()), Ok(midnight));
         assert!(parse_expiry("2026-06-01T12:30", now()).expect("valid").is_some());
+        assert_eq!(parse_expiry("2026-06-02T02:00:00+02:00", now()), Ok(midnight), "RFC 3339, any offset");
         assert_eq!(parse_expiry("", now()), Ok(None));
         assert!(parse_expiry("2026-06-01", now()).is_err(), "today's midnight has passed");
         assert!(parse_expiry("next week", now()).is_err());

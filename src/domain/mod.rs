@@ -5,6 +5,7 @@
 pub mod audit_chain;
 mod email;
 pub mod expiry;
+pub mod key_json;
 pub mod key_policy;
 pub mod key_settings;
 pub mod key_state;

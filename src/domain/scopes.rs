@@ -1,5 +1,6 @@
-//! Key scopes (README: Security model): `<resource>:<read|write>`; `write` implies `read`;
-//! no explicit scope means full access.
+//! Key scopes (README: Security model): `<resource>:<read|write>` and the
+//! management scopes; `write` implies `read`; no scope ticked at all means
+//! full access, which never includes a management scope.
 
 use super::ParseError;
 use std::collections::BTreeSet;
@@ -92,67 +93,160 @@ impl Scope {
     }
 }
 
-/// A key's scopes. Empty = full access. Stored as the sorted, comma-separated names.
+/// A management scope (README: Management API): what a key may do to the
+/// organisation's keys, webhooks and audit log. Never part of full access:
+/// a key holds one only when it was ticked. `write` implies `read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Management {
+    KeysRead,
+    KeysWrite,
+    KeysSelfRotate,
+    WebhooksRead,
+    WebhooksWrite,
+    AuditRead,
+}
+
+impl Management {
+    pub const ALL: [Management; 6] = [
+        Management::KeysRead,
+        Management::KeysWrite,
+        Management::KeysSelfRotate,
+        Management::WebhooksRead,
+        Management::WebhooksWrite,
+        Management::AuditRead,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KeysRead => "keys:read",
+            Self::KeysWrite => "keys:write",
+            Self::KeysSelfRotate => "keys:self_rotate",
+            Self::WebhooksRead => "webhooks:read",
+            Self::WebhooksWrite => "webhooks:write",
+            Self::AuditRead => "audit:read",
+        }
+    }
+
+    /// What the scope grid's "Management" group says next to the box.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::KeysRead => "Read API keys",
+            Self::KeysWrite => "Create, edit, rotate, revoke and delete API keys",
+            Self::KeysSelfRotate => "Rotate itself",
+            Self::WebhooksRead => "Read webhook endpoints",
+            Self::WebhooksWrite => "Manage webhook endpoints",
+            Self::AuditRead => "Read the audit log",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == input.trim())
+    }
+
+    /// The scope a `write` scope brings with it.
+    fn implied(self) -> Option<Self> {
+        match self {
+            Self::KeysWrite => Some(Self::KeysRead),
+            Self::WebhooksWrite => Some(Self::WebhooksRead),
+            _ => None,
+        }
+    }
+}
+
+/// A key's scopes: resource scopes and management scopes. None at all =
+/// full access (the eight resource scopes, no management one). Stored as
+/// the sorted, comma-separated names.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Scopes(BTreeSet<Scope>);
+pub struct Scopes {
+    resources: BTreeSet<Scope>,
+    management: BTreeSet<Management>,
+}
 
 impl Scopes {
     /// Parses the checked boxes; ticking `write` also grants `read`.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, ParseError> {
-        let mut set = BTreeSet::new();
+        let mut scopes = Self::default();
         for name in names {
-            if name.as_ref().trim().is_empty() {
+            let name = name.as_ref().trim();
+            if name.is_empty() {
                 continue;
             }
-            let scope = Scope::parse(name.as_ref())?;
-            set.insert(scope);
+            if let Some(m) = Management::parse(name) {
+                scopes.management.insert(m);
+                scopes.management.extend(m.implied());
+                continue;
+            }
+            let scope = Scope::parse(name)?;
+            scopes.resources.insert(scope);
             if scope.access == Access::Write {
-                set.insert(Scope { resource: scope.resource, access: Access::Read });
+                scopes.resources.insert(Scope { resource: scope.resource, access: Access::Read });
             }
         }
-        Ok(Self(set))
+        Ok(scopes)
     }
 
     /// Reads the stored form; unknown names (impossible unless edited by hand) are dropped.
     pub fn from_stored(stored: &str) -> Self {
-        Self(stored.split(',').filter_map(|s| Scope::parse(s).ok()).collect())
+        let names: Vec<&str> =
+            stored.split(',').filter(|s| Management::parse(s).is_some() || Scope::parse(s).is_ok()).collect();
+        Self::parse(&names).unwrap_or_default()
     }
 
     pub fn to_stored(&self) -> String {
-        self.0.iter().map(|s| s.name()).collect::<Vec<_>>().join(",")
+        self.names().join(",")
+    }
+
+    /// The ticked names: resource scopes, then management scopes.
+    fn names(&self) -> Vec<&'static str> {
+        self.resources.iter().map(|s| s.name()).chain(self.management.iter().map(|m| m.name())).collect()
     }
 
     pub fn is_full_access(&self) -> bool {
-        self.0.is_empty()
+        self.resources.is_empty() && self.management.is_empty()
+    }
+
+    /// Whether the key may use the management API at all ("admin key").
+    pub fn has_management(&self) -> bool {
+        !self.management.is_empty()
     }
 
     pub fn contains(&self, scope: Scope) -> bool {
-        self.0.contains(&scope)
+        self.resources.contains(&scope)
     }
 
     /// Whether a request needing `scope` is allowed (`write` implies `read`).
     pub fn allows(&self, scope: Scope) -> bool {
         self.is_full_access()
-            || self.0.contains(&scope)
+            || self.resources.contains(&scope)
             || (scope.access == Access::Read
-                && self.0.contains(&Scope { resource: scope.resource, access: Access::Write }))
+                && self.resources.contains(&Scope { resource: scope.resource, access: Access::Write }))
     }
 
-    /// The effective scope names: all eight for full access.
+    /// Whether the key holds a management scope (only ever by ticking it).
+    pub fn grants(&self, scope: Management) -> bool {
+        self.management.contains(&scope)
+    }
+
+    /// The effective scope names: all eight resource scopes for full access.
     pub fn effective_names(&self) -> Vec<&'static str> {
-        if self.is_full_access() {
-            Scope::all().into_iter().map(Scope::name).collect()
-        } else {
-            self.0.iter().map(|s| s.name()).collect()
-        }
+        if self.is_full_access() { Scope::all().into_iter().map(Scope::name).collect() } else { self.names() }
     }
 
-    /// True when `new` grants something `self` did not. Full access is the widest.
+    /// Whether every scope `other` has is one `self` has too (full access
+    /// counting as the eight resource scopes): a key may only issue or
+    /// change keys it covers.
+    pub fn covers(&self, other: &Scopes) -> bool {
+        let resources = if other.is_full_access() {
+            Scope::all().into_iter().all(|s| self.allows(s))
+        } else {
+            other.resources.iter().all(|s| self.allows(*s))
+        };
+        resources && other.management.iter().all(|m| self.grants(*m))
+    }
+
+    /// True when `new` grants something `self` did not.
     pub fn is_widened_by(&self, new: &Scopes) -> bool {
-        if self.is_full_access() {
-            return false;
-        }
-        new.is_full_access() || new.0.iter().any(|s| !self.allows(*s))
+        !self.covers(new)
     }
 }
 
@@ -200,5 +294,33 @@ mod tests {
         assert!(!narrow.is_widened_by(&scopes(&["orders:read"])));
         assert!(!scopes(&["orders:write"]).is_widened_by(&scopes(&["orders:read"])));
         assert!(!scopes(&[]).is_widened_by(&scopes(&["orders:read"])));
+    }
+
+    #[test]
+    fn management_scopes_are_never_full_access_and_only_what_was_ticked() {
+        let audit = scopes(&["audit:read"]);
+        assert!(!audit.is_full_access());
+        assert!(audit.grants(Management::AuditRead));
+        assert!(!audit.allows(Scope::parse("orders:read").expect("scope")), "audit:read reads nothing else");
+        assert_eq!(audit.effective_names(), ["audit:read"]);
+        assert!(!scopes(&[]).grants(Management::KeysRead), "full access holds no management scope");
+        let admin = scopes(&["keys:write", "orders:read"]);
+        assert_eq!(admin.to_stored(), "orders:read,keys:read,keys:write");
+        assert_eq!(Scopes::from_stored(&admin.to_stored()), admin);
+        assert!(admin.has_management() && !scopes(&["orders:read"]).has_management());
+    }
+
+    #[test]
+    fn a_key_covers_only_what_it_holds() {
+        let all_eight: Vec<&str> = Scope::all().into_iter().map(Scope::name).collect();
+        let explicit = Scopes::parse(&all_eight).expect("valid");
+        assert!(explicit.covers(&scopes(&[])), "the eight resource scopes cover full access");
+        assert!(scopes(&[]).covers(&explicit));
+        assert!(!scopes(&[]).covers(&scopes(&["keys:read"])), "full access does not cover a management scope");
+        let writer = scopes(&["keys:write", "orders:read"]);
+        assert!(writer.covers(&scopes(&["orders:read", "keys:read"])));
+        assert!(!writer.covers(&scopes(&["orders:write"])));
+        assert!(!writer.covers(&scopes(&[])), "a narrow key cannot issue full access");
+        assert!(!writer.covers(&scopes(&["keys:self_rotate"])));
     }
 }

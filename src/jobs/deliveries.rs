@@ -104,6 +104,35 @@ fn next_delay(attempts: i64, retry_after: Option<i64>) -> Option<Duration> {
 }
 
 /// Signs and sends one message to one endpoint; returns what happened.
+/// Send test: a signed `webhook.test` event to `hook`, now, through the
+/// same guarded send as deliveries, recorded as `webhook.tested` with what
+/// came back.
+pub async fn send_test(
+    state: &AppState,
+    hook: &Endpoint,
+    actor: &crate::audit::Actor,
+    meta: &crate::audit::RequestMeta,
+) -> Result<Attempt, Error> {
+    let msg_id = format!("msg_{}", crate::domain::token::random_base62(24));
+    let body = serde_json::json!({
+        "type": "webhook.test",
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": { "webhook_id": hook.public_id, "message": "This is a test event from Latchkey." },
+    })
+    .to_string()
+    .into_bytes();
+    let attempt = attempt(state, hook, &msg_id, body).await?;
+    let (hook, actor, meta) = (hook.clone(), actor.clone(), meta.clone());
+    let result = (attempt.status, attempt.error.as_ref().map(|(class, _)| (*class).to_owned()), attempt.latency_ms);
+    state
+        .db
+        .run(move |conn| {
+            crate::webhooks::endpoints::record_test(conn, &hook, (result.0, result.1.as_deref(), result.2), &actor, &meta)
+        })
+        .await?;
+    Ok(attempt)
+}
+
 pub async fn attempt(state: &AppState, endpoint: &Endpoint, event_id: &str, body: Vec<u8>) -> Result<Attempt, Error> {
     let key = &state.config.encryption_key;
     let mut secrets = Vec::new();

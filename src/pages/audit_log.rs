@@ -6,6 +6,7 @@
 use super::templates::{Chrome, Field};
 use super::{render, render_status};
 use crate::audit::export::{ExportFormat, encode};
+use crate::audit::filter::FilterInput;
 use crate::audit::{self, Action, VerifyReport};
 use crate::auth::OrgMember;
 use crate::db::Db;
@@ -18,7 +19,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, http::header, web};
 use askama::Template;
-use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
 const PAGE_SIZE: i64 = 50;
@@ -57,16 +57,6 @@ impl FilterForm {
     }
 }
 
-/// `YYYY-MM-DD` (the start of that day, UTC) or `YYYY-MM-DDTHH:MM`.
-fn parse_time(input: &str) -> Result<(NaiveDateTime, bool), String> {
-    if let Ok(date) = NaiveDate::parse_from_str(input, "%Y-%m-%d") {
-        return Ok((date.and_hms_opt(0, 0, 0).unwrap_or_default(), true));
-    }
-    NaiveDateTime::parse_from_str(input, "%Y-%m-%dT%H:%M")
-        .map(|t| (t, false))
-        .map_err(|_| "Use a date like 2026-01-31, or 2026-01-31T14:30 (UTC).".to_owned())
-}
-
 /// Parses the query into a filter; bad values are reported on the form.
 pub fn parse_query(q: &AuditQuery) -> (Filter, Option<i64>, FilterForm) {
     let mut form = FilterForm {
@@ -76,33 +66,15 @@ pub fn parse_query(q: &AuditQuery) -> (Filter, Option<i64>, FilterForm) {
         from: Field::new(q.from.trim()),
         to: Field::new(q.to.trim()),
     };
-    let non_empty = |f: &Field| (!f.value.is_empty()).then(|| f.value.clone());
-    let mut filter = Filter { actor: non_empty(&form.actor), target: non_empty(&form.target), ..Filter::default() };
-    if let Some(action) = non_empty(&form.action) {
-        match Action::parse(&action) {
-            Some(a) => filter.action = Some(a.as_str().to_owned()),
-            None => form.action.error = Some("Choose an action from the list.".into()),
-        }
-    }
-    if let Some(from) = non_empty(&form.from) {
-        match parse_time(&from) {
-            Ok((t, _)) => filter.from = Some(t),
-            Err(e) => form.from.error = Some(e),
-        }
-    }
-    if let Some(to) = non_empty(&form.to) {
-        // The end is inclusive: the whole day, or the whole minute.
-        match parse_time(&to) {
-            Ok((t, whole_day)) => {
-                filter.to = Some(t + if whole_day { Duration::days(1) } else { Duration::minutes(1) })
-            }
-            Err(e) => form.to.error = Some(e),
-        }
-    }
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from >= to
-    {
-        form.to.error = Some("The end must be after the start.".into());
+    let input = FilterInput { actor: &q.actor, action: &q.action, target: &q.target, from: &q.from, to: &q.to };
+    let (filter, errors) = audit::filter::parse(input);
+    for (field, message) in errors {
+        let slot = match field {
+            "action" => &mut form.action,
+            "from" => &mut form.from,
+            _ => &mut form.to,
+        };
+        slot.error = Some(message);
     }
     let cursor = q.cursor.trim().parse::<i64>().ok().filter(|c| *c > 0);
     (filter, cursor, form)
@@ -137,6 +109,13 @@ impl From<StoredEvent> for AuditRow {
             "staff" => (
                 format!("Support: {}", e.actor_name.clone().unwrap_or_default()),
                 e.actor_email.clone().unwrap_or_default(),
+            ),
+            "api_key" => (
+                format!("API key {}", e.actor_name.clone().unwrap_or_default()),
+                serde_json::from_str::<serde_json::Value>(&e.details)
+                    .ok()
+                    .and_then(|d| d["actor_prefix"].as_str().map(str::to_owned))
+                    .unwrap_or_default(),
             ),
             _ => (e.actor_name.clone().unwrap_or_default(), e.actor_email.clone().unwrap_or_default()),
         };

@@ -122,6 +122,7 @@ fn all_keys(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> die
         sort: api_keys::Sort::parse(""),
         offset: 0,
         limit: 10_000,
+        after_id: None,
     };
     api_keys::list(conn, org_id, &query, at)
 }

@@ -68,6 +68,8 @@ fn sample_key() -> ApiKey {
         created_at: at("2026-11-30T09:15:00"),
         created_by_id: Some(1),
         created_by_name: "Ada Lovelace".into(),
+        created_by_email: Some("ada@example.com".into()),
+        created_by_key: None,
         last_used_at: None,
         last_used_ip: None,
         revoked_at: None,

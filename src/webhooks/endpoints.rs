@@ -25,11 +25,15 @@ pub fn create(
     org_id: i64,
     fields: &EndpointFields,
     secret_sealed: &str,
-    by: &str,
     actor: &Actor,
     meta: &RequestMeta,
 ) -> QueryResult<Endpoint> {
     let public_id = format!("wh_{}", random_base62(16));
+    let by = actor.display_name();
+    let by_key = match actor {
+        Actor::ApiKey { key_id, .. } => Some(key_id.as_str()),
+        _ => None,
+    };
     crate::db::transaction(conn, |conn| {
         let new = NewEndpoint {
             org_id,
@@ -38,7 +42,8 @@ pub fn create(
             description: &fields.description,
             events: &fields.events,
             secret_sealed,
-            created_by_name: by,
+            created_by_name: &by,
+            created_by_key: by_key,
         };
         let hook = webhooks::insert(conn, new)?;
         audit::record(conn, actor, meta, Entry::webhook_created(&hook))?;

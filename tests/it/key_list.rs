@@ -30,8 +30,12 @@ async fn the_list_searches_filters_sorts_and_pages() {
                 token_hash: &secret.hash().0,
                 display_prefix: &secret.display_prefix(),
                 settings: &s,
-                created_by_id: owner_user.id,
-                created_by_name: "Olive Owner",
+                created_by: latchkey::db::api_keys::CreatedBy {
+                    user_id: Some(owner_user.id),
+                    email: Some("owner@acme.test"),
+                    key_id: None,
+                    name: "Olive Owner",
+                },
                 rotated_from: None,
             },
         )

@@ -21,6 +21,7 @@ fn insert_unchecked_endpoint(app: &TestApp, public_id: &str, url: &str) {
         events: "order.created",
         secret_sealed: &sealed,
         created_by_name: "test",
+        created_by_key: None,
     };
     latchkey::db::webhooks::insert(&mut app.conn(), new).expect("insert");
 }

@@ -73,8 +73,12 @@ impl TestApp {
             token_hash: &secret.hash().0,
             display_prefix: &secret.display_prefix(),
             settings: &settings,
-            created_by_id: 1,
-            created_by_name: "tests",
+            created_by: latchkey::db::api_keys::CreatedBy {
+                user_id: Some(1),
+                email: None,
+                key_id: None,
+                name: "tests",
+            },
             rotated_from: None,
         };
         insert(&mut self.conn(), new).expect("insert key");

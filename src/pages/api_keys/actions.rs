@@ -8,12 +8,11 @@ use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
-use crate::domain::key_policy::{Candidate, KeyPolicy};
+use crate::domain::key_policy::Candidate;
 use crate::domain::key_settings::Grace;
 use crate::domain::key_state::KeyState;
-use crate::domain::token::{ApiKeySecret, KeyId};
 use crate::error::AppError;
-use crate::keys::{self, Issue, Issued};
+use crate::keys::{self, Issue, Issued, Once};
 use crate::pages::templates::Chrome;
 use crate::pages::{Notice, render, render_status, see_other_with_notice};
 use crate::state::AppState;
@@ -55,7 +54,7 @@ impl KeyAction {
         match self {
             Self::Deactivate => key.enabled && state != KeyState::Revoked,
             Self::Activate => !key.enabled && state != KeyState::Revoked,
-            Self::Rotate => state != KeyState::Revoked && key.replaced_by.is_none(),
+            Self::Rotate => key.can_rotate(now()),
             Self::Revoke => state != KeyState::Revoked,
             Self::Delete => true,
         }
@@ -239,8 +238,6 @@ pub async fn perform(
     }
 }
 
-/// Issues the replacement (same settings), shows its secret once, and keeps
-/// the old key working until the grace period ends (the scheduler revokes it).
 /// A rotation's grace period and the replacement's settings, or `None`
 /// with the reason on `page`: no grace chosen, a form id this server did not
 /// issue, or a replacement that would break the key policy.
@@ -260,10 +257,8 @@ fn rotation_checks(
         page.form_error = Some(super::form::NOT_ISSUED.into());
         return None;
     }
-    let settings = replacement(key, &member.org.key_policy);
-    let candidate =
-        Candidate { scopes: &settings.scopes, expires_at: settings.expires_at, allowlist: &settings.allowed_ips };
-    let breaches = member.org.key_policy.breaches(&candidate, now());
+    let settings = keys::replacement(key, &member.org.key_policy);
+    let breaches = member.org.key_policy.breaches(&Candidate::of(&settings), now());
     if !breaches.is_empty() {
         let why: Vec<String> = breaches.into_iter().map(|b| b.message).collect();
         page.form_error =
@@ -273,20 +268,8 @@ fn rotation_checks(
     Some((grace, settings))
 }
 
-/// The settings a rotation's replacement takes: the old key's (label,
-/// scopes, allowlist, limit), with its expiry capped by the key policy's
-/// maximum lifetime (a past expiry is dropped first).
-fn replacement(old: &ApiKey, policy: &KeyPolicy) -> KeySettings {
-    KeySettings {
-        label: old.label.clone(),
-        description: old.description.clone(),
-        scopes: old.scopes().clone(),
-        expires_at: policy.capped_expiry(old.expires_at.filter(|t| *t > now()), now()),
-        allowed_ips: old.allowlist().clone(),
-        rate_limit_per_minute: old.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
-    }
-}
-
+/// Issues the replacement (same settings), shows its secret once, and keeps
+/// the old key working until the grace period ends (the scheduler revokes it).
 async fn rotate(
     state: &AppState,
     member: &OrgMember,
@@ -296,17 +279,10 @@ async fn rotate(
     grace: Grace,
     form_id: String,
 ) -> Result<HttpResponse, AppError> {
-    let secret = ApiKeySecret::generate(&state.config.key_prefix);
-    let new = Issue {
-        org_id: member.org.id,
-        form_id,
-        key_id: KeyId::generate(),
-        hash: secret.hash(),
-        display_prefix: secret.display_prefix(),
-        settings,
-        user: member.current.user.clone(),
-        rotated_from: Some(old.key_id.to_string()),
-    };
+    let creator = Actor::user(&member.current.user);
+    let (mut new, secret) =
+        Issue::new(member.org.id, &state.config.key_prefix, Once::Form(form_id), settings, creator);
+    new.rotated_from = Some(old.key_id.to_string());
     let created = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &actor, &meta)).await?;
     match created {
         Issued::Created(new) => show_secret(state, member, "API key rotated", &new, secret),

@@ -9,10 +9,10 @@ use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_policy::{Candidate, KeyPolicy};
 use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
-use crate::domain::scopes::{Resource, Scopes};
-use crate::domain::token::{ApiKeySecret, KeyId};
+use crate::domain::scopes::{Management, Resource, Scopes};
+use crate::domain::token::ApiKeySecret;
 use crate::error::AppError;
-use crate::keys::{self, Issue, Issued};
+use crate::keys::{self, Issue, Issued, Once};
 use crate::pages::templates::{Chrome, Field};
 use crate::pages::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::state::AppState;
@@ -69,6 +69,7 @@ pub struct KeyFormPage {
     ask_password: bool,
     password_error: Option<String>,
     resources: [Resource; 4],
+    management: [Management; 6],
     default_rate_limit: u32,
     /// `?focus=expires_at` (the renew link of an expiry mail) focuses that field.
     focus_expiry: bool,
@@ -84,6 +85,10 @@ impl KeyFormPage {
     fn has_scope(&self, resource: &Resource, access: &str) -> bool {
         let name = format!("{}:{access}", resource.as_str());
         self.scopes.contains(&name)
+    }
+
+    fn has_management(&self, scope: &Management) -> bool {
+        self.scopes.iter().any(|s| s == scope.name())
     }
 
     fn blank(member: &OrgMember, state: &AppState) -> Self {
@@ -104,6 +109,7 @@ impl KeyFormPage {
             ask_password: false,
             password_error: None,
             resources: Resource::ALL,
+            management: Management::ALL,
             default_rate_limit: state.config.default_rate_limit,
             focus_expiry: false,
         }
@@ -140,9 +146,7 @@ impl KeyFormPage {
     /// Puts each rule of the org's key policy that `settings` break next to
     /// its field; true when there were none.
     fn meets(&mut self, policy: &KeyPolicy, settings: &KeySettings) -> bool {
-        let candidate =
-            Candidate { scopes: &settings.scopes, expires_at: settings.expires_at, allowlist: &settings.allowed_ips };
-        let breaches = policy.breaches(&candidate, now());
+        let breaches = policy.breaches(&Candidate::of(settings), now());
         for breach in &breaches {
             let message = Some(breach.message.clone());
             match breach.field {
@@ -199,17 +203,9 @@ pub async fn create(
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     // Only now does a token exist: in memory, then once in the response.
-    let secret = ApiKeySecret::generate(&state.config.key_prefix);
-    let new = Issue {
-        org_id: member.org.id,
-        form_id: page.form_id.clone(),
-        key_id: KeyId::generate(),
-        hash: secret.hash(),
-        display_prefix: secret.display_prefix(),
-        settings,
-        user: member.current.user.clone(),
-        rotated_from: None,
-    };
+    let creator = Actor::user(&member.current.user);
+    let (new, secret) =
+        Issue::new(member.org.id, &state.config.key_prefix, Once::Form(page.form_id.clone()), settings, creator);
     let actor = Actor::user(&member.current.user);
     let created = state.db.run(move |conn| keys::create(conn, &new, &actor, &meta)).await?;
     match created {

@@ -109,6 +109,8 @@ pub struct KeyView {
     pub description: String,
     pub prefix: String,
     pub full_access: bool,
+    /// Holds a management scope: it can change keys, webhooks or read the audit log.
+    pub admin_key: bool,
     pub scopes: Vec<&'static str>,
     pub state: &'static str,
     pub marks: Vec<&'static str>,
@@ -193,6 +195,7 @@ impl KeyView {
             description: key.description.clone(),
             prefix: key.display_prefix.clone(),
             full_access: scopes.is_full_access(),
+            admin_key: scopes.has_management(),
             scopes: scopes.effective_names(),
             state: state.as_str(),
             marks: health_marks(key, state, at),

@@ -16,7 +16,6 @@ use crate::crypto;
 use crate::db::deliveries::{self, AttemptRow};
 use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
-use crate::domain::token::random_base62;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::webhooks::endpoints::{self, EndpointFields};
@@ -27,7 +26,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
 fn base(member: &OrgMember) -> String {
     crate::urls::webhooks(&member.org.slug)
@@ -120,23 +118,8 @@ async fn parse(
         ok = false;
     }
     let events = events::parse(&form.events).map_err(|e| page.events_error = Some(e)).ok();
-    let url = match target::parse_url(&page.url.value, state.config.webhook_allow_insecure) {
-        Ok(url) => {
-            let allow_private = state.config.webhook_allow_private;
-            let checked = url.clone();
-            match web::block(move || target::resolve(&checked, allow_private)).await.map_err(AppError::internal)? {
-                Ok(_) => Some(url.to_string()),
-                Err(e) => {
-                    page.url.error = Some(e.to_string());
-                    None
-                }
-            }
-        }
-        Err(e) => {
-            page.url.error = Some(e.to_string());
-            None
-        }
-    };
+    let (insecure, private) = (state.config.webhook_allow_insecure, state.config.webhook_allow_private);
+    let url = target::check(&page.url.value, insecure, private).await.map_err(|e| page.url.error = Some(e)).ok();
     match (url, events, ok) {
         (Some(url), Some(events), true) => Ok(Some((url, page.description.value.clone(), events))),
         _ => Ok(None),
@@ -186,9 +169,9 @@ pub async fn create(
     };
     let secret = SigningSecret::generate();
     let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
-    let (org_id, by, actor) = (member.org.id, member.current.user.name.clone(), Actor::user(&member.current.user));
+    let (org_id, actor) = (member.org.id, Actor::user(&member.current.user));
     let fields = EndpointFields { url, description, events };
-    let hook = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, &by, &actor, &meta)).await?;
+    let hook = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, &actor, &meta)).await?;
     secret_page(&member, hook, "Webhook endpoint added", &secret)
 }
 
@@ -289,29 +272,8 @@ pub async fn test(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let hook = load(&state, &member, path.into_inner().1).await?;
-    let msg_id = format!("msg_{}", random_base62(24));
-    let body = json!({
-        "type": "webhook.test",
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "data": { "webhook_id": hook.public_id, "message": "This is a test event from Latchkey." },
-    })
-    .to_string()
-    .into_bytes();
-    // The same guarded, signed send as deliveries (the address is checked again now).
-    let attempt = crate::jobs::deliveries::attempt(&state, &hook, &msg_id, body).await?;
     let actor = Actor::user(&member.current.user);
-    let (hook_for_audit, status, error, latency) = (
-        hook.clone(),
-        attempt.status,
-        attempt.error.as_ref().map(|(class, _)| (*class).to_owned()),
-        attempt.latency_ms,
-    );
-    state
-        .db
-        .run(move |conn| {
-            endpoints::record_test(conn, &hook_for_audit, (status, error.as_deref(), latency), &actor, &meta)
-        })
-        .await?;
+    let attempt = crate::jobs::deliveries::send_test(&state, &hook, &actor, &meta).await?;
     detail(&state, &member, hook, Some(attempt)).await
 }
 

@@ -1,101 +1,20 @@
 //! Use cases for API keys: one function per thing a person or a job does to
 //! a key. Each owns its transaction, its audit entry and its webhook event,
-//! so the console, the scheduler and (later) the management API cannot
+//! so the console, the scheduler and the management API cannot
 //! drift apart. Nothing here knows HTTP; callers pass who acts (`Actor`) and
 //! where from (`RequestMeta`).
 
+mod issue;
+
+pub use issue::{Issue, Issued, Once, create, replacement, rotate};
+
 use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
-use crate::db::users::User;
+use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::{DbConn, now};
-use crate::domain::key_settings::Grace;
 use crate::domain::scopes::Scopes;
-use crate::domain::token::{KeyHash, KeyId};
 use crate::webhooks::events::{key_event, key_event_with};
 use diesel::QueryResult;
 use serde_json::{Map, Value, json};
-
-/// What a new key (created, or a rotation's replacement) is made of; the
-/// token itself stays in the caller's memory, only its hash and prefix come here.
-pub struct Issue {
-    pub org_id: i64,
-    /// The one-time id of the form that asks for it: a second submission creates nothing.
-    pub form_id: String,
-    pub key_id: KeyId,
-    pub hash: KeyHash,
-    pub display_prefix: String,
-    pub settings: KeySettings,
-    pub user: User,
-    pub rotated_from: Option<String>,
-}
-
-/// What a create or a rotation came to.
-pub enum Issued {
-    Created(Box<ApiKey>),
-    /// The form was submitted before: nothing was created; the key it made then, if it still exists.
-    AlreadySubmitted(Option<String>),
-}
-
-/// Claims the one-time form id and inserts the key, inside the caller's transaction.
-fn insert(conn: &mut DbConn, new: &Issue) -> QueryResult<Issued> {
-    if !api_keys::claim_form_id(conn, &new.form_id, new.org_id, new.key_id.as_str())? {
-        return Ok(Issued::AlreadySubmitted(api_keys::key_of_form(conn, &new.form_id, new.org_id)?));
-    }
-    let key = api_keys::insert(
-        conn,
-        NewKey {
-            org_id: new.org_id,
-            key_id: new.key_id.as_str(),
-            token_hash: &new.hash.0,
-            display_prefix: &new.display_prefix,
-            settings: &new.settings,
-            created_by_id: new.user.id,
-            created_by_name: &new.user.name,
-            rotated_from: new.rotated_from.as_deref(),
-        },
-    )?;
-    Ok(Issued::Created(Box::new(key)))
-}
-
-/// Creates a key: the row, `api_key.created` in the audit log and as a webhook event.
-pub fn create(conn: &mut DbConn, new: &Issue, actor: &Actor, meta: &RequestMeta) -> QueryResult<Issued> {
-    crate::db::transaction(conn, |conn| {
-        let issued = insert(conn, new)?;
-        if let Issued::Created(key) = &issued {
-            audit::record(conn, actor, meta, Entry::api_key_created(key))?;
-            key_event(conn, "api_key.created", key, actor)?;
-        }
-        Ok(issued)
-    })
-}
-
-/// Replaces `old` with `new` (same settings, chosen by the caller): the old
-/// key keeps working for `grace` (the scheduler revokes it then; at once for
-/// `Grace::None`).
-pub fn rotate(
-    conn: &mut DbConn,
-    old: &ApiKey,
-    new: &Issue,
-    grace: Grace,
-    actor: &Actor,
-    meta: &RequestMeta,
-) -> QueryResult<Issued> {
-    crate::db::transaction(conn, |conn| {
-        let issued = insert(conn, new)?;
-        let Issued::Created(fresh) = &issued else { return Ok(issued) };
-        api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
-        audit::record(conn, actor, meta, Entry::api_key_rotated(old, &fresh.key_id, grace.as_str()))?;
-        audit::record(conn, actor, meta, Entry::api_key_created(fresh))?;
-        let rotated = reload(conn, old)?;
-        let extra = json!({ "replaced_by": fresh.key_id, "grace": grace.as_str() });
-        key_event_with(conn, "api_key.rotated", &rotated, actor, object(extra))?;
-        key_event(conn, "api_key.created", fresh, actor)?;
-        if grace == Grace::None {
-            revoke(conn, old, &new.user.name, actor, meta, "rotated_without_grace")?;
-        }
-        Ok(issued)
-    })
-}
 
 /// Revokes a key for good, recording `api_key.revoked` with `reason` and
 /// sending the event. False when it already was revoked (by another request
@@ -166,11 +85,11 @@ pub fn update(
 }
 
 /// The key as it is now (after a change in this transaction).
-fn reload(conn: &mut DbConn, key: &ApiKey) -> QueryResult<ApiKey> {
+pub(crate) fn reload(conn: &mut DbConn, key: &ApiKey) -> QueryResult<ApiKey> {
     api_keys::find(conn, key.org_id, &key.key_id)?.ok_or(diesel::result::Error::NotFound)
 }
 
-fn object(value: Value) -> Map<String, Value> {
+pub(crate) fn object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),

@@ -1,0 +1,162 @@
+//! Issuing keys: a create, or a rotation's replacement. The token is made
+//! here and handed back to the caller, who shows it once; only its hash and
+//! prefix are stored. A one-time id (the console form's, or an API
+//! `Idempotency-Key`) makes a repeated request create nothing.
+
+use super::{object, reload, revoke};
+use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::api_keys::{self, ApiKey, CreatedBy, KeySettings, NewKey};
+use crate::db::{DbConn, now};
+use crate::domain::key_policy::KeyPolicy;
+use crate::domain::key_settings::Grace;
+use crate::domain::token::{ApiKeySecret, KeyHash, KeyId, KeyPrefix};
+use crate::webhooks::events::{key_event, key_event_with};
+use diesel::QueryResult;
+use serde_json::json;
+
+/// What makes a request one-time, so that a repeat creates nothing.
+#[derive(Debug, Clone)]
+pub enum Once {
+    /// A console form's id (server-issued; never reusable).
+    Form(String),
+    /// An API `Idempotency-Key` of the calling key, remembered for a day.
+    Idempotency { caller: String, key: String },
+    /// An API request without one: always creates.
+    Unique,
+}
+
+impl Once {
+    /// The id stored for it (an idempotency key is hashed: it is the client's text, of any length).
+    fn stored(&self) -> Option<String> {
+        match self {
+            Self::Form(id) => Some(id.clone()),
+            Self::Idempotency { caller, key } => {
+                use sha2::Digest;
+                Some(format!("idem:{caller}:{}", hex::encode(sha2::Sha256::digest(key.as_bytes()))))
+            }
+            Self::Unique => None,
+        }
+    }
+}
+
+/// What a new key (created, or a rotation's replacement) is made of; the
+/// token itself stays in the caller's memory, only its hash and prefix come here.
+pub struct Issue {
+    pub org_id: i64,
+    /// The one-time id of the request that asks for it: a second one creates nothing.
+    pub once: Once,
+    pub key_id: KeyId,
+    pub hash: KeyHash,
+    pub display_prefix: String,
+    pub settings: KeySettings,
+    /// Who issues it: a user in the console, or a key through the management API.
+    pub creator: Actor,
+    pub rotated_from: Option<String>,
+}
+
+impl Issue {
+    /// A fresh token (returned, to be shown once) and the issue that stores its hash.
+    pub fn new(org_id: i64, key_prefix: &KeyPrefix, once: Once, settings: KeySettings, creator: Actor) -> (Self, ApiKeySecret) {
+        let secret = ApiKeySecret::generate(key_prefix);
+        let issue = Self {
+            org_id,
+            once,
+            key_id: KeyId::generate(),
+            hash: secret.hash(),
+            display_prefix: secret.display_prefix(),
+            settings,
+            creator,
+            rotated_from: None,
+        };
+        (issue, secret)
+    }
+}
+
+/// What a create or a rotation came to.
+pub enum Issued {
+    Created(Box<ApiKey>),
+    /// The one-time id was used before: nothing was created; the key it made then.
+    AlreadySubmitted(Option<String>),
+}
+
+/// How long an API `Idempotency-Key` is remembered.
+const ONCE_WINDOW_HOURS: i64 = 24;
+
+/// Claims the one-time id and inserts the key, inside the caller's transaction.
+fn insert(conn: &mut DbConn, new: &Issue) -> QueryResult<Issued> {
+    if let Some(once) = new.once.stored() {
+        if matches!(new.once, Once::Idempotency { .. }) {
+            api_keys::forget_form_id(conn, &once, now() - chrono::Duration::hours(ONCE_WINDOW_HOURS))?;
+        }
+        if !api_keys::claim_form_id(conn, &once, new.org_id, new.key_id.as_str())? {
+            return Ok(Issued::AlreadySubmitted(api_keys::key_of_form(conn, &once, new.org_id)?));
+        }
+    }
+    let (user_id, email, key_id) = match &new.creator {
+        Actor::User { id, email, .. } => (Some(*id), Some(email.as_str()), None),
+        Actor::ApiKey { key_id, .. } => (None, None, Some(key_id.as_str())),
+        _ => (None, None, None),
+    };
+    let name = new.creator.display_name();
+    let key = api_keys::insert(
+        conn,
+        NewKey {
+            org_id: new.org_id,
+            key_id: new.key_id.as_str(),
+            token_hash: &new.hash.0,
+            display_prefix: &new.display_prefix,
+            settings: &new.settings,
+            created_by: CreatedBy { user_id, email, key_id, name: &name },
+            rotated_from: new.rotated_from.as_deref(),
+        },
+    )?;
+    Ok(Issued::Created(Box::new(key)))
+}
+
+/// Creates a key: the row, `api_key.created` in the audit log and as a webhook event.
+pub fn create(conn: &mut DbConn, new: &Issue, actor: &Actor, meta: &RequestMeta) -> QueryResult<Issued> {
+    crate::db::transaction(conn, |conn| {
+        let issued = insert(conn, new)?;
+        if let Issued::Created(key) = &issued {
+            audit::record(conn, actor, meta, Entry::api_key_created(key))?;
+            key_event(conn, "api_key.created", key, actor)?;
+        }
+        Ok(issued)
+    })
+}
+
+/// The settings a rotation's replacement takes: the old key's (label,
+/// scopes, allowlist, limit), with its expiry capped by the key policy's
+/// maximum lifetime (a past expiry is dropped first).
+pub fn replacement(old: &ApiKey, policy: &KeyPolicy) -> KeySettings {
+    let expires_at = policy.capped_expiry(old.expires_at.filter(|t| *t > now()), now());
+    KeySettings { expires_at, ..old.settings() }
+}
+
+/// Replaces `old` with `new` (settings from [`replacement`]): the old key
+/// keeps working for `grace` (the scheduler revokes it then; at once for
+/// `Grace::None`).
+pub fn rotate(
+    conn: &mut DbConn,
+    old: &ApiKey,
+    new: &Issue,
+    grace: Grace,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> QueryResult<Issued> {
+    crate::db::transaction(conn, |conn| {
+        let issued = insert(conn, new)?;
+        let Issued::Created(fresh) = &issued else { return Ok(issued) };
+        api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
+        audit::record(conn, actor, meta, Entry::api_key_rotated(old, &fresh.key_id, grace.as_str()))?;
+        audit::record(conn, actor, meta, Entry::api_key_created(fresh))?;
+        let rotated = reload(conn, old)?;
+        let extra = json!({ "replaced_by": fresh.key_id, "grace": grace.as_str() });
+        key_event_with(conn, "api_key.rotated", &rotated, actor, object(extra))?;
+        key_event(conn, "api_key.created", fresh, actor)?;
+        if grace == Grace::None {
+            revoke(conn, old, &new.creator.display_name(), actor, meta, "rotated_without_grace")?;
+        }
+        Ok(issued)
+    })
+}
