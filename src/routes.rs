@@ -243,7 +243,9 @@ fn management_routes(cfg: &mut web::ServiceConfig) {
             .default_service(refuse(ALLOW_ITEM)),
     )
     .service(
-        web::resource("/webhooks/{id}/test").route(web::post().to(webhooks::test)).default_service(refuse(ALLOW_ACTION)),
+        web::resource("/webhooks/{id}/test")
+            .route(web::post().to(webhooks::test))
+            .default_service(refuse(ALLOW_ACTION)),
     )
     .service(
         web::resource("/webhooks/{id}/rotate-secret")

@@ -32,17 +32,22 @@ fn query(raw: &str) -> Result<Query, Vec<FieldError>> {
         if matches!(name.as_str(), "actor" | "action" | "target" | "from" | "to" | "after")
             && q.values.insert(name.clone(), value.clone()).is_some()
         {
-            details.push(FieldError { field: name.clone(), message: "is a query parameter given more than once".into() });
+            details
+                .push(FieldError { field: name.clone(), message: "is a query parameter given more than once".into() });
         }
     }
     if let Some(after) = q.values.get("after").filter(|v| !v.is_empty()) {
         match after.parse::<i64>() {
             Ok(n) if n >= 0 && after.len() <= 18 && after.bytes().all(|b| b.is_ascii_digit()) => q.after = Some(n),
-            _ => details.push(FieldError { field: "after".into(), message: "must be the seq of an event (0 = from the start)".into() }),
+            _ => details.push(FieldError {
+                field: "after".into(),
+                message: "must be the seq of an event (0 = from the start)".into(),
+            }),
         }
     }
     let input = |name: &str| q.values.get(name).map(String::as_str).unwrap_or_default().to_owned();
-    let (actor, action, target, from, to) = (input("actor"), input("action"), input("target"), input("from"), input("to"));
+    let (actor, action, target, from, to) =
+        (input("actor"), input("action"), input("target"), input("from"), input("to"));
     let (filter, errors) = parse(FilterInput { actor: &actor, action: &action, target: &target, from: &from, to: &to });
     q.filter = filter;
     details.extend(errors.into_iter().map(|(field, message)| FieldError { field: field.into(), message }));

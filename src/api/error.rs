@@ -121,7 +121,7 @@ pub struct ApiError {
     /// Seconds for `Retry-After` (with `rate_limited`), and the key's limit.
     pub retry: Option<(u64, u32)>,
     /// The key an earlier request made (with `already_created`).
-    pub key_id: Option<String>,
+    pub key_id: Option<Box<str>>,
 }
 
 impl ApiError {

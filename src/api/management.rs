@@ -18,7 +18,10 @@ pub fn require(key: &BearerKey, scope: Management) -> Result<(), ApiError> {
     }
     Err(ApiError::with_message(
         Code::InsufficientScope,
-        format!("This API key needs the {} scope for this request (management scopes are never part of full access).", scope.name()),
+        format!(
+            "This API key needs the {} scope for this request (management scopes are never part of full access).",
+            scope.name()
+        ),
     ))
 }
 

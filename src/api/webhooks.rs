@@ -51,15 +51,26 @@ async fn fields(
     base: Option<&Endpoint>,
 ) -> Result<(EndpointFields, Option<bool>), ApiError> {
     let mut errors = Vec::new();
-    let allowed: &[&str] = if base.is_some() { &["url", "events", "description", "enabled"] } else { &["url", "events", "description"] };
-    errors.extend(body.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| field(k, "is not a field this request takes")));
+    let allowed: &[&str] =
+        if base.is_some() { &["url", "events", "description", "enabled"] } else { &["url", "events", "description"] };
+    errors.extend(
+        body.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| field(k, "is not a field this request takes")),
+    );
     let text = |name: &str, current: Option<String>| match body.get(name) {
         None => Ok(current),
         Some(Value::String(v)) => Ok(Some(v.trim().to_owned())),
         Some(_) => Err(field(name, "must be a string")),
     };
-    let url = text("url", base.map(|h| h.url.clone())).unwrap_or_else(|e| { errors.push(e); None });
-    let description = text("description", base.map(|h| h.description.clone())).unwrap_or_else(|e| { errors.push(e); None }).unwrap_or_default();
+    let url = text("url", base.map(|h| h.url.clone())).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let description = text("description", base.map(|h| h.description.clone()))
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        })
+        .unwrap_or_default();
     if description.chars().count() > 500 {
         errors.push(field("description", "Use at most 500 characters."));
     }
@@ -75,14 +86,23 @@ async fn fields(
     .ok();
     let enabled = match body.get("enabled") {
         None => None,
-        Some(v) => v.as_bool().or_else(|| { errors.push(field("enabled", "must be true or false")); None }),
+        Some(v) => v.as_bool().or_else(|| {
+            errors.push(field("enabled", "must be true or false"));
+            None
+        }),
     };
     let url = match url {
-        None => { errors.push(field("url", "is required")); None }
+        None => {
+            errors.push(field("url", "is required"));
+            None
+        }
         Some(u) if base.is_some_and(|h| h.url == u) => Some(u),
         Some(u) => {
             let config = &state.config;
-            target::check(&u, config.webhook_allow_insecure, config.webhook_allow_private).await.map_err(|e| errors.push(field("url", e))).ok()
+            target::check(&u, config.webhook_allow_insecure, config.webhook_allow_private)
+                .await
+                .map_err(|e| errors.push(field("url", e)))
+                .ok()
         }
     };
     match (url, events) {
@@ -94,7 +114,8 @@ async fn fields(
 /// A new signing secret: sealed for storage, and the secret itself (answered once).
 fn new_secret(state: &AppState) -> Result<(String, SigningSecret), ApiError> {
     let secret = SigningSecret::generate();
-    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(|_| ApiError::new(Code::Internal))?;
+    let sealed =
+        crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(|_| ApiError::new(Code::Internal))?;
     Ok((sealed, secret))
 }
 
@@ -126,7 +147,11 @@ pub async fn create(
 }
 
 /// `GET /api/v1/webhooks/{id}` (`webhooks:read`).
-pub async fn get(state: web::Data<AppState>, key: BearerKey, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     require(&key, Management::WebhooksRead)?;
     Ok(HttpResponse::Ok().json(object(&load(&state, &key, path.into_inner()).await?)))
 }
@@ -181,12 +206,10 @@ pub async fn test(
 ) -> Result<HttpResponse, ApiError> {
     require(&key, Management::WebhooksWrite)?;
     let hook = load(&state, &key, path.into_inner()).await?;
-    let attempt = crate::jobs::deliveries::send_test(&state, &hook, &actor(&key), &meta)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "webhook test failed");
-            ApiError::new(Code::Internal)
-        })?;
+    let attempt = crate::jobs::deliveries::send_test(&state, &hook, &actor(&key), &meta).await.map_err(|e| {
+        tracing::error!(error = %e, "webhook test failed");
+        ApiError::new(Code::Internal)
+    })?;
     let headers: Map<String, Value> = attempt.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     Ok(HttpResponse::Ok().json(json!({
         "status_code": attempt.status,

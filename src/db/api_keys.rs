@@ -2,7 +2,7 @@
 
 use super::orgs::{Org, OrgRow};
 use super::schema::api_keys::{self as keys, dsl};
-use super::schema::{orgs, used_form_ids};
+use super::schema::orgs;
 use super::{DbConn, now};
 use crate::domain::key_settings::IpAllowlist;
 use crate::domain::key_state::KeyState;
@@ -184,6 +184,13 @@ pub struct ListQuery {
     pub after_id: Option<i64>,
 }
 
+impl ListQuery {
+    /// The first `limit` keys, newest first, unfiltered.
+    pub fn newest(limit: i64) -> Self {
+        Self { search: None, state: None, attention: false, sort: Sort::Created, offset: 0, limit, after_id: None }
+    }
+}
+
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// One page of the organisation's keys matching the query.
@@ -332,40 +339,6 @@ pub fn touch_last_used(conn: &mut DbConn, id: i64, at: NaiveDateTime, ip: &str) 
         .set((dsl::last_used_at.eq(at), dsl::last_used_ip.eq(ip)))
         .execute(conn)
         .map(|_| ())
-}
-
-/// Claims a one-time form id; false when it was used before. `ON CONFLICT DO
-/// NOTHING` (raw SQL: upserts do not compile through the MultiConnection)
-/// keeps a duplicate from aborting the surrounding PostgreSQL transaction.
-pub fn claim_form_id(conn: &mut DbConn, form_id: &str, org_id: i64, key_id: &str) -> QueryResult<bool> {
-    use diesel::sql_types::{BigInt, Text, Timestamp};
-    let inserted = diesel::sql_query(
-        "INSERT INTO used_form_ids (form_id, org_id, key_id, used_at) VALUES ($1, $2, $3, $4) ON CONFLICT (form_id) DO NOTHING",
-    )
-    .bind::<Text, _>(form_id)
-    .bind::<BigInt, _>(org_id)
-    .bind::<Text, _>(key_id)
-    .bind::<Timestamp, _>(now())
-    .execute(conn)?;
-    Ok(inserted == 1)
-}
-
-/// Lets a one-time id used before `before` be used again (an API
-/// `Idempotency-Key` is remembered for a day; form ids are never reused).
-pub fn forget_form_id(conn: &mut DbConn, form_id: &str, before: NaiveDateTime) -> QueryResult<()> {
-    diesel::delete(used_form_ids::table.filter(used_form_ids::form_id.eq(form_id)).filter(used_form_ids::used_at.lt(before)))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// The key a used form id created, if any (to answer a replayed POST).
-pub fn key_of_form(conn: &mut DbConn, form_id: &str, org_id: i64) -> QueryResult<Option<String>> {
-    used_form_ids::table
-        .filter(used_form_ids::form_id.eq(form_id))
-        .filter(used_form_ids::org_id.eq(org_id))
-        .select(used_form_ids::key_id)
-        .first(conn)
-        .optional()
 }
 
 /// Keys that have expired or expire before `until`, soonest first: not

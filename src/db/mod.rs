@@ -8,6 +8,7 @@ pub mod ceremonies;
 mod conn;
 pub mod deliveries;
 pub mod expiry_notices;
+pub mod form_ids;
 pub mod invitations;
 pub mod login_failures;
 pub mod mail;

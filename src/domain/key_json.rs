@@ -70,11 +70,15 @@ pub fn parse(
     let s = &mut change.settings;
     for (name, value) in body {
         let result = match name.as_str() {
-            "label" => value.as_str().ok_or("must be a string".into()).and_then(|v| {
-                parse_label(v).map(|v| s.label = v).map_err(|e| e.0)
-            }),
+            "label" => value
+                .as_str()
+                .ok_or("must be a string".into())
+                .and_then(|v| parse_label(v).map(|v| s.label = v).map_err(|e| e.0)),
             "description" => match value {
-                Value::Null => Ok(s.description.clear()),
+                Value::Null => {
+                    s.description.clear();
+                    Ok(())
+                }
                 Value::String(v) => parse_description(v).map(|v| s.description = v).map_err(|e| e.0),
                 _ => Err("must be a string or null".into()),
             },
@@ -86,7 +90,10 @@ pub fn parse(
                 _ => Err("must be an array of scope names ([] = full access)".into()),
             },
             "expires_at" => match value {
-                Value::Null => Ok(s.expires_at = None),
+                Value::Null => {
+                    s.expires_at = None;
+                    Ok(())
+                }
                 Value::String(v) if !v.trim().is_empty() => {
                     parse_expiry(v, now).map(|v| s.expires_at = v).map_err(|e| e.0)
                 }
@@ -97,14 +104,20 @@ pub fn parse(
                 .and_then(|v| IpAllowlist::parse(&v).map_err(|e| e.0))
                 .map(|v| s.allowed_ips = v),
             "rate_limit_per_minute" => match value {
-                Value::Null => Ok(s.rate_limit_per_minute = None),
+                Value::Null => {
+                    s.rate_limit_per_minute = None;
+                    Ok(())
+                }
                 Value::Number(n) if n.is_u64() => {
                     parse_rate_limit(&n.to_string()).map(|v| s.rate_limit_per_minute = v).map_err(|e| e.0)
                 }
-                _ => Err("must be a whole number of requests per minute (0 = unlimited), or null for the default"
-                    .into()),
+                _ => {
+                    Err("must be a whole number of requests per minute (0 = unlimited), or null for the default".into())
+                }
             },
-            "enabled" => value.as_bool().map(|v| change.enabled = Some(v)).ok_or_else(|| "must be true or false".into()),
+            "enabled" => {
+                value.as_bool().map(|v| change.enabled = Some(v)).ok_or_else(|| "must be true or false".into())
+            }
             _ => Ok(()),
         };
         if let Err(message) = result {
@@ -166,9 +179,8 @@ mod tests {
     #[test]
     fn a_patch_changes_only_what_it_names() {
         let base = parse(&body(json!({"label": "CI", "scopes": ["orders:read"]})), None, now()).expect("valid");
-        let patched =
-            parse(&body(json!({"enabled": false, "description": "x"})), Some((&base.settings, true)), now())
-                .expect("valid");
+        let patched = parse(&body(json!({"enabled": false, "description": "x"})), Some((&base.settings, true)), now())
+            .expect("valid");
         assert_eq!(patched.settings.label, "CI");
         assert_eq!(patched.settings.scopes, base.settings.scopes);
         assert_eq!(patched.settings.description, "x");

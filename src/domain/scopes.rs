@@ -232,6 +232,11 @@ impl Scopes {
         if self.is_full_access() { Scope::all().into_iter().map(Scope::name).collect() } else { self.names() }
     }
 
+    /// Every scope name there is: the eight resource scopes, then the management ones.
+    pub fn all_names() -> Vec<&'static str> {
+        Scope::all().into_iter().map(Scope::name).chain(Management::ALL.into_iter().map(Management::name)).collect()
+    }
+
     /// Whether every scope `other` has is one `self` has too (full access
     /// counting as the eight resource scopes): a key may only issue or
     /// change keys it covers.

@@ -127,7 +127,13 @@ pub async fn send_test(
     state
         .db
         .run(move |conn| {
-            crate::webhooks::endpoints::record_test(conn, &hook, (result.0, result.1.as_deref(), result.2), &actor, &meta)
+            crate::webhooks::endpoints::record_test(
+                conn,
+                &hook,
+                (result.0, result.1.as_deref(), result.2),
+                &actor,
+                &meta,
+            )
         })
         .await?;
     Ok(attempt)

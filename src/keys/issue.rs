@@ -6,6 +6,7 @@
 use super::{object, reload, revoke};
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys::{self, ApiKey, CreatedBy, KeySettings, NewKey};
+use crate::db::form_ids;
 use crate::db::{DbConn, now};
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;
@@ -56,7 +57,13 @@ pub struct Issue {
 
 impl Issue {
     /// A fresh token (returned, to be shown once) and the issue that stores its hash.
-    pub fn new(org_id: i64, key_prefix: &KeyPrefix, once: Once, settings: KeySettings, creator: Actor) -> (Self, ApiKeySecret) {
+    pub fn new(
+        org_id: i64,
+        key_prefix: &KeyPrefix,
+        once: Once,
+        settings: KeySettings,
+        creator: Actor,
+    ) -> (Self, ApiKeySecret) {
         let secret = ApiKeySecret::generate(key_prefix);
         let issue = Self {
             org_id,
@@ -86,10 +93,10 @@ const ONCE_WINDOW_HOURS: i64 = 24;
 fn insert(conn: &mut DbConn, new: &Issue) -> QueryResult<Issued> {
     if let Some(once) = new.once.stored() {
         if matches!(new.once, Once::Idempotency { .. }) {
-            api_keys::forget_form_id(conn, &once, now() - chrono::Duration::hours(ONCE_WINDOW_HOURS))?;
+            form_ids::forget(conn, &once, now() - chrono::Duration::hours(ONCE_WINDOW_HOURS))?;
         }
-        if !api_keys::claim_form_id(conn, &once, new.org_id, new.key_id.as_str())? {
-            return Ok(Issued::AlreadySubmitted(api_keys::key_of_form(conn, &once, new.org_id)?));
+        if !form_ids::claim(conn, &once, new.org_id, new.key_id.as_str())? {
+            return Ok(Issued::AlreadySubmitted(form_ids::key_of(conn, &once, new.org_id)?));
         }
     }
     let (user_id, email, key_id) = match &new.creator {

@@ -115,15 +115,7 @@ fn load_overview(
 }
 
 fn all_keys(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> diesel::QueryResult<Vec<ApiKey>> {
-    let query = api_keys::ListQuery {
-        search: None,
-        state: None,
-        attention: false,
-        sort: api_keys::Sort::parse(""),
-        offset: 0,
-        limit: 10_000,
-        after_id: None,
-    };
+    let query = api_keys::ListQuery::newest(10_000);
     api_keys::list(conn, org_id, &query, at)
 }
 

@@ -10,7 +10,7 @@ use crate::db::api_keys::ApiKey;
 use crate::db::records::Record;
 use crate::domain::key_state::KeyState;
 use crate::domain::records::{fields, id_prefix, object_schema};
-use crate::domain::scopes::{Resource, Scope, Scopes};
+use crate::domain::scopes::{Resource, Scopes};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
@@ -97,7 +97,7 @@ fn actor_schema() -> Value {
 
 /// The key fields every `api_key.*` event carries, plus `extra` ones.
 fn key_data_schema(extra: &[(&str, Value)]) -> Value {
-    let scopes: Vec<&str> = Scope::all().into_iter().map(Scope::name).collect();
+    let scopes = Scopes::all_names();
     let states: Vec<&str> = KeyState::ALL.iter().map(|s| s.as_str()).collect();
     let mut properties: Map<String, Value> = [
         ("key_id", json!({"type": "string", "pattern": "^key_[0-9A-Za-z]{16}$"})),

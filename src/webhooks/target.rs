@@ -73,6 +73,20 @@ pub fn resolve(url: &Url, allow_private: bool) -> Result<SocketAddr, TargetError
     Ok(first)
 }
 
+/// Checks an endpoint URL as typed (scheme, shape) and where it resolves
+/// to now (the SSRF guard): the normalised URL, or why it is refused. The
+/// console's form and the management API both call this; the address is
+/// checked again at every send.
+pub async fn check(input: &str, allow_insecure: bool, allow_private: bool) -> Result<String, String> {
+    let url = parse_url(input.trim(), allow_insecure).map_err(|e| e.to_string())?;
+    let checked = url.clone();
+    match tokio::task::spawn_blocking(move || resolve(&checked, allow_private)).await {
+        Ok(Ok(_)) => Ok(url.to_string()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("The address could not be checked; try again.".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,19 +115,5 @@ mod tests {
             assert!(matches!(resolve(&parsed, false), Err(TargetError::Blocked { .. })), "{url}");
             assert!(resolve(&parsed, true).is_ok(), "{url} is allowed with the dev/test flag");
         }
-    }
-}
-
-/// Checks an endpoint URL as typed (scheme, shape) and where it resolves
-/// to now (the SSRF guard): the normalised URL, or why it is refused. The
-/// console's form and the management API both call this; the address is
-/// checked again at every send.
-pub async fn check(input: &str, allow_insecure: bool, allow_private: bool) -> Result<String, String> {
-    let url = parse_url(input.trim(), allow_insecure).map_err(|e| e.to_string())?;
-    let checked = url.clone();
-    match tokio::task::spawn_blocking(move || resolve(&checked, allow_private)).await {
-        Ok(Ok(_)) => Ok(url.to_string()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("The address could not be checked; try again.".into()),
     }
 }

@@ -8,24 +8,6 @@ async fn add(owner: &Visitor, url: &str, events: &[&str]) -> AddedWebhook {
     add_webhook(owner, "acme", url, events).await
 }
 
-/// Stores an endpoint of acme straight in the database, past the save-time URL
-/// check (as if its address changed after it was saved), subscribed to `order.created`.
-fn insert_unchecked_endpoint(app: &TestApp, public_id: &str, url: &str) {
-    let secret = latchkey::webhooks::signing::SigningSecret::generate();
-    let sealed = latchkey::crypto::seal(&app.config.encryption_key, secret.bytes()).expect("seal");
-    let new = latchkey::db::webhooks::NewEndpoint {
-        org_id: org_id(app, "acme"),
-        public_id,
-        url,
-        description: "",
-        events: "order.created",
-        secret_sealed: &sealed,
-        created_by_name: "test",
-        created_by_key: None,
-    };
-    latchkey::db::webhooks::insert(&mut app.conn(), new).expect("insert");
-}
-
 async fn send_test(owner: &Visitor, id: &str) -> Html {
     let res = owner.post_form(&format!("{HOOKS}/{id}/test"), &[]).await;
     assert_eq!(res.status(), 200);

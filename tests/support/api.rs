@@ -47,6 +47,27 @@ impl TestApp {
         self.make_key_with(slug, settings).1
     }
 
+    /// A key with these scopes, no allowlist and no rate limit, labelled `label`: (key id, token).
+    pub fn make_scoped_key(&self, slug: &str, label: &str, scopes: &[&str]) -> (String, String) {
+        let settings = latchkey::db::api_keys::KeySettings {
+            label: label.to_owned(),
+            description: String::new(),
+            scopes: latchkey::domain::scopes::Scopes::parse(scopes).expect("scopes"),
+            expires_at: None,
+            allowed_ips: Default::default(),
+            rate_limit_per_minute: Some(0),
+        };
+        self.make_key_with(slug, settings)
+    }
+
+    /// How many keys (in any state) the organisation has.
+    pub fn key_count(&self, slug: &str) -> i64 {
+        use diesel::prelude::*;
+        use latchkey::db::schema::api_keys::dsl;
+        let org = latchkey::db::orgs::find_by_slug(&mut self.conn(), slug).expect("q").expect("org");
+        dsl::api_keys.filter(dsl::org_id.eq(org.id)).count().get_result(&mut self.conn()).expect("count")
+    }
+
     /// A full-access key labelled `label` that expires at `expires_at`: (key id, token).
     pub fn make_expiring_key(&self, slug: &str, label: &str, expires_at: chrono::NaiveDateTime) -> (String, String) {
         let settings = latchkey::db::api_keys::KeySettings {
@@ -104,7 +125,22 @@ pub async fn api(
     token: &str,
     body: Option<serde_json::Value>,
 ) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    api_with(app, method, path, token, body, &[]).await
+}
+
+/// [`api`] with extra request headers (`Idempotency-Key`, `User-Agent` …).
+pub async fn api_with(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
     let mut req = api_client().request(method, format!("{}{path}", app.base)).bearer_auth(token);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
     if let Some(body) = body {
         req = req.json(&body);
     }
@@ -113,4 +149,22 @@ pub async fn api(
     let headers = res.headers().clone();
     let text = res.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null), headers)
+}
+
+/// The `field`s of a `validation_failed` answer's details, in order.
+pub fn detail_fields(body: &serde_json::Value) -> Vec<String> {
+    body["error"]["details"]
+        .as_array()
+        .map(|d| d.iter().filter_map(|d| d["field"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// The message of the first detail about `field` (empty when there is none).
+pub fn detail_message(body: &serde_json::Value, field: &str) -> String {
+    body["error"]["details"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["field"] == field))
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or_default()
+        .to_owned()
 }

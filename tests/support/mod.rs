@@ -293,3 +293,21 @@ pub async fn add_webhook(owner: &Visitor, slug: &str, url: &str, events: &[&str]
     let id = select_attr(&html, "[data-testid=secret-dialog]", "data-webhook-id").expect("id");
     AddedWebhook { id, secret }
 }
+
+/// Stores an endpoint of acme straight in the database, past the save-time URL
+/// check (as if its address changed after it was saved), subscribed to `order.created`.
+pub fn insert_unchecked_endpoint(app: &TestApp, public_id: &str, url: &str) {
+    let secret = latchkey::webhooks::signing::SigningSecret::generate();
+    let sealed = latchkey::crypto::seal(&app.config.encryption_key, secret.bytes()).expect("seal");
+    let new = latchkey::db::webhooks::NewEndpoint {
+        org_id: org_id(app, "acme"),
+        public_id,
+        url,
+        description: "",
+        events: "order.created",
+        secret_sealed: &sealed,
+        created_by_name: "test",
+        created_by_key: None,
+    };
+    latchkey::db::webhooks::insert(&mut app.conn(), new).expect("insert");
+}

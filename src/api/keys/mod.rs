@@ -62,7 +62,10 @@ fn filters(query: &str) -> Result<(Option<KeyState>, Option<String>), Vec<FieldE
                 Some(s) => state = Some(s),
                 None => {
                     let names: Vec<&str> = KeyState::ALL.iter().map(|s| s.as_str()).collect();
-                    return Err(vec![FieldError { field: "state".into(), message: format!("must be one of {}", names.join(", ")) }]);
+                    return Err(vec![FieldError {
+                        field: "state".into(),
+                        message: format!("must be one of {}", names.join(", ")),
+                    }]);
                 }
             },
             "q" if !value.trim().is_empty() => search = Some(value.trim().to_owned()),
@@ -94,7 +97,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey) 
 }
 
 /// `GET /api/v1/keys/{key_id}` (`keys:read`).
-pub async fn get(state: web::Data<AppState>, key: BearerKey, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     require(&key, Management::KeysRead)?;
     let found = load(&state, &key, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(object(&found)))

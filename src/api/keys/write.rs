@@ -59,7 +59,7 @@ fn issued(result: Issued, secret: ApiKeySecret) -> Result<HttpResponse, ApiError
         }
         Issued::AlreadySubmitted(first) => {
             let mut err = ApiError::new(Code::AlreadyCreated);
-            err.key_id = first;
+            err.key_id = first.map(String::into_boxed_str);
             Err(err)
         }
     }

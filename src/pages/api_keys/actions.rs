@@ -280,8 +280,7 @@ async fn rotate(
     form_id: String,
 ) -> Result<HttpResponse, AppError> {
     let creator = Actor::user(&member.current.user);
-    let (mut new, secret) =
-        Issue::new(member.org.id, &state.config.key_prefix, Once::Form(form_id), settings, creator);
+    let (mut new, secret) = Issue::new(member.org.id, &state.config.key_prefix, Once::Form(form_id), settings, creator);
     new.rotated_from = Some(old.key_id.to_string());
     let created = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &actor, &meta)).await?;
     match created {

@@ -78,16 +78,15 @@ pub async fn page(
     let key_state = KeyState::parse(query.state.trim());
     let sort = Sort::parse(query.sort.trim());
     let offset = query.cursor.trim().parse::<i64>().unwrap_or(0).max(0);
-    let list_query =
-        ListQuery {
-            search: search.clone(),
-            state: key_state,
-            attention,
-            sort,
-            offset,
-            limit: PAGE_SIZE + 1,
-            after_id: None,
-        };
+    let list_query = ListQuery {
+        search: search.clone(),
+        state: key_state,
+        attention,
+        sort,
+        offset,
+        limit: PAGE_SIZE + 1,
+        after_id: None,
+    };
     let keys = state.db.run(move |conn| api_keys::list(conn, org_id, &list_query, now())).await?;
     let has_more = keys.len() as i64 > PAGE_SIZE;
     let default_limit = state.config.default_rate_limit;

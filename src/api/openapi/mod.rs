@@ -6,25 +6,30 @@
 //! plainly (the contract test in `tests/contract/` checks it against the
 //! running server).
 
-use crate::domain::records::{fields, id_schema, object_schema};
-use crate::domain::scopes::{Resource, Scope};
+mod management;
+mod management_schemas;
+mod resources;
+
+use crate::domain::records::object_schema;
+use crate::domain::scopes::{Resource, Scopes};
+use resources::{collection, input_schema, item, singular};
 use serde_json::{Map, Value, json};
 
 /// Largest `limit` of a list page, and its default.
 pub const MAX_LIMIT: i64 = 100;
 pub const DEFAULT_LIMIT: i64 = 20;
 
-/// Every operation: (path, method). The router test compares this with what the server answers.
-pub fn operations() -> Vec<(String, &'static str)> {
-    let mut ops = vec![("/api/v1/ping".to_owned(), "get")];
-    for r in Resource::ALL {
-        ops.push((format!("/api/v1/{}", r.as_str()), "get"));
-        ops.push((format!("/api/v1/{}", r.as_str()), "post"));
-        for m in ["get", "patch", "delete"] {
-            ops.push((format!("/api/v1/{}/{{id}}", r.as_str()), m));
-        }
-    }
-    ops
+/// Every operation: (path, method), as the document lists them.
+pub fn operations() -> Vec<(String, String)> {
+    let doc = document("");
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    paths
+        .into_iter()
+        .flat_map(|(path, item)| {
+            let methods: Vec<String> = item.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            methods.into_iter().map(move |m| (path.clone(), m))
+        })
+        .collect()
 }
 
 /// The methods a path answers, for `Allow` on a 405.
@@ -33,39 +38,12 @@ pub const ALLOW_COLLECTION: &str = "GET, HEAD, POST";
 pub const ALLOW_ITEM: &str = "GET, HEAD, PATCH, DELETE";
 pub const ALLOW_ACTION: &str = "POST";
 
-fn singular(r: Resource) -> &'static str {
-    match r {
-        Resource::Customers => "Customer",
-        Resource::Orders => "Order",
-        Resource::Products => "Product",
-        Resource::Categories => "Category",
-    }
-}
-
-/// `a` or `an` before a singular noun.
-fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
-}
-
-/// A create (POST) or update (PATCH) body: create needs its required fields,
-/// a PATCH takes any subset; unknown fields are refused by both.
-fn input_schema(r: Resource, patch: bool) -> Value {
-    let properties: Map<String, Value> = fields(r).iter().map(|f| (f.name.to_owned(), f.schema())).collect();
-    let required: Vec<&str> =
-        if patch { Vec::new() } else { fields(r).iter().filter(|f| f.required).map(|f| f.name).collect() };
-    let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
-    if !required.is_empty() {
-        schema["required"] = json!(required);
-    }
-    schema
-}
-
-fn header(description: &str, schema: Value, required: bool) -> Value {
+pub(super) fn header(description: &str, schema: Value, required: bool) -> Value {
     json!({"description": description, "required": required, "schema": schema})
 }
 
 /// Headers on every answer, plus those of an authenticated one.
-fn common_headers(authenticated: bool) -> Map<String, Value> {
+pub(super) fn common_headers(authenticated: bool) -> Map<String, Value> {
     let mut h = Map::new();
     h.insert(
         "X-Request-Id".into(),
@@ -93,7 +71,7 @@ fn common_headers(authenticated: bool) -> Map<String, Value> {
     h
 }
 
-fn response(description: &str, schema: Option<Value>, headers: Map<String, Value>) -> Value {
+pub(super) fn response(description: &str, schema: Option<Value>, headers: Map<String, Value>) -> Value {
     let mut r = json!({"description": description, "headers": headers});
     if let Some(schema) = schema {
         r["content"] = json!({"application/json": {"schema": schema}});
@@ -101,16 +79,16 @@ fn response(description: &str, schema: Option<Value>, headers: Map<String, Value
     r
 }
 
-fn error_ref() -> Value {
+pub(super) fn error_ref() -> Value {
     json!({"$ref": "#/components/schemas/Error"})
 }
 
-fn error(description: &str, authenticated: bool) -> Value {
+pub(super) fn error(description: &str, authenticated: bool) -> Value {
     response(description, Some(error_ref()), common_headers(authenticated))
 }
 
 /// The answers every authenticated operation may give before its own work.
-fn auth_errors(responses: &mut Map<String, Value>) {
+pub(super) fn auth_errors(responses: &mut Map<String, Value>) {
     let mut unauthorized = common_headers(false);
     unauthorized.insert(
         "WWW-Authenticate".into(),
@@ -131,13 +109,18 @@ fn auth_errors(responses: &mut Map<String, Value>) {
     responses.insert("503".into(), error("unavailable: the database cannot be reached", false));
 }
 
-fn body_errors(responses: &mut Map<String, Value>) {
+pub(super) fn body_errors(responses: &mut Map<String, Value>) {
     responses.insert("400".into(), error("malformed_json", true));
     responses.insert("413".into(), error("payload_too_large (over 64 KiB)", true));
     responses.insert("415".into(), error("unsupported_media_type (send application/json)", true));
 }
 
-fn operation(id: String, summary: String, scope: Option<String>, mut responses: Map<String, Value>) -> Value {
+pub(super) fn operation(
+    id: String,
+    summary: String,
+    scope: Option<String>,
+    mut responses: Map<String, Value>,
+) -> Value {
     auth_errors(&mut responses);
     let description = match scope {
         Some(s) => format!("Needs the `{s}` scope (or a full-access key)."),
@@ -152,92 +135,12 @@ fn operation(id: String, summary: String, scope: Option<String>, mut responses: 
     })
 }
 
-fn id_param(r: Resource) -> Value {
-    json!({"name": "id", "in": "path", "required": true, "schema": id_schema(r)})
-}
-
-fn json_body(schema: Value) -> Value {
+pub(super) fn json_body(schema: Value) -> Value {
     json!({"required": true, "content": {"application/json": {"schema": schema}}})
 }
 
-fn schema_ref(name: &str) -> Value {
+pub(super) fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-/// Links from a created object to the operations on it (stateful testing, and readers).
-fn links(name: &str) -> Value {
-    let id = json!({"id": "$response.body#/id"});
-    json!({
-        "Get": {"operationId": format!("get_{name}"), "parameters": id},
-        "Update": {"operationId": format!("update_{name}"), "parameters": id},
-        "Delete": {"operationId": format!("delete_{name}"), "parameters": id},
-    })
-}
-
-fn collection(r: Resource) -> Value {
-    let (name, one) = (r.as_str(), singular(r));
-    let lower = one.to_lowercase();
-    let mut list = Map::new();
-    list.insert(
-        "200".into(),
-        response("A page, oldest first", Some(schema_ref(&format!("{one}List"))), common_headers(true)),
-    );
-    list.insert("422".into(), error("validation_failed: a query parameter is invalid or repeated", true));
-    let mut list = operation(format!("list_{name}"), format!("List {name}"), Some(format!("{name}:read")), list);
-    list["parameters"] = json!([
-        {"name": "limit", "in": "query", "description": "Objects per page", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
-        {"name": "cursor", "in": "query", "description": "`next_cursor` of the previous page (empty: the first page)", "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}},
-    ]);
-    let mut created = Map::new();
-    let mut headers = common_headers(true);
-    headers.insert("Location".into(), header("The new object's URL", json!({"type": "string"}), true));
-    let mut answer = response("Created", Some(schema_ref(one)), headers);
-    answer["links"] = links(name);
-    if r == Resource::Categories {
-        // A product may name the new category.
-        answer["links"]["CreateProduct"] = json!({
-            "operationId": "create_products",
-            "requestBody": {"category_id": "$response.body#/id"},
-        });
-    }
-    created.insert("201".into(), answer);
-    created.insert("422".into(), error("validation_failed, with details per field", true));
-    body_errors(&mut created);
-    let summary = format!("Create {} {lower}", article(&lower));
-    let mut create = operation(format!("create_{name}"), summary, Some(format!("{name}:write")), created);
-    create["requestBody"] = json_body(schema_ref(&format!("{one}Input")));
-    json!({"get": list, "post": create})
-}
-
-fn item(r: Resource) -> Value {
-    let (name, one) = (r.as_str(), singular(r));
-    let lower = one.to_lowercase();
-    let a = article(&lower);
-    let not_found = || error("not_found", true);
-    let mut got = Map::new();
-    got.insert("200".into(), response("The object", Some(schema_ref(one)), common_headers(true)));
-    got.insert("404".into(), not_found());
-    let mut get = operation(format!("get_{name}"), format!("Get {a} {lower}"), Some(format!("{name}:read")), got);
-    get["parameters"] = json!([id_param(r)]);
-    let mut updated = Map::new();
-    updated.insert("200".into(), response("The updated object", Some(schema_ref(one)), common_headers(true)));
-    updated.insert("404".into(), not_found());
-    updated.insert("422".into(), error("validation_failed, with details per field", true));
-    body_errors(&mut updated);
-    let summary = format!("Update {a} {lower}: only the fields given change; null clears a nullable field");
-    let mut patch = operation(format!("update_{name}"), summary, Some(format!("{name}:write")), updated);
-    patch["parameters"] = json!([id_param(r)]);
-    patch["requestBody"] = json_body(schema_ref(&format!("{one}Patch")));
-    let mut deleted = Map::new();
-    deleted.insert("204".into(), response("Deleted", None, common_headers(true)));
-    deleted.insert("404".into(), not_found());
-    let summary = match r {
-        Resource::Categories => "Delete a category; products in it keep existing with category_id null".to_owned(),
-        _ => format!("Delete {a} {lower}"),
-    };
-    let mut delete = operation(format!("delete_{name}"), summary, Some(format!("{name}:write")), deleted);
-    delete["parameters"] = json!([id_param(r)]);
-    json!({"get": get, "patch": patch, "delete": delete})
 }
 
 fn error_schema() -> Value {
@@ -251,6 +154,7 @@ fn error_schema() -> Value {
                 "code": {"type": "string", "description": "stable, machine-readable"},
                 "message": {"type": "string"},
                 "request_id": {"type": "string"},
+                "key_id": {"type": "string", "description": "with already_created: the key the first request made"},
                 "details": {"type": "array", "items": {
                     "type": "object",
                     "required": ["field", "message"],
@@ -262,7 +166,7 @@ fn error_schema() -> Value {
 }
 
 fn ping_schema() -> Value {
-    let scopes: Vec<String> = Scope::all().iter().map(|s| s.name().to_owned()).collect();
+    let scopes = Scopes::all_names();
     json!({
         "type": "object",
         "required": ["ok", "org", "key_id", "scopes", "full_access"],
@@ -305,12 +209,15 @@ pub fn document(server: &str) -> Value {
             }),
         );
     }
+    management::paths(&mut paths);
+    management_schemas::schemas(&mut schemas);
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Latchkey API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Customers, orders, products and categories of one organisation, for API keys with the right scopes. \
+            "description": "Customers, orders, products and categories of one organisation, for API keys with the right scopes; \
+                and the management API (keys, webhook endpoints, the audit log) for keys holding a management scope. \
                 A method a path does not serve answers 405 `method_not_allowed` with `Allow`; HEAD is served wherever GET is.",
         },
         "servers": [{"url": server}],
