@@ -36,7 +36,7 @@ fn query(raw: &str) -> Result<Query, Vec<FieldError>> {
                 .push(FieldError { field: name.clone(), message: "is a query parameter given more than once".into() });
         }
     }
-    if let Some(after) = q.values.get("after").filter(|v| !v.is_empty()) {
+    if let Some(after) = q.values.get("after") {
         match after.parse::<i64>() {
             Ok(n) if n >= 0 && after.len() <= 18 && after.bytes().all(|b| b.is_ascii_digit()) => q.after = Some(n),
             _ => details.push(FieldError {

@@ -61,17 +61,21 @@ async fn fields(
         Some(Value::String(v)) => Ok(Some(v.trim().to_owned())),
         Some(_) => Err(field(name, "must be a string")),
     };
-    let url = text("url", base.map(|h| h.url.clone())).unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
+    let url = match text("url", base.map(|h| h.url.clone())) {
+        Ok(None) => Err(field("url", "is required")),
+        other => other,
+    }
+    .map_err(|e| errors.push(e))
+    .ok()
+    .flatten();
     let description = text("description", base.map(|h| h.description.clone()))
         .unwrap_or_else(|e| {
             errors.push(e);
             None
         })
         .unwrap_or_default();
-    if description.chars().count() > 500 {
+    // Counted as sent, like every text of the API.
+    if body.get("description").and_then(Value::as_str).is_some_and(|d| d.chars().count() > 500) {
         errors.push(field("description", "Use at most 500 characters."));
     }
     let events = match body.get("events") {
@@ -92,10 +96,7 @@ async fn fields(
         }),
     };
     let url = match url {
-        None => {
-            errors.push(field("url", "is required"));
-            None
-        }
+        None => None,
         Some(u) if base.is_some_and(|h| h.url == u) => Some(u),
         Some(u) => {
             let config = &state.config;

@@ -108,8 +108,11 @@ pub fn parse(
                     s.rate_limit_per_minute = None;
                     Ok(())
                 }
-                Value::Number(n) if n.is_u64() => {
-                    parse_rate_limit(&n.to_string()).map(|v| s.rate_limit_per_minute = v).map_err(|e| e.0)
+                // An integral number such as 60.0 is an integer, as JSON Schema says.
+                Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f >= 0.0) => {
+                    let whole =
+                        n.as_u64().unwrap_or_else(|| n.as_f64().map_or(u64::MAX, |f| f.min(u64::MAX as f64) as u64));
+                    parse_rate_limit(&whole.to_string()).map(|v| s.rate_limit_per_minute = v).map_err(|e| e.0)
                 }
                 _ => {
                     Err("must be a whole number of requests per minute (0 = unlimited), or null for the default".into())
@@ -154,6 +157,9 @@ mod tests {
         assert_eq!(change.settings.label, "CI");
         assert_eq!(change.settings.scopes.to_stored(), "orders:read,orders:write,keys:self_rotate");
         assert_eq!(change.settings.rate_limit_per_minute, Some(0));
+        let integral = parse(&body(json!({"label": "x", "rate_limit_per_minute": 60.0})), None, now()).expect("valid");
+        assert_eq!(integral.settings.rate_limit_per_minute, Some(60), "60.0 is the integer 60");
+        assert!(parse(&body(json!({"label": "x", "rate_limit_per_minute": 1.5})), None, now()).is_err());
         assert_eq!(change.settings.allowed_ips.ranges(), ["10.0.0.0/8"]);
         assert!(change.settings.expires_at.is_some());
     }

@@ -18,13 +18,14 @@ pub struct KeySettings {
     pub rate_limit_per_minute: Option<u32>,
 }
 
-/// A key's label: required, at most 100 characters.
+/// A key's label: required, at most 100 characters (counted as sent, like
+/// every text of the API), white space around it trimmed.
 pub fn parse_label(input: &str) -> Result<String, ParseError> {
     let value = input.trim();
     if value.is_empty() {
         return Err(ParseError::new("Give the key a label, such as the integration that uses it."));
     }
-    if value.chars().count() > 100 {
+    if input.chars().count() > 100 {
         return Err(ParseError::new("Use at most 100 characters."));
     }
     if value.chars().any(char::is_control) {
@@ -33,10 +34,10 @@ pub fn parse_label(input: &str) -> Result<String, ParseError> {
     Ok(value.to_owned())
 }
 
-/// A description: optional, at most 500 characters (new lines allowed).
+/// A description: optional, at most 500 characters as sent (new lines allowed).
 pub fn parse_description(input: &str) -> Result<String, ParseError> {
     let value = input.trim();
-    if value.chars().count() > 500 {
+    if input.chars().count() > 500 {
         return Err(ParseError::new("Use at most 500 characters."));
     }
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {

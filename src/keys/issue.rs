@@ -89,6 +89,17 @@ pub enum Issued {
 /// How long an API `Idempotency-Key` is remembered.
 const ONCE_WINDOW_HOURS: i64 = 24;
 
+/// The key an earlier request with this one-time id made (an
+/// `Idempotency-Key` within its day), if there was one: a retried rotation
+/// is told so rather than that its key was rotated already.
+pub fn issued_before(conn: &mut DbConn, org_id: i64, once: &Once) -> QueryResult<Option<String>> {
+    let Some(stored) = once.stored() else { return Ok(None) };
+    if matches!(once, Once::Idempotency { .. }) {
+        form_ids::forget(conn, &stored, now() - chrono::Duration::hours(ONCE_WINDOW_HOURS))?;
+    }
+    form_ids::key_of(conn, &stored, org_id)
+}
+
 /// Claims the one-time id and inserts the key, inside the caller's transaction.
 fn insert(conn: &mut DbConn, new: &Issue) -> QueryResult<Issued> {
     if let Some(once) = new.once.stored() {

@@ -6,7 +6,7 @@
 
 mod issue;
 
-pub use issue::{Issue, Issued, Once, create, replacement, rotate};
+pub use issue::{Issue, Issued, Once, create, issued_before, replacement, rotate};
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys::{self, ApiKey, KeySettings};

@@ -1,12 +1,12 @@
 //! The management API issuing and rotating keys: no key can issue, change or
 //! rotate a key wider than itself (403 `scope_escalation`, nothing changed),
+//! the organisation's key policy holds (422 naming the field and the policy),
 //! `Idempotency-Key` makes a repeated create make nothing (409
 //! `already_created`), `POST /keys/{id}/rotate` with each grace, a key
 //! rotating itself with `keys:self_rotate`, and the CI rotation end to end:
 //! both tokens work during the grace period, then the scheduler revokes the
 //! old one.
 
-use crate::management_keys::ADMIN;
 use crate::support::*;
 use diesel::RunQueryDsl;
 use reqwest::Method;
@@ -31,7 +31,7 @@ async fn a_key_cannot_issue_change_or_rotate_a_key_wider_than_itself() {
     let app = spawn_app().await;
     app.seed_acme();
     let (_, narrow) = app.make_scoped_key("acme", "Narrow admin", &["keys:write", "orders:read"]);
-    let (_, admin) = app.make_scoped_key("acme", "Admin", &ADMIN);
+    let (_, admin) = app.make_scoped_key("acme", "Admin", &ADMIN_SCOPES);
     let (wide_id, wide_token) = app.make_scoped_key("acme", "Wide", &[]);
     let (reader_id, _) = app.make_scoped_key("acme", "Reader", &["orders:read"]);
     let before = app.key_count("acme");
@@ -50,7 +50,8 @@ async fn a_key_cannot_issue_change_or_rotate_a_key_wider_than_itself() {
         assert_eq!((status, code(&answer)), (403, "scope_escalation"), "{scopes}: {answer}");
     }
     // Leaving out "scopes" means full access: an escalation too.
-    let (status, answer, _) = api(&app, Method::POST, "/api/v1/keys", &narrow, Some(json!({"label": "No scopes"}))).await;
+    let (status, answer, _) =
+        api(&app, Method::POST, "/api/v1/keys", &narrow, Some(json!({"label": "No scopes"}))).await;
     assert_eq!((status, code(&answer)), (403, "scope_escalation"));
     assert_eq!(app.key_count("acme"), before, "nothing was made");
     assert_eq!(audited(&app, "api_key.created").len(), created_before, "nothing was audited");
@@ -70,13 +71,15 @@ async fn a_key_cannot_issue_change_or_rotate_a_key_wider_than_itself() {
     }
     let reader_path = format!("/api/v1/keys/{reader_id}");
     for scopes in [json!(["orders:write"]), json!([]), json!(["orders:read", "keys:self_rotate"])] {
-        let (status, answer, _) = api(&app, Method::PATCH, &reader_path, &narrow, Some(json!({"scopes": scopes}))).await;
+        let (status, answer, _) =
+            api(&app, Method::PATCH, &reader_path, &narrow, Some(json!({"scopes": scopes}))).await;
         assert_eq!((status, code(&answer)), (403, "scope_escalation"), "{scopes}");
     }
     let wide = get_key(&app, &admin, &wide_id).await;
     assert_eq!((&wide["label"], &wide["enabled"], &wide["full_access"]), (&json!("Wide"), &json!(true), &json!(true)));
     assert_eq!(get_key(&app, &admin, &reader_id).await["scopes"], json!(["orders:read"]));
-    let (status, renamed, _) = api(&app, Method::PATCH, &reader_path, &narrow, Some(json!({"label": "Reader 2"}))).await;
+    let (status, renamed, _) =
+        api(&app, Method::PATCH, &reader_path, &narrow, Some(json!({"label": "Reader 2"}))).await;
     assert_eq!((status, &renamed["label"]), (200, &json!("Reader 2")), "a covered key can be changed");
 
     // Rotate: not a wider key.
@@ -91,19 +94,83 @@ async fn a_key_cannot_issue_change_or_rotate_a_key_wider_than_itself() {
         api(&app, Method::POST, &format!("{reader_path}/rotate"), &narrow, Some(json!({"grace": "1h"}))).await;
     assert_eq!(status, 201, "a covered key can be rotated");
     // Full access covers exactly the eight resource scopes: an admin holding them may issue it.
-    let (status, full, _) = api(&app, Method::POST, "/api/v1/keys", &admin, Some(json!({"label": "Full", "scopes": []}))).await;
+    let (status, full, _) =
+        api(&app, Method::POST, "/api/v1/keys", &admin, Some(json!({"label": "Full", "scopes": []}))).await;
     assert_eq!((status, &full["full_access"]), (201, &json!(true)));
     let (status, answer, _) =
         api(&app, Method::POST, "/api/v1/keys", &admin, Some(json!({"label": "More", "scopes": ["audit:read"]}))).await;
-    assert_eq!((status, code(&answer)), (403, "scope_escalation"), "management scopes are only ever held, never implied");
+    assert_eq!(
+        (status, code(&answer)),
+        (403, "scope_escalation"),
+        "management scopes are only ever held, never implied"
+    );
+}
+
+#[tokio::test]
+async fn the_key_policy_holds_for_api_creates_edits_and_rotations() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (_, admin) = app.make_scoped_key("acme", "Admin", &ADMIN_SCOPES);
+    let (wide_id, _) = app.make_scoped_key("acme", "Wide", &[]);
+    let owner = app.logged_in("owner@acme.test").await;
+    let res = owner
+        .post_form(
+            "/orgs/acme/settings/security/key-policy",
+            &[
+                ("max_key_lifetime_days", "30"),
+                ("require_key_expiry", "on"),
+                ("forbid_full_access", "on"),
+                ("require_ip_allowlist", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let before = app.key_count("acme");
+
+    let (status, answer, _) = api(&app, Method::POST, "/api/v1/keys", &admin, Some(json!({"label": "Too wide"}))).await;
+    assert_eq!((status, code(&answer)), (422, "validation_failed"), "{answer}");
+    let mut fields = detail_fields(&answer);
+    fields.sort();
+    assert_eq!(fields, ["allowed_ips", "expires_at", "scopes"]);
+    for field in ["allowed_ips", "expires_at", "scopes"] {
+        assert!(detail_message(&answer, field).contains("key policy"), "{field}: {answer}");
+    }
+    let ok =
+        json!({"label": "Fine", "scopes": ["orders:read"], "allowed_ips": ["127.0.0.1"], "expires_at": in_days(20)});
+    let mut too_long = ok.clone();
+    too_long["expires_at"] = in_days(45).into();
+    let (status, answer, _) = api(&app, Method::POST, "/api/v1/keys", &admin, Some(too_long)).await;
+    assert_eq!((status, detail_fields(&answer)), (422, vec!["expires_at".to_owned()]));
+    assert!(detail_message(&answer, "expires_at").contains("30 days"));
+    assert_eq!(app.key_count("acme"), before, "nothing was made");
+    let (status, fine, _) = api(&app, Method::POST, "/api/v1/keys", &admin, Some(ok)).await;
+    assert_eq!(status, 201, "{fine}");
+    let fine_id = fine["id"].as_str().unwrap();
+
+    // A PATCH that breaks it is refused and changes nothing.
+    let path = format!("/api/v1/keys/{fine_id}");
+    let (status, answer, _) =
+        api(&app, Method::PATCH, &path, &admin, Some(json!({"allowed_ips": [], "label": "Open"}))).await;
+    assert_eq!((status, detail_fields(&answer)), (422, vec!["allowed_ips".to_owned()]));
+    assert!(detail_message(&answer, "allowed_ips").contains("key policy"));
+    let (_, still, _) = api(&app, Method::GET, &path, &admin, None).await;
+    assert_eq!(still["label"], "Fine");
+    // An older full-access key cannot be rotated into a new full-access key.
+    let (status, answer, _) =
+        api(&app, Method::POST, &format!("/api/v1/keys/{wide_id}/rotate"), &admin, Some(json!({"grace": "none"})))
+            .await;
+    assert_eq!((status, code(&answer)), (422, "validation_failed"), "{answer}");
+    assert!(detail_fields(&answer).contains(&"scopes".to_owned()));
+    let (_, wide, _) = api(&app, Method::GET, &format!("/api/v1/keys/{wide_id}"), &admin, None).await;
+    assert_eq!((&wide["state"], &wide["replaced_by"]), (&json!("active"), &Value::Null), "not rotated");
 }
 
 #[tokio::test]
 async fn an_idempotency_key_makes_a_repeated_create_make_nothing() {
     let app = spawn_app().await;
     app.seed_acme();
-    let (_, admin) = app.make_scoped_key("acme", "Admin", &ADMIN);
-    let (_, second_admin) = app.make_scoped_key("acme", "Admin 2", &ADMIN);
+    let (_, admin) = app.make_scoped_key("acme", "Admin", &ADMIN_SCOPES);
+    let (_, second_admin) = app.make_scoped_key("acme", "Admin 2", &ADMIN_SCOPES);
     let body = json!({"label": "From CI", "scopes": ["orders:read"]});
     let post = |token: &str, headers: Vec<(&'static str, String)>| {
         let (app, body, token) = (&app, body.clone(), token.to_owned());
@@ -120,7 +187,10 @@ async fn an_idempotency_key_makes_a_repeated_create_make_nothing() {
         let (status, again, headers) = post(&admin, vec![("Idempotency-Key", "deploy-42".into())]).await;
         assert_eq!((status, code(&again)), (409, "already_created"), "{again}");
         assert_eq!(again["error"]["key_id"], first_id.as_str());
-        assert!(again.get("token").is_none() && !again.to_string().contains("lk_live_"), "the token is not shown again");
+        assert!(
+            again.get("token").is_none() && !again.to_string().contains("lk_live_"),
+            "the token is not shown again"
+        );
         assert!(headers.get("location").is_none());
     }
     assert_eq!(app.key_count("acme"), start + 1, "no second key");
@@ -136,19 +206,30 @@ async fn an_idempotency_key_makes_a_repeated_create_make_nothing() {
     }
     assert_eq!(app.key_count("acme"), start + 5);
 
+    // Sent at once, the same request still makes one key.
+    let race = || post(&admin, vec![("Idempotency-Key", "race-1".into())]);
+    let (a, b, c, d, e) = tokio::join!(race(), race(), race(), race(), race());
+    let answers = [a, b, c, d, e];
+    let mut statuses: Vec<u16> = answers.iter().map(|(status, _, _)| *status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 409, 409, 409, 409], "{answers:?}");
+    let winner = answers.iter().find(|(s, _, _)| *s == 201).unwrap().1["id"].clone();
+    assert!(answers.iter().filter(|(s, _, _)| *s == 409).all(|(_, b, _)| b["error"]["key_id"] == winner));
+    assert_eq!(app.key_count("acme"), start + 6);
+
     for bad in ["x".repeat(256), "has space".to_owned(), "tab\there".to_owned()] {
         let (status, answer, _) = post(&admin, vec![("Idempotency-Key", bad.clone())]).await;
         assert_eq!((status, code(&answer)), (422, "validation_failed"), "{bad:?}");
         assert_eq!(detail_fields(&answer), ["Idempotency-Key"]);
     }
-    assert_eq!(app.key_count("acme"), start + 5);
+    assert_eq!(app.key_count("acme"), start + 6);
 }
 
 #[tokio::test]
 async fn rotating_a_key_issues_its_replacement_and_keeps_the_old_one_for_the_grace_period() {
     let app = spawn_app().await;
     app.seed_acme();
-    let (admin_id, admin) = app.make_scoped_key("acme", "Admin", &ADMIN);
+    let (admin_id, admin) = app.make_scoped_key("acme", "Admin", &ADMIN_SCOPES);
     let (old_id, old_token) = app.make_scoped_key("acme", "Worker", &["orders:read"]);
     let rotate_path = format!("/api/v1/keys/{old_id}/rotate");
 
@@ -175,7 +256,10 @@ async fn rotating_a_key_issues_its_replacement_and_keeps_the_old_one_for_the_gra
     assert_eq!(headers["location"], format!("/api/v1/keys/{new_id}").as_str());
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(new["rotated_from"], old_id.as_str());
-    assert_eq!((&new["label"], &new["scopes"], &new["state"]), (&json!("Worker"), &json!(["orders:read"]), &json!("active")));
+    assert_eq!(
+        (&new["label"], &new["scopes"], &new["state"]),
+        (&json!("Worker"), &json!(["orders:read"]), &json!("active"))
+    );
     assert_eq!(new["created_by"]["id"], admin_id.as_str());
     let old = get_key(&app, &admin, &old_id).await;
     assert_eq!((&old["state"], &old["replaced_by"]), (&json!("rotating"), &json!(new_id)));
@@ -252,10 +336,16 @@ async fn ci_rotates_its_own_key_and_the_old_one_is_revoked_when_the_grace_period
     let (status, own, _) = api(&app, Method::GET, "/api/v1/keys/self", &old_token, None).await;
     assert_eq!((status, &own["id"], &own["state"]), (200, &json!(old_id), &json!("active")));
 
-    let (status, rotated, _) =
-        api(&app, Method::POST, "/api/v1/keys/self/rotate", &old_token, Some(json!({"grace": "1h"}))).await;
+    let deploy = [("Idempotency-Key", "deploy-7")];
+    let rotate =
+        || api_with(&app, Method::POST, "/api/v1/keys/self/rotate", &old_token, Some(json!({"grace": "1h"})), &deploy);
+    let (status, rotated, _) = rotate().await;
     assert_eq!(status, 201, "{rotated}");
     let new_id = rotated["id"].as_str().unwrap().to_owned();
+    // The job retries the call (its answer was lost): told it happened, with the replacement's id, and no token.
+    let (status, again, _) = rotate().await;
+    assert_eq!((status, code(&again), &again["error"]["key_id"]), (409, "already_created", &json!(new_id)));
+    assert!(again.get("token").is_none());
     let new_token = rotated["token"].as_str().unwrap().to_owned();
     assert_eq!(rotated["rotated_from"], old_id.as_str());
 

@@ -168,3 +168,26 @@ pub fn detail_message(body: &serde_json::Value, field: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// `keys:write` plus every resource scope: a management key that may issue full-access keys.
+pub const ADMIN_SCOPES: [&str; 5] =
+    ["keys:write", "customers:write", "orders:write", "products:write", "categories:write"];
+
+/// A JSON object's field names, sorted.
+pub fn field_names(object: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = object.as_object().expect("an object").keys().cloned().collect();
+    names.sort();
+    names
+}
+
+/// Space-separated names, sorted (to compare with [`field_names`]).
+pub fn sorted(names: &str) -> Vec<String> {
+    let mut names: Vec<String> = names.split_whitespace().map(str::to_owned).collect();
+    names.sort();
+    names
+}
+
+/// RFC 3339, `days` from now, whole seconds.
+pub fn in_days(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

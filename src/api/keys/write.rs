@@ -57,12 +57,15 @@ fn issued(result: Issued, secret: ApiKeySecret) -> Result<HttpResponse, ApiError
             body["token"] = secret.expose().into();
             Ok(HttpResponse::Created().insert_header(location("keys", new.key_id.as_str())).json(body))
         }
-        Issued::AlreadySubmitted(first) => {
-            let mut err = ApiError::new(Code::AlreadyCreated);
-            err.key_id = first.map(String::into_boxed_str);
-            Err(err)
-        }
+        Issued::AlreadySubmitted(first) => Err(already_created(first)),
     }
+}
+
+/// 409 `already_created`, naming the key the first request made.
+fn already_created(first: Option<String>) -> ApiError {
+    let mut err = ApiError::new(Code::AlreadyCreated);
+    err.key_id = first.map(String::into_boxed_str);
+    err
 }
 
 /// `POST /api/v1/keys` (`keys:write`).
@@ -179,13 +182,20 @@ async fn rotate_key(
     meta: RequestMeta,
     (old, grace): (ApiKey, Grace),
 ) -> Result<HttpResponse, ApiError> {
+    let once = once(req, key)?;
     if !old.can_rotate(now()) {
-        return Err(state_conflict("is revoked or was already rotated; rotate its replacement instead"));
+        // A retry of the rotation that did it is answered as a repeat, not as a conflict.
+        let (org_id, retry) = (key.org().id, once.clone());
+        let first = state.db.run(move |conn| keys::issued_before(conn, org_id, &retry)).await?;
+        return match first {
+            Some(first) => Err(already_created(Some(first))),
+            None => Err(state_conflict("is revoked or was already rotated; rotate its replacement instead")),
+        };
     }
     within(key, old.scopes())?;
     let settings = keys::replacement(&old, &key.org().key_policy);
     meets_policy(key, &settings)?;
-    let (mut new, secret) = Issue::new(key.org().id, &state.config.key_prefix, once(req, key)?, settings, actor(key));
+    let (mut new, secret) = Issue::new(key.org().id, &state.config.key_prefix, once, settings, actor(key));
     new.rotated_from = Some(old.key_id.to_string());
     let by = actor(key);
     let result = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &by, &meta)).await?;

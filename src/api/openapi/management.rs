@@ -96,7 +96,8 @@ fn hook_param() -> Value {
 
 fn key_paths(paths: &mut Map<String, Value>) {
     use Management::{KeysRead, KeysSelfRotate, KeysWrite};
-    let states: Vec<&str> = KeyState::ALL.iter().map(|s| s.as_str()).collect();
+    // Empty = any state.
+    let states: Vec<&str> = std::iter::once("").chain(KeyState::ALL.iter().map(|s| s.as_str())).collect();
     let mut list_params = page_params();
     list_params.push(query("state", "Only keys in this state", json!({"type": "string", "enum": states})));
     list_params.push(query("q", "Label or prefix contains this, or the key id is this", json!({"type": "string"})));
@@ -287,7 +288,10 @@ fn webhook_paths(paths: &mut Map<String, Value>) {
 
 fn audit_paths(paths: &mut Map<String, Value>) {
     let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
-    let time = json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2})?$"});
+    // Empty = not filtered, as in the console's filter form.
+    let time = json!({"type": "string", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2})?)?$"});
+    let mut actions = actions;
+    actions.insert(0, "");
     let mut params = page_params();
     params.extend([
         query("actor", "An actor's email, an API key's id, or `system`", json!({"type": "string"})),
@@ -298,7 +302,7 @@ fn audit_paths(paths: &mut Map<String, Value>) {
         query(
             "after",
             "List oldest first, from the event after this seq (incremental pulls; not with cursor)",
-            json!({"type": "integer", "minimum": 0}),
+            json!({"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999_i64}),
         ),
     ]);
     let list = build(Op {

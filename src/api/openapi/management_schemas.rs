@@ -72,12 +72,14 @@ fn key_input(patch: bool) -> Value {
         "additionalProperties": false,
         "properties": {
             "label": {"type": "string", "maxLength": 100, "pattern": format!(r"^[{space}]*[^\x00-\x1f\x7f-\x9f{space}][^\x00-\x1f\x7f-\x9f]*[{space}]*$")},
-            "description": {"type": ["string", "null"], "maxLength": 500},
+            "description": {"type": ["string", "null"], "maxLength": 500,
+                "pattern": format!(r"^[{space}]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[{space}]*$")},
             "scopes": {"type": "array", "items": {"type": "string", "enum": Scopes::all_names()},
                 "description": "No scope at all = full access to the resources (never a management scope)"},
-            "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "In the future; null = never"},
-            "allowed_ips": {"type": ["array", "null"], "items": {"type": "string"}, "maxItems": 100,
-                "description": "IP addresses or CIDR ranges (host bits clear); empty = any address"},
+            "expires_at": {"type": ["string", "null"],
+                "description": "In the future: RFC 3339, YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM (UTC); null = never"},
+            "allowed_ips": {"type": ["array", "null"], "items": {"type": "string"},
+                "description": "IP addresses or CIDR ranges (host bits clear), at most 100 different ones; empty = any address"},
             "rate_limit_per_minute": {"type": ["integer", "null"], "minimum": 0, "maximum": 1_000_000,
                 "description": "0 = unlimited; null = the server default"},
         }
