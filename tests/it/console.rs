@@ -55,7 +55,11 @@ async fn a_new_key_without_ticked_scopes_says_it_has_full_access() {
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let (_, form) = owner.get_html(&format!("{KEYS}/new")).await;
-    assert!(select_all_text(&form, "#scopes-help").concat().contains("No box ticked (here or under Management) means full access"));
+    assert!(
+        select_all_text(&form, "#scopes-help")
+            .concat()
+            .contains("No box ticked (here or under Management) means full access")
+    );
     for (scopes, expected) in [(None, "Full access"), (Some("orders:read"), "orders:read")] {
         let (_, form) = owner.get_html(&format!("{KEYS}/new")).await;
         let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form id");
