@@ -36,6 +36,12 @@ fn query(raw: &str) -> Result<Query, Vec<FieldError>> {
                 .push(FieldError { field: name.clone(), message: "is a query parameter given more than once".into() });
         }
     }
+    // The console's form trims what was typed; the API takes values as sent.
+    for name in ["action", "from", "to"] {
+        if q.values.get(name).is_some_and(|v| v.trim() != v) {
+            details.push(FieldError { field: name.into(), message: "has white space around it".into() });
+        }
+    }
     if let Some(after) = q.values.get("after") {
         match after.parse::<i64>() {
             Ok(n) if n >= 0 && after.len() <= 18 && after.bytes().all(|b| b.is_ascii_digit()) => q.after = Some(n),

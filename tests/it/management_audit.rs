@@ -181,6 +181,9 @@ async fn filters_narrow_the_log_and_bad_values_are_refused() {
         ("after=abc", "after"),
         ("after=1&cursor=5", "cursor"),
         ("action=api_key.created&action=api_key.revoked", "action"),
+        ("action=%0B", "action"),
+        ("from=%202026-01-01", "from"),
+        ("after=", "after"),
     ] {
         let (status, body, _) = api(&app, Method::GET, &format!("/api/v1/audit-events?{query}"), &auditor, None).await;
         assert_eq!((status, code(&body)), (422, "validation_failed"), "{query}: {body}");
