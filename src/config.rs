@@ -100,6 +100,53 @@ pub struct Config {
     pub mail: MailConfig,
     /// When set, `/metrics` wants `Authorization: Bearer <this>` (`LATCHKEY_METRICS_TOKEN`).
     pub metrics_token: Option<String>,
+    /// Leak response: reported keys, GitHub's scanning keys, the request log.
+    pub leak: LeakConfig,
+}
+
+/// Leak response settings (README: Leak response).
+#[derive(Debug, Clone)]
+pub struct LeakConfig {
+    /// What a report of a live key does (`LATCHKEY_EXPOSED_KEY_ACTION`: revoke, disable, notify).
+    pub exposed_key_action: crate::domain::leak::ExposedKeyAction,
+    /// GitHub's secret-scanning keys (`LATCHKEY_GITHUB_SCANNING_KEYS`, a file); `None` = endpoint off.
+    pub github_keys: Option<crate::domain::leak::ScanningKeys>,
+    /// Days the per-key request log is kept (`LATCHKEY_REQUEST_LOG_DAYS`; 0 = no log).
+    pub request_log_days: u32,
+}
+
+impl Default for LeakConfig {
+    fn default() -> Self {
+        Self { exposed_key_action: Default::default(), github_keys: None, request_log_days: 30 }
+    }
+}
+
+fn leak_from_env() -> Result<LeakConfig, ConfigError> {
+    let exposed_key_action = match var("LATCHKEY_EXPOSED_KEY_ACTION") {
+        Some(v) => crate::domain::leak::ExposedKeyAction::parse(&v)
+            .ok_or_else(|| invalid("LATCHKEY_EXPOSED_KEY_ACTION", "use revoke, disable or notify"))?,
+        None => Default::default(),
+    };
+    let github_keys = match var("LATCHKEY_GITHUB_SCANNING_KEYS") {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| invalid("LATCHKEY_GITHUB_SCANNING_KEYS", format!("cannot read {path}: {e}")))?;
+            Some(
+                crate::domain::leak::ScanningKeys::parse(&text)
+                    .map_err(|e| invalid("LATCHKEY_GITHUB_SCANNING_KEYS", e))?,
+            )
+        }
+        None => None,
+    };
+    let request_log_days = match var("LATCHKEY_REQUEST_LOG_DAYS") {
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 3650)
+            .ok_or_else(|| invalid("LATCHKEY_REQUEST_LOG_DAYS", "use 0 (no log) to 3650 days"))?,
+        None => 30,
+    };
+    Ok(LeakConfig { exposed_key_action, github_keys, request_log_days })
 }
 
 impl std::fmt::Debug for Config {
@@ -224,6 +271,7 @@ impl Config {
                 None => DEFAULT_SCHEDULER_INTERVAL,
             },
             mail: mail_from_env()?,
+            leak: leak_from_env()?,
             bind,
         })
     }

@@ -26,6 +26,7 @@ pub mod pages;
 pub mod password;
 pub mod progress;
 pub mod rate_limit;
+pub mod request_log;
 pub mod resources;
 pub mod routes;
 pub mod server;

@@ -53,6 +53,7 @@ pub struct Metrics {
     oldest_due: Family<QueueLabels, FloatGauge>,
     scheduler_lag: FloatGauge,
     scheduler_last_run: FloatGauge,
+    request_log_dropped: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -110,7 +111,14 @@ impl Default for Metrics {
             Unit::Seconds,
             scheduler_last_run.clone(),
         );
+        let request_log_dropped = Counter::default();
+        registry.register(
+            "request_log_dropped",
+            "Requests the per-key request log did not keep (its queue was full, or a batch failed to write)",
+            request_log_dropped.clone(),
+        );
         Self {
+            request_log_dropped,
             registry,
             requests,
             latency,
@@ -133,6 +141,10 @@ fn method_label(method: &str) -> &'static str {
 }
 
 impl Metrics {
+    pub fn request_log_dropped(&self, n: u64) {
+        self.request_log_dropped.inc_by(n);
+    }
+
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let (method, route) = (method_label(method), route.to_owned());
         self.latency.get_or_create(&RouteLabels { method, route: route.clone() }).observe(seconds);

@@ -10,7 +10,7 @@ use crate::db::orgs::Org;
 use crate::db::webhooks::Endpoint;
 use crate::db::{DbConn, orgs};
 use crate::domain::expiry::ExpiryWarning;
-use crate::mail::compose::{self, Composed, KeyExpiring, KeyFacts, RevokedKeyUsed, WebhookDisabled};
+use crate::mail::compose::{self, Composed, KeyExpiring, KeyExposed, KeyFacts, RevokedKeyUsed, WebhookDisabled};
 use crate::timefmt;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -123,6 +123,49 @@ pub fn revoked_key_used(
             at: timefmt::exact(&at),
             key_url: key_url(public_url, &org.slug, &key.key_id),
             audit_url: format!("{public_url}{}?target={}", crate::urls::audit_log(&org.slug), key.key_id),
+        })
+    })
+}
+
+/// What a report of an exposed key said, for the mail.
+pub struct ExposureNotice<'a> {
+    /// `public_report` or `github`.
+    pub source: &'a str,
+    pub url: Option<&'a str>,
+    /// What was done: `revoke`, `disable` or `notify`.
+    pub action: &'a str,
+    pub reporter_ip: &'a str,
+}
+
+/// A key was reported exposed: every manager is told at once (one message
+/// per key and hour, however many reports arrive).
+pub fn key_exposed(
+    conn: &mut DbConn,
+    public_url: &str,
+    key: &ApiKey,
+    notice: &ExposureNotice<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let org = org(conn, key.org_id)?;
+    let dedupe = format!("key-exposed:{}:{}", key.key_id, at.format("%Y-%m-%dT%H"));
+    let source = if notice.source == "github" { "GitHub secret scanning" } else { "a public report" };
+    let outcome = match notice.action {
+        "revoke" => "revoked",
+        "disable" => "deactivated",
+        _ => "left working (LATCHKEY_EXPOSED_KEY_ACTION=notify): revoke it now",
+    };
+    queue_for_managers(conn, org.id, "key_exposed", &dedupe, |member| {
+        compose::key_exposed(&KeyExposed {
+            recipient_name: member.name.clone(),
+            org_name: org.name.clone(),
+            key: KeyFacts::of(key),
+            source: source.into(),
+            found_at: notice.url.map(str::to_owned),
+            outcome: outcome.into(),
+            ip: notice.reporter_ip.to_owned(),
+            at: timefmt::exact(&at),
+            key_url: key_url(public_url, &org.slug, &key.key_id),
+            requests_url: format!("{}#requests", key_url(public_url, &org.slug, &key.key_id)),
         })
     })
 }

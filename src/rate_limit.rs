@@ -56,6 +56,36 @@ impl RateLimits {
     }
 }
 
+/// A per-client-address limit for unauthenticated endpoints (the public
+/// revocation endpoint): `per_minute` requests a minute from each address.
+pub struct AddressLimits {
+    limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    per_minute: u32,
+}
+
+impl AddressLimits {
+    pub fn new(per_minute: NonZeroU32) -> Self {
+        Self { limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)), per_minute: per_minute.get() }
+    }
+
+    /// `Err(seconds to wait)` when `ip` is over its limit.
+    pub fn check(&self, ip: std::net::IpAddr) -> Result<(), u64> {
+        self.limiter.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
+    }
+
+    /// Forgets addresses back at their full allowance, so memory follows recent callers only.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Decision, RateLimits};

@@ -10,7 +10,8 @@ use crate::domain::token::random_base62;
 use diesel::QueryResult;
 use serde_json::{Map, Value};
 
-/// An object as the API answers it (and webhook events carry it): id, its fields, created_at.
+/// An object as the API answers it (and webhook events carry it): id, its
+/// fields, created_at, and the key that created it (null for demo data).
 pub fn object(record: &Record) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), Value::from(record.public_id.clone()));
@@ -21,6 +22,7 @@ pub fn object(record: &Record) -> Value {
         "created_at".into(),
         Value::from(record.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
     );
+    out.insert("created_by_key".into(), Value::from(record.created_by_key.clone()));
     Value::Object(out)
 }
 
@@ -44,13 +46,22 @@ pub fn create(
     org_id: i64,
     resource: Resource,
     fields: Map<String, Value>,
+    by_key: &str,
 ) -> QueryResult<Result<Record, UnknownCategory>> {
     let public_id = format!("{}_{}", id_prefix(resource), random_base62(16));
     crate::db::transaction(conn, |conn| {
         if category_missing(conn, org_id, &fields)? {
             return Ok(Err(UnknownCategory));
         }
-        let record = records::insert(conn, org_id, resource.as_str(), &public_id, &Value::Object(fields).to_string())?;
+        let data = Value::Object(fields).to_string();
+        let new = records::NewRecord {
+            org_id,
+            kind: resource.as_str(),
+            public_id: &public_id,
+            data: &data,
+            created_by_key: Some(by_key),
+        };
+        let record = records::insert(conn, new)?;
         if let Some(event) = created_event(resource) {
             outbox::enqueue(conn, org_id, event, object(&record))?;
         }

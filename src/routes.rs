@@ -121,8 +121,11 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/orgs/{slug}/settings/api-keys", api_keys::list::list),
         r(Method::POST, "/orgs/{slug}/settings/api-keys", api_keys::form::create),
         r(Method::GET, "/orgs/{slug}/settings/api-keys/new", api_keys::form::new),
+        r(Method::GET, "/orgs/{slug}/settings/api-keys/lookup", api_keys::lookup::form),
+        r(Method::POST, "/orgs/{slug}/settings/api-keys/lookup", api_keys::lookup::submit),
         r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}", api_keys::detail::show),
         r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}/edit", api_keys::form::edit),
+        r(Method::GET, "/orgs/{slug}/settings/api-keys/{key_id}/requests.csv", api_keys::requests::export),
         r(Method::POST, "/orgs/{slug}/settings/api-keys/{key_id}/edit", api_keys::form::update),
         r(
             Method::GET,
@@ -199,7 +202,7 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
 /// registered before the resource routes so `/keys` is not taken for a resource.
 fn management_routes(cfg: &mut web::ServiceConfig) {
     use crate::api::openapi::{ALLOW_ACTION, ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
-    use crate::api::{audit_events, keys, refuse, webhooks};
+    use crate::api::{audit_events, keys, leaks, refuse, webhooks};
     cfg.service(
         web::resource("/keys")
             .route(get_or_head().to(keys::list))
@@ -254,6 +257,14 @@ fn management_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/audit-events").route(get_or_head().to(audit_events::list)).default_service(refuse(ALLOW_PING)),
+    )
+    .service(
+        web::resource("/revocations").route(web::post().to(leaks::revocations)).default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
+        web::resource("/secret-scanning/github")
+            .route(web::post().to(leaks::github))
+            .default_service(refuse(ALLOW_ACTION)),
     );
 }
 

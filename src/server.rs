@@ -34,6 +34,7 @@ impl Application {
         tokio::spawn(crate::jobs::run_forever(app_state.clone()));
         tokio::spawn(crate::jobs::deliveries::run_forever(app_state.clone()));
         tokio::spawn(crate::jobs::send_mail::run_forever(app_state.clone()));
+        tokio::spawn(crate::jobs::request_log::run_forever(app_state.clone()));
         let state = web::Data::from(app_state.clone());
         let mut server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())

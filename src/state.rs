@@ -7,11 +7,18 @@ use crate::db::{self, Db, Pool};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Requests a minute one address may make to the public revocation endpoint.
+const REPORTS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
+
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub usage: crate::usage::Usage,
     pub limits: crate::rate_limit::RateLimits,
+    /// The per-key request log's queue (written by jobs/request_log.rs).
+    pub request_log: crate::request_log::RequestLog,
+    /// Reports to the public revocation endpoint, per client address (10 a minute).
+    pub report_limits: crate::rate_limit::AddressLimits,
     /// Authenticated keys, valid while the database is unchanged.
     pub key_cache: crate::key_cache::KeyCache,
     /// The webhook delivery worker's per-instance state.
@@ -36,6 +43,7 @@ impl AppState {
             crate::mail::Transport::Files(config.mail.dir.clone())
         });
         let key_cache = crate::key_cache::KeyCache::new(&config.database_url);
+        let request_log = crate::request_log::RequestLog::new(config.leak.request_log_days > 0);
         let passkeys = crate::accounts::passkeys::relying_party(&config);
         Self {
             mailer,
@@ -43,6 +51,8 @@ impl AppState {
             config: Arc::new(config),
             usage: crate::usage::Usage::default(),
             limits: crate::rate_limit::RateLimits::default(),
+            report_limits: crate::rate_limit::AddressLimits::new(REPORTS_PER_MINUTE),
+            request_log,
             key_cache,
             worker: Default::default(),
             metrics: Default::default(),

@@ -29,6 +29,14 @@ pub struct KeyContext {
     pub expires_at: Option<chrono::NaiveDateTime>,
 }
 
+/// A request named a well-formed token of a known key (served or refused):
+/// what the request log needs to file it under the key.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownKey {
+    pub key_row_id: i64,
+    pub org_id: i64,
+}
+
 /// An authenticated key and its organisation.
 pub struct BearerKey {
     found: Arc<(ApiKey, Org)>,
@@ -80,6 +88,7 @@ impl BearerKey {
         };
         let found = found.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
         let (key, org) = (&found.0, &found.1);
+        req.extensions_mut().insert(KnownKey { key_row_id: key.id, org_id: org.id });
         match key.state(now()) {
             KeyState::Revoked => {
                 record_revoked_use(state, req, key).await;

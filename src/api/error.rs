@@ -18,6 +18,7 @@ pub enum Code {
     InsufficientScope,
     ScopeEscalation,
     AlreadyCreated,
+    InvalidSignature,
     IpNotAllowed,
     RateLimited,
     ValidationFailed,
@@ -43,6 +44,7 @@ impl Code {
             Self::InsufficientScope => "insufficient_scope",
             Self::ScopeEscalation => "scope_escalation",
             Self::AlreadyCreated => "already_created",
+            Self::InvalidSignature => "invalid_signature",
             Self::IpNotAllowed => "ip_not_allowed",
             Self::RateLimited => "rate_limited",
             Self::ValidationFailed => "validation_failed",
@@ -63,7 +65,8 @@ impl Code {
             | Self::InvalidKey
             | Self::RevokedKey
             | Self::DisabledKey
-            | Self::ExpiredKey => StatusCode::UNAUTHORIZED,
+            | Self::ExpiredKey
+            | Self::InvalidSignature => StatusCode::UNAUTHORIZED,
             Self::PlanRequired | Self::InsufficientScope | Self::ScopeEscalation | Self::IpNotAllowed => {
                 StatusCode::FORBIDDEN
             }
@@ -93,6 +96,7 @@ impl Code {
             Self::ScopeEscalation => {
                 "An API key can only create, change or rotate keys whose scopes it holds itself; nothing was changed."
             }
+            Self::InvalidSignature => "The request is not signed by a key this server trusts.",
             Self::AlreadyCreated => {
                 "A key was already created with this Idempotency-Key; nothing new was created, and its token is not shown again."
             }
@@ -179,6 +183,8 @@ impl ResponseError for ApiError {
             Code::MissingKey => {
                 res.insert_header(("WWW-Authenticate", r#"Bearer realm="latchkey""#));
             }
+            // A signed report is not a bearer-token request: no challenge.
+            Code::InvalidSignature => {}
             code if code.status() == StatusCode::UNAUTHORIZED => {
                 res.insert_header(("WWW-Authenticate", r#"Bearer realm="latchkey", error="invalid_token""#));
             }
@@ -189,9 +195,16 @@ impl ResponseError for ApiError {
             res.insert_header(("RateLimit-Limit", limit.to_string()));
             res.insert_header(("RateLimit-Remaining", "0"));
         }
-        res.json(ErrorBody { error })
+        let mut response = res.json(ErrorBody { error });
+        // The request log keeps the code of a refused request (api/mod.rs reads it back).
+        response.extensions_mut().insert(AnsweredCode(self.code.as_str()));
+        response
     }
 }
+
+/// The error code a response carries, for the request log.
+#[derive(Debug, Clone, Copy)]
+pub struct AnsweredCode(pub &'static str);
 
 /// `{"error":{…}}`, serialised straight from borrowed fields (the 401 path is hot).
 #[derive(Serialize)]

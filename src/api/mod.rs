@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod keys;
+pub mod leaks;
 pub mod management;
 pub mod openapi;
 pub mod resources;
@@ -27,14 +28,20 @@ fn set(res: &mut ServiceResponse<impl MessageBody>, name: &'static str, value: S
 }
 
 /// On every answer to an authenticated request: rate-limit headers,
-/// `Api-Key-Expires`, `no-store`, and the key's usage count.
+/// `Api-Key-Expires`, `no-store`, and the key's usage count; and for every
+/// request that named a known key, served or refused, an entry in its request log.
 pub async fn key_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
     let mut res = next.call(req).await?;
     let context = res.request().extensions().get::<KeyContext>().copied();
     res.headers_mut().insert(actix_web::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let known = res.request().extensions().get::<auth::KnownKey>().copied();
+    if let (Some(known), Some(state)) = (known, res.request().app_data::<web::Data<AppState>>()) {
+        log_request(state, &res, known, context.is_some(), started);
+    }
     let Some(ctx) = context else { return Ok(res) };
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
         state.usage.count(ctx.key_row_id, ctx.org_id, res.status().as_u16());
@@ -54,6 +61,38 @@ pub async fn key_headers(
         set(&mut res, "api-key-expires", expires.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
     Ok(res)
+}
+
+/// Queues the request for the key's request log (dropped and counted when the queue is full).
+fn log_request(
+    state: &AppState,
+    res: &ServiceResponse<impl MessageBody>,
+    known: auth::KnownKey,
+    authenticated: bool,
+    started: std::time::Instant,
+) {
+    if !state.request_log.enabled() {
+        return;
+    }
+    let req = res.request();
+    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
+    let entry = crate::request_log::Entry {
+        key_row_id: known.key_row_id,
+        org_id: known.org_id,
+        at: crate::db::now(),
+        method: req.method().as_str().chars().take(16).collect(),
+        path: req.path().chars().take(512).collect(),
+        status: res.status().as_u16(),
+        error_code: res.response().extensions().get::<error::AnsweredCode>().map(|c| c.0),
+        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        ip: crate::auth::client_addr(req, state.config.trusted_proxy_header.as_deref()),
+        user_agent: user_agent.map(crate::request_log::clip_user_agent),
+        request_id: crate::middleware::current_request_id().unwrap_or_default(),
+        authenticated,
+    };
+    if !state.request_log.record(entry) {
+        state.metrics.request_log_dropped(1);
+    }
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3 document (public; no key needed).

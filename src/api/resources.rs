@@ -123,8 +123,8 @@ pub async fn create(
     require(&key, res, Access::Write)?;
     let body = json_object(&req, payload).await?;
     let fields = validate_create(res, &body).map_err(ApiError::validation)?;
-    let org_id = key.org().id;
-    let created = db(&state, move |conn| crate::resources::create(conn, org_id, res, fields)).await?;
+    let (org_id, by) = (key.org().id, key.key().key_id.to_string());
+    let created = db(&state, move |conn| crate::resources::create(conn, org_id, res, fields, &by)).await?;
     let record = created.map_err(|_| ApiError::validation(unknown_category()))?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/{}/{}", res.as_str(), record.public_id)))

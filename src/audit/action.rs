@@ -37,6 +37,9 @@ pub enum Action {
     ApiKeyDeleted,
     ApiKeyExpired,
     ApiKeyRevokedKeyUsed,
+    ApiKeyExposed,
+    ApiKeyLookedUp,
+    ApiKeyNewNetwork,
     WebhookCreated,
     WebhookUpdated,
     WebhookDeleted,
@@ -46,7 +49,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 43] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionLogout,
@@ -81,6 +84,9 @@ impl Action {
         Action::ApiKeyDeleted,
         Action::ApiKeyExpired,
         Action::ApiKeyRevokedKeyUsed,
+        Action::ApiKeyExposed,
+        Action::ApiKeyLookedUp,
+        Action::ApiKeyNewNetwork,
         Action::WebhookCreated,
         Action::WebhookUpdated,
         Action::WebhookDeleted,
@@ -125,6 +131,9 @@ impl Action {
             Self::ApiKeyDeleted => "api_key.deleted",
             Self::ApiKeyExpired => "api_key.expired",
             Self::ApiKeyRevokedKeyUsed => "api_key.revoked_key_used",
+            Self::ApiKeyExposed => "api_key.exposed",
+            Self::ApiKeyLookedUp => "api_key.looked_up",
+            Self::ApiKeyNewNetwork => "api_key.new_network",
             Self::WebhookCreated => "webhook.created",
             Self::WebhookUpdated => "webhook.updated",
             Self::WebhookDeleted => "webhook.deleted",

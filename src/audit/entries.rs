@@ -246,6 +246,25 @@ impl Entry {
         Self::key(key.org_id, Action::ApiKeyRevokedKeyUsed, key).details(json!({ "state": state }))
     }
 
+    /// Reported exposed: `details` says by whom (source, reporter address and user agent) and what was done.
+    pub fn api_key_exposed(key: &ApiKey, details: Value) -> Self {
+        Self::key(key.org_id, Action::ApiKeyExposed, key).details(details)
+    }
+
+    /// A token was looked up in the console: the key it belongs to, or none (never the token).
+    pub fn api_key_looked_up(org_id: i64, key: Option<&ApiKey>) -> Self {
+        match key {
+            Some(key) => Self::key(org_id, Action::ApiKeyLookedUp, key).details(json!({ "found": true })),
+            None => Self::new(org_id, Action::ApiKeyLookedUp).details(json!({ "found": false })),
+        }
+    }
+
+    /// First use from a network the key had not used in 30 days.
+    pub fn api_key_new_network(key: &ApiKey, network: &str, ip: &str, user_agent: Option<&str>) -> Self {
+        Self::key(key.org_id, Action::ApiKeyNewNetwork, key)
+            .details(json!({ "network": network, "ip": ip, "user_agent": user_agent }))
+    }
+
     fn webhook(action: Action, hook: &Endpoint) -> Self {
         Self::new(hook.org_id, action).target("webhook", &hook.public_id, hook.url.clone())
     }

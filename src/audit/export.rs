@@ -35,7 +35,7 @@ const CSV_COLUMNS: [&str; 19] = [
 ];
 
 /// Spreadsheet programs run cells that start like a formula; a leading `'` stops that.
-fn csv_cell(value: &str) -> String {
+pub fn csv_cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
 }
 

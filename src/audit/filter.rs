@@ -26,6 +26,34 @@ fn parse_time(input: &str) -> Result<(NaiveDateTime, bool), String> {
         .map_err(|_| "Use a date like 2026-01-31, or 2026-01-31T14:30 (UTC).".to_owned())
 }
 
+/// A `from`–`to` range as typed: each a day or a minute (UTC); the end is
+/// inclusive (the whole day, or the whole minute) and must come after the
+/// start. Also used by the key page's request log.
+pub fn parse_range(
+    from: &str,
+    to: &str,
+) -> (Option<NaiveDateTime>, Option<NaiveDateTime>, Vec<(&'static str, String)>) {
+    let (mut start, mut end, mut errors) = (None, None, Vec::new());
+    if !from.trim().is_empty() {
+        match parse_time(from.trim()) {
+            Ok((t, _)) => start = Some(t),
+            Err(e) => errors.push(("from", e)),
+        }
+    }
+    if !to.trim().is_empty() {
+        match parse_time(to.trim()) {
+            Ok((t, whole_day)) => end = Some(t + if whole_day { Duration::days(1) } else { Duration::minutes(1) }),
+            Err(e) => errors.push(("to", e)),
+        }
+    }
+    if let (Some(start), Some(end)) = (start, end)
+        && start >= end
+    {
+        errors.push(("to", "The end must be after the start.".into()));
+    }
+    (start, end, errors)
+}
+
 /// The filter, and a message per field that could not be read.
 pub fn parse(input: FilterInput<'_>) -> (Filter, Vec<(&'static str, String)>) {
     let non_empty = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
@@ -37,25 +65,8 @@ pub fn parse(input: FilterInput<'_>) -> (Filter, Vec<(&'static str, String)>) {
             None => errors.push(("action", "Choose an action from the list.".to_owned())),
         }
     }
-    if let Some(from) = non_empty(input.from) {
-        match parse_time(&from) {
-            Ok((t, _)) => filter.from = Some(t),
-            Err(e) => errors.push(("from", e)),
-        }
-    }
-    if let Some(to) = non_empty(input.to) {
-        // The end is inclusive: the whole day, or the whole minute.
-        match parse_time(&to) {
-            Ok((t, whole_day)) => {
-                filter.to = Some(t + if whole_day { Duration::days(1) } else { Duration::minutes(1) })
-            }
-            Err(e) => errors.push(("to", e)),
-        }
-    }
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from >= to
-    {
-        errors.push(("to", "The end must be after the start.".into()));
-    }
+    let (from, to, range_errors) = parse_range(input.from, input.to);
+    (filter.from, filter.to) = (from, to);
+    errors.extend(range_errors);
     (filter, errors)
 }

@@ -133,6 +133,11 @@ pub fn find(conn: &mut DbConn, org_id: i64, key_id: &str) -> QueryResult<Option<
 }
 
 /// The key a token hash belongs to, with its organisation (bearer authentication).
+/// A key by its row id (the request log refers to keys so).
+pub fn find_by_row(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiKey>> {
+    dsl::api_keys.find(id).select(ApiKey::as_select()).first(conn).optional()
+}
+
 pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<(ApiKey, Org)>> {
     let row: Option<(ApiKey, OrgRow)> = dsl::api_keys
         .inner_join(orgs::table)

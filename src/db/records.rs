@@ -15,9 +15,21 @@ pub struct Record {
     pub data: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The key that created it (README: Leak response → attribution).
+    pub created_by_key: Option<String>,
 }
 
-pub fn insert(conn: &mut DbConn, org_id: i64, kind: &str, public_id: &str, data: &str) -> QueryResult<Record> {
+/// What a new object is: its org, kind, public id, validated fields (JSON) and the key that makes it.
+pub struct NewRecord<'a> {
+    pub org_id: i64,
+    pub kind: &'a str,
+    pub public_id: &'a str,
+    pub data: &'a str,
+    pub created_by_key: Option<&'a str>,
+}
+
+pub fn insert(conn: &mut DbConn, new: NewRecord<'_>) -> QueryResult<Record> {
+    let NewRecord { org_id, kind, public_id, data, created_by_key } = new;
     let at = now();
     diesel::insert_into(dsl::api_records)
         .values((
@@ -27,6 +39,7 @@ pub fn insert(conn: &mut DbConn, org_id: i64, kind: &str, public_id: &str, data:
             dsl::data.eq(data),
             dsl::created_at.eq(at),
             dsl::updated_at.eq(at),
+            dsl::created_by_key.eq(created_by_key),
         ))
         .execute(conn)?;
     dsl::api_records.filter(dsl::public_id.eq(public_id)).select(Record::as_select()).first(conn)

@@ -127,6 +127,7 @@ diesel::table! {
         expired_event_at -> Nullable<Timestamp>,
         created_by_email -> Nullable<Text>,
         created_by_key -> Nullable<Text>,
+        exposed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -150,6 +151,32 @@ diesel::table! {
         data -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        created_by_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_request_log (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        api_key_id -> BigInt,
+        at -> Timestamp,
+        method -> Text,
+        path -> Text,
+        status -> BigInt,
+        error_code -> Nullable<Text>,
+        latency_ms -> BigInt,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        request_id -> Text,
+    }
+}
+
+diesel::table! {
+    key_networks (api_key_id, network) {
+        api_key_id -> BigInt,
+        network -> Text,
+        last_seen -> Timestamp,
     }
 }
 
@@ -349,6 +376,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     used_form_ids,
     api_records,
+    api_request_log,
+    key_networks,
     outbox_events,
     key_usage_daily,
     webhook_endpoints,

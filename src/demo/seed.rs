@@ -275,7 +275,15 @@ fn seed_records(conn: &mut DbConn, org_id: i64) -> anyhow::Result<()> {
         let Value::Object(map) = body else { anyhow::bail!("sample is not an object") };
         let fields = validate_create(resource, &map).map_err(|e| anyhow::anyhow!("invalid sample: {e:?}"))?;
         let public_id = format!("{}_{}", id_prefix(resource), random_base62(16));
-        records::insert(conn, org_id, resource.as_str(), &public_id, &Value::Object(fields).to_string())?;
+        let data = Value::Object(fields).to_string();
+        let new = records::NewRecord {
+            org_id,
+            kind: resource.as_str(),
+            public_id: &public_id,
+            data: &data,
+            created_by_key: None,
+        };
+        records::insert(conn, new)?;
         Ok(public_id)
     };
     let mugs = insert(conn, Resource::Categories, json!({"name": "Mugs"}))?;

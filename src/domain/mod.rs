@@ -9,6 +9,7 @@ pub mod key_json;
 pub mod key_policy;
 pub mod key_settings;
 pub mod key_state;
+pub mod leak;
 pub mod link_token;
 mod names;
 mod password;

@@ -7,6 +7,7 @@
 
 pub mod deliveries;
 pub mod expiry;
+pub mod request_log;
 pub mod send_mail;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
@@ -62,6 +63,25 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = prune_sessions(state).await {
         tracing::warn!(error = %db::chain(&e), "pruning ended sessions failed");
     }
+    if let Err(e) = prune_request_log(state).await {
+        tracing::warn!(error = %db::chain(&e), "pruning the request log failed");
+    }
+    state.report_limits.forget_idle();
+}
+
+/// Deletes logged requests older than `LATCHKEY_REQUEST_LOG_DAYS`, and networks unused for 30 days.
+pub async fn prune_request_log(state: &AppState) -> Result<usize, Error> {
+    let days = i64::from(state.config.leak.request_log_days.max(1));
+    let now = crate::db::now();
+    let networks = now - chrono::Duration::days(crate::request_log::NETWORK_MEMORY_DAYS);
+    Ok(state
+        .db
+        .run(move |conn| {
+            let pruned = db::request_log::prune(conn, now - chrono::Duration::days(days))?;
+            db::request_log::prune_networks(conn, networks)?;
+            Ok::<_, diesel::result::Error>(pruned)
+        })
+        .await?)
 }
 
 /// Runs the jobs now and then every `scheduler_interval` (default [`INTERVAL`]), until the process ends.

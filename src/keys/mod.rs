@@ -4,8 +4,10 @@
 //! drift apart. Nothing here knows HTTP; callers pass who acts (`Actor`) and
 //! where from (`RequestMeta`).
 
+mod exposure;
 mod issue;
 
+pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_exposed, report_tokens};
 pub use issue::{Issue, Issued, Once, create, issued_before, replacement, rotate};
 
 use crate::audit::{self, Actor, Entry, RequestMeta};

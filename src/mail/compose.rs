@@ -144,3 +144,39 @@ pub fn revoked_key_used(m: &RevokedKeyUsed) -> askama::Result<Composed> {
         html: RevokedKeyUsedHtml { m }.render()?,
     })
 }
+
+pub struct KeyExposed {
+    pub recipient_name: String,
+    pub org_name: String,
+    pub key: KeyFacts,
+    /// "a public report" or "GitHub secret scanning".
+    pub source: String,
+    /// Where the token was found, when the reporter said.
+    pub found_at: Option<String>,
+    /// "revoked", "deactivated" or "left working".
+    pub outcome: String,
+    pub ip: String,
+    pub at: String,
+    pub key_url: String,
+    pub requests_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/key_exposed.txt")]
+struct KeyExposedText<'a> {
+    m: &'a KeyExposed,
+}
+
+#[derive(Template)]
+#[template(path = "mail/key_exposed.html")]
+struct KeyExposedHtml<'a> {
+    m: &'a KeyExposed,
+}
+
+pub fn key_exposed(m: &KeyExposed) -> askama::Result<Composed> {
+    Ok(Composed {
+        subject: format!("[Latchkey] API key \"{}\" was reported exposed and {}", m.key.label, m.outcome),
+        text: KeyExposedText { m }.render()?,
+        html: KeyExposedHtml { m }.render()?,
+    })
+}

@@ -70,6 +70,8 @@ struct DashboardPage {
     recent: Vec<RecentEvent>,
     /// Live keys that break the org's key policy (made before it was tightened).
     policy_violations: usize,
+    /// Keys reported exposed in the last 7 days: (key id, label).
+    exposed: Vec<(String, String)>,
 }
 
 /// What owners and admins see, loaded in one blocking call.
@@ -83,6 +85,7 @@ struct Overview {
     recent: Vec<StoredEvent>,
     /// Every key of the org, when it has a key policy to hold them to.
     keys: Vec<ApiKey>,
+    exposed: Vec<(String, String)>,
 }
 
 fn load_overview(
@@ -111,6 +114,7 @@ fn load_overview(
         revoked_use: audit_events::page(conn, org_id, &used_after_revocation, None, 100)?,
         recent: audit_events::page(conn, org_id, &Filter::default(), None, 8)?,
         keys: if policy { all_keys(conn, org_id, at)? } else { Vec::new() },
+        exposed: crate::db::exposures::since(conn, org_id, at - Duration::days(7))?,
     })
 }
 
@@ -212,5 +216,6 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         revoked_use,
         recent,
         policy_violations: overview.keys.iter().filter(|k| crate::pages::api_keys::violates(k, &policy)).count(),
+        exposed: overview.exposed,
     })
 }

@@ -175,6 +175,7 @@ pub async fn org_key(
     staff: StaffUser,
     meta: RequestMeta,
     path: web::Path<(String, String)>,
+    query: web::Query<crate::pages::api_keys::requests::RequestQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, key_id) = path.into_inner();
     let org = {
@@ -186,8 +187,7 @@ pub async fn org_key(
         state.db.run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)?;
     let chrome = Chrome::for_user(&staff.0, "support");
     let base = crate::urls::support_keys(&org.slug);
-    let page =
-        crate::pages::api_keys::detail::page(&state, chrome, base, &key, org.plan == crate::domain::Plan::Paid, true)
-            .await?;
+    let paid = org.plan == crate::domain::Plan::Paid;
+    let page = crate::pages::api_keys::detail::page(&state, chrome, base, &key, paid, true, &query).await?;
     render(&page)
 }

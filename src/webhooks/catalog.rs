@@ -135,6 +135,7 @@ fn data(event_type: &str) -> (Value, Value) {
             data: Value::Object(data).to_string(),
             created_at: at("2026-11-30T09:15:00"),
             updated_at: at("2026-11-30T09:15:00"),
+            created_by_key: Some("key_3fJ9qLm2Xv8RtB4n".into()),
         };
         (object_schema(r), crate::resources::object(&record))
     };

@@ -14,7 +14,11 @@ async fn the_openapi_document_is_valid_and_describes_auth_and_errors() {
     let doc = document(&app).await;
     let parsed = oas3::from_json(doc.to_string()).expect("a valid OpenAPI 3.1 document");
     assert!(parsed.openapi.starts_with("3."));
-    assert_eq!(parsed.paths.as_ref().map(|p| p.len()), Some(20), "ping, 4 × 2 resource paths, 11 management paths");
+    assert_eq!(
+        parsed.paths.as_ref().map(|p| p.len()),
+        Some(22),
+        "ping, 4 × 2 resource paths, 11 management paths, 2 leak reports"
+    );
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     assert_eq!(doc["servers"][0]["url"], app.base.as_str());
     let text = doc.to_string();
@@ -40,7 +44,9 @@ async fn the_openapi_document_is_valid_and_describes_auth_and_errors() {
 
 #[tokio::test]
 async fn the_document_lists_exactly_the_routes_the_server_answers() {
-    let app = spawn_app().await;
+    // GitHub secret scanning set up, so its endpoint is served (it answers 404 when it is not).
+    let github = GithubSigner::generate("walk");
+    let app = spawn_app_with(|c| c.leak.github_keys = Some(github.server_keys())).await;
     app.seed_acme();
     // Every resource scope and every management scope but self-rotation (the walk must not rotate its own key).
     let mut scopes: Vec<&str> = latchkey::domain::scopes::Scopes::all_names();
@@ -84,8 +90,8 @@ async fn the_document_lists_exactly_the_routes_the_server_answers() {
         }
     }
     assert_eq!(
-        operations, 38,
-        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events"
+        operations, 40,
+        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events + revocations + GitHub"
     );
     let (status, _, _) = api(&app, Method::GET, "/api/v1/undocumented", &token, None).await;
     assert_eq!(status, 404);

@@ -20,11 +20,12 @@ mod forge;
 mod mail;
 mod process;
 mod receiver;
+mod scanning;
 mod visitor;
 
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
-pub use {api::*, forge::*, mail::*, process::*, receiver::*, visitor::*};
+pub use {api::*, forge::*, mail::*, process::*, receiver::*, scanning::*, visitor::*};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const USER_AGENT: &str = "latchkey-tests/1.0";
@@ -125,6 +126,7 @@ pub async fn spawn_app_on(
         webhook_timeout: std::time::Duration::from_secs(2),
         mail: latchkey::mail::MailConfig::files(mail_dir.path()),
         metrics_token: None,
+        leak: Default::default(),
     };
     adjust(&mut config);
     let pool = db::pool(&database_url);

@@ -37,6 +37,7 @@ pub fn object(key: &ApiKey) -> Value {
         "rate_limit_per_minute": key.rate_limit_per_minute,
         "created_at": time(Some(key.created_at)),
         "created_by": created_by,
+        "created_by_key": key.created_by_key,
         "last_used_at": time(key.last_used_at),
         "last_used_ip": key.last_used_ip,
         "revoked_at": time(key.revoked_at),

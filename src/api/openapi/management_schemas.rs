@@ -24,7 +24,7 @@ fn key_schema(with_token: bool) -> Value {
     let mut schema = json!({
         "type": "object",
         "required": ["id", "label", "description", "prefix", "scopes", "full_access", "state", "enabled", "expires_at",
-            "allowed_ips", "rate_limit_per_minute", "created_at", "created_by", "last_used_at", "last_used_ip",
+            "allowed_ips", "rate_limit_per_minute", "created_at", "created_by", "created_by_key", "last_used_at", "last_used_ip",
             "revoked_at", "rotated_from", "replaced_by"],
         "properties": {
             "id": {"type": "string", "pattern": KEY_ID},
@@ -49,6 +49,7 @@ fn key_schema(with_token: bool) -> Value {
                     "name": {"type": "string"}
                 }
             },
+            "created_by_key": text_or_null(),
             "last_used_at": time(),
             "last_used_ip": text_or_null(),
             "revoked_at": time(),

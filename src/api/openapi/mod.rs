@@ -6,6 +6,7 @@
 //! plainly (the contract test in `tests/contract/` checks it against the
 //! running server).
 
+mod leaks;
 mod management;
 mod management_schemas;
 mod resources;
@@ -210,6 +211,7 @@ pub fn document(server: &str) -> Value {
         );
     }
     management::paths(&mut paths);
+    leaks::paths(&mut paths);
     management_schemas::schemas(&mut schemas);
     json!({
         "openapi": "3.1.0",

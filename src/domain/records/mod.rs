@@ -90,7 +90,7 @@ pub fn id_schema(r: Resource) -> Value {
 }
 
 /// The object as the API answers it (and `*.created` events carry it):
-/// every field present (null where allowed), plus `id` and `created_at`.
+/// every field present (null where allowed), plus `id`, `created_at` and `created_by_key`.
 pub fn object_schema(r: Resource) -> Value {
     let mut properties = Map::new();
     properties.insert("id".into(), id_schema(r));
@@ -101,6 +101,11 @@ pub fn object_schema(r: Resource) -> Value {
     }
     properties.insert("created_at".into(), serde_json::json!({"type": "string", "format": "date-time"}));
     required.push("created_at".into());
+    properties.insert(
+        "created_by_key".into(),
+        serde_json::json!({"type": ["string", "null"], "pattern": "^key_[0-9A-Za-z]{16}$", "description": "the API key that created it"}),
+    );
+    required.push("created_by_key".into());
     serde_json::json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 

@@ -1,5 +1,6 @@
-//! A key's page: every field, and its own audit trail.
+//! A key's page: every field, its usage, its request log and its own audit trail.
 
+use super::requests::{self, RequestForm, RequestQuery, RequestView};
 use super::{KeyView, base_path, load_key, require_admin};
 use crate::auth::OrgMember;
 use crate::db::api_keys::ApiKey;
@@ -25,6 +26,11 @@ pub struct DetailPage {
     pub notice: Option<&'static str>,
     /// 30-day usage, as inline SVG.
     pub chart: String,
+    /// The request log: a page of rows, its filter form, the next page's cursor.
+    pub requests: Vec<RequestView>,
+    pub request_form: RequestForm,
+    pub request_next: Option<i64>,
+    pub request_log_days: u32,
 }
 
 /// Builds the page; shared with the support console.
@@ -35,7 +41,14 @@ pub async fn page(
     key: &ApiKey,
     paid: bool,
     read_only: bool,
+    request_query: &RequestQuery,
 ) -> Result<DetailPage, AppError> {
+    let (filter, cursor, request_form) = requests::parse(request_query);
+    let (requests, request_next) = if request_form.has_errors() {
+        (Vec::new(), None)
+    } else {
+        requests::load_page(state, key.id, filter, cursor).await?
+    };
     let (org_id, filter) = (key.org_id, Filter { target: Some(key.key_id.to_string()), ..Filter::default() });
     let (key_row, today) = (key.id, crate::db::now().date());
     let (events, mut usage) = state
@@ -56,6 +69,10 @@ pub async fn page(
         events: events.into_iter().map(AuditRow::from).collect(),
         notice: None,
         chart: crate::pages::chart::usage_svg(&usage, today, 30, &format!("Requests with {}", key.label)),
+        requests,
+        request_form,
+        request_next,
+        request_log_days: state.config.leak.request_log_days,
     })
 }
 
@@ -64,12 +81,13 @@ pub async fn show(
     member: OrgMember,
     session: actix_session::Session,
     path: web::Path<(String, String)>,
+    query: web::Query<RequestQuery>,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&member)?;
     let key = load_key(&state, &member, path.into_inner().1).await?;
     let chrome = Chrome::for_member(&member, "api-keys");
-    let mut page =
-        page(&state, chrome, base_path(&member.org.slug), &key, member.org.plan == Plan::Paid, false).await?;
+    let paid = member.org.plan == Plan::Paid;
+    let mut page = page(&state, chrome, base_path(&member.org.slug), &key, paid, false, &query).await?;
     page.notice = crate::pages::notice::take(&session).map(crate::pages::Notice::text);
     if super::violates(&key, &member.org.key_policy) {
         page.key.marks.push(super::VIOLATES_POLICY);

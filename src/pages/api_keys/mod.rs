@@ -5,6 +5,8 @@ pub mod actions;
 pub mod detail;
 pub mod form;
 pub mod list;
+pub mod lookup;
+pub mod requests;
 
 use crate::auth::{OrgMember, session};
 use crate::db::api_keys::{self, ApiKey};

@@ -1,0 +1,112 @@
+//! The two doors through which a leaked token is reported (README: Leak
+//! response), neither needing a key: `POST /api/v1/revocations` for anyone
+//! who finds one, and `POST /api/v1/secret-scanning/github` for GitHub's
+//! secret scanning (signed with GitHub's published keys). Each reported
+//! token of a live key is handled by `keys::report_tokens`; the answers say
+//! nothing about which tokens were real, except to GitHub, whose signature
+//! proves who is asking.
+
+use super::body::json_object;
+use super::error::{ApiError, Code};
+use crate::audit::RequestMeta;
+use crate::domain::records::FieldError;
+use crate::keys::{self, Report};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// At most this many tokens in one report.
+const MAX_TOKENS: usize = 100;
+
+fn invalid(field: &str, message: &str) -> ApiError {
+    ApiError::validation(vec![FieldError { field: field.into(), message: message.into() }])
+}
+
+/// The `tokens` of a revocation body: 1–100 strings, and nothing else in the body.
+fn tokens(body: &serde_json::Map<String, Value>) -> Result<Vec<String>, ApiError> {
+    if let Some(other) = body.keys().find(|k| *k != "tokens") {
+        return Err(invalid(other, "is not a field this request takes"));
+    }
+    let list = body
+        .get("tokens")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("tokens", "is required: an array of tokens"))?;
+    let tokens: Option<Vec<String>> = list.iter().map(|t| t.as_str().map(str::to_owned)).collect();
+    match tokens {
+        Some(t) if (1..=MAX_TOKENS).contains(&t.len()) => Ok(t),
+        Some(_) => Err(invalid("tokens", "must hold 1 to 100 tokens")),
+        None => Err(invalid("tokens", "must be strings")),
+    }
+}
+
+/// `POST /api/v1/revocations`: always 202 with the count received, so the
+/// answer reveals nothing; throttled per client address.
+pub async fn revocations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(ip) = crate::auth::client_addr(&req, state.config.trusted_proxy_header.as_deref())
+        && let Err(wait) = state.report_limits.check(ip)
+    {
+        let mut err = ApiError::with_message(Code::RateLimited, "Too many reports from this address; retry later.");
+        err.retry = Some((wait, state.report_limits.per_minute()));
+        return Err(err);
+    }
+    let tokens = tokens(&json_object(&req, payload).await?)?;
+    let received = tokens.len();
+    let (action, public_url) = (state.config.leak.exposed_key_action, state.config.public_url.origin().to_owned());
+    let report = |_| Report { source: "public_report", url: None };
+    state.db.run(move |conn| keys::report_tokens(conn, &tokens, report, action, &meta, &public_url)).await?;
+    Ok(HttpResponse::Accepted().json(json!({ "received": received })))
+}
+
+/// One token of a GitHub report.
+#[derive(Deserialize)]
+struct Reported {
+    token: String,
+    #[serde(rename = "type", default)]
+    token_type: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// `POST /api/v1/secret-scanning/github`: 404 unless configured, 401 unless
+/// signed by one of GitHub's keys; then a `true_positive`/`false_positive`
+/// label for each token.
+pub async fn github(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let Some(keys) = &state.config.leak.github_keys else { return Err(ApiError::new(Code::NotFound)) };
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Err(why) = keys.verify(header("github-public-key-identifier"), header("github-public-key-signature"), &body)
+    {
+        tracing::warn!(reason = %why, "GitHub secret-scanning report refused");
+        return Err(ApiError::new(Code::InvalidSignature));
+    }
+    let reported: Vec<Reported> = serde_json::from_slice(&body)
+        .map_err(|e| invalid("body", &format!("must be GitHub's array of {{token, type, url, source}}: {e}")))?;
+    if reported.len() > 1000 {
+        return Err(invalid("body", "holds more than 1000 tokens"));
+    }
+    let tokens: Vec<String> = reported.iter().map(|r| r.token.clone()).collect();
+    let urls: Vec<Option<String>> = reported.iter().map(|r| r.url.clone()).collect();
+    let (action, public_url) = (state.config.leak.exposed_key_action, state.config.public_url.origin().to_owned());
+    let report = move |i: usize| Report { source: "github", url: urls.get(i).cloned().flatten() };
+    let verdicts =
+        state.db.run(move |conn| keys::report_tokens(conn, &tokens, report, action, &meta, &public_url)).await?;
+    let answer: Vec<Value> = verdicts
+        .iter()
+        .zip(&reported)
+        .map(|(v, r)| {
+            let label = if v.live { "true_positive" } else { "false_positive" };
+            json!({ "token_hash": v.token_hash, "token_type": r.token_type, "label": label })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(answer))
+}

@@ -1,0 +1,119 @@
+//! The per-key request log (README: Leak response): one row per API request
+//! that named a known key, served or refused, written in batches; and the
+//! networks each key was used from (for `api_key.new_network`).
+
+use super::schema::api_request_log::{self as log, dsl};
+use super::schema::key_networks;
+use super::{DbConn, conn::MultiBackend};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = log)]
+pub struct RequestRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub api_key_id: i64,
+    pub at: NaiveDateTime,
+    pub method: String,
+    pub path: String,
+    pub status: i64,
+    pub error_code: Option<String>,
+    pub latency_ms: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = log)]
+pub struct NewRequest {
+    pub org_id: i64,
+    pub api_key_id: i64,
+    pub at: NaiveDateTime,
+    pub method: String,
+    pub path: String,
+    pub status: i64,
+    pub error_code: Option<String>,
+    pub latency_ms: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+/// Writes a batch (in the caller's transaction).
+pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize> {
+    // One statement per row keeps both backends' bind-parameter limits out of reach; they share one commit.
+    rows.iter().try_fold(0, |n, row| diesel::insert_into(dsl::api_request_log).values(row).execute(conn).map(|k| n + k))
+}
+
+/// What the key page filters on.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// 2, 4 or 5: the status class.
+    pub status_class: Option<i64>,
+    pub ip: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+/// A page of one key's requests, newest first, older than `before_id`.
+pub fn page(
+    conn: &mut DbConn,
+    key_row_id: i64,
+    filter: &RequestFilter,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<RequestRow>> {
+    let mut query = dsl::api_request_log.filter(dsl::api_key_id.eq(key_row_id)).into_boxed::<MultiBackend>();
+    if let Some(class) = filter.status_class {
+        query = query.filter(dsl::status.ge(class * 100)).filter(dsl::status.lt(class * 100 + 100));
+    }
+    if let Some(ip) = &filter.ip {
+        query = query.filter(dsl::ip.eq(ip.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(dsl::at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(dsl::at.lt(to));
+    }
+    if let Some(before) = before_id {
+        query = query.filter(dsl::id.lt(before));
+    }
+    query.order(dsl::id.desc()).limit(limit).select(RequestRow::as_select()).load(conn)
+}
+
+/// Deletes requests older than `before`; returns how many.
+pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(dsl::api_request_log.filter(dsl::at.lt(before))).execute(conn)
+}
+
+/// When the key was last used from `network`, if ever.
+pub fn network_last_seen(conn: &mut DbConn, key_row_id: i64, network: &str) -> QueryResult<Option<NaiveDateTime>> {
+    key_networks::table
+        .filter(key_networks::api_key_id.eq(key_row_id))
+        .filter(key_networks::network.eq(network))
+        .select(key_networks::last_seen)
+        .first(conn)
+        .optional()
+}
+
+/// Notes the key's use from `network` at `at`.
+pub fn touch_network(conn: &mut DbConn, key_row_id: i64, network: &str, at: NaiveDateTime) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    diesel::sql_query(
+        "INSERT INTO key_networks (api_key_id, network, last_seen) VALUES ($1, $2, $3) \
+         ON CONFLICT (api_key_id, network) DO UPDATE SET last_seen = excluded.last_seen",
+    )
+    .bind::<BigInt, _>(key_row_id)
+    .bind::<Text, _>(network)
+    .bind::<Timestamp, _>(at)
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Forgets networks not used since `before` (a use from one again is new).
+pub fn prune_networks(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(key_networks::table.filter(key_networks::last_seen.lt(before))).execute(conn)
+}

@@ -1,0 +1,123 @@
+//! The per-key request log's queue (README: Leak response): the API hands
+//! each request that named a known key to a bounded channel and moves on;
+//! a task (jobs/request_log.rs) writes them in batches. When the channel is
+//! full the entry is dropped and counted (`/metrics`) rather than slowing
+//! the API down.
+
+use chrono::NaiveDateTime;
+use std::sync::Mutex;
+use tokio::sync::mpsc;
+
+/// Entries waiting for the writer, at most.
+const CAPACITY: usize = 20_000;
+
+/// One request, as the log keeps it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key_row_id: i64,
+    pub org_id: i64,
+    pub at: NaiveDateTime,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub error_code: Option<&'static str>,
+    pub latency_ms: u64,
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+    /// The key got past authentication (a use of the key, for new-network detection).
+    pub authenticated: bool,
+}
+
+pub struct RequestLog {
+    tx: mpsc::Sender<Entry>,
+    rx: Mutex<Option<mpsc::Receiver<Entry>>>,
+    enabled: bool,
+}
+
+impl RequestLog {
+    /// `enabled: false` (`LATCHKEY_REQUEST_LOG_DAYS=0`) keeps nothing.
+    pub fn new(enabled: bool) -> Self {
+        let (tx, rx) = mpsc::channel(CAPACITY);
+        Self { tx, rx: Mutex::new(Some(rx)), enabled }
+    }
+
+    /// Queues an entry; false when the queue was full (or the writer gone) and it was dropped.
+    pub fn record(&self, entry: Entry) -> bool {
+        !self.enabled || self.tx.try_send(entry).is_ok()
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The receiving end, for the one writer task.
+    pub fn take_receiver(&self) -> Option<mpsc::Receiver<Entry>> {
+        self.rx.lock().ok().and_then(|mut rx| rx.take())
+    }
+}
+
+/// A user agent as kept: at most 256 characters.
+pub fn clip_user_agent(ua: &str) -> String {
+    ua.chars().take(256).collect()
+}
+
+/// A network to check for one entry of a batch: (index in the batch, network).
+pub type NetworkCheck = (usize, String);
+
+/// How long a network counts as known after a key was last used from it.
+pub const NETWORK_MEMORY_DAYS: i64 = 30;
+
+/// Writes a batch in one transaction (one commit): the rows, and for each
+/// network to check, `api_key.new_network` when the key had not used it in
+/// the last 30 days (unless the key is in `quiet`: it had one in the last
+/// minute). Returns the keys that got one.
+pub fn write(
+    conn: &mut crate::db::DbConn,
+    batch: &[Entry],
+    checks: &[NetworkCheck],
+    quiet: &std::collections::HashSet<i64>,
+) -> diesel::QueryResult<Vec<i64>> {
+    use crate::db::request_log::{self as db, NewRequest};
+    let rows: Vec<NewRequest> = batch
+        .iter()
+        .map(|e| NewRequest {
+            org_id: e.org_id,
+            api_key_id: e.key_row_id,
+            at: e.at,
+            method: e.method.clone(),
+            path: e.path.clone(),
+            status: i64::from(e.status),
+            error_code: e.error_code.map(str::to_owned),
+            latency_ms: i64::try_from(e.latency_ms).unwrap_or(i64::MAX),
+            ip: e.ip.map(|ip| ip.to_string()),
+            user_agent: e.user_agent.clone(),
+            request_id: e.request_id.clone(),
+        })
+        .collect();
+    crate::db::transaction(conn, |conn| {
+        db::insert_batch(conn, &rows)?;
+        let mut reported = Vec::new();
+        let forgotten = crate::db::now() - chrono::Duration::days(NETWORK_MEMORY_DAYS);
+        for (i, network) in checks {
+            let Some(e) = batch.get(*i) else { continue };
+            let known = db::network_last_seen(conn, e.key_row_id, network)?.is_some_and(|t| t >= forgotten);
+            db::touch_network(conn, e.key_row_id, network, e.at)?;
+            if known || quiet.contains(&e.key_row_id) || reported.contains(&e.key_row_id) {
+                continue;
+            }
+            let Some(key) = crate::db::api_keys::find_by_row(conn, e.key_row_id)? else { continue };
+            let meta = crate::audit::RequestMeta {
+                ip: e.ip.map(|ip| ip.to_string()),
+                user_agent: e.user_agent.clone(),
+                request_id: Some(e.request_id.clone()),
+                trace_id: None,
+            };
+            let ip = meta.ip.clone().unwrap_or_default();
+            let entry = crate::audit::Entry::api_key_new_network(&key, network, &ip, e.user_agent.as_deref());
+            crate::audit::record(conn, &crate::audit::Actor::System { label: "api" }, &meta, entry)?;
+            reported.push(e.key_row_id);
+        }
+        Ok(reported)
+    })
+}
