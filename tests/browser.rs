@@ -15,6 +15,9 @@ mod accounts;
 #[path = "journeys/two_factor.rs"]
 mod two_factor;
 
+#[path = "journeys/leaks.rs"]
+mod leaks;
+
 use browser::*;
 use fantoccini::{Client, Locator};
 use std::time::Duration;

@@ -40,6 +40,7 @@ fn pages(app: &TestApp) -> Vec<String> {
         "/orgs/demo".into(),
         format!("{base}/api-keys"),
         format!("{base}/api-keys/new"),
+        format!("{base}/api-keys/lookup"),
         format!("{base}/api-keys/{}", key.key_id),
         format!("{base}/api-keys/{}/edit", key.key_id),
         format!("{base}/api-keys/{}/rotate", key.key_id),

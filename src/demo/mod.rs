@@ -3,6 +3,7 @@
 //! state, webhook endpoints with deliveries, customers and orders, 90 days of
 //! audit history and usage for the charts. Running it again changes nothing.
 
+mod requests;
 mod seed;
 mod webhooks;
 

@@ -87,6 +87,7 @@ pub fn organisation(
     super::webhooks::seed_webhooks(conn, org.id, owner, encryption_key, &mut timeline, now)?;
     progress.step("webhooks");
     seed_usage(conn, org.id, &busy, now)?;
+    super::requests::seed(conn, org.id, &busy)?;
     progress.step("usage");
     seed_sessions(org.id, owner, admin, staff, &mut timeline, now);
     timeline.write(conn)?;
