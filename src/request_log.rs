@@ -9,12 +9,14 @@ use std::sync::Mutex;
 use tokio::sync::mpsc;
 
 /// Entries waiting for the writer, at most.
-const CAPACITY: usize = 20_000;
+const CAPACITY: usize = 10_000;
 
 /// One request, as the log keeps it.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub key_row_id: i64,
+    /// With the row id, identifies the key (SQLite may reuse a deleted key's id).
+    pub key_created_at: NaiveDateTime,
     pub org_id: i64,
     pub at: NaiveDateTime,
     pub method: String,
@@ -62,6 +64,9 @@ pub fn clip_user_agent(ua: &str) -> String {
     ua.chars().take(256).collect()
 }
 
+/// A key, told apart from a deleted one whose row id SQLite gave again: (row id, created at).
+pub type KeyIdentity = (i64, NaiveDateTime);
+
 /// A network to check for one entry of a batch: (index in the batch, network).
 pub type NetworkCheck = (usize, String);
 
@@ -76,8 +81,8 @@ pub fn write(
     conn: &mut crate::db::DbConn,
     batch: &[Entry],
     checks: &[NetworkCheck],
-    quiet: &std::collections::HashSet<i64>,
-) -> diesel::QueryResult<Vec<i64>> {
+    quiet: &std::collections::HashSet<KeyIdentity>,
+) -> diesel::QueryResult<Vec<KeyIdentity>> {
     use crate::db::request_log::{self as db, NewRequest};
     let rows: Vec<NewRequest> = batch
         .iter()
@@ -103,7 +108,8 @@ pub fn write(
             let Some(e) = batch.get(*i) else { continue };
             let known = db::network_last_seen(conn, e.key_row_id, network)?.is_some_and(|t| t >= forgotten);
             db::touch_network(conn, e.key_row_id, network, e.at)?;
-            if known || quiet.contains(&e.key_row_id) || reported.contains(&e.key_row_id) {
+            let who = (e.key_row_id, e.key_created_at);
+            if known || quiet.contains(&who) || reported.contains(&who) {
                 continue;
             }
             let Some(key) = crate::db::api_keys::find_by_row(conn, e.key_row_id)? else { continue };
@@ -116,7 +122,7 @@ pub fn write(
             let ip = meta.ip.clone().unwrap_or_default();
             let entry = crate::audit::Entry::api_key_new_network(&key, network, &ip, e.user_agent.as_deref());
             crate::audit::record(conn, &crate::audit::Actor::System { label: "api" }, &meta, entry)?;
-            reported.push(e.key_row_id);
+            reported.push(who);
         }
         Ok(reported)
     })

@@ -35,6 +35,8 @@ pub struct KeyContext {
 pub struct KnownKey {
     pub key_row_id: i64,
     pub org_id: i64,
+    /// With the row id, tells this key from a deleted one whose id SQLite gave again.
+    pub created_at: chrono::NaiveDateTime,
 }
 
 /// An authenticated key and its organisation.
@@ -88,7 +90,7 @@ impl BearerKey {
         };
         let found = found.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
         let (key, org) = (&found.0, &found.1);
-        req.extensions_mut().insert(KnownKey { key_row_id: key.id, org_id: org.id });
+        req.extensions_mut().insert(KnownKey { key_row_id: key.id, org_id: org.id, created_at: key.created_at });
         match key.state(now()) {
             KeyState::Revoked => {
                 record_revoked_use(state, req, key).await;

@@ -78,6 +78,7 @@ fn log_request(
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
     let entry = crate::request_log::Entry {
         key_row_id: known.key_row_id,
+        key_created_at: known.created_at,
         org_id: known.org_id,
         at: crate::db::now(),
         method: req.method().as_str().chars().take(16).collect(),

@@ -293,9 +293,14 @@ pub fn revoke(conn: &mut DbConn, id: i64, by_name: &str) -> QueryResult<bool> {
 }
 
 /// Deletes the key and its usage counts.
+/// Deletes a key and what is filed under its row id (usage, request log,
+/// networks): SQLite may give the id to the next key.
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     use super::schema::key_usage_daily as usage;
+    use super::schema::{api_request_log as requests, key_networks as networks};
     diesel::delete(usage::table.filter(usage::api_key_id.eq(id))).execute(conn)?;
+    diesel::delete(requests::table.filter(requests::api_key_id.eq(id))).execute(conn)?;
+    diesel::delete(networks::table.filter(networks::api_key_id.eq(id))).execute(conn)?;
     diesel::delete(dsl::api_keys.find(id)).execute(conn).map(|_| ())
 }
 

@@ -164,12 +164,31 @@ fn data(event_type: &str) -> (Value, Value) {
             vec![("warning", json!({"type": "string"})), ("days_left", json!({"type": "integer", "minimum": 0}))],
             json_map(json!({"warning": "7_days", "days_left": 7})),
         ),
+        "api_key.exposed" => (
+            vec![
+                ("source", json!({"type": "string", "enum": ["public_report", "github"]})),
+                (
+                    "url",
+                    json!({"type": ["string", "null"], "description": "where the token was found, if the reporter said"}),
+                ),
+                ("action", json!({"type": "string", "enum": ["revoke", "disable", "notify"]})),
+                ("reporter_ip", json!({"type": ["string", "null"]})),
+                ("reporter_user_agent", json!({"type": ["string", "null"]})),
+            ],
+            json_map(json!({
+                "source": "github", "url": "https://github.com/acme/shop/blob/main/.env", "action": "revoke",
+                "reporter_ip": "192.30.252.1", "reporter_user_agent": "GitHub-Secret-Scanning",
+            })),
+        ),
         _ => (Vec::new(), Map::new()),
     };
     let key = sample_key();
     let mut example = crate::audit::key_snapshot(&key);
     example["actor"] = if event_type == "api_key.expired" || event_type == "api_key.expiring" {
         Actor::System { label: "scheduler" }.to_json()
+    } else if event_type == "api_key.exposed" {
+        example["state"] = "revoked".into();
+        Actor::System { label: "github" }.to_json()
     } else {
         json!({"type": "user", "id": 1, "email": "ada@example.com", "name": "Ada Lovelace"})
     };

@@ -75,6 +75,17 @@ async fn real_events_match_the_schemas_of_their_types() {
     assert_eq!(api(&app, reqwest::Method::POST, "/api/v1/orders", &token, Some(body)).await.0, 201);
     let body = serde_json::json!({"email": "c@p.co"});
     assert_eq!(api(&app, reqwest::Method::POST, "/api/v1/customers", &token, Some(body)).await.0, 201);
+    // Through the management API (an api_key actor) and the public revocation endpoint.
+    let (_, admin) = app.make_scoped_key("acme", "Admin", &["keys:write", "orders:read"]);
+    let body = serde_json::json!({"label": "Made by a key", "scopes": ["orders:read"]});
+    let (status, made, _) = api(&app, reqwest::Method::POST, "/api/v1/keys", &admin, Some(body)).await;
+    assert_eq!(status, 201, "{made}");
+    let patch = serde_json::json!({"enabled": false});
+    let path = format!("/api/v1/keys/{}", made["id"].as_str().unwrap());
+    assert_eq!(api(&app, reqwest::Method::PATCH, &path, &admin, Some(patch)).await.0, 200);
+    let leaked = app.make_key("acme", &["orders:read"], "", None);
+    let report = serde_json::json!({"tokens": [leaked]});
+    assert_eq!(api(&app, reqwest::Method::POST, "/api/v1/revocations", "", Some(report)).await.0, 202);
     app.make_expiring_key("acme", "Soon", chrono::Utc::now().naive_utc() + chrono::Duration::days(3));
     let org = org_id(&app, "acme");
     let has = |t: &str| latchkey::db::outbox::for_org(&mut app.conn(), org).unwrap().iter().any(|e| e.event_type == t);
@@ -91,6 +102,8 @@ async fn real_events_match_the_schemas_of_their_types() {
         "api_key.revoked",
         "api_key.deleted",
         "api_key.expiring",
+        "api_key.deactivated",
+        "api_key.exposed",
         "order.created",
         "customer.created",
     ] {

@@ -24,23 +24,6 @@ fn header_map(headers: &[(String, String)]) -> reqwest::header::HeaderMap {
     map
 }
 
-/// Stores an endpoint of `slug` straight in the database, past the URL check.
-fn insert_endpoint(app: &TestApp, slug: &str, public_id: &str, url: &str) {
-    let secret = latchkey::webhooks::signing::SigningSecret::generate();
-    let sealed = latchkey::crypto::seal(&app.config.encryption_key, secret.bytes()).expect("seal");
-    let new = latchkey::db::webhooks::NewEndpoint {
-        org_id: org_id(app, slug),
-        public_id,
-        url,
-        description: "",
-        events: "order.created",
-        secret_sealed: &sealed,
-        created_by_name: "test",
-        created_by_key: None,
-    };
-    latchkey::db::webhooks::insert(&mut app.conn(), new).expect("insert");
-}
-
 #[tokio::test]
 async fn endpoints_are_created_read_changed_and_deleted_through_the_api() {
     let app = spawn_app().await;
@@ -166,7 +149,7 @@ async fn each_webhook_call_needs_its_scope_and_sees_only_its_organisation() {
     assert!(answer["error"]["message"].as_str().unwrap().contains("webhooks:read"));
 
     // Another organisation's endpoint is not found, whatever the call.
-    insert_endpoint(&app, "other", "wh_0ther0000000000a", &receiver.url);
+    insert_endpoint_of(&app, "other", "wh_0ther0000000000a", &receiver.url);
     for (method, suffix) in [
         (Method::GET, ""),
         (Method::PATCH, ""),
@@ -247,7 +230,7 @@ async fn the_ssrf_guard_refuses_private_targets_unless_the_server_allows_them() 
     }
     assert_eq!(api(&app, Method::GET, "/api/v1/webhooks", &writer, None).await.1["data"], json!([]));
     // A PATCH to a private address is refused too; one that leaves the URL alone is not re-checked.
-    insert_endpoint(&app, "acme", "wh_5aved0000000000a", "https://hooks.example.com/in");
+    insert_endpoint_of(&app, "acme", "wh_5aved0000000000a", "https://hooks.example.com/in");
     let path = "/api/v1/webhooks/wh_5aved0000000000a";
     let (status, answer, _) =
         api(&app, Method::PATCH, path, &writer, Some(json!({"url": "https://192.168.1.1/"}))).await;

@@ -299,10 +299,15 @@ pub async fn add_webhook(owner: &Visitor, slug: &str, url: &str, events: &[&str]
 /// Stores an endpoint of acme straight in the database, past the save-time URL
 /// check (as if its address changed after it was saved), subscribed to `order.created`.
 pub fn insert_unchecked_endpoint(app: &TestApp, public_id: &str, url: &str) {
+    insert_endpoint_of(app, "acme", public_id, url);
+}
+
+/// [`insert_unchecked_endpoint`] for the organisation `slug`.
+pub fn insert_endpoint_of(app: &TestApp, slug: &str, public_id: &str, url: &str) {
     let secret = latchkey::webhooks::signing::SigningSecret::generate();
     let sealed = latchkey::crypto::seal(&app.config.encryption_key, secret.bytes()).expect("seal");
     let new = latchkey::db::webhooks::NewEndpoint {
-        org_id: org_id(app, "acme"),
+        org_id: org_id(app, slug),
         public_id,
         url,
         description: "",
