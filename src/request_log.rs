@@ -1,15 +1,17 @@
-//! The per-key request log's queue (README: Leak response): the API hands
-//! each request that named a known key to a bounded channel and moves on;
-//! a task (jobs/request_log.rs) writes them in batches. When the channel is
-//! full the entry is dropped and counted (`/metrics`) rather than slowing
-//! the API down.
+//! The per-key request log's buffer (README: Leak response): the API adds
+//! each request that named a known key to a bounded in-memory buffer and
+//! moves on; a task (jobs/request_log.rs) takes the whole buffer once a
+//! second and writes it as one batch. When the buffer is full the entry is
+//! dropped and counted (`/metrics`) rather than slowing the API down. A
+//! buffer swapped once a second costs a request one short lock — no task
+//! wake-up per request, as a channel would.
 
 use chrono::NaiveDateTime;
 use std::sync::Mutex;
-use tokio::sync::mpsc;
 
-/// Entries waiting for the writer, at most.
-const CAPACITY: usize = 10_000;
+/// Requests one write takes at most — so the log keeps up to this many a
+/// second per instance, at a bounded cost.
+pub const MAX_PER_WRITE: usize = 10_000;
 
 /// One request, as the log keeps it.
 #[derive(Debug, Clone)]
@@ -32,30 +34,38 @@ pub struct Entry {
 }
 
 pub struct RequestLog {
-    tx: mpsc::Sender<Entry>,
-    rx: Mutex<Option<mpsc::Receiver<Entry>>>,
+    buffer: Mutex<Vec<Entry>>,
     enabled: bool,
 }
 
 impl RequestLog {
     /// `enabled: false` (`LATCHKEY_REQUEST_LOG_DAYS=0`) keeps nothing.
     pub fn new(enabled: bool) -> Self {
-        let (tx, rx) = mpsc::channel(CAPACITY);
-        Self { tx, rx: Mutex::new(Some(rx)), enabled }
+        Self { buffer: Mutex::new(Vec::new()), enabled }
     }
 
-    /// Queues an entry; false when the queue was full (or the writer gone) and it was dropped.
+    /// Adds an entry; false when the buffer was full and it was dropped.
     pub fn record(&self, entry: Entry) -> bool {
-        !self.enabled || self.tx.try_send(entry).is_ok()
+        let Ok(mut buffer) = self.buffer.lock() else { return false };
+        if buffer.len() >= MAX_PER_WRITE {
+            return false;
+        }
+        buffer.push(entry);
+        true
     }
 
     pub fn enabled(&self) -> bool {
         self.enabled
     }
 
-    /// The receiving end, for the one writer task.
-    pub fn take_receiver(&self) -> Option<mpsc::Receiver<Entry>> {
-        self.rx.lock().ok().and_then(|mut rx| rx.take())
+    /// Whether an entry would be kept now (checked before one is built: a full buffer costs nothing more).
+    pub fn has_room(&self) -> bool {
+        self.enabled && self.buffer.lock().is_ok_and(|buffer| buffer.len() < MAX_PER_WRITE)
+    }
+
+    /// Everything recorded since the last call.
+    pub fn take(&self) -> Vec<Entry> {
+        self.buffer.lock().map(|mut buffer| std::mem::take(&mut *buffer)).unwrap_or_default()
     }
 }
 

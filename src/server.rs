@@ -72,6 +72,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
         crate::jobs::deliveries::hand_back(&self.state, DELIVERY_GRACE).await;
+        crate::jobs::request_log::flush(&self.state).await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -59,7 +59,11 @@ pub async fn revocations(
     let received = tokens.len();
     let (action, public_url) = (state.config.leak.exposed_key_action, state.config.public_url.origin().to_owned());
     let report = |_| Report { source: "public_report", url: None };
-    state.db.run(move |conn| keys::report_tokens(conn, &tokens, report, action, &meta, &public_url)).await?;
+    let verdicts =
+        state.db.run(move |conn| keys::report_tokens(conn, &tokens, report, action, &meta, &public_url)).await?;
+    if verdicts.iter().any(|v| v.live) {
+        state.wake_mail_sender();
+    }
     Ok(HttpResponse::Accepted().json(json!({ "received": received })))
 }
 
@@ -100,6 +104,9 @@ pub async fn github(
     let report = move |i: usize| Report { source: "github", url: urls.get(i).cloned().flatten() };
     let verdicts =
         state.db.run(move |conn| keys::report_tokens(conn, &tokens, report, action, &meta, &public_url)).await?;
+    if verdicts.iter().any(|v| v.live) {
+        state.wake_mail_sender();
+    }
     let answer: Vec<Value> = verdicts
         .iter()
         .zip(&reported)

@@ -74,6 +74,10 @@ fn log_request(
     if !state.request_log.enabled() {
         return;
     }
+    if !state.request_log.has_room() {
+        state.metrics.request_log_dropped(1);
+        return;
+    }
     let req = res.request();
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
     let entry = crate::request_log::Entry {
