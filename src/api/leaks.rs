@@ -40,6 +40,23 @@ fn tokens(body: &serde_json::Map<String, Value>) -> Result<Vec<String>, ApiError
     }
 }
 
+/// Handles reported tokens (each live key as `LATCHKEY_EXPOSED_KEY_ACTION`
+/// says) and sends the managers' mail at once when one was live.
+async fn report(
+    state: &AppState,
+    tokens: Vec<String>,
+    report_for: impl Fn(usize) -> Report + Send + 'static,
+    meta: RequestMeta,
+) -> Result<Vec<keys::Verdict>, ApiError> {
+    let (action, public_url) = (state.config.leak.exposed_key_action, state.config.public_url.origin().to_owned());
+    let verdicts =
+        state.db.run(move |conn| keys::report_tokens(conn, &tokens, report_for, action, &meta, &public_url)).await?;
+    if verdicts.iter().any(|v| v.live) {
+        state.wake_mail_sender();
+    }
+    Ok(verdicts)
+}
+
 /// `POST /api/v1/revocations`: always 202 with the count received, so the
 /// answer reveals nothing; throttled per client address.
 pub async fn revocations(
@@ -57,13 +74,7 @@ pub async fn revocations(
     }
     let tokens = tokens(&json_object(&req, payload).await?)?;
     let received = tokens.len();
-    let (action, public_url) = (state.config.leak.exposed_key_action, state.config.public_url.origin().to_owned());
-    let report = |_| Report { source: "public_report", url: None };
-    let verdicts =
-        state.db.run(move |conn| keys::report_tokens(conn, &tokens, report, action, &meta, &public_url)).await?;
-    if verdicts.iter().any(|v| v.live) {
-        state.wake_mail_sender();
-    }
+    report(&state, tokens, |_| Report { source: "public_report", url: None }, meta).await?;
     Ok(HttpResponse::Accepted().json(json!({ "received": received })))
 }
 
@@ -100,13 +111,8 @@ pub async fn github(
     }
     let tokens: Vec<String> = reported.iter().map(|r| r.token.clone()).collect();
     let urls: Vec<Option<String>> = reported.iter().map(|r| r.url.clone()).collect();
-    let (action, public_url) = (state.config.leak.exposed_key_action, state.config.public_url.origin().to_owned());
-    let report = move |i: usize| Report { source: "github", url: urls.get(i).cloned().flatten() };
-    let verdicts =
-        state.db.run(move |conn| keys::report_tokens(conn, &tokens, report, action, &meta, &public_url)).await?;
-    if verdicts.iter().any(|v| v.live) {
-        state.wake_mail_sender();
-    }
+    let found_at = move |i: usize| Report { source: "github", url: urls.get(i).cloned().flatten() };
+    let verdicts = report(&state, tokens, found_at, meta).await?;
     let answer: Vec<Value> = verdicts
         .iter()
         .zip(&reported)

@@ -125,6 +125,21 @@ pub async fn ping(key: BearerKey) -> HttpResponse {
     })
 }
 
+/// A list page's body: `{"data", "next_cursor"}` from `rows` fetched with
+/// `limit + 1` (the extra row says there is a next page; its cursor is the
+/// row id of the page's last object).
+pub fn page_body<T>(
+    rows: &[T],
+    limit: i64,
+    row_id: impl Fn(&T) -> i64,
+    object: impl Fn(&T) -> serde_json::Value,
+) -> serde_json::Value {
+    let shown = usize::try_from(limit).unwrap_or(0).min(rows.len());
+    let next = (rows.len() > shown && shown > 0).then(|| row_id(&rows[shown - 1]).to_string());
+    let data: Vec<serde_json::Value> = rows[..shown].iter().map(object).collect();
+    serde_json::json!({ "data": data, "next_cursor": next })
+}
+
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(Code::NotFound))
 }

@@ -11,7 +11,7 @@ use crate::domain::scopes::{Access, Resource, Scope};
 use crate::resources::object;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::openapi::{DEFAULT_LIMIT, MAX_LIMIT};
 
@@ -89,9 +89,7 @@ pub async fn list(
     let (limit, after) = list_params(req.query_string()).map_err(ApiError::query_validation)?;
     let org_id = key.org().id;
     let rows = db(&state, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
-    let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
-    let data: Vec<Value> = rows.iter().take(limit as usize).map(object).collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": next })))
+    Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |r| r.id, object)))
 }
 
 pub async fn get(

@@ -92,9 +92,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey) 
         after_id: Some(after),
     };
     let rows = state.db.run(move |conn| api_keys::list(conn, org_id, &query, now())).await?;
-    let next = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].id.to_string());
-    let data: Vec<Value> = rows.iter().take(limit as usize).map(object).collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": next })))
+    Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |k| k.id, object)))
 }
 
 /// `GET /api/v1/keys/{key_id}` (`keys:read`).
