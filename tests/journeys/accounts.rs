@@ -92,8 +92,17 @@ async fn invite_a_colleague_who_accepts_and_revoke_another_invitation() {
     screenshot(&owner, "invite-01-pending").await;
     let mallory = css(&owner, "tr[data-testid=invitation-row][data-email=\"mallory@example.com\"]").await;
     mallory.find(Locator::Css("[data-testid=revoke-invitation]")).await.expect("revoke").click().await.expect("click");
+    // The page after the POST, not the one still on screen while it loads: wait for the row to go.
+    let mut rows = 2;
+    for _ in 0..50 {
+        rows = owner.find_all(Locator::Css("tr[data-testid=invitation-row]")).await.expect("rows").len();
+        if rows == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(rows, 1, "the revoked invitation is gone");
     css(&owner, "[role=status]").await;
-    assert_eq!(owner.find_all(Locator::Css("tr[data-testid=invitation-row]")).await.expect("rows").len(), 1);
 
     let (_driver_b, grace) = start_browser(false).await;
     let token = app.wait_for_link("grace@example.com", 1, "lki_").await;
