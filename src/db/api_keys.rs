@@ -200,6 +200,10 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 /// One page of the organisation's keys matching the query.
 pub fn list(conn: &mut DbConn, org_id: i64, q: &ListQuery, at: NaiveDateTime) -> QueryResult<Vec<ApiKey>> {
+    // No label or prefix holds a NUL (PostgreSQL refuses one even in a comparison): nothing can match.
+    if q.search.as_deref().is_some_and(|s| s.contains('\0')) {
+        return Ok(Vec::new());
+    }
     let mut query = dsl::api_keys.filter(dsl::org_id.eq(org_id)).into_boxed::<super::conn::MultiBackend>();
     if let Some(search) = &q.search {
         let escaped: String = search

@@ -189,6 +189,10 @@ fn id_range(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Opti
 
 /// The filtered query, narrowed to the id range of its dates; `None` when nothing can match.
 fn narrowed(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Option<Boxed<'static>>> {
+    // No stored text holds a NUL (PostgreSQL refuses one even in a comparison): nothing can match.
+    if [&filter.actor, &filter.target].iter().any(|v| v.as_deref().is_some_and(|v| v.contains('\0'))) {
+        return Ok(None);
+    }
     let query = filtered(org_id, filter);
     if filter.from.is_none() && filter.to.is_none() {
         return Ok(Some(query));
