@@ -64,8 +64,10 @@ pub struct AddressLimits {
 }
 
 impl AddressLimits {
-    pub fn new(per_minute: NonZeroU32) -> Self {
-        Self { limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute)), per_minute: per_minute.get() }
+    /// `per_minute` is at least 1.
+    pub fn new(per_minute: u32) -> Self {
+        let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Self { limiter: governor::RateLimiter::keyed(Quota::per_minute(rate)), per_minute: rate.get() }
     }
 
     /// `Err(seconds to wait)` when `ip` is over its limit.

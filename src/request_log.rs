@@ -44,23 +44,19 @@ impl RequestLog {
         Self { buffer: Mutex::new(Vec::new()), enabled }
     }
 
-    /// Adds an entry; false when the buffer was full and it was dropped.
-    pub fn record(&self, entry: Entry) -> bool {
+    /// Adds the entry `make` builds — only when there is room, so a full
+    /// buffer costs nothing more; false when it was dropped.
+    pub fn record(&self, make: impl FnOnce() -> Entry) -> bool {
         let Ok(mut buffer) = self.buffer.lock() else { return false };
         if buffer.len() >= MAX_PER_WRITE {
             return false;
         }
-        buffer.push(entry);
+        buffer.push(make());
         true
     }
 
     pub fn enabled(&self) -> bool {
         self.enabled
-    }
-
-    /// Whether an entry would be kept now (checked before one is built: a full buffer costs nothing more).
-    pub fn has_room(&self) -> bool {
-        self.enabled && self.buffer.lock().is_ok_and(|buffer| buffer.len() < MAX_PER_WRITE)
     }
 
     /// Everything recorded since the last call.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Requests a minute one address may make to the public revocation endpoint.
-const REPORTS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).unwrap();
+const REPORTS_PER_MINUTE: u32 = 10;
 
 pub struct AppState {
     pub db: Db,

@@ -37,6 +37,8 @@ pub struct KnownKey {
     pub org_id: i64,
     /// With the row id, tells this key from a deleted one whose id SQLite gave again.
     pub created_at: chrono::NaiveDateTime,
+    /// The client's address, as the allowlist saw it.
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// An authenticated key and its organisation.
@@ -90,7 +92,8 @@ impl BearerKey {
         };
         let found = found.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
         let (key, org) = (&found.0, &found.1);
-        req.extensions_mut().insert(KnownKey { key_row_id: key.id, org_id: org.id, created_at: key.created_at });
+        let ip = crate::auth::client_addr(req, state.config.trusted_proxy_header.as_deref());
+        req.extensions_mut().insert(KnownKey { key_row_id: key.id, org_id: org.id, created_at: key.created_at, ip });
         match key.state(now()) {
             KeyState::Revoked => {
                 record_revoked_use(state, req, key).await;
@@ -103,7 +106,6 @@ impl BearerKey {
         if org.plan != Plan::Paid {
             return Err(ApiError::new(Code::PlanRequired));
         }
-        let ip = crate::auth::client_addr(req, state.config.trusted_proxy_header.as_deref());
         let allowed = ip.map_or(key.allowlist().is_empty(), |addr| key.allowlist().allows(addr));
         if !allowed {
             let shown = ip.map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string());

@@ -74,13 +74,8 @@ fn log_request(
     if !state.request_log.enabled() {
         return;
     }
-    if !state.request_log.has_room() {
-        state.metrics.request_log_dropped(1);
-        return;
-    }
     let req = res.request();
-    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok());
-    let entry = crate::request_log::Entry {
+    let entry = || crate::request_log::Entry {
         key_row_id: known.key_row_id,
         key_created_at: known.created_at,
         org_id: known.org_id,
@@ -90,8 +85,12 @@ fn log_request(
         status: res.status().as_u16(),
         error_code: res.response().extensions().get::<error::AnsweredCode>().map(|c| c.0),
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        ip: crate::auth::client_addr(req, state.config.trusted_proxy_header.as_deref()),
-        user_agent: user_agent.map(crate::request_log::clip_user_agent),
+        ip: known.ip,
+        user_agent: req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(crate::request_log::clip_user_agent),
         request_id: crate::middleware::current_request_id().unwrap_or_default(),
         authenticated,
     };
