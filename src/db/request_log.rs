@@ -48,11 +48,19 @@ const ROWS_PER_INSERT: usize = 400;
 /// the log is written at the API's pace, so the per-statement cost counts.
 pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize> {
     use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    // Numbered placeholders in each backend's own syntax. SQLite reads `$N`
+    // as a *named* parameter and looks each name up among the ones before it
+    // (quadratic in a 4,400-parameter statement: most of a core at full API
+    // load, found with perf); `?N` is a plain index there.
+    let sigil = match conn {
+        DbConn::Pg(_) => '$',
+        DbConn::Sqlite(_) => '?',
+    };
     let mut written = 0;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
-                let p: Vec<String> = (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
+                let p: Vec<String> = (1..=11).map(|c| format!("{sigil}{}", r * 11 + c)).collect();
                 format!("({})", p.join(", "))
             })
             .collect();
