@@ -249,6 +249,23 @@ diesel::table! {
         latency_ms -> BigInt,
         error_class -> Nullable<Text>,
         excerpt -> Text,
+        request_url -> Text,
+        request_headers -> Text,
+        request_body -> Text,
+        response_headers -> Text,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        seq -> BigInt,
+        hash -> Text,
+        signed_at -> Text,
+        signature -> Text,
+        public_key -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -383,6 +400,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    audit_checkpoints,
     mail_outbox,
     key_expiry_notices,
     invitations,

@@ -3,6 +3,7 @@
 //! No I/O lives here.
 
 pub mod audit_chain;
+pub mod checkpoint;
 mod email;
 pub mod expiry;
 pub mod key_json;

@@ -39,6 +39,12 @@ fn summary(event_type: &str) -> &'static str {
         "api_key.expired" => "A key reached its expiry.",
         "api_key.deleted" => "A key was deleted.",
         "api_key.exposed" => "A key was reported exposed (found where it should not be).",
+        "audit.event" => {
+            "An audit event of the organisation, as the JSON Lines export has it; sent in chain order, at least once (dedupe on `seq`)."
+        }
+        "audit.checkpoint" => {
+            "A signed checkpoint of the organisation's audit chain (verify with the key at `/.well-known/latchkey-audit-key`)."
+        }
         _ => "",
     }
 }
@@ -139,6 +145,9 @@ fn data(event_type: &str) -> (Value, Value) {
         };
         (object_schema(r), crate::resources::object(&record))
     };
+    if let Some(audit) = super::audit_events::data(event_type) {
+        return audit;
+    }
     match event_type {
         "order.created" => return record(Resource::Orders),
         "customer.created" => return record(Resource::Customers),
@@ -221,6 +230,7 @@ pub fn events() -> Vec<EventDoc> {
                         "type": {"const": event_type},
                         "timestamp": {"type": "string", "format": "date-time"},
                         "data": data_schema,
+                        "test": {"const": true, "description": "present only on examples sent with Send example"},
                     },
                     "additionalProperties": false,
                 }),

@@ -1,6 +1,6 @@
 //! The event types an endpoint can subscribe to (README: Webhooks).
 
-pub const EVENT_TYPES: [&str; 13] = [
+pub const EVENT_TYPES: [&str; 15] = [
     "order.created",
     "customer.created",
     "product.created",
@@ -15,6 +15,9 @@ pub const EVENT_TYPES: [&str; 13] = [
     "api_key.deleted",
     // Sent by leak response (a key found exposed); subscribable already.
     "api_key.exposed",
+    // The audit stream (only to endpoints that tick them): every audit event, and each checkpoint.
+    super::audit_events::AUDIT_EVENT,
+    super::audit_events::AUDIT_CHECKPOINT,
 ];
 
 /// Writes an `api_key.*` event to the outbox, in the caller's transaction:

@@ -2,6 +2,7 @@
 //! URL checks, the sender (Send test and deliveries) and the delivery worker
 //! that sends outbox events.
 
+pub mod audit_events;
 pub mod catalog;
 pub mod endpoints;
 pub mod events;

@@ -127,6 +127,10 @@ pub async fn spawn_app_on(
         mail: latchkey::mail::MailConfig::files(mail_dir.path()),
         metrics_token: None,
         leak: Default::default(),
+        compliance: latchkey::config::ComplianceConfig::with_signer(
+            latchkey::domain::checkpoint::CheckpointSigner::from_base64(&latchkey::config::generate_key(32))
+                .expect("signing key"),
+        ),
     };
     adjust(&mut config);
     let pool = db::pool(&database_url);

@@ -69,7 +69,7 @@ struct FormPage {
     description: Field,
     events: Vec<String>,
     events_error: Option<String>,
-    all_events: [&'static str; 13],
+    all_events: [&'static str; 15],
     insecure_allowed: bool,
 }
 

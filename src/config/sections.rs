@@ -1,0 +1,100 @@
+//! The settings of single features, each read from its own variables:
+//! leak response, and compliance (audit checkpoints, the delivery log).
+
+use super::{ConfigError, invalid, var};
+
+/// Leak response settings (README: Leak response).
+#[derive(Debug, Clone)]
+pub struct LeakConfig {
+    /// What a report of a live key does (`LATCHKEY_EXPOSED_KEY_ACTION`: revoke, disable, notify).
+    pub exposed_key_action: crate::domain::leak::ExposedKeyAction,
+    /// GitHub's secret-scanning keys (`LATCHKEY_GITHUB_SCANNING_KEYS`, a file); `None` = endpoint off.
+    pub github_keys: Option<crate::domain::leak::ScanningKeys>,
+    /// Days the per-key request log is kept (`LATCHKEY_REQUEST_LOG_DAYS`; 0 = no log).
+    pub request_log_days: u32,
+}
+
+impl Default for LeakConfig {
+    fn default() -> Self {
+        Self { exposed_key_action: Default::default(), github_keys: None, request_log_days: 30 }
+    }
+}
+
+pub(super) fn leak_from_env() -> Result<LeakConfig, ConfigError> {
+    let exposed_key_action = match var("LATCHKEY_EXPOSED_KEY_ACTION") {
+        Some(v) => crate::domain::leak::ExposedKeyAction::parse(&v)
+            .ok_or_else(|| invalid("LATCHKEY_EXPOSED_KEY_ACTION", "use revoke, disable or notify"))?,
+        None => Default::default(),
+    };
+    let github_keys = match var("LATCHKEY_GITHUB_SCANNING_KEYS") {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| invalid("LATCHKEY_GITHUB_SCANNING_KEYS", format!("cannot read {path}: {e}")))?;
+            Some(
+                crate::domain::leak::ScanningKeys::parse(&text)
+                    .map_err(|e| invalid("LATCHKEY_GITHUB_SCANNING_KEYS", e))?,
+            )
+        }
+        None => None,
+    };
+    let request_log_days = match var("LATCHKEY_REQUEST_LOG_DAYS") {
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 3650)
+            .ok_or_else(|| invalid("LATCHKEY_REQUEST_LOG_DAYS", "use 0 (no log) to 3650 days"))?,
+        None => 30,
+    };
+    Ok(LeakConfig { exposed_key_action, github_keys, request_log_days })
+}
+
+/// Compliance settings (README: Audit log, Webhooks).
+#[derive(Debug, Clone)]
+pub struct ComplianceConfig {
+    /// Signs audit checkpoints (`LATCHKEY_AUDIT_SIGNING_KEY`, or generated into the keys file).
+    pub audit_signer: crate::domain::checkpoint::CheckpointSigner,
+    /// How often every chain head is signed (`LATCHKEY_AUDIT_CHECKPOINT_SECS`, default 3600).
+    pub checkpoint_interval: std::time::Duration,
+    /// Days webhook attempts are kept (`LATCHKEY_DELIVERY_LOG_DAYS`, default 30).
+    pub delivery_log_days: u32,
+}
+
+impl ComplianceConfig {
+    /// Defaults with the given signer (tests and hand-built configurations).
+    pub fn with_signer(audit_signer: crate::domain::checkpoint::CheckpointSigner) -> Self {
+        Self { audit_signer, checkpoint_interval: std::time::Duration::from_secs(3600), delivery_log_days: 30 }
+    }
+}
+
+pub(super) fn compliance_from_env() -> Result<ComplianceConfig, ConfigError> {
+    let checkpoint_interval = match var("LATCHKEY_AUDIT_CHECKPOINT_SECS") {
+        Some(n) => n
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=7 * 86_400).contains(n))
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| invalid("LATCHKEY_AUDIT_CHECKPOINT_SECS", "use 1 to 604800 seconds"))?,
+        None => std::time::Duration::from_secs(3600),
+    };
+    let delivery_log_days = match var("LATCHKEY_DELIVERY_LOG_DAYS") {
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=3650).contains(n))
+            .ok_or_else(|| invalid("LATCHKEY_DELIVERY_LOG_DAYS", "use 1 to 3650 days"))?,
+        None => 30,
+    };
+    Ok(ComplianceConfig { audit_signer: audit_signer_from_env()?, checkpoint_interval, delivery_log_days })
+}
+
+/// The checkpoint signing key: `LATCHKEY_AUDIT_SIGNING_KEY`, else the keys
+/// file's line of that name (added to the file when missing). Also used by
+/// `latchkey audit checkpoint`.
+pub fn audit_signer_from_env() -> Result<crate::domain::checkpoint::CheckpointSigner, ConfigError> {
+    const NAME: &str = "LATCHKEY_AUDIT_SIGNING_KEY";
+    let text = match var(NAME) {
+        Some(text) => text,
+        None => super::keys_file_value(&super::keys_file_path(), NAME, 32)?,
+    };
+    crate::domain::checkpoint::CheckpointSigner::from_base64(&text).map_err(|m| invalid(NAME, m))
+}
