@@ -38,6 +38,12 @@ measure() {
   echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
 }
 
+# Transactions committed or rolled back in the benchmark's PostgreSQL database so far.
+transactions() {
+  "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc \
+    "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'bench'"
+}
+
 run_backend() {
   local name=$1 url=$2
   start_server "$BIN" "$url" "$WORK" "$name"
@@ -49,7 +55,14 @@ run_backend() {
   # Warm up (first connections, start-up jobs) before anything is measured.
   wrk -t2 -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $key" "$base/api/v1/ping" >/dev/null
   read -r h_rps h_p50 h_p99 < <(measure "$base/healthz")
+  local tx_before=
+  if [ "$name" = postgres ]; then sleep 11; tx_before=$(transactions); fi
   read -r p_rps p_p50 p_p99 < <(measure -H "Authorization: Bearer $key" "$base/api/v1/ping")
+  local tx_per_1000=
+  if [ -n "$tx_before" ]; then
+    sleep 11   # PostgreSQL publishes a backend's counts up to 10 s late; the pause is counted too
+    tx_per_1000=$(python3 -c "print(f'{($(transactions) - $tx_before) / ($p_rps * ${DURATION%s} / 1000):.3f}')")
+  fi
   read -r m_rps m_p50 m_p99 < <(measure -H "Authorization: Bearer $bad" "$base/api/v1/ping")
   read -r l_rps l_p50 l_p99 < <(measure -H "Authorization: Bearer $key" "$base/api/v1/orders?limit=10")
   local rss; rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$SERVER_PID/status")
@@ -59,6 +72,7 @@ run_backend() {
   printf '| %s | malformed key (401) | %s | %s | %s | %s |\n' "$name" "$m_rps" "$m_p50" "$m_p99" "$(ratio "$m_rps" "$h_rps")"
   printf '| %s | list orders | %s | %s | %s | %s |\n' "$name" "$l_rps" "$l_p50" "$l_p99" "$(ratio "$l_rps" "$h_rps")"
   printf '| %s | peak RSS | %s MiB | | | |\n' "$name" "$rss"
+  [ -n "$tx_per_1000" ] && printf '| %s | database transactions per 1,000 pings (pg_stat_database, everything the server did) | %s | | | |\n' "$name" "$tx_per_1000"
   # Revocation must still take effect on the very next request.
   local key_id; key_id=$(curl -s -b "$jar" "$base/orgs/bench/settings/api-keys" | grep -o 'data-key-id="key_[0-9A-Za-z]*"' | head -1 | sed 's/.*="//;s/"//')
   curl -s -o /dev/null -b "$jar" --data-urlencode "csrf_token=$token" "$base/orgs/bench/settings/api-keys/$key_id/revoke"

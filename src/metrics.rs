@@ -54,7 +54,77 @@ pub struct Metrics {
     scheduler_lag: FloatGauge,
     scheduler_last_run: FloatGauge,
     request_log_dropped: Counter,
+    cache: CacheMetrics,
 }
+
+/// The key cache (README: Scale-out): how often it served, and on
+/// PostgreSQL how its notification channel is doing.
+struct CacheMetrics {
+    hits: Counter,
+    misses: Counter,
+    invalidations: Counter,
+    acknowledgements: Counter,
+    channel_lost: Counter,
+    confirm_timeouts: Counter,
+    confirm_wait: Histogram,
+    trusted: Gauge,
+}
+
+impl CacheMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let cache = Self {
+            hits: Counter::default(),
+            misses: Counter::default(),
+            invalidations: Counter::default(),
+            acknowledgements: Counter::default(),
+            channel_lost: Counter::default(),
+            confirm_timeouts: Counter::default(),
+            confirm_wait: Histogram::new(CONFIRM_BUCKETS),
+            trusted: Gauge::default(),
+        };
+        registry.register(
+            "key_cache_trusted",
+            "1 while the cache is used without a read per request (PostgreSQL: the channel is heard); 0 while requests read",
+            cache.trusted.clone(),
+        );
+        let counters = [
+            ("key_cache_hits", "API requests authenticated from the key cache", &cache.hits),
+            ("key_cache_misses", "API requests that read their key from the database", &cache.misses),
+            (
+                "key_cache_invalidations",
+                "Key or organisation changes announced to this instance (PostgreSQL)",
+                &cache.invalidations,
+            ),
+            (
+                "key_cache_acknowledgements",
+                "Changes this instance acknowledged to the others (PostgreSQL)",
+                &cache.acknowledgements,
+            ),
+            (
+                "key_cache_channel_lost",
+                "Times the notification channel failed and the cache was distrusted (PostgreSQL)",
+                &cache.channel_lost,
+            ),
+            (
+                "revocation_confirm_timeouts",
+                "Revocations answered after 5 s without every live instance's acknowledgement",
+                &cache.confirm_timeouts,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
+        registry.register_with_unit(
+            "revocation_confirm_wait",
+            "How long a revoking or deactivating request waited for every live instance to acknowledge it",
+            Unit::Seconds,
+            cache.confirm_wait.clone(),
+        );
+        cache
+    }
+}
+
+const CONFIRM_BUCKETS: [f64; 8] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
 
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
@@ -117,8 +187,10 @@ impl Default for Metrics {
             "Requests the per-key request log did not keep (its queue was full, or a batch failed to write)",
             request_log_dropped.clone(),
         );
+        let cache = CacheMetrics::register(&mut registry);
         Self {
             request_log_dropped,
+            cache,
             registry,
             requests,
             latency,
@@ -141,6 +213,39 @@ fn method_label(method: &str) -> &'static str {
 }
 
 impl Metrics {
+    pub fn cache_hit(&self, hit: bool) {
+        if hit {
+            self.cache.hits.inc()
+        } else {
+            self.cache.misses.inc()
+        };
+    }
+
+    pub fn invalidated(&self) {
+        self.cache.invalidations.inc();
+    }
+
+    pub fn acknowledged(&self) {
+        self.cache.acknowledgements.inc();
+    }
+
+    pub fn channel_lost(&self) {
+        self.cache.channel_lost.inc();
+        self.cache.trusted.set(0);
+    }
+
+    pub fn channel_heard(&self) {
+        self.cache.trusted.set(1);
+    }
+
+    /// A revocation's wait for the other instances; `complete: false` = it gave up after 5 s.
+    pub fn confirmed(&self, seconds: f64, complete: bool) {
+        self.cache.confirm_wait.observe(seconds);
+        if !complete {
+            self.cache.confirm_timeouts.inc();
+        }
+    }
+
     pub fn request_log_dropped(&self, n: u64) {
         self.request_log_dropped.inc_by(n);
     }

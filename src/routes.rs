@@ -19,6 +19,8 @@ pub fn all(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSessio
         ("/healthz", probe(health::healthz)),
         ("/readyz", probe(health::readyz)),
         ("/metrics", probe(health::metrics)),
+        // Public by design: anyone holding an export verifies it with this key.
+        ("/.well-known/latchkey-audit-key", probe(crate::api::audit_checkpoints::public_key)),
     ];
     for (path, handler) in probes {
         cfg.service(
@@ -149,6 +151,8 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete_confirm),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/delete", webhooks::delete),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/deliveries/{message_id}/resend", webhooks::resend),
+        r(Method::GET, "/orgs/{slug}/settings/webhooks/{id}/attempts/{attempt_id}", webhooks::attempt),
+        r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/recover", webhooks::recover),
         r(Method::POST, "/orgs/{slug}/settings/webhooks/{id}/{action:enable|disable}", webhooks::set_enabled),
         r(Method::GET, "/orgs/{slug}/settings/audit-log", audit_log::list),
         r(Method::GET, "/orgs/{slug}/settings/audit-log/export.csv", audit_log::export_csv),
@@ -202,7 +206,7 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
 /// registered before the resource routes so `/keys` is not taken for a resource.
 fn management_routes(cfg: &mut web::ServiceConfig) {
     use crate::api::openapi::{ALLOW_ACTION, ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
-    use crate::api::{audit_events, keys, leaks, refuse, webhooks};
+    use crate::api::{audit_checkpoints, audit_events, keys, leaks, refuse, webhooks};
     cfg.service(
         web::resource("/keys")
             .route(get_or_head().to(keys::list))
@@ -257,6 +261,11 @@ fn management_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/audit-events").route(get_or_head().to(audit_events::list)).default_service(refuse(ALLOW_PING)),
+    )
+    .service(
+        web::resource("/audit-checkpoints")
+            .route(get_or_head().to(audit_checkpoints::list))
+            .default_service(refuse(ALLOW_PING)),
     )
     .service(
         web::resource("/revocations").route(web::post().to(leaks::revocations)).default_service(refuse(ALLOW_ACTION)),

@@ -31,10 +31,12 @@ impl Application {
         let config = state.config.clone();
         let session_key = Key::from(&config.session_key);
         let app_state = Arc::new(state);
+        app_state.key_cache.start();
         tokio::spawn(crate::jobs::run_forever(app_state.clone()));
         tokio::spawn(crate::jobs::deliveries::run_forever(app_state.clone()));
         tokio::spawn(crate::jobs::send_mail::run_forever(app_state.clone()));
         tokio::spawn(crate::jobs::request_log::run_forever(app_state.clone()));
+        tokio::spawn(crate::jobs::checkpoints::run_forever(app_state.clone()));
         let state = web::Data::from(app_state.clone());
         let mut server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -73,6 +75,9 @@ impl Application {
         self.server.await?;
         crate::jobs::deliveries::hand_back(&self.state, DELIVERY_GRACE).await;
         crate::jobs::request_log::flush(&self.state).await;
+        // Nobody need wait for this instance's acknowledgements any more.
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.key_cache.leave()).await;
         tracing::info!("stopped");
         Ok(())
     }

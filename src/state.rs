@@ -30,7 +30,7 @@ pub struct AppState {
     /// The passkey relying party, when the public URL names a host (not an IP).
     pub passkeys: Option<webauthn_rs::Webauthn>,
     /// Counters and histograms for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Becomes true once any user exists; never goes back (setup is closed for good).
     setup_done: AtomicBool,
 }
@@ -42,7 +42,8 @@ impl AppState {
             tracing::error!(error = %e, "mail transport unusable; writing .eml files instead");
             crate::mail::Transport::Files(config.mail.dir.clone())
         });
-        let key_cache = crate::key_cache::KeyCache::new(&config.database_url);
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let key_cache = crate::key_cache::KeyCache::new(&config.database_url, metrics.clone());
         let request_log = crate::request_log::RequestLog::new(config.leak.request_log_days > 0);
         let passkeys = crate::accounts::passkeys::relying_party(&config);
         Self {
@@ -55,7 +56,7 @@ impl AppState {
             request_log,
             key_cache,
             worker: Default::default(),
-            metrics: Default::default(),
+            metrics,
             mail_queued: tokio::sync::Notify::new(),
             passkeys,
             setup_done: AtomicBool::new(false),

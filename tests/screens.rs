@@ -35,6 +35,9 @@ fn pages(app: &TestApp) -> Vec<String> {
     let key = keys.iter().find(|k| k.revoked_at.is_none()).expect("a live key");
     let hooks = latchkey::db::webhooks::list(&mut app.conn(), org.id).expect("hooks");
     let hook = hooks.first().expect("a webhook");
+    let filter = latchkey::db::deliveries::AttemptFilter::default();
+    let attempts = latchkey::db::deliveries::attempts_page(&mut app.conn(), hook.id, &filter, None, 1);
+    let attempt = attempts.expect("attempts").first().expect("a delivery attempt").0.id;
     let base = "/orgs/demo/settings";
     vec![
         "/orgs/demo".into(),
@@ -48,6 +51,8 @@ fn pages(app: &TestApp) -> Vec<String> {
         format!("{base}/webhooks/new"),
         format!("{base}/webhooks/{}", hook.public_id),
         format!("{base}/webhooks/{}/edit", hook.public_id),
+        format!("{base}/webhooks/{}/attempts/{attempt}", hook.public_id),
+        format!("{base}/webhooks/{}/rotate-secret", hook.public_id),
         format!("{base}/audit-log"),
         format!("{base}/audit-log/verify"),
         format!("{base}/members"),
@@ -181,6 +186,8 @@ async fn sweep(dark: bool) {
                         "KEY"
                     } else if part.starts_with("wh_") {
                         "WEBHOOK"
+                    } else if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) {
+                        "ID"
                     } else {
                         part
                     }

@@ -11,12 +11,34 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// The body as a JSON object: 415 unless `application/json`, 413 over 64 KiB,
 /// 400 when not JSON, 422 when not an object.
-pub async fn json_object(req: &HttpRequest, mut payload: web::Payload) -> Result<Map<String, Value>, ApiError> {
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
+pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map<String, Value>, ApiError> {
+    if !is_json(req) {
         return Err(ApiError::new(Code::UnsupportedMediaType));
     }
+    parse_object(&read(req, payload).await?)
+}
+
+/// An optional body (actions whose options all have defaults): no body at
+/// all is an empty object; any body follows [`json_object`]'s rules.
+pub async fn optional_json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map<String, Value>, ApiError> {
+    let body = read(req, payload).await?;
+    if body.is_empty() {
+        return Ok(Map::new());
+    }
+    if !is_json(req) {
+        return Err(ApiError::new(Code::UnsupportedMediaType));
+    }
+    parse_object(&body)
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// The body's bytes: 413 over 64 KiB (by its declared length, or as it arrives).
+async fn read(req: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
     let declared =
         req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
@@ -30,7 +52,11 @@ pub async fn json_object(req: &HttpRequest, mut payload: web::Payload) -> Result
         }
         body.extend_from_slice(&chunk);
     }
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
+    Ok(body)
+}
+
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::with_message(Code::MalformedJson, format!("The request body is not valid JSON: {e}."))
     })?;
     match value {

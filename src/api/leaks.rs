@@ -54,6 +54,10 @@ async fn report(
     if verdicts.iter().any(|v| v.live) {
         state.wake_mail_sender();
     }
+    if verdicts.iter().any(|v| v.live) {
+        // A reported key is refused by every instance before the reporter hears back.
+        state.key_cache.confirm(&state.db).await;
+    }
     Ok(verdicts)
 }
 

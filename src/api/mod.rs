@@ -1,5 +1,6 @@
 //! The REST API that keys unlock, under `/api/v1` (README: The REST API).
 
+pub mod audit_checkpoints;
 pub mod audit_events;
 pub mod auth;
 pub mod body;

@@ -4,7 +4,7 @@
 //! signing secret is answered once: on create and on rotate-secret.
 
 use super::auth::BearerKey;
-use super::body::json_object;
+use super::body::{json_object, optional_json_object};
 use super::error::{ApiError, Code};
 use super::management::{actor, location, require, time};
 use crate::audit::RequestMeta;
@@ -13,9 +13,9 @@ use crate::db::webhooks::{self, Endpoint};
 use crate::domain::records::FieldError;
 use crate::domain::scopes::Management;
 use crate::state::AppState;
-use crate::webhooks::endpoints::{self, EndpointFields};
+use crate::webhooks::endpoints::{self, EndpointFields, Overlap};
 use crate::webhooks::signing::SigningSecret;
-use crate::webhooks::{events, target};
+use crate::webhooks::{events, examples, target};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
@@ -198,19 +198,48 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/v1/webhooks/{id}/test` (`webhooks:write`): what the console's panel shows.
+/// The only option an action's body may carry: absent = `None`; another
+/// field, or a value that is not a string, is refused.
+fn only_option<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
+    let mut errors: Vec<FieldError> =
+        body.keys().filter(|k| *k != name).map(|k| field(k, "is not a field this request takes")).collect();
+    let value = match body.get(name) {
+        None => None,
+        Some(Value::String(v)) => Some(v.as_str()),
+        Some(_) => {
+            errors.push(field(name, "must be a string"));
+            None
+        }
+    };
+    if errors.is_empty() { Ok(value) } else { Err(ApiError::validation(errors)) }
+}
+
+/// `POST /api/v1/webhooks/{id}/test` (`webhooks:write`): what the console's
+/// panel shows. An optional body `{"event": "<type>"}` sends an example of
+/// that type (default `webhook.test`).
 pub async fn test(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: BearerKey,
     meta: RequestMeta,
     path: web::Path<String>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     require(&key, Management::WebhooksWrite)?;
     let hook = load(&state, &key, path.into_inner()).await?;
-    let attempt = crate::jobs::deliveries::send_test(&state, &hook, &actor(&key), &meta).await.map_err(|e| {
-        tracing::error!(error = %e, "webhook test failed");
-        ApiError::new(Code::Internal)
-    })?;
+    let body = optional_json_object(&req, payload).await?;
+    let event_type = match only_option(&body, "event")? {
+        None => examples::TEST_EVENT,
+        Some(asked) => examples::choices()
+            .into_iter()
+            .find(|t| *t == asked)
+            .ok_or_else(|| ApiError::validation(vec![field("event", "is not an event type")]))?,
+    };
+    let attempt =
+        crate::jobs::deliveries::send_test(&state, &hook, event_type, &actor(&key), &meta).await.map_err(|e| {
+            tracing::error!(error = %e, "webhook test failed");
+            ApiError::new(Code::Internal)
+        })?;
     let headers: Map<String, Value> = attempt.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     Ok(HttpResponse::Ok().json(json!({
         "status_code": attempt.status,
@@ -222,18 +251,28 @@ pub async fn test(
 }
 
 /// `POST /api/v1/webhooks/{id}/rotate-secret` (`webhooks:write`): the new `secret`, once;
-/// the previous one keeps signing for a day.
+/// the previous one keeps signing for the optional body's `overlap` (`1h`, `24h` default, `7d`).
 pub async fn rotate_secret(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: BearerKey,
     meta: RequestMeta,
     path: web::Path<String>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     require(&key, Management::WebhooksWrite)?;
     let hook = load(&state, &key, path.into_inner()).await?;
+    let body = optional_json_object(&req, payload).await?;
+    let overlap = match only_option(&body, "overlap")? {
+        None => Overlap::OneDay,
+        Some(asked) => Overlap::ALL
+            .into_iter()
+            .find(|o| o.as_str() == asked)
+            .ok_or_else(|| ApiError::validation(vec![field("overlap", "Choose 1h, 24h or 7d.")]))?,
+    };
     let (sealed, secret) = new_secret(&state)?;
     let (by, rotated) = (actor(&key), hook.clone());
-    state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, &by, &meta)).await?;
+    state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, overlap, &by, &meta)).await?;
     let mut answer = object(&hook);
     answer["secret"] = secret.expose().into();
     Ok(HttpResponse::Ok().json(answer))

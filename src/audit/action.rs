@@ -46,10 +46,11 @@ pub enum Action {
     WebhookTested,
     WebhookSecretRotated,
     WebhookDisabled,
+    WebhookRecovered,
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 44] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionLogout,
@@ -93,6 +94,7 @@ impl Action {
         Action::WebhookTested,
         Action::WebhookSecretRotated,
         Action::WebhookDisabled,
+        Action::WebhookRecovered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -140,6 +142,7 @@ impl Action {
             Self::WebhookTested => "webhook.tested",
             Self::WebhookSecretRotated => "webhook.secret_rotated",
             Self::WebhookDisabled => "webhook.disabled",
+            Self::WebhookRecovered => "webhook.recovered",
         }
     }
 

@@ -286,8 +286,14 @@ impl Entry {
             .details(json!({ "status": status, "error": error, "latency_ms": latency_ms }))
     }
 
-    pub fn webhook_secret_rotated(hook: &Endpoint) -> Self {
-        Self::webhook(Action::WebhookSecretRotated, hook)
+    /// `overlap`: how long the previous secret keeps signing (`1h`, `24h`, `7d`).
+    pub fn webhook_secret_rotated(hook: &Endpoint, overlap: &str) -> Self {
+        Self::webhook(Action::WebhookSecretRotated, hook).details(json!({ "overlap": overlap }))
+    }
+
+    /// Recover: `count` failed messages created since `since` (RFC 3339) queued again.
+    pub fn webhook_recovered(hook: &Endpoint, since: &str, count: usize) -> Self {
+        Self::webhook(Action::WebhookRecovered, hook).details(json!({ "since": since, "count": count }))
     }
 
     pub fn webhook_disabled(hook: &Endpoint, reason: &str) -> Self {

@@ -4,6 +4,7 @@
 //! Nothing in the code base updates or deletes an event.
 
 mod action;
+pub mod checkpoints;
 /// The canonical encoding and hashing of events (pure; it lives in `domain` so `db` can use it too).
 pub use crate::domain::audit_chain as chain;
 mod entries;
@@ -19,6 +20,11 @@ use crate::db::{DbConn, now};
 use chain::EventFields;
 use diesel::QueryResult;
 use serde_json::{Value, json};
+
+/// The webhook event type that streams every audit event of an organisation.
+pub const AUDIT_EVENT: &str = "audit.event";
+/// The webhook event type that carries each new signed checkpoint.
+pub const AUDIT_CHECKPOINT: &str = "audit.checkpoint";
 
 /// The chain of events that belong to no organisation.
 pub const PLATFORM_LOG: i64 = 0;
@@ -184,7 +190,23 @@ fn append(
     }
     let hash = fields.hash(&last_hash);
     audit_events::insert(conn, NewEvent { fields: &fields, prev_hash: &last_hash, hash: &hash })?;
-    audit_events::set_head(conn, entry.org_id, fields.seq, &hash)
+    audit_events::set_head(conn, entry.org_id, fields.seq, &hash)?;
+    stream(conn, entry.org_id, fields.seq)
+}
+
+/// Sends the event just recorded as `audit.event` to the organisation's
+/// endpoints that subscribe to it — in this transaction, under the chain-head
+/// lock, so deliveries are queued in chain order (the worker keeps that
+/// order per endpoint: `db::claim_due`).
+fn stream(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<()> {
+    let subscribed = crate::db::webhooks::list(conn, org_id)?
+        .iter()
+        .any(|e| e.enabled && e.event_list().iter().any(|t| t == AUDIT_EVENT));
+    if !subscribed {
+        return Ok(());
+    }
+    let Some(event) = audit_events::by_seq(conn, org_id, seq)? else { return Ok(()) };
+    crate::db::outbox::enqueue(conn, org_id, AUDIT_EVENT, export::json(&event)).map(|_| ())
 }
 
 /// Records `entry_for(org)` in the log of every organisation in `org_ids`,
@@ -214,13 +236,62 @@ pub struct BrokenEvent {
 pub struct VerifyReport {
     pub checked: u64,
     pub broken: Option<BrokenEvent>,
+    /// Signed checkpoints found matching the chain.
+    pub checkpoints_checked: u64,
+    /// The first checkpoint that does not.
+    pub broken_checkpoint: Option<checkpoints::BrokenCheckpoint>,
 }
 
-/// Re-walks an organisation's chain in batches; `progress` hears how many
-/// events each batch checked.
-pub fn verify(conn: &mut DbConn, org_id: i64, mut progress: impl FnMut(u64)) -> QueryResult<VerifyReport> {
+impl VerifyReport {
+    pub fn intact(&self) -> bool {
+        self.broken.is_none() && self.broken_checkpoint.is_none()
+    }
+}
+
+/// Re-walks the chain only, leaving checkpoints aside (no key to check them with).
+pub fn verify_chain_only(conn: &mut DbConn, org_id: i64, progress: impl FnMut(u64)) -> QueryResult<VerifyReport> {
+    verify_with(conn, org_id, None, progress)
+}
+
+/// Re-walks an organisation's chain in batches, and checks every stored
+/// checkpoint against it under `public_key` (the server's checkpoint key);
+/// `progress` hears how many events each batch checked.
+pub fn verify(
+    conn: &mut DbConn,
+    org_id: i64,
+    public_key: &str,
+    progress: impl FnMut(u64),
+) -> QueryResult<VerifyReport> {
+    verify_with(conn, org_id, Some(public_key), progress)
+}
+
+fn verify_with(
+    conn: &mut DbConn,
+    org_id: i64,
+    public_key: Option<&str>,
+    mut progress: impl FnMut(u64),
+) -> QueryResult<VerifyReport> {
     const BATCH: i64 = 2_000;
     let (head_seq, _) = audit_events::head(conn, org_id)?;
+    let stored = match public_key {
+        Some(_) => crate::db::checkpoints::all(conn, org_id)?,
+        None => Vec::new(),
+    };
+    let public_key = public_key.unwrap_or_default();
+    let mut pending = std::collections::VecDeque::from(stored);
+    let mut report = VerifyReport { checked: 0, broken: None, checkpoints_checked: 0, broken_checkpoint: None };
+    let mut check_up_to = |report: &mut VerifyReport, seq: i64, hash: Option<&str>| {
+        while let Some(c) = pending.front().filter(|c| c.seq <= seq) {
+            let found = if c.seq == seq { hash } else { None };
+            if let Err(reason) = checkpoints::check(c, public_key, found) {
+                let signed_at = c.signed_at.clone();
+                report.broken_checkpoint.get_or_insert(checkpoints::BrokenCheckpoint { seq: c.seq, signed_at, reason });
+            } else {
+                report.checkpoints_checked += 1;
+            }
+            pending.pop_front();
+        }
+    };
     let mut verifier = chain::Verifier::default();
     let mut after_seq = 0;
     loop {
@@ -230,14 +301,19 @@ pub fn verify(conn: &mut DbConn, org_id: i64, mut progress: impl FnMut(u64)) -> 
         let before = verifier.checked;
         for event in &batch {
             if let Err(reason) = verifier.check(&event.fields(), &event.prev_hash, &event.hash) {
-                let broken = BrokenEvent { id: event.id, seq: event.seq, reason };
-                return Ok(VerifyReport { checked: verifier.checked, broken: Some(broken) });
+                report.checked = verifier.checked;
+                report.broken = Some(BrokenEvent { id: event.id, seq: event.seq, reason });
+                return Ok(report);
             }
+            check_up_to(&mut report, event.seq, Some(&event.hash));
         }
         progress(verifier.checked - before);
     }
-    let broken = verifier.finish(head_seq).err().map(|reason| BrokenEvent { id: 0, seq: head_seq, reason });
-    Ok(VerifyReport { checked: verifier.checked, broken })
+    // Checkpoints past the last event name events that are gone.
+    check_up_to(&mut report, i64::MAX, None);
+    report.checked = verifier.checked;
+    report.broken = verifier.finish(head_seq).err().map(|reason| BrokenEvent { id: 0, seq: head_seq, reason });
+    Ok(report)
 }
 
 #[cfg(test)]

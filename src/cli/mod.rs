@@ -1,17 +1,19 @@
 //! The command line (README: Configuration). Every command runs pending migrations first,
 //! parses its arguments into domain values, and changes nothing on error.
 
+mod audit_commands;
 mod user_commands;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::config::{self, Config};
 use crate::db::orgs::CreateOrgError;
-use crate::db::{self, DbConn, audit_events, orgs, users};
+use crate::db::{self, DbConn, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
 use crate::progress::Progress;
 use crate::server::Application;
 use crate::state::AppState;
-use anyhow::{Context, bail};
+use anyhow::Context;
+use audit_commands::AuditCommand;
 use clap::{Parser, Subcommand};
 use diesel::r2d2::ManageConnection;
 use diesel_migrations::MigrationHarness;
@@ -25,6 +27,7 @@ const EXAMPLES: &str = "Examples:
   latchkey org create --slug acme --name 'Acme Inc' --plan paid --owner ada@example.com
   latchkey org add-member --org acme --email bob@example.com --role admin
   latchkey audit verify --org acme
+  latchkey audit verify --file audit-log-acme.jsonl --public-key audit-key.txt
   latchkey demo";
 
 #[derive(Debug, Parser)]
@@ -56,24 +59,6 @@ enum Command {
     /// Seed a demo organisation with one user per role, and print the logins.
     #[command(after_help = "Example:\n  latchkey demo && latchkey serve")]
     Demo,
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Re-walk an organisation's hash chain; exits 1 and names the first broken event if it was tampered with.
-    #[command(after_help = "Example:\n  latchkey audit verify --org acme")]
-    Verify {
-        #[arg(long, value_parser = parse_slug)]
-        org: OrgSlug,
-    },
-    /// Append synthetic events to an organisation's log, for benchmarks only.
-    #[command(hide = true, after_help = "Example:\n  latchkey audit seed-bench --org bench --events 1000000")]
-    SeedBench {
-        #[arg(long, value_parser = parse_slug)]
-        org: OrgSlug,
-        #[arg(long)]
-        events: usize,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,19 +160,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{org} is now on the {plan} plan.");
             Ok(())
         }
-        Command::Audit(AuditCommand::SeedBench { org, events }) => {
-            let mut conn = ready_connection()?;
-            let found = find_org(&mut conn, &org)?;
-            let started = std::time::Instant::now();
-            crate::bench_seed::seed(&mut conn, found.id, events)?;
-            println!("Appended {events} events to {org} in {:.1} s.", started.elapsed().as_secs_f64());
-            Ok(())
-        }
-        Command::Audit(AuditCommand::Verify { org }) => {
-            let mut conn = ready_connection()?;
-            let found = find_org(&mut conn, &org)?;
-            verify_chain(&mut conn, found.id, found.slug.as_str())
-        }
+        Command::Audit(command) => audit_commands::run(command),
         Command::Demo => {
             // The sample webhook secrets are sealed with the key `serve` will use.
             let config = Config::from_env()?;
@@ -305,25 +278,4 @@ pub(crate) fn create_org(
 pub(crate) fn add_member(conn: &mut DbConn, org: &orgs::Org, user: &users::User, role: Role) -> anyhow::Result<()> {
     crate::members::add(conn, org.id, user, role, &Actor::cli(), &RequestMeta::default())
         .map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-/// Walks the organisation's chain; an error (exit code 1) when it is broken.
-fn verify_chain(conn: &mut DbConn, org_id: i64, slug: &str) -> anyhow::Result<()> {
-    let total = audit_events::count(conn, org_id)?;
-    let mut progress = Progress::new("verifying", total as u64);
-    let report = audit::verify(conn, org_id, |n| progress.inc(n))?;
-    progress.finish();
-    match report.broken {
-        None => {
-            println!("Audit log of {slug} is intact: {} events checked.", report.checked);
-            Ok(())
-        }
-        Some(broken) => bail!(
-            "audit log of {slug} is BROKEN at event #{} (id {}): {} ({} events checked before it)",
-            broken.seq,
-            broken.id,
-            broken.reason,
-            report.checked
-        ),
-    }
 }

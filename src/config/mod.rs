@@ -5,7 +5,7 @@ use crate::mail::MailConfig;
 mod sections;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-pub use sections::{ComplianceConfig, LeakConfig, audit_signer_from_env};
+pub use sections::{ComplianceConfig, LeakConfig, audit_signer_from_env, existing_audit_signer};
 use sections::{compliance_from_env, leak_from_env};
 use std::io::Write;
 use std::path::{Path, PathBuf};

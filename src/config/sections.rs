@@ -98,3 +98,31 @@ pub fn audit_signer_from_env() -> Result<crate::domain::checkpoint::CheckpointSi
     };
     crate::domain::checkpoint::CheckpointSigner::from_base64(&text).map_err(|m| invalid(NAME, m))
 }
+
+/// The checkpoint key for commands that must sign or check with the
+/// server's own key: `LATCHKEY_AUDIT_SIGNING_KEY`, or the keys file's line —
+/// never a fresh one (that would sign with a key the server does not use).
+pub fn existing_audit_signer() -> Result<crate::domain::checkpoint::CheckpointSigner, ConfigError> {
+    const NAME: &str = "LATCHKEY_AUDIT_SIGNING_KEY";
+    let path = super::keys_file_path();
+    let text = match var(NAME) {
+        Some(text) => text,
+        None => std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix(NAME).and_then(|r| r.strip_prefix('=')))
+                    .map(|v| v.trim().to_owned())
+            })
+            .ok_or_else(|| {
+                invalid(
+                    NAME,
+                    format!(
+                        "not set, and {} has no such line: set it, or LATCHKEY_KEYS_FILE to the server's keys file",
+                        path.display()
+                    ),
+                )
+            })?,
+    };
+    crate::domain::checkpoint::CheckpointSigner::from_base64(&text).map_err(|m| invalid(NAME, m))
+}

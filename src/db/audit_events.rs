@@ -331,3 +331,13 @@ pub fn append_many(conn: &mut DbConn, org_id: i64, events: &mut [EventFields]) -
         set_head(conn, org_id, seq, &prev)
     })
 }
+
+/// One event of an organisation's chain by its seq.
+pub fn by_seq(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<Option<StoredEvent>> {
+    events::table
+        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::seq.eq(seq))
+        .select(StoredEvent::as_select())
+        .first(conn)
+        .optional()
+}

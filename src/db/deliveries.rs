@@ -36,6 +36,30 @@ pub struct AttemptRow {
     pub excerpt: String,
 }
 
+/// What one attempt sent and the answer's headers (README: Webhooks →
+/// Webhook operations), read only for the attempt page: bodies can be long.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attempts)]
+pub struct AttemptRequest {
+    pub request_url: String,
+    /// JSON array of `[name, value]` pairs, in the order sent.
+    pub request_headers: String,
+    pub request_body: String,
+    /// JSON array of `[name, value]` pairs, as answered.
+    pub response_headers: String,
+}
+
+/// Which attempts the endpoint's page lists (all `None`: every one).
+#[derive(Debug, Default, Clone)]
+pub struct AttemptFilter {
+    /// `Some(true)`: answered 2xx; `Some(false)`: anything else, or no answer.
+    pub succeeded: Option<bool>,
+    pub event_type: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    /// Exclusive.
+    pub to: Option<NaiveDateTime>,
+}
+
 /// Queues an event for one endpoint, due now.
 pub fn enqueue(conn: &mut DbConn, org_id: i64, endpoint_id: i64, event_id: &str, event_type: &str) -> QueryResult<()> {
     let at = now();
@@ -123,6 +147,12 @@ pub struct NewAttempt<'a> {
     pub latency_ms: u64,
     pub error_class: Option<&'a str>,
     pub excerpt: &'a str,
+    pub request_url: &'a str,
+    /// JSON array of `[name, value]` pairs.
+    pub request_headers: &'a str,
+    pub request_body: &'a str,
+    /// JSON array of `[name, value]` pairs.
+    pub response_headers: &'a str,
 }
 
 pub fn record_attempt(conn: &mut DbConn, a: NewAttempt<'_>) -> QueryResult<()> {
@@ -137,22 +167,115 @@ pub fn record_attempt(conn: &mut DbConn, a: NewAttempt<'_>) -> QueryResult<()> {
             attempts::latency_ms.eq(a.latency_ms as i64),
             attempts::error_class.eq(a.error_class),
             attempts::excerpt.eq(a.excerpt),
+            attempts::request_url.eq(a.request_url),
+            attempts::request_headers.eq(a.request_headers),
+            attempts::request_body.eq(a.request_body),
+            attempts::response_headers.eq(a.response_headers),
         ))
         .execute(conn)
         .map(|_| ())
 }
 
-/// The endpoint's latest attempts with their event (type, id), newest first.
-pub fn recent_attempts(
+/// A page of the endpoint's attempts with their event (type, id), newest
+/// first, older than `before` (an attempt id: keyset pagination).
+pub fn attempts_page(
     conn: &mut DbConn,
     endpoint_id: i64,
+    filter: &AttemptFilter,
+    before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<(AttemptRow, String, String)>> {
-    attempts::table
+    let mut query = attempts::table
         .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
         .filter(attempts::endpoint_id.eq(endpoint_id))
+        .into_boxed::<super::conn::MultiBackend>();
+    match filter.succeeded {
+        Some(true) => query = query.filter(attempts::status_code.between(200, 299)),
+        Some(false) => {
+            query = query.filter(attempts::status_code.is_null().or(attempts::status_code.not_between(200, 299)))
+        }
+        None => {}
+    }
+    if let Some(event_type) = &filter.event_type {
+        query = query.filter(dsl::event_type.eq(event_type.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(attempts::attempted_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(attempts::attempted_at.lt(to));
+    }
+    if let Some(before) = before {
+        query = query.filter(attempts::id.lt(before));
+    }
+    query
         .order(attempts::id.desc())
         .limit(limit)
         .select((AttemptRow::as_select(), dsl::event_type, dsl::event_id))
         .load(conn)
+}
+
+/// One attempt of this endpoint, with what it sent and its event (type, id);
+/// another endpoint's attempt is not found.
+pub fn find_attempt(
+    conn: &mut DbConn,
+    endpoint_id: i64,
+    attempt_id: i64,
+) -> QueryResult<Option<(AttemptRow, AttemptRequest, String, String)>> {
+    attempts::table
+        .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
+        .filter(attempts::endpoint_id.eq(endpoint_id))
+        .filter(attempts::id.eq(attempt_id))
+        .select((AttemptRow::as_select(), AttemptRequest::as_select(), dsl::event_type, dsl::event_id))
+        .first(conn)
+        .optional()
+}
+
+/// The status codes of the endpoint's latest `limit` attempts, newest first (`None`: no answer).
+pub fn recent_statuses(conn: &mut DbConn, endpoint_id: i64, limit: i64) -> QueryResult<Vec<Option<i64>>> {
+    attempts::table
+        .filter(attempts::endpoint_id.eq(endpoint_id))
+        .order(attempts::id.desc())
+        .limit(limit)
+        .select(attempts::status_code)
+        .load(conn)
+}
+
+/// Recover: the endpoint's deliveries created at or after `since` whose
+/// latest attempt failed — given up (`failed`) or waiting for a retry
+/// (`pending` after an attempt) — become pending and due `at`. A claimed
+/// one keeps its lease, so it is never sent twice at once. Answers how many.
+pub fn requeue_failed(
+    conn: &mut DbConn,
+    endpoint_id: i64,
+    since: NaiveDateTime,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        dsl::webhook_deliveries
+            .filter(dsl::endpoint_id.eq(endpoint_id))
+            .filter(dsl::created_at.ge(since))
+            .filter(dsl::state.eq("failed").or(dsl::state.eq("pending").and(dsl::attempts.gt(0)))),
+    )
+    .set((dsl::state.eq("pending"), dsl::next_attempt_at.eq(at)))
+    .execute(conn)
+}
+
+/// Deletes attempts made before `before`, except those of deliveries still
+/// pending (their log is still being written), then the deliveries that
+/// finished before then (a finished delivery's `next_attempt_at` is when its
+/// last attempt ended, so none of its attempts is left). Answers how many attempts went.
+pub fn prune_attempts(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    let pending = dsl::webhook_deliveries.filter(dsl::state.eq("pending")).select(dsl::id);
+    let pruned = diesel::delete(
+        attempts::table.filter(attempts::attempted_at.lt(before)).filter(attempts::delivery_id.ne_all(pending)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        dsl::webhook_deliveries
+            .filter(dsl::state.eq_any(["delivered", "failed", "cancelled"]))
+            .filter(dsl::next_attempt_at.lt(before)),
+    )
+    .execute(conn)?;
+    Ok(pruned)
 }

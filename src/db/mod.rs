@@ -5,11 +5,13 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod ceremonies;
+pub mod checkpoints;
 mod conn;
 pub mod deliveries;
 pub mod expiry_notices;
 pub mod exposures;
 pub mod form_ids;
+pub mod instances;
 pub mod invitations;
 pub mod login_failures;
 pub mod mail;
@@ -267,10 +269,22 @@ pub fn claim_due(conn: &mut DbConn, queue: Queue, limit: i64, lease: chrono::Dur
     let table = queue.table();
     let at = now();
     let lock = if matches!(conn, DbConn::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
+    // The audit stream goes out in chain order per endpoint: a streamed
+    // event waits while an earlier one to the same endpoint is still pending
+    // (claimed, or waiting for a retry). Its deliveries were queued in chain
+    // order, under the chain-head lock, so ids follow seq.
+    let in_order = match queue {
+        Queue::WebhookDeliveries => {
+            " AND NOT (q.event_type = 'audit.event' AND EXISTS (SELECT 1 FROM webhook_deliveries e \
+             WHERE e.endpoint_id = q.endpoint_id AND e.event_type = 'audit.event' AND e.state = 'pending' \
+             AND e.id < q.id))"
+        }
+        Queue::MailOutbox => "",
+    };
     let sql = format!(
-        "UPDATE {table} SET locked_until = $1 WHERE id IN (SELECT id FROM {table} \
-         WHERE state = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-         ORDER BY next_attempt_at LIMIT $3{lock}) RETURNING id"
+        "UPDATE {table} SET locked_until = $1 WHERE id IN (SELECT q.id FROM {table} q \
+         WHERE q.state = 'pending' AND q.next_attempt_at <= $2 AND (q.locked_until IS NULL OR q.locked_until < $2)\
+         {in_order} ORDER BY q.next_attempt_at, q.id LIMIT $3{lock}) RETURNING id"
     );
     let rows: Vec<Claimed> = diesel::sql_query(sql)
         .bind::<Timestamp, _>(at + lease)

@@ -257,19 +257,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    audit_checkpoints (id) {
-        id -> BigInt,
-        org_id -> BigInt,
-        seq -> BigInt,
-        hash -> Text,
-        signed_at -> Text,
-        signature -> Text,
-        public_key -> Text,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
     mail_outbox (id) {
         id -> BigInt,
         org_id -> BigInt,
@@ -400,7 +387,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
-    audit_checkpoints,
     mail_outbox,
     key_expiry_notices,
     invitations,

@@ -27,11 +27,6 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// When deliveries to an enabled endpoint started failing (UTC, for people), if they are.
-    pub fn failing_since_text(&self) -> Option<String> {
-        self.failing_since.filter(|_| self.enabled).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-    }
-
     pub fn event_list(&self) -> Vec<String> {
         self.events.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect()
     }

@@ -30,7 +30,7 @@ pub(super) fn seed_webhooks(
         ),
         ("https://erp.example.net/webhooks/orders", "ERP (in a maintenance window)", vec!["order.created"], 30),
     ];
-    let mut endpoints = Vec::new();
+    let (mut endpoints, mut secrets) = (Vec::new(), Vec::new());
     for (url, description, events, age) in samples {
         let secret = crate::webhooks::signing::SigningSecret::generate();
         let sealed = crate::crypto::seal(encryption_key, secret.bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -54,6 +54,7 @@ pub(super) fn seed_webhooks(
         diesel::update(hooks_t::table.find(hook.id)).set(hooks_t::created_at.eq(created)).execute(conn)?;
         t.add(created, &Actor::user(owner), &office(), Entry::webhook_created(&hook));
         endpoints.push(hook);
+        secrets.push(secret);
     }
     let (healthy, failing) = (&endpoints[0], &endpoints[1]);
     t.add(
@@ -69,7 +70,8 @@ pub(super) fn seed_webhooks(
         let at = now - Duration::hours(6 * (8 - i));
         let data = json!({"id": format!("ord_{}", random_base62(16)), "customer_email": "ada@example.com", "total_cents": 2_500 + 100 * i, "currency": "EUR", "status": "paid"});
         let event_id = outbox::enqueue(conn, org_id, "order.created", data)?;
-        for hook in [healthy, failing] {
+        let payload = outbox::find(conn, &event_id)?.map(|e| e.payload).unwrap_or_default();
+        for (hook, secret) in [(healthy, &secrets[0]), (failing, &secrets[1])] {
             let delivery: i64 = deliveries_t::table
                 .filter(deliveries_t::endpoint_id.eq(hook.id))
                 .filter(deliveries_t::event_id.eq(&event_id))
@@ -78,13 +80,16 @@ pub(super) fn seed_webhooks(
             let ok = hook.id == healthy.id;
             let tries: i64 = if ok { 1 } else { 3.min(8 - i).max(1) };
             for attempt in 1..=tries {
+                let sent_at = at + Duration::minutes(5 * (attempt - 1));
+                let request = sent_request(&hook.url, secret, &event_id, sent_at.and_utc().timestamp(), &payload);
+                let answer = [("content-type", "application/json"), ("x-request-id", "req_demo")];
                 diesel::insert_into(attempts_t::table)
                     .values((
                         attempts_t::delivery_id.eq(delivery),
                         attempts_t::endpoint_id.eq(hook.id),
                         attempts_t::attempt.eq(attempt),
                         attempts_t::trigger.eq("scheduled"),
-                        attempts_t::attempted_at.eq(at + Duration::minutes(5 * (attempt - 1))),
+                        attempts_t::attempted_at.eq(sent_at),
                         attempts_t::status_code.eq(Some(if ok { 200_i64 } else { 503 })),
                         attempts_t::latency_ms.eq(if ok { 80 + 17 * i } else { 2_000 }),
                         attempts_t::error_class.eq(None::<String>),
@@ -93,6 +98,10 @@ pub(super) fn seed_webhooks(
                         } else {
                             "Service Unavailable: maintenance until 18:00 UTC"
                         }),
+                        attempts_t::request_url.eq(&hook.url),
+                        attempts_t::request_headers.eq(&request),
+                        attempts_t::request_body.eq(&payload),
+                        attempts_t::response_headers.eq(serde_json::to_string(&answer)?),
                     ))
                     .execute(conn)?;
             }
@@ -108,4 +117,23 @@ pub(super) fn seed_webhooks(
         }
     }
     Ok(())
+}
+
+/// The headers a real send of `body` would have carried (JSON pairs), for the attempt page.
+fn sent_request(
+    url: &str,
+    secret: &crate::webhooks::signing::SigningSecret,
+    event_id: &str,
+    timestamp: i64,
+    body: &str,
+) -> String {
+    let Ok(url) = url::Url::parse(url) else { return "[]".into() };
+    let signature = crate::webhooks::signing::signature_header(&[secret], event_id, timestamp, body.as_bytes());
+    let signed = [
+        ("webhook-id", event_id.to_owned()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signature),
+    ];
+    let headers = crate::webhooks::send::wire_headers(&url, &signed, body.len());
+    serde_json::to_string(&headers).unwrap_or_else(|_| "[]".into())
 }

@@ -100,6 +100,14 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, Refused> {
 }
 
 impl Checkpoint {
+    /// The checkpoint as the JSON Lines export's last line and the `audit.checkpoint` event carry it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "checkpoint", "org_id": self.org_id, "seq": self.seq, "hash": self.hash,
+            "signed_at": self.signed_at, "signature": self.signature,
+        })
+    }
+
     /// Checks the signature under `public_key` (base64).
     pub fn verify(&self, public_key: &str) -> Result<(), Refused> {
         let key = parse_public_key(public_key)?;

@@ -6,6 +6,7 @@ pub mod audit_chain;
 pub mod checkpoint;
 mod email;
 pub mod expiry;
+pub mod export_check;
 pub mod key_json;
 pub mod key_policy;
 pub mod key_settings;

@@ -37,7 +37,10 @@ fn lease(state: &AppState) -> Duration {
 pub async fn run_forever(state: std::sync::Arc<AppState>) {
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = state.worker.wake.notified() => {}
+        }
         loop {
             if state.worker.stopping.load(Ordering::Relaxed) {
                 return;
@@ -103,24 +106,19 @@ fn next_delay(attempts: i64, retry_after: Option<i64>) -> Option<Duration> {
     Some(Duration::milliseconds((secs as f64 * 1000.0 * jitter) as i64))
 }
 
-/// Signs and sends one message to one endpoint; returns what happened.
-/// Send test: a signed `webhook.test` event to `hook`, now, through the
-/// same guarded send as deliveries, recorded as `webhook.tested` with what
-/// came back.
+/// Send test and Send example: a signed example of `event_type` (one of
+/// `webhooks::examples::choices`, checked by the caller) to `hook`, now,
+/// through the same guarded send as deliveries, recorded as
+/// `webhook.tested` with what came back.
 pub async fn send_test(
     state: &AppState,
     hook: &Endpoint,
+    event_type: &str,
     actor: &crate::audit::Actor,
     meta: &crate::audit::RequestMeta,
 ) -> Result<Attempt, Error> {
     let msg_id = format!("msg_{}", crate::domain::token::random_base62(24));
-    let body = serde_json::json!({
-        "type": "webhook.test",
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "data": { "webhook_id": hook.public_id, "message": "This is a test event from Latchkey." },
-    })
-    .to_string()
-    .into_bytes();
+    let body = crate::webhooks::examples::body(event_type, &hook.public_id).to_string().into_bytes();
     let attempt = attempt(state, hook, &msg_id, body).await?;
     let (hook, actor, meta) = (hook.clone(), actor.clone(), meta.clone());
     let result = (attempt.status, attempt.error.as_ref().map(|(class, _)| (*class).to_owned()), attempt.latency_ms);
@@ -154,12 +152,19 @@ pub async fn attempt(state: &AppState, endpoint: &Endpoint, event_id: &str, body
             secrets.push(secret);
         }
     }
+    // Refused before connecting: nothing went on the wire, so no headers are recorded.
+    let unsent = send::SentRequest {
+        url: endpoint.url.clone(),
+        headers: Vec::new(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
     let blocked = |e: target::TargetError| Attempt {
         status: None,
         latency_ms: 0,
         headers: Vec::new(),
         body: String::new(),
         error: Some((e.class(), e.to_string())),
+        request: unsent.clone(),
     };
     let url = match target::parse_url(&endpoint.url, state.config.webhook_allow_insecure) {
         Ok(url) => url,
@@ -226,6 +231,10 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
     }
     let result = attempt(state, &endpoint, &delivery.event_id, event.payload.into_bytes()).await?;
     record(state, &delivery, &endpoint, &result, trigger).await?;
+    if result.succeeded() && delivery.event_type == crate::webhooks::audit_events::AUDIT_EVENT {
+        // The stream's next event to this endpoint was waiting for this one.
+        state.worker.wake.notify_one();
+    }
     Ok(Some(result))
 }
 
@@ -257,6 +266,10 @@ async fn record(
         Some((_, message)) => message.clone(),
         None => result.body.chars().take(500).collect(),
     };
+    // Kept for the attempt page: the request exactly as sent, the answer's headers.
+    let sent = result.request.clone();
+    let request_headers = serde_json::to_string(&sent.headers).unwrap_or_else(|_| "[]".into());
+    let response_headers = serde_json::to_string(&result.headers).unwrap_or_else(|_| "[]".into());
     state
         .db
         .run(move |conn| {
@@ -272,6 +285,10 @@ async fn record(
                         latency_ms: latency,
                         error_class: class,
                         excerpt: &excerpt,
+                        request_url: &sent.url,
+                        request_headers: &request_headers,
+                        request_body: &sent.body,
+                        response_headers: &response_headers,
                     },
                 )?;
                 // A manual resend of a delivered message leaves it delivered.

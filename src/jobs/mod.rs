@@ -5,6 +5,7 @@
 //! run it at once (guarded updates; only the instance whose update changed a
 //! row records the event).
 
+pub mod checkpoints;
 pub mod deliveries;
 pub mod expiry;
 pub mod request_log;
@@ -66,6 +67,9 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = prune_request_log(state).await {
         tracing::warn!(error = %db::chain(&e), "pruning the request log failed");
     }
+    if let Err(e) = prune_delivery_log(state).await {
+        tracing::warn!(error = %db::chain(&e), "pruning the webhook delivery log failed");
+    }
     state.report_limits.forget_idle();
 }
 
@@ -82,6 +86,14 @@ pub async fn prune_request_log(state: &AppState) -> Result<usize, Error> {
             Ok::<_, diesel::result::Error>(pruned)
         })
         .await?)
+}
+
+/// Deletes webhook attempts older than `LATCHKEY_DELIVERY_LOG_DAYS` (those of
+/// deliveries still pending stay), and the finished deliveries left without one.
+pub async fn prune_delivery_log(state: &AppState) -> Result<usize, Error> {
+    let days = i64::from(state.config.compliance.delivery_log_days.max(1));
+    let before = crate::db::now() - chrono::Duration::days(days);
+    Ok(state.db.run(move |conn| db::deliveries::prune_attempts(conn, before)).await?)
 }
 
 /// Runs the jobs now and then every `scheduler_interval` (default [`INTERVAL`]), until the process ends.

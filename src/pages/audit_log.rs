@@ -163,6 +163,30 @@ pub struct AuditLogPage {
     pub query: String,
     pub next_cursor: Option<i64>,
     pub first_page: bool,
+    /// The latest signed checkpoints (first page only).
+    pub checkpoints: Vec<CheckpointRow>,
+}
+
+/// A signed checkpoint as the page lists it.
+pub struct CheckpointRow {
+    pub seq: i64,
+    pub signed_at: String,
+    pub signed_short: String,
+    pub hash_short: String,
+    pub signature_short: String,
+}
+
+impl From<crate::db::checkpoints::StoredCheckpoint> for CheckpointRow {
+    fn from(c: crate::db::checkpoints::StoredCheckpoint) -> Self {
+        let short = |s: &str| s.chars().take(16).collect();
+        Self {
+            seq: c.seq,
+            signed_short: c.signed_at.get(..16).unwrap_or(&c.signed_at).replace('T', " "),
+            hash_short: short(&c.hash),
+            signature_short: short(&c.signature),
+            signed_at: c.signed_at,
+        }
+    }
 }
 
 /// Encodes the filter values back into a query string.
@@ -193,10 +217,18 @@ pub async fn log_page(
 ) -> Result<HttpResponse, AppError> {
     let (filter, cursor, form) = parse_query(query);
     let invalid = form.has_errors();
-    let rows = if invalid {
-        Vec::new()
+    let (rows, checkpoints) = if invalid {
+        (Vec::new(), Vec::new())
     } else {
-        db.run(move |conn| audit_events::page(conn, org_id, &filter, cursor, PAGE_SIZE + 1)).await?
+        db.run(move |conn| {
+            let rows = audit_events::page(conn, org_id, &filter, cursor, PAGE_SIZE + 1)?;
+            let checkpoints = match cursor {
+                None => crate::db::checkpoints::page(conn, org_id, None, 5)?,
+                Some(_) => Vec::new(),
+            };
+            Ok::<_, diesel::result::Error>((rows, checkpoints))
+        })
+        .await?
     };
     let has_more = rows.len() as i64 > PAGE_SIZE;
     let rows: Vec<AuditRow> = rows.into_iter().take(PAGE_SIZE as usize).map(AuditRow::from).collect();
@@ -205,6 +237,7 @@ pub async fn log_page(
         next_cursor: if has_more { rows.last().map(|r| r.id) } else { None },
         first_page: cursor.is_none(),
         query: query_string(&form),
+        checkpoints: checkpoints.into_iter().map(CheckpointRow::from).collect(),
         actions: Action::ALL.iter().map(|a| (a.as_str(), crate::audit::human_label(a.as_str()))).collect(),
         chrome,
         title,
@@ -223,6 +256,9 @@ struct ExportCursor {
     after_id: i64,
     first: bool,
     done: bool,
+    /// JSON Lines: the latest checkpoint's line, read before the first
+    /// event (so the events exported reach at least its seq) and written last.
+    trailer: Option<String>,
 }
 
 /// Streams the filtered log, oldest first, in batches: memory stays flat
@@ -238,22 +274,39 @@ pub fn export(
     if form.has_errors() {
         return Err(AppError::BadRequest("invalid filter".into()));
     }
-    let start = ExportCursor { db, org_id, filter, format, after_id: 0, first: true, done: false };
+    let start = ExportCursor { db, org_id, filter, format, after_id: 0, first: true, done: false, trailer: None };
     let stream = futures_util::stream::unfold(start, |mut cur| async move {
         if cur.done {
             return None;
         }
         let (org_id, filter, after_id) = (cur.org_id, cur.filter.clone(), cur.after_id);
+        let with_checkpoint = cur.first && matches!(cur.format, ExportFormat::JsonLines);
         let batch = cur
             .db
-            .run(move |conn| audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH))
+            .run(move |conn| {
+                let checkpoint = match with_checkpoint {
+                    true => crate::db::checkpoints::latest(conn, org_id)?,
+                    false => None,
+                };
+                Ok::<_, diesel::result::Error>((
+                    checkpoint,
+                    audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH)?,
+                ))
+            })
             .await
             .map_err(AppError::from);
-        let chunk = batch.and_then(|events| {
+        let chunk = batch.and_then(|(checkpoint, events)| {
+            if let Some(c) = checkpoint {
+                cur.trailer = Some(c.checkpoint().to_json().to_string());
+            }
             cur.done = (events.len() as i64) < EXPORT_BATCH;
             cur.after_id = events.last().map(|e| e.id).unwrap_or(cur.after_id);
-            let bytes = encode(&events, cur.format, cur.first).map_err(AppError::internal)?;
+            let mut bytes = encode(&events, cur.format, cur.first).map_err(AppError::internal)?;
             cur.first = false;
+            if let (true, Some(line)) = (cur.done, cur.trailer.take()) {
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.push(b'\n');
+            }
             Ok(Bytes::from(bytes))
         });
         if chunk.is_err() {
@@ -280,8 +333,15 @@ pub struct VerifyPage {
     pub report: VerifyReport,
 }
 
-pub async fn verify_page(db: &Db, chrome: Chrome, base_path: String, org_id: i64) -> Result<HttpResponse, AppError> {
-    let report = db.run(move |conn| audit::verify(conn, org_id, |_| {})).await?;
+/// `public_key`: the server's checkpoint key, which every stored checkpoint must verify under.
+pub async fn verify_page(
+    db: &Db,
+    chrome: Chrome,
+    base_path: String,
+    org_id: i64,
+    public_key: String,
+) -> Result<HttpResponse, AppError> {
+    let report = db.run(move |conn| audit::verify(conn, org_id, &public_key, |_| {})).await?;
     render(&VerifyPage { chrome, base_path, report })
 }
 
@@ -320,5 +380,6 @@ pub async fn export_jsonl(
 pub async fn verify(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let chrome = Chrome::for_member(&member, "audit-log");
-    verify_page(&state.db, chrome, org_base(&member), member.org.id).await
+    let public_key = state.config.compliance.audit_signer.public_key();
+    verify_page(&state.db, chrome, org_base(&member), member.org.id, public_key).await
 }

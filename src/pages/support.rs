@@ -126,7 +126,8 @@ pub async fn org_verify(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("verify")).await?;
-    audit_log::verify_page(&state.db, Chrome::for_user(&staff.0, "support"), base(&org), org.id).await
+    let public_key = state.config.compliance.audit_signer.public_key();
+    audit_log::verify_page(&state.db, Chrome::for_user(&staff.0, "support"), base(&org), org.id, public_key).await
 }
 
 /// Events that belong to no organisation: failed logins for unknown emails,

@@ -7,8 +7,7 @@ use crate::db::audit_events::StoredEvent;
 use crate::domain::audit_chain::GENESIS_HASH;
 use serde_json::{Value, json};
 
-pub const AUDIT_EVENT: &str = "audit.event";
-pub const AUDIT_CHECKPOINT: &str = "audit.checkpoint";
+pub use crate::audit::{AUDIT_CHECKPOINT, AUDIT_EVENT};
 
 fn text() -> Value {
     json!({"type": "string"})
@@ -87,18 +86,14 @@ fn sample_event() -> StoredEvent {
     event
 }
 
-/// A checkpoint as its JSON Lines line and its `audit.checkpoint` event carry it.
-pub fn checkpoint_json(c: &crate::domain::checkpoint::Checkpoint) -> Value {
-    json!({"type": "checkpoint", "org_id": c.org_id, "seq": c.seq, "hash": c.hash, "signed_at": c.signed_at, "signature": c.signature})
-}
-
 fn checkpoint_example() -> Value {
     let event = sample_event();
-    checkpoint_json(&crate::domain::checkpoint::Checkpoint {
+    (crate::domain::checkpoint::Checkpoint {
         org_id: 1,
         seq: 1,
         hash: event.hash,
         signed_at: "2026-11-30T10:00:00.000000Z".into(),
         signature: "O7Eu2jwpjbXeJVl/VNkk8uF+eKJq2JU+2CGO5oLwu76QIeLzAJ0VLJEb8fJexoOpAnFBZnZ6+9jlvQ+wEk7Lig==".into(),
     })
+    .to_json()
 }

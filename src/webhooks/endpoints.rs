@@ -1,6 +1,7 @@
 //! Use cases for webhook endpoints: one function per thing an owner or
-//! admin does to an endpoint, each in its own transaction with its audit
-//! entry. URLs are checked (SSRF guard) and secrets sealed by the caller.
+//! admin does to an endpoint (Recover included), each in its own
+//! transaction with its audit entry. URLs are checked (SSRF guard) and
+//! secrets sealed by the caller.
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::webhooks::{self, Endpoint, NewEndpoint};
@@ -9,8 +10,51 @@ use crate::domain::token::random_base62;
 use diesel::QueryResult;
 use serde_json::json;
 
-/// After a rotation, the previous secret keeps signing this long.
-pub const ROTATION_OVERLAP_HOURS: i64 = 24;
+/// How long the previous secret keeps signing after a rotation (README:
+/// Webhooks → Webhook operations): long enough to update every receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlap {
+    OneHour,
+    OneDay,
+    SevenDays,
+}
+
+impl Overlap {
+    pub const ALL: [Overlap; 3] = [Overlap::OneHour, Overlap::OneDay, Overlap::SevenDays];
+
+    /// `1h`, `24h` or `7d`; empty means the default, a day.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        match input.trim() {
+            "" => Ok(Self::OneDay),
+            text => Self::ALL.into_iter().find(|o| o.as_str() == text).ok_or_else(|| "Choose 1h, 24h or 7d.".into()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OneHour => "1h",
+            Self::OneDay => "24h",
+            Self::SevenDays => "7d",
+        }
+    }
+
+    /// For people: "1 hour", "24 hours", "7 days".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::OneHour => "1 hour",
+            Self::OneDay => "24 hours",
+            Self::SevenDays => "7 days",
+        }
+    }
+
+    pub fn duration(self) -> chrono::Duration {
+        match self {
+            Self::OneHour => chrono::Duration::hours(1),
+            Self::OneDay => chrono::Duration::hours(24),
+            Self::SevenDays => chrono::Duration::days(7),
+        }
+    }
+}
 
 /// What an endpoint is set to: a checked URL, a description, event types (comma-separated).
 pub struct EndpointFields {
@@ -104,18 +148,37 @@ pub fn set_enabled(
     })
 }
 
-/// Replaces the signing secret; the previous one keeps signing for the overlap.
+/// Replaces the signing secret; the previous one keeps signing for `overlap`.
 pub fn rotate_secret(
     conn: &mut DbConn,
     hook: &Endpoint,
     new_sealed: &str,
+    overlap: Overlap,
     actor: &Actor,
     meta: &RequestMeta,
 ) -> QueryResult<()> {
-    let until = now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
+    let until = now() + overlap.duration();
     crate::db::transaction(conn, |conn| {
         webhooks::rotate_secret(conn, hook.id, new_sealed, &hook.secret_sealed, until)?;
-        audit::record(conn, actor, meta, Entry::webhook_secret_rotated(hook))
+        audit::record(conn, actor, meta, Entry::webhook_secret_rotated(hook, overlap.as_str()))
+    })
+}
+
+/// Recover: one more attempt, due now, of every message to `hook` created
+/// at or after `since` whose latest attempt failed (given up, or waiting
+/// for a retry); audited with `since` and how many. Answers that count.
+pub fn recover(
+    conn: &mut DbConn,
+    hook: &Endpoint,
+    since: chrono::NaiveDateTime,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> QueryResult<usize> {
+    crate::db::transaction(conn, |conn| {
+        let count = crate::db::deliveries::requeue_failed(conn, hook.id, since, now())?;
+        let since_text = crate::timefmt::iso(&since);
+        audit::record(conn, actor, meta, Entry::webhook_recovered(hook, &since_text, count))?;
+        Ok(count)
     })
 }
 

@@ -17,6 +17,9 @@ pub struct InFlight {
     limits: Mutex<HashMap<i64, Arc<tokio::sync::Semaphore>>>,
     in_flight: Mutex<HashSet<i64>>,
     pub stopping: AtomicBool,
+    /// Wakes the sender before its next tick: a streamed audit event was
+    /// delivered, so the next one to that endpoint may go now.
+    pub wake: tokio::sync::Notify,
 }
 
 impl InFlight {

@@ -1,5 +1,7 @@
 //! One webhook HTTP request to an address the SSRF guard checked: no proxy,
 //! no redirects followed, a time limit, and the first 4 KiB of the answer.
+//! Every header is set here, so the attempt log records exactly what went on
+//! the wire (the attempt page shows it).
 
 use std::net::SocketAddr;
 use std::sync::Once;
@@ -7,6 +9,17 @@ use std::time::{Duration, Instant};
 use url::{Host, Url};
 
 const EXCERPT: usize = 4 * 1024;
+const USER_AGENT: &str = concat!("Latchkey-Webhooks/", env!("CARGO_PKG_VERSION"));
+
+/// The request of one attempt as it went on the wire: URL, every header in
+/// the order set, and the body. Headers are empty when nothing was sent
+/// (the address was refused before connecting).
+#[derive(Debug, Clone, Default)]
+pub struct SentRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
 
 /// What one attempt produced, for the terminal-style panel and the delivery log.
 #[derive(Debug, Clone)]
@@ -17,6 +30,7 @@ pub struct Attempt {
     pub body: String,
     /// (class, message) when no HTTP answer came back: timeout, refused, tls, network.
     pub error: Option<(&'static str, String)>,
+    pub request: SentRequest,
 }
 
 impl Attempt {
@@ -63,6 +77,34 @@ fn error_class(err: &reqwest::Error, timeout: Duration) -> (&'static str, String
     }
 }
 
+/// `Host` as HTTP/1.1 sends it: the URL's host, with the port unless it is the scheme's default.
+fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Every header of the request, in the order they are set: ours, then the
+/// caller's (the signature), then the body's length (which hyper writes
+/// from the body, so it is recorded, not set).
+pub fn wire_headers(url: &Url, headers: &[(&str, String)], body_len: usize) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = [
+        ("host", host_header(url)),
+        ("content-type", "application/json".to_owned()),
+        ("user-agent", USER_AGENT.to_owned()),
+        // reqwest would add this by default; set here so the record names it.
+        ("accept", "*/*".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    all.extend(headers.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    all.push(("content-length".to_owned(), body_len.to_string()));
+    all
+}
+
 /// POSTs `body` with `headers` to `url`, connecting only to `addr`.
 pub async fn post(
     url: &Url,
@@ -72,11 +114,13 @@ pub async fn post(
     timeout: Duration,
 ) -> Attempt {
     install_tls();
-    let mut builder = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .user_agent(concat!("Latchkey-Webhooks/", env!("CARGO_PKG_VERSION")));
+    let sent = SentRequest {
+        url: url.to_string(),
+        headers: wire_headers(url, headers, body.len()),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let mut builder =
+        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).timeout(timeout);
     if let Some(Host::Domain(name)) = url.host() {
         // Connect to the checked address, not to whatever DNS answers next.
         builder = builder.resolve(name, addr);
@@ -84,15 +128,15 @@ pub async fn post(
     let started = Instant::now();
     let client = match builder.build() {
         Ok(client) => client,
-        Err(e) => return failed(started, error_class(&e, timeout)),
+        Err(e) => return failed(started, error_class(&e, timeout), sent),
     };
-    let mut request = client.post(url.clone()).header("content-type", "application/json").body(body);
-    for (name, value) in headers {
-        request = request.header(*name, value);
+    let mut request = client.post(url.clone()).body(body);
+    for (name, value) in sent.headers.iter().filter(|(name, _)| name != "content-length") {
+        request = request.header(name.as_str(), value.as_str());
     }
     let mut res = match request.send().await {
         Ok(res) => res,
-        Err(e) => return failed(started, error_class(&e, timeout)),
+        Err(e) => return failed(started, error_class(&e, timeout), sent),
     };
     let status = res.status().as_u16();
     let headers = res
@@ -113,15 +157,17 @@ pub async fn post(
         headers,
         body: String::from_utf8_lossy(&excerpt).into_owned(),
         error: None,
+        request: sent,
     }
 }
 
-fn failed(started: Instant, error: (&'static str, String)) -> Attempt {
+fn failed(started: Instant, error: (&'static str, String), request: SentRequest) -> Attempt {
     Attempt {
         status: None,
         latency_ms: started.elapsed().as_millis() as u64,
         headers: Vec::new(),
         body: String::new(),
         error: Some(error),
+        request,
     }
 }

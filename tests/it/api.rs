@@ -432,16 +432,20 @@ async fn a_cached_key_is_refused_on_the_next_request_after_a_change_made_anywher
     };
     warm().await;
     sql("UPDATE api_keys SET enabled = false");
+    acknowledged(&app).await;
     for server in [&app, &other] {
         assert_eq!(code(&ping(server, &token).await.1), "disabled_key");
     }
     sql("UPDATE api_keys SET enabled = true");
+    acknowledged(&app).await;
     warm().await;
     sql(&format!("UPDATE orgs SET plan = 'free' WHERE id = {}", org.id));
+    acknowledged(&app).await;
     for server in [&app, &other] {
         assert_eq!(code(&ping(server, &token).await.1), "plan_required");
     }
     sql(&format!("UPDATE orgs SET plan = 'paid' WHERE id = {}", org.id));
+    acknowledged(&app).await;
     warm().await;
     // Revoked through one server's console: refused by both on the next request.
     let owner = app.logged_in("owner@acme.test").await;

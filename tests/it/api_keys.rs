@@ -180,6 +180,7 @@ async fn each_key_state_answers_its_own_error_code() {
     assert_eq!(ping(&app, &token).await.0, 200, "works again at once");
 
     sql(&app, &format!("UPDATE api_keys SET expires_at = '2000-01-01 00:00:00' WHERE key_id = '{key_id}'"));
+    acknowledged(&app).await;
     let (status, body, _) = ping(&app, &token).await;
     assert_eq!((status, code(&body)), (401, "expired_key"));
     let (_, list) = owner.get_html(KEYS).await;
@@ -202,9 +203,11 @@ async fn each_key_state_answers_its_own_error_code() {
     assert_eq!(ping(&app, &token).await.0, 200);
 
     sql(&app, "UPDATE orgs SET plan = 'trial' WHERE slug = 'acme'");
+    acknowledged(&app).await;
     let (status, body, _) = ping(&app, &token).await;
     assert_eq!((status, code(&body)), (403, "plan_required"));
     sql(&app, "UPDATE orgs SET plan = 'paid' WHERE slug = 'acme'");
+    acknowledged(&app).await;
 
     assert_eq!(act("revoke").await, 303);
     let (status, body, _) = ping(&app, &token).await;

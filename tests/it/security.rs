@@ -30,6 +30,14 @@ impl Foreign {
         assert_eq!(status, 201);
         let other = org_id(app, "other");
         let event = latchkey::db::outbox::for_org(&mut app.conn(), other).expect("outbox").remove(0).event_id;
+        // The order's delivery to other's endpoint: an attempt id of org `other`.
+        let attempt_of_other = || {
+            use diesel::prelude::*;
+            use latchkey::db::schema::webhook_attempts::dsl;
+            dsl::webhook_attempts.select(dsl::id).first::<i64>(&mut app.conn()).optional().expect("attempts")
+        };
+        assert!(eventually(std::time::Duration::from_secs(10), || attempt_of_other().is_some()).await, "delivered");
+        let attempt = attempt_of_other().expect("an attempt").to_string();
         let res = other_owner
             .post_form("/orgs/other/settings/members", &[("email", "guest@other.test"), ("role", "member")])
             .await;
@@ -50,6 +58,7 @@ impl Foreign {
             ("key_id", key_id),
             ("id", hook_id),
             ("message_id", event),
+            ("attempt_id", attempt),
             ("user_id", app.user("outsider@other.test").id.to_string()),
             ("file", "app.css".to_owned()),
             ("invitation_id", invitation),
@@ -119,7 +128,7 @@ async fn no_route_reaches_another_orgs_keys_webhooks_deliveries_or_members() {
     let before = events(&app, other).len();
     let mut checked = 0;
     for (method, pattern) in console_routes_list() {
-        let ids = ["{key_id}", "{id}", "{user_id}", "{message_id}", "{invitation_id}"];
+        let ids = ["{key_id}", "{id}", "{user_id}", "{message_id}", "{invitation_id}", "{attempt_id}"];
         if !pattern.starts_with("/orgs/") || !ids.iter().any(|id| pattern.contains(id)) {
             continue;
         }

@@ -21,11 +21,12 @@ mod mail;
 mod process;
 mod receiver;
 mod scanning;
+mod schema;
 mod visitor;
 
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
-pub use {api::*, forge::*, mail::*, process::*, receiver::*, scanning::*, visitor::*};
+pub use {api::*, forge::*, mail::*, process::*, receiver::*, scanning::*, schema::*, visitor::*};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const USER_AGENT: &str = "latchkey-tests/1.0";
@@ -273,6 +274,48 @@ pub async fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> b
     let start = std::time::Instant::now();
     loop {
         if check() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// After a change made straight in the database (not through Latchkey, so
+/// nobody confirmed it): on PostgreSQL, waits until every live instance has
+/// acknowledged the current auth generation, as a revoking request does.
+pub async fn acknowledged(app: &TestApp) {
+    if !db::is_postgres(&app.database_url) {
+        return;
+    }
+    let pool = app.pool.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("conn");
+        let latchkey::db::DbConn::Pg(pg) = &mut *conn else { return true };
+        let generation = latchkey::db::instances::generation(pg).expect("generation");
+        for _ in 0..500 {
+            if latchkey::db::instances::lagging(pg, generation).expect("lagging") == 0 {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    })
+    .await
+    .expect("task");
+    assert!(done, "every instance acknowledged the change within 5 s");
+}
+
+/// [`eventually`] for a check that has to await (an HTTP request).
+pub async fn eventually_async<F: std::future::Future<Output = bool>>(
+    limit: std::time::Duration,
+    mut check: impl FnMut() -> F,
+) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if check().await {
             return true;
         }
         if start.elapsed() > limit {

@@ -12,10 +12,10 @@ pub struct ServeProcess {
 }
 
 /// Keys shared by every instance of one test, as a deployment would share them.
-pub fn shared_keys() -> [(&'static str, String); 2] {
+pub fn shared_keys() -> [(&'static str, String); 3] {
     use base64::Engine;
     let b64 = |n| base64::engine::general_purpose::STANDARD.encode(random_bytes(n));
-    [("LATCHKEY_SESSION_KEY", b64(64)), ("LATCHKEY_ENCRYPTION_KEY", b64(32))]
+    [("LATCHKEY_SESSION_KEY", b64(64)), ("LATCHKEY_ENCRYPTION_KEY", b64(32)), ("LATCHKEY_AUDIT_SIGNING_KEY", b64(32))]
 }
 
 impl ServeProcess {
@@ -35,6 +35,8 @@ impl ServeProcess {
             .env("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", "1")
             .env("LATCHKEY_SCHEDULER_INTERVAL_SECS", "1")
             .env("LATCHKEY_MAIL_DIR", work.path().join("mail"))
+            // Keys not given are generated here, never into the working directory.
+            .env("LATCHKEY_KEYS_FILE", work.path().join("keys"))
             .env("RUST_LOG", "info,latchkey=debug")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::null())

@@ -8,6 +8,8 @@ pub type Received = (Vec<(String, String)>, Vec<u8>);
 pub struct Receiver {
     pub url: String,
     pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    /// What it answers from now on (see [`Receiver::set_status`]).
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl Receiver {
@@ -33,10 +35,12 @@ impl Receiver {
         let url = format!("http://127.0.0.1:{}/hooks", listener.local_addr().expect("addr").port());
         let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let store = received.clone();
+        let status = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(status));
+        let answer = status.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let (store, delay_for) = (store.clone(), delay_for.clone());
+                let (store, delay_for, answer) = (store.clone(), delay_for.clone(), answer.clone());
                 std::thread::spawn(move || {
                     let mut data = Vec::new();
                     let mut buf = [0u8; 8192];
@@ -79,6 +83,7 @@ impl Receiver {
                         Err(_) => 0,
                     };
                     std::thread::sleep(delay_for(n));
+                    let status = answer.load(std::sync::atomic::Ordering::SeqCst);
                     let reply = format!(
                         "HTTP/1.1 {status} Status\r\ncontent-type: text/plain\r\nx-receiver: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
@@ -87,7 +92,17 @@ impl Receiver {
                 });
             }
         });
-        Self { url, received }
+        Self { url, received, status }
+    }
+
+    /// Answers `status` to every request from now on (an endpoint that recovers, or breaks).
+    pub fn set_status(&self, status: u16) {
+        self.status.store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// What it has received so far.
+    pub fn got(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
     }
 }
 

@@ -115,6 +115,8 @@ pub async fn update(
             keys::reload(conn, &old)
         })
         .await?;
+    // Narrower scopes, a new allowlist or `enabled: false` hold on every instance before the answer.
+    state.key_cache.confirm(&state.db).await;
     Ok(HttpResponse::Ok().json(object(&changed)))
 }
 
@@ -129,6 +131,7 @@ pub async fn delete(
     let old = load(&state, &key, path.into_inner()).await?;
     let by = actor(&key);
     state.db.run(move |conn| keys::delete(conn, &old, &by, &meta)).await?;
+    state.key_cache.confirm(&state.db).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -149,6 +152,7 @@ pub async fn revoke(
             keys::reload(conn, &old)
         })
         .await?;
+    state.key_cache.confirm(&state.db).await;
     Ok(HttpResponse::Ok().json(object(&revoked)))
 }
 

@@ -264,25 +264,28 @@ fn webhook_paths(paths: &mut Map<String, Value>) {
         params: vec![hook_param()],
     });
     paths.insert("/api/v1/webhooks/{id}".into(), json!({"get": get, "patch": update, "delete": delete}));
-    let test = build(Op {
+    let mut test = build(Op {
         id: "test_webhook",
-        summary: "Send a signed webhook.test event now and answer what came back",
+        summary: "Send a signed webhook.test event, or an example of any event type, now and answer what came back",
         scope: Some(WebhooksWrite),
         ok: ("200", "What the endpoint answered, or why nothing came back", Some(schema_ref("WebhookTestResult"))),
-        errors: &[not_found],
-        body: None,
+        errors: &[not_found, ("422", "validation_failed: `event` is not an event type")],
+        body: Some(schema_ref("WebhookTestInput")),
         params: vec![hook_param()],
     });
+    // Both actions' options have defaults: no body at all is fine.
+    test["requestBody"]["required"] = false.into();
     paths.insert("/api/v1/webhooks/{id}/test".into(), json!({"post": test}));
-    let rotate = build(Op {
+    let mut rotate = build(Op {
         id: "rotate_webhook_secret",
-        summary: "Replace the signing secret; the previous one keeps signing for 24 hours",
+        summary: "Replace the signing secret; the previous one keeps signing for the overlap (default 24 hours)",
         scope: Some(WebhooksWrite),
         ok: ("200", "The endpoint, with its new secret (shown this once)", Some(schema_ref("WebhookWithSecret"))),
-        errors: &[not_found],
-        body: None,
+        errors: &[not_found, ("422", "validation_failed: `overlap` is not 1h, 24h or 7d")],
+        body: Some(schema_ref("WebhookRotationInput")),
         params: vec![hook_param()],
     });
+    rotate["requestBody"]["required"] = false.into();
     paths.insert("/api/v1/webhooks/{id}/rotate-secret".into(), json!({"post": rotate}));
 }
 
@@ -315,6 +318,16 @@ fn audit_paths(paths: &mut Map<String, Value>) {
         params,
     });
     paths.insert("/api/v1/audit-events".into(), json!({"get": list}));
+    let checkpoints = build(Op {
+        id: "list_audit_checkpoints",
+        summary: "The organisation's signed audit checkpoints, newest first (verify with /.well-known/latchkey-audit-key)",
+        scope: Some(Management::AuditRead),
+        ok: ("200", "A page of checkpoints", Some(schema_ref("AuditCheckpointList"))),
+        errors: &[("422", "validation_failed: a query parameter is invalid or repeated")],
+        body: None,
+        params: page_params(),
+    });
+    paths.insert("/api/v1/audit-checkpoints".into(), json!({"get": checkpoints}));
 }
 
 /// The management paths of the document.

@@ -196,6 +196,19 @@ pub(super) fn schemas(schemas: &mut Map<String, Value>) {
     schemas.insert("WebhookInput".into(), webhook_input(false));
     schemas.insert("WebhookPatch".into(), webhook_input(true));
     schemas.insert("WebhookList".into(), list_of("Webhook", json!({})));
+    let mut examples = crate::webhooks::examples::choices();
+    examples.sort_unstable();
+    schemas.insert(
+        "WebhookTestInput".into(),
+        json!({"type": "object", "additionalProperties": false, "properties": {"event": {"type": "string",
+            "enum": examples, "default": "webhook.test",
+            "description": "Send a signed example of this type: the catalog's example with a fresh timestamp and \"test\": true"}}}),
+    );
+    schemas.insert(
+        "WebhookRotationInput".into(),
+        json!({"type": "object", "additionalProperties": false, "properties": {"overlap": {"type": "string",
+            "enum": ["1h", "24h", "7d"], "default": "24h", "description": "How long the previous secret keeps signing"}}}),
+    );
     schemas.insert(
         "WebhookTestResult".into(),
         json!({"type": "object", "required": ["status_code", "latency_ms", "headers", "body", "error"], "properties": {
@@ -211,4 +224,21 @@ pub(super) fn schemas(schemas: &mut Map<String, Value>) {
         "AuditEventList".into(),
         list_of("AuditEvent", json!({"next_after": {"type": ["integer", "null"]}, "has_more": {"type": "boolean"}})),
     );
+    let hash = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    schemas.insert(
+        "AuditCheckpoint".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "type", "org_id", "seq", "hash", "signed_at", "signature", "public_key"],
+            "properties": {
+                "id": {"type": "string"}, "type": {"const": "checkpoint"}, "org_id": {"type": "integer"},
+                "seq": {"type": "integer", "minimum": 1}, "hash": hash,
+                "signed_at": {"type": "string", "description": "RFC 3339 UTC, exactly as signed"},
+                "signature": {"type": "string", "description": "base64 Ed25519 signature of latchkey-audit-checkpoint-v1\\n{org_id}\\n{seq}\\n{hash}\\n{signed_at}"},
+                "public_key": {"type": "string", "description": "base64 of the key that signed it"},
+            },
+            "additionalProperties": false,
+        }),
+    );
+    schemas.insert("AuditCheckpointList".into(), list_of("AuditCheckpoint", json!({"has_more": {"type": "boolean"}})));
 }

@@ -213,7 +213,7 @@ pub async fn perform(
         let (actor, meta, key) = (actor.clone(), meta.clone(), key_for_change.clone());
         state.db.run(move |conn| f(conn, &key, &actor, &meta))
     };
-    match action {
+    let answer = match action {
         KeyAction::Deactivate => {
             change(|c, k, a, m| keys::set_enabled(c, k, false, a, m)).await?;
             Ok(see_other_with_notice(&session, &list, Notice::KeyDeactivated))
@@ -235,7 +235,10 @@ pub async fn perform(
             Some((grace, settings)) => rotate(&state, &member, meta, actor, (key, settings), grace, form.form_id).await,
             None => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page),
         },
-    }
+    };
+    // Every instance applies the change before the person sees it done (README: Scale-out).
+    state.key_cache.confirm(&state.db).await;
+    answer
 }
 
 /// A rotation's grace period and the replacement's settings, or `None`

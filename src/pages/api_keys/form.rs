@@ -321,5 +321,6 @@ pub async fn update(
     let actor = Actor::user(&member.current.user);
     let key_id = old.key_id.clone();
     state.db.run(move |conn| keys::update(conn, &old, &settings, enabled, &actor, &meta)).await?;
+    state.key_cache.confirm(&state.db).await;
     Ok(see_other_with_notice(&session, &format!("{}/{key_id}", base_path(&member.org.slug)), Notice::KeyUpdated))
 }

@@ -1,15 +1,22 @@
 //! The confirmation pages an endpoint's destructive or disruptive actions
-//! ask first with (delete; rotate the signing secret).
+//! ask first with (delete; rotate the signing secret, where the overlap is
+//! chosen), and the rotation itself.
 
-use super::{base, load};
-use crate::auth::OrgMember;
+use super::{base, load, secret_page};
+use crate::audit::{Actor, RequestMeta};
+use crate::auth::{CsrfForm, OrgMember};
+use crate::crypto;
 use crate::db::webhooks::Endpoint;
 use crate::error::AppError;
-use crate::pages::render;
-use crate::pages::templates::Chrome;
+use crate::pages::templates::{Chrome, Field};
+use crate::pages::{render, render_status};
 use crate::state::AppState;
+use crate::webhooks::endpoints::{self, Overlap};
+use crate::webhooks::signing::SigningSecret;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "webhook_confirm.html")]
@@ -22,17 +29,28 @@ struct ConfirmPage {
     explanation: &'static str,
     button: &'static str,
     danger: bool,
+    /// The rotation's overlap choice (`None` on other confirmations).
+    overlap: Option<Field>,
+    overlaps: [Overlap; 3],
 }
 
-async fn confirm_page(
-    state: &AppState,
-    member: &OrgMember,
-    id: String,
-    (action, title, explanation, button, danger): (&'static str, &'static str, &'static str, &'static str, bool),
-) -> Result<HttpResponse, AppError> {
-    let hook = load(state, member, id).await?;
+type Wording = (&'static str, &'static str, &'static str, &'static str, bool);
+
+fn confirm_page(member: &OrgMember, hook: Endpoint, wording: Wording, overlap: Option<Field>) -> ConfirmPage {
+    let (action, title, explanation, button, danger) = wording;
     let chrome = Chrome::for_member(member, "webhooks");
-    render(&ConfirmPage { chrome, base_path: base(member), hook, action, title, explanation, button, danger })
+    ConfirmPage {
+        chrome,
+        base_path: base(member),
+        hook,
+        action,
+        title,
+        explanation,
+        button,
+        danger,
+        overlap,
+        overlaps: Overlap::ALL,
+    }
 }
 
 /// GET …/delete asks first.
@@ -48,22 +66,55 @@ pub async fn delete_confirm(
         "Delete endpoint",
         true,
     );
-    confirm_page(&state, &member, path.into_inner().1, wording).await
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    render(&confirm_page(&member, hook, wording, None))
 }
 
-/// GET …/rotate-secret asks first, and says how the switch-over works.
+const ROTATE: Wording = (
+    "rotate-secret",
+    "Rotate the signing secret?",
+    "A new secret is shown once. For the overlap you choose, both the old and the new secret sign every message \
+     (two signatures in webhook-signature), so you can update your receiver without missing one; then only the new one signs.",
+    "Rotate signing secret",
+    false,
+);
+
+/// GET …/rotate-secret asks first, says how the switch-over works and offers the overlap.
 pub async fn rotate_secret_confirm(
     state: web::Data<AppState>,
     member: OrgMember,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let wording = (
-        "rotate-secret",
-        "Rotate the signing secret?",
-        "A new secret is shown once. For the next 24 hours both the old and the new secret sign every message \
-         (two signatures in webhook-signature), so you can update your receiver without missing one; then only the new one signs.",
-        "Rotate signing secret",
-        false,
-    );
-    confirm_page(&state, &member, path.into_inner().1, wording).await
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    render(&confirm_page(&member, hook, ROTATE, Some(Field::new(Overlap::OneDay.as_str()))))
+}
+
+#[derive(Deserialize)]
+pub struct RotateForm {
+    /// `1h`, `24h` or `7d`; absent or empty: 24h.
+    #[serde(default)]
+    overlap: String,
+}
+
+/// POST …/rotate-secret: the new secret, shown once; a bad overlap shows the confirmation again.
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    CsrfForm(form): CsrfForm<RotateForm>,
+) -> Result<HttpResponse, AppError> {
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let overlap = match Overlap::parse(&form.overlap) {
+        Ok(overlap) => overlap,
+        Err(e) => {
+            let field = Field { value: form.overlap.trim().to_owned(), error: Some(e) };
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &confirm_page(&member, hook, ROTATE, Some(field)));
+        }
+    };
+    let secret = SigningSecret::generate();
+    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
+    let (actor, rotated) = (Actor::user(&member.current.user), hook.clone());
+    state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, overlap, &actor, &meta)).await?;
+    secret_page(&member, hook, "Signing secret rotated", &secret)
 }

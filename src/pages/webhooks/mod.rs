@@ -1,11 +1,15 @@
 //! Settings → Webhooks (README: Webhooks and Architecture): endpoints with a signing secret shown
-//! once, edit, enable/disable, secret rotation, delete, and Send test with a
-//! terminal-style result panel, the attempt log with Resend. The changes
-//! themselves are use cases (`crate::webhooks::endpoints`).
+//! once, edit, enable/disable, secret rotation, delete; the endpoint's page
+//! (detail.rs: Send test, the attempt log, Recover) and the attempt page
+//! (attempts.rs). The changes themselves are use cases (`crate::webhooks::endpoints`).
 
+mod attempts;
 mod confirm;
+mod detail;
 
-pub use confirm::{delete_confirm, rotate_secret_confirm};
+pub use attempts::show as attempt;
+pub use confirm::{delete_confirm, rotate_secret, rotate_secret_confirm};
+pub use detail::{recover, resend, show, test};
 
 use super::templates::{Chrome, Field};
 use super::{Notice, render, render_status, see_other_with_notice};
@@ -13,13 +17,13 @@ use crate::audit::{Actor, RequestMeta};
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, OrgMember};
 use crate::crypto;
-use crate::db::deliveries::{self, AttemptRow};
+use crate::db::deliveries;
 use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::webhooks::endpoints::{self, EndpointFields};
-use crate::webhooks::send::Attempt;
+use crate::webhooks::health::{self, Health};
 use crate::webhooks::signing::SigningSecret;
 use crate::webhooks::{events, target};
 use actix_web::http::StatusCode;
@@ -43,7 +47,7 @@ async fn load(state: &AppState, member: &OrgMember, id: String) -> Result<Endpoi
 struct ListPage {
     chrome: Chrome,
     base_path: String,
-    hooks: Vec<Endpoint>,
+    hooks: Vec<(Endpoint, Health)>,
     notice: Option<&'static str>,
 }
 
@@ -54,7 +58,24 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let org_id = member.org.id;
-    let hooks = state.db.run(move |conn| webhooks::list(conn, org_id)).await?;
+    let listed = state
+        .db
+        .run(move |conn| {
+            let hooks = webhooks::list(conn, org_id)?;
+            hooks
+                .into_iter()
+                .map(|h| Ok((deliveries::recent_statuses(conn, h.id, health::RECENT)?, h)))
+                .collect::<diesel::QueryResult<Vec<_>>>()
+        })
+        .await?;
+    let at = crate::db::now();
+    let hooks = listed
+        .into_iter()
+        .map(|(recent, h)| {
+            let mark = health::of(&h, &recent, at);
+            (h, mark)
+        })
+        .collect();
     let notice = super::notice::take(&session).map(Notice::text);
     render(&ListPage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hooks, notice })
 }
@@ -141,7 +162,7 @@ struct SecretPage {
     secret: String,
 }
 
-fn secret_page(
+pub(super) fn secret_page(
     member: &OrgMember,
     hook: Endpoint,
     title: &'static str,
@@ -173,61 +194,6 @@ pub async fn create(
     let fields = EndpointFields { url, description, events };
     let hook = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, &actor, &meta)).await?;
     secret_page(&member, hook, "Webhook endpoint added", &secret)
-}
-
-#[derive(Template)]
-#[template(path = "webhook_detail.html")]
-struct DetailPage {
-    chrome: Chrome,
-    base_path: String,
-    hook: Endpoint,
-    result: Option<Attempt>,
-    attempts: Vec<(AttemptRow, String, String)>,
-}
-
-async fn detail(
-    state: &AppState,
-    member: &OrgMember,
-    hook: Endpoint,
-    result: Option<Attempt>,
-) -> Result<HttpResponse, AppError> {
-    let endpoint_id = hook.id;
-    let attempts = state.db.run(move |conn| deliveries::recent_attempts(conn, endpoint_id, 50)).await?;
-    render(&DetailPage {
-        chrome: Chrome::for_member(member, "webhooks"),
-        base_path: base(member),
-        hook,
-        result,
-        attempts,
-    })
-}
-
-pub async fn show(
-    state: web::Data<AppState>,
-    member: OrgMember,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
-    detail(&state, &member, hook, None).await
-}
-
-/// Resend: one more attempt of a message now (recorded as manual).
-pub async fn resend(
-    state: web::Data<AppState>,
-    member: OrgMember,
-    path: web::Path<(String, String, String)>,
-    _form: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    let (_, id, message_id) = path.into_inner();
-    let hook = load(&state, &member, id).await?;
-    let endpoint_id = hook.id;
-    let delivery = state
-        .db
-        .run(move |conn| deliveries::find_for_endpoint(conn, endpoint_id, &message_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let result = crate::jobs::deliveries::deliver(&state, delivery.id, "manual").await?;
-    detail(&state, &member, hook, result).await
 }
 
 pub async fn edit(
@@ -263,20 +229,6 @@ pub async fn update(
     Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookUpdated))
 }
 
-/// Send test: a signed `webhook.test` event, now, and its result in the panel.
-pub async fn test(
-    state: web::Data<AppState>,
-    member: OrgMember,
-    meta: RequestMeta,
-    path: web::Path<(String, String)>,
-    _form: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
-    let actor = Actor::user(&member.current.user);
-    let attempt = crate::jobs::deliveries::send_test(&state, &hook, &actor, &meta).await?;
-    detail(&state, &member, hook, Some(attempt)).await
-}
-
 /// `/orgs/{slug}/settings/webhooks/{id}/{action}`: the route matches only these two verbs.
 #[derive(serde::Deserialize)]
 pub struct SwitchPath {
@@ -310,21 +262,6 @@ pub async fn set_enabled(
         &base(&member),
         if enable { Notice::WebhookEnabled } else { Notice::WebhookDisabled },
     ))
-}
-
-pub async fn rotate_secret(
-    state: web::Data<AppState>,
-    member: OrgMember,
-    meta: RequestMeta,
-    path: web::Path<(String, String)>,
-    _form: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
-    let secret = SigningSecret::generate();
-    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
-    let (actor, rotated) = (Actor::user(&member.current.user), hook.clone());
-    state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, &actor, &meta)).await?;
-    secret_page(&member, hook, "Signing secret rotated", &secret)
 }
 
 pub async fn delete(

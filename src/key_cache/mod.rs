@@ -14,10 +14,15 @@
 //!   mid-update and the cache is skipped. The cache keeps its own connection
 //!   open so SQLite never deletes, truncates or recreates the file under it.
 //! - **PostgreSQL**: `auth_generation.n`, bumped at commit by triggers on
-//!   `api_keys` and `orgs` (migration 000008). Requests that arrive while no
-//!   read is running start one; requests that arrive during a read wait for
+//!   `api_keys` and `orgs` (migration 000008), which also announce it on a
+//!   notification channel (migration 000017). While this instance's listener
+//!   (listener.rs) hears the channel, the stamp is the generation it last
+//!   heard — no database round trip — and a revoking request waits until
+//!   every live instance has acknowledged its change ([`KeyCache::confirm`]).
+//!   While it does not, requests read the generation: those that arrive while
+//!   no read is running start one; those that arrive during a read wait for
 //!   the next one, which then answers all of them — one query per batch of
-//!   concurrent requests instead of one lookup per request.
+//!   concurrent requests.
 //!
 //! Any commit therefore empties the SQLite cache, and any key or organisation
 //! change the PostgreSQL one; a miss falls back to the database lookup.
@@ -33,6 +38,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
+mod listener;
+
 /// Entries before the cache starts afresh.
 const CAPACITY: usize = 10_000;
 
@@ -42,6 +49,7 @@ pub struct KeyCache {
     /// SHA-256 of the token → (stamp it was read under, key and org).
     entries: Mutex<HashMap<[u8; 32], (u64, Found)>>,
     source: Source,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 enum Source {
@@ -50,7 +58,11 @@ enum Source {
         path: String,
         shm: std::sync::OnceLock<Option<Shm>>,
     },
-    Postgres(Batches),
+    Postgres {
+        batches: Batches,
+        live: Arc<listener::Live>,
+        url: String,
+    },
 }
 
 /// The mapped `-shm` header, and the connection that keeps the file in place.
@@ -72,13 +84,50 @@ struct BatchState {
 }
 
 impl KeyCache {
-    pub fn new(database_url: &str) -> Self {
+    pub fn new(database_url: &str, metrics: Arc<crate::metrics::Metrics>) -> Self {
         let source = if crate::db::is_postgres(database_url) {
-            Source::Postgres(Batches::default())
+            let live = Arc::new(listener::Live::new());
+            Source::Postgres { batches: Batches::default(), live, url: database_url.to_owned() }
         } else {
             Source::Sqlite { path: crate::db::sqlite_path(database_url).to_owned(), shm: Default::default() }
         };
-        Self { entries: Mutex::new(HashMap::new()), source }
+        Self { entries: Mutex::new(HashMap::new()), source, metrics }
+    }
+
+    /// Starts listening for changes (PostgreSQL; a server calls it once).
+    pub fn start(&self) {
+        if let Source::Postgres { live, url, .. } = &self.source {
+            listener::start(url.clone(), live, self.metrics.clone());
+        }
+    }
+
+    /// Takes this instance out of the registry on an orderly stop (PostgreSQL).
+    pub fn leave(&self) {
+        if let Source::Postgres { live, url, .. } = &self.source {
+            listener::leave(url, &live.id);
+        }
+    }
+
+    /// Whether the cache is used without a read per request: SQLite always
+    /// (the stamp is a memory read), PostgreSQL while the channel works.
+    pub fn is_trusted(&self) -> bool {
+        match &self.source {
+            Source::Sqlite { .. } => true,
+            Source::Postgres { live, .. } => live.is_trusted(),
+        }
+    }
+
+    /// After a commit that revoked, deactivated or otherwise narrowed a key:
+    /// waits (at most 5 s) until every live instance has acknowledged the
+    /// change, so none serves the key again from its cache. Nothing to wait
+    /// for on SQLite, where every process sees every commit at once.
+    pub async fn confirm(&self, db: &crate::db::Db) {
+        if !matches!(self.source, Source::Postgres { .. }) {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let complete = db.run(move |conn| confirm_blocking(conn, started)).await.unwrap_or(false);
+        self.metrics.confirmed(started.elapsed().as_secs_f64(), complete);
     }
 
     /// The database's stamp, read after this call began; `None` = do not use the cache.
@@ -95,13 +144,18 @@ impl KeyCache {
                 // None while a writer is mid-update: this request reads the database.
                 wal_index_stamp(&shm.as_ref()?.header)
             }
-            Source::Postgres(batches) => batches.stamp(db).await,
+            Source::Postgres { batches, live, .. } => match live.trusted_generation() {
+                Some(generation) => Some(generation),
+                None => batches.stamp(db).await,
+            },
         }
     }
 
     pub fn get(&self, token_digest: &[u8; 32], stamp: u64) -> Option<Found> {
         let entries = self.entries.lock().ok()?;
-        entries.get(token_digest).filter(|(s, _)| *s == stamp).map(|(_, found)| found.clone())
+        let hit = entries.get(token_digest).filter(|(s, _)| *s == stamp).map(|(_, found)| found.clone());
+        self.metrics.cache_hit(hit.is_some());
+        hit
     }
 
     /// Remembers a key read from the database after `stamp` was read.
@@ -207,6 +261,24 @@ async fn read_until_drained(state: &Mutex<BatchState>, db: &Db) {
         for waiter in batch {
             let _ = waiter.send(generation);
         }
+    }
+}
+
+/// Polls the registry until no live instance lags behind the generation
+/// this request's commit produced, or 5 s have passed; true when none lags.
+fn confirm_blocking(conn: &mut crate::db::DbConn, started: std::time::Instant) -> diesel::QueryResult<bool> {
+    let crate::db::DbConn::Pg(pg) = conn else { return Ok(true) };
+    let generation = crate::db::instances::generation(pg)?;
+    let limit = std::time::Duration::from_secs(crate::db::instances::LIVE_SECS as u64);
+    loop {
+        if crate::db::instances::lagging(pg, generation)? == 0 {
+            return Ok(true);
+        }
+        if started.elapsed() >= limit {
+            tracing::warn!(generation, "a revocation was answered before every live instance acknowledged it");
+            return Ok(false);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
