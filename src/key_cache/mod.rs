@@ -162,7 +162,12 @@ impl KeyCache {
     pub fn put(&self, token_digest: [u8; 32], stamp: u64, found: Found) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CAPACITY {
-                entries.clear();
+                // Entries of an older stamp can never be served again: drop those first,
+                // and start afresh only when the current ones alone fill the cache.
+                entries.retain(|_, (s, _)| *s == stamp);
+                if entries.len() >= CAPACITY {
+                    entries.clear();
+                }
             }
             entries.insert(token_digest, (stamp, found));
         }

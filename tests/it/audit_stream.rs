@@ -3,6 +3,7 @@
 //! JSON Lines export has it — once each under normal operation, at least
 //! once across a killed server — and `audit.checkpoint` for each checkpoint.
 
+use crate::deliveries::verifies;
 use crate::support::*;
 use latchkey::audit::{self, Actor, Entry, RequestMeta};
 use std::time::Duration;
@@ -25,16 +26,6 @@ fn bodies(receiver: &Receiver, event_type: &str) -> Vec<serde_json::Value> {
 
 fn seqs(receiver: &Receiver) -> Vec<i64> {
     bodies(receiver, "audit.event").iter().filter_map(|b| b["data"]["seq"].as_i64()).collect()
-}
-
-fn verifies(message: &Received, secret: &str) -> bool {
-    let mut map = reqwest::header::HeaderMap::new();
-    for (k, v) in &message.0 {
-        if let (Ok(name), Ok(value)) = (reqwest::header::HeaderName::from_bytes(k.as_bytes()), v.parse()) {
-            map.insert(name, value);
-        }
-    }
-    standardwebhooks::Webhook::new(secret).expect("secret").verify(&message.1, &map).is_ok()
 }
 
 #[tokio::test]

@@ -26,7 +26,8 @@ fn header<'a>(message: &'a Received, name: &str) -> &'a str {
     message.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
-fn verifies(message: &Received, secret: &str) -> bool {
+/// Whether a received message carries a valid Standard Webhooks signature under `secret`.
+pub fn verifies(message: &Received, secret: &str) -> bool {
     let mut map = reqwest::header::HeaderMap::new();
     for (k, v) in &message.0 {
         if let (Ok(name), Ok(value)) = (reqwest::header::HeaderName::from_bytes(k.as_bytes()), v.parse()) {

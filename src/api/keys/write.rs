@@ -203,6 +203,8 @@ async fn rotate_key(
     new.rotated_from = Some(old.key_id.to_string());
     let by = actor(key);
     let result = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &by, &meta)).await?;
+    // Without grace the old key is revoked now: every instance refuses it before the answer.
+    state.key_cache.confirm(&state.db).await;
     issued(result, secret)
 }
 
