@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const TRUST: Duration = Duration::from_secs(2);
 const HEARTBEAT: Duration = Duration::from_secs(1);
 /// How often the connection is checked for notifications.
-const POLL: Duration = Duration::from_millis(2);
+const POLL: Duration = Duration::from_millis(10);
 const RECONNECT: Duration = Duration::from_millis(500);
 
 /// What the thread shares with requests.
