@@ -162,7 +162,7 @@ pub async fn flush_usage_counts(state: &AppState) -> Result<usize, Error> {
 
 /// Revokes rotated-out keys whose grace period has ended, with their audit events.
 pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
-    state
+    let revoked = state
         .db
         .run(|conn| {
             let due = api_keys::grace_ended(conn, now(), 500)?;
@@ -177,8 +177,12 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
             }
             Ok::<_, diesel::result::Error>(revoked)
         })
-        .await
-        .map_err(Error::from)
+        .await?;
+    if revoked > 0 {
+        // Like a revocation in the console: every live instance refuses the old keys before this run ends.
+        state.key_cache.confirm(&state.db).await;
+    }
+    Ok(revoked)
 }
 
 /// Records `api_key.expired` once for each key whose expiry has passed.
