@@ -157,6 +157,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let entry = Entry::org_plan_changed(found.id, &found.slug, found.plan.as_str(), plan.as_str());
                 audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
             })?;
+            // API keys of a downgraded org are refused by every running server before this returns.
+            crate::key_cache::confirm_blocking(&mut conn, std::time::Instant::now())?;
             println!("{org} is now on the {plan} plan.");
             Ok(())
         }

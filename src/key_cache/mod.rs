@@ -271,7 +271,8 @@ async fn read_until_drained(state: &Mutex<BatchState>, db: &Db) {
 
 /// Polls the registry until no live instance lags behind the generation
 /// this request's commit produced, or 5 s have passed; true when none lags.
-fn confirm_blocking(conn: &mut crate::db::DbConn, started: std::time::Instant) -> diesel::QueryResult<bool> {
+/// On SQLite there is nothing to wait for. Also used by the CLI.
+pub fn confirm_blocking(conn: &mut crate::db::DbConn, started: std::time::Instant) -> diesel::QueryResult<bool> {
     let crate::db::DbConn::Pg(pg) = conn else { return Ok(true) };
     let generation = crate::db::instances::generation(pg)?;
     let limit = std::time::Duration::from_secs(crate::db::instances::LIVE_SECS as u64);
