@@ -97,17 +97,7 @@ async fn the_stream_survives_a_killed_server_at_least_once_and_in_order() {
     let mut env = shared_keys().to_vec();
     // A short send limit keeps the claim of the message in flight at the kill short (limit + 15 s).
     env.push(("LATCHKEY_WEBHOOK_TIMEOUT_SECS", "2".into()));
-    for args in [
-        &["user", "create", "--email", "owner@acme.test", "--name", "Olive", "--password", PASSWORD][..],
-        &["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "owner@acme.test"],
-    ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .expect("cli");
-        assert!(out.status.success());
-    }
+    seed_acme_over_cli(&url);
     // A slow receiver: the server is killed while most of the stream still waits.
     let receiver = Receiver::start(200, "ok", Duration::from_millis(150));
     let mut first = ServeProcess::start(&url, &env).await;

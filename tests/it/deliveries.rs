@@ -197,17 +197,7 @@ async fn an_endpoint_failing_for_five_days_is_disabled() {
 async fn a_killed_server_loses_no_queued_event() {
     let (url, _dir) = fresh_database();
     let keys = shared_keys();
-    for args in [
-        &["user", "create", "--email", "owner@acme.test", "--name", "Olive", "--password", PASSWORD][..],
-        &["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "owner@acme.test"],
-    ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .expect("cli");
-        assert!(out.status.success());
-    }
+    seed_acme_over_cli(&url);
     // The receiver is down at first: its port is reserved and nothing listens.
     let receiver_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let mut first = ServeProcess::start(&url, &keys).await;

@@ -11,6 +11,21 @@ pub struct ServeProcess {
     _work: tempfile::TempDir,
 }
 
+/// Creates the owner `owner@acme.test` (password [`PASSWORD`]) and the paid org `acme` with the real CLI.
+pub fn seed_acme_over_cli(database_url: &str) {
+    for args in [
+        &["user", "create", "--email", "owner@acme.test", "--name", "Olive", "--password", PASSWORD][..],
+        &["org", "create", "--slug", "acme", "--name", "Acme", "--plan", "paid", "--owner", "owner@acme.test"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(args)
+            .env("DATABASE_URL", database_url)
+            .output()
+            .expect("cli");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 /// Keys shared by every instance of one test, as a deployment would share them.
 pub fn shared_keys() -> [(&'static str, String); 3] {
     use base64::Engine;
