@@ -100,7 +100,8 @@ async fn a_hundred_revocations_confirmed_on_one_instance_are_each_refused_by_the
         assert_eq!(ping_at(&b.base, &key.token).await, 401, "B refuses {} on its next request", key.id);
     }
     let (metrics_a, metrics_b) = (scrape(&a.base).await, scrape(&b.base).await);
-    assert!(metric(&metrics_b, "latchkey_key_cache_hits_total") >= 5_000.0, "{metrics_b}");
+    // Nearly all from the cache: a change during the run (the scheduler touches keys) costs one miss each.
+    assert!(metric(&metrics_b, "latchkey_key_cache_hits_total") >= 4_900.0, "{metrics_b}");
     assert!(metric(&metrics_b, "latchkey_key_cache_invalidations_total") >= 1.0);
     assert!(metric(&metrics_b, "latchkey_key_cache_acknowledgements_total") >= 1.0);
     assert_eq!(metric(&metrics_b, "latchkey_key_cache_trusted"), 1.0);
