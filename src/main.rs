@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
     match latchkey::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            latchkey::telemetry::command_failed(&e);
             std::process::ExitCode::FAILURE
         }
     }

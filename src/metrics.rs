@@ -1,7 +1,7 @@
-//! Operational metrics, served at `/metrics` in the Prometheus/OpenMetrics
-//! text format (prometheus-client): requests by route and status with
-//! latency histograms, key verifications and webhook attempts by outcome,
-//! queue depths and scheduler lag. Counters live in memory per instance;
+//! Operational metrics, served at `/metrics` in the Prometheus text format,
+//! or OpenMetrics to scrapers that ask for it (prometheus-client): requests
+//! by route and status with latency histograms, key verifications and
+//! webhook attempts by outcome, queue depths and scheduler lag. Counters live in memory per instance;
 //! queue depths are read from the database at scrape time, so every
 //! instance reports the shared queue.
 
@@ -281,6 +281,36 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+
+    /// The Prometheus text format 0.0.4, for scrapers that do not ask for
+    /// OpenMetrics (promtool among them).
+    pub fn encode_text(&self) -> String {
+        openmetrics_to_text(&self.encode())
+    }
+}
+
+/// Rewrites an OpenMetrics exposition (as prometheus-client writes it) in
+/// the Prometheus text format. For the types registered here (counters,
+/// gauges, histograms) the samples are the same and only metadata differs:
+/// a text-format counter's HELP and TYPE name its samples, `_total`
+/// included, and `# UNIT` and `# EOF` do not exist there (parsers would
+/// take them for comments, but linters flag the counters).
+fn openmetrics_to_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> =
+        openmetrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
+    let mut out = String::with_capacity(openmetrics.len() + counters.len() * 12);
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].into_iter().find_map(|keyword| {
+            let (name, rest) = line.strip_prefix(keyword)?.split_once(' ')?;
+            counters.contains(name).then(|| format!("{keyword}{name}_total {rest}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -308,6 +338,25 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing {needle} in:\n{text}");
         }
+    }
+
+    #[test]
+    fn the_text_format_names_counters_by_their_samples_and_has_no_openmetrics_lines() {
+        let m = Metrics::default();
+        m.observe_request("GET", "/healthz", 200, 0.001);
+        m.key_verified("ok");
+        m.scheduler_ran(0.25);
+        let text = m.encode_text();
+        for needle in [
+            "# HELP latchkey_api_key_verifications_total ",
+            "# TYPE latchkey_api_key_verifications_total counter\n",
+            r#"latchkey_api_key_verifications_total{outcome="ok"} 1"#,
+            "# TYPE latchkey_http_request_duration_seconds histogram\n",
+            "# TYPE latchkey_scheduler_lag_seconds gauge\n",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in:\n{text}");
+        }
+        assert!(!text.contains("# EOF") && !text.contains("# UNIT"), "{text}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Cross-cutting request handling: request ids and access logs, security
-//! headers, and the first-run redirect to /setup.
+//! headers (HSTS when the public URL is https), and the first-run redirect to /setup.
 
 use crate::state::AppState;
 use actix_web::body::MessageBody;
@@ -94,6 +94,15 @@ pub fn api_security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+}
+
+/// HSTS for a year on every answer while the public URL is https (server.rs
+/// wraps the whole app in it). No `includeSubDomains`: it would bind every
+/// host under the public URL's host — all of a company's hosts when Latchkey
+/// runs on its apex domain — which is not this application's call; the TLS
+/// proxy in front can add it (and `preload`) where the whole domain is https.
+pub fn strict_transport_security() -> DefaultHeaders {
+    DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
 }
 
 /// Until the first user exists, every page leads to /setup.

@@ -1,7 +1,34 @@
-//! Progress for slow CLI work: a bar on a terminal, plain lines otherwise.
+//! Progress for slow CLI work: a bar on a terminal, plain lines otherwise —
+//! or, when the logs are JSON, log events, so stderr stays one JSON object
+//! a line for whatever reads it.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static AS_LOG_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Report progress as INFO log events instead of bars and plain lines (set
+/// once at start-up, with the log format).
+pub fn report_as_log_events(on: bool) {
+    AS_LOG_EVENTS.store(on, Ordering::Relaxed);
+}
+
+/// Whether progress is drawn as a bar: stderr is a terminal and logs are text.
+pub fn draws_bar() -> bool {
+    std::io::stderr().is_terminal() && !AS_LOG_EVENTS.load(Ordering::Relaxed)
+}
+
+/// Writes one progress line the way this process reports progress.
+fn line(label: &str, done: u64, total: u64, what: &str) {
+    if AS_LOG_EVENTS.load(Ordering::Relaxed) {
+        tracing::info!(done, total, step = what, "{label}");
+    } else if what.is_empty() {
+        eprintln!("{label}: {done}/{total}");
+    } else {
+        eprintln!("{label}: {done}/{total} {what}");
+    }
+}
 
 pub struct Progress {
     bar: Option<ProgressBar>,
@@ -12,7 +39,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(label: &'static str, total: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = draws_bar().then(|| {
             let bar = ProgressBar::new(total);
             if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len}") {
                 bar.set_style(style.progress_chars("=> "));
@@ -28,7 +55,7 @@ impl Progress {
         self.done += 1;
         match &self.bar {
             Some(bar) => bar.inc(1),
-            None => eprintln!("{}: {}/{} {what}", self.label, self.done, self.total),
+            None => line(self.label, self.done, self.total, what),
         }
     }
 
@@ -41,7 +68,7 @@ impl Progress {
             None => {
                 let tenth = (self.total / 10).max(1);
                 if before / tenth != self.done / tenth || self.done >= self.total {
-                    eprintln!("{}: {}/{}", self.label, self.done, self.total);
+                    line(self.label, self.done, self.total, "");
                 }
             }
         }

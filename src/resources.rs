@@ -63,7 +63,7 @@ pub fn create(
         };
         let record = records::insert(conn, new)?;
         if let Some(event) = created_event(resource) {
-            outbox::enqueue(conn, org_id, event, object(&record))?;
+            outbox::enqueue_counted(conn, org_id, event, object(&record))?;
         }
         Ok(Ok(record))
     })

@@ -8,7 +8,7 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -54,6 +54,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(64 * 1024))
                 .wrap(from_fn(middleware::request_id))
+                .wrap(Condition::new(config.public_url.is_https(), middleware::strict_transport_security()))
                 .configure(|cfg| routes::all(cfg, session))
         })
         .listen(listener)?;
@@ -75,6 +76,7 @@ impl Application {
         self.server.await?;
         crate::jobs::deliveries::hand_back(&self.state, DELIVERY_GRACE).await;
         crate::jobs::request_log::flush(&self.state).await;
+        crate::jobs::checkpoints::sign_moved_heads(&self.state).await;
         // Nobody need wait for this instance's acknowledgements any more.
         let state = self.state.clone();
         let _ = tokio::task::spawn_blocking(move || state.key_cache.leave()).await;

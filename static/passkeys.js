@@ -44,7 +44,13 @@ function showError(box, message) {
 async function register(form) {
   const error = form.querySelector("[data-passkey-error]");
   if (error) error.hidden = true;
-  const options = await post(form.dataset.optionsUrl, {});
+  // Past the sudo window the form carries the password (and a code): the server checks them first.
+  const confirm = {};
+  ["password", "code"].forEach((name) => {
+    const field = form.querySelector(`[name=${name}]`);
+    if (field) confirm[name] = field.value;
+  });
+  const options = await post(form.dataset.optionsUrl, confirm);
   if (!options.ok) return showError(error, options.data.error || "Passkeys are not available right now.");
   const publicKey = options.data.publicKey;
   publicKey.challenge = fromB64url(publicKey.challenge);

@@ -93,15 +93,15 @@ async fn setup_login_dashboard_and_members_journey() {
     click(&client, "button[type=submit]").await;
     css(&client, "[data-testid=org-name]").await;
 
-    // Members: add a colleague as admin through the form.
+    // Members: invite a colleague (who has an account) as admin through the form.
     app.seed_user("grace@example.com", "Grace Hopper", false);
     click(&client, "[data-testid=nav-members]").await;
     assert_eq!(path(&client).await, "/orgs/acme/settings/members");
     type_into(&client, "#email", "grace@example.com").await;
     css(&client, "#role").await.select_by_value("admin").await.expect("select");
     click(&client, "[data-testid=add-member]").await;
-    let row = css(&client, "tr[data-testid=member-row][data-role=admin]").await;
-    assert!(row.text().await.expect("text").contains("Grace Hopper"));
+    let row = css(&client, "tr[data-testid=invitation-row][data-role=admin]").await;
+    assert_eq!(row.attr("data-email").await.expect("attr").as_deref(), Some("grace@example.com"));
     screenshot(&client, "05-members").await;
 
     // The last owner cannot step down; the page says why.
@@ -303,7 +303,7 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
 #[tokio::test]
 async fn the_demo_dashboard_shows_banners_and_charts_and_renew_focuses_the_expiry() {
     let app = spawn_app().await;
-    latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
+    latchkey::demo::run(&mut app.conn(), &app.config).expect("demo");
     let (_driver, client) = start_browser(false).await;
     log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
     css(&client, "[data-testid=dashboard-overview]").await;

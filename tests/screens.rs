@@ -36,7 +36,7 @@ fn pages(app: &TestApp) -> Vec<String> {
     let hooks = latchkey::db::webhooks::list(&mut app.conn(), org.id).expect("hooks");
     let hook = hooks.first().expect("a webhook");
     let filter = latchkey::db::deliveries::AttemptFilter::default();
-    let attempts = latchkey::db::deliveries::attempts_page(&mut app.conn(), hook.id, &filter, None, 1);
+    let attempts = latchkey::db::deliveries::attempts_page(&mut app.conn(), hook.into(), &filter, None, 1);
     let attempt = attempts.expect("attempts").first().expect("a delivery attempt").0.id;
     let base = "/orgs/demo/settings";
     vec![
@@ -153,7 +153,7 @@ async fn key_rows_keep_state_and_menu_on_screen(client: &Client, label: &str) ->
 
 async fn sweep(dark: bool) {
     let app = spawn_app().await;
-    latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
+    latchkey::demo::run(&mut app.conn(), &app.config).expect("demo");
     let pages = pages(&app);
     let (invitation, reset) = links(&app).await;
     let axe = axe_source();
@@ -261,7 +261,7 @@ async fn every_console_page_fits_a_phone_and_desktop_and_passes_axe_in_dark_mode
 #[tokio::test]
 async fn the_last_rows_menu_shows_every_item_and_only_one_menu_is_open_at_a_time() {
     let app = spawn_app().await;
-    latchkey::demo::run(&mut app.conn(), &app.config.encryption_key).expect("demo");
+    latchkey::demo::run(&mut app.conn(), &app.config).expect("demo");
     let (_driver, client) = start_browser(false).await;
     log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
     css(&client, "[data-testid=dashboard-overview]").await;

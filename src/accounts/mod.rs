@@ -9,6 +9,8 @@ mod notices;
 pub mod passkeys;
 pub mod password;
 pub mod profile;
+pub mod sudo;
+pub mod throttle;
 pub mod two_factor;
 
 use crate::audit::{self, Actor, Entry, RequestMeta};
@@ -17,7 +19,6 @@ use crate::db::setup::{self, NewInstance, SetupError};
 use crate::db::users::{self, User};
 use crate::db::{DbConn, login_failures, memberships, sessions};
 use crate::domain::Email;
-use chrono::Duration;
 use diesel::QueryResult;
 
 /// A session ends after this long without a request…
@@ -34,10 +35,8 @@ pub const MAX_FAILURES_PER_IP: i64 = 20;
 
 /// What a login attempt meets before the password is checked.
 pub struct LoginCheck {
-    /// Seconds until the throttle that applies lifts; `None` when not throttled.
-    pub throttled_for: Option<i64>,
-    /// Whether the account's own throttle applies (not only the client address's).
-    pub account_throttled: bool,
+    /// The attempt's place in the throttle, or how long until it lifts.
+    pub gate: throttle::Gate,
     /// Whether the account has a second factor: then a right password passes
     /// the per-IP throttle to the second step (never the per-account one).
     pub second_factor: bool,
@@ -45,19 +44,9 @@ pub struct LoginCheck {
     pub account: Option<(User, String)>,
 }
 
-/// Reads the throttle counts for this address and IP, and the account.
+/// Reads the account and takes the attempt's place in the throttle
+/// (throttle.rs): a place is reserved before the password is checked.
 pub fn check_login(conn: &mut DbConn, attempted: &str, ip: &str) -> QueryResult<LoginCheck> {
-    let now = crate::db::now();
-    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let (by_email, by_ip) = login_failures::count_since(conn, attempted, ip, since)?;
-    let throttled_for = if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP {
-        let by_email = login_failures::lifts_after(conn, Some(attempted), None, since, MAX_FAILURES_PER_ACCOUNT)?;
-        let by_ip = login_failures::lifts_after(conn, None, Some(ip), since, MAX_FAILURES_PER_IP)?;
-        let lifts = by_email.max(by_ip).map(|oldest| oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES));
-        Some(lifts.map_or(1, |at| (at - now).num_seconds().max(1)))
-    } else {
-        None
-    };
     let account = match Email::parse(attempted) {
         Ok(email) => users::find_for_login(conn, &email)?,
         Err(_) => None,
@@ -66,20 +55,37 @@ pub fn check_login(conn: &mut DbConn, attempted: &str, ip: &str) -> QueryResult<
         Some((user, _)) => crate::db::second_factors::has_any(conn, user.id)?,
         None => false,
     };
-    Ok(LoginCheck { throttled_for, account_throttled: by_email >= MAX_FAILURES_PER_ACCOUNT, second_factor, account })
+    let limits = throttle::Limits::AccountAndAddressUnlessSecondFactor { second_factor };
+    let gate = throttle::reserve(conn, attempted, ip, limits)?;
+    Ok(LoginCheck { gate, second_factor, account })
 }
 
 impl LoginCheck {
-    /// Whether the password may be checked at all: not while a throttle
-    /// applies, except the per-IP one for an account with a second factor
-    /// (someone else's failures behind the same address should not lock it out).
+    /// Whether the password may be checked at all (a place was reserved).
     pub fn may_try(&self) -> bool {
-        self.throttled_for.is_none() || (!self.account_throttled && self.second_factor)
+        matches!(self.gate, throttle::Gate::Open(_))
+    }
+
+    /// Seconds until the throttle lifts, when it applies.
+    pub fn throttled_for(&self) -> Option<i64> {
+        match self.gate {
+            throttle::Gate::Throttled { seconds, .. } => Some(seconds),
+            throttle::Gate::Open(_) => None,
+        }
     }
 }
 
 fn org_ids(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
     Ok(memberships::for_user(conn, user_id)?.into_iter().map(|(org, _)| org.id).collect())
+}
+
+/// A right password of an account with a second factor: the attempt's
+/// place in the throttle is given back; the second step comes next.
+pub fn password_passed(conn: &mut DbConn, gate: throttle::Gate) -> QueryResult<()> {
+    match gate {
+        throttle::Gate::Open(reservation) => throttle::release(conn, reservation),
+        throttle::Gate::Throttled { .. } => Ok(()),
+    }
 }
 
 /// A correct password: forgives the address's failures, starts the session
@@ -103,11 +109,10 @@ pub fn logged_in(
     })
 }
 
-/// A wrong code at the second step: counted by the login throttle and
-/// recorded as `session.login_failed` (`bad_second_factor`).
-pub fn second_factor_failed(conn: &mut DbConn, user: &User, ip: &str, meta: &RequestMeta) -> QueryResult<()> {
+/// A wrong code at the second step (already counted: its place in the
+/// throttle stays) recorded as `session.login_failed` (`bad_second_factor`).
+pub fn second_factor_failed(conn: &mut DbConn, user: &User, meta: &RequestMeta) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
-        login_failures::record(conn, &user.email, ip)?;
         let orgs = org_ids(conn, user.id)?;
         audit::record_each(conn, &Actor::user(user), meta, &orgs, |org| {
             Entry::session_login_failed(org, &user.email, Some(user), "bad_second_factor")
@@ -115,20 +120,17 @@ pub fn second_factor_failed(conn: &mut DbConn, user: &User, ip: &str, meta: &Req
     })
 }
 
-/// A failed or throttled attempt: counted (unless throttled) and recorded as
-/// `session.login_failed` in the user's orgs (or the platform log).
+/// A failed or throttled attempt (a failed one is already counted: its
+/// place in the throttle stays), recorded as `session.login_failed` in the
+/// user's orgs (or the platform log).
 pub fn login_failed(
     conn: &mut DbConn,
     attempted: &str,
-    ip: &str,
     user: Option<&User>,
     throttled: bool,
     meta: &RequestMeta,
 ) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
-        if !throttled {
-            login_failures::record(conn, attempted, ip)?;
-        }
         let orgs = match user {
             Some(user) => org_ids(conn, user.id)?,
             None => Vec::new(),

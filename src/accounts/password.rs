@@ -58,11 +58,6 @@ pub fn change(
     })
 }
 
-/// A wrong current password on the account page counts as a failed login.
-pub fn wrong_current_password(conn: &mut DbConn, user: &User, ip: &str) -> QueryResult<()> {
-    login_failures::record(conn, &user.email, ip)
-}
-
 /// "Forgot your password?": records the request and, unless a throttle
 /// applies or the address has no account, queues a sealed mail with a new
 /// link. The caller answers the same page whatever happened; the return

@@ -8,6 +8,9 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 pub const MAX_BODY: usize = 64 * 1024;
+/// GitHub's secret-scanning reports: 1,000 tokens, each with the URL it was
+/// found at, need far more than [`MAX_BODY`].
+pub const MAX_SCANNING_REPORT: usize = 1024 * 1024;
 
 /// The body as a JSON object: 415 unless `application/json`, 413 over 64 KiB,
 /// 400 when not JSON, 422 when not an object.
@@ -37,18 +40,32 @@ fn is_json(req: &HttpRequest) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
-/// The body's bytes: 413 over 64 KiB (by its declared length, or as it arrives).
-async fn read(req: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+/// The body's bytes: 413 over 64 KiB.
+async fn read(req: &HttpRequest, payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    read_up_to(req, payload, MAX_BODY).await
+}
+
+/// The body's bytes: 413 `payload_too_large` over `limit` (by its declared
+/// length, or as it arrives), with the limit in the message.
+pub async fn read_up_to(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+    let too_large = || {
+        let size = if limit.is_multiple_of(1024 * 1024) {
+            format!("{} MiB", limit >> 20)
+        } else {
+            format!("{} KiB", limit >> 10)
+        };
+        ApiError::with_message(Code::PayloadTooLarge, format!("The request body is larger than {size}."))
+    };
     let declared =
         req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY) {
-        return Err(ApiError::new(Code::PayloadTooLarge));
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::new(Code::MalformedJson))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::new(Code::PayloadTooLarge));
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }

@@ -6,7 +6,7 @@
 //! nothing about which tokens were real, except to GitHub, whose signature
 //! proves who is asking.
 
-use super::body::json_object;
+use super::body::{MAX_SCANNING_REPORT, json_object, read_up_to};
 use super::error::{ApiError, Code};
 use crate::audit::RequestMeta;
 use crate::domain::records::FieldError;
@@ -92,16 +92,18 @@ struct Reported {
     url: Option<String>,
 }
 
-/// `POST /api/v1/secret-scanning/github`: 404 unless configured, 401 unless
-/// signed by one of GitHub's keys; then a `true_positive`/`false_positive`
-/// label for each token.
+/// `POST /api/v1/secret-scanning/github`: 404 unless configured, 413 over
+/// 1 MiB, 401 unless signed by one of GitHub's keys (in low-S form); then a
+/// `true_positive`/`false_positive` label for each token.
 pub async fn github(
     req: HttpRequest,
     state: web::Data<AppState>,
     meta: RequestMeta,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let Some(keys) = &state.config.leak.github_keys else { return Err(ApiError::new(Code::NotFound)) };
+    // The size before the signature: anyone may send a body, so hashing one must stay bounded.
+    let body = read_up_to(&req, payload, MAX_SCANNING_REPORT).await?;
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Err(why) = keys.verify(header("github-public-key-identifier"), header("github-public-key-signature"), &body)
     {

@@ -5,6 +5,7 @@
 use super::auth::BearerKey;
 use super::error::{ApiError, Code};
 use crate::audit::Actor;
+use crate::db::api_keys::KeySettings;
 use crate::domain::records::FieldError;
 use crate::domain::scopes::{Management, Scopes};
 use actix_web::HttpRequest;
@@ -34,6 +35,23 @@ pub fn actor(key: &BearerKey) -> Actor {
 /// 403 `scope_escalation` unless the calling key holds every scope of `target`.
 pub fn within(key: &BearerKey, target: &Scopes) -> Result<(), ApiError> {
     if key.key().scopes().covers(target) { Ok(()) } else { Err(ApiError::new(Code::ScopeEscalation)) }
+}
+
+/// 403 `scope_escalation`, naming the JSON field, unless a key with
+/// `target`'s settings would be at most as capable as the calling key in
+/// every setting (scopes, allowlist, expiry, rate limit). A key changing
+/// itself is held to its own settings, so it cannot loosen them either.
+pub fn within_settings(key: &BearerKey, target: &KeySettings, default_limit: u32) -> Result<(), ApiError> {
+    match target.wider_than(&key.key().settings(), default_limit) {
+        None => Ok(()),
+        Some(field) => Err(ApiError::with_message(
+            Code::ScopeEscalation,
+            format!(
+                "`{field}` would give the key more than the calling key has; an API key can only create, \
+                 change or rotate keys at most as capable as itself. Nothing was changed."
+            ),
+        )),
+    }
 }
 
 /// The `Idempotency-Key` header: absent, or 1–255 visible ASCII characters.

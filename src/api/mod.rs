@@ -64,7 +64,8 @@ pub async fn key_headers(
     Ok(res)
 }
 
-/// Queues the request for the key's request log (dropped and counted when the queue is full).
+/// Hands the request to the key's request log, which keeps it or only counts
+/// it (a flood); dropped and counted in `/metrics` when it can do neither.
 fn log_request(
     state: &AppState,
     res: &ServiceResponse<impl MessageBody>,
@@ -76,15 +77,20 @@ fn log_request(
         return;
     }
     let req = res.request();
+    let status = res.status().as_u16();
+    let error_code = res.response().extensions().get::<error::AnsweredCode>().map(|c| c.0);
+    let key = (known.key_row_id, known.created_at);
+    let seen = crate::request_log::Seen { key, status, error_code, authenticated, ip: known.ip };
+    // Built only for a request the log keeps.
     let entry = || crate::request_log::Entry {
         key_row_id: known.key_row_id,
         key_created_at: known.created_at,
         org_id: known.org_id,
         at: crate::db::now(),
         method: req.method().as_str().chars().take(16).collect(),
-        path: req.path().chars().take(512).collect(),
-        status: res.status().as_u16(),
-        error_code: res.response().extensions().get::<error::AnsweredCode>().map(|c| c.0),
+        path: crate::request_log::clip_path(req.path()),
+        status,
+        error_code,
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         ip: known.ip,
         user_agent: req
@@ -94,8 +100,10 @@ fn log_request(
             .map(crate::request_log::clip_user_agent),
         request_id: crate::middleware::current_request_id().unwrap_or_default(),
         authenticated,
+        repeats: 0,
+        tally: None,
     };
-    if !state.request_log.record(entry) {
+    if !state.request_log.record(seen, entry) {
         state.metrics.request_log_dropped(1);
     }
 }

@@ -13,7 +13,7 @@ use crate::db::webhooks::{self, Endpoint};
 use crate::domain::records::FieldError;
 use crate::domain::scopes::Management;
 use crate::state::AppState;
-use crate::webhooks::endpoints::{self, EndpointFields, Overlap};
+use crate::webhooks::endpoints::{self, AtCap, EndpointFields, Overlap};
 use crate::webhooks::signing::SigningSecret;
 use crate::webhooks::{events, examples, target};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -112,6 +112,16 @@ async fn fields(
     }
 }
 
+/// 422 naming the cap, with the detail on `url`: the field the console marks
+/// too, so both sides explain the refusal in the same place.
+fn at_cap(refused: AtCap) -> ApiError {
+    let message =
+        format!("The organisation has reached its cap of {} webhook endpoints; nothing was created.", refused.0);
+    let mut err = ApiError::with_message(Code::ValidationFailed, message);
+    err.details = vec![field("url", refused.message())];
+    err
+}
+
 /// A new signing secret: sealed for storage, and the secret itself (answered once).
 fn new_secret(state: &AppState) -> Result<(String, SigningSecret), ApiError> {
     let secret = SigningSecret::generate();
@@ -140,8 +150,9 @@ pub async fn create(
     let body = json_object(&req, payload).await?;
     let (fields, _) = fields(&state, &body, None).await?;
     let (sealed, secret) = new_secret(&state)?;
-    let (org_id, by) = (key.org().id, actor(&key));
-    let hook = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, &by, &meta)).await?;
+    let (org_id, by, cap) = (key.org().id, actor(&key), state.config.max_webhook_endpoints);
+    let created = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, cap, &by, &meta)).await?;
+    let hook = created.map_err(at_cap)?;
     let mut answer = object(&hook);
     answer["secret"] = secret.expose().into();
     Ok(HttpResponse::Created().insert_header(location("webhooks", &hook.public_id)).json(answer))

@@ -5,6 +5,7 @@
 pub enum Action {
     SessionLogin,
     SessionLoginFailed,
+    SessionSudoFailed,
     SessionLogout,
     SessionRevoked,
     UserPasswordChanged,
@@ -50,9 +51,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 45] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
+        Action::SessionSudoFailed,
         Action::SessionLogout,
         Action::SessionRevoked,
         Action::UserPasswordChanged,
@@ -101,6 +103,7 @@ impl Action {
         match self {
             Self::SessionLogin => "session.login",
             Self::SessionLoginFailed => "session.login_failed",
+            Self::SessionSudoFailed => "session.sudo_failed",
             Self::SessionLogout => "session.logout",
             Self::SessionRevoked => "session.revoked",
             Self::UserPasswordChanged => "user.password_changed",

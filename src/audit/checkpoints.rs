@@ -7,32 +7,33 @@
 use super::AUDIT_CHECKPOINT;
 use crate::db::checkpoints::{self, StoredCheckpoint};
 use crate::db::{DbConn, audit_events, outbox};
-use crate::domain::checkpoint::{CheckpointSigner, format_signed_at};
+use crate::domain::checkpoint::{CheckpointSigner, Refused, format_signed_at};
+use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 /// Signs the organisation's chain head now, unless it is empty or already
 /// checkpointed at that seq. Returns the new checkpoint.
 pub fn take(conn: &mut DbConn, signer: &CheckpointSigner, org_id: i64) -> QueryResult<Option<StoredCheckpoint>> {
+    take_at(conn, signer, org_id, crate::db::now())
+}
+
+/// [`take`], signed and stored as of `at`.
+fn take_at(
+    conn: &mut DbConn,
+    signer: &CheckpointSigner,
+    org_id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<Option<StoredCheckpoint>> {
     crate::db::transaction(conn, |conn| {
         let (seq, hash) = audit_events::head(conn, org_id)?;
         if seq == 0 || checkpoints::latest(conn, org_id)?.is_some_and(|c| c.seq >= seq) {
             return Ok(None);
         }
-        sign(conn, signer, org_id, seq, &hash)
+        let checkpoint = signer.sign(org_id, seq, &hash, &format_signed_at(at.and_utc()));
+        checkpoints::insert(conn, &checkpoint, &signer.public_key(), at)?;
+        outbox::enqueue(conn, org_id, AUDIT_CHECKPOINT, seq, checkpoint.to_json())?;
+        checkpoints::latest(conn, org_id)
     })
-}
-
-fn sign(
-    conn: &mut DbConn,
-    signer: &CheckpointSigner,
-    org_id: i64,
-    seq: i64,
-    hash: &str,
-) -> QueryResult<Option<StoredCheckpoint>> {
-    let checkpoint = signer.sign(org_id, seq, hash, &format_signed_at(chrono::Utc::now()));
-    checkpoints::insert(conn, &checkpoint, &signer.public_key(), crate::db::now())?;
-    outbox::enqueue(conn, org_id, AUDIT_CHECKPOINT, checkpoint.to_json())?;
-    checkpoints::latest(conn, org_id)
 }
 
 /// Signs every chain head that moved on since its last checkpoint and whose
@@ -66,6 +67,61 @@ pub fn take_all(conn: &mut DbConn, signer: &CheckpointSigner) -> QueryResult<usi
     Ok(taken)
 }
 
+/// Checkpoints for a history written after the fact with back-dated events
+/// (`latchkey demo`): each chain head is signed, and dated, a second after
+/// a burst of events — as promptly as the scheduler at its shortest
+/// interval — so the history is covered whatever
+/// `LATCHKEY_AUDIT_CHECKPOINT_SECS` the server later runs with. Never used
+/// for real events: those are signed by [`take_due`] as they come.
+pub struct Backdated<'a> {
+    signer: &'a CheckpointSigner,
+    /// Organisation → when its oldest event not yet signed was recorded.
+    unsigned_since: std::collections::BTreeMap<i64, NaiveDateTime>,
+}
+
+impl<'a> Backdated<'a> {
+    /// How long after its oldest unsigned event a head is signed.
+    const LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
+
+    pub fn new(signer: &'a CheckpointSigner) -> Self {
+        Self { signer, unsigned_since: Default::default() }
+    }
+
+    /// Call before recording an event at `at`: signs the heads that became due before then.
+    pub fn before(&mut self, conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<()> {
+        self.sign_due(conn, at)
+    }
+
+    /// Call after recording an event of `org_id` at `at`.
+    pub fn recorded(&mut self, org_id: i64, at: NaiveDateTime) {
+        self.unsigned_since.entry(org_id).or_insert(at);
+    }
+
+    /// After the last event: signs every head still unsigned, at the latest now.
+    pub fn finish(mut self, conn: &mut DbConn) -> QueryResult<()> {
+        let now = crate::db::now();
+        self.sign_due(conn, now)?;
+        for org_id in std::mem::take(&mut self.unsigned_since).into_keys() {
+            take_at(conn, self.signer, org_id, now)?;
+        }
+        Ok(())
+    }
+
+    fn sign_due(&mut self, conn: &mut DbConn, until: NaiveDateTime) -> QueryResult<()> {
+        let due: Vec<(i64, NaiveDateTime)> = self
+            .unsigned_since
+            .iter()
+            .map(|(org_id, since)| (*org_id, *since + Self::LAG))
+            .filter(|(_, due_at)| *due_at <= until)
+            .collect();
+        for (org_id, due_at) in due {
+            take_at(conn, self.signer, org_id, due_at)?;
+            self.unsigned_since.remove(&org_id);
+        }
+        Ok(())
+    }
+}
+
 /// Why a stored checkpoint does not vouch for the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckpointBreak {
@@ -97,10 +153,14 @@ pub struct BrokenCheckpoint {
     pub reason: CheckpointBreak,
 }
 
-/// Checks the signature of one stored checkpoint and that the chain's
-/// event at its seq still has the signed hash (`event_hash`).
-pub fn check(c: &StoredCheckpoint, public_key: &str, event_hash: Option<&str>) -> Result<(), CheckpointBreak> {
-    c.checkpoint().verify(public_key).map_err(|e| CheckpointBreak::BadSignature(e.to_string()))?;
+/// Given whether its signature verified, checks that the chain's event at
+/// a stored checkpoint's seq still has the signed hash (`event_hash`).
+pub fn check(
+    c: &StoredCheckpoint,
+    signature: Result<(), Refused>,
+    event_hash: Option<&str>,
+) -> Result<(), CheckpointBreak> {
+    signature.map_err(|e| CheckpointBreak::BadSignature(e.to_string()))?;
     match event_hash {
         None => Err(CheckpointBreak::EventMissing),
         Some(hash) if hash != c.hash => Err(CheckpointBreak::ChainRewritten),

@@ -100,6 +100,14 @@ impl Entry {
         }
     }
 
+    /// A wrong (or throttled) answer to a sudo prompt or a form that asks
+    /// for the password or a code again; `prompt` says which.
+    pub fn session_sudo_failed(org_id: i64, user: &User, prompt: &str, reason: &str) -> Self {
+        Self::new(org_id, Action::SessionSudoFailed)
+            .target("user", user.id, user.email.clone())
+            .details(json!({ "prompt": prompt, "reason": reason }))
+    }
+
     pub fn session_logout(org_id: i64, everywhere: bool) -> Self {
         Self::new(org_id, Action::SessionLogout).details(json!({ "everywhere": everywhere }))
     }

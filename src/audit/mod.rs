@@ -10,9 +10,11 @@ pub use crate::domain::audit_chain as chain;
 mod entries;
 pub mod export;
 pub mod filter;
+mod verify;
 
 pub use action::{Action, human_label};
 pub use entries::{Entry, SecondFactorChange, key_snapshot};
+pub use verify::{BrokenEvent, CheckpointKey, VerifyReport, verify, verify_chain_only};
 
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
@@ -134,7 +136,21 @@ pub fn trace_id_from_traceparent(header: &str) -> Option<String> {
 /// transaction of the change; locking the chain head first keeps concurrent
 /// writers in line, so the chain never forks.
 pub fn record(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry) -> QueryResult<()> {
+    append(conn, actor, meta, entry, None).map(|_| ())
+}
+
+/// [`record`], answering the event's `seq`: the number a webhook event
+/// caused by the same change carries (README: Webhooks → Order and `seq`).
+pub fn record_seq(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry) -> QueryResult<i64> {
     append(conn, actor, meta, entry, None)
+}
+
+/// The seq of the organisation's latest event, holding its chain head until
+/// the transaction ends: a webhook event that no change causes
+/// (`api_key.expiring`) is numbered as of it, and whatever it reads after
+/// this call is the state as of that seq (no change can commit meanwhile).
+pub fn latest_seq(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
+    audit_events::lock_head(conn, org_id).map(|(seq, _)| seq)
 }
 
 /// [`record`] with an explicit time: only `latchkey demo` uses it, to lay out
@@ -146,7 +162,7 @@ pub fn record_at(
     entry: Entry,
     at: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
-    append(conn, actor, meta, entry, Some(at))
+    append(conn, actor, meta, entry, Some(at)).map(|_| ())
 }
 
 /// `at: None` = now, read *after* taking the chain-head lock, so that ids
@@ -157,7 +173,7 @@ fn append(
     meta: &RequestMeta,
     entry: Entry,
     at: Option<chrono::NaiveDateTime>,
-) -> QueryResult<()> {
+) -> QueryResult<i64> {
     let (last_seq, last_hash) = audit_events::lock_head(conn, entry.org_id)?;
     let at = at.unwrap_or_else(now);
     let (actor_type, actor_id, actor_email, actor_name) = actor.columns();
@@ -191,7 +207,8 @@ fn append(
     let hash = fields.hash(&last_hash);
     audit_events::insert(conn, NewEvent { fields: &fields, prev_hash: &last_hash, hash: &hash })?;
     audit_events::set_head(conn, entry.org_id, fields.seq, &hash)?;
-    stream(conn, entry.org_id, fields.seq)
+    stream(conn, entry.org_id, fields.seq)?;
+    Ok(fields.seq)
 }
 
 /// Sends the event just recorded as `audit.event` to the organisation's
@@ -206,7 +223,7 @@ fn stream(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<()> {
         return Ok(());
     }
     let Some(event) = audit_events::by_seq(conn, org_id, seq)? else { return Ok(()) };
-    crate::db::outbox::enqueue(conn, org_id, AUDIT_EVENT, export::json(&event)).map(|_| ())
+    crate::db::outbox::enqueue(conn, org_id, AUDIT_EVENT, seq, export::json(&event)).map(|_| ())
 }
 
 /// Records `entry_for(org)` in the log of every organisation in `org_ids`,
@@ -222,98 +239,6 @@ pub fn record_each(
         return record(conn, actor, meta, entry_for(PLATFORM_LOG));
     }
     org_ids.iter().try_for_each(|org_id| record(conn, actor, meta, entry_for(*org_id)))
-}
-
-/// Where verification stopped, and why.
-#[derive(Debug, Clone)]
-pub struct BrokenEvent {
-    pub id: i64,
-    pub seq: i64,
-    pub reason: chain::Break,
-}
-
-#[derive(Debug, Clone)]
-pub struct VerifyReport {
-    pub checked: u64,
-    pub broken: Option<BrokenEvent>,
-    /// Signed checkpoints found matching the chain.
-    pub checkpoints_checked: u64,
-    /// The first checkpoint that does not.
-    pub broken_checkpoint: Option<checkpoints::BrokenCheckpoint>,
-}
-
-impl VerifyReport {
-    pub fn intact(&self) -> bool {
-        self.broken.is_none() && self.broken_checkpoint.is_none()
-    }
-}
-
-/// Re-walks the chain only, leaving checkpoints aside (no key to check them with).
-pub fn verify_chain_only(conn: &mut DbConn, org_id: i64, progress: impl FnMut(u64)) -> QueryResult<VerifyReport> {
-    verify_with(conn, org_id, None, progress)
-}
-
-/// Re-walks an organisation's chain in batches, and checks every stored
-/// checkpoint against it under `public_key` (the server's checkpoint key);
-/// `progress` hears how many events each batch checked.
-pub fn verify(
-    conn: &mut DbConn,
-    org_id: i64,
-    public_key: &str,
-    progress: impl FnMut(u64),
-) -> QueryResult<VerifyReport> {
-    verify_with(conn, org_id, Some(public_key), progress)
-}
-
-fn verify_with(
-    conn: &mut DbConn,
-    org_id: i64,
-    public_key: Option<&str>,
-    mut progress: impl FnMut(u64),
-) -> QueryResult<VerifyReport> {
-    const BATCH: i64 = 2_000;
-    let (head_seq, _) = audit_events::head(conn, org_id)?;
-    let stored = match public_key {
-        Some(_) => crate::db::checkpoints::all(conn, org_id)?,
-        None => Vec::new(),
-    };
-    let public_key = public_key.unwrap_or_default();
-    let mut pending = std::collections::VecDeque::from(stored);
-    let mut report = VerifyReport { checked: 0, broken: None, checkpoints_checked: 0, broken_checkpoint: None };
-    let mut check_up_to = |report: &mut VerifyReport, seq: i64, hash: Option<&str>| {
-        while let Some(c) = pending.front().filter(|c| c.seq <= seq) {
-            let found = if c.seq == seq { hash } else { None };
-            if let Err(reason) = checkpoints::check(c, public_key, found) {
-                let signed_at = c.signed_at.clone();
-                report.broken_checkpoint.get_or_insert(checkpoints::BrokenCheckpoint { seq: c.seq, signed_at, reason });
-            } else {
-                report.checkpoints_checked += 1;
-            }
-            pending.pop_front();
-        }
-    };
-    let mut verifier = chain::Verifier::default();
-    let mut after_seq = 0;
-    loop {
-        let batch = audit_events::chain_batch(conn, org_id, after_seq, BATCH)?;
-        let Some(last) = batch.last() else { break };
-        after_seq = last.seq;
-        let before = verifier.checked;
-        for event in &batch {
-            if let Err(reason) = verifier.check(&event.fields(), &event.prev_hash, &event.hash) {
-                report.checked = verifier.checked;
-                report.broken = Some(BrokenEvent { id: event.id, seq: event.seq, reason });
-                return Ok(report);
-            }
-            check_up_to(&mut report, event.seq, Some(&event.hash));
-        }
-        progress(verifier.checked - before);
-    }
-    // Checkpoints past the last event name events that are gone.
-    check_up_to(&mut report, i64::MAX, None);
-    report.checked = verifier.checked;
-    report.broken = verifier.finish(head_seq).err().map(|reason| BrokenEvent { id: 0, seq: head_seq, reason });
-    Ok(report)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ const PENDING_KEY: &str = "pending_login";
 /// How long the second step of a login may take…
 pub const PENDING_LIFETIME_SECS: i64 = 5 * 60;
 /// …and how many wrong codes end it (the login throttle counts them too).
-pub const MAX_SECOND_STEP_FAILURES: u32 = 5;
+pub const MAX_SECOND_STEP_FAILURES: i64 = 5;
 
 /// A password that was right, for a user who has a second factor: the
 /// session is not logged in yet, and can reach nothing but the second step.
@@ -26,7 +26,6 @@ pub struct PendingLogin {
     pub user_id: i64,
     pub epoch: i64,
     pub started_at: i64,
-    pub failures: u32,
     /// Where to go once the second step is done (a local path, or empty).
     pub next: String,
 }
@@ -110,7 +109,7 @@ pub fn begin_second_step(
 ) -> Result<(), actix_session::SessionInsertError> {
     session.renew();
     session.clear();
-    let pending = PendingLogin { user_id, epoch, started_at: now_unix(), failures: 0, next };
+    let pending = PendingLogin { user_id, epoch, started_at: now_unix(), next };
     session.insert(PENDING_KEY, pending)?;
     session.insert(CSRF_KEY, new_token())?;
     Ok(())
@@ -126,15 +125,15 @@ pub fn pending_login(session: &Session) -> Option<PendingLogin> {
     Some(pending)
 }
 
-/// Counts a wrong code; true when that was the last one allowed (the pending login is over).
-pub fn second_step_failed(session: &Session, mut pending: PendingLogin) -> bool {
-    pending.failures += 1;
-    if pending.failures >= MAX_SECOND_STEP_FAILURES {
-        session.remove(PENDING_KEY);
-        return true;
-    }
-    let _ = session.insert(PENDING_KEY, pending);
-    false
+/// Ends the pending login (too many wrong codes: the count is kept in the
+/// database, since a copy of this cookie would carry an old count).
+pub fn end_second_step(session: &Session) {
+    session.remove(PENDING_KEY);
+}
+
+/// A unix time in seconds as the database stores times.
+pub fn unix_to_time(unix: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp(unix, 0).map(|t| t.naive_utc()).unwrap_or_default()
 }
 
 const CEREMONY_KEY: &str = "webauthn";

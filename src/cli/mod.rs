@@ -16,7 +16,6 @@ use anyhow::Context;
 use audit_commands::AuditCommand;
 use clap::{Parser, Subcommand};
 use diesel::r2d2::ManageConnection;
-use diesel_migrations::MigrationHarness;
 use std::io::BufRead;
 use user_commands::UserCommand;
 
@@ -164,9 +163,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(command) => audit_commands::run(command),
         Command::Demo => {
-            // The sample webhook secrets are sealed with the key `serve` will use.
+            // The sample webhook secrets are sealed, and the history signed, with the keys `serve` will use.
             let config = Config::from_env()?;
-            crate::demo::run(&mut ready_connection()?, &config.encryption_key)
+            crate::demo::run(&mut ready_connection()?, &config)
         }
     }
 }
@@ -216,32 +215,30 @@ fn ready_connection() -> anyhow::Result<DbConn> {
     Ok(conn)
 }
 
-/// How migrations report: a progress bar/lines (CLI) or log events (`serve`).
+/// How migrations report: a progress bar where one is drawn (CLI), or log events (`serve`).
 #[derive(PartialEq)]
 enum Report {
     Progress,
     Log,
 }
 
-/// Applies pending migrations one by one, reporting each; returns how many ran.
+/// Applies pending migrations (waiting while another process applies them),
+/// reporting each: on the bar when one is drawn, otherwise as one INFO log
+/// line per migration. Returns how many this process applied.
 fn migrate(conn: &mut DbConn, report: Report) -> anyhow::Result<usize> {
-    let pending = db::pending_migrations(conn)?;
-    if pending == 0 {
-        return Ok(0);
-    }
-    let mut progress = (report == Report::Progress).then(|| Progress::new("migrating", pending as u64));
-    for _ in 0..pending {
-        let version =
-            conn.run_next_migration(db::migrations_for(conn)).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-        match &mut progress {
-            Some(progress) => progress.step(&version.to_string()),
-            None => tracing::info!(%version, "migration applied"),
+    let bar = report == Report::Progress && crate::progress::draws_bar();
+    let mut progress: Option<Progress> = None;
+    let applied = db::migrate_reporting(conn, |done, total, version| {
+        if bar {
+            progress.get_or_insert_with(|| Progress::new("migrating", total as u64)).step(version);
+        } else {
+            tracing::info!(version, done, total, "migration applied");
         }
-    }
+    })?;
     if let Some(progress) = progress {
         progress.finish();
     }
-    Ok(pending)
+    Ok(applied)
 }
 
 fn read_password_line() -> anyhow::Result<String> {

@@ -5,8 +5,10 @@ use crate::mail::MailConfig;
 mod sections;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-pub use sections::{ComplianceConfig, LeakConfig, audit_signer_from_env, existing_audit_signer};
-use sections::{compliance_from_env, leak_from_env};
+pub use sections::{
+    ComplianceConfig, LeakConfig, audit_signer_from_env, checkpoint_interval_from_env, existing_audit_signer,
+};
+use sections::{compliance_from_env, leak_from_env, max_webhook_endpoints_from_env};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -100,6 +102,8 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// Time limit of one webhook request (`LATCHKEY_WEBHOOK_TIMEOUT_SECS`, default 10).
     pub webhook_timeout: std::time::Duration,
+    /// Webhook endpoints one organisation may have (`LATCHKEY_MAX_WEBHOOK_ENDPOINTS`, default 50).
+    pub max_webhook_endpoints: u32,
     /// Where mail goes: SMTP (`LATCHKEY_SMTP_URL`) or `.eml` files (`LATCHKEY_MAIL_DIR`).
     pub mail: MailConfig,
     /// When set, `/metrics` wants `Authorization: Bearer <this>` (`LATCHKEY_METRICS_TOKEN`).
@@ -222,6 +226,7 @@ impl Config {
                     .ok_or_else(|| invalid("LATCHKEY_WEBHOOK_TIMEOUT_SECS", "use 1 to 60 seconds"))?,
                 None => std::time::Duration::from_secs(10),
             },
+            max_webhook_endpoints: max_webhook_endpoints_from_env()?,
             scheduler_interval: match var("LATCHKEY_SCHEDULER_INTERVAL_SECS") {
                 Some(n) => n
                     .parse::<u64>()

@@ -1,5 +1,6 @@
 //! The settings of single features, each read from its own variables:
-//! leak response, and compliance (audit checkpoints, the delivery log).
+//! leak response, compliance (audit checkpoints, the delivery log), and the
+//! cap on webhook endpoints.
 
 use super::{ConfigError, invalid, var};
 
@@ -48,6 +49,23 @@ pub(super) fn leak_from_env() -> Result<LeakConfig, ConfigError> {
     Ok(LeakConfig { exposed_key_action, github_keys, request_log_days })
 }
 
+/// Webhook endpoints one organisation may have when `LATCHKEY_MAX_WEBHOOK_ENDPOINTS` is unset.
+pub const DEFAULT_MAX_WEBHOOK_ENDPOINTS: u32 = 50;
+
+/// `LATCHKEY_MAX_WEBHOOK_ENDPOINTS`: every endpoint is one more signed send
+/// of each event, and the delivery queue is shared by every organisation, so
+/// a cap keeps one of them from making it arbitrarily long.
+pub(super) fn max_webhook_endpoints_from_env() -> Result<u32, ConfigError> {
+    match var("LATCHKEY_MAX_WEBHOOK_ENDPOINTS") {
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| invalid("LATCHKEY_MAX_WEBHOOK_ENDPOINTS", "use 1 to 10000 endpoints")),
+        None => Ok(DEFAULT_MAX_WEBHOOK_ENDPOINTS),
+    }
+}
+
 /// Compliance settings (README: Audit log, Webhooks).
 #[derive(Debug, Clone)]
 pub struct ComplianceConfig {
@@ -66,16 +84,23 @@ impl ComplianceConfig {
     }
 }
 
-pub(super) fn compliance_from_env() -> Result<ComplianceConfig, ConfigError> {
-    let checkpoint_interval = match var("LATCHKEY_AUDIT_CHECKPOINT_SECS") {
+/// `LATCHKEY_AUDIT_CHECKPOINT_SECS` (1–604800, default 3600): how often
+/// chain heads are signed — also what `latchkey audit verify` needs to tell
+/// an event signed in time from one that is not.
+pub fn checkpoint_interval_from_env() -> Result<std::time::Duration, ConfigError> {
+    match var("LATCHKEY_AUDIT_CHECKPOINT_SECS") {
         Some(n) => n
             .parse::<u64>()
             .ok()
             .filter(|n| (1..=7 * 86_400).contains(n))
             .map(std::time::Duration::from_secs)
-            .ok_or_else(|| invalid("LATCHKEY_AUDIT_CHECKPOINT_SECS", "use 1 to 604800 seconds"))?,
-        None => std::time::Duration::from_secs(3600),
-    };
+            .ok_or_else(|| invalid("LATCHKEY_AUDIT_CHECKPOINT_SECS", "use 1 to 604800 seconds")),
+        None => Ok(std::time::Duration::from_secs(3600)),
+    }
+}
+
+pub(super) fn compliance_from_env() -> Result<ComplianceConfig, ConfigError> {
+    let checkpoint_interval = checkpoint_interval_from_env()?;
     let delivery_log_days = match var("LATCHKEY_DELIVERY_LOG_DAYS") {
         Some(n) => n
             .parse::<u32>()

@@ -60,6 +60,21 @@ pub struct AttemptFilter {
     pub to: Option<NaiveDateTime>,
 }
 
+/// Whose deliveries and attempts a query may see: one endpoint of one org.
+/// Every read by endpoint goes through this, so a row can only ever be seen
+/// under the org and endpoint it was written for (README: Security model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointScope {
+    pub org_id: i64,
+    pub endpoint_id: i64,
+}
+
+impl From<&super::webhooks::Endpoint> for EndpointScope {
+    fn from(hook: &super::webhooks::Endpoint) -> Self {
+        Self { org_id: hook.org_id, endpoint_id: hook.id }
+    }
+}
+
 /// Queues an event for one endpoint, due now.
 pub fn enqueue(conn: &mut DbConn, org_id: i64, endpoint_id: i64, event_id: &str, event_type: &str) -> QueryResult<()> {
     let at = now();
@@ -110,9 +125,10 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Delivery>> {
     dsl::webhook_deliveries.find(id).select(Delivery::as_select()).first(conn).optional()
 }
 
-pub fn find_for_endpoint(conn: &mut DbConn, endpoint_id: i64, event_id: &str) -> QueryResult<Option<Delivery>> {
+pub fn find_for_endpoint(conn: &mut DbConn, scope: EndpointScope, event_id: &str) -> QueryResult<Option<Delivery>> {
     dsl::webhook_deliveries
-        .filter(dsl::endpoint_id.eq(endpoint_id))
+        .filter(dsl::org_id.eq(scope.org_id))
+        .filter(dsl::endpoint_id.eq(scope.endpoint_id))
         .filter(dsl::event_id.eq(event_id))
         .select(Delivery::as_select())
         .first(conn)
@@ -180,14 +196,16 @@ pub fn record_attempt(conn: &mut DbConn, a: NewAttempt<'_>) -> QueryResult<()> {
 /// first, older than `before` (an attempt id: keyset pagination).
 pub fn attempts_page(
     conn: &mut DbConn,
-    endpoint_id: i64,
+    scope: EndpointScope,
     filter: &AttemptFilter,
     before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<(AttemptRow, String, String)>> {
     let mut query = attempts::table
         .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
-        .filter(attempts::endpoint_id.eq(endpoint_id))
+        .filter(attempts::endpoint_id.eq(scope.endpoint_id))
+        .filter(dsl::endpoint_id.eq(scope.endpoint_id))
+        .filter(dsl::org_id.eq(scope.org_id))
         .into_boxed::<super::conn::MultiBackend>();
     match filter.succeeded {
         Some(true) => query = query.filter(attempts::status_code.between(200, 299)),
@@ -219,12 +237,14 @@ pub fn attempts_page(
 /// another endpoint's attempt is not found.
 pub fn find_attempt(
     conn: &mut DbConn,
-    endpoint_id: i64,
+    scope: EndpointScope,
     attempt_id: i64,
 ) -> QueryResult<Option<(AttemptRow, AttemptRequest, String, String)>> {
     attempts::table
         .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
-        .filter(attempts::endpoint_id.eq(endpoint_id))
+        .filter(attempts::endpoint_id.eq(scope.endpoint_id))
+        .filter(dsl::endpoint_id.eq(scope.endpoint_id))
+        .filter(dsl::org_id.eq(scope.org_id))
         .filter(attempts::id.eq(attempt_id))
         .select((AttemptRow::as_select(), AttemptRequest::as_select(), dsl::event_type, dsl::event_id))
         .first(conn)
@@ -232,9 +252,12 @@ pub fn find_attempt(
 }
 
 /// The status codes of the endpoint's latest `limit` attempts, newest first (`None`: no answer).
-pub fn recent_statuses(conn: &mut DbConn, endpoint_id: i64, limit: i64) -> QueryResult<Vec<Option<i64>>> {
+pub fn recent_statuses(conn: &mut DbConn, scope: EndpointScope, limit: i64) -> QueryResult<Vec<Option<i64>>> {
     attempts::table
-        .filter(attempts::endpoint_id.eq(endpoint_id))
+        .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
+        .filter(attempts::endpoint_id.eq(scope.endpoint_id))
+        .filter(dsl::endpoint_id.eq(scope.endpoint_id))
+        .filter(dsl::org_id.eq(scope.org_id))
         .order(attempts::id.desc())
         .limit(limit)
         .select(attempts::status_code)
@@ -247,18 +270,35 @@ pub fn recent_statuses(conn: &mut DbConn, endpoint_id: i64, limit: i64) -> Query
 /// one keeps its lease, so it is never sent twice at once. Answers how many.
 pub fn requeue_failed(
     conn: &mut DbConn,
-    endpoint_id: i64,
+    scope: EndpointScope,
     since: NaiveDateTime,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
         dsl::webhook_deliveries
-            .filter(dsl::endpoint_id.eq(endpoint_id))
+            .filter(dsl::org_id.eq(scope.org_id))
+            .filter(dsl::endpoint_id.eq(scope.endpoint_id))
             .filter(dsl::created_at.ge(since))
             .filter(dsl::state.eq("failed").or(dsl::state.eq("pending").and(dsl::attempts.gt(0)))),
     )
     .set((dsl::state.eq("pending"), dsl::next_attempt_at.eq(at)))
     .execute(conn)
+}
+
+/// Deletes everything queued for and logged about an endpoint that is being
+/// deleted: nothing of it may be sent again or shown under another endpoint.
+pub fn delete_for_endpoint(conn: &mut DbConn, scope: EndpointScope) -> QueryResult<()> {
+    let own = dsl::webhook_deliveries
+        .filter(dsl::org_id.eq(scope.org_id))
+        .filter(dsl::endpoint_id.eq(scope.endpoint_id))
+        .select(dsl::id);
+    diesel::delete(attempts::table.filter(attempts::delivery_id.eq_any(own))).execute(conn)?;
+    diesel::delete(attempts::table.filter(attempts::endpoint_id.eq(scope.endpoint_id))).execute(conn)?;
+    diesel::delete(
+        dsl::webhook_deliveries.filter(dsl::org_id.eq(scope.org_id)).filter(dsl::endpoint_id.eq(scope.endpoint_id)),
+    )
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Deletes attempts made before `before`, except those of deliveries still

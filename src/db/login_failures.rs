@@ -6,11 +6,37 @@ use super::{DbConn, now};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub fn record(conn: &mut DbConn, email: &str, ip: &str) -> QueryResult<()> {
+/// Records a failure (or reserves one for a check about to run); its row id.
+pub fn record(conn: &mut DbConn, email: &str, ip: &str) -> QueryResult<i64> {
     diesel::insert_into(dsl::login_failures)
         .values((dsl::email.eq(email), dsl::ip.eq(ip), dsl::created_at.eq(now())))
-        .execute(conn)
-        .map(|_| ())
+        .returning(dsl::id)
+        .get_result(conn)
+}
+
+/// Takes back one reserved failure: the check it was reserved for passed.
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(dsl::login_failures.find(id)).execute(conn).map(|_| ())
+}
+
+/// Makes this transaction the only one counting and reserving failures
+/// until it ends. SQLite's writer transaction already is; PostgreSQL takes
+/// a transaction-scoped advisory lock, so two requests cannot both read a
+/// count under the limit and both go on.
+pub fn serialise(conn: &mut DbConn) -> QueryResult<()> {
+    const THROTTLE_LOCK: i64 = 0x4c6b_5468; // "LkTh"
+    match conn {
+        DbConn::Pg(_) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(THROTTLE_LOCK)
+            .execute(conn)
+            .map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Failures of this account since `since` (a pending login's start).
+pub fn count_for_email_since(conn: &mut DbConn, email: &str, since: NaiveDateTime) -> QueryResult<i64> {
+    dsl::login_failures.filter(dsl::email.eq(email)).filter(dsl::created_at.ge(since)).count().get_result(conn)
 }
 
 /// Failures since `since`: (for this email, from this IP).

@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod login_failures;
 pub mod mail;
 pub mod memberships;
+mod migrations;
 pub mod orgs;
 pub mod outbox;
 pub mod password_resets;
@@ -31,17 +32,14 @@ pub mod users;
 pub mod webhooks;
 
 pub use conn::DbConn;
+pub use migrations::{MigrationError, migrate, migrate_reporting};
 pub use run::{Db, Error, chain};
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::time::Duration;
-
-pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
@@ -141,29 +139,6 @@ pub fn pool(url: &str) -> Pool {
         .build_unchecked(Manager::new(url))
 }
 
-/// The migrations written for the connection's backend.
-pub fn migrations_for(conn: &DbConn) -> EmbeddedMigrations {
-    match conn {
-        DbConn::Sqlite(_) => SQLITE_MIGRATIONS,
-        DbConn::Pg(_) => PG_MIGRATIONS,
-    }
-}
-
-/// Runs the embedded migrations of the connection's backend; returns the versions applied.
-pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
-    let applied = conn.run_pending_migrations(migrations_for(conn)).map_err(|e| MigrationError(e.to_string()))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
-}
-
-/// Pending migrations of the connection's backend, for progress reporting.
-pub fn pending_migrations(conn: &mut DbConn) -> Result<usize, MigrationError> {
-    conn.pending_migrations(migrations_for(conn)).map(|m| m.len()).map_err(|e| MigrationError(e.to_string()))
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("migration failed: {0}")]
-pub struct MigrationError(String);
-
 /// The current UTC time as stored: PostgreSQL keeps microseconds, so both
 /// backends get exactly that precision.
 pub fn now() -> NaiveDateTime {
@@ -216,6 +191,14 @@ where
 pub fn lock_org(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
     use schema::orgs::dsl;
     diesel::update(dsl::orgs.filter(dsl::id.eq(org_id))).set(dsl::id.eq(dsl::id)).execute(conn).map(|_| ())
+}
+
+/// Takes one key's row lock for the rest of the transaction, the same way,
+/// so a check read after it (a rotation's "not replaced yet") cannot be
+/// raced by another writer of that key.
+pub fn lock_key(conn: &mut DbConn, key_row_id: i64) -> QueryResult<()> {
+    use schema::api_keys::dsl;
+    diesel::update(dsl::api_keys.find(key_row_id)).set(dsl::id.eq(dsl::id)).execute(conn).map(|_| ())
 }
 
 #[derive(diesel::QueryableByName)]

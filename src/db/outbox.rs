@@ -18,11 +18,15 @@ pub struct OutboxEvent {
     pub created_at: NaiveDateTime,
 }
 
-/// Enqueues `{"type","timestamp","data"}`: the exact body webhooks will sign.
-pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, data: Value) -> QueryResult<String> {
+/// Enqueues `{"type","timestamp","seq","data"}`: the exact body webhooks will
+/// sign. `seq` orders the events about one object (README: Webhooks → Order
+/// and `seq`): the audit seq of the change that caused it, taken in this
+/// transaction, or [`enqueue_counted`]'s number for events no audit entry causes.
+pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, seq: i64, data: Value) -> QueryResult<String> {
     let at = now();
     let event_id = format!("msg_{}", crate::domain::token::random_base62(24));
-    let payload = json!({ "type": event_type, "timestamp": at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "data": data });
+    let timestamp = at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let payload = json!({ "type": event_type, "timestamp": timestamp, "seq": seq, "data": data });
     diesel::insert_into(dsl::outbox_events)
         .values((
             dsl::org_id.eq(org_id),
@@ -39,6 +43,29 @@ pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, data: Value) ->
         }
     }
     Ok(event_id)
+}
+
+/// [`enqueue`] for an event no audit entry causes (`order.created` …): it
+/// takes the next number of the organisation's own event counter. The
+/// counter's row stays locked until the transaction ends, so numbers grow in
+/// commit order; each such object has one event, so only growth matters.
+pub fn enqueue_counted(conn: &mut DbConn, org_id: i64, event_type: &str, data: Value) -> QueryResult<String> {
+    // Raw SQL: `on_conflict` does not compile through the MultiConnection. This
+    // upsert is all that touches `event_sequences` (migration 000020), so the
+    // table has no `table!` in schema.rs, like `api_instances`.
+    let next: Counted = diesel::sql_query(
+        "INSERT INTO event_sequences (org_id, last_seq) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 RETURNING last_seq",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(org_id)
+    .get_result(conn)?;
+    enqueue(conn, org_id, event_type, next.last_seq, data)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_seq: i64,
 }
 
 /// One event by its id (the `webhook-id` of its deliveries).

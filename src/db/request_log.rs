@@ -1,6 +1,7 @@
 //! The per-key request log (README: Leak response): one row per API request
-//! that named a known key, served or refused, written in batches; and the
-//! networks each key was used from (for `api_key.new_network`).
+//! that named a known key, served or refused, written in batches — or, for
+//! requests counted rather than kept (a flood), one row with `repeats`; and
+//! the networks each key was used from (for `api_key.new_network`).
 
 use super::schema::api_request_log::{self as log, dsl};
 use super::schema::key_networks;
@@ -23,6 +24,8 @@ pub struct RequestRow {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: String,
+    /// How many more requests like this one (same key, status and error code, same minute) it stands for.
+    pub repeats: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +90,37 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize
         written += query.execute(conn)?;
     }
     Ok(written)
+}
+
+/// Writes one row that stands for `repeats` more requests like it (in the
+/// caller's transaction); its id, so later counts can be added to it.
+pub fn insert_tallied(conn: &mut DbConn, row: &NewRequest, repeats: i64) -> QueryResult<i64> {
+    diesel::insert_into(log::table)
+        .values((
+            dsl::org_id.eq(row.org_id),
+            dsl::api_key_id.eq(row.api_key_id),
+            dsl::at.eq(row.at),
+            dsl::method.eq(&row.method),
+            dsl::path.eq(&row.path),
+            dsl::status.eq(row.status),
+            dsl::error_code.eq(&row.error_code),
+            dsl::latency_ms.eq(row.latency_ms),
+            dsl::ip.eq(&row.ip),
+            dsl::user_agent.eq(&row.user_agent),
+            dsl::request_id.eq(&row.request_id),
+            dsl::repeats.eq(repeats),
+        ))
+        .returning(dsl::id)
+        .get_result(conn)
+}
+
+/// Adds `more` to the count of row `id` of key `key_row_id`; false when the
+/// row is gone (pruned, or its key deleted), so the caller writes a new one.
+pub fn add_repeats(conn: &mut DbConn, id: i64, key_row_id: i64, more: i64) -> QueryResult<bool> {
+    diesel::update(dsl::api_request_log.filter(dsl::id.eq(id)).filter(dsl::api_key_id.eq(key_row_id)))
+        .set(dsl::repeats.eq(dsl::repeats + more))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 /// What the key page filters on.

@@ -169,6 +169,7 @@ diesel::table! {
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         request_id -> Text,
+        repeats -> BigInt,
     }
 }
 

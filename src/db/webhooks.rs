@@ -61,6 +61,27 @@ pub fn insert(conn: &mut DbConn, new: NewEndpoint<'_>) -> QueryResult<Endpoint> 
     dsl::webhook_endpoints.filter(dsl::public_id.eq(new.public_id)).select(Endpoint::as_select()).first(conn)
 }
 
+/// How many endpoints the organisation has.
+pub fn count(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
+    dsl::webhook_endpoints.filter(dsl::org_id.eq(org_id)).count().get_result(conn)
+}
+
+/// Makes every other creation of an endpoint in this organisation wait for
+/// this transaction, so a [`count`] taken next is still true at commit.
+/// PostgreSQL: a row lock on the organisation, taken by a locking read
+/// because `db::lock_org`'s no-op UPDATE would fire the auth-generation
+/// trigger and empty every instance's key cache; `NO KEY` lets other
+/// transactions keep inserting rows that refer to it. SQLite: `BEGIN
+/// IMMEDIATE` already made this transaction the only writer.
+pub fn hold_creations(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
+    if matches!(conn, DbConn::Pg(_)) {
+        diesel::sql_query("SELECT id FROM orgs WHERE id = $1 FOR NO KEY UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(org_id)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 pub fn list(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Endpoint>> {
     dsl::webhook_endpoints.filter(dsl::org_id.eq(org_id)).order(dsl::id.asc()).select(Endpoint::as_select()).load(conn)
 }
@@ -114,6 +135,32 @@ pub fn rotate_secret(
 /// Starts (or, with `None`, ends) the endpoint's current run of failures.
 pub fn set_failing_since(conn: &mut DbConn, id: i64, since: Option<NaiveDateTime>) -> QueryResult<()> {
     diesel::update(dsl::webhook_endpoints.find(id)).set(dsl::failing_since.eq(since)).execute(conn).map(|_| ())
+}
+
+/// Starts the endpoint's run of failures unless one is under way; true when
+/// this call started it. Conditional, so of several failures at once (or on
+/// several instances) exactly one changes the endpoint's health.
+pub fn start_failing(conn: &mut DbConn, id: i64, since: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(dsl::webhook_endpoints.find(id).filter(dsl::failing_since.is_null()))
+        .set(dsl::failing_since.eq(since))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Ends the endpoint's run of failures; true when this call ended it.
+pub fn stop_failing(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    diesel::update(dsl::webhook_endpoints.find(id).filter(dsl::failing_since.is_not_null()))
+        .set(dsl::failing_since.eq(None::<NaiveDateTime>))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Disables the endpoint with a reason if it is enabled; true when this call disabled it.
+pub fn disable_if_enabled(conn: &mut DbConn, id: i64, reason: &str) -> QueryResult<bool> {
+    diesel::update(dsl::webhook_endpoints.find(id).filter(dsl::enabled.eq(true)))
+        .set((dsl::enabled.eq(false), dsl::disabled_reason.eq(reason)))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {

@@ -24,9 +24,10 @@ const PEOPLE: &[(&str, &str, Option<Role>)] = &[
     ("support@demo.latchkey.test", "Sam Support", None),
 ];
 
-/// `encryption_key` seals the sample webhook signing secrets: it must be the
-/// one `latchkey serve` uses (the same environment or keys file).
-pub fn run(conn: &mut DbConn, encryption_key: &[u8]) -> anyhow::Result<()> {
+/// `config` must be the one `latchkey serve` uses (the same environment or
+/// keys file): its encryption key seals the sample webhook signing secrets,
+/// and its checkpoint key signs the history.
+pub fn run(conn: &mut DbConn, config: &crate::config::Config) -> anyhow::Result<()> {
     let slug = OrgSlug::parse(DEMO_SLUG).map_err(anyhow::Error::msg)?;
     if orgs::find_by_slug(conn, slug.as_str())?.is_some() {
         println!("The demo organisation already exists; nothing changed.");
@@ -56,7 +57,7 @@ pub fn run(conn: &mut DbConn, encryption_key: &[u8]) -> anyhow::Result<()> {
             progress.step(email.as_str());
         }
         let owner = people.iter().find(|(_, r)| *r == Role::Owner).map(|(u, _)| u.clone()).context("no owner")?;
-        seed::organisation(conn, &slug, &owner, &people, staff.as_ref(), encryption_key, &mut progress)?;
+        seed::organisation(conn, &slug, &owner, &people, staff.as_ref(), config, &mut progress)?;
         Ok(())
     })?;
     progress.finish();

@@ -3,10 +3,13 @@
 //! a [`Timeline`] and written in time order at the end, so the hash chain
 //! grows with time as it does in real use. Sample secrets are discarded.
 
+use crate::audit::checkpoints::Backdated;
 use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::config::Config;
 use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
 use crate::db::schema::{api_keys as keys_t, memberships as members_t, orgs as orgs_t};
 use crate::db::{DbConn, memberships, orgs, records, users::User};
+use crate::domain::checkpoint::CheckpointSigner;
 use crate::domain::key_settings::IpAllowlist;
 use crate::domain::records::{id_prefix, validate_create};
 use crate::domain::scopes::{Resource, Scopes};
@@ -30,12 +33,19 @@ impl Timeline {
         self.0.push((at, actor.clone(), meta.clone(), entry));
     }
 
-    fn write(mut self, conn: &mut DbConn) -> QueryResult<()> {
+    /// Checkpoints are signed along the way, dated as if the server had
+    /// signed them then, so the back-dated history is covered ("Verify
+    /// integrity" wants every event signed within two checkpoint intervals).
+    fn write(mut self, conn: &mut DbConn, signer: &CheckpointSigner) -> QueryResult<()> {
         self.0.sort_by_key(|(at, ..)| *at);
+        let mut checkpoints = Backdated::new(signer);
         for (at, actor, meta, entry) in self.0 {
+            checkpoints.before(conn, at)?;
+            let org_id = entry.org_id;
             audit::record_at(conn, &actor, &meta, entry, at)?;
+            checkpoints.recorded(org_id, at);
         }
-        Ok(())
+        checkpoints.finish(conn)
     }
 }
 
@@ -55,7 +65,7 @@ pub fn organisation(
     owner: &User,
     people: &[(User, Role)],
     staff: Option<&User>,
-    encryption_key: &[u8],
+    config: &Config,
     progress: &mut Progress,
 ) -> anyhow::Result<()> {
     let now = crate::db::now();
@@ -84,13 +94,13 @@ pub fn organisation(
     progress.step("API keys");
     seed_records(conn, org.id)?;
     progress.step("customers and orders");
-    super::webhooks::seed_webhooks(conn, org.id, owner, encryption_key, &mut timeline, now)?;
+    super::webhooks::seed_webhooks(conn, org.id, owner, &config.encryption_key, &mut timeline, now)?;
     progress.step("webhooks");
     seed_usage(conn, org.id, &busy, now)?;
     super::requests::seed(conn, org.id, &busy)?;
     progress.step("usage");
     seed_sessions(org.id, owner, admin, staff, &mut timeline, now);
-    timeline.write(conn)?;
+    timeline.write(conn, &config.compliance.audit_signer)?;
     progress.step("audit history");
     Ok(())
 }

@@ -1,4 +1,6 @@
-//! The demo's webhook endpoints, with a delivery history to look at.
+//! The demo's webhook endpoints, with a delivery history to look at. They
+//! live under `.invalid` (RFC 6761: never resolves) and nothing is left
+//! waiting to be sent, so a server running the demo contacts nobody.
 
 use super::seed::{Timeline, office};
 use crate::audit::{Actor, Entry};
@@ -21,14 +23,15 @@ pub(super) fn seed_webhooks(
     t: &mut Timeline,
     now: NaiveDateTime,
 ) -> anyhow::Result<()> {
+    // Stored directly, past the save-time check (which would refuse a name that does not resolve).
     let samples = [
         (
-            "https://hooks.example.com/latchkey",
+            "https://hooks.fulfilment.invalid/latchkey",
             "Fulfilment service",
             vec!["order.created", "customer.created", "api_key.revoked"],
             45,
         ),
-        ("https://erp.example.net/webhooks/orders", "ERP (in a maintenance window)", vec!["order.created"], 30),
+        ("https://erp.demo.invalid/webhooks/orders", "ERP (in a maintenance window)", vec!["order.created"], 30),
     ];
     let (mut endpoints, mut secrets) = (Vec::new(), Vec::new());
     for (url, description, events, age) in samples {
@@ -69,7 +72,7 @@ pub(super) fn seed_webhooks(
     for i in 0..8_i64 {
         let at = now - Duration::hours(6 * (8 - i));
         let data = json!({"id": format!("ord_{}", random_base62(16)), "customer_email": "ada@example.com", "total_cents": 2_500 + 100 * i, "currency": "EUR", "status": "paid"});
-        let event_id = outbox::enqueue(conn, org_id, "order.created", data)?;
+        let event_id = outbox::enqueue_counted(conn, org_id, "order.created", data)?;
         let payload = outbox::find(conn, &event_id)?.map(|e| e.payload).unwrap_or_default();
         for (hook, secret) in [(healthy, &secrets[0]), (failing, &secrets[1])] {
             let delivery: i64 = deliveries_t::table
@@ -105,12 +108,15 @@ pub(super) fn seed_webhooks(
                     ))
                     .execute(conn)?;
             }
-            // Past attempts only: the failing endpoint's next retry is hours away.
+            // Past attempts only, and no retry left waiting: the failing
+            // endpoint's messages are given up, so a running server has nothing
+            // of the demo's to send (Recover still offers to send them again).
+            let last_sent = at + Duration::minutes(5 * (tries - 1));
             diesel::update(deliveries_t::table.find(delivery))
                 .set((
-                    deliveries_t::state.eq(if ok { "delivered" } else { "pending" }),
+                    deliveries_t::state.eq(if ok { "delivered" } else { "failed" }),
                     deliveries_t::attempts.eq(tries),
-                    deliveries_t::next_attempt_at.eq(now + Duration::hours(2)),
+                    deliveries_t::next_attempt_at.eq(last_sent),
                     deliveries_t::created_at.eq(at),
                 ))
                 .execute(conn)?;

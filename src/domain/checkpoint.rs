@@ -34,6 +34,78 @@ pub fn format_signed_at(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// A stored `signed_at` read back as a time (`None` when it is not in the stored format).
+pub fn parse_signed_at(text: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.fZ").ok()
+}
+
+/// Events older than two checkpoint intervals that no checkpoint covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uncovered {
+    pub count: u64,
+    pub first_seq: i64,
+}
+
+/// Checkpoint coverage: an event is covered by a checkpoint at or after its
+/// seq signed at most two intervals after the event was recorded. Someone
+/// who can write the database can delete checkpoints, rewrite the chain and
+/// get its head signed again, but that new checkpoint is signed too late
+/// for the older events — so they stay "not proven" instead of "intact".
+/// Events younger than two intervals are not yet due. Feed it the chain's
+/// events in seq order.
+pub struct Coverage {
+    /// Seq ascending: (a checkpoint's seq, the earliest `signed_at` of the checkpoints at that seq or later).
+    earliest_from: Vec<(i64, chrono::NaiveDateTime)>,
+    next: usize,
+    window: chrono::TimeDelta,
+    due_before: chrono::NaiveDateTime,
+    uncovered: Option<Uncovered>,
+}
+
+impl Coverage {
+    /// `signed`: (seq, signed_at) of every checkpoint whose signature verified.
+    pub fn new(
+        interval: chrono::TimeDelta,
+        now: chrono::NaiveDateTime,
+        mut signed: Vec<(i64, chrono::NaiveDateTime)>,
+    ) -> Self {
+        signed.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+        let mut earliest: Option<chrono::NaiveDateTime> = None;
+        let mut earliest_from: Vec<_> = signed
+            .into_iter()
+            .map(|(seq, at)| {
+                let at = earliest.map_or(at, |e| e.min(at));
+                earliest = Some(at);
+                (seq, at)
+            })
+            .collect();
+        earliest_from.reverse();
+        let window = interval * 2;
+        Self { earliest_from, next: 0, window, due_before: now - window, uncovered: None }
+    }
+
+    /// One event of the chain, in seq order.
+    pub fn event(&mut self, seq: i64, occurred_at: chrono::NaiveDateTime) {
+        while self.earliest_from.get(self.next).is_some_and(|(s, _)| *s < seq) {
+            self.next += 1;
+        }
+        if occurred_at >= self.due_before {
+            return;
+        }
+        let deadline = occurred_at + self.window;
+        if self.earliest_from.get(self.next).is_some_and(|(_, at)| *at <= deadline) {
+            return;
+        }
+        let u = self.uncovered.get_or_insert(Uncovered { count: 0, first_seq: seq });
+        u.count += 1;
+    }
+
+    /// `None` when every due event is covered.
+    pub fn finish(self) -> Option<Uncovered> {
+        self.uncovered
+    }
+}
+
 /// The server's signing key. Its `Debug` never shows the key.
 #[derive(Clone)]
 pub struct CheckpointSigner {
@@ -153,6 +225,49 @@ mod tests {
             Err(Refused::MalformedSignature)
         );
         assert_eq!(c.verify("not a key"), Err(Refused::BadPublicKey));
+    }
+
+    fn at(hours: i64) -> chrono::NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_800_000_000 + hours * 3600, 0).map(|t| t.naive_utc()).unwrap_or_default()
+    }
+
+    /// Coverage of events (seq, recorded at hour) by checkpoints (seq, signed at hour), interval 1 h, now at hour 100.
+    fn uncovered(events: &[(i64, i64)], checkpoints: &[(i64, i64)]) -> Option<Uncovered> {
+        let signed = checkpoints.iter().map(|(seq, h)| (*seq, at(*h))).collect();
+        let mut coverage = Coverage::new(chrono::TimeDelta::hours(1), at(100), signed);
+        for (seq, h) in events {
+            coverage.event(*seq, at(*h));
+        }
+        coverage.finish()
+    }
+
+    #[test]
+    fn an_event_is_covered_by_a_later_checkpoint_signed_within_two_intervals() {
+        let events = [(1, 10), (2, 11), (3, 50)];
+        assert_eq!(uncovered(&events, &[(2, 12), (3, 51)]), None);
+        // One checkpoint signed two intervals after the first event covers everything before it.
+        assert_eq!(uncovered(&events, &[(3, 52)]), Some(Uncovered { count: 2, first_seq: 1 }));
+        assert_eq!(uncovered(&[(1, 10), (2, 11)], &[(2, 12)]), None);
+        // A checkpoint before an event's seq never covers it, however early.
+        assert_eq!(uncovered(&events, &[(2, 12)]), Some(Uncovered { count: 1, first_seq: 3 }));
+    }
+
+    #[test]
+    fn re_signing_after_checkpoints_vanished_leaves_older_events_not_proven() {
+        let events: Vec<(i64, i64)> = (1..=5).map(|seq| (seq, seq * 10)).collect();
+        assert_eq!(uncovered(&events, &[(5, 99)]), Some(Uncovered { count: 5, first_seq: 1 }));
+        // Young events (under two intervals old) are not due yet.
+        assert_eq!(uncovered(&[(1, 10), (2, 99)], &[(1, 11)]), None);
+        assert_eq!(uncovered(&[(1, 99)], &[]), None);
+        assert_eq!(uncovered(&[(1, 97), (2, 98)], &[]), Some(Uncovered { count: 1, first_seq: 1 }));
+    }
+
+    #[test]
+    fn signed_at_reads_back_as_stored() {
+        let text = "2026-11-30T09:15:02.123456Z";
+        let parsed = parse_signed_at(text).expect("time");
+        assert_eq!(format_signed_at(parsed.and_utc()), text);
+        assert_eq!(parse_signed_at("yesterday"), None);
     }
 
     #[test]

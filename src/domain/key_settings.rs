@@ -115,6 +115,44 @@ impl IpAllowlist {
     pub fn ranges(&self) -> Vec<String> {
         self.0.iter().map(ToString::to_string).collect()
     }
+
+    /// Whether every address this list allows, `outer` allows too: an empty
+    /// `outer` allows any; an empty `self` allows any, so it is within only
+    /// an empty `outer`.
+    pub fn is_within(&self, outer: &IpAllowlist) -> bool {
+        outer.0.is_empty() || (!self.0.is_empty() && self.0.iter().all(|net| outer.0.iter().any(|o| o.contains(net))))
+    }
+}
+
+impl KeySettings {
+    /// The first setting in which these settings (a key being created,
+    /// changed or rotated by an API key) are more capable than `holder`'s,
+    /// by its JSON field name; `None` when they are within it everywhere.
+    /// Scopes ⊆, allowlist ⊆ (a restricted holder's child must be
+    /// restricted inside it), expiry no later (none is latest), rate limit
+    /// no higher (`None` is `default_limit`, 0 is unlimited: the highest).
+    pub fn wider_than(&self, holder: &KeySettings, default_limit: u32) -> Option<&'static str> {
+        let limit = |l: Option<u32>| match l.unwrap_or(default_limit) {
+            0 => u64::MAX,
+            n => u64::from(n),
+        };
+        let later = match (self.expires_at, holder.expires_at) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(mine), Some(theirs)) => mine > theirs,
+        };
+        if !holder.scopes.covers(&self.scopes) {
+            Some("scopes")
+        } else if !self.allowed_ips.is_within(&holder.allowed_ips) {
+            Some("allowed_ips")
+        } else if later {
+            Some("expires_at")
+        } else if limit(self.rate_limit_per_minute) > limit(holder.rate_limit_per_minute) {
+            Some("rate_limit_per_minute")
+        } else {
+            None
+        }
+    }
 }
 
 /// Requests per minute: empty = the server default; 0 = unlimited.
@@ -234,5 +272,35 @@ mod tests {
         for grace in Grace::ALL {
             assert_eq!(Grace::parse(grace.as_str()), Ok(grace));
         }
+    }
+
+    fn settings(ips: &str, expires_days: Option<i64>, limit: Option<u32>) -> KeySettings {
+        KeySettings {
+            label: "k".into(),
+            description: String::new(),
+            scopes: Scopes::parse(&["orders:read"]).expect("scopes"),
+            expires_at: expires_days.map(|d| now() + chrono::Duration::days(d)),
+            allowed_ips: IpAllowlist::parse(ips).expect("ips"),
+            rate_limit_per_minute: limit,
+        }
+    }
+
+    #[test]
+    fn a_child_key_is_at_most_as_capable_as_its_holder_in_every_setting() {
+        let holder = settings("10.0.0.0/8", Some(30), Some(5));
+        assert_eq!(settings("10.1.0.0/16", Some(29), Some(5)).wider_than(&holder, 600), None);
+        assert_eq!(settings("", Some(29), Some(5)).wider_than(&holder, 600), Some("allowed_ips"), "no allowlist = any");
+        assert_eq!(settings("192.168.0.0/16", Some(29), Some(5)).wider_than(&holder, 600), Some("allowed_ips"));
+        assert_eq!(settings("10.0.0.0/7", Some(29), Some(5)).wider_than(&holder, 600), Some("allowed_ips"));
+        assert_eq!(settings("10.0.0.1", None, Some(5)).wider_than(&holder, 600), Some("expires_at"), "never = later");
+        assert_eq!(settings("10.0.0.1", Some(31), Some(5)).wider_than(&holder, 600), Some("expires_at"));
+        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, 600), Some("rate_limit_per_minute"));
+        assert_eq!(settings("10.0.0.1", Some(1), Some(0)).wider_than(&holder, 600), Some("rate_limit_per_minute"));
+        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, 5), None, "the default, when it is lower");
+        let open = settings("", None, Some(0));
+        assert_eq!(settings("", None, None).wider_than(&open, 600), None, "an unrestricted holder may issue anything");
+        let mut wide = settings("", None, None);
+        wide.scopes = Scopes::default();
+        assert_eq!(wide.wider_than(&open, 600), Some("scopes"), "full access is wider than orders:read");
     }
 }

@@ -55,6 +55,46 @@ impl KeyState {
     }
 }
 
+/// Why a key was revoked, as webhook events name it (`data.reason`). The
+/// audit entry keeps its own, finer words; this is the contract receivers see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    /// A person in the console or a key through the management API.
+    Manual,
+    /// Rotated with no grace: the old key ended with its rotation.
+    Rotated,
+    /// Reported exposed (leak response).
+    Exposed,
+    /// A rotation's grace period ended.
+    ExpiredGrace,
+}
+
+impl RevokeReason {
+    pub const ALL: [RevokeReason; 4] =
+        [RevokeReason::Manual, RevokeReason::Rotated, RevokeReason::Exposed, RevokeReason::ExpiredGrace];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Rotated => "rotated",
+            Self::Exposed => "exposed",
+            Self::ExpiredGrace => "expired_grace",
+        }
+    }
+
+    /// The reason for the one the audit entry records (`revoked_by_user`,
+    /// `rotated_without_grace`, `rotation_grace_ended`, `exposed` …); a
+    /// person or a key deciding is `manual`.
+    pub fn from_audit(reason: &str) -> Self {
+        match reason {
+            "rotated_without_grace" => Self::Rotated,
+            "exposed" => Self::Exposed,
+            "rotation_grace_ended" => Self::ExpiredGrace,
+            _ => Self::Manual,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::KeyState;
@@ -72,5 +112,14 @@ mod tests {
         assert_eq!(KeyState::derive(false, true, future, past, now), KeyState::Active);
         assert_eq!(KeyState::derive(false, true, None, None, now), KeyState::Active);
         assert!(KeyState::Rotating.authenticates() && !KeyState::Expired.authenticates());
+    }
+
+    #[test]
+    fn revoke_reasons_name_what_receivers_see() {
+        use super::RevokeReason;
+        let audit =
+            ["revoked_by_user", "revoked_by_api_key", "rotated_without_grace", "exposed", "rotation_grace_ended"];
+        let seen: Vec<&str> = audit.into_iter().map(|r| RevokeReason::from_audit(r).as_str()).collect();
+        assert_eq!(seen, ["manual", "manual", "rotated", "exposed", "expired_grace"]);
     }
 }

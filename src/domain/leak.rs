@@ -78,6 +78,10 @@ pub enum Refused {
     Malformed,
     #[error("the signature does not verify")]
     BadSignature,
+    /// `(r, n − s)` verifies wherever `(r, s)` does; only the low-S one of
+    /// the pair is accepted, so a report has exactly one valid signature.
+    #[error("the signature is in high-S form (a malleated copy)")]
+    HighS,
 }
 
 impl ScanningKeys {
@@ -103,6 +107,10 @@ impl ScanningKeys {
         let key = self.0.iter().find(|(id, _)| id == key_id.trim()).map(|(_, k)| k).ok_or(Refused::UnknownKey)?;
         let der = base64::engine::general_purpose::STANDARD.decode(signature.trim()).map_err(|_| Refused::Malformed)?;
         let signature = Signature::from_der(&der).map_err(|_| Refused::Malformed)?;
+        // `normalize_s` answers the low-S twin only when `s` is above n/2.
+        if signature.normalize_s().is_some() {
+            return Err(Refused::HighS);
+        }
         key.verify(body, &signature).map_err(|_| Refused::BadSignature)
     }
 }
@@ -137,7 +145,8 @@ mod tests {
         let doc = serde_json::json!({"public_keys": [{"key_identifier": "k1", "key": pem, "is_current": true}]});
         let keys = ScanningKeys::parse(&doc.to_string()).unwrap();
         let body = br#"[{"token":"x","type":"latchkey_api_key","url":"https://example.com","source":"content"}]"#;
-        let sig: p256::ecdsa::Signature = signing.sign(body);
+        let signed: p256::ecdsa::Signature = signing.sign(body);
+        let sig = signed.normalize_s().unwrap_or(signed);
         let b64 = base64::engine::general_purpose::STANDARD.encode(sig.to_der());
         assert_eq!(keys.verify(Some("k1"), Some(&b64), body), Ok(()));
         assert_eq!(keys.verify(Some("k1"), Some(&b64), b"[]"), Err(Refused::BadSignature));
@@ -145,5 +154,26 @@ mod tests {
         assert_eq!(keys.verify(Some("k1"), Some("not base64!"), body), Err(Refused::Malformed));
         assert_eq!(keys.verify(None, Some(&b64), body), Err(Refused::Unsigned));
         assert!(ScanningKeys::parse(r#"{"public_keys":[]}"#).is_err());
+    }
+
+    #[test]
+    fn a_high_s_twin_of_a_good_signature_is_refused() {
+        use base64::Engine;
+        use p256::ecdsa::signature::Signer;
+        use p256::pkcs8::EncodePublicKey;
+        let signing = p256::ecdsa::SigningKey::from_slice(&[9u8; 32]).unwrap();
+        let pem = signing.verifying_key().to_public_key_pem(p256::pkcs8::LineEnding::LF).unwrap();
+        let doc = serde_json::json!({"public_keys": [{"key_identifier": "k1", "key": pem, "is_current": true}]});
+        let keys = ScanningKeys::parse(&doc.to_string()).unwrap();
+        let b64 = |sig: Signature| base64::engine::general_purpose::STANDARD.encode(sig.to_der());
+        for body in [&b"[]"[..], b"[ ]", b"[  ]", b"[   ]"] {
+            let signed: Signature = signing.sign(body);
+            let low = signed.normalize_s().unwrap_or(signed);
+            let (r, s) = low.split_scalars();
+            let high = Signature::from_scalars(r, -s).unwrap();
+            assert!(signing.verifying_key().verify(body, &high).is_ok(), "plain ECDSA accepts the twin");
+            assert_eq!(keys.verify(Some("k1"), Some(&b64(low)), body), Ok(()));
+            assert_eq!(keys.verify(Some("k1"), Some(&b64(high)), body), Err(Refused::HighS));
+        }
     }
 }

@@ -3,10 +3,9 @@
 //! once), sends each signed message to its endpoint's checked address, logs
 //! the attempt and schedules a retry (README: Webhooks): ≈ 5 s, 5 min, 30 min, 2 h,
 //! 5 h, 10 h, 10 h, with ±20 % jitter, honouring `Retry-After` on 429/503.
-//! Only 2xx succeeds; 410 disables the endpoint at once.
+//! Only 2xx succeeds; 410 disables the endpoint at once (endpoint_health.rs).
 
-use super::Error;
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use super::{Error, endpoint_health};
 use crate::crypto;
 use crate::db::deliveries::{self, Delivery, NewAttempt};
 use crate::db::webhooks::{self, Endpoint};
@@ -23,8 +22,6 @@ const SCHEDULE_SECS: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 36
 const BATCH: usize = 20;
 /// Claims one instance holds at once (sends in flight plus those waiting for their endpoint).
 const MAX_IN_FLIGHT: usize = 200;
-/// An endpoint that has failed for this long is disabled (README: Webhooks).
-const FAILING_DAYS: i64 = 5;
 /// How long a claim keeps other instances off a delivery: one send and then some.
 fn lease(state: &AppState) -> Duration {
     Duration::seconds(state.config.webhook_timeout.as_secs() as i64 + 15)
@@ -258,7 +255,7 @@ async fn record(
             None => ("failed", None),
         }
     };
-    let (delivery, endpoint) = (delivery.clone(), endpoint.clone());
+    let (delivery, hook) = (delivery.clone(), endpoint.clone());
     let (status, latency, class) = (result.status, result.latency_ms, result.error.as_ref().map(|(c, _)| *c));
     let succeeded = result.succeeded();
     let public_url = state.config.public_url.origin().to_owned();
@@ -270,7 +267,7 @@ async fn record(
     let sent = result.request.clone();
     let request_headers = serde_json::to_string(&sent.headers).unwrap_or_else(|_| "[]".into());
     let response_headers = serde_json::to_string(&result.headers).unwrap_or_else(|_| "[]".into());
-    state
+    let health = state
         .db
         .run(move |conn| {
             crate::db::transaction(conn, |conn| {
@@ -278,7 +275,7 @@ async fn record(
                     conn,
                     NewAttempt {
                         delivery_id: delivery.id,
-                        endpoint_id: endpoint.id,
+                        endpoint_id: hook.id,
                         attempt: attempts,
                         trigger,
                         status_code: status,
@@ -294,31 +291,12 @@ async fn record(
                 // A manual resend of a delivered message leaves it delivered.
                 let state_now = if delivery.state == "delivered" { "delivered" } else { next_state };
                 deliveries::finish_attempt(conn, delivery.id, attempts, state_now, next_at)?;
-                let system = Actor::System { label: "webhooks" };
-                if succeeded {
-                    if endpoint.failing_since.is_some() {
-                        webhooks::set_failing_since(conn, endpoint.id, None)?;
-                    }
-                } else if endpoint.failing_since.is_none() {
-                    webhooks::set_failing_since(conn, endpoint.id, Some(now()))?;
-                }
-                let failing_too_long =
-                    !succeeded && endpoint.failing_since.is_some_and(|t| t <= now() - Duration::days(FAILING_DAYS));
-                if (gone || failing_too_long) && endpoint.enabled {
-                    let (reason, why) = if gone {
-                        ("410_gone", "the endpoint answered 410 Gone")
-                    } else {
-                        ("failing_for_5_days", "every delivery failed for 5 days")
-                    };
-                    webhooks::set_enabled(conn, endpoint.id, false, Some(why))?;
-                    audit::record(conn, &system, &RequestMeta::default(), Entry::webhook_disabled(&endpoint, reason))?;
-                    crate::notify::webhook_disabled(conn, &public_url, &endpoint, why)?;
-                }
-                Ok::<_, diesel::result::Error>(())
+                endpoint_health::record(conn, &hook, succeeded, gone, &public_url)
             })
         })
-        .await
-        .map_err(Error::from)
+        .await?;
+    health.log(endpoint, result);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -43,11 +43,22 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
                     }
                     crate::notify::key_expiring(conn, &public_url, &key, expires_at, warning, at)?;
                     if warning.is_advance_warning() {
-                        let mut data = crate::audit::key_snapshot(&key);
-                        data["actor"] = Actor::System { label: "scheduler" }.to_json();
-                        data["warning"] = warning.as_str().into();
-                        data["days_left"] = crate::domain::expiry::days_left(expires_at, at).into();
-                        crate::db::outbox::enqueue(conn, key.org_id, "api_key.expiring", data)?;
+                        // No change causes it: numbered as of the latest one, with the key as of then.
+                        let seq = crate::audit::latest_seq(conn, key.org_id)?;
+                        if let Some(key) = crate::db::api_keys::find(conn, key.org_id, &key.key_id)? {
+                            let mut extra = serde_json::Map::new();
+                            extra.insert("warning".into(), warning.as_str().into());
+                            extra.insert("days_left".into(), crate::domain::expiry::days_left(expires_at, at).into());
+                            let scheduler = Actor::System { label: "scheduler" };
+                            crate::webhooks::events::key_event_with(
+                                conn,
+                                "api_key.expiring",
+                                &key,
+                                &scheduler,
+                                seq,
+                                extra,
+                            )?;
+                        }
                     }
                     claimed += 1;
                     Ok(())

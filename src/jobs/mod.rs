@@ -7,6 +7,7 @@
 
 pub mod checkpoints;
 pub mod deliveries;
+mod endpoint_health;
 pub mod expiry;
 pub mod request_log;
 pub mod send_mail;
@@ -196,8 +197,12 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
                 crate::db::transaction(conn, |conn| {
                     if api_keys::claim_expired_event(conn, key.id)? {
                         let scheduler = Actor::System { label: "scheduler" };
-                        audit::record(conn, &scheduler, &RequestMeta::default(), Entry::api_key_expired(&key))?;
-                        crate::webhooks::events::key_event(conn, "api_key.expired", &key, &scheduler)?;
+                        let seq =
+                            audit::record_seq(conn, &scheduler, &RequestMeta::default(), Entry::api_key_expired(&key))?;
+                        // Read after the chain-head lock: the key as of this seq.
+                        if let Some(expired) = api_keys::find(conn, key.org_id, &key.key_id)? {
+                            crate::webhooks::events::key_event(conn, "api_key.expired", &expired, &scheduler, seq)?;
+                        }
                         recorded += 1;
                     }
                     Ok::<_, diesel::result::Error>(())

@@ -47,7 +47,7 @@ pub fn report_exposed(
             "reporter_ip": meta.ip,
             "reporter_user_agent": meta.user_agent,
         });
-        audit::record(conn, &actor, meta, Entry::api_key_exposed(&current, details.clone()))?;
+        let seq = audit::record_seq(conn, &actor, meta, Entry::api_key_exposed(&current, details.clone()))?;
         crate::db::exposures::mark(conn, current.id, now())?;
         match action {
             ExposedKeyAction::Revoke => {
@@ -59,7 +59,9 @@ pub fn report_exposed(
             ExposedKeyAction::Notify => {}
         }
         let after = reload(conn, &current)?;
-        key_event_with(conn, "api_key.exposed", &after, &actor, super::object(details))?;
+        // The report's own seq, below that of the revocation or deactivation
+        // it caused; its data is the key after them, so they agree.
+        key_event_with(conn, "api_key.exposed", &after, &actor, seq, super::object(details))?;
         let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
         let notice = crate::notify::ExposureNotice {
             source: report.source,

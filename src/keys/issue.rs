@@ -84,6 +84,9 @@ pub enum Issued {
     Created(Box<ApiKey>),
     /// The one-time id was used before: nothing was created; the key it made then.
     AlreadySubmitted(Option<String>),
+    /// A rotation found the key revoked or already replaced (another
+    /// rotation won the race): nothing was created.
+    NotRotatable,
 }
 
 /// How long an API `Idempotency-Key` is remembered.
@@ -136,8 +139,8 @@ pub fn create(conn: &mut DbConn, new: &Issue, actor: &Actor, meta: &RequestMeta)
     crate::db::transaction(conn, |conn| {
         let issued = insert(conn, new)?;
         if let Issued::Created(key) = &issued {
-            audit::record(conn, actor, meta, Entry::api_key_created(key))?;
-            key_event(conn, "api_key.created", key, actor)?;
+            let seq = audit::record_seq(conn, actor, meta, Entry::api_key_created(key))?;
+            key_event(conn, "api_key.created", key, actor, seq)?;
         }
         Ok(issued)
     })
@@ -163,15 +166,24 @@ pub fn rotate(
     meta: &RequestMeta,
 ) -> QueryResult<Issued> {
     crate::db::transaction(conn, |conn| {
+        // The check the caller made before is made again under the key's row
+        // lock: of concurrent rotations exactly one finds the key unreplaced.
+        crate::db::lock_key(conn, old.id)?;
+        let current = reload(conn, old)?;
+        if !current.can_rotate(now()) {
+            let first = issued_before(conn, new.org_id, &new.once)?;
+            return Ok(first.map_or(Issued::NotRotatable, |id| Issued::AlreadySubmitted(Some(id))));
+        }
         let issued = insert(conn, new)?;
         let Issued::Created(fresh) = &issued else { return Ok(issued) };
         api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
-        audit::record(conn, actor, meta, Entry::api_key_rotated(old, &fresh.key_id, grace.as_str()))?;
-        audit::record(conn, actor, meta, Entry::api_key_created(fresh))?;
+        let rotated_seq =
+            audit::record_seq(conn, actor, meta, Entry::api_key_rotated(old, &fresh.key_id, grace.as_str()))?;
+        let created_seq = audit::record_seq(conn, actor, meta, Entry::api_key_created(fresh))?;
         let rotated = reload(conn, old)?;
         let extra = json!({ "replaced_by": fresh.key_id, "grace": grace.as_str() });
-        key_event_with(conn, "api_key.rotated", &rotated, actor, object(extra))?;
-        key_event(conn, "api_key.created", fresh, actor)?;
+        key_event_with(conn, "api_key.rotated", &rotated, actor, rotated_seq, object(extra))?;
+        key_event(conn, "api_key.created", fresh, actor, created_seq)?;
         if grace == Grace::None {
             revoke(conn, old, &new.creator.display_name(), actor, meta, "rotated_without_grace")?;
         }

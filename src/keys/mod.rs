@@ -13,13 +13,15 @@ pub use issue::{Issue, Issued, Once, create, issued_before, replacement, rotate}
 use crate::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::{DbConn, now};
+use crate::domain::key_state::RevokeReason;
 use crate::domain::scopes::Scopes;
 use crate::webhooks::events::{key_event, key_event_with};
 use diesel::QueryResult;
 use serde_json::{Map, Value, json};
 
 /// Revokes a key for good, recording `api_key.revoked` with `reason` and
-/// sending the event. False when it already was revoked (by another request
+/// sending the event with the key as revoked and the reason receivers see
+/// (`RevokeReason`). False when it already was revoked (by another request
 /// or instance): then nothing is recorded twice.
 pub fn revoke(
     conn: &mut DbConn,
@@ -33,15 +35,19 @@ pub fn revoke(
         if !api_keys::revoke(conn, key.id, by)? {
             return Ok(false);
         }
-        audit::record(conn, actor, meta, Entry::api_key_revoked(key, reason))?;
-        key_event(conn, "api_key.revoked", key, actor)?;
+        let seq = audit::record_seq(conn, actor, meta, Entry::api_key_revoked(key, reason))?;
+        let revoked = reload(conn, key)?;
+        let extra = json!({ "reason": RevokeReason::from_audit(reason).as_str() });
+        key_event_with(conn, "api_key.revoked", &revoked, actor, seq, object(extra))?;
         Ok(true)
     })
 }
 
-/// Edits a key's settings and `enabled` flag: `api_key.updated` with the
-/// changed fields before and after, `api_key.scopes_changed` when the scopes
-/// changed, and `api_key.activated`/`deactivated` when `enabled` did.
+/// Edits a key's settings and `enabled` flag. The audit log records
+/// `api_key.updated` (changed fields, `enabled` included),
+/// `api_key.scopes_changed` and `api_key.activated`/`deactivated`; webhooks
+/// get `api_key.updated` for any change of settings, scopes included, and
+/// `api_key.activated`/`deactivated` for `enabled`.
 pub fn update(
     conn: &mut DbConn,
     old: &ApiKey,
@@ -52,35 +58,27 @@ pub fn update(
 ) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
         api_keys::update_settings(conn, old.id, settings, enabled)?;
-        let (before, after) = changes(old, settings, enabled);
         let updated = reload(conn, old)?;
-        // `enabled` alone is an activation or deactivation, not an update.
-        let (mut b, mut a) = (before.clone(), after.clone());
-        if let (Some(b), Some(a)) = (b.as_object_mut(), a.as_object_mut()) {
-            b.remove("enabled");
-            a.remove("enabled");
-        }
-        if b.as_object().is_some_and(|m| !m.is_empty()) {
-            key_event_with(
-                conn,
-                "api_key.updated",
-                &updated,
-                actor,
-                object(json!({ "changes": { "before": b, "after": a } })),
-            )?;
-        }
-        if before.as_object().is_some_and(|m| !m.is_empty()) {
-            audit::record(conn, actor, meta, Entry::api_key_updated(old, before, after))?;
+        let (before, after) = changes(old, settings, enabled);
+        let mut settings_seq = None;
+        if !before.is_empty() {
+            let entry = Entry::api_key_updated(old, Value::Object(before.clone()), Value::Object(after.clone()));
+            settings_seq = Some(audit::record_seq(conn, actor, meta, entry)?);
         }
         let (was, now_scopes) = (old.scopes(), &settings.scopes);
         if *was != *now_scopes {
             let entry = Entry::api_key_scopes_changed(old, &scope_names(was), &scope_names(now_scopes));
-            audit::record(conn, actor, meta, entry)?;
+            settings_seq = Some(audit::record_seq(conn, actor, meta, entry)?);
+        }
+        let (sent_before, sent_after) = sent_changes(old, &updated, before, after);
+        if let (Some(seq), false) = (settings_seq, sent_before.is_empty()) {
+            let extra = json!({ "changes": { "before": sent_before, "after": sent_after } });
+            key_event_with(conn, "api_key.updated", &updated, actor, seq, object(extra))?;
         }
         if old.enabled != enabled {
             let entry = if enabled { Entry::api_key_activated(old) } else { Entry::api_key_deactivated(old) };
-            audit::record(conn, actor, meta, entry)?;
-            key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &updated, actor)?;
+            let seq = audit::record_seq(conn, actor, meta, entry)?;
+            key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &updated, actor, seq)?;
         }
         Ok(())
     })
@@ -99,7 +97,7 @@ pub(crate) fn object(value: Value) -> Map<String, Value> {
 }
 
 /// The fields an edit changed: (before, after), each only the changed ones.
-fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Value, Value) {
+fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Map<String, Value>, Map<String, Value>) {
     let mut before = Map::new();
     let mut after = Map::new();
     let mut diff = |name: &str, a: Value, b: Value| {
@@ -118,7 +116,31 @@ fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Value, Value) {
     diff("allowed_ips", json!(old.allowlist().ranges()), json!(new.allowed_ips.ranges()));
     diff("rate_limit_per_minute", json!(old.rate_limit_per_minute), json!(new.rate_limit_per_minute));
     diff("enabled", json!(old.enabled), json!(enabled));
-    (Value::Object(before), Value::Object(after))
+    (before, after)
+}
+
+/// What `api_key.updated` says changed: the edit's changes without
+/// `enabled` (sent as its own event), with `scopes` and `full_access` as
+/// the event's data spells them (the audit log has them in `api_key.scopes_changed`).
+fn sent_changes(
+    old: &ApiKey,
+    new: &ApiKey,
+    mut before: Map<String, Value>,
+    mut after: Map<String, Value>,
+) -> (Map<String, Value>, Map<String, Value>) {
+    before.remove("enabled");
+    after.remove("enabled");
+    let (was, is) = (old.scopes(), new.scopes());
+    for (name, a, b) in [
+        ("scopes", json!(was.effective_names()), json!(is.effective_names())),
+        ("full_access", json!(was.is_full_access()), json!(is.is_full_access())),
+    ] {
+        if a != b {
+            before.insert(name.into(), a);
+            after.insert(name.into(), b);
+        }
+    }
+    (before, after)
 }
 
 /// Scope names for the audit log; full access is spelled out.
@@ -137,18 +159,24 @@ pub fn set_enabled(
     crate::db::transaction(conn, |conn| {
         api_keys::set_enabled(conn, key.id, enabled)?;
         let entry = if enabled { Entry::api_key_activated(key) } else { Entry::api_key_deactivated(key) };
-        audit::record(conn, actor, meta, entry)?;
+        let seq = audit::record_seq(conn, actor, meta, entry)?;
         let changed = reload(conn, key)?;
-        key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &changed, actor)
+        key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &changed, actor, seq)
     })
 }
 
-/// Deletes a key's row for good; the audit entry keeps its label and prefix.
+/// Deletes a key's row for good; the audit entry keeps its label and prefix,
+/// and the event says `deleted`. A key deleted meanwhile is left alone.
 pub fn delete(conn: &mut DbConn, key: &ApiKey, actor: &Actor, meta: &RequestMeta) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
-        api_keys::delete(conn, key.id)?;
-        audit::record(conn, actor, meta, Entry::api_key_deleted(key))?;
-        key_event(conn, "api_key.deleted", key, actor)
+        // Read under the row lock, so the log and the event keep the key's
+        // last settings even when a change committed since the caller read it.
+        crate::db::lock_key(conn, key.id)?;
+        let Some(current) = api_keys::find(conn, key.org_id, &key.key_id)? else { return Ok(()) };
+        api_keys::delete(conn, current.id)?;
+        let seq = audit::record_seq(conn, actor, meta, Entry::api_key_deleted(&current))?;
+        let extra = json!({ "state": "deleted", "reason": RevokeReason::Manual.as_str() });
+        key_event_with(conn, "api_key.deleted", &current, actor, seq, object(extra))
     })
 }
 

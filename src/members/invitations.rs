@@ -23,8 +23,6 @@ pub const VALID_DAYS: i64 = 7;
 /// What inviting an address did.
 #[derive(Debug)]
 pub enum Invited {
-    /// The address had an account: it is a member now.
-    Added(User),
     /// A new invitation was mailed.
     Invited(Invitation),
     /// The open invitation of that address got a new link (and role).
@@ -83,9 +81,11 @@ fn offer<'a>(org: &Org, email: &'a str, role: Role, token_hash: &'a str, by: &'a
     }
 }
 
-/// Adds the account of `email` with `role`, or invites the address when it
-/// has none (inviting it again refreshes the open invitation: new link, the
-/// old one stops working).
+/// Invites the address with `role` — whether or not it has an account, so
+/// nobody becomes a member (and shows up in this org's audit log) without
+/// accepting, and the answer does not tell which addresses have accounts.
+/// Inviting it again refreshes the open invitation: new link, the old one
+/// stops working. Refused for an address that is a member already.
 pub fn invite(
     conn: &mut DbConn,
     config: &Config,
@@ -98,13 +98,10 @@ pub fn invite(
         // One open invitation per address, even when two owners invite at once.
         crate::db::lock_org(conn, org.id)?;
         let actor = Actor::user(by.user);
-        if let Some(user) = users::find_by_email(conn, email)? {
-            if memberships::for_user(conn, user.id)?.iter().any(|(o, _)| o.id == org.id) {
-                return Err(MembershipError::AlreadyMember);
-            }
-            memberships::add(conn, org.id, user.id, role)?;
-            audit::record(conn, &actor, by.meta, Entry::member_added(org.id, user.id, &user.email, role))?;
-            return Ok(Invited::Added(user));
+        if let Some(user) = users::find_by_email(conn, email)?
+            && memberships::for_user(conn, user.id)?.iter().any(|(o, _)| o.id == org.id)
+        {
+            return Err(MembershipError::AlreadyMember);
         }
         let token = LinkToken::generate(LinkKind::Invitation);
         let hash = token.hash();

@@ -4,12 +4,13 @@
 
 use super::templates::{Chrome, Field};
 use super::{Notice, render, render_status, see_other_with_notice};
+use crate::accounts::throttle::Gate;
 use crate::accounts::{self, password as passwords, profile};
 use crate::audit::RequestMeta;
 use crate::auth::csrf::NoFields;
 use crate::auth::{CsrfForm, CurrentUser, client_ip, session};
-use crate::db::{sessions, users};
-use crate::domain::{Email, Password, PersonName};
+use crate::db::sessions;
+use crate::domain::{Password, PersonName};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_session::Session;
@@ -155,32 +156,28 @@ pub async fn change_password(
     Ok(see_other_with_notice(&session, crate::urls::ACCOUNT, Notice::PasswordChanged))
 }
 
-/// Checks the current password as a login would (the throttle first, a
-/// wrong one counted); `None` when it is right, else the status and message.
+/// Checks the current password as a login would (a place in the throttle
+/// first, a wrong one left counted); `None` when it is right, else the
+/// status and message.
 pub(super) async fn current_password_refused(
     state: &AppState,
     current: &CurrentUser,
     ip: String,
     given: String,
 ) -> Result<Option<(StatusCode, String)>, AppError> {
-    let (user, email) = (current.user.clone(), Email::parse(&current.user.email).map_err(AppError::internal)?);
-    let check_ip = ip.clone();
-    let (throttled_for, hash) = state
-        .db
-        .run(move |conn| {
-            let check = accounts::check_login(conn, email.as_str(), &check_ip)?;
-            Ok::<_, diesel::result::Error>((check.throttled_for, users::password_hash(conn, user.id)?))
-        })
-        .await?;
-    if let Some(seconds) = throttled_for {
-        let message = format!("Too many wrong passwords. Try again in {} minutes.", (seconds + 59) / 60);
-        return Ok(Some((StatusCode::TOO_MANY_REQUESTS, message)));
-    }
+    let user = current.user.clone();
+    let (gate, hash) = state.db.run(move |conn| accounts::sudo::begin(conn, &user, &ip)).await?;
+    let reservation = match gate {
+        Gate::Open(reservation) => reservation,
+        Gate::Throttled { seconds, .. } => {
+            let message = format!("Too many wrong passwords. Try again in {} minutes.", (seconds + 59) / 60);
+            return Ok(Some((StatusCode::TOO_MANY_REQUESTS, message)));
+        }
+    };
     if crate::password::verify_off_thread(given, hash).await {
+        state.db.run(move |conn| accounts::sudo::passed(conn, reservation)).await?;
         return Ok(None);
     }
-    let user = current.user.clone();
-    state.db.run(move |conn| passwords::wrong_current_password(conn, &user, &ip)).await?;
     Ok(Some((StatusCode::UNPROCESSABLE_ENTITY, "That is not your current password.".into())))
 }
 

@@ -7,8 +7,9 @@ use super::templates::{Chrome, Field};
 use super::{render, render_status};
 use crate::audit::export::{ExportFormat, encode};
 use crate::audit::filter::FilterInput;
-use crate::audit::{self, Action, VerifyReport};
+use crate::audit::{self, Action, CheckpointKey, VerifyReport};
 use crate::auth::OrgMember;
+use crate::config::ComplianceConfig;
 use crate::db::Db;
 use crate::db::audit_events::{self, Filter, StoredEvent};
 use crate::domain::Role;
@@ -333,15 +334,17 @@ pub struct VerifyPage {
     pub report: VerifyReport,
 }
 
-/// `public_key`: the server's checkpoint key, which every stored checkpoint must verify under.
+/// `compliance`: the server's checkpoint key, which every stored checkpoint
+/// must verify under, and its interval, which sets how soon each event must be signed.
 pub async fn verify_page(
     db: &Db,
     chrome: Chrome,
     base_path: String,
     org_id: i64,
-    public_key: String,
+    compliance: &ComplianceConfig,
 ) -> Result<HttpResponse, AppError> {
-    let report = db.run(move |conn| audit::verify(conn, org_id, &public_key, |_| {})).await?;
+    let key = CheckpointKey::new(compliance.audit_signer.public_key(), compliance.checkpoint_interval);
+    let report = db.run(move |conn| audit::verify(conn, org_id, &key, |_| {})).await?;
     render(&VerifyPage { chrome, base_path, report })
 }
 
@@ -380,6 +383,5 @@ pub async fn export_jsonl(
 pub async fn verify(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
     let chrome = Chrome::for_member(&member, "audit-log");
-    let public_key = state.config.compliance.audit_signer.public_key();
-    verify_page(&state.db, chrome, org_base(&member), member.org.id, public_key).await
+    verify_page(&state.db, chrome, org_base(&member), member.org.id, &state.config.compliance).await
 }

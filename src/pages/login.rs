@@ -82,7 +82,7 @@ pub async fn submit(
         let (attempted, ip) = (attempted.clone(), ip.clone());
         state.db.run(move |conn| accounts::check_login(conn, &attempted, &ip)).await?
     };
-    let throttled = !check.may_try();
+    let (throttled, gate, throttled_for) = (!check.may_try(), check.gate, check.throttled_for());
     let (account, second_factor) = (check.account, check.second_factor);
     let verified = web::block(move || {
         let ok = match &account {
@@ -103,14 +103,17 @@ pub async fn submit(
         .db
         .run(move |conn| -> diesel::QueryResult<Outcome> {
             match verified {
-                (Some(user), true) if second_factor => Ok(Outcome::SecondStep(user)),
+                (Some(user), true) if second_factor => {
+                    accounts::password_passed(conn, gate)?;
+                    Ok(Outcome::SecondStep(user))
+                }
                 (Some(user), true) => {
                     accounts::logged_in(conn, &user, &attempted, &sid_hash, None, &meta)?;
                     Ok(Outcome::LoggedIn(user))
                 }
                 (user, _) => {
-                    accounts::login_failed(conn, &attempted, &ip, user.as_ref(), throttled, &meta)?;
-                    Ok(check.throttled_for.map_or(Outcome::Failed, Outcome::Throttled))
+                    accounts::login_failed(conn, &attempted, user.as_ref(), throttled, &meta)?;
+                    Ok(throttled_for.map_or(Outcome::Failed, Outcome::Throttled))
                 }
             }
         })

@@ -1,7 +1,8 @@
 //! `/login/two-factor`: the second step of a login for a user with a second
 //! factor — a code from the authenticator app or a recovery code (passkeys
 //! too, see passkeys.rs). The pending login lives 5 minutes in the session;
-//! five wrong codes end it, and the login throttle counts each of them.
+//! five wrong codes end it, and the login throttle counts each of them —
+//! both kept in the database, so no copy of the cookie starts afresh.
 
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::accounts::{self, two_factor};
@@ -69,10 +70,14 @@ pub async fn submit(
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
     let mut page =
         SecondStepPage { csrf: session::csrf_token(&session), email: user.email.clone(), has_passkeys, error: None };
-    let (email, check_ip) = (user.email.clone(), ip.clone());
-    // Only the account's own throttle stops the second step (README: Security model).
-    let check = state.db.run(move |conn| accounts::check_login(conn, &email, &check_ip)).await?;
-    if check.account_throttled {
+    // A place in the account's throttle first (README: Security model): of
+    // any burst of codes, at most the limit is ever checked.
+    let email = user.email.clone();
+    let gate = state
+        .db
+        .run(move |conn| accounts::throttle::reserve(conn, &email, &ip, accounts::throttle::Limits::Account))
+        .await?;
+    if let accounts::throttle::Gate::Throttled { .. } = gate {
         page.error = Some("Too many failed attempts. Wait a few minutes, then try again.".into());
         return render_status(StatusCode::TOO_MANY_REQUESTS, &page);
     }
@@ -83,9 +88,16 @@ pub async fn submit(
         .await?
         .map_err(AppError::internal)?;
     let Some(method) = method else {
-        let who = user.clone();
-        state.db.run(move |conn| accounts::second_factor_failed(conn, &who, &ip, &meta)).await?;
-        if session::second_step_failed(&session, pending) {
+        let (who, started) = (user.clone(), session::unix_to_time(pending.started_at));
+        let failures = state
+            .db
+            .run(move |conn| {
+                accounts::second_factor_failed(conn, &who, &meta)?;
+                accounts::throttle::failures_since(conn, &who.email, started)
+            })
+            .await?;
+        if failures >= session::MAX_SECOND_STEP_FAILURES {
+            session::end_second_step(&session);
             return Ok(see_other_with_notice(&session, crate::urls::LOGIN, Notice::SecondStepEnded));
         }
         page.error = Some("That code is not right. Use the newest code from your app, or a recovery code.".into());

@@ -110,7 +110,6 @@ pub async fn add(
         })
         .await?;
     let notice = match outcome {
-        Ok(Invited::Added(_)) => Notice::MemberAdded,
         Ok(Invited::Invited(_)) => Notice::InvitationSent,
         Ok(Invited::Refreshed(_)) => Notice::InvitationRefreshed,
         Err(MembershipError::Db(e)) => return Err(e.into()),

@@ -19,6 +19,7 @@ pub mod passkeys;
 pub mod password_reset;
 pub mod security;
 pub mod setup;
+pub mod sudo;
 pub mod support;
 pub mod templates;
 pub mod two_factor;

@@ -4,8 +4,10 @@
 //! and gets JSON back: the ceremony's options, then where to go next.
 
 use super::login_two_factor::finish;
+use super::sudo::{Needs, SudoFields, confirm};
 use super::{Notice, see_other_with_notice};
 use crate::accounts::passkeys::{self, Added, PasskeyError, Purpose};
+use crate::accounts::sudo::Prompt;
 use crate::accounts::two_factor::Method;
 use crate::audit::RequestMeta;
 use crate::auth::csrf::NoFields;
@@ -83,12 +85,20 @@ fn options_answer(options: Result<serde_json::Value, PasskeyError>) -> Result<Ht
     }
 }
 
+/// Starts adding a passkey: once the sudo window has passed, the form's
+/// `password` (and `code`) must confirm who asks first.
 pub async fn registration_options(
     state: web::Data<AppState>,
     current: CurrentUser,
     session: Session,
-    _form: CsrfForm<NoFields>,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<SudoFields>,
 ) -> Result<HttpResponse, AppError> {
+    let needs = Needs::PasswordAndCode;
+    let sudo = confirm(&state, &current, &session, &meta, (Prompt::SecondFactor, needs), form.answer()).await?;
+    if !sudo.confirmed() {
+        return Ok(json_answer(sudo.status(), json!({ "error": sudo.message(&current, needs) })));
+    }
     let handle = session::new_ceremony(&session).map_err(AppError::internal)?;
     let user = current.user.clone();
     options_answer(
@@ -103,6 +113,13 @@ pub async fn register(
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
+    // The options request confirmed who asks; that confirmation must still hold.
+    if !session::sudo_fresh(&current.login) {
+        return Ok(json_answer(
+            StatusCode::FORBIDDEN,
+            json!({ "error": "Confirm it is you again, then add the passkey." }),
+        ));
+    }
     let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony) };
     let user = current.user.clone();
     let done = with_relying_party(&state, move |conn, rp, config| {
@@ -124,8 +141,12 @@ pub async fn remove(
     session: Session,
     meta: RequestMeta,
     path: web::Path<String>,
-    _form: CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<SudoFields>,
 ) -> Result<HttpResponse, AppError> {
+    let refusal = super::two_factor::refused(&state, &current, &session, &meta, Needs::PasswordAndCode, form.answer());
+    if let Some(refusal) = refusal.await? {
+        return Ok(refusal);
+    }
     let (config, user, id) = (state.config.clone(), current.user.clone(), path.into_inner());
     if !state.db.run(move |conn| passkeys::remove(conn, &config, &user, &id, &meta)).await? {
         return Err(AppError::NotFound);

@@ -1,6 +1,7 @@
 //! `/support`: platform staff read any organisation's audit log, read-only.
 //! Every view is itself recorded in that organisation's log
-//! (`support.viewed_audit_log`), so its owners see who looked.
+//! (`support.viewed_audit_log`), so its owners see who looked; an
+//! organisation that requires a second factor requires it of staff too.
 
 use super::audit_log::{self, AuditQuery};
 use super::render;
@@ -11,6 +12,7 @@ use crate::auth::CurrentUser;
 use crate::db::orgs::{self, Org};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::support::{Look, look_at};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -61,6 +63,8 @@ pub async fn index(
 
 /// Loads the organisation and records, in its own log, that staff looked:
 /// `entry` is `Entry::support_viewed_audit_log` or `Entry::support_viewed_api_keys`.
+/// Its requirement of a second factor holds for staff as for members: without
+/// one they are sent to their account page to add it.
 async fn viewed(
     state: &AppState,
     staff: &StaffUser,
@@ -68,12 +72,13 @@ async fn viewed(
     meta: RequestMeta,
     entry: impl FnOnce(i64) -> Entry + Send + 'static,
 ) -> Result<Org, AppError> {
-    let actor = Actor::staff(&staff.0.user);
-    state
-        .db
-        .run(move |conn| crate::support::look_at(conn, &slug, &actor, &meta, entry))
-        .await?
-        .ok_or(AppError::NotFound)
+    let (actor, has_factor) = (Actor::staff(&staff.0.user), staff.0.has_second_factor);
+    match state.db.run(move |conn| look_at(conn, &slug, &actor, has_factor, &meta, entry)).await? {
+        Look::Seen(org) => Ok(org),
+        Look::Missing => Err(AppError::NotFound),
+        // Support pages only read (GET, HEAD): as for a member opening a page, a redirect with the reason.
+        Look::SecondFactorRequired => Err(AppError::SecondFactorRequired { read: true }),
+    }
 }
 
 /// `Entry::support_viewed_audit_log` for one view.
@@ -126,8 +131,8 @@ pub async fn org_verify(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("verify")).await?;
-    let public_key = state.config.compliance.audit_signer.public_key();
-    audit_log::verify_page(&state.db, Chrome::for_user(&staff.0, "support"), base(&org), org.id, public_key).await
+    let chrome = Chrome::for_user(&staff.0, "support");
+    audit_log::verify_page(&state.db, chrome, base(&org), org.id, &state.config.compliance).await
 }
 
 /// Events that belong to no organisation: failed logins for unknown emails,

@@ -1,18 +1,21 @@
 //! `/account/two-factor`: set up an authenticator app (a QR code drawn here
 //! as SVG, and the secret as text), confirm it with a code, see recovery
-//! codes once, make new ones, or remove the app (password + code).
+//! codes once, make new ones, or remove the app (password + code). Every
+//! change asks again who it is once the sudo window has passed (sudo.rs).
 
+use super::sudo::{Answer, Needs, SudoFields};
 use super::templates::Chrome;
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
+use crate::accounts::sudo::Prompt;
 use crate::accounts::two_factor::{self, TwoFactorError};
 use crate::audit::RequestMeta;
 use crate::auth::csrf::NoFields;
-use crate::auth::{CsrfForm, CurrentUser, client_ip};
+use crate::auth::{CsrfForm, CurrentUser};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -24,6 +27,8 @@ struct TwoFactorPage {
     enrolment: Option<(String, String)>,
     status: two_factor::Status,
     passkeys_available: bool,
+    /// The sudo window has passed: changes ask for the password (and a code) on their form.
+    ask_sudo: bool,
     error: Option<String>,
     notice: Option<&'static str>,
 }
@@ -35,18 +40,14 @@ struct RecoveryCodesPage {
     codes: Vec<String>,
 }
 
+/// Confirming a new authenticator: its first code, and the password when
+/// the sudo window has passed.
 #[derive(Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     code: String,
-}
-
-#[derive(Deserialize)]
-pub struct DisableForm {
     #[serde(default)]
     password: String,
-    #[serde(default)]
-    code: String,
 }
 
 /// The otpauth URL as an inline SVG QR code (no outside service sees the secret).
@@ -81,9 +82,29 @@ async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) ->
         enrolment,
         status,
         passkeys_available,
+        ask_sudo: !crate::auth::session::sudo_fresh(&current.login),
         error,
         notice: None,
     })
+}
+
+/// Re-authentication for a second-factor change (README: Security model):
+/// `None` when confirmed, else the page again with the reason (422, or 429
+/// past the login throttle).
+pub(super) async fn refused(
+    state: &AppState,
+    current: &CurrentUser,
+    session: &Session,
+    meta: &RequestMeta,
+    needs: Needs,
+    answer: Answer<'_>,
+) -> Result<Option<HttpResponse>, AppError> {
+    let sudo = super::sudo::confirm(state, current, session, meta, (Prompt::SecondFactor, needs), answer).await?;
+    if sudo.confirmed() {
+        return Ok(None);
+    }
+    let page = page(state, current, Some(sudo.message(current, needs))).await?;
+    Ok(Some(render_status(sudo.status(), &page)?))
 }
 
 pub async fn show(
@@ -103,9 +124,14 @@ fn codes_page(current: &CurrentUser, codes: Vec<String>) -> Result<HttpResponse,
 pub async fn confirm(
     state: web::Data<AppState>,
     current: CurrentUser,
+    session: Session,
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
+    let answer = Answer { password: &form.password, code: "" };
+    if let Some(refusal) = refused(&state, &current, &session, &meta, Needs::PasswordAndCode, answer).await? {
+        return Ok(refusal);
+    }
     let (config, user) = (state.config.clone(), current.user.clone());
     let done = state
         .db
@@ -148,9 +174,13 @@ pub async fn cancel(
 pub async fn regenerate(
     state: web::Data<AppState>,
     current: CurrentUser,
+    session: Session,
     meta: RequestMeta,
-    _form: CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<SudoFields>,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(refusal) = refused(&state, &current, &session, &meta, Needs::PasswordAndCode, form.answer()).await? {
+        return Ok(refusal);
+    }
     let (config, user) = (state.config.clone(), current.user.clone());
     let done = state
         .db
@@ -161,33 +191,22 @@ pub async fn regenerate(
     new_codes(&state, &current, done).await
 }
 
+/// Removes the authenticator app: the password and a code, every time.
 pub async fn disable(
-    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentUser,
     session: Session,
     meta: RequestMeta,
-    CsrfForm(form): CsrfForm<DisableForm>,
+    CsrfForm(form): CsrfForm<SudoFields>,
 ) -> Result<HttpResponse, AppError> {
-    // The password as on a password change: throttled, a wrong one counted.
-    let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
-    if let Some((status, message)) =
-        super::account::current_password_refused(&state, &current, ip, form.password).await?
-    {
-        return render_status(status, &page(&state, &current, Some(message)).await?);
-    }
-    let (config, user, info) = (state.config.clone(), current.user.clone(), meta.clone());
-    let code_ok = state
-        .db
-        .run(move |conn| Ok::<_, diesel::result::Error>(two_factor::use_code(conn, &config, &user, &form.code, &info)))
-        .await?
-        .map_err(AppError::internal)?
-        .is_some();
-    if !code_ok {
+    if !current.has_authenticator_app {
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&state, &current, Some("That code is not right.".into())).await?,
+            &page(&state, &current, Some(TwoFactorError::NotOn.to_string())).await?,
         );
+    }
+    if let Some(refusal) = refused(&state, &current, &session, &meta, Needs::PasswordAndCodeNow, form.answer()).await? {
+        return Ok(refusal);
     }
     let (config, user) = (state.config.clone(), current.user.clone());
     state

@@ -1,14 +1,16 @@
-//! The event catalog: for every event type an endpoint can subscribe to, a
+//! The event catalog: for every event type the server sends (those an
+//! endpoint can subscribe to, and Send test's `webhook.test`), a
 //! JSON Schema of the body and an example built by the same code that builds
 //! real events (`audit::key_snapshot`, `resources::object`). The OpenAPI
 //! document publishes it as its `webhooks` map and `/docs/api` lists it; a
 //! test checks real deliveries against these schemas, so they cannot drift.
 
 use super::events::EVENT_TYPES;
+use super::examples::TEST_EVENT;
 use crate::audit::Actor;
 use crate::db::api_keys::ApiKey;
 use crate::db::records::Record;
-use crate::domain::key_state::KeyState;
+use crate::domain::key_state::{KeyState, RevokeReason};
 use crate::domain::records::{fields, id_prefix, object_schema};
 use crate::domain::scopes::{Resource, Scopes};
 use chrono::NaiveDateTime;
@@ -30,20 +32,27 @@ fn summary(event_type: &str) -> &'static str {
         "customer.created" => "A customer was created through the API.",
         "product.created" => "A product was created through the API.",
         "api_key.created" => "A key was created (also the replacement made by a rotation).",
-        "api_key.updated" => "A key's settings changed; `changes` holds the changed fields before and after.",
+        "api_key.updated" => {
+            "A key's settings changed (scopes included); `changes` holds the changed fields before and after."
+        }
         "api_key.deactivated" => "A key was deactivated: requests with it are refused until it is activated.",
         "api_key.activated" => "A key was activated again.",
         "api_key.rotated" => "A key was rotated: `replaced_by` names the new key; the old one works for `grace`.",
-        "api_key.revoked" => "A key was revoked for good.",
+        "api_key.revoked" => {
+            "A key was revoked for good: `state` is `revoked`, `reason` says why (`manual`, `rotated`, `exposed`, `expired_grace`)."
+        }
         "api_key.expiring" => "A key expires soon (30, 7 or 1 day ahead): `warning` and `days_left` say when.",
         "api_key.expired" => "A key reached its expiry.",
-        "api_key.deleted" => "A key was deleted.",
+        "api_key.deleted" => "A key was deleted: `state` is `deleted`, `reason` is `manual`.",
         "api_key.exposed" => "A key was reported exposed (found where it should not be).",
         "audit.event" => {
             "An audit event of the organisation, as the JSON Lines export has it; sent in chain order, at least once (dedupe on `seq`)."
         }
         "audit.checkpoint" => {
             "A signed checkpoint of the organisation's audit chain (verify with the key at `/.well-known/latchkey-audit-key`)."
+        }
+        TEST_EVENT => {
+            "Sent only by Send test (console or API) to check an endpoint: never queued, not subscribable, `seq` 0, always `\"test\": true`."
         }
         _ => "",
     }
@@ -120,8 +129,10 @@ fn key_data_schema(extra: &[(&str, Value)]) -> Value {
     .collect();
     let mut required: Vec<String> = properties.keys().cloned().collect();
     for (name, schema) in extra {
-        properties.insert((*name).to_owned(), schema.clone());
-        required.push((*name).to_owned());
+        // An extra field may narrow a key field (`state` of a revoked key).
+        if properties.insert((*name).to_owned(), schema.clone()).is_none() {
+            required.push((*name).to_owned());
+        }
     }
     json!({"type": "object", "required": required, "properties": properties, "additionalProperties": false})
 }
@@ -148,6 +159,9 @@ fn data(event_type: &str) -> (Value, Value) {
     if let Some(audit) = super::audit_events::data(event_type) {
         return audit;
     }
+    if event_type == TEST_EVENT {
+        return test_data();
+    }
     match event_type {
         "order.created" => return record(Resource::Orders),
         "customer.created" => return record(Resource::Customers),
@@ -156,12 +170,26 @@ fn data(event_type: &str) -> (Value, Value) {
     }
     let (extra_schema, extra_example): (Vec<(&str, Value)>, Map<String, Value>) = match event_type {
         "api_key.updated" => {
-            let changes = json!({"type": "object", "required": ["before", "after"], "properties": {"before": {"type": "object"}, "after": {"type": "object"}}});
+            let fields = json!({"type": "object", "minProperties": 1, "propertyNames": {"enum": CHANGEABLE}});
+            let changes = json!({"type": "object", "required": ["before", "after"], "properties": {"before": fields, "after": fields}});
+            let scopes = sample_key().scopes().effective_names();
+            let example = json!({"changes": {
+                "before": {"label": "Billing", "scopes": ["orders:read"]},
+                "after": {"label": "Billing sync", "scopes": scopes},
+            }});
+            (vec![("changes", changes)], json_map(example))
+        }
+        "api_key.revoked" => {
+            let reasons: Vec<&str> = RevokeReason::ALL.iter().map(|r| r.as_str()).collect();
             (
-                vec![("changes", changes)],
-                json_map(json!({"changes": {"before": {"label": "Billing"}, "after": {"label": "Billing sync"}}})),
+                vec![("state", json!({"const": "revoked"})), ("reason", json!({"type": "string", "enum": reasons}))],
+                json_map(json!({"state": "revoked", "reason": "manual"})),
             )
         }
+        "api_key.deleted" => (
+            vec![("state", json!({"const": "deleted"})), ("reason", json!({"type": "string", "enum": ["manual"]}))],
+            json_map(json!({"state": "deleted", "reason": "manual"})),
+        ),
         "api_key.rotated" => (
             vec![
                 ("replaced_by", json!({"type": "string", "pattern": "^key_[0-9A-Za-z]{16}$"})),
@@ -214,28 +242,73 @@ fn json_map(value: Value) -> Map<String, Value> {
     }
 }
 
-/// Every event type, in the order the webhook form offers them.
+/// The settings `api_key.updated` may name in `changes`.
+const CHANGEABLE: [&str; 7] =
+    ["label", "description", "scopes", "full_access", "expires_at", "allowed_ips", "rate_limit_per_minute"];
+
+/// `webhook.test`: which endpoint, and a line of text.
+fn test_data() -> (Value, Value) {
+    let schema = json!({
+        "type": "object",
+        "required": ["webhook_id", "message"],
+        "properties": {"webhook_id": {"type": "string", "pattern": "^wh_[0-9A-Za-z]+$"}, "message": {"type": "string"}},
+        "additionalProperties": false,
+    });
+    (schema, json!({"webhook_id": "wh_2bT6yU9iO3pA5sD8", "message": super::examples::TEST_MESSAGE}))
+}
+
+/// The example's `seq`: the audit events' own seq for the stream, 0 for the
+/// test (never a change), some later number for the rest.
+fn example_seq(event_type: &str) -> i64 {
+    match event_type {
+        super::audit_events::AUDIT_EVENT | super::audit_events::AUDIT_CHECKPOINT => 1,
+        TEST_EVENT => 0,
+        t if t.starts_with("api_key.") => 42,
+        _ => 7,
+    }
+}
+
+/// The body every event shares; `data` differs by type.
+fn body_schema(event_type: &str, data: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["type", "timestamp", "seq", "data"],
+        "properties": {
+            "type": {"const": event_type},
+            "timestamp": {
+                "type": "string", "format": "date-time",
+                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                "description": "when the event was queued: UTC, with milliseconds",
+            },
+            "seq": {
+                "type": "integer", "minimum": 0,
+                "description": "Orders the events about one object: the audit seq of the change that caused it (resource events: the organisation's own event counter). Events can arrive out of order: apply one to its object only when its seq is higher than the last applied. 0 on Send test and Send example.",
+            },
+            "data": data,
+            "test": {"const": true, "description": "present only on what Send test and Send example send"},
+        },
+        "additionalProperties": false,
+    })
+}
+
+/// Every event type the server sends: the subscribable ones in the order the
+/// webhook form offers them, then `webhook.test`.
 pub fn events() -> Vec<EventDoc> {
     EVENT_TYPES
         .into_iter()
+        .chain([TEST_EVENT])
         .map(|event_type| {
             let (data_schema, data_example) = data(event_type);
-            EventDoc {
-                event_type,
-                summary: summary(event_type),
-                schema: json!({
-                    "type": "object",
-                    "required": ["type", "timestamp", "data"],
-                    "properties": {
-                        "type": {"const": event_type},
-                        "timestamp": {"type": "string", "format": "date-time"},
-                        "data": data_schema,
-                        "test": {"const": true, "description": "present only on examples sent with Send example"},
-                    },
-                    "additionalProperties": false,
-                }),
-                example: json!({"type": event_type, "timestamp": "2026-11-30T09:15:02Z", "data": data_example}),
+            let mut example = json!({
+                "type": event_type,
+                "timestamp": "2026-11-30T09:15:02.123Z",
+                "seq": example_seq(event_type),
+                "data": data_example,
+            });
+            if event_type == TEST_EVENT {
+                example["test"] = true.into();
             }
+            EventDoc { event_type, summary: summary(event_type), schema: body_schema(event_type, data_schema), example }
         })
         .collect()
 }
@@ -247,7 +320,7 @@ pub fn openapi_webhooks() -> Value {
         .map(|e| {
             let operation = json!({"post": {
                 "summary": e.summary,
-                "description": "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx to acknowledge; anything else is retried.",
+                "description": "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx to acknowledge; anything else is retried. Events arrive at least once and not always in order: dedupe on `webhook-id`, and keep the highest `seq` per object (apply an event's `data` only when its `seq` is higher than the last one applied).",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": e.schema, "example": e.example}}},
                 "responses": {"200": {"description": "Acknowledged (any 2xx)"}},
             }});

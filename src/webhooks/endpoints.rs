@@ -63,15 +63,34 @@ pub struct EndpointFields {
     pub events: String,
 }
 
-/// Adds an endpoint with its sealed signing secret.
+/// A create refused because the organisation already has the most
+/// endpoints the server allows (`LATCHKEY_MAX_WEBHOOK_ENDPOINTS`, the number here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AtCap(pub u32);
+
+impl AtCap {
+    /// The refusal in words, shown next to the URL (console) or on `url` (API).
+    pub fn message(self) -> String {
+        format!(
+            "This organisation already has {0} webhook endpoints, the most this server allows \
+             (LATCHKEY_MAX_WEBHOOK_ENDPOINTS = {0}). Delete one to add another.",
+            self.0
+        )
+    }
+}
+
+/// Adds an endpoint with its sealed signing secret, unless the organisation
+/// already has `cap` of them. Counted under a lock on the organisation, so
+/// concurrent creates cannot pass the cap together.
 pub fn create(
     conn: &mut DbConn,
     org_id: i64,
     fields: &EndpointFields,
     secret_sealed: &str,
+    cap: u32,
     actor: &Actor,
     meta: &RequestMeta,
-) -> QueryResult<Endpoint> {
+) -> QueryResult<Result<Endpoint, AtCap>> {
     let public_id = format!("wh_{}", random_base62(16));
     let by = actor.display_name();
     let by_key = match actor {
@@ -79,6 +98,10 @@ pub fn create(
         _ => None,
     };
     crate::db::transaction(conn, |conn| {
+        webhooks::hold_creations(conn, org_id)?;
+        if webhooks::count(conn, org_id)? >= i64::from(cap) {
+            return Ok(Err(AtCap(cap)));
+        }
         let new = NewEndpoint {
             org_id,
             public_id: &public_id,
@@ -91,7 +114,7 @@ pub fn create(
         };
         let hook = webhooks::insert(conn, new)?;
         audit::record(conn, actor, meta, Entry::webhook_created(&hook))?;
-        Ok(hook)
+        Ok(Ok(hook))
     })
 }
 
@@ -175,16 +198,18 @@ pub fn recover(
     meta: &RequestMeta,
 ) -> QueryResult<usize> {
     crate::db::transaction(conn, |conn| {
-        let count = crate::db::deliveries::requeue_failed(conn, hook.id, since, now())?;
+        let count = crate::db::deliveries::requeue_failed(conn, hook.into(), since, now())?;
         let since_text = crate::timefmt::iso(&since);
         audit::record(conn, actor, meta, Entry::webhook_recovered(hook, &since_text, count))?;
         Ok(count)
     })
 }
 
-/// Deletes an endpoint for good.
+/// Deletes an endpoint for good, with its queued deliveries and its attempt
+/// log: nothing of it is sent later or shown under any other endpoint.
 pub fn delete(conn: &mut DbConn, hook: &Endpoint, actor: &Actor, meta: &RequestMeta) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
+        crate::db::deliveries::delete_for_endpoint(conn, hook.into())?;
         webhooks::delete(conn, hook.id)?;
         audit::record(conn, actor, meta, Entry::webhook_deleted(hook))
     })

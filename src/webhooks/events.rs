@@ -21,22 +21,28 @@ pub const EVENT_TYPES: [&str; 15] = [
 ];
 
 /// Writes an `api_key.*` event to the outbox, in the caller's transaction:
-/// the key's public fields and the actor (README: The REST API).
+/// the key's public fields and the actor (README: The REST API). `seq` is
+/// the audit seq of the change that caused it and `key` the key as that
+/// change left it, so the event with the highest seq carries the key's
+/// current state (README: Webhooks → Order and `seq`).
 pub fn key_event(
     conn: &mut crate::db::DbConn,
     event_type: &str,
     key: &crate::db::api_keys::ApiKey,
     actor: &crate::audit::Actor,
+    seq: i64,
 ) -> diesel::QueryResult<()> {
-    key_event_with(conn, event_type, key, actor, serde_json::Map::new())
+    key_event_with(conn, event_type, key, actor, seq, serde_json::Map::new())
 }
 
-/// [`key_event`] with more fields in `data` (what changed, the replacement …).
+/// [`key_event`] with more fields in `data` (what changed, the replacement …);
+/// they replace the key's own fields of the same name (`state` of a deleted key).
 pub fn key_event_with(
     conn: &mut crate::db::DbConn,
     event_type: &str,
     key: &crate::db::api_keys::ApiKey,
     actor: &crate::audit::Actor,
+    seq: i64,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> diesel::QueryResult<()> {
     let mut data = crate::audit::key_snapshot(key);
@@ -44,7 +50,7 @@ pub fn key_event_with(
     if let Some(object) = data.as_object_mut() {
         object.extend(extra);
     }
-    crate::db::outbox::enqueue(conn, key.org_id, event_type, data).map(|_| ())
+    crate::db::outbox::enqueue(conn, key.org_id, event_type, seq, data).map(|_| ())
 }
 
 /// Parses the checked boxes: at least one known type, stored comma-separated in this order.

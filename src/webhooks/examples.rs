@@ -1,14 +1,17 @@
 //! Send example (README: Webhooks → Webhook operations): the body of a
 //! signed example of any event type, so a receiver can be built and checked
 //! against real-looking messages before real ones arrive. The body is the
-//! catalog's example with a fresh `timestamp` and `"test": true` (which the
-//! catalog schemas allow), so it validates like a real event.
+//! catalog's example with a fresh `timestamp`, `"seq": 0` (an example never
+//! outranks a real change) and `"test": true` (which the catalog schemas
+//! allow), so it validates like a real event.
 
 use super::events::EVENT_TYPES;
 use serde_json::{Value, json};
 
-/// The event type of the plain Send test; not subscribable, so not in the catalog.
+/// The event type of the plain Send test: in the catalog, but not subscribable.
 pub const TEST_EVENT: &str = "webhook.test";
+/// What the plain Send test says.
+pub const TEST_MESSAGE: &str = "This is a test event from Latchkey.";
 
 /// Every type Send example offers: the plain test first, then the catalog's.
 pub fn choices() -> Vec<&'static str> {
@@ -26,15 +29,14 @@ pub fn parse_event(input: &str) -> Result<&'static str, String> {
 
 /// The body of an example of `event_type` (one of [`choices`]) for the endpoint `webhook_id`.
 pub fn body(event_type: &str, webhook_id: &str) -> Value {
-    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let example = super::catalog::events().into_iter().find(|e| e.event_type == event_type).map(|e| e.example);
-    let mut body = example.unwrap_or_else(|| {
-        json!({
-            "type": TEST_EVENT,
-            "data": { "webhook_id": webhook_id, "message": "This is a test event from Latchkey." },
-        })
-    });
+    let mut body = example.unwrap_or_else(|| json!({ "type": TEST_EVENT, "data": { "message": TEST_MESSAGE } }));
+    if body["type"] == TEST_EVENT {
+        body["data"]["webhook_id"] = webhook_id.into();
+    }
     body["timestamp"] = timestamp.into();
+    body["seq"] = 0.into();
     body["test"] = true.into();
     body
 }
@@ -51,7 +53,7 @@ mod tests {
         for event_type in choices() {
             let example = body(event_type, "wh_x");
             assert_eq!(example["type"], event_type);
-            assert_eq!(example["test"], true);
+            assert_eq!((&example["test"], &example["seq"]), (&json!(true), &json!(0)));
             assert!(example["data"].is_object(), "{event_type}");
         }
         assert_eq!(body(TEST_EVENT, "wh_x")["data"]["webhook_id"], "wh_x");

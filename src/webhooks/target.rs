@@ -58,6 +58,11 @@ pub fn resolve(url: &Url, allow_private: bool) -> Result<SocketAddr, TargetError
         Some(Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
         Some(Host::Domain(name)) => {
             let name = name.trim_end_matches('.');
+            // RFC 6761 §6.4: names under `invalid` never resolve, so no resolver
+            // is asked (a query would still leave the machine). The demo's endpoints live there.
+            if name == "invalid" || name.ends_with(".invalid") {
+                return Err(TargetError::Unresolvable(name.to_owned()));
+            }
             (name, port).to_socket_addrs().map_err(|_| TargetError::Unresolvable(name.to_owned()))?.collect()
         }
         None => return Err(TargetError::Invalid),
@@ -114,6 +119,18 @@ mod tests {
             let parsed = parse_url(url, true).expect("parses");
             assert!(matches!(resolve(&parsed, false), Err(TargetError::Blocked { .. })), "{url}");
             assert!(resolve(&parsed, true).is_ok(), "{url} is allowed with the dev/test flag");
+        }
+    }
+
+    #[test]
+    fn names_under_invalid_fail_like_any_unresolvable_name_without_a_lookup() {
+        for url in ["https://hooks.acme.invalid/x", "https://HOOKS.Acme.INVALID./x", "http://invalid/"] {
+            let parsed = parse_url(url, true).expect("parses");
+            for allow_private in [false, true] {
+                let refused = resolve(&parsed, allow_private).expect_err(url);
+                assert!(matches!(refused, TargetError::Unresolvable(_)), "{url}: {refused:?}");
+                assert_eq!(refused.class(), "dns", "an ordinary failed attempt, not a blocked one");
+            }
         }
     }
 }

@@ -34,15 +34,14 @@ async fn each_event_records_actor_ip_user_agent_request_and_trace_ids() {
     assert_eq!(login.trace_id.as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
 
     // Without traceparent the trace id is the request id.
-    let res =
-        visitor.post_form("/orgs/acme/settings/members", &[("email", "outsider@other.test"), ("role", "member")]).await;
+    let member = app.user("member@acme.test").id;
+    let res = visitor.post_form(&format!("/orgs/acme/settings/members/{member}/role"), &[("role", "admin")]).await;
     let request_id = res.headers()["x-request-id"].to_str().expect("id").to_owned();
-    let added = events(&app, acme).pop().expect("event");
-    assert_eq!(added.action, "member.added");
-    assert_eq!(added.trace_id.as_deref(), Some(request_id.as_str()));
-    assert_eq!(added.target_type.as_deref(), Some("user"));
-    assert_eq!(added.target_label.as_deref(), Some("outsider@other.test"));
-    assert_eq!(added.details, r#"{"role":"member"}"#);
+    let changed = events(&app, acme).pop().expect("event");
+    assert_eq!(changed.action, "member.role_changed");
+    assert_eq!(changed.trace_id.as_deref(), Some(request_id.as_str()));
+    assert_eq!(changed.target_type.as_deref(), Some("user"));
+    assert_eq!(changed.target_label.as_deref(), Some("member@acme.test"));
 }
 
 #[tokio::test]

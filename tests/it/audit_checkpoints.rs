@@ -8,10 +8,11 @@
 use crate::support::*;
 use latchkey::audit::{self, Actor, Entry, RequestMeta};
 use latchkey::db::checkpoints;
+use latchkey::domain::audit_chain::{EventFields, GENESIS_HASH};
 use latchkey::domain::checkpoint::CheckpointSigner;
 use reqwest::Method;
 
-fn seed_events(app: &TestApp, org_id: i64, n: usize) {
+pub(super) fn seed_events(app: &TestApp, org_id: i64, n: usize) {
     let mut conn = app.conn();
     for i in 0..n {
         let entry = Entry::org_plan_changed(org_id, "acme", if i % 2 == 0 { "free" } else { "paid" }, "paid");
@@ -19,7 +20,7 @@ fn seed_events(app: &TestApp, org_id: i64, n: usize) {
     }
 }
 
-fn signer(app: &TestApp) -> &CheckpointSigner {
+pub(super) fn signer(app: &TestApp) -> &CheckpointSigner {
     &app.config.compliance.audit_signer
 }
 
@@ -28,7 +29,7 @@ fn take(app: &TestApp, org_id: i64) -> Option<checkpoints::StoredCheckpoint> {
 }
 
 /// Runs the CLI with `args`; (success, stdout + stderr).
-fn cli(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+pub(super) fn cli(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
         .args(args)
         .env("DATABASE_URL", &app.database_url)
@@ -61,7 +62,7 @@ fn offline(app: &TestApp, lines: &[String], key: &str) -> (bool, String, bool, S
     (ok, out, py_ok, py_out)
 }
 
-async fn export(owner: &Visitor) -> Vec<String> {
+pub(super) async fn export(owner: &Visitor) -> Vec<String> {
     let res = owner.get("/orgs/acme/settings/audit-log/export.jsonl").await;
     assert_eq!(res.status(), 200);
     res.text().await.expect("body").lines().map(str::to_owned).collect()
@@ -133,22 +134,31 @@ async fn checkpoints_are_signed_served_listed_exported_and_verify_offline() {
 }
 
 /// Rewrites the organisation's chain from `seq` on: event `seq` gets another
-/// IP, and every hash after it is recomputed — as someone with write access
-/// to the database could.
+/// IP, and every hash after it is recomputed.
 fn rewrite_chain_from(app: &TestApp, org_id: i64, seq: i64) {
-    use diesel::RunQueryDsl;
-    use diesel::sql_types::{BigInt, Text};
-    let mut conn = app.conn();
-    let mut prev = String::new();
-    for event in events(app, org_id).into_iter().filter(|e| e.seq >= seq) {
-        let mut fields = event.fields();
-        if event.seq == seq {
+    rewrite_chain(app, org_id, |fields| {
+        if fields.seq == seq {
             fields.ip = Some("6.6.6.6".into());
-            prev = event.prev_hash.clone();
         }
+    });
+}
+
+/// Rewrites the organisation's chain as someone with write access to the
+/// database could: `edit` may change any event's time or IP, and every hash
+/// is recomputed so the chain still links up.
+pub(super) fn rewrite_chain(app: &TestApp, org_id: i64, mut edit: impl FnMut(&mut EventFields)) {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    let mut conn = app.conn();
+    let mut prev = GENESIS_HASH.to_owned();
+    for event in events(app, org_id) {
+        let mut fields = event.fields();
+        edit(&mut fields);
         let hash = fields.hash(&prev);
-        diesel::sql_query("UPDATE audit_events SET ip = $1, prev_hash = $2, hash = $3 WHERE org_id = $4 AND seq = $5")
-            .bind::<diesel::sql_types::Nullable<Text>, _>(fields.ip.clone())
+        let sql = "UPDATE audit_events SET occurred_at = $1, ip = $2, prev_hash = $3, hash = $4 WHERE org_id = $5 AND seq = $6";
+        diesel::sql_query(sql)
+            .bind::<Timestamp, _>(fields.occurred_at)
+            .bind::<Nullable<Text>, _>(fields.ip.clone())
             .bind::<Text, _>(&prev)
             .bind::<Text, _>(&hash)
             .bind::<BigInt, _>(org_id)

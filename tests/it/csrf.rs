@@ -2,10 +2,12 @@ use crate::support::*;
 
 const ADD: &str = "/orgs/acme/settings/members";
 
+/// Members plus pending invitations: what the add form changes.
 async fn members_count(app: &TestApp) -> usize {
     let mut conn = app.conn();
     let org = latchkey::db::orgs::find_by_slug(&mut conn, "acme").expect("query").expect("acme");
-    latchkey::db::memberships::list(&mut conn, org.id).expect("list").len()
+    let invited = latchkey::db::invitations::list_open(&mut conn, org.id).expect("invitations").len();
+    latchkey::db::memberships::list(&mut conn, org.id).expect("list").len() + invited
 }
 
 #[tokio::test]

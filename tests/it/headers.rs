@@ -84,3 +84,77 @@ async fn unknown_pages_get_a_friendly_404_and_assets_their_content_type() {
     assert_eq!(res.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"text/css; charset=utf-8"[..]));
     assert_eq!(visitor.get("/static/../Cargo.toml").await.status(), 404);
 }
+
+/// The HSTS header of a response, if any.
+fn hsts(res: &reqwest::Response) -> Option<String> {
+    res.headers().get("strict-transport-security").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// Pages, probes, assets, API answers, errors and redirects: every kind of response.
+const EVERY_KIND: [&str; 9] = [
+    "/login",
+    "/orgs/acme",
+    "/no-such-page",
+    "/healthz",
+    "/metrics",
+    "/static/app.css",
+    "/.well-known/latchkey-audit-key",
+    "/api/v1/ping",
+    "/api/v1/openapi.json",
+];
+
+#[tokio::test]
+async fn every_response_carries_hsts_for_a_year_when_the_public_url_is_https() {
+    let public = latchkey::config::PublicUrl::parse("https://keys.example.test", true).expect("url");
+    let app = spawn_app_with(|c| c.public_url = public).await;
+    app.seed_acme();
+    let visitor = app.visitor();
+    for path in EVERY_KIND {
+        let res = visitor.get(path).await;
+        let value = hsts(&res).unwrap_or_else(|| panic!("{path} ({}) has no HSTS header", res.status()));
+        let max_age = value
+            .split(';')
+            .find_map(|d| d.trim().strip_prefix("max-age="))
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or_default();
+        assert!(max_age >= 31_536_000, "{path}: at least a year, got {value}");
+    }
+    for (path, status) in [("/api/v1/ping", 405), ("/login", 403)] {
+        let res = visitor.post_raw(path, &[]).await;
+        assert_eq!(res.status(), status, "{path}");
+        assert!(hsts(&res).is_some(), "{path}: refusals too");
+    }
+}
+
+#[tokio::test]
+async fn no_hsts_is_sent_when_the_public_url_is_plain_http() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let visitor = app.visitor();
+    for path in EVERY_KIND {
+        assert_eq!(hsts(&visitor.get(path).await), None, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn exports_are_never_cached() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    app.seed_user("help@latchkey.test", "Hal Help", true);
+    let (key_id, token) = app.make_scoped_key("acme", "Logged", &[]);
+    assert_eq!(ping(&app, &token).await.0, 200);
+    let owner = app.logged_in("owner@acme.test").await;
+    let staff = app.logged_in("help@latchkey.test").await;
+    let exports = [
+        (&owner, format!("{KEYS}/{key_id}/requests.csv")),
+        (&owner, "/orgs/acme/settings/audit-log/export.csv".to_owned()),
+        (&owner, "/orgs/acme/settings/audit-log/export.jsonl".to_owned()),
+        (&staff, "/support/orgs/acme/audit-log/export.csv".to_owned()),
+        (&staff, "/support/orgs/acme/audit-log/export.jsonl".to_owned()),
+    ];
+    for (who, path) in exports {
+        let res = who.get(&path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers().get("cache-control").map(|v| v.as_bytes()), Some(&b"no-store"[..]), "{path}");
+    }
+}

@@ -163,18 +163,40 @@ async fn an_address_that_has_an_account_by_then_logs_in_and_accepts_as_that_acco
 }
 
 #[tokio::test]
-async fn an_address_with_an_account_is_added_at_once_and_only_owners_manage_invitations() {
+async fn an_address_with_an_account_is_invited_like_any_other_and_only_owners_manage_invitations() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
-    let res = owner.post_form(MEMBERS, &[("email", "outsider@other.test"), ("role", "member")]).await;
-    assert_eq!(res.status(), 303);
+    // The same answer for an address with an account as for one without.
+    let known = owner.post_form(MEMBERS, &[("email", "outsider@other.test"), ("role", "member")]).await;
+    let unknown = owner.post_form(MEMBERS, &[("email", "nobody@example.com"), ("role", "member")]).await;
+    assert_eq!((known.status(), location(&known)), (unknown.status(), location(&unknown)));
+    let (_, known_page) = owner.get_html(&location(&known)).await;
+    assert_eq!(select_all_text(&known_page, "[role=status]"), ["Invitation sent. The link in it works for 7 days."]);
+    assert_eq!(role_in_acme(&app, "outsider@other.test"), None, "not a member before accepting");
+    let emails: Vec<String> = pending(&owner).await.into_iter().map(|p| p.0).collect();
+    assert!(emails.contains(&"outsider@other.test".to_owned()));
+
+    // While only invited, the account's own events stay out of acme's log.
+    let token = app.wait_for_link("outsider@other.test", 1, "lki_").await;
+    let outsider = app.logged_in("outsider@other.test").await;
+    assert_eq!(app.visitor().login("outsider@other.test", "wrong password").await.status(), 401);
+    let theirs = |app: &TestApp| {
+        events(app, org_id(app, "acme"))
+            .into_iter()
+            .filter(|e| {
+                e.actor_email.as_deref() == Some("outsider@other.test") || e.details.contains("outsider@other.test")
+            })
+            .map(|e| e.action)
+            .collect::<Vec<_>>()
+    };
+    assert!(theirs(&app).iter().all(|a| !a.starts_with("session.")), "{:?}", theirs(&app));
+    let res = outsider.post_form(&format!("/invitations/{token}"), &[]).await;
+    assert_eq!(location(&res), "/orgs/acme");
     assert_eq!(role_in_acme(&app, "outsider@other.test").as_deref(), Some("member"));
-    assert!(pending(&owner).await.is_empty(), "no invitation for an existing account");
     let res = owner.post_form(MEMBERS, &[("email", "outsider@other.test"), ("role", "member")]).await;
     assert_eq!(res.status(), 422, "already a member");
 
-    owner.post_form(MEMBERS, &[("email", "someone@example.com"), ("role", "member")]).await;
     let id = pending(&owner).await[0].2.clone();
     let admin = app.logged_in("admin@acme.test").await;
     assert_eq!(admin.post_form(MEMBERS, &[("email", "x@example.com"), ("role", "owner")]).await.status(), 403);

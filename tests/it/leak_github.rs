@@ -155,3 +155,89 @@ async fn a_missing_or_bad_signature_is_refused_and_nothing_happens() {
     assert_eq!((status, answer[0]["label"].as_str()), (200, Some("true_positive")));
     assert_eq!(ping(&app, &token).await.0, 401);
 }
+
+/// A report of `n` tokens, each found at a long (but ordinary) GitHub URL.
+fn long_report(n: usize, live: &str) -> String {
+    let url = format!(
+        "https://github.com/octo-org/a-rather-long-repository-name/blob/{}/src/config/settings.yaml",
+        "a1b2c3d4e5".repeat(4)
+    );
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            let token = if i == n / 2 { live.to_owned() } else { format!("lk_live_notarealtoken{i:05}") };
+            json!({"token": token, "type": "latchkey_api_key", "url": url, "source": "content"})
+        })
+        .collect();
+    Value::Array(items).to_string()
+}
+
+const MIB: usize = 1024 * 1024;
+
+#[tokio::test]
+async fn a_full_report_of_a_thousand_tokens_up_to_one_mib_is_accepted() {
+    let signer = GithubSigner::generate("gh-1");
+    let app = app_trusting(&signer).await;
+    let (_, token) = app.make_scoped_key("acme", "Committed", &[]);
+    let report = long_report(1000, &token);
+    assert!(report.len() > 64 * 1024, "well past the API's usual 64 KiB: {} bytes", report.len());
+    let (status, answer) = signed(&app, &signer, &report).await;
+    assert_eq!(status, 200, "{answer}");
+    let labels = answer.as_array().expect("one label per token");
+    assert_eq!(labels.len(), 1000);
+    assert_eq!(labels.iter().filter(|l| l["label"] == "true_positive").count(), 1, "the one live key");
+    assert_eq!(ping(&app, &token).await.0, 401, "and it is revoked");
+
+    // Exactly 1 MiB (the same report padded with white space) is still a report.
+    let padded =
+        format!("{}{}", long_report(10, "lk_live_none"), " ".repeat(MIB - long_report(10, "lk_live_none").len()));
+    assert_eq!(padded.len(), MIB);
+    let (status, answer) = signed(&app, &signer, &padded).await;
+    assert_eq!((status, answer.as_array().map(Vec::len)), (200, Some(10)), "{answer}");
+}
+
+#[tokio::test]
+async fn a_body_over_one_mib_is_refused_as_too_large_before_its_signature_is_checked() {
+    let signer = GithubSigner::generate("gh-1");
+    let app = app_trusting(&signer).await;
+    let (_, token) = app.make_scoped_key("acme", "Committed", &[]);
+    let body = long_report(10, &token);
+    let oversized = format!("{body}{}", " ".repeat(MIB + 1 - body.len()));
+    assert_eq!(oversized.len(), MIB + 1);
+    // Rightly signed, wrongly signed and unsigned: the size decides first.
+    let good = signer.sign(oversized.as_bytes());
+    let id = "Github-Public-Key-Identifier";
+    let sig = "Github-Public-Key-Signature";
+    for (what, headers) in [
+        ("signed", vec![(id, "gh-1"), (sig, good.as_str())]),
+        ("badly signed", vec![(id, "gh-1"), (sig, "bm90IGEgc2lnbmF0dXJl")]),
+        ("unsigned", vec![]),
+    ] {
+        let (status, answer) = deliver(&app, &oversized, &headers).await;
+        assert_eq!((status, code(&answer)), (413, "payload_too_large"), "{what}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap_or_default().contains("1 MiB"), "{answer}");
+    }
+    assert_eq!(ping(&app, &token).await.0, 200, "nothing was handled");
+    assert!(audited(&app, "acme", "api_key.exposed").is_empty());
+}
+
+#[tokio::test]
+async fn a_malleated_high_s_signature_is_refused_and_nothing_happens() {
+    let signer = GithubSigner::generate("gh-1");
+    let app = app_trusting(&signer).await;
+    let (_, token) = app.make_scoped_key("acme", "Committed", &[]);
+    let body = github_body(&[&token]);
+    let id = "Github-Public-Key-Identifier";
+    let sig = "Github-Public-Key-Signature";
+    // A few bodies, so the check cannot pass by the luck of one signature.
+    for i in 0..4 {
+        let variant = format!("{body}{}", " ".repeat(i));
+        let high = signer.sign_high_s(variant.as_bytes());
+        let (status, answer) = deliver(&app, &variant, &[(id, "gh-1"), (sig, &high)]).await;
+        assert_eq!((status, code(&answer)), (401, "invalid_signature"), "high S #{i}: {answer}");
+    }
+    assert_eq!(ping(&app, &token).await.0, 200, "nothing revoked");
+    assert!(audited(&app, "acme", "api_key.exposed").is_empty());
+    // The same report in low-S form is GitHub's own, and is handled.
+    let (status, answer) = signed(&app, &signer, &body).await;
+    assert_eq!((status, answer[0]["label"].as_str()), (200, Some("true_positive")));
+}

@@ -12,7 +12,7 @@ fn role_of(html: &Html, user_id: i64) -> Option<String> {
 }
 
 #[tokio::test]
-async fn an_owner_adds_an_existing_user_with_a_role() {
+async fn an_existing_user_invited_with_a_role_has_it_once_they_accept() {
     let app = spawn_app().await;
     app.seed_acme();
     let newbie = app.seed_user("new@acme.test", "Nina New", false);
@@ -20,10 +20,14 @@ async fn an_owner_adds_an_existing_user_with_a_role() {
     let res = owner.post_form(PAGE, &[("email", " New@Acme.test "), ("role", "admin")]).await;
     assert_eq!(res.status(), 303);
     let (_, html) = owner.get_html(&location(&res)).await;
-    assert_eq!(role_of(&html, newbie.id).as_deref(), Some("admin"));
-    assert_eq!(select_all_text(&html, "[role=status]"), ["Member added."]);
-    // The new admin can now reach the admin pages.
+    assert_eq!(role_of(&html, newbie.id), None, "invited, not added");
     let nina = app.logged_in("new@acme.test").await;
+    assert_eq!(nina.get("/orgs/acme/settings/api-keys").await.status(), 404, "not a member yet");
+    let token = app.wait_for_link("new@acme.test", 1, "lki_").await;
+    assert_eq!(nina.post_form(&format!("/invitations/{token}"), &[]).await.status(), 303);
+    let (_, html) = owner.get_html(PAGE).await;
+    assert_eq!(role_of(&html, newbie.id).as_deref(), Some("admin"));
+    // The new admin can now reach the admin pages.
     assert_eq!(nina.get("/orgs/acme/settings/api-keys").await.status(), 200);
 }
 

@@ -115,3 +115,56 @@ fn stored_webhook(app: &TestApp) -> String {
     insert_unchecked_endpoint(app, &public_id, "https://hooks.example.invalid/in");
     public_id
 }
+
+/// Redocly CLI 2 (npm `@redocly/cli`), which scripts/bootstrap installs into
+/// `target/redocly` (with a Node 22 beside it when the system's is too old);
+/// `REDOCLY` names another copy.
+fn redocly() -> std::path::PathBuf {
+    let path = std::env::var("REDOCLY").map(Into::into).unwrap_or_else(|_| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/redocly/node_modules/.bin/redocly")
+    });
+    assert!(
+        path.is_file(),
+        "this test needs Redocly CLI at {}: `npm install --prefix target/redocly @redocly/cli@2` (scripts/test installs it)",
+        path.display()
+    );
+    path
+}
+
+#[tokio::test]
+async fn redocly_lints_the_document_clean_with_its_recommended_rules() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    // A directory with no redocly.yaml and no ignore file: the built-in recommended ruleset, nothing waived.
+    let work = tempfile::tempdir().expect("dir");
+    std::fs::write(work.path().join("openapi.json"), doc.to_string()).expect("write");
+    let redocly = redocly();
+    let bin_dir = redocly.parent().expect("bin dir").to_owned();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let out = std::process::Command::new(&redocly)
+        .args(["lint", "openapi.json", "--format=stylish"])
+        .current_dir(work.path())
+        .env("PATH", path)
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .output()
+        .expect("run redocly");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "redocly lint: {said}");
+    assert!(said.contains("using built in recommended configuration"), "no project config was read: {said}");
+    assert!(!said.contains(" error ") && !said.contains(" warning "), "not even a warning: {said}");
+
+    // Each event of the webhooks map is an operation a receiver implements: named, and secured by its signature.
+    let ids: Vec<&str> = doc["webhooks"]
+        .as_object()
+        .expect("webhooks")
+        .values()
+        .map(|item| item["post"]["operationId"].as_str().expect("an operationId"))
+        .collect();
+    assert!(ids.contains(&"receive_api_key_created"), "{ids:?}");
+    assert_eq!(doc["webhooks"]["api_key.created"]["post"]["security"], json!([{"webhook_signature": []}]));
+    assert_eq!(doc["components"]["securitySchemes"]["webhook_signature"]["name"], "webhook-signature");
+}

@@ -263,3 +263,44 @@ async fn a_second_factor_passes_the_per_ip_throttle_but_not_the_per_account_one(
     }
     assert_eq!(app.visitor().login("admin@acme.test", PASSWORD).await.status(), 429);
 }
+
+#[tokio::test]
+async fn an_orgs_requirement_of_a_second_factor_applies_to_staff_in_support_too() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    app.seed_user("help@latchkey.test", "Hal Help", true);
+    let owner = app.logged_in("owner@acme.test").await;
+    enrol(&owner).await;
+    let res = owner.post_form("/orgs/acme/settings/security/two-factor", &[("require_two_factor", "on")]).await;
+    assert_eq!(res.status(), 303);
+    let (key_id, _) = app.make_scoped_key("acme", "Some key", &[]);
+    let org_views = || actions(&app, "acme").iter().filter(|a| a.starts_with("support.viewed")).count();
+    let pages = [
+        "/support/orgs/acme/audit-log".to_owned(),
+        "/support/orgs/acme/audit-log/export.csv".to_owned(),
+        "/support/orgs/acme/audit-log/export.jsonl".to_owned(),
+        "/support/orgs/acme/audit-log/verify".to_owned(),
+        "/support/orgs/acme/api-keys".to_owned(),
+        format!("/support/orgs/acme/api-keys/{key_id}"),
+    ];
+
+    // Staff without a second factor see nothing of acme, and no view is recorded.
+    let staff = app.logged_in("help@latchkey.test").await;
+    for path in &pages {
+        let res = staff.get(path).await;
+        assert_eq!(res.status(), 303, "{path}");
+        assert_eq!(location(&res), "/account?two_factor=required", "{path}");
+    }
+    assert_eq!(org_views(), 0);
+    // What is not acme's data stays open: the search, the platform log, orgs without the requirement.
+    assert_eq!(staff.get("/support?q=acme").await.status(), 200);
+    assert_eq!(staff.get("/support/platform-log").await.status(), 200);
+    assert_eq!(staff.get("/support/orgs/other/audit-log").await.status(), 200);
+
+    // With a factor of their own, staff read acme as before, each look recorded.
+    enrol(&staff).await;
+    for path in &pages {
+        assert_eq!(staff.get(path).await.status(), 200, "{path}");
+    }
+    assert_eq!(org_views(), pages.len());
+}

@@ -43,6 +43,11 @@ fn row_id(app: &TestApp, public_id: &str) -> i64 {
     latchkey::db::webhooks::find(&mut app.conn(), org_id(app, "acme"), public_id).expect("q").expect("hook").id
 }
 
+/// The endpoint's scope for direct queries (acme's).
+fn scope(app: &TestApp, endpoint: i64) -> latchkey::db::deliveries::EndpointScope {
+    latchkey::db::deliveries::EndpointScope { org_id: org_id(app, "acme"), endpoint_id: endpoint }
+}
+
 /// Waits until the endpoint has `n` recorded attempts, then moves its
 /// pending retries a year out, so the log holds still while the test reads it.
 async fn settle(app: &TestApp, endpoint: i64, n: i64) {
@@ -198,7 +203,8 @@ async fn attempts_are_filtered_and_paged_newest_first() {
 
     // Pages of 50: 60 more failed attempts of the customer message.
     let message = messages(&app, endpoint).pop().unwrap().0;
-    let delivery = latchkey::db::deliveries::find_for_endpoint(&mut app.conn(), endpoint, &message).unwrap().unwrap();
+    let delivery =
+        latchkey::db::deliveries::find_for_endpoint(&mut app.conn(), scope(&app, endpoint), &message).unwrap().unwrap();
     for n in 0..60 {
         let new = latchkey::db::deliveries::NewAttempt {
             delivery_id: delivery.id,
@@ -267,7 +273,7 @@ async fn recover_resends_exactly_the_failed_messages_in_the_window() {
     // A message queued but never tried has not failed.
     let org = org_id(&app, "acme");
     let untried = latchkey::db::transaction(&mut app.conn(), |conn| {
-        let event = latchkey::db::outbox::enqueue(conn, org, "order.created", json!({"id": "ord_x"}))?;
+        let event = latchkey::db::outbox::enqueue_counted(conn, org, "order.created", json!({"id": "ord_x"}))?;
         let later = (chrono::Utc::now() + chrono::Duration::days(365)).naive_utc();
         diesel::update(deliveries::table.filter(deliveries::event_id.eq(&event)))
             .set(deliveries::next_attempt_at.eq(later))

@@ -37,12 +37,12 @@ async fn send_example_of_each_event_type_arrives_signed_marked_and_valid() {
         assert_eq!((event["type"].as_str(), &event["test"]), (Some(*event_type), &json!(true)), "{event}");
         let sent_at = chrono::DateTime::parse_from_rfc3339(event["timestamp"].as_str().unwrap()).unwrap();
         assert!((chrono::Utc::now() - sent_at.to_utc()).num_seconds().abs() < 60, "a fresh timestamp");
-        match schemas.get(*event_type) {
-            Some(schema) => pairs.push((event_type.to_string(), event, schema.clone())),
-            None => assert_eq!(event["data"]["webhook_id"], id.as_str(), "the plain test names the endpoint"),
+        if *event_type == "webhook.test" {
+            assert_eq!(event["data"]["webhook_id"], id.as_str(), "the plain test names the endpoint");
         }
+        pairs.push((event_type.to_string(), event, schemas[*event_type].clone()));
     }
-    assert_eq!(pairs.len(), latchkey::webhooks::events::EVENT_TYPES.len());
+    assert_eq!(pairs.len(), types.len(), "every type the server sends is in the catalog");
     assert_eq!(schema_failures(&pairs), Vec::<String>::new(), "every example fits its catalog schema");
     let tested = events(&app, org_id(&app, "acme")).into_iter().filter(|e| e.action == "webhook.tested").count();
     assert_eq!(tested, types.len());

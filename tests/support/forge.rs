@@ -42,8 +42,19 @@ impl TestApp {
     pub fn forge_pending_login(&self, user_id: i64, started_ago: i64, csrf: &str) -> String {
         use actix_web::cookie::{Cookie, CookieJar, Key};
         let now = chrono::Utc::now().timestamp();
-        let pending = serde_json::json!({ "user_id": user_id, "epoch": 0, "started_at": now - started_ago, "failures": 0, "next": "" });
+        let pending =
+            serde_json::json!({ "user_id": user_id, "epoch": 0, "started_at": now - started_ago, "next": "" });
         let state = serde_json::json!({ "pending_login": pending.to_string(), "csrf": format!("\"{csrf}\"") });
+        let key = Key::from(&self.config.session_key);
+        let mut jar = CookieJar::new();
+        jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));
+        format!("latchkey_session={}", jar.get("latchkey_session").expect("cookie").value())
+    }
+
+    /// A session of nobody yet, holding only the CSRF token `csrf` (a login page's).
+    pub fn forge_anonymous(&self, csrf: &str) -> String {
+        use actix_web::cookie::{Cookie, CookieJar, Key};
+        let state = serde_json::json!({ "csrf": format!("\"{csrf}\"") });
         let key = Key::from(&self.config.session_key);
         let mut jar = CookieJar::new();
         jar.private_mut(&key).add(Cookie::new("latchkey_session", state.to_string()));

@@ -19,6 +19,7 @@ mod api;
 mod forge;
 mod mail;
 mod process;
+mod race;
 mod receiver;
 mod scanning;
 mod schema;
@@ -26,7 +27,7 @@ mod visitor;
 
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
-pub use {api::*, forge::*, mail::*, process::*, receiver::*, scanning::*, schema::*, visitor::*};
+pub use {api::*, forge::*, mail::*, process::*, race::*, receiver::*, scanning::*, schema::*, visitor::*};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const USER_AGENT: &str = "latchkey-tests/1.0";
@@ -125,6 +126,7 @@ pub async fn spawn_app_on(
         webhook_allow_insecure: true,
         webhook_allow_private: true,
         webhook_timeout: std::time::Duration::from_secs(2),
+        max_webhook_endpoints: 50,
         mail: latchkey::mail::MailConfig::files(mail_dir.path()),
         metrics_token: None,
         leak: Default::default(),

@@ -37,9 +37,22 @@ impl GithubSigner {
         latchkey::domain::leak::ScanningKeys::parse(&self.keys_document()).expect("keys document")
     }
 
-    /// `Github-Public-Key-Signature` for `body`.
+    /// `Github-Public-Key-Signature` for `body`, in low-S form as GitHub
+    /// sends it (p256 signs either half at random; the server refuses high S).
     pub fn sign(&self, body: &[u8]) -> String {
         let signature: Signature = self.key.sign(body);
-        base64::engine::general_purpose::STANDARD.encode(signature.to_der())
+        let low = signature.normalize_s().unwrap_or(signature);
+        base64::engine::general_purpose::STANDARD.encode(low.to_der())
+    }
+
+    /// The same signature malleated to high S (s' = n − s): just as valid to
+    /// a plain ECDSA check, and the form the server must refuse.
+    pub fn sign_high_s(&self, body: &[u8]) -> String {
+        let signature: Signature = self.key.sign(body);
+        let low = signature.normalize_s().unwrap_or(signature);
+        let (r, s) = low.split_scalars();
+        let high = Signature::from_scalars(r, -s).expect("n - s is a valid scalar");
+        assert!(high.normalize_s().is_some(), "the malleated signature has high S");
+        base64::engine::general_purpose::STANDARD.encode(high.to_der())
     }
 }

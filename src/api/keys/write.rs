@@ -9,7 +9,7 @@ use super::{load, object};
 use crate::api::auth::BearerKey;
 use crate::api::body::json_object;
 use crate::api::error::{ApiError, Code};
-use crate::api::management::{actor, idempotency_key, location, require, within};
+use crate::api::management::{actor, idempotency_key, location, require, within, within_settings};
 use crate::audit::RequestMeta;
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
@@ -58,7 +58,14 @@ fn issued(result: Issued, secret: ApiKeySecret) -> Result<HttpResponse, ApiError
             Ok(HttpResponse::Created().insert_header(location("keys", new.key_id.as_str())).json(body))
         }
         Issued::AlreadySubmitted(first) => Err(already_created(first)),
+        Issued::NotRotatable => Err(not_rotatable()),
     }
+}
+
+/// 409 for a key that is revoked or was rotated already (perhaps by a
+/// concurrent request a moment ago).
+fn not_rotatable() -> ApiError {
+    state_conflict("is revoked or was already rotated; rotate its replacement instead")
 }
 
 /// 409 `already_created`, naming the key the first request made.
@@ -79,7 +86,7 @@ pub async fn create(
     require(&key, Management::KeysWrite)?;
     let body = json_object(&req, payload).await?;
     let change = key_json::parse(&body, None, now()).map_err(ApiError::validation)?;
-    within(&key, &change.settings.scopes)?;
+    within_settings(&key, &change.settings, state.config.default_rate_limit)?;
     meets_policy(&key, &change.settings)?;
     let (new, secret) =
         Issue::new(key.org().id, &state.config.key_prefix, once(&req, &key)?, change.settings, actor(&key));
@@ -105,7 +112,7 @@ pub async fn update(
     }
     let change = key_json::parse(&body, Some((&old.settings(), old.enabled)), now()).map_err(ApiError::validation)?;
     within(&key, old.scopes())?;
-    within(&key, &change.settings.scopes)?;
+    within_settings(&key, &change.settings, state.config.default_rate_limit)?;
     meets_policy(&key, &change.settings)?;
     let (enabled, by) = (change.enabled.unwrap_or(old.enabled), actor(&key));
     let changed = state
@@ -193,11 +200,11 @@ async fn rotate_key(
         let first = state.db.run(move |conn| keys::issued_before(conn, org_id, &retry)).await?;
         return match first {
             Some(first) => Err(already_created(Some(first))),
-            None => Err(state_conflict("is revoked or was already rotated; rotate its replacement instead")),
+            None => Err(not_rotatable()),
         };
     }
-    within(key, old.scopes())?;
     let settings = keys::replacement(&old, &key.org().key_policy);
+    within_settings(key, &settings, state.config.default_rate_limit)?;
     meets_policy(key, &settings)?;
     let (mut new, secret) = Issue::new(key.org().id, &state.config.key_prefix, once, settings, actor(key));
     new.rotated_from = Some(old.key_id.to_string());

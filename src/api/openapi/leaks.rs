@@ -54,8 +54,11 @@ fn github() -> Value {
         }
     }});
     responses.insert("200".into(), response("One verdict per reported token", Some(verdicts), common_headers(false)));
-    responses.insert("401".into(), error("invalid_signature: not signed by one of GitHub's keys", false));
+    responses
+        .insert("401".into(), error("invalid_signature: not signed by one of GitHub's keys (in low-S form)", false));
     responses.insert("404".into(), error("not_found: GitHub secret scanning is not set up on this server", false));
+    responses
+        .insert("413".into(), error("payload_too_large: the body is over 1 MiB (checked before the signature)", false));
     responses.insert("422".into(), error("validation_failed: not GitHub's report format", false));
     responses.insert("503".into(), error("unavailable: the database cannot be reached", false));
     let mut op = json!({

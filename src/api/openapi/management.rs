@@ -210,7 +210,11 @@ fn key_paths(paths: &mut Map<String, Value>) {
 
 fn webhook_paths(paths: &mut Map<String, Value>) {
     use Management::{WebhooksRead, WebhooksWrite};
-    let invalid = ("422", "validation_failed, with details per field (a refused URL is explained on `url`)");
+    let invalid = (
+        "422",
+        "validation_failed, with details per field (a refused URL, or the organisation's cap of endpoints \
+         reached, is explained on `url`)",
+    );
     let not_found = ("404", "not_found");
     let object = ("200", "The endpoint", Some(schema_ref("Webhook")));
     let list = build(Op {

@@ -218,16 +218,51 @@ pub fn document(server: &str) -> Value {
         "info": {
             "title": "Latchkey API",
             "version": env!("CARGO_PKG_VERSION"),
+            "license": {"name": env!("CARGO_PKG_LICENSE"), "identifier": env!("CARGO_PKG_LICENSE")},
             "description": "Customers, orders, products and categories of one organisation, for API keys with the right scopes; \
                 and the management API (keys, webhook endpoints, the audit log) for keys holding a management scope. \
                 A method a path does not serve answers 405 `method_not_allowed` with `Allow`; HEAD is served wherever GET is.",
         },
         "servers": [{"url": server}],
         "paths": paths,
-        "webhooks": crate::webhooks::catalog::openapi_webhooks(),
+        "webhooks": webhooks(),
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "lk_live_…"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "lk_live_…"},
+                WEBHOOK_SIGNATURE: webhook_signature_scheme(),
+            },
         },
     })
+}
+
+/// The security scheme of the `webhooks` map: what a receiver checks.
+const WEBHOOK_SIGNATURE: &str = "webhook_signature";
+
+fn webhook_signature_scheme() -> Value {
+    json!({
+        "type": "apiKey",
+        "in": "header",
+        "name": "webhook-signature",
+        "description": "Standard Webhooks: `v1,` and the base64 HMAC-SHA256, under the endpoint's `whsec_` secret, \
+            of `webhook-id`, `webhook-timestamp` and the body joined by dots (during a secret rotation, one such \
+            signature per secret, separated by spaces). Verify it before trusting a message, and refuse a \
+            `webhook-timestamp` more than 5 minutes away from now.",
+    })
+}
+
+/// The event catalog as the `webhooks` map. Each event is an operation the
+/// receiver implements, so it gets what operations have: an id that code
+/// generators and linters can name (`receive_api_key_created`), and the
+/// security the receiver enforces (the signature). Added here rather than in
+/// the catalog, which describes events, not the document's bookkeeping.
+fn webhooks() -> Value {
+    let mut map = crate::webhooks::catalog::openapi_webhooks();
+    for (event_type, item) in map.as_object_mut().into_iter().flatten() {
+        if let Some(post) = item.get_mut("post").and_then(Value::as_object_mut) {
+            post.insert("operationId".into(), json!(format!("receive_{}", event_type.replace('.', "_"))));
+            post.insert("security".into(), json!([{WEBHOOK_SIGNATURE: []}]));
+        }
+    }
+    map
 }

@@ -3,7 +3,7 @@
 //! sudo mode the confirmation asks for the password (README: API keys).
 
 use super::form::{already_created, show_secret};
-use super::{KeyView, base_path, load_key, needs_sudo, require_admin, require_paid, sudo_error, sudo_ok};
+use super::{KeyView, base_path, key_sudo, load_key, needs_sudo, require_admin, require_paid};
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::{CsrfForm, OrgMember};
 use crate::db::api_keys::{ApiKey, KeySettings};
@@ -197,14 +197,18 @@ pub async fn perform(
     let ActionPath { key_id, action } = path.into_inner();
     let (key, action) = prepare(&state, &member, key_id, action).await?;
     let mut page = confirm_page(&state, &member, &key, action);
-    if action.sensitive() && !sudo_ok(&state, &member, &session, &form.password, &form.code).await? {
+    let sudo = match action.sensitive() {
+        true => key_sudo(&state, &member, &session, &meta, &form.password, &form.code).await?,
+        false => crate::pages::sudo::Sudo::Confirmed,
+    };
+    if !sudo.confirmed() {
         page.ask_password = true;
-        page.password_error = Some(sudo_error(&member, &form.password, &form.code).into());
+        page.password_error = Some(sudo.message(&member.current, crate::pages::sudo::Needs::OneFactor));
         page.grace = Grace::parse(&form.grace).map(Grace::as_str).unwrap_or(page.grace);
         if issued(&state, &member, &form.form_id) {
             page.form_id = form.form_id.clone();
         }
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return render_status(sudo.status(), &page);
     }
     let actor = Actor::user(&member.current.user);
     let list = base_path(&member.org.slug);
@@ -289,5 +293,7 @@ async fn rotate(
     match created {
         Issued::Created(new) => show_secret(state, member, "API key rotated", &new, secret),
         Issued::AlreadySubmitted(existing) => already_created(state, member, existing).await,
+        // Another rotation (a second tab, a double click) won: say so, as for a stale action.
+        Issued::NotRotatable => Err(AppError::BadRequest("cannot rotate this key: it was rotated already".into())),
     }
 }

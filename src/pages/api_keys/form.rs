@@ -1,7 +1,7 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
-use super::{KeyView, base_path, load_key, require_admin, require_paid, sudo_ok};
+use super::{KeyView, base_path, key_sudo, load_key, require_admin, require_paid};
 use crate::audit::{Actor, RequestMeta};
 use crate::auth::form_id;
 use crate::auth::{CsrfForm, OrgMember};
@@ -211,6 +211,7 @@ pub async fn create(
     match created {
         Issued::Created(key) => show_secret(&state, &member, "API key created", &key, secret),
         Issued::AlreadySubmitted(existing) => already_created(&state, &member, existing).await,
+        Issued::NotRotatable => Err(AppError::internal("a create cannot meet a rotated key")),
     }
 }
 
@@ -312,11 +313,15 @@ pub async fn update(
     }
     // Widening scopes (unchecking every box = full access) is a sensitive action.
     let widened = old.scopes().is_widened_by(&settings.scopes);
-    if widened && !sudo_ok(&state, &member, &session, &form.password, &form.code).await? {
-        page.ask_password = true;
-        let tried = !form.password.is_empty() || !form.code.trim().is_empty();
-        page.password_error = tried.then(|| super::sudo_error(&member, &form.password, &form.code).to_owned());
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    if widened {
+        let sudo = key_sudo(&state, &member, &session, &meta, &form.password, &form.code).await?;
+        if !sudo.confirmed() {
+            page.ask_password = true;
+            let tried = !form.password.is_empty() || !form.code.trim().is_empty();
+            let needs = crate::pages::sudo::Needs::OneFactor;
+            page.password_error = tried.then(|| sudo.message(&member.current, needs));
+            return render_status(sudo.status(), &page);
+        }
     }
     let actor = Actor::user(&member.current.user);
     let key_id = old.key_id.clone();

@@ -8,12 +8,13 @@ pub mod list;
 pub mod lookup;
 pub mod requests;
 
+use super::sudo::{Answer, Needs, Sudo};
 use crate::auth::{OrgMember, session};
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::now;
 use crate::domain::key_policy::{Candidate, KeyPolicy};
 use crate::domain::key_state::KeyState;
-use crate::domain::{Email, Plan, Role};
+use crate::domain::{Plan, Role};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::timefmt;
@@ -40,63 +41,19 @@ pub async fn load_key(state: &AppState, member: &OrgMember, key_id: String) -> R
     state.db.run(move |conn| api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)
 }
 
-/// Sudo mode (README: API keys): true when the password (or, for a user
-/// with an authenticator app, a code) was confirmed in the last 10 minutes,
-/// or the confirmation field of this form is right now: `password`, or
-/// `code` (a code from the app or a recovery code) for a user with the app.
-pub async fn sudo_ok(
+/// Sudo mode for a key action (README: API keys): confirmed when the
+/// password (or, for a user with an authenticator app, a code) was confirmed
+/// in the last 10 minutes, or the form's `password` / `code` is right now.
+pub async fn key_sudo(
     state: &AppState,
     member: &OrgMember,
     session: &Session,
-    password_field: &str,
-    code_field: &str,
-) -> Result<bool, AppError> {
-    if session::sudo_fresh(&member.current.login) {
-        return Ok(true);
-    }
-    let ok = if member.current.has_authenticator_app {
-        if code_field.trim().is_empty() {
-            return Ok(false);
-        }
-        let (config, user, code) = (state.config.clone(), member.current.user.clone(), code_field.to_owned());
-        let meta = crate::audit::RequestMeta::default();
-        state
-            .db
-            .run(move |conn| {
-                Ok::<_, diesel::result::Error>(crate::accounts::two_factor::use_code(
-                    conn, &config, &user, &code, &meta,
-                ))
-            })
-            .await?
-            .map_err(AppError::internal)?
-            .is_some()
-    } else {
-        if password_field.is_empty() {
-            return Ok(false);
-        }
-        let email = Email::parse(&member.current.user.email).map_err(AppError::internal)?;
-        let found = state.db.run(move |conn| crate::db::users::find_for_login(conn, &email)).await?;
-        // argon2 runs with no database connection held.
-        crate::password::verify_off_thread(
-            password_field.to_owned(),
-            Some(found.map(|(_, hash)| hash).unwrap_or_default()),
-        )
-        .await
-    };
-    if ok {
-        session::confirm_password(session);
-    }
-    Ok(ok)
-}
-
-/// The message next to a sudo field that did not confirm.
-pub fn sudo_error(member: &OrgMember, password_field: &str, code_field: &str) -> &'static str {
-    match (member.current.has_authenticator_app, password_field.is_empty(), code_field.trim().is_empty()) {
-        (true, _, true) => "Enter a code from your authenticator app, or a recovery code.",
-        (true, _, false) => "That code is not right.",
-        (false, true, _) => "Enter your password to continue.",
-        (false, false, _) => "That password is not right.",
-    }
+    meta: &crate::audit::RequestMeta,
+    password: &str,
+    code: &str,
+) -> Result<Sudo, AppError> {
+    let asks = (crate::accounts::sudo::Prompt::KeyAction, Needs::OneFactor);
+    super::sudo::confirm(state, &member.current, session, meta, asks, Answer { password, code }).await
 }
 
 /// Whether a sensitive action on this page must ask for the password.

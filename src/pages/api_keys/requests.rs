@@ -1,7 +1,8 @@
 //! A key's request log on its page (README: Leak response): every API
 //! request that named the key, served or refused, newest first, filtered by
 //! status class, client address and time, in keyset pages; and the same as
-//! CSV (`…/requests.csv`, same filters).
+//! CSV (`…/requests.csv`, same filters). A row that stands for a flood's
+//! repeats says how many ("+1,234 more like this"; the CSV's `repeats`).
 
 use super::{load_key, require_admin};
 use crate::audit::export::csv_cell as cell;
@@ -97,6 +98,23 @@ pub struct RequestView {
     pub ip: String,
     pub user_agent: String,
     pub request_id: String,
+    /// More requests like this one (same status and error code, same minute) that the row stands for.
+    pub repeats: i64,
+}
+
+impl RequestView {
+    /// "+1,234 more like this", for a row that stands for more than itself.
+    pub fn more(&self) -> String {
+        let digits = self.repeats.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("+{grouped} more like this")
+    }
 }
 
 impl From<&RequestRow> for RequestView {
@@ -112,6 +130,7 @@ impl From<&RequestRow> for RequestView {
             ip: r.ip.clone().unwrap_or_default(),
             user_agent: r.user_agent.clone().unwrap_or_default(),
             request_id: r.request_id.clone(),
+            repeats: r.repeats,
         }
     }
 }
@@ -144,7 +163,8 @@ pub async fn export(
     let key_row = key.id;
     let rows = state.db.run(move |conn| request_log::page(conn, key_row, &filter, None, EXPORT_MAX)).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = ["time", "method", "path", "status", "error_code", "latency_ms", "ip", "user_agent", "request_id"];
+    let header =
+        ["time", "method", "path", "status", "error_code", "latency_ms", "ip", "user_agent", "request_id", "repeats"];
     writer.write_record(header).map_err(AppError::internal)?;
     for r in rows.iter().map(RequestView::from) {
         let record = [
@@ -157,12 +177,39 @@ pub async fn export(
             cell(&r.ip),
             cell(&r.user_agent),
             cell(&r.request_id),
+            r.repeats.to_string(),
         ];
         writer.write_record(&record).map_err(AppError::internal)?;
     }
     let body = writer.into_inner().map_err(|e| AppError::internal(e.into_error()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
+        // Who used the key, from where: kept out of every cache, like the console's pages.
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{}-requests.csv\"", key.key_id)))
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeats_are_shown_with_thousands_grouped() {
+        let view = |repeats| super::RequestView {
+            at_iso: String::new(),
+            at: String::new(),
+            method: String::new(),
+            path: String::new(),
+            status: 401,
+            error_code: String::new(),
+            latency_ms: 0,
+            ip: String::new(),
+            user_agent: String::new(),
+            request_id: String::new(),
+            repeats,
+        };
+        assert_eq!(view(1).more(), "+1 more like this");
+        assert_eq!(view(999).more(), "+999 more like this");
+        assert_eq!(view(1_234).more(), "+1,234 more like this");
+        assert_eq!(view(1_234_567).more(), "+1,234,567 more like this");
+    }
 }

@@ -98,11 +98,11 @@ pub type AttemptPage = (Vec<(AttemptRow, String, String)>, Option<i64>);
 /// Loads one page (one more row than shown says whether there is an older page).
 pub fn load_page(
     conn: &mut crate::db::DbConn,
-    endpoint_id: i64,
+    scope: deliveries::EndpointScope,
     filter: &AttemptFilter,
     before: Option<i64>,
 ) -> diesel::QueryResult<AttemptPage> {
-    let mut rows = deliveries::attempts_page(conn, endpoint_id, filter, before, PAGE_SIZE + 1)?;
+    let mut rows = deliveries::attempts_page(conn, scope, filter, before, PAGE_SIZE + 1)?;
     let older = (rows.len() as i64 > PAGE_SIZE).then(|| rows[PAGE_SIZE as usize - 1].0.id);
     rows.truncate(PAGE_SIZE as usize);
     Ok((rows, older))
@@ -142,8 +142,8 @@ pub async fn show(
     let (_, id, attempt_id) = path.into_inner();
     let hook = load(&state, &member, id).await?;
     let attempt_id: i64 = attempt_id.parse().map_err(|_| AppError::NotFound)?;
-    let endpoint_id = hook.id;
-    let found = state.db.run(move |conn| deliveries::find_attempt(conn, endpoint_id, attempt_id)).await?;
+    let scope = deliveries::EndpointScope::from(&hook);
+    let found = state.db.run(move |conn| deliveries::find_attempt(conn, scope, attempt_id)).await?;
     let (attempt, request, event_type, event_id) = found.ok_or(AppError::NotFound)?;
     render(&AttemptDetailPage {
         chrome: Chrome::for_member(&member, "webhooks"),

@@ -60,13 +60,12 @@ async fn detail(
     extras: Extras,
 ) -> Result<HttpResponse, AppError> {
     let (filter, before, filters) = attempts::parse(&extras.query);
-    let (endpoint_id, listed) = (hook.id, !filters.has_errors());
+    let (scope, listed) = (deliveries::EndpointScope::from(&hook), !filters.has_errors());
     let ((attempts, older), recent) = state
         .db
         .run(move |conn| {
-            let page =
-                if listed { attempts::load_page(conn, endpoint_id, &filter, before)? } else { Default::default() };
-            Ok::<_, diesel::result::Error>((page, deliveries::recent_statuses(conn, endpoint_id, health::RECENT)?))
+            let page = if listed { attempts::load_page(conn, scope, &filter, before)? } else { Default::default() };
+            Ok::<_, diesel::result::Error>((page, deliveries::recent_statuses(conn, scope, health::RECENT)?))
         })
         .await?;
     let at = crate::db::now();
@@ -110,10 +109,10 @@ pub async fn resend(
 ) -> Result<HttpResponse, AppError> {
     let (_, id, message_id) = path.into_inner();
     let hook = load(&state, &member, id).await?;
-    let endpoint_id = hook.id;
+    let scope = deliveries::EndpointScope::from(&hook);
     let delivery = state
         .db
-        .run(move |conn| deliveries::find_for_endpoint(conn, endpoint_id, &message_id))
+        .run(move |conn| deliveries::find_for_endpoint(conn, scope, &message_id))
         .await?
         .ok_or(AppError::NotFound)?;
     let result = crate::jobs::deliveries::deliver(&state, delivery.id, "manual").await?;

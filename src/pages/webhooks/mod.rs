@@ -64,7 +64,7 @@ pub async fn list(
             let hooks = webhooks::list(conn, org_id)?;
             hooks
                 .into_iter()
-                .map(|h| Ok((deliveries::recent_statuses(conn, h.id, health::RECENT)?, h)))
+                .map(|h| Ok((deliveries::recent_statuses(conn, (&h).into(), health::RECENT)?, h)))
                 .collect::<diesel::QueryResult<Vec<_>>>()
         })
         .await?;
@@ -190,10 +190,16 @@ pub async fn create(
     };
     let secret = SigningSecret::generate();
     let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
-    let (org_id, actor) = (member.org.id, Actor::user(&member.current.user));
+    let (org_id, actor, cap) = (member.org.id, Actor::user(&member.current.user), state.config.max_webhook_endpoints);
     let fields = EndpointFields { url, description, events };
-    let hook = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, &actor, &meta)).await?;
-    secret_page(&member, hook, "Webhook endpoint added", &secret)
+    match state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, cap, &actor, &meta)).await? {
+        Ok(hook) => secret_page(&member, hook, "Webhook endpoint added", &secret),
+        // At the cap: the form again, values kept, the reason next to the URL.
+        Err(refused) => {
+            page.url.error = Some(refused.message());
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
 }
 
 pub async fn edit(
