@@ -4,17 +4,13 @@
 
 use crate::support::*;
 
-fn event_types(app: &TestApp) -> Vec<(String, serde_json::Value)> {
-    latchkey::db::outbox::for_org(&mut app.conn(), org_id(app, "acme"))
-        .expect("outbox")
-        .into_iter()
-        .filter(|e| e.event_type.starts_with("api_key."))
-        .map(|e| (e.event_type, serde_json::from_str(&e.payload).expect("json")))
-        .collect()
-}
-
 fn last(app: &TestApp, event_type: &str) -> serde_json::Value {
-    event_types(app).into_iter().rev().find(|(t, _)| t == event_type).unwrap_or_else(|| panic!("{event_type} sent")).1
+    queued_key_events(app)
+        .into_iter()
+        .rev()
+        .find(|(t, _)| t == event_type)
+        .unwrap_or_else(|| panic!("{event_type} sent"))
+        .1
 }
 
 #[tokio::test]
@@ -36,14 +32,14 @@ async fn every_key_change_in_the_console_and_the_scheduler_sends_its_own_event()
     assert_eq!(res.status(), 303, "unticking enabled deactivates");
     assert_eq!(last(&app, "api_key.deactivated")["data"]["state"], "disabled");
     assert_eq!(
-        event_types(&app).iter().filter(|(t, _)| t == "api_key.updated").count(),
+        queued_key_events(&app).iter().filter(|(t, _)| t == "api_key.updated").count(),
         1,
         "enabled alone is no update"
     );
     assert_eq!(owner.post_form(&format!("{KEYS}/{}/activate", key.id), &[]).await.status(), 303);
     assert_eq!(last(&app, "api_key.activated")["data"]["state"], "active");
     assert_eq!(owner.post_form(&format!("{KEYS}/{}/deactivate", key.id), &[]).await.status(), 303);
-    assert_eq!(event_types(&app).iter().filter(|(t, _)| t == "api_key.deactivated").count(), 2);
+    assert_eq!(queued_key_events(&app).iter().filter(|(t, _)| t == "api_key.deactivated").count(), 2);
 
     let other = create_key(&owner, &[("label", "Rotated")]).await;
     let (_, confirm) = owner.get_html(&format!("{KEYS}/{}/rotate", other.id)).await;
@@ -65,7 +61,9 @@ async fn every_key_change_in_the_console_and_the_scheduler_sends_its_own_event()
     let (expired_id, _) =
         app.make_expiring_key("acme", "Short-lived", chrono::Utc::now().naive_utc() + chrono::Duration::seconds(1));
     let expired = eventually(std::time::Duration::from_secs(8), || {
-        event_types(&app).iter().any(|(t, p)| t == "api_key.expired" && p["data"]["key_id"] == expired_id.as_str())
+        queued_key_events(&app)
+            .iter()
+            .any(|(t, p)| t == "api_key.expired" && p["data"]["key_id"] == expired_id.as_str())
     })
     .await;
     assert!(expired, "api_key.expired sent by the scheduler");

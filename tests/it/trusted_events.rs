@@ -12,19 +12,9 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The `api_key.*` events queued for acme, oldest first: (type, body).
-fn key_events(app: &TestApp) -> Vec<(String, Value)> {
-    latchkey::db::outbox::for_org(&mut app.conn(), org_id(app, "acme"))
-        .expect("outbox")
-        .into_iter()
-        .filter(|e| e.event_type.starts_with("api_key."))
-        .map(|e| (e.event_type, serde_json::from_str(&e.payload).expect("json")))
-        .collect()
-}
-
 /// The last event of `event_type` about `key_id`.
 fn last_about(app: &TestApp, event_type: &str, key_id: &str) -> Value {
-    key_events(app)
+    queued_key_events(app)
         .into_iter()
         .rev()
         .find(|(t, body)| t == event_type && body["data"]["key_id"] == key_id)
@@ -70,7 +60,8 @@ async fn a_scopes_only_change_is_sent_as_api_key_updated_with_the_scopes_before_
     let narrowed = last_about(&app, "api_key.updated", &id);
     assert_eq!(narrowed["data"]["changes"]["before"]["full_access"], true);
     assert!(narrowed["seq"].as_i64() > updated["seq"].as_i64(), "{narrowed} after {updated}");
-    let sent = key_events(&app).iter().filter(|(t, b)| t == "api_key.updated" && b["data"]["key_id"] == id).count();
+    let sent =
+        queued_key_events(&app).iter().filter(|(t, b)| t == "api_key.updated" && b["data"]["key_id"] == id).count();
     assert_eq!(sent, 2, "one event per change");
 
     // The console's edit form, scopes only (narrowing needs no sudo).
@@ -248,7 +239,7 @@ async fn revoked_and_deleted_events_carry_the_state_they_leave_the_key_in_and_wh
 }
 
 fn last_about_type(app: &TestApp, event_type: &str) -> Value {
-    key_events(app).into_iter().rev().find(|(t, _)| t == event_type).expect("sent").1
+    queued_key_events(app).into_iter().rev().find(|(t, _)| t == event_type).expect("sent").1
 }
 
 #[tokio::test]

@@ -236,6 +236,16 @@ impl TestApp {
     }
 }
 
+/// The `api_key.*` webhook events queued for acme, oldest first: (type, body).
+pub fn queued_key_events(app: &TestApp) -> Vec<(String, serde_json::Value)> {
+    latchkey::db::outbox::for_org(&mut app.conn(), org_id(app, "acme"))
+        .expect("outbox")
+        .into_iter()
+        .filter(|e| e.event_type.starts_with("api_key."))
+        .map(|e| (e.event_type, serde_json::from_str(&e.payload).expect("json")))
+        .collect()
+}
+
 /// Every event of an organisation's log (org 0 = platform), oldest first.
 pub fn events(app: &TestApp, org_id: i64) -> Vec<latchkey::db::audit_events::StoredEvent> {
     let filter = latchkey::db::audit_events::Filter::default();
