@@ -3,12 +3,12 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    latchkey::memory::tune_allocator();
+    latchkey::infra::memory::tune_allocator();
     let cli = latchkey::cli::Cli::parse();
     match latchkey::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            latchkey::telemetry::command_failed(&e);
+            latchkey::infra::telemetry::command_failed(&e);
             std::process::ExitCode::FAILURE
         }
     }

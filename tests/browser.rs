@@ -123,11 +123,16 @@ async fn owner_filters_the_audit_log_and_verifies_its_integrity() {
     for i in 0..12 {
         let user = app.seed_user(&format!("p{i}@acme.test"), &format!("Person {i}"), false);
         let role = if i % 3 == 0 { latchkey::domain::Role::Admin } else { latchkey::domain::Role::Member };
-        let entry = latchkey::audit::Entry::member_added(org.id, user.id, &user.email, role);
+        let entry = latchkey::app::audit::Entry::member_added(org.id, user.id, &user.email, role);
         latchkey::db::transaction(&mut conn, |c| {
             latchkey::db::memberships::add(c, org.id, user.id, role)
                 .map_err(|_| diesel::result::Error::RollbackTransaction)?;
-            latchkey::audit::record(c, &latchkey::audit::Actor::cli(), &latchkey::audit::RequestMeta::default(), entry)
+            latchkey::app::audit::record(
+                c,
+                &latchkey::app::audit::Actor::cli(),
+                &latchkey::app::audit::RequestMeta::default(),
+                entry,
+            )
         })
         .expect("seed");
     }
@@ -303,7 +308,7 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
 #[tokio::test]
 async fn the_demo_dashboard_shows_banners_and_charts_and_renew_focuses_the_expiry() {
     let app = spawn_app().await;
-    latchkey::demo::run(&mut app.conn(), &app.config).expect("demo");
+    latchkey::cli::demo::run(&mut app.conn(), &app.config).expect("demo");
     let (_driver, client) = start_browser(false).await;
     log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
     css(&client, "[data-testid=dashboard-overview]").await;

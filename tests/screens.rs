@@ -67,16 +67,16 @@ fn pages(app: &TestApp) -> Vec<String> {
 /// A pending invitation (it shows on the members page) and the one-time
 /// links of it and of a password reset: (invitation link, reset link).
 async fn links(app: &TestApp) -> (String, String) {
+    use latchkey::app::members::invitations::{Inviter, invite};
     use latchkey::domain::{Email, Role};
-    use latchkey::members::invitations::{Inviter, invite};
     let org = latchkey::db::orgs::find_by_slug(&mut app.conn(), "demo").expect("q").expect("demo org");
     let owner = app.user("owner@demo.latchkey.test");
-    let meta = latchkey::audit::RequestMeta::default();
+    let meta = latchkey::app::audit::RequestMeta::default();
     let invitee = Email::parse("invitee@example.com").expect("email");
     invite(&mut app.conn(), &app.config, &org, &invitee, Role::Admin, &Inviter { user: &owner, meta: &meta })
         .expect("invite");
     let email = Email::parse("owner@demo.latchkey.test").expect("email");
-    latchkey::accounts::password::request_reset(&mut app.conn(), &app.config, &email, "127.0.0.1").expect("reset");
+    latchkey::app::accounts::password::request_reset(&mut app.conn(), &app.config, &email, "127.0.0.1").expect("reset");
     let invitation = app.wait_for_link("invitee@example.com", 1, "lki_").await;
     let reset = app.wait_for_link("owner@demo.latchkey.test", 1, "lkr_").await;
     (format!("/invitations/{invitation}"), format!("/password-reset/{reset}"))
@@ -153,7 +153,7 @@ async fn key_rows_keep_state_and_menu_on_screen(client: &Client, label: &str) ->
 
 async fn sweep(dark: bool) {
     let app = spawn_app().await;
-    latchkey::demo::run(&mut app.conn(), &app.config).expect("demo");
+    latchkey::cli::demo::run(&mut app.conn(), &app.config).expect("demo");
     let pages = pages(&app);
     let (invitation, reset) = links(&app).await;
     let axe = axe_source();
@@ -223,7 +223,7 @@ async fn sweep(dark: bool) {
     }
     // The second step of a login, for a demo person with an authenticator app.
     let admin = app.user("admin@demo.latchkey.test");
-    latchkey::accounts::two_factor::begin_totp(&mut app.conn(), &app.config, &admin).expect("begin");
+    latchkey::app::accounts::two_factor::begin_totp(&mut app.conn(), &app.config, &admin).expect("begin");
     latchkey::db::second_factors::confirm_totp(&mut app.conn(), admin.id, 1).expect("confirm");
     for (width, height) in WIDTHS {
         client.set_window_size(width, height).await.expect("resize");
@@ -261,7 +261,7 @@ async fn every_console_page_fits_a_phone_and_desktop_and_passes_axe_in_dark_mode
 #[tokio::test]
 async fn the_last_rows_menu_shows_every_item_and_only_one_menu_is_open_at_a_time() {
     let app = spawn_app().await;
-    latchkey::demo::run(&mut app.conn(), &app.config).expect("demo");
+    latchkey::cli::demo::run(&mut app.conn(), &app.config).expect("demo");
     let (_driver, client) = start_browser(false).await;
     log_in_to_demo(&client, &app.base, "owner@demo.latchkey.test").await;
     css(&client, "[data-testid=dashboard-overview]").await;

@@ -8,11 +8,11 @@ use latchkey::domain::key_settings::{
 };
 use latchkey::domain::scopes::Scopes;
 use latchkey::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
-use latchkey::pages::api_keys::form::KeyForm;
-use latchkey::pages::login::LoginForm;
-use latchkey::pages::members::{AddForm, RoleForm};
-use latchkey::pages::webhooks::HookForm;
-use latchkey::webhooks::target;
+use latchkey::web::pages::api_keys::form::KeyForm;
+use latchkey::web::pages::login::LoginForm;
+use latchkey::web::pages::members::{AddForm, RoleForm};
+use latchkey::web::pages::webhooks::HookForm;
+use latchkey::app::webhooks::target;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

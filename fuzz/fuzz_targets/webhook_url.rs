@@ -5,7 +5,7 @@
 //! literals in URLs and for raw addresses alike (a differential check).
 #![no_main]
 
-use latchkey::webhooks::{ssrf, target};
+use latchkey::app::webhooks::{ssrf, target};
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

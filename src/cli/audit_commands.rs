@@ -2,11 +2,11 @@
 //! offline, sign checkpoints now (README: Audit log → Your own verifiable copy).
 
 use super::{find_org, parse_slug, ready_connection};
-use crate::audit;
+use crate::app::audit;
 use crate::db::{DbConn, audit_events};
 use crate::domain::OrgSlug;
 use crate::domain::export_check::{ExportCheck, checkpoint_of};
-use crate::progress::Progress;
+use crate::infra::progress::Progress;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use std::io::BufRead;
@@ -49,7 +49,7 @@ pub(super) fn run(command: AuditCommand) -> anyhow::Result<()> {
             let mut conn = ready_connection()?;
             let found = find_org(&mut conn, &org)?;
             let started = std::time::Instant::now();
-            crate::bench_seed::seed(&mut conn, found.id, events)?;
+            crate::cli::bench_seed::seed(&mut conn, found.id, events)?;
             println!("Appended {events} events to {org} in {:.1} s.", started.elapsed().as_secs_f64());
             Ok(())
         }
@@ -61,11 +61,11 @@ pub(super) fn run(command: AuditCommand) -> anyhow::Result<()> {
             let found = find_org(&mut conn, &org)?;
             let key = match public_key {
                 Some(given) => Some(read_key(&given)?),
-                None => crate::config::existing_audit_signer().ok().map(|s| s.public_key()),
+                None => crate::infra::config::existing_audit_signer().ok().map(|s| s.public_key()),
             };
             let key = match key {
                 Some(public_key) => {
-                    Some(audit::CheckpointKey::new(public_key, crate::config::checkpoint_interval_from_env()?))
+                    Some(audit::CheckpointKey::new(public_key, crate::infra::config::checkpoint_interval_from_env()?))
                 }
                 None => None,
             };
@@ -73,7 +73,7 @@ pub(super) fn run(command: AuditCommand) -> anyhow::Result<()> {
         }
         AuditCommand::Verify { .. } => bail!("give --org, or --file with --public-key"),
         AuditCommand::Checkpoint => {
-            let signer = crate::config::existing_audit_signer()?;
+            let signer = crate::infra::config::existing_audit_signer()?;
             let mut conn = ready_connection()?;
             let taken = audit::checkpoints::take_all(&mut conn, &signer)?;
             println!("Signed {taken} checkpoint(s) with public key {}.", signer.public_key());

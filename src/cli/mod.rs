@@ -2,16 +2,18 @@
 //! parses its arguments into domain values, and changes nothing on error.
 
 mod audit_commands;
+pub mod bench_seed;
+pub mod demo;
 mod user_commands;
 
-use crate::audit::{self, Actor, Entry, RequestMeta};
-use crate::config::{self, Config};
+use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::state::AppState;
 use crate::db::orgs::CreateOrgError;
 use crate::db::{self, DbConn, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
-use crate::progress::Progress;
-use crate::server::Application;
-use crate::state::AppState;
+use crate::infra::config::{self, Config};
+use crate::infra::progress::Progress;
+use crate::web::server::Application;
 use anyhow::Context;
 use audit_commands::AuditCommand;
 use clap::{Parser, Subcommand};
@@ -119,7 +121,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    crate::telemetry::init(config::log_format_from_env()?);
+    crate::infra::telemetry::init(config::log_format_from_env()?);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
         Command::Migrate => {
@@ -157,7 +159,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
             })?;
             // API keys of a downgraded org are refused by every running server before this returns.
-            crate::key_cache::confirm_blocking(&mut conn, std::time::Instant::now())?;
+            crate::infra::key_cache::confirm_blocking(&mut conn, std::time::Instant::now())?;
             println!("{org} is now on the {plan} plan.");
             Ok(())
         }
@@ -165,13 +167,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => {
             // The sample webhook secrets are sealed, and the history signed, with the keys `serve` will use.
             let config = Config::from_env()?;
-            crate::demo::run(&mut ready_connection()?, &config)
+            crate::cli::demo::run(&mut ready_connection()?, &config)
         }
     }
 }
 
 fn serve() -> anyhow::Result<()> {
-    crate::webhooks::send::install_tls();
+    crate::app::webhooks::send::install_tls();
     let config = Config::from_env()?;
     let mut conn = connect()?;
     db::check_writable(&mut conn).map_err(|e| {
@@ -226,7 +228,7 @@ enum Report {
 /// reporting each: on the bar when one is drawn, otherwise as one INFO log
 /// line per migration. Returns how many this process applied.
 fn migrate(conn: &mut DbConn, report: Report) -> anyhow::Result<usize> {
-    let bar = report == Report::Progress && crate::progress::draws_bar();
+    let bar = report == Report::Progress && crate::infra::progress::draws_bar();
     let mut progress: Option<Progress> = None;
     let applied = db::migrate_reporting(conn, |done, total, version| {
         if bar {
@@ -275,6 +277,6 @@ pub(crate) fn create_org(
 
 /// Adds a member, with its `member.added` event.
 pub(crate) fn add_member(conn: &mut DbConn, org: &orgs::Org, user: &users::User, role: Role) -> anyhow::Result<()> {
-    crate::members::add(conn, org.id, user, role, &Actor::cli(), &RequestMeta::default())
+    crate::app::members::add(conn, org.id, user, role, &Actor::cli(), &RequestMeta::default())
         .map_err(|e| anyhow::anyhow!("{e}"))
 }

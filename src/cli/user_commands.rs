@@ -5,7 +5,7 @@ use super::{parse_email, parse_person_name, read_password_line, ready_connection
 use crate::db::DbConn;
 use crate::db::users::{self, CreateUserError};
 use crate::domain::{Email, Password, PersonName};
-use crate::password;
+use crate::infra::password;
 use anyhow::Context;
 use clap::Subcommand;
 
@@ -71,7 +71,7 @@ pub(super) fn run(command: UserCommand) -> anyhow::Result<()> {
             let user =
                 users::find_by_email(&mut conn, &email)?.with_context(|| format!("no user with email {email}"))?;
             let hash = password::hash(pw.expose())?;
-            crate::accounts::password::set_by_operator(&mut conn, &user, &hash)?;
+            crate::app::accounts::password::set_by_operator(&mut conn, &user, &hash)?;
             println!("Set the password of {}; every session of the user has ended.", user.email);
             Ok(())
         }
@@ -79,7 +79,7 @@ pub(super) fn run(command: UserCommand) -> anyhow::Result<()> {
             let mut conn = ready_connection()?;
             let user =
                 users::find_by_email(&mut conn, &email)?.with_context(|| format!("no user with email {email}"))?;
-            crate::accounts::two_factor::reset_by_operator(&mut conn, &user)?;
+            crate::app::accounts::two_factor::reset_by_operator(&mut conn, &user)?;
             println!("Removed every second factor of {}; every session of the user has ended.", user.email);
             Ok(())
         }

@@ -4,6 +4,7 @@
 
 pub mod audit_chain;
 pub mod checkpoint;
+pub mod crypto;
 mod email;
 pub mod expiry;
 pub mod export_check;
@@ -20,7 +21,9 @@ mod role;
 pub mod scopes;
 pub mod second_factor;
 mod slug;
+pub mod timefmt;
 pub mod token;
+pub mod urls;
 
 pub use email::Email;
 pub use names::{OrgName, PersonName};

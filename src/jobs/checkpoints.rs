@@ -7,7 +7,7 @@
 //! "Verify integrity", which wants each event signed within two, finds the
 //! log of a running server covered.
 
-use crate::state::AppState;
+use crate::app::state::AppState;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ pub async fn run_forever(state: Arc<AppState>) {
         tick.tick().await;
         let signer = state.config.compliance.audit_signer.clone();
         let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1));
-        match state.db.run(move |conn| crate::audit::checkpoints::take_due(conn, &signer, every)).await {
+        match state.db.run(move |conn| crate::app::audit::checkpoints::take_due(conn, &signer, every)).await {
             Ok(0) => {}
             Ok(taken) => tracing::info!(taken, "signed audit checkpoints"),
             Err(e) => tracing::warn!(error = %crate::db::chain(&e), "signing audit checkpoints failed"),
@@ -39,7 +39,11 @@ pub async fn run_forever(state: Arc<AppState>) {
 /// stop are not left unsigned (and "not proven") until the next start.
 pub async fn sign_moved_heads(state: &AppState) {
     let signer = state.config.compliance.audit_signer.clone();
-    match state.db.run(move |conn| crate::audit::checkpoints::take_due(conn, &signer, chrono::Duration::zero())).await {
+    match state
+        .db
+        .run(move |conn| crate::app::audit::checkpoints::take_due(conn, &signer, chrono::Duration::zero()))
+        .await
+    {
         Ok(taken) => tracing::info!(taken, "signed the moved audit chain heads before stopping"),
         Err(e) => tracing::warn!(error = %crate::db::chain(&e), "signing audit checkpoints before stopping failed"),
     }

@@ -6,14 +6,14 @@
 //! Only 2xx succeeds; 410 disables the endpoint at once (endpoint_health.rs).
 
 use super::{Error, endpoint_health};
-use crate::crypto;
+use crate::app::state::AppState;
+use crate::app::webhooks::send::{self, Attempt};
+use crate::app::webhooks::signing::{SigningSecret, signature_header};
+use crate::app::webhooks::target;
 use crate::db::deliveries::{self, Delivery, NewAttempt};
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{now, outbox};
-use crate::state::AppState;
-use crate::webhooks::send::{self, Attempt};
-use crate::webhooks::signing::{SigningSecret, signature_header};
-use crate::webhooks::target;
+use crate::domain::crypto;
 use chrono::Duration;
 use std::sync::atomic::Ordering;
 
@@ -111,18 +111,18 @@ pub async fn send_test(
     state: &AppState,
     hook: &Endpoint,
     event_type: &str,
-    actor: &crate::audit::Actor,
-    meta: &crate::audit::RequestMeta,
+    actor: &crate::app::audit::Actor,
+    meta: &crate::app::audit::RequestMeta,
 ) -> Result<Attempt, Error> {
     let msg_id = format!("msg_{}", crate::domain::token::random_base62(24));
-    let body = crate::webhooks::examples::body(event_type, &hook.public_id).to_string().into_bytes();
+    let body = crate::app::webhooks::examples::body(event_type, &hook.public_id).to_string().into_bytes();
     let attempt = attempt(state, hook, &msg_id, body).await?;
     let (hook, actor, meta) = (hook.clone(), actor.clone(), meta.clone());
     let result = (attempt.status, attempt.error.as_ref().map(|(class, _)| (*class).to_owned()), attempt.latency_ms);
     state
         .db
         .run(move |conn| {
-            crate::webhooks::endpoints::record_test(
+            crate::app::webhooks::endpoints::record_test(
                 conn,
                 &hook,
                 (result.0, result.1.as_deref(), result.2),
@@ -228,7 +228,7 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
     }
     let result = attempt(state, &endpoint, &delivery.event_id, event.payload.into_bytes()).await?;
     record(state, &delivery, &endpoint, &result, trigger).await?;
-    if result.succeeded() && delivery.event_type == crate::webhooks::audit_events::AUDIT_EVENT {
+    if result.succeeded() && delivery.event_type == crate::app::webhooks::audit_events::AUDIT_EVENT {
         // The stream's next event to this endpoint was waiting for this one.
         state.worker.wake.notify_one();
     }

@@ -5,10 +5,10 @@
 //! receiver that is down for a day is a few lines in the server log, not
 //! hundreds.
 
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::webhooks::send::Attempt;
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{DbConn, now};
-use crate::webhooks::send::Attempt;
 use chrono::Duration;
 use diesel::QueryResult;
 
@@ -53,7 +53,7 @@ pub fn record(
         if webhooks::disable_if_enabled(conn, endpoint.id, why)? {
             let system = Actor::System { label: "webhooks" };
             audit::record(conn, &system, &RequestMeta::default(), Entry::webhook_disabled(endpoint, reason))?;
-            crate::notify::webhook_disabled(conn, public_url, endpoint, why)?;
+            crate::app::notify::webhook_disabled(conn, public_url, endpoint, why)?;
             change.disabled = Some(reason);
         }
     }

@@ -5,10 +5,10 @@
 //! all in one transaction, so a crash loses nothing and a rerun repeats nothing.
 
 use super::Error;
-use crate::audit::Actor;
+use crate::app::audit::Actor;
+use crate::app::state::AppState;
 use crate::db::{expiry_notices, now};
 use crate::domain::expiry::{EXPIRED_NOTICE_WINDOW, ExpiryWarning};
-use crate::state::AppState;
 use chrono::Duration;
 use std::collections::HashSet;
 
@@ -41,16 +41,16 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
                     if !expiry_notices::claim(conn, key.id, expires_at, warning.as_str())? {
                         return Ok::<_, diesel::result::Error>(());
                     }
-                    crate::notify::key_expiring(conn, &public_url, &key, expires_at, warning, at)?;
+                    crate::app::notify::key_expiring(conn, &public_url, &key, expires_at, warning, at)?;
                     if warning.is_advance_warning() {
                         // No change causes it: numbered as of the latest one, with the key as of then.
-                        let seq = crate::audit::latest_seq(conn, key.org_id)?;
+                        let seq = crate::app::audit::latest_seq(conn, key.org_id)?;
                         if let Some(key) = crate::db::api_keys::find(conn, key.org_id, &key.key_id)? {
                             let mut extra = serde_json::Map::new();
                             extra.insert("warning".into(), warning.as_str().into());
                             extra.insert("days_left".into(), crate::domain::expiry::days_left(expires_at, at).into());
                             let scheduler = Actor::System { label: "scheduler" };
-                            crate::webhooks::events::key_event_with(
+                            crate::app::webhooks::events::key_event_with(
                                 conn,
                                 "api_key.expiring",
                                 &key,

@@ -12,12 +12,12 @@ pub mod expiry;
 pub mod request_log;
 pub mod send_mail;
 
-use crate::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::state::AppState;
 use crate::db;
 use crate::db::{api_keys, login_failures, now};
-use crate::state::AppState;
 
-pub use crate::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
+pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 
 /// Why a job (or one webhook send) could not finish; logged with its causes.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +78,7 @@ pub async fn run_once(state: &AppState) {
 pub async fn prune_request_log(state: &AppState) -> Result<usize, Error> {
     let days = i64::from(state.config.leak.request_log_days.max(1));
     let now = crate::db::now();
-    let networks = now - chrono::Duration::days(crate::request_log::NETWORK_MEMORY_DAYS);
+    let networks = now - chrono::Duration::days(crate::app::request_log::NETWORK_MEMORY_DAYS);
     Ok(state
         .db
         .run(move |conn| {
@@ -172,7 +172,7 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
                 // Another instance may have got there first: only the one that changed the row records it.
                 let actor = Actor::System { label: "scheduler" };
                 let by = "system (rotation grace ended)";
-                if crate::keys::revoke(conn, &key, by, &actor, &RequestMeta::default(), "rotation_grace_ended")? {
+                if crate::app::keys::revoke(conn, &key, by, &actor, &RequestMeta::default(), "rotation_grace_ended")? {
                     revoked += 1;
                 }
             }
@@ -201,7 +201,13 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
                             audit::record_seq(conn, &scheduler, &RequestMeta::default(), Entry::api_key_expired(&key))?;
                         // Read after the chain-head lock: the key as of this seq.
                         if let Some(expired) = api_keys::find(conn, key.org_id, &key.key_id)? {
-                            crate::webhooks::events::key_event(conn, "api_key.expired", &expired, &scheduler, seq)?;
+                            crate::app::webhooks::events::key_event(
+                                conn,
+                                "api_key.expired",
+                                &expired,
+                                &scheduler,
+                                seq,
+                            )?;
                         }
                         recorded += 1;
                     }
@@ -216,7 +222,7 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
 
 /// Sessions past their idle timeout or absolute lifetime are refused anyway; drop their rows.
 async fn prune_sessions(state: &AppState) -> Result<usize, Error> {
-    use crate::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
+    use crate::app::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
     let at = now();
     let (idle, started) =
         (at - chrono::Duration::seconds(IDLE_TIMEOUT_SECS), at - chrono::Duration::seconds(ABSOLUTE_LIFETIME_SECS));

@@ -4,8 +4,8 @@
 //! commit) warm. Networks a key was seen using within the last hour are not
 //! looked up again.
 
-use crate::request_log::{Entry, KeyIdentity, NetworkCheck};
-use crate::state::AppState;
+use crate::app::request_log::{Entry, KeyIdentity, NetworkCheck};
+use crate::app::state::AppState;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,7 +54,7 @@ impl Memory {
 /// Writes one batch; a failure is logged and the batch counted as dropped.
 async fn write(state: &AppState, memory: &mut Memory, batch: Vec<Entry>) {
     let (checks, quiet, count) = (memory.checks(&batch), memory.quiet(), batch.len());
-    match state.db.run(move |conn| crate::request_log::write(conn, &batch, &checks, &quiet)).await {
+    match state.db.run(move |conn| crate::app::request_log::write(conn, &batch, &checks, &quiet)).await {
         Ok(reported) => {
             let now = Instant::now();
             memory.reported.extend(reported.into_iter().map(|k| (k, now)));

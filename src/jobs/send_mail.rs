@@ -3,10 +3,10 @@
 //! then it gives up and logs the message as failed).
 
 use super::Error;
+use crate::app::state::AppState;
 use crate::db::mail::{self, MailRow};
 use crate::db::now;
-use crate::mail::Transport;
-use crate::state::AppState;
+use crate::infra::mail::Transport;
 use chrono::Duration;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
@@ -77,7 +77,7 @@ pub async fn send_due(state: &AppState, transport: &Transport) -> Result<usize, 
 fn build(row: &MailRow, from: &Mailbox, host: &str, key: &[u8]) -> Result<Message, String> {
     let to: Mailbox = row.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
     let (text, html) = if row.sealed {
-        (crate::mail::open_body(key, &row.text_body)?, crate::mail::open_body(key, &row.html_body)?)
+        (crate::infra::mail::open_body(key, &row.text_body)?, crate::infra::mail::open_body(key, &row.html_body)?)
     } else {
         (row.text_body.clone(), row.html_body.clone())
     };

@@ -185,7 +185,7 @@ async fn each_key_state_answers_its_own_error_code() {
     assert_eq!((status, code(&body)), (401, "expired_key"));
     let (_, list) = owner.get_html(KEYS).await;
     assert_eq!(row_status(&list, &key_id).as_deref(), Some("expired"));
-    let state = latchkey::state::AppState::new(app.config.clone(), app.pool.clone());
+    let state = latchkey::app::state::AppState::new(app.config.clone(), app.pool.clone());
     latchkey::jobs::run_once(&state).await;
     latchkey::jobs::run_once(&state).await;
     let expired: Vec<_> =
@@ -262,7 +262,7 @@ async fn rotation_keeps_the_old_key_for_its_grace_period_then_revokes_it() {
 
     // When the grace period ends, the scheduler revokes the old key.
     sql(&app, &format!("UPDATE api_keys SET grace_until = '2000-01-01 00:00:00' WHERE key_id = '{old_id}'"));
-    let state = latchkey::state::AppState::new(app.config.clone(), app.pool.clone());
+    let state = latchkey::app::state::AppState::new(app.config.clone(), app.pool.clone());
     latchkey::jobs::run_once(&state).await;
     let (status, body, _) = ping(&app, &old_token).await;
     assert_eq!((status, code(&body)), (401, "revoked_key"));

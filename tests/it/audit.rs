@@ -1,6 +1,6 @@
 use crate::support::*;
 use diesel::RunQueryDsl;
-use latchkey::audit::{self, Actor, Entry, RequestMeta};
+use latchkey::app::audit::{self, Actor, Entry, RequestMeta};
 use latchkey::db::audit_events::StoredEvent;
 use scraper::Html;
 
@@ -179,10 +179,10 @@ async fn exports_stream_the_filtered_log_and_the_jsonl_copy_verifies_offline() {
     let lines: Vec<serde_json::Value> = body.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert_eq!(lines.len(), 2_101, "every event, across export batches");
     // Re-verify the chain from the export alone, as an outside tool would.
-    let mut verifier = latchkey::audit::chain::Verifier::default();
+    let mut verifier = latchkey::app::audit::chain::Verifier::default();
     for line in &lines {
         let text = |k: &str| line[k].as_str().map(str::to_owned);
-        let fields = latchkey::audit::chain::EventFields {
+        let fields = latchkey::app::audit::chain::EventFields {
             org_id: line["org_id"].as_i64().expect("org"),
             seq: line["seq"].as_i64().expect("seq"),
             occurred_at: chrono::NaiveDateTime::parse_from_str(

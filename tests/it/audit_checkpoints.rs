@@ -6,7 +6,7 @@
 //! signed before the rewrite can catch.
 
 use crate::support::*;
-use latchkey::audit::{self, Actor, Entry, RequestMeta};
+use latchkey::app::audit::{self, Actor, Entry, RequestMeta};
 use latchkey::db::checkpoints;
 use latchkey::domain::audit_chain::{EventFields, GENESIS_HASH};
 use latchkey::domain::checkpoint::CheckpointSigner;
@@ -121,7 +121,7 @@ async fn checkpoints_are_signed_served_listed_exported_and_verify_offline() {
     assert!(cli(&app, &args, &[]).0);
 
     // Another key, a forged checkpoint, an edited event: each is named.
-    let other = CheckpointSigner::from_base64(&latchkey::config::generate_key(32)).expect("key").public_key();
+    let other = CheckpointSigner::from_base64(&latchkey::infra::config::generate_key(32)).expect("key").public_key();
     let (ok, out, py_ok, _) = offline(&app, &lines, &other);
     assert!(!ok && !py_ok && out.contains("signature does not match"), "{out}");
     let forged = edit_line(&lines, lines.len() - 1, |c| c["seq"] = serde_json::json!(head - 1));
@@ -220,8 +220,11 @@ async fn a_checkpoint_signed_with_another_key_is_reported_by_verify_integrity() 
     let (ok, out) = cli(&app, &["audit", "checkpoint"], &[]);
     assert!(!ok && out.contains("LATCHKEY_AUDIT_SIGNING_KEY"), "{out}");
     // … and with another key its checkpoint is not the server's.
-    let (ok, out) =
-        cli(&app, &["audit", "checkpoint"], &[("LATCHKEY_AUDIT_SIGNING_KEY", &latchkey::config::generate_key(32))]);
+    let (ok, out) = cli(
+        &app,
+        &["audit", "checkpoint"],
+        &[("LATCHKEY_AUDIT_SIGNING_KEY", &latchkey::infra::config::generate_key(32))],
+    );
     assert!(ok && out.contains("Signed 1 checkpoint"), "{out}");
     let (_, html) = owner.get_html("/orgs/acme/settings/audit-log/verify").await;
     assert_eq!(select_attr(&html, "[data-testid=verify-result]", "data-intact").as_deref(), Some("false"));

@@ -31,7 +31,7 @@ fn sign_head_at(app: &TestApp, org_id: i64, at: chrono::NaiveDateTime) {
 
 #[tokio::test]
 async fn a_chain_rewritten_after_its_checkpoints_were_deleted_and_signed_again_is_not_proven() {
-    let key = latchkey::config::generate_key(32);
+    let key = latchkey::infra::config::generate_key(32);
     let app = spawn_app_with(|c| c.compliance.audit_signer = CheckpointSigner::from_base64(&key).expect("key")).await;
     app.seed_acme();
     let acme = org_id(&app, "acme");
@@ -110,7 +110,7 @@ async fn verify_file_counts_the_events_after_the_last_checkpoint_and_refuses_a_c
     let acme = org_id(&app, "acme");
     let owner = app.logged_in("owner@acme.test").await;
     seed_events(&app, acme, 4);
-    let take = || latchkey::audit::checkpoints::take(&mut app.conn(), signer(&app), acme).expect("take");
+    let take = || latchkey::app::audit::checkpoints::take(&mut app.conn(), signer(&app), acme).expect("take");
     let signed = take().expect("checkpoint").seq;
     seed_events(&app, acme, 3);
     let key = signer(&app).public_key();

@@ -5,7 +5,7 @@
 
 use crate::deliveries::verifies;
 use crate::support::*;
-use latchkey::audit::{self, Actor, Entry, RequestMeta};
+use latchkey::app::audit::{self, Actor, Entry, RequestMeta};
 use std::time::Duration;
 
 fn record_events(conn: &mut latchkey::db::DbConn, org_id: i64, n: usize) {

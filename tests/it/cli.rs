@@ -86,7 +86,7 @@ fn password_stdin_trims_only_the_trailing_newline() {
     )
     .expect("q")
     .expect("user");
-    assert!(latchkey::password::verify("  spaced pass  ", &hash));
+    assert!(latchkey::infra::password::verify("  spaced pass  ", &hash));
 }
 
 #[test]
@@ -172,7 +172,7 @@ async fn demo_seeds_one_user_per_role_and_is_safe_to_run_twice() {
 
     let app = spawn_app_on(url, dir, |_| {}).await;
     let owner = app.visitor();
-    assert_eq!(owner.login("owner@demo.latchkey.test", latchkey::demo::DEMO_PASSWORD).await.status(), 303);
+    assert_eq!(owner.login("owner@demo.latchkey.test", latchkey::cli::demo::DEMO_PASSWORD).await.status(), 303);
     let (_, html) = owner.get_html("/orgs/demo/settings/members").await;
     assert_eq!(count(&html, "tr[data-testid=member-row]"), 4);
     let (_, keys) = owner.get_html("/orgs/demo/settings/api-keys").await;
@@ -334,10 +334,10 @@ async fn reset_two_factor_removes_every_factor_and_ends_every_session() {
     let org = app.seed_acme();
     let user = app.user("admin@acme.test");
     let session = app.logged_in("admin@acme.test").await;
-    let meta = latchkey::audit::RequestMeta::default();
-    latchkey::accounts::two_factor::begin_totp(&mut app.conn(), &app.config, &user).expect("begin");
+    let meta = latchkey::app::audit::RequestMeta::default();
+    latchkey::app::accounts::two_factor::begin_totp(&mut app.conn(), &app.config, &user).expect("begin");
     factors::confirm_totp(&mut app.conn(), user.id, 1).expect("confirm");
-    latchkey::accounts::two_factor::regenerate_recovery_codes(&mut app.conn(), &app.config, &user, &meta)
+    latchkey::app::accounts::two_factor::regenerate_recovery_codes(&mut app.conn(), &app.config, &user, &meta)
         .expect("codes");
     assert!(factors::has_any(&mut app.conn(), user.id).unwrap());
     assert_eq!(location(&app.visitor().login("admin@acme.test", PASSWORD).await), "/login/two-factor");

@@ -11,12 +11,12 @@ use crate::support::*;
 fn seed_demo(database_url: &str) -> Vec<u8> {
     use base64::Engine;
     let keys = tempfile::tempdir().expect("keys dir");
-    let encryption_key = latchkey::config::generate_key(32);
+    let encryption_key = latchkey::infra::config::generate_key(32);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
         .arg("demo")
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
-        .env("LATCHKEY_SESSION_KEY", latchkey::config::generate_key(64))
+        .env("LATCHKEY_SESSION_KEY", latchkey::infra::config::generate_key(64))
         .env("LATCHKEY_ENCRYPTION_KEY", &encryption_key)
         .env("LATCHKEY_KEYS_FILE", keys.path().join("latchkey.keys"))
         .output()
@@ -69,7 +69,7 @@ async fn a_server_running_the_demo_contacts_nothing_off_the_machine() {
 
     // The story is kept: one healthy endpoint, one failing, attempts on both.
     let owner = app.visitor();
-    assert_eq!(owner.login("owner@demo.latchkey.test", latchkey::demo::DEMO_PASSWORD).await.status(), 303);
+    assert_eq!(owner.login("owner@demo.latchkey.test", latchkey::cli::demo::DEMO_PASSWORD).await.status(), 303);
     let (_, list) = owner.get_html("/orgs/demo/settings/webhooks").await;
     let mut marks = select_all_attr(&list, "[data-testid=webhook-health]", "data-health");
     marks.sort();

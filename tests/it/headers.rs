@@ -64,8 +64,8 @@ async fn readiness_fails_when_the_database_cannot_be_reached() {
     let broken = latchkey::db::pool("sqlite:///nonexistent-dir/x/latchkey.db");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let state = latchkey::state::AppState::new(app.config.clone(), broken);
-    let server = latchkey::server::Application::build(state, listener, Some(1)).expect("build");
+    let state = latchkey::app::state::AppState::new(app.config.clone(), broken);
+    let server = latchkey::web::server::Application::build(state, listener, Some(1)).expect("build");
     tokio::spawn(server.run_until_stopped());
     let res = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.expect("GET");
     assert_eq!(res.status(), 503);
@@ -105,7 +105,7 @@ const EVERY_KIND: [&str; 9] = [
 
 #[tokio::test]
 async fn every_response_carries_hsts_for_a_year_when_the_public_url_is_https() {
-    let public = latchkey::config::PublicUrl::parse("https://keys.example.test", true).expect("url");
+    let public = latchkey::infra::config::PublicUrl::parse("https://keys.example.test", true).expect("url");
     let app = spawn_app_with(|c| c.public_url = public).await;
     app.seed_acme();
     let visitor = app.visitor();

@@ -71,7 +71,7 @@ async fn last_use_is_recorded_through_coalesced_writes() {
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let CreatedKey { id: key_id, token } = create_key(&owner, &[("label", "Busy")]).await;
-    let state = latchkey::state::AppState::new(app.config.clone(), app.pool.clone());
+    let state = latchkey::app::state::AppState::new(app.config.clone(), app.pool.clone());
     for _ in 0..5 {
         assert_eq!(ping(&app, &token).await.0, 200);
     }

@@ -159,7 +159,7 @@ async fn a_missing_or_bad_signature_is_refused_and_nothing_happens() {
 /// A report of `n` tokens, each found at a long (but ordinary) GitHub URL.
 fn long_report(n: usize, live: &str) -> String {
     let url = format!(
-        "https://github.com/octo-org/a-rather-long-repository-name/blob/{}/src/config/settings.yaml",
+        "https://github.com/octo-org/a-rather-long-repository-name/blob/{}/src/infra/config/settings.yaml",
         "a1b2c3d4e5".repeat(4)
     );
     let items: Vec<Value> = (0..n)

@@ -367,7 +367,7 @@ async fn ci_rotates_its_own_key_and_the_old_one_is_revoked_when_the_grace_period
 
     // The grace period ends; the scheduler's job revokes the old key.
     sql(&app, &format!("UPDATE api_keys SET grace_until = '2000-01-01 00:00:00' WHERE key_id = '{old_id}'"));
-    let state = latchkey::state::AppState::new(app.config.clone(), app.pool.clone());
+    let state = latchkey::app::state::AppState::new(app.config.clone(), app.pool.clone());
     latchkey::jobs::revoke_after_grace(&state).await.expect("grace job");
     let (status, answer, _) = ping(&app, &old_token).await;
     assert_eq!((status, code(&answer)), (401, "revoked_key"));

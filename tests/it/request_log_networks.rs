@@ -44,7 +44,7 @@ async fn call_from(app: &TestApp, token: &str, address: &str) -> u16 {
 }
 
 async fn prune(app: &TestApp) {
-    let state = latchkey::state::AppState::new(app.config.clone(), app.pool.clone());
+    let state = latchkey::app::state::AppState::new(app.config.clone(), app.pool.clone());
     latchkey::jobs::prune_request_log(&state).await.expect("prune");
 }
 

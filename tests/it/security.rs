@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use actix_web::http::Method;
-use latchkey::routes::console_routes_list;
+use latchkey::web::routes::console_routes_list;
 use std::collections::HashMap;
 
 /// Real values for every path parameter: `acme`'s slug with ids that belong to org `other`.

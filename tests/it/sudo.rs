@@ -25,7 +25,7 @@ fn sudo_failures(app: &TestApp) -> Vec<String> {
 /// Gives `email` a confirmed authenticator app straight in the database.
 fn with_app(app: &TestApp, email: &str) -> TotpSecret {
     let (user, secret) = (app.user(email), TotpSecret::generate());
-    let sealed = latchkey::crypto::seal(&app.config.encryption_key, secret.bytes()).unwrap();
+    let sealed = latchkey::domain::crypto::seal(&app.config.encryption_key, secret.bytes()).unwrap();
     latchkey::db::second_factors::insert_pending_totp(&mut app.conn(), user.id, &sealed).unwrap();
     latchkey::db::second_factors::confirm_totp(&mut app.conn(), user.id, 0).unwrap();
     secret

@@ -213,7 +213,7 @@ async fn revoked_and_deleted_events_carry_the_state_they_leave_the_key_in_and_wh
     assert_eq!(api(&app, Method::POST, &path, &admin, Some(json!({"grace": "1h"}))).await.0, 201);
     let ended = format!("UPDATE api_keys SET grace_until = '2000-01-01 00:00:00' WHERE key_id = '{later}'");
     diesel::sql_query(ended).execute(&mut app.conn()).unwrap();
-    let state = latchkey::state::AppState::new(app.config.clone(), app.pool.clone());
+    let state = latchkey::app::state::AppState::new(app.config.clone(), app.pool.clone());
     latchkey::jobs::revoke_after_grace(&state).await.expect("grace job");
     assert_eq!(reason_of(&later), "expired_grace");
 
@@ -233,7 +233,7 @@ async fn revoked_and_deleted_events_carry_the_state_they_leave_the_key_in_and_wh
 
     // The catalog's examples say the same.
     for (event_type, state) in [("api_key.revoked", "revoked"), ("api_key.deleted", "deleted")] {
-        let doc = latchkey::webhooks::catalog::events().into_iter().find(|e| e.event_type == event_type).unwrap();
+        let doc = latchkey::app::webhooks::catalog::events().into_iter().find(|e| e.event_type == event_type).unwrap();
         assert_eq!((&doc.example["data"]["state"], &doc.example["data"]["reason"]), (&json!(state), &json!("manual")));
     }
 }

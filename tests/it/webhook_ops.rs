@@ -358,7 +358,7 @@ async fn attempts_older_than_the_kept_days_are_pruned_but_pending_deliveries_kee
     let prune = |days: u32| {
         let mut config = app.config.clone();
         config.compliance.delivery_log_days = days;
-        let state = latchkey::state::AppState::new(config, app.pool.clone());
+        let state = latchkey::app::state::AppState::new(config, app.pool.clone());
         async move { latchkey::jobs::prune_delivery_log(&state).await.unwrap() }
     };
     let left = || attempts::table.select(attempts::delivery_id).load::<i64>(&mut app.conn()).unwrap().len();

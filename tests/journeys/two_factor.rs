@@ -31,7 +31,7 @@ async fn password_then_second_step(client: &Client, base: &str, email: &str) {
 async fn authenticator_app_recovery_code_and_passkey_each_log_in() {
     let app = spawn_app_with(|c| {
         let origin = c.public_url.origin().replace("127.0.0.1", "localhost");
-        c.public_url = latchkey::config::PublicUrl::parse(&origin, true).expect("url");
+        c.public_url = latchkey::infra::config::PublicUrl::parse(&origin, true).expect("url");
     })
     .await;
     let base = app.base.replace("127.0.0.1", "localhost");

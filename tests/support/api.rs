@@ -6,7 +6,7 @@ use super::*;
 pub fn api_client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| {
-        latchkey::webhooks::send::install_tls();
+        latchkey::app::webhooks::send::install_tls();
         reqwest::Client::new()
     })
 }

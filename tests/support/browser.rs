@@ -129,7 +129,7 @@ pub async fn copy_secret(client: &Client) {
 pub async fn log_in_to_demo(client: &Client, base: &str, email: &str) {
     client.goto(&format!("{base}/login")).await.expect("login page");
     type_into(client, "#email", email).await;
-    type_into(client, "#password", latchkey::demo::DEMO_PASSWORD).await;
+    type_into(client, "#password", latchkey::cli::demo::DEMO_PASSWORD).await;
     click(client, "button[type=submit]").await;
 }
 

@@ -24,7 +24,7 @@ impl TestApp {
             "sid": sid, "user_id": user_id, "epoch": 0, "login_at": now - times.login_ago,
             "seen_at": now - times.seen_ago, "password_at": now - times.password_ago,
         });
-        let hash = latchkey::auth::session::SessionId::hash_of(&sid);
+        let hash = latchkey::web::auth::session::SessionId::hash_of(&sid);
         latchkey::db::sessions::insert(&mut self.conn(), user_id, &hash, &Default::default()).expect("session row");
         let at = |ago: i64| db::now() - chrono::Duration::seconds(ago);
         diesel::update(dsl::sessions.filter(dsl::token_hash.eq(&hash)))

@@ -6,11 +6,11 @@
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use latchkey::config::{Config, LogFormat, PublicUrl};
+use latchkey::app::state::AppState;
 use latchkey::db::{self, Pool, memberships, orgs, users};
 use latchkey::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
-use latchkey::server::Application;
-use latchkey::state::AppState;
+use latchkey::infra::config::{Config, LogFormat, PublicUrl};
+use latchkey::web::server::Application;
 use reqwest::redirect::Policy;
 use scraper::{Html, Selector};
 use std::net::TcpListener;
@@ -57,7 +57,7 @@ fn init_test_logging() {
 pub fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     init_test_logging();
     // reqwest is built with rustls and no default provider; the tests' clients need one too.
-    latchkey::webhooks::send::install_tls();
+    latchkey::app::webhooks::send::install_tls();
     match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
         Ok(base) if db::is_postgres(&base) => {
             let name = format!("lk_test_{}", random_suffix());
@@ -127,11 +127,11 @@ pub async fn spawn_app_on(
         webhook_allow_private: true,
         webhook_timeout: std::time::Duration::from_secs(2),
         max_webhook_endpoints: 50,
-        mail: latchkey::mail::MailConfig::files(mail_dir.path()),
+        mail: latchkey::infra::mail::MailConfig::files(mail_dir.path()),
         metrics_token: None,
         leak: Default::default(),
-        compliance: latchkey::config::ComplianceConfig::with_signer(
-            latchkey::domain::checkpoint::CheckpointSigner::from_base64(&latchkey::config::generate_key(32))
+        compliance: latchkey::infra::config::ComplianceConfig::with_signer(
+            latchkey::domain::checkpoint::CheckpointSigner::from_base64(&latchkey::infra::config::generate_key(32))
                 .expect("signing key"),
         ),
     };
@@ -185,7 +185,7 @@ impl TestApp {
 
     /// Creates a user whose password is [`PASSWORD`].
     pub fn seed_user(&self, email: &str, name: &str, staff: bool) -> users::User {
-        let hash = latchkey::password::hash(PASSWORD).expect("hash");
+        let hash = latchkey::infra::password::hash(PASSWORD).expect("hash");
         users::create(
             &mut self.conn(),
             &Email::parse(email).expect("email"),
@@ -363,8 +363,8 @@ pub fn insert_unchecked_endpoint(app: &TestApp, public_id: &str, url: &str) {
 
 /// [`insert_unchecked_endpoint`] for the organisation `slug`.
 pub fn insert_endpoint_of(app: &TestApp, slug: &str, public_id: &str, url: &str) {
-    let secret = latchkey::webhooks::signing::SigningSecret::generate();
-    let sealed = latchkey::crypto::seal(&app.config.encryption_key, secret.bytes()).expect("seal");
+    let secret = latchkey::app::webhooks::signing::SigningSecret::generate();
+    let sealed = latchkey::domain::crypto::seal(&app.config.encryption_key, secret.bytes()).expect("seal");
     let new = latchkey::db::webhooks::NewEndpoint {
         org_id: org_id(app, slug),
         public_id,

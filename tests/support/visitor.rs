@@ -4,7 +4,7 @@ use super::*;
 
 /// A new visitor of the server at `base`.
 pub fn visitor_for(base: &str) -> Visitor {
-    latchkey::webhooks::send::install_tls();
+    latchkey::app::webhooks::send::install_tls();
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())

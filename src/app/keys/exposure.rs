@@ -1,0 +1,129 @@
+//! Leak response: what happens to a key reported exposed (a public
+//! revocation request, a GitHub secret-scanning report). Each report of a
+//! live key is recorded as `api_key.exposed` (source, reporter address and
+//! user agent), sent as that webhook event, mailed to owners and admins,
+//! and — by `LATCHKEY_EXPOSED_KEY_ACTION` — revokes it, deactivates it, or
+//! only reports it. The token itself never reaches this module.
+
+use super::{reload, revoke};
+use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::webhooks::events::key_event_with;
+use crate::db::api_keys::{self, ApiKey};
+use crate::db::{DbConn, now};
+use crate::domain::key_state::KeyState;
+pub use crate::domain::leak::ExposedKeyAction;
+use diesel::QueryResult;
+use serde_json::json;
+
+/// Where a report came from.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `public_report` or `github`.
+    pub source: &'static str,
+    /// Where the token was found, when the reporter says (GitHub does).
+    pub url: Option<String>,
+}
+
+/// Handles one reported key. False when it was not live (revoked, expired,
+/// deactivated, or rotated out and past its grace): nothing is done then.
+pub fn report_exposed(
+    conn: &mut DbConn,
+    key: &ApiKey,
+    report: &Report,
+    action: ExposedKeyAction,
+    meta: &RequestMeta,
+    public_url: &str,
+) -> QueryResult<bool> {
+    crate::db::transaction(conn, |conn| {
+        let Some(current) = api_keys::find(conn, key.org_id, &key.key_id)? else { return Ok(false) };
+        if !matches!(current.state(now()), KeyState::Active | KeyState::Rotating) {
+            return Ok(false);
+        }
+        let actor = Actor::System { label: report.source };
+        let details = json!({
+            "source": report.source,
+            "url": report.url,
+            "action": action.as_str(),
+            "reporter_ip": meta.ip,
+            "reporter_user_agent": meta.user_agent,
+        });
+        let seq = audit::record_seq(conn, &actor, meta, Entry::api_key_exposed(&current, details.clone()))?;
+        crate::db::exposures::mark(conn, current.id, now())?;
+        match action {
+            ExposedKeyAction::Revoke => {
+                revoke(conn, &current, "leak response", &actor, meta, "exposed")?;
+            }
+            ExposedKeyAction::Disable => {
+                super::set_enabled(conn, &current, false, &actor, meta)?;
+            }
+            ExposedKeyAction::Notify => {}
+        }
+        let after = reload(conn, &current)?;
+        // The report's own seq, below that of the revocation or deactivation
+        // it caused; its data is the key after them, so they agree.
+        key_event_with(conn, "api_key.exposed", &after, &actor, seq, super::object(details))?;
+        let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
+        let notice = crate::app::notify::ExposureNotice {
+            source: report.source,
+            url: report.url.as_deref(),
+            action: action.as_str(),
+            reporter_ip: &ip,
+        };
+        crate::app::notify::key_exposed(conn, public_url, &after, &notice, now())?;
+        Ok(true)
+    })
+}
+
+/// One reported token, as the reporter answer needs it.
+pub struct Verdict {
+    /// SHA-256 (hex) of the token as reported: how the reporter can tell its tokens apart.
+    pub token_hash: String,
+    /// A key of ours that was live when reported (and is now handled).
+    pub live: bool,
+}
+
+/// Handles reported tokens one by one (each in its own transaction): a
+/// well-formed token of a live key of any organisation is reported exposed
+/// with `report_for(i)`; anything else is only counted. The tokens are
+/// neither stored nor logged.
+pub fn report_tokens(
+    conn: &mut DbConn,
+    tokens: &[String],
+    report_for: impl Fn(usize) -> Report,
+    action: ExposedKeyAction,
+    meta: &RequestMeta,
+    public_url: &str,
+) -> QueryResult<Vec<Verdict>> {
+    use sha2::Digest;
+    let mut verdicts = Vec::with_capacity(tokens.len());
+    for (i, token) in tokens.iter().enumerate() {
+        let token_hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+        let found = match crate::domain::token::ApiKeySecret::parse(token) {
+            Some(secret) => api_keys::find_by_hash(conn, &secret.hash().0)?,
+            None => None,
+        };
+        let live = match found {
+            Some((key, _)) => report_exposed(conn, &key, &report_for(i), action, meta, public_url)?,
+            None => false,
+        };
+        verdicts.push(Verdict { token_hash, live });
+    }
+    Ok(verdicts)
+}
+
+/// A token pasted into Settings → API keys → Look up: the key of `org_id` it
+/// belongs to, if any (another organisation's key is not found), recorded
+/// as `api_key.looked_up`. The token is neither stored nor logged.
+pub fn look_up(
+    conn: &mut DbConn,
+    org_id: i64,
+    secret: &crate::domain::token::ApiKeySecret,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> QueryResult<Option<ApiKey>> {
+    crate::db::transaction(conn, |conn| {
+        let found = api_keys::find_by_hash(conn, &secret.hash().0)?.map(|(key, _)| key).filter(|k| k.org_id == org_id);
+        audit::record(conn, actor, meta, Entry::api_key_looked_up(org_id, found.as_ref()))?;
+        Ok(found)
+    })
+}

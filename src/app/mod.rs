@@ -1,0 +1,14 @@
+//! The use cases: one function per thing a user or a job does. Each owns
+//! its transaction, its audit entry and its outbox event; the web layer and
+//! the jobs call them and nothing below.
+
+pub mod accounts;
+pub mod audit;
+pub mod keys;
+pub mod members;
+pub mod notify;
+pub mod request_log;
+pub mod resources;
+pub mod state;
+pub mod support;
+pub mod webhooks;

@@ -1,0 +1,87 @@
+//! What every request handler and background job shares: the database
+//! handle, the configuration, and each instance's caches and counters.
+//! Nothing here knows HTTP; the server wraps it for actix (server.rs).
+
+use crate::db::{self, Db, Pool};
+use crate::infra::config::Config;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Requests a minute one address may make to the public revocation endpoint.
+const REPORTS_PER_MINUTE: u32 = 10;
+
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub usage: crate::infra::usage::Usage,
+    pub limits: crate::infra::rate_limit::RateLimits,
+    /// The per-key request log's queue (written by jobs/request_log.rs).
+    pub request_log: crate::app::request_log::RequestLog,
+    /// Reports to the public revocation endpoint, per client address (10 a minute).
+    pub report_limits: crate::infra::rate_limit::AddressLimits,
+    /// Authenticated keys, valid while the database is unchanged.
+    pub key_cache: crate::infra::key_cache::KeyCache,
+    /// The webhook delivery worker's per-instance state.
+    pub worker: crate::app::webhooks::in_flight::InFlight,
+    /// Sends queued mail (SMTP or `.eml` files).
+    pub mailer: crate::infra::mail::Transport,
+    /// Wakes this instance's mail sender (jobs/send_mail.rs) when a message is queued.
+    pub mail_queued: tokio::sync::Notify,
+    /// The passkey relying party, when the public URL names a host (not an IP).
+    pub passkeys: Option<webauthn_rs::Webauthn>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::infra::metrics::Metrics>,
+    /// Becomes true once any user exists; never goes back (setup is closed for good).
+    setup_done: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool) -> Self {
+        // Config::from_env already refused a bad SMTP URL; a hand-built config falls back to files.
+        let mailer = crate::infra::mail::Transport::new(&config.mail).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mail transport unusable; writing .eml files instead");
+            crate::infra::mail::Transport::Files(config.mail.dir.clone())
+        });
+        let metrics = Arc::new(crate::infra::metrics::Metrics::default());
+        let key_cache = crate::infra::key_cache::KeyCache::new(&config.database_url, metrics.clone());
+        let request_log = crate::app::request_log::RequestLog::new(config.leak.request_log_days > 0);
+        let passkeys = crate::app::accounts::passkeys::relying_party(&config);
+        Self {
+            mailer,
+            db: Db::new(pool),
+            config: Arc::new(config),
+            usage: crate::infra::usage::Usage::default(),
+            limits: crate::infra::rate_limit::RateLimits::default(),
+            report_limits: crate::infra::rate_limit::AddressLimits::new(REPORTS_PER_MINUTE),
+            request_log,
+            key_cache,
+            worker: Default::default(),
+            metrics,
+            mail_queued: tokio::sync::Notify::new(),
+            passkeys,
+            setup_done: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether first-run setup has happened; asks the database until it has.
+    pub async fn setup_done(&self) -> Result<bool, db::Error> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let open = self.db.run(db::setup::is_open).await?;
+        if !open {
+            self.setup_done.store(true, Ordering::Relaxed);
+        }
+        Ok(!open)
+    }
+
+    /// Call after queueing mail a person waits for: it leaves within seconds,
+    /// not at the scheduler's next run.
+    pub fn wake_mail_sender(&self) {
+        self.mail_queued.notify_one();
+    }
+
+    pub fn mark_setup_done(&self) {
+        self.setup_done.store(true, Ordering::Relaxed);
+    }
+}

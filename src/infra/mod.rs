@@ -1,0 +1,14 @@
+//! Infrastructure: configuration, the mail transport, password hashing,
+//! rate limiting, the key cache, in-memory counters, metrics and logging —
+//! the machinery the use cases run on. Nothing here knows HTTP.
+
+pub mod config;
+pub mod key_cache;
+pub mod mail;
+pub mod memory;
+pub mod metrics;
+pub mod password;
+pub mod progress;
+pub mod rate_limit;
+pub mod telemetry;
+pub mod usage;

@@ -1,0 +1,165 @@
+//! `/api/v1/{customers,orders,products,categories}`: list, create, get,
+//! update (PATCH) and delete, each gated by `<resource>:read|write`.
+
+use super::auth::BearerKey;
+use super::body::json_object;
+use super::error::{ApiError, Code};
+use crate::app::resources::object;
+use crate::app::state::AppState;
+use crate::db::DbConn;
+use crate::db::records;
+use crate::domain::records::{FieldError, validate_create, validate_patch};
+use crate::domain::scopes::{Access, Resource, Scope};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use super::openapi::{DEFAULT_LIMIT, MAX_LIMIT};
+
+fn resource(name: &str) -> Result<Resource, ApiError> {
+    Resource::ALL.into_iter().find(|r| r.as_str() == name).ok_or_else(|| ApiError::new(Code::NotFound))
+}
+
+/// 403 `insufficient_scope` naming the scope needed, unless the key has it.
+fn require(key: &BearerKey, resource: Resource, access: Access) -> Result<(), ApiError> {
+    let scope = Scope { resource, access };
+    if key.key().scopes().allows(scope) {
+        return Ok(());
+    }
+    Err(ApiError::with_message(
+        Code::InsufficientScope,
+        format!("This API key needs the {} scope for this request.", scope.name()),
+    ))
+}
+
+async fn db<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(state.db.run(f).await?)
+}
+
+/// A list page's `limit` and `cursor`. Each may be given once; a repeated
+/// parameter is refused (naming it) rather than silently ignored.
+pub(super) fn list_params(query: &str) -> Result<(i64, i64), Vec<FieldError>> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
+    let mut details = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut limit, mut after) = (DEFAULT_LIMIT, 0);
+    for (name, value) in &pairs {
+        if !seen.insert(name.as_str()) {
+            if matches!(name.as_str(), "limit" | "cursor") {
+                details.push(FieldError {
+                    field: name.clone(),
+                    message: "is a query parameter given more than once".into(),
+                });
+            }
+            continue;
+        }
+        match name.as_str() {
+            "limit" => match value.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) && value.bytes().all(|b| b.is_ascii_digit()) => limit = n,
+                _ => details.push(FieldError {
+                    field: "limit".into(),
+                    message: format!("must be an integer from 1 to {MAX_LIMIT}"),
+                }),
+            },
+            // Cursors are the positive row ids this API hands out (empty: the first page).
+            "cursor" if value.is_empty() => {}
+            "cursor" => match value.parse::<i64>() {
+                Ok(n) if value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit()) => after = n,
+                _ => details.push(FieldError {
+                    field: "cursor".into(),
+                    message: "is not a cursor from a previous page".into(),
+                }),
+            },
+            _ => {}
+        }
+    }
+    if details.is_empty() { Ok((limit, after)) } else { Err(details) }
+}
+
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    kind: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let res = resource(&kind)?;
+    require(&key, res, Access::Read)?;
+    let (limit, after) = list_params(req.query_string()).map_err(ApiError::query_validation)?;
+    let org_id = key.org().id;
+    let rows = db(&state, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
+    Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |r| r.id, object)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let res = resource(&kind)?;
+    require(&key, res, Access::Read)?;
+    let org_id = key.org().id;
+    let found = db(&state, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
+    Ok(HttpResponse::Ok().json(object(&record)))
+}
+
+fn unknown_category() -> Vec<FieldError> {
+    vec![FieldError { field: "category_id".into(), message: "no category with this id".into() }]
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    kind: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let res = resource(&kind)?;
+    require(&key, res, Access::Write)?;
+    let body = json_object(&req, payload).await?;
+    let fields = validate_create(res, &body).map_err(ApiError::validation)?;
+    let (org_id, by) = (key.org().id, key.key().key_id.to_string());
+    let created = db(&state, move |conn| crate::app::resources::create(conn, org_id, res, fields, &by)).await?;
+    let record = created.map_err(|_| ApiError::validation(unknown_category()))?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/{}/{}", res.as_str(), record.public_id)))
+        .json(object(&record)))
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let res = resource(&kind)?;
+    require(&key, res, Access::Write)?;
+    let org_id = key.org().id;
+    let found = db(&state, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
+    let body = json_object(&req, payload).await?;
+    let current: Map<String, Value> = serde_json::from_str(&record.data).unwrap_or_default();
+    let fields = validate_patch(res, &current, &body).map_err(ApiError::validation)?;
+    let updated = db(&state, move |conn| crate::app::resources::update(conn, &record, &body, fields)).await?;
+    let record =
+        updated.map_err(|_| ApiError::validation(unknown_category()))?.ok_or_else(|| ApiError::new(Code::NotFound))?;
+    Ok(HttpResponse::Ok().json(object(&record)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    key: BearerKey,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let res = resource(&kind)?;
+    require(&key, res, Access::Write)?;
+    let org_id = key.org().id;
+    let found = db(&state, move |conn| crate::app::resources::delete(conn, org_id, res, &id)).await?;
+    if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound)) }
+}

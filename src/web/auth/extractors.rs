@@ -1,0 +1,128 @@
+//! Extractors that put the caller's identity in a handler's signature.
+//! The user and their memberships are re-read on every request, so a removed
+//! member or a demoted admin loses access at once.
+
+use super::session;
+use crate::app::state::AppState;
+use crate::db::orgs::Org;
+use crate::db::users::User;
+use crate::db::{memberships, sessions, users};
+use crate::domain::Role;
+use crate::web::error::AppError;
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+/// A logged-in user, with every organisation they belong to (for the org switcher).
+pub struct CurrentUser {
+    pub user: User,
+    pub orgs: Vec<(Org, Role)>,
+    pub csrf: String,
+    pub login: session::Login,
+    /// A confirmed authenticator or a passkey: orgs that require one let the user in.
+    pub has_second_factor: bool,
+    /// A confirmed authenticator app: sudo mode asks for its code instead of the password.
+    pub has_authenticator_app: bool,
+    /// At least one passkey: sudo mode offers it too.
+    pub has_passkey: bool,
+}
+
+impl CurrentUser {
+    async fn load(req: &HttpRequest) -> Result<Self, AppError> {
+        let session = req.get_session();
+        // Only a GET can be replayed after login; a POST sends the user to the dashboard.
+        let next = (req.method() == Method::GET).then(|| req.uri().to_string());
+        let Some(login) = session::current(&session) else {
+            return Err(AppError::Unauthenticated { next });
+        };
+        let state = req.app_data::<web::Data<AppState>>().ok_or(AppError::internal("no app state"))?;
+        let (user_id, sid_hash) = (login.user_id, login.sid.hash());
+        let found = state
+            .db
+            .run(move |conn| {
+                // The session's server-side row must exist (logout deletes it) and be within its lifetimes.
+                let Some(row) = sessions::find(conn, &sid_hash)? else { return Ok(None) };
+                if row.user_id != user_id || !session::row_alive(row.created_at, row.last_seen_at) {
+                    return Ok(None);
+                }
+                if session::row_needs_touch(row.last_seen_at) {
+                    sessions::touch(conn, row.id, crate::db::now())?;
+                }
+                let Some(user) = users::find(conn, user_id)? else {
+                    return Ok::<_, diesel::result::Error>(None);
+                };
+                let orgs = memberships::for_user(conn, user.id)?;
+                let factors = crate::db::second_factors::kinds(conn, user.id)?;
+                Ok(Some((user, orgs, factors)))
+            })
+            .await?;
+        match found {
+            Some((user, orgs, (app, passkeys))) if user.session_epoch == login.epoch => Ok(Self {
+                user,
+                orgs,
+                csrf: session::csrf_token(&session),
+                login,
+                has_second_factor: app || passkeys,
+                has_authenticator_app: app,
+                has_passkey: passkeys,
+            }),
+            _ => {
+                session::end(&session);
+                Err(AppError::Unauthenticated { next })
+            }
+        }
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Self::load(&req).await })
+    }
+}
+
+/// A member of the organisation named by the `{slug}` path segment.
+/// Anyone else gets 404, so other tenants cannot learn the org exists;
+/// platform staff, who see every org in `/support`, get 403.
+pub struct OrgMember {
+    pub current: CurrentUser,
+    pub org: Org,
+    pub role: Role,
+}
+
+impl OrgMember {
+    /// 403 unless `allowed` (a `Role::can_*` answer) holds.
+    pub fn require(&self, allowed: fn(Role) -> bool) -> Result<(), AppError> {
+        if allowed(self.role) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+}
+
+impl FromRequest for OrgMember {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = CurrentUser::load(&req).await?;
+            let slug = req.match_info().get("slug").unwrap_or_default();
+            let Some((org, role)) = current.orgs.iter().find(|(org, _)| org.slug == slug).cloned() else {
+                // Staff reach organisations through the read-only support console;
+                // here they may do nothing (README: Security model: 403). Everyone else gets 404.
+                return Err(if current.user.is_staff { AppError::Forbidden } else { AppError::NotFound });
+            };
+            // An org that requires a second factor shows nothing to a member without one.
+            if org.require_two_factor && !current.has_second_factor {
+                return Err(AppError::SecondFactorRequired {
+                    read: req.method() == Method::GET || req.method() == Method::HEAD,
+                });
+            }
+            Ok(Self { current, org, role })
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! `/account`, for everyone who is logged in: name, password, and the
+//! person's sessions (each can be logged out). A password change ends every
+//! other session and keeps this one under a new id.
+
+use super::templates::{Chrome, Field};
+use super::{Notice, render, render_status, see_other_with_notice};
+use crate::app::accounts::throttle::Gate;
+use crate::app::accounts::{self, password as passwords, profile};
+use crate::app::audit::RequestMeta;
+use crate::app::state::AppState;
+use crate::db::sessions;
+use crate::domain::{Password, PersonName};
+use crate::web::auth::csrf::NoFields;
+use crate::web::auth::{CsrfForm, CurrentUser, client_ip, session};
+use crate::web::error::AppError;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+/// One signed-in device, as the page lists it.
+pub struct SessionView {
+    pub id: i64,
+    pub device: String,
+    pub ip: String,
+    pub signed_in: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    name: Field,
+    current_password: Field,
+    new_password: Field,
+    sessions: Vec<SessionView>,
+    two_factor_on: bool,
+    /// Arrived here from an org that requires a second factor.
+    required: bool,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    two_factor: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, AppError> {
+    let (user_id, this) = (current.user.id, current.login.sid.hash());
+    let (rows, two_factor_on) = state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>((
+                sessions::for_user(conn, user_id)?,
+                crate::db::second_factors::has_any(conn, user_id)?,
+            ))
+        })
+        .await?;
+    let sessions = rows
+        .into_iter()
+        .map(|row| SessionView {
+            id: row.id,
+            device: row.user_agent.unwrap_or_else(|| "Unknown device".into()),
+            ip: row.ip.unwrap_or_else(|| "unknown".into()),
+            signed_in: row.created_at,
+            last_seen: row.last_seen_at,
+            current: row.token_hash == this,
+        })
+        .collect();
+    Ok(AccountPage {
+        chrome: Chrome::for_user(current, "account"),
+        name: Field::new(current.user.name.clone()),
+        current_password: Field::default(),
+        new_password: Field::default(),
+        sessions,
+        two_factor_on,
+        required: false,
+        notice: None,
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    query: web::Query<AccountQuery>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(&state, &current).await?;
+    page.required = query.two_factor.as_deref() == Some("required") && !page.two_factor_on;
+    page.notice = super::notice::take(&session).map(Notice::text);
+    render(&page)
+}
+
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(&state, &current).await?;
+    page.name = Field::new(form.name);
+    let Some(name) = page.name.parse(PersonName::parse) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let user = current.user.clone();
+    state.db.run(move |conn| profile::rename(conn, &user, &name, &meta)).await?;
+    Ok(see_other_with_notice(&session, crate::domain::urls::ACCOUNT, Notice::ProfileSaved))
+}
+
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = page(&state, &current).await?;
+    let new = Password::parse(&form.new_password).map_err(|e| page.new_password.error = Some(e.0)).ok();
+    if form.current_password.is_empty() {
+        page.current_password.error = Some("Enter your current password.".into());
+    }
+    let (Some(new), false) = (new, form.current_password.is_empty()) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
+    if let Some((status, message)) = current_password_refused(&state, &current, ip, form.current_password).await? {
+        page.current_password.error = Some(message);
+        return render_status(status, &page);
+    }
+    let new_hash = crate::infra::password::hash_off_thread(&new).await.map_err(AppError::internal)?;
+    let sid = session::SessionId::generate();
+    let (sid_hash, user, config) = (sid.hash(), current.user.clone(), state.config.clone());
+    let epoch = state.db.run(move |conn| passwords::change(conn, &config, &user, &new_hash, &sid_hash, &meta)).await?;
+    state.wake_mail_sender();
+    session::start(&session, sid, current.user.id, epoch).map_err(AppError::internal)?;
+    Ok(see_other_with_notice(&session, crate::domain::urls::ACCOUNT, Notice::PasswordChanged))
+}
+
+/// Checks the current password as a login would (a place in the throttle
+/// first, a wrong one left counted); `None` when it is right, else the
+/// status and message.
+pub(super) async fn current_password_refused(
+    state: &AppState,
+    current: &CurrentUser,
+    ip: String,
+    given: String,
+) -> Result<Option<(StatusCode, String)>, AppError> {
+    let user = current.user.clone();
+    let (gate, hash) = state.db.run(move |conn| accounts::sudo::begin(conn, &user, &ip)).await?;
+    let reservation = match gate {
+        Gate::Open(reservation) => reservation,
+        Gate::Throttled { seconds, .. } => {
+            let message = format!("Too many wrong passwords. Try again in {} minutes.", (seconds + 59) / 60);
+            return Ok(Some((StatusCode::TOO_MANY_REQUESTS, message)));
+        }
+    };
+    if crate::infra::password::verify_off_thread(given, hash).await {
+        state.db.run(move |conn| accounts::sudo::passed(conn, reservation)).await?;
+        return Ok(None);
+    }
+    Ok(Some((StatusCode::UNPROCESSABLE_ENTITY, "That is not your current password.".into())))
+}
+
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    session: Session,
+    meta: RequestMeta,
+    path: web::Path<i64>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (user, id) = (current.user.clone(), path.into_inner());
+    if !state.db.run(move |conn| profile::revoke_session(conn, &user, id, &meta)).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other_with_notice(&session, crate::domain::urls::ACCOUNT, Notice::SessionEnded))
+}

@@ -1,0 +1,331 @@
+//! Create and edit forms. A created (or rotated) key's token is shown once,
+//! on the page that answers the POST; a replayed POST creates nothing.
+
+use super::{KeyView, base_path, key_sudo, load_key, require_admin, require_paid};
+use crate::app::audit::{Actor, RequestMeta};
+use crate::app::keys::{self, Issue, Issued, Once};
+use crate::app::state::AppState;
+use crate::db::api_keys::{ApiKey, KeySettings};
+use crate::db::now;
+use crate::domain::key_policy::{Candidate, KeyPolicy};
+use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
+use crate::domain::scopes::{Management, Resource, Scopes};
+use crate::domain::token::ApiKeySecret;
+use crate::web::auth::form_id;
+use crate::web::auth::{CsrfForm, OrgMember};
+use crate::web::error::AppError;
+use crate::web::pages::templates::{Chrome, Field};
+use crate::web::pages::{Notice, render, render_status, see_other, see_other_with_notice};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    expires_at: String,
+    #[serde(default)]
+    allowed_ips: String,
+    #[serde(default)]
+    rate_limit_per_minute: String,
+    #[serde(default)]
+    enabled: Option<String>,
+    #[serde(default)]
+    form_id: String,
+    #[serde(default)]
+    password: String,
+    /// Stands in for the password for a user with a second factor.
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "api_key_form.html")]
+pub struct KeyFormPage {
+    chrome: Chrome,
+    base_path: String,
+    /// The key being edited; `None` on the create form.
+    editing: Option<String>,
+    label: Field,
+    description: Field,
+    scopes: Vec<String>,
+    scope_error: Option<String>,
+    expires_at: Field,
+    allowed_ips: Field,
+    rate_limit: Field,
+    enabled: bool,
+    form_id: String,
+    /// A create without a form id this server issued (nothing is created).
+    form_error: Option<String>,
+    /// Widening scopes outside sudo mode asks for the password on the form itself.
+    ask_password: bool,
+    password_error: Option<String>,
+    resources: [Resource; 4],
+    management: [Management; 6],
+    default_rate_limit: u32,
+    /// `?focus=expires_at` (the renew link of an expiry mail) focuses that field.
+    focus_expiry: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EditQuery {
+    #[serde(default)]
+    focus: String,
+}
+
+impl KeyFormPage {
+    fn has_scope(&self, resource: &Resource, access: &str) -> bool {
+        let name = format!("{}:{access}", resource.as_str());
+        self.scopes.contains(&name)
+    }
+
+    fn has_management(&self, scope: &Management) -> bool {
+        self.scopes.iter().any(|s| s == scope.name())
+    }
+
+    fn blank(member: &OrgMember, state: &AppState) -> Self {
+        Self {
+            chrome: Chrome::for_member(member, "api-keys"),
+            base_path: base_path(&member.org.slug),
+            editing: None,
+            label: Field::default(),
+            description: Field::default(),
+            scopes: Vec::new(),
+            scope_error: None,
+            expires_at: Field::default(),
+            allowed_ips: Field::default(),
+            rate_limit: Field::default(),
+            enabled: true,
+            form_id: form_id::issue(&state.config.session_key, member.org.id, member.current.user.id),
+            form_error: None,
+            ask_password: false,
+            password_error: None,
+            resources: Resource::ALL,
+            management: Management::ALL,
+            default_rate_limit: state.config.default_rate_limit,
+            focus_expiry: false,
+        }
+    }
+
+    /// Fills the page with what was typed and parses it; errors stay on the fields.
+    fn parse(&mut self, form: &KeyForm) -> Option<KeySettings> {
+        self.label = Field::new(&form.label);
+        self.description = Field::new(&form.description);
+        self.scopes = form.scopes.clone();
+        self.expires_at = Field::new(&form.expires_at);
+        self.allowed_ips = Field::new(&form.allowed_ips);
+        self.rate_limit = Field::new(&form.rate_limit_per_minute);
+        self.enabled = form.enabled.is_some();
+        let label = self.label.parse(parse_label);
+        let description = self.description.parse(parse_description);
+        let at = now();
+        let expires_at = self.expires_at.parse(|v| parse_expiry(v, at));
+        let allowed_ips = self.allowed_ips.parse(IpAllowlist::parse);
+        let rate = self.rate_limit.parse(parse_rate_limit);
+        let scopes = Scopes::parse(&form.scopes).map_err(|e| self.scope_error = Some(e.0)).ok();
+        Some(KeySettings {
+            label: label?,
+            description: description?,
+            scopes: scopes?,
+            expires_at: expires_at?,
+            allowed_ips: allowed_ips?,
+            rate_limit_per_minute: rate?,
+        })
+    }
+}
+
+impl KeyFormPage {
+    /// Puts each rule of the org's key policy that `settings` break next to
+    /// its field; true when there were none.
+    fn meets(&mut self, policy: &KeyPolicy, settings: &KeySettings) -> bool {
+        let breaches = policy.breaches(&Candidate::of(settings), now());
+        for breach in &breaches {
+            let message = Some(breach.message.clone());
+            match breach.field {
+                "scopes" => self.scope_error = message,
+                "allowed_ips" => self.allowed_ips.error = message,
+                _ => self.expires_at.error = message,
+            }
+        }
+        breaches.is_empty()
+    }
+}
+
+/// The page that shows a new token once (or says a replayed form created nothing).
+#[derive(Template)]
+#[template(path = "api_key_secret.html")]
+pub struct SecretPage {
+    pub chrome: Chrome,
+    pub base_path: String,
+    pub title: &'static str,
+    pub key: KeyView,
+    pub secret: Option<String>,
+    pub note: String,
+}
+
+/// Why a create or rotate without a server-issued form id made nothing.
+pub const NOT_ISSUED: &str = "This form was not issued by Latchkey for you, or is incomplete, so no key was made. Check the values and submit it again.";
+
+pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    require_paid(&member)?;
+    render(&KeyFormPage::blank(&member, &state))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<KeyForm>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    require_paid(&member)?;
+    let mut page = KeyFormPage::blank(&member, &state);
+    // Only a form id this server issued may create a key; the form comes back (values kept) with a fresh one.
+    let issued = form_id::verify(&state.config.session_key, member.org.id, member.current.user.id, &form.form_id);
+    if issued {
+        page.form_id = form.form_id.clone();
+    } else {
+        page.form_error = Some(NOT_ISSUED.into());
+    }
+    let (Some(settings), true) = (page.parse(&form), issued) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    if !page.meets(&member.org.key_policy, &settings) {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    // Only now does a token exist: in memory, then once in the response.
+    let creator = Actor::user(&member.current.user);
+    let (new, secret) =
+        Issue::new(member.org.id, &state.config.key_prefix, Once::Form(page.form_id.clone()), settings, creator);
+    let actor = Actor::user(&member.current.user);
+    let created = state.db.run(move |conn| keys::create(conn, &new, &actor, &meta)).await?;
+    match created {
+        Issued::Created(key) => show_secret(&state, &member, "API key created", &key, secret),
+        Issued::AlreadySubmitted(existing) => already_created(&state, &member, existing).await,
+        Issued::NotRotatable => Err(AppError::internal("a create cannot meet a rotated key")),
+    }
+}
+
+/// The one response that carries the token (`no-store`, like every console page).
+pub fn show_secret(
+    state: &AppState,
+    member: &OrgMember,
+    title: &'static str,
+    key: &ApiKey,
+    secret: ApiKeySecret,
+) -> Result<HttpResponse, AppError> {
+    render(&SecretPage {
+        chrome: Chrome::for_member(member, "api-keys"),
+        base_path: base_path(&member.org.slug),
+        title,
+        key: KeyView::new(key, state.config.default_rate_limit),
+        secret: Some(secret.expose().to_owned()),
+        note: String::new(),
+    })
+}
+
+/// A form id that was used before: create nothing, show no secret.
+pub async fn already_created(
+    state: &AppState,
+    member: &OrgMember,
+    key_id: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let key = match key_id {
+        Some(id) => load_key(state, member, id).await.ok(),
+        None => None,
+    };
+    let Some(key) = key else {
+        return Ok(see_other(&base_path(&member.org.slug)));
+    };
+    let page = SecretPage {
+        chrome: Chrome::for_member(member, "api-keys"),
+        base_path: base_path(&member.org.slug),
+        title: "This key was already created",
+        key: KeyView::new(&key, state.config.default_rate_limit),
+        secret: None,
+        note: "This form was already submitted, so no new key was made. For security, a key's secret is shown only once; if you did not copy it, rotate the key to get a new one.".into(),
+    };
+    render_status(StatusCode::CONFLICT, &page)
+}
+
+fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> KeyFormPage {
+    let mut page = KeyFormPage::blank(member, state);
+    page.editing = Some(key.key_id.to_string());
+    page.label = Field::new(&key.label);
+    page.description = Field::new(&key.description);
+    page.scopes = key.scopes().to_stored().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    page.expires_at = Field::new(key.expires_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default());
+    page.allowed_ips = Field::new(key.allowlist().ranges().join("\n"));
+    page.rate_limit = Field::new(key.rate_limit_per_minute.map(|n| n.to_string()).unwrap_or_default());
+    page.enabled = key.enabled;
+    page
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+    query: web::Query<EditQuery>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    let key = load_key(&state, &member, path.into_inner().1).await?;
+    if key.revoked_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    let mut page = edit_page(&state, &member, &key);
+    page.focus_expiry = query.focus == "expires_at";
+    render(&page)
+}
+
+/// The fields that changed, as (before, after) JSON objects for the audit log.
+pub async fn update(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: Session,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    CsrfForm(form): CsrfForm<KeyForm>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    let old = load_key(&state, &member, path.into_inner().1).await?;
+    if old.revoked_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    let mut page = edit_page(&state, &member, &old);
+    let Some(settings) = page.parse(&form) else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    if !page.meets(&member.org.key_policy, &settings) {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let enabled = form.enabled.is_some();
+    if enabled && !old.enabled {
+        require_paid(&member)?;
+    }
+    // Widening scopes (unchecking every box = full access) is a sensitive action.
+    let widened = old.scopes().is_widened_by(&settings.scopes);
+    if widened {
+        let sudo = key_sudo(&state, &member, &session, &meta, &form.password, &form.code).await?;
+        if !sudo.confirmed() {
+            page.ask_password = true;
+            let tried = !form.password.is_empty() || !form.code.trim().is_empty();
+            let needs = crate::web::pages::sudo::Needs::OneFactor;
+            page.password_error = tried.then(|| sudo.message(&member.current, needs));
+            return render_status(sudo.status(), &page);
+        }
+    }
+    let actor = Actor::user(&member.current.user);
+    let key_id = old.key_id.clone();
+    state.db.run(move |conn| keys::update(conn, &old, &settings, enabled, &actor, &meta)).await?;
+    state.key_cache.confirm(&state.db).await;
+    Ok(see_other_with_notice(&session, &format!("{}/{key_id}", base_path(&member.org.slug)), Notice::KeyUpdated))
+}

@@ -1,0 +1,149 @@
+//! The key list: search, state filter, sort, pages of 50.
+
+use super::{KeyView, base_path, require_admin};
+use crate::app::state::AppState;
+use crate::db::api_keys::{self, ListQuery, Sort};
+use crate::db::now;
+use crate::domain::Plan;
+use crate::domain::key_state::KeyState;
+use crate::web::auth::OrgMember;
+use crate::web::error::AppError;
+use crate::web::pages::render;
+use crate::web::pages::templates::Chrome;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+const PAGE_SIZE: i64 = 50;
+/// The `state` value of the "needs attention" filter: keys with a health mark.
+pub const ATTENTION: &str = "attention";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct KeyListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub cursor: String,
+    /// Filled from the session, never from the URL.
+    #[serde(skip)]
+    pub notice: Option<crate::web::pages::Notice>,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys_list.html")]
+pub struct KeyListPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub base_path: String,
+    /// Staff view: no create button, no menus.
+    pub read_only: bool,
+    pub paid: bool,
+    pub keys: Vec<KeyView>,
+    pub q: String,
+    pub state: String,
+    pub sort: &'static str,
+    pub states: [KeyState; 5],
+    pub filtered: bool,
+    pub query: String,
+    pub next_cursor: Option<i64>,
+    pub prev_cursor: Option<i64>,
+    pub notice: Option<&'static str>,
+}
+
+/// Who is looking and where the page lives: the settings page or the support console.
+pub struct ListFrame {
+    pub chrome: Chrome,
+    pub title: String,
+    pub base_path: String,
+    pub paid: bool,
+    pub read_only: bool,
+    /// The org's key policy (keys that break it are marked).
+    pub policy: crate::domain::key_policy::KeyPolicy,
+}
+
+/// Loads one page of keys; shared with the support console's read-only view.
+pub async fn page(
+    state: &AppState,
+    frame: ListFrame,
+    org_id: i64,
+    query: &KeyListQuery,
+) -> Result<KeyListPage, AppError> {
+    let ListFrame { chrome, title, base_path: base, paid, read_only, policy } = frame;
+    let search = Some(query.q.trim().to_owned()).filter(|q| !q.is_empty());
+    let attention = query.state.trim() == ATTENTION;
+    let key_state = KeyState::parse(query.state.trim());
+    let sort = Sort::parse(query.sort.trim());
+    let offset = query.cursor.trim().parse::<i64>().unwrap_or(0).max(0);
+    let list_query = ListQuery {
+        search: search.clone(),
+        state: key_state,
+        attention,
+        sort,
+        offset,
+        limit: PAGE_SIZE + 1,
+        after_id: None,
+    };
+    let keys = state.db.run(move |conn| api_keys::list(conn, org_id, &list_query, now())).await?;
+    let has_more = keys.len() as i64 > PAGE_SIZE;
+    let default_limit = state.config.default_rate_limit;
+    let mut qs = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(s) = &search {
+        qs.append_pair("q", s);
+    }
+    if let Some(s) = key_state {
+        qs.append_pair("state", s.as_str());
+    } else if attention {
+        qs.append_pair("state", ATTENTION);
+    }
+    qs.append_pair("sort", sort.as_str());
+    Ok(KeyListPage {
+        chrome,
+        title,
+        base_path: base,
+        read_only,
+        paid,
+        keys: keys
+            .iter()
+            .take(PAGE_SIZE as usize)
+            .map(|k| KeyView::new(k, default_limit).with_policy(k, &policy))
+            .collect(),
+        q: search.clone().unwrap_or_default(),
+        state: match key_state {
+            Some(s) => s.as_str().to_owned(),
+            None if attention => ATTENTION.to_owned(),
+            None => String::new(),
+        },
+        sort: sort.as_str(),
+        states: KeyState::ALL,
+        filtered: search.is_some() || key_state.is_some() || attention,
+        query: qs.finish(),
+        next_cursor: has_more.then_some(offset + PAGE_SIZE),
+        prev_cursor: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
+        notice: query.notice.map(crate::web::pages::Notice::text),
+    })
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: actix_session::Session,
+    query: web::Query<KeyListQuery>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    // A notice comes once, from the session (never from the URL).
+    let mut query = query.into_inner();
+    query.notice = crate::web::pages::notice::take(&session);
+    let frame = ListFrame {
+        chrome: Chrome::for_member(&member, "api-keys"),
+        title: "API keys".into(),
+        base_path: base_path(&member.org.slug),
+        paid: member.org.plan == Plan::Paid,
+        read_only: false,
+        policy: member.org.key_policy,
+    };
+    render(&page(&state, frame, member.org.id, &query).await?)
+}

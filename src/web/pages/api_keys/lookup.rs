@@ -1,0 +1,66 @@
+//! Settings → API keys → Look up a token (README: Leak response): paste a
+//! token someone found (POST; a token never travels in a URL) to learn
+//! which key of this organisation it is, with its state and a Revoke action.
+//! The token is checked (shape and checksum) before any lookup, never
+//! echoed back into the page, stored or logged.
+
+use super::{KeyView, base_path, require_admin};
+use crate::app::audit::{Actor, RequestMeta};
+use crate::app::state::AppState;
+use crate::domain::token::ApiKeySecret;
+use crate::web::auth::{CsrfForm, OrgMember};
+use crate::web::error::AppError;
+use crate::web::pages::templates::Chrome;
+use crate::web::pages::{render, render_status};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "api_key_lookup.html")]
+pub struct LookupPage {
+    chrome: Chrome,
+    base_path: String,
+    error: Option<&'static str>,
+    /// `None` before a lookup; `Some(None)` when nothing matched.
+    result: Option<Option<KeyView>>,
+}
+
+#[derive(Deserialize)]
+pub struct LookupForm {
+    #[serde(default)]
+    token: String,
+}
+
+fn blank(member: &OrgMember) -> LookupPage {
+    LookupPage {
+        chrome: Chrome::for_member(member, "api-keys"),
+        base_path: base_path(&member.org.slug),
+        error: None,
+        result: None,
+    }
+}
+
+pub async fn form(member: OrgMember) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    render(&blank(&member))
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<LookupForm>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&member)?;
+    let mut page = blank(&member);
+    let Some(secret) = ApiKeySecret::parse(form.token.trim()) else {
+        page.error = Some("This is not a Latchkey API key: its shape or checksum is wrong. Paste the whole token.");
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let (org_id, actor) = (member.org.id, Actor::user(&member.current.user));
+    let found = state.db.run(move |conn| crate::app::keys::look_up(conn, org_id, &secret, &actor, &meta)).await?;
+    page.result = Some(found.map(|key| KeyView::new(&key, state.config.default_rate_limit)));
+    render(&page)
+}

@@ -1,0 +1,210 @@
+//! `/login` and `/logout`: generic errors, throttling per account and per IP,
+//! a fresh session at login, and "log out everywhere".
+
+use super::templates::Chrome;
+use super::{render, render_status, safe_next, see_other};
+use crate::app::accounts;
+use crate::app::audit::RequestMeta;
+use crate::app::state::AppState;
+use crate::db::users::User;
+use crate::infra::password;
+use crate::web::auth::csrf::NoFields;
+use crate::web::auth::{CsrfForm, CurrentUser, client_ip, session};
+use crate::web::error::AppError;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+enum Outcome {
+    LoggedIn(User),
+    /// The password was right; the user's second factor comes next.
+    SecondStep(User),
+    Failed,
+    /// Seconds until a throttle that applies lifts (for `Retry-After`).
+    Throttled(i64),
+}
+
+pub async fn form(session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if session::current(&session).is_some() {
+        return Ok(see_other(next.as_deref().unwrap_or("/")));
+    }
+    render(&LoginPage {
+        csrf: session::csrf_token(&session),
+        email: String::new(),
+        next: next.unwrap_or_default(),
+        error: None,
+        notice: super::notice::take(&session).map(super::Notice::text),
+    })
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let meta = RequestMeta::of(&req);
+    let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
+    let sid = session::SessionId::generate();
+    let sid_hash = sid.hash();
+    let attempted = form.email.trim().to_lowercase();
+    let pw = form.password;
+    // 1. The throttle and the account; 2. the password, with no connection held; 3. the outcome.
+    let check = {
+        let (attempted, ip) = (attempted.clone(), ip.clone());
+        state.db.run(move |conn| accounts::check_login(conn, &attempted, &ip)).await?
+    };
+    let (throttled, gate, throttled_for) = (!check.may_try(), check.gate, check.throttled_for());
+    let (account, second_factor) = (check.account, check.second_factor);
+    let verified = web::block(move || {
+        let ok = match &account {
+            Some((_, hash)) => !throttled && password::verify(&pw, hash),
+            None => {
+                // An unknown address costs the same time as a known one.
+                if !throttled {
+                    password::verify_dummy(&pw);
+                }
+                false
+            }
+        };
+        (account.map(|(user, _)| user), ok)
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let outcome = state
+        .db
+        .run(move |conn| -> diesel::QueryResult<Outcome> {
+            match verified {
+                (Some(user), true) if second_factor => {
+                    accounts::password_passed(conn, gate)?;
+                    Ok(Outcome::SecondStep(user))
+                }
+                (Some(user), true) => {
+                    accounts::logged_in(conn, &user, &attempted, &sid_hash, None, &meta)?;
+                    Ok(Outcome::LoggedIn(user))
+                }
+                (user, _) => {
+                    accounts::login_failed(conn, &attempted, user.as_ref(), throttled, &meta)?;
+                    Ok(throttled_for.map_or(Outcome::Failed, Outcome::Throttled))
+                }
+            }
+        })
+        .await?;
+
+    let next = safe_next(Some(&form.next));
+    let again = |status, error| {
+        let page = LoginPage {
+            csrf: session::csrf_token(&session),
+            email: form.email.trim().to_owned(),
+            next: next.clone().unwrap_or_default(),
+            error: Some(error),
+            notice: None,
+        };
+        render_status(status, &page)
+    };
+    match outcome {
+        Outcome::LoggedIn(user) => {
+            session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
+            tracing::info!(user_id = user.id, "login succeeded");
+            Ok(see_other(next.as_deref().unwrap_or("/")))
+        }
+        Outcome::SecondStep(user) => {
+            session::begin_second_step(&session, user.id, user.session_epoch, next.unwrap_or_default())
+                .map_err(AppError::internal)?;
+            Ok(see_other(crate::domain::urls::LOGIN_SECOND_STEP))
+        }
+        Outcome::Failed => {
+            tracing::info!("login failed");
+            again(StatusCode::UNAUTHORIZED, "Invalid email or password.")
+        }
+        Outcome::Throttled(seconds) => {
+            tracing::warn!("login throttled");
+            let mut res = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed attempts. Wait 15 minutes and try again, or ask an owner to help.",
+            )?;
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string()) {
+                res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            Ok(res)
+        }
+    }
+}
+
+/// Records `session.logout` in each of the user's organisations.
+async fn record_logout(
+    state: &AppState,
+    current: &CurrentUser,
+    meta: RequestMeta,
+    everywhere: bool,
+) -> Result<(), AppError> {
+    let orgs: Vec<i64> = current.orgs.iter().map(|(org, _)| org.id).collect();
+    let (user, sid_hash) = (current.user.clone(), current.login.sid.hash());
+    Ok(state.db.run(move |conn| accounts::logout(conn, &user, &orgs, &sid_hash, everywhere, &meta)).await?)
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage {
+    chrome: Chrome,
+}
+
+/// GET /logout asks first: logging out is a POST, so a link or image cannot do it.
+pub async fn logout_confirm(current: CurrentUser) -> Result<HttpResponse, AppError> {
+    render(&LogoutPage { chrome: Chrome::for_user(&current, "") })
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+    current: Option<CurrentUser>,
+    meta: RequestMeta,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(current) = current {
+        record_logout(&state, &current, meta, false).await?;
+    }
+    session::end(&session);
+    Ok(see_other(crate::domain::urls::LOGIN))
+}
+
+/// Ends every session of this user, on every device, by moving their epoch on.
+pub async fn logout_everywhere(
+    state: web::Data<AppState>,
+    session: Session,
+    current: CurrentUser,
+    meta: RequestMeta,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    record_logout(&state, &current, meta, true).await?;
+    session::end(&session);
+    Ok(see_other(crate::domain::urls::LOGIN))
+}

@@ -1,0 +1,285 @@
+//! Settings → Webhooks (README: Webhooks and Architecture): endpoints with a signing secret shown
+//! once, edit, enable/disable, secret rotation, delete; the endpoint's page
+//! (detail.rs: Send test, the attempt log, Recover) and the attempt page
+//! (attempts.rs). The changes themselves are use cases (`crate::app::webhooks::endpoints`).
+
+mod attempts;
+mod confirm;
+mod detail;
+
+pub use attempts::show as attempt;
+pub use confirm::{delete_confirm, rotate_secret, rotate_secret_confirm};
+pub use detail::{recover, resend, show, test};
+
+use super::templates::{Chrome, Field};
+use super::{Notice, render, render_status, see_other_with_notice};
+use crate::app::audit::{Actor, RequestMeta};
+use crate::app::state::AppState;
+use crate::app::webhooks::endpoints::{self, EndpointFields};
+use crate::app::webhooks::health::{self, Health};
+use crate::app::webhooks::signing::SigningSecret;
+use crate::app::webhooks::{events, target};
+use crate::db::deliveries;
+use crate::db::webhooks::{self, Endpoint};
+use crate::domain::Role;
+use crate::domain::crypto;
+use crate::web::auth::csrf::NoFields;
+use crate::web::auth::{CsrfForm, OrgMember};
+use crate::web::error::AppError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+fn base(member: &OrgMember) -> String {
+    crate::domain::urls::webhooks(&member.org.slug)
+}
+
+/// One of the organisation's endpoints, for an owner or admin (403 for other roles, 404 if unknown).
+async fn load(state: &AppState, member: &OrgMember, id: String) -> Result<Endpoint, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let org_id = member.org.id;
+    state.db.run(move |conn| webhooks::find(conn, org_id, &id)).await?.ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "webhooks_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    base_path: String,
+    hooks: Vec<(Endpoint, Health)>,
+    notice: Option<&'static str>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: actix_session::Session,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let org_id = member.org.id;
+    let listed = state
+        .db
+        .run(move |conn| {
+            let hooks = webhooks::list(conn, org_id)?;
+            hooks
+                .into_iter()
+                .map(|h| Ok((deliveries::recent_statuses(conn, (&h).into(), health::RECENT)?, h)))
+                .collect::<diesel::QueryResult<Vec<_>>>()
+        })
+        .await?;
+    let at = crate::db::now();
+    let hooks = listed
+        .into_iter()
+        .map(|(recent, h)| {
+            let mark = health::of(&h, &recent, at);
+            (h, mark)
+        })
+        .collect();
+    let notice = super::notice::take(&session).map(Notice::text);
+    render(&ListPage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hooks, notice })
+}
+
+#[derive(Template)]
+#[template(path = "webhook_form.html")]
+struct FormPage {
+    chrome: Chrome,
+    base_path: String,
+    editing: Option<String>,
+    url: Field,
+    description: Field,
+    events: Vec<String>,
+    events_error: Option<String>,
+    all_events: [&'static str; 15],
+    insecure_allowed: bool,
+}
+
+impl FormPage {
+    fn blank(member: &OrgMember, state: &AppState) -> Self {
+        Self {
+            chrome: Chrome::for_member(member, "webhooks"),
+            base_path: base(member),
+            editing: None,
+            url: Field::default(),
+            description: Field::default(),
+            events: Vec::new(),
+            events_error: None,
+            all_events: events::EVENT_TYPES,
+            insecure_allowed: state.config.webhook_allow_insecure,
+        }
+    }
+
+    fn has_event(&self, name: &&str) -> bool {
+        self.events.iter().any(|e| e == name)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct HookForm {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    events: Vec<String>,
+}
+
+/// Parses the form and checks the URL's address now (it is checked again at every send).
+async fn parse(
+    state: &AppState,
+    page: &mut FormPage,
+    form: HookForm,
+) -> Result<Option<(String, String, String)>, AppError> {
+    page.url = Field::new(form.url.trim());
+    page.description = Field::new(form.description.trim());
+    page.events = form.events.clone();
+    let mut ok = true;
+    if page.description.value.chars().count() > 500 {
+        page.description.error = Some("Use at most 500 characters.".into());
+        ok = false;
+    }
+    let events = events::parse(&form.events).map_err(|e| page.events_error = Some(e)).ok();
+    let (insecure, private) = (state.config.webhook_allow_insecure, state.config.webhook_allow_private);
+    let url = target::check(&page.url.value, insecure, private).await.map_err(|e| page.url.error = Some(e)).ok();
+    match (url, events, ok) {
+        (Some(url), Some(events), true) => Ok(Some((url, page.description.value.clone(), events))),
+        _ => Ok(None),
+    }
+}
+
+pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    render(&FormPage::blank(&member, &state))
+}
+
+#[derive(Template)]
+#[template(path = "webhook_secret.html")]
+struct SecretPage {
+    chrome: Chrome,
+    base_path: String,
+    hook: Endpoint,
+    title: &'static str,
+    secret: String,
+}
+
+pub(super) fn secret_page(
+    member: &OrgMember,
+    hook: Endpoint,
+    title: &'static str,
+    secret: &SigningSecret,
+) -> Result<HttpResponse, AppError> {
+    render(&SecretPage {
+        chrome: Chrome::for_member(member, "webhooks"),
+        base_path: base(member),
+        hook,
+        title,
+        secret: secret.expose(),
+    })
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    CsrfForm(form): CsrfForm<HookForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let mut page = FormPage::blank(&member, &state);
+    let Some((url, description, events)) = parse(&state, &mut page, form).await? else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let secret = SigningSecret::generate();
+    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
+    let (org_id, actor, cap) = (member.org.id, Actor::user(&member.current.user), state.config.max_webhook_endpoints);
+    let fields = EndpointFields { url, description, events };
+    match state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, cap, &actor, &meta)).await? {
+        Ok(hook) => secret_page(&member, hook, "Webhook endpoint added", &secret),
+        // At the cap: the form again, values kept, the reason next to the URL.
+        Err(refused) => {
+            page.url.error = Some(refused.message());
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let mut page = FormPage::blank(&member, &state);
+    page.editing = Some(hook.public_id.clone());
+    page.url = Field::new(&hook.url);
+    page.description = Field::new(&hook.description);
+    page.events = hook.event_list();
+    render(&page)
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: actix_session::Session,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    CsrfForm(form): CsrfForm<HookForm>,
+) -> Result<HttpResponse, AppError> {
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let mut page = FormPage::blank(&member, &state);
+    page.editing = Some(hook.public_id.clone());
+    let Some((url, description, events)) = parse(&state, &mut page, form).await? else {
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let (actor, fields) = (Actor::user(&member.current.user), EndpointFields { url, description, events });
+    state.db.run(move |conn| endpoints::update(conn, &hook, &fields, &actor, &meta)).await?;
+    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookUpdated))
+}
+
+/// `/orgs/{slug}/settings/webhooks/{id}/{action}`: the route matches only these two verbs.
+#[derive(serde::Deserialize)]
+pub struct SwitchPath {
+    id: String,
+    action: Switch,
+}
+
+#[derive(serde::Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    Enable,
+    Disable,
+}
+
+pub async fn set_enabled(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: actix_session::Session,
+    meta: RequestMeta,
+    path: web::Path<SwitchPath>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Role::can_manage_settings)?;
+    let SwitchPath { id, action } = path.into_inner();
+    let enable = matches!(action, Switch::Enable);
+    let hook = load(&state, &member, id).await?;
+    let actor = Actor::user(&member.current.user);
+    state.db.run(move |conn| endpoints::set_enabled(conn, &hook, enable, &actor, &meta)).await?;
+    Ok(see_other_with_notice(
+        &session,
+        &base(&member),
+        if enable { Notice::WebhookEnabled } else { Notice::WebhookDisabled },
+    ))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: actix_session::Session,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let hook = load(&state, &member, path.into_inner().1).await?;
+    let actor = Actor::user(&member.current.user);
+    state.db.run(move |conn| endpoints::delete(conn, &hook, &actor, &meta)).await?;
+    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookDeleted))
+}

@@ -1,0 +1,86 @@
+//! The HTTP server: binding, the session cookie, background jobs, and an
+//! orderly stop (drain requests, hand unfinished webhook sends back).
+
+use crate::app::state::AppState;
+use crate::{web::middleware, web::routes};
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::Server;
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// A server bound to its listener, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: Arc<AppState>,
+}
+
+/// After SIGTERM and the HTTP drain, how long webhook sends in flight may
+/// still finish before they are handed back to the queue.
+const DELIVERY_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Application {
+    /// Binds `listener` and builds the server; `workers` defaults to one per core.
+    pub fn build(state: AppState, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let config = state.config.clone();
+        let session_key = Key::from(&config.session_key);
+        let app_state = Arc::new(state);
+        app_state.key_cache.start();
+        tokio::spawn(crate::jobs::run_forever(app_state.clone()));
+        tokio::spawn(crate::jobs::deliveries::run_forever(app_state.clone()));
+        tokio::spawn(crate::jobs::send_mail::run_forever(app_state.clone()));
+        tokio::spawn(crate::jobs::request_log::run_forever(app_state.clone()));
+        tokio::spawn(crate::jobs::checkpoints::run_forever(app_state.clone()));
+        let state = web::Data::from(app_state.clone());
+        let mut server = HttpServer::new(move || {
+            let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                .cookie_name("latchkey_session".into())
+                .cookie_content_security(CookieContentSecurity::Private)
+                .cookie_secure(config.secure_cookies)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(CookieDuration::seconds(crate::web::auth::session::ABSOLUTE_LIFETIME_SECS)),
+                )
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .wrap(from_fn(middleware::request_id))
+                .wrap(Condition::new(config.public_url.is_https(), middleware::strict_transport_security()))
+                .configure(|cfg| routes::all(cfg, session))
+        })
+        .listen(listener)?;
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        // SIGTERM/SIGINT: stop accepting, let requests in flight finish (up to 30 s).
+        let server = server.shutdown_timeout(30);
+        Ok(Self { port, server: server.run(), state: app_state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until a stop signal; then drains requests in flight and hands
+    /// unfinished webhook deliveries back to the queue.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        crate::jobs::deliveries::hand_back(&self.state, DELIVERY_GRACE).await;
+        crate::jobs::request_log::flush(&self.state).await;
+        crate::jobs::checkpoints::sign_moved_heads(&self.state).await;
+        // Nobody need wait for this instance's acknowledgements any more.
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.key_cache.leave()).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
