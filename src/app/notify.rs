@@ -1,5 +1,5 @@
 //! Who is told what, by mail: owners and admins of the organisation, one
-//! message each, queued in the caller's transaction (README: API keys and Webhooks). Each
+//! message each, queued in the caller's transaction (docs/user-guide.md: Notifications and the dashboard). Each
 //! message has a dedupe key, so a notification is queued once however many
 //! schedulers or instances get there.
 

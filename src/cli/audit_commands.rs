@@ -1,5 +1,5 @@
 //! `latchkey audit …`: verify a chain in the database or an exported copy
-//! offline, sign checkpoints now (README: Audit log → Your own verifiable copy).
+//! offline, sign checkpoints now (docs/user-guide.md: Audit log → Your own verifiable copy).
 
 use super::{find_org, parse_slug, ready_connection};
 use crate::app::audit;

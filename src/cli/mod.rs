@@ -1,4 +1,4 @@
-//! The command line (README: Configuration). Every command runs pending migrations first,
+//! The command line (docs/operator-guide.md: Command line). Every command runs pending migrations first,
 //! parses its arguments into domain values, and changes nothing on error.
 
 mod audit_commands;

@@ -118,7 +118,7 @@ pub fn insert(conn: &mut DbConn, new: NewEvent<'_>) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// A filter on the log (README: Audit log), already parsed.
+/// A filter on the log (docs/user-guide.md: Audit log), already parsed.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// An actor's email, an API key's id (`key_…`), or `system`.

@@ -1,4 +1,4 @@
-//! Storage of signed audit checkpoints (README: Audit log → Your own
+//! Storage of signed audit checkpoints (docs/user-guide.md: Audit log → Your own
 //! verifiable copy). Only inserts and reads; the signing key is never here.
 
 use super::DbConn;

@@ -36,7 +36,7 @@ pub struct AttemptRow {
     pub excerpt: String,
 }
 
-/// What one attempt sent and the answer's headers (README: Webhooks →
+/// What one attempt sent and the answer's headers (docs/user-guide.md: Webhooks →
 /// Webhook operations), read only for the attempt page: bodies can be long.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attempts)]
@@ -62,7 +62,7 @@ pub struct AttemptFilter {
 
 /// Whose deliveries and attempts a query may see: one endpoint of one org.
 /// Every read by endpoint goes through this, so a row can only ever be seen
-/// under the org and endpoint it was written for (README: Security model).
+/// under the org and endpoint it was written for (docs/security-model.md: Rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointScope {
     pub org_id: i64,

@@ -1,4 +1,4 @@
-//! The instance registry (PostgreSQL; README: Scale-out): each `latchkey
+//! The instance registry (PostgreSQL; docs/operator-guide.md: Scale-out): each `latchkey
 //! serve` heartbeats its row and acknowledges the auth generation its key
 //! cache has caught up with; a revoking request waits for every live one.
 

@@ -19,7 +19,7 @@ pub struct OutboxEvent {
 }
 
 /// Enqueues `{"type","timestamp","seq","data"}`: the exact body webhooks will
-/// sign. `seq` orders the events about one object (README: Webhooks → Order
+/// sign. `seq` orders the events about one object (docs/api-guide.md: Receiving webhooks → Order
 /// and `seq`): the audit seq of the change that caused it, taken in this
 /// transaction, or [`enqueue_counted`]'s number for events no audit entry causes.
 pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, seq: i64, data: Value) -> QueryResult<String> {

@@ -15,7 +15,7 @@ pub struct Record {
     pub data: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    /// The key that created it (README: Leak response → attribution).
+    /// The key that created it (docs/user-guide.md: Leak response → Attribution).
     pub created_by_key: Option<String>,
 }
 

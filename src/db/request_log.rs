@@ -1,4 +1,4 @@
-//! The per-key request log (README: Leak response): one row per API request
+//! The per-key request log (docs/user-guide.md: Per-key request log): one row per API request
 //! that named a known key, served or refused, written in batches — or, for
 //! requests counted rather than kept (a flood), one row with `repeats`; and
 //! the networks each key was used from (for `api_key.new_network`).

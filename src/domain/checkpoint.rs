@@ -1,4 +1,4 @@
-//! Signed audit checkpoints (README: Audit log → Your own verifiable copy):
+//! Signed audit checkpoints (docs/user-guide.md: Audit log → Your own verifiable copy):
 //! the head of an organisation's chain — its `seq` and `hash` — signed with
 //! the server's Ed25519 key at a moment `signed_at`. A chain rewritten later
 //! with every hash recomputed no longer matches a checkpoint taken before,

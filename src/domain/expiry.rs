@@ -1,4 +1,4 @@
-//! Expiry warnings (README: API keys): 30, 7 and 1 days before a key expires, and on
+//! Expiry warnings (docs/user-guide.md: Expiry warnings): 30, 7 and 1 days before a key expires, and on
 //! expiry. When several are due at once only the most urgent one is sent.
 
 use chrono::{Duration, NaiveDateTime};

@@ -1,4 +1,4 @@
-//! Offline verification of a JSON Lines export (README: Audit log → Your
+//! Offline verification of a JSON Lines export (docs/user-guide.md: Audit log → Your
 //! own verifiable copy): the events must form an unbroken chain from seq 1,
 //! and every checkpoint line must carry a valid signature under the given
 //! public key and name the hash the chain has at its seq. A chain rewritten

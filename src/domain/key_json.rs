@@ -1,4 +1,4 @@
-//! A key's settings from a management API body (README: Management API):
+//! A key's settings from a management API body (docs/api-guide.md: Management API → Keys):
 //! the same parsers, and so the same messages, as the console's form, with
 //! JSON types on top. A create needs `label`; a PATCH changes only the
 //! fields it names.

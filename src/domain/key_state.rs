@@ -1,4 +1,4 @@
-//! A key's state (README: API keys), derived in this order: revoked › disabled ›
+//! A key's state (docs/user-guide.md: API keys), derived in this order: revoked › disabled ›
 //! expired › rotating › active. Only active and rotating keys authenticate.
 
 use chrono::NaiveDateTime;

@@ -1,4 +1,4 @@
-//! Leak response values (README: Leak response): what to do with a key
+//! Leak response values (docs/user-guide.md: Leak response): what to do with a key
 //! reported exposed, and GitHub secret scanning's signing keys — the JSON
 //! document GitHub publishes, read from the file
 //! `LATCHKEY_GITHUB_SCANNING_KEYS` names — with the check of a report's

@@ -1,7 +1,7 @@
 use super::ParseError;
 use std::fmt;
 
-/// A member's role in an organisation (README: Security model).
+/// A member's role in an organisation (docs/security-model.md: Roles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Owner,
@@ -41,12 +41,12 @@ impl Role {
         }
     }
 
-    /// API keys, webhooks and the audit log (README: Security model: owner and admin).
+    /// API keys, webhooks and the audit log (docs/security-model.md: Roles; owner and admin).
     pub fn can_manage_settings(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)
     }
 
-    /// The members page (README: Security model: owner only).
+    /// The members page (docs/security-model.md: Roles; owner only).
     pub fn can_manage_members(self) -> bool {
         self == Self::Owner
     }

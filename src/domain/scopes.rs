@@ -1,4 +1,4 @@
-//! Key scopes (README: Security model): `<resource>:<read|write>` and the
+//! Key scopes (docs/api-guide.md: Authentication): `<resource>:<read|write>` and the
 //! management scopes; `write` implies `read`; no scope ticked at all means
 //! full access, which never includes a management scope.
 
@@ -93,7 +93,7 @@ impl Scope {
     }
 }
 
-/// A management scope (README: Management API): what a key may do to the
+/// A management scope (docs/api-guide.md: Management scopes): what a key may do to the
 /// organisation's keys, webhooks and audit log. Never part of full access:
 /// a key holds one only when it was ticked. `write` implies `read`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

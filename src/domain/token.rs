@@ -1,4 +1,4 @@
-//! API key tokens (README: API keys): `<prefix>_<32 base62 random><6 base62 CRC32>`.
+//! API key tokens (docs/user-guide.md: API keys): `<prefix>_<32 base62 random><6 base62 CRC32>`.
 //! The checksum lets the server refuse a mistyped or invented token without
 //! touching the database; only the SHA-256 of a token is ever stored.
 

@@ -57,7 +57,7 @@ pub struct Metrics {
     cache: CacheMetrics,
 }
 
-/// The key cache (README: Scale-out): how often it served, and on
+/// The key cache (docs/operator-guide.md: Scale-out): how often it served, and on
 /// PostgreSQL how its notification channel is doing.
 struct CacheMetrics {
     hits: Counter,

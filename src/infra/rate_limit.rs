@@ -1,6 +1,6 @@
 //! Per-key rate limits (requests per minute) with governor's GCRA limiter.
 //! Limits are kept per instance: with N instances the worst case is N × the
-//! limit (README: The REST API).
+//! limit (docs/api-guide.md: Rate limits).
 
 use governor::clock::Clock;
 use governor::middleware::StateInformationMiddleware;

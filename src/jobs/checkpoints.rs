@@ -1,4 +1,4 @@
-//! Signs audit checkpoints inside `latchkey serve` (README: Audit log → Your
+//! Signs audit checkpoints inside `latchkey serve` (docs/user-guide.md: Audit log → Your
 //! own verifiable copy): every chain head that moved on is signed once its
 //! last checkpoint is `LATCHKEY_AUDIT_CHECKPOINT_SECS` old. Looking often
 //! (every half interval, at most a minute apart), rather than sleeping the

@@ -1,7 +1,7 @@
 //! The delivery worker inside `latchkey serve`: every second it claims due
 //! deliveries (with a lease, so instances never send the same attempt at
 //! once), sends each signed message to its endpoint's checked address, logs
-//! the attempt and schedules a retry (README: Webhooks): ≈ 5 s, 5 min, 30 min, 2 h,
+//! the attempt and schedules a retry (docs/api-guide.md: Delivery and retries): ≈ 5 s, 5 min, 30 min, 2 h,
 //! 5 h, 10 h, 10 h, with ±20 % jitter, honouring `Retry-After` on 429/503.
 //! Only 2xx succeeds; 410 disables the endpoint at once (endpoint_health.rs).
 

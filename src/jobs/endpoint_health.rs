@@ -1,4 +1,4 @@
-//! A webhook endpoint's health as its deliveries find it (README: Webhooks):
+//! A webhook endpoint's health as its deliveries find it (docs/user-guide.md: Webhook operations):
 //! a failed attempt starts a run of failures, a success ends it, and a 410
 //! Gone or five days of failures disable the endpoint. Each change is logged
 //! once, with the endpoint's public id — never a line per attempt, so a
@@ -12,7 +12,7 @@ use crate::db::{DbConn, now};
 use chrono::Duration;
 use diesel::QueryResult;
 
-/// An endpoint that has failed for this long is disabled (README: Webhooks).
+/// An endpoint that has failed for this long is disabled (docs/api-guide.md: Delivery and retries).
 const FAILING_DAYS: i64 = 5;
 
 /// What one attempt changed about its endpoint's health.

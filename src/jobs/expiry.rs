@@ -1,4 +1,4 @@
-//! Expiry warnings (README: API keys): for each key expiring within 30 days (or that
+//! Expiry warnings (docs/user-guide.md: Expiry warnings): for each key expiring within 30 days (or that
 //! expired in the last week), the most urgent warning due is claimed once per
 //! key and expiry date (`key_expiry_notices`), then mailed to every owner and
 //! admin and, before expiry, raised as an `api_key.expiring` webhook event —

@@ -1,4 +1,4 @@
-//! Scheduled work inside `latchkey serve` (README: API keys): at start-up and then
+//! Scheduled work inside `latchkey serve` (docs/ARCHITECTURE.md: Layers): at start-up and then
 //! every 30 seconds: last-used and usage flush, grace-period revocation,
 //! expiry records and warnings, mail (and mail retries). Webhook delivery
 //! has its own faster loop (`jobs::deliveries`). Each job is idempotent and safe when several instances

@@ -1,4 +1,4 @@
-//! Writes the per-key request log (README: Leak response): takes the
+//! Writes the per-key request log (docs/user-guide.md: Per-key request log): takes the
 //! buffer once a second and writes it as one transaction — so at most one
 //! commit a second, which keeps SQLite's key cache (invalidated by every
 //! commit) warm. Networks a key was seen using within the last hour are not

@@ -9,7 +9,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-/// The whole route table (README: Architecture). Each part has only the middleware it
+/// The whole route table (docs/ARCHITECTURE.md: Invariants). Each part has only the middleware it
 /// needs: the API and the probes never touch a session cookie.
 pub fn all(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSessionStore>) {
     use pages::*;

@@ -354,7 +354,7 @@ async fn staff_read_any_log_read_only_and_each_look_is_recorded() {
     assert!(select_all_text(&html, "[data-testid=audit-actor]").iter().all(|a| a == "Support: Hank Helpdesk"));
 
     // Staff see the platform log.
-    // Staff act on nothing in an organisation (README: Security model: 403).
+    // Staff act on nothing in an organisation (docs/security-model.md: Roles; 403).
     assert_eq!(staff.get("/orgs/acme/settings/members").await.status(), 403);
     assert_eq!(
         staff

@@ -1,7 +1,7 @@
 //! Signed audit checkpoints: taken on demand, on schedule and by the CLI;
 //! served (public key, API, audit page, the JSON Lines export's last line);
 //! verified in the app, by `latchkey audit verify` offline, and by an
-//! independent Python verifier written from the README alone — including a
+//! independent Python verifier written from docs/user-guide.md alone — including a
 //! chain rewritten with every hash recomputed, which only a checkpoint
 //! signed before the rewrite can catch.
 

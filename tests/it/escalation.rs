@@ -1,4 +1,4 @@
-//! No escalation through restrictions (README: Management API): a
+//! No escalation through restrictions (docs/api-guide.md: No escalation): a
 //! restricted `keys:write` key can only issue, change or rotate keys at most
 //! as restricted as itself — allowlist inside its own, expiry no later, rate
 //! limit no higher — and cannot loosen its own restrictions. The answer is

@@ -1,7 +1,7 @@
 //! Rows keyed by another row's id never outlive it or pass to a newcomer:
 //! deleting a webhook endpoint takes its queued deliveries and its attempt
 //! log with it, ids are never handed out twice (SQLite too), and every
-//! attempt query is scoped by org and endpoint (README: Security model).
+//! attempt query is scoped by org and endpoint (docs/security-model.md: Rules).
 
 use crate::support::*;
 use diesel::prelude::*;

@@ -1,4 +1,4 @@
-//! GitHub secret scanning's partner endpoint (README: Leak response):
+//! GitHub secret scanning's partner endpoint (docs/user-guide.md: GitHub secret scanning):
 //! `POST /api/v1/secret-scanning/github` is 404 unless GitHub's keys are
 //! configured; a report signed with one of them (ECDSA P-256 over the raw
 //! body) is answered with a `true_positive`/`false_positive` label per token

@@ -1,4 +1,4 @@
-//! Settings → API keys → Look up a token (README: Leak response): owners
+//! Settings → API keys → Look up a token (docs/user-guide.md: Leak response): owners
 //! and admins paste a token (POST, with the CSRF token) and learn which key
 //! of their organisation it is — state and a Revoke link — or that none
 //! matches (another organisation's key, a deleted key); a malformed token is

@@ -1,4 +1,4 @@
-//! The public revocation endpoint (README: Leak response): anyone may POST
+//! The public revocation endpoint (docs/user-guide.md: Reporting a token you found): anyone may POST
 //! `{"tokens":[…]}` to `/api/v1/revocations` without a key and always gets
 //! `202 {"received":N}`; each token of a live key is recorded as
 //! `api_key.exposed`, revoked (or deactivated, or only reported, by

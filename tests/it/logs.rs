@@ -1,4 +1,4 @@
-//! The real binary's log output: never a secret (README: Security model), the
+//! The real binary's log output: never a secret (docs/security-model.md: Rules), the
 //! format `LATCHKEY_LOG_FORMAT` asks for on every command, colour only on a
 //! terminal, and webhook endpoints' changes of health.
 

@@ -1,5 +1,5 @@
 //! Expiry warnings, mails (`.eml` and SMTP), dashboard banners and the
-//! "needs attention" filter (README: API keys).
+//! "needs attention" filter (docs/user-guide.md: Needs attention).
 
 use crate::support::*;
 use chrono::{Duration, NaiveDateTime};

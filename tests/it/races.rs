@@ -1,5 +1,5 @@
-//! Checks that a burst of simultaneous requests cannot pass (README: Security
-//! model): concurrent rotations of one key make exactly one replacement, and
+//! Checks that a burst of simultaneous requests cannot pass (docs/security-model.md:
+//! Rules): concurrent rotations of one key make exactly one replacement, and
 //! the login throttle evaluates at most its limit of a burst of wrong
 //! passwords, or of wrong second-step codes sent with one pending cookie.
 //! Each burst is raced with the last byte of every request held back.

@@ -1,4 +1,4 @@
-//! The per-key request log (README: Leak response): every API request that
+//! The per-key request log (docs/user-guide.md: Per-key request log): every API request that
 //! names a known key — served or refused — shows on the key's page within a
 //! few seconds, newest first, with method, path, status, error code, client,
 //! user agent and request id; filtered by status class, IP and time, in

@@ -1,4 +1,4 @@
-//! The per-key request log under a flood (README: Leak response → Per-key
+//! The per-key request log under a flood (docs/user-guide.md: Leak response → Per-key
 //! request log): a leaked key, revoked, then hammered with its token by 32
 //! connections for 15 s, against a real `latchkey serve` process. The log
 //! keeps the first few refusals a minute and counts the rest on one row, so

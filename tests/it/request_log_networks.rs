@@ -1,4 +1,4 @@
-//! Forensics around the request log (README: Leak response): old rows are
+//! Forensics around the request log (docs/user-guide.md: Leak response): old rows are
 //! pruned after `LATCHKEY_REQUEST_LOG_DAYS` (and networks after 30 days);
 //! the first authenticated use of a key from a new network (/24) is recorded
 //! as `api_key.new_network` — at most one a minute per key, though the key

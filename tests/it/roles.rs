@@ -1,4 +1,4 @@
-//! README: Security model "who may do what", cell by cell, for the pages that exist.
+//! docs/security-model.md: Roles, "who may do what", cell by cell, for the pages that exist.
 
 use crate::support::*;
 use latchkey::db::memberships;

@@ -1,4 +1,4 @@
-//! Several real `latchkey serve` processes on one database (README: Operating it), and
+//! Several real `latchkey serve` processes on one database (docs/operator-guide.md: Several instances), and
 //! what a `kill -9` leaves behind.
 
 use crate::lifecycle::setup_over_http;

@@ -3,7 +3,7 @@
 //! is heard, and yet a revocation confirmed by one instance is refused by
 //! every live one on its next request — with a killed instance, one cut off
 //! from the database by a relay, and one whose listen connection is killed
-//! (README: Scale-out). SQLite runs skip these: every process sees every
+//! (docs/operator-guide.md: Scale-out). SQLite runs skip these: every process sees every
 //! commit in the WAL index at once, which `scale_out` covers.
 
 use crate::lifecycle::setup_over_http;

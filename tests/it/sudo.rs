@@ -1,4 +1,4 @@
-//! Re-authentication after the sudo window (README: Security model): sudo
+//! Re-authentication after the sudo window (docs/security-model.md: Rules): sudo
 //! prompts and the two-factor forms share the login throttle (429 past it)
 //! and record every wrong answer as `session.sudo_failed`; adding, replacing
 //! or removing a second factor and new recovery codes ask for the password

@@ -1,5 +1,5 @@
 //! The cap on webhook endpoints per organisation
-//! (`LATCHKEY_MAX_WEBHOOK_ENDPOINTS`, README: Configuration): one more is
+//! (`LATCHKEY_MAX_WEBHOOK_ENDPOINTS`, docs/operator-guide.md: Configuration): one more is
 //! refused by the API (422 `validation_failed` naming the cap, on `url`) and
 //! by the console (the form again, the error next to the URL, values kept);
 //! the count is taken inside the creating transaction, so concurrent creates

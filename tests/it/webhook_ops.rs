@@ -1,4 +1,4 @@
-//! Webhook operations (README: Webhooks → Webhook operations), against a
+//! Webhook operations (docs/user-guide.md: Webhooks → Webhook operations), against a
 //! real receiver: the attempt page shows exactly what went on the wire, the
 //! attempt log filters and pages, Recover re-sends exactly the failed
 //! messages of its window, old attempts are pruned, health marks, and who

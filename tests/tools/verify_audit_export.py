@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """An independent verifier of a Latchkey audit export, written from the
-README alone (Audit log -> Your own verifiable copy), sharing no code with
+docs/user-guide.md alone (Audit log -> Your own verifiable copy), sharing no code with
 Latchkey: it re-hashes the chain and checks each checkpoint's Ed25519
 signature and hash.
 

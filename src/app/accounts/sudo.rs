@@ -1,4 +1,4 @@
-//! Re-authentication of a signed-in user ("sudo mode", README: API keys):
+//! Re-authentication of a signed-in user ("sudo mode", docs/user-guide.md: API keys):
 //! the prompts before sensitive key actions and the password and code that
 //! second-factor changes ask for. Each answer takes a place in the login
 //! throttle before it is checked (throttle.rs); a right one gives it back, a

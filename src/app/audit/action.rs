@@ -1,4 +1,4 @@
-//! Every kind of audit event, one variant per action (README: Audit log).
+//! Every kind of audit event, one variant per action (docs/user-guide.md: Audit log).
 
 /// What happened. Stored as its dotted name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

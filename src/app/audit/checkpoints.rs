@@ -1,4 +1,4 @@
-//! Signed checkpoints of each organisation's chain (README: Audit log →
+//! Signed checkpoints of each organisation's chain (docs/user-guide.md: Audit log →
 //! Your own verifiable copy): taken on a schedule and on demand, sent as the
 //! `audit.checkpoint` webhook event, and checked against the chain by
 //! "Verify integrity", so a chain rewritten with recomputed hashes is caught

@@ -1,5 +1,5 @@
 //! What an audit event says: one constructor per action, each naming its
-//! target and the details a reader needs (README: Audit log).
+//! target and the details a reader needs (docs/user-guide.md: Audit log).
 
 use super::{Action, chain};
 use crate::db::api_keys::ApiKey;
@@ -193,7 +193,7 @@ impl Entry {
     }
 }
 
-/// The public fields of a key, as audit details and webhook data show them (README: The REST API).
+/// The public fields of a key, as audit details and webhook data show them (docs/api-guide.md: Events and usage).
 pub fn key_snapshot(key: &ApiKey) -> Value {
     json!({
         "key_id": key.key_id,

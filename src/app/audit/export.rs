@@ -1,6 +1,6 @@
 //! The audit log's export encodings: CSV (for spreadsheets; cells that look
 //! like formulas are defused) and JSON Lines (every stored field, hashes
-//! included, so a copy can be verified offline — README: Audit log).
+//! included, so a copy can be verified offline — docs/user-guide.md: Audit log).
 
 use super::chain::format_time;
 use crate::db::audit_events::StoredEvent;

@@ -1,4 +1,4 @@
-//! The audit log's filters as typed (README: Audit log): the console's
+//! The audit log's filters as typed (docs/user-guide.md: Audit log): the console's
 //! page and exports and the management API's `GET /api/v1/audit-events`
 //! read them with this one parser, so they accept the same values.
 

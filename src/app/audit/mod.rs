@@ -53,7 +53,7 @@ pub enum Actor {
     Anonymous,
     /// An API key using the management API: recorded with its key id as
     /// `actor_name` and its display prefix as `details.actor_prefix`
-    /// (the stored columns are frozen; README: Audit log).
+    /// (the stored columns are frozen; docs/api-guide.md: Actors).
     ApiKey {
         key_id: String,
         prefix: String,
@@ -140,7 +140,7 @@ pub fn record(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry
 }
 
 /// [`record`], answering the event's `seq`: the number a webhook event
-/// caused by the same change carries (README: Webhooks → Order and `seq`).
+/// caused by the same change carries (docs/api-guide.md: Receiving webhooks → Order and `seq`).
 pub fn record_seq(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: Entry) -> QueryResult<i64> {
     append(conn, actor, meta, entry, None)
 }
@@ -227,7 +227,7 @@ fn stream(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<()> {
 }
 
 /// Records `entry_for(org)` in the log of every organisation in `org_ids`,
-/// or in the platform log when there are none (session events, README: Audit log).
+/// or in the platform log when there are none (session events, docs/user-guide.md: Audit log).
 pub fn record_each(
     conn: &mut DbConn,
     actor: &Actor,

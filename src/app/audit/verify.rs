@@ -1,4 +1,4 @@
-//! "Verify integrity" (README: Audit log → Verify integrity): re-walks an
+//! "Verify integrity" (docs/user-guide.md: Audit log): re-walks an
 //! organisation's chain in batches, checks every stored checkpoint against
 //! it, and — with the server's checkpoint key — that every event old enough
 //! is covered by a checkpoint signed in time. The last check is what catches

@@ -1,4 +1,4 @@
-//! What keeps a flood out of the request log (README: Leak response →
+//! What keeps a flood out of the request log (docs/user-guide.md: Leak response →
 //! Per-key request log). Each request that names a key is either kept as its
 //! own row or counted on a row that stands for the others like it:
 //!

@@ -1,4 +1,4 @@
-//! The per-key request log's buffer (README: Leak response): the API hands
+//! The per-key request log's buffer (docs/user-guide.md: Per-key request log): the API hands
 //! each request that named a known key to [`RequestLog::record`] and moves
 //! on; a task (jobs/request_log.rs) takes the whole buffer once a second and
 //! writes it as one batch. A flood cannot grow it: before anything is built,

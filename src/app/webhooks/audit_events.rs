@@ -1,4 +1,4 @@
-//! The audit stream's event types (README: Audit log → Your own verifiable
+//! The audit stream's event types (docs/user-guide.md: Audit log → Your own verifiable
 //! copy): `audit.event` carries one audit event exactly as the JSON Lines
 //! export has it, `audit.checkpoint` one signed checkpoint; their catalog
 //! schemas and examples.

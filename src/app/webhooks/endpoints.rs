@@ -10,7 +10,7 @@ use crate::domain::token::random_base62;
 use diesel::QueryResult;
 use serde_json::json;
 
-/// How long the previous secret keeps signing after a rotation (README:
+/// How long the previous secret keeps signing after a rotation (docs/user-guide.md:
 /// Webhooks → Webhook operations): long enough to update every receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlap {

@@ -1,4 +1,4 @@
-//! The event types an endpoint can subscribe to (README: Webhooks).
+//! The event types an endpoint can subscribe to (docs/api-guide.md: Event types).
 
 pub const EVENT_TYPES: [&str; 15] = [
     "order.created",
@@ -21,10 +21,10 @@ pub const EVENT_TYPES: [&str; 15] = [
 ];
 
 /// Writes an `api_key.*` event to the outbox, in the caller's transaction:
-/// the key's public fields and the actor (README: The REST API). `seq` is
+/// the key's public fields and the actor (docs/api-guide.md: Events and usage). `seq` is
 /// the audit seq of the change that caused it and `key` the key as that
 /// change left it, so the event with the highest seq carries the key's
-/// current state (README: Webhooks → Order and `seq`).
+/// current state (docs/api-guide.md: Receiving webhooks → Order and `seq`).
 pub fn key_event(
     conn: &mut crate::db::DbConn,
     event_type: &str,

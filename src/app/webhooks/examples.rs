@@ -1,4 +1,4 @@
-//! Send example (README: Webhooks → Webhook operations): the body of a
+//! Send example (docs/user-guide.md: Webhooks → Webhook operations): the body of a
 //! signed example of any event type, so a receiver can be built and checked
 //! against real-looking messages before real ones arrive. The body is the
 //! catalog's example with a fresh `timestamp`, `"seq": 0` (an example never

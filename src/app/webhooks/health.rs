@@ -1,4 +1,4 @@
-//! An endpoint's health mark (README: Webhooks → Webhook operations):
+//! An endpoint's health mark (docs/user-guide.md: Webhooks → Webhook operations):
 //! healthy, failing or disabled, with a line that says how bad it is, read
 //! from `failing_since` and the endpoint's latest attempts.
 

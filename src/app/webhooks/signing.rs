@@ -1,4 +1,4 @@
-//! Standard Webhooks v1 signatures (README: Webhooks): `webhook-signature` is
+//! Standard Webhooks v1 signatures (docs/api-guide.md: Signatures): `webhook-signature` is
 //! `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the
 //! base64-decoded part of the `whsec_…` secret. During a secret rotation both
 //! secrets sign, space-separated.

@@ -1,4 +1,4 @@
-//! The SSRF guard for webhook URLs (README: Webhooks), shared by deliveries and Send
+//! The SSRF guard for webhook URLs (docs/user-guide.md: Webhooks), shared by deliveries and Send
 //! test: only public unicast addresses are allowed, including inside IPv6
 //! forms that embed an IPv4 address (mapped, NAT64, 6to4; the rest of ::/8,
 //! such as IPv4-translated `::ffff:0:a.b.c.d`, is reserved). IP-literal hosts

@@ -1,5 +1,5 @@
 //! Where a webhook may be sent: a parsed URL, and the one checked address
-//! the sender will connect to (README: Webhooks: resolve once, check, connect only there).
+//! the sender will connect to (docs/user-guide.md: Webhooks; resolve once, check, connect only there).
 
 use super::ssrf::{self, Blocked};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};

@@ -1,4 +1,4 @@
-//! The API's resources (README: The REST API) and the validation of their JSON bodies.
+//! The API's resources (docs/api-guide.md: Resources) and the validation of their JSON bodies.
 //! A body becomes a normalised JSON object, or a list of per-field errors.
 
 use super::Email;

@@ -1,4 +1,4 @@
-//! Configuration from the environment (README: Configuration), validated once at start-up.
+//! Configuration from the environment (docs/operator-guide.md: Configuration), validated once at start-up.
 
 use crate::infra::mail::MailConfig;
 

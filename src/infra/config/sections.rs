@@ -4,7 +4,7 @@
 
 use super::{ConfigError, invalid, var};
 
-/// Leak response settings (README: Leak response).
+/// Leak response settings (docs/user-guide.md: Leak response).
 #[derive(Debug, Clone)]
 pub struct LeakConfig {
     /// What a report of a live key does (`LATCHKEY_EXPOSED_KEY_ACTION`: revoke, disable, notify).
@@ -66,7 +66,7 @@ pub(super) fn max_webhook_endpoints_from_env() -> Result<u32, ConfigError> {
     }
 }
 
-/// Compliance settings (README: Audit log, Webhooks).
+/// Compliance settings (docs/user-guide.md: Audit log, Webhooks).
 #[derive(Debug, Clone)]
 pub struct ComplianceConfig {
     /// Signs audit checkpoints (`LATCHKEY_AUDIT_SIGNING_KEY`, or generated into the keys file).

@@ -1,5 +1,5 @@
 //! PostgreSQL: how an instance keeps its key cache without a read per
-//! request (README: Scale-out). A thread holds one connection that
+//! request (docs/operator-guide.md: Scale-out). A thread holds one connection that
 //! `LISTEN`s on `latchkey_auth`; every key or organisation change announces
 //! its new auth generation there at commit. The thread applies it (cached
 //! keys read under an older generation are never served again) and

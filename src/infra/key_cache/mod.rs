@@ -1,7 +1,7 @@
 //! A cache of authenticated keys that can never serve a stale one.
 //!
 //! Every API request must see a revocation made a moment ago, on every
-//! instance (README: The REST API), so a cached key is used only under a *stamp* read
+//! instance (docs/ARCHITECTURE.md: The key cache), so a cached key is used only under a *stamp* read
 //! after the request arrived, and only when that stamp equals the one the
 //! key was cached under. The stamp changes whenever anything that
 //! authentication depends on may have changed:

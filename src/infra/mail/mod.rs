@@ -1,4 +1,4 @@
-//! Outgoing mail (README: Configuration): through SMTP when `LATCHKEY_SMTP_URL` is set
+//! Outgoing mail (docs/operator-guide.md: Mail): through SMTP when `LATCHKEY_SMTP_URL` is set
 //! (lettre; `smtps://` = TLS, `smtp://…?tls=required` = STARTTLS), otherwise
 //! as `.eml` files under `LATCHKEY_MAIL_DIR`, so a fresh install shows what
 //! it would send. Messages are queued in the database first (`db::mail`) and

@@ -1,7 +1,7 @@
 //! `GET /api/v1/audit-checkpoints` (`audit:read`) — the organisation's
 //! signed checkpoints, newest first in keyset pages — and
 //! `GET /.well-known/latchkey-audit-key`, the public key that verifies them
-//! (README: Audit log → Your own verifiable copy).
+//! (docs/user-guide.md: Audit log → Your own verifiable copy).
 
 use super::auth::BearerKey;
 use super::error::ApiError;

@@ -1,4 +1,4 @@
-//! `GET /api/v1/audit-events` (`audit:read`; README: Management API): the
+//! `GET /api/v1/audit-events` (`audit:read`; docs/api-guide.md: Audit events): the
 //! organisation's audit log with the console's filters, newest first in
 //! keyset pages, or — with `after=<seq>` — oldest first from that point, for
 //! incremental pulls. Every event carries `seq`, `prev_hash` and `hash`, so a

@@ -1,4 +1,4 @@
-//! Bearer-key authentication (README: The REST API): key → plan → IP allowlist, in that
+//! Bearer-key authentication (docs/api-guide.md: Authentication): key → plan → IP allowlist, in that
 //! order. The token's shape and checksum are checked before any database
 //! work; the lookup is by SHA-256, through a cache that is only used while
 //! the database is unchanged, so revocation is seen on the very next request

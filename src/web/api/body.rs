@@ -1,5 +1,5 @@
-//! Reading a JSON body, after authentication and the scope check (README: The REST API
-//! order: … → scope → body). Each failure has its own code.
+//! Reading a JSON body, after authentication and the scope check (docs/api-guide.md:
+//! The order of checks; … → scope → body). Each failure has its own code.
 
 use super::error::{ApiError, Code};
 use actix_web::http::header::CONTENT_TYPE;

@@ -1,5 +1,5 @@
 //! The API's one error type: a status, a stable code and a message, always
-//! answered as `{"error":{"code","message","request_id"}}` (README: The REST API).
+//! answered as `{"error":{"code","message","request_id"}}` (docs/api-guide.md: Errors).
 
 use crate::domain::records::FieldError;
 use actix_web::http::StatusCode;

@@ -1,4 +1,4 @@
-//! The two doors through which a leaked token is reported (README: Leak
+//! The two doors through which a leaked token is reported (docs/user-guide.md: Leak
 //! response), neither needing a key: `POST /api/v1/revocations` for anyone
 //! who finds one, and `POST /api/v1/secret-scanning/github` for GitHub's
 //! secret scanning (signed with GitHub's published keys). Each reported

@@ -1,4 +1,4 @@
-//! What every management API handler shares (README: Management API): the
+//! What every management API handler shares (docs/api-guide.md: Management API): the
 //! management-scope check, the acting key as an audit actor, the
 //! no-escalation rule, `Idempotency-Key`, and time stamps as the API writes them.
 

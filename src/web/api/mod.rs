@@ -1,4 +1,4 @@
-//! The REST API that keys unlock, under `/api/v1` (README: The REST API).
+//! The REST API that keys unlock, under `/api/v1` (docs/api-guide.md).
 
 pub mod audit_checkpoints;
 pub mod audit_events;

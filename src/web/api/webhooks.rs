@@ -1,4 +1,4 @@
-//! `/api/v1/webhooks` (`webhooks:read` / `webhooks:write`; README:
+//! `/api/v1/webhooks` (`webhooks:read` / `webhooks:write`; docs/api-guide.md:
 //! Management API): the organisation's webhook endpoints, through the same
 //! use cases, URL checks (the SSRF guard) and test send as the console. A
 //! signing secret is answered once: on create and on rotate-secret.

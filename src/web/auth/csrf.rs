@@ -27,7 +27,7 @@ struct TokenField {
     csrf_token: String,
 }
 
-/// A request with no Origin, or `Origin: null`, relies on the token alone (README: Security model).
+/// A request with no Origin, or `Origin: null`, relies on the token alone (docs/security-model.md: Rules).
 fn origin_ok(req: &HttpRequest, state: &AppState) -> bool {
     match req.headers().get(actix_web::http::header::ORIGIN).map(|v| v.to_str()) {
         None => true,

@@ -113,7 +113,7 @@ impl FromRequest for OrgMember {
             let slug = req.match_info().get("slug").unwrap_or_default();
             let Some((org, role)) = current.orgs.iter().find(|(org, _)| org.slug == slug).cloned() else {
                 // Staff reach organisations through the read-only support console;
-                // here they may do nothing (README: Security model: 403). Everyone else gets 404.
+                // here they may do nothing (docs/security-model.md: Roles; 403). Everyone else gets 404.
                 return Err(if current.user.is_staff { AppError::Forbidden } else { AppError::NotFound });
             };
             // An org that requires a second factor shows nothing to a member without one.

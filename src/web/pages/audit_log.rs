@@ -1,4 +1,4 @@
-//! The audit log pages (README: Audit log): filters, keyset pagination, streamed CSV
+//! The audit log pages (docs/user-guide.md: Audit log): filters, keyset pagination, streamed CSV
 //! and JSON Lines exports, and integrity verification. Owners and admins use
 //! them under `/orgs/{slug}/settings/audit-log`; staff reach the same views
 //! read-only through `/support` (see `support.rs`).
@@ -25,7 +25,7 @@ use serde::Deserialize;
 const PAGE_SIZE: i64 = 50;
 const EXPORT_BATCH: i64 = 1_000;
 
-/// The query string of the page and the exports (README: Audit log).
+/// The query string of the page and the exports (docs/user-guide.md: Audit log).
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct AuditQuery {
     #[serde(default)]

@@ -70,7 +70,7 @@ pub async fn submit(
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
     let mut page =
         SecondStepPage { csrf: session::csrf_token(&session), email: user.email.clone(), has_passkeys, error: None };
-    // A place in the account's throttle first (README: Security model): of
+    // A place in the account's throttle first (docs/security-model.md: Rules): of
     // any burst of codes, at most the limit is ever checked.
     let email = user.email.clone();
     let gate = state

@@ -1,4 +1,4 @@
-//! Sudo prompts on console forms (README: API keys → sudo mode): within 10
+//! Sudo prompts on console forms (docs/user-guide.md: API keys; sudo mode): within 10
 //! minutes of the last confirmation nothing is asked; after that the form
 //! carries the answer itself. Every answer goes through the login throttle
 //! (past its limit: 429) and every wrong one is audited as

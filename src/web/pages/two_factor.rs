@@ -88,7 +88,7 @@ async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) ->
     })
 }
 
-/// Re-authentication for a second-factor change (README: Security model):
+/// Re-authentication for a second-factor change (docs/user-guide.md: Two-factor authentication):
 /// `None` when confirmed, else the page again with the reason (422, or 429
 /// past the login throttle).
 pub(super) async fn refused(

@@ -1,6 +1,6 @@
 //! `/api/v1/keys`: the organisation's API keys for keys holding `keys:read`
-//! / `keys:write`, and `/api/v1/keys/self` for any key (README: Management
-//! API). Reading here; changes in `write.rs`.
+//! / `keys:write`, and `/api/v1/keys/self` for any key (docs/api-guide.md: Management
+//! API → Keys). Reading here; changes in `write.rs`.
 
 pub mod write;
 

@@ -1,4 +1,4 @@
-//! The management operations of the OpenAPI document (README: Management
+//! The management operations of the OpenAPI document (docs/api-guide.md: Management
 //! API): keys, webhook endpoints and audit events, each needing its
 //! management scope, which full access never includes.
 

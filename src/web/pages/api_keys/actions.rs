@@ -1,6 +1,6 @@
 //! The three-dot menu's actions. Each has a confirmation page (GET) and the
 //! action itself (POST). Revoke, delete and rotate are sensitive: outside
-//! sudo mode the confirmation asks for the password (README: API keys).
+//! sudo mode the confirmation asks for the password (docs/user-guide.md: API keys).
 
 use super::form::{already_created, show_secret};
 use super::{KeyView, base_path, key_sudo, load_key, needs_sudo, require_admin, require_paid};
@@ -240,7 +240,7 @@ pub async fn perform(
             None => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page),
         },
     };
-    // Every instance applies the change before the person sees it done (README: Scale-out).
+    // Every instance applies the change before the person sees it done (docs/operator-guide.md: Scale-out).
     state.key_cache.confirm(&state.db).await;
     answer
 }

@@ -1,4 +1,4 @@
-//! Settings → API keys → Look up a token (README: Leak response): paste a
+//! Settings → API keys → Look up a token (docs/user-guide.md: Leak response): paste a
 //! token someone found (POST; a token never travels in a URL) to learn
 //! which key of this organisation it is, with its state and a Revoke action.
 //! The token is checked (shape and checksum) before any lookup, never

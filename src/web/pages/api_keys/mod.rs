@@ -1,4 +1,4 @@
-//! Settings → API keys (README: API keys and Architecture): list, create with a one-time secret,
+//! Settings → API keys (docs/user-guide.md: API keys; docs/ARCHITECTURE.md): list, create with a one-time secret,
 //! detail, edit, and the actions of the three-dot menu.
 
 pub mod actions;
@@ -25,7 +25,7 @@ pub fn base_path(slug: &str) -> String {
     crate::domain::urls::keys(slug)
 }
 
-/// Owners and admins only (README: Security model).
+/// Owners and admins only (docs/security-model.md: Roles).
 pub fn require_admin(member: &OrgMember) -> Result<(), AppError> {
     member.require(Role::can_manage_settings)
 }
@@ -41,7 +41,7 @@ pub async fn load_key(state: &AppState, member: &OrgMember, key_id: String) -> R
     state.db.run(move |conn| api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)
 }
 
-/// Sudo mode for a key action (README: API keys): confirmed when the
+/// Sudo mode for a key action (docs/user-guide.md: API keys): confirmed when the
 /// password (or, for a user with an authenticator app, a code) was confirmed
 /// in the last 10 minutes, or the form's `password` / `code` is right now.
 pub async fn key_sudo(
@@ -107,7 +107,7 @@ pub fn violates(key: &ApiKey, policy: &KeyPolicy) -> bool {
     !policy.breaches(&candidate, at).is_empty()
 }
 
-/// The health marks (README: API keys), for keys that still matter.
+/// The health marks (docs/user-guide.md: API keys), for keys that still matter.
 pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'static str> {
     let mut marks = Vec::new();
     match state {

@@ -1,4 +1,4 @@
-//! A key's request log on its page (README: Leak response): every API
+//! A key's request log on its page (docs/user-guide.md: Per-key request log): every API
 //! request that named the key, served or refused, newest first, filtered by
 //! status class, client address and time, in keyset pages; and the same as
 //! CSV (`…/requests.csv`, same filters). A row that stands for a flood's

@@ -1,4 +1,4 @@
-//! An endpoint's attempt log (README: Webhooks → Webhook operations): the
+//! An endpoint's attempt log (docs/user-guide.md: Webhooks → Webhook operations): the
 //! filters of the endpoint's page (result, event type, time) with keyset
 //! pages, and the attempt page, which shows the request exactly as sent —
 //! URL, every header, the body — and what came back.

@@ -1,4 +1,4 @@
-//! An endpoint's page (README: Webhooks → Webhook operations): its health
+//! An endpoint's page (docs/user-guide.md: Webhooks → Webhook operations): its health
 //! mark, Send test / Send example with the terminal-style panel, the
 //! attempt log (filters, pages, Resend) and Recover.
 

@@ -1,4 +1,4 @@
-//! Settings → Webhooks (README: Webhooks and Architecture): endpoints with a signing secret shown
+//! Settings → Webhooks (docs/user-guide.md: Webhooks; docs/ARCHITECTURE.md): endpoints with a signing secret shown
 //! once, edit, enable/disable, secret rotation, delete; the endpoint's page
 //! (detail.rs: Send test, the attempt log, Recover) and the attempt page
 //! (attempts.rs). The changes themselves are use cases (`crate::app::webhooks::endpoints`).
