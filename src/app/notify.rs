@@ -8,24 +8,21 @@ use crate::db::mail::{self, NewMail};
 use crate::db::memberships::{self, Member};
 use crate::db::orgs::Org;
 use crate::db::webhooks::Endpoint;
-use crate::db::{DbConn, orgs};
+use crate::db::{DbConn, QueryError, QueryResult, orgs, other_error};
 use crate::domain::expiry::ExpiryWarning;
 use crate::domain::timefmt;
-use crate::infra::mail::compose::{self, Composed, KeyExpiring, KeyExposed, KeyFacts, RevokedKeyUsed, WebhookDisabled};
+use crate::infra::mail::compose::{
+    self, ComposeError, Composed, KeyExpiring, KeyExposed, KeyFacts, RevokedKeyUsed, WebhookDisabled,
+};
 use chrono::NaiveDateTime;
-use diesel::QueryResult;
 
 /// The people who manage the organisation's keys and webhooks.
 pub fn managers(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Member>> {
     Ok(memberships::list(conn, org_id)?.into_iter().filter(|m| m.role.can_manage_settings()).collect())
 }
 
-fn render_error(e: askama::Error) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(Box::new(e))
-}
-
 fn org(conn: &mut DbConn, org_id: i64) -> QueryResult<Org> {
-    orgs::find(conn, org_id)?.ok_or(diesel::result::Error::NotFound)
+    orgs::find(conn, org_id)?.ok_or(QueryError::NotFound)
 }
 
 /// Queues one message per manager; returns how many were new.
@@ -34,11 +31,11 @@ fn queue_for_managers(
     org_id: i64,
     kind: &'static str,
     dedupe: &str,
-    compose: impl Fn(&Member) -> askama::Result<Composed>,
+    compose: impl Fn(&Member) -> Result<Composed, ComposeError>,
 ) -> QueryResult<usize> {
     let mut queued = 0;
     for member in managers(conn, org_id)? {
-        let composed = compose(&member).map_err(render_error)?;
+        let composed = compose(&member).map_err(other_error)?;
         let mail = NewMail {
             org_id,
             dedupe_key: format!("{dedupe}:user-{}", member.user_id),

@@ -2,12 +2,12 @@
 //! categories): create, update and delete, each one transaction with its
 //! outbox event. The caller has validated the fields (`domain::records`).
 
+use crate::db::QueryResult;
 use crate::db::records::{self, Record};
 use crate::db::{DbConn, outbox};
 use crate::domain::records::{created_event, id_prefix};
 use crate::domain::scopes::Resource;
 use crate::domain::token::random_base62;
-use diesel::QueryResult;
 use serde_json::{Map, Value};
 
 /// An object as the API answers it (and webhook events carry it): id, its

@@ -5,8 +5,8 @@
 
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::DbConn;
+use crate::db::QueryResult;
 use crate::db::orgs::{self, Org};
-use diesel::QueryResult;
 
 /// What a staff member's look at an organisation came to.
 pub enum Look {

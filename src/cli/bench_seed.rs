@@ -12,7 +12,7 @@ const BATCH: usize = 10_000;
 const ACTORS: usize = 50;
 
 /// Appends `total` events to the organisation's chain, oldest first.
-pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> diesel::QueryResult<()> {
+pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> crate::db::QueryResult<()> {
     let end = now();
     let start = end - Duration::days(365);
     let step_us = (Duration::days(365).num_microseconds().unwrap_or(1) / total.max(1) as i64).max(1);

@@ -1,6 +1,7 @@
 //! Persistence: the SQLite/PostgreSQL connection, the pool, migrations, and
-//! one module per table. Queries return `diesel` errors; `Db::run` (run.rs)
-//! turns them into this layer's `Error`, which the layers above convert.
+//! one module per table. Queries return a [`QueryResult`] (Diesel's, under
+//! this layer's name); `Db::run` (run.rs) turns its error into this layer's
+//! `Error`, which the layers above convert.
 
 pub mod api_keys;
 pub mod audit_events;
@@ -33,7 +34,7 @@ pub mod webhooks;
 
 pub use conn::DbConn;
 pub use migrations::{MigrationError, migrate, migrate_reporting};
-pub use run::{Db, Error, chain};
+pub use run::{Db, Error, QueryError, QueryResult, chain, other_error};
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;

@@ -3,7 +3,17 @@
 //! pooled connection; the async executor never waits on a query.
 
 use super::{DbConn, Pool};
-use diesel::result::{DatabaseErrorKind, Error as QueryError};
+use diesel::result::DatabaseErrorKind;
+/// A query's error and result, as the layers above name them (they never
+/// name Diesel): `QueryError::NotFound`, `QueryResult<T>`.
+pub use diesel::result::{Error as QueryError, QueryResult};
+
+/// Carries a failure that is not the database's (a message that could not
+/// be composed, a seal that failed) out of database work as a query error,
+/// so the transaction it happens in rolls back; the cause stays attached.
+pub fn other_error(cause: impl std::error::Error + Send + Sync + 'static) -> QueryError {
+    QueryError::QueryBuilderError(Box::new(cause))
+}
 
 /// What can go wrong below the use cases. Callers decide what to show; the
 /// cause stays attached (`source()`) for the logs.

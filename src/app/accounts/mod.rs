@@ -14,12 +14,12 @@ pub mod throttle;
 pub mod two_factor;
 
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::QueryResult;
 use crate::db::orgs::Org;
 use crate::db::setup::{self, NewInstance, SetupError};
 use crate::db::users::{self, User};
 use crate::db::{DbConn, login_failures, memberships, sessions};
 use crate::domain::Email;
-use diesel::QueryResult;
 
 /// A session ends after this long without a request…
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;

@@ -5,22 +5,13 @@
 use crate::app::audit::RequestMeta;
 use crate::db::mail::{self, NewMail};
 use crate::db::users::User;
-use crate::db::{DbConn, now};
+use crate::db::{DbConn, QueryResult, now, other_error};
 use crate::infra::config::Config;
 use crate::infra::mail::account::{self, SecurityNotice};
 use crate::infra::mail::compose::Composed;
-use diesel::QueryResult;
 
 /// Mail that concerns no organisation is queued under this org id.
 const NO_ORG: i64 = 0;
-
-pub(super) fn render_error(e: askama::Error) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(Box::new(e))
-}
-
-fn seal_error(e: crate::domain::crypto::CryptoError) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(Box::new(e))
-}
 
 /// Queues `composed` for `to`; `sealed` when it carries a one-time link.
 pub(super) fn queue(
@@ -34,8 +25,8 @@ pub(super) fn queue(
     let (text, html) = if sealed {
         let key = &config.encryption_key;
         (
-            crate::infra::mail::seal_body(key, &composed.text).map_err(seal_error)?,
-            crate::infra::mail::seal_body(key, &composed.html).map_err(seal_error)?,
+            crate::infra::mail::seal_body(key, &composed.text).map_err(other_error)?,
+            crate::infra::mail::seal_body(key, &composed.html).map_err(other_error)?,
         )
     } else {
         (composed.text, composed.html)
@@ -71,6 +62,6 @@ pub(crate) fn tell(
         ip: meta.ip.clone().unwrap_or_else(|| "an unknown address".into()),
         reset_url: format!("{}{}", config.public_url.origin(), crate::domain::urls::PASSWORD_RESET),
     };
-    let composed = account::security_notice(&message).map_err(render_error)?;
+    let composed = account::security_notice(&message).map_err(other_error)?;
     queue(conn, config, "security_notice", &user.email, composed, false)
 }

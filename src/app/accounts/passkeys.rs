@@ -7,13 +7,13 @@
 use super::notices::tell;
 use super::org_ids;
 use crate::app::audit::{self, Actor, Entry, RequestMeta, SecondFactorChange};
+use crate::db::QueryResult;
 use crate::db::second_factors::{self as factors, NewPasskey, PasskeyRow};
 use crate::db::users::User;
 use crate::db::{DbConn, ceremonies, now};
 use crate::infra::config::Config;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use diesel::QueryResult;
 use serde_json::{Value, json};
 use webauthn_rs::prelude::*;
 
@@ -49,7 +49,7 @@ pub enum PasskeyError {
     #[error("Name the passkey (at most 100 characters).")]
     BadName,
     #[error(transparent)]
-    Db(#[from] diesel::result::Error),
+    Db(#[from] crate::db::QueryError),
 }
 
 /// The relying party for the public URL, or `None` when its host is an IP address.

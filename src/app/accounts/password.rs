@@ -3,9 +3,10 @@
 //! route to a new password ends the user's sessions and voids unused reset
 //! links in the same transaction. Hashing happens before these calls.
 
-use super::notices::{queue, render_error, tell};
+use super::notices::{queue, tell};
 use super::org_ids;
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::QueryResult;
 use crate::db::users::{self, User};
 use crate::db::{DbConn, login_failures, now, password_resets, sessions};
 use crate::domain::Email;
@@ -13,7 +14,6 @@ use crate::domain::link_token::{LinkKind, LinkToken};
 use crate::infra::config::Config;
 use crate::infra::mail::account::{self, PasswordResetLink};
 use chrono::Duration;
-use diesel::QueryResult;
 
 /// How long a reset link works.
 pub const RESET_VALID_MINUTES: i64 = 30;
@@ -78,7 +78,7 @@ pub fn request_reset(conn: &mut DbConn, config: &Config, email: &Email, ip: &str
             email: user.email.clone(),
             link: format!("{}{}", config.public_url.origin(), crate::domain::urls::password_reset_link(token.expose())),
         };
-        let composed = account::password_reset(&message).map_err(render_error)?;
+        let composed = account::password_reset(&message).map_err(crate::db::other_error)?;
         queue(conn, config, "password_reset", &user.email, composed, true)?;
         Ok(true)
     })

@@ -3,10 +3,10 @@
 
 use super::org_ids;
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::QueryResult;
 use crate::db::users::{self, User};
 use crate::db::{DbConn, sessions};
 use crate::domain::PersonName;
-use diesel::QueryResult;
 
 /// Renames the user, recording the change in each of their orgs (no event when unchanged).
 pub fn rename(conn: &mut DbConn, user: &User, name: &PersonName, meta: &RequestMeta) -> QueryResult<()> {

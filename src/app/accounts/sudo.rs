@@ -10,8 +10,8 @@ use super::org_ids;
 use super::throttle::{self, Gate, Limits, Reservation};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::DbConn;
+use crate::db::QueryResult;
 use crate::db::users::{self, User};
-use diesel::QueryResult;
 
 /// Which form asked (recorded with a failure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,9 +10,9 @@
 //! the limit allows: the count and the reservation are one step.
 
 use super::{MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_IP, THROTTLE_WINDOW_MINUTES};
+use crate::db::QueryResult;
 use crate::db::{DbConn, login_failures};
 use chrono::{Duration, NaiveDateTime};
-use diesel::QueryResult;
 
 /// Which of the throttle's limits a check is held to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,12 +7,12 @@
 use super::notices::tell;
 use super::org_ids;
 use crate::app::audit::{self, Actor, Entry, RequestMeta, SecondFactorChange};
+use crate::db::QueryResult;
 use crate::db::second_factors as factors;
 use crate::db::users::User;
 use crate::db::{DbConn, login_failures, sessions};
 use crate::domain::second_factor::{Code, TotpSecret, new_recovery_codes, recovery_code_hash};
 use crate::infra::config::Config;
-use diesel::QueryResult;
 use serde_json::json;
 
 /// Why a second-factor change did not happen.
@@ -27,7 +27,7 @@ pub enum TwoFactorError {
     #[error("the stored authenticator secret cannot be opened with LATCHKEY_ENCRYPTION_KEY")]
     Unreadable,
     #[error(transparent)]
-    Db(#[from] diesel::result::Error),
+    Db(#[from] crate::db::QueryError),
 }
 
 /// How a second step was passed, as `session.login` records it.

@@ -5,11 +5,11 @@
 //! by any checkpoint signed before the rewrite.
 
 use super::AUDIT_CHECKPOINT;
+use crate::db::QueryResult;
 use crate::db::checkpoints::{self, StoredCheckpoint};
 use crate::db::{DbConn, audit_events, outbox};
 use crate::domain::checkpoint::{CheckpointSigner, Refused, format_signed_at};
 use chrono::NaiveDateTime;
-use diesel::QueryResult;
 
 /// Signs the organisation's chain head now, unless it is empty or already
 /// checkpointed at that seq. Returns the new checkpoint.

@@ -16,11 +16,11 @@ pub use action::{Action, human_label};
 pub use entries::{Entry, SecondFactorChange, key_snapshot};
 pub use verify::{BrokenEvent, CheckpointKey, VerifyReport, verify, verify_chain_only};
 
+use crate::db::QueryResult;
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
 use crate::db::{DbConn, now};
 use chain::EventFields;
-use diesel::QueryResult;
 use serde_json::{Value, json};
 
 /// The webhook event type that streams every audit event of an organisation.

@@ -5,11 +5,11 @@
 //! checkpoints deleted and a rewritten chain signed again afterwards.
 
 use super::checkpoints::{self, BrokenCheckpoint};
+use crate::db::QueryResult;
 use crate::db::checkpoints::StoredCheckpoint;
 use crate::db::{DbConn, audit_events};
 use crate::domain::audit_chain::{Break, Verifier};
 use crate::domain::checkpoint::{Coverage, Refused, Uncovered, parse_signed_at};
-use diesel::QueryResult;
 use std::collections::VecDeque;
 
 /// Events read per query: memory stays flat however long the chain is.

@@ -8,11 +8,11 @@
 use super::{reload, revoke};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::webhooks::events::key_event_with;
+use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::{DbConn, now};
 use crate::domain::key_state::KeyState;
 pub use crate::domain::leak::ExposedKeyAction;
-use diesel::QueryResult;
 use serde_json::json;
 
 /// Where a report came from.

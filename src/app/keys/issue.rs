@@ -6,13 +6,13 @@
 use super::{object, reload, revoke};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::webhooks::events::{key_event, key_event_with};
+use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey, CreatedBy, KeySettings, NewKey};
 use crate::db::form_ids;
 use crate::db::{DbConn, now};
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;
 use crate::domain::token::{ApiKeySecret, KeyHash, KeyId, KeyPrefix};
-use diesel::QueryResult;
 use serde_json::json;
 
 /// What makes a request one-time, so that a repeat creates nothing.

@@ -9,13 +9,12 @@ use crate::db::mail::{self, NewMail};
 use crate::db::memberships::{self, MembershipError};
 use crate::db::orgs::{self, Org};
 use crate::db::users::{self, CreateUserError, User};
-use crate::db::{DbConn, now, sessions};
+use crate::db::{DbConn, QueryError, QueryResult, now, other_error, sessions};
 use crate::domain::link_token::{LinkKind, LinkToken};
 use crate::domain::token::random_base62;
 use crate::domain::{Email, PersonName, Role};
 use crate::infra::config::Config;
 use chrono::Duration;
-use diesel::QueryResult;
 
 /// How long an invitation link works.
 pub const VALID_DAYS: i64 = 7;
@@ -35,10 +34,6 @@ pub struct Inviter<'a> {
     pub meta: &'a RequestMeta,
 }
 
-fn mail_error(e: impl std::error::Error + Send + Sync + 'static) -> diesel::result::Error {
-    diesel::result::Error::QueryBuilderError(Box::new(e))
-}
-
 /// Mails a fresh link for `invitation` (sealed in the outbox).
 fn send_link(
     conn: &mut DbConn,
@@ -54,7 +49,7 @@ fn send_link(
         expires: crate::domain::timefmt::exact(&invitation.expires_at),
         link: format!("{}{}", config.public_url.origin(), crate::domain::urls::invitation_link(token.expose())),
     };
-    let composed = crate::infra::mail::account::invitation(&message).map_err(mail_error)?;
+    let composed = crate::infra::mail::account::invitation(&message).map_err(other_error)?;
     let key = &config.encryption_key;
     let mail = NewMail {
         org_id: org.id,
@@ -62,8 +57,8 @@ fn send_link(
         kind: "invitation",
         recipient: invitation.email.clone(),
         subject: composed.subject,
-        text_body: crate::infra::mail::seal_body(key, &composed.text).map_err(mail_error)?,
-        html_body: crate::infra::mail::seal_body(key, &composed.html).map_err(mail_error)?,
+        text_body: crate::infra::mail::seal_body(key, &composed.text).map_err(other_error)?,
+        html_body: crate::infra::mail::seal_body(key, &composed.html).map_err(other_error)?,
         sealed: true,
     };
     mail::enqueue(conn, &mail).map(|_| ())
@@ -109,8 +104,8 @@ pub fn invite(
         let (invitation, refreshed) = match invitations::find_open(conn, org.id, email.as_str())? {
             Some(open) => {
                 invitations::refresh(conn, open.id, &terms)?;
-                let fresh = invitations::find_by_public_id(conn, org.id, &open.public_id)?
-                    .ok_or(diesel::result::Error::NotFound)?;
+                let fresh =
+                    invitations::find_by_public_id(conn, org.id, &open.public_id)?.ok_or(QueryError::NotFound)?;
                 (fresh, true)
             }
             None => (invitations::insert(conn, &format!("inv_{}", random_base62(16)), &terms)?, false),
@@ -137,7 +132,7 @@ pub fn resend(
         let token = LinkToken::generate(LinkKind::Invitation);
         let hash = token.hash();
         invitations::refresh(conn, open.id, &offer(org, &open.email, open.role(), &hash, by.user))?;
-        let fresh = invitations::find_by_public_id(conn, org.id, public_id)?.ok_or(diesel::result::Error::NotFound)?;
+        let fresh = invitations::find_by_public_id(conn, org.id, public_id)?.ok_or(QueryError::NotFound)?;
         audit::record(conn, &Actor::user(by.user), by.meta, Entry::member_invitation_resent(org.id, &fresh))?;
         send_link(conn, config, org, &fresh, &token)?;
         Ok(Some(fresh))
@@ -174,7 +169,7 @@ pub fn look_up(conn: &mut DbConn, token: &LinkToken) -> QueryResult<Option<Valid
         return Ok(None);
     }
     let Some(org) = orgs::find(conn, invitation.org_id)? else { return Ok(None) };
-    let email = Email::parse(&invitation.email).map_err(mail_error)?;
+    let email = Email::parse(&invitation.email).map_err(other_error)?;
     let has_account = users::find_by_email(conn, &email)?.is_some();
     Ok(Some(Valid { invitation, org, has_account }))
 }
@@ -191,7 +186,7 @@ pub enum AcceptError {
     #[error("This invitation is for another address.")]
     WrongAccount,
     #[error(transparent)]
-    Db(#[from] diesel::result::Error),
+    Db(#[from] QueryError),
 }
 
 impl From<MembershipError> for AcceptError {

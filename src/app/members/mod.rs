@@ -74,7 +74,7 @@ pub fn set_two_factor_requirement(
     required: bool,
     actor: &Actor,
     meta: &RequestMeta,
-) -> diesel::QueryResult<()> {
+) -> crate::db::QueryResult<()> {
     if org.require_two_factor == required {
         return Ok(());
     }
@@ -92,7 +92,7 @@ pub fn set_key_policy(
     policy: &crate::domain::key_policy::KeyPolicy,
     actor: &Actor,
     meta: &RequestMeta,
-) -> diesel::QueryResult<()> {
+) -> crate::db::QueryResult<()> {
     if org.key_policy == *policy {
         return Ok(());
     }

@@ -130,7 +130,7 @@ pub fn write(
     batch: &[Entry],
     checks: &[NetworkCheck],
     quiet: &std::collections::HashSet<KeyIdentity>,
-) -> diesel::QueryResult<Vec<KeyIdentity>> {
+) -> crate::db::QueryResult<Vec<KeyIdentity>> {
     use crate::db::request_log as db;
     let rows: Vec<db::NewRequest> = batch.iter().filter(|e| e.tally.is_none()).map(new_request).collect();
     let counted: Vec<&Entry> = batch.iter().filter(|e| e.tally.is_some()).collect();
@@ -159,7 +159,7 @@ pub fn write(
             crate::app::audit::record(conn, &crate::app::audit::Actor::System { label: "api" }, &meta, entry)?;
             reported.push(who);
         }
-        Ok::<_, diesel::result::Error>((reported, written))
+        Ok::<_, crate::db::QueryError>((reported, written))
     })?;
     // Only now that they are committed: an id from a rolled-back insert may be given again.
     for (tally, id) in written {
@@ -186,7 +186,7 @@ fn new_request(e: &Entry) -> crate::db::request_log::NewRequest {
 
 /// Adds each counted row's new requests to its row, writing the row first
 /// when it has none yet (or it is gone); the rows written, to remember.
-fn write_counts(conn: &mut crate::db::DbConn, counted: &[&Entry]) -> diesel::QueryResult<Vec<(Arc<Tally>, i64)>> {
+fn write_counts(conn: &mut crate::db::DbConn, counted: &[&Entry]) -> crate::db::QueryResult<Vec<(Arc<Tally>, i64)>> {
     use crate::db::request_log as db;
     let mut written = Vec::new();
     for e in counted {

@@ -4,10 +4,10 @@
 //! secrets sealed by the caller.
 
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::db::QueryResult;
 use crate::db::webhooks::{self, Endpoint, NewEndpoint};
 use crate::db::{DbConn, now};
 use crate::domain::token::random_base62;
-use diesel::QueryResult;
 use serde_json::json;
 
 /// How long the previous secret keeps signing after a rotation (docs/user-guide.md:

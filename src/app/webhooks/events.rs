@@ -31,7 +31,7 @@ pub fn key_event(
     key: &crate::db::api_keys::ApiKey,
     actor: &crate::app::audit::Actor,
     seq: i64,
-) -> diesel::QueryResult<()> {
+) -> crate::db::QueryResult<()> {
     key_event_with(conn, event_type, key, actor, seq, serde_json::Map::new())
 }
 
@@ -44,7 +44,7 @@ pub fn key_event_with(
     actor: &crate::app::audit::Actor,
     seq: i64,
     extra: serde_json::Map<String, serde_json::Value>,
-) -> diesel::QueryResult<()> {
+) -> crate::db::QueryResult<()> {
     let mut data = crate::app::audit::key_snapshot(key);
     data["actor"] = actor.to_json();
     if let Some(object) = data.as_object_mut() {

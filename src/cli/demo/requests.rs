@@ -2,11 +2,11 @@
 //! mostly served, some refused — from the office network and, for one key,
 //! a network it never used before (the leak signal the key page shows).
 
+use crate::db::QueryResult;
 use crate::db::api_keys::ApiKey;
 use crate::db::request_log::{NewRequest, insert_batch};
 use crate::db::{DbConn, now};
 use chrono::Duration;
-use diesel::QueryResult;
 
 /// (method, path, status, error code) of the calls the demo shows, in turn.
 const CALLS: [(&str, &str, i64, Option<&str>); 6] = [

@@ -2,7 +2,7 @@
 //! (password, second factors), a reset link, an invitation. The last two carry a one-time link, so they are
 //! queued sealed (see `seal_body`).
 
-use super::compose::Composed;
+use super::compose::{ComposeError, Composed};
 use askama::Template;
 
 pub struct PasswordResetLink {
@@ -23,7 +23,7 @@ struct PasswordResetHtml<'a> {
     m: &'a PasswordResetLink,
 }
 
-pub fn password_reset(m: &PasswordResetLink) -> askama::Result<Composed> {
+pub fn password_reset(m: &PasswordResetLink) -> Result<Composed, ComposeError> {
     Ok(Composed {
         subject: "[Latchkey] Reset your password".into(),
         text: PasswordResetText { m }.render()?,
@@ -51,7 +51,7 @@ struct InvitationHtml<'a> {
     m: &'a Invitation,
 }
 
-pub fn invitation(m: &Invitation) -> askama::Result<Composed> {
+pub fn invitation(m: &Invitation) -> Result<Composed, ComposeError> {
     Ok(Composed {
         subject: format!("[Latchkey] {} invited you to {}", m.inviter, m.org_name),
         text: InvitationText { m }.render()?,
@@ -81,7 +81,7 @@ struct SecurityNoticeHtml<'a> {
     m: &'a SecurityNotice,
 }
 
-pub fn security_notice(m: &SecurityNotice) -> askama::Result<Composed> {
+pub fn security_notice(m: &SecurityNotice) -> Result<Composed, ComposeError> {
     Ok(Composed {
         subject: format!("[Latchkey] {}", m.what),
         text: SecurityNoticeText { m }.render()?,

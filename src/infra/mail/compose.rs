@@ -14,6 +14,12 @@ pub struct Composed {
     pub html: String,
 }
 
+/// A message that could not be composed: one of its templates failed to
+/// render (the cause is kept).
+#[derive(Debug, thiserror::Error)]
+#[error("the message could not be composed")]
+pub struct ComposeError(#[from] askama::Error);
+
 /// A key, as a message describes it.
 #[derive(Debug, Clone)]
 pub struct KeyFacts {
@@ -76,7 +82,7 @@ struct KeyExpiringHtml<'a> {
     m: &'a KeyExpiring,
 }
 
-pub fn key_expiring(m: &KeyExpiring) -> askama::Result<Composed> {
+pub fn key_expiring(m: &KeyExpiring) -> Result<Composed, ComposeError> {
     Ok(Composed {
         subject: format!("[Latchkey] API key \"{}\" {}", m.key.label, m.headline),
         text: KeyExpiringText { m }.render()?,
@@ -105,7 +111,7 @@ struct WebhookDisabledHtml<'a> {
     m: &'a WebhookDisabled,
 }
 
-pub fn webhook_disabled(m: &WebhookDisabled) -> askama::Result<Composed> {
+pub fn webhook_disabled(m: &WebhookDisabled) -> Result<Composed, ComposeError> {
     Ok(Composed {
         subject: format!("[Latchkey] Webhook endpoint disabled: {}", m.url),
         text: WebhookDisabledText { m }.render()?,
@@ -137,7 +143,7 @@ struct RevokedKeyUsedHtml<'a> {
     m: &'a RevokedKeyUsed,
 }
 
-pub fn revoked_key_used(m: &RevokedKeyUsed) -> askama::Result<Composed> {
+pub fn revoked_key_used(m: &RevokedKeyUsed) -> Result<Composed, ComposeError> {
     Ok(Composed {
         subject: format!("[Latchkey] A {} API key was used: \"{}\"", m.state, m.key.label),
         text: RevokedKeyUsedText { m }.render()?,
@@ -173,7 +179,7 @@ struct KeyExposedHtml<'a> {
     m: &'a KeyExposed,
 }
 
-pub fn key_exposed(m: &KeyExposed) -> askama::Result<Composed> {
+pub fn key_exposed(m: &KeyExposed) -> Result<Composed, ComposeError> {
     Ok(Composed {
         subject: format!("[Latchkey] API key \"{}\" was reported exposed and {}", m.key.label, m.outcome),
         text: KeyExposedText { m }.render()?,

@@ -33,7 +33,7 @@ fn require(key: &BearerKey, resource: Resource, access: Access) -> Result<(), Ap
 
 async fn db<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    f: impl FnOnce(&mut DbConn) -> crate::db::QueryResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     Ok(state.db.run(f).await?)
 }

@@ -51,7 +51,7 @@ impl CurrentUser {
                     sessions::touch(conn, row.id, crate::db::now())?;
                 }
                 let Some(user) = users::find(conn, user_id)? else {
-                    return Ok::<_, diesel::result::Error>(None);
+                    return Ok::<_, crate::db::QueryError>(None);
                 };
                 let orgs = memberships::for_user(conn, user.id)?;
                 let factors = crate::db::second_factors::kinds(conn, user.id)?;

@@ -68,7 +68,7 @@ async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, Ap
     let (rows, two_factor_on) = state
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>((
+            Ok::<_, crate::db::QueryError>((
                 sessions::for_user(conn, user_id)?,
                 crate::db::second_factors::has_any(conn, user_id)?,
             ))

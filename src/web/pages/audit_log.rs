@@ -227,7 +227,7 @@ pub async fn log_page(
                 None => crate::db::checkpoints::page(conn, org_id, None, 5)?,
                 Some(_) => Vec::new(),
             };
-            Ok::<_, diesel::result::Error>((rows, checkpoints))
+            Ok::<_, crate::db::QueryError>((rows, checkpoints))
         })
         .await?
     };
@@ -289,7 +289,7 @@ pub fn export(
                     true => crate::db::checkpoints::latest(conn, org_id)?,
                     false => None,
                 };
-                Ok::<_, diesel::result::Error>((
+                Ok::<_, crate::db::QueryError>((
                     checkpoint,
                     audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH)?,
                 ))

@@ -93,7 +93,7 @@ fn load_overview(
     org_id: i64,
     at: NaiveDateTime,
     policy: bool,
-) -> diesel::QueryResult<Overview> {
+) -> crate::db::QueryResult<Overview> {
     let today = at.date();
     let used_after_revocation = Filter {
         action: Some("api_key.revoked_key_used".into()),
@@ -118,7 +118,7 @@ fn load_overview(
     })
 }
 
-fn all_keys(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> diesel::QueryResult<Vec<ApiKey>> {
+fn all_keys(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> crate::db::QueryResult<Vec<ApiKey>> {
     let query = api_keys::ListQuery::newest(10_000);
     api_keys::list(conn, org_id, &query, at)
 }
@@ -135,7 +135,7 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
             // Members and read-only users see no key data, so nothing is loaded for them.
             let overview =
                 if full_view { load_overview(conn, org_id, at, !policy.is_empty())? } else { Overview::default() };
-            Ok::<_, diesel::result::Error>((members, overview))
+            Ok::<_, crate::db::QueryError>((members, overview))
         })
         .await?;
     let member_count = members.len();

@@ -115,7 +115,7 @@ pub async fn accept(
         let user = current.user.clone();
         let accepted = state
             .db
-            .run(move |conn| Ok::<_, diesel::result::Error>(invitations::accept_as_user(conn, &token, &user, &meta)))
+            .run(move |conn| Ok::<_, crate::db::QueryError>(invitations::accept_as_user(conn, &token, &user, &meta)))
             .await?;
         return finish(accepted.map(|org| org.slug), &mut page);
     }
@@ -131,7 +131,7 @@ pub async fn accept(
     let accepted = state
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>(invitations::accept_as_new(conn, &token, &name, &hash, &sid_hash, &meta))
+            Ok::<_, crate::db::QueryError>(invitations::accept_as_new(conn, &token, &name, &hash, &sid_hash, &meta))
         })
         .await?;
     if let Ok((user, _)) = &accepted {

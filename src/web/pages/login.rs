@@ -101,7 +101,7 @@ pub async fn submit(
     .map_err(AppError::internal)?;
     let outcome = state
         .db
-        .run(move |conn| -> diesel::QueryResult<Outcome> {
+        .run(move |conn| -> crate::db::QueryResult<Outcome> {
             match verified {
                 (Some(user), true) if second_factor => {
                     accounts::password_passed(conn, gate)?;

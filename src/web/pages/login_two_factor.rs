@@ -44,7 +44,7 @@ async fn pending_user(
         .run(move |conn| {
             let Some(user) = users::find(conn, user_id)? else { return Ok(None) };
             let passkeys = !crate::db::second_factors::passkeys(conn, user_id)?.is_empty();
-            Ok::<_, diesel::result::Error>(Some((user, passkeys)))
+            Ok::<_, crate::db::QueryError>(Some((user, passkeys)))
         })
         .await?;
     Ok(found.filter(|(user, _)| user.session_epoch == pending.epoch).map(|(user, passkeys)| (pending, user, passkeys)))
@@ -84,7 +84,7 @@ pub async fn submit(
     let (config, who, code, info) = (state.config.clone(), user.clone(), form.code, meta.clone());
     let method = state
         .db
-        .run(move |conn| Ok::<_, diesel::result::Error>(two_factor::use_code(conn, &config, &who, &code, &info)))
+        .run(move |conn| Ok::<_, crate::db::QueryError>(two_factor::use_code(conn, &config, &who, &code, &info)))
         .await?
         .map_err(AppError::internal)?;
     let Some(method) = method else {

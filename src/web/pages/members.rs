@@ -53,7 +53,7 @@ async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppEr
     let (members, invitations) = state
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>((memberships::list(conn, org_id)?, invitations::list_open(conn, org_id)?))
+            Ok::<_, crate::db::QueryError>((memberships::list(conn, org_id)?, invitations::list_open(conn, org_id)?))
         })
         .await?;
     Ok(MembersPage {
@@ -106,7 +106,7 @@ pub async fn add(
         .db
         .run(move |conn| {
             let by = Inviter { user: &user, meta: &meta };
-            Ok::<_, diesel::result::Error>(invite(conn, &config, &org, &email, role, &by))
+            Ok::<_, crate::db::QueryError>(invite(conn, &config, &org, &email, role, &by))
         })
         .await?;
     let notice = match outcome {
@@ -153,7 +153,7 @@ pub async fn change_role(
     match state
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>(crate::app::members::change_role(conn, org_id, user_id, role, &actor, &meta))
+            Ok::<_, crate::db::QueryError>(crate::app::members::change_role(conn, org_id, user_id, role, &actor, &meta))
         })
         .await?
     {
@@ -201,7 +201,7 @@ pub async fn remove(
     match state
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>(crate::app::members::remove(conn, org_id, user_id, &actor, &meta))
+            Ok::<_, crate::db::QueryError>(crate::app::members::remove(conn, org_id, user_id, &actor, &meta))
         })
         .await?
     {

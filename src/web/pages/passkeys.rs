@@ -72,7 +72,7 @@ async fn with_relying_party<T: Send + 'static>(
                 Some(rp) => f(conn, rp, &shared.config),
                 None => Err(PasskeyError::Unavailable),
             };
-            Ok::<_, diesel::result::Error>(outcome)
+            Ok::<_, crate::db::QueryError>(outcome)
         })
         .await?)
 }

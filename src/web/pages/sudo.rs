@@ -131,7 +131,7 @@ pub async fn confirm(
             (state.config.clone(), current.user.clone(), answer.code.to_owned(), meta.clone());
         right = state
             .db
-            .run(move |conn| Ok::<_, diesel::result::Error>(two_factor::use_code(conn, &config, &user, &code, &info)))
+            .run(move |conn| Ok::<_, crate::db::QueryError>(two_factor::use_code(conn, &config, &user, &code, &info)))
             .await?
             .map_err(AppError::internal)?
             .is_some();

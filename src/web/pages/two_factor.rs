@@ -65,7 +65,7 @@ async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) ->
         .run(move |conn| {
             let status = two_factor::status(conn, user.id)?;
             let enrolment = if status.totp_on { None } else { Some(two_factor::begin_totp(conn, &config, &user)) };
-            Ok::<_, diesel::result::Error>((status, enrolment))
+            Ok::<_, crate::db::QueryError>((status, enrolment))
         })
         .await?;
     let enrolment = match enrolment {
@@ -136,7 +136,7 @@ pub async fn confirm(
     let done = state
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>(two_factor::confirm_totp(conn, &config, &user, &form.code, &meta))
+            Ok::<_, crate::db::QueryError>(two_factor::confirm_totp(conn, &config, &user, &form.code, &meta))
         })
         .await?;
     if let Err(TwoFactorError::AlreadyOn) = done {
@@ -185,7 +185,7 @@ pub async fn regenerate(
     let done = state
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>(two_factor::regenerate_recovery_codes(conn, &config, &user, &meta))
+            Ok::<_, crate::db::QueryError>(two_factor::regenerate_recovery_codes(conn, &config, &user, &meta))
         })
         .await?;
     new_codes(&state, &current, done).await
@@ -211,7 +211,7 @@ pub async fn disable(
     let (config, user) = (state.config.clone(), current.user.clone());
     state
         .db
-        .run(move |conn| Ok::<_, diesel::result::Error>(two_factor::disable_totp(conn, &config, &user, &meta)))
+        .run(move |conn| Ok::<_, crate::db::QueryError>(two_factor::disable_totp(conn, &config, &user, &meta)))
         .await?
         .map_err(AppError::internal)?;
     state.wake_mail_sender();

@@ -213,7 +213,7 @@ pub async fn perform(
     let actor = Actor::user(&member.current.user);
     let list = base_path(&member.org.slug);
     let key_for_change = key.clone();
-    let change = |f: fn(&mut crate::db::DbConn, &ApiKey, &Actor, &RequestMeta) -> diesel::QueryResult<()>| {
+    let change = |f: fn(&mut crate::db::DbConn, &ApiKey, &Actor, &RequestMeta) -> crate::db::QueryResult<()>| {
         let (actor, meta, key) = (actor.clone(), meta.clone(), key_for_change.clone());
         state.db.run(move |conn| f(conn, &key, &actor, &meta))
     };

@@ -56,7 +56,7 @@ pub async fn page(
         .run(move |conn| {
             let events = audit_events::page(conn, org_id, &filter, None, 50)?;
             let usage = crate::db::usage::daily(conn, org_id, Some(key_row), today - chrono::Duration::days(29))?;
-            Ok::<_, diesel::result::Error>((events, usage))
+            Ok::<_, crate::db::QueryError>((events, usage))
         })
         .await?;
     state.usage.add_pending(org_id, Some(key_row), &mut usage);

@@ -101,7 +101,7 @@ pub fn load_page(
     scope: deliveries::EndpointScope,
     filter: &AttemptFilter,
     before: Option<i64>,
-) -> diesel::QueryResult<AttemptPage> {
+) -> crate::db::QueryResult<AttemptPage> {
     let mut rows = deliveries::attempts_page(conn, scope, filter, before, PAGE_SIZE + 1)?;
     let older = (rows.len() as i64 > PAGE_SIZE).then(|| rows[PAGE_SIZE as usize - 1].0.id);
     rows.truncate(PAGE_SIZE as usize);

@@ -65,7 +65,7 @@ async fn detail(
         .db
         .run(move |conn| {
             let page = if listed { attempts::load_page(conn, scope, &filter, before)? } else { Default::default() };
-            Ok::<_, diesel::result::Error>((page, deliveries::recent_statuses(conn, scope, health::RECENT)?))
+            Ok::<_, crate::db::QueryError>((page, deliveries::recent_statuses(conn, scope, health::RECENT)?))
         })
         .await?;
     let at = crate::db::now();

@@ -65,7 +65,7 @@ pub async fn list(
             hooks
                 .into_iter()
                 .map(|h| Ok((deliveries::recent_statuses(conn, (&h).into(), health::RECENT)?, h)))
-                .collect::<diesel::QueryResult<Vec<_>>>()
+                .collect::<crate::db::QueryResult<Vec<_>>>()
         })
         .await?;
     let at = crate::db::now();
