@@ -1,7 +1,6 @@
 //! Who belongs to which organisation, with which role; and the last-owner rule.
 
-use super::orgs::{Org, OrgRow};
-use super::schema::{memberships, orgs, users};
+use super::schema::{memberships, users};
 use super::{DbConn, lock_org, now};
 use crate::domain::Role;
 use chrono::NaiveDateTime;
@@ -9,7 +8,7 @@ use diesel::prelude::*;
 
 /// Reads a stored role; the CHECK constraint admits only valid ones, and the
 /// least-privileged role is the safe reading of anything else.
-fn role(stored: &str) -> Role {
+pub(super) fn role(stored: &str) -> Role {
     Role::parse(stored).unwrap_or(Role::ReadOnly)
 }
 
@@ -44,17 +43,6 @@ pub(super) fn insert(conn: &mut DbConn, org_id: i64, user_id: i64, role: Role) -
         ))
         .execute(conn)
         .map(|_| ())
-}
-
-/// Every organisation the user belongs to, with their role, by name.
-pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Org, Role)>> {
-    let rows: Vec<(OrgRow, String)> = memberships::table
-        .inner_join(orgs::table)
-        .filter(memberships::user_id.eq(user_id))
-        .order((orgs::name.asc(), orgs::id.asc()))
-        .select((OrgRow::as_select(), memberships::role))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(org, r)| (Org::from(org), role(&r))).collect())
 }
 
 /// The organisation's members, owners first, then by name.

@@ -1,6 +1,7 @@
 //! Organisations (tenants).
 
-use super::schema::orgs::dsl;
+use super::schema::memberships as members;
+use super::schema::orgs::{self, dsl};
 use super::{DbConn, memberships, now};
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::{OrgName, OrgSlug, Plan, Role};
@@ -100,6 +101,17 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Org>> {
     let row: Option<OrgRow> =
         dsl::orgs.filter(dsl::slug.eq(slug)).select(OrgRow::as_select()).first(conn).optional()?;
     Ok(row.map(Org::from))
+}
+
+/// Every organisation the user belongs to, with their role, by name.
+pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Org, Role)>> {
+    let rows: Vec<(OrgRow, String)> = members::table
+        .inner_join(orgs::table)
+        .filter(members::user_id.eq(user_id))
+        .order((orgs::name.asc(), orgs::id.asc()))
+        .select((OrgRow::as_select(), members::role))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(org, r)| (Org::from(org), memberships::role(&r))).collect())
 }
 
 /// Changes the plan of an existing organisation.

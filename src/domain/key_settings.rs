@@ -3,8 +3,8 @@
 use super::ParseError;
 use super::scopes::Scopes;
 use chrono::{NaiveDate, NaiveDateTime};
+use core::net::IpAddr;
 use ipnet::IpNet;
-use std::net::IpAddr;
 
 /// The settings a key is created or edited with, already parsed (from the
 /// console's form or the management API's JSON, by the parsers below).

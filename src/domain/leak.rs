@@ -42,8 +42,8 @@ impl ExposedKeyAction {
 
 /// The network a client address belongs to for new-network detection: the
 /// /24 of an IPv4 address, the /48 of an IPv6 one (IPv4-mapped IPv6 counts as IPv4).
-pub fn network_of(ip: std::net::IpAddr) -> String {
-    use std::net::IpAddr;
+pub fn network_of(ip: core::net::IpAddr) -> String {
+    use core::net::IpAddr;
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,

@@ -24,7 +24,7 @@ async fn pending(owner: &Visitor) -> Vec<(String, String, String)> {
 fn role_in_acme(app: &TestApp, email: &str) -> Option<String> {
     let user = latchkey::db::users::find_by_email(&mut app.conn(), &latchkey::domain::Email::parse(email).unwrap())
         .unwrap()?;
-    latchkey::db::memberships::for_user(&mut app.conn(), user.id)
+    latchkey::db::orgs::for_user(&mut app.conn(), user.id)
         .unwrap()
         .into_iter()
         .find(|(org, _)| org.slug == "acme")

@@ -18,7 +18,7 @@ use crate::db::QueryResult;
 use crate::db::orgs::Org;
 use crate::db::setup::{self, NewInstance, SetupError};
 use crate::db::users::{self, User};
-use crate::db::{DbConn, login_failures, memberships, sessions};
+use crate::db::{DbConn, login_failures, orgs, sessions};
 use crate::domain::Email;
 
 /// A session ends after this long without a request…
@@ -76,7 +76,7 @@ impl LoginCheck {
 }
 
 fn org_ids(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
-    Ok(memberships::for_user(conn, user_id)?.into_iter().map(|(org, _)| org.id).collect())
+    Ok(orgs::for_user(conn, user_id)?.into_iter().map(|(org, _)| org.id).collect())
 }
 
 /// A right password of an account with a second factor: the attempt's

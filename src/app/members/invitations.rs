@@ -94,7 +94,7 @@ pub fn invite(
         crate::db::lock_org(conn, org.id)?;
         let actor = Actor::user(by.user);
         if let Some(user) = users::find_by_email(conn, email)?
-            && memberships::for_user(conn, user.id)?.iter().any(|(o, _)| o.id == org.id)
+            && orgs::for_user(conn, user.id)?.iter().any(|(o, _)| o.id == org.id)
         {
             return Err(MembershipError::AlreadyMember);
         }
@@ -251,7 +251,7 @@ pub fn accept_as_user(
             return Err(AcceptError::WrongAccount);
         }
         // Already a member (added by an owner meanwhile): the invitation is simply used up.
-        if !memberships::for_user(conn, user.id)?.iter().any(|(o, _)| o.id == org.id) {
+        if !orgs::for_user(conn, user.id)?.iter().any(|(o, _)| o.id == org.id) {
             memberships::add(conn, org.id, user.id, invitation.role())?;
             audit::record(
                 conn,

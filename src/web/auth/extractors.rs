@@ -6,7 +6,7 @@ use super::session;
 use crate::app::state::AppState;
 use crate::db::orgs::Org;
 use crate::db::users::User;
-use crate::db::{memberships, sessions, users};
+use crate::db::{orgs, sessions, users};
 use crate::domain::Role;
 use crate::web::error::AppError;
 use actix_session::SessionExt;
@@ -53,7 +53,7 @@ impl CurrentUser {
                 let Some(user) = users::find(conn, user_id)? else {
                     return Ok::<_, crate::db::QueryError>(None);
                 };
-                let orgs = memberships::for_user(conn, user.id)?;
+                let orgs = orgs::for_user(conn, user.id)?;
                 let factors = crate::db::second_factors::kinds(conn, user.id)?;
                 Ok(Some((user, orgs, factors)))
             })
