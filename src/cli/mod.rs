@@ -7,13 +7,11 @@ pub mod demo;
 mod user_commands;
 
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
-use crate::app::state::AppState;
 use crate::db::orgs::CreateOrgError;
 use crate::db::{self, DbConn, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
 use crate::infra::config::{self, Config};
 use crate::infra::progress::Progress;
-use crate::web::server::Application;
 use anyhow::Context;
 use audit_commands::AuditCommand;
 use clap::{Parser, Subcommand};
@@ -189,9 +187,7 @@ fn serve() -> anyhow::Result<()> {
         eprintln!("Latchkey is running at {}", config.public_url.origin());
     }
     let pool = db::pool(&config.database_url);
-    actix_web::rt::System::new().block_on(async move {
-        Application::build(AppState::new(config, pool), listener, None)?.run_until_stopped().await
-    })?;
+    crate::web::server::run_blocking(config, pool, listener)?;
     Ok(())
 }
 

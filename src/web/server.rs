@@ -84,3 +84,15 @@ impl Application {
         Ok(())
     }
 }
+
+/// Serves on `listener` until a stop signal, on an actix runtime started
+/// here: `latchkey serve` (the CLI) is not async.
+pub fn run_blocking(
+    config: crate::infra::config::Config,
+    pool: crate::db::Pool,
+    listener: TcpListener,
+) -> std::io::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        Application::build(AppState::new(config, pool), listener, None)?.run_until_stopped().await
+    })
+}
