@@ -12,3 +12,4 @@ pub mod progress;
 pub mod rate_limit;
 pub mod telemetry;
 pub mod usage;
+pub mod webhook_client;

@@ -1,12 +1,16 @@
 //! One webhook HTTP request to an address the SSRF guard checked: no proxy,
-//! no redirects followed, a time limit, and the first 4 KiB of the answer.
-//! Every header is set here, so the attempt log records exactly what went on
-//! the wire (the attempt page shows it).
+//! no redirects followed, a time limit, and the first 4 KiB of the answer
+//! (the HTTP client itself is `infra::webhook_client`). Every header is set
+//! here, so the attempt log records exactly what went on the wire (the
+//! attempt page shows it), and here an outcome is classified.
 
+use crate::infra::webhook_client::{self, SendError};
 use std::net::SocketAddr;
-use std::sync::Once;
 use std::time::{Duration, Instant};
-use url::{Host, Url};
+use url::Url;
+
+/// Installs the TLS provider the webhook client needs (`serve` and tests call it at start).
+pub use crate::infra::webhook_client::install_tls;
 
 const EXCERPT: usize = 4 * 1024;
 const USER_AGENT: &str = concat!("Latchkey-Webhooks/", env!("CARGO_PKG_VERSION"));
@@ -48,26 +52,12 @@ impl Attempt {
     }
 }
 
-static TLS: Once = Once::new();
-
-/// Installs ring as the process's TLS provider (reqwest is built without a default one).
-pub fn install_tls() {
-    TLS.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
-fn error_class(err: &reqwest::Error, timeout: Duration) -> (&'static str, String) {
-    if err.is_timeout() {
+/// Why no answer came back, as the attempt log and the panel say it: (class, message).
+fn error_class(err: &SendError, timeout: Duration) -> (&'static str, String) {
+    if err.timed_out {
         return ("timeout", format!("Timed out after {} s.", timeout.as_secs()));
     }
-    let mut chain = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(err);
-    while let Some(e) = source {
-        chain.push_str(&e.to_string().to_lowercase());
-        chain.push(' ');
-        source = e.source();
-    }
+    let chain = &err.chain;
     if chain.contains("refused") {
         ("refused", "Connection refused: nothing is listening at that address and port.".into())
     } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
@@ -113,51 +103,25 @@ pub async fn post(
     body: Vec<u8>,
     timeout: Duration,
 ) -> Attempt {
-    install_tls();
     let sent = SentRequest {
         url: url.to_string(),
         headers: wire_headers(url, headers, body.len()),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
-    let mut builder =
-        reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).timeout(timeout);
-    if let Some(Host::Domain(name)) = url.host() {
-        // Connect to the checked address, not to whatever DNS answers next.
-        builder = builder.resolve(name, addr);
-    }
+    // The body's length is written by hyper from the body: recorded, not set.
+    let set: Vec<(String, String)> =
+        sent.headers.iter().filter(|(name, _)| name != "content-length").cloned().collect();
     let started = Instant::now();
-    let client = match builder.build() {
-        Ok(client) => client,
-        Err(e) => return failed(started, error_class(&e, timeout), sent),
-    };
-    let mut request = client.post(url.clone()).body(body);
-    for (name, value) in sent.headers.iter().filter(|(name, _)| name != "content-length") {
-        request = request.header(name.as_str(), value.as_str());
-    }
-    let mut res = match request.send().await {
-        Ok(res) => res,
-        Err(e) => return failed(started, error_class(&e, timeout), sent),
-    };
-    let status = res.status().as_u16();
-    let headers = res
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let mut excerpt = Vec::new();
-    while excerpt.len() < EXCERPT {
-        match res.chunk().await {
-            Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk[..chunk.len().min(EXCERPT - excerpt.len())]),
-            _ => break,
-        }
-    }
-    Attempt {
-        status: Some(status),
-        latency_ms: started.elapsed().as_millis() as u64,
-        headers,
-        body: String::from_utf8_lossy(&excerpt).into_owned(),
-        error: None,
-        request: sent,
+    match webhook_client::post(url, addr, &set, body, timeout, EXCERPT).await {
+        Ok(res) => Attempt {
+            status: Some(res.status),
+            latency_ms: started.elapsed().as_millis() as u64,
+            headers: res.headers,
+            body: String::from_utf8_lossy(&res.excerpt).into_owned(),
+            error: None,
+            request: sent,
+        },
+        Err(e) => failed(started, error_class(&e, timeout), sent),
     }
 }
 
