@@ -2,8 +2,10 @@
 //! serve` heartbeats its row and acknowledges the auth generation its key
 //! cache has caught up with; a revoking request waits for every live one.
 
+use super::{DbConn, other_error};
+use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::{Connection, PgConnection, QueryResult, QueryableByName, RunQueryDsl};
 
 /// Seconds without a heartbeat after which an instance no longer counts as live.
 pub const LIVE_SECS: i64 = 5;
@@ -15,13 +17,59 @@ struct Number {
 }
 
 /// The current auth generation.
-pub fn generation(conn: &mut diesel::PgConnection) -> diesel::QueryResult<u64> {
+pub fn generation(conn: &mut PgConnection) -> QueryResult<u64> {
     let row: Number = diesel::sql_query("SELECT n FROM auth_generation WHERE id = 1").get_result(conn)?;
     Ok(row.n as u64)
 }
 
+/// The current auth generation, through a pooled connection.
+pub fn current_generation(conn: &mut DbConn) -> QueryResult<u64> {
+    let row: Number = diesel::sql_query("SELECT n FROM auth_generation WHERE id = 1").get_result(conn)?;
+    Ok(row.n as u64)
+}
+
+/// The key cache listener's connection, outside the pool: it `LISTEN`s on
+/// `latchkey_auth`, where every key or organisation change announces its
+/// new auth generation at commit. The registry's functions take it as the
+/// PostgreSQL connection it is.
+pub struct Listener(PgConnection);
+
+impl Listener {
+    /// Connects and starts listening; every statement on it may take 2 s at most.
+    pub fn connect(url: &str) -> QueryResult<Self> {
+        let mut conn = PgConnection::establish(url).map_err(other_error)?;
+        conn.batch_execute(
+            "SET application_name = 'latchkey-listen'; SET statement_timeout = '2s'; LISTEN latchkey_auth",
+        )?;
+        Ok(Self(conn))
+    }
+
+    /// The newest generation announced since the last call, if any was.
+    pub fn newest_announced(&mut self) -> QueryResult<Option<u64>> {
+        let mut newest = None;
+        for notification in self.0.notifications_iter() {
+            newest = newest.max(notification?.payload.parse::<u64>().ok());
+        }
+        Ok(newest)
+    }
+}
+
+impl std::ops::Deref for Listener {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Listener {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.0
+    }
+}
+
 /// Records a heartbeat and the generation this instance has applied (creating its row).
-pub fn heartbeat(conn: &mut diesel::PgConnection, id: &str, acked: u64) -> diesel::QueryResult<()> {
+pub fn heartbeat(conn: &mut PgConnection, id: &str, acked: u64) -> QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO api_instances (id, started_at, heartbeat_at, acked_generation) \
          VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', $2) ON CONFLICT (id) DO UPDATE \
@@ -34,7 +82,7 @@ pub fn heartbeat(conn: &mut diesel::PgConnection, id: &str, acked: u64) -> diese
 }
 
 /// Live instances that have not yet acknowledged `generation`. Old rows (an hour without a heartbeat) are removed.
-pub fn lagging(conn: &mut diesel::PgConnection, generation: u64) -> diesel::QueryResult<i64> {
+pub fn lagging(conn: &mut PgConnection, generation: u64) -> QueryResult<i64> {
     let sql = format!(
         "SELECT count(*) AS n FROM api_instances WHERE acked_generation < $1 \
          AND heartbeat_at > (now() AT TIME ZONE 'UTC') - interval '{LIVE_SECS} seconds'"
@@ -44,11 +92,17 @@ pub fn lagging(conn: &mut diesel::PgConnection, generation: u64) -> diesel::Quer
 }
 
 /// Removes this instance's row (an orderly stop) and rows silent for an hour.
-pub fn leave(conn: &mut diesel::PgConnection, id: &str) -> diesel::QueryResult<()> {
+pub fn leave(conn: &mut PgConnection, id: &str) -> QueryResult<()> {
     diesel::sql_query(
         "DELETE FROM api_instances WHERE id = $1 OR heartbeat_at < (now() AT TIME ZONE 'UTC') - interval '1 hour'",
     )
     .bind::<Text, _>(id)
     .execute(conn)
     .map(|_| ())
+}
+
+/// [`leave`] over a connection of its own: an orderly stop, after the pool's work is done.
+pub fn leave_via(url: &str, id: &str) -> QueryResult<()> {
+    let mut conn = PgConnection::establish(url).map_err(other_error)?;
+    leave(&mut conn, id)
 }

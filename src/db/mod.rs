@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod setup;
 pub mod usage;
 pub mod users;
+pub mod wal;
 pub mod webhooks;
 
 pub use conn::DbConn;

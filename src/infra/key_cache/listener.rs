@@ -13,9 +13,9 @@
 //! heartbeat is under 5 s old; it stops trusting itself after 2 s, before
 //! anyone stops waiting for it.
 
+use crate::db::QueryResult;
 use crate::infra::metrics::Metrics;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use crate::db::instances::{self, Listener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -93,14 +93,13 @@ pub fn start(url: String, live: &Arc<Live>, metrics: Arc<Metrics>) {
 
 /// One connection's life: listen, catch up, then apply and acknowledge
 /// notifications and heartbeat until something fails or the server is gone.
-fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> diesel::QueryResult<()> {
-    let mut conn = PgConnection::establish(url).map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
-    conn.batch_execute("SET application_name = 'latchkey-listen'; SET statement_timeout = '2s'; LISTEN latchkey_auth")?;
+fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> QueryResult<()> {
+    let mut conn = Listener::connect(url)?;
     let Some(live) = weak.upgrade() else { return Ok(()) };
     // Caught up: everything committed before LISTEN is in this read; everything after arrives as a notification.
-    let caught_up = crate::db::instances::generation(&mut conn)?;
+    let caught_up = instances::generation(&mut conn)?;
     live.apply(caught_up);
-    crate::db::instances::heartbeat(&mut conn, &live.id, live.generation.load(Ordering::Acquire))?;
+    instances::heartbeat(&mut conn, &live.id, live.generation.load(Ordering::Acquire))?;
     live.ok();
     metrics.channel_heard();
     tracing::info!(instance = %live.id, generation = caught_up, "key cache listening for changes");
@@ -109,20 +108,16 @@ fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> diesel::QueryResul
     let mut last_beat = Instant::now();
     loop {
         let Some(live) = weak.upgrade() else {
-            let _ = crate::db::instances::leave(&mut conn, &id);
+            let _ = instances::leave(&mut conn, &id);
             return Ok(());
         };
-        let mut newest = None;
-        for notification in conn.notifications_iter() {
-            let generation = notification?.payload.parse::<u64>().ok();
-            newest = newest.max(generation);
-        }
+        let newest = conn.newest_announced()?;
         let changed = newest.is_some_and(|g| live.apply(g));
         if changed {
             metrics.invalidated();
         }
         if changed || last_beat.elapsed() >= HEARTBEAT {
-            crate::db::instances::heartbeat(&mut conn, &live.id, live.generation.load(Ordering::Acquire))?;
+            instances::heartbeat(&mut conn, &live.id, live.generation.load(Ordering::Acquire))?;
             if changed {
                 metrics.acknowledged();
             }
@@ -136,7 +131,5 @@ fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> diesel::QueryResul
 
 /// Takes this instance out of the registry (an orderly stop), so nobody waits for it.
 pub fn leave(url: &str, id: &str) {
-    if let Ok(mut conn) = PgConnection::establish(url) {
-        let _ = crate::db::instances::leave(&mut conn, id);
-    }
+    let _ = instances::leave_via(url, id);
 }

@@ -30,8 +30,7 @@
 use crate::db::Db;
 use crate::db::api_keys::ApiKey;
 use crate::db::orgs::Org;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+use crate::db::wal::WalKeeper;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,7 +68,7 @@ enum Source {
 struct Shm {
     header: memmap2::Mmap,
     /// Never used again; the Mutex only makes `Shm` shareable.
-    _conn: Mutex<SqliteConnection>,
+    _conn: Mutex<WalKeeper>,
 }
 
 #[derive(Default)]
@@ -175,19 +174,8 @@ impl KeyCache {
 }
 
 fn open_shm(path: &str) -> Option<Shm> {
-    let mut conn = SqliteConnection::establish(path).ok()?;
-    conn.batch_execute("PRAGMA busy_timeout = 1000; PRAGMA query_only = ON;").ok()?;
-    #[derive(QueryableByName)]
-    struct Mode {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        journal_mode: String,
-    }
-    let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<Mode>(&mut conn).ok()?;
-    if !mode.journal_mode.eq_ignore_ascii_case("wal") {
-        return None;
-    }
-    // A read makes sure the wal-index exists and is initialised.
-    conn.batch_execute("SELECT count(*) FROM sqlite_master").ok()?;
+    // Not in WAL mode (or unreadable): None. Otherwise the wal-index exists and is initialised.
+    let conn = WalKeeper::open(path)?;
     let file = std::fs::File::open(format!("{path}-shm")).ok()?;
     if file.metadata().ok()?.len() < HEADER_LEN as u64 {
         return None;
@@ -262,7 +250,7 @@ async fn read_until_drained(state: &Mutex<BatchState>, db: &Db) {
             Ok(mut state) => std::mem::take(&mut state.waiting),
             Err(_) => return,
         };
-        let generation = db.run(read_generation).await.ok();
+        let generation = db.run(crate::db::instances::current_generation).await.ok();
         for waiter in batch {
             let _ = waiter.send(generation);
         }
@@ -272,7 +260,7 @@ async fn read_until_drained(state: &Mutex<BatchState>, db: &Db) {
 /// Polls the registry until no live instance lags behind the generation
 /// this request's commit produced, or 5 s have passed; true when none lags.
 /// On SQLite there is nothing to wait for. Also used by the CLI.
-pub fn confirm_blocking(conn: &mut crate::db::DbConn, started: std::time::Instant) -> diesel::QueryResult<bool> {
+pub fn confirm_blocking(conn: &mut crate::db::DbConn, started: std::time::Instant) -> crate::db::QueryResult<bool> {
     let crate::db::DbConn::Pg(pg) = conn else { return Ok(true) };
     let generation = crate::db::instances::generation(pg)?;
     let limit = std::time::Duration::from_secs(crate::db::instances::LIVE_SECS as u64);
@@ -286,14 +274,4 @@ pub fn confirm_blocking(conn: &mut crate::db::DbConn, started: std::time::Instan
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-}
-
-fn read_generation(conn: &mut crate::db::DbConn) -> diesel::QueryResult<u64> {
-    #[derive(QueryableByName)]
-    struct Generation {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let row: Generation = diesel::sql_query("SELECT n FROM auth_generation WHERE id = 1").get_result(conn)?;
-    Ok(row.n as u64)
 }
