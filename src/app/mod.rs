@@ -4,9 +4,13 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bench_seed;
+pub mod database;
+pub mod demo;
 pub mod keys;
 pub mod members;
 pub mod notify;
+pub mod orgs;
 pub mod request_log;
 pub mod resources;
 pub mod state;

@@ -49,7 +49,7 @@ pub(super) fn run(command: AuditCommand) -> anyhow::Result<()> {
             let mut conn = ready_connection()?;
             let found = find_org(&mut conn, &org)?;
             let started = std::time::Instant::now();
-            crate::cli::bench_seed::seed(&mut conn, found.id, events)?;
+            crate::app::bench_seed::seed(&mut conn, found.id, events)?;
             println!("Appended {events} events to {org} in {:.1} s.", started.elapsed().as_secs_f64());
             Ok(())
         }

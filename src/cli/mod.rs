@@ -2,11 +2,10 @@
 //! parses its arguments into domain values, and changes nothing on error.
 
 mod audit_commands;
-pub mod bench_seed;
 pub mod demo;
 mod user_commands;
 
-use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::audit::{Actor, RequestMeta};
 use crate::db::orgs::CreateOrgError;
 use crate::db::{self, DbConn, orgs, users};
 use crate::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
@@ -15,7 +14,6 @@ use crate::infra::progress::Progress;
 use anyhow::Context;
 use audit_commands::AuditCommand;
 use clap::{Parser, Subcommand};
-use diesel::r2d2::ManageConnection;
 use std::io::BufRead;
 use user_commands::UserCommand;
 
@@ -151,13 +149,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Org(OrgCommand::SetPlan { org, plan }) => {
             let mut conn = ready_connection()?;
             let found = find_org(&mut conn, &org)?;
-            crate::db::transaction(&mut conn, |conn| {
-                orgs::set_plan(conn, found.id, plan)?;
-                let entry = Entry::org_plan_changed(found.id, &found.slug, found.plan.as_str(), plan.as_str());
-                audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
-            })?;
             // API keys of a downgraded org are refused by every running server before this returns.
-            crate::infra::key_cache::confirm_blocking(&mut conn, std::time::Instant::now())?;
+            crate::app::orgs::set_plan(&mut conn, &found, plan, &Actor::cli(), &RequestMeta::default())?;
             println!("{org} is now on the {plan} plan.");
             Ok(())
         }
@@ -174,7 +167,7 @@ fn serve() -> anyhow::Result<()> {
     crate::app::webhooks::send::install_tls();
     let config = Config::from_env()?;
     let mut conn = connect()?;
-    db::check_writable(&mut conn).map_err(|e| {
+    crate::app::database::check_writable(&mut conn).map_err(|e| {
         anyhow::anyhow!("the database cannot be written: {e} (check the file's permissions and the free disk space)")
     })?;
     // Serve's stderr is its log (maybe JSON): migrations are log events there.
@@ -194,7 +187,7 @@ fn serve() -> anyhow::Result<()> {
 /// One connection for CLI work, with the real error if the database cannot be opened.
 fn connect() -> anyhow::Result<DbConn> {
     let url = config::database_url_from_env();
-    db::Manager::new(&url).connect().map_err(|e| {
+    db::connect(&url).map_err(|e| {
         if db::is_postgres(&url) {
             anyhow::anyhow!("cannot open the database: {e}")
         } else {
@@ -226,7 +219,7 @@ enum Report {
 fn migrate(conn: &mut DbConn, report: Report) -> anyhow::Result<usize> {
     let bar = report == Report::Progress && crate::infra::progress::draws_bar();
     let mut progress: Option<Progress> = None;
-    let applied = db::migrate_reporting(conn, |done, total, version| {
+    let applied = crate::app::database::migrate(conn, |done, total, version| {
         if bar {
             progress.get_or_insert_with(|| Progress::new("migrating", total as u64)).step(version);
         } else {
@@ -257,12 +250,7 @@ pub(crate) fn create_org(
     plan: Plan,
     owner: &users::User,
 ) -> anyhow::Result<orgs::Org> {
-    let created = crate::db::transaction(conn, |conn| {
-        let org = orgs::create_with_owner(conn, slug, name, plan, owner.id)?;
-        let entry = Entry::org_created(org.id, &org.slug, &org.name, org.plan.as_str());
-        audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)?;
-        Ok(org)
-    });
+    let created = crate::app::orgs::create(conn, slug, name, plan, owner, &Actor::cli(), &RequestMeta::default());
     created.map_err(|e| match e {
         CreateOrgError::SlugTaken => {
             anyhow::anyhow!("an organisation with slug {slug} already exists")

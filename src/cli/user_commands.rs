@@ -94,7 +94,7 @@ pub(crate) fn create_user(
     staff: bool,
 ) -> anyhow::Result<users::User> {
     let hash = password::hash(pw.expose())?;
-    users::create(conn, email, name, &hash, staff).map_err(|e| match e {
+    crate::app::accounts::create(conn, email, name, &hash, staff).map_err(|e| match e {
         CreateUserError::EmailTaken => anyhow::anyhow!("a user with email {email} already exists"),
         CreateUserError::Db(e) => e.into(),
     })

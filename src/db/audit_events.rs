@@ -332,6 +332,13 @@ pub fn append_many(conn: &mut DbConn, org_id: i64, events: &mut [EventFields]) -
     })
 }
 
+/// Fresh planner statistics for the events table (after a bulk load), as
+/// autovacuum (PostgreSQL) or a maintenance job would leave them.
+pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("ANALYZE audit_events")
+}
+
 /// One event of an organisation's chain by its seq.
 pub fn by_seq(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<Option<StoredEvent>> {
     events::table

@@ -172,13 +172,18 @@ pub struct NewAttempt<'a> {
 }
 
 pub fn record_attempt(conn: &mut DbConn, a: NewAttempt<'_>) -> QueryResult<()> {
+    record_attempt_at(conn, a, now())
+}
+
+/// [`record_attempt`], made `at` (the demo's history).
+pub fn record_attempt_at(conn: &mut DbConn, a: NewAttempt<'_>, at: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(attempts::table)
         .values((
             attempts::delivery_id.eq(a.delivery_id),
             attempts::endpoint_id.eq(a.endpoint_id),
             attempts::attempt.eq(a.attempt),
             attempts::trigger.eq(a.trigger),
-            attempts::attempted_at.eq(now()),
+            attempts::attempted_at.eq(at),
             attempts::status_code.eq(a.status_code.map(i64::from)),
             attempts::latency_ms.eq(a.latency_ms as i64),
             attempts::error_class.eq(a.error_class),

@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod backdate;
 pub mod ceremonies;
 pub mod checkpoints;
 mod conn;
@@ -99,6 +100,12 @@ impl ManageConnection for Manager {
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         diesel::r2d2::R2D2Connection::is_broken(conn)
     }
+}
+
+/// One connection outside the pool, set up as the pool's are (for the CLI's
+/// work), with the real error if it cannot be opened.
+pub fn connect(url: &str) -> Result<DbConn, r2d2::Error> {
+    Manager::new(url).connect()
 }
 
 /// Fails unless the database takes a committed write: a read-only SQLite

@@ -1,6 +1,7 @@
 //! Use cases for people's accounts. This file: signing in and out (the login
 //! throttle, recording a login's outcome — session row + audit events in
-//! every org of the user — and logging out) and first-run setup;
+//! every org of the user — and logging out), an account the operator
+//! makes, and first-run setup;
 //! password.rs: changing and resetting passwords; profile.rs: the name and
 //! one's sessions. Password checks (argon2, tens of milliseconds) happen
 //! between these calls, never while a database connection is held.
@@ -17,9 +18,9 @@ use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::QueryResult;
 use crate::db::orgs::Org;
 use crate::db::setup::{self, NewInstance, SetupError};
-use crate::db::users::{self, User};
+use crate::db::users::{self, CreateUserError, User};
 use crate::db::{DbConn, login_failures, orgs, sessions};
-use crate::domain::Email;
+use crate::domain::{Email, PersonName};
 
 /// A session ends after this long without a request…
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
@@ -161,6 +162,18 @@ pub fn logout(
         }
         audit::record_each(conn, &Actor::user(user), meta, orgs, |org| Entry::session_logout(org, everywhere))
     })
+}
+
+/// An account the operator makes (`latchkey user create`): `staff` =
+/// platform staff. `password_hash` was made before, without a connection held.
+pub fn create(
+    conn: &mut DbConn,
+    email: &Email,
+    name: &PersonName,
+    password_hash: &str,
+    staff: bool,
+) -> Result<User, CreateUserError> {
+    users::create(conn, email, name, password_hash, staff)
 }
 
 /// First-run setup: the first owner and organisation, the owner's session

@@ -14,8 +14,8 @@
 //! anyone stops waiting for it.
 
 use crate::db::QueryResult;
-use crate::infra::metrics::Metrics;
 use crate::db::instances::{self, Listener};
+use crate::infra::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};

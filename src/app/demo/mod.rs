@@ -1,7 +1,8 @@
-//! `latchkey demo`: a realistic demo organisation, so the first look at the
-//! console shows every feature — users for each role, a dozen keys in every
-//! state, webhook endpoints with deliveries, customers and orders, 90 days of
-//! audit history and usage for the charts. Running it again changes nothing.
+//! The demo (`latchkey demo`, cli/demo.rs): a realistic demo organisation,
+//! so the first look at the console shows every feature — users for each
+//! role, a dozen keys in every state, webhook endpoints with deliveries,
+//! customers and orders, 90 days of audit history and usage for the charts.
+//! Seeding it again changes nothing.
 
 mod requests;
 mod seed;
@@ -16,7 +17,7 @@ pub const DEMO_SLUG: &str = "demo";
 pub const DEMO_PASSWORD: &str = "latchkey-demo";
 
 /// (email, name, role in the demo org; `None` = platform staff, no membership).
-const PEOPLE: &[(&str, &str, Option<Role>)] = &[
+pub const PEOPLE: &[(&str, &str, Option<Role>)] = &[
     ("owner@demo.latchkey.test", "Olivia Owner", Some(Role::Owner)),
     ("admin@demo.latchkey.test", "Adam Admin", Some(Role::Admin)),
     ("member@demo.latchkey.test", "Mia Member", Some(Role::Member)),
@@ -24,15 +25,16 @@ const PEOPLE: &[(&str, &str, Option<Role>)] = &[
     ("support@demo.latchkey.test", "Sam Support", None),
 ];
 
+/// Seeds the demo organisation, all or nothing, drawing progress on the
+/// terminal; `false` when it already exists (then nothing changes).
+///
 /// `config` must be the one `latchkey serve` uses (the same environment or
 /// keys file): its encryption key seals the sample webhook signing secrets,
 /// and its checkpoint key signs the history.
-pub fn run(conn: &mut DbConn, config: &crate::infra::config::Config) -> anyhow::Result<()> {
+pub fn seed(conn: &mut DbConn, config: &crate::infra::config::Config) -> anyhow::Result<bool> {
     let slug = OrgSlug::parse(DEMO_SLUG).map_err(anyhow::Error::msg)?;
     if orgs::find_by_slug(conn, slug.as_str())?.is_some() {
-        println!("The demo organisation already exists; nothing changed.");
-        print_logins();
-        return Ok(());
+        return Ok(false);
     }
     let password = Password::parse(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
     // One hash serves every demo person (they share the password).
@@ -61,15 +63,5 @@ pub fn run(conn: &mut DbConn, config: &crate::infra::config::Config) -> anyhow::
         Ok(())
     })?;
     progress.finish();
-    println!("Seeded the demo organisation at /orgs/{DEMO_SLUG}.");
-    print_logins();
-    Ok(())
-}
-
-fn print_logins() {
-    println!("Logins (password for all: {DEMO_PASSWORD}):");
-    for (email, _, role) in PEOPLE {
-        let role = role.map(Role::label).unwrap_or("Platform staff");
-        println!("  {email:<32} {role}");
-    }
+    Ok(true)
 }

@@ -6,8 +6,7 @@
 use crate::app::audit::checkpoints::Backdated;
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
-use crate::db::schema::{api_keys as keys_t, memberships as members_t, orgs as orgs_t};
-use crate::db::{DbConn, memberships, orgs, records, users::User};
+use crate::db::{DbConn, QueryResult, backdate, memberships, orgs, records, users::User};
 use crate::domain::checkpoint::CheckpointSigner;
 use crate::domain::key_settings::IpAllowlist;
 use crate::domain::records::{id_prefix, validate_create};
@@ -18,7 +17,6 @@ use crate::infra::config::Config;
 use crate::infra::progress::Progress;
 use anyhow::Context;
 use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 /// Progress steps after the people.
@@ -73,19 +71,15 @@ pub fn organisation(
     let founded = now - Duration::days(420);
     let name = OrgName::parse("Demo Co").map_err(anyhow::Error::msg)?;
     let org = orgs::create_with_owner(conn, slug, &name, Plan::Paid, owner.id)?;
-    diesel::update(orgs_t::table.find(org.id)).set(orgs_t::created_at.eq(founded)).execute(conn)?;
-    diesel::update(members_t::table.filter(members_t::org_id.eq(org.id)))
-        .set(members_t::created_at.eq(founded))
-        .execute(conn)?;
+    backdate::org(conn, org.id, founded)?;
+    backdate::members(conn, org.id, founded)?;
     let cli = Actor::cli();
     timeline.add(founded, &cli, &RequestMeta::default(), Entry::org_created(org.id, &org.slug, &org.name, "paid"));
     let by_owner = Actor::user(owner);
     for (i, (user, role)) in people.iter().filter(|(_, r)| *r != Role::Owner).enumerate() {
         memberships::add(conn, org.id, user.id, *role).map_err(|e| anyhow::anyhow!("{e}"))?;
         let at = founded + Duration::days(3 + 25 * i as i64);
-        diesel::update(members_t::table.filter(members_t::org_id.eq(org.id)).filter(members_t::user_id.eq(user.id)))
-            .set(members_t::created_at.eq(at))
-            .execute(conn)?;
+        backdate::member(conn, org.id, user.id, at)?;
         timeline.add(at, &by_owner, &office(), Entry::member_added(org.id, user.id, &user.email, *role));
     }
     let admin = people.iter().find(|(_, r)| *r == Role::Admin).map(|(u, _)| u).context("no admin")?;
@@ -166,7 +160,7 @@ fn make_key(
             rotated_from: sample.rotated_from,
         },
     )?;
-    diesel::update(keys_t::table.find(key.id)).set(keys_t::created_at.eq(sample.created)).execute(conn)?;
+    backdate::key_created(conn, key.id, sample.created)?;
     timeline.add(sample.created, &Actor::user(by), &office(), Entry::api_key_created(&key));
     Ok(key)
 }
@@ -225,7 +219,7 @@ fn seed_keys(
     let leaked = make_key(conn, org_id, owner, Sample::new("Leaked test key", &["products:read"], now - days(50)), t)?;
     used(conn, &leaked, days(6) + hours(2), "10.20.0.51")?;
     api_keys::revoke(conn, leaked.id, &owner.name)?;
-    diesel::update(keys_t::table.find(leaked.id)).set(keys_t::revoked_at.eq(now - days(6))).execute(conn)?;
+    backdate::key_revoked(conn, leaked.id, now - days(6))?;
     t.add(
         now - days(6),
         &Actor::user(owner),

@@ -3,16 +3,15 @@
 
 use crate::app::audit::Action;
 use crate::app::audit::chain::EventFields;
-use crate::db::{DbConn, audit_events, now};
+use crate::db::{DbConn, QueryResult, audit_events, now};
 use crate::infra::progress::Progress;
 use chrono::Duration;
-use diesel::connection::SimpleConnection;
 
 const BATCH: usize = 10_000;
 const ACTORS: usize = 50;
 
 /// Appends `total` events to the organisation's chain, oldest first.
-pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> crate::db::QueryResult<()> {
+pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> QueryResult<()> {
     let end = now();
     let start = end - Duration::days(365);
     let step_us = (Duration::days(365).num_microseconds().unwrap_or(1) / total.max(1) as i64).max(1);
@@ -50,5 +49,5 @@ pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> crate::db::QueryRes
     }
     progress.finish();
     // Fresh statistics, as autovacuum (PostgreSQL) or a maintenance job would leave them.
-    conn.batch_execute("ANALYZE audit_events")
+    audit_events::analyze(conn)
 }

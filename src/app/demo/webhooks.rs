@@ -4,14 +4,11 @@
 
 use super::seed::{Timeline, office};
 use crate::app::audit::{Actor, Entry};
-use crate::db::schema::{
-    webhook_attempts as attempts_t, webhook_deliveries as deliveries_t, webhook_endpoints as hooks_t,
-};
+use crate::db::deliveries::{self, EndpointScope, NewAttempt};
 use crate::db::webhooks::{self, NewEndpoint};
-use crate::db::{DbConn, outbox, users::User};
+use crate::db::{DbConn, QueryError, backdate, outbox, users::User};
 use crate::domain::token::random_base62;
 use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
 use serde_json::json;
 
 /// Two endpoints: one healthy with delivered events, one failing for two days.
@@ -54,7 +51,7 @@ pub(super) fn seed_webhooks(
             },
         )?;
         let created = now - Duration::days(age);
-        diesel::update(hooks_t::table.find(hook.id)).set(hooks_t::created_at.eq(created)).execute(conn)?;
+        backdate::webhook_created(conn, hook.id, created)?;
         t.add(created, &Actor::user(owner), &office(), Entry::webhook_created(&hook));
         endpoints.push(hook);
         secrets.push(secret);
@@ -75,51 +72,48 @@ pub(super) fn seed_webhooks(
         let event_id = outbox::enqueue_counted(conn, org_id, "order.created", data)?;
         let payload = outbox::find(conn, &event_id)?.map(|e| e.payload).unwrap_or_default();
         for (hook, secret) in [(healthy, &secrets[0]), (failing, &secrets[1])] {
-            let delivery: i64 = deliveries_t::table
-                .filter(deliveries_t::endpoint_id.eq(hook.id))
-                .filter(deliveries_t::event_id.eq(&event_id))
-                .select(deliveries_t::id)
-                .first(conn)?;
+            let delivery = deliveries::find_for_endpoint(conn, EndpointScope::from(hook), &event_id)?
+                .ok_or(QueryError::NotFound)?
+                .id;
             let ok = hook.id == healthy.id;
             let tries: i64 = if ok { 1 } else { 3.min(8 - i).max(1) };
             for attempt in 1..=tries {
                 let sent_at = at + Duration::minutes(5 * (attempt - 1));
                 let request = sent_request(&hook.url, secret, &event_id, sent_at.and_utc().timestamp(), &payload);
                 let answer = [("content-type", "application/json"), ("x-request-id", "req_demo")];
-                diesel::insert_into(attempts_t::table)
-                    .values((
-                        attempts_t::delivery_id.eq(delivery),
-                        attempts_t::endpoint_id.eq(hook.id),
-                        attempts_t::attempt.eq(attempt),
-                        attempts_t::trigger.eq("scheduled"),
-                        attempts_t::attempted_at.eq(sent_at),
-                        attempts_t::status_code.eq(Some(if ok { 200_i64 } else { 503 })),
-                        attempts_t::latency_ms.eq(if ok { 80 + 17 * i } else { 2_000 }),
-                        attempts_t::error_class.eq(None::<String>),
-                        attempts_t::excerpt.eq(if ok {
-                            "{\"received\":true}"
-                        } else {
-                            "Service Unavailable: maintenance until 18:00 UTC"
-                        }),
-                        attempts_t::request_url.eq(&hook.url),
-                        attempts_t::request_headers.eq(&request),
-                        attempts_t::request_body.eq(&payload),
-                        attempts_t::response_headers.eq(serde_json::to_string(&answer)?),
-                    ))
-                    .execute(conn)?;
+                let response_headers = serde_json::to_string(&answer)?;
+                let past = NewAttempt {
+                    delivery_id: delivery,
+                    endpoint_id: hook.id,
+                    attempt,
+                    trigger: "scheduled",
+                    status_code: Some(if ok { 200 } else { 503 }),
+                    latency_ms: if ok { 80 + 17 * i as u64 } else { 2_000 },
+                    error_class: None,
+                    excerpt: if ok {
+                        "{\"received\":true}"
+                    } else {
+                        "Service Unavailable: maintenance until 18:00 UTC"
+                    },
+                    request_url: &hook.url,
+                    request_headers: &request,
+                    request_body: &payload,
+                    response_headers: &response_headers,
+                };
+                deliveries::record_attempt_at(conn, past, sent_at)?;
             }
             // Past attempts only, and no retry left waiting: the failing
             // endpoint's messages are given up, so a running server has nothing
             // of the demo's to send (Recover still offers to send them again).
             let last_sent = at + Duration::minutes(5 * (tries - 1));
-            diesel::update(deliveries_t::table.find(delivery))
-                .set((
-                    deliveries_t::state.eq(if ok { "delivered" } else { "failed" }),
-                    deliveries_t::attempts.eq(tries),
-                    deliveries_t::next_attempt_at.eq(last_sent),
-                    deliveries_t::created_at.eq(at),
-                ))
-                .execute(conn)?;
+            deliveries::finish_attempt(
+                conn,
+                delivery,
+                tries,
+                if ok { "delivered" } else { "failed" },
+                Some(last_sent),
+            )?;
+            backdate::delivery_created(conn, delivery, at)?;
         }
     }
     Ok(())
