@@ -17,21 +17,27 @@ fn period(every: Duration) -> Duration {
 }
 
 pub async fn run_forever(state: Arc<AppState>) {
-    let every = state.config.compliance.checkpoint_interval;
-    let period = period(every);
+    let period = period(state.config.compliance.checkpoint_interval);
     // The first look comes one period after start-up, not at once: a restart loop never signs in a burst.
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let signer = state.config.compliance.audit_signer.clone();
-        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1));
-        match state.db.run(move |conn| crate::app::audit::checkpoints::take_due(conn, &signer, every)).await {
+        match sign_due(&state).await {
             Ok(0) => {}
             Ok(taken) => tracing::info!(taken, "signed audit checkpoints"),
             Err(e) => tracing::warn!(error = %crate::db::chain(&e), "signing audit checkpoints failed"),
         }
     }
+}
+
+/// One look: signs every chain head that moved on and whose last checkpoint
+/// is `LATCHKEY_AUDIT_CHECKPOINT_SECS` old; returns how many it signed.
+pub async fn sign_due(state: &AppState) -> Result<usize, crate::db::Error> {
+    let signer = state.config.compliance.audit_signer.clone();
+    let every = chrono::Duration::from_std(state.config.compliance.checkpoint_interval)
+        .unwrap_or(chrono::Duration::hours(1));
+    state.db.run(move |conn| crate::app::audit::checkpoints::take_due(conn, &signer, every)).await
 }
 
 /// On an orderly stop: signs every chain head that moved on since its last

@@ -15,6 +15,7 @@ use crate::db::webhooks::{self, Endpoint};
 use crate::db::{now, outbox};
 use crate::domain::crypto;
 use chrono::Duration;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 /// Delays before retries 1–7; after the last one the delivery has failed.
@@ -31,7 +32,7 @@ fn lease(state: &AppState) -> Duration {
 /// its own task, so a slow endpoint never holds up the others. While the
 /// queue fills whole batches (a backlog) it claims again at once, holding at
 /// most MAX_IN_FLIGHT claims.
-pub async fn run_forever(state: std::sync::Arc<AppState>) {
+pub async fn run_forever(state: Arc<AppState>) {
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -42,34 +43,66 @@ pub async fn run_forever(state: std::sync::Arc<AppState>) {
             if state.worker.stopping.load(Ordering::Relaxed) {
                 return;
             }
-            let room = MAX_IN_FLIGHT.saturating_sub(state.worker.claims().len()).min(BATCH);
-            if room == 0 {
-                break;
-            }
-            let lease = lease(&state);
-            let ids = match state.db.run(move |conn| deliveries::claim_due(conn, room as i64, lease)).await {
-                Ok(ids) => ids,
+            match claim_and_send(&state).await {
+                Ok(round) if round.backlog => {}
+                Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %crate::db::chain(&e), "claiming webhook deliveries failed");
                     break;
                 }
-            };
-            let backlog = ids.len() == room;
-            state.worker.claims().extend(&ids);
-            for id in ids {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = deliver(&state, id, "scheduled").await {
-                        tracing::warn!(error = %crate::db::chain(&e), delivery = id, "webhook delivery failed to run");
-                    }
-                    state.worker.claims().remove(&id);
-                });
-            }
-            if !backlog {
-                break;
             }
         }
     }
+}
+
+/// Sends every delivery that is due now and waits for those sends; claims
+/// again until nothing more is due (a delivered audit event lets the next one
+/// to its endpoint go). For whoever drives the work itself (tests) rather
+/// than the loop: the same claims, sends and records. Returns how many were sent.
+pub async fn drain(state: &Arc<AppState>) -> Result<usize, Error> {
+    let mut sent = 0;
+    loop {
+        let round = claim_and_send(state).await?;
+        if round.sends.is_empty() {
+            return Ok(sent);
+        }
+        sent += round.sends.len();
+        for send in round.sends {
+            send.await?;
+        }
+    }
+}
+
+/// One claim: the sends it started, and whether it filled a whole batch.
+struct Round {
+    sends: Vec<tokio::task::JoinHandle<()>>,
+    backlog: bool,
+}
+
+/// Claims a batch of due deliveries (keeping at most MAX_IN_FLIGHT claims)
+/// and starts a send for each on its own task.
+async fn claim_and_send(state: &Arc<AppState>) -> Result<Round, Error> {
+    let room = MAX_IN_FLIGHT.saturating_sub(state.worker.claims().len()).min(BATCH);
+    if room == 0 {
+        return Ok(Round { sends: Vec::new(), backlog: false });
+    }
+    let lease = lease(state);
+    let ids = state.db.run(move |conn| deliveries::claim_due(conn, room as i64, lease)).await?;
+    let backlog = ids.len() == room;
+    state.worker.claims().extend(&ids);
+    let sends = ids
+        .into_iter()
+        .map(|id| {
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = deliver(&state, id, "scheduled").await {
+                    tracing::warn!(error = %crate::db::chain(&e), delivery = id, "webhook delivery failed to run");
+                }
+                state.worker.claims().remove(&id);
+            })
+        })
+        .collect();
+    Ok(Round { sends, backlog })
 }
 
 /// On shutdown: claim nothing more, give sends in flight `grace` to finish,

@@ -1,5 +1,8 @@
 //! The HTTP server: binding, the session cookie, background jobs, and an
 //! orderly stop (drain requests, hand unfinished webhook sends back).
+//! `serve` starts the background loops ([`Application::start_background_jobs`]);
+//! a server built without them (the tests) does that work when told
+//! (`jobs::run_once`, `jobs::deliveries::drain`, …).
 
 use crate::app::state::AppState;
 use crate::{web::middleware, web::routes};
@@ -31,12 +34,9 @@ impl Application {
         let config = state.config.clone();
         let session_key = Key::from(&config.session_key);
         let app_state = Arc::new(state);
+        // Not a background job: the cache is only trusted while this instance
+        // hears (and acknowledges) every change, so it listens from the start.
         app_state.key_cache.start();
-        tokio::spawn(crate::jobs::run_forever(app_state.clone()));
-        tokio::spawn(crate::jobs::deliveries::run_forever(app_state.clone()));
-        tokio::spawn(crate::jobs::send_mail::run_forever(app_state.clone()));
-        tokio::spawn(crate::jobs::request_log::run_forever(app_state.clone()));
-        tokio::spawn(crate::jobs::checkpoints::run_forever(app_state.clone()));
         let state = web::Data::from(app_state.clone());
         let mut server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -70,6 +70,21 @@ impl Application {
         self.port
     }
 
+    /// The state every request handler shares, for whoever drives the background work itself.
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Starts the background loops `serve` runs: the scheduler, webhook
+    /// delivery, mail, the request-log writer and checkpoint signing.
+    pub fn start_background_jobs(&self) {
+        tokio::spawn(crate::jobs::run_forever(self.state.clone()));
+        tokio::spawn(crate::jobs::deliveries::run_forever(self.state.clone()));
+        tokio::spawn(crate::jobs::send_mail::run_forever(self.state.clone()));
+        tokio::spawn(crate::jobs::request_log::run_forever(self.state.clone()));
+        tokio::spawn(crate::jobs::checkpoints::run_forever(self.state.clone()));
+    }
+
     /// Serves until a stop signal; then drains requests in flight and hands
     /// unfinished webhook deliveries back to the queue.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -85,14 +100,16 @@ impl Application {
     }
 }
 
-/// Serves on `listener` until a stop signal, on an actix runtime started
-/// here: `latchkey serve` (the CLI) is not async.
+/// Serves on `listener` with every background loop until a stop signal, on
+/// an actix runtime started here: `latchkey serve` (the CLI) is not async.
 pub fn run_blocking(
     config: crate::infra::config::Config,
     pool: crate::db::Pool,
     listener: TcpListener,
 ) -> std::io::Result<()> {
     actix_web::rt::System::new().block_on(async move {
-        Application::build(AppState::new(config, pool), listener, None)?.run_until_stopped().await
+        let app = Application::build(AppState::new(config, pool), listener, None)?;
+        app.start_background_jobs();
+        app.run_until_stopped().await
     })
 }

@@ -43,10 +43,15 @@ impl crate::support::TestApp {
         self.eml_files().into_iter().map(|(_, eml)| eml).filter(|eml| eml.contains(&format!("To: {to}"))).collect()
     }
 
-    /// Waits (up to 5 s) for mail number `n` (1-based) to `to` and returns its `prefix` token.
+    /// Sends the mail that is due until mail number `n` (1-based) to `to` has
+    /// gone (up to 5 s: a browser's request may still be on its way), and
+    /// returns its `prefix` token.
     pub async fn wait_for_link(&self, to: &str, n: usize, prefix: &str) -> String {
-        let arrived =
-            crate::support::eventually(std::time::Duration::from_secs(5), || self.mails_to(to).len() >= n).await;
+        let arrived = crate::support::eventually_async(std::time::Duration::from_secs(5), || async {
+            self.send_mail().await;
+            self.mails_to(to).len() >= n
+        })
+        .await;
         assert!(arrived, "mail {n} to {to} within 5 s; have {}", self.mails_to(to).len());
         token_in(&self.mails_to(to)[n - 1], prefix).unwrap_or_else(|| panic!("a {prefix} link in mail {n} to {to}"))
     }

@@ -16,7 +16,9 @@ use scraper::{Html, Selector};
 use std::net::TcpListener;
 
 mod api;
+mod database;
 mod forge;
+mod jobs;
 mod mail;
 mod process;
 mod race;
@@ -27,7 +29,7 @@ mod visitor;
 
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
-pub use {api::*, forge::*, mail::*, process::*, race::*, receiver::*, scanning::*, schema::*, visitor::*};
+pub use {api::*, database::*, forge::*, mail::*, process::*, race::*, receiver::*, scanning::*, schema::*, visitor::*};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const USER_AGENT: &str = "latchkey-tests/1.0";
@@ -38,7 +40,7 @@ pub fn test_log_dir() -> std::path::PathBuf {
 }
 
 /// Sends the in-process servers' logs (latchkey's at debug) to this test binary's file, once.
-fn init_test_logging() {
+pub(crate) fn init_test_logging() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let dir = test_log_dir();
@@ -51,27 +53,6 @@ fn init_test_logging() {
             .with_ansi(false)
             .try_init();
     });
-}
-
-/// A fresh database URL: PostgreSQL when the test command started one, SQLite otherwise.
-pub fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    init_test_logging();
-    // reqwest is built with rustls and no default provider; the tests' clients need one too.
-    latchkey::app::webhooks::send::install_tls();
-    match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
-        Ok(base) if db::is_postgres(&base) => {
-            let name = format!("lk_test_{}", random_suffix());
-            let mut admin = diesel::PgConnection::establish(&base).expect("connect to the test PostgreSQL server");
-            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
-            let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
-            (format!("{prefix}/{name}"), None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("latchkey.db").display());
-            (url, Some(dir))
-        }
-    }
 }
 
 fn random_suffix() -> String {
@@ -89,23 +70,48 @@ pub struct TestApp {
     pub config: Config,
     /// Where the app writes `.eml` files (unless a test points it at SMTP).
     pub mail_dir: tempfile::TempDir,
+    /// The state the server shares with its handlers: the tests drive its background work (jobs.rs).
+    pub state: std::sync::Arc<AppState>,
     _dir: Option<tempfile::TempDir>,
 }
 
+/// A server on a fresh, migrated database, with no background loops: the
+/// test runs the background work itself (`app.run_jobs()`, `app.drain_deliveries()` …).
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 /// Starts the app after letting the test adjust its configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let (database_url, dir) = fresh_database();
-    spawn_app_on(database_url, dir, adjust).await
+    let (database_url, dir) = migrated_database();
+    start_app(database_url, dir, adjust, false).await
 }
 
+/// The same, with the background loops of `latchkey serve` running (for tests of their timing).
+pub async fn spawn_app_with_jobs(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (database_url, dir) = migrated_database();
+    start_app(database_url, dir, adjust, true).await
+}
+
+/// A server on `database_url` (migrated first, if need be; maybe shared with
+/// another server), without background loops.
 pub async fn spawn_app_on(
     database_url: String,
     dir: Option<tempfile::TempDir>,
     adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let pool = db::pool(&database_url);
+    tokio::task::spawn_blocking(move || db::migrate(&mut pool.get().expect("db connection")).expect("migrate"))
+        .await
+        .expect("migration task");
+    start_app(database_url, dir, adjust, false).await
+}
+
+async fn start_app(
+    database_url: String,
+    dir: Option<tempfile::TempDir>,
+    adjust: impl FnOnce(&mut Config),
+    background_jobs: bool,
 ) -> TestApp {
     let mail_dir = tempfile::tempdir().expect("mail dir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
@@ -137,15 +143,13 @@ pub async fn spawn_app_on(
     };
     adjust(&mut config);
     let pool = db::pool(&database_url);
-    let pool_for_migrations = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        db::migrate(&mut pool_for_migrations.get().expect("db connection")).expect("migrate")
-    })
-    .await
-    .expect("migration task");
     let app = Application::build(AppState::new(config.clone(), pool.clone()), listener, Some(1)).expect("build app");
+    if background_jobs {
+        app.start_background_jobs();
+    }
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, port, database_url, pool, config, mail_dir, _dir: dir }
+    TestApp { base, port, database_url, pool, config, mail_dir, state, _dir: dir }
 }
 
 fn random_bytes(n: usize) -> Vec<u8> {
@@ -281,7 +285,7 @@ pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> CreatedKe
     CreatedKey { id: key_id, token }
 }
 
-/// Polls `check` every 100 ms until it holds or `limit` passes; returns whether it held.
+/// Polls `check` every 50 ms until it holds or `limit` passes; returns whether it held.
 pub async fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
     loop {
@@ -291,7 +295,7 @@ pub async fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> b
         if start.elapsed() > limit {
             return false;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
@@ -333,7 +337,7 @@ pub async fn eventually_async<F: std::future::Future<Output = bool>>(
         if start.elapsed() > limit {
             return false;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

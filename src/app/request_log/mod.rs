@@ -8,9 +8,11 @@
 //! request, as a channel would.
 
 mod coalesce;
+mod memory;
 
 use chrono::NaiveDateTime;
 pub use coalesce::Seen;
+pub use memory::WriterMemory;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -64,12 +66,18 @@ struct Buffer {
 pub struct RequestLog {
     buffer: Mutex<Buffer>,
     enabled: bool,
+    /// Held by whoever writes a batch: one writer at a time, sharing what it remembers.
+    writer: tokio::sync::Mutex<WriterMemory>,
 }
 
 impl RequestLog {
     /// `enabled: false` (`LATCHKEY_REQUEST_LOG_DAYS=0`) keeps nothing.
     pub fn new(enabled: bool) -> Self {
-        Self { buffer: Mutex::new(Buffer { rows: Vec::new(), ledger: Default::default() }), enabled }
+        Self {
+            buffer: Mutex::new(Buffer { rows: Vec::new(), ledger: Default::default() }),
+            enabled,
+            writer: Default::default(),
+        }
     }
 
     /// Keeps the request `make` builds, or counts it with the others like it
@@ -88,6 +96,11 @@ impl RequestLog {
 
     pub fn enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// The writer's memory; holding it makes this the only writer.
+    pub fn writer(&self) -> &tokio::sync::Mutex<WriterMemory> {
+        &self.writer
     }
 
     /// Everything recorded since the last call: the rows kept, then the rows
