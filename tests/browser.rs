@@ -290,13 +290,8 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
     let token = app.make_key("acme", &[], "", Some(0));
     let order = serde_json::json!({"customer_email": "a@b.co"});
     assert_eq!(api(&app, reqwest::Method::POST, "/api/v1/orders", &token, Some(order)).await.0, 201);
-    for _ in 0..50 {
-        client.refresh().await.expect("reload");
-        if !client.find_all(Locator::Css("[data-testid=attempt-link]")).await.expect("find").is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.drain_deliveries().await;
+    client.refresh().await.expect("reload");
     click(&client, "[data-testid=attempt-link]").await;
     css(&client, "tr[data-testid=attempt-request-header][data-name=webhook-signature]").await;
     let body = css(&client, "[data-testid=attempt-request-body]").await.text().await.expect("body");

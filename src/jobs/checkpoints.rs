@@ -35,8 +35,8 @@ pub async fn run_forever(state: Arc<AppState>) {
 /// is `LATCHKEY_AUDIT_CHECKPOINT_SECS` old; returns how many it signed.
 pub async fn sign_due(state: &AppState) -> Result<usize, crate::db::Error> {
     let signer = state.config.compliance.audit_signer.clone();
-    let every = chrono::Duration::from_std(state.config.compliance.checkpoint_interval)
-        .unwrap_or(chrono::Duration::hours(1));
+    let every =
+        chrono::Duration::from_std(state.config.compliance.checkpoint_interval).unwrap_or(chrono::Duration::hours(1));
     state.db.run(move |conn| crate::app::audit::checkpoints::take_due(conn, &signer, every)).await
 }
 

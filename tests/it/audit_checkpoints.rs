@@ -234,7 +234,8 @@ async fn a_checkpoint_signed_with_another_key_is_reported_by_verify_integrity() 
 
 #[tokio::test]
 async fn checkpoints_are_taken_on_schedule_once_the_head_moves_on() {
-    let app = spawn_app_with(|c| c.compliance.checkpoint_interval = std::time::Duration::from_secs(1)).await;
+    // The real signing loop: its schedule is the point.
+    let app = spawn_app_with_jobs(|c| c.compliance.checkpoint_interval = std::time::Duration::from_secs(1)).await;
     app.seed_acme();
     let acme = org_id(&app, "acme");
     seed_events(&app, acme, 2);

@@ -38,12 +38,9 @@ async fn every_audit_event_streams_once_in_chain_order_as_exported_and_checkpoin
     let hook = add_webhook(&owner, "acme", &receiver.url, &["audit.event", "audit.checkpoint"]).await;
     record_events(&mut app.conn(), acme, 25);
     let head = events(&app, acme).last().expect("events").seq;
-    assert!(
-        eventually(Duration::from_secs(15), || seqs(&receiver).last() == Some(&head)).await,
-        "{:?}",
-        seqs(&receiver)
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.drain_deliveries().await;
+    assert!(seqs(&receiver).last() == Some(&head), "{:?}", seqs(&receiver));
+    app.drain_deliveries().await;
     let got = seqs(&receiver);
     let first = got[0];
     assert_eq!(got, (first..=head).collect::<Vec<_>>(), "each event once, in chain order");
@@ -68,7 +65,8 @@ async fn every_audit_event_streams_once_in_chain_order_as_exported_and_checkpoin
     let checkpoint = audit::checkpoints::take(&mut app.conn(), &app.config.compliance.audit_signer, acme)
         .expect("take")
         .expect("checkpoint");
-    assert!(eventually(Duration::from_secs(10), || !bodies(&receiver, "audit.checkpoint").is_empty()).await);
+    app.drain_deliveries().await;
+    assert!(!bodies(&receiver, "audit.checkpoint").is_empty());
     let sent = &bodies(&receiver, "audit.checkpoint")[0]["data"];
     assert_eq!(
         (sent["seq"].as_i64(), sent["signature"].as_str()),
@@ -85,7 +83,8 @@ async fn an_endpoint_not_subscribed_gets_no_audit_events() {
     let owner = app.logged_in("owner@acme.test").await;
     add_webhook(&owner, "acme", &receiver.url, &["api_key.revoked"]).await;
     record_events(&mut app.conn(), acme, 3);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.run_jobs().await;
+    app.drain_deliveries().await;
     assert!(receiver.received.lock().expect("lock").is_empty());
     let outbox = latchkey::db::outbox::for_org(&mut app.conn(), acme).expect("outbox");
     assert!(outbox.iter().all(|e| e.event_type != "audit.event"), "nothing queued without a subscriber");

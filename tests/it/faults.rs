@@ -47,14 +47,10 @@ async fn a_lost_database_gives_503s_everywhere_and_the_service_recovers_on_its_o
     assert_eq!(text, "Temporarily unavailable");
 
     plug.restore();
-    let mut healed = false;
-    for _ in 0..40 {
-        if owner.get("/readyz").await.status() == 200 && ping(&app, &token).await.0 == 200 {
-            healed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let healed = eventually_async(Duration::from_secs(10), || async {
+        owner.get("/readyz").await.status() == 200 && ping(&app, &token).await.0 == 200
+    })
+    .await;
     assert!(healed, "the service recovers once the database is back");
     assert_eq!(owner.get("/orgs/acme/settings/api-keys").await.status(), 200, "the session survived");
 }

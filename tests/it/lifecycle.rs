@@ -59,8 +59,10 @@ async fn sigterm_drains_requests_in_flight_and_hands_unfinished_deliveries_back(
     let test_path = format!("/orgs/acme/settings/webhooks/{slow_id}/test");
     let in_flight = owner.post_form(&test_path, &[]);
     let stop = async {
+        // A real process: the 2 s "Send test" request must have reached it before the signal.
         tokio::time::sleep(Duration::from_millis(500)).await;
         a.signal("TERM");
+        // Give the server a moment to close its listener after the signal.
         tokio::time::sleep(Duration::from_millis(300)).await;
         // Draining: new connections are no longer accepted.
         reqwest::Client::new().get(format!("{}/healthz", a.base)).send().await.is_err()

@@ -115,7 +115,9 @@ async fn a_flood_with_a_revoked_token_leaves_the_database_and_memory_where_they_
     let res = api_client().get(format!("{}/api/v1/ping", server.base)).bearer_auth(&token).send().await.expect("ping");
     assert_eq!(res.status(), 401, "revoked");
     assert!(eventually(Duration::from_secs(8), || logged(&url, &key_id).len() == 5).await, "logged before the flood");
-    tokio::time::sleep(Duration::from_millis(1500)).await; // the writer and the scheduler settle
+    // A real process: its writer (every second) and scheduler (every second here) finish what
+    // the requests before the flood left, so the database's size is measured at rest.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let (bytes_before, rss_before) = (database_bytes(&url), rss_kib(server.child.id()));
 
     let (statuses, failed) = flood(&server.base, &token).await;
@@ -131,6 +133,7 @@ async fn a_flood_with_a_revoked_token_leaves_the_database_and_memory_where_they_
         logged >= i64::try_from(expected).unwrap_or(i64::MAX)
     })
     .await;
+    // One more window of the real writer after the count was reached: a request counted twice would show.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let rows = logged(&url, &key_id);
     let accounted = u64::try_from(requests_logged(&rows)).expect("a count");

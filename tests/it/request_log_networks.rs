@@ -94,7 +94,11 @@ async fn the_first_use_from_a_new_network_is_recorded_once_a_minute_at_most() {
     let owner = app.logged_in("owner@acme.test").await;
     let (key_id, token) = app.make_scoped_key("acme", "Roaming", &[]);
     assert_eq!(call(&app, Method::GET, "/api/v1/ping", &token).await.0, 200);
-    let recorded = eventually(Duration::from_secs(8), || !new_networks(&app, &key_id).is_empty()).await;
+    let recorded = eventually_async(Duration::from_secs(5), || async {
+        app.flush_request_log().await;
+        !new_networks(&app, &key_id).is_empty()
+    })
+    .await;
     assert!(recorded, "api_key.new_network within seconds of the first use");
     let first = &new_networks(&app, &key_id)[0];
     assert_eq!(first.actor_type, "system");
@@ -119,7 +123,13 @@ async fn the_first_use_from_a_new_network_is_recorded_once_a_minute_at_most() {
     // Another key's first use, from the proxied network: reported for that network.
     let (other_id, other) = app.make_scoped_key("acme", "Cloud", &[]);
     assert_eq!(call_from(&app, &other, "203.0.113.9").await, 200);
-    assert!(eventually(Duration::from_secs(8), || !new_networks(&app, &other_id).is_empty()).await);
+    assert!(
+        eventually_async(Duration::from_secs(5), || async {
+            app.flush_request_log().await;
+            !new_networks(&app, &other_id).is_empty()
+        })
+        .await
+    );
     let d = super::leak_reports::details(&new_networks(&app, &other_id)[0]);
     assert_eq!((&d["network"], &d["ip"]), (&json!("203.0.113.0/24"), &json!("203.0.113.9")));
     assert_eq!(call(&app, Method::GET, "/api/v1/ping", &other).await.0, 200);
@@ -155,7 +165,13 @@ async fn only_an_authenticated_use_counts_as_a_use_from_a_network() {
     assert_eq!(call(&app, Method::GET, "/api/v1/ping", &used).await.0, 200);
 
     wait_logged(&app, &used_id, 1).await;
-    assert!(eventually(Duration::from_secs(8), || new_networks(&app, &used_id).len() == 1).await);
+    assert!(
+        eventually_async(Duration::from_secs(5), || async {
+            app.flush_request_log().await;
+            new_networks(&app, &used_id).len() == 1
+        })
+        .await
+    );
     for key in [&fenced_id, &revoked_id] {
         assert_eq!(logged(&app, key).len(), 1, "the refused request is logged");
         assert!(new_networks(&app, key).is_empty(), "but is no use of the key");
@@ -213,7 +229,13 @@ async fn a_new_key_does_not_inherit_a_deleted_keys_log_or_networks() {
     let (old_id, old) = app.make_scoped_key("acme", "Deleted", &[]);
     assert_eq!(call(&app, Method::GET, "/api/v1/ping", &old).await.0, 200);
     wait_logged(&app, &old_id, 1).await;
-    assert!(eventually(Duration::from_secs(8), || new_networks(&app, &old_id).len() == 1).await);
+    assert!(
+        eventually_async(Duration::from_secs(5), || async {
+            app.flush_request_log().await;
+            new_networks(&app, &old_id).len() == 1
+        })
+        .await
+    );
     let old_row = key_row(&app, "acme", &old_id);
     assert_eq!(owner.post_form(&format!("{KEYS}/{old_id}/delete"), &[]).await.status(), 303);
 
@@ -227,7 +249,11 @@ async fn a_new_key_does_not_inherit_a_deleted_keys_log_or_networks() {
     );
     assert!(networks(&app, &new_id).is_empty(), "nor networks it never used");
     assert_eq!(call(&app, Method::GET, "/api/v1/ping", &new).await.0, 200);
-    let reported = eventually(Duration::from_secs(8), || new_networks(&app, &new_id).len() == 1).await;
+    let reported = eventually_async(Duration::from_secs(5), || async {
+        app.flush_request_log().await;
+        new_networks(&app, &new_id).len() == 1
+    })
+    .await;
     assert!(reported, "the new key's first use is reported as a new network");
     assert_eq!(logged(&app, &new_id).len(), 1);
 }

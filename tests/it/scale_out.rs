@@ -191,6 +191,7 @@ async fn kill_9_mid_delivery_and_mid_key_creation_loses_nothing() {
     let CreatedKey { token, .. } = create_key(&owner, &[("label", "shop"), ("rate_limit_per_minute", "0")]).await;
 
     let kill = async {
+        // Real processes under load: let orders, keys and deliveries be under way when the server dies.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         a.signal("KILL");
     };

@@ -22,8 +22,9 @@ pub fn ago(duration: chrono::Duration) -> String {
     (chrono::Utc::now() - duration).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// Waits until the receiver has `n` messages; what it has then.
-pub async fn received(receiver: &Receiver, n: usize) -> Vec<Received> {
+/// Sends the deliveries due, then waits until the receiver has `n` messages; what it has then.
+pub async fn received(app: &TestApp, receiver: &Receiver, n: usize) -> Vec<Received> {
+    app.drain_deliveries().await;
     assert!(eventually(Duration::from_secs(10), || receiver.got().len() >= n).await, "{n} messages arrive");
     receiver.got()
 }
@@ -48,9 +49,10 @@ fn scope(app: &TestApp, endpoint: i64) -> latchkey::db::deliveries::EndpointScop
     latchkey::db::deliveries::EndpointScope { org_id: org_id(app, "acme"), endpoint_id: endpoint }
 }
 
-/// Waits until the endpoint has `n` recorded attempts, then moves its
-/// pending retries a year out, so the log holds still while the test reads it.
+/// Sends the deliveries due until the endpoint has `n` recorded attempts, then
+/// moves its pending retries a year out, so the log holds still while the test reads it.
 async fn settle(app: &TestApp, endpoint: i64, n: i64) {
+    app.drain_deliveries().await;
     let count = || {
         attempts::table.filter(attempts::endpoint_id.eq(endpoint)).count().get_result::<i64>(&mut app.conn()).unwrap()
     };
@@ -101,7 +103,7 @@ async fn the_attempt_page_shows_exactly_what_was_sent_and_what_came_back() {
     let owner = app.logged_in("owner@acme.test").await;
     let AddedWebhook { id, secret } = add_webhook(&owner, "acme", &receiver.url, &["order.created"]).await;
     order(&app, &app.make_key("acme", &[], "", Some(0))).await;
-    let (headers, body) = received(&receiver, 1).await.remove(0);
+    let (headers, body) = received(&app, &receiver, 1).await.remove(0);
     settle(&app, row_id(&app, &id), 1).await;
 
     let (_, page) = owner.get_html(&format!("{HOOKS}/{id}")).await;
@@ -160,7 +162,7 @@ async fn attempts_are_filtered_and_paged_newest_first() {
     let (endpoint, token) = (row_id(&app, &id), app.make_key("acme", &[], "", Some(0)));
     order(&app, &token).await;
     order(&app, &token).await;
-    received(&receiver, 2).await;
+    received(&app, &receiver, 2).await;
     receiver.set_status(500);
     let customer = json!({"email": "c@d.co"});
     assert_eq!(api(&app, Method::POST, "/api/v1/customers", &token, Some(customer)).await.0, 201);
@@ -247,7 +249,7 @@ async fn recover_resends_exactly_the_failed_messages_in_the_window() {
     let AddedWebhook { id, .. } = add_webhook(&owner, "acme", &receiver.url, &["order.created"]).await;
     let (endpoint, token) = (row_id(&app, &id), app.make_key("acme", &[], "", Some(0)));
     order(&app, &token).await; // delivered
-    received(&receiver, 1).await;
+    received(&app, &receiver, 1).await;
     receiver.set_status(500);
     for _ in 0..3 {
         order(&app, &token).await; // given up, waiting for a retry, and one from before the window
@@ -297,8 +299,8 @@ async fn recover_resends_exactly_the_failed_messages_in_the_window() {
     assert_eq!(res.status(), 200);
     let html = Html::parse_document(&res.text().await.unwrap());
     assert_eq!(select_attr(&html, "[data-testid=recover-result]", "data-count").as_deref(), Some("2"));
-    let got = received(&receiver, before + 2).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let got = received(&app, &receiver, before + 2).await;
+    app.drain_deliveries().await;
     let got_now = receiver.got();
     assert_eq!(got_now.len(), got.len(), "nothing else is sent");
     let mut resent: Vec<String> =
@@ -338,7 +340,7 @@ async fn attempts_older_than_the_kept_days_are_pruned_but_pending_deliveries_kee
     let (endpoint, token) = (row_id(&app, &id), app.make_key("acme", &[], "", Some(0)));
     order(&app, &token).await; // old, delivered
     order(&app, &token).await; // recent, delivered
-    received(&receiver, 2).await;
+    received(&app, &receiver, 2).await;
     receiver.set_status(500);
     order(&app, &token).await; // old, still waiting for a retry
     settle(&app, endpoint, 3).await;

@@ -31,7 +31,7 @@ async fn send_example_of_each_event_type_arrives_signed_marked_and_valid() {
         assert_eq!(res.status(), 200, "{event_type}");
         let html = Html::parse_document(&res.text().await.unwrap());
         assert_eq!(select_attr(&html, "[data-testid=webhook-test-result]", "data-status-code").as_deref(), Some("200"));
-        let (headers, body) = received(&receiver, n + 1).await.remove(n);
+        let (headers, body) = received(&app, &receiver, n + 1).await.remove(n);
         assert!(verifier.verify(&body, &header_map(&headers)).is_ok(), "{event_type} is signed");
         let event: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!((event["type"].as_str(), &event["test"]), (Some(*event_type), &json!(true)), "{event}");
@@ -65,7 +65,7 @@ async fn send_example_of_each_event_type_arrives_signed_marked_and_valid() {
     let (status, answer, _) = api(&app, Method::POST, &path, &writer, Some(json!({"events": "order.created"}))).await;
     assert_eq!((status, detail_fields(&answer)), (422, vec!["events".to_owned()]), "an unknown field");
     assert_eq!(api(&app, Method::POST, &path, &writer, None).await.0, 200);
-    let got = received(&receiver, types.len() + 2).await;
+    let got = received(&app, &receiver, types.len() + 2).await;
     assert_eq!(got.len(), types.len() + 2, "the refused calls sent nothing");
     let kinds: Vec<Value> =
         got[types.len()..].iter().map(|(_, b)| serde_json::from_slice::<Value>(b).unwrap()).collect();

@@ -119,14 +119,8 @@ async fn private_targets_are_refused_at_save_time_and_at_send_time() {
     let token = app.make_key("acme", &[], "", Some(0));
     let order = serde_json::json!({"customer_email": "a@example.com"});
     assert_eq!(api(&app, reqwest::Method::POST, "/api/v1/orders", &token, Some(order)).await.0, 201);
-    let mut metrics = String::new();
-    for _ in 0..50 {
-        metrics = app.visitor().get("/metrics").await.text().await.expect("metrics");
-        if metrics.contains(r#"outcome="dns"} 1"#) && metrics.contains(r#"outcome="blocked"} 1"#) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.drain_deliveries().await;
+    let metrics = app.visitor().get("/metrics").await.text().await.expect("metrics");
     assert!(metrics.contains(r#"latchkey_webhook_attempts_total{outcome="dns"} 1"#), "{metrics}");
     assert!(metrics.contains(r#"latchkey_webhook_attempts_total{outcome="blocked"} 1"#), "{metrics}");
 }

@@ -44,7 +44,8 @@ async fn paste_a_leaked_token_find_the_key_revoke_it_and_read_its_requests() {
 
     // What did it do? Its request log has the served call and the refused one.
     client.goto(&format!("{}/orgs/acme/settings/api-keys/{key_id}", app.base)).await.expect("key page");
-    let logged = eventually(Duration::from_secs(10), || {
+    let logged = eventually_async(Duration::from_secs(5), || async {
+        app.flush_request_log().await;
         let conn = &mut app.conn();
         latchkey::db::request_log::page(conn, row_id(&app, &key_id), &Default::default(), None, 10)
             .map(|rows| rows.len() >= 2)

@@ -56,12 +56,12 @@ pub async fn start_browser(dark: bool) -> (Driver, Client) {
     let caps = serde_json::json!({ "goog:chromeOptions": { "binary": chrome_bin, "args": args } });
     let caps = caps.as_object().expect("object").clone();
     let mut last_error = None;
-    for _ in 0..50 {
+    for _ in 0..100 {
         match ClientBuilder::new(HttpConnector::new()).capabilities(caps.clone()).connect(&driver.url).await {
             Ok(client) => return (driver, client),
             Err(e) => {
                 last_error = Some(e);
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
@@ -108,6 +108,7 @@ pub async fn press_escape(client: &Client, times: usize) {
         keys = keys.then(KeyAction::Down { value: '\u{e00c}' }).then(KeyAction::Up { value: '\u{e00c}' });
     }
     client.perform_actions(keys).await.expect("press Escape");
+    // Not background work: the browser closes the dialog (and runs its handlers) after the key events.
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
 

@@ -41,22 +41,40 @@ impl TestApp {
         self.send_mail().await;
     }
 
-    /// As if the time of every scheduled retry had come: pending webhook
-    /// deliveries and mail waiting for a later attempt are due now. Returns
-    /// the delays (from now, in seconds) they were scheduled at, deliveries then mail.
+    /// As if time had moved on until every scheduled retry is due: the
+    /// pending webhook deliveries and mail waiting for a later attempt are
+    /// moved earlier by the same amount (the latest becomes due now), so they
+    /// keep their order. Returns the delays (from now, in seconds) they had,
+    /// deliveries then mail.
     pub fn retries_due_now(&self) -> (Vec<f64>, Vec<f64>) {
         use latchkey::db::schema::{mail_outbox as m, webhook_deliveries as w};
         let now = latchkey::db::now();
         let mut conn = self.conn();
-        let seconds = |at: Vec<chrono::NaiveDateTime>| -> Vec<f64> {
-            at.into_iter().map(|t| (t - now).num_milliseconds() as f64 / 1000.0).collect()
-        };
-        let waiting = w::table.filter(w::state.eq("pending")).filter(w::next_attempt_at.gt(now));
-        let deliveries = seconds(waiting.select(w::next_attempt_at).load(&mut conn).expect("deliveries"));
-        diesel::update(waiting).set(w::next_attempt_at.eq(now)).execute(&mut conn).expect("bring deliveries forward");
-        let waiting = m::table.filter(m::state.eq("pending")).filter(m::next_attempt_at.gt(now));
-        let mail = seconds(waiting.select(m::next_attempt_at).load(&mut conn).expect("mail"));
-        diesel::update(waiting).set(m::next_attempt_at.eq(now)).execute(&mut conn).expect("bring mail forward");
-        (deliveries, mail)
+        let waiting: Vec<(i64, chrono::NaiveDateTime)> = w::table
+            .filter(w::state.eq("pending"))
+            .filter(w::next_attempt_at.gt(now))
+            .select((w::id, w::next_attempt_at))
+            .load(&mut conn)
+            .expect("deliveries");
+        let shift = waiting.iter().map(|(_, at)| *at - now).max().unwrap_or_default();
+        for (id, at) in &waiting {
+            diesel::update(w::table.find(id)).set(w::next_attempt_at.eq(*at - shift)).execute(&mut conn).expect("due");
+        }
+        let deliveries = seconds(&waiting, now);
+        let waiting: Vec<(i64, chrono::NaiveDateTime)> = m::table
+            .filter(m::state.eq("pending"))
+            .filter(m::next_attempt_at.gt(now))
+            .select((m::id, m::next_attempt_at))
+            .load(&mut conn)
+            .expect("mail");
+        let shift = waiting.iter().map(|(_, at)| *at - now).max().unwrap_or_default();
+        for (id, at) in &waiting {
+            diesel::update(m::table.find(id)).set(m::next_attempt_at.eq(*at - shift)).execute(&mut conn).expect("due");
+        }
+        (deliveries, seconds(&waiting, now))
     }
+}
+
+fn seconds(waiting: &[(i64, chrono::NaiveDateTime)], now: chrono::NaiveDateTime) -> Vec<f64> {
+    waiting.iter().map(|(_, at)| (*at - now).num_milliseconds() as f64 / 1000.0).collect()
 }

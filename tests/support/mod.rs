@@ -29,7 +29,9 @@ mod visitor;
 
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
-pub use {api::*, database::*, forge::*, mail::*, process::*, race::*, receiver::*, scanning::*, schema::*, visitor::*};
+pub use {
+    api::*, database::*, forge::*, mail::*, process::*, race::*, receiver::*, scanning::*, schema::*, visitor::*,
+};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const USER_AGENT: &str = "latchkey-tests/1.0";

@@ -23,6 +23,7 @@ pub async fn last_byte_race(port: u16, requests: Vec<Vec<u8>>) -> Vec<u16> {
         stream.write_all(&request[..request.len() - 1]).await.expect("write");
         streams.push(stream);
     }
+    // Not background work: the server reads every request's head before the last bytes go.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(streams.len()));
     let tasks: Vec<_> = streams

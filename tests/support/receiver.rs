@@ -82,6 +82,7 @@ impl Receiver {
                         }
                         Err(_) => 0,
                     };
+                    // The endpoint's own slowness (a hanging or slow receiver), not a wait for background work.
                     std::thread::sleep(delay_for(n));
                     let status = answer.load(std::sync::atomic::Ordering::SeqCst);
                     let reply = format!(
