@@ -52,7 +52,7 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
                             let scheduler = Actor::System { label: "scheduler" };
                             crate::app::webhooks::events::key_event_with(
                                 conn,
-                                "api_key.expiring",
+                                crate::domain::event_type::EventType::ApiKeyExpiring,
                                 &key,
                                 &scheduler,
                                 seq,

@@ -155,7 +155,7 @@ pub async fn revoke(
     let revoked = state
         .db
         .run(move |conn| {
-            keys::revoke(conn, &old, &by.display_name(), &by, &meta, "revoked_by_api_key")?;
+            keys::revoke(conn, &old, &by.display_name(), &by, &meta, crate::domain::key_state::RevokeCause::ByApiKey)?;
             keys::reload(conn, &old)
         })
         .await?;
