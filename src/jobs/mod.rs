@@ -16,6 +16,8 @@ use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::state::AppState;
 use crate::db;
 use crate::db::{api_keys, login_failures, now};
+use crate::domain::event_type::EventType;
+use crate::domain::key_state::RevokeCause;
 
 pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 
@@ -178,7 +180,7 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
                     by,
                     &actor,
                     &RequestMeta::default(),
-                    crate::domain::key_state::RevokeCause::RotationGraceEnded,
+                    RevokeCause::RotationGraceEnded,
                 )? {
                     revoked += 1;
                 }
@@ -210,7 +212,7 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
                         if let Some(expired) = api_keys::find(conn, key.org_id, &key.key_id)? {
                             crate::app::webhooks::events::key_event(
                                 conn,
-                                crate::domain::event_type::EventType::ApiKeyExpired,
+                                EventType::ApiKeyExpired,
                                 &expired,
                                 &scheduler,
                                 seq,

@@ -95,7 +95,8 @@ async fn the_unversioned_url_keeps_working_with_a_short_cache_life() {
 /// `Asset::url`): no path, query or `/static/` is spelled in an attribute.
 #[test]
 fn templates_spell_no_url_of_their_own() {
-    let attribute = regex::Regex::new(r#"\s(href|action|src|data-[a-z-]+-url)="((?:\{\{.*?\}\}|\{%.*?%\}|[^"])*)""#).unwrap();
+    let attribute =
+        regex::Regex::new(r#"\s(href|action|src|data-[a-z-]+-url)="((?:\{\{.*?\}\}|\{%.*?%\}|[^"])*)""#).unwrap();
     let code = regex::Regex::new(r"\{\{.*?\}\}|\{%.*?%\}").unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let mut checked = 0;

@@ -11,7 +11,7 @@ use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_policy::Candidate;
 use crate::domain::key_settings::Grace;
-use crate::domain::key_state::KeyState;
+use crate::domain::key_state::{KeyState, RevokeCause};
 use crate::domain::urls::KeyPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
@@ -233,12 +233,7 @@ pub async fn perform(
         }
         KeyAction::Revoke => {
             let by = member.current.user.name.clone();
-            state
-                .db
-                .run(move |conn| {
-                    keys::revoke(conn, &key, &by, &actor, &meta, crate::domain::key_state::RevokeCause::ByUser)
-                })
-                .await?;
+            state.db.run(move |conn| keys::revoke(conn, &key, &by, &actor, &meta, RevokeCause::ByUser)).await?;
             Ok(see_other_with_notice(&session, &list, Notice::KeyRevoked))
         }
         KeyAction::Rotate => match rotation_checks(&state, &member, &key, &mut page, &form) {
