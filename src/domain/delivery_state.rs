@@ -1,5 +1,6 @@
-//! Where one webhook message stands for one endpoint (README: Webhooks →
-//! Delivery): waiting for its next attempt, or finished one of three ways.
+//! Where one webhook message stands for one endpoint: waiting for its next
+//! attempt, or finished one of three ways
+//! (docs/api-guide.md: Receiving webhooks → Delivery and retries).
 //! The `webhook_deliveries.state` column holds [`DeliveryState::as_str`].
 
 use std::fmt;

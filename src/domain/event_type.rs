@@ -1,6 +1,7 @@
-//! The webhook event types (README: Webhooks): what the outbox queues, what an
-//! endpoint subscribes to, and what the event catalog documents — one list.
-//! The wire and the database carry [`EventType::as_str`].
+//! The webhook event types: what the outbox queues, what an endpoint
+//! subscribes to, and what the event catalog documents — one list
+//! (docs/api-guide.md: Receiving webhooks → Event types). The wire and the
+//! database carry [`EventType::as_str`].
 
 use std::fmt;
 use std::str::FromStr;
