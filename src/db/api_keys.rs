@@ -7,7 +7,7 @@ use super::{DbConn, now};
 use crate::domain::key_settings::IpAllowlist;
 use crate::domain::key_state::KeyState;
 use crate::domain::scopes::Scopes;
-use crate::domain::token::KeyId;
+use crate::domain::token::{KeyHash, KeyId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -89,7 +89,7 @@ pub struct CreatedBy<'a> {
 pub struct NewKey<'a> {
     pub org_id: i64,
     pub key_id: &'a str,
-    pub token_hash: &'a str,
+    pub token_hash: &'a KeyHash,
     pub display_prefix: &'a str,
     pub settings: &'a KeySettings,
     pub created_by: CreatedBy<'a>,
@@ -102,7 +102,7 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
         .values((
             dsl::org_id.eq(new.org_id),
             dsl::key_id.eq(new.key_id),
-            dsl::token_hash.eq(new.token_hash),
+            dsl::token_hash.eq(new.token_hash.to_hex()),
             dsl::display_prefix.eq(new.display_prefix),
             dsl::label.eq(&s.label),
             dsl::description.eq(&s.description),
@@ -132,16 +132,16 @@ pub fn find(conn: &mut DbConn, org_id: i64, key_id: &str) -> QueryResult<Option<
         .optional()
 }
 
-/// The key a token hash belongs to, with its organisation (bearer authentication).
 /// A key by its row id (the request log refers to keys so).
 pub fn find_by_row(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiKey>> {
     dsl::api_keys.find(id).select(ApiKey::as_select()).first(conn).optional()
 }
 
-pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<(ApiKey, Org)>> {
+/// The key a token hash belongs to, with its organisation (bearer authentication).
+pub fn find_by_hash(conn: &mut DbConn, hash: &KeyHash) -> QueryResult<Option<(ApiKey, Org)>> {
     let row: Option<(ApiKey, OrgRow)> = dsl::api_keys
         .inner_join(orgs::table)
-        .filter(dsl::token_hash.eq(token_hash))
+        .filter(dsl::token_hash.eq(hash.to_hex()))
         .select((ApiKey::as_select(), OrgRow::as_select()))
         .first(conn)
         .optional()?;

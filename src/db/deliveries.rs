@@ -3,6 +3,8 @@
 use super::schema::webhook_attempts as attempts;
 use super::schema::webhook_deliveries::{self as deliveries, dsl};
 use super::{DbConn, now};
+use crate::domain::delivery_state::DeliveryState;
+use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -14,7 +16,8 @@ pub struct Delivery {
     pub endpoint_id: i64,
     pub event_id: String,
     pub event_type: String,
-    pub state: String,
+    #[diesel(deserialize_as = String)]
+    pub state: DeliveryState,
     pub attempts: i64,
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
@@ -54,7 +57,7 @@ pub struct AttemptRequest {
 pub struct AttemptFilter {
     /// `Some(true)`: answered 2xx; `Some(false)`: anything else, or no answer.
     pub succeeded: Option<bool>,
-    pub event_type: Option<String>,
+    pub event_type: Option<EventType>,
     pub from: Option<NaiveDateTime>,
     /// Exclusive.
     pub to: Option<NaiveDateTime>,
@@ -76,15 +79,21 @@ impl From<&super::webhooks::Endpoint> for EndpointScope {
 }
 
 /// Queues an event for one endpoint, due now.
-pub fn enqueue(conn: &mut DbConn, org_id: i64, endpoint_id: i64, event_id: &str, event_type: &str) -> QueryResult<()> {
+pub fn enqueue(
+    conn: &mut DbConn,
+    org_id: i64,
+    endpoint_id: i64,
+    event_id: &str,
+    event_type: EventType,
+) -> QueryResult<()> {
     let at = now();
     diesel::insert_into(deliveries::table)
         .values((
             dsl::org_id.eq(org_id),
             dsl::endpoint_id.eq(endpoint_id),
             dsl::event_id.eq(event_id),
-            dsl::event_type.eq(event_type),
-            dsl::state.eq("pending"),
+            dsl::event_type.eq(event_type.as_str()),
+            dsl::state.eq(DeliveryState::Pending.as_str()),
             dsl::attempts.eq(0_i64),
             dsl::next_attempt_at.eq(at),
             dsl::created_at.eq(at),
@@ -107,7 +116,10 @@ pub fn renew_lease(
 ) -> QueryResult<bool> {
     let Some(held) = held else { return Ok(false) };
     let renewed = diesel::update(
-        dsl::webhook_deliveries.find(id).filter(dsl::state.eq("pending")).filter(dsl::locked_until.eq(held)),
+        dsl::webhook_deliveries
+            .find(id)
+            .filter(dsl::state.eq(DeliveryState::Pending.as_str()))
+            .filter(dsl::locked_until.eq(held)),
     )
     .set(dsl::locked_until.eq(until))
     .execute(conn)?;
@@ -116,9 +128,11 @@ pub fn renew_lease(
 
 /// Gives claimed, still pending deliveries back: due again at once, for any instance.
 pub fn release(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
-    diesel::update(dsl::webhook_deliveries.filter(dsl::id.eq_any(ids)).filter(dsl::state.eq("pending")))
-        .set(dsl::locked_until.eq(None::<chrono::NaiveDateTime>))
-        .execute(conn)
+    diesel::update(
+        dsl::webhook_deliveries.filter(dsl::id.eq_any(ids)).filter(dsl::state.eq(DeliveryState::Pending.as_str())),
+    )
+    .set(dsl::locked_until.eq(None::<chrono::NaiveDateTime>))
+    .execute(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Delivery>> {
@@ -140,13 +154,13 @@ pub fn finish_attempt(
     conn: &mut DbConn,
     id: i64,
     attempts: i64,
-    state: &str,
+    state: DeliveryState,
     next: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
     diesel::update(dsl::webhook_deliveries.find(id))
         .set((
             dsl::attempts.eq(attempts),
-            dsl::state.eq(state),
+            dsl::state.eq(state.as_str()),
             dsl::next_attempt_at.eq(next.unwrap_or_else(now)),
             dsl::locked_until.eq(None::<NaiveDateTime>),
         ))
@@ -220,7 +234,7 @@ pub fn attempts_page(
         None => {}
     }
     if let Some(event_type) = &filter.event_type {
-        query = query.filter(dsl::event_type.eq(event_type.clone()));
+        query = query.filter(dsl::event_type.eq(event_type.as_str()));
     }
     if let Some(from) = filter.from {
         query = query.filter(attempts::attempted_at.ge(from));
@@ -284,9 +298,13 @@ pub fn requeue_failed(
             .filter(dsl::org_id.eq(scope.org_id))
             .filter(dsl::endpoint_id.eq(scope.endpoint_id))
             .filter(dsl::created_at.ge(since))
-            .filter(dsl::state.eq("failed").or(dsl::state.eq("pending").and(dsl::attempts.gt(0)))),
+            .filter(
+                dsl::state
+                    .eq(DeliveryState::Failed.as_str())
+                    .or(dsl::state.eq(DeliveryState::Pending.as_str()).and(dsl::attempts.gt(0))),
+            ),
     )
-    .set((dsl::state.eq("pending"), dsl::next_attempt_at.eq(at)))
+    .set((dsl::state.eq(DeliveryState::Pending.as_str()), dsl::next_attempt_at.eq(at)))
     .execute(conn)
 }
 
@@ -311,14 +329,14 @@ pub fn delete_for_endpoint(conn: &mut DbConn, scope: EndpointScope) -> QueryResu
 /// finished before then (a finished delivery's `next_attempt_at` is when its
 /// last attempt ended, so none of its attempts is left). Answers how many attempts went.
 pub fn prune_attempts(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-    let pending = dsl::webhook_deliveries.filter(dsl::state.eq("pending")).select(dsl::id);
+    let pending = dsl::webhook_deliveries.filter(dsl::state.eq(DeliveryState::Pending.as_str())).select(dsl::id);
     let pruned = diesel::delete(
         attempts::table.filter(attempts::attempted_at.lt(before)).filter(attempts::delivery_id.ne_all(pending)),
     )
     .execute(conn)?;
     diesel::delete(
         dsl::webhook_deliveries
-            .filter(dsl::state.eq_any(["delivered", "failed", "cancelled"]))
+            .filter(dsl::state.eq_any(DeliveryState::FINISHED.map(DeliveryState::as_str)))
             .filter(dsl::next_attempt_at.lt(before)),
     )
     .execute(conn)?;

@@ -38,6 +38,8 @@ pub use conn::DbConn;
 pub use migrations::{MigrationError, migrate, migrate_reporting};
 pub use run::{Db, Error, QueryError, QueryResult, chain, other_error};
 
+use crate::domain::delivery_state::DeliveryState;
+use crate::domain::event_type::EventType;
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -266,12 +268,14 @@ pub fn claim_due(conn: &mut DbConn, queue: Queue, limit: i64, lease: chrono::Dur
     // (claimed, or waiting for a retry). Its deliveries were queued in chain
     // order, under the chain-head lock, so ids follow seq.
     let in_order = match queue {
-        Queue::WebhookDeliveries => {
-            " AND NOT (q.event_type = 'audit.event' AND EXISTS (SELECT 1 FROM webhook_deliveries e \
-             WHERE e.endpoint_id = q.endpoint_id AND e.event_type = 'audit.event' AND e.state = 'pending' \
-             AND e.id < q.id))"
-        }
-        Queue::MailOutbox => "",
+        Queue::WebhookDeliveries => format!(
+            " AND NOT (q.event_type = '{stream}' AND EXISTS (SELECT 1 FROM webhook_deliveries e \
+             WHERE e.endpoint_id = q.endpoint_id AND e.event_type = '{stream}' AND e.state = '{pending}' \
+             AND e.id < q.id))",
+            stream = EventType::AuditEvent.as_str(),
+            pending = DeliveryState::Pending.as_str(),
+        ),
+        Queue::MailOutbox => String::new(),
     };
     let sql = format!(
         "UPDATE {table} SET locked_until = $1 WHERE id IN (SELECT q.id FROM {table} q \

@@ -3,6 +3,7 @@
 
 use super::schema::outbox_events::dsl;
 use super::{DbConn, now};
+use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ pub struct OutboxEvent {
 /// sign. `seq` orders the events about one object (docs/api-guide.md: Receiving webhooks → Order
 /// and `seq`): the audit seq of the change that caused it, taken in this
 /// transaction, or [`enqueue_counted`]'s number for events no audit entry causes.
-pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, seq: i64, data: Value) -> QueryResult<String> {
+pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: EventType, seq: i64, data: Value) -> QueryResult<String> {
     let at = now();
     let event_id = format!("msg_{}", crate::domain::token::random_base62(24));
     let timestamp = at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -31,14 +32,14 @@ pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, seq: i64, data:
         .values((
             dsl::org_id.eq(org_id),
             dsl::event_id.eq(&event_id),
-            dsl::event_type.eq(event_type),
+            dsl::event_type.eq(event_type.as_str()),
             dsl::payload.eq(payload.to_string()),
             dsl::created_at.eq(at),
         ))
         .execute(conn)?;
     // Fan out, in the same transaction, to every enabled endpoint subscribed to this type.
     for endpoint in super::webhooks::list(conn, org_id)? {
-        if endpoint.enabled && endpoint.event_list().iter().any(|e| e == event_type) {
+        if endpoint.enabled && endpoint.subscribes_to(event_type) {
             super::deliveries::enqueue(conn, org_id, endpoint.id, &event_id, event_type)?;
         }
     }
@@ -49,7 +50,7 @@ pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: &str, seq: i64, data:
 /// takes the next number of the organisation's own event counter. The
 /// counter's row stays locked until the transaction ends, so numbers grow in
 /// commit order; each such object has one event, so only growth matters.
-pub fn enqueue_counted(conn: &mut DbConn, org_id: i64, event_type: &str, data: Value) -> QueryResult<String> {
+pub fn enqueue_counted(conn: &mut DbConn, org_id: i64, event_type: EventType, data: Value) -> QueryResult<String> {
     // Raw SQL: `on_conflict` does not compile through the MultiConnection. This
     // upsert is all that touches `event_sequences` (migration 000020), so the
     // table has no `table!` in schema.rs, like `api_instances`.

@@ -2,6 +2,7 @@
 
 use super::schema::webhook_endpoints::dsl;
 use super::{DbConn, now};
+use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -29,6 +30,11 @@ pub struct Endpoint {
 impl Endpoint {
     pub fn event_list(&self) -> Vec<String> {
         self.events.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect()
+    }
+
+    /// Whether it ticked `event_type`.
+    pub fn subscribes_to(&self, event_type: EventType) -> bool {
+        self.events.split(',').any(|e| *e == event_type)
     }
 }
 

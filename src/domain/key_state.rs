@@ -56,7 +56,8 @@ impl KeyState {
 }
 
 /// Why a key was revoked, as webhook events name it (`data.reason`). The
-/// audit entry keeps its own, finer words; this is the contract receivers see.
+/// audit entry keeps its own, finer words ([`RevokeCause`]); this is the
+/// contract receivers see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeReason {
     /// A person in the console or a key through the management API.
@@ -81,16 +82,46 @@ impl RevokeReason {
             Self::ExpiredGrace => "expired_grace",
         }
     }
+}
 
-    /// The reason for the one the audit entry records (`revoked_by_user`,
-    /// `rotated_without_grace`, `rotation_grace_ended`, `exposed` …); a
-    /// person or a key deciding is `manual`.
-    pub fn from_audit(reason: &str) -> Self {
-        match reason {
-            "rotated_without_grace" => Self::Rotated,
-            "exposed" => Self::Exposed,
-            "rotation_grace_ended" => Self::ExpiredGrace,
-            _ => Self::Manual,
+/// Who or what revoked a key, in the audit entry's own, finer words
+/// (`details.reason` of `api_key.revoked`); [`reason`](Self::reason) is what
+/// receivers see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeCause {
+    /// A person in the console.
+    ByUser,
+    /// A key through the management API.
+    ByApiKey,
+    /// Rotated with no grace.
+    RotatedWithoutGrace,
+    /// Reported exposed (leak response).
+    Exposed,
+    /// The scheduler, when a rotation's grace period ended.
+    RotationGraceEnded,
+}
+
+impl RevokeCause {
+    pub const ALL: [RevokeCause; 5] =
+        [Self::ByUser, Self::ByApiKey, Self::RotatedWithoutGrace, Self::Exposed, Self::RotationGraceEnded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ByUser => "revoked_by_user",
+            Self::ByApiKey => "revoked_by_api_key",
+            Self::RotatedWithoutGrace => "rotated_without_grace",
+            Self::Exposed => "exposed",
+            Self::RotationGraceEnded => "rotation_grace_ended",
+        }
+    }
+
+    /// The reason webhook events give: a person or a key deciding is `manual`.
+    pub fn reason(self) -> RevokeReason {
+        match self {
+            Self::ByUser | Self::ByApiKey => RevokeReason::Manual,
+            Self::RotatedWithoutGrace => RevokeReason::Rotated,
+            Self::Exposed => RevokeReason::Exposed,
+            Self::RotationGraceEnded => RevokeReason::ExpiredGrace,
         }
     }
 }
@@ -116,10 +147,13 @@ mod tests {
 
     #[test]
     fn revoke_reasons_name_what_receivers_see() {
-        use super::RevokeReason;
-        let audit =
-            ["revoked_by_user", "revoked_by_api_key", "rotated_without_grace", "exposed", "rotation_grace_ended"];
-        let seen: Vec<&str> = audit.into_iter().map(|r| RevokeReason::from_audit(r).as_str()).collect();
+        use super::RevokeCause;
+        let audit: Vec<&str> = RevokeCause::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            audit,
+            ["revoked_by_user", "revoked_by_api_key", "rotated_without_grace", "exposed", "rotation_grace_ended"]
+        );
+        let seen: Vec<&str> = RevokeCause::ALL.iter().map(|c| c.reason().as_str()).collect();
         assert_eq!(seen, ["manual", "manual", "rotated", "exposed", "expired_grace"]);
     }
 }

@@ -5,7 +5,9 @@
 pub mod audit_chain;
 pub mod checkpoint;
 pub mod crypto;
+pub mod delivery_state;
 mod email;
+pub mod event_type;
 pub mod expiry;
 pub mod export_check;
 pub mod key_json;
@@ -15,6 +17,7 @@ pub mod key_state;
 pub mod leak;
 pub mod link_token;
 mod names;
+pub mod nav;
 mod password;
 pub mod records;
 mod role;

@@ -68,9 +68,25 @@ impl std::fmt::Debug for ApiKeySecret {
     }
 }
 
-/// SHA-256 of a token, hex-encoded: what the database stores and looks up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyHash(pub String);
+/// The SHA-256 of a token: what the database stores and looks keys up by
+/// (hex-encoded, [`to_hex`](Self::to_hex)) and the key cache is keyed by.
+/// Only [`ApiKeySecret::hash`] makes one, so a hash of anything else cannot
+/// be taken for a key's.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyHash([u8; 32]);
+
+impl KeyHash {
+    /// The stored form: 64 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl std::fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyHash({})", self.to_hex())
+    }
+}
 
 impl ApiKeySecret {
     pub fn generate(prefix: &KeyPrefix) -> Self {
@@ -96,12 +112,7 @@ impl ApiKeySecret {
     }
 
     pub fn hash(&self) -> KeyHash {
-        KeyHash(hex::encode(self.digest()))
-    }
-
-    /// The raw SHA-256 of the token (what [`hash`](Self::hash) hex-encodes).
-    pub fn digest(&self) -> [u8; 32] {
-        Sha256::digest(self.0.as_bytes()).into()
+        KeyHash(Sha256::digest(self.0.as_bytes()).into())
     }
 
     /// `<prefix>_` and the first 6 random characters: safe to store and show.
@@ -172,7 +183,8 @@ mod tests {
         assert_eq!(text.len(), "lk_live_".len() + 38);
         assert!(ApiKeySecret::parse(text).is_some());
         assert_eq!(token.display_prefix(), text[..14].to_owned());
-        assert_eq!(token.hash().0.len(), 64);
+        assert_eq!(token.hash().to_hex().len(), 64);
+        assert_eq!(token.hash().to_hex(), hex::encode(Sha256::digest(text.as_bytes())));
         assert!(!format!("{token:?}").contains(&text[14..]), "Debug is redacted");
     }
 

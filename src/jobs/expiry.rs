@@ -8,6 +8,7 @@ use super::Error;
 use crate::app::audit::Actor;
 use crate::app::state::AppState;
 use crate::db::{expiry_notices, now};
+use crate::domain::event_type::EventType;
 use crate::domain::expiry::{EXPIRED_NOTICE_WINDOW, ExpiryWarning};
 use chrono::Duration;
 use std::collections::HashSet;
@@ -52,7 +53,7 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
                             let scheduler = Actor::System { label: "scheduler" };
                             crate::app::webhooks::events::key_event_with(
                                 conn,
-                                "api_key.expiring",
+                                EventType::ApiKeyExpiring,
                                 &key,
                                 &scheduler,
                                 seq,

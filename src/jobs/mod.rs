@@ -16,6 +16,8 @@ use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::state::AppState;
 use crate::db;
 use crate::db::{api_keys, login_failures, now};
+use crate::domain::event_type::EventType;
+use crate::domain::key_state::RevokeCause;
 
 pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 
@@ -172,7 +174,14 @@ pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
                 // Another instance may have got there first: only the one that changed the row records it.
                 let actor = Actor::System { label: "scheduler" };
                 let by = "system (rotation grace ended)";
-                if crate::app::keys::revoke(conn, &key, by, &actor, &RequestMeta::default(), "rotation_grace_ended")? {
+                if crate::app::keys::revoke(
+                    conn,
+                    &key,
+                    by,
+                    &actor,
+                    &RequestMeta::default(),
+                    RevokeCause::RotationGraceEnded,
+                )? {
                     revoked += 1;
                 }
             }
@@ -203,7 +212,7 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
                         if let Some(expired) = api_keys::find(conn, key.org_id, &key.key_id)? {
                             crate::app::webhooks::events::key_event(
                                 conn,
-                                "api_key.expired",
+                                EventType::ApiKeyExpired,
                                 &expired,
                                 &scheduler,
                                 seq,

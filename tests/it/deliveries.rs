@@ -136,8 +136,13 @@ async fn events_written_straight_to_the_outbox_are_delivered() {
     let org = app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let AddedWebhook { secret, .. } = add(&owner, &receiver.url, &["order.created"]).await;
-    latchkey::db::outbox::enqueue_counted(&mut app.conn(), org.id, "order.created", json!({"id": "ord_x"}))
-        .expect("enqueue");
+    latchkey::db::outbox::enqueue_counted(
+        &mut app.conn(),
+        org.id,
+        latchkey::domain::event_type::EventType::OrderCreated,
+        json!({"id": "ord_x"}),
+    )
+    .expect("enqueue");
     app.drain_deliveries().await;
     let got = receiver.got();
     assert_eq!(got.len(), 1);

@@ -75,6 +75,6 @@ async fn the_webhook_form_offers_every_event_type() {
     let owner = app.logged_in("owner@acme.test").await;
     let (_, form) = owner.get_html("/orgs/acme/settings/webhooks/new").await;
     let offered = select_all_attr(&form, "input[name=events]", "value");
-    assert_eq!(offered, latchkey::app::webhooks::events::EVENT_TYPES.to_vec());
+    assert_eq!(offered, latchkey::domain::event_type::EventType::SUBSCRIBABLE.map(|t| t.as_str().to_owned()).to_vec());
     assert!(offered.contains(&"api_key.exposed".to_owned()));
 }

@@ -27,7 +27,7 @@ async fn the_list_searches_filters_sorts_and_pages() {
             latchkey::db::api_keys::NewKey {
                 org_id: org.id,
                 key_id: key_id.as_str(),
-                token_hash: &secret.hash().0,
+                token_hash: &secret.hash(),
                 display_prefix: &secret.display_prefix(),
                 settings: &s,
                 created_by: latchkey::db::api_keys::CreatedBy {

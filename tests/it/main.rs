@@ -9,6 +9,7 @@ mod support;
 mod accounts;
 mod api;
 mod api_keys;
+mod assets;
 mod audit;
 mod audit_checkpoints;
 mod audit_coverage;

@@ -238,7 +238,10 @@ async fn revoked_and_deleted_events_carry_the_state_they_leave_the_key_in_and_wh
 
     // The catalog's examples say the same.
     for (event_type, state) in [("api_key.revoked", "revoked"), ("api_key.deleted", "deleted")] {
-        let doc = latchkey::app::webhooks::catalog::events().into_iter().find(|e| e.event_type == event_type).unwrap();
+        let doc = latchkey::app::webhooks::catalog::events()
+            .into_iter()
+            .find(|e| e.event_type.as_str() == event_type)
+            .unwrap();
         assert_eq!((&doc.example["data"]["state"], &doc.example["data"]["reason"]), (&json!(state), &json!("manual")));
     }
 }

@@ -275,7 +275,12 @@ async fn recover_resends_exactly_the_failed_messages_in_the_window() {
     // A message queued but never tried has not failed.
     let org = org_id(&app, "acme");
     let untried = latchkey::db::transaction(&mut app.conn(), |conn| {
-        let event = latchkey::db::outbox::enqueue_counted(conn, org, "order.created", json!({"id": "ord_x"}))?;
+        let event = latchkey::db::outbox::enqueue_counted(
+            conn,
+            org,
+            latchkey::domain::event_type::EventType::OrderCreated,
+            json!({"id": "ord_x"}),
+        )?;
         let later = (chrono::Utc::now() + chrono::Duration::days(365)).naive_utc();
         diesel::update(deliveries::table.filter(deliveries::event_id.eq(&event)))
             .set(deliveries::next_attempt_at.eq(later))

@@ -91,7 +91,7 @@ impl TestApp {
         let new = NewKey {
             org_id: org.id,
             key_id: key_id.as_str(),
-            token_hash: &secret.hash().0,
+            token_hash: &secret.hash(),
             display_prefix: &secret.display_prefix(),
             settings: &settings,
             created_by: latchkey::db::api_keys::CreatedBy {

@@ -4,11 +4,11 @@
 //! "Verify integrity", so a chain rewritten with recomputed hashes is caught
 //! by any checkpoint signed before the rewrite.
 
-use super::AUDIT_CHECKPOINT;
 use crate::db::QueryResult;
 use crate::db::checkpoints::{self, StoredCheckpoint};
 use crate::db::{DbConn, audit_events, outbox};
 use crate::domain::checkpoint::{CheckpointSigner, Refused, format_signed_at};
+use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
 
 /// Signs the organisation's chain head now, unless it is empty or already
@@ -31,7 +31,7 @@ fn take_at(
         }
         let checkpoint = signer.sign(org_id, seq, &hash, &format_signed_at(at.and_utc()));
         checkpoints::insert(conn, &checkpoint, &signer.public_key(), at)?;
-        outbox::enqueue(conn, org_id, AUDIT_CHECKPOINT, seq, checkpoint.to_json())?;
+        outbox::enqueue(conn, org_id, EventType::AuditCheckpoint, seq, checkpoint.to_json())?;
         checkpoints::latest(conn, org_id)
     })
 }

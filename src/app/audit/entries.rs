@@ -9,6 +9,7 @@ use crate::db::users::User;
 use crate::db::webhooks::Endpoint;
 use crate::domain::Role;
 use crate::domain::key_policy::KeyPolicy;
+use crate::domain::key_state::RevokeCause;
 use serde_json::{Value, json};
 
 /// What happened to what, in which organisation's log. One constructor per action.
@@ -237,8 +238,8 @@ impl Entry {
         Self::key(old.org_id, Action::ApiKeyRotated, old).details(json!({ "replaced_by": new_key_id, "grace": grace }))
     }
 
-    pub fn api_key_revoked(key: &ApiKey, reason: &str) -> Self {
-        Self::key(key.org_id, Action::ApiKeyRevoked, key).details(json!({ "reason": reason }))
+    pub fn api_key_revoked(key: &ApiKey, cause: RevokeCause) -> Self {
+        Self::key(key.org_id, Action::ApiKeyRevoked, key).details(json!({ "reason": cause.as_str() }))
     }
 
     /// The log keeps a snapshot of what was deleted.

@@ -20,13 +20,9 @@ use crate::db::QueryResult;
 use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
 use crate::db::{DbConn, now};
+use crate::domain::event_type::EventType;
 use chain::EventFields;
 use serde_json::{Value, json};
-
-/// The webhook event type that streams every audit event of an organisation.
-pub const AUDIT_EVENT: &str = "audit.event";
-/// The webhook event type that carries each new signed checkpoint.
-pub const AUDIT_CHECKPOINT: &str = "audit.checkpoint";
 
 /// The chain of events that belong to no organisation.
 pub const PLATFORM_LOG: i64 = 0;
@@ -216,14 +212,13 @@ fn append(
 /// lock, so deliveries are queued in chain order (the worker keeps that
 /// order per endpoint: `db::claim_due`).
 fn stream(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<()> {
-    let subscribed = crate::db::webhooks::list(conn, org_id)?
-        .iter()
-        .any(|e| e.enabled && e.event_list().iter().any(|t| t == AUDIT_EVENT));
+    let subscribed =
+        crate::db::webhooks::list(conn, org_id)?.iter().any(|e| e.enabled && e.subscribes_to(EventType::AuditEvent));
     if !subscribed {
         return Ok(());
     }
     let Some(event) = audit_events::by_seq(conn, org_id, seq)? else { return Ok(()) };
-    crate::db::outbox::enqueue(conn, org_id, AUDIT_EVENT, seq, export::json(&event)).map(|_| ())
+    crate::db::outbox::enqueue(conn, org_id, EventType::AuditEvent, seq, export::json(&event)).map(|_| ())
 }
 
 /// Records `entry_for(org)` in the log of every organisation in `org_ids`,

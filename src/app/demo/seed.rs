@@ -148,7 +148,7 @@ fn make_key(
         NewKey {
             org_id,
             key_id: key_id.as_str(),
-            token_hash: &secret.hash().0,
+            token_hash: &secret.hash(),
             display_prefix: &secret.display_prefix(),
             settings: &settings,
             created_by: crate::db::api_keys::CreatedBy {
@@ -224,7 +224,7 @@ fn seed_keys(
         now - days(6),
         &Actor::user(owner),
         &office(),
-        Entry::api_key_revoked(&leaked, "committed to a public repository"),
+        Entry::api_key_revoked(&leaked, crate::domain::key_state::RevokeCause::ByUser),
     );
     let stranger = RequestMeta {
         ip: Some("198.51.100.23".into()),

@@ -7,6 +7,8 @@ use crate::app::audit::{Actor, Entry};
 use crate::db::deliveries::{self, EndpointScope, NewAttempt};
 use crate::db::webhooks::{self, NewEndpoint};
 use crate::db::{DbConn, QueryError, backdate, outbox, users::User};
+use crate::domain::delivery_state::DeliveryState;
+use crate::domain::event_type::EventType;
 use crate::domain::token::random_base62;
 use chrono::{Duration, NaiveDateTime};
 use serde_json::json;
@@ -25,16 +27,21 @@ pub(super) fn seed_webhooks(
         (
             "https://hooks.fulfilment.invalid/latchkey",
             "Fulfilment service",
-            vec!["order.created", "customer.created", "api_key.revoked"],
+            vec![EventType::OrderCreated, EventType::CustomerCreated, EventType::ApiKeyRevoked],
             45,
         ),
-        ("https://erp.demo.invalid/webhooks/orders", "ERP (in a maintenance window)", vec!["order.created"], 30),
+        (
+            "https://erp.demo.invalid/webhooks/orders",
+            "ERP (in a maintenance window)",
+            vec![EventType::OrderCreated],
+            30,
+        ),
     ];
     let (mut endpoints, mut secrets) = (Vec::new(), Vec::new());
     for (url, description, events, age) in samples {
         let secret = crate::app::webhooks::signing::SigningSecret::generate();
         let sealed = crate::domain::crypto::seal(encryption_key, secret.bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let events: Vec<String> = events.into_iter().map(str::to_owned).collect();
+        let events: Vec<String> = events.into_iter().map(|e| e.as_str().to_owned()).collect();
         let stored = crate::app::webhooks::events::parse(&events).map_err(anyhow::Error::msg)?;
         let public_id = format!("wh_{}", random_base62(16));
         let hook = webhooks::insert(
@@ -69,7 +76,7 @@ pub(super) fn seed_webhooks(
     for i in 0..8_i64 {
         let at = now - Duration::hours(6 * (8 - i));
         let data = json!({"id": format!("ord_{}", random_base62(16)), "customer_email": "ada@example.com", "total_cents": 2_500 + 100 * i, "currency": "EUR", "status": "paid"});
-        let event_id = outbox::enqueue_counted(conn, org_id, "order.created", data)?;
+        let event_id = outbox::enqueue_counted(conn, org_id, EventType::OrderCreated, data)?;
         let payload = outbox::find(conn, &event_id)?.map(|e| e.payload).unwrap_or_default();
         for (hook, secret) in [(healthy, &secrets[0]), (failing, &secrets[1])] {
             let delivery = deliveries::find_for_endpoint(conn, EndpointScope::from(hook), &event_id)?
@@ -110,7 +117,7 @@ pub(super) fn seed_webhooks(
                 conn,
                 delivery,
                 tries,
-                if ok { "delivered" } else { "failed" },
+                if ok { DeliveryState::Delivered } else { DeliveryState::Failed },
                 Some(last_sent),
             )?;
             backdate::delivery_created(conn, delivery, at)?;

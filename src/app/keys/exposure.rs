@@ -11,7 +11,8 @@ use crate::app::webhooks::events::key_event_with;
 use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::{DbConn, now};
-use crate::domain::key_state::KeyState;
+use crate::domain::event_type::EventType;
+use crate::domain::key_state::{KeyState, RevokeCause};
 pub use crate::domain::leak::ExposedKeyAction;
 use serde_json::json;
 
@@ -51,7 +52,7 @@ pub fn report_exposed(
         crate::db::exposures::mark(conn, current.id, now())?;
         match action {
             ExposedKeyAction::Revoke => {
-                revoke(conn, &current, "leak response", &actor, meta, "exposed")?;
+                revoke(conn, &current, "leak response", &actor, meta, RevokeCause::Exposed)?;
             }
             ExposedKeyAction::Disable => {
                 super::set_enabled(conn, &current, false, &actor, meta)?;
@@ -61,7 +62,7 @@ pub fn report_exposed(
         let after = reload(conn, &current)?;
         // The report's own seq, below that of the revocation or deactivation
         // it caused; its data is the key after them, so they agree.
-        key_event_with(conn, "api_key.exposed", &after, &actor, seq, super::object(details))?;
+        key_event_with(conn, EventType::ApiKeyExposed, &after, &actor, seq, super::object(details))?;
         let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
         let notice = crate::app::notify::ExposureNotice {
             source: report.source,
@@ -99,7 +100,7 @@ pub fn report_tokens(
     for (i, token) in tokens.iter().enumerate() {
         let token_hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
         let found = match crate::domain::token::ApiKeySecret::parse(token) {
-            Some(secret) => api_keys::find_by_hash(conn, &secret.hash().0)?,
+            Some(secret) => api_keys::find_by_hash(conn, &secret.hash())?,
             None => None,
         };
         let live = match found {
@@ -122,7 +123,7 @@ pub fn look_up(
     meta: &RequestMeta,
 ) -> QueryResult<Option<ApiKey>> {
     crate::db::transaction(conn, |conn| {
-        let found = api_keys::find_by_hash(conn, &secret.hash().0)?.map(|(key, _)| key).filter(|k| k.org_id == org_id);
+        let found = api_keys::find_by_hash(conn, &secret.hash())?.map(|(key, _)| key).filter(|k| k.org_id == org_id);
         audit::record(conn, actor, meta, Entry::api_key_looked_up(org_id, found.as_ref()))?;
         Ok(found)
     })

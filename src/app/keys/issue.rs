@@ -10,8 +10,10 @@ use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey, CreatedBy, KeySettings, NewKey};
 use crate::db::form_ids;
 use crate::db::{DbConn, now};
+use crate::domain::event_type::EventType;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;
+use crate::domain::key_state::RevokeCause;
 use crate::domain::token::{ApiKeySecret, KeyHash, KeyId, KeyPrefix};
 use serde_json::json;
 
@@ -124,7 +126,7 @@ fn insert(conn: &mut DbConn, new: &Issue) -> QueryResult<Issued> {
         NewKey {
             org_id: new.org_id,
             key_id: new.key_id.as_str(),
-            token_hash: &new.hash.0,
+            token_hash: &new.hash,
             display_prefix: &new.display_prefix,
             settings: &new.settings,
             created_by: CreatedBy { user_id, email, key_id, name: &name },
@@ -140,7 +142,7 @@ pub fn create(conn: &mut DbConn, new: &Issue, actor: &Actor, meta: &RequestMeta)
         let issued = insert(conn, new)?;
         if let Issued::Created(key) = &issued {
             let seq = audit::record_seq(conn, actor, meta, Entry::api_key_created(key))?;
-            key_event(conn, "api_key.created", key, actor, seq)?;
+            key_event(conn, EventType::ApiKeyCreated, key, actor, seq)?;
         }
         Ok(issued)
     })
@@ -182,10 +184,10 @@ pub fn rotate(
         let created_seq = audit::record_seq(conn, actor, meta, Entry::api_key_created(fresh))?;
         let rotated = reload(conn, old)?;
         let extra = json!({ "replaced_by": fresh.key_id, "grace": grace.as_str() });
-        key_event_with(conn, "api_key.rotated", &rotated, actor, rotated_seq, object(extra))?;
-        key_event(conn, "api_key.created", fresh, actor, created_seq)?;
+        key_event_with(conn, EventType::ApiKeyRotated, &rotated, actor, rotated_seq, object(extra))?;
+        key_event(conn, EventType::ApiKeyCreated, fresh, actor, created_seq)?;
         if grace == Grace::None {
-            revoke(conn, old, &new.creator.display_name(), actor, meta, "rotated_without_grace")?;
+            revoke(conn, old, &new.creator.display_name(), actor, meta, RevokeCause::RotatedWithoutGrace)?;
         }
         Ok(issued)
     })

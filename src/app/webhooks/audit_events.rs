@@ -7,8 +7,6 @@ use crate::db::audit_events::StoredEvent;
 use crate::domain::audit_chain::GENESIS_HASH;
 use serde_json::{Value, json};
 
-pub use crate::app::audit::{AUDIT_CHECKPOINT, AUDIT_EVENT};
-
 fn text() -> Value {
     json!({"type": "string"})
 }
@@ -21,13 +19,14 @@ fn hash() -> Value {
     json!({"type": "string", "pattern": "^[0-9a-f]{64}$"})
 }
 
-/// (schema of `data`, example of `data`) for the two audit types; `None` for any other.
-pub fn data(event_type: &str) -> Option<(Value, Value)> {
-    match event_type {
-        AUDIT_EVENT => Some((event_schema(), crate::app::audit::export::json(&sample_event()))),
-        AUDIT_CHECKPOINT => Some((checkpoint_schema(), checkpoint_example())),
-        _ => None,
-    }
+/// (schema of `data`, example of `data`) of `audit.event`.
+pub fn event_data() -> (Value, Value) {
+    (event_schema(), crate::app::audit::export::json(&sample_event()))
+}
+
+/// (schema of `data`, example of `data`) of `audit.checkpoint`.
+pub fn checkpoint_data() -> (Value, Value) {
+    (checkpoint_schema(), checkpoint_example())
 }
 
 fn event_schema() -> Value {

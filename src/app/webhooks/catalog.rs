@@ -5,11 +5,10 @@
 //! document publishes it as its `webhooks` map and `/docs/api` lists it; a
 //! test checks real deliveries against these schemas, so they cannot drift.
 
-use super::events::EVENT_TYPES;
-use super::examples::TEST_EVENT;
 use crate::app::audit::Actor;
 use crate::db::api_keys::ApiKey;
 use crate::db::records::Record;
+use crate::domain::event_type::EventType::{self, *};
 use crate::domain::key_state::{KeyState, RevokeReason};
 use crate::domain::records::{fields, id_prefix, object_schema};
 use crate::domain::scopes::{Resource, Scopes};
@@ -18,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 /// One event type, documented.
 pub struct EventDoc {
-    pub event_type: &'static str,
+    pub event_type: EventType,
     pub summary: &'static str,
     /// The schema of the whole body: `{"type","timestamp","data"}`.
     pub schema: Value,
@@ -26,35 +25,34 @@ pub struct EventDoc {
     pub example: Value,
 }
 
-fn summary(event_type: &str) -> &'static str {
+fn summary(event_type: EventType) -> &'static str {
     match event_type {
-        "order.created" => "An order was created through the API.",
-        "customer.created" => "A customer was created through the API.",
-        "product.created" => "A product was created through the API.",
-        "api_key.created" => "A key was created (also the replacement made by a rotation).",
-        "api_key.updated" => {
+        OrderCreated => "An order was created through the API.",
+        CustomerCreated => "A customer was created through the API.",
+        ProductCreated => "A product was created through the API.",
+        ApiKeyCreated => "A key was created (also the replacement made by a rotation).",
+        ApiKeyUpdated => {
             "A key's settings changed (scopes included); `changes` holds the changed fields before and after."
         }
-        "api_key.deactivated" => "A key was deactivated: requests with it are refused until it is activated.",
-        "api_key.activated" => "A key was activated again.",
-        "api_key.rotated" => "A key was rotated: `replaced_by` names the new key; the old one works for `grace`.",
-        "api_key.revoked" => {
+        ApiKeyDeactivated => "A key was deactivated: requests with it are refused until it is activated.",
+        ApiKeyActivated => "A key was activated again.",
+        ApiKeyRotated => "A key was rotated: `replaced_by` names the new key; the old one works for `grace`.",
+        ApiKeyRevoked => {
             "A key was revoked for good: `state` is `revoked`, `reason` says why (`manual`, `rotated`, `exposed`, `expired_grace`)."
         }
-        "api_key.expiring" => "A key expires soon (30, 7 or 1 day ahead): `warning` and `days_left` say when.",
-        "api_key.expired" => "A key reached its expiry.",
-        "api_key.deleted" => "A key was deleted: `state` is `deleted`, `reason` is `manual`.",
-        "api_key.exposed" => "A key was reported exposed (found where it should not be).",
-        "audit.event" => {
+        ApiKeyExpiring => "A key expires soon (30, 7 or 1 day ahead): `warning` and `days_left` say when.",
+        ApiKeyExpired => "A key reached its expiry.",
+        ApiKeyDeleted => "A key was deleted: `state` is `deleted`, `reason` is `manual`.",
+        ApiKeyExposed => "A key was reported exposed (found where it should not be).",
+        AuditEvent => {
             "An audit event of the organisation, as the JSON Lines export has it; sent in chain order, at least once (dedupe on `seq`)."
         }
-        "audit.checkpoint" => {
+        AuditCheckpoint => {
             "A signed checkpoint of the organisation's audit chain (verify with the key at `/.well-known/latchkey-audit-key`)."
         }
-        TEST_EVENT => {
+        WebhookTest => {
             "Sent only by Send test (console or API) to check an endpoint: never queued, not subscribable, `seq` 0, always `\"test\": true`."
         }
-        _ => "",
     }
 }
 
@@ -138,7 +136,7 @@ fn key_data_schema(extra: &[(&str, Value)]) -> Value {
 }
 
 /// (schema of `data`, example of `data`) for one event type.
-fn data(event_type: &str) -> (Value, Value) {
+fn data(event_type: EventType) -> (Value, Value) {
     let record = |r: Resource| {
         let mut data = Map::new();
         for f in fields(r) {
@@ -156,20 +154,14 @@ fn data(event_type: &str) -> (Value, Value) {
         };
         (object_schema(r), crate::app::resources::object(&record))
     };
-    if let Some(audit) = super::audit_events::data(event_type) {
-        return audit;
-    }
-    if event_type == TEST_EVENT {
-        return test_data();
-    }
-    match event_type {
-        "order.created" => return record(Resource::Orders),
-        "customer.created" => return record(Resource::Customers),
-        "product.created" => return record(Resource::Products),
-        _ => {}
-    }
     let (extra_schema, extra_example): (Vec<(&str, Value)>, Map<String, Value>) = match event_type {
-        "api_key.updated" => {
+        WebhookTest => return test_data(),
+        AuditEvent => return super::audit_events::event_data(),
+        AuditCheckpoint => return super::audit_events::checkpoint_data(),
+        OrderCreated => return record(Resource::Orders),
+        CustomerCreated => return record(Resource::Customers),
+        ProductCreated => return record(Resource::Products),
+        ApiKeyUpdated => {
             let fields = json!({"type": "object", "minProperties": 1, "propertyNames": {"enum": CHANGEABLE}});
             let changes = json!({"type": "object", "required": ["before", "after"], "properties": {"before": fields, "after": fields}});
             let scopes = sample_key().scopes().effective_names();
@@ -179,29 +171,29 @@ fn data(event_type: &str) -> (Value, Value) {
             }});
             (vec![("changes", changes)], json_map(example))
         }
-        "api_key.revoked" => {
+        ApiKeyRevoked => {
             let reasons: Vec<&str> = RevokeReason::ALL.iter().map(|r| r.as_str()).collect();
             (
                 vec![("state", json!({"const": "revoked"})), ("reason", json!({"type": "string", "enum": reasons}))],
                 json_map(json!({"state": "revoked", "reason": "manual"})),
             )
         }
-        "api_key.deleted" => (
+        ApiKeyDeleted => (
             vec![("state", json!({"const": "deleted"})), ("reason", json!({"type": "string", "enum": ["manual"]}))],
             json_map(json!({"state": "deleted", "reason": "manual"})),
         ),
-        "api_key.rotated" => (
+        ApiKeyRotated => (
             vec![
                 ("replaced_by", json!({"type": "string", "pattern": "^key_[0-9A-Za-z]{16}$"})),
                 ("grace", json!({"type": "string", "enum": ["none", "1h", "24h", "7d"]})),
             ],
             json_map(json!({"replaced_by": "key_3hJ9kL2mN5pQ8rS1", "grace": "24h"})),
         ),
-        "api_key.expiring" => (
+        ApiKeyExpiring => (
             vec![("warning", json!({"type": "string"})), ("days_left", json!({"type": "integer", "minimum": 0}))],
             json_map(json!({"warning": "7_days", "days_left": 7})),
         ),
-        "api_key.exposed" => (
+        ApiKeyExposed => (
             vec![
                 ("source", json!({"type": "string", "enum": ["public_report", "github"]})),
                 (
@@ -217,13 +209,13 @@ fn data(event_type: &str) -> (Value, Value) {
                 "reporter_ip": "192.30.252.1", "reporter_user_agent": "GitHub-Secret-Scanning",
             })),
         ),
-        _ => (Vec::new(), Map::new()),
+        ApiKeyCreated | ApiKeyDeactivated | ApiKeyActivated | ApiKeyExpired => (Vec::new(), Map::new()),
     };
     let key = sample_key();
     let mut example = crate::app::audit::key_snapshot(&key);
-    example["actor"] = if event_type == "api_key.expired" || event_type == "api_key.expiring" {
+    example["actor"] = if matches!(event_type, ApiKeyExpired | ApiKeyExpiring) {
         Actor::System { label: "scheduler" }.to_json()
-    } else if event_type == "api_key.exposed" {
+    } else if event_type == ApiKeyExposed {
         example["state"] = "revoked".into();
         Actor::System { label: "github" }.to_json()
     } else {
@@ -259,22 +251,22 @@ fn test_data() -> (Value, Value) {
 
 /// The example's `seq`: the audit events' own seq for the stream, 0 for the
 /// test (never a change), some later number for the rest.
-fn example_seq(event_type: &str) -> i64 {
+fn example_seq(event_type: EventType) -> i64 {
     match event_type {
-        super::audit_events::AUDIT_EVENT | super::audit_events::AUDIT_CHECKPOINT => 1,
-        TEST_EVENT => 0,
-        t if t.starts_with("api_key.") => 42,
+        AuditEvent | AuditCheckpoint => 1,
+        WebhookTest => 0,
+        t if t.is_about_a_key() => 42,
         _ => 7,
     }
 }
 
 /// The body every event shares; `data` differs by type.
-fn body_schema(event_type: &str, data: Value) -> Value {
+fn body_schema(event_type: EventType, data: Value) -> Value {
     json!({
         "type": "object",
         "required": ["type", "timestamp", "seq", "data"],
         "properties": {
-            "type": {"const": event_type},
+            "type": {"const": event_type.as_str()},
             "timestamp": {
                 "type": "string", "format": "date-time",
                 "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
@@ -291,21 +283,20 @@ fn body_schema(event_type: &str, data: Value) -> Value {
     })
 }
 
-/// Every event type the server sends: the subscribable ones in the order the
-/// webhook form offers them, then `webhook.test`.
+/// Every event type the server sends ([`EventType::ALL`]): the subscribable
+/// ones in the order the webhook form offers them, then `webhook.test`.
 pub fn events() -> Vec<EventDoc> {
-    EVENT_TYPES
+    EventType::ALL
         .into_iter()
-        .chain([TEST_EVENT])
         .map(|event_type| {
             let (data_schema, data_example) = data(event_type);
             let mut example = json!({
-                "type": event_type,
+                "type": event_type.as_str(),
                 "timestamp": "2026-11-30T09:15:02.123Z",
                 "seq": example_seq(event_type),
                 "data": data_example,
             });
-            if event_type == TEST_EVENT {
+            if event_type == WebhookTest {
                 example["test"] = true.into();
             }
             EventDoc { event_type, summary: summary(event_type), schema: body_schema(event_type, data_schema), example }
@@ -324,7 +315,7 @@ pub fn openapi_webhooks() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": e.schema, "example": e.example}}},
                 "responses": {"200": {"description": "Acknowledged (any 2xx)"}},
             }});
-            (e.event_type.to_owned(), operation)
+            (e.event_type.as_str().to_owned(), operation)
         })
         .collect();
     Value::Object(map)

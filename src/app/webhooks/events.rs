@@ -1,24 +1,7 @@
-//! The event types an endpoint can subscribe to (docs/api-guide.md: Event types).
+//! Queuing the events about keys, and reading an endpoint's subscriptions
+//! (docs/api-guide.md: Event types); the types themselves are `domain::event_type`.
 
-pub const EVENT_TYPES: [&str; 15] = [
-    "order.created",
-    "customer.created",
-    "product.created",
-    "api_key.created",
-    "api_key.updated",
-    "api_key.deactivated",
-    "api_key.activated",
-    "api_key.rotated",
-    "api_key.revoked",
-    "api_key.expiring",
-    "api_key.expired",
-    "api_key.deleted",
-    // Sent by leak response (a key found exposed); subscribable already.
-    "api_key.exposed",
-    // The audit stream (only to endpoints that tick them): every audit event, and each checkpoint.
-    super::audit_events::AUDIT_EVENT,
-    super::audit_events::AUDIT_CHECKPOINT,
-];
+use crate::domain::event_type::EventType;
 
 /// Writes an `api_key.*` event to the outbox, in the caller's transaction:
 /// the key's public fields and the actor (docs/api-guide.md: Events and usage). `seq` is
@@ -27,7 +10,7 @@ pub const EVENT_TYPES: [&str; 15] = [
 /// current state (docs/api-guide.md: Receiving webhooks → Order and `seq`).
 pub fn key_event(
     conn: &mut crate::db::DbConn,
-    event_type: &str,
+    event_type: EventType,
     key: &crate::db::api_keys::ApiKey,
     actor: &crate::app::audit::Actor,
     seq: i64,
@@ -39,7 +22,7 @@ pub fn key_event(
 /// they replace the key's own fields of the same name (`state` of a deleted key).
 pub fn key_event_with(
     conn: &mut crate::db::DbConn,
-    event_type: &str,
+    event_type: EventType,
     key: &crate::db::api_keys::ApiKey,
     actor: &crate::app::audit::Actor,
     seq: i64,
@@ -55,10 +38,14 @@ pub fn key_event_with(
 
 /// Parses the checked boxes: at least one known type, stored comma-separated in this order.
 pub fn parse(selected: &[String]) -> Result<String, String> {
-    if let Some(unknown) = selected.iter().find(|s| !EVENT_TYPES.contains(&s.as_str())) {
+    if let Some(unknown) = selected.iter().find(|s| EventType::parse_subscribable(s).is_none()) {
         return Err(format!("Unknown event type {unknown:?}."));
     }
-    let chosen: Vec<&str> = EVENT_TYPES.into_iter().filter(|t| selected.iter().any(|s| s == t)).collect();
+    let chosen: Vec<&str> = EventType::SUBSCRIBABLE
+        .into_iter()
+        .filter(|t| selected.iter().any(|s| *s == *t))
+        .map(EventType::as_str)
+        .collect();
     if chosen.is_empty() {
         return Err("Choose at least one event.".into());
     }

@@ -5,34 +5,33 @@
 //! outranks a real change) and `"test": true` (which the catalog schemas
 //! allow), so it validates like a real event.
 
-use super::events::EVENT_TYPES;
+use crate::domain::event_type::EventType;
 use serde_json::{Value, json};
 
-/// The event type of the plain Send test: in the catalog, but not subscribable.
-pub const TEST_EVENT: &str = "webhook.test";
-/// What the plain Send test says.
+/// What the plain Send test (`webhook.test`) says.
 pub const TEST_MESSAGE: &str = "This is a test event from Latchkey.";
 
 /// Every type Send example offers: the plain test first, then the catalog's.
-pub fn choices() -> Vec<&'static str> {
-    std::iter::once(TEST_EVENT).chain(EVENT_TYPES).collect()
+pub fn choices() -> Vec<EventType> {
+    std::iter::once(EventType::WebhookTest).chain(EventType::SUBSCRIBABLE).collect()
 }
 
 /// The type asked for: empty means the plain test; anything unknown is refused.
-pub fn parse_event(input: &str) -> Result<&'static str, String> {
+pub fn parse_event(input: &str) -> Result<EventType, String> {
     let input = input.trim();
     if input.is_empty() {
-        return Ok(TEST_EVENT);
+        return Ok(EventType::WebhookTest);
     }
-    choices().into_iter().find(|t| *t == input).ok_or_else(|| "Choose an event type from the list.".to_owned())
+    choices().into_iter().find(|t| *input == *t).ok_or_else(|| "Choose an event type from the list.".to_owned())
 }
 
 /// The body of an example of `event_type` (one of [`choices`]) for the endpoint `webhook_id`.
-pub fn body(event_type: &str, webhook_id: &str) -> Value {
+pub fn body(event_type: EventType, webhook_id: &str) -> Value {
     let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let example = super::catalog::events().into_iter().find(|e| e.event_type == event_type).map(|e| e.example);
-    let mut body = example.unwrap_or_else(|| json!({ "type": TEST_EVENT, "data": { "message": TEST_MESSAGE } }));
-    if body["type"] == TEST_EVENT {
+    let test = EventType::WebhookTest.as_str();
+    let mut body = example.unwrap_or_else(|| json!({ "type": test, "data": { "message": TEST_MESSAGE } }));
+    if body["type"] == test {
         body["data"]["webhook_id"] = webhook_id.into();
     }
     body["timestamp"] = timestamp.into();
@@ -47,15 +46,15 @@ mod tests {
 
     #[test]
     fn every_type_has_a_marked_example_and_unknown_types_are_refused() {
-        assert_eq!(parse_event(""), Ok(TEST_EVENT));
-        assert_eq!(parse_event("order.created"), Ok("order.created"));
+        assert_eq!(parse_event(""), Ok(EventType::WebhookTest));
+        assert_eq!(parse_event("order.created"), Ok(EventType::OrderCreated));
         assert!(parse_event("order.deleted").is_err());
         for event_type in choices() {
             let example = body(event_type, "wh_x");
-            assert_eq!(example["type"], event_type);
+            assert_eq!(example["type"], event_type.as_str());
             assert_eq!((&example["test"], &example["seq"]), (&json!(true), &json!(0)));
             assert!(example["data"].is_object(), "{event_type}");
         }
-        assert_eq!(body(TEST_EVENT, "wh_x")["data"]["webhook_id"], "wh_x");
+        assert_eq!(body(EventType::WebhookTest, "wh_x")["data"]["webhook_id"], "wh_x");
     }
 }

@@ -2,6 +2,7 @@
 //! A body becomes a normalised JSON object, or a list of per-field errors.
 
 use super::Email;
+use super::event_type::EventType;
 use super::scopes::Resource;
 use serde_json::{Map, Value};
 
@@ -130,11 +131,11 @@ pub fn id_prefix(resource: Resource) -> &'static str {
 }
 
 /// The event a created object emits (categories emit none).
-pub fn created_event(resource: Resource) -> Option<&'static str> {
+pub fn created_event(resource: Resource) -> Option<EventType> {
     match resource {
-        Resource::Customers => Some("customer.created"),
-        Resource::Orders => Some("order.created"),
-        Resource::Products => Some("product.created"),
+        Resource::Customers => Some(EventType::CustomerCreated),
+        Resource::Orders => Some(EventType::OrderCreated),
+        Resource::Products => Some(EventType::ProductCreated),
         Resource::Categories => None,
     }
 }

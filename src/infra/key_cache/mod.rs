@@ -31,6 +31,7 @@ use crate::db::Db;
 use crate::db::api_keys::ApiKey;
 use crate::db::orgs::Org;
 use crate::db::wal::WalKeeper;
+use crate::domain::token::KeyHash;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,8 +46,8 @@ const CAPACITY: usize = 10_000;
 type Found = Arc<(ApiKey, Org)>;
 
 pub struct KeyCache {
-    /// SHA-256 of the token → (stamp it was read under, key and org).
-    entries: Mutex<HashMap<[u8; 32], (u64, Found)>>,
+    /// The token's hash → (stamp it was read under, key and org).
+    entries: Mutex<HashMap<KeyHash, (u64, Found)>>,
     source: Source,
     metrics: Arc<crate::infra::metrics::Metrics>,
 }
@@ -150,15 +151,15 @@ impl KeyCache {
         }
     }
 
-    pub fn get(&self, token_digest: &[u8; 32], stamp: u64) -> Option<Found> {
+    pub fn get(&self, hash: &KeyHash, stamp: u64) -> Option<Found> {
         let entries = self.entries.lock().ok()?;
-        let hit = entries.get(token_digest).filter(|(s, _)| *s == stamp).map(|(_, found)| found.clone());
+        let hit = entries.get(hash).filter(|(s, _)| *s == stamp).map(|(_, found)| found.clone());
         self.metrics.cache_hit(hit.is_some());
         hit
     }
 
     /// Remembers a key read from the database after `stamp` was read.
-    pub fn put(&self, token_digest: [u8; 32], stamp: u64, found: Found) {
+    pub fn put(&self, hash: KeyHash, stamp: u64, found: Found) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CAPACITY {
                 // Entries of an older stamp can never be served again: drop those first,
@@ -168,7 +169,7 @@ impl KeyCache {
                     entries.clear();
                 }
             }
-            entries.insert(token_digest, (stamp, found));
+            entries.insert(hash, (stamp, found));
         }
     }
 }

@@ -75,17 +75,16 @@ impl BearerKey {
         };
         let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey))?;
         let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal))?;
-        let digest = secret.digest();
+        let hash = secret.hash();
         // Cached keys are used only while the database is unchanged (see key_cache).
         let stamp = state.key_cache.stamp(&state.db).await;
-        let cached = stamp.and_then(|s| state.key_cache.get(&digest, s));
+        let cached = stamp.and_then(|s| state.key_cache.get(&hash, s));
         let found = match cached {
             Some(hit) => Some(hit),
             None => {
-                let lookup = hex::encode(digest);
-                let found = state.db.run(move |conn| api_keys::find_by_hash(conn, &lookup)).await?.map(Arc::new);
+                let found = state.db.run(move |conn| api_keys::find_by_hash(conn, &hash)).await?.map(Arc::new);
                 if let (Some(stamp), Some(found)) = (stamp, &found) {
-                    state.key_cache.put(digest, stamp, found.clone());
+                    state.key_cache.put(hash, stamp, found.clone());
                 }
                 found
             }

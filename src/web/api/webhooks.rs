@@ -14,6 +14,7 @@ use crate::app::webhooks::signing::SigningSecret;
 use crate::app::webhooks::{events, examples, target};
 use crate::db::webhooks::{self, Endpoint};
 use crate::domain::crypto;
+use crate::domain::event_type::EventType;
 use crate::domain::records::FieldError;
 use crate::domain::scopes::Management;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -240,10 +241,10 @@ pub async fn test(
     let hook = load(&state, &key, path.into_inner()).await?;
     let body = optional_json_object(&req, payload).await?;
     let event_type = match only_option(&body, "event")? {
-        None => examples::TEST_EVENT,
+        None => EventType::WebhookTest,
         Some(asked) => examples::choices()
             .into_iter()
-            .find(|t| *t == asked)
+            .find(|t| t.as_str() == asked)
             .ok_or_else(|| ApiError::validation(vec![field("event", "is not an event type")]))?,
     };
     let attempt =

@@ -2,7 +2,7 @@
 //! person's sessions (each can be logged out). A password change ends every
 //! other session and keeps this one under a new id.
 
-use super::templates::{Chrome, Field};
+use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other_with_notice};
 use crate::app::accounts::throttle::Gate;
 use crate::app::accounts::{self, password as passwords, profile};
@@ -86,7 +86,7 @@ async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, Ap
         })
         .collect();
     Ok(AccountPage {
-        chrome: Chrome::for_user(current, "account"),
+        chrome: Chrome::for_user(current, NavItem::Account),
         name: Field::new(current.user.name.clone()),
         current_password: Field::default(),
         new_password: Field::default(),

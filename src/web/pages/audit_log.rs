@@ -3,7 +3,7 @@
 //! them under `/orgs/{slug}/settings/audit-log`; staff reach the same views
 //! read-only through `/support` (see `support.rs`).
 
-use super::templates::{Chrome, Field};
+use super::templates::{Chrome, Field, NavItem};
 use super::{render, render_status};
 use crate::app::audit::export::{ExportFormat, encode};
 use crate::app::audit::filter::FilterInput;
@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::db::audit_events::{self, Filter, StoredEvent};
 use crate::domain::Role;
 use crate::domain::timefmt;
+use crate::domain::urls::AuditLogPages;
 use crate::infra::config::ComplianceConfig;
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
@@ -154,7 +155,7 @@ impl From<StoredEvent> for AuditRow {
 pub struct AuditLogPage {
     pub chrome: Chrome,
     pub title: String,
-    pub base_path: String,
+    pub links: AuditLogPages,
     pub read_only: bool,
     pub form: FilterForm,
     /// (code, label) of every action, for the filter.
@@ -190,6 +191,17 @@ impl From<crate::db::checkpoints::StoredCheckpoint> for CheckpointRow {
     }
 }
 
+impl AuditLogPage {
+    /// The pager's links, keeping the filters.
+    fn newest_href(&self) -> Option<String> {
+        (!self.first_page).then(|| self.links.filtered(&self.query))
+    }
+
+    fn older_href(&self) -> Option<String> {
+        self.next_cursor.map(|cursor| self.links.older(&self.query, cursor))
+    }
+}
+
 /// Encodes the filter values back into a query string.
 fn query_string(form: &FilterForm) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
@@ -212,7 +224,7 @@ pub async fn log_page(
     db: &Db,
     chrome: Chrome,
     title: String,
-    base_path: String,
+    links: AuditLogPages,
     org_id: i64,
     query: &AuditQuery,
 ) -> Result<HttpResponse, AppError> {
@@ -242,7 +254,7 @@ pub async fn log_page(
         actions: Action::ALL.iter().map(|a| (a.as_str(), crate::app::audit::human_label(a.as_str()))).collect(),
         chrome,
         title,
-        base_path,
+        links,
         form,
         rows,
     };
@@ -330,7 +342,7 @@ pub fn export(
 #[template(path = "audit_verify.html")]
 pub struct VerifyPage {
     pub chrome: Chrome,
-    pub base_path: String,
+    pub links: AuditLogPages,
     pub report: VerifyReport,
 }
 
@@ -339,17 +351,17 @@ pub struct VerifyPage {
 pub async fn verify_page(
     db: &Db,
     chrome: Chrome,
-    base_path: String,
+    links: AuditLogPages,
     org_id: i64,
     compliance: &ComplianceConfig,
 ) -> Result<HttpResponse, AppError> {
     let key = CheckpointKey::new(compliance.audit_signer.public_key(), compliance.checkpoint_interval);
     let report = db.run(move |conn| audit::verify(conn, org_id, &key, |_| {})).await?;
-    render(&VerifyPage { chrome, base_path, report })
+    render(&VerifyPage { chrome, links, report })
 }
 
-fn org_base(member: &OrgMember) -> String {
-    crate::domain::urls::audit_log(&member.org.slug)
+fn org_links(member: &OrgMember) -> AuditLogPages {
+    AuditLogPages::org(&member.org.slug)
 }
 
 pub async fn list(
@@ -358,8 +370,8 @@ pub async fn list(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
-    let chrome = Chrome::for_member(&member, "audit-log");
-    log_page(&state.db, chrome, "Audit log".into(), org_base(&member), member.org.id, &query).await
+    let chrome = Chrome::for_member(&member, NavItem::AuditLog);
+    log_page(&state.db, chrome, "Audit log".into(), org_links(&member), member.org.id, &query).await
 }
 
 pub async fn export_csv(
@@ -382,6 +394,6 @@ pub async fn export_jsonl(
 
 pub async fn verify(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
     member.require(Role::can_manage_settings)?;
-    let chrome = Chrome::for_member(&member, "audit-log");
-    verify_page(&state.db, chrome, org_base(&member), member.org.id, &state.config.compliance).await
+    let chrome = Chrome::for_member(&member, NavItem::AuditLog);
+    verify_page(&state.db, chrome, org_links(&member), member.org.id, &state.config.compliance).await
 }

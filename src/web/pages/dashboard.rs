@@ -4,7 +4,7 @@
 //! events; members and read-only users see only who the owners are.
 
 use super::render;
-use super::templates::Chrome;
+use super::templates::{Chrome, NavItem};
 use crate::app::state::AppState;
 use crate::db::api_keys::{self, ApiKey, KeyCounts};
 use crate::db::audit_events::{self, Filter, StoredEvent};
@@ -197,7 +197,7 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         })
         .collect();
     render(&DashboardPage {
-        chrome: Chrome::for_member(&member, "dashboard"),
+        chrome: Chrome::for_member(&member, NavItem::Dashboard),
         full_view,
         chart: if full_view {
             let mut usage = overview.usage.clone();

@@ -54,7 +54,7 @@ pub async fn api(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let events = crate::app::webhooks::catalog::events()
         .into_iter()
         .map(|e| EventView {
-            event_type: e.event_type,
+            event_type: e.event_type.as_str(),
             summary: e.summary,
             example: serde_json::to_string_pretty(&e.example).unwrap_or_default(),
         })

@@ -18,6 +18,6 @@ pub async fn index(current: CurrentUser) -> Result<HttpResponse, AppError> {
     match current.orgs.first() {
         Some((org, _)) => Ok(see_other(&crate::domain::urls::org(&org.slug))),
         None if current.user.is_staff => Ok(see_other(crate::domain::urls::SUPPORT)),
-        None => render(&NoOrgs { chrome: Chrome::for_user(&current, "") }),
+        None => render(&NoOrgs { chrome: Chrome::for_user(&current, None) }),
     }
 }

@@ -73,7 +73,7 @@ fn link_invalid() -> Result<HttpResponse, AppError> {
         &LinkInvalidPage {
             title: "This invitation no longer works",
             message: "It was already accepted or revoked, it has expired (invitations work for 7 days), or a newer one replaced it. Ask the person who invited you to send a new one.",
-            next_href: "/",
+            next_href: crate::domain::urls::HOME,
             next_label: "Go to Latchkey",
         },
     )

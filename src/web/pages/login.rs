@@ -179,7 +179,7 @@ struct LogoutPage {
 
 /// GET /logout asks first: logging out is a POST, so a link or image cannot do it.
 pub async fn logout_confirm(current: CurrentUser) -> Result<HttpResponse, AppError> {
-    render(&LogoutPage { chrome: Chrome::for_user(&current, "") })
+    render(&LogoutPage { chrome: Chrome::for_user(&current, None) })
 }
 
 pub async fn logout(

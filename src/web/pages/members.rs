@@ -3,7 +3,7 @@
 //! The last owner cannot be removed or demoted. Pending invitations are
 //! listed here; their resend and revoke actions are in invitations.rs.
 
-use super::templates::{Chrome, Field};
+use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::members::invitations::{Invited, Inviter, invite};
@@ -57,7 +57,7 @@ async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppEr
         })
         .await?;
     Ok(MembersPage {
-        chrome: Chrome::for_member(member, "members"),
+        chrome: Chrome::for_member(member, NavItem::Members),
         members,
         invitations,
         now: crate::db::now(),
@@ -183,7 +183,7 @@ pub async fn remove_confirm(
     let org_id = member.org.id;
     let members = state.db.run(move |conn| memberships::list(conn, org_id)).await?;
     let target = members.into_iter().find(|m| m.user_id == user_id).ok_or(AppError::NotFound)?;
-    render(&RemovePage { chrome: Chrome::for_member(&member, "members"), target })
+    render(&RemovePage { chrome: Chrome::for_member(&member, NavItem::Members), target })
 }
 
 pub async fn remove(

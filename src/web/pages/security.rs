@@ -3,7 +3,7 @@
 //! would lock themselves out), and the key policy. Owners change them;
 //! admins see them read-only.
 
-use super::templates::{Chrome, Field};
+use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other_with_notice};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::state::AppState;
@@ -51,7 +51,7 @@ pub struct RequirementForm {
 fn page(member: &OrgMember) -> SecurityPage {
     let policy = member.org.key_policy;
     SecurityPage {
-        chrome: Chrome::for_member(member, "security"),
+        chrome: Chrome::for_member(member, NavItem::Security),
         can_edit: member.role.can_manage_members(),
         required: member.org.require_two_factor,
         owner_has_factor: member.current.has_second_factor,

@@ -5,12 +5,13 @@
 
 use super::audit_log::{self, AuditQuery};
 use super::render;
-use super::templates::Chrome;
+use super::templates::{Chrome, NavItem};
 use crate::app::audit::export::ExportFormat;
 use crate::app::audit::{Actor, Entry, PLATFORM_LOG, RequestMeta};
 use crate::app::state::AppState;
 use crate::app::support::{Look, look_at};
 use crate::db::orgs::{self, Org};
+use crate::domain::urls::AuditLogPages;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use actix_web::dev::Payload;
@@ -58,7 +59,7 @@ pub async fn index(
     let q = query.q.trim().to_owned();
     let needle = q.clone();
     let found = state.db.run(move |conn| orgs::search(conn, &needle, 200)).await?;
-    render(&SupportPage { chrome: Chrome::for_user(&staff.0, "support"), q, orgs: found })
+    render(&SupportPage { chrome: Chrome::for_user(&staff.0, NavItem::Support), q, orgs: found })
 }
 
 /// Loads the organisation and records, in its own log, that staff looked:
@@ -86,8 +87,8 @@ fn log_view(view: &'static str) -> impl FnOnce(i64) -> Entry + Send + 'static {
     move |org_id| Entry::support_viewed_audit_log(org_id, view)
 }
 
-fn base(org: &Org) -> String {
-    crate::domain::urls::support_audit_log(&org.slug)
+fn log_links(org: &Org) -> AuditLogPages {
+    AuditLogPages::support(&org.slug)
 }
 
 pub async fn org_log(
@@ -99,7 +100,8 @@ pub async fn org_log(
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("page")).await?;
     let title = format!("Audit log of {} ({})", org.name, org.slug);
-    audit_log::log_page(&state.db, Chrome::for_user(&staff.0, "support"), title, base(&org), org.id, &query).await
+    audit_log::log_page(&state.db, Chrome::for_user(&staff.0, NavItem::Support), title, log_links(&org), org.id, &query)
+        .await
 }
 
 pub async fn org_export_csv(
@@ -131,8 +133,8 @@ pub async fn org_verify(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("verify")).await?;
-    let chrome = Chrome::for_user(&staff.0, "support");
-    audit_log::verify_page(&state.db, chrome, base(&org), org.id, &state.config.compliance).await
+    let chrome = Chrome::for_user(&staff.0, NavItem::Support);
+    audit_log::verify_page(&state.db, chrome, log_links(&org), org.id, &state.config.compliance).await
 }
 
 /// Events that belong to no organisation: failed logins for unknown emails,
@@ -142,16 +144,8 @@ pub async fn platform_log(
     staff: StaffUser,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let chrome = Chrome::for_user(&staff.0, "support");
-    audit_log::log_page(
-        &state.db,
-        chrome,
-        "Platform log".into(),
-        crate::domain::urls::PLATFORM_LOG.into(),
-        PLATFORM_LOG,
-        &query,
-    )
-    .await
+    let chrome = Chrome::for_user(&staff.0, NavItem::Support);
+    audit_log::log_page(&state.db, chrome, "Platform log".into(), AuditLogPages::platform(), PLATFORM_LOG, &query).await
 }
 
 /// An organisation's keys, read-only: no secrets, no menus, no create button.
@@ -165,9 +159,9 @@ pub async fn org_keys(
     let org =
         viewed(&state, &staff, slug.into_inner(), meta, |org| Entry::support_viewed_api_keys(org, "list")).await?;
     let frame = crate::web::pages::api_keys::list::ListFrame {
-        chrome: Chrome::for_user(&staff.0, "support"),
+        chrome: Chrome::for_user(&staff.0, NavItem::Support),
         title: format!("API keys of {} ({})", org.name, org.slug),
-        base_path: crate::domain::urls::support_keys(&org.slug),
+        links: crate::domain::urls::KeyPages::support(&org.slug),
         paid: org.plan == crate::domain::Plan::Paid,
         read_only: true,
         policy: org.key_policy,
@@ -191,9 +185,9 @@ pub async fn org_key(
     let org_id = org.id;
     let key =
         state.db.run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)?;
-    let chrome = Chrome::for_user(&staff.0, "support");
-    let base = crate::domain::urls::support_keys(&org.slug);
+    let chrome = Chrome::for_user(&staff.0, NavItem::Support);
+    let links = crate::domain::urls::KeyPages::support(&org.slug);
     let paid = org.plan == crate::domain::Plan::Paid;
-    let page = crate::web::pages::api_keys::detail::page(&state, chrome, base, &key, paid, true, &query).await?;
+    let page = crate::web::pages::api_keys::detail::page(&state, chrome, links, &key, paid, true, &query).await?;
     render(&page)
 }

@@ -1,5 +1,6 @@
 //! Data every console page shares (the layout's "chrome"), and the error page.
 
+pub use crate::domain::nav::NavItem;
 use crate::web::auth::{CurrentUser, OrgMember};
 
 pub struct OrgLink {
@@ -29,12 +30,12 @@ pub struct Chrome {
     pub sudo_with_code: bool,
     /// Sudo mode offers "Confirm with a passkey".
     pub sudo_passkey: bool,
-    /// Which navigation item is current: "dashboard", "api-keys", "webhooks", "audit-log", "members", "support".
-    pub active: &'static str,
+    /// The navigation item of the page, if it has one.
+    pub active: Option<NavItem>,
 }
 
 impl Chrome {
-    pub fn for_user(current: &CurrentUser, active: &'static str) -> Self {
+    pub fn for_user(current: &CurrentUser, active: impl Into<Option<NavItem>>) -> Self {
         Self {
             user_name: current.user.name.clone(),
             user_email: current.user.email.clone(),
@@ -48,11 +49,11 @@ impl Chrome {
             org: None,
             sudo_with_code: current.has_authenticator_app,
             sudo_passkey: current.has_passkey,
-            active,
+            active: active.into(),
         }
     }
 
-    pub fn for_member(member: &OrgMember, active: &'static str) -> Self {
+    pub fn for_member(member: &OrgMember, active: NavItem) -> Self {
         let mut chrome = Self::for_user(&member.current, active);
         chrome.org = Some(OrgNav {
             slug: member.org.slug.clone(),

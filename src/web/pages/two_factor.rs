@@ -4,7 +4,7 @@
 //! change asks again who it is once the sudo window has passed (sudo.rs).
 
 use super::sudo::{Answer, Needs, SudoFields};
-use super::templates::Chrome;
+use super::templates::{Chrome, NavItem};
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::app::accounts::sudo::Prompt;
 use crate::app::accounts::two_factor::{self, TwoFactorError};
@@ -78,7 +78,7 @@ async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) ->
     };
     let passkeys_available = state.passkeys.is_some();
     Ok(TwoFactorPage {
-        chrome: Chrome::for_user(current, "account"),
+        chrome: Chrome::for_user(current, NavItem::Account),
         enrolment,
         status,
         passkeys_available,
@@ -118,7 +118,7 @@ pub async fn show(
 }
 
 fn codes_page(current: &CurrentUser, codes: Vec<String>) -> Result<HttpResponse, AppError> {
-    render(&RecoveryCodesPage { chrome: Chrome::for_user(current, "account"), codes })
+    render(&RecoveryCodesPage { chrome: Chrome::for_user(current, NavItem::Account), codes })
 }
 
 pub async fn confirm(

@@ -14,6 +14,7 @@ use crate::db::now;
 use crate::domain::key_json;
 use crate::domain::key_policy::Candidate;
 use crate::domain::key_settings::Grace;
+use crate::domain::key_state::RevokeCause;
 use crate::domain::records::FieldError;
 use crate::domain::scopes::Management;
 use crate::domain::token::ApiKeySecret;
@@ -155,7 +156,7 @@ pub async fn revoke(
     let revoked = state
         .db
         .run(move |conn| {
-            keys::revoke(conn, &old, &by.display_name(), &by, &meta, "revoked_by_api_key")?;
+            keys::revoke(conn, &old, &by.display_name(), &by, &meta, RevokeCause::ByApiKey)?;
             keys::reload(conn, &old)
         })
         .await?;

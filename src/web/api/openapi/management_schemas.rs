@@ -3,7 +3,7 @@
 //! API accepts it).
 
 use super::schema_ref;
-use crate::app::webhooks::events::EVENT_TYPES;
+use crate::domain::event_type::EventType;
 use crate::domain::key_state::KeyState;
 use crate::domain::scopes::Scopes;
 use serde_json::{Map, Value, json};
@@ -115,7 +115,7 @@ fn webhook_schema(with_secret: bool) -> Value {
             "id": {"type": "string", "pattern": WEBHOOK_ID},
             "url": {"type": "string"},
             "description": {"type": "string"},
-            "events": {"type": "array", "items": {"type": "string", "enum": EVENT_TYPES}},
+            "events": {"type": "array", "items": {"type": "string", "enum": EventType::SUBSCRIBABLE}},
             "enabled": {"type": "boolean"},
             "disabled_reason": text_or_null(),
             "created_at": {"type": "string", "format": "date-time"},
@@ -138,7 +138,7 @@ fn webhook_input(patch: bool) -> Value {
         "additionalProperties": false,
         "properties": {
             "url": {"type": "string", "description": "HTTPS; must not resolve to a private or loopback address"},
-            "events": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": EVENT_TYPES}},
+            "events": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": EventType::SUBSCRIBABLE}},
             "description": {"type": "string", "maxLength": 500},
         }
     });
@@ -196,12 +196,13 @@ pub(super) fn schemas(schemas: &mut Map<String, Value>) {
     schemas.insert("WebhookInput".into(), webhook_input(false));
     schemas.insert("WebhookPatch".into(), webhook_input(true));
     schemas.insert("WebhookList".into(), list_of("Webhook", json!({})));
-    let mut examples = crate::app::webhooks::examples::choices();
+    let mut examples: Vec<&str> =
+        crate::app::webhooks::examples::choices().into_iter().map(EventType::as_str).collect();
     examples.sort_unstable();
     schemas.insert(
         "WebhookTestInput".into(),
         json!({"type": "object", "additionalProperties": false, "properties": {"event": {"type": "string",
-            "enum": examples, "default": "webhook.test",
+            "enum": examples, "default": EventType::WebhookTest.as_str(),
             "description": "Send a signed example of this type: the catalog's example with a fresh timestamp and \"test\": true"}}}),
     );
     schemas.insert(

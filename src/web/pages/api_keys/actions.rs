@@ -3,7 +3,7 @@
 //! sudo mode the confirmation asks for the password (docs/user-guide.md: API keys).
 
 use super::form::{already_created, show_secret};
-use super::{KeyView, base_path, key_sudo, load_key, needs_sudo, require_admin, require_paid};
+use super::{KeyView, key_sudo, links, load_key, needs_sudo, require_admin, require_paid};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::keys::{self, Issue, Issued, Once};
 use crate::app::state::AppState;
@@ -11,10 +11,11 @@ use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_policy::Candidate;
 use crate::domain::key_settings::Grace;
-use crate::domain::key_state::KeyState;
+use crate::domain::key_state::{KeyState, RevokeCause};
+use crate::domain::urls::KeyPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
-use crate::web::pages::templates::Chrome;
+use crate::web::pages::templates::{Chrome, NavItem};
 use crate::web::pages::{Notice, render, render_status, see_other_with_notice};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -96,7 +97,7 @@ impl KeyAction {
 #[template(path = "api_key_confirm.html")]
 pub struct ConfirmPage {
     chrome: Chrome,
-    base_path: String,
+    links: KeyPages,
     key: KeyView,
     action: &'static str,
     title: String,
@@ -135,8 +136,8 @@ pub struct ActionForm {
 fn confirm_page(state: &AppState, member: &OrgMember, key: &ApiKey, action: KeyAction) -> ConfirmPage {
     let (title, explanation, button, danger) = action.wording(&key.label);
     ConfirmPage {
-        chrome: Chrome::for_member(member, "api-keys"),
-        base_path: base_path(&member.org.slug),
+        chrome: Chrome::for_member(member, NavItem::ApiKeys),
+        links: links(&member.org.slug),
         key: KeyView::new(key, state.config.default_rate_limit),
         action: action.as_str(),
         title,
@@ -211,7 +212,7 @@ pub async fn perform(
         return render_status(sudo.status(), &page);
     }
     let actor = Actor::user(&member.current.user);
-    let list = base_path(&member.org.slug);
+    let list = crate::domain::urls::keys(&member.org.slug);
     let key_for_change = key.clone();
     let change = |f: fn(&mut crate::db::DbConn, &ApiKey, &Actor, &RequestMeta) -> crate::db::QueryResult<()>| {
         let (actor, meta, key) = (actor.clone(), meta.clone(), key_for_change.clone());
@@ -232,7 +233,7 @@ pub async fn perform(
         }
         KeyAction::Revoke => {
             let by = member.current.user.name.clone();
-            state.db.run(move |conn| keys::revoke(conn, &key, &by, &actor, &meta, "revoked_by_user")).await?;
+            state.db.run(move |conn| keys::revoke(conn, &key, &by, &actor, &meta, RevokeCause::ByUser)).await?;
             Ok(see_other_with_notice(&session, &list, Notice::KeyRevoked))
         }
         KeyAction::Rotate => match rotation_checks(&state, &member, &key, &mut page, &form) {

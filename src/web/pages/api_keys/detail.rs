@@ -1,16 +1,17 @@
 //! A key's page: every field, its usage, its request log and its own audit trail.
 
 use super::requests::{self, RequestForm, RequestQuery, RequestView};
-use super::{KeyView, base_path, load_key, require_admin};
+use super::{KeyView, links, load_key, require_admin};
 use crate::app::state::AppState;
 use crate::db::api_keys::ApiKey;
 use crate::db::audit_events::{self, Filter};
 use crate::domain::Plan;
+use crate::domain::urls::KeyPages;
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use crate::web::pages::audit_log::AuditRow;
 use crate::web::pages::render;
-use crate::web::pages::templates::Chrome;
+use crate::web::pages::templates::{Chrome, NavItem};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -18,7 +19,7 @@ use askama::Template;
 #[template(path = "api_key_detail.html")]
 pub struct DetailPage {
     pub chrome: Chrome,
-    pub base_path: String,
+    pub links: KeyPages,
     pub read_only: bool,
     pub paid: bool,
     pub key: KeyView,
@@ -37,7 +38,7 @@ pub struct DetailPage {
 pub async fn page(
     state: &AppState,
     chrome: Chrome,
-    base: String,
+    links: KeyPages,
     key: &ApiKey,
     paid: bool,
     read_only: bool,
@@ -62,7 +63,7 @@ pub async fn page(
     state.usage.add_pending(org_id, Some(key_row), &mut usage);
     Ok(DetailPage {
         chrome,
-        base_path: base,
+        links,
         read_only,
         paid,
         key: KeyView::new(key, state.config.default_rate_limit),
@@ -85,9 +86,9 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     require_admin(&member)?;
     let key = load_key(&state, &member, path.into_inner().1).await?;
-    let chrome = Chrome::for_member(&member, "api-keys");
+    let chrome = Chrome::for_member(&member, NavItem::ApiKeys);
     let paid = member.org.plan == Plan::Paid;
-    let mut page = page(&state, chrome, base_path(&member.org.slug), &key, paid, false, &query).await?;
+    let mut page = page(&state, chrome, links(&member.org.slug), &key, paid, false, &query).await?;
     page.notice = crate::web::pages::notice::take(&session).map(crate::web::pages::Notice::text);
     if super::violates(&key, &member.org.key_policy) {
         page.key.marks.push(super::VIOLATES_POLICY);

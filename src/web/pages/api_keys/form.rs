@@ -1,7 +1,7 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
-use super::{KeyView, base_path, key_sudo, load_key, require_admin, require_paid};
+use super::{KeyView, key_sudo, links, load_key, require_admin, require_paid};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::keys::{self, Issue, Issued, Once};
 use crate::app::state::AppState;
@@ -11,10 +11,11 @@ use crate::domain::key_policy::{Candidate, KeyPolicy};
 use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use crate::domain::scopes::{Management, Resource, Scopes};
 use crate::domain::token::ApiKeySecret;
+use crate::domain::urls::KeyPages;
 use crate::web::auth::form_id;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
-use crate::web::pages::templates::{Chrome, Field};
+use crate::web::pages::templates::{Chrome, Field, NavItem};
 use crate::web::pages::{Notice, render, render_status, see_other, see_other_with_notice};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -51,7 +52,7 @@ pub struct KeyForm {
 #[template(path = "api_key_form.html")]
 pub struct KeyFormPage {
     chrome: Chrome,
-    base_path: String,
+    links: KeyPages,
     /// The key being edited; `None` on the create form.
     editing: Option<String>,
     label: Field,
@@ -93,8 +94,8 @@ impl KeyFormPage {
 
     fn blank(member: &OrgMember, state: &AppState) -> Self {
         Self {
-            chrome: Chrome::for_member(member, "api-keys"),
-            base_path: base_path(&member.org.slug),
+            chrome: Chrome::for_member(member, NavItem::ApiKeys),
+            links: links(&member.org.slug),
             editing: None,
             label: Field::default(),
             description: Field::default(),
@@ -164,7 +165,7 @@ impl KeyFormPage {
 #[template(path = "api_key_secret.html")]
 pub struct SecretPage {
     pub chrome: Chrome,
-    pub base_path: String,
+    pub links: KeyPages,
     pub title: &'static str,
     pub key: KeyView,
     pub secret: Option<String>,
@@ -224,8 +225,8 @@ pub fn show_secret(
     secret: ApiKeySecret,
 ) -> Result<HttpResponse, AppError> {
     render(&SecretPage {
-        chrome: Chrome::for_member(member, "api-keys"),
-        base_path: base_path(&member.org.slug),
+        chrome: Chrome::for_member(member, NavItem::ApiKeys),
+        links: links(&member.org.slug),
         title,
         key: KeyView::new(key, state.config.default_rate_limit),
         secret: Some(secret.expose().to_owned()),
@@ -244,11 +245,11 @@ pub async fn already_created(
         None => None,
     };
     let Some(key) = key else {
-        return Ok(see_other(&base_path(&member.org.slug)));
+        return Ok(see_other(links(&member.org.slug).list()));
     };
     let page = SecretPage {
-        chrome: Chrome::for_member(member, "api-keys"),
-        base_path: base_path(&member.org.slug),
+        chrome: Chrome::for_member(member, NavItem::ApiKeys),
+        links: links(&member.org.slug),
         title: "This key was already created",
         key: KeyView::new(&key, state.config.default_rate_limit),
         secret: None,
@@ -327,5 +328,5 @@ pub async fn update(
     let key_id = old.key_id.clone();
     state.db.run(move |conn| keys::update(conn, &old, &settings, enabled, &actor, &meta)).await?;
     state.key_cache.confirm(&state.db).await;
-    Ok(see_other_with_notice(&session, &format!("{}/{key_id}", base_path(&member.org.slug)), Notice::KeyUpdated))
+    Ok(see_other_with_notice(&session, &links(&member.org.slug).key(&key_id), Notice::KeyUpdated))
 }

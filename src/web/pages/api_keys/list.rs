@@ -1,15 +1,16 @@
 //! The key list: search, state filter, sort, pages of 50.
 
-use super::{KeyView, base_path, require_admin};
+use super::{KeyView, links, require_admin};
 use crate::app::state::AppState;
 use crate::db::api_keys::{self, ListQuery, Sort};
 use crate::db::now;
 use crate::domain::Plan;
 use crate::domain::key_state::KeyState;
+use crate::domain::urls::KeyPages;
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use crate::web::pages::render;
-use crate::web::pages::templates::Chrome;
+use crate::web::pages::templates::{Chrome, NavItem};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -38,7 +39,7 @@ pub struct KeyListQuery {
 pub struct KeyListPage {
     pub chrome: Chrome,
     pub title: String,
-    pub base_path: String,
+    pub links: KeyPages,
     /// Staff view: no create button, no menus.
     pub read_only: bool,
     pub paid: bool,
@@ -54,11 +55,22 @@ pub struct KeyListPage {
     pub notice: Option<&'static str>,
 }
 
+impl KeyListPage {
+    /// The pager's links, keeping the filters.
+    fn prev_href(&self) -> Option<String> {
+        self.prev_cursor.map(|c| self.links.list_page(&self.query, c))
+    }
+
+    fn next_href(&self) -> Option<String> {
+        self.next_cursor.map(|c| self.links.list_page(&self.query, c))
+    }
+}
+
 /// Who is looking and where the page lives: the settings page or the support console.
 pub struct ListFrame {
     pub chrome: Chrome,
     pub title: String,
-    pub base_path: String,
+    pub links: KeyPages,
     pub paid: bool,
     pub read_only: bool,
     /// The org's key policy (keys that break it are marked).
@@ -72,7 +84,7 @@ pub async fn page(
     org_id: i64,
     query: &KeyListQuery,
 ) -> Result<KeyListPage, AppError> {
-    let ListFrame { chrome, title, base_path: base, paid, read_only, policy } = frame;
+    let ListFrame { chrome, title, links, paid, read_only, policy } = frame;
     let search = Some(query.q.trim().to_owned()).filter(|q| !q.is_empty());
     let attention = query.state.trim() == ATTENTION;
     let key_state = KeyState::parse(query.state.trim());
@@ -103,7 +115,7 @@ pub async fn page(
     Ok(KeyListPage {
         chrome,
         title,
-        base_path: base,
+        links,
         read_only,
         paid,
         keys: keys
@@ -138,9 +150,9 @@ pub async fn list(
     let mut query = query.into_inner();
     query.notice = crate::web::pages::notice::take(&session);
     let frame = ListFrame {
-        chrome: Chrome::for_member(&member, "api-keys"),
+        chrome: Chrome::for_member(&member, NavItem::ApiKeys),
         title: "API keys".into(),
-        base_path: base_path(&member.org.slug),
+        links: links(&member.org.slug),
         paid: member.org.plan == Plan::Paid,
         read_only: false,
         policy: member.org.key_policy,

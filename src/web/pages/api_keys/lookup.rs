@@ -4,13 +4,14 @@
 //! The token is checked (shape and checksum) before any lookup, never
 //! echoed back into the page, stored or logged.
 
-use super::{KeyView, base_path, require_admin};
+use super::{KeyView, links, require_admin};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::state::AppState;
 use crate::domain::token::ApiKeySecret;
+use crate::domain::urls::KeyPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
-use crate::web::pages::templates::Chrome;
+use crate::web::pages::templates::{Chrome, NavItem};
 use crate::web::pages::{render, render_status};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -21,7 +22,7 @@ use serde::Deserialize;
 #[template(path = "api_key_lookup.html")]
 pub struct LookupPage {
     chrome: Chrome,
-    base_path: String,
+    links: KeyPages,
     error: Option<&'static str>,
     /// `None` before a lookup; `Some(None)` when nothing matched.
     result: Option<Option<KeyView>>,
@@ -35,8 +36,8 @@ pub struct LookupForm {
 
 fn blank(member: &OrgMember) -> LookupPage {
     LookupPage {
-        chrome: Chrome::for_member(member, "api-keys"),
-        base_path: base_path(&member.org.slug),
+        chrome: Chrome::for_member(member, NavItem::ApiKeys),
+        links: links(&member.org.slug),
         error: None,
         result: None,
     }

@@ -15,14 +15,16 @@ use crate::db::now;
 use crate::domain::key_policy::{Candidate, KeyPolicy};
 use crate::domain::key_state::KeyState;
 use crate::domain::timefmt;
+use crate::domain::urls::KeyPages;
 use crate::domain::{Plan, Role};
 use crate::web::auth::{OrgMember, session};
 use crate::web::error::AppError;
 use actix_session::Session;
 use chrono::{Duration, NaiveDateTime};
 
-pub fn base_path(slug: &str) -> String {
-    crate::domain::urls::keys(slug)
+/// The links of the organisation's key pages (Settings → API keys).
+pub fn links(slug: &str) -> KeyPages {
+    KeyPages::org(slug)
 }
 
 /// Owners and admins only (docs/security-model.md: Roles).

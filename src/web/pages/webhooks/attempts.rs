@@ -3,15 +3,16 @@
 //! pages, and the attempt page, which shows the request exactly as sent —
 //! URL, every header, the body — and what came back.
 
-use super::{base, load};
+use super::{links, load};
 use crate::app::state::AppState;
-use crate::app::webhooks::events::EVENT_TYPES;
 use crate::db::deliveries::{self, AttemptFilter, AttemptRequest, AttemptRow};
 use crate::db::webhooks::Endpoint;
+use crate::domain::event_type::EventType;
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use crate::web::pages::render;
-use crate::web::pages::templates::{Chrome, Field};
+use crate::web::pages::templates::{Chrome, Field, NavItem};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -78,8 +79,8 @@ pub fn parse(q: &AttemptQuery) -> (AttemptFilter, Option<i64>, AttemptForm) {
         _ => form.status.error = Some("Choose succeeded or failed.".into()),
     }
     if !form.event.value.is_empty() {
-        match EVENT_TYPES.iter().find(|t| **t == form.event.value) {
-            Some(t) => filter.event_type = Some((*t).to_owned()),
+        match EventType::parse_subscribable(&form.event.value) {
+            Some(t) => filter.event_type = Some(t),
             None => form.event.error = Some("Choose an event type from the list.".into()),
         }
     }
@@ -112,7 +113,7 @@ pub fn load_page(
 #[template(path = "webhook_attempt.html")]
 struct AttemptDetailPage {
     chrome: Chrome,
-    base_path: String,
+    links: WebhookPages,
     hook: Endpoint,
     attempt: AttemptRow,
     event_type: String,
@@ -146,8 +147,8 @@ pub async fn show(
     let found = state.db.run(move |conn| deliveries::find_attempt(conn, scope, attempt_id)).await?;
     let (attempt, request, event_type, event_id) = found.ok_or(AppError::NotFound)?;
     render(&AttemptDetailPage {
-        chrome: Chrome::for_member(&member, "webhooks"),
-        base_path: base(&member),
+        chrome: Chrome::for_member(&member, NavItem::Webhooks),
+        links: links(&member),
         hook,
         attempt,
         event_type,

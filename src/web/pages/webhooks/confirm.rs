@@ -2,16 +2,17 @@
 //! ask first with (delete; rotate the signing secret, where the overlap is
 //! chosen), and the rotation itself.
 
-use super::{base, load, secret_page};
+use super::{links, load, secret_page};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::state::AppState;
 use crate::app::webhooks::endpoints::{self, Overlap};
 use crate::app::webhooks::signing::SigningSecret;
 use crate::db::webhooks::Endpoint;
 use crate::domain::crypto;
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
-use crate::web::pages::templates::{Chrome, Field};
+use crate::web::pages::templates::{Chrome, Field, NavItem};
 use crate::web::pages::{render, render_status};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -22,7 +23,7 @@ use serde::Deserialize;
 #[template(path = "webhook_confirm.html")]
 struct ConfirmPage {
     chrome: Chrome,
-    base_path: String,
+    links: WebhookPages,
     hook: Endpoint,
     action: &'static str,
     title: &'static str,
@@ -38,10 +39,10 @@ type Wording = (&'static str, &'static str, &'static str, &'static str, bool);
 
 fn confirm_page(member: &OrgMember, hook: Endpoint, wording: Wording, overlap: Option<Field>) -> ConfirmPage {
     let (action, title, explanation, button, danger) = wording;
-    let chrome = Chrome::for_member(member, "webhooks");
+    let chrome = Chrome::for_member(member, NavItem::Webhooks);
     ConfirmPage {
         chrome,
-        base_path: base(member),
+        links: links(member),
         hook,
         action,
         title,

@@ -3,18 +3,20 @@
 //! attempt log (filters, pages, Resend) and Recover.
 
 use super::attempts::{self, AttemptForm, AttemptQuery};
-use super::{base, load};
+use super::{links, load};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::state::AppState;
 use crate::app::webhooks::health::{self, Health};
 use crate::app::webhooks::send::Attempt;
-use crate::app::webhooks::{endpoints, events, examples};
+use crate::app::webhooks::{endpoints, examples};
 use crate::db::deliveries::{self, AttemptRow};
 use crate::db::webhooks::Endpoint;
+use crate::domain::event_type::EventType;
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
 use crate::web::pages::render_status;
-use crate::web::pages::templates::{Chrome, Field};
+use crate::web::pages::templates::{Chrome, Field, NavItem};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -36,7 +38,7 @@ struct Extras {
 #[template(path = "webhook_detail.html")]
 struct DetailPage {
     chrome: Chrome,
-    base_path: String,
+    links: WebhookPages,
     hook: Endpoint,
     health: Health,
     /// When the previous secret stops signing, while it still does.
@@ -45,11 +47,18 @@ struct DetailPage {
     attempts: Vec<(AttemptRow, String, String)>,
     older: Option<i64>,
     filters: AttemptForm,
-    event_types: [&'static str; 15],
-    example_types: Vec<&'static str>,
+    event_types: [EventType; 15],
+    example_types: Vec<EventType>,
     test_event: Field,
     since: Field,
     recovered: Option<usize>,
+}
+
+impl DetailPage {
+    /// The pager's link to older attempts, keeping the filters.
+    fn older_href(&self) -> Option<String> {
+        self.older.map(|before| self.links.deliveries_before(&self.hook.public_id, &self.filters.query(), before))
+    }
 }
 
 /// The page; 422 when a field of the request could not be read.
@@ -71,8 +80,8 @@ async fn detail(
     let at = crate::db::now();
     let invalid = !listed || extras.test_event.error.is_some() || extras.since.error.is_some();
     let page = DetailPage {
-        chrome: Chrome::for_member(member, "webhooks"),
-        base_path: base(member),
+        chrome: Chrome::for_member(member, NavItem::Webhooks),
+        links: links(member),
         health: health::of(&hook, &recent, at),
         previous_until: hook.previous_until.filter(|t| *t > at).map(|t| crate::domain::timefmt::exact(&t)),
         hook,
@@ -80,7 +89,7 @@ async fn detail(
         attempts,
         older,
         filters,
-        event_types: events::EVENT_TYPES,
+        event_types: EventType::SUBSCRIBABLE,
         example_types: examples::choices(),
         test_event: extras.test_event,
         since: extras.since,

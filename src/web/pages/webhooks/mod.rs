@@ -11,7 +11,7 @@ pub use attempts::show as attempt;
 pub use confirm::{delete_confirm, rotate_secret, rotate_secret_confirm};
 pub use detail::{recover, resend, show, test};
 
-use super::templates::{Chrome, Field};
+use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other_with_notice};
 use crate::app::audit::{Actor, RequestMeta};
 use crate::app::state::AppState;
@@ -23,6 +23,8 @@ use crate::db::deliveries;
 use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
 use crate::domain::crypto;
+use crate::domain::event_type::EventType;
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
@@ -31,8 +33,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-fn base(member: &OrgMember) -> String {
-    crate::domain::urls::webhooks(&member.org.slug)
+/// The links of the organisation's webhook pages.
+fn links(member: &OrgMember) -> WebhookPages {
+    WebhookPages::org(&member.org.slug)
 }
 
 /// One of the organisation's endpoints, for an owner or admin (403 for other roles, 404 if unknown).
@@ -46,7 +49,7 @@ async fn load(state: &AppState, member: &OrgMember, id: String) -> Result<Endpoi
 #[template(path = "webhooks_list.html")]
 struct ListPage {
     chrome: Chrome,
-    base_path: String,
+    links: WebhookPages,
     hooks: Vec<(Endpoint, Health)>,
     notice: Option<&'static str>,
 }
@@ -77,40 +80,40 @@ pub async fn list(
         })
         .collect();
     let notice = super::notice::take(&session).map(Notice::text);
-    render(&ListPage { chrome: Chrome::for_member(&member, "webhooks"), base_path: base(&member), hooks, notice })
+    render(&ListPage { chrome: Chrome::for_member(&member, NavItem::Webhooks), links: links(&member), hooks, notice })
 }
 
 #[derive(Template)]
 #[template(path = "webhook_form.html")]
 struct FormPage {
     chrome: Chrome,
-    base_path: String,
+    links: WebhookPages,
     editing: Option<String>,
     url: Field,
     description: Field,
     events: Vec<String>,
     events_error: Option<String>,
-    all_events: [&'static str; 15],
+    all_events: [EventType; 15],
     insecure_allowed: bool,
 }
 
 impl FormPage {
     fn blank(member: &OrgMember, state: &AppState) -> Self {
         Self {
-            chrome: Chrome::for_member(member, "webhooks"),
-            base_path: base(member),
+            chrome: Chrome::for_member(member, NavItem::Webhooks),
+            links: links(member),
             editing: None,
             url: Field::default(),
             description: Field::default(),
             events: Vec::new(),
             events_error: None,
-            all_events: events::EVENT_TYPES,
+            all_events: EventType::SUBSCRIBABLE,
             insecure_allowed: state.config.webhook_allow_insecure,
         }
     }
 
-    fn has_event(&self, name: &&str) -> bool {
-        self.events.iter().any(|e| e == name)
+    fn has_event(&self, event_type: &EventType) -> bool {
+        self.events.iter().any(|e| *e == *event_type)
     }
 }
 
@@ -156,7 +159,7 @@ pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpRe
 #[template(path = "webhook_secret.html")]
 struct SecretPage {
     chrome: Chrome,
-    base_path: String,
+    links: WebhookPages,
     hook: Endpoint,
     title: &'static str,
     secret: String,
@@ -169,8 +172,8 @@ pub(super) fn secret_page(
     secret: &SigningSecret,
 ) -> Result<HttpResponse, AppError> {
     render(&SecretPage {
-        chrome: Chrome::for_member(member, "webhooks"),
-        base_path: base(member),
+        chrome: Chrome::for_member(member, NavItem::Webhooks),
+        links: links(member),
         hook,
         title,
         secret: secret.expose(),
@@ -232,7 +235,7 @@ pub async fn update(
     };
     let (actor, fields) = (Actor::user(&member.current.user), EndpointFields { url, description, events });
     state.db.run(move |conn| endpoints::update(conn, &hook, &fields, &actor, &meta)).await?;
-    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookUpdated))
+    Ok(see_other_with_notice(&session, links(&member).list(), Notice::WebhookUpdated))
 }
 
 /// `/orgs/{slug}/settings/webhooks/{id}/{action}`: the route matches only these two verbs.
@@ -265,7 +268,7 @@ pub async fn set_enabled(
     state.db.run(move |conn| endpoints::set_enabled(conn, &hook, enable, &actor, &meta)).await?;
     Ok(see_other_with_notice(
         &session,
-        &base(&member),
+        links(&member).list(),
         if enable { Notice::WebhookEnabled } else { Notice::WebhookDisabled },
     ))
 }
@@ -281,5 +284,5 @@ pub async fn delete(
     let hook = load(&state, &member, path.into_inner().1).await?;
     let actor = Actor::user(&member.current.user);
     state.db.run(move |conn| endpoints::delete(conn, &hook, &actor, &meta)).await?;
-    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookDeleted))
+    Ok(see_other_with_notice(&session, links(&member).list(), Notice::WebhookDeleted))
 }
