@@ -4,9 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod bench_seed;
-pub mod database;
-pub mod demo;
+pub mod caller;
 pub mod keys;
 pub mod members;
 pub mod notify;

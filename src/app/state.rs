@@ -75,6 +75,18 @@ impl AppState {
         Ok(!open)
     }
 
+    /// Runs `f` in one writer transaction (`db::transaction`) on the blocking
+    /// pool: the use cases' checks and their change commit together or not at
+    /// all. `E` is the use case's own error, which takes database failures.
+    pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut db::DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<db::Error> + Send + 'static,
+    {
+        self.db.run(move |conn| Ok::<_, diesel::result::Error>(db::transaction(conn, f))).await?
+    }
+
     /// Call after queueing mail a person waits for: it leaves within seconds,
     /// not at the scheduler's next run.
     pub fn wake_mail_sender(&self) {

@@ -163,36 +163,10 @@ pub async fn flush_usage_counts(state: &AppState) -> Result<usize, Error> {
     Ok(count)
 }
 
-/// Revokes rotated-out keys whose grace period has ended, with their audit events.
+/// Revokes rotated-out keys whose grace period has ended (the use case
+/// confirms the key cache when it revoked any).
 pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
-    let revoked = state
-        .db
-        .run(|conn| {
-            let due = api_keys::grace_ended(conn, now(), 500)?;
-            let mut revoked = 0;
-            for key in due {
-                // Another instance may have got there first: only the one that changed the row records it.
-                let actor = Actor::System { label: "scheduler" };
-                let by = "system (rotation grace ended)";
-                if crate::app::keys::revoke(
-                    conn,
-                    &key,
-                    by,
-                    &actor,
-                    &RequestMeta::default(),
-                    RevokeCause::RotationGraceEnded,
-                )? {
-                    revoked += 1;
-                }
-            }
-            Ok::<_, diesel::result::Error>(revoked)
-        })
-        .await?;
-    if revoked > 0 {
-        // Like a revocation in the console: every live instance refuses the old keys before this run ends.
-        state.key_cache.confirm(&state.db).await;
-    }
-    Ok(revoked)
+    Ok(crate::app::keys::revoke_after_grace(state).await?)
 }
 
 /// Records `api_key.expired` once for each key whose expiry has passed.

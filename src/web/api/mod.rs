@@ -9,6 +9,7 @@ pub mod keys;
 pub mod leaks;
 pub mod management;
 pub mod openapi;
+pub mod refusals;
 pub mod resources;
 pub mod webhooks;
 

@@ -96,6 +96,13 @@ pub struct OrgMember {
 }
 
 impl OrgMember {
+    /// The member as the use cases take it: in this org, with this role, in
+    /// sudo mode while the last confirmation is fresh, from this request.
+    pub fn caller(&self, meta: crate::app::audit::RequestMeta) -> crate::app::caller::Caller {
+        let sudo = session::sudo_fresh(&self.current.login);
+        crate::app::caller::Caller::member(self.current.user.clone(), self.org.clone(), self.role, sudo, meta)
+    }
+
     /// 403 unless `allowed` (a `Role::can_*` answer) holds.
     pub fn require(&self, allowed: fn(Role) -> bool) -> Result<(), AppError> {
         if allowed(self.role) { Ok(()) } else { Err(AppError::Forbidden) }

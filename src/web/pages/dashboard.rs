@@ -215,7 +215,7 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         hooks,
         revoked_use,
         recent,
-        policy_violations: overview.keys.iter().filter(|k| crate::web::pages::api_keys::violates(k, &policy)).count(),
+        policy_violations: overview.keys.iter().filter(|k| crate::app::keys::violates(k, &policy)).count(),
         exposed: overview.exposed,
     })
 }

@@ -17,6 +17,7 @@ pub mod members;
 pub mod notice;
 pub mod passkeys;
 pub mod password_reset;
+mod refusals;
 pub mod security;
 pub mod setup;
 pub mod sudo;

@@ -8,6 +8,8 @@ use super::render;
 use super::templates::{Chrome, NavItem};
 use crate::app::audit::export::ExportFormat;
 use crate::app::audit::{Actor, Entry, PLATFORM_LOG, RequestMeta};
+use crate::app::caller::Caller;
+use crate::app::keys::{self, Op};
 use crate::app::state::AppState;
 use crate::app::support::{Look, look_at};
 use crate::db::orgs::{self, Org};
@@ -156,8 +158,9 @@ pub async fn org_keys(
     slug: web::Path<String>,
     query: web::Query<crate::web::pages::api_keys::list::KeyListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org =
-        viewed(&state, &staff, slug.into_inner(), meta, |org| Entry::support_viewed_api_keys(org, "list")).await?;
+    let org = viewed(&state, &staff, slug.into_inner(), meta.clone(), |org| Entry::support_viewed_api_keys(org, "list"))
+        .await?;
+    let caller = Caller::staff(staff.0.user.clone(), org.clone(), meta);
     let frame = crate::web::pages::api_keys::list::ListFrame {
         chrome: Chrome::for_user(&staff.0, NavItem::Support),
         title: format!("API keys of {} ({})", org.name, org.slug),
@@ -166,7 +169,7 @@ pub async fn org_keys(
         read_only: true,
         policy: org.key_policy,
     };
-    let page = crate::web::pages::api_keys::list::page(&state, frame, org.id, &query).await?;
+    let page = crate::web::pages::api_keys::list::page(&state, frame, &caller, &query).await?;
     render(&page)
 }
 
@@ -180,14 +183,12 @@ pub async fn org_key(
     let (slug, key_id) = path.into_inner();
     let org = {
         let view = key_id.clone();
-        viewed(&state, &staff, slug, meta, move |org| Entry::support_viewed_api_keys(org, &view)).await?
+        viewed(&state, &staff, slug, meta.clone(), move |org| Entry::support_viewed_api_keys(org, &view)).await?
     };
-    let org_id = org.id;
-    let key =
-        state.db.run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)?;
-    let chrome = Chrome::for_user(&staff.0, NavItem::Support);
-    let links = crate::domain::urls::KeyPages::support(&org.slug);
+    let caller = Caller::staff(staff.0.user.clone(), org.clone(), meta);
+    let key = keys::find(&state, &caller, Op::Read, &key_id).await?;
+    let frame = (&caller, Chrome::for_user(&staff.0, "support"), crate::domain::urls::support_keys(&org.slug));
     let paid = org.plan == crate::domain::Plan::Paid;
-    let page = crate::web::pages::api_keys::detail::page(&state, chrome, links, &key, paid, true, &query).await?;
+    let page = crate::web::pages::api_keys::detail::page(&state, frame, &key, (paid, true), &query).await?;
     render(&page)
 }

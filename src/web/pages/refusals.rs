@@ -1,0 +1,77 @@
+//! The use cases' refusals as the console answers them when no form field
+//! is to blame: a page that says why, with its status. Handlers that show a
+//! refusal next to a field (the key policy, sudo prompts) match on it
+//! first and hand the rest here.
+
+use crate::app::keys::{ChangeError, CreateError, Denied, EditError, FindError, RotateError};
+use crate::web::error::AppError;
+
+impl From<Denied> for AppError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Plan => AppError::PlanRequired,
+            Denied::Role | Denied::Scope(_) => AppError::Forbidden,
+        }
+    }
+}
+
+impl From<FindError> for AppError {
+    fn from(err: FindError) -> Self {
+        match err {
+            FindError::Denied(d) => d.into(),
+            FindError::NotFound => AppError::NotFound,
+            FindError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<ChangeError> for AppError {
+    fn from(err: ChangeError) -> Self {
+        match err {
+            ChangeError::Denied(d) => d.into(),
+            ChangeError::NotFound => AppError::NotFound,
+            ChangeError::NotApplicable => AppError::BadRequest("the action does not apply to this key".into()),
+            // The handler asks for the password first; reaching this is a bug, refused all the same.
+            ChangeError::NeedsSudo => AppError::Forbidden,
+            ChangeError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// What is left of a create's refusals once the form showed the key policy's.
+impl From<CreateError> for AppError {
+    fn from(err: CreateError) -> Self {
+        match err {
+            CreateError::Denied(d) => d.into(),
+            CreateError::Db(e) => e.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<EditError> for AppError {
+    fn from(err: EditError) -> Self {
+        match err {
+            EditError::Denied(d) => d.into(),
+            // A revoked key has no edit form.
+            EditError::NotFound | EditError::Revoked => AppError::NotFound,
+            EditError::NeedsSudo => AppError::Forbidden,
+            EditError::Db(e) => e.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<RotateError> for AppError {
+    fn from(err: RotateError) -> Self {
+        match err {
+            RotateError::Denied(d) => d.into(),
+            RotateError::NotFound => AppError::NotFound,
+            // Another rotation (a second tab, a double click) won: say so, as for a stale action.
+            RotateError::NotRotatable => AppError::BadRequest("cannot rotate this key: it was rotated already".into()),
+            RotateError::NeedsSudo => AppError::Forbidden,
+            RotateError::Db(e) => e.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
