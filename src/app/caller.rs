@@ -89,3 +89,18 @@ impl Caller {
         self
     }
 }
+
+/// Why the caller may not do something at all (before anything is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// The member's role does not allow it (keys and webhooks: owners and
+    /// admins; members: owners), or staff asked for more than a read.
+    #[error("the caller's role does not allow this")]
+    Role,
+    /// Creating, rotating and activating keys need a paid plan.
+    #[error("this needs a paid plan")]
+    Plan,
+    /// The calling key lacks this management scope.
+    #[error("the calling key lacks the {} scope", .0.name())]
+    Scope(crate::domain::scopes::Management),
+}

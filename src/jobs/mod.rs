@@ -7,7 +7,6 @@
 
 pub mod checkpoints;
 pub mod deliveries;
-mod endpoint_health;
 pub mod expiry;
 pub mod request_log;
 pub mod send_mail;
@@ -26,13 +25,9 @@ pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 pub enum Error {
     #[error(transparent)]
     Db(#[from] db::Error),
-    /// A sealed webhook secret does not open with the configured encryption key.
-    #[error("webhook secret cannot be opened with LATCHKEY_ENCRYPTION_KEY")]
-    UnreadableSecret,
-    #[error("background task failed")]
-    Task(#[from] tokio::task::JoinError),
-    #[error("the webhook sender is stopping")]
-    Stopping(#[from] tokio::sync::AcquireError),
+    /// One webhook send could not run.
+    #[error(transparent)]
+    Send(#[from] crate::app::webhooks::delivery::SendError),
 }
 
 impl From<diesel::result::Error> for Error {

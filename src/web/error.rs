@@ -55,17 +55,8 @@ impl AppError {
     }
 }
 
-impl From<crate::jobs::Error> for AppError {
-    fn from(e: crate::jobs::Error) -> Self {
-        match e {
-            crate::jobs::Error::Db(e) => Self::Db(e),
-            e => Self::internal(e),
-        }
-    }
-}
-
-impl From<crate::db::QueryError> for AppError {
-    fn from(e: crate::db::QueryError) -> Self {
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
         Self::Db(e.into())
     }
 }

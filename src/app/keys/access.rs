@@ -6,7 +6,7 @@
 //! rotating and activating need a paid plan; a key never makes a key wider
 //! than itself; the organisation's key policy binds everyone.
 
-use crate::app::caller::{Caller, Who};
+use crate::app::caller::{Caller, Denied, Who};
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::domain::Plan;
 use crate::domain::key_policy::{Breach, Candidate};
@@ -68,20 +68,6 @@ impl Op {
             _ => true,
         }
     }
-}
-
-/// Why the caller may not do this at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Denied {
-    /// Keys are managed by owners and admins.
-    #[error("only owners and admins manage API keys")]
-    Role,
-    /// Creating, rotating and activating need a paid plan.
-    #[error("this needs a paid plan")]
-    Plan,
-    /// The calling key lacks this management scope.
-    #[error("the calling key lacks the {} scope", .0.name())]
-    Scope(Management),
 }
 
 /// The caller may do `op` in its organisation (before anything is read).

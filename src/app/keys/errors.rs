@@ -2,7 +2,8 @@
 //! surface once: a console page (status, and the message next to a field)
 //! or an API error code.
 
-use super::access::{Denied, Escalation};
+use super::access::Escalation;
+use crate::app::caller::Denied;
 use crate::db;
 use crate::domain::key_policy::Breach;
 use crate::domain::records::FieldError;

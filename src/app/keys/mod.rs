@@ -16,7 +16,8 @@ mod issue;
 mod reads;
 mod writes;
 
-pub use access::{Denied, Escalation, Op, authorize};
+pub use crate::app::caller::Denied;
+pub use access::{Escalation, Op, authorize};
 pub use change::{Change, delete, edit, for_action, revoke, set_enabled};
 pub use errors::{ChangeError, CreateError, EditError, FindError, RotateError};
 pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_leaked};

@@ -4,6 +4,7 @@
 
 use super::error::{ApiError, Code};
 use crate::app::keys::{self, ChangeError, CreateError, Denied, EditError, Escalation, FindError, RotateError};
+use crate::app::webhooks::{EndpointError, HookError, TestError};
 use crate::domain::key_policy::Breach;
 use crate::domain::records::FieldError;
 use crate::domain::scopes::Management;
@@ -140,5 +141,53 @@ pub fn issued(result: keys::Issued) -> Result<(Box<keys::ApiKey>, ApiKeySecret),
     match result {
         keys::Issued::Created(key, secret) => Ok((key, secret)),
         keys::Issued::AlreadySubmitted(first) => Err(already_created(first)),
+    }
+}
+
+impl From<HookError> for ApiError {
+    fn from(err: HookError) -> Self {
+        match err {
+            HookError::Denied(d) => d.into(),
+            HookError::NotFound => ApiError::new(Code::NotFound),
+            HookError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<EndpointError> for ApiError {
+    fn from(err: EndpointError) -> Self {
+        match err {
+            EndpointError::Denied(d) => d.into(),
+            EndpointError::NotFound => ApiError::new(Code::NotFound),
+            // 422 naming the cap, with the detail on `url`: the field the console
+            // marks too, so both sides explain the refusal in the same place.
+            EndpointError::AtCap(refused) => {
+                let message = format!(
+                    "The organisation has reached its cap of {} webhook endpoints; nothing was created.",
+                    refused.0
+                );
+                let mut err = ApiError::with_message(Code::ValidationFailed, message);
+                err.details = vec![FieldError { field: "url".into(), message: refused.message() }];
+                err
+            }
+            EndpointError::Disabled => ApiError::validation(vec![FieldError {
+                field: "id".into(),
+                message: "is disabled; enable it first: a disabled endpoint is sent nothing".into(),
+            }]),
+            EndpointError::Seal(_) => ApiError::new(Code::Internal),
+            EndpointError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<TestError> for ApiError {
+    fn from(err: TestError) -> Self {
+        match err {
+            TestError::Hook(e) => e.into(),
+            TestError::Send(e) => {
+                tracing::error!(error = %e, "webhook test failed");
+                ApiError::new(Code::Internal)
+            }
+        }
     }
 }

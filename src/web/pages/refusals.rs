@@ -4,6 +4,8 @@
 //! first and hand the rest here.
 
 use crate::app::keys::{ChangeError, CreateError, Denied, EditError, FindError, RotateError};
+use crate::app::webhooks::delivery::SendError;
+use crate::app::webhooks::{EndpointError, HookError, TestError};
 use crate::web::error::AppError;
 
 impl From<Denied> for AppError {
@@ -72,6 +74,38 @@ impl From<RotateError> for AppError {
             RotateError::NeedsSudo => AppError::Forbidden,
             RotateError::Db(e) => e.into(),
             other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<HookError> for AppError {
+    fn from(err: HookError) -> Self {
+        match err {
+            HookError::Denied(d) => d.into(),
+            HookError::NotFound => AppError::NotFound,
+            HookError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// What is left of an endpoint change's refusals once the page showed the cap's and Recover's.
+impl From<EndpointError> for AppError {
+    fn from(err: EndpointError) -> Self {
+        match err {
+            EndpointError::Denied(d) => d.into(),
+            EndpointError::NotFound => AppError::NotFound,
+            EndpointError::Db(e) => e.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<TestError> for AppError {
+    fn from(err: TestError) -> Self {
+        match err {
+            TestError::Hook(e) => e.into(),
+            TestError::Send(SendError::Db(e)) => e.into(),
+            TestError::Send(e) => AppError::internal(e),
         }
     }
 }
