@@ -4,6 +4,7 @@
 //! first and hand the rest here.
 
 use crate::app::keys::{ChangeError, CreateError, Denied, EditError, FindError, RotateError};
+use crate::app::members::MemberError;
 use crate::app::webhooks::delivery::SendError;
 use crate::app::webhooks::{EndpointError, HookError, TestError};
 use crate::web::error::AppError;
@@ -106,6 +107,18 @@ impl From<TestError> for AppError {
             TestError::Hook(e) => e.into(),
             TestError::Send(SendError::Db(e)) => e.into(),
             TestError::Send(e) => AppError::internal(e),
+        }
+    }
+}
+
+/// What is left of a members use case's refusals once the page showed those about a field or a row.
+impl From<MemberError> for AppError {
+    fn from(err: MemberError) -> Self {
+        match err {
+            MemberError::Denied(d) => d.into(),
+            MemberError::NotMember | MemberError::NoInvitation => AppError::NotFound,
+            MemberError::Db(e) => e.into(),
+            other => AppError::BadRequest(other.to_string()),
         }
     }
 }
