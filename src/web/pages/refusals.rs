@@ -3,6 +3,9 @@
 //! refusal next to a field (the key policy, sudo prompts) match on it
 //! first and hand the rest here.
 
+use crate::app::accounts::AccountError;
+use crate::app::accounts::ceremony::CeremonyError;
+use crate::app::accounts::factors::FactorError;
 use crate::app::keys::{ChangeError, CreateError, Denied, EditError, FindError, RotateError};
 use crate::app::members::MemberError;
 use crate::app::webhooks::delivery::SendError;
@@ -119,6 +122,34 @@ impl From<MemberError> for AppError {
             MemberError::NotMember | MemberError::NoInvitation => AppError::NotFound,
             MemberError::Db(e) => e.into(),
             other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// What is left of a second-factor use case's refusals once the page showed its message.
+impl From<FactorError> for AppError {
+    fn from(err: FactorError) -> Self {
+        match err {
+            FactorError::Db(e) => e.into(),
+            FactorError::Refused(e) => AppError::internal(e),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Db(e) => e.into(),
+            AccountError::Hash(e) => AppError::internal(e),
+        }
+    }
+}
+
+impl From<CeremonyError> for AppError {
+    fn from(err: CeremonyError) -> Self {
+        match err {
+            CeremonyError::Db(e) => e.into(),
+            CeremonyError::Refused(e) => AppError::internal(e),
         }
     }
 }
