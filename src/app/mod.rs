@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod caller;
+pub mod home;
 pub mod keys;
 pub mod members;
 pub mod notify;
@@ -14,3 +15,8 @@ pub mod resources;
 pub mod state;
 pub mod support;
 pub mod webhooks;
+
+/// The database layer's error, as the use cases pass it up (the web layer
+/// answers 503 when the database is unreachable, 500 otherwise), and its
+/// causes joined for a log line.
+pub use crate::db::{Error as DbError, chain as error_chain};

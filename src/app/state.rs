@@ -93,6 +93,32 @@ impl AppState {
         self.mail_queued.notify_one();
     }
 
+    /// Whether the database answers (`/readyz`).
+    pub async fn database_ready(&self) -> Result<(), db::Error> {
+        use diesel::connection::SimpleConnection;
+        self.db.run(|conn| conn.batch_execute("SELECT 1")).await
+    }
+
+    /// Reads the shared queues' depths and oldest waits into the metrics
+    /// now (`/metrics`), so any instance reports them.
+    pub async fn measure_queues(&self) -> Result<(), db::Error> {
+        let stats = self
+            .db
+            .run(|conn| {
+                db::Queue::ALL
+                    .into_iter()
+                    .map(|queue| db::queue_stats(conn, queue).map(|stats| (queue, stats)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let now = db::now();
+        for (queue, stats) in stats {
+            let waited = stats.oldest_due.map_or(0.0, |due| (now - due).num_milliseconds().max(0) as f64 / 1000.0);
+            self.metrics.set_queue(queue.table(), stats.depth, waited);
+        }
+        Ok(())
+    }
+
     pub fn mark_setup_done(&self) {
         self.setup_done.store(true, Ordering::Relaxed);
     }

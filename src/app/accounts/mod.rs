@@ -13,6 +13,7 @@ mod notices;
 pub mod passkeys;
 pub mod password;
 pub mod profile;
+pub mod signed_in;
 pub mod sudo;
 pub mod throttle;
 pub mod two_factor;

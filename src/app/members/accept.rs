@@ -22,13 +22,23 @@ pub async fn open(ctx: &AppState, token: &LinkToken) -> Result<Option<Valid>, cr
 /// Why an acceptance did not happen, or could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum AcceptFailed {
+    /// Refused: the link no longer works, or another account must accept.
     #[error(transparent)]
-    Refused(#[from] AcceptError),
+    Refused(AcceptError),
     #[error(transparent)]
     Db(#[from] crate::db::Error),
     /// The new account's password could not be hashed.
     #[error("the password could not be hashed")]
     Hash(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<AcceptError> for AcceptFailed {
+    fn from(e: AcceptError) -> Self {
+        match e {
+            AcceptError::Db(e) => Self::Db(e.into()),
+            e => Self::Refused(e),
+        }
+    }
 }
 
 /// The signed-in `user` accepts an invitation made out to their address.

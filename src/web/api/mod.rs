@@ -87,7 +87,7 @@ fn log_request(
         key_row_id: known.key_row_id,
         key_created_at: known.created_at,
         org_id: known.org_id,
-        at: crate::db::now(),
+        at: crate::domain::timefmt::now(),
         method: req.method().as_str().chars().take(16).collect(),
         path: crate::app::request_log::clip_path(req.path()),
         status,

@@ -3,6 +3,7 @@
 //! message here, once, so each handler only returns what its use case said.
 
 use super::error::{ApiError, Code};
+use crate::app::audit::reads::ReadError;
 use crate::app::keys::{self, ChangeError, CreateError, Denied, EditError, Escalation, FindError, RotateError};
 use crate::app::webhooks::{EndpointError, HookError, TestError};
 use crate::domain::key_policy::Breach;
@@ -188,6 +189,15 @@ impl From<TestError> for ApiError {
                 tracing::error!(error = %e, "webhook test failed");
                 ApiError::new(Code::Internal)
             }
+        }
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(err: ReadError) -> Self {
+        match err {
+            ReadError::Denied(d) => d.into(),
+            ReadError::Db(e) => e.into(),
         }
     }
 }

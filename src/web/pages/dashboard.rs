@@ -4,12 +4,11 @@
 //! events; members and read-only users see only who the owners are.
 
 use super::render;
-use super::templates::{Chrome, NavItem};
+use super::templates::Chrome;
+use crate::app::audit::RequestMeta;
+use crate::app::home::{KeyCounts, home};
+use crate::app::members::Member;
 use crate::app::state::AppState;
-use crate::db::api_keys::{self, ApiKey, KeyCounts};
-use crate::db::audit_events::{self, Filter, StoredEvent};
-use crate::db::memberships::{self, Member};
-use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
 use crate::domain::key_state::KeyState;
 use crate::domain::timefmt;
@@ -17,7 +16,6 @@ use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDateTime};
 
 /// Banners listed one by one; the rest are summed up with a link.
 const BANNER_LIMIT: usize = 5;
@@ -74,70 +72,11 @@ struct DashboardPage {
     exposed: Vec<(String, String)>,
 }
 
-/// What owners and admins see, loaded in one blocking call.
-#[derive(Default)]
-struct Overview {
-    usage: Vec<(chrono::NaiveDate, [i64; 3])>,
-    counts: KeyCounts,
-    expiring: Vec<ApiKey>,
-    hooks: Vec<Endpoint>,
-    revoked_use: Vec<StoredEvent>,
-    recent: Vec<StoredEvent>,
-    /// Every key of the org, when it has a key policy to hold them to.
-    keys: Vec<ApiKey>,
-    exposed: Vec<(String, String)>,
-}
-
-fn load_overview(
-    conn: &mut crate::db::DbConn,
-    org_id: i64,
-    at: NaiveDateTime,
-    policy: bool,
-) -> crate::db::QueryResult<Overview> {
-    let today = at.date();
-    let used_after_revocation = Filter {
-        action: Some("api_key.revoked_key_used".into()),
-        from: Some(at - Duration::days(7)),
-        ..Filter::default()
-    };
-    Ok(Overview {
-        usage: crate::db::usage::daily(conn, org_id, None, today - Duration::days(29))?,
-        counts: api_keys::counts(conn, org_id, at)?,
-        expiring: api_keys::expiring(conn, org_id, at + Duration::days(7), 101)?,
-        hooks: webhooks::list(conn, org_id)?
-            .into_iter()
-            .filter(|h| {
-                h.failing_since.is_some()
-                    || (!h.enabled && h.disabled_reason.as_deref() != Some(webhooks::DISABLED_BY_USER))
-            })
-            .collect(),
-        revoked_use: audit_events::page(conn, org_id, &used_after_revocation, None, 100)?,
-        recent: audit_events::page(conn, org_id, &Filter::default(), None, 8)?,
-        keys: if policy { all_keys(conn, org_id, at)? } else { Vec::new() },
-        exposed: crate::db::exposures::since(conn, org_id, at - Duration::days(7))?,
-    })
-}
-
-fn all_keys(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> crate::db::QueryResult<Vec<ApiKey>> {
-    let query = api_keys::ListQuery::newest(10_000);
-    api_keys::list(conn, org_id, &query, at)
-}
-
-pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
-    let org_id = member.org.id;
-    let at = crate::db::now();
-    let full_view = member.role.can_manage_settings();
-    let policy = member.org.key_policy;
-    let (members, overview) = state
-        .db
-        .run(move |conn| {
-            let members = memberships::list(conn, org_id)?;
-            // Members and read-only users see no key data, so nothing is loaded for them.
-            let overview =
-                if full_view { load_overview(conn, org_id, at, !policy.is_empty())? } else { Overview::default() };
-            Ok::<_, crate::db::QueryError>((members, overview))
-        })
-        .await?;
+pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+    let at = crate::domain::timefmt::now();
+    let (members, overview) = home(&state, &member.caller(meta), at).await?;
+    let full_view = overview.is_some();
+    let overview = overview.unwrap_or_default();
     let member_count = members.len();
     let owners = members.into_iter().filter(|m| m.role == Role::Owner).collect();
     let more_expiring = overview.expiring.len().saturating_sub(BANNER_LIMIT);
@@ -200,9 +139,7 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         chrome: Chrome::for_member(&member, NavItem::Dashboard),
         full_view,
         chart: if full_view {
-            let mut usage = overview.usage.clone();
-            state.usage.add_pending(member.org.id, None, &mut usage);
-            crate::web::pages::chart::usage_svg(&usage, at.date(), 30, "API requests")
+            crate::web::pages::chart::usage_svg(&overview.usage, at.date(), 30, "API requests")
         } else {
             String::new()
         },
@@ -215,7 +152,7 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
         hooks,
         revoked_use,
         recent,
-        policy_violations: overview.keys.iter().filter(|k| crate::app::keys::violates(k, &policy)).count(),
+        policy_violations: overview.policy_violations,
         exposed: overview.exposed,
     })
 }

@@ -135,7 +135,7 @@ fn finish(accepted: Result<String, AcceptFailed>, page: &mut InvitationPage) -> 
     match accepted {
         Ok(slug) => Ok(see_other(&crate::domain::urls::org(&slug))),
         Err(AcceptFailed::Refused(AcceptError::Invalid)) => link_invalid(),
-        Err(AcceptFailed::Refused(AcceptError::Db(e))) => Err(e.into()),
+        Err(AcceptFailed::Refused(e @ AcceptError::Db(_))) => Err(AppError::internal(e)),
         Err(AcceptFailed::Db(e)) => Err(e.into()),
         Err(AcceptFailed::Hash(e)) => Err(AppError::Internal(e)),
         Err(AcceptFailed::Refused(e @ (AcceptError::HasAccount | AcceptError::WrongAccount))) => {

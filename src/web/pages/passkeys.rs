@@ -47,7 +47,7 @@ fn failure(error: CeremonyError) -> Result<HttpResponse, AppError> {
         CeremonyError::Refused(error) => error,
     };
     match error {
-        PasskeyError::Db(e) => Err(e.into()),
+        e @ PasskeyError::Db(_) => Err(AppError::internal(e)),
         PasskeyError::Refused(cause) => {
             tracing::info!(%cause, "passkey answer refused");
             Ok(json_answer(

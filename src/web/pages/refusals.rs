@@ -6,6 +6,7 @@
 use crate::app::accounts::AccountError;
 use crate::app::accounts::ceremony::CeremonyError;
 use crate::app::accounts::factors::FactorError;
+use crate::app::audit::reads::ReadError;
 use crate::app::keys::{ChangeError, CreateError, Denied, EditError, FindError, RotateError};
 use crate::app::members::MemberError;
 use crate::app::webhooks::delivery::SendError;
@@ -150,6 +151,15 @@ impl From<CeremonyError> for AppError {
         match err {
             CeremonyError::Db(e) => e.into(),
             CeremonyError::Refused(e) => AppError::internal(e),
+        }
+    }
+}
+
+impl From<ReadError> for AppError {
+    fn from(err: ReadError) -> Self {
+        match err {
+            ReadError::Denied(d) => d.into(),
+            ReadError::Db(e) => e.into(),
         }
     }
 }
