@@ -19,7 +19,7 @@ pub enum Who {
     /// was confirmed within the sudo window, or on this very request.
     Member { user: User, org: Org, role: Role, sudo: bool },
     /// An API key of `org`, through the management API.
-    Key { key: ApiKey, org: Org },
+    Key { key: Box<ApiKey>, org: Org },
     /// Platform staff reading `org` through the support console (read-only;
     /// the look itself is recorded by `support::look_at`).
     Staff { user: User, org: Org },
@@ -38,7 +38,7 @@ impl Caller {
     }
 
     pub fn key(key: ApiKey, org: Org, meta: RequestMeta) -> Self {
-        Self { who: Who::Key { key, org }, meta }
+        Self { who: Who::Key { key: Box::new(key), org }, meta }
     }
 
     pub fn staff(user: User, org: Org, meta: RequestMeta) -> Self {
@@ -57,9 +57,11 @@ impl Caller {
         match &self.who {
             Who::Member { user, .. } => Actor::user(user),
             Who::Staff { user, .. } => Actor::staff(user),
-            Who::Key { key, .. } => {
-                Actor::ApiKey { key_id: key.key_id.to_string(), prefix: key.display_prefix.clone(), label: key.label.clone() }
-            }
+            Who::Key { key, .. } => Actor::ApiKey {
+                key_id: key.key_id.to_string(),
+                prefix: key.display_prefix.clone(),
+                label: key.label.clone(),
+            },
         }
     }
 

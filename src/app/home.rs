@@ -62,7 +62,11 @@ fn load_overview(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> diesel::Q
 }
 
 /// The members, and (`Some`) the overview when the caller is an owner or admin, as of `at`.
-pub async fn home(ctx: &AppState, caller: &Caller, at: NaiveDateTime) -> Result<(Vec<Member>, Option<Overview>), db::Error> {
+pub async fn home(
+    ctx: &AppState,
+    caller: &Caller,
+    at: NaiveDateTime,
+) -> Result<(Vec<Member>, Option<Overview>), db::Error> {
     let full_view = crate::app::keys::authorize(caller, crate::app::keys::Op::Read).is_ok();
     let (org_id, policy) = (caller.org().id, caller.org().key_policy);
     let (members, overview) = ctx

@@ -5,8 +5,8 @@
 //! (`domain::records`); everything is looked up in the key's organisation only.
 
 use crate::app::state::AppState;
-use crate::db::{DbConn, outbox};
 use crate::db::{self as store, records};
+use crate::db::{DbConn, outbox};
 use crate::domain::records::{created_event, id_prefix};
 
 pub use crate::db::records::Record;
@@ -104,7 +104,12 @@ fn delete_in(conn: &mut DbConn, org_id: i64, resource: Resource, id: &str) -> Qu
 }
 
 /// Up to `limit` of the organisation's objects of `resource`, oldest first, after row `after`.
-pub async fn page(ctx: &AppState, org_id: i64, resource: Resource, (after, limit): (i64, i64)) -> Result<Vec<Record>, store::Error> {
+pub async fn page(
+    ctx: &AppState,
+    org_id: i64,
+    resource: Resource,
+    (after, limit): (i64, i64),
+) -> Result<Vec<Record>, store::Error> {
     ctx.db.run(move |conn| records::page(conn, org_id, resource.as_str(), after, limit)).await
 }
 

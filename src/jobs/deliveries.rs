@@ -110,4 +110,3 @@ pub async fn hand_back(state: &AppState, grace: std::time::Duration) {
         }
     }
 }
-

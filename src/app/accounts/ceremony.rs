@@ -86,7 +86,8 @@ pub async fn assertion_options(
     handle_hash: String,
     purpose: Purpose,
 ) -> Result<Value, CeremonyError> {
-    with_relying_party(ctx, move |conn, rp, _| passkeys::begin_assertion(conn, rp, user_id, &handle_hash, purpose)).await
+    with_relying_party(ctx, move |conn, rp, _| passkeys::begin_assertion(conn, rp, user_id, &handle_hash, purpose))
+        .await
 }
 
 /// Checks the browser's signed answer for `purpose`; at a login's second

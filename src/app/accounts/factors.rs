@@ -56,9 +56,15 @@ pub async fn overview(ctx: &AppState, user: &User) -> Result<(Status, Option<Enr
 }
 
 /// Confirms the pending authenticator with a code from it; the new recovery codes (shown once).
-pub async fn confirm_totp(ctx: &AppState, user: &User, code: &str, meta: &RequestMeta) -> Result<Vec<String>, FactorError> {
+pub async fn confirm_totp(
+    ctx: &AppState,
+    user: &User,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<Vec<String>, FactorError> {
     let (code, meta) = (code.to_owned(), meta.clone());
-    let codes = run(ctx, user, move |conn, config, user| two_factor::confirm_totp(conn, config, user, &code, &meta)).await?;
+    let codes =
+        run(ctx, user, move |conn, config, user| two_factor::confirm_totp(conn, config, user, &code, &meta)).await?;
     ctx.wake_mail_sender();
     Ok(codes)
 }
@@ -69,10 +75,15 @@ pub async fn cancel_totp(ctx: &AppState, user: &User) -> Result<(), FactorError>
 }
 
 /// Replaces the recovery codes (the old ones stop working); the new ones (shown once).
-pub async fn regenerate_recovery_codes(ctx: &AppState, user: &User, meta: &RequestMeta) -> Result<Vec<String>, FactorError> {
+pub async fn regenerate_recovery_codes(
+    ctx: &AppState,
+    user: &User,
+    meta: &RequestMeta,
+) -> Result<Vec<String>, FactorError> {
     let meta = meta.clone();
     let codes =
-        run(ctx, user, move |conn, config, user| two_factor::regenerate_recovery_codes(conn, config, user, &meta)).await?;
+        run(ctx, user, move |conn, config, user| two_factor::regenerate_recovery_codes(conn, config, user, &meta))
+            .await?;
     ctx.wake_mail_sender();
     Ok(codes)
 }
@@ -87,9 +98,15 @@ pub async fn disable_totp(ctx: &AppState, user: &User, meta: &RequestMeta) -> Re
 
 /// Checks `input` as a second factor of `user` and uses it up (a recovery
 /// code's use is mailed, at once). `None` when it is not a working code.
-pub async fn use_code(ctx: &AppState, user: &User, input: &str, meta: &RequestMeta) -> Result<Option<Method>, FactorError> {
+pub async fn use_code(
+    ctx: &AppState,
+    user: &User,
+    input: &str,
+    meta: &RequestMeta,
+) -> Result<Option<Method>, FactorError> {
     let (input, meta) = (input.to_owned(), meta.clone());
-    let method = run(ctx, user, move |conn, config, user| two_factor::use_code(conn, config, user, &input, &meta)).await?;
+    let method =
+        run(ctx, user, move |conn, config, user| two_factor::use_code(conn, config, user, &input, &meta)).await?;
     if method == Some(Method::RecoveryCode) {
         ctx.wake_mail_sender();
     }

@@ -97,7 +97,9 @@ pub enum SecondStep {
     Throttled,
     Passed(Method),
     /// A wrong code (counted, and recorded); how many failures since the pending login began.
-    Wrong { failures: i64 },
+    Wrong {
+        failures: i64,
+    },
 }
 
 /// Checks a code at the second step of a login that began at `started`:

@@ -46,7 +46,12 @@ pub async fn rename(ctx: &AppState, user: &User, name: PersonName, meta: &Reques
 
 /// Ends one of the user's own sessions (`session.revoked` in each org);
 /// false when no such session of this user exists.
-pub async fn revoke_session(ctx: &AppState, user: &User, session_id: i64, meta: &RequestMeta) -> Result<bool, db::Error> {
+pub async fn revoke_session(
+    ctx: &AppState,
+    user: &User,
+    session_id: i64,
+    meta: &RequestMeta,
+) -> Result<bool, db::Error> {
     let (user, meta) = (user.clone(), meta.clone());
     ctx.db
         .run(move |conn| {
@@ -76,7 +81,12 @@ pub enum PasswordCheck {
 
 /// Checks `given` as the user's current password, as a login would (a place
 /// in the throttle first, argon2 with no connection held).
-pub async fn check_password(ctx: &AppState, user: &User, ip: String, given: String) -> Result<PasswordCheck, db::Error> {
+pub async fn check_password(
+    ctx: &AppState,
+    user: &User,
+    ip: String,
+    given: String,
+) -> Result<PasswordCheck, db::Error> {
     let who = user.clone();
     let (gate, hash) = ctx.db.run(move |conn| begin(conn, &who, &ip)).await?;
     let reservation = match gate {

@@ -101,8 +101,7 @@ pub async fn report_leaked(
 ) -> Result<Vec<Verdict>, crate::db::Error> {
     let (action, public_url, meta) =
         (ctx.config.leak.exposed_key_action, ctx.config.public_url.origin().to_owned(), meta.clone());
-    let verdicts =
-        ctx.db.run(move |conn| report_tokens(conn, &tokens, report_for, action, &meta, &public_url)).await?;
+    let verdicts = ctx.db.run(move |conn| report_tokens(conn, &tokens, report_for, action, &meta, &public_url)).await?;
     if verdicts.iter().any(|v| v.live) {
         ctx.wake_mail_sender();
         ctx.key_cache.confirm(&ctx.db).await;

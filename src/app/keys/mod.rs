@@ -22,13 +22,16 @@ pub use change::{Change, delete, edit, for_action, revoke, set_enabled};
 pub use errors::{ChangeError, CreateError, EditError, FindError, RotateError};
 pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_leaked};
 pub use issue::{Issued, Once, create, rotate, rotate_self};
-pub use reads::{Activity, ListQuery, RequestFilter, RequestRow, Sort, activity, by_token, requests, find, health_marks, violates, find_own, list_for_api, list_for_console, record_revoked_use, revoke_after_grace};
+pub use reads::{
+    Activity, ListQuery, RequestFilter, RequestRow, Sort, activity, by_token, find, find_own, health_marks,
+    list_for_api, list_for_console, record_revoked_use, requests, revoke_after_grace, violates,
+};
 
 pub use crate::app::caller::Caller;
-/// A key's row, as the pages and the API show it.
-pub use crate::db::api_keys::ApiKey;
 use crate::db::DbConn;
 use crate::db::api_keys;
+/// A key's row, as the pages and the API show it.
+pub use crate::db::api_keys::ApiKey;
 use diesel::QueryResult;
 
 /// One of the organisation's keys, read under its row lock: nothing else

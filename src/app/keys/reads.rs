@@ -85,7 +85,8 @@ pub async fn list_for_api(
     (search, state): (Option<String>, Option<crate::domain::key_state::KeyState>),
     (limit, after): (i64, i64),
 ) -> Result<Vec<ApiKey>, FindError> {
-    let query = ListQuery { search, state, attention: false, sort: Sort::Oldest, offset: 0, limit, after_id: Some(after) };
+    let query =
+        ListQuery { search, state, attention: false, sort: Sort::Oldest, offset: 0, limit, after_id: Some(after) };
     list_for_console(ctx, caller, query).await
 }
 

@@ -176,7 +176,12 @@ pub(super) fn delete(conn: &mut DbConn, key: &ApiKey, actor: &Actor, meta: &Requ
 
 /// A revoked or rotated-out key was presented: `api_key.revoked_key_used`
 /// (with the caller's IP) and a mail to owners and admins (once a day per key).
-pub(super) fn record_revoked_use(conn: &mut DbConn, key: &ApiKey, public_url: &str, meta: &RequestMeta) -> QueryResult<()> {
+pub(super) fn record_revoked_use(
+    conn: &mut DbConn,
+    key: &ApiKey,
+    public_url: &str,
+    meta: &RequestMeta,
+) -> QueryResult<()> {
     let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
     let entry = Entry::api_key_revoked_key_used(key, if key.replaced_by.is_some() { "rotated_out" } else { "revoked" });
     crate::db::transaction(conn, |conn| {

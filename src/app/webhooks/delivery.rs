@@ -55,7 +55,12 @@ fn next_delay(attempts: i64, retry_after: Option<i64>) -> Option<Duration> {
 
 /// Sends one signed message to `endpoint` (both secrets sign during a
 /// rotation's overlap); an address the guard refuses is recorded as not sent.
-pub async fn attempt(state: &AppState, endpoint: &Endpoint, event_id: &str, body: Vec<u8>) -> Result<Attempt, SendError> {
+pub async fn attempt(
+    state: &AppState,
+    endpoint: &Endpoint,
+    event_id: &str,
+    body: Vec<u8>,
+) -> Result<Attempt, SendError> {
     let key = &state.config.encryption_key;
     let mut secrets = Vec::new();
     for (sealed, valid) in [

@@ -130,7 +130,8 @@ pub(super) fn in_org(conn: &mut db::DbConn, caller: &Caller, public_id: &str) ->
 /// A new signing secret, and the same sealed for storage.
 fn new_secret(ctx: &AppState) -> Result<(SigningSecret, String), EndpointError> {
     let secret = SigningSecret::generate();
-    let sealed = crate::domain::crypto::seal(&ctx.config.encryption_key, secret.bytes()).map_err(EndpointError::Seal)?;
+    let sealed =
+        crate::domain::crypto::seal(&ctx.config.encryption_key, secret.bytes()).map_err(EndpointError::Seal)?;
     Ok((secret, sealed))
 }
 

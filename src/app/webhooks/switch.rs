@@ -39,7 +39,13 @@ impl AutoDisable {
 }
 
 /// Enables or disables `hook` by hand (`actor`), with its audit entry, in the caller's transaction.
-pub(super) fn switch(conn: &mut DbConn, hook: &Endpoint, enable: bool, actor: &Actor, meta: &RequestMeta) -> QueryResult<()> {
+pub(super) fn switch(
+    conn: &mut DbConn,
+    hook: &Endpoint,
+    enable: bool,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> QueryResult<()> {
     let reason = (!enable).then_some(webhooks::DISABLED_BY_USER);
     webhooks::set_enabled(conn, hook.id, enable, reason)?;
     let entry = if enable {

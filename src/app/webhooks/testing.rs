@@ -29,7 +29,12 @@ impl From<crate::db::Error> for TestError {
 /// Sends a signed example of `event_type` (one of `examples::choices`,
 /// checked by the caller) to the endpoint, now, and records it as
 /// `webhook.tested` with what came back.
-pub async fn send_test(ctx: &AppState, caller: &Caller, public_id: &str, event_type: &str) -> Result<Attempt, TestError> {
+pub async fn send_test(
+    ctx: &AppState,
+    caller: &Caller,
+    public_id: &str,
+    event_type: &str,
+) -> Result<Attempt, TestError> {
     let hook = super::access::find(ctx, caller, Op::Write, public_id).await?;
     let msg_id = format!("msg_{}", crate::domain::token::random_base62(24));
     let body = super::examples::body(event_type, &hook.public_id).to_string().into_bytes();

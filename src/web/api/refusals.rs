@@ -51,7 +51,9 @@ impl From<Escalation> for ApiError {
 
 /// 422 naming each rule of the org's key policy that the key would break.
 fn policy(breaches: Vec<Breach>) -> ApiError {
-    ApiError::validation(breaches.into_iter().map(|b| FieldError { field: b.field.into(), message: b.message }).collect())
+    ApiError::validation(
+        breaches.into_iter().map(|b| FieldError { field: b.field.into(), message: b.message }).collect(),
+    )
 }
 
 /// 422 on `key_id` when the key cannot be changed any more.

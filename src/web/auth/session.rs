@@ -7,9 +7,9 @@
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
-pub use crate::app::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
 /// `seen_at` is refreshed at most this often, so most requests leave the cookie alone.
 use crate::app::accounts::signed_in::SEEN_GRANULARITY_SECS;
+pub use crate::app::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
 
 const LOGIN_KEY: &str = "login";
 const PENDING_KEY: &str = "pending_login";

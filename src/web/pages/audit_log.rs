@@ -371,7 +371,11 @@ pub async fn export_jsonl(
     export(state, member.caller(meta), &query, ExportFormat::JsonLines, &stem)
 }
 
-pub async fn verify(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+pub async fn verify(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+) -> Result<HttpResponse, AppError> {
     let caller = member.caller(meta);
     reads::authorize(&caller)?;
     verify_page(&state, (&caller, Chrome::for_member(&member, "audit-log")), org_base(&member)).await

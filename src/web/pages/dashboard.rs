@@ -6,7 +6,7 @@
 use super::render;
 use super::templates::Chrome;
 use crate::app::audit::RequestMeta;
-use crate::app::home::{KeyCounts, home};
+use crate::app::home::{KeyCounts, Overview, home};
 use crate::app::members::Member;
 use crate::app::state::AppState;
 use crate::domain::Role;
@@ -16,6 +16,7 @@ use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 
 /// Banners listed one by one; the rest are summed up with a link.
 const BANNER_LIMIT: usize = 5;
@@ -72,15 +73,10 @@ struct DashboardPage {
     exposed: Vec<(String, String)>,
 }
 
-pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
-    let at = crate::domain::timefmt::now();
-    let (members, overview) = home(&state, &member.caller(meta), at).await?;
-    let full_view = overview.is_some();
-    let overview = overview.unwrap_or_default();
-    let member_count = members.len();
-    let owners = members.into_iter().filter(|m| m.role == Role::Owner).collect();
-    let more_expiring = overview.expiring.len().saturating_sub(BANNER_LIMIT);
-    let expiring = overview
+/// The banners of expired and expiring keys (the first few; how many more).
+fn expiring(overview: &Overview, at: NaiveDateTime) -> (Vec<ExpiryBanner>, usize) {
+    let more = overview.expiring.len().saturating_sub(BANNER_LIMIT);
+    let banners = overview
         .expiring
         .iter()
         .take(BANNER_LIMIT)
@@ -96,7 +92,11 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMe
             })
         })
         .collect();
-    let hooks = overview
+    (banners, more)
+}
+
+fn hooks(overview: &Overview, at: NaiveDateTime) -> Vec<HookBanner> {
+    overview
         .hooks
         .iter()
         .map(|h| HookBanner {
@@ -109,22 +109,29 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMe
                 _ => String::new(),
             },
         })
-        .collect();
-    // One banner per key, with its latest use.
-    let mut revoked_use: Vec<RevokedUseBanner> = Vec::new();
+        .collect()
+}
+
+/// One banner per key used after its revocation, with its latest use.
+fn revoked_use(overview: &Overview, at: NaiveDateTime) -> Vec<RevokedUseBanner> {
+    let mut banners: Vec<RevokedUseBanner> = Vec::new();
     for event in &overview.revoked_use {
         let key_id = event.target_id.clone().unwrap_or_default();
-        if revoked_use.iter().any(|b| b.key_id == key_id) {
+        if banners.iter().any(|b| b.key_id == key_id) {
             continue;
         }
-        revoked_use.push(RevokedUseBanner {
+        banners.push(RevokedUseBanner {
             label: event.target_label.clone().unwrap_or_else(|| key_id.clone()),
             key_id,
             when: timefmt::relative(&event.occurred_at, &at),
             ip: event.ip.clone().unwrap_or_else(|| "unknown".into()),
         });
     }
-    let recent = overview
+    banners
+}
+
+fn recent(overview: &Overview, at: NaiveDateTime) -> Vec<RecentEvent> {
+    overview
         .recent
         .iter()
         .map(|e| RecentEvent {
@@ -134,25 +141,35 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMe
             when: timefmt::relative(&e.occurred_at, &at),
             exact: timefmt::exact(&e.occurred_at),
         })
-        .collect();
+        .collect()
+}
+
+pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+    let at = crate::domain::timefmt::now();
+    let (members, overview) = home(&state, &member.caller(meta), at).await?;
+    let full_view = overview.is_some();
+    let overview = overview.unwrap_or_default();
+    let member_count = members.len();
+    let owners = members.into_iter().filter(|m| m.role == Role::Owner).collect();
+    let (expiring, more_expiring) = expiring(&overview, at);
+    let chart = match full_view {
+        true => crate::web::pages::chart::usage_svg(&overview.usage, at.date(), 30, "API requests"),
+        false => String::new(),
+    };
     render(&DashboardPage {
         chrome: Chrome::for_member(&member, NavItem::Dashboard),
         full_view,
-        chart: if full_view {
-            crate::web::pages::chart::usage_svg(&overview.usage, at.date(), 30, "API requests")
-        } else {
-            String::new()
-        },
+        chart,
         role: member.role.label(),
         owners,
         member_count,
         counts: overview.counts,
         expiring,
         more_expiring,
-        hooks,
-        revoked_use,
-        recent,
+        hooks: hooks(&overview, at),
+        revoked_use: revoked_use(&overview, at),
+        recent: recent(&overview, at),
         policy_violations: overview.policy_violations,
-        exposed: overview.exposed,
+        exposed: overview.exposed.clone(),
     })
 }

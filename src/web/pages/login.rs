@@ -63,20 +63,9 @@ pub async fn submit(
     let meta = RequestMeta::of(&req);
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
     let sid = session::SessionId::generate();
-    let attempted = form.email.trim().to_lowercase();
-    let outcome = login::log_in(&state, (attempted, form.password), ip, sid.hash(), &meta).await?;
-
-    let next = safe_next(Some(&form.next));
-    let again = |status, error| {
-        let page = LoginPage {
-            csrf: session::csrf_token(&session),
-            email: form.email.trim().to_owned(),
-            next: next.clone().unwrap_or_default(),
-            error: Some(error),
-            notice: None,
-        };
-        render_status(status, &page)
-    };
+    let LoginForm { email, password, next } = form;
+    let outcome = login::log_in(&state, (email.trim().to_lowercase(), password), ip, sid.hash(), &meta).await?;
+    let next = safe_next(Some(&next));
     match outcome {
         Outcome::LoggedIn(user) => {
             session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
@@ -90,20 +79,35 @@ pub async fn submit(
         }
         Outcome::Failed => {
             tracing::info!("login failed");
-            again(StatusCode::UNAUTHORIZED, "Invalid email or password.")
+            again(&session, &email, next, (StatusCode::UNAUTHORIZED, "Invalid email or password."))
         }
         Outcome::Throttled(seconds) => {
             tracing::warn!("login throttled");
-            let mut res = again(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many failed attempts. Wait 15 minutes and try again, or ask an owner to help.",
-            )?;
+            let why = "Too many failed attempts. Wait 15 minutes and try again, or ask an owner to help.";
+            let mut res = again(&session, &email, next, (StatusCode::TOO_MANY_REQUESTS, why))?;
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string()) {
                 res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             }
             Ok(res)
         }
     }
+}
+
+/// The login form again, with the address as typed and the generic error.
+fn again(
+    session: &Session,
+    email: &str,
+    next: Option<String>,
+    (status, error): (StatusCode, &'static str),
+) -> Result<HttpResponse, AppError> {
+    let page = LoginPage {
+        csrf: session::csrf_token(session),
+        email: email.trim().to_owned(),
+        next: next.unwrap_or_default(),
+        error: Some(error),
+        notice: None,
+    };
+    render_status(status, &page)
 }
 
 /// Records `session.logout` in each of the user's organisations.
