@@ -36,7 +36,7 @@ pub struct Overview {
     pub exposed: Vec<(String, String)>,
 }
 
-fn load_overview(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> diesel::QueryResult<Overview> {
+fn load_overview(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> crate::db::QueryResult<Overview> {
     let today = at.date();
     let used_after_revocation = Filter {
         action: Some("api_key.revoked_key_used".into()),
@@ -85,7 +85,7 @@ pub async fn home(
                 }
                 false => None,
             };
-            Ok::<_, diesel::result::Error>((members, overview))
+            Ok::<_, crate::db::QueryError>((members, overview))
         })
         .await?;
     let overview = overview.map(|mut o| {

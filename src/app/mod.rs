@@ -4,7 +4,11 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_log;
+pub mod bench_seed;
 pub mod caller;
+pub mod database;
+pub mod demo;
 pub mod home;
 pub mod keys;
 pub mod members;

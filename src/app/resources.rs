@@ -6,13 +6,13 @@
 
 use crate::app::state::AppState;
 use crate::db::{self as store, records};
-use crate::db::{DbConn, outbox};
+use crate::db::{DbConn, QueryResult, outbox};
 use crate::domain::records::{created_event, id_prefix};
-
-pub use crate::db::records::Record;
 use crate::domain::scopes::Resource;
 use crate::domain::token::random_base62;
 use serde_json::{Map, Value};
+
+pub use crate::db::records::Record;
 
 /// An object as the API answers it (and webhook events carry it): id, its
 /// fields, created_at, and the key that created it (null for demo data).

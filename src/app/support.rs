@@ -40,7 +40,7 @@ pub async fn look_at(
                     return Ok(Look::SecondFactorRequired);
                 }
                 audit::record(conn, &actor, &meta, entry(org.id))?;
-                Ok::<_, diesel::result::Error>(Look::Seen(org))
+                Ok::<_, crate::db::QueryError>(Look::Seen(org))
             })
         })
         .await

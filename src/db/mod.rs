@@ -107,6 +107,11 @@ pub fn connect(url: &str) -> Result<DbConn, r2d2::Error> {
     Manager::new(url).connect()
 }
 
+/// Whether the database answers a query at all (`/readyz`).
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// Fails unless the database takes a committed write: a read-only SQLite
 /// file (or one opened read-only), a full disk, or a read-only PostgreSQL
 /// (a standby) is refused at start-up instead of failing every write later.

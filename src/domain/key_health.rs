@@ -1,4 +1,4 @@
-//! A key's health marks (README: API keys): what the list and the key's
+//! A key's health marks (docs/user-guide.md: API keys): what the list and the key's
 //! page flag about a key that still matters — expired, rotating, expires
 //! soon, rotation recommended, unused, and "violates policy" for a live key
 //! made before a rule of the organisation's key policy was tightened.

@@ -1,4 +1,4 @@
-//! Passkey ceremonies as the console runs them (README: Security model):
+//! Passkey ceremonies as the console runs them (docs/security-model.md: Rules):
 //! one async entry point per step — the options for adding a passkey and its
 //! answer, removing one, and the options and answer of an assertion (a
 //! login's second step, or sudo mode). Each runs passkeys.rs's step with the
@@ -40,7 +40,7 @@ async fn with_relying_party<T: Send + 'static>(
 ) -> Result<T, CeremonyError> {
     let Some(rp) = ctx.passkeys.clone() else { return Err(CeremonyError::Refused(PasskeyError::Unavailable)) };
     let config = ctx.config.clone();
-    let done = ctx.db.run(move |conn| Ok::<_, diesel::result::Error>(step(conn, &rp, &config))).await?;
+    let done = ctx.db.run(move |conn| Ok::<_, crate::db::QueryError>(step(conn, &rp, &config))).await?;
     Ok(done?)
 }
 

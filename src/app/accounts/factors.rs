@@ -40,7 +40,7 @@ async fn run<T: Send + 'static>(
     + 'static,
 ) -> Result<T, FactorError> {
     let (config, user) = (ctx.config.clone(), user.clone());
-    let done = ctx.db.run(move |conn| Ok::<_, diesel::result::Error>(step(conn, &config, &user))).await?;
+    let done = ctx.db.run(move |conn| Ok::<_, crate::db::QueryError>(step(conn, &config, &user))).await?;
     Ok(done?)
 }
 

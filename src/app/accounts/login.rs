@@ -61,7 +61,7 @@ pub async fn log_in(
     .map_err(db::Error::Task)?;
     let meta = meta.clone();
     ctx.db
-        .run(move |conn| -> diesel::QueryResult<LoginOutcome> {
+        .run(move |conn| -> crate::db::QueryResult<LoginOutcome> {
             match verified {
                 (Some(user), true) if second_factor => {
                     super::password_passed(conn, gate)?;
@@ -86,7 +86,7 @@ pub async fn pending_user(ctx: &AppState, user_id: i64) -> Result<Option<(User, 
         .run(move |conn| {
             let Some(user) = users::find(conn, user_id)? else { return Ok(None) };
             let passkeys = !second_factors::passkeys(conn, user_id)?.is_empty();
-            Ok::<_, diesel::result::Error>(Some((user, passkeys)))
+            Ok::<_, crate::db::QueryError>(Some((user, passkeys)))
         })
         .await
 }

@@ -20,7 +20,7 @@ pub async fn overview(ctx: &AppState, user: &User) -> Result<(Vec<SessionRow>, b
     ctx.db
         .run(move |conn| {
             let rows = sessions::for_user(conn, user_id)?;
-            Ok::<_, diesel::result::Error>((rows, db::second_factors::has_any(conn, user_id)?))
+            Ok::<_, crate::db::QueryError>((rows, db::second_factors::has_any(conn, user_id)?))
         })
         .await
 }
@@ -57,7 +57,7 @@ pub async fn revoke_session(
         .run(move |conn| {
             db::transaction(conn, |conn| {
                 if !sessions::delete_own(conn, user.id, session_id)? {
-                    return Ok::<_, diesel::result::Error>(false);
+                    return Ok::<_, crate::db::QueryError>(false);
                 }
                 let orgs = org_ids(conn, user.id)?;
                 audit::record_each(conn, &Actor::user(&user), &meta, &orgs, |org| {

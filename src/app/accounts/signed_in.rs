@@ -8,7 +8,7 @@ use super::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
 use crate::app::state::AppState;
 use crate::db::orgs::Org;
 use crate::db::users::User;
-use crate::db::{self, memberships, now, second_factors, sessions, users};
+use crate::db::{self, now, orgs, second_factors, sessions, users};
 use crate::domain::Role;
 use chrono::NaiveDateTime;
 
@@ -45,9 +45,9 @@ pub async fn signed_in(ctx: &AppState, user_id: i64, sid_hash: String) -> Result
                 sessions::touch(conn, row.id, now())?;
             }
             let Some(user) = users::find(conn, user_id)? else {
-                return Ok::<_, diesel::result::Error>(None);
+                return Ok::<_, crate::db::QueryError>(None);
             };
-            let orgs = memberships::for_user(conn, user.id)?;
+            let orgs = orgs::for_user(conn, user.id)?;
             let (has_authenticator_app, has_passkey) = second_factors::kinds(conn, user.id)?;
             Ok(Some(SignedIn { user, orgs, has_authenticator_app, has_passkey }))
         })

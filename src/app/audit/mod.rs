@@ -10,7 +10,6 @@ pub use crate::domain::audit_chain as chain;
 mod entries;
 pub mod export;
 pub mod filter;
-pub mod reads;
 mod verify;
 
 pub use action::{Action, human_label};

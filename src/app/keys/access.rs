@@ -50,7 +50,7 @@ impl Op {
         }
     }
 
-    /// Whether a member must be in sudo mode (README: API keys); widening
+    /// Whether a member must be in sudo mode (docs/user-guide.md: API keys; sudo mode); widening
     /// a key's scopes on an edit is sensitive too (decided by the edit).
     pub fn sensitive(self) -> bool {
         matches!(self, Self::Rotate | Self::Revoke | Self::Delete)
@@ -80,7 +80,7 @@ pub fn authorize(caller: &Caller, op: Op) -> Result<(), Denied> {
             }
         }
         Who::Member { .. } => {}
-        // Staff read, and nothing else (README: Security model).
+        // Staff read, and nothing else (docs/security-model.md: Roles).
         Who::Staff { .. } if op != Op::Read => return Err(Denied::Role),
         Who::Staff { .. } => {}
     }
@@ -92,8 +92,8 @@ pub fn require_paid(caller: &Caller) -> Result<(), Denied> {
     if caller.org().plan == Plan::Paid { Ok(()) } else { Err(Denied::Plan) }
 }
 
-/// A key would come out more capable than the key that asks for it (README:
-/// Security: no escalation). Nothing is changed.
+/// A key would come out more capable than the key that asks for it (docs/api-guide.md:
+/// Management API → No escalation). Nothing is changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Escalation {
     /// The target key holds scopes the calling key does not.

@@ -2,7 +2,7 @@
 //! Each entry point checks the caller, the key's state, escalation and the
 //! key policy inside the transaction that acts (under the key's row lock),
 //! and after the commit waits until every live instance refuses what the
-//! change took away (README: Scale-out), so the caller's answer is true
+//! change took away (docs/operator-guide.md: Scale-out), so the caller's answer is true
 //! everywhere.
 
 use super::access::{Op, authorize, meets_policy, require_paid, within_scopes, within_settings};

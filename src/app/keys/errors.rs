@@ -11,8 +11,8 @@ use crate::domain::records::FieldError;
 /// Database failures, as every error here takes them.
 macro_rules! takes_db_errors {
     ($($name:ident),*) => {$(
-        impl From<diesel::result::Error> for $name {
-            fn from(e: diesel::result::Error) -> Self {
+        impl From<crate::db::QueryError> for $name {
+            fn from(e: crate::db::QueryError) -> Self {
                 Self::Db(e.into())
             }
         }

@@ -18,7 +18,6 @@ use crate::domain::event_type::EventType;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;
 use crate::domain::token::{ApiKeySecret, KeyId};
-use diesel::QueryResult;
 use serde_json::json;
 
 /// What makes a request one-time, so that a repeat creates nothing.

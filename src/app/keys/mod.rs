@@ -29,10 +29,10 @@ pub use reads::{
 
 pub use crate::app::caller::Caller;
 use crate::db::DbConn;
+use crate::db::QueryResult;
 use crate::db::api_keys;
 /// A key's row, as the pages and the API show it.
 pub use crate::db::api_keys::ApiKey;
-use diesel::QueryResult;
 
 /// One of the organisation's keys, read under its row lock: nothing else
 /// changes it until the transaction ends, so the checks made on it hold.

@@ -54,7 +54,7 @@ pub async fn activity(ctx: &AppState, caller: &Caller, key: &ApiKey) -> Result<A
         .run(move |conn| {
             let events = crate::db::audit_events::page(conn, org_id, &filter, None, 50)?;
             let usage = crate::db::usage::daily(conn, org_id, Some(key_row), today - chrono::Duration::days(29))?;
-            Ok::<_, diesel::result::Error>((events, usage))
+            Ok::<_, crate::db::QueryError>((events, usage))
         })
         .await?;
     ctx.usage.add_pending(org_id, Some(key_row), &mut usage);
@@ -62,7 +62,7 @@ pub async fn activity(ctx: &AppState, caller: &Caller, key: &ApiKey) -> Result<A
 }
 
 /// Up to `limit` of the key's logged requests matching `filter`, newest
-/// first, before row `cursor` (README: Leak response).
+/// first, before row `cursor` (docs/user-guide.md: Per-key request log).
 pub async fn requests(
     ctx: &AppState,
     caller: &Caller,
@@ -103,7 +103,7 @@ fn facts(key: &ApiKey, at: chrono::NaiveDateTime) -> KeyFacts<'_> {
     }
 }
 
-/// The key's health marks at `at` (README: API keys).
+/// The key's health marks at `at` (docs/user-guide.md: API keys).
 pub fn health_marks(key: &ApiKey, at: chrono::NaiveDateTime) -> Vec<&'static str> {
     key_health::health_marks(&facts(key, at), at)
 }
@@ -158,7 +158,7 @@ pub async fn revoke_after_grace(ctx: &AppState) -> Result<usize, db::Error> {
                     revoked += 1;
                 }
             }
-            Ok::<_, diesel::result::Error>(revoked)
+            Ok::<_, crate::db::QueryError>(revoked)
         })
         .await?;
     if revoked > 0 {

@@ -6,11 +6,11 @@
 
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::webhooks::events::{key_event, key_event_with};
+use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::{DbConn, now};
 use crate::domain::key_state::RevokeReason;
 use crate::domain::scopes::Scopes;
-use diesel::QueryResult;
 use serde_json::{Map, Value, json};
 
 /// Revokes a key for good, recording `api_key.revoked` with `reason` and
@@ -80,7 +80,7 @@ pub(super) fn update(
 
 /// The key as it is now (after a change in this transaction).
 pub(super) fn reload(conn: &mut DbConn, key: &ApiKey) -> QueryResult<ApiKey> {
-    api_keys::find(conn, key.org_id, &key.key_id)?.ok_or(diesel::result::Error::NotFound)
+    api_keys::find(conn, key.org_id, &key.key_id)?.ok_or(crate::db::QueryError::NotFound)
 }
 
 pub(super) fn object(value: Value) -> Map<String, Value> {

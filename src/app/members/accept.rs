@@ -46,7 +46,7 @@ pub async fn as_user(ctx: &AppState, token: LinkToken, user: &User, meta: &Reque
     let (user, meta) = (user.clone(), meta.clone());
     let accepted = ctx
         .db
-        .run(move |conn| Ok::<_, diesel::result::Error>(invitations::accept_as_user(conn, &token, &user, &meta)))
+        .run(move |conn| Ok::<_, crate::db::QueryError>(invitations::accept_as_user(conn, &token, &user, &meta)))
         .await?;
     Ok(accepted?)
 }
@@ -65,7 +65,7 @@ pub async fn as_new(
     let accepted = ctx
         .db
         .run(move |conn| {
-            Ok::<_, diesel::result::Error>(invitations::accept_as_new(conn, &token, &name, &hash, &sid_hash, &meta))
+            Ok::<_, crate::db::QueryError>(invitations::accept_as_new(conn, &token, &name, &hash, &sid_hash, &meta))
         })
         .await?;
     Ok(accepted?)

@@ -45,8 +45,8 @@ pub enum MemberError {
     Db(#[from] crate::db::Error),
 }
 
-impl From<diesel::result::Error> for MemberError {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<crate::db::QueryError> for MemberError {
+    fn from(e: crate::db::QueryError) -> Self {
         Self::Db(e.into())
     }
 }
@@ -62,7 +62,7 @@ impl From<MembershipError> for MemberError {
     }
 }
 
-/// Members, invitations and the security settings are the owners' (README: Security model).
+/// Members, invitations and the security settings are the owners' (docs/security-model.md: Roles; owner only).
 pub fn authorize(caller: &Caller) -> Result<(), Denied> {
     match &caller.who {
         Who::Member { role, .. } if role.can_manage_members() => Ok(()),
@@ -86,7 +86,7 @@ pub async fn overview(ctx: &AppState, caller: &Caller) -> Result<(Vec<Member>, V
         .db
         .run(move |conn| {
             let members = memberships::list(conn, org_id)?;
-            Ok::<_, diesel::result::Error>((members, crate::db::invitations::list_open(conn, org_id)?))
+            Ok::<_, crate::db::QueryError>((members, crate::db::invitations::list_open(conn, org_id)?))
         })
         .await?)
 }
@@ -97,7 +97,7 @@ pub async fn find(ctx: &AppState, caller: &Caller, user_id: i64) -> Result<Membe
     members.into_iter().find(|m| m.user_id == user_id).ok_or(MemberError::NotMember)
 }
 
-/// Invites `email` with `role` (README: Security model: nobody becomes a
+/// Invites `email` with `role` (docs/security-model.md: Rules; nobody becomes a
 /// member without accepting); the link leaves at once.
 pub async fn invite(ctx: &AppState, caller: &Caller, email: Email, role: Role) -> Result<Invited, MemberError> {
     authorize(caller)?;

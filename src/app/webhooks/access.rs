@@ -43,8 +43,8 @@ pub enum HookError {
     Db(#[from] db::Error),
 }
 
-impl From<diesel::result::Error> for HookError {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<crate::db::QueryError> for HookError {
+    fn from(e: crate::db::QueryError) -> Self {
         Self::Db(e.into())
     }
 }
@@ -63,7 +63,7 @@ pub async fn list(ctx: &AppState, caller: &Caller) -> Result<Vec<Endpoint>, Hook
     Ok(ctx.db.run(move |conn| db::webhooks::list(conn, org_id)).await?)
 }
 
-/// Every endpoint with its health mark (README: Webhooks → Webhook operations).
+/// Every endpoint with its health mark (docs/user-guide.md: Webhooks → Webhook operations).
 pub async fn list_with_health(ctx: &AppState, caller: &Caller) -> Result<Vec<(Endpoint, Health)>, HookError> {
     authorize(caller, Op::Read)?;
     let org_id = caller.org().id;
@@ -74,7 +74,7 @@ pub async fn list_with_health(ctx: &AppState, caller: &Caller) -> Result<Vec<(En
             hooks
                 .into_iter()
                 .map(|h| Ok((deliveries::recent_statuses(conn, (&h).into(), health::RECENT)?, h)))
-                .collect::<diesel::QueryResult<Vec<_>>>()
+                .collect::<crate::db::QueryResult<Vec<_>>>()
         })
         .await?;
     let at = now();
@@ -114,7 +114,7 @@ pub async fn activity(
             } else {
                 Default::default()
             };
-            Ok::<_, diesel::result::Error>((page, deliveries::recent_statuses(conn, scope, health::RECENT)?))
+            Ok::<_, crate::db::QueryError>((page, deliveries::recent_statuses(conn, scope, health::RECENT)?))
         })
         .await?;
     Ok((page, health::of(hook, &recent, now())))

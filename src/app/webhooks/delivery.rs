@@ -1,7 +1,7 @@
 //! One delivery attempt of a webhook message, for the delivery worker
 //! (`jobs::deliveries`), Resend and Send test: the signed request to the
 //! endpoint's checked address (the SSRF guard again at every send), the
-//! attempt log, the next retry (README: Webhooks): ≈ 5 s, 5 min, 30 min,
+//! attempt log, the next retry (docs/api-guide.md: Delivery and retries): ≈ 5 s, 5 min, 30 min,
 //! 2 h, 5 h, 10 h, 10 h, with ±20 % jitter, honouring `Retry-After` on
 //! 429/503. Only 2xx succeeds; a 410 disables the endpoint at once (failing.rs).
 
@@ -33,8 +33,8 @@ pub enum SendError {
     Stopping(#[from] tokio::sync::AcquireError),
 }
 
-impl From<diesel::result::Error> for SendError {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<crate::db::QueryError> for SendError {
+    fn from(e: crate::db::QueryError) -> Self {
         Self::Db(e.into())
     }
 }
@@ -124,7 +124,7 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
             let Some(delivery) = deliveries::find(conn, delivery_id)? else { return Ok(None) };
             let endpoint = webhooks::list(conn, delivery.org_id)?.into_iter().find(|e| e.id == delivery.endpoint_id);
             let event = outbox::find(conn, &delivery.event_id)?;
-            Ok::<_, diesel::result::Error>(Some((delivery, endpoint, event)))
+            Ok::<_, crate::db::QueryError>(Some((delivery, endpoint, event)))
         })
         .await?;
     let Some((delivery, endpoint, event)) = loaded else { return Ok(None) };

@@ -106,8 +106,8 @@ pub enum EndpointError {
     Db(#[from] db::Error),
 }
 
-impl From<diesel::result::Error> for EndpointError {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<crate::db::QueryError> for EndpointError {
+    fn from(e: crate::db::QueryError) -> Self {
         Self::Db(e.into())
     }
 }

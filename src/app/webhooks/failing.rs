@@ -7,10 +7,10 @@
 
 use super::switch::{AutoDisable, disable_for};
 use crate::app::webhooks::send::Attempt;
+use crate::db::QueryResult;
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{DbConn, now};
 use chrono::Duration;
-use diesel::QueryResult;
 
 /// An endpoint that has failed for this long is disabled (docs/api-guide.md: Delivery and retries).
 const FAILING_DAYS: i64 = 5;

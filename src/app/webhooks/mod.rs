@@ -14,7 +14,6 @@ pub mod events;
 pub mod examples;
 mod failing;
 pub mod health;
-pub mod in_flight;
 pub mod send;
 pub mod signing;
 pub mod ssrf;

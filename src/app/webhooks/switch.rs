@@ -8,9 +8,9 @@ use super::endpoints::{EndpointError, in_org};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::caller::Caller;
 use crate::app::state::AppState;
+use crate::db::QueryResult;
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{DbConn, now};
-use diesel::QueryResult;
 use serde_json::json;
 
 /// Why an endpoint's deliveries disabled it: (audit reason, what its page says).

@@ -1,5 +1,5 @@
-//! Send test / Send example and Resend (README: Webhooks → Webhook
-//! operations): a signed message to one of the organisation's endpoints,
+//! Send test / Send example and Resend (docs/user-guide.md: Webhooks →
+//! Webhook operations): a signed message to one of the organisation's endpoints,
 //! now, through the same guarded send as the delivery worker, with what came
 //! back for the caller's panel. A test is recorded as `webhook.tested`; a
 //! resend is one more attempt of a message, logged as manual.

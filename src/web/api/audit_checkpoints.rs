@@ -6,7 +6,7 @@
 use super::auth::BearerKey;
 use super::error::ApiError;
 use crate::app::audit::RequestMeta;
-use crate::app::audit::reads::{self, StoredCheckpoint};
+use crate::app::audit_log::{self as reads, StoredCheckpoint};
 use crate::app::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use serde_json::{Value, json};

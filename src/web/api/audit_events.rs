@@ -9,7 +9,7 @@ use super::error::ApiError;
 use crate::app::audit::RequestMeta;
 use crate::app::audit::export::json;
 use crate::app::audit::filter::{FilterInput, parse};
-use crate::app::audit::reads::{self, Filter};
+use crate::app::audit_log::{self as reads, Filter};
 use crate::app::state::AppState;
 use crate::domain::records::FieldError;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -1,4 +1,4 @@
-//! What every management API handler shares (README: Management API):
+//! What every management API handler shares (docs/api-guide.md: Management API):
 //! `Idempotency-Key`, time stamps as the API writes them, `Location`. The
 //! management-scope check and the no-escalation rule are the use cases'
 //! (`app::keys`, `app::webhooks`, `app::audit::reads`); `refusals.rs` words them.

@@ -3,7 +3,7 @@
 //! message here, once, so each handler only returns what its use case said.
 
 use super::error::{ApiError, Code};
-use crate::app::audit::reads::ReadError;
+use crate::app::audit_log::ReadError;
 use crate::app::keys::{self, ChangeError, CreateError, Denied, EditError, Escalation, FindError, RotateError};
 use crate::app::webhooks::{EndpointError, HookError, TestError};
 use crate::domain::key_policy::Breach;

@@ -6,7 +6,7 @@
 use crate::app::accounts::AccountError;
 use crate::app::accounts::ceremony::CeremonyError;
 use crate::app::accounts::factors::FactorError;
-use crate::app::audit::reads::ReadError;
+use crate::app::audit_log::ReadError;
 use crate::app::keys::{ChangeError, CreateError, Denied, EditError, FindError, RotateError};
 use crate::app::members::MemberError;
 use crate::app::webhooks::delivery::SendError;

@@ -26,7 +26,7 @@ pub fn links(slug: &str) -> KeyPages {
     KeyPages::org(slug)
 }
 
-/// Sudo mode for a key action (README: API keys): confirmed when the
+/// Sudo mode for a key action (docs/user-guide.md: API keys): confirmed when the
 /// password (or, for a user with an authenticator app, a code) was confirmed
 /// in the last 10 minutes, or the form's `password` / `code` is right now.
 pub async fn key_sudo(

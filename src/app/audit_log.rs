@@ -5,6 +5,7 @@
 //! organisation's log, keys with `audit:read` theirs, platform staff any
 //! (each look recorded by `support::look_at` first).
 
+use crate::app::audit::{CheckpointKey, VerifyReport};
 use crate::app::caller::{Caller, Denied, Who};
 use crate::app::state::AppState;
 use crate::db::{self, audit_events, checkpoints};
@@ -58,7 +59,7 @@ async fn log_page(
                 None => checkpoints::page(conn, org_id, None, 5)?,
                 Some(_) => Vec::new(),
             };
-            Ok::<_, diesel::result::Error>((rows, signed))
+            Ok::<_, crate::db::QueryError>((rows, signed))
         })
         .await
 }
@@ -95,7 +96,7 @@ pub async fn export_batch(
         .db
         .run(move |conn| {
             let checkpoint = if with_checkpoint { checkpoints::latest(conn, org_id)? } else { None };
-            Ok::<_, diesel::result::Error>((
+            Ok::<_, crate::db::QueryError>((
                 checkpoint,
                 audit_events::export_batch(conn, org_id, &filter, after_id, limit)?,
             ))
@@ -116,12 +117,12 @@ pub async fn checkpoints(
 }
 
 /// Verifies the organisation's chain and its checkpoints against the server's key.
-pub async fn verify(ctx: &AppState, caller: &Caller) -> Result<super::VerifyReport, ReadError> {
+pub async fn verify(ctx: &AppState, caller: &Caller) -> Result<VerifyReport, ReadError> {
     authorize(caller)?;
     let compliance = &ctx.config.compliance;
-    let key = super::CheckpointKey::new(compliance.audit_signer.public_key(), compliance.checkpoint_interval);
+    let key = CheckpointKey::new(compliance.audit_signer.public_key(), compliance.checkpoint_interval);
     let org_id = caller.org().id;
-    Ok(ctx.db.run(move |conn| super::verify(conn, org_id, &key, |_| {})).await?)
+    Ok(ctx.db.run(move |conn| crate::app::audit::verify(conn, org_id, &key, |_| {})).await?)
 }
 
 /// A page of the platform log (events that belong to no organisation), for
@@ -131,5 +132,5 @@ pub async fn platform_page(
     query: (Filter, Option<i64>),
     limit: i64,
 ) -> Result<(Vec<StoredEvent>, Vec<StoredCheckpoint>), db::Error> {
-    log_page(ctx, super::PLATFORM_LOG, query, limit).await
+    log_page(ctx, crate::app::audit::PLATFORM_LOG, query, limit).await
 }
