@@ -1,6 +1,10 @@
-//! The use cases: one function per thing a user or a job does. Each owns
-//! its transaction, its audit entry and its outbox event; the web layer and
-//! the jobs call them and nothing below.
+//! The use cases: one async entry point per thing a user, a key or a job
+//! does. Each takes the shared context (`state::AppState`), a typed caller
+//! (`caller::Caller`) and typed inputs; checks permissions, state,
+//! escalation and policy inside the one transaction that acts; records its
+//! audit entry and outbox event there; and does the work that must follow
+//! the commit (the key cache, the mail sender) itself. The web layer, the
+//! CLI and the jobs call them and nothing below.
 
 pub mod accounts;
 pub mod audit;

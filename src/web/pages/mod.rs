@@ -1,5 +1,5 @@
 //! Console pages: one module per page, each a few short handlers that
-//! check, parse, do one transaction and render.
+//! parse, call one use case (`app::…`) and render its result.
 
 pub mod account;
 pub mod api_keys;
