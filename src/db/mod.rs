@@ -38,6 +38,8 @@ pub use conn::DbConn;
 pub use migrations::{MigrationError, migrate, migrate_reporting};
 pub use run::{Db, Error, QueryError, QueryResult, chain, other_error};
 
+use crate::domain::delivery_state::DeliveryState;
+use crate::domain::event_type::EventType;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};

@@ -32,9 +32,14 @@ impl Endpoint {
         self.events.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect()
     }
 
+    /// Whether it ticked `event_type`.
+    pub fn subscribes_to(&self, event_type: EventType) -> bool {
+        self.events.split(',').any(|e| *e == event_type)
+    }
+
     /// Whether events of `event_type` are sent to it: it is enabled and subscribes to the type.
-    pub fn receives(&self, event_type: &str) -> bool {
-        self.enabled && self.events.split(',').any(|e| e == event_type)
+    pub fn receives(&self, event_type: EventType) -> bool {
+        self.enabled && self.subscribes_to(event_type)
     }
 }
 
@@ -93,7 +98,7 @@ pub fn list(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Endpoint>> {
 }
 
 /// The organisation's endpoints that receive `event_type` (the one place subscriptions are matched).
-pub fn subscribers(conn: &mut DbConn, org_id: i64, event_type: &str) -> QueryResult<Vec<Endpoint>> {
+pub fn subscribers(conn: &mut DbConn, org_id: i64, event_type: EventType) -> QueryResult<Vec<Endpoint>> {
     Ok(list(conn, org_id)?.into_iter().filter(|e| e.receives(event_type)).collect())
 }
 

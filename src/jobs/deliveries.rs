@@ -3,9 +3,11 @@
 //! once) and runs each one's attempt (`app::webhooks::delivery`: the signed
 //! send, the attempt log, the retry schedule, the endpoint's health).
 
+use super::Error;
 use crate::app::state::AppState;
 use crate::app::webhooks::delivery::{deliver, lease};
 use crate::db::deliveries;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 const BATCH: usize = 20;

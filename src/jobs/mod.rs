@@ -16,7 +16,6 @@ use crate::app::state::AppState;
 use crate::db;
 use crate::db::{api_keys, login_failures, now};
 use crate::domain::event_type::EventType;
-use crate::domain::key_state::RevokeCause;
 
 pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 
@@ -28,6 +27,8 @@ pub enum Error {
     /// One webhook send could not run.
     #[error(transparent)]
     Send(#[from] crate::app::webhooks::delivery::SendError),
+    #[error("background task failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl From<diesel::result::Error> for Error {

@@ -212,7 +212,7 @@ fn append(
 /// lock, so deliveries are queued in chain order (the worker keeps that
 /// order per endpoint: `db::claim_due`).
 fn stream(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<()> {
-    if crate::db::webhooks::subscribers(conn, org_id, AUDIT_EVENT)?.is_empty() {
+    if crate::db::webhooks::subscribers(conn, org_id, EventType::AuditEvent)?.is_empty() {
         return Ok(());
     }
     let Some(event) = audit_events::by_seq(conn, org_id, seq)? else { return Ok(()) };

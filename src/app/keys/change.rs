@@ -13,6 +13,7 @@ use crate::app::state::AppState;
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
 use crate::domain::key_json;
+use crate::domain::key_state::RevokeCause;
 use serde_json::{Map, Value};
 
 /// What an edit asks for.
@@ -73,8 +74,8 @@ pub async fn revoke(ctx: &AppState, caller: &Caller, key_id: &str) -> Result<Api
         .transaction(move |conn| {
             let key = locked(conn, caller.org().id, &key_id)?.ok_or(ChangeError::NotFound)?;
             let actor = caller.actor();
-            let reason = if matches!(caller.who, Who::Key { .. }) { "revoked_by_api_key" } else { "revoked_by_user" };
-            writes::revoke(conn, &key, &actor.display_name(), &actor, &caller.meta, reason)?;
+            let cause = if matches!(caller.who, Who::Key { .. }) { RevokeCause::ByApiKey } else { RevokeCause::ByUser };
+            writes::revoke(conn, &key, &actor.display_name(), &actor, &caller.meta, cause)?;
             Ok::<_, ChangeError>(writes::reload(conn, &key)?)
         })
         .await?;

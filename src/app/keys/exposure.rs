@@ -66,7 +66,7 @@ fn report_exposed(
         let after = reload(conn, &current)?;
         // The report's own seq, below that of the revocation or deactivation
         // it caused; its data is the key after them, so they agree.
-        key_event_with(conn, "api_key.exposed", &after, &actor, seq, object(details))?;
+        key_event_with(conn, EventType::ApiKeyExposed, &after, &actor, seq, object(details))?;
         let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
         let notice = crate::app::notify::ExposureNotice {
             source: report.source,
@@ -147,7 +147,7 @@ pub async fn look_up(
     let caller = caller.clone();
     ctx.transaction(move |conn| {
         let org_id = caller.org().id;
-        let found = api_keys::find_by_hash(conn, &secret.hash().0)?.map(|(key, _)| key).filter(|k| k.org_id == org_id);
+        let found = api_keys::find_by_hash(conn, &secret.hash())?.map(|(key, _)| key).filter(|k| k.org_id == org_id);
         audit::record(conn, &caller.actor(), &caller.meta, Entry::api_key_looked_up(org_id, found.as_ref()))?;
         Ok(found)
     })

@@ -17,6 +17,7 @@ use crate::db::{DbConn, now};
 use crate::domain::event_type::EventType;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;
+use crate::domain::key_state::RevokeCause;
 use crate::domain::token::{ApiKeySecret, KeyId};
 use serde_json::json;
 
@@ -101,7 +102,7 @@ fn insert(conn: &mut DbConn, new: Issue<'_>) -> QueryResult<Result<ApiKey, Optio
         NewKey {
             org_id: new.org_id,
             key_id: new.key_id.as_str(),
-            token_hash: &new.secret.hash().0,
+            token_hash: &new.secret.hash(),
             display_prefix: &new.secret.display_prefix(),
             settings: &new.settings,
             created_by: CreatedBy { user_id, email, key_id, name: &name },
@@ -137,7 +138,7 @@ pub async fn create(ctx: &AppState, caller: &Caller, settings: KeySettings, once
             Err(first) => return Ok(Issued::AlreadySubmitted(first)),
         };
         let seq = audit::record_seq(conn, &actor, &caller.meta, Entry::api_key_created(&key))?;
-        key_event(conn, "api_key.created", &key, &actor, seq)?;
+        key_event(conn, EventType::ApiKeyCreated, &key, &actor, seq)?;
         Ok(Issued::Created(Box::new(key), secret))
     })
     .await
@@ -239,10 +240,10 @@ fn record_rotation(
     let created_seq = audit::record_seq(conn, actor, meta, Entry::api_key_created(fresh))?;
     let rotated = reload(conn, old)?;
     let extra = json!({ "replaced_by": fresh.key_id, "grace": grace.as_str() });
-    key_event_with(conn, "api_key.rotated", &rotated, actor, rotated_seq, object(extra))?;
-    key_event(conn, "api_key.created", fresh, actor, created_seq)?;
+    key_event_with(conn, EventType::ApiKeyRotated, &rotated, actor, rotated_seq, object(extra))?;
+    key_event(conn, EventType::ApiKeyCreated, fresh, actor, created_seq)?;
     if grace == Grace::None {
-        revoke(conn, old, &actor.display_name(), actor, meta, "rotated_without_grace")?;
+        revoke(conn, old, &actor.display_name(), actor, meta, RevokeCause::RotatedWithoutGrace)?;
     }
     Ok(())
 }

@@ -14,6 +14,8 @@ use crate::db::api_keys::{self, ApiKey};
 use crate::db::{self, now};
 use crate::domain::key_health::{self, KeyFacts};
 use crate::domain::key_policy::KeyPolicy;
+use crate::domain::key_state::RevokeCause;
+use crate::domain::token::KeyHash;
 
 pub use crate::db::api_keys::{ListQuery, Sort};
 pub use crate::db::request_log::{RequestFilter, RequestRow};
@@ -117,20 +119,19 @@ pub fn violates(key: &ApiKey, policy: &KeyPolicy) -> bool {
 /// The key a presented token belongs to, with its organisation (bearer
 /// authentication): from the key cache while the database is unchanged,
 /// else read (and cached). The token's shape and checksum were checked by
-/// the caller; only its digest is used here.
+/// the caller; only its hash is used here.
 pub async fn by_token(
     ctx: &AppState,
-    digest: [u8; 32],
+    hash: KeyHash,
 ) -> Result<Option<std::sync::Arc<(ApiKey, crate::db::orgs::Org)>>, db::Error> {
     // Cached keys are used only while the database is unchanged (see key_cache).
     let stamp = ctx.key_cache.stamp(&ctx.db).await;
-    if let Some(hit) = stamp.and_then(|s| ctx.key_cache.get(&digest, s)) {
+    if let Some(hit) = stamp.and_then(|s| ctx.key_cache.get(&hash, s)) {
         return Ok(Some(hit));
     }
-    let lookup = hex::encode(digest);
-    let found = ctx.db.run(move |conn| api_keys::find_by_hash(conn, &lookup)).await?.map(std::sync::Arc::new);
+    let found = ctx.db.run(move |conn| api_keys::find_by_hash(conn, &hash)).await?.map(std::sync::Arc::new);
     if let (Some(stamp), Some(found)) = (stamp, &found) {
-        ctx.key_cache.put(digest, stamp, found.clone());
+        ctx.key_cache.put(hash, stamp, found.clone());
     }
     Ok(found)
 }
@@ -154,7 +155,7 @@ pub async fn revoke_after_grace(ctx: &AppState) -> Result<usize, db::Error> {
             for key in due {
                 let actor = Actor::System { label: "scheduler" };
                 let by = "system (rotation grace ended)";
-                if writes::revoke(conn, &key, by, &actor, &RequestMeta::default(), "rotation_grace_ended")? {
+                if writes::revoke(conn, &key, by, &actor, &RequestMeta::default(), RevokeCause::RotationGraceEnded)? {
                     revoked += 1;
                 }
             }

@@ -9,13 +9,14 @@ use crate::app::webhooks::events::{key_event, key_event_with};
 use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::{DbConn, now};
-use crate::domain::key_state::RevokeReason;
+use crate::domain::event_type::EventType;
+use crate::domain::key_state::{RevokeCause, RevokeReason};
 use crate::domain::scopes::Scopes;
 use serde_json::{Map, Value, json};
 
-/// Revokes a key for good, recording `api_key.revoked` with `reason` and
+/// Revokes a key for good, recording `api_key.revoked` with its `cause` and
 /// sending the event with the key as revoked and the reason receivers see
-/// (`RevokeReason`). False when it already was revoked (by another request
+/// (`RevokeCause::reason`). False when it already was revoked (by another request
 /// or instance): then nothing is recorded twice.
 pub(super) fn revoke(
     conn: &mut DbConn,
@@ -23,16 +24,16 @@ pub(super) fn revoke(
     by: &str,
     actor: &Actor,
     meta: &RequestMeta,
-    reason: &str,
+    cause: RevokeCause,
 ) -> QueryResult<bool> {
     crate::db::transaction(conn, |conn| {
         if !api_keys::revoke(conn, key.id, by)? {
             return Ok(false);
         }
-        let seq = audit::record_seq(conn, actor, meta, Entry::api_key_revoked(key, reason))?;
+        let seq = audit::record_seq(conn, actor, meta, Entry::api_key_revoked(key, cause))?;
         let revoked = reload(conn, key)?;
-        let extra = json!({ "reason": RevokeReason::from_audit(reason).as_str() });
-        key_event_with(conn, "api_key.revoked", &revoked, actor, seq, object(extra))?;
+        let extra = json!({ "reason": cause.reason().as_str() });
+        key_event_with(conn, EventType::ApiKeyRevoked, &revoked, actor, seq, object(extra))?;
         Ok(true)
     })
 }
@@ -67,12 +68,13 @@ pub(super) fn update(
         let (sent_before, sent_after) = sent_changes(old, &updated, before, after);
         if let (Some(seq), false) = (settings_seq, sent_before.is_empty()) {
             let extra = json!({ "changes": { "before": sent_before, "after": sent_after } });
-            key_event_with(conn, "api_key.updated", &updated, actor, seq, object(extra))?;
+            key_event_with(conn, EventType::ApiKeyUpdated, &updated, actor, seq, object(extra))?;
         }
         if old.enabled != enabled {
             let entry = if enabled { Entry::api_key_activated(old) } else { Entry::api_key_deactivated(old) };
             let seq = audit::record_seq(conn, actor, meta, entry)?;
-            key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &updated, actor, seq)?;
+            let event = if enabled { EventType::ApiKeyActivated } else { EventType::ApiKeyDeactivated };
+            key_event(conn, event, &updated, actor, seq)?;
         }
         Ok(())
     })
@@ -155,7 +157,8 @@ pub(super) fn set_enabled(
         let entry = if enabled { Entry::api_key_activated(key) } else { Entry::api_key_deactivated(key) };
         let seq = audit::record_seq(conn, actor, meta, entry)?;
         let changed = reload(conn, key)?;
-        key_event(conn, if enabled { "api_key.activated" } else { "api_key.deactivated" }, &changed, actor, seq)
+        let event = if enabled { EventType::ApiKeyActivated } else { EventType::ApiKeyDeactivated };
+        key_event(conn, event, &changed, actor, seq)
     })
 }
 
@@ -170,7 +173,7 @@ pub(super) fn delete(conn: &mut DbConn, key: &ApiKey, actor: &Actor, meta: &Requ
         api_keys::delete(conn, current.id)?;
         let seq = audit::record_seq(conn, actor, meta, Entry::api_key_deleted(&current))?;
         let extra = json!({ "state": "deleted", "reason": RevokeReason::Manual.as_str() });
-        key_event_with(conn, "api_key.deleted", &current, actor, seq, object(extra))
+        key_event_with(conn, EventType::ApiKeyDeleted, &current, actor, seq, object(extra))
     })
 }
 

@@ -14,6 +14,8 @@ use crate::db::deliveries::{self, Delivery, NewAttempt};
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{now, outbox};
 use crate::domain::crypto;
+use crate::domain::delivery_state::DeliveryState;
+use crate::domain::event_type::EventType;
 use chrono::Duration;
 
 /// Delays before retries 1–7; after the last one the delivery has failed.
@@ -131,14 +133,18 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
     let (Some(endpoint), Some(event)) = (endpoint, event) else {
         state
             .db
-            .run(move |conn| deliveries::finish_attempt(conn, delivery_id, delivery.attempts, "cancelled", None))
+            .run(move |conn| {
+                deliveries::finish_attempt(conn, delivery_id, delivery.attempts, DeliveryState::Cancelled, None)
+            })
             .await?;
         return Ok(None);
     };
     if !endpoint.enabled && trigger == "scheduled" {
         state
             .db
-            .run(move |conn| deliveries::finish_attempt(conn, delivery_id, delivery.attempts, "cancelled", None))
+            .run(move |conn| {
+                deliveries::finish_attempt(conn, delivery_id, delivery.attempts, DeliveryState::Cancelled, None)
+            })
             .await?;
         return Ok(None);
     }
@@ -154,7 +160,7 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
     }
     let result = attempt(state, &endpoint, &delivery.event_id, event.payload.into_bytes()).await?;
     record(state, &delivery, &endpoint, &result, trigger).await?;
-    if result.succeeded() && delivery.event_type == crate::app::webhooks::audit_events::AUDIT_EVENT {
+    if result.succeeded() && delivery.event_type == EventType::AuditEvent {
         // The stream's next event to this endpoint was waiting for this one.
         state.worker.wake.notify_one();
     }
@@ -172,13 +178,13 @@ async fn record(
     let attempts = delivery.attempts + 1;
     let gone = result.status == Some(410);
     let (next_state, next_at) = if result.succeeded() {
-        ("delivered", None)
+        (DeliveryState::Delivered, None)
     } else if gone {
-        ("failed", None)
+        (DeliveryState::Failed, None)
     } else {
         match next_delay(attempts, retry_after(result)) {
-            Some(delay) => ("pending", Some(now() + delay)),
-            None => ("failed", None),
+            Some(delay) => (DeliveryState::Pending, Some(now() + delay)),
+            None => (DeliveryState::Failed, None),
         }
     };
     let (delivery, hook) = (delivery.clone(), endpoint.clone());
@@ -215,7 +221,8 @@ async fn record(
                     },
                 )?;
                 // A manual resend of a delivered message leaves it delivered.
-                let state_now = if delivery.state == "delivered" { "delivered" } else { next_state };
+                let state_now =
+                    if delivery.state == DeliveryState::Delivered { DeliveryState::Delivered } else { next_state };
                 deliveries::finish_attempt(conn, delivery.id, attempts, state_now, next_at)?;
                 failing::record(conn, &hook, succeeded, gone, &public_url)
             })

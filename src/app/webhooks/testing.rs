@@ -10,6 +10,7 @@ use super::send::Attempt;
 use crate::app::caller::Caller;
 use crate::app::state::AppState;
 use crate::db::deliveries::{self, EndpointScope};
+use crate::domain::event_type::EventType;
 
 /// Why a test or a resend sent nothing.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +34,7 @@ pub async fn send_test(
     ctx: &AppState,
     caller: &Caller,
     public_id: &str,
-    event_type: &str,
+    event_type: EventType,
 ) -> Result<Attempt, TestError> {
     let hook = super::access::find(ctx, caller, Op::Write, public_id).await?;
     let msg_id = format!("msg_{}", crate::domain::token::random_base62(24));

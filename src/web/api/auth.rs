@@ -80,7 +80,7 @@ impl BearerKey {
         };
         let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey))?;
         let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal))?;
-        let found = keys::by_token(state, secret.digest()).await?.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
+        let found = keys::by_token(state, secret.hash()).await?.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
         let (key, org) = (&found.0, &found.1);
         let ip = crate::web::auth::client_addr(req, state.config.trusted_proxy_header.as_deref());
         req.extensions_mut().insert(KnownKey { key_row_id: key.id, org_id: org.id, created_at: key.created_at, ip });

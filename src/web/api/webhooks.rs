@@ -10,6 +10,7 @@ use super::management::{location, time};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
 use crate::app::webhooks::{self, Endpoint, EndpointFields, Op, Overlap, events, examples, target};
+use crate::domain::event_type::EventType;
 use crate::domain::records::FieldError;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};

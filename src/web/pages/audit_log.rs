@@ -13,6 +13,7 @@ use crate::app::audit_log::{self as reads, Filter, StoredCheckpoint, StoredEvent
 use crate::app::caller::Caller;
 use crate::app::state::AppState;
 use crate::domain::timefmt;
+use crate::domain::urls::AuditLogPages;
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use actix_web::http::StatusCode;
@@ -222,7 +223,7 @@ pub async fn log_page(
     state: &AppState,
     (caller, chrome): (Option<&Caller>, Chrome),
     title: String,
-    base_path: String,
+    links: AuditLogPages,
     query: &AuditQuery,
 ) -> Result<HttpResponse, AppError> {
     let (filter, cursor, form) = parse_query(query);
@@ -329,10 +330,10 @@ pub struct VerifyPage {
 pub async fn verify_page(
     state: &AppState,
     (caller, chrome): (&Caller, Chrome),
-    base_path: String,
+    links: AuditLogPages,
 ) -> Result<HttpResponse, AppError> {
     let report = reads::verify(state, caller).await?;
-    render(&VerifyPage { chrome, base_path, report })
+    render(&VerifyPage { chrome, links, report })
 }
 
 fn org_links(member: &OrgMember) -> AuditLogPages {
@@ -347,8 +348,8 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let caller = member.caller(meta);
     reads::authorize(&caller)?;
-    let who = (Some(&caller), Chrome::for_member(&member, "audit-log"));
-    log_page(&state, who, "Audit log".into(), org_base(&member), &query).await
+    let who = (Some(&caller), Chrome::for_member(&member, NavItem::AuditLog));
+    log_page(&state, who, "Audit log".into(), org_links(&member), &query).await
 }
 
 pub async fn export_csv(
@@ -378,5 +379,5 @@ pub async fn verify(
 ) -> Result<HttpResponse, AppError> {
     let caller = member.caller(meta);
     reads::authorize(&caller)?;
-    verify_page(&state, (&caller, Chrome::for_member(&member, "audit-log")), org_base(&member)).await
+    verify_page(&state, (&caller, Chrome::for_member(&member, NavItem::AuditLog)), org_links(&member)).await
 }

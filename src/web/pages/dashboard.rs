@@ -4,7 +4,7 @@
 //! events; members and read-only users see only who the owners are.
 
 use super::render;
-use super::templates::Chrome;
+use super::templates::{Chrome, NavItem};
 use crate::app::audit::RequestMeta;
 use crate::app::home::{KeyCounts, Overview, home};
 use crate::app::members::Member;

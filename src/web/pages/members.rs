@@ -157,7 +157,7 @@ pub async fn remove_confirm(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let target = members::find(&state, &member.caller(meta), path.1).await?;
-    render(&RemovePage { chrome: Chrome::for_member(&member, "members"), target })
+    render(&RemovePage { chrome: Chrome::for_member(&member, NavItem::Members), target })
 }
 
 pub async fn remove(

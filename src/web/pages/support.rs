@@ -13,6 +13,7 @@ use crate::app::caller::Org;
 use crate::app::keys::{self, Op};
 use crate::app::state::AppState;
 use crate::app::support::{Look, look_at, search};
+use crate::domain::urls::AuditLogPages;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use actix_web::dev::Payload;
@@ -59,7 +60,7 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let q = query.q.trim().to_owned();
     let found = search(&state, &q).await?;
-    render(&SupportPage { chrome: Chrome::for_user(&staff.0, "support"), q, orgs: found })
+    render(&SupportPage { chrome: Chrome::for_user(&staff.0, NavItem::Support), q, orgs: found })
 }
 
 /// Loads the organisation and records, in its own log, that staff looked:
@@ -99,8 +100,8 @@ pub async fn org_log(
 ) -> Result<HttpResponse, AppError> {
     let (org, caller) = viewed(&state, &staff, slug.into_inner(), meta, log_view("page")).await?;
     let title = format!("Audit log of {} ({})", org.name, org.slug);
-    let who = (Some(&caller), Chrome::for_user(&staff.0, "support"));
-    audit_log::log_page(&state, who, title, base(&org), &query).await
+    let who = (Some(&caller), Chrome::for_user(&staff.0, NavItem::Support));
+    audit_log::log_page(&state, who, title, log_links(&org), &query).await
 }
 
 pub async fn org_export_csv(
@@ -132,7 +133,7 @@ pub async fn org_verify(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (org, caller) = viewed(&state, &staff, slug.into_inner(), meta, log_view("verify")).await?;
-    audit_log::verify_page(&state, (&caller, Chrome::for_user(&staff.0, "support")), base(&org)).await
+    audit_log::verify_page(&state, (&caller, Chrome::for_user(&staff.0, NavItem::Support)), log_links(&org)).await
 }
 
 /// Events that belong to no organisation: failed logins for unknown emails,
@@ -142,8 +143,8 @@ pub async fn platform_log(
     staff: StaffUser,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let who = (None, Chrome::for_user(&staff.0, "support"));
-    audit_log::log_page(&state, who, "Platform log".into(), crate::domain::urls::PLATFORM_LOG.into(), &query).await
+    let who = (None, Chrome::for_user(&staff.0, NavItem::Support));
+    audit_log::log_page(&state, who, "Platform log".into(), AuditLogPages::platform(), &query).await
 }
 
 /// An organisation's keys, read-only: no secrets, no menus, no create button.
@@ -181,7 +182,8 @@ pub async fn org_key(
         viewed(&state, &staff, slug, meta, move |org| Entry::support_viewed_api_keys(org, &view)).await?
     };
     let key = keys::find(&state, &caller, Op::Read, &key_id).await?;
-    let frame = (&caller, Chrome::for_user(&staff.0, "support"), crate::domain::urls::support_keys(&org.slug));
+    let frame =
+        (&caller, Chrome::for_user(&staff.0, NavItem::Support), crate::domain::urls::KeyPages::support(&org.slug));
     let paid = org.plan == crate::domain::Plan::Paid;
     let page = crate::web::pages::api_keys::detail::page(&state, frame, &key, (paid, true), &query).await?;
     render(&page)

@@ -11,7 +11,6 @@ use crate::app::keys::{self, Change, Once, Op};
 use crate::app::state::AppState;
 use crate::domain::key_json;
 use crate::domain::key_settings::Grace;
-use crate::domain::key_state::RevokeCause;
 use crate::domain::records::FieldError;
 use crate::domain::timefmt::now;
 use crate::domain::token::ApiKeySecret;

@@ -3,12 +3,13 @@
 //! sudo mode the confirmation asks for the password (docs/user-guide.md: API keys).
 
 use super::form::{already_created, show_secret};
-use super::{KeyView, base_path, key_sudo, needs_sudo};
+use super::{KeyView, key_sudo, links, needs_sudo};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::keys::{self, ApiKey, ChangeError, Issued, Once, Op, RotateError};
 use crate::app::state::AppState;
 use crate::domain::key_settings::Grace;
+use crate::domain::urls::KeyPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
 use crate::web::pages::templates::{Chrome, NavItem};
@@ -207,7 +208,7 @@ pub async fn perform(
         KeyAction::Revoke => keys::revoke(&state, &caller, id).await.map(|_| Notice::KeyRevoked),
         KeyAction::Rotate => return rotate(&state, (&member, &caller), &key, page, &form).await,
     };
-    Ok(see_other_with_notice(&session, &base_path(&member.org.slug), notice?))
+    Ok(see_other_with_notice(&session, &crate::domain::urls::keys(&member.org.slug), notice?))
 }
 
 /// Issues the replacement (same settings, expiry capped by the key policy),

@@ -1,7 +1,7 @@
 //! A key's page: every field, its usage, its request log and its own audit trail.
 
 use super::requests::{self, RequestForm, RequestQuery, RequestView};
-use super::{KeyView, base_path};
+use super::{KeyView, links};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::keys::{self, ApiKey, Op};
@@ -38,7 +38,7 @@ pub struct DetailPage {
 /// Builds the page; shared with the support console.
 pub async fn page(
     state: &AppState,
-    (caller, chrome, base): (&Caller, Chrome, String),
+    (caller, chrome, links): (&Caller, Chrome, KeyPages),
     key: &ApiKey,
     (paid, read_only): (bool, bool),
     request_query: &RequestQuery,
@@ -77,7 +77,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let caller = member.caller(meta);
     let key = keys::find(&state, &caller, Op::Read, &path.1).await?;
-    let frame = (&caller, Chrome::for_member(&member, "api-keys"), base_path(&member.org.slug));
+    let frame = (&caller, Chrome::for_member(&member, NavItem::ApiKeys), links(&member.org.slug));
     let mut page = page(&state, frame, &key, (member.org.plan == Plan::Paid, false), &query).await?;
     page.notice = crate::web::pages::notice::take(&session).map(crate::web::pages::Notice::text);
     if keys::violates(&key, &member.org.key_policy) {

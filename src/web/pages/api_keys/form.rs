@@ -1,7 +1,7 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
-use super::{KeyView, base_path, key_sudo};
+use super::{KeyView, key_sudo, links};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::keys::{self, ApiKey, Change, CreateError, EditError, Issued, Once, Op};
@@ -312,10 +312,7 @@ pub async fn update(
         result = keys::edit(&state, &caller, &old.key_id, change()).await;
     }
     match result {
-        Ok(_) => {
-            let at = format!("{}/{}", base_path(&member.org.slug), old.key_id);
-            Ok(see_other_with_notice(&session, &at, Notice::KeyUpdated))
-        }
+        Ok(_) => Ok(see_other_with_notice(&session, &links(&member.org.slug).key(&old.key_id), Notice::KeyUpdated)),
         Err(EditError::Policy(breaches)) => page.breaches(breaches),
         Err(e) => Err(e.into()),
     }

@@ -1,6 +1,6 @@
 //! The key list: search, state filter, sort, pages of 50.
 
-use super::{KeyView, base_path};
+use super::{KeyView, links};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::keys::{self, ListQuery, Op, Sort};

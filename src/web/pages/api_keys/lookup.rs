@@ -4,7 +4,7 @@
 //! The token is checked (shape and checksum) before any lookup, never
 //! echoed back into the page, stored or logged.
 
-use super::{KeyView, base_path};
+use super::{KeyView, links};
 use crate::app::audit::RequestMeta;
 use crate::app::keys::{self, Op};
 use crate::app::state::AppState;

@@ -14,6 +14,7 @@ use crate::app::state::AppState;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_state::KeyState;
 use crate::domain::timefmt::{self, now};
+use crate::domain::urls::KeyPages;
 use crate::web::auth::{OrgMember, session};
 use crate::web::error::AppError;
 use actix_session::Session;

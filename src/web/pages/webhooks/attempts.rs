@@ -3,11 +3,12 @@
 //! pages, and the attempt page, which shows the request exactly as sent —
 //! URL, every header, the body — and what came back.
 
-use super::{base, load};
+use super::{links, load};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::app::webhooks::events::EVENT_TYPES;
 use crate::app::webhooks::{self, AttemptFilter, AttemptRequest, AttemptRow, Endpoint};
+use crate::domain::event_type::EventType;
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use crate::web::pages::render;

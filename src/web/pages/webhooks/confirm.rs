@@ -2,10 +2,11 @@
 //! ask first with (delete; rotate the signing secret, where the overlap is
 //! chosen), and the rotation itself.
 
-use super::{base, load, secret_page};
+use super::{links, load, secret_page};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
 use crate::app::webhooks::{self, Endpoint, Overlap};
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
 use crate::web::pages::templates::{Chrome, Field, NavItem};

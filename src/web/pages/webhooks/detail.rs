@@ -3,13 +3,15 @@
 //! attempt log (filters, pages, Resend) and Recover.
 
 use super::attempts::{self, AttemptForm, AttemptQuery};
-use super::{base, load};
+use super::{links, load};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::state::AppState;
 use crate::app::webhooks::health::Health;
 use crate::app::webhooks::send::Attempt;
-use crate::app::webhooks::{self, AttemptRow, Endpoint, EndpointError, events, examples};
+use crate::app::webhooks::{self, AttemptRow, Endpoint, EndpointError, examples};
+use crate::domain::event_type::EventType;
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
 use crate::web::pages::render_status;
@@ -71,8 +73,8 @@ async fn detail(
     let at = crate::domain::timefmt::now();
     let invalid = !listed || extras.test_event.error.is_some() || extras.since.error.is_some();
     let page = DetailPage {
-        chrome: Chrome::for_member(member, "webhooks"),
-        base_path: base(member),
+        chrome: Chrome::for_member(member, NavItem::Webhooks),
+        links: links(member),
         health,
         previous_until: hook.previous_until.filter(|t| *t > at).map(|t| crate::domain::timefmt::exact(&t)),
         hook,

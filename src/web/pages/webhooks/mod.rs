@@ -19,6 +19,8 @@ use crate::app::state::AppState;
 use crate::app::webhooks::health::Health;
 use crate::app::webhooks::signing::SigningSecret;
 use crate::app::webhooks::{self, Endpoint, EndpointError, EndpointFields, Op, events, target};
+use crate::domain::event_type::EventType;
+use crate::domain::urls::WebhookPages;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
@@ -208,7 +210,7 @@ pub async fn update(
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     webhooks::update(&state, &caller, &hook.public_id, EndpointFields { url, description, events }, None).await?;
-    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookUpdated))
+    Ok(see_other_with_notice(&session, links(&member).list(), Notice::WebhookUpdated))
 }
 
 /// `/orgs/{slug}/settings/webhooks/{id}/{action}`: the route matches only these two verbs.
@@ -252,5 +254,5 @@ pub async fn delete(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     webhooks::delete(&state, &member.caller(meta), &path.1).await?;
-    Ok(see_other_with_notice(&session, &base(&member), Notice::WebhookDeleted))
+    Ok(see_other_with_notice(&session, links(&member).list(), Notice::WebhookDeleted))
 }
