@@ -1,12 +1,19 @@
-//! The use cases: one function per thing a user or a job does. Each owns
-//! its transaction, its audit entry and its outbox event; the web layer and
-//! the jobs call them and nothing below.
+//! The use cases: one async entry point per thing a user, a key or a job
+//! does. Each takes the shared context (`state::AppState`), a typed caller
+//! (`caller::Caller`) and typed inputs; checks permissions, state,
+//! escalation and policy inside the one transaction that acts; records its
+//! audit entry and outbox event there; and does the work that must follow
+//! the commit (the key cache, the mail sender) itself. The web layer, the
+//! CLI and the jobs call them and nothing below.
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_log;
 pub mod bench_seed;
+pub mod caller;
 pub mod database;
 pub mod demo;
+pub mod home;
 pub mod keys;
 pub mod members;
 pub mod notify;
@@ -16,3 +23,8 @@ pub mod resources;
 pub mod state;
 pub mod support;
 pub mod webhooks;
+
+/// The database layer's error, as the use cases pass it up (the web layer
+/// answers 503 when the database is unreachable, 500 otherwise), and its
+/// causes joined for a log line.
+pub use crate::db::{Error as DbError, chain as error_chain};

@@ -16,6 +16,19 @@ use crate::infra::mail::compose::{
 };
 use chrono::NaiveDateTime;
 
+/// A key as the mails describe it (label, prefix, id, who made it, when; never a secret).
+fn key_facts(key: &ApiKey) -> KeyFacts {
+    KeyFacts {
+        label: key.label.clone(),
+        prefix: key.display_prefix.clone(),
+        key_id: key.key_id.to_string(),
+        created_by: key.created_by_name.clone(),
+        created_at: timefmt::exact(&key.created_at),
+        last_used: key.last_used_at.map(|t| timefmt::exact(&t)).unwrap_or_else(|| "never".into()),
+        expires_at: key.expires_at.map(|t| timefmt::exact(&t)).unwrap_or_else(|| "never".into()),
+    }
+}
+
 /// The people who manage the organisation's keys and webhooks.
 pub fn managers(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Member>> {
     Ok(memberships::list(conn, org_id)?.into_iter().filter(|m| m.role.can_manage_settings()).collect())
@@ -73,7 +86,7 @@ pub fn key_expiring(
         compose::key_expiring(&KeyExpiring {
             recipient_name: member.name.clone(),
             org_name: org.name.clone(),
-            key: KeyFacts::of(key),
+            key: key_facts(key),
             headline: KeyExpiring::headline(warning, expires_at, now),
             expired: warning == ExpiryWarning::Expired,
             renew_url: format!("{page}/edit?focus=expires_at#expires_at"),
@@ -114,7 +127,7 @@ pub fn revoked_key_used(
         compose::revoked_key_used(&RevokedKeyUsed {
             recipient_name: member.name.clone(),
             org_name: org.name.clone(),
-            key: KeyFacts::of(key),
+            key: key_facts(key),
             state: state.to_owned(),
             ip: ip.to_owned(),
             at: timefmt::exact(&at),
@@ -155,7 +168,7 @@ pub fn key_exposed(
         compose::key_exposed(&KeyExposed {
             recipient_name: member.name.clone(),
             org_name: org.name.clone(),
-            key: KeyFacts::of(key),
+            key: key_facts(key),
             source: source.into(),
             found_at: notice.url.map(str::to_owned),
             outcome: outcome.into(),

@@ -1,14 +1,18 @@
 //! Use cases for the API's resources (customers, orders, products,
-//! categories): create, update and delete, each one transaction with its
-//! outbox event. The caller has validated the fields (`domain::records`).
+//! categories): list and read, create, update and delete, each write one
+//! transaction with its outbox event. The caller (the data API, after the
+//! key's scope for the resource was checked) has validated the fields
+//! (`domain::records`); everything is looked up in the key's organisation only.
 
-use crate::db::QueryResult;
-use crate::db::records::{self, Record};
-use crate::db::{DbConn, outbox};
+use crate::app::state::AppState;
+use crate::db::{self as store, records};
+use crate::db::{DbConn, QueryResult, outbox};
 use crate::domain::records::{created_event, id_prefix};
 use crate::domain::scopes::Resource;
 use crate::domain::token::random_base62;
 use serde_json::{Map, Value};
+
+pub use crate::db::records::Record;
 
 /// An object as the API answers it (and webhook events carry it): id, its
 /// fields, created_at, and the key that created it (null for demo data).
@@ -41,7 +45,7 @@ fn category_missing(conn: &mut DbConn, org_id: i64, given: &Map<String, Value>) 
 }
 
 /// Creates an object and, in the same transaction, its `….created` event.
-pub fn create(
+fn create_in(
     conn: &mut DbConn,
     org_id: i64,
     resource: Resource,
@@ -71,7 +75,7 @@ pub fn create(
 
 /// Stores `fields` (the object after the patch) for `record`; `given` is what
 /// the request sent. `Ok(None)`: the object was deleted meanwhile.
-pub fn update(
+fn update_in(
     conn: &mut DbConn,
     record: &Record,
     given: &Map<String, Value>,
@@ -88,7 +92,7 @@ pub fn update(
 
 /// Deletes an object; false when the org has none with this id. Deleting a
 /// category works like `ON DELETE SET NULL`: its products stay, without a category.
-pub fn delete(conn: &mut DbConn, org_id: i64, resource: Resource, id: &str) -> QueryResult<bool> {
+fn delete_in(conn: &mut DbConn, org_id: i64, resource: Resource, id: &str) -> QueryResult<bool> {
     crate::db::transaction(conn, |conn| {
         let Some(record) = records::find(conn, org_id, resource.as_str(), id)? else { return Ok(false) };
         records::delete(conn, record.id)?;
@@ -97,4 +101,46 @@ pub fn delete(conn: &mut DbConn, org_id: i64, resource: Resource, id: &str) -> Q
         }
         Ok(true)
     })
+}
+
+/// Up to `limit` of the organisation's objects of `resource`, oldest first, after row `after`.
+pub async fn page(
+    ctx: &AppState,
+    org_id: i64,
+    resource: Resource,
+    (after, limit): (i64, i64),
+) -> Result<Vec<Record>, store::Error> {
+    ctx.db.run(move |conn| records::page(conn, org_id, resource.as_str(), after, limit)).await
+}
+
+/// One of the organisation's objects of `resource`.
+pub async fn find(ctx: &AppState, org_id: i64, resource: Resource, id: &str) -> Result<Option<Record>, store::Error> {
+    let id = id.to_owned();
+    ctx.db.run(move |conn| records::find(conn, org_id, resource.as_str(), &id)).await
+}
+
+/// Creates an object for the key `by_key` (see [`create_in`]).
+pub async fn create(
+    ctx: &AppState,
+    (org_id, by_key): (i64, String),
+    resource: Resource,
+    fields: Map<String, Value>,
+) -> Result<Result<Record, UnknownCategory>, store::Error> {
+    ctx.db.run(move |conn| create_in(conn, org_id, resource, fields, &by_key)).await
+}
+
+/// Stores a patched object (see [`update_in`]).
+pub async fn update(
+    ctx: &AppState,
+    record: Record,
+    given: Map<String, Value>,
+    fields: Map<String, Value>,
+) -> Result<Result<Option<Record>, UnknownCategory>, store::Error> {
+    ctx.db.run(move |conn| update_in(conn, &record, &given, fields)).await
+}
+
+/// Deletes an object (see [`delete_in`]); false when the org has none with this id.
+pub async fn delete(ctx: &AppState, org_id: i64, resource: Resource, id: &str) -> Result<bool, store::Error> {
+    let id = id.to_owned();
+    ctx.db.run(move |conn| delete_in(conn, org_id, resource, &id)).await
 }

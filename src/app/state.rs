@@ -10,6 +10,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Requests a minute one address may make to the public revocation endpoint.
 const REPORTS_PER_MINUTE: u32 = 10;
 
+/// The passkey relying party for the public URL, or `None` when its host is
+/// an IP address (browsers refuse one there: no passkeys then).
+fn relying_party(config: &Config) -> Option<webauthn_rs::Webauthn> {
+    let origin = url::Url::parse(config.public_url.origin()).ok()?;
+    let rp_id = origin.domain()?.to_owned();
+    webauthn_rs::WebauthnBuilder::new(&rp_id, &origin).ok()?.rp_name("Latchkey").build().ok()
+}
+
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
@@ -22,7 +30,7 @@ pub struct AppState {
     /// Authenticated keys, valid while the database is unchanged.
     pub key_cache: crate::infra::key_cache::KeyCache,
     /// The webhook delivery worker's per-instance state.
-    pub worker: crate::app::webhooks::in_flight::InFlight,
+    pub worker: crate::infra::in_flight::InFlight,
     /// Sends queued mail (SMTP or `.eml` files).
     pub mailer: crate::infra::mail::Transport,
     /// Wakes this instance's mail sender (jobs/send_mail.rs) when a message is queued.
@@ -45,7 +53,7 @@ impl AppState {
         let metrics = Arc::new(crate::infra::metrics::Metrics::default());
         let key_cache = crate::infra::key_cache::KeyCache::new(&config.database_url, metrics.clone());
         let request_log = crate::app::request_log::RequestLog::new(config.leak.request_log_days > 0);
-        let passkeys = crate::app::accounts::passkeys::relying_party(&config);
+        let passkeys = relying_party(&config);
         Self {
             mailer,
             db: Db::new(pool),
@@ -75,10 +83,47 @@ impl AppState {
         Ok(!open)
     }
 
+    /// Runs `f` in one writer transaction (`db::transaction`) on the blocking
+    /// pool: the use cases' checks and their change commit together or not at
+    /// all. `E` is the use case's own error, which takes database failures.
+    pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut db::DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<crate::db::QueryError> + From<db::Error> + Send + 'static,
+    {
+        self.db.run(move |conn| Ok::<_, crate::db::QueryError>(db::transaction(conn, f))).await?
+    }
+
     /// Call after queueing mail a person waits for: it leaves within seconds,
     /// not at the scheduler's next run.
     pub fn wake_mail_sender(&self) {
         self.mail_queued.notify_one();
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub async fn database_ready(&self) -> Result<(), db::Error> {
+        self.db.run(db::ping).await
+    }
+
+    /// Reads the shared queues' depths and oldest waits into the metrics
+    /// now (`/metrics`), so any instance reports them.
+    pub async fn measure_queues(&self) -> Result<(), db::Error> {
+        let stats = self
+            .db
+            .run(|conn| {
+                db::Queue::ALL
+                    .into_iter()
+                    .map(|queue| db::queue_stats(conn, queue).map(|stats| (queue, stats)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let now = db::now();
+        for (queue, stats) in stats {
+            let waited = stats.oldest_due.map_or(0.0, |due| (now - due).num_milliseconds().max(0) as f64 / 1000.0);
+            self.metrics.set_queue(queue.table(), stats.depth, waited);
+        }
+        Ok(())
     }
 
     pub fn mark_setup_done(&self) {

@@ -240,7 +240,7 @@ pub fn list(conn: &mut DbConn, org_id: i64, q: &ListQuery, at: NaiveDateTime) ->
             .filter(dsl::grace_until.is_null().or(dsl::grace_until.le(at))),
     };
     if q.attention {
-        // Mirrors pages::api_keys::health_marks: expires soon or expired, rotating,
+        // Mirrors domain::key_health::health_marks: expires soon or expired, rotating,
         // rotation recommended, unused. Revoked keys carry no mark.
         let days = chrono::Duration::days;
         query = query.filter(dsl::revoked_at.is_null()).filter(

@@ -40,7 +40,6 @@ pub use run::{Db, Error, QueryError, QueryResult, chain, other_error};
 
 use crate::domain::delivery_state::DeliveryState;
 use crate::domain::event_type::EventType;
-use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
@@ -110,6 +109,11 @@ pub fn connect(url: &str) -> Result<DbConn, r2d2::Error> {
     Manager::new(url).connect()
 }
 
+/// Whether the database answers a query at all (`/readyz`).
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// Fails unless the database takes a committed write: a read-only SQLite
 /// file (or one opened read-only), a full disk, or a read-only PostgreSQL
 /// (a standby) is refused at start-up instead of failing every write later.
@@ -150,12 +154,8 @@ pub fn pool(url: &str) -> Pool {
         .build_unchecked(Manager::new(url))
 }
 
-/// The current UTC time as stored: PostgreSQL keeps microseconds, so both
-/// backends get exactly that precision.
-pub fn now() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
-}
+/// The current UTC time as stored (it is a value: `domain::timefmt::now`).
+pub use crate::domain::timefmt::now;
 
 /// Runs `f` in a transaction that is a writer from its first statement.
 ///

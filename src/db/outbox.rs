@@ -38,10 +38,8 @@ pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: EventType, seq: i64, 
         ))
         .execute(conn)?;
     // Fan out, in the same transaction, to every enabled endpoint subscribed to this type.
-    for endpoint in super::webhooks::list(conn, org_id)? {
-        if endpoint.enabled && endpoint.subscribes_to(event_type) {
-            super::deliveries::enqueue(conn, org_id, endpoint.id, &event_id, event_type)?;
-        }
+    for endpoint in super::webhooks::subscribers(conn, org_id, event_type)? {
+        super::deliveries::enqueue(conn, org_id, endpoint.id, &event_id, event_type)?;
     }
     Ok(event_id)
 }

@@ -36,6 +36,11 @@ impl Endpoint {
     pub fn subscribes_to(&self, event_type: EventType) -> bool {
         self.events.split(',').any(|e| *e == event_type)
     }
+
+    /// Whether events of `event_type` are sent to it: it is enabled and subscribes to the type.
+    pub fn receives(&self, event_type: EventType) -> bool {
+        self.enabled && self.subscribes_to(event_type)
+    }
 }
 
 pub struct NewEndpoint<'a> {
@@ -90,6 +95,11 @@ pub fn hold_creations(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
 
 pub fn list(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Endpoint>> {
     dsl::webhook_endpoints.filter(dsl::org_id.eq(org_id)).order(dsl::id.asc()).select(Endpoint::as_select()).load(conn)
+}
+
+/// The organisation's endpoints that receive `event_type` (the one place subscriptions are matched).
+pub fn subscribers(conn: &mut DbConn, org_id: i64, event_type: EventType) -> QueryResult<Vec<Endpoint>> {
+    Ok(list(conn, org_id)?.into_iter().filter(|e| e.receives(event_type)).collect())
 }
 
 /// One of this organisation's endpoints; another organisation's is not found.

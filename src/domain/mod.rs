@@ -10,6 +10,7 @@ mod email;
 pub mod event_type;
 pub mod expiry;
 pub mod export_check;
+pub mod key_health;
 pub mod key_json;
 pub mod key_policy;
 pub mod key_settings;

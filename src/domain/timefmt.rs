@@ -1,6 +1,13 @@
 //! How times appear to people, on pages and in mails: stored as naive UTC, shown with their zone.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike, Utc};
+
+/// The current UTC time as stored: PostgreSQL keeps microseconds, so both
+/// backends get exactly that precision.
+pub fn now() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+}
 
 /// Machine-readable, for `<time datetime>`.
 pub fn iso(t: &NaiveDateTime) -> String {

@@ -1,8 +1,10 @@
 //! Infrastructure: configuration, the mail transport, password hashing,
-//! rate limiting, the key cache, in-memory counters, metrics and logging —
+//! rate limiting, the key cache, in-memory counters (the webhook sender's
+//! claims: in_flight.rs), metrics and logging —
 //! the machinery the use cases run on. Nothing here knows HTTP.
 
 pub mod config;
+pub mod in_flight;
 pub mod key_cache;
 pub mod mail;
 pub mod memory;

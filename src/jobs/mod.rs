@@ -7,7 +7,6 @@
 
 pub mod checkpoints;
 pub mod deliveries;
-mod endpoint_health;
 pub mod expiry;
 pub mod request_log;
 pub mod send_mail;
@@ -17,7 +16,6 @@ use crate::app::state::AppState;
 use crate::db;
 use crate::db::{api_keys, login_failures, now};
 use crate::domain::event_type::EventType;
-use crate::domain::key_state::RevokeCause;
 
 pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 
@@ -26,13 +24,11 @@ pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 pub enum Error {
     #[error(transparent)]
     Db(#[from] db::Error),
-    /// A sealed webhook secret does not open with the configured encryption key.
-    #[error("webhook secret cannot be opened with LATCHKEY_ENCRYPTION_KEY")]
-    UnreadableSecret,
+    /// One webhook send could not run.
+    #[error(transparent)]
+    Send(#[from] crate::app::webhooks::delivery::SendError),
     #[error("background task failed")]
     Task(#[from] tokio::task::JoinError),
-    #[error("the webhook sender is stopping")]
-    Stopping(#[from] tokio::sync::AcquireError),
 }
 
 impl From<diesel::result::Error> for Error {
@@ -163,36 +159,10 @@ pub async fn flush_usage_counts(state: &AppState) -> Result<usize, Error> {
     Ok(count)
 }
 
-/// Revokes rotated-out keys whose grace period has ended, with their audit events.
+/// Revokes rotated-out keys whose grace period has ended (the use case
+/// confirms the key cache when it revoked any).
 pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
-    let revoked = state
-        .db
-        .run(|conn| {
-            let due = api_keys::grace_ended(conn, now(), 500)?;
-            let mut revoked = 0;
-            for key in due {
-                // Another instance may have got there first: only the one that changed the row records it.
-                let actor = Actor::System { label: "scheduler" };
-                let by = "system (rotation grace ended)";
-                if crate::app::keys::revoke(
-                    conn,
-                    &key,
-                    by,
-                    &actor,
-                    &RequestMeta::default(),
-                    RevokeCause::RotationGraceEnded,
-                )? {
-                    revoked += 1;
-                }
-            }
-            Ok::<_, diesel::result::Error>(revoked)
-        })
-        .await?;
-    if revoked > 0 {
-        // Like a revocation in the console: every live instance refuses the old keys before this run ends.
-        state.key_cache.confirm(&state.db).await;
-    }
-    Ok(revoked)
+    Ok(crate::app::keys::revoke_after_grace(state).await?)
 }
 
 /// Records `api_key.expired` once for each key whose expiry has passed.

@@ -1,7 +1,7 @@
 //! The web layer's one error type. What a user may see is separated from
 //! internal failures, which render an opaque 500 and log their cause.
 
-use crate::db;
+use crate::app::{DbError, error_chain};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -44,7 +44,7 @@ pub enum AppError {
     TooLarge,
     /// A database failure: 503 when the database is unreachable, 500 otherwise.
     #[error(transparent)]
-    Db(#[from] db::Error),
+    Db(#[from] DbError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -52,21 +52,6 @@ pub enum AppError {
 impl AppError {
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Internal(cause.into())
-    }
-}
-
-impl From<crate::jobs::Error> for AppError {
-    fn from(e: crate::jobs::Error) -> Self {
-        match e {
-            crate::jobs::Error::Db(e) => Self::Db(e),
-            e => Self::internal(e),
-        }
-    }
-}
-
-impl From<crate::db::QueryError> for AppError {
-    fn from(e: crate::db::QueryError) -> Self {
-        Self::Db(e.into())
     }
 }
 
@@ -137,7 +122,7 @@ impl ResponseError for AppError {
         };
         match self {
             Self::Db(_) | Self::Internal(_) => {
-                tracing::error!(cause = %db::chain(self), "request failed")
+                tracing::error!(cause = %error_chain(self), "request failed")
             }
             Self::BadRequest(cause) => tracing::info!(%cause, "bad request"),
             _ => {}

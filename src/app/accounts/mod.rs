@@ -6,10 +6,14 @@
 //! one's sessions. Password checks (argon2, tens of milliseconds) happen
 //! between these calls, never while a database connection is held.
 
+pub mod ceremony;
+pub mod factors;
+pub mod login;
 mod notices;
 pub mod passkeys;
 pub mod password;
 pub mod profile;
+pub mod signed_in;
 pub mod sudo;
 pub mod throttle;
 pub mod two_factor;
@@ -21,6 +25,15 @@ use crate::db::setup::{self, NewInstance, SetupError};
 use crate::db::users::{self, CreateUserError, User};
 use crate::db::{DbConn, login_failures, orgs, sessions};
 use crate::domain::{Email, PersonName};
+
+/// Why an account use case could not run: the database, or hashing a new password.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Db(#[from] crate::db::Error),
+    #[error(transparent)]
+    Hash(#[from] crate::infra::password::HashError),
+}
 
 /// A session ends after this long without a request…
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;

@@ -2,7 +2,7 @@
 //! (a challenge, then the browser's answer), removing one, and using one as
 //! the second step of a login. The relying party is the host of
 //! `LATCHKEY_PUBLIC_URL`; browsers refuse an IP address there, so with an
-//! IP public URL there are no passkeys ([`relying_party`] is `None`).
+//! IP public URL there are no passkeys (`AppState::passkeys` is `None`).
 
 use super::notices::tell;
 use super::org_ids;
@@ -50,13 +50,6 @@ pub enum PasskeyError {
     BadName,
     #[error(transparent)]
     Db(#[from] crate::db::QueryError),
-}
-
-/// The relying party for the public URL, or `None` when its host is an IP address.
-pub fn relying_party(config: &Config) -> Option<Webauthn> {
-    let origin = Url::parse(config.public_url.origin()).ok()?;
-    let rp_id = origin.domain()?.to_owned();
-    WebauthnBuilder::new(&rp_id, &origin).ok()?.rp_name("Latchkey").build().ok()
 }
 
 /// WebAuthn's opaque user handle: fixed per account, says nothing about it.

@@ -123,3 +123,35 @@ pub fn set_by_operator(conn: &mut DbConn, user: &User, new_hash: &str) -> QueryR
         login_failures::clear_for_email(conn, &user.email)
     })
 }
+
+/// "Forgot your password?" (see [`request_reset`]); the mail, if any, leaves at once.
+pub async fn ask_reset(ctx: &crate::app::state::AppState, email: Email, ip: String) -> Result<(), crate::db::Error> {
+    let config = ctx.config.clone();
+    if ctx.db.run(move |conn| request_reset(conn, &config, &email, &ip)).await? {
+        ctx.wake_mail_sender();
+    }
+    Ok(())
+}
+
+/// Whose a reset link is, while it can still be used.
+pub async fn link_user(ctx: &crate::app::state::AppState, token: &LinkToken) -> Result<Option<User>, crate::db::Error> {
+    let token = token.clone();
+    ctx.db.run(move |conn| reset_link_user(conn, &token)).await
+}
+
+/// Sets the password through a reset link (hashed off the database thread;
+/// see [`complete_reset`]); `None` when the link no longer works. The user is mailed at once.
+pub async fn reset(
+    ctx: &crate::app::state::AppState,
+    token: LinkToken,
+    new: &crate::domain::Password,
+    meta: &RequestMeta,
+) -> Result<Option<User>, super::AccountError> {
+    let hash = crate::infra::password::hash_off_thread(new).await?;
+    let (config, meta) = (ctx.config.clone(), meta.clone());
+    let done = ctx.db.run(move |conn| complete_reset(conn, &config, &token, &hash, &meta)).await?;
+    if done.is_some() {
+        ctx.wake_mail_sender();
+    }
+    Ok(done)
+}

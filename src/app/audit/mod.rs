@@ -212,9 +212,7 @@ fn append(
 /// lock, so deliveries are queued in chain order (the worker keeps that
 /// order per endpoint: `db::claim_due`).
 fn stream(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<()> {
-    let subscribed =
-        crate::db::webhooks::list(conn, org_id)?.iter().any(|e| e.enabled && e.subscribes_to(EventType::AuditEvent));
-    if !subscribed {
+    if crate::db::webhooks::subscribers(conn, org_id, EventType::AuditEvent)?.is_empty() {
         return Ok(());
     }
     let Some(event) = audit_events::by_seq(conn, org_id, seq)? else { return Ok(()) };

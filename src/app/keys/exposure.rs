@@ -5,8 +5,12 @@
 //! and — by `LATCHKEY_EXPOSED_KEY_ACTION` — revokes it, deactivates it, or
 //! only reports it. The token itself never reaches this module.
 
-use super::{reload, revoke};
+use super::access::{Op, authorize};
+use super::errors::FindError;
+use super::writes::{object, reload, revoke, set_enabled};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use crate::app::caller::Caller;
+use crate::app::state::AppState;
 use crate::app::webhooks::events::key_event_with;
 use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey};
@@ -27,7 +31,7 @@ pub struct Report {
 
 /// Handles one reported key. False when it was not live (revoked, expired,
 /// deactivated, or rotated out and past its grace): nothing is done then.
-pub fn report_exposed(
+fn report_exposed(
     conn: &mut DbConn,
     key: &ApiKey,
     report: &Report,
@@ -55,14 +59,14 @@ pub fn report_exposed(
                 revoke(conn, &current, "leak response", &actor, meta, RevokeCause::Exposed)?;
             }
             ExposedKeyAction::Disable => {
-                super::set_enabled(conn, &current, false, &actor, meta)?;
+                set_enabled(conn, &current, false, &actor, meta)?;
             }
             ExposedKeyAction::Notify => {}
         }
         let after = reload(conn, &current)?;
         // The report's own seq, below that of the revocation or deactivation
         // it caused; its data is the key after them, so they agree.
-        key_event_with(conn, EventType::ApiKeyExposed, &after, &actor, seq, super::object(details))?;
+        key_event_with(conn, EventType::ApiKeyExposed, &after, &actor, seq, object(details))?;
         let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
         let notice = crate::app::notify::ExposureNotice {
             source: report.source,
@@ -85,9 +89,27 @@ pub struct Verdict {
 
 /// Handles reported tokens one by one (each in its own transaction): a
 /// well-formed token of a live key of any organisation is reported exposed
-/// with `report_for(i)`; anything else is only counted. The tokens are
-/// neither stored nor logged.
-pub fn report_tokens(
+/// with `report_for(i)` and handled as `LATCHKEY_EXPOSED_KEY_ACTION` says;
+/// anything else is only counted. The tokens are neither stored nor logged.
+/// When a key was live, the managers' mail leaves at once and every
+/// instance refuses the key before the reporter hears back.
+pub async fn report_leaked(
+    ctx: &AppState,
+    tokens: Vec<String>,
+    report_for: impl Fn(usize) -> Report + Send + 'static,
+    meta: &RequestMeta,
+) -> Result<Vec<Verdict>, crate::db::Error> {
+    let (action, public_url, meta) =
+        (ctx.config.leak.exposed_key_action, ctx.config.public_url.origin().to_owned(), meta.clone());
+    let verdicts = ctx.db.run(move |conn| report_tokens(conn, &tokens, report_for, action, &meta, &public_url)).await?;
+    if verdicts.iter().any(|v| v.live) {
+        ctx.wake_mail_sender();
+        ctx.key_cache.confirm(&ctx.db).await;
+    }
+    Ok(verdicts)
+}
+
+fn report_tokens(
     conn: &mut DbConn,
     tokens: &[String],
     report_for: impl Fn(usize) -> Report,
@@ -112,19 +134,22 @@ pub fn report_tokens(
     Ok(verdicts)
 }
 
-/// A token pasted into Settings → API keys → Look up: the key of `org_id` it
-/// belongs to, if any (another organisation's key is not found), recorded
-/// as `api_key.looked_up`. The token is neither stored nor logged.
-pub fn look_up(
-    conn: &mut DbConn,
-    org_id: i64,
-    secret: &crate::domain::token::ApiKeySecret,
-    actor: &Actor,
-    meta: &RequestMeta,
-) -> QueryResult<Option<ApiKey>> {
-    crate::db::transaction(conn, |conn| {
+/// A token pasted into Settings → API keys → Look up: the key of the
+/// caller's organisation it belongs to, if any (another organisation's key
+/// is not found), recorded as `api_key.looked_up`. The token is neither
+/// stored nor logged.
+pub async fn look_up(
+    ctx: &AppState,
+    caller: &Caller,
+    secret: crate::domain::token::ApiKeySecret,
+) -> Result<Option<ApiKey>, FindError> {
+    authorize(caller, Op::LookUp)?;
+    let caller = caller.clone();
+    ctx.transaction(move |conn| {
+        let org_id = caller.org().id;
         let found = api_keys::find_by_hash(conn, &secret.hash())?.map(|(key, _)| key).filter(|k| k.org_id == org_id);
-        audit::record(conn, actor, meta, Entry::api_key_looked_up(org_id, found.as_ref()))?;
+        audit::record(conn, &caller.actor(), &caller.meta, Entry::api_key_looked_up(org_id, found.as_ref()))?;
         Ok(found)
     })
+    .await
 }

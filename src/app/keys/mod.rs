@@ -1,205 +1,43 @@
-//! Use cases for API keys: one function per thing a person or a job does to
-//! a key. Each owns its transaction, its audit entry and its webhook event,
-//! so the console, the scheduler and the management API cannot
-//! drift apart. Nothing here knows HTTP; callers pass who acts (`Actor`) and
-//! where from (`RequestMeta`).
+//! Use cases for API keys: one async entry point per thing a person (the
+//! console), a key (the management API), a reporter of a leak or the
+//! scheduler does to a key. Each checks who may do it, the key's state,
+//! escalation and the organisation's key policy inside the transaction that
+//! acts; records the audit entries and webhook events there (writes.rs); and
+//! after the commit waits until every instance refuses what the change took
+//! away (the key cache) and wakes the mail sender when it queued mail.
+//! Nothing here knows HTTP: callers pass a [`Caller`] and typed inputs, and
+//! get a typed result or error (errors.rs) to show.
 
+mod access;
+mod change;
+mod errors;
 mod exposure;
 mod issue;
+mod reads;
+mod writes;
 
-pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_exposed, report_tokens};
-pub use issue::{Issue, Issued, Once, create, issued_before, replacement, rotate};
+pub use crate::app::caller::Denied;
+pub use access::{Escalation, Op, authorize};
+pub use change::{Change, delete, edit, for_action, revoke, set_enabled};
+pub use errors::{ChangeError, CreateError, EditError, FindError, RotateError};
+pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_leaked};
+pub use issue::{Issued, Once, create, rotate, rotate_self};
+pub use reads::{
+    Activity, ListQuery, RequestFilter, RequestRow, Sort, activity, by_token, find, find_own, health_marks,
+    list_for_api, list_for_console, record_revoked_use, requests, revoke_after_grace, violates,
+};
 
-use crate::app::audit::{self, Actor, Entry, RequestMeta};
-use crate::app::webhooks::events::{key_event, key_event_with};
+pub use crate::app::caller::Caller;
+use crate::db::DbConn;
 use crate::db::QueryResult;
-use crate::db::api_keys::{self, ApiKey, KeySettings};
-use crate::db::{DbConn, now};
-use crate::domain::event_type::EventType;
-use crate::domain::key_state::{RevokeCause, RevokeReason};
-use crate::domain::scopes::Scopes;
-use serde_json::{Map, Value, json};
+use crate::db::api_keys;
+/// A key's row, as the pages and the API show it.
+pub use crate::db::api_keys::ApiKey;
 
-/// Revokes a key for good, recording `api_key.revoked` with its `cause` and
-/// sending the event with the key as revoked and the reason receivers see
-/// (`RevokeCause::reason`). False when it already was revoked (by another request
-/// or instance): then nothing is recorded twice.
-pub fn revoke(
-    conn: &mut DbConn,
-    key: &ApiKey,
-    by: &str,
-    actor: &Actor,
-    meta: &RequestMeta,
-    cause: RevokeCause,
-) -> QueryResult<bool> {
-    crate::db::transaction(conn, |conn| {
-        if !api_keys::revoke(conn, key.id, by)? {
-            return Ok(false);
-        }
-        let seq = audit::record_seq(conn, actor, meta, Entry::api_key_revoked(key, cause))?;
-        let revoked = reload(conn, key)?;
-        let extra = json!({ "reason": cause.reason().as_str() });
-        key_event_with(conn, EventType::ApiKeyRevoked, &revoked, actor, seq, object(extra))?;
-        Ok(true)
-    })
-}
-
-/// Edits a key's settings and `enabled` flag. The audit log records
-/// `api_key.updated` (changed fields, `enabled` included),
-/// `api_key.scopes_changed` and `api_key.activated`/`deactivated`; webhooks
-/// get `api_key.updated` for any change of settings, scopes included, and
-/// `api_key.activated`/`deactivated` for `enabled`.
-pub fn update(
-    conn: &mut DbConn,
-    old: &ApiKey,
-    settings: &KeySettings,
-    enabled: bool,
-    actor: &Actor,
-    meta: &RequestMeta,
-) -> QueryResult<()> {
-    crate::db::transaction(conn, |conn| {
-        api_keys::update_settings(conn, old.id, settings, enabled)?;
-        let updated = reload(conn, old)?;
-        let (before, after) = changes(old, settings, enabled);
-        let mut settings_seq = None;
-        if !before.is_empty() {
-            let entry = Entry::api_key_updated(old, Value::Object(before.clone()), Value::Object(after.clone()));
-            settings_seq = Some(audit::record_seq(conn, actor, meta, entry)?);
-        }
-        let (was, now_scopes) = (old.scopes(), &settings.scopes);
-        if *was != *now_scopes {
-            let entry = Entry::api_key_scopes_changed(old, &scope_names(was), &scope_names(now_scopes));
-            settings_seq = Some(audit::record_seq(conn, actor, meta, entry)?);
-        }
-        let (sent_before, sent_after) = sent_changes(old, &updated, before, after);
-        if let (Some(seq), false) = (settings_seq, sent_before.is_empty()) {
-            let extra = json!({ "changes": { "before": sent_before, "after": sent_after } });
-            key_event_with(conn, EventType::ApiKeyUpdated, &updated, actor, seq, object(extra))?;
-        }
-        if old.enabled != enabled {
-            let entry = if enabled { Entry::api_key_activated(old) } else { Entry::api_key_deactivated(old) };
-            let seq = audit::record_seq(conn, actor, meta, entry)?;
-            key_event(
-                conn,
-                if enabled { EventType::ApiKeyActivated } else { EventType::ApiKeyDeactivated },
-                &updated,
-                actor,
-                seq,
-            )?;
-        }
-        Ok(())
-    })
-}
-
-/// The key as it is now (after a change in this transaction).
-pub(crate) fn reload(conn: &mut DbConn, key: &ApiKey) -> QueryResult<ApiKey> {
-    api_keys::find(conn, key.org_id, &key.key_id)?.ok_or(crate::db::QueryError::NotFound)
-}
-
-pub(crate) fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-/// The fields an edit changed: (before, after), each only the changed ones.
-fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Map<String, Value>, Map<String, Value>) {
-    let mut before = Map::new();
-    let mut after = Map::new();
-    let mut diff = |name: &str, a: Value, b: Value| {
-        if a != b {
-            before.insert(name.into(), a);
-            after.insert(name.into(), b);
-        }
-    };
-    diff("label", json!(old.label), json!(new.label));
-    diff("description", json!(old.description), json!(new.description));
-    diff(
-        "expires_at",
-        json!(old.expires_at.map(|t| crate::app::audit::chain::format_time(&t))),
-        json!(new.expires_at.map(|t| crate::app::audit::chain::format_time(&t))),
-    );
-    diff("allowed_ips", json!(old.allowlist().ranges()), json!(new.allowed_ips.ranges()));
-    diff("rate_limit_per_minute", json!(old.rate_limit_per_minute), json!(new.rate_limit_per_minute));
-    diff("enabled", json!(old.enabled), json!(enabled));
-    (before, after)
-}
-
-/// What `api_key.updated` says changed: the edit's changes without
-/// `enabled` (sent as its own event), with `scopes` and `full_access` as
-/// the event's data spells them (the audit log has them in `api_key.scopes_changed`).
-fn sent_changes(
-    old: &ApiKey,
-    new: &ApiKey,
-    mut before: Map<String, Value>,
-    mut after: Map<String, Value>,
-) -> (Map<String, Value>, Map<String, Value>) {
-    before.remove("enabled");
-    after.remove("enabled");
-    let (was, is) = (old.scopes(), new.scopes());
-    for (name, a, b) in [
-        ("scopes", json!(was.effective_names()), json!(is.effective_names())),
-        ("full_access", json!(was.is_full_access()), json!(is.is_full_access())),
-    ] {
-        if a != b {
-            before.insert(name.into(), a);
-            after.insert(name.into(), b);
-        }
-    }
-    (before, after)
-}
-
-/// Scope names for the audit log; full access is spelled out.
-fn scope_names(scopes: &Scopes) -> Vec<&'static str> {
-    if scopes.is_full_access() { vec!["full_access"] } else { scopes.effective_names() }
-}
-
-/// Deactivates (`false`) or activates (`true`) a key, with its audit entry.
-pub fn set_enabled(
-    conn: &mut DbConn,
-    key: &ApiKey,
-    enabled: bool,
-    actor: &Actor,
-    meta: &RequestMeta,
-) -> QueryResult<()> {
-    crate::db::transaction(conn, |conn| {
-        api_keys::set_enabled(conn, key.id, enabled)?;
-        let entry = if enabled { Entry::api_key_activated(key) } else { Entry::api_key_deactivated(key) };
-        let seq = audit::record_seq(conn, actor, meta, entry)?;
-        let changed = reload(conn, key)?;
-        key_event(
-            conn,
-            if enabled { EventType::ApiKeyActivated } else { EventType::ApiKeyDeactivated },
-            &changed,
-            actor,
-            seq,
-        )
-    })
-}
-
-/// Deletes a key's row for good; the audit entry keeps its label and prefix,
-/// and the event says `deleted`. A key deleted meanwhile is left alone.
-pub fn delete(conn: &mut DbConn, key: &ApiKey, actor: &Actor, meta: &RequestMeta) -> QueryResult<()> {
-    crate::db::transaction(conn, |conn| {
-        // Read under the row lock, so the log and the event keep the key's
-        // last settings even when a change committed since the caller read it.
-        crate::db::lock_key(conn, key.id)?;
-        let Some(current) = api_keys::find(conn, key.org_id, &key.key_id)? else { return Ok(()) };
-        api_keys::delete(conn, current.id)?;
-        let seq = audit::record_seq(conn, actor, meta, Entry::api_key_deleted(&current))?;
-        let extra = json!({ "state": "deleted", "reason": RevokeReason::Manual.as_str() });
-        key_event_with(conn, EventType::ApiKeyDeleted, &current, actor, seq, object(extra))
-    })
-}
-
-/// A revoked or rotated-out key was presented: `api_key.revoked_key_used`
-/// (with the caller's IP) and a mail to owners and admins (once a day per key).
-pub fn record_revoked_use(conn: &mut DbConn, key: &ApiKey, public_url: &str, meta: &RequestMeta) -> QueryResult<()> {
-    let ip = meta.ip.clone().unwrap_or_else(|| "unknown".into());
-    let entry = Entry::api_key_revoked_key_used(key, if key.replaced_by.is_some() { "rotated_out" } else { "revoked" });
-    crate::db::transaction(conn, |conn| {
-        audit::record(conn, &Actor::System { label: "api" }, meta, entry)?;
-        crate::app::notify::revoked_key_used(conn, public_url, key, &ip, now()).map(|_| ())
-    })
+/// One of the organisation's keys, read under its row lock: nothing else
+/// changes it until the transaction ends, so the checks made on it hold.
+fn locked(conn: &mut DbConn, org_id: i64, key_id: &str) -> QueryResult<Option<ApiKey>> {
+    let Some(found) = api_keys::find(conn, org_id, key_id)? else { return Ok(None) };
+    crate::db::lock_key(conn, found.id)?;
+    api_keys::find(conn, org_id, key_id)
 }

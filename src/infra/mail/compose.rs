@@ -2,7 +2,6 @@
 //! part each). They name keys by label, prefix and id — never a secret.
 
 use crate::domain::expiry::ExpiryWarning;
-use crate::domain::timefmt;
 use askama::Template;
 use chrono::NaiveDateTime;
 
@@ -30,20 +29,6 @@ pub struct KeyFacts {
     pub created_at: String,
     pub last_used: String,
     pub expires_at: String,
-}
-
-impl KeyFacts {
-    pub fn of(key: &crate::db::api_keys::ApiKey) -> Self {
-        Self {
-            label: key.label.clone(),
-            prefix: key.display_prefix.clone(),
-            key_id: key.key_id.to_string(),
-            created_by: key.created_by_name.clone(),
-            created_at: timefmt::exact(&key.created_at),
-            last_used: key.last_used_at.map(|t| timefmt::exact(&t)).unwrap_or_else(|| "never".into()),
-            expires_at: key.expires_at.map(|t| timefmt::exact(&t)).unwrap_or_else(|| "never".into()),
-        }
-    }
 }
 
 pub struct KeyExpiring {

@@ -5,10 +5,9 @@
 
 use super::auth::BearerKey;
 use super::error::ApiError;
-use super::management::require;
+use crate::app::audit::RequestMeta;
+use crate::app::audit_log::{self as reads, StoredCheckpoint};
 use crate::app::state::AppState;
-use crate::db::checkpoints::{self, StoredCheckpoint};
-use crate::domain::scopes::Management;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use serde_json::{Value, json};
 
@@ -19,12 +18,16 @@ fn json(c: &StoredCheckpoint) -> Value {
     value
 }
 
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::AuditRead)?;
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    meta: RequestMeta,
+) -> Result<HttpResponse, ApiError> {
+    let caller = key.caller(meta);
+    reads::authorize(&caller)?;
     let (limit, before) = super::resources::list_params(req.query_string()).map_err(ApiError::query_validation)?;
-    let org_id = key.org().id;
-    let rows =
-        state.db.run(move |conn| checkpoints::page(conn, org_id, (before > 0).then_some(before), limit + 1)).await?;
+    let rows = reads::checkpoints(&state, &caller, before, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let page = &rows[..rows.len().min(limit as usize)];
     Ok(HttpResponse::Ok().json(json!({

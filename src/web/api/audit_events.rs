@@ -6,13 +6,12 @@
 
 use super::auth::BearerKey;
 use super::error::ApiError;
-use super::management::require;
+use crate::app::audit::RequestMeta;
 use crate::app::audit::export::json;
 use crate::app::audit::filter::{FilterInput, parse};
+use crate::app::audit_log::{self as reads, Filter};
 use crate::app::state::AppState;
-use crate::db::audit_events;
 use crate::domain::records::FieldError;
-use crate::domain::scopes::Management;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
@@ -20,7 +19,7 @@ use serde_json::{Value, json};
 #[derive(Default)]
 struct Query {
     values: std::collections::BTreeMap<String, String>,
-    filter: audit_events::Filter,
+    filter: Filter,
     after: Option<i64>,
 }
 
@@ -60,22 +59,22 @@ fn query(raw: &str) -> Result<Query, Vec<FieldError>> {
     if details.is_empty() { Ok(q) } else { Err(details) }
 }
 
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::AuditRead)?;
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    meta: RequestMeta,
+) -> Result<HttpResponse, ApiError> {
+    let caller = key.caller(meta);
+    reads::authorize(&caller)?;
     let (limit, before) = super::resources::list_params(req.query_string()).map_err(ApiError::query_validation)?;
     let q = query(req.query_string()).map_err(ApiError::query_validation)?;
     if q.after.is_some() && before > 0 {
         let both = FieldError { field: "cursor".into(), message: "cannot be combined with after".into() };
         return Err(ApiError::query_validation(vec![both]));
     }
-    let (org_id, after, filter) = (key.org().id, q.after, q.filter);
-    let rows = state
-        .db
-        .run(move |conn| match after {
-            Some(seq) => audit_events::page_after_seq(conn, org_id, &filter, seq, limit + 1),
-            None => audit_events::page(conn, org_id, &filter, (before > 0).then_some(before), limit + 1),
-        })
-        .await?;
+    let after = q.after;
+    let rows = reads::api_page(&state, &caller, (q.filter, before, after), limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let page = &rows[..rows.len().min(limit as usize)];
     let data: Vec<Value> = page.iter().map(json).collect();

@@ -6,12 +6,12 @@
 
 use super::error::{ApiError, Code};
 use crate::app::audit::RequestMeta;
+use crate::app::caller::{Caller, Org};
+use crate::app::keys::{self, ApiKey};
 use crate::app::state::AppState;
-use crate::db::api_keys::{self, ApiKey};
-use crate::db::now;
-use crate::db::orgs::Org;
 use crate::domain::Plan;
 use crate::domain::key_state::KeyState;
+use crate::domain::timefmt::now;
 use crate::domain::token::ApiKeySecret;
 use crate::infra::rate_limit::Decision;
 use actix_web::dev::Payload;
@@ -54,6 +54,11 @@ impl BearerKey {
     pub fn org(&self) -> &Org {
         &self.found.1
     }
+
+    /// The key as the use cases take it: acting in its organisation, from this request.
+    pub fn caller(&self, meta: RequestMeta) -> Caller {
+        Caller::key(self.key().clone(), self.org().clone(), meta)
+    }
 }
 
 /// The token from `Authorization: Bearer <token>` (scheme case-insensitive).
@@ -75,21 +80,7 @@ impl BearerKey {
         };
         let secret = ApiKeySecret::parse(token).ok_or_else(|| ApiError::new(Code::MalformedKey))?;
         let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(Code::Internal))?;
-        let hash = secret.hash();
-        // Cached keys are used only while the database is unchanged (see key_cache).
-        let stamp = state.key_cache.stamp(&state.db).await;
-        let cached = stamp.and_then(|s| state.key_cache.get(&hash, s));
-        let found = match cached {
-            Some(hit) => Some(hit),
-            None => {
-                let found = state.db.run(move |conn| api_keys::find_by_hash(conn, &hash)).await?.map(Arc::new);
-                if let (Some(stamp), Some(found)) = (stamp, &found) {
-                    state.key_cache.put(hash, stamp, found.clone());
-                }
-                found
-            }
-        };
-        let found = found.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
+        let found = keys::by_token(state, secret.hash()).await?.ok_or_else(|| ApiError::new(Code::InvalidKey))?;
         let (key, org) = (&found.0, &found.1);
         let ip = crate::web::auth::client_addr(req, state.config.trusted_proxy_header.as_deref());
         req.extensions_mut().insert(KnownKey { key_row_id: key.id, org_id: org.id, created_at: key.created_at, ip });
@@ -142,10 +133,7 @@ async fn record_revoked_use(state: &AppState, req: &HttpRequest, key: &ApiKey) {
     if !state.usage.should_report_revoked_use(key.id) {
         return;
     }
-    let meta = RequestMeta::of(req);
-    let (key, public_url) = (key.clone(), state.config.public_url.origin().to_owned());
-    let result = state.db.run(move |conn| crate::app::keys::record_revoked_use(conn, &key, &public_url, &meta)).await;
-    if let Err(e) = result {
+    if let Err(e) = keys::record_revoked_use(state, key, &RequestMeta::of(req)).await {
         tracing::warn!(error = %e, "could not record the use of a revoked key");
     }
 }

@@ -154,9 +154,9 @@ impl ApiError {
 }
 
 /// A database failure: 503 when unreachable, 500 otherwise (cause logged, not shown).
-impl From<crate::db::Error> for ApiError {
-    fn from(err: crate::db::Error) -> Self {
-        tracing::error!(cause = %crate::db::chain(&err), "API request failed");
+impl From<crate::app::DbError> for ApiError {
+    fn from(err: crate::app::DbError) -> Self {
+        tracing::error!(cause = %crate::app::error_chain(&err), "API request failed");
         Self::new(if err.is_unavailable() { Code::Unavailable } else { Code::Internal })
     }
 }

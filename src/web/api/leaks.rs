@@ -2,7 +2,7 @@
 //! response), neither needing a key: `POST /api/v1/revocations` for anyone
 //! who finds one, and `POST /api/v1/secret-scanning/github` for GitHub's
 //! secret scanning (signed with GitHub's published keys). Each reported
-//! token of a live key is handled by `keys::report_tokens`; the answers say
+//! token of a live key is handled by `keys::report_leaked`; the answers say
 //! nothing about which tokens were real, except to GitHub, whose signature
 //! proves who is asking.
 
@@ -40,27 +40,6 @@ fn tokens(body: &serde_json::Map<String, Value>) -> Result<Vec<String>, ApiError
     }
 }
 
-/// Handles reported tokens (each live key as `LATCHKEY_EXPOSED_KEY_ACTION`
-/// says) and sends the managers' mail at once when one was live.
-async fn report(
-    state: &AppState,
-    tokens: Vec<String>,
-    report_for: impl Fn(usize) -> Report + Send + 'static,
-    meta: RequestMeta,
-) -> Result<Vec<keys::Verdict>, ApiError> {
-    let (action, public_url) = (state.config.leak.exposed_key_action, state.config.public_url.origin().to_owned());
-    let verdicts =
-        state.db.run(move |conn| keys::report_tokens(conn, &tokens, report_for, action, &meta, &public_url)).await?;
-    if verdicts.iter().any(|v| v.live) {
-        state.wake_mail_sender();
-    }
-    if verdicts.iter().any(|v| v.live) {
-        // A reported key is refused by every instance before the reporter hears back.
-        state.key_cache.confirm(&state.db).await;
-    }
-    Ok(verdicts)
-}
-
 /// `POST /api/v1/revocations`: always 202 with the count received, so the
 /// answer reveals nothing; throttled per client address.
 pub async fn revocations(
@@ -78,7 +57,7 @@ pub async fn revocations(
     }
     let tokens = tokens(&json_object(&req, payload).await?)?;
     let received = tokens.len();
-    report(&state, tokens, |_| Report { source: "public_report", url: None }, meta).await?;
+    keys::report_leaked(&state, tokens, |_| Report { source: "public_report", url: None }, &meta).await?;
     Ok(HttpResponse::Accepted().json(json!({ "received": received })))
 }
 
@@ -118,7 +97,7 @@ pub async fn github(
     let tokens: Vec<String> = reported.iter().map(|r| r.token.clone()).collect();
     let urls: Vec<Option<String>> = reported.iter().map(|r| r.url.clone()).collect();
     let found_at = move |i: usize| Report { source: "github", url: urls.get(i).cloned().flatten() };
-    let verdicts = report(&state, tokens, found_at, meta).await?;
+    let verdicts = keys::report_leaked(&state, tokens, found_at, &meta).await?;
     let answer: Vec<Value> = verdicts
         .iter()
         .zip(&reported)

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod leaks;
 pub mod management;
 pub mod openapi;
+pub mod refusals;
 pub mod resources;
 pub mod webhooks;
 
@@ -86,7 +87,7 @@ fn log_request(
         key_row_id: known.key_row_id,
         key_created_at: known.created_at,
         org_id: known.org_id,
-        at: crate::db::now(),
+        at: crate::domain::timefmt::now(),
         method: req.method().as_str().chars().take(16).collect(),
         path: crate::app::request_log::clip_path(req.path()),
         status,

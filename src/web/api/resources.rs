@@ -4,10 +4,8 @@
 use super::auth::BearerKey;
 use super::body::json_object;
 use super::error::{ApiError, Code};
-use crate::app::resources::object;
+use crate::app::resources::{self, object};
 use crate::app::state::AppState;
-use crate::db::DbConn;
-use crate::db::records;
 use crate::domain::records::{FieldError, validate_create, validate_patch};
 use crate::domain::scopes::{Access, Resource, Scope};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -29,13 +27,6 @@ fn require(key: &BearerKey, resource: Resource, access: Access) -> Result<(), Ap
         Code::InsufficientScope,
         format!("This API key needs the {} scope for this request.", scope.name()),
     ))
-}
-
-async fn db<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&mut DbConn) -> crate::db::QueryResult<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    Ok(state.db.run(f).await?)
 }
 
 /// A list page's `limit` and `cursor`. Each may be given once; a repeated
@@ -87,8 +78,7 @@ pub async fn list(
     let res = resource(&kind)?;
     require(&key, res, Access::Read)?;
     let (limit, after) = list_params(req.query_string()).map_err(ApiError::query_validation)?;
-    let org_id = key.org().id;
-    let rows = db(&state, move |conn| records::page(conn, org_id, res.as_str(), after, limit + 1)).await?;
+    let rows = resources::page(&state, key.org().id, res, (after, limit + 1)).await?;
     Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |r| r.id, object)))
 }
 
@@ -100,8 +90,7 @@ pub async fn get(
     let (kind, id) = path.into_inner();
     let res = resource(&kind)?;
     require(&key, res, Access::Read)?;
-    let org_id = key.org().id;
-    let found = db(&state, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let found = resources::find(&state, key.org().id, res, &id).await?;
     let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
     Ok(HttpResponse::Ok().json(object(&record)))
 }
@@ -121,8 +110,8 @@ pub async fn create(
     require(&key, res, Access::Write)?;
     let body = json_object(&req, payload).await?;
     let fields = validate_create(res, &body).map_err(ApiError::validation)?;
-    let (org_id, by) = (key.org().id, key.key().key_id.to_string());
-    let created = db(&state, move |conn| crate::app::resources::create(conn, org_id, res, fields, &by)).await?;
+    let by = (key.org().id, key.key().key_id.to_string());
+    let created = resources::create(&state, by, res, fields).await?;
     let record = created.map_err(|_| ApiError::validation(unknown_category()))?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/{}/{}", res.as_str(), record.public_id)))
@@ -139,13 +128,12 @@ pub async fn update(
     let (kind, id) = path.into_inner();
     let res = resource(&kind)?;
     require(&key, res, Access::Write)?;
-    let org_id = key.org().id;
-    let found = db(&state, move |conn| records::find(conn, org_id, res.as_str(), &id)).await?;
+    let found = resources::find(&state, key.org().id, res, &id).await?;
     let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
     let body = json_object(&req, payload).await?;
     let current: Map<String, Value> = serde_json::from_str(&record.data).unwrap_or_default();
     let fields = validate_patch(res, &current, &body).map_err(ApiError::validation)?;
-    let updated = db(&state, move |conn| crate::app::resources::update(conn, &record, &body, fields)).await?;
+    let updated = resources::update(&state, record, body, fields).await?;
     let record =
         updated.map_err(|_| ApiError::validation(unknown_category()))?.ok_or_else(|| ApiError::new(Code::NotFound))?;
     Ok(HttpResponse::Ok().json(object(&record)))
@@ -159,7 +147,6 @@ pub async fn delete(
     let (kind, id) = path.into_inner();
     let res = resource(&kind)?;
     require(&key, res, Access::Write)?;
-    let org_id = key.org().id;
-    let found = db(&state, move |conn| crate::app::resources::delete(conn, org_id, res, &id)).await?;
+    let found = resources::delete(&state, key.org().id, res, &id).await?;
     if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound)) }
 }

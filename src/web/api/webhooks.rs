@@ -5,18 +5,13 @@
 
 use super::auth::BearerKey;
 use super::body::{json_object, optional_json_object};
-use super::error::{ApiError, Code};
-use super::management::{actor, location, require, time};
+use super::error::ApiError;
+use super::management::{location, time};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::app::webhooks::endpoints::{self, AtCap, EndpointFields, Overlap};
-use crate::app::webhooks::signing::SigningSecret;
-use crate::app::webhooks::{events, examples, target};
-use crate::db::webhooks::{self, Endpoint};
-use crate::domain::crypto;
+use crate::app::webhooks::{self, Endpoint, EndpointFields, Op, Overlap, events, examples, target};
 use crate::domain::event_type::EventType;
 use crate::domain::records::FieldError;
-use crate::domain::scopes::Management;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
@@ -34,13 +29,7 @@ fn object(hook: &Endpoint) -> Value {
     })
 }
 
-async fn load(state: &AppState, key: &BearerKey, id: String) -> Result<Endpoint, ApiError> {
-    let org_id = key.org().id;
-    let found = state.db.run(move |conn| webhooks::find(conn, org_id, &id)).await?;
-    found.ok_or_else(|| ApiError::new(Code::NotFound))
-}
-
-fn field(name: &str, message: impl Into<String>) -> FieldError {
+pub(super) fn field(name: &str, message: impl Into<String>) -> FieldError {
     FieldError { field: name.into(), message: message.into() }
 }
 
@@ -113,29 +102,9 @@ async fn fields(
     }
 }
 
-/// 422 naming the cap, with the detail on `url`: the field the console marks
-/// too, so both sides explain the refusal in the same place.
-fn at_cap(refused: AtCap) -> ApiError {
-    let message =
-        format!("The organisation has reached its cap of {} webhook endpoints; nothing was created.", refused.0);
-    let mut err = ApiError::with_message(Code::ValidationFailed, message);
-    err.details = vec![field("url", refused.message())];
-    err
-}
-
-/// A new signing secret: sealed for storage, and the secret itself (answered once).
-fn new_secret(state: &AppState) -> Result<(String, SigningSecret), ApiError> {
-    let secret = SigningSecret::generate();
-    let sealed =
-        crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(|_| ApiError::new(Code::Internal))?;
-    Ok((sealed, secret))
-}
-
 /// `GET /api/v1/webhooks` (`webhooks:read`): every endpoint, oldest first.
-pub async fn list(state: web::Data<AppState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::WebhooksRead)?;
-    let org_id = key.org().id;
-    let hooks = state.db.run(move |conn| webhooks::list(conn, org_id)).await?;
+pub async fn list(state: web::Data<AppState>, key: BearerKey, meta: RequestMeta) -> Result<HttpResponse, ApiError> {
+    let hooks = webhooks::list(&state, &key.caller(meta)).await?;
     Ok(HttpResponse::Ok().json(json!({ "data": hooks.iter().map(object).collect::<Vec<_>>(), "next_cursor": null })))
 }
 
@@ -147,13 +116,11 @@ pub async fn create(
     meta: RequestMeta,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::WebhooksWrite)?;
+    let caller = key.caller(meta);
+    webhooks::authorize(&caller, Op::Write)?;
     let body = json_object(&req, payload).await?;
     let (fields, _) = fields(&state, &body, None).await?;
-    let (sealed, secret) = new_secret(&state)?;
-    let (org_id, by, cap) = (key.org().id, actor(&key), state.config.max_webhook_endpoints);
-    let created = state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, cap, &by, &meta)).await?;
-    let hook = created.map_err(at_cap)?;
+    let (hook, secret) = webhooks::create(&state, &caller, fields).await?;
     let mut answer = object(&hook);
     answer["secret"] = secret.expose().into();
     Ok(HttpResponse::Created().insert_header(location("webhooks", &hook.public_id)).json(answer))
@@ -163,10 +130,10 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     key: BearerKey,
+    meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::WebhooksRead)?;
-    Ok(HttpResponse::Ok().json(object(&load(&state, &key, path.into_inner()).await?)))
+    Ok(HttpResponse::Ok().json(object(&webhooks::find(&state, &key.caller(meta), Op::Read, &path).await?)))
 }
 
 /// `PATCH /api/v1/webhooks/{id}` (`webhooks:write`): `url`, `events`, `description`, `enabled`.
@@ -178,22 +145,12 @@ pub async fn update(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::WebhooksWrite)?;
-    let hook = load(&state, &key, path.into_inner()).await?;
+    let caller = key.caller(meta);
+    let hook = webhooks::find(&state, &caller, Op::Write, &path).await?;
     let body = json_object(&req, payload).await?;
     let (fields, enabled) = fields(&state, &body, Some(&hook)).await?;
-    let by = actor(&key);
-    let changed = state
-        .db
-        .run(move |conn| {
-            endpoints::update(conn, &hook, &fields, &by, &meta)?;
-            if let Some(enable) = enabled.filter(|e| *e != hook.enabled) {
-                endpoints::set_enabled(conn, &hook, enable, &by, &meta)?;
-            }
-            webhooks::find(conn, hook.org_id, &hook.public_id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(object(&changed.ok_or_else(|| ApiError::new(Code::NotFound))?)))
+    let changed = webhooks::update(&state, &caller, &path, fields, enabled).await?;
+    Ok(HttpResponse::Ok().json(object(&changed)))
 }
 
 /// `DELETE /api/v1/webhooks/{id}` (`webhooks:write`): 204.
@@ -203,10 +160,7 @@ pub async fn delete(
     meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::WebhooksWrite)?;
-    let hook = load(&state, &key, path.into_inner()).await?;
-    let by = actor(&key);
-    state.db.run(move |conn| endpoints::delete(conn, &hook, &by, &meta)).await?;
+    webhooks::delete(&state, &key.caller(meta), &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -237,8 +191,8 @@ pub async fn test(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::WebhooksWrite)?;
-    let hook = load(&state, &key, path.into_inner()).await?;
+    let caller = key.caller(meta);
+    webhooks::find(&state, &caller, Op::Write, &path).await?;
     let body = optional_json_object(&req, payload).await?;
     let event_type = match only_option(&body, "event")? {
         None => EventType::WebhookTest,
@@ -247,11 +201,7 @@ pub async fn test(
             .find(|t| t.as_str() == asked)
             .ok_or_else(|| ApiError::validation(vec![field("event", "is not an event type")]))?,
     };
-    let attempt =
-        crate::jobs::deliveries::send_test(&state, &hook, event_type, &actor(&key), &meta).await.map_err(|e| {
-            tracing::error!(error = %e, "webhook test failed");
-            ApiError::new(Code::Internal)
-        })?;
+    let attempt = webhooks::send_test(&state, &caller, &path, event_type).await?;
     let headers: Map<String, Value> = attempt.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     Ok(HttpResponse::Ok().json(json!({
         "status_code": attempt.status,
@@ -272,8 +222,8 @@ pub async fn rotate_secret(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::WebhooksWrite)?;
-    let hook = load(&state, &key, path.into_inner()).await?;
+    let caller = key.caller(meta);
+    webhooks::find(&state, &caller, Op::Write, &path).await?;
     let body = optional_json_object(&req, payload).await?;
     let overlap = match only_option(&body, "overlap")? {
         None => Overlap::OneDay,
@@ -282,9 +232,7 @@ pub async fn rotate_secret(
             .find(|o| o.as_str() == asked)
             .ok_or_else(|| ApiError::validation(vec![field("overlap", "Choose 1h, 24h or 7d.")]))?,
     };
-    let (sealed, secret) = new_secret(&state)?;
-    let (by, rotated) = (actor(&key), hook.clone());
-    state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, overlap, &by, &meta)).await?;
+    let (hook, secret) = webhooks::rotate_secret(&state, &caller, &path, overlap).await?;
     let mut answer = object(&hook);
     answer["secret"] = secret.expose().into();
     Ok(HttpResponse::Ok().json(answer))

@@ -3,10 +3,9 @@
 //! member or a demoted admin loses access at once.
 
 use super::session;
+use crate::app::accounts::signed_in::{SignedIn, signed_in};
+use crate::app::caller::{Org, User};
 use crate::app::state::AppState;
-use crate::db::orgs::Org;
-use crate::db::users::User;
-use crate::db::{orgs, sessions, users};
 use crate::domain::Role;
 use crate::web::error::AppError;
 use actix_session::SessionExt;
@@ -38,36 +37,19 @@ impl CurrentUser {
             return Err(AppError::Unauthenticated { next });
         };
         let state = req.app_data::<web::Data<AppState>>().ok_or(AppError::internal("no app state"))?;
-        let (user_id, sid_hash) = (login.user_id, login.sid.hash());
-        let found = state
-            .db
-            .run(move |conn| {
-                // The session's server-side row must exist (logout deletes it) and be within its lifetimes.
-                let Some(row) = sessions::find(conn, &sid_hash)? else { return Ok(None) };
-                if row.user_id != user_id || !session::row_alive(row.created_at, row.last_seen_at) {
-                    return Ok(None);
-                }
-                if session::row_needs_touch(row.last_seen_at) {
-                    sessions::touch(conn, row.id, crate::db::now())?;
-                }
-                let Some(user) = users::find(conn, user_id)? else {
-                    return Ok::<_, crate::db::QueryError>(None);
-                };
-                let orgs = orgs::for_user(conn, user.id)?;
-                let factors = crate::db::second_factors::kinds(conn, user.id)?;
-                Ok(Some((user, orgs, factors)))
-            })
-            .await?;
-        match found {
-            Some((user, orgs, (app, passkeys))) if user.session_epoch == login.epoch => Ok(Self {
-                user,
-                orgs,
-                csrf: session::csrf_token(&session),
-                login,
-                has_second_factor: app || passkeys,
-                has_authenticator_app: app,
-                has_passkey: passkeys,
-            }),
+        // The session's server-side row must exist (logout deletes it) and be within its lifetimes.
+        match signed_in(state, login.user_id, login.sid.hash()).await? {
+            Some(SignedIn { user, orgs, has_authenticator_app, has_passkey }) if user.session_epoch == login.epoch => {
+                Ok(Self {
+                    user,
+                    orgs,
+                    csrf: session::csrf_token(&session),
+                    login,
+                    has_second_factor: has_authenticator_app || has_passkey,
+                    has_authenticator_app,
+                    has_passkey,
+                })
+            }
             _ => {
                 session::end(&session);
                 Err(AppError::Unauthenticated { next })
@@ -96,6 +78,13 @@ pub struct OrgMember {
 }
 
 impl OrgMember {
+    /// The member as the use cases take it: in this org, with this role, in
+    /// sudo mode while the last confirmation is fresh, from this request.
+    pub fn caller(&self, meta: crate::app::audit::RequestMeta) -> crate::app::caller::Caller {
+        let sudo = session::sudo_fresh(&self.current.login);
+        crate::app::caller::Caller::member(self.current.user.clone(), self.org.clone(), self.role, sudo, meta)
+    }
+
     /// 403 unless `allowed` (a `Role::can_*` answer) holds.
     pub fn require(&self, allowed: fn(Role) -> bool) -> Result<(), AppError> {
         if allowed(self.role) { Ok(()) } else { Err(AppError::Forbidden) }

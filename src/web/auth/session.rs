@@ -7,9 +7,9 @@
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
-pub use crate::app::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
 /// `seen_at` is refreshed at most this often, so most requests leave the cookie alone.
-const SEEN_GRANULARITY_SECS: i64 = 60;
+use crate::app::accounts::signed_in::SEEN_GRANULARITY_SECS;
+pub use crate::app::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
 
 const LOGIN_KEY: &str = "login";
 const PENDING_KEY: &str = "pending_login";
@@ -180,18 +180,6 @@ pub fn confirm_password(session: &Session) {
         login.password_at = now_unix();
         let _ = session.insert(LOGIN_KEY, login);
     }
-}
-
-/// Whether the server-side row of a session is still within both lifetimes.
-pub fn row_alive(created_at: chrono::NaiveDateTime, last_seen_at: chrono::NaiveDateTime) -> bool {
-    let now = chrono::Utc::now().naive_utc();
-    (now - last_seen_at).num_seconds() <= IDLE_TIMEOUT_SECS
-        && (now - created_at).num_seconds() <= ABSOLUTE_LIFETIME_SECS
-}
-
-/// Whether the row's `last_seen_at` is old enough to be moved on (writes are coalesced).
-pub fn row_needs_touch(last_seen_at: chrono::NaiveDateTime) -> bool {
-    (chrono::Utc::now().naive_utc() - last_seen_at).num_seconds() >= SEEN_GRANULARITY_SECS
 }
 
 /// The session id of the cookie's login, if any (expired or not).

@@ -4,11 +4,9 @@
 
 use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other_with_notice};
-use crate::app::accounts::throttle::Gate;
-use crate::app::accounts::{self, password as passwords, profile};
+use crate::app::accounts::profile::{self, PasswordCheck};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::db::sessions;
 use crate::domain::{Password, PersonName};
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, CurrentUser, client_ip, session};
@@ -64,16 +62,8 @@ pub struct PasswordForm {
 }
 
 async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, AppError> {
-    let (user_id, this) = (current.user.id, current.login.sid.hash());
-    let (rows, two_factor_on) = state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::QueryError>((
-                sessions::for_user(conn, user_id)?,
-                crate::db::second_factors::has_any(conn, user_id)?,
-            ))
-        })
-        .await?;
+    let this = current.login.sid.hash();
+    let (rows, two_factor_on) = profile::overview(state, &current.user).await?;
     let sessions = rows
         .into_iter()
         .map(|row| SessionView {
@@ -121,8 +111,7 @@ pub async fn update_profile(
     let Some(name) = page.name.parse(PersonName::parse) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let user = current.user.clone();
-    state.db.run(move |conn| profile::rename(conn, &user, &name, &meta)).await?;
+    profile::rename(&state, &current.user, name, &meta).await?;
     Ok(see_other_with_notice(&session, crate::domain::urls::ACCOUNT, Notice::ProfileSaved))
 }
 
@@ -147,11 +136,8 @@ pub async fn change_password(
         page.current_password.error = Some(message);
         return render_status(status, &page);
     }
-    let new_hash = crate::infra::password::hash_off_thread(&new).await.map_err(AppError::internal)?;
     let sid = session::SessionId::generate();
-    let (sid_hash, user, config) = (sid.hash(), current.user.clone(), state.config.clone());
-    let epoch = state.db.run(move |conn| passwords::change(conn, &config, &user, &new_hash, &sid_hash, &meta)).await?;
-    state.wake_mail_sender();
+    let epoch = profile::change_password(&state, &current.user, (new, sid.hash()), &meta).await?;
     session::start(&session, sid, current.user.id, epoch).map_err(AppError::internal)?;
     Ok(see_other_with_notice(&session, crate::domain::urls::ACCOUNT, Notice::PasswordChanged))
 }
@@ -165,20 +151,14 @@ pub(super) async fn current_password_refused(
     ip: String,
     given: String,
 ) -> Result<Option<(StatusCode, String)>, AppError> {
-    let user = current.user.clone();
-    let (gate, hash) = state.db.run(move |conn| accounts::sudo::begin(conn, &user, &ip)).await?;
-    let reservation = match gate {
-        Gate::Open(reservation) => reservation,
-        Gate::Throttled { seconds, .. } => {
+    Ok(match profile::check_password(state, &current.user, ip, given).await? {
+        PasswordCheck::Right => None,
+        PasswordCheck::Throttled(seconds) => {
             let message = format!("Too many wrong passwords. Try again in {} minutes.", (seconds + 59) / 60);
-            return Ok(Some((StatusCode::TOO_MANY_REQUESTS, message)));
+            Some((StatusCode::TOO_MANY_REQUESTS, message))
         }
-    };
-    if crate::infra::password::verify_off_thread(given, hash).await {
-        state.db.run(move |conn| accounts::sudo::passed(conn, reservation)).await?;
-        return Ok(None);
-    }
-    Ok(Some((StatusCode::UNPROCESSABLE_ENTITY, "That is not your current password.".into())))
+        PasswordCheck::Wrong => Some((StatusCode::UNPROCESSABLE_ENTITY, "That is not your current password.".into())),
+    })
 }
 
 pub async fn revoke_session(
@@ -189,8 +169,7 @@ pub async fn revoke_session(
     path: web::Path<i64>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let (user, id) = (current.user.clone(), path.into_inner());
-    if !state.db.run(move |conn| profile::revoke_session(conn, &user, id, &meta)).await? {
+    if !profile::revoke_session(&state, &current.user, path.into_inner(), &meta).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other_with_notice(&session, crate::domain::urls::ACCOUNT, Notice::SessionEnded))

@@ -5,16 +5,15 @@
 
 use super::templates::{Chrome, Field, NavItem};
 use super::{render, render_status};
+use crate::app::audit::RequestMeta;
 use crate::app::audit::export::{ExportFormat, encode};
 use crate::app::audit::filter::FilterInput;
-use crate::app::audit::{self, Action, CheckpointKey, VerifyReport};
+use crate::app::audit::{Action, VerifyReport};
+use crate::app::audit_log::{self as reads, Filter, StoredCheckpoint, StoredEvent};
+use crate::app::caller::Caller;
 use crate::app::state::AppState;
-use crate::db::Db;
-use crate::db::audit_events::{self, Filter, StoredEvent};
-use crate::domain::Role;
 use crate::domain::timefmt;
 use crate::domain::urls::AuditLogPages;
-use crate::infra::config::ComplianceConfig;
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use actix_web::http::StatusCode;
@@ -69,7 +68,7 @@ pub fn parse_query(q: &AuditQuery) -> (Filter, Option<i64>, FilterForm) {
         to: Field::new(q.to.trim()),
     };
     let input = FilterInput { actor: &q.actor, action: &q.action, target: &q.target, from: &q.from, to: &q.to };
-    let (filter, errors) = audit::filter::parse(input);
+    let (filter, errors) = crate::app::audit::filter::parse(input);
     for (field, message) in errors {
         let slot = match field {
             "action" => &mut form.action,
@@ -178,8 +177,8 @@ pub struct CheckpointRow {
     pub signature_short: String,
 }
 
-impl From<crate::db::checkpoints::StoredCheckpoint> for CheckpointRow {
-    fn from(c: crate::db::checkpoints::StoredCheckpoint) -> Self {
+impl From<StoredCheckpoint> for CheckpointRow {
+    fn from(c: StoredCheckpoint) -> Self {
         let short = |s: &str| s.chars().take(16).collect();
         Self {
             seq: c.seq,
@@ -219,29 +218,20 @@ fn query_string(form: &FilterForm) -> String {
     out.finish()
 }
 
-/// Renders a page of an organisation's log (`org_id`), newest first.
+/// Renders a page of the caller's organisation's log (`None`: the platform log, for staff), newest first.
 pub async fn log_page(
-    db: &Db,
-    chrome: Chrome,
+    state: &AppState,
+    (caller, chrome): (Option<&Caller>, Chrome),
     title: String,
     links: AuditLogPages,
-    org_id: i64,
     query: &AuditQuery,
 ) -> Result<HttpResponse, AppError> {
     let (filter, cursor, form) = parse_query(query);
     let invalid = form.has_errors();
-    let (rows, checkpoints) = if invalid {
-        (Vec::new(), Vec::new())
-    } else {
-        db.run(move |conn| {
-            let rows = audit_events::page(conn, org_id, &filter, cursor, PAGE_SIZE + 1)?;
-            let checkpoints = match cursor {
-                None => crate::db::checkpoints::page(conn, org_id, None, 5)?,
-                Some(_) => Vec::new(),
-            };
-            Ok::<_, crate::db::QueryError>((rows, checkpoints))
-        })
-        .await?
+    let (rows, checkpoints) = match (invalid, caller) {
+        (true, _) => (Vec::new(), Vec::new()),
+        (false, Some(caller)) => reads::page(state, caller, (filter, cursor), PAGE_SIZE + 1).await?,
+        (false, None) => reads::platform_page(state, (filter, cursor), PAGE_SIZE + 1).await?,
     };
     let has_more = rows.len() as i64 > PAGE_SIZE;
     let rows: Vec<AuditRow> = rows.into_iter().take(PAGE_SIZE as usize).map(AuditRow::from).collect();
@@ -262,8 +252,8 @@ pub async fn log_page(
 }
 
 struct ExportCursor {
-    db: Db,
-    org_id: i64,
+    state: web::Data<AppState>,
+    caller: Caller,
     filter: Filter,
     format: ExportFormat,
     after_id: i64,
@@ -277,37 +267,25 @@ struct ExportCursor {
 /// Streams the filtered log, oldest first, in batches: memory stays flat
 /// however many events match.
 pub fn export(
-    db: Db,
-    org_id: i64,
+    state: web::Data<AppState>,
+    caller: Caller,
     query: &AuditQuery,
     format: ExportFormat,
     file_stem: &str,
 ) -> Result<HttpResponse, AppError> {
+    reads::authorize(&caller)?;
     let (filter, _, form) = parse_query(query);
     if form.has_errors() {
         return Err(AppError::BadRequest("invalid filter".into()));
     }
-    let start = ExportCursor { db, org_id, filter, format, after_id: 0, first: true, done: false, trailer: None };
+    let start = ExportCursor { state, caller, filter, format, after_id: 0, first: true, done: false, trailer: None };
     let stream = futures_util::stream::unfold(start, |mut cur| async move {
         if cur.done {
             return None;
         }
-        let (org_id, filter, after_id) = (cur.org_id, cur.filter.clone(), cur.after_id);
         let with_checkpoint = cur.first && matches!(cur.format, ExportFormat::JsonLines);
-        let batch = cur
-            .db
-            .run(move |conn| {
-                let checkpoint = match with_checkpoint {
-                    true => crate::db::checkpoints::latest(conn, org_id)?,
-                    false => None,
-                };
-                Ok::<_, crate::db::QueryError>((
-                    checkpoint,
-                    audit_events::export_batch(conn, org_id, &filter, after_id, EXPORT_BATCH)?,
-                ))
-            })
-            .await
-            .map_err(AppError::from);
+        let asked = ((cur.filter.clone(), cur.after_id), (EXPORT_BATCH, with_checkpoint));
+        let batch = reads::export_batch(&cur.state, &cur.caller, asked.0, asked.1).await.map_err(AppError::from);
         let chunk = batch.and_then(|(checkpoint, events)| {
             if let Some(c) = checkpoint {
                 cur.trailer = Some(c.checkpoint().to_json().to_string());
@@ -346,17 +324,15 @@ pub struct VerifyPage {
     pub report: VerifyReport,
 }
 
-/// `compliance`: the server's checkpoint key, which every stored checkpoint
-/// must verify under, and its interval, which sets how soon each event must be signed.
+/// Verifies the caller's organisation's chain against the server's
+/// checkpoint key (every stored checkpoint must verify under it; its
+/// interval sets how soon each event must be signed).
 pub async fn verify_page(
-    db: &Db,
-    chrome: Chrome,
+    state: &AppState,
+    (caller, chrome): (&Caller, Chrome),
     links: AuditLogPages,
-    org_id: i64,
-    compliance: &ComplianceConfig,
 ) -> Result<HttpResponse, AppError> {
-    let key = CheckpointKey::new(compliance.audit_signer.public_key(), compliance.checkpoint_interval);
-    let report = db.run(move |conn| audit::verify(conn, org_id, &key, |_| {})).await?;
+    let report = reads::verify(state, caller).await?;
     render(&VerifyPage { chrome, links, report })
 }
 
@@ -367,33 +343,41 @@ fn org_links(member: &OrgMember) -> AuditLogPages {
 pub async fn list(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
-    let chrome = Chrome::for_member(&member, NavItem::AuditLog);
-    log_page(&state.db, chrome, "Audit log".into(), org_links(&member), member.org.id, &query).await
+    let caller = member.caller(meta);
+    reads::authorize(&caller)?;
+    let who = (Some(&caller), Chrome::for_member(&member, NavItem::AuditLog));
+    log_page(&state, who, "Audit log".into(), org_links(&member), &query).await
 }
 
 pub async fn export_csv(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
-    export(state.db.clone(), member.org.id, &query, ExportFormat::Csv, &format!("audit-log-{}", member.org.slug))
+    let stem = format!("audit-log-{}", member.org.slug);
+    export(state, member.caller(meta), &query, ExportFormat::Csv, &stem)
 }
 
 pub async fn export_jsonl(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
-    export(state.db.clone(), member.org.id, &query, ExportFormat::JsonLines, &format!("audit-log-{}", member.org.slug))
+    let stem = format!("audit-log-{}", member.org.slug);
+    export(state, member.caller(meta), &query, ExportFormat::JsonLines, &stem)
 }
 
-pub async fn verify(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
-    let chrome = Chrome::for_member(&member, NavItem::AuditLog);
-    verify_page(&state.db, chrome, org_links(&member), member.org.id, &state.config.compliance).await
+pub async fn verify(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+) -> Result<HttpResponse, AppError> {
+    let caller = member.caller(meta);
+    reads::authorize(&caller)?;
+    verify_page(&state, (&caller, Chrome::for_member(&member, NavItem::AuditLog)), org_links(&member)).await
 }

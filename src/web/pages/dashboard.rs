@@ -5,11 +5,10 @@
 
 use super::render;
 use super::templates::{Chrome, NavItem};
+use crate::app::audit::RequestMeta;
+use crate::app::home::{KeyCounts, Overview, home};
+use crate::app::members::Member;
 use crate::app::state::AppState;
-use crate::db::api_keys::{self, ApiKey, KeyCounts};
-use crate::db::audit_events::{self, Filter, StoredEvent};
-use crate::db::memberships::{self, Member};
-use crate::db::webhooks::{self, Endpoint};
 use crate::domain::Role;
 use crate::domain::key_state::KeyState;
 use crate::domain::timefmt;
@@ -17,7 +16,7 @@ use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 /// Banners listed one by one; the rest are summed up with a link.
 const BANNER_LIMIT: usize = 5;
@@ -74,74 +73,10 @@ struct DashboardPage {
     exposed: Vec<(String, String)>,
 }
 
-/// What owners and admins see, loaded in one blocking call.
-#[derive(Default)]
-struct Overview {
-    usage: Vec<(chrono::NaiveDate, [i64; 3])>,
-    counts: KeyCounts,
-    expiring: Vec<ApiKey>,
-    hooks: Vec<Endpoint>,
-    revoked_use: Vec<StoredEvent>,
-    recent: Vec<StoredEvent>,
-    /// Every key of the org, when it has a key policy to hold them to.
-    keys: Vec<ApiKey>,
-    exposed: Vec<(String, String)>,
-}
-
-fn load_overview(
-    conn: &mut crate::db::DbConn,
-    org_id: i64,
-    at: NaiveDateTime,
-    policy: bool,
-) -> crate::db::QueryResult<Overview> {
-    let today = at.date();
-    let used_after_revocation = Filter {
-        action: Some("api_key.revoked_key_used".into()),
-        from: Some(at - Duration::days(7)),
-        ..Filter::default()
-    };
-    Ok(Overview {
-        usage: crate::db::usage::daily(conn, org_id, None, today - Duration::days(29))?,
-        counts: api_keys::counts(conn, org_id, at)?,
-        expiring: api_keys::expiring(conn, org_id, at + Duration::days(7), 101)?,
-        hooks: webhooks::list(conn, org_id)?
-            .into_iter()
-            .filter(|h| {
-                h.failing_since.is_some()
-                    || (!h.enabled && h.disabled_reason.as_deref() != Some(webhooks::DISABLED_BY_USER))
-            })
-            .collect(),
-        revoked_use: audit_events::page(conn, org_id, &used_after_revocation, None, 100)?,
-        recent: audit_events::page(conn, org_id, &Filter::default(), None, 8)?,
-        keys: if policy { all_keys(conn, org_id, at)? } else { Vec::new() },
-        exposed: crate::db::exposures::since(conn, org_id, at - Duration::days(7))?,
-    })
-}
-
-fn all_keys(conn: &mut crate::db::DbConn, org_id: i64, at: NaiveDateTime) -> crate::db::QueryResult<Vec<ApiKey>> {
-    let query = api_keys::ListQuery::newest(10_000);
-    api_keys::list(conn, org_id, &query, at)
-}
-
-pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
-    let org_id = member.org.id;
-    let at = crate::db::now();
-    let full_view = member.role.can_manage_settings();
-    let policy = member.org.key_policy;
-    let (members, overview) = state
-        .db
-        .run(move |conn| {
-            let members = memberships::list(conn, org_id)?;
-            // Members and read-only users see no key data, so nothing is loaded for them.
-            let overview =
-                if full_view { load_overview(conn, org_id, at, !policy.is_empty())? } else { Overview::default() };
-            Ok::<_, crate::db::QueryError>((members, overview))
-        })
-        .await?;
-    let member_count = members.len();
-    let owners = members.into_iter().filter(|m| m.role == Role::Owner).collect();
-    let more_expiring = overview.expiring.len().saturating_sub(BANNER_LIMIT);
-    let expiring = overview
+/// The banners of expired and expiring keys (the first few; how many more).
+fn expiring(overview: &Overview, at: NaiveDateTime) -> (Vec<ExpiryBanner>, usize) {
+    let more = overview.expiring.len().saturating_sub(BANNER_LIMIT);
+    let banners = overview
         .expiring
         .iter()
         .take(BANNER_LIMIT)
@@ -157,7 +92,11 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
             })
         })
         .collect();
-    let hooks = overview
+    (banners, more)
+}
+
+fn hooks(overview: &Overview, at: NaiveDateTime) -> Vec<HookBanner> {
+    overview
         .hooks
         .iter()
         .map(|h| HookBanner {
@@ -170,22 +109,29 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
                 _ => String::new(),
             },
         })
-        .collect();
-    // One banner per key, with its latest use.
-    let mut revoked_use: Vec<RevokedUseBanner> = Vec::new();
+        .collect()
+}
+
+/// One banner per key used after its revocation, with its latest use.
+fn revoked_use(overview: &Overview, at: NaiveDateTime) -> Vec<RevokedUseBanner> {
+    let mut banners: Vec<RevokedUseBanner> = Vec::new();
     for event in &overview.revoked_use {
         let key_id = event.target_id.clone().unwrap_or_default();
-        if revoked_use.iter().any(|b| b.key_id == key_id) {
+        if banners.iter().any(|b| b.key_id == key_id) {
             continue;
         }
-        revoked_use.push(RevokedUseBanner {
+        banners.push(RevokedUseBanner {
             label: event.target_label.clone().unwrap_or_else(|| key_id.clone()),
             key_id,
             when: timefmt::relative(&event.occurred_at, &at),
             ip: event.ip.clone().unwrap_or_else(|| "unknown".into()),
         });
     }
-    let recent = overview
+    banners
+}
+
+fn recent(overview: &Overview, at: NaiveDateTime) -> Vec<RecentEvent> {
+    overview
         .recent
         .iter()
         .map(|e| RecentEvent {
@@ -195,27 +141,35 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember) -> Result<HttpR
             when: timefmt::relative(&e.occurred_at, &at),
             exact: timefmt::exact(&e.occurred_at),
         })
-        .collect();
+        .collect()
+}
+
+pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+    let at = crate::domain::timefmt::now();
+    let (members, overview) = home(&state, &member.caller(meta), at).await?;
+    let full_view = overview.is_some();
+    let overview = overview.unwrap_or_default();
+    let member_count = members.len();
+    let owners = members.into_iter().filter(|m| m.role == Role::Owner).collect();
+    let (expiring, more_expiring) = expiring(&overview, at);
+    let chart = match full_view {
+        true => crate::web::pages::chart::usage_svg(&overview.usage, at.date(), 30, "API requests"),
+        false => String::new(),
+    };
     render(&DashboardPage {
         chrome: Chrome::for_member(&member, NavItem::Dashboard),
         full_view,
-        chart: if full_view {
-            let mut usage = overview.usage.clone();
-            state.usage.add_pending(member.org.id, None, &mut usage);
-            crate::web::pages::chart::usage_svg(&usage, at.date(), 30, "API requests")
-        } else {
-            String::new()
-        },
+        chart,
         role: member.role.label(),
         owners,
         member_count,
         counts: overview.counts,
         expiring,
         more_expiring,
-        hooks,
-        revoked_use,
-        recent,
-        policy_violations: overview.keys.iter().filter(|k| crate::web::pages::api_keys::violates(k, &policy)).count(),
-        exposed: overview.exposed,
+        hooks: hooks(&overview, at),
+        revoked_use: revoked_use(&overview, at),
+        recent: recent(&overview, at),
+        policy_violations: overview.policy_violations,
+        exposed: overview.exposed.clone(),
     })
 }

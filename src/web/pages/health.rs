@@ -3,7 +3,6 @@
 use crate::app::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::connection::SimpleConnection;
 
 /// The process is up.
 pub async fn healthz() -> HttpResponse {
@@ -12,7 +11,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// The database answers.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.run(|conn| conn.batch_execute("SELECT 1")).await {
+    match state.database_ready().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -36,25 +35,9 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
                 .body("metrics need the token in LATCHKEY_METRICS_TOKEN");
         }
     }
-    let stats = state
-        .db
-        .run(|conn| {
-            crate::db::Queue::ALL
-                .into_iter()
-                .map(|queue| crate::db::queue_stats(conn, queue).map(|stats| (queue, stats)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await;
-    match stats {
-        Ok(stats) => {
-            let now = crate::db::now();
-            for (queue, stats) in stats {
-                let waited = stats.oldest_due.map_or(0.0, |due| (now - due).num_milliseconds().max(0) as f64 / 1000.0);
-                state.metrics.set_queue(queue.table(), stats.depth, waited);
-            }
-        }
-        // The counters are still worth scraping; the queue gauges keep their last values.
-        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the queue depths"),
+    // The counters are still worth scraping; the queue gauges keep their last values.
+    if let Err(e) = state.measure_queues().await {
+        tracing::warn!(error = %e, "metrics: cannot read the queue depths");
     }
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let (content_type, body) = if wants_openmetrics(accept) {

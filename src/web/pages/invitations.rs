@@ -7,10 +7,12 @@ use super::members::list_url;
 use super::password_reset::LinkInvalidPage;
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
 use crate::app::audit::RequestMeta;
-use crate::app::members::invitations::{self, AcceptError, Inviter, Valid};
+use crate::app::members;
+use crate::app::members::accept::{self, AcceptFailed};
+use crate::app::members::invitations::{AcceptError, Valid};
 use crate::app::state::AppState;
 use crate::domain::link_token::{LinkKind, LinkToken};
-use crate::domain::{Password, PersonName, Role};
+use crate::domain::{Password, PersonName};
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, CurrentUser, OrgMember, session};
 use crate::web::error::AppError;
@@ -82,8 +84,7 @@ fn link_invalid() -> Result<HttpResponse, AppError> {
 /// The token and what it opens, or `None` when the link does not work.
 async fn open(state: &AppState, path: &str) -> Result<Option<(LinkToken, Valid)>, AppError> {
     let Some(token) = LinkToken::parse(LinkKind::Invitation, path) else { return Ok(None) };
-    let check = token.clone();
-    let valid = state.db.run(move |conn| invitations::look_up(conn, &check)).await?;
+    let valid = accept::open(state, &token).await?;
     Ok(valid.map(|v| (token, v)))
 }
 
@@ -112,11 +113,7 @@ pub async fn accept(
             let next = crate::domain::urls::invitation_link(token.expose());
             return Ok(see_other(&format!("{}?next={next}", crate::domain::urls::LOGIN)));
         };
-        let user = current.user.clone();
-        let accepted = state
-            .db
-            .run(move |conn| Ok::<_, crate::db::QueryError>(invitations::accept_as_user(conn, &token, &user, &meta)))
-            .await?;
+        let accepted = accept::as_user(&state, token, &current.user, &meta).await;
         return finish(accepted.map(|org| org.slug), &mut page);
     }
     page.name = form.name.trim().to_owned();
@@ -125,15 +122,8 @@ pub async fn accept(
     let (Some(name), Some(password)) = (name, password) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let hash = crate::infra::password::hash_off_thread(&password).await.map_err(AppError::internal)?;
     let sid = session::SessionId::generate();
-    let sid_hash = sid.hash();
-    let accepted = state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::QueryError>(invitations::accept_as_new(conn, &token, &name, &hash, &sid_hash, &meta))
-        })
-        .await?;
+    let accepted = accept::as_new(&state, token, (name, password), sid.hash(), &meta).await;
     if let Ok((user, _)) = &accepted {
         session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
     }
@@ -141,12 +131,14 @@ pub async fn accept(
 }
 
 /// Lands in the organisation, or explains why not.
-fn finish(accepted: Result<String, AcceptError>, page: &mut InvitationPage) -> Result<HttpResponse, AppError> {
+fn finish(accepted: Result<String, AcceptFailed>, page: &mut InvitationPage) -> Result<HttpResponse, AppError> {
     match accepted {
         Ok(slug) => Ok(see_other(&crate::domain::urls::org(&slug))),
-        Err(AcceptError::Invalid) => link_invalid(),
-        Err(AcceptError::Db(e)) => Err(e.into()),
-        Err(e @ (AcceptError::HasAccount | AcceptError::WrongAccount)) => {
+        Err(AcceptFailed::Refused(AcceptError::Invalid)) => link_invalid(),
+        Err(AcceptFailed::Refused(e @ AcceptError::Db(_))) => Err(AppError::internal(e)),
+        Err(AcceptFailed::Db(e)) => Err(e.into()),
+        Err(AcceptFailed::Hash(e)) => Err(AppError::Internal(e)),
+        Err(AcceptFailed::Refused(e @ (AcceptError::HasAccount | AcceptError::WrongAccount))) => {
             page.has_account = true;
             page.error = Some(e.to_string());
             render_status(StatusCode::CONFLICT, page)
@@ -168,17 +160,7 @@ pub async fn resend(
     path: web::Path<InvitationPath>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
-    let (org, user, config, id) =
-        (member.org.clone(), member.current.user.clone(), state.config.clone(), path.into_inner().invitation_id);
-    let sent = state
-        .db
-        .run(move |conn| invitations::resend(conn, &config, &org, &id, &Inviter { user: &user, meta: &meta }))
-        .await?;
-    if sent.is_none() {
-        return Err(AppError::NotFound);
-    }
-    state.wake_mail_sender();
+    members::resend_invitation(&state, &member.caller(meta), &path.invitation_id).await?;
     Ok(see_other_with_notice(&session, &list_url(&member), Notice::InvitationResent))
 }
 
@@ -190,10 +172,6 @@ pub async fn revoke(
     path: web::Path<InvitationPath>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
-    let (org, user, id) = (member.org.clone(), member.current.user.clone(), path.into_inner().invitation_id);
-    if !state.db.run(move |conn| invitations::revoke(conn, &org, &id, &Inviter { user: &user, meta: &meta })).await? {
-        return Err(AppError::NotFound);
-    }
+    members::revoke_invitation(&state, &member.caller(meta), &path.invitation_id).await?;
     Ok(see_other_with_notice(&session, &list_url(&member), Notice::InvitationRevoked))
 }

@@ -3,11 +3,9 @@
 
 use super::templates::Chrome;
 use super::{render, render_status, safe_next, see_other};
-use crate::app::accounts;
+use crate::app::accounts::login::{self, LoginOutcome as Outcome};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::db::users::User;
-use crate::infra::password;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, CurrentUser, client_ip, session};
 use crate::web::error::AppError;
@@ -42,15 +40,6 @@ pub struct LoginForm {
     next: String,
 }
 
-enum Outcome {
-    LoggedIn(User),
-    /// The password was right; the user's second factor comes next.
-    SecondStep(User),
-    Failed,
-    /// Seconds until a throttle that applies lifts (for `Retry-After`).
-    Throttled(i64),
-}
-
 pub async fn form(session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
     if session::current(&session).is_some() {
@@ -74,62 +63,9 @@ pub async fn submit(
     let meta = RequestMeta::of(&req);
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
     let sid = session::SessionId::generate();
-    let sid_hash = sid.hash();
-    let attempted = form.email.trim().to_lowercase();
-    let pw = form.password;
-    // 1. The throttle and the account; 2. the password, with no connection held; 3. the outcome.
-    let check = {
-        let (attempted, ip) = (attempted.clone(), ip.clone());
-        state.db.run(move |conn| accounts::check_login(conn, &attempted, &ip)).await?
-    };
-    let (throttled, gate, throttled_for) = (!check.may_try(), check.gate, check.throttled_for());
-    let (account, second_factor) = (check.account, check.second_factor);
-    let verified = web::block(move || {
-        let ok = match &account {
-            Some((_, hash)) => !throttled && password::verify(&pw, hash),
-            None => {
-                // An unknown address costs the same time as a known one.
-                if !throttled {
-                    password::verify_dummy(&pw);
-                }
-                false
-            }
-        };
-        (account.map(|(user, _)| user), ok)
-    })
-    .await
-    .map_err(AppError::internal)?;
-    let outcome = state
-        .db
-        .run(move |conn| -> crate::db::QueryResult<Outcome> {
-            match verified {
-                (Some(user), true) if second_factor => {
-                    accounts::password_passed(conn, gate)?;
-                    Ok(Outcome::SecondStep(user))
-                }
-                (Some(user), true) => {
-                    accounts::logged_in(conn, &user, &attempted, &sid_hash, None, &meta)?;
-                    Ok(Outcome::LoggedIn(user))
-                }
-                (user, _) => {
-                    accounts::login_failed(conn, &attempted, user.as_ref(), throttled, &meta)?;
-                    Ok(throttled_for.map_or(Outcome::Failed, Outcome::Throttled))
-                }
-            }
-        })
-        .await?;
-
-    let next = safe_next(Some(&form.next));
-    let again = |status, error| {
-        let page = LoginPage {
-            csrf: session::csrf_token(&session),
-            email: form.email.trim().to_owned(),
-            next: next.clone().unwrap_or_default(),
-            error: Some(error),
-            notice: None,
-        };
-        render_status(status, &page)
-    };
+    let LoginForm { email, password, next } = form;
+    let outcome = login::log_in(&state, (email.trim().to_lowercase(), password), ip, sid.hash(), &meta).await?;
+    let next = safe_next(Some(&next));
     match outcome {
         Outcome::LoggedIn(user) => {
             session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
@@ -143,20 +79,35 @@ pub async fn submit(
         }
         Outcome::Failed => {
             tracing::info!("login failed");
-            again(StatusCode::UNAUTHORIZED, "Invalid email or password.")
+            again(&session, &email, next, (StatusCode::UNAUTHORIZED, "Invalid email or password."))
         }
         Outcome::Throttled(seconds) => {
             tracing::warn!("login throttled");
-            let mut res = again(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many failed attempts. Wait 15 minutes and try again, or ask an owner to help.",
-            )?;
+            let why = "Too many failed attempts. Wait 15 minutes and try again, or ask an owner to help.";
+            let mut res = again(&session, &email, next, (StatusCode::TOO_MANY_REQUESTS, why))?;
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string()) {
                 res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             }
             Ok(res)
         }
     }
+}
+
+/// The login form again, with the address as typed and the generic error.
+fn again(
+    session: &Session,
+    email: &str,
+    next: Option<String>,
+    (status, error): (StatusCode, &'static str),
+) -> Result<HttpResponse, AppError> {
+    let page = LoginPage {
+        csrf: session::csrf_token(session),
+        email: email.trim().to_owned(),
+        next: next.unwrap_or_default(),
+        error: Some(error),
+        notice: None,
+    };
+    render_status(status, &page)
 }
 
 /// Records `session.logout` in each of the user's organisations.
@@ -167,8 +118,7 @@ async fn record_logout(
     everywhere: bool,
 ) -> Result<(), AppError> {
     let orgs: Vec<i64> = current.orgs.iter().map(|(org, _)| org.id).collect();
-    let (user, sid_hash) = (current.user.clone(), current.login.sid.hash());
-    Ok(state.db.run(move |conn| accounts::logout(conn, &user, &orgs, &sid_hash, everywhere, &meta)).await?)
+    Ok(login::log_out(state, (&current.user, orgs), current.login.sid.hash(), everywhere, &meta).await?)
 }
 
 #[derive(Template)]

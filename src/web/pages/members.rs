@@ -5,11 +5,11 @@
 
 use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
-use crate::app::audit::{Actor, RequestMeta};
-use crate::app::members::invitations::{Invited, Inviter, invite};
+use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
+use crate::app::members::invitations::Invited;
+use crate::app::members::{self, Invitation, Member, MemberError};
 use crate::app::state::AppState;
-use crate::db::invitations::{self, Invitation};
-use crate::db::memberships::{self, Member, MembershipError};
 use crate::domain::{Email, Role};
 use crate::web::auth::{CsrfForm, OrgMember, csrf::NoFields};
 use crate::web::error::AppError;
@@ -48,19 +48,13 @@ pub struct RoleForm {
     role: String,
 }
 
-async fn page(state: &AppState, member: &OrgMember) -> Result<MembersPage, AppError> {
-    let org_id = member.org.id;
-    let (members, invitations) = state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::QueryError>((memberships::list(conn, org_id)?, invitations::list_open(conn, org_id)?))
-        })
-        .await?;
+async fn page(state: &AppState, (member, caller): (&OrgMember, &Caller)) -> Result<MembersPage, AppError> {
+    let (members, invitations) = members::overview(state, caller).await?;
     Ok(MembersPage {
         chrome: Chrome::for_member(member, NavItem::Members),
         members,
         invitations,
-        now: crate::db::now(),
+        now: crate::domain::timefmt::now(),
         roles: Role::ALL,
         self_id: member.current.user.id,
         email: Field::default(),
@@ -77,10 +71,10 @@ pub(super) fn list_url(member: &OrgMember) -> String {
 pub async fn list(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     session: actix_session::Session,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
-    let mut page = page(&state, &member).await?;
+    let mut page = page(&state, (&member, &member.caller(meta))).await?;
     page.notice = super::notice::take(&session).map(|n| n.text().to_owned());
     render(&page)
 }
@@ -92,8 +86,8 @@ pub async fn add(
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
-    let mut page = page(&state, &member).await?;
+    let caller = member.caller(meta);
+    let mut page = page(&state, (&member, &caller)).await?;
     page.email = Field::new(form.email);
     page.role = Field::new(form.role);
     let email = page.email.parse(Email::parse);
@@ -101,35 +95,26 @@ pub async fn add(
     let (Some(email), Some(role)) = (email, role) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let (org, user, config) = (member.org.clone(), member.current.user.clone(), state.config.clone());
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let by = Inviter { user: &user, meta: &meta };
-            Ok::<_, crate::db::QueryError>(invite(conn, &config, &org, &email, role, &by))
-        })
-        .await?;
-    let notice = match outcome {
+    let notice = match members::invite(&state, &caller, email, role).await {
         Ok(Invited::Invited(_)) => Notice::InvitationSent,
         Ok(Invited::Refreshed(_)) => Notice::InvitationRefreshed,
-        Err(MembershipError::Db(e)) => return Err(e.into()),
-        Err(e) => {
+        Err(e @ (MemberError::AlreadyMember | MemberError::NotMember | MemberError::LastOwner)) => {
             page.email.error = Some(e.to_string());
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
+        Err(e) => return Err(e.into()),
     };
-    state.wake_mail_sender();
     Ok(see_other_with_notice(&session, &list_url(&member), notice))
 }
 
 /// Renders the list again with `message` next to the member's row.
 async fn row_failure(
     state: &AppState,
-    member: &OrgMember,
+    who: (&OrgMember, &Caller),
     user_id: i64,
     message: String,
 ) -> Result<HttpResponse, AppError> {
-    let mut page = page(state, member).await?;
+    let mut page = page(state, who).await?;
     page.row_error = Some((user_id, message));
     render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
@@ -142,29 +127,21 @@ pub async fn change_role(
     path: web::Path<(String, i64)>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
+    let caller = member.caller(meta);
+    members::authorize(&caller)?;
     let user_id = path.1;
     let role = match Role::parse(&form.role) {
         Ok(role) => role,
-        Err(e) => return row_failure(&state, &member, user_id, e.0).await,
+        Err(e) => return row_failure(&state, (&member, &caller), user_id, e.0).await,
     };
-    let org_id = member.org.id;
-    let actor = Actor::user(&member.current.user);
-    match state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::QueryError>(crate::app::members::change_role(conn, org_id, user_id, role, &actor, &meta))
-        })
-        .await?
-    {
+    match members::change_role(&state, &caller, user_id, role).await {
         Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), Notice::RoleChanged)),
-        Err(MembershipError::NotMember) => Err(AppError::NotFound),
-        Err(MembershipError::Db(e)) => Err(e.into()),
-        Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,
+        Err(e @ (MemberError::AlreadyMember | MemberError::LastOwner)) => {
+            row_failure(&state, (&member, &caller), user_id, e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
-
-/// The member's email, as the audit event's label snapshot.
 
 #[derive(Template)]
 #[template(path = "member_remove.html")]
@@ -176,13 +153,10 @@ struct RemovePage {
 pub async fn remove_confirm(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
-    let user_id = path.1;
-    let org_id = member.org.id;
-    let members = state.db.run(move |conn| memberships::list(conn, org_id)).await?;
-    let target = members.into_iter().find(|m| m.user_id == user_id).ok_or(AppError::NotFound)?;
+    let target = members::find(&state, &member.caller(meta), path.1).await?;
     render(&RemovePage { chrome: Chrome::for_member(&member, NavItem::Members), target })
 }
 
@@ -194,22 +168,14 @@ pub async fn remove(
     path: web::Path<(String, i64)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
-    let user_id = path.1;
-    let org_id = member.org.id;
-    let actor = Actor::user(&member.current.user);
-    match state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::QueryError>(crate::app::members::remove(conn, org_id, user_id, &actor, &meta))
-        })
-        .await?
-    {
+    let (caller, user_id) = (member.caller(meta), path.1);
+    match members::remove(&state, &caller, user_id).await {
         // Owners who remove themselves have nothing left to see here.
         Ok(_) if user_id == member.current.user.id => Ok(see_other("/")),
         Ok(_) => Ok(see_other_with_notice(&session, &list_url(&member), Notice::MemberRemoved)),
-        Err(MembershipError::NotMember) => Err(AppError::NotFound),
-        Err(MembershipError::Db(e)) => Err(e.into()),
-        Err(e) => row_failure(&state, &member, user_id, e.to_string()).await,
+        Err(e @ (MemberError::AlreadyMember | MemberError::LastOwner)) => {
+            row_failure(&state, (&member, &caller), user_id, e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,5 +1,5 @@
 //! Console pages: one module per page, each a few short handlers that
-//! check, parse, do one transaction and render.
+//! parse, call one use case (`app::…`) and render its result.
 
 pub mod account;
 pub mod api_keys;
@@ -17,6 +17,7 @@ pub mod members;
 pub mod notice;
 pub mod passkeys;
 pub mod password_reset;
+mod refusals;
 pub mod security;
 pub mod setup;
 pub mod sudo;

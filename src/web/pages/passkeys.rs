@@ -6,14 +6,12 @@
 use super::login_two_factor::finish;
 use super::sudo::{Needs, SudoFields, confirm};
 use super::{Notice, see_other_with_notice};
-use crate::app::accounts::passkeys::{self, Added, PasskeyError, Purpose};
+use crate::app::accounts::ceremony::{self, CeremonyError};
+use crate::app::accounts::passkeys::{PasskeyError, Purpose};
 use crate::app::accounts::sudo::Prompt;
 use crate::app::accounts::two_factor::Method;
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::db::DbConn;
-use crate::db::users;
-use crate::infra::config::Config;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, CurrentUser, session};
 use crate::web::error::AppError;
@@ -22,7 +20,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use webauthn_rs::Webauthn;
 
 #[derive(Deserialize)]
 pub struct AddForm {
@@ -44,9 +41,13 @@ fn json_answer(status: StatusCode, body: serde_json::Value) -> HttpResponse {
     HttpResponse::build(status).insert_header(("Cache-Control", "no-store")).json(body)
 }
 
-fn failure(error: PasskeyError) -> Result<HttpResponse, AppError> {
+fn failure(error: CeremonyError) -> Result<HttpResponse, AppError> {
+    let error = match error {
+        CeremonyError::Db(e) => return Err(e.into()),
+        CeremonyError::Refused(error) => error,
+    };
     match error {
-        PasskeyError::Db(e) => Err(e.into()),
+        e @ PasskeyError::Db(_) => Err(AppError::internal(e)),
         PasskeyError::Refused(cause) => {
             tracing::info!(%cause, "passkey answer refused");
             Ok(json_answer(
@@ -58,27 +59,8 @@ fn failure(error: PasskeyError) -> Result<HttpResponse, AppError> {
     }
 }
 
-/// Runs a passkey use case with the relying party on the blocking pool;
-/// `Unavailable` when the public URL has no host name.
-async fn with_relying_party<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    f: impl FnOnce(&mut DbConn, &Webauthn, &Config) -> Result<T, PasskeyError> + Send + 'static,
-) -> Result<Result<T, PasskeyError>, AppError> {
-    let shared = state.clone();
-    Ok(state
-        .db
-        .run(move |conn| {
-            let outcome = match shared.passkeys.as_ref() {
-                Some(rp) => f(conn, rp, &shared.config),
-                None => Err(PasskeyError::Unavailable),
-            };
-            Ok::<_, crate::db::QueryError>(outcome)
-        })
-        .await?)
-}
-
 /// The ceremony's options for the browser, or why there are none.
-fn options_answer(options: Result<serde_json::Value, PasskeyError>) -> Result<HttpResponse, AppError> {
+fn options_answer(options: Result<serde_json::Value, CeremonyError>) -> Result<HttpResponse, AppError> {
     match options {
         Ok(options) => Ok(json_answer(StatusCode::OK, options)),
         Err(e) => failure(e),
@@ -100,10 +82,7 @@ pub async fn registration_options(
         return Ok(json_answer(sudo.status(), json!({ "error": sudo.message(&current, needs) })));
     }
     let handle = session::new_ceremony(&session).map_err(AppError::internal)?;
-    let user = current.user.clone();
-    options_answer(
-        with_relying_party(&state, move |conn, rp, _| passkeys::begin_registration(conn, rp, &user, &handle)).await?,
-    )
+    options_answer(ceremony::registration_options(&state, &current.user, handle).await)
 }
 
 pub async fn register(
@@ -120,17 +99,10 @@ pub async fn register(
             json!({ "error": "Confirm it is you again, then add the passkey." }),
         ));
     }
-    let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony) };
-    let user = current.user.clone();
-    let done = with_relying_party(&state, move |conn, rp, config| {
-        let added = Added { name: &form.name, answer: &form.credential };
-        passkeys::finish_registration(conn, rp, config, &user, &handle, &added, &meta)
-    })
-    .await?;
-    if let Err(e) = done {
+    let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony.into()) };
+    if let Err(e) = ceremony::register(&state, &current.user, handle, (form.name, form.credential), &meta).await {
         return failure(e);
     }
-    state.wake_mail_sender();
     super::notice::set(&session, Notice::PasskeyAdded);
     Ok(json_answer(StatusCode::OK, json!({ "redirect": crate::domain::urls::TWO_FACTOR })))
 }
@@ -147,11 +119,9 @@ pub async fn remove(
     if let Some(refusal) = refusal.await? {
         return Ok(refusal);
     }
-    let (config, user, id) = (state.config.clone(), current.user.clone(), path.into_inner());
-    if !state.db.run(move |conn| passkeys::remove(conn, &config, &user, &id, &meta)).await? {
+    if !ceremony::remove(&state, &current.user, &path, &meta).await? {
         return Err(AppError::NotFound);
     }
-    state.wake_mail_sender();
     Ok(see_other_with_notice(&session, crate::domain::urls::TWO_FACTOR, Notice::PasskeyRemoved))
 }
 
@@ -177,10 +147,7 @@ async fn assertion_options(
     purpose: Purpose,
 ) -> Result<HttpResponse, AppError> {
     let handle = session::new_ceremony(session).map_err(AppError::internal)?;
-    options_answer(
-        with_relying_party(state, move |conn, rp, _| passkeys::begin_assertion(conn, rp, user_id, &handle, purpose))
-            .await?,
-    )
+    options_answer(ceremony::assertion_options(state, user_id, handle, purpose).await)
 }
 
 pub async fn login(
@@ -192,12 +159,7 @@ pub async fn login(
     let (Some(pending), Some(handle)) = (session::pending_login(&session), session::ceremony(&session)) else {
         return back_to_login();
     };
-    let user_id = pending.user_id;
-    let checked = with_relying_party(&state, move |conn, rp, _| {
-        passkeys::finish_assertion(conn, rp, user_id, &handle, Purpose::Login, &form.credential)?;
-        Ok(users::find(conn, user_id)?)
-    })
-    .await?;
+    let checked = ceremony::assert(&state, pending.user_id, handle, (Purpose::Login, form.credential)).await;
     let user = match checked {
         Ok(found) => found.filter(|u| u.session_epoch == pending.epoch),
         Err(e) => return failure(e),
@@ -225,12 +187,8 @@ pub async fn sudo(
     session: Session,
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony) };
-    let user_id = current.user.id;
-    let checked = with_relying_party(&state, move |conn, rp, _| {
-        passkeys::finish_assertion(conn, rp, user_id, &handle, Purpose::Sudo, &form.credential)
-    })
-    .await?;
+    let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony.into()) };
+    let checked = ceremony::assert(&state, current.user.id, handle, (Purpose::Sudo, form.credential)).await;
     if let Err(e) = checked {
         return failure(e);
     }

@@ -92,11 +92,8 @@ pub async fn request(
         }
     };
     let ip = client_ip(&req, state.config.trusted_proxy_header.as_deref());
-    let config = state.config.clone();
     // Whatever happened (mail, throttle, no account), the answer is the same page.
-    if state.db.run(move |conn| passwords::request_reset(conn, &config, &email, &ip)).await? {
-        state.wake_mail_sender();
-    }
+    passwords::ask_reset(&state, email, ip).await?;
     page.sent = true;
     render(&page)
 }
@@ -113,7 +110,7 @@ pub async fn new_password_form(
 ) -> Result<HttpResponse, AppError> {
     let Some(token) = token(&path) else { return link_invalid() };
     let action = crate::domain::urls::password_reset_link(token.expose());
-    let Some(user) = state.db.run(move |conn| passwords::reset_link_user(conn, &token)).await? else {
+    let Some(user) = passwords::link_user(&state, &token).await? else {
         return link_invalid();
     };
     render(&NewPasswordPage { csrf: session::csrf_token(&session), action, email: user.email, error: None })
@@ -131,8 +128,7 @@ pub async fn set_new_password(
     let new = match Password::parse(&form.new_password) {
         Ok(new) => new,
         Err(e) => {
-            let check = token.clone();
-            let Some(user) = state.db.run(move |conn| passwords::reset_link_user(conn, &check)).await? else {
+            let Some(user) = passwords::link_user(&state, &token).await? else {
                 return link_invalid();
             };
             let page =
@@ -140,13 +136,9 @@ pub async fn set_new_password(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let hash = crate::infra::password::hash_off_thread(&new).await.map_err(AppError::internal)?;
-    let config = state.config.clone();
-    let done = state.db.run(move |conn| passwords::complete_reset(conn, &config, &token, &hash, &meta)).await?;
-    if done.is_none() {
+    if passwords::reset(&state, token, &new, &meta).await?.is_none() {
         return link_invalid();
     }
-    state.wake_mail_sender();
     // Any login this browser had is over (every session of the user ended).
     session::forget_login(&session);
     Ok(see_other_with_notice(&session, crate::domain::urls::LOGIN, Notice::PasswordReset))

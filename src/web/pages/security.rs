@@ -5,7 +5,8 @@
 
 use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other_with_notice};
-use crate::app::audit::{Actor, RequestMeta};
+use crate::app::audit::RequestMeta;
+use crate::app::members::{self, MemberError};
 use crate::app::state::AppState;
 use crate::domain::Role;
 use crate::domain::key_policy::KeyPolicy;
@@ -76,18 +77,13 @@ pub async fn set_requirement(
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<RequirementForm>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
     let required = form.require_two_factor.as_deref() == Some("on");
-    if required && !member.current.has_second_factor {
+    if let Err(e) = members::set_two_factor_requirement(&state, &member.caller(meta), required).await {
+        let MemberError::NoSecondFactor = e else { return Err(e.into()) };
         let mut page = page(&member);
         page.error = Some("Set up a second factor for your own account first, or you would be locked out too.");
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    let (org, actor) = (member.org.clone(), Actor::user(&member.current.user));
-    state
-        .db
-        .run(move |conn| crate::app::members::set_two_factor_requirement(conn, &org, required, &actor, &meta))
-        .await?;
     Ok(see_other_with_notice(&session, &crate::domain::urls::security(&member.org.slug), Notice::RequirementSaved))
 }
 
@@ -98,7 +94,8 @@ pub async fn set_key_policy(
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<PolicyForm>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_members)?;
+    let caller = member.caller(meta);
+    members::authorize(&caller)?;
     let on = |field: &Option<String>| field.as_deref() == Some("on");
     let mut page = page(&member);
     page.lifetime = Field::new(form.max_key_lifetime_days);
@@ -111,7 +108,6 @@ pub async fn set_key_policy(
         forbid_full_access: on(&form.forbid_full_access),
         require_ip_allowlist: on(&form.require_ip_allowlist),
     };
-    let (org, actor) = (member.org.clone(), Actor::user(&member.current.user));
-    state.db.run(move |conn| crate::app::members::set_key_policy(conn, &org, &policy, &actor, &meta)).await?;
+    members::set_key_policy(&state, &caller, policy).await?;
     Ok(see_other_with_notice(&session, &crate::domain::urls::security(&member.org.slug), Notice::RequirementSaved))
 }

@@ -3,11 +3,10 @@
 
 use super::templates::Field;
 use super::{render, render_status, see_other};
+use crate::app::accounts::login::{self, Setup};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::db::setup::{NewInstance, SetupError};
 use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName};
-use crate::infra::password;
 use crate::web::auth::{CsrfForm, session};
 use crate::web::error::AppError;
 use actix_session::Session;
@@ -76,34 +75,11 @@ pub async fn submit(
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
 
-    let hash = web::block(move || password::hash(pw.expose()))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
     let sid = session::SessionId::generate();
-    let sid_hash = sid.hash();
-    let created = state
-        .db
-        .run(move |conn| {
-            let new = NewInstance {
-                org_name: &org_name,
-                org_slug: &org_slug,
-                name: &name,
-                email: &email,
-                password_hash: &hash,
-            };
-            let done = crate::app::accounts::complete_setup(conn, new, &sid_hash, &meta);
-            match done {
-                Ok(done) => Ok(Some(done)),
-                Err(SetupError::AlreadyDone) => Ok(None),
-                Err(SetupError::Db(e)) => Err(e),
-            }
-        })
-        .await?;
-    let Some((user, org)) = created else {
+    let setup = Setup { org_name, org_slug, name, email, password: pw };
+    let Some((user, org)) = login::set_up(&state, setup, sid.hash(), &meta).await? else {
         return Err(AppError::NotFound);
     };
-    state.mark_setup_done();
     tracing::info!(user_id = user.id, org = %org.slug, "first-run setup completed");
     session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
     Ok(see_other(&crate::domain::urls::org(&org.slug)))

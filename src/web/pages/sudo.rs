@@ -4,9 +4,7 @@
 //! (past its limit: 429) and every wrong one is audited as
 //! `session.sudo_failed` (the use case is `accounts::sudo`).
 
-use crate::app::accounts::sudo::{self, Prompt};
-use crate::app::accounts::throttle::Gate;
-use crate::app::accounts::two_factor;
+use crate::app::accounts::sudo::{self, Asks, Prompt};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
 use crate::web::auth::{CurrentUser, session};
@@ -42,16 +40,8 @@ impl SudoFields {
     }
 }
 
-/// How a confirmation came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sudo {
-    Confirmed,
-    /// A field it needs was left empty (nothing counted).
-    Missing,
-    Wrong,
-    /// The login throttle applies: seconds until it lifts.
-    Throttled(i64),
-}
+/// How a confirmation came out (`accounts::sudo::check`).
+pub use crate::app::accounts::sudo::Outcome as Sudo;
 
 impl Sudo {
     pub fn confirmed(self) -> bool {
@@ -109,50 +99,10 @@ pub async fn confirm(
         return Ok(Sudo::Confirmed);
     }
     let wants_code = current.has_authenticator_app;
-    let wants_password = needs != Needs::OneFactor || !wants_code;
-    if (wants_password && answer.password.is_empty()) || (wants_code && answer.code.trim().is_empty()) {
-        return Ok(Sudo::Missing);
+    let asks = Asks { password: needs != Needs::OneFactor || !wants_code, code: wants_code };
+    let outcome = sudo::check(state, (&current.user, prompt, asks), (answer.password, answer.code), meta).await?;
+    if outcome == Sudo::Confirmed {
+        session::confirm_password(session);
     }
-    // 1. A place in the throttle (before anything is checked).
-    let (user, ip) = (current.user.clone(), meta.ip.clone().unwrap_or_default());
-    let (gate, hash) = state.db.run(move |conn| sudo::begin(conn, &user, &ip)).await?;
-    let reservation = match gate {
-        Gate::Open(reservation) => reservation,
-        Gate::Throttled { seconds, .. } => {
-            record_failure(state, current, meta, prompt, true).await?;
-            return Ok(Sudo::Throttled(seconds));
-        }
-    };
-    // 2. The password (argon2, no connection held), then the code.
-    let mut right =
-        !wants_password || crate::infra::password::verify_off_thread(answer.password.to_owned(), hash).await;
-    if right && wants_code {
-        let (config, user, code, info) =
-            (state.config.clone(), current.user.clone(), answer.code.to_owned(), meta.clone());
-        right = state
-            .db
-            .run(move |conn| Ok::<_, crate::db::QueryError>(two_factor::use_code(conn, &config, &user, &code, &info)))
-            .await?
-            .map_err(AppError::internal)?
-            .is_some();
-    }
-    // 3. Give the place back, or record the failure.
-    if !right {
-        record_failure(state, current, meta, prompt, false).await?;
-        return Ok(Sudo::Wrong);
-    }
-    state.db.run(move |conn| sudo::passed(conn, reservation)).await?;
-    session::confirm_password(session);
-    Ok(Sudo::Confirmed)
-}
-
-async fn record_failure(
-    state: &AppState,
-    current: &CurrentUser,
-    meta: &RequestMeta,
-    prompt: Prompt,
-    throttled: bool,
-) -> Result<(), AppError> {
-    let (user, meta) = (current.user.clone(), meta.clone());
-    Ok(state.db.run(move |conn| sudo::failed(conn, &user, prompt, throttled, &meta)).await?)
+    Ok(outcome)
 }

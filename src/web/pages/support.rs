@@ -7,10 +7,12 @@ use super::audit_log::{self, AuditQuery};
 use super::render;
 use super::templates::{Chrome, NavItem};
 use crate::app::audit::export::ExportFormat;
-use crate::app::audit::{Actor, Entry, PLATFORM_LOG, RequestMeta};
+use crate::app::audit::{Entry, RequestMeta};
+use crate::app::caller::Caller;
+use crate::app::caller::Org;
+use crate::app::keys::{self, Op};
 use crate::app::state::AppState;
-use crate::app::support::{Look, look_at};
-use crate::db::orgs::{self, Org};
+use crate::app::support::{Look, look_at, search};
 use crate::domain::urls::AuditLogPages;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -57,25 +59,23 @@ pub async fn index(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.q.trim().to_owned();
-    let needle = q.clone();
-    let found = state.db.run(move |conn| orgs::search(conn, &needle, 200)).await?;
+    let found = search(&state, &q).await?;
     render(&SupportPage { chrome: Chrome::for_user(&staff.0, NavItem::Support), q, orgs: found })
 }
 
 /// Loads the organisation and records, in its own log, that staff looked:
 /// `entry` is `Entry::support_viewed_audit_log` or `Entry::support_viewed_api_keys`.
 /// Its requirement of a second factor holds for staff as for members: without
-/// one they are sent to their account page to add it.
+/// one they are sent to their account page to add it. The caller that reads it.
 async fn viewed(
     state: &AppState,
     staff: &StaffUser,
     slug: String,
     meta: RequestMeta,
     entry: impl FnOnce(i64) -> Entry + Send + 'static,
-) -> Result<Org, AppError> {
-    let (actor, has_factor) = (Actor::staff(&staff.0.user), staff.0.has_second_factor);
-    match state.db.run(move |conn| look_at(conn, &slug, &actor, has_factor, &meta, entry)).await? {
-        Look::Seen(org) => Ok(org),
+) -> Result<(Org, Caller), AppError> {
+    match look_at(state, (&staff.0.user, staff.0.has_second_factor), &slug, &meta, entry).await? {
+        Look::Seen(org) => Ok((org.clone(), Caller::staff(staff.0.user.clone(), org, meta))),
         Look::Missing => Err(AppError::NotFound),
         // Support pages only read (GET, HEAD): as for a member opening a page, a redirect with the reason.
         Look::SecondFactorRequired => Err(AppError::SecondFactorRequired { read: true }),
@@ -98,10 +98,10 @@ pub async fn org_log(
     slug: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("page")).await?;
+    let (org, caller) = viewed(&state, &staff, slug.into_inner(), meta, log_view("page")).await?;
     let title = format!("Audit log of {} ({})", org.name, org.slug);
-    audit_log::log_page(&state.db, Chrome::for_user(&staff.0, NavItem::Support), title, log_links(&org), org.id, &query)
-        .await
+    let who = (Some(&caller), Chrome::for_user(&staff.0, NavItem::Support));
+    audit_log::log_page(&state, who, title, log_links(&org), &query).await
 }
 
 pub async fn org_export_csv(
@@ -111,8 +111,8 @@ pub async fn org_export_csv(
     slug: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("export.csv")).await?;
-    audit_log::export(state.db.clone(), org.id, &query, ExportFormat::Csv, &format!("audit-log-{}", org.slug))
+    let (org, caller) = viewed(&state, &staff, slug.into_inner(), meta, log_view("export.csv")).await?;
+    audit_log::export(state, caller, &query, ExportFormat::Csv, &format!("audit-log-{}", org.slug))
 }
 
 pub async fn org_export_jsonl(
@@ -122,8 +122,8 @@ pub async fn org_export_jsonl(
     slug: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("export.jsonl")).await?;
-    audit_log::export(state.db.clone(), org.id, &query, ExportFormat::JsonLines, &format!("audit-log-{}", org.slug))
+    let (org, caller) = viewed(&state, &staff, slug.into_inner(), meta, log_view("export.jsonl")).await?;
+    audit_log::export(state, caller, &query, ExportFormat::JsonLines, &format!("audit-log-{}", org.slug))
 }
 
 pub async fn org_verify(
@@ -132,9 +132,8 @@ pub async fn org_verify(
     meta: RequestMeta,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let org = viewed(&state, &staff, slug.into_inner(), meta, log_view("verify")).await?;
-    let chrome = Chrome::for_user(&staff.0, NavItem::Support);
-    audit_log::verify_page(&state.db, chrome, log_links(&org), org.id, &state.config.compliance).await
+    let (org, caller) = viewed(&state, &staff, slug.into_inner(), meta, log_view("verify")).await?;
+    audit_log::verify_page(&state, (&caller, Chrome::for_user(&staff.0, NavItem::Support)), log_links(&org)).await
 }
 
 /// Events that belong to no organisation: failed logins for unknown emails,
@@ -144,8 +143,8 @@ pub async fn platform_log(
     staff: StaffUser,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let chrome = Chrome::for_user(&staff.0, NavItem::Support);
-    audit_log::log_page(&state.db, chrome, "Platform log".into(), AuditLogPages::platform(), PLATFORM_LOG, &query).await
+    let who = (None, Chrome::for_user(&staff.0, NavItem::Support));
+    audit_log::log_page(&state, who, "Platform log".into(), AuditLogPages::platform(), &query).await
 }
 
 /// An organisation's keys, read-only: no secrets, no menus, no create button.
@@ -156,7 +155,7 @@ pub async fn org_keys(
     slug: web::Path<String>,
     query: web::Query<crate::web::pages::api_keys::list::KeyListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org =
+    let (org, caller) =
         viewed(&state, &staff, slug.into_inner(), meta, |org| Entry::support_viewed_api_keys(org, "list")).await?;
     let frame = crate::web::pages::api_keys::list::ListFrame {
         chrome: Chrome::for_user(&staff.0, NavItem::Support),
@@ -166,7 +165,7 @@ pub async fn org_keys(
         read_only: true,
         policy: org.key_policy,
     };
-    let page = crate::web::pages::api_keys::list::page(&state, frame, org.id, &query).await?;
+    let page = crate::web::pages::api_keys::list::page(&state, frame, &caller, &query).await?;
     render(&page)
 }
 
@@ -178,16 +177,14 @@ pub async fn org_key(
     query: web::Query<crate::web::pages::api_keys::requests::RequestQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, key_id) = path.into_inner();
-    let org = {
+    let (org, caller) = {
         let view = key_id.clone();
         viewed(&state, &staff, slug, meta, move |org| Entry::support_viewed_api_keys(org, &view)).await?
     };
-    let org_id = org.id;
-    let key =
-        state.db.run(move |conn| crate::db::api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)?;
-    let chrome = Chrome::for_user(&staff.0, NavItem::Support);
-    let links = crate::domain::urls::KeyPages::support(&org.slug);
+    let key = keys::find(&state, &caller, Op::Read, &key_id).await?;
+    let frame =
+        (&caller, Chrome::for_user(&staff.0, NavItem::Support), crate::domain::urls::KeyPages::support(&org.slug));
     let paid = org.plan == crate::domain::Plan::Paid;
-    let page = crate::web::pages::api_keys::detail::page(&state, chrome, links, &key, paid, true, &query).await?;
+    let page = crate::web::pages::api_keys::detail::page(&state, frame, &key, (paid, true), &query).await?;
     render(&page)
 }

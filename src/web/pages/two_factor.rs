@@ -6,6 +6,7 @@
 use super::sudo::{Answer, Needs, SudoFields};
 use super::templates::{Chrome, NavItem};
 use super::{Notice, render, render_status, see_other, see_other_with_notice};
+use crate::app::accounts::factors::{self, FactorError};
 use crate::app::accounts::sudo::Prompt;
 use crate::app::accounts::two_factor::{self, TwoFactorError};
 use crate::app::audit::RequestMeta;
@@ -59,21 +60,12 @@ fn qr_svg(url: &str) -> Result<String, AppError> {
 }
 
 async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) -> Result<TwoFactorPage, AppError> {
-    let (config, user) = (state.config.clone(), current.user.clone());
-    let (status, enrolment) = state
-        .db
-        .run(move |conn| {
-            let status = two_factor::status(conn, user.id)?;
-            let enrolment = if status.totp_on { None } else { Some(two_factor::begin_totp(conn, &config, &user)) };
-            Ok::<_, crate::db::QueryError>((status, enrolment))
-        })
-        .await?;
+    let (status, enrolment) = factors::overview(state, &current.user).await?;
     let enrolment = match enrolment {
-        Some(Ok(e)) => {
+        Some(e) => {
             let url = e.secret.otpauth_url(&current.user.email).ok_or_else(|| AppError::internal("no otpauth URL"))?;
             Some((qr_svg(&url)?, e.secret.base32()))
         }
-        Some(Err(e)) => return Err(AppError::internal(e)),
         None => None,
     };
     let passkeys_available = state.passkeys.is_some();
@@ -132,14 +124,8 @@ pub async fn confirm(
     if let Some(refusal) = refused(&state, &current, &session, &meta, Needs::PasswordAndCode, answer).await? {
         return Ok(refusal);
     }
-    let (config, user) = (state.config.clone(), current.user.clone());
-    let done = state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::QueryError>(two_factor::confirm_totp(conn, &config, &user, &form.code, &meta))
-        })
-        .await?;
-    if let Err(TwoFactorError::AlreadyOn) = done {
+    let done = factors::confirm_totp(&state, &current.user, &form.code, &meta).await;
+    if let Err(FactorError::Refused(TwoFactorError::AlreadyOn)) = done {
         return Ok(see_other(crate::domain::urls::TWO_FACTOR));
     }
     new_codes(&state, &current, done).await
@@ -149,14 +135,11 @@ pub async fn confirm(
 async fn new_codes(
     state: &AppState,
     current: &CurrentUser,
-    made: Result<Vec<String>, TwoFactorError>,
+    made: Result<Vec<String>, FactorError>,
 ) -> Result<HttpResponse, AppError> {
     match made {
-        Ok(codes) => {
-            state.wake_mail_sender();
-            codes_page(current, codes)
-        }
-        Err(TwoFactorError::Db(e)) => Err(e.into()),
+        Ok(codes) => codes_page(current, codes),
+        Err(FactorError::Db(e)) => Err(e.into()),
         Err(e) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(state, current, Some(e.to_string())).await?),
     }
 }
@@ -166,8 +149,7 @@ pub async fn cancel(
     current: CurrentUser,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let user = current.user.clone();
-    state.db.run(move |conn| two_factor::cancel_totp(conn, &user)).await?;
+    factors::cancel_totp(&state, &current.user).await?;
     Ok(see_other(crate::domain::urls::ACCOUNT))
 }
 
@@ -181,13 +163,7 @@ pub async fn regenerate(
     if let Some(refusal) = refused(&state, &current, &session, &meta, Needs::PasswordAndCode, form.answer()).await? {
         return Ok(refusal);
     }
-    let (config, user) = (state.config.clone(), current.user.clone());
-    let done = state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::QueryError>(two_factor::regenerate_recovery_codes(conn, &config, &user, &meta))
-        })
-        .await?;
+    let done = factors::regenerate_recovery_codes(&state, &current.user, &meta).await;
     new_codes(&state, &current, done).await
 }
 
@@ -208,12 +184,6 @@ pub async fn disable(
     if let Some(refusal) = refused(&state, &current, &session, &meta, Needs::PasswordAndCodeNow, form.answer()).await? {
         return Ok(refusal);
     }
-    let (config, user) = (state.config.clone(), current.user.clone());
-    state
-        .db
-        .run(move |conn| Ok::<_, crate::db::QueryError>(two_factor::disable_totp(conn, &config, &user, &meta)))
-        .await?
-        .map_err(AppError::internal)?;
-    state.wake_mail_sender();
+    factors::disable_totp(&state, &current.user, &meta).await?;
     Ok(see_other_with_notice(&session, crate::domain::urls::ACCOUNT, Notice::TwoFactorOff))
 }

@@ -5,14 +5,14 @@
 pub mod write;
 
 use super::auth::BearerKey;
-use super::error::{ApiError, Code};
-use super::management::{require, time};
+use super::error::ApiError;
+use super::management::time;
+use crate::app::audit::RequestMeta;
+use crate::app::keys::{self, ApiKey, Op};
 use crate::app::state::AppState;
-use crate::db::api_keys::{self, ApiKey, ListQuery, Sort};
-use crate::db::now;
 use crate::domain::key_state::KeyState;
 use crate::domain::records::FieldError;
-use crate::domain::scopes::Management;
+use crate::domain::timefmt::now;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
@@ -46,13 +46,6 @@ pub fn object(key: &ApiKey) -> Value {
     })
 }
 
-/// One of the caller's organisation's keys, or 404.
-pub async fn load(state: &AppState, key: &BearerKey, key_id: String) -> Result<ApiKey, ApiError> {
-    let org_id = key.org().id;
-    let found = state.db.run(move |conn| api_keys::find(conn, org_id, &key_id)).await?;
-    found.ok_or_else(|| ApiError::new(Code::NotFound))
-}
-
 /// `?state=` and `?q=` of the list (limit and cursor are read like every list's).
 fn filters(query: &str) -> Result<(Option<KeyState>, Option<String>), Vec<FieldError>> {
     let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
@@ -77,21 +70,17 @@ fn filters(query: &str) -> Result<(Option<KeyState>, Option<String>), Vec<FieldE
 }
 
 /// `GET /api/v1/keys` (`keys:read`): oldest first, keyset pages.
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysRead)?;
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: BearerKey,
+    meta: RequestMeta,
+) -> Result<HttpResponse, ApiError> {
+    let caller = key.caller(meta);
+    keys::authorize(&caller, Op::Read)?;
     let (limit, after) = super::resources::list_params(req.query_string()).map_err(ApiError::query_validation)?;
-    let (key_state, search) = filters(req.query_string()).map_err(ApiError::query_validation)?;
-    let org_id = key.org().id;
-    let query = ListQuery {
-        search,
-        state: key_state,
-        attention: false,
-        sort: Sort::Oldest,
-        offset: 0,
-        limit: limit + 1,
-        after_id: Some(after),
-    };
-    let rows = state.db.run(move |conn| api_keys::list(conn, org_id, &query, now())).await?;
+    let filters = filters(req.query_string()).map_err(ApiError::query_validation)?;
+    let rows = keys::list_for_api(&state, &caller, (filters.1, filters.0), (limit + 1, after)).await?;
     Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |k| k.id, object)))
 }
 
@@ -99,15 +88,15 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, key: BearerKey) 
 pub async fn get(
     state: web::Data<AppState>,
     key: BearerKey,
+    meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysRead)?;
-    let found = load(&state, &key, path.into_inner()).await?;
+    let found = keys::find(&state, &key.caller(meta), Op::Read, &path).await?;
     Ok(HttpResponse::Ok().json(object(&found)))
 }
 
 /// `GET /api/v1/keys/self`: the calling key, for any key.
-pub async fn get_self(state: web::Data<AppState>, key: BearerKey) -> Result<HttpResponse, ApiError> {
-    let own = load(&state, &key, key.key().key_id.to_string()).await?;
+pub async fn get_self(state: web::Data<AppState>, key: BearerKey, meta: RequestMeta) -> Result<HttpResponse, ApiError> {
+    let own = keys::find_own(&state, &key.caller(meta)).await?;
     Ok(HttpResponse::Ok().json(object(&own)))
 }

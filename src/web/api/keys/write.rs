@@ -1,44 +1,25 @@
 //! Changing keys through the management API: create, PATCH, delete, revoke,
-//! rotate (and a key rotating itself). Each calls the same use case as the
-//! console, so audit entries and webhook events are the same; the caller is
-//! recorded as an `api_key` actor. A key can never issue or change a key
-//! wider than itself (403 `scope_escalation`), and the org's key policy
-//! applies as in the console (422 naming the field and the policy).
+//! rotate (and a key rotating itself). Each handler reads the request and
+//! calls the same use case as the console (`app::keys`), which checks the
+//! scope, escalation (403 `scope_escalation`) and the org's key policy (422)
+//! and records the change as the calling key; `refusals.rs` says how each
+//! refusal is answered.
 
-use super::{load, object};
+use super::object;
 use crate::app::audit::RequestMeta;
-use crate::app::keys::{self, Issue, Issued, Once};
+use crate::app::keys::{self, Change, Once, Op};
 use crate::app::state::AppState;
-use crate::db::api_keys::{ApiKey, KeySettings};
-use crate::db::now;
 use crate::domain::key_json;
-use crate::domain::key_policy::Candidate;
 use crate::domain::key_settings::Grace;
-use crate::domain::key_state::RevokeCause;
 use crate::domain::records::FieldError;
-use crate::domain::scopes::Management;
+use crate::domain::timefmt::now;
 use crate::domain::token::ApiKeySecret;
 use crate::web::api::auth::BearerKey;
 use crate::web::api::body::json_object;
-use crate::web::api::error::{ApiError, Code};
-use crate::web::api::management::{actor, idempotency_key, location, require, within, within_settings};
+use crate::web::api::error::ApiError;
+use crate::web::api::management::{idempotency_key, location};
+use crate::web::api::refusals;
 use actix_web::{HttpRequest, HttpResponse, web};
-
-/// 422 naming each rule of the org's key policy that `settings` break.
-fn meets_policy(key: &BearerKey, settings: &KeySettings) -> Result<(), ApiError> {
-    let breaches = key.org().key_policy.breaches(&Candidate::of(settings), now());
-    if breaches.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::validation(
-        breaches.into_iter().map(|b| FieldError { field: b.field.into(), message: b.message }).collect(),
-    ))
-}
-
-/// 422 on `key_id` when the key cannot be changed any more.
-fn state_conflict(message: &str) -> ApiError {
-    ApiError::validation(vec![FieldError { field: "key_id".into(), message: message.into() }])
-}
 
 /// What the request's `Idempotency-Key` makes of it.
 fn once(req: &HttpRequest, key: &BearerKey) -> Result<Once, ApiError> {
@@ -51,29 +32,11 @@ fn once(req: &HttpRequest, key: &BearerKey) -> Result<Once, ApiError> {
 /// 201 with the new key and its token (the only time it is shown), or 409
 /// `already_created` naming the key an earlier request with the same
 /// `Idempotency-Key` made.
-fn issued(result: Issued, secret: ApiKeySecret) -> Result<HttpResponse, ApiError> {
-    match result {
-        Issued::Created(new) => {
-            let mut body = object(&new);
-            body["token"] = secret.expose().into();
-            Ok(HttpResponse::Created().insert_header(location("keys", new.key_id.as_str())).json(body))
-        }
-        Issued::AlreadySubmitted(first) => Err(already_created(first)),
-        Issued::NotRotatable => Err(not_rotatable()),
-    }
-}
-
-/// 409 for a key that is revoked or was rotated already (perhaps by a
-/// concurrent request a moment ago).
-fn not_rotatable() -> ApiError {
-    state_conflict("is revoked or was already rotated; rotate its replacement instead")
-}
-
-/// 409 `already_created`, naming the key the first request made.
-fn already_created(first: Option<String>) -> ApiError {
-    let mut err = ApiError::new(Code::AlreadyCreated);
-    err.key_id = first.map(String::into_boxed_str);
-    err
+fn created(result: keys::Issued) -> Result<HttpResponse, ApiError> {
+    let (new, secret): (_, ApiKeySecret) = refusals::issued(result)?;
+    let mut body = object(&new);
+    body["token"] = secret.expose().into();
+    Ok(HttpResponse::Created().insert_header(location("keys", new.key_id.as_str())).json(body))
 }
 
 /// `POST /api/v1/keys` (`keys:write`).
@@ -84,16 +47,11 @@ pub async fn create(
     meta: RequestMeta,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysWrite)?;
+    let caller = key.caller(meta);
+    keys::authorize(&caller, Op::Create)?;
     let body = json_object(&req, payload).await?;
     let change = key_json::parse(&body, None, now()).map_err(ApiError::validation)?;
-    within_settings(&key, &change.settings, state.config.default_rate_limit)?;
-    meets_policy(&key, &change.settings)?;
-    let (new, secret) =
-        Issue::new(key.org().id, &state.config.key_prefix, once(&req, &key)?, change.settings, actor(&key));
-    let by = actor(&key);
-    let result = state.db.run(move |conn| keys::create(conn, &new, &by, &meta)).await?;
-    issued(result, secret)
+    created(keys::create(&state, &caller, change.settings, once(&req, &key)?).await?)
 }
 
 /// `PATCH /api/v1/keys/{key_id}` (`keys:write`): the create fields plus `enabled`.
@@ -105,26 +63,11 @@ pub async fn update(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysWrite)?;
-    let old = load(&state, &key, path.into_inner()).await?;
+    let caller = key.caller(meta);
+    // An unknown key is 404 whatever the body says.
+    keys::find(&state, &caller, Op::Edit, &path).await?;
     let body = json_object(&req, payload).await?;
-    if old.revoked_at.is_some() {
-        return Err(state_conflict("is revoked; a revoked key cannot be changed"));
-    }
-    let change = key_json::parse(&body, Some((&old.settings(), old.enabled)), now()).map_err(ApiError::validation)?;
-    within(&key, old.scopes())?;
-    within_settings(&key, &change.settings, state.config.default_rate_limit)?;
-    meets_policy(&key, &change.settings)?;
-    let (enabled, by) = (change.enabled.unwrap_or(old.enabled), actor(&key));
-    let changed = state
-        .db
-        .run(move |conn| {
-            keys::update(conn, &old, &change.settings, enabled, &by, &meta)?;
-            keys::reload(conn, &old)
-        })
-        .await?;
-    // Narrower scopes, a new allowlist or `enabled: false` hold on every instance before the answer.
-    state.key_cache.confirm(&state.db).await;
+    let changed = keys::edit(&state, &caller, &path, Change::Patch(body)).await?;
     Ok(HttpResponse::Ok().json(object(&changed)))
 }
 
@@ -135,11 +78,7 @@ pub async fn delete(
     meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysWrite)?;
-    let old = load(&state, &key, path.into_inner()).await?;
-    let by = actor(&key);
-    state.db.run(move |conn| keys::delete(conn, &old, &by, &meta)).await?;
-    state.key_cache.confirm(&state.db).await;
+    keys::delete(&state, &key.caller(meta), &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -150,17 +89,7 @@ pub async fn revoke(
     meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysWrite)?;
-    let old = load(&state, &key, path.into_inner()).await?;
-    let by = actor(&key);
-    let revoked = state
-        .db
-        .run(move |conn| {
-            keys::revoke(conn, &old, &by.display_name(), &by, &meta, RevokeCause::ByApiKey)?;
-            keys::reload(conn, &old)
-        })
-        .await?;
-    state.key_cache.confirm(&state.db).await;
+    let revoked = keys::revoke(&state, &key.caller(meta), &path).await?;
     Ok(HttpResponse::Ok().json(object(&revoked)))
 }
 
@@ -185,37 +114,6 @@ async fn grace(req: &HttpRequest, payload: web::Payload) -> Result<Grace, ApiErr
     }
 }
 
-/// Rotates `old` for the caller: the replacement takes its settings (expiry
-/// capped by the key policy) and must meet the policy.
-async fn rotate_key(
-    req: &HttpRequest,
-    state: &AppState,
-    key: &BearerKey,
-    meta: RequestMeta,
-    (old, grace): (ApiKey, Grace),
-) -> Result<HttpResponse, ApiError> {
-    let once = once(req, key)?;
-    if !old.can_rotate(now()) {
-        // A retry of the rotation that did it is answered as a repeat, not as a conflict.
-        let (org_id, retry) = (key.org().id, once.clone());
-        let first = state.db.run(move |conn| keys::issued_before(conn, org_id, &retry)).await?;
-        return match first {
-            Some(first) => Err(already_created(Some(first))),
-            None => Err(not_rotatable()),
-        };
-    }
-    let settings = keys::replacement(&old, &key.org().key_policy);
-    within_settings(key, &settings, state.config.default_rate_limit)?;
-    meets_policy(key, &settings)?;
-    let (mut new, secret) = Issue::new(key.org().id, &state.config.key_prefix, once, settings, actor(key));
-    new.rotated_from = Some(old.key_id.to_string());
-    let by = actor(key);
-    let result = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &by, &meta)).await?;
-    // Without grace the old key is revoked now: every instance refuses it before the answer.
-    state.key_cache.confirm(&state.db).await;
-    issued(result, secret)
-}
-
 /// `POST /api/v1/keys/{key_id}/rotate` (`keys:write`) with `{"grace": …}`: 201, the replacement and its token.
 pub async fn rotate(
     req: HttpRequest,
@@ -225,10 +123,10 @@ pub async fn rotate(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysWrite)?;
-    let old = load(&state, &key, path.into_inner()).await?;
+    let caller = key.caller(meta);
+    keys::find(&state, &caller, Op::Rotate, &path).await?;
     let grace = grace(&req, payload).await?;
-    rotate_key(&req, &state, &key, meta, (old, grace)).await
+    created(keys::rotate(&state, &caller, &path, grace, once(&req, &key)?).await?)
 }
 
 /// `POST /api/v1/keys/self/rotate` (`keys:self_rotate`): the calling key rotates itself.
@@ -239,8 +137,8 @@ pub async fn rotate_self(
     meta: RequestMeta,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require(&key, Management::KeysSelfRotate)?;
+    let caller = key.caller(meta);
+    keys::authorize(&caller, Op::RotateSelf)?;
     let grace = grace(&req, payload).await?;
-    let own = load(&state, &key, key.key().key_id.to_string()).await?;
-    rotate_key(&req, &state, &key, meta, (own, grace)).await
+    created(keys::rotate_self(&state, &caller, grace, once(&req, &key)?).await?)
 }

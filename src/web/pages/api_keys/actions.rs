@@ -3,15 +3,12 @@
 //! sudo mode the confirmation asks for the password (docs/user-guide.md: API keys).
 
 use super::form::{already_created, show_secret};
-use super::{KeyView, key_sudo, links, load_key, needs_sudo, require_admin, require_paid};
-use crate::app::audit::{Actor, RequestMeta};
-use crate::app::keys::{self, Issue, Issued, Once};
+use super::{KeyView, key_sudo, links, needs_sudo};
+use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
+use crate::app::keys::{self, ApiKey, ChangeError, Issued, Once, Op, RotateError};
 use crate::app::state::AppState;
-use crate::db::api_keys::{ApiKey, KeySettings};
-use crate::db::now;
-use crate::domain::key_policy::Candidate;
 use crate::domain::key_settings::Grace;
-use crate::domain::key_state::{KeyState, RevokeCause};
 use crate::domain::urls::KeyPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
@@ -46,19 +43,19 @@ impl KeyAction {
         }
     }
 
-    fn sensitive(self) -> bool {
-        matches!(self, Self::Rotate | Self::Revoke | Self::Delete)
+    /// The use case's name for it (its permission, whether it is sensitive and when it applies).
+    fn op(self) -> Op {
+        match self {
+            Self::Deactivate => Op::Deactivate,
+            Self::Activate => Op::Activate,
+            Self::Rotate => Op::Rotate,
+            Self::Revoke => Op::Revoke,
+            Self::Delete => Op::Delete,
+        }
     }
 
-    /// Whether the action applies to a key in this state.
-    fn applies(self, key: &ApiKey, state: KeyState) -> bool {
-        match self {
-            Self::Deactivate => key.enabled && state != KeyState::Revoked,
-            Self::Activate => !key.enabled && state != KeyState::Revoked,
-            Self::Rotate => key.can_rotate(now()),
-            Self::Revoke => state != KeyState::Revoked,
-            Self::Delete => true,
-        }
+    fn sensitive(self) -> bool {
+        self.op().sensitive()
     }
 
     /// (title, what happens, button label, is it destructive).
@@ -154,22 +151,12 @@ fn confirm_page(state: &AppState, member: &OrgMember, key: &ApiKey, action: KeyA
     }
 }
 
-/// Loads the key and checks the action applies to it (and the plan allows it).
-async fn prepare(
-    state: &AppState,
-    member: &OrgMember,
-    key_id: String,
-    action: KeyAction,
-) -> Result<(ApiKey, KeyAction), AppError> {
-    require_admin(member)?;
-    if matches!(action, KeyAction::Rotate | KeyAction::Activate) {
-        require_paid(member)?;
-    }
-    let key = load_key(state, member, key_id).await?;
-    if !action.applies(&key, key.state(now())) {
-        return Err(AppError::BadRequest(format!("cannot {} this key", action.as_str())));
-    }
-    Ok((key, action))
+/// The key, if the caller may take the action and it applies to the key as it is.
+async fn prepare(state: &AppState, caller: &Caller, key_id: &str, action: KeyAction) -> Result<ApiKey, AppError> {
+    keys::for_action(state, caller, key_id, action.op()).await.map_err(|e| match e {
+        ChangeError::NotApplicable => AppError::BadRequest(format!("cannot {} this key", action.as_str())),
+        e => e.into(),
+    })
 }
 
 /// Whether a rotation form's id was issued by this server to this user for this org.
@@ -180,10 +167,11 @@ fn issued(state: &AppState, member: &OrgMember, id: &str) -> bool {
 pub async fn confirm(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<ActionPath>,
 ) -> Result<HttpResponse, AppError> {
     let ActionPath { key_id, action } = path.into_inner();
-    let (key, action) = prepare(&state, &member, key_id, action).await?;
+    let key = prepare(&state, &member.caller(meta), &key_id, action).await?;
     render(&confirm_page(&state, &member, &key, action))
 }
 
@@ -196,10 +184,11 @@ pub async fn perform(
     CsrfForm(form): CsrfForm<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let ActionPath { key_id, action } = path.into_inner();
-    let (key, action) = prepare(&state, &member, key_id, action).await?;
+    let caller = member.caller(meta);
+    let key = prepare(&state, &caller, &key_id, action).await?;
     let mut page = confirm_page(&state, &member, &key, action);
     let sudo = match action.sensitive() {
-        true => key_sudo(&state, &member, &session, &meta, &form.password, &form.code).await?,
+        true => key_sudo(&state, &member, &session, &caller.meta, &form.password, &form.code).await?,
         false => crate::web::pages::sudo::Sudo::Confirmed,
     };
     if !sudo.confirmed() {
@@ -211,90 +200,47 @@ pub async fn perform(
         }
         return render_status(sudo.status(), &page);
     }
-    let actor = Actor::user(&member.current.user);
-    let list = crate::domain::urls::keys(&member.org.slug);
-    let key_for_change = key.clone();
-    let change = |f: fn(&mut crate::db::DbConn, &ApiKey, &Actor, &RequestMeta) -> crate::db::QueryResult<()>| {
-        let (actor, meta, key) = (actor.clone(), meta.clone(), key_for_change.clone());
-        state.db.run(move |conn| f(conn, &key, &actor, &meta))
+    let (caller, id) = (caller.confirmed(), key.key_id.as_str());
+    let notice = match action {
+        KeyAction::Deactivate => keys::set_enabled(&state, &caller, id, false).await.map(|_| Notice::KeyDeactivated),
+        KeyAction::Activate => keys::set_enabled(&state, &caller, id, true).await.map(|_| Notice::KeyActivated),
+        KeyAction::Delete => keys::delete(&state, &caller, id).await.map(|_| Notice::KeyDeleted),
+        KeyAction::Revoke => keys::revoke(&state, &caller, id).await.map(|_| Notice::KeyRevoked),
+        KeyAction::Rotate => return rotate(&state, (&member, &caller), &key, page, &form).await,
     };
-    let answer = match action {
-        KeyAction::Deactivate => {
-            change(|c, k, a, m| keys::set_enabled(c, k, false, a, m)).await?;
-            Ok(see_other_with_notice(&session, &list, Notice::KeyDeactivated))
-        }
-        KeyAction::Activate => {
-            change(|c, k, a, m| keys::set_enabled(c, k, true, a, m)).await?;
-            Ok(see_other_with_notice(&session, &list, Notice::KeyActivated))
-        }
-        KeyAction::Delete => {
-            change(keys::delete).await?;
-            Ok(see_other_with_notice(&session, &list, Notice::KeyDeleted))
-        }
-        KeyAction::Revoke => {
-            let by = member.current.user.name.clone();
-            state.db.run(move |conn| keys::revoke(conn, &key, &by, &actor, &meta, RevokeCause::ByUser)).await?;
-            Ok(see_other_with_notice(&session, &list, Notice::KeyRevoked))
-        }
-        KeyAction::Rotate => match rotation_checks(&state, &member, &key, &mut page, &form) {
-            Some((grace, settings)) => rotate(&state, &member, meta, actor, (key, settings), grace, form.form_id).await,
-            None => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page),
-        },
-    };
-    // Every instance applies the change before the person sees it done (docs/operator-guide.md: Scale-out).
-    state.key_cache.confirm(&state.db).await;
-    answer
+    Ok(see_other_with_notice(&session, &crate::domain::urls::keys(&member.org.slug), notice?))
 }
 
-/// A rotation's grace period and the replacement's settings, or `None`
-/// with the reason on `page`: no grace chosen, a form id this server did not
-/// issue, or a replacement that would break the key policy.
-fn rotation_checks(
+/// Issues the replacement (same settings, expiry capped by the key policy),
+/// shows its secret once, and keeps the old key working until the grace
+/// period ends (the scheduler revokes it). The form comes back (422) without
+/// a grace period, with a form id this server did not issue, or when the
+/// replacement would break the key policy.
+async fn rotate(
     state: &AppState,
-    member: &OrgMember,
-    key: &ApiKey,
-    page: &mut ConfirmPage,
+    (member, caller): (&OrgMember, &Caller),
+    old: &ApiKey,
+    mut page: ConfirmPage,
     form: &ActionForm,
-) -> Option<(Grace, KeySettings)> {
+) -> Result<HttpResponse, AppError> {
     let Ok(grace) = Grace::parse(&form.grace) else {
         page.grace_error = Some("Choose a grace period.".into());
-        return None;
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     page.grace = grace.as_str();
     if !issued(state, member, &form.form_id) {
         page.form_error = Some(super::form::NOT_ISSUED.into());
-        return None;
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    let settings = keys::replacement(key, &member.org.key_policy);
-    let breaches = member.org.key_policy.breaches(&Candidate::of(&settings), now());
-    if !breaches.is_empty() {
-        let why: Vec<String> = breaches.into_iter().map(|b| b.message).collect();
-        page.form_error =
-            Some(format!("The replacement would break the key policy — {} Edit the key first.", why.join(" ")));
-        return None;
-    }
-    Some((grace, settings))
-}
-
-/// Issues the replacement (same settings), shows its secret once, and keeps
-/// the old key working until the grace period ends (the scheduler revokes it).
-async fn rotate(
-    state: &AppState,
-    member: &OrgMember,
-    meta: RequestMeta,
-    actor: Actor,
-    (old, settings): (ApiKey, KeySettings),
-    grace: Grace,
-    form_id: String,
-) -> Result<HttpResponse, AppError> {
-    let creator = Actor::user(&member.current.user);
-    let (mut new, secret) = Issue::new(member.org.id, &state.config.key_prefix, Once::Form(form_id), settings, creator);
-    new.rotated_from = Some(old.key_id.to_string());
-    let created = state.db.run(move |conn| keys::rotate(conn, &old, &new, grace, &actor, &meta)).await?;
-    match created {
-        Issued::Created(new) => show_secret(state, member, "API key rotated", &new, secret),
-        Issued::AlreadySubmitted(existing) => already_created(state, member, existing).await,
-        // Another rotation (a second tab, a double click) won: say so, as for a stale action.
-        Issued::NotRotatable => Err(AppError::BadRequest("cannot rotate this key: it was rotated already".into())),
+    match keys::rotate(state, caller, &old.key_id, grace, Once::Form(form.form_id.clone())).await {
+        Ok(Issued::Created(new, secret)) => show_secret(state, member, "API key rotated", &new, secret),
+        Ok(Issued::AlreadySubmitted(existing)) => already_created(state, (member, caller), existing).await,
+        Err(RotateError::Policy(breaches)) => {
+            let why: Vec<String> = breaches.into_iter().map(|b| b.message).collect();
+            page.form_error =
+                Some(format!("The replacement would break the key policy — {} Edit the key first.", why.join(" ")));
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,10 +1,11 @@
 //! A key's page: every field, its usage, its request log and its own audit trail.
 
 use super::requests::{self, RequestForm, RequestQuery, RequestView};
-use super::{KeyView, links, load_key, require_admin};
+use super::{KeyView, links};
+use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
+use crate::app::keys::{self, ApiKey, Op};
 use crate::app::state::AppState;
-use crate::db::api_keys::ApiKey;
-use crate::db::audit_events::{self, Filter};
 use crate::domain::Plan;
 use crate::domain::urls::KeyPages;
 use crate::web::auth::OrgMember;
@@ -37,30 +38,19 @@ pub struct DetailPage {
 /// Builds the page; shared with the support console.
 pub async fn page(
     state: &AppState,
-    chrome: Chrome,
-    links: KeyPages,
+    (caller, chrome, links): (&Caller, Chrome, KeyPages),
     key: &ApiKey,
-    paid: bool,
-    read_only: bool,
+    (paid, read_only): (bool, bool),
     request_query: &RequestQuery,
 ) -> Result<DetailPage, AppError> {
     let (filter, cursor, request_form) = requests::parse(request_query);
     let (requests, request_next) = if request_form.has_errors() {
         (Vec::new(), None)
     } else {
-        requests::load_page(state, key.id, filter, cursor).await?
+        requests::load_page(state, caller, key, filter, cursor).await?
     };
-    let (org_id, filter) = (key.org_id, Filter { target: Some(key.key_id.to_string()), ..Filter::default() });
-    let (key_row, today) = (key.id, crate::db::now().date());
-    let (events, mut usage) = state
-        .db
-        .run(move |conn| {
-            let events = audit_events::page(conn, org_id, &filter, None, 50)?;
-            let usage = crate::db::usage::daily(conn, org_id, Some(key_row), today - chrono::Duration::days(29))?;
-            Ok::<_, crate::db::QueryError>((events, usage))
-        })
-        .await?;
-    state.usage.add_pending(org_id, Some(key_row), &mut usage);
+    let today = crate::domain::timefmt::now().date();
+    let keys::Activity { events, usage } = keys::activity(state, caller, key).await?;
     Ok(DetailPage {
         chrome,
         links,
@@ -80,17 +70,17 @@ pub async fn page(
 pub async fn show(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     session: actix_session::Session,
     path: web::Path<(String, String)>,
     query: web::Query<RequestQuery>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
-    let key = load_key(&state, &member, path.into_inner().1).await?;
-    let chrome = Chrome::for_member(&member, NavItem::ApiKeys);
-    let paid = member.org.plan == Plan::Paid;
-    let mut page = page(&state, chrome, links(&member.org.slug), &key, paid, false, &query).await?;
+    let caller = member.caller(meta);
+    let key = keys::find(&state, &caller, Op::Read, &path.1).await?;
+    let frame = (&caller, Chrome::for_member(&member, NavItem::ApiKeys), links(&member.org.slug));
+    let mut page = page(&state, frame, &key, (member.org.plan == Plan::Paid, false), &query).await?;
     page.notice = crate::web::pages::notice::take(&session).map(crate::web::pages::Notice::text);
-    if super::violates(&key, &member.org.key_policy) {
+    if keys::violates(&key, &member.org.key_policy) {
         page.key.marks.push(super::VIOLATES_POLICY);
     }
     render(&page)

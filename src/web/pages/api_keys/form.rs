@@ -1,15 +1,17 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
-use super::{KeyView, key_sudo, links, load_key, require_admin, require_paid};
-use crate::app::audit::{Actor, RequestMeta};
-use crate::app::keys::{self, Issue, Issued, Once};
+use super::{KeyView, key_sudo, links};
+use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
+use crate::app::keys::{self, ApiKey, Change, CreateError, EditError, Issued, Once, Op};
 use crate::app::state::AppState;
-use crate::db::api_keys::{ApiKey, KeySettings};
-use crate::db::now;
-use crate::domain::key_policy::{Candidate, KeyPolicy};
-use crate::domain::key_settings::{IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit};
+use crate::domain::key_policy::Breach;
+use crate::domain::key_settings::{
+    IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit,
+};
 use crate::domain::scopes::{Management, Resource, Scopes};
+use crate::domain::timefmt::now;
 use crate::domain::token::ApiKeySecret;
 use crate::domain::urls::KeyPages;
 use crate::web::auth::form_id;
@@ -144,19 +146,17 @@ impl KeyFormPage {
 }
 
 impl KeyFormPage {
-    /// Puts each rule of the org's key policy that `settings` break next to
-    /// its field; true when there were none.
-    fn meets(&mut self, policy: &KeyPolicy, settings: &KeySettings) -> bool {
-        let breaches = policy.breaches(&Candidate::of(settings), now());
-        for breach in &breaches {
-            let message = Some(breach.message.clone());
+    /// Puts each rule of the org's key policy that the key would break next to its field.
+    fn breaches(&mut self, breaches: Vec<Breach>) -> Result<HttpResponse, AppError> {
+        for breach in breaches {
+            let message = Some(breach.message);
             match breach.field {
                 "scopes" => self.scope_error = message,
                 "allowed_ips" => self.allowed_ips.error = message,
                 _ => self.expires_at.error = message,
             }
         }
-        breaches.is_empty()
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, self)
     }
 }
 
@@ -175,9 +175,8 @@ pub struct SecretPage {
 /// Why a create or rotate without a server-issued form id made nothing.
 pub const NOT_ISSUED: &str = "This form was not issued by Latchkey for you, or is incomplete, so no key was made. Check the values and submit it again.";
 
-pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
-    require_paid(&member)?;
+pub async fn new(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+    keys::authorize(&member.caller(meta), Op::Create)?;
     render(&KeyFormPage::blank(&member, &state))
 }
 
@@ -187,8 +186,8 @@ pub async fn create(
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<KeyForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
-    require_paid(&member)?;
+    let caller = member.caller(meta);
+    keys::authorize(&caller, Op::Create)?;
     let mut page = KeyFormPage::blank(&member, &state);
     // Only a form id this server issued may create a key; the form comes back (values kept) with a fresh one.
     let issued = form_id::verify(&state.config.session_key, member.org.id, member.current.user.id, &form.form_id);
@@ -200,19 +199,11 @@ pub async fn create(
     let (Some(settings), true) = (page.parse(&form), issued) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    if !page.meets(&member.org.key_policy, &settings) {
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-    }
-    // Only now does a token exist: in memory, then once in the response.
-    let creator = Actor::user(&member.current.user);
-    let (new, secret) =
-        Issue::new(member.org.id, &state.config.key_prefix, Once::Form(page.form_id.clone()), settings, creator);
-    let actor = Actor::user(&member.current.user);
-    let created = state.db.run(move |conn| keys::create(conn, &new, &actor, &meta)).await?;
-    match created {
-        Issued::Created(key) => show_secret(&state, &member, "API key created", &key, secret),
-        Issued::AlreadySubmitted(existing) => already_created(&state, &member, existing).await,
-        Issued::NotRotatable => Err(AppError::internal("a create cannot meet a rotated key")),
+    match keys::create(&state, &caller, settings, Once::Form(page.form_id.clone())).await {
+        Ok(Issued::Created(key, secret)) => show_secret(&state, &member, "API key created", &key, secret),
+        Ok(Issued::AlreadySubmitted(existing)) => already_created(&state, (&member, &caller), existing).await,
+        Err(CreateError::Policy(breaches)) => page.breaches(breaches),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -237,11 +228,11 @@ pub fn show_secret(
 /// A form id that was used before: create nothing, show no secret.
 pub async fn already_created(
     state: &AppState,
-    member: &OrgMember,
+    (member, caller): (&OrgMember, &Caller),
     key_id: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let key = match key_id {
-        Some(id) => load_key(state, member, id).await.ok(),
+        Some(id) => keys::find(state, caller, Op::Read, &id).await.ok(),
         None => None,
     };
     let Some(key) = key else {
@@ -271,23 +262,27 @@ fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> KeyFormPage 
     page
 }
 
+/// The key for its edit form: 404 when it is revoked (nothing can change any more).
+async fn editable(state: &AppState, caller: &Caller, key_id: &str) -> Result<ApiKey, AppError> {
+    let key = keys::find(state, caller, Op::Edit, key_id).await?;
+    if key.revoked_at.is_some() { Err(AppError::NotFound) } else { Ok(key) }
+}
+
 pub async fn edit(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String)>,
     query: web::Query<EditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
-    let key = load_key(&state, &member, path.into_inner().1).await?;
-    if key.revoked_at.is_some() {
-        return Err(AppError::NotFound);
-    }
+    let key = editable(&state, &member.caller(meta), &path.1).await?;
     let mut page = edit_page(&state, &member, &key);
     page.focus_expiry = query.focus == "expires_at";
     render(&page)
 }
 
-/// The fields that changed, as (before, after) JSON objects for the audit log.
+/// Saves the edit form. Widening the scopes outside sudo mode asks for the
+/// password (or a code) on the form itself, then saves.
 pub async fn update(
     state: web::Data<AppState>,
     member: OrgMember,
@@ -296,26 +291,16 @@ pub async fn update(
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<KeyForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
-    let old = load_key(&state, &member, path.into_inner().1).await?;
-    if old.revoked_at.is_some() {
-        return Err(AppError::NotFound);
-    }
+    let mut caller = member.caller(meta);
+    let old = editable(&state, &caller, &path.1).await?;
     let mut page = edit_page(&state, &member, &old);
     let Some(settings) = page.parse(&form) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    if !page.meets(&member.org.key_policy, &settings) {
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-    }
-    let enabled = form.enabled.is_some();
-    if enabled && !old.enabled {
-        require_paid(&member)?;
-    }
-    // Widening scopes (unchecking every box = full access) is a sensitive action.
-    let widened = old.scopes().is_widened_by(&settings.scopes);
-    if widened {
-        let sudo = key_sudo(&state, &member, &session, &meta, &form.password, &form.code).await?;
+    let change = || Change::Form { settings: settings.clone(), enabled: form.enabled.is_some() };
+    let mut result = keys::edit(&state, &caller, &old.key_id, change()).await;
+    if let Err(EditError::NeedsSudo) = result {
+        let sudo = key_sudo(&state, &member, &session, &caller.meta, &form.password, &form.code).await?;
         if !sudo.confirmed() {
             page.ask_password = true;
             let tried = !form.password.is_empty() || !form.code.trim().is_empty();
@@ -323,10 +308,12 @@ pub async fn update(
             page.password_error = tried.then(|| sudo.message(&member.current, needs));
             return render_status(sudo.status(), &page);
         }
+        caller = caller.confirmed();
+        result = keys::edit(&state, &caller, &old.key_id, change()).await;
     }
-    let actor = Actor::user(&member.current.user);
-    let key_id = old.key_id.clone();
-    state.db.run(move |conn| keys::update(conn, &old, &settings, enabled, &actor, &meta)).await?;
-    state.key_cache.confirm(&state.db).await;
-    Ok(see_other_with_notice(&session, &links(&member.org.slug).key(&key_id), Notice::KeyUpdated))
+    match result {
+        Ok(_) => Ok(see_other_with_notice(&session, &links(&member.org.slug).key(&old.key_id), Notice::KeyUpdated)),
+        Err(EditError::Policy(breaches)) => page.breaches(breaches),
+        Err(e) => Err(e.into()),
+    }
 }

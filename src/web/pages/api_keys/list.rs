@@ -1,9 +1,10 @@
 //! The key list: search, state filter, sort, pages of 50.
 
-use super::{KeyView, links, require_admin};
+use super::{KeyView, links};
+use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
+use crate::app::keys::{self, ListQuery, Op, Sort};
 use crate::app::state::AppState;
-use crate::db::api_keys::{self, ListQuery, Sort};
-use crate::db::now;
 use crate::domain::Plan;
 use crate::domain::key_state::KeyState;
 use crate::domain::urls::KeyPages;
@@ -81,7 +82,7 @@ pub struct ListFrame {
 pub async fn page(
     state: &AppState,
     frame: ListFrame,
-    org_id: i64,
+    caller: &Caller,
     query: &KeyListQuery,
 ) -> Result<KeyListPage, AppError> {
     let ListFrame { chrome, title, links, paid, read_only, policy } = frame;
@@ -99,7 +100,7 @@ pub async fn page(
         limit: PAGE_SIZE + 1,
         after_id: None,
     };
-    let keys = state.db.run(move |conn| api_keys::list(conn, org_id, &list_query, now())).await?;
+    let keys = keys::list_for_console(state, caller, list_query).await?;
     let has_more = keys.len() as i64 > PAGE_SIZE;
     let default_limit = state.config.default_rate_limit;
     let mut qs = url::form_urlencoded::Serializer::new(String::new());
@@ -142,10 +143,12 @@ pub async fn page(
 pub async fn list(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     session: actix_session::Session,
     query: web::Query<KeyListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
+    let caller = member.caller(meta);
+    keys::authorize(&caller, Op::Read)?;
     // A notice comes once, from the session (never from the URL).
     let mut query = query.into_inner();
     query.notice = crate::web::pages::notice::take(&session);
@@ -157,5 +160,5 @@ pub async fn list(
         read_only: false,
         policy: member.org.key_policy,
     };
-    render(&page(&state, frame, member.org.id, &query).await?)
+    render(&page(&state, frame, &caller, &query).await?)
 }

@@ -4,8 +4,9 @@
 //! The token is checked (shape and checksum) before any lookup, never
 //! echoed back into the page, stored or logged.
 
-use super::{KeyView, links, require_admin};
-use crate::app::audit::{Actor, RequestMeta};
+use super::{KeyView, links};
+use crate::app::audit::RequestMeta;
+use crate::app::keys::{self, Op};
 use crate::app::state::AppState;
 use crate::domain::token::ApiKeySecret;
 use crate::domain::urls::KeyPages;
@@ -43,8 +44,8 @@ fn blank(member: &OrgMember) -> LookupPage {
     }
 }
 
-pub async fn form(member: OrgMember) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
+pub async fn form(member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+    keys::authorize(&member.caller(meta), Op::LookUp)?;
     render(&blank(&member))
 }
 
@@ -54,14 +55,14 @@ pub async fn submit(
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<LookupForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
+    let caller = member.caller(meta);
+    keys::authorize(&caller, Op::LookUp)?;
     let mut page = blank(&member);
     let Some(secret) = ApiKeySecret::parse(form.token.trim()) else {
         page.error = Some("This is not a Latchkey API key: its shape or checksum is wrong. Paste the whole token.");
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let (org_id, actor) = (member.org.id, Actor::user(&member.current.user));
-    let found = state.db.run(move |conn| crate::app::keys::look_up(conn, org_id, &secret, &actor, &meta)).await?;
+    let found = keys::look_up(&state, &caller, secret).await?;
     page.result = Some(found.map(|key| KeyView::new(&key, state.config.default_rate_limit)));
     render(&page)
 }

@@ -9,38 +9,22 @@ pub mod lookup;
 pub mod requests;
 
 use super::sudo::{Answer, Needs, Sudo};
+use crate::app::keys::{self, ApiKey};
 use crate::app::state::AppState;
-use crate::db::api_keys::{self, ApiKey};
-use crate::db::now;
-use crate::domain::key_policy::{Candidate, KeyPolicy};
+use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_state::KeyState;
-use crate::domain::timefmt;
+use crate::domain::timefmt::{self, now};
 use crate::domain::urls::KeyPages;
-use crate::domain::{Plan, Role};
 use crate::web::auth::{OrgMember, session};
 use crate::web::error::AppError;
 use actix_session::Session;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
+
+pub use crate::domain::key_health::VIOLATES_POLICY;
 
 /// The links of the organisation's key pages (Settings → API keys).
 pub fn links(slug: &str) -> KeyPages {
     KeyPages::org(slug)
-}
-
-/// Owners and admins only (docs/security-model.md: Roles).
-pub fn require_admin(member: &OrgMember) -> Result<(), AppError> {
-    member.require(Role::can_manage_settings)
-}
-
-/// Creating, rotating and activating need a paid plan; viewing, revoking and deleting do not.
-pub fn require_paid(member: &OrgMember) -> Result<(), AppError> {
-    if member.org.plan == Plan::Paid { Ok(()) } else { Err(AppError::PlanRequired) }
-}
-
-/// Loads one of this organisation's keys, or 404.
-pub async fn load_key(state: &AppState, member: &OrgMember, key_id: String) -> Result<ApiKey, AppError> {
-    let org_id = member.org.id;
-    state.db.run(move |conn| api_keys::find(conn, org_id, &key_id)).await?.ok_or(AppError::NotFound)
 }
 
 /// Sudo mode for a key action (docs/user-guide.md: API keys): confirmed when the
@@ -96,51 +80,11 @@ fn times(t: &NaiveDateTime, at: &NaiveDateTime) -> (String, String, String) {
     (timefmt::iso(t), timefmt::exact(t), timefmt::relative(t, at))
 }
 
-/// The health mark of a key that breaks the org's key policy.
-pub const VIOLATES_POLICY: &str = "violates policy";
-
-/// Whether a key that still works breaks a rule of `policy`.
-pub fn violates(key: &ApiKey, policy: &KeyPolicy) -> bool {
-    let at = now();
-    if policy.is_empty() || matches!(key.state(at), KeyState::Revoked | KeyState::Expired) {
-        return false;
-    }
-    let candidate = Candidate { scopes: key.scopes(), expires_at: key.expires_at, allowlist: key.allowlist() };
-    !policy.breaches(&candidate, at).is_empty()
-}
-
-/// The health marks (docs/user-guide.md: API keys), for keys that still matter.
-pub fn health_marks(key: &ApiKey, state: KeyState, at: NaiveDateTime) -> Vec<&'static str> {
-    let mut marks = Vec::new();
-    match state {
-        KeyState::Revoked => return marks,
-        KeyState::Expired => marks.push("expired"),
-        KeyState::Rotating => marks.push("rotating"),
-        _ => {}
-    }
-    if state != KeyState::Expired && key.expires_at.is_some_and(|t| t <= at + Duration::days(7)) {
-        marks.push("expires soon");
-    }
-    // No rotation advice on a key that is already being replaced.
-    if key.created_at <= at - Duration::days(365) && state != KeyState::Rotating && key.replaced_by.is_none() {
-        marks.push("rotation recommended");
-    }
-    // A young key that was never used shows "Never used" in its last-used cell instead.
-    let unused = match key.last_used_at {
-        None => key.created_at <= at - Duration::days(7),
-        Some(t) => t <= at - Duration::days(90),
-    };
-    if unused {
-        marks.push("unused");
-    }
-    marks
-}
-
 impl KeyView {
     /// Adds the "violates policy" mark to a live key that breaks a rule of
     /// `policy` (made before the rule was tightened: it keeps working).
     pub fn with_policy(mut self, key: &ApiKey, policy: &KeyPolicy) -> Self {
-        if violates(key, policy) {
+        if keys::violates(key, policy) {
             self.marks.push(VIOLATES_POLICY);
         }
         self
@@ -159,7 +103,7 @@ impl KeyView {
             admin_key: scopes.has_management(),
             scopes: scopes.effective_names(),
             state: state.as_str(),
-            marks: health_marks(key, state, at),
+            marks: keys::health_marks(key, at),
             created_iso: timefmt::iso(&key.created_at),
             created_exact: timefmt::exact(&key.created_at),
             created_relative: timefmt::relative(&key.created_at, &at),

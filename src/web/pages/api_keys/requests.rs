@@ -4,10 +4,11 @@
 //! CSV (`…/requests.csv`, same filters). A row that stands for a flood's
 //! repeats says how many ("+1,234 more like this"; the CSV's `repeats`).
 
-use super::{load_key, require_admin};
+use crate::app::audit::RequestMeta;
 use crate::app::audit::export::csv_cell as cell;
+use crate::app::caller::Caller;
+use crate::app::keys::{self, ApiKey, Op, RequestFilter, RequestRow};
 use crate::app::state::AppState;
-use crate::db::request_log::{self, RequestFilter, RequestRow};
 use crate::web::auth::OrgMember;
 use crate::web::error::AppError;
 use crate::web::pages::templates::Field;
@@ -138,11 +139,12 @@ impl From<&RequestRow> for RequestView {
 /// A page of the key's requests and the cursor of the next, if any.
 pub async fn load_page(
     state: &AppState,
-    key_row_id: i64,
+    caller: &Caller,
+    key: &ApiKey,
     filter: RequestFilter,
     cursor: Option<i64>,
 ) -> Result<(Vec<RequestView>, Option<i64>), AppError> {
-    let rows = state.db.run(move |conn| request_log::page(conn, key_row_id, &filter, cursor, PAGE_SIZE + 1)).await?;
+    let rows = keys::requests(state, caller, key, (filter, cursor), PAGE_SIZE + 1).await?;
     let next = (rows.len() as i64 > PAGE_SIZE).then(|| rows[PAGE_SIZE as usize - 1].id);
     Ok((rows.iter().take(PAGE_SIZE as usize).map(RequestView::from).collect(), next))
 }
@@ -151,17 +153,17 @@ pub async fn load_page(
 pub async fn export(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String)>,
     query: web::Query<RequestQuery>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&member)?;
-    let key = load_key(&state, &member, path.into_inner().1).await?;
+    let caller = member.caller(meta);
+    let key = keys::find(&state, &caller, Op::Read, &path.1).await?;
     let (filter, _, form) = parse(&query);
     if form.has_errors() {
         return Err(AppError::BadRequest("invalid request-log filter".into()));
     }
-    let key_row = key.id;
-    let rows = state.db.run(move |conn| request_log::page(conn, key_row, &filter, None, EXPORT_MAX)).await?;
+    let rows = keys::requests(&state, &caller, &key, (filter, None), EXPORT_MAX).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let header =
         ["time", "method", "path", "status", "error_code", "latency_ms", "ip", "user_agent", "request_id", "repeats"];

@@ -4,9 +4,9 @@
 //! URL, every header, the body — and what came back.
 
 use super::{links, load};
+use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::db::deliveries::{self, AttemptFilter, AttemptRequest, AttemptRow};
-use crate::db::webhooks::Endpoint;
+use crate::app::webhooks::{self, AttemptFilter, AttemptRequest, AttemptRow, Endpoint};
 use crate::domain::event_type::EventType;
 use crate::domain::urls::WebhookPages;
 use crate::web::auth::OrgMember;
@@ -16,9 +16,6 @@ use crate::web::pages::templates::{Chrome, Field, NavItem};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-
-/// Attempts a page lists.
-pub const PAGE_SIZE: i64 = 50;
 
 /// The endpoint page's query string.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -93,22 +90,6 @@ pub fn parse(q: &AttemptQuery) -> (AttemptFilter, Option<i64>, AttemptForm) {
     (filter, before, form)
 }
 
-/// A page of attempts with their event (type, id), and the id the next page lists from.
-pub type AttemptPage = (Vec<(AttemptRow, String, String)>, Option<i64>);
-
-/// Loads one page (one more row than shown says whether there is an older page).
-pub fn load_page(
-    conn: &mut crate::db::DbConn,
-    scope: deliveries::EndpointScope,
-    filter: &AttemptFilter,
-    before: Option<i64>,
-) -> crate::db::QueryResult<AttemptPage> {
-    let mut rows = deliveries::attempts_page(conn, scope, filter, before, PAGE_SIZE + 1)?;
-    let older = (rows.len() as i64 > PAGE_SIZE).then(|| rows[PAGE_SIZE as usize - 1].0.id);
-    rows.truncate(PAGE_SIZE as usize);
-    Ok((rows, older))
-}
-
 #[derive(Template)]
 #[template(path = "webhook_attempt.html")]
 struct AttemptDetailPage {
@@ -138,14 +119,14 @@ fn pairs(json: &str) -> Vec<(String, String)> {
 pub async fn show(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (_, id, attempt_id) = path.into_inner();
-    let hook = load(&state, &member, id).await?;
+    let caller = member.caller(meta);
+    let hook = load(&state, &caller, &id).await?;
     let attempt_id: i64 = attempt_id.parse().map_err(|_| AppError::NotFound)?;
-    let scope = deliveries::EndpointScope::from(&hook);
-    let found = state.db.run(move |conn| deliveries::find_attempt(conn, scope, attempt_id)).await?;
-    let (attempt, request, event_type, event_id) = found.ok_or(AppError::NotFound)?;
+    let (attempt, request, event_type, event_id) = webhooks::attempt(&state, &caller, &hook, attempt_id).await?;
     render(&AttemptDetailPage {
         chrome: Chrome::for_member(&member, NavItem::Webhooks),
         links: links(&member),

@@ -3,12 +3,9 @@
 //! chosen), and the rotation itself.
 
 use super::{links, load, secret_page};
-use crate::app::audit::{Actor, RequestMeta};
+use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
-use crate::app::webhooks::endpoints::{self, Overlap};
-use crate::app::webhooks::signing::SigningSecret;
-use crate::db::webhooks::Endpoint;
-use crate::domain::crypto;
+use crate::app::webhooks::{self, Endpoint, Overlap};
 use crate::domain::urls::WebhookPages;
 use crate::web::auth::{CsrfForm, OrgMember};
 use crate::web::error::AppError;
@@ -58,6 +55,7 @@ fn confirm_page(member: &OrgMember, hook: Endpoint, wording: Wording, overlap: O
 pub async fn delete_confirm(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let wording = (
@@ -67,7 +65,7 @@ pub async fn delete_confirm(
         "Delete endpoint",
         true,
     );
-    let hook = load(&state, &member, path.into_inner().1).await?;
+    let hook = load(&state, &member.caller(meta), &path.1).await?;
     render(&confirm_page(&member, hook, wording, None))
 }
 
@@ -84,9 +82,10 @@ const ROTATE: Wording = (
 pub async fn rotate_secret_confirm(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
+    let hook = load(&state, &member.caller(meta), &path.1).await?;
     render(&confirm_page(&member, hook, ROTATE, Some(Field::new(Overlap::OneDay.as_str()))))
 }
 
@@ -105,7 +104,8 @@ pub async fn rotate_secret(
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<RotateForm>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
+    let caller = member.caller(meta);
+    let hook = load(&state, &caller, &path.1).await?;
     let overlap = match Overlap::parse(&form.overlap) {
         Ok(overlap) => overlap,
         Err(e) => {
@@ -113,9 +113,6 @@ pub async fn rotate_secret(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &confirm_page(&member, hook, ROTATE, Some(field)));
         }
     };
-    let secret = SigningSecret::generate();
-    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
-    let (actor, rotated) = (Actor::user(&member.current.user), hook.clone());
-    state.db.run(move |conn| endpoints::rotate_secret(conn, &rotated, &sealed, overlap, &actor, &meta)).await?;
+    let (hook, secret) = webhooks::rotate_secret(&state, &caller, &hook.public_id, overlap).await?;
     secret_page(&member, hook, "Signing secret rotated", &secret)
 }

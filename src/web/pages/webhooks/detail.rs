@@ -4,13 +4,12 @@
 
 use super::attempts::{self, AttemptForm, AttemptQuery};
 use super::{links, load};
-use crate::app::audit::{Actor, RequestMeta};
+use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
 use crate::app::state::AppState;
-use crate::app::webhooks::health::{self, Health};
+use crate::app::webhooks::health::Health;
 use crate::app::webhooks::send::Attempt;
-use crate::app::webhooks::{endpoints, examples};
-use crate::db::deliveries::{self, AttemptRow};
-use crate::db::webhooks::Endpoint;
+use crate::app::webhooks::{self, AttemptRow, Endpoint, EndpointError, examples};
 use crate::domain::event_type::EventType;
 use crate::domain::urls::WebhookPages;
 use crate::web::auth::{CsrfForm, OrgMember};
@@ -64,25 +63,19 @@ impl DetailPage {
 /// The page; 422 when a field of the request could not be read.
 async fn detail(
     state: &AppState,
-    member: &OrgMember,
+    (member, caller): (&OrgMember, &Caller),
     hook: Endpoint,
     extras: Extras,
 ) -> Result<HttpResponse, AppError> {
     let (filter, before, filters) = attempts::parse(&extras.query);
-    let (scope, listed) = (deliveries::EndpointScope::from(&hook), !filters.has_errors());
-    let ((attempts, older), recent) = state
-        .db
-        .run(move |conn| {
-            let page = if listed { attempts::load_page(conn, scope, &filter, before)? } else { Default::default() };
-            Ok::<_, crate::db::QueryError>((page, deliveries::recent_statuses(conn, scope, health::RECENT)?))
-        })
-        .await?;
-    let at = crate::db::now();
+    let listed = !filters.has_errors();
+    let ((attempts, older), health) = webhooks::activity(state, caller, &hook, (filter, before, listed)).await?;
+    let at = crate::domain::timefmt::now();
     let invalid = !listed || extras.test_event.error.is_some() || extras.since.error.is_some();
     let page = DetailPage {
         chrome: Chrome::for_member(member, NavItem::Webhooks),
         links: links(member),
-        health: health::of(&hook, &recent, at),
+        health,
         previous_until: hook.previous_until.filter(|t| *t > at).map(|t| crate::domain::timefmt::exact(&t)),
         hook,
         result: extras.result,
@@ -102,30 +95,28 @@ async fn detail(
 pub async fn show(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String)>,
     query: web::Query<AttemptQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
-    detail(&state, &member, hook, Extras { query: query.into_inner(), ..Extras::default() }).await
+    let caller = member.caller(meta);
+    let hook = load(&state, &caller, &path.1).await?;
+    detail(&state, (&member, &caller), hook, Extras { query: query.into_inner(), ..Extras::default() }).await
 }
 
 /// Resend: one more attempt of a message now (recorded as manual).
 pub async fn resend(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String, String)>,
     _form: CsrfForm<crate::web::auth::csrf::NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (_, id, message_id) = path.into_inner();
-    let hook = load(&state, &member, id).await?;
-    let scope = deliveries::EndpointScope::from(&hook);
-    let delivery = state
-        .db
-        .run(move |conn| deliveries::find_for_endpoint(conn, scope, &message_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let result = crate::jobs::deliveries::deliver(&state, delivery.id, "manual").await?;
-    detail(&state, &member, hook, Extras { result, ..Extras::default() }).await
+    let caller = member.caller(meta);
+    let hook = load(&state, &caller, &id).await?;
+    let result = webhooks::resend(&state, &caller, &id, &message_id).await?;
+    detail(&state, (&member, &caller), hook, Extras { result, ..Extras::default() }).await
 }
 
 #[derive(Deserialize)]
@@ -143,18 +134,19 @@ pub async fn test(
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<TestForm>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
+    let caller = member.caller(meta);
+    let hook = load(&state, &caller, &path.1).await?;
     let mut test_event = Field::new(form.event.trim());
     let event_type = match examples::parse_event(&form.event) {
         Ok(event_type) => event_type,
         Err(e) => {
             test_event.error = Some(e);
-            return detail(&state, &member, hook, Extras { test_event, ..Extras::default() }).await;
+            return detail(&state, (&member, &caller), hook, Extras { test_event, ..Extras::default() }).await;
         }
     };
-    let actor = Actor::user(&member.current.user);
-    let attempt = crate::jobs::deliveries::send_test(&state, &hook, event_type, &actor, &meta).await?;
-    detail(&state, &member, hook, Extras { result: Some(attempt), test_event, ..Extras::default() }).await
+    let attempt = webhooks::send_test(&state, &caller, &hook.public_id, event_type).await?;
+    let extras = Extras { result: Some(attempt), test_event, ..Extras::default() };
+    detail(&state, (&member, &caller), hook, extras).await
 }
 
 #[derive(Deserialize)]
@@ -171,20 +163,27 @@ pub async fn recover(
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<RecoverForm>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
+    let caller = member.caller(meta);
+    let hook = load(&state, &caller, &path.1).await?;
     let mut since = Field::new(form.since.trim());
     let (start, _, errors) = crate::app::audit::filter::parse_range(&since.value, "");
     since.error = match (start, errors.into_iter().next()) {
         (_, Some((_, message))) => Some(message),
         (None, None) => Some("Enter the day or minute (UTC) to recover from, like 2026-01-31.".into()),
-        // A disabled endpoint's queued messages are cancelled, not sent.
-        _ if !hook.enabled => Some("Enable the endpoint first: a disabled endpoint is sent nothing.".into()),
         _ => None,
     };
-    let Some(start) = start.filter(|_| since.error.is_none()) else {
-        return detail(&state, &member, hook, Extras { since, ..Extras::default() }).await;
+    let recovered = match start.filter(|_| since.error.is_none()) {
+        Some(start) => webhooks::recover(&state, &caller, &hook.public_id, start).await,
+        None => return detail(&state, (&member, &caller), hook, Extras { since, ..Extras::default() }).await,
     };
-    let (actor, recovered) = (Actor::user(&member.current.user), hook.clone());
-    let count = state.db.run(move |conn| endpoints::recover(conn, &recovered, start, &actor, &meta)).await?;
-    detail(&state, &member, hook, Extras { since, recovered: Some(count), ..Extras::default() }).await
+    let recovered = match recovered {
+        Ok(count) => Some(count),
+        // A disabled endpoint's queued messages are cancelled, not sent.
+        Err(EndpointError::Disabled) => {
+            since.error = Some("Enable the endpoint first: a disabled endpoint is sent nothing.".into());
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    detail(&state, (&member, &caller), hook, Extras { since, recovered, ..Extras::default() }).await
 }

@@ -13,16 +13,12 @@ pub use detail::{recover, resend, show, test};
 
 use super::templates::{Chrome, Field, NavItem};
 use super::{Notice, render, render_status, see_other_with_notice};
-use crate::app::audit::{Actor, RequestMeta};
+use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
 use crate::app::state::AppState;
-use crate::app::webhooks::endpoints::{self, EndpointFields};
-use crate::app::webhooks::health::{self, Health};
+use crate::app::webhooks::health::Health;
 use crate::app::webhooks::signing::SigningSecret;
-use crate::app::webhooks::{events, target};
-use crate::db::deliveries;
-use crate::db::webhooks::{self, Endpoint};
-use crate::domain::Role;
-use crate::domain::crypto;
+use crate::app::webhooks::{self, Endpoint, EndpointError, EndpointFields, Op, events, target};
 use crate::domain::event_type::EventType;
 use crate::domain::urls::WebhookPages;
 use crate::web::auth::csrf::NoFields;
@@ -39,10 +35,8 @@ fn links(member: &OrgMember) -> WebhookPages {
 }
 
 /// One of the organisation's endpoints, for an owner or admin (403 for other roles, 404 if unknown).
-async fn load(state: &AppState, member: &OrgMember, id: String) -> Result<Endpoint, AppError> {
-    member.require(Role::can_manage_settings)?;
-    let org_id = member.org.id;
-    state.db.run(move |conn| webhooks::find(conn, org_id, &id)).await?.ok_or(AppError::NotFound)
+async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<Endpoint, AppError> {
+    Ok(webhooks::find(state, caller, Op::Read, id).await?)
 }
 
 #[derive(Template)]
@@ -57,28 +51,10 @@ struct ListPage {
 pub async fn list(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     session: actix_session::Session,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
-    let org_id = member.org.id;
-    let listed = state
-        .db
-        .run(move |conn| {
-            let hooks = webhooks::list(conn, org_id)?;
-            hooks
-                .into_iter()
-                .map(|h| Ok((deliveries::recent_statuses(conn, (&h).into(), health::RECENT)?, h)))
-                .collect::<crate::db::QueryResult<Vec<_>>>()
-        })
-        .await?;
-    let at = crate::db::now();
-    let hooks = listed
-        .into_iter()
-        .map(|(recent, h)| {
-            let mark = health::of(&h, &recent, at);
-            (h, mark)
-        })
-        .collect();
+    let hooks = webhooks::list_with_health(&state, &member.caller(meta)).await?;
     let notice = super::notice::take(&session).map(Notice::text);
     render(&ListPage { chrome: Chrome::for_member(&member, NavItem::Webhooks), links: links(&member), hooks, notice })
 }
@@ -150,8 +126,8 @@ async fn parse(
     }
 }
 
-pub async fn new(state: web::Data<AppState>, member: OrgMember) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
+pub async fn new(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+    webhooks::authorize(&member.caller(meta), Op::Write)?;
     render(&FormPage::blank(&member, &state))
 }
 
@@ -186,31 +162,30 @@ pub async fn create(
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<HookForm>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
+    let caller = member.caller(meta);
+    webhooks::authorize(&caller, Op::Write)?;
     let mut page = FormPage::blank(&member, &state);
     let Some((url, description, events)) = parse(&state, &mut page, form).await? else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let secret = SigningSecret::generate();
-    let sealed = crypto::seal(&state.config.encryption_key, secret.bytes()).map_err(AppError::internal)?;
-    let (org_id, actor, cap) = (member.org.id, Actor::user(&member.current.user), state.config.max_webhook_endpoints);
-    let fields = EndpointFields { url, description, events };
-    match state.db.run(move |conn| endpoints::create(conn, org_id, &fields, &sealed, cap, &actor, &meta)).await? {
-        Ok(hook) => secret_page(&member, hook, "Webhook endpoint added", &secret),
+    match webhooks::create(&state, &caller, EndpointFields { url, description, events }).await {
+        Ok((hook, secret)) => secret_page(&member, hook, "Webhook endpoint added", &secret),
         // At the cap: the form again, values kept, the reason next to the URL.
-        Err(refused) => {
+        Err(EndpointError::AtCap(refused)) => {
             page.url.error = Some(refused.message());
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
+        Err(e) => Err(e.into()),
     }
 }
 
 pub async fn edit(
     state: web::Data<AppState>,
     member: OrgMember,
+    meta: RequestMeta,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
+    let hook = load(&state, &member.caller(meta), &path.1).await?;
     let mut page = FormPage::blank(&member, &state);
     page.editing = Some(hook.public_id.clone());
     page.url = Field::new(&hook.url);
@@ -227,14 +202,14 @@ pub async fn update(
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<HookForm>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
+    let caller = member.caller(meta);
+    let hook = load(&state, &caller, &path.1).await?;
     let mut page = FormPage::blank(&member, &state);
     page.editing = Some(hook.public_id.clone());
     let Some((url, description, events)) = parse(&state, &mut page, form).await? else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let (actor, fields) = (Actor::user(&member.current.user), EndpointFields { url, description, events });
-    state.db.run(move |conn| endpoints::update(conn, &hook, &fields, &actor, &meta)).await?;
+    webhooks::update(&state, &caller, &hook.public_id, EndpointFields { url, description, events }, None).await?;
     Ok(see_other_with_notice(&session, links(&member).list(), Notice::WebhookUpdated))
 }
 
@@ -260,12 +235,9 @@ pub async fn set_enabled(
     path: web::Path<SwitchPath>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    member.require(Role::can_manage_settings)?;
     let SwitchPath { id, action } = path.into_inner();
     let enable = matches!(action, Switch::Enable);
-    let hook = load(&state, &member, id).await?;
-    let actor = Actor::user(&member.current.user);
-    state.db.run(move |conn| endpoints::set_enabled(conn, &hook, enable, &actor, &meta)).await?;
+    webhooks::set_enabled(&state, &member.caller(meta), &id, enable).await?;
     Ok(see_other_with_notice(
         &session,
         links(&member).list(),
@@ -281,8 +253,6 @@ pub async fn delete(
     path: web::Path<(String, String)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    let hook = load(&state, &member, path.into_inner().1).await?;
-    let actor = Actor::user(&member.current.user);
-    state.db.run(move |conn| endpoints::delete(conn, &hook, &actor, &meta)).await?;
+    webhooks::delete(&state, &member.caller(meta), &path.1).await?;
     Ok(see_other_with_notice(&session, links(&member).list(), Notice::WebhookDeleted))
 }

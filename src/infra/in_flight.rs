@@ -1,6 +1,6 @@
 //! What one instance's webhook sender holds at a moment: its claims, a
 //! send limit per endpoint, and whether it is stopping. Kept apart from the
-//! sender (jobs/deliveries.rs) so the shared state can own it.
+//! sender (`jobs::deliveries`, `app::webhooks::delivery`) so the shared state can own it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;

@@ -5,12 +5,12 @@
 //! receiver that is down for a day is a few lines in the server log, not
 //! hundreds.
 
-use crate::app::audit::{self, Actor, Entry, RequestMeta};
+use super::switch::{AutoDisable, disable_for};
 use crate::app::webhooks::send::Attempt;
+use crate::db::QueryResult;
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{DbConn, now};
 use chrono::Duration;
-use diesel::QueryResult;
 
 /// An endpoint that has failed for this long is disabled (docs/api-guide.md: Delivery and retries).
 const FAILING_DAYS: i64 = 5;
@@ -45,16 +45,10 @@ pub fn record(
     change.started_failing = endpoint.failing_since.is_none() && webhooks::start_failing(conn, endpoint.id, now())?;
     let failing_too_long = endpoint.failing_since.is_some_and(|t| t <= now() - Duration::days(FAILING_DAYS));
     if gone || failing_too_long {
-        let (reason, why) = if gone {
-            ("410_gone", "the endpoint answered 410 Gone")
-        } else {
-            ("failing_for_5_days", "every delivery failed for 5 days")
-        };
-        if webhooks::disable_if_enabled(conn, endpoint.id, why)? {
-            let system = Actor::System { label: "webhooks" };
-            audit::record(conn, &system, &RequestMeta::default(), Entry::webhook_disabled(endpoint, reason))?;
-            crate::app::notify::webhook_disabled(conn, public_url, endpoint, why)?;
-            change.disabled = Some(reason);
+        let why = if gone { AutoDisable::Gone } else { AutoDisable::FailingTooLong };
+        if disable_for(conn, endpoint, why)? {
+            crate::app::notify::webhook_disabled(conn, public_url, endpoint, why.why())?;
+            change.disabled = Some(why.reason());
         }
     }
     Ok(change)

@@ -1,0 +1,128 @@
+//! Who may do what to an organisation's keys, and how capable a key may be
+//! made: checked by every key use case inside its transaction, and offered
+//! to handlers that must refuse before they read a form or a body (so a
+//! refusal never depends on what was typed). Owners and admins in the
+//! console, keys holding the management scope in the API; creating,
+//! rotating and activating need a paid plan; a key never makes a key wider
+//! than itself; the organisation's key policy binds everyone.
+
+use crate::app::caller::{Caller, Denied, Who};
+use crate::db::api_keys::{ApiKey, KeySettings};
+use crate::domain::Plan;
+use crate::domain::key_policy::{Breach, Candidate};
+use crate::domain::key_state::KeyState;
+use crate::domain::scopes::{Management, Scopes};
+use chrono::NaiveDateTime;
+
+/// What a caller asks to do with keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// See the organisation's keys.
+    Read,
+    /// See the calling key itself (any key may).
+    ReadSelf,
+    Create,
+    Edit,
+    Rotate,
+    /// A key rotating itself (`keys:self_rotate`).
+    RotateSelf,
+    Revoke,
+    Delete,
+    Activate,
+    Deactivate,
+    /// Find which key a pasted token is (console only).
+    LookUp,
+}
+
+impl Op {
+    /// Creating, rotating and activating need a paid plan; viewing, revoking and deleting do not.
+    fn needs_paid_plan(self) -> bool {
+        matches!(self, Self::Create | Self::Rotate | Self::RotateSelf | Self::Activate)
+    }
+
+    /// The management scope a calling key needs (`None`: any key).
+    fn scope(self) -> Option<Management> {
+        match self {
+            Self::ReadSelf => None,
+            Self::Read | Self::LookUp => Some(Management::KeysRead),
+            Self::RotateSelf => Some(Management::KeysSelfRotate),
+            _ => Some(Management::KeysWrite),
+        }
+    }
+
+    /// Whether a member must be in sudo mode (docs/user-guide.md: API keys; sudo mode); widening
+    /// a key's scopes on an edit is sensitive too (decided by the edit).
+    pub fn sensitive(self) -> bool {
+        matches!(self, Self::Rotate | Self::Revoke | Self::Delete)
+    }
+
+    /// Whether the action applies to `key` as it is at `at` (the console
+    /// offers, and takes, only these).
+    pub fn applies(self, key: &ApiKey, at: NaiveDateTime) -> bool {
+        let state = key.state(at);
+        match self {
+            Self::Deactivate => key.enabled && state != KeyState::Revoked,
+            Self::Activate => !key.enabled && state != KeyState::Revoked,
+            Self::Rotate | Self::RotateSelf => key.can_rotate(at),
+            Self::Revoke => state != KeyState::Revoked,
+            _ => true,
+        }
+    }
+}
+
+/// The caller may do `op` in its organisation (before anything is read).
+pub fn authorize(caller: &Caller, op: Op) -> Result<(), Denied> {
+    match &caller.who {
+        Who::Member { role, .. } if !role.can_manage_settings() => return Err(Denied::Role),
+        Who::Key { key, .. } => {
+            if let Some(scope) = op.scope().filter(|s| !key.scopes().grants(*s)) {
+                return Err(Denied::Scope(scope));
+            }
+        }
+        Who::Member { .. } => {}
+        // Staff read, and nothing else (docs/security-model.md: Roles).
+        Who::Staff { .. } if op != Op::Read => return Err(Denied::Role),
+        Who::Staff { .. } => {}
+    }
+    if op.needs_paid_plan() { require_paid(caller) } else { Ok(()) }
+}
+
+/// Refused unless the organisation is on the paid plan.
+pub fn require_paid(caller: &Caller) -> Result<(), Denied> {
+    if caller.org().plan == Plan::Paid { Ok(()) } else { Err(Denied::Plan) }
+}
+
+/// A key would come out more capable than the key that asks for it (docs/api-guide.md:
+/// Management API → No escalation). Nothing is changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Escalation {
+    /// The target key holds scopes the calling key does not.
+    #[error("the key holds scopes the calling key does not")]
+    Scopes,
+    /// This setting (its JSON field name) would be wider than the calling key's.
+    #[error("`{0}` would be wider than the calling key's")]
+    Setting(&'static str),
+}
+
+/// A calling key may only act on keys whose scopes it holds itself.
+pub(super) fn within_scopes(caller: &Caller, target: &Scopes) -> Result<(), Escalation> {
+    match caller.calling_key() {
+        Some(key) if !key.scopes().covers(target) => Err(Escalation::Scopes),
+        _ => Ok(()),
+    }
+}
+
+/// A calling key may only make keys at most as capable as itself in every
+/// setting; a key changing itself is held to its own settings.
+pub(super) fn within_settings(caller: &Caller, target: &KeySettings, default_limit: u32) -> Result<(), Escalation> {
+    match caller.calling_key().and_then(|key| target.wider_than(&key.settings(), default_limit)) {
+        Some(field) => Err(Escalation::Setting(field)),
+        None => Ok(()),
+    }
+}
+
+/// Every rule of the organisation's key policy that `settings` break.
+pub(super) fn meets_policy(caller: &Caller, settings: &KeySettings, at: NaiveDateTime) -> Result<(), Vec<Breach>> {
+    let breaches = caller.org().key_policy.breaches(&Candidate::of(settings), at);
+    if breaches.is_empty() { Ok(()) } else { Err(breaches) }
+}
