@@ -5,8 +5,7 @@
 
 use super::Error;
 use crate::app::state::AppState;
-use crate::app::webhooks::delivery::{deliver, lease};
-use crate::db::deliveries;
+use crate::app::webhooks::delivery::{claim_due, deliver, lease, release};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -73,7 +72,7 @@ async fn claim_and_send(state: &Arc<AppState>) -> Result<Round, Error> {
         return Ok(Round { sends: Vec::new(), backlog: false });
     }
     let lease = lease(state);
-    let ids = state.db.run(move |conn| deliveries::claim_due(conn, room as i64, lease)).await?;
+    let ids = claim_due(state, room as i64, lease).await?;
     let backlog = ids.len() == room;
     state.worker.claims().extend(&ids);
     let sends = ids
@@ -105,7 +104,7 @@ pub async fn hand_back(state: &AppState, grace: std::time::Duration) {
         return;
     }
     let count = unfinished.len();
-    match state.db.run(move |conn| deliveries::release(conn, &unfinished)).await {
+    match release(state, unfinished).await {
         Ok(_) => tracing::info!(count, "handed unfinished webhook deliveries back to the queue"),
         Err(e) => {
             tracing::warn!(error = %crate::db::chain(&e), count, "could not hand deliveries back; they are retried when their lease ends")

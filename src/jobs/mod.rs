@@ -7,15 +7,16 @@
 
 pub mod checkpoints;
 pub mod deliveries;
-pub mod expiry;
+pub use crate::app::expiry_warnings as expiry;
 pub mod request_log;
 pub mod send_mail;
 
-use crate::app::audit::{self, Actor, Entry, RequestMeta};
+pub use crate::app::maintenance::{
+    flush_last_used, flush_usage_counts, prune_delivery_log, prune_login_failures, prune_request_log, prune_sessions,
+    record_expiries,
+};
 use crate::app::state::AppState;
 use crate::db;
-use crate::db::{api_keys, login_failures, now};
-use crate::domain::event_type::EventType;
 
 pub use crate::infra::config::DEFAULT_SCHEDULER_INTERVAL as INTERVAL;
 
@@ -31,8 +32,8 @@ pub enum Error {
     Task(#[from] tokio::task::JoinError),
 }
 
-impl From<diesel::result::Error> for Error {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<db::QueryError> for Error {
+    fn from(e: db::QueryError) -> Self {
         Self::Db(e.into())
     }
 }
@@ -72,29 +73,6 @@ pub async fn run_once(state: &AppState) {
     state.report_limits.forget_idle();
 }
 
-/// Deletes logged requests older than `LATCHKEY_REQUEST_LOG_DAYS`, and networks unused for 30 days.
-pub async fn prune_request_log(state: &AppState) -> Result<usize, Error> {
-    let days = i64::from(state.config.leak.request_log_days.max(1));
-    let now = crate::db::now();
-    let networks = now - chrono::Duration::days(crate::app::request_log::NETWORK_MEMORY_DAYS);
-    Ok(state
-        .db
-        .run(move |conn| {
-            let pruned = db::request_log::prune(conn, now - chrono::Duration::days(days))?;
-            db::request_log::prune_networks(conn, networks)?;
-            Ok::<_, diesel::result::Error>(pruned)
-        })
-        .await?)
-}
-
-/// Deletes webhook attempts older than `LATCHKEY_DELIVERY_LOG_DAYS` (those of
-/// deliveries still pending stay), and the finished deliveries left without one.
-pub async fn prune_delivery_log(state: &AppState) -> Result<usize, Error> {
-    let days = i64::from(state.config.compliance.delivery_log_days.max(1));
-    let before = crate::db::now() - chrono::Duration::days(days);
-    Ok(state.db.run(move |conn| db::deliveries::prune_attempts(conn, before)).await?)
-}
-
 /// Runs the jobs now and then every `scheduler_interval` (default [`INTERVAL`]), until the process ends.
 pub async fn run_forever(state: std::sync::Arc<AppState>) {
     let mut ticker = tokio::time::interval(state.config.scheduler_interval);
@@ -106,119 +84,8 @@ pub async fn run_forever(state: std::sync::Arc<AppState>) {
     }
 }
 
-/// Writes the coalesced last-used times: one UPDATE per key used since the last flush.
-pub async fn flush_last_used(state: &AppState) -> Result<usize, Error> {
-    let pending = state.usage.take_last_used();
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let count = pending.len();
-    let batch = pending.clone();
-    let written = state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                for (id, (at, ip)) in &batch {
-                    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-                    api_keys::touch_last_used(conn, *id, *at, &ip)?;
-                }
-                Ok::<_, diesel::result::Error>(())
-            })
-        })
-        .await;
-    if let Err(e) = written {
-        state.usage.restore(pending);
-        return Err(e.into());
-    }
-    Ok(count)
-}
-
-/// Adds the counted requests to the daily usage table (one upsert per key and day).
-pub async fn flush_usage_counts(state: &AppState) -> Result<usize, Error> {
-    let pending = state.usage.take_counts();
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let count = pending.len();
-    let batch = pending.clone();
-    let written = state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                for ((key, org, day), counts) in &batch {
-                    crate::db::usage::add(conn, *key, *org, *day, *counts)?;
-                }
-                Ok::<_, diesel::result::Error>(())
-            })
-        })
-        .await;
-    if let Err(e) = written {
-        state.usage.restore_counts(pending);
-        return Err(e.into());
-    }
-    Ok(count)
-}
-
 /// Revokes rotated-out keys whose grace period has ended (the use case
 /// confirms the key cache when it revoked any).
 pub async fn revoke_after_grace(state: &AppState) -> Result<usize, Error> {
     Ok(crate::app::keys::revoke_after_grace(state).await?)
-}
-
-/// Records `api_key.expired` once for each key whose expiry has passed.
-pub async fn record_expiries(state: &AppState) -> Result<usize, Error> {
-    state
-        .db
-        .run(|conn| {
-            let due = api_keys::newly_expired(conn, now(), 500)?;
-            let mut recorded = 0;
-            for key in due {
-                crate::db::transaction(conn, |conn| {
-                    if api_keys::claim_expired_event(conn, key.id)? {
-                        let scheduler = Actor::System { label: "scheduler" };
-                        let seq =
-                            audit::record_seq(conn, &scheduler, &RequestMeta::default(), Entry::api_key_expired(&key))?;
-                        // Read after the chain-head lock: the key as of this seq.
-                        if let Some(expired) = api_keys::find(conn, key.org_id, &key.key_id)? {
-                            crate::app::webhooks::events::key_event(
-                                conn,
-                                EventType::ApiKeyExpired,
-                                &expired,
-                                &scheduler,
-                                seq,
-                            )?;
-                        }
-                        recorded += 1;
-                    }
-                    Ok::<_, diesel::result::Error>(())
-                })?;
-            }
-            Ok::<_, diesel::result::Error>(recorded)
-        })
-        .await
-        .map_err(Error::from)
-}
-
-/// Sessions past their idle timeout or absolute lifetime are refused anyway; drop their rows.
-async fn prune_sessions(state: &AppState) -> Result<usize, Error> {
-    use crate::app::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
-    let at = now();
-    let (idle, started) =
-        (at - chrono::Duration::seconds(IDLE_TIMEOUT_SECS), at - chrono::Duration::seconds(ABSOLUTE_LIFETIME_SECS));
-    state.db.run(move |conn| crate::db::sessions::prune(conn, idle, started)).await.map_err(Error::from)
-}
-
-async fn prune_login_failures(state: &AppState) -> Result<usize, Error> {
-    let before = now() - chrono::Duration::days(1);
-    state
-        .db
-        .run(move |conn| {
-            let n = login_failures::prune(conn, before)?;
-            // Reset links live 30 minutes and their requests count for an hour: a day is plenty.
-            Ok::<_, diesel::result::Error>(
-                n + crate::db::password_resets::prune(conn, now() - chrono::Duration::days(1))?,
-            )
-        })
-        .await
-        .map_err(Error::from)
 }

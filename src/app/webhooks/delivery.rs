@@ -41,6 +41,18 @@ impl From<crate::db::QueryError> for SendError {
     }
 }
 
+/// Claims up to `room` due deliveries for this instance, each leased for
+/// `lease`; returns their ids (another instance never claims the same one).
+pub async fn claim_due(state: &AppState, room: i64, lease: Duration) -> Result<Vec<i64>, crate::db::Error> {
+    state.db.run(move |conn| deliveries::claim_due(conn, room, lease)).await
+}
+
+/// Hands claimed deliveries back to the queue (lease cleared, attempt not
+/// counted), so they are sent at once by whichever instance claims next.
+pub async fn release(state: &AppState, ids: Vec<i64>) -> Result<usize, crate::db::Error> {
+    state.db.run(move |conn| deliveries::release(conn, &ids)).await
+}
+
 /// How long a claim keeps other instances off a delivery: one send and then some.
 pub fn lease(state: &AppState) -> Duration {
     Duration::seconds(state.config.webhook_timeout.as_secs() as i64 + 15)

@@ -4,7 +4,6 @@
 //! admin and, before expiry, raised as an `api_key.expiring` webhook event —
 //! all in one transaction, so a crash loses nothing and a rerun repeats nothing.
 
-use super::Error;
 use crate::app::audit::Actor;
 use crate::app::state::AppState;
 use crate::db::{expiry_notices, now};
@@ -17,7 +16,7 @@ use std::collections::HashSet;
 const BATCH: i64 = 1000;
 
 /// Returns how many warnings were claimed by this run.
-pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
+pub async fn warn_expiring(state: &AppState) -> Result<usize, crate::db::Error> {
     let public_url = state.config.public_url.origin().to_owned();
     state
         .db
@@ -40,7 +39,7 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
                 crate::db::transaction(conn, |conn| {
                     // Another scheduler may have claimed it since: only the claimant sends.
                     if !expiry_notices::claim(conn, key.id, expires_at, warning.as_str())? {
-                        return Ok::<_, diesel::result::Error>(());
+                        return Ok::<_, crate::db::QueryError>(());
                     }
                     crate::app::notify::key_expiring(conn, &public_url, &key, expires_at, warning, at)?;
                     if warning.is_advance_warning() {
@@ -65,8 +64,7 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, Error> {
                     Ok(())
                 })?;
             }
-            Ok::<_, diesel::result::Error>(claimed)
+            Ok::<_, crate::db::QueryError>(claimed)
         })
         .await
-        .map_err(Error::from)
 }
