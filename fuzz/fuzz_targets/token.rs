@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(secret) = ApiKeySecret::parse(input) {
         assert_eq!(secret.expose(), input);
         assert!(input.starts_with(&secret.display_prefix()));
-        assert_eq!(secret.hash().0.len(), 64);
+        assert_eq!(secret.hash().to_hex().len(), 64);
         assert_eq!(ApiKeySecret::parse(secret.expose()).map(|s| s.hash()), Some(secret.hash()));
     }
 });
