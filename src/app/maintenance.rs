@@ -9,6 +9,8 @@ use crate::app::state::AppState;
 use crate::db;
 use crate::db::{api_keys, login_failures, now};
 use crate::domain::event_type::EventType;
+use std::collections::HashMap;
+use std::hash::Hash;
 
 /// Deletes logged requests older than `LATCHKEY_REQUEST_LOG_DAYS`, and networks unused for 30 days.
 pub async fn prune_request_log(state: &AppState) -> Result<usize, crate::db::Error> {
@@ -36,54 +38,58 @@ pub async fn prune_delivery_log(state: &AppState) -> Result<usize, crate::db::Er
 /// Writes the coalesced last-used times: one UPDATE per key used since the last flush.
 pub async fn flush_last_used(state: &AppState) -> Result<usize, crate::db::Error> {
     let pending = state.usage.take_last_used();
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let count = pending.len();
-    let batch = pending.clone();
-    let written = state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                for (id, (at, ip)) in &batch {
-                    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-                    api_keys::touch_last_used(conn, *id, *at, &ip)?;
-                }
-                Ok::<_, crate::db::QueryError>(())
-            })
-        })
-        .await;
-    if let Err(e) = written {
-        state.usage.restore(pending);
-        return Err(e);
-    }
-    Ok(count)
+    write_batch(
+        state,
+        pending,
+        |conn, id, (at, ip)| {
+            let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+            api_keys::touch_last_used(conn, *id, *at, &ip)
+        },
+        |batch| state.usage.restore(batch),
+    )
+    .await
 }
 
 /// Adds the counted requests to the daily usage table (one upsert per key and day).
 pub async fn flush_usage_counts(state: &AppState) -> Result<usize, crate::db::Error> {
     let pending = state.usage.take_counts();
+    write_batch(
+        state,
+        pending,
+        |conn, (key, org, day), counts| crate::db::usage::add(conn, *key, *org, *day, *counts),
+        |batch| state.usage.restore_counts(batch),
+    )
+    .await
+}
+
+/// Writes a batch taken from the in-memory counters in one transaction, one
+/// row at a time; when it fails the batch goes back to `restore`, so the
+/// next run writes it and nothing counted is lost. Returns the rows written.
+async fn write_batch<K, V>(
+    state: &AppState,
+    pending: HashMap<K, V>,
+    write: fn(&mut db::DbConn, &K, &V) -> db::QueryResult<()>,
+    restore: impl FnOnce(HashMap<K, V>),
+) -> Result<usize, crate::db::Error>
+where
+    K: Clone + Eq + Hash + Send + 'static,
+    V: Clone + Send + 'static,
+{
     if pending.is_empty() {
         return Ok(0);
     }
-    let count = pending.len();
     let batch = pending.clone();
     let written = state
         .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                for ((key, org, day), counts) in &batch {
-                    crate::db::usage::add(conn, *key, *org, *day, *counts)?;
-                }
-                Ok::<_, crate::db::QueryError>(())
-            })
-        })
+        .run(move |conn| crate::db::transaction(conn, |conn| batch.iter().try_for_each(|(k, v)| write(conn, k, v))))
         .await;
-    if let Err(e) = written {
-        state.usage.restore_counts(pending);
-        return Err(e);
+    match written {
+        Ok(()) => Ok(pending.len()),
+        Err(e) => {
+            restore(pending);
+            Err(e)
+        }
     }
-    Ok(count)
 }
 
 /// Records `api_key.expired` once for each key whose expiry has passed.
