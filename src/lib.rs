@@ -7,7 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod db;
-pub mod domain;
+pub use latchkey_domain as domain;
 pub mod infra;
 pub mod jobs;
 pub mod web;

@@ -3,7 +3,7 @@
 //! answers `allows` for any address.
 #![no_main]
 
-use latchkey::domain::key_settings::IpAllowlist;
+use latchkey_domain::key_settings::IpAllowlist;
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -3,23 +3,20 @@
 //! panicking (the pages re-render their errors; nothing may crash).
 #![no_main]
 
-use latchkey::domain::key_settings::{
+use latchkey_domain::key_settings::{
     Grace, IpAllowlist, parse_description, parse_expiry, parse_label, parse_rate_limit,
 };
-use latchkey::domain::scopes::Scopes;
-use latchkey::domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
-use latchkey::web::pages::api_keys::form::KeyForm;
-use latchkey::web::pages::login::LoginForm;
-use latchkey::web::pages::members::{AddForm, RoleForm};
-use latchkey::web::pages::webhooks::HookForm;
-use latchkey::app::webhooks::target;
+use latchkey_domain::scopes::Scopes;
+use latchkey_domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
+use latchkey_domain::forms::{AddMemberForm, HookForm, KeyForm, LoginForm, RoleForm};
+use latchkey_domain::webhook_url;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = serde_html_form::from_bytes::<KeyForm>(data);
     let _ = serde_html_form::from_bytes::<HookForm>(data);
     let _ = serde_html_form::from_bytes::<LoginForm>(data);
-    let _ = serde_html_form::from_bytes::<AddForm>(data);
+    let _ = serde_html_form::from_bytes::<AddMemberForm>(data);
     let _ = serde_html_form::from_bytes::<RoleForm>(data);
     let Ok(pairs) = serde_html_form::from_bytes::<Vec<(String, String)>>(data) else { return };
     let now = chrono::Utc::now().naive_utc();
@@ -39,6 +36,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = Password::parse(value);
         let _ = Role::parse(value);
         let _ = Plan::parse(value);
-        let _ = target::parse_url(value, true);
+        let _ = webhook_url::parse_url(value, true);
     }
 });

@@ -2,7 +2,7 @@
 //! and what it accepts is exactly the input, with a stable hash and prefix.
 #![no_main]
 
-use latchkey::domain::token::ApiKeySecret;
+use latchkey_domain::token::ApiKeySecret;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,7 @@
 //! literals in URLs and for raw addresses alike (a differential check).
 #![no_main]
 
-use latchkey::app::webhooks::{ssrf, target};
+use latchkey_domain::{ssrf, webhook_url};
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let Ok(input) = std::str::from_utf8(data) else { return };
     for insecure in [false, true] {
-        let Ok(url) = target::parse_url(input, insecure) else { continue };
+        let Ok(url) = webhook_url::parse_url(input, insecure) else { continue };
         assert!(url.scheme() == "https" || (insecure && url.scheme() == "http"), "{url}");
         assert!(url.username().is_empty() && url.password().is_none(), "{url}");
         match url.host() {

@@ -73,7 +73,7 @@ mod relative_tests {
         let now = NaiveDateTime::default();
         let later = now + Duration::days(4) + Duration::hours(23);
         assert_eq!(relative(&later, &now), "in 5 days");
-        assert_eq!(crate::domain::expiry::days_left(later, now), 5);
+        assert_eq!(crate::expiry::days_left(later, now), 5);
         assert_eq!(relative(&(now - Duration::days(4) - Duration::hours(23)), &now), "4 days ago");
     }
 

@@ -16,7 +16,6 @@ mod failing;
 pub mod health;
 pub mod send;
 pub mod signing;
-pub mod ssrf;
 mod switch;
 pub mod target;
 mod testing;

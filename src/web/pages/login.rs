@@ -6,6 +6,7 @@ use super::{render, render_status, safe_next, see_other};
 use crate::app::accounts::login::{self, LoginOutcome as Outcome};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
+use crate::domain::forms::LoginForm;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, CurrentUser, client_ip, session};
 use crate::web::error::AppError;
@@ -28,16 +29,6 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: String,
 }
 
 pub async fn form(session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {

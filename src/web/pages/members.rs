@@ -10,13 +10,13 @@ use crate::app::caller::Caller;
 use crate::app::members::invitations::Invited;
 use crate::app::members::{self, Invitation, Member, MemberError};
 use crate::app::state::AppState;
+use crate::domain::forms::{AddMemberForm, RoleForm};
 use crate::domain::{Email, Role};
 use crate::web::auth::{CsrfForm, OrgMember, csrf::NoFields};
 use crate::web::error::AppError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "members.html")]
@@ -32,20 +32,6 @@ struct MembersPage {
     /// An error about one member's row: (user id, message).
     row_error: Option<(i64, String)>,
     notice: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct AddForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    role: String,
-}
-
-#[derive(Deserialize)]
-pub struct RoleForm {
-    #[serde(default)]
-    role: String,
 }
 
 async fn page(state: &AppState, (member, caller): (&OrgMember, &Caller)) -> Result<MembersPage, AppError> {
@@ -84,7 +70,7 @@ pub async fn add(
     member: OrgMember,
     session: actix_session::Session,
     meta: RequestMeta,
-    CsrfForm(form): CsrfForm<AddForm>,
+    CsrfForm(form): CsrfForm<AddMemberForm>,
 ) -> Result<HttpResponse, AppError> {
     let caller = member.caller(meta);
     let mut page = page(&state, (&member, &caller)).await?;

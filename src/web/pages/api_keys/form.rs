@@ -6,6 +6,7 @@ use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::keys::{self, ApiKey, Change, CreateError, EditError, Issued, Once, Op};
 use crate::app::state::AppState;
+use crate::domain::forms::KeyForm;
 use crate::domain::key_policy::Breach;
 use crate::domain::key_settings::{
     IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit,
@@ -23,32 +24,6 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct KeyForm {
-    #[serde(default)]
-    label: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    scopes: Vec<String>,
-    #[serde(default)]
-    expires_at: String,
-    #[serde(default)]
-    allowed_ips: String,
-    #[serde(default)]
-    rate_limit_per_minute: String,
-    #[serde(default)]
-    enabled: Option<String>,
-    #[serde(default)]
-    form_id: String,
-    #[serde(default)]
-    password: String,
-    /// Stands in for the password for a user with a second factor.
-    #[serde(default)]
-    code: String,
-}
 
 #[derive(Template)]
 #[template(path = "api_key_form.html")]

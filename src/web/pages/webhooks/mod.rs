@@ -20,6 +20,7 @@ use crate::app::webhooks::health::Health;
 use crate::app::webhooks::signing::SigningSecret;
 use crate::app::webhooks::{self, Endpoint, EndpointError, EndpointFields, Op, events, target};
 use crate::domain::event_type::EventType;
+use crate::domain::forms::HookForm;
 use crate::domain::urls::WebhookPages;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, OrgMember};
@@ -27,7 +28,6 @@ use crate::web::error::AppError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 /// The links of the organisation's webhook pages.
 fn links(member: &OrgMember) -> WebhookPages {
@@ -91,16 +91,6 @@ impl FormPage {
     fn has_event(&self, event_type: &EventType) -> bool {
         self.events.iter().any(|e| *e == *event_type)
     }
-}
-
-#[derive(Deserialize)]
-pub struct HookForm {
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    events: Vec<String>,
 }
 
 /// Parses the form and checks the URL's address now (it is checked again at every send).

@@ -6,8 +6,8 @@
 //! `0x7f.1` into 127.0.0.1 — and resolved names are checked address by
 //! address; the sender then connects only to an address that passed.
 
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Why an address is refused, in words for the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
