@@ -9,6 +9,7 @@ use crate::app::audit::{CheckpointKey, VerifyReport};
 use crate::app::caller::{Caller, Denied, Who};
 use crate::app::state::AppState;
 use crate::db::{self, audit_events, checkpoints};
+use crate::domain::OrgId;
 use crate::domain::scopes::Management;
 
 pub use crate::db::audit_events::{Filter, StoredEvent};
@@ -48,7 +49,7 @@ pub async fn page(
 
 async fn log_page(
     ctx: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     (filter, before): (Filter, Option<i64>),
     limit: i64,
 ) -> Result<(Vec<StoredEvent>, Vec<StoredCheckpoint>), db::Error> {

@@ -4,6 +4,7 @@
 use crate::app::audit::Action;
 use crate::app::audit::chain::EventFields;
 use crate::db::{DbConn, QueryResult, audit_events, now};
+use crate::domain::OrgId;
 use crate::infra::progress::Progress;
 use chrono::Duration;
 
@@ -11,7 +12,7 @@ const BATCH: usize = 10_000;
 const ACTORS: usize = 50;
 
 /// Appends `total` events to the organisation's chain, oldest first.
-pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> QueryResult<()> {
+pub fn seed(conn: &mut DbConn, org_id: OrgId, total: usize) -> QueryResult<()> {
     let end = now();
     let start = end - Duration::days(365);
     let step_us = (Duration::days(365).num_microseconds().unwrap_or(1) / total.max(1) as i64).max(1);
@@ -24,7 +25,7 @@ pub fn seed(conn: &mut DbConn, org_id: i64, total: usize) -> QueryResult<()> {
                 let action = Action::ALL[i % Action::ALL.len()];
                 let actor = i % ACTORS;
                 EventFields {
-                    org_id,
+                    org_id: org_id.get(),
                     seq: 0,
                     occurred_at: start + Duration::microseconds(step_us * i as i64),
                     actor_type: "user".into(),

@@ -7,6 +7,7 @@
 use crate::app::audit::Actor;
 use crate::app::state::AppState;
 use crate::db::{expiry_notices, now};
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 use crate::domain::expiry::{EXPIRED_NOTICE_WINDOW, ExpiryWarning};
 use chrono::Duration;
@@ -44,8 +45,9 @@ pub async fn warn_expiring(state: &AppState) -> Result<usize, crate::db::Error> 
                     crate::app::notify::key_expiring(conn, &public_url, &key, expires_at, warning, at)?;
                     if warning.is_advance_warning() {
                         // No change causes it: numbered as of the latest one, with the key as of then.
-                        let seq = crate::app::audit::latest_seq(conn, key.org_id)?;
-                        if let Some(key) = crate::db::api_keys::find(conn, key.org_id, &key.key_id)? {
+                        let org_id = OrgId::new(key.org_id);
+                        let seq = crate::app::audit::latest_seq(conn, org_id)?;
+                        if let Some(key) = crate::db::api_keys::find(conn, org_id, &key.key_id)? {
                             let mut extra = serde_json::Map::new();
                             extra.insert("warning".into(), warning.as_str().into());
                             extra.insert("days_left".into(), crate::domain::expiry::days_left(expires_at, at).into());

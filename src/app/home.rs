@@ -12,6 +12,7 @@ use crate::db::audit_events::{self, Filter, StoredEvent};
 use crate::db::memberships::{self, Member};
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{self, DbConn};
+use crate::domain::OrgId;
 use chrono::{Duration, NaiveDateTime};
 
 pub use crate::db::api_keys::KeyCounts;
@@ -36,7 +37,7 @@ pub struct Overview {
     pub exposed: Vec<(String, String)>,
 }
 
-fn load_overview(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> crate::db::QueryResult<Overview> {
+fn load_overview(conn: &mut DbConn, org_id: OrgId, at: NaiveDateTime) -> crate::db::QueryResult<Overview> {
     let today = at.date();
     let used_after_revocation = Filter {
         action: Some("api_key.revoked_key_used".into()),

@@ -8,6 +8,7 @@ use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::state::AppState;
 use crate::db;
 use crate::db::{api_keys, login_failures, now};
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -106,7 +107,7 @@ pub async fn record_expiries(state: &AppState) -> Result<usize, crate::db::Error
                         let seq =
                             audit::record_seq(conn, &scheduler, &RequestMeta::default(), Entry::api_key_expired(&key))?;
                         // Read after the chain-head lock: the key as of this seq.
-                        if let Some(expired) = api_keys::find(conn, key.org_id, &key.key_id)? {
+                        if let Some(expired) = api_keys::find(conn, OrgId::new(key.org_id), &key.key_id)? {
                             crate::app::webhooks::events::key_event(
                                 conn,
                                 EventType::ApiKeyExpired,

@@ -9,6 +9,7 @@ use crate::db::memberships::{self, Member};
 use crate::db::orgs::Org;
 use crate::db::webhooks::Endpoint;
 use crate::db::{DbConn, QueryError, QueryResult, orgs, other_error};
+use crate::domain::OrgId;
 use crate::domain::expiry::ExpiryWarning;
 use crate::domain::timefmt;
 use crate::infra::mail::compose::{
@@ -30,18 +31,18 @@ fn key_facts(key: &ApiKey) -> KeyFacts {
 }
 
 /// The people who manage the organisation's keys and webhooks.
-pub fn managers(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Member>> {
+pub fn managers(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Vec<Member>> {
     Ok(memberships::list(conn, org_id)?.into_iter().filter(|m| m.role.can_manage_settings()).collect())
 }
 
-fn org(conn: &mut DbConn, org_id: i64) -> QueryResult<Org> {
+fn org(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Org> {
     orgs::find(conn, org_id)?.ok_or(QueryError::NotFound)
 }
 
 /// Queues one message per manager; returns how many were new.
 fn queue_for_managers(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     kind: &'static str,
     dedupe: &str,
     compose: impl Fn(&Member) -> Result<Composed, ComposeError>,
@@ -79,7 +80,7 @@ pub fn key_expiring(
     warning: ExpiryWarning,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let org = org(conn, key.org_id)?;
+    let org = org(conn, OrgId::new(key.org_id))?;
     let page = key_url(public_url, &org.slug, &key.key_id);
     let dedupe = format!("key-expiring:{}:{}:{}", key.key_id, expires_at.and_utc().timestamp(), warning.as_str());
     queue_for_managers(conn, org.id, "key_expiring", &dedupe, |member| {
@@ -97,7 +98,7 @@ pub fn key_expiring(
 
 /// An endpoint Latchkey disabled on its own (410 Gone, or failing for 5 days).
 pub fn webhook_disabled(conn: &mut DbConn, public_url: &str, endpoint: &Endpoint, why: &str) -> QueryResult<usize> {
-    let org = org(conn, endpoint.org_id)?;
+    let org = org(conn, OrgId::new(endpoint.org_id))?;
     let dedupe = format!("webhook-disabled:{}:{}", endpoint.public_id, crate::db::now().and_utc().timestamp());
     queue_for_managers(conn, org.id, "webhook_disabled", &dedupe, |member| {
         compose::webhook_disabled(&WebhookDisabled {
@@ -120,7 +121,7 @@ pub fn revoked_key_used(
     ip: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let org = org(conn, key.org_id)?;
+    let org = org(conn, OrgId::new(key.org_id))?;
     let state = if key.replaced_by.is_some() { "rotated-out" } else { "revoked" };
     let dedupe = format!("revoked-key-used:{}:{}", key.key_id, at.date());
     queue_for_managers(conn, org.id, "revoked_key_used", &dedupe, |member| {
@@ -156,7 +157,7 @@ pub fn key_exposed(
     notice: &ExposureNotice<'_>,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let org = org(conn, key.org_id)?;
+    let org = org(conn, OrgId::new(key.org_id))?;
     let dedupe = format!("key-exposed:{}:{}", key.key_id, at.format("%Y-%m-%dT%H"));
     let source = if notice.source == "github" { "GitHub secret scanning" } else { "a public report" };
     let outcome = match notice.action {

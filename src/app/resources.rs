@@ -7,6 +7,7 @@
 use crate::app::state::AppState;
 use crate::db::{self as store, records};
 use crate::db::{DbConn, QueryResult, outbox};
+use crate::domain::OrgId;
 use crate::domain::records::{created_event, id_prefix};
 use crate::domain::scopes::Resource;
 use crate::domain::token::random_base62;
@@ -37,7 +38,7 @@ pub struct UnknownCategory;
 /// True when the request gives a `category_id` that is not one of the org's
 /// categories. Only a `category_id` the request gives is checked, so a PATCH
 /// of other fields never trips over an old reference.
-fn category_missing(conn: &mut DbConn, org_id: i64, given: &Map<String, Value>) -> QueryResult<bool> {
+fn category_missing(conn: &mut DbConn, org_id: OrgId, given: &Map<String, Value>) -> QueryResult<bool> {
     match given.get("category_id").and_then(Value::as_str) {
         Some(id) => Ok(records::find(conn, org_id, Resource::Categories.as_str(), id)?.is_none()),
         None => Ok(false),
@@ -47,7 +48,7 @@ fn category_missing(conn: &mut DbConn, org_id: i64, given: &Map<String, Value>) 
 /// Creates an object and, in the same transaction, its `….created` event.
 fn create_in(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     resource: Resource,
     fields: Map<String, Value>,
     by_key: &str,
@@ -81,18 +82,19 @@ fn update_in(
     given: &Map<String, Value>,
     fields: Map<String, Value>,
 ) -> QueryResult<Result<Option<Record>, UnknownCategory>> {
+    let org_id = OrgId::new(record.org_id);
     crate::db::transaction(conn, |conn| {
-        if category_missing(conn, record.org_id, given)? {
+        if category_missing(conn, org_id, given)? {
             return Ok(Err(UnknownCategory));
         }
         records::update(conn, record.id, &Value::Object(fields).to_string())?;
-        Ok(Ok(records::find(conn, record.org_id, &record.kind, &record.public_id)?))
+        Ok(Ok(records::find(conn, org_id, &record.kind, &record.public_id)?))
     })
 }
 
 /// Deletes an object; false when the org has none with this id. Deleting a
 /// category works like `ON DELETE SET NULL`: its products stay, without a category.
-fn delete_in(conn: &mut DbConn, org_id: i64, resource: Resource, id: &str) -> QueryResult<bool> {
+fn delete_in(conn: &mut DbConn, org_id: OrgId, resource: Resource, id: &str) -> QueryResult<bool> {
     crate::db::transaction(conn, |conn| {
         let Some(record) = records::find(conn, org_id, resource.as_str(), id)? else { return Ok(false) };
         records::delete(conn, record.id)?;
@@ -106,7 +108,7 @@ fn delete_in(conn: &mut DbConn, org_id: i64, resource: Resource, id: &str) -> Qu
 /// Up to `limit` of the organisation's objects of `resource`, oldest first, after row `after`.
 pub async fn page(
     ctx: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     resource: Resource,
     (after, limit): (i64, i64),
 ) -> Result<Vec<Record>, store::Error> {
@@ -114,7 +116,7 @@ pub async fn page(
 }
 
 /// One of the organisation's objects of `resource`.
-pub async fn find(ctx: &AppState, org_id: i64, resource: Resource, id: &str) -> Result<Option<Record>, store::Error> {
+pub async fn find(ctx: &AppState, org_id: OrgId, resource: Resource, id: &str) -> Result<Option<Record>, store::Error> {
     let id = id.to_owned();
     ctx.db.run(move |conn| records::find(conn, org_id, resource.as_str(), &id)).await
 }
@@ -122,7 +124,7 @@ pub async fn find(ctx: &AppState, org_id: i64, resource: Resource, id: &str) -> 
 /// Creates an object for the key `by_key` (see [`create_in`]).
 pub async fn create(
     ctx: &AppState,
-    (org_id, by_key): (i64, String),
+    (org_id, by_key): (OrgId, String),
     resource: Resource,
     fields: Map<String, Value>,
 ) -> Result<Result<Record, UnknownCategory>, store::Error> {
@@ -140,7 +142,7 @@ pub async fn update(
 }
 
 /// Deletes an object (see [`delete_in`]); false when the org has none with this id.
-pub async fn delete(ctx: &AppState, org_id: i64, resource: Resource, id: &str) -> Result<bool, store::Error> {
+pub async fn delete(ctx: &AppState, org_id: OrgId, resource: Resource, id: &str) -> Result<bool, store::Error> {
     let id = id.to_owned();
     ctx.db.run(move |conn| delete_in(conn, org_id, resource, &id)).await
 }

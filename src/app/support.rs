@@ -7,6 +7,7 @@ use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::app::state::AppState;
 use crate::db::orgs::{self, Org};
 use crate::db::users::User;
+use crate::domain::OrgId;
 
 /// What a staff member's look at an organisation came to.
 pub enum Look {
@@ -29,7 +30,7 @@ pub async fn look_at(
     (staff, has_second_factor): (&User, bool),
     slug: &str,
     meta: &RequestMeta,
-    entry: impl FnOnce(i64) -> Entry + Send + 'static,
+    entry: impl FnOnce(OrgId) -> Entry + Send + 'static,
 ) -> Result<Look, crate::db::Error> {
     let (actor, slug, meta) = (Actor::staff(staff), slug.to_owned(), meta.clone());
     ctx.db

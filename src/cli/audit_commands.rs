@@ -4,8 +4,8 @@
 use super::{find_org, parse_slug, ready_connection};
 use crate::app::audit;
 use crate::db::{DbConn, audit_events};
-use crate::domain::OrgSlug;
 use crate::domain::export_check::{ExportCheck, checkpoint_of};
+use crate::domain::{OrgId, OrgSlug};
 use crate::infra::progress::Progress;
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -94,7 +94,12 @@ fn read_key(given: &str) -> anyhow::Result<String> {
 /// Walks the organisation's chain, its checkpoints and their coverage; an
 /// error (exit code 1) when any fails. Without a key only the chain is
 /// checked (and said so).
-fn verify_chain(conn: &mut DbConn, org_id: i64, slug: &str, key: Option<&audit::CheckpointKey>) -> anyhow::Result<()> {
+fn verify_chain(
+    conn: &mut DbConn,
+    org_id: OrgId,
+    slug: &str,
+    key: Option<&audit::CheckpointKey>,
+) -> anyhow::Result<()> {
     let total = audit_events::count(conn, org_id)?;
     let mut progress = Progress::new("verifying", total as u64);
     let report = match key {

@@ -4,10 +4,10 @@ use super::orgs::{Org, OrgRow};
 use super::schema::api_keys::{self as keys, dsl};
 use super::schema::orgs;
 use super::{DbConn, now};
-use crate::domain::key_settings::IpAllowlist;
 use crate::domain::key_state::KeyState;
 use crate::domain::scopes::Scopes;
 use crate::domain::token::{KeyHash, KeyId};
+use crate::domain::{OrgId, UserId, key_settings::IpAllowlist};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -80,14 +80,14 @@ pub use crate::domain::key_settings::KeySettings;
 
 /// Who made a key: a user, or a key through the management API.
 pub struct CreatedBy<'a> {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub email: Option<&'a str>,
     pub key_id: Option<&'a str>,
     pub name: &'a str,
 }
 
 pub struct NewKey<'a> {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub key_id: &'a str,
     pub token_hash: &'a KeyHash,
     pub display_prefix: &'a str,
@@ -100,7 +100,7 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
     let s = new.settings;
     diesel::insert_into(keys::table)
         .values((
-            dsl::org_id.eq(new.org_id),
+            dsl::org_id.eq(new.org_id.get()),
             dsl::key_id.eq(new.key_id),
             dsl::token_hash.eq(new.token_hash.to_hex()),
             dsl::display_prefix.eq(new.display_prefix),
@@ -112,7 +112,7 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
             dsl::rate_limit_per_minute.eq(s.rate_limit_per_minute.map(i64::from)),
             dsl::enabled.eq(true),
             dsl::created_at.eq(now()),
-            dsl::created_by_id.eq(new.created_by.user_id),
+            dsl::created_by_id.eq(new.created_by.user_id.map(UserId::get)),
             dsl::created_by_name.eq(new.created_by.name),
             dsl::created_by_email.eq(new.created_by.email),
             dsl::created_by_key.eq(new.created_by.key_id),
@@ -123,9 +123,9 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
 }
 
 /// A key of this organisation; another organisation's key is simply not found.
-pub fn find(conn: &mut DbConn, org_id: i64, key_id: &str) -> QueryResult<Option<ApiKey>> {
+pub fn find(conn: &mut DbConn, org_id: OrgId, key_id: &str) -> QueryResult<Option<ApiKey>> {
     dsl::api_keys
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::key_id.eq(key_id))
         .select(ApiKey::as_select())
         .first(conn)
@@ -199,12 +199,12 @@ impl ListQuery {
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// One page of the organisation's keys matching the query.
-pub fn list(conn: &mut DbConn, org_id: i64, q: &ListQuery, at: NaiveDateTime) -> QueryResult<Vec<ApiKey>> {
+pub fn list(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) -> QueryResult<Vec<ApiKey>> {
     // No label or prefix holds a NUL (PostgreSQL refuses one even in a comparison): nothing can match.
     if q.search.as_deref().is_some_and(|s| s.contains('\0')) {
         return Ok(Vec::new());
     }
-    let mut query = dsl::api_keys.filter(dsl::org_id.eq(org_id)).into_boxed::<super::conn::MultiBackend>();
+    let mut query = dsl::api_keys.filter(dsl::org_id.eq(org_id.get())).into_boxed::<super::conn::MultiBackend>();
     if let Some(search) = &q.search {
         let escaped: String = search
             .to_lowercase()
@@ -357,9 +357,9 @@ pub fn touch_last_used(conn: &mut DbConn, id: i64, at: NaiveDateTime, ip: &str) 
 
 /// Keys that have expired or expire before `until`, soonest first: not
 /// revoked, enabled and not rotated out (those need no renewal).
-pub fn expiring(conn: &mut DbConn, org_id: i64, until: NaiveDateTime, limit: i64) -> QueryResult<Vec<ApiKey>> {
+pub fn expiring(conn: &mut DbConn, org_id: OrgId, until: NaiveDateTime, limit: i64) -> QueryResult<Vec<ApiKey>> {
     dsl::api_keys
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::revoked_at.is_null())
         .filter(dsl::enabled.eq(true))
         .filter(dsl::replaced_by.is_null())
@@ -381,10 +381,10 @@ pub struct KeyCounts {
     pub unused: i64,
 }
 
-pub fn counts(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> QueryResult<KeyCounts> {
+pub fn counts(conn: &mut DbConn, org_id: OrgId, at: NaiveDateTime) -> QueryResult<KeyCounts> {
     let live = || {
         dsl::api_keys
-            .filter(dsl::org_id.eq(org_id))
+            .filter(dsl::org_id.eq(org_id.get()))
             .filter(dsl::revoked_at.is_null())
             .into_boxed::<super::conn::MultiBackend>()
     };

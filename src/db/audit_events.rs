@@ -4,6 +4,7 @@
 use super::DbConn;
 use super::schema::audit_chain_heads as heads;
 use super::schema::audit_events::{self as events, dsl};
+use crate::domain::OrgId;
 use crate::domain::audit_chain::{EventFields, GENESIS_HASH};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -62,30 +63,31 @@ pub struct NewEvent<'a> {
 }
 
 /// Starts a chain for a new organisation.
-pub fn create_head(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
+pub fn create_head(conn: &mut DbConn, org_id: OrgId) -> QueryResult<()> {
     diesel::insert_into(heads::table)
-        .values((heads::org_id.eq(org_id), heads::last_seq.eq(0_i64), heads::last_hash.eq(GENESIS_HASH)))
+        .values((heads::org_id.eq(org_id.get()), heads::last_seq.eq(0_i64), heads::last_hash.eq(GENESIS_HASH)))
         .execute(conn)
         .map(|_| ())
 }
 
 /// Locks the chain head (a no-op UPDATE takes PostgreSQL's row lock and
 /// SQLite's write lock) and returns (last seq, last hash).
-pub fn lock_head(conn: &mut DbConn, org_id: i64) -> QueryResult<(i64, String)> {
-    let locked = diesel::update(heads::table.find(org_id)).set(heads::last_seq.eq(heads::last_seq)).execute(conn)?;
+pub fn lock_head(conn: &mut DbConn, org_id: OrgId) -> QueryResult<(i64, String)> {
+    let locked =
+        diesel::update(heads::table.find(org_id.get())).set(heads::last_seq.eq(heads::last_seq)).execute(conn)?;
     if locked == 0 {
         create_head(conn, org_id)?;
     }
-    heads::table.find(org_id).select((heads::last_seq, heads::last_hash)).first(conn)
+    heads::table.find(org_id.get()).select((heads::last_seq, heads::last_hash)).first(conn)
 }
 
-pub fn head(conn: &mut DbConn, org_id: i64) -> QueryResult<(i64, String)> {
-    let head = heads::table.find(org_id).select((heads::last_seq, heads::last_hash)).first(conn).optional()?;
+pub fn head(conn: &mut DbConn, org_id: OrgId) -> QueryResult<(i64, String)> {
+    let head = heads::table.find(org_id.get()).select((heads::last_seq, heads::last_hash)).first(conn).optional()?;
     Ok(head.unwrap_or((0, GENESIS_HASH.to_owned())))
 }
 
-pub fn set_head(conn: &mut DbConn, org_id: i64, seq: i64, hash: &str) -> QueryResult<()> {
-    diesel::update(heads::table.find(org_id))
+pub fn set_head(conn: &mut DbConn, org_id: OrgId, seq: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(heads::table.find(org_id.get()))
         .set((heads::last_seq.eq(seq), heads::last_hash.eq(hash)))
         .execute(conn)
         .map(|_| ())
@@ -134,8 +136,8 @@ pub struct Filter {
 
 type Boxed<'a> = events::BoxedQuery<'a, super::conn::MultiBackend>;
 
-fn filtered(org_id: i64, filter: &Filter) -> Boxed<'static> {
-    let mut query = events::table.filter(dsl::org_id.eq(org_id)).into_boxed();
+fn filtered(org_id: OrgId, filter: &Filter) -> Boxed<'static> {
+    let mut query = events::table.filter(dsl::org_id.eq(org_id.get())).into_boxed();
     if let Some(actor) = &filter.actor {
         query = if actor == "system" {
             query.filter(dsl::actor_type.eq("system"))
@@ -165,9 +167,9 @@ fn filtered(org_id: i64, filter: &Filter) -> Boxed<'static> {
 /// keeps both planners on the `(org_id, id)` index instead of scanning it
 /// backwards through a year of events. Within one chain ids and times grow
 /// together (events are appended under the chain-head lock). `None` = no event.
-fn id_range(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Option<(i64, i64)>> {
+fn id_range(conn: &mut DbConn, org_id: OrgId, filter: &Filter) -> QueryResult<Option<(i64, i64)>> {
     let base =
-        || events::table.filter(dsl::org_id.eq(org_id)).select(dsl::id).into_boxed::<super::conn::MultiBackend>();
+        || events::table.filter(dsl::org_id.eq(org_id.get())).select(dsl::id).into_boxed::<super::conn::MultiBackend>();
     let low = match filter.from {
         Some(from) => base()
             .filter(dsl::occurred_at.ge(from))
@@ -188,7 +190,7 @@ fn id_range(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Opti
 }
 
 /// The filtered query, narrowed to the id range of its dates; `None` when nothing can match.
-fn narrowed(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Option<Boxed<'static>>> {
+fn narrowed(conn: &mut DbConn, org_id: OrgId, filter: &Filter) -> QueryResult<Option<Boxed<'static>>> {
     // No stored text holds a NUL (PostgreSQL refuses one even in a comparison): nothing can match.
     if [&filter.actor, &filter.target].iter().any(|v| v.as_deref().is_some_and(|v| v.contains('\0'))) {
         return Ok(None);
@@ -203,7 +205,7 @@ fn narrowed(conn: &mut DbConn, org_id: i64, filter: &Filter) -> QueryResult<Opti
 /// A page of events, newest first, strictly older than `before_id` (keyset pagination).
 pub fn page(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     filter: &Filter,
     before_id: Option<i64>,
     limit: i64,
@@ -220,7 +222,7 @@ pub fn page(
 /// A batch for exports, oldest first, strictly newer than `after_id`.
 pub fn export_batch(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     filter: &Filter,
     after_id: i64,
     limit: i64,
@@ -235,7 +237,7 @@ pub fn export_batch(
 /// `after_seq`, oldest first.
 pub fn page_after_seq(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     filter: &Filter,
     after_seq: i64,
     limit: i64,
@@ -247,9 +249,9 @@ pub fn page_after_seq(
 }
 
 /// A batch of the chain in `seq` order, for verification.
-pub fn chain_batch(conn: &mut DbConn, org_id: i64, after_seq: i64, limit: i64) -> QueryResult<Vec<StoredEvent>> {
+pub fn chain_batch(conn: &mut DbConn, org_id: OrgId, after_seq: i64, limit: i64) -> QueryResult<Vec<StoredEvent>> {
     events::table
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::seq.gt(after_seq))
         .order(dsl::seq.asc())
         .limit(limit)
@@ -257,8 +259,8 @@ pub fn chain_batch(conn: &mut DbConn, org_id: i64, after_seq: i64, limit: i64) -
         .load(conn)
 }
 
-pub fn count(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
-    events::table.filter(dsl::org_id.eq(org_id)).count().get_result(conn)
+pub fn count(conn: &mut DbConn, org_id: OrgId) -> QueryResult<i64> {
+    events::table.filter(dsl::org_id.eq(org_id.get())).count().get_result(conn)
 }
 
 #[derive(Insertable)]
@@ -288,13 +290,13 @@ struct EventRow<'a> {
 /// rows per statement (benchmark data). `seq`s are assigned here. Multi-row
 /// inserts do not compile through the MultiConnection enum, so this matches
 /// on the backend (docs/DATABASE.md).
-pub fn append_many(conn: &mut DbConn, org_id: i64, events: &mut [EventFields]) -> QueryResult<()> {
+pub fn append_many(conn: &mut DbConn, org_id: OrgId, events: &mut [EventFields]) -> QueryResult<()> {
     crate::db::transaction(conn, |conn| {
         let (mut seq, mut prev) = lock_head(conn, org_id)?;
         let mut rows = Vec::with_capacity(events.len());
         for f in events.iter_mut() {
             seq += 1;
-            f.org_id = org_id;
+            f.org_id = org_id.get();
             f.seq = seq;
             let hash = f.hash(&prev);
             rows.push((f.clone(), std::mem::replace(&mut prev, hash.clone()), hash));
@@ -340,9 +342,9 @@ pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
 }
 
 /// One event of an organisation's chain by its seq.
-pub fn by_seq(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<Option<StoredEvent>> {
+pub fn by_seq(conn: &mut DbConn, org_id: OrgId, seq: i64) -> QueryResult<Option<StoredEvent>> {
     events::table
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::seq.eq(seq))
         .select(StoredEvent::as_select())
         .first(conn)

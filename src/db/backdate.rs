@@ -4,28 +4,31 @@
 
 use super::DbConn;
 use super::schema::{api_keys, memberships, orgs, webhook_deliveries, webhook_endpoints};
+use crate::domain::{OrgId, UserId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 /// The organisation was founded `at`.
-pub fn org(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(orgs::table.find(org_id)).set(orgs::created_at.eq(at)).execute(conn).map(|_| ())
+pub fn org(conn: &mut DbConn, org_id: OrgId, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(orgs::table.find(org_id.get())).set(orgs::created_at.eq(at)).execute(conn).map(|_| ())
 }
 
 /// Every member of the organisation joined `at`.
-pub fn members(conn: &mut DbConn, org_id: i64, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(memberships::table.filter(memberships::org_id.eq(org_id)))
+pub fn members(conn: &mut DbConn, org_id: OrgId, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(memberships::table.filter(memberships::org_id.eq(org_id.get())))
         .set(memberships::created_at.eq(at))
         .execute(conn)
         .map(|_| ())
 }
 
 /// One member joined the organisation `at`.
-pub fn member(conn: &mut DbConn, org_id: i64, user_id: i64, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(memberships::table.filter(memberships::org_id.eq(org_id)).filter(memberships::user_id.eq(user_id)))
-        .set(memberships::created_at.eq(at))
-        .execute(conn)
-        .map(|_| ())
+pub fn member(conn: &mut DbConn, org_id: OrgId, user_id: UserId, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        memberships::table.filter(memberships::org_id.eq(org_id.get())).filter(memberships::user_id.eq(user_id.get())),
+    )
+    .set(memberships::created_at.eq(at))
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// The key (row id) was created `at`.

@@ -4,16 +4,17 @@
 
 use super::schema::webauthn_ceremonies::dsl;
 use super::{DbConn, now};
+use crate::domain::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub fn insert(conn: &mut DbConn, handle_hash: &str, user_id: i64, purpose: &str, state: &str) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, handle_hash: &str, user_id: UserId, purpose: &str, state: &str) -> QueryResult<()> {
     // One ceremony per handle: a new challenge replaces an unanswered one.
     diesel::delete(dsl::webauthn_ceremonies.filter(dsl::handle_hash.eq(handle_hash))).execute(conn)?;
     diesel::insert_into(dsl::webauthn_ceremonies)
         .values((
             dsl::handle_hash.eq(handle_hash),
-            dsl::user_id.eq(user_id),
+            dsl::user_id.eq(user_id.get()),
             dsl::purpose.eq(purpose),
             dsl::state.eq(state),
             dsl::created_at.eq(now()),
@@ -27,13 +28,13 @@ pub fn insert(conn: &mut DbConn, handle_hash: &str, user_id: i64, purpose: &str,
 pub fn take(
     conn: &mut DbConn,
     handle_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     purpose: &str,
     since: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     let found: Option<(i64, String, NaiveDateTime)> = dsl::webauthn_ceremonies
         .filter(dsl::handle_hash.eq(handle_hash))
-        .filter(dsl::user_id.eq(user_id))
+        .filter(dsl::user_id.eq(user_id.get()))
         .filter(dsl::purpose.eq(purpose))
         .select((dsl::id, dsl::state, dsl::created_at))
         .first(conn)

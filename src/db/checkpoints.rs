@@ -3,6 +3,7 @@
 
 use super::DbConn;
 use super::schema::audit_chain_heads as heads;
+use crate::domain::OrgId;
 use crate::domain::checkpoint::Checkpoint;
 use audit_checkpoints::{self as checkpoints, dsl};
 use chrono::NaiveDateTime;
@@ -64,9 +65,9 @@ pub fn insert(conn: &mut DbConn, c: &Checkpoint, public_key: &str, at: NaiveDate
 }
 
 /// The organisation's newest checkpoint.
-pub fn latest(conn: &mut DbConn, org_id: i64) -> QueryResult<Option<StoredCheckpoint>> {
+pub fn latest(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Option<StoredCheckpoint>> {
     dsl::audit_checkpoints
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .order(dsl::id.desc())
         .select(StoredCheckpoint::as_select())
         .first(conn)
@@ -74,8 +75,13 @@ pub fn latest(conn: &mut DbConn, org_id: i64) -> QueryResult<Option<StoredCheckp
 }
 
 /// A page of the organisation's checkpoints, newest first, older than `before_id`.
-pub fn page(conn: &mut DbConn, org_id: i64, before_id: Option<i64>, limit: i64) -> QueryResult<Vec<StoredCheckpoint>> {
-    let mut query = dsl::audit_checkpoints.filter(dsl::org_id.eq(org_id)).into_boxed();
+pub fn page(
+    conn: &mut DbConn,
+    org_id: OrgId,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<StoredCheckpoint>> {
+    let mut query = dsl::audit_checkpoints.filter(dsl::org_id.eq(org_id.get())).into_boxed();
     if let Some(before) = before_id {
         query = query.filter(dsl::id.lt(before));
     }
@@ -83,15 +89,17 @@ pub fn page(conn: &mut DbConn, org_id: i64, before_id: Option<i64>, limit: i64) 
 }
 
 /// Every checkpoint of the organisation, in chain order (for verification).
-pub fn all(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<StoredCheckpoint>> {
+pub fn all(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Vec<StoredCheckpoint>> {
     dsl::audit_checkpoints
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .order((dsl::seq.asc(), dsl::id.asc()))
         .select(StoredCheckpoint::as_select())
         .load(conn)
 }
 
 /// Every chain head: (org id, last seq, last hash).
-pub fn heads(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64, String)>> {
-    heads::table.select((heads::org_id, heads::last_seq, heads::last_hash)).order(heads::org_id).load(conn)
+pub fn heads(conn: &mut DbConn) -> QueryResult<Vec<(OrgId, i64, String)>> {
+    let rows: Vec<(i64, i64, String)> =
+        heads::table.select((heads::org_id, heads::last_seq, heads::last_hash)).order(heads::org_id).load(conn)?;
+    Ok(rows.into_iter().map(|(org_id, seq, hash)| (OrgId::new(org_id), seq, hash)).collect())
 }

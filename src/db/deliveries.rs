@@ -3,6 +3,7 @@
 use super::schema::webhook_attempts as attempts;
 use super::schema::webhook_deliveries::{self as deliveries, dsl};
 use super::{DbConn, now};
+use crate::domain::OrgId;
 use crate::domain::delivery_state::DeliveryState;
 use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
@@ -68,20 +69,20 @@ pub struct AttemptFilter {
 /// under the org and endpoint it was written for (docs/security-model.md: Rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointScope {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub endpoint_id: i64,
 }
 
 impl From<&super::webhooks::Endpoint> for EndpointScope {
     fn from(hook: &super::webhooks::Endpoint) -> Self {
-        Self { org_id: hook.org_id, endpoint_id: hook.id }
+        Self { org_id: OrgId::new(hook.org_id), endpoint_id: hook.id }
     }
 }
 
 /// Queues an event for one endpoint, due now.
 pub fn enqueue(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     endpoint_id: i64,
     event_id: &str,
     event_type: EventType,
@@ -89,7 +90,7 @@ pub fn enqueue(
     let at = now();
     diesel::insert_into(deliveries::table)
         .values((
-            dsl::org_id.eq(org_id),
+            dsl::org_id.eq(org_id.get()),
             dsl::endpoint_id.eq(endpoint_id),
             dsl::event_id.eq(event_id),
             dsl::event_type.eq(event_type.as_str()),
@@ -141,7 +142,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Delivery>> {
 
 pub fn find_for_endpoint(conn: &mut DbConn, scope: EndpointScope, event_id: &str) -> QueryResult<Option<Delivery>> {
     dsl::webhook_deliveries
-        .filter(dsl::org_id.eq(scope.org_id))
+        .filter(dsl::org_id.eq(scope.org_id.get()))
         .filter(dsl::endpoint_id.eq(scope.endpoint_id))
         .filter(dsl::event_id.eq(event_id))
         .select(Delivery::as_select())
@@ -224,7 +225,7 @@ pub fn attempts_page(
         .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
         .filter(attempts::endpoint_id.eq(scope.endpoint_id))
         .filter(dsl::endpoint_id.eq(scope.endpoint_id))
-        .filter(dsl::org_id.eq(scope.org_id))
+        .filter(dsl::org_id.eq(scope.org_id.get()))
         .into_boxed::<super::conn::MultiBackend>();
     match filter.succeeded {
         Some(true) => query = query.filter(attempts::status_code.between(200, 299)),
@@ -263,7 +264,7 @@ pub fn find_attempt(
         .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
         .filter(attempts::endpoint_id.eq(scope.endpoint_id))
         .filter(dsl::endpoint_id.eq(scope.endpoint_id))
-        .filter(dsl::org_id.eq(scope.org_id))
+        .filter(dsl::org_id.eq(scope.org_id.get()))
         .filter(attempts::id.eq(attempt_id))
         .select((AttemptRow::as_select(), AttemptRequest::as_select(), dsl::event_type, dsl::event_id))
         .first(conn)
@@ -276,7 +277,7 @@ pub fn recent_statuses(conn: &mut DbConn, scope: EndpointScope, limit: i64) -> Q
         .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
         .filter(attempts::endpoint_id.eq(scope.endpoint_id))
         .filter(dsl::endpoint_id.eq(scope.endpoint_id))
-        .filter(dsl::org_id.eq(scope.org_id))
+        .filter(dsl::org_id.eq(scope.org_id.get()))
         .order(attempts::id.desc())
         .limit(limit)
         .select(attempts::status_code)
@@ -295,7 +296,7 @@ pub fn requeue_failed(
 ) -> QueryResult<usize> {
     diesel::update(
         dsl::webhook_deliveries
-            .filter(dsl::org_id.eq(scope.org_id))
+            .filter(dsl::org_id.eq(scope.org_id.get()))
             .filter(dsl::endpoint_id.eq(scope.endpoint_id))
             .filter(dsl::created_at.ge(since))
             .filter(
@@ -312,13 +313,15 @@ pub fn requeue_failed(
 /// deleted: nothing of it may be sent again or shown under another endpoint.
 pub fn delete_for_endpoint(conn: &mut DbConn, scope: EndpointScope) -> QueryResult<()> {
     let own = dsl::webhook_deliveries
-        .filter(dsl::org_id.eq(scope.org_id))
+        .filter(dsl::org_id.eq(scope.org_id.get()))
         .filter(dsl::endpoint_id.eq(scope.endpoint_id))
         .select(dsl::id);
     diesel::delete(attempts::table.filter(attempts::delivery_id.eq_any(own))).execute(conn)?;
     diesel::delete(attempts::table.filter(attempts::endpoint_id.eq(scope.endpoint_id))).execute(conn)?;
     diesel::delete(
-        dsl::webhook_deliveries.filter(dsl::org_id.eq(scope.org_id)).filter(dsl::endpoint_id.eq(scope.endpoint_id)),
+        dsl::webhook_deliveries
+            .filter(dsl::org_id.eq(scope.org_id.get()))
+            .filter(dsl::endpoint_id.eq(scope.endpoint_id)),
     )
     .execute(conn)
     .map(|_| ())

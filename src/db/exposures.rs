@@ -3,6 +3,7 @@
 
 use super::DbConn;
 use super::schema::api_keys::dsl;
+use crate::domain::OrgId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -11,9 +12,9 @@ pub fn mark(conn: &mut DbConn, key_row_id: i64, at: NaiveDateTime) -> QueryResul
 }
 
 /// Keys of the organisation reported exposed since `since`: (key id, label), most recent first.
-pub fn since(conn: &mut DbConn, org_id: i64, since: NaiveDateTime) -> QueryResult<Vec<(String, String)>> {
+pub fn since(conn: &mut DbConn, org_id: OrgId, since: NaiveDateTime) -> QueryResult<Vec<(String, String)>> {
     dsl::api_keys
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::exposed_at.ge(since))
         .order(dsl::exposed_at.desc())
         .select((dsl::key_id, dsl::label))

@@ -5,7 +5,7 @@
 
 use super::schema::invitations::dsl;
 use super::{DbConn, now};
-use crate::domain::Role;
+use crate::domain::{OrgId, Role, UserId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -54,11 +54,11 @@ impl Invitation {
 
 /// A fresh or refreshed invitation.
 pub struct Offer<'a> {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub email: &'a str,
     pub role: Role,
     pub token_hash: &'a str,
-    pub invited_by_id: i64,
+    pub invited_by_id: UserId,
     pub invited_by_name: &'a str,
     pub expires_at: NaiveDateTime,
 }
@@ -67,11 +67,11 @@ pub fn insert(conn: &mut DbConn, public_id: &str, offer: &Offer<'_>) -> QueryRes
     diesel::insert_into(dsl::invitations)
         .values((
             dsl::public_id.eq(public_id),
-            dsl::org_id.eq(offer.org_id),
+            dsl::org_id.eq(offer.org_id.get()),
             dsl::email.eq(offer.email),
             dsl::role.eq(offer.role.as_str()),
             dsl::token_hash.eq(offer.token_hash),
-            dsl::invited_by_id.eq(offer.invited_by_id),
+            dsl::invited_by_id.eq(offer.invited_by_id.get()),
             dsl::invited_by_name.eq(offer.invited_by_name),
             dsl::created_at.eq(now()),
             dsl::expires_at.eq(offer.expires_at),
@@ -86,7 +86,7 @@ pub fn refresh(conn: &mut DbConn, id: i64, offer: &Offer<'_>) -> QueryResult<()>
         .set((
             dsl::role.eq(offer.role.as_str()),
             dsl::token_hash.eq(offer.token_hash),
-            dsl::invited_by_id.eq(offer.invited_by_id),
+            dsl::invited_by_id.eq(offer.invited_by_id.get()),
             dsl::invited_by_name.eq(offer.invited_by_name),
             dsl::created_at.eq(now()),
             dsl::expires_at.eq(offer.expires_at),
@@ -96,9 +96,9 @@ pub fn refresh(conn: &mut DbConn, id: i64, offer: &Offer<'_>) -> QueryResult<()>
 }
 
 /// The open invitation of `email` to the org, if any.
-pub fn find_open(conn: &mut DbConn, org_id: i64, email: &str) -> QueryResult<Option<Invitation>> {
+pub fn find_open(conn: &mut DbConn, org_id: OrgId, email: &str) -> QueryResult<Option<Invitation>> {
     dsl::invitations
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::email.eq(email))
         .filter(dsl::accepted_at.is_null())
         .filter(dsl::revoked_at.is_null())
@@ -107,9 +107,9 @@ pub fn find_open(conn: &mut DbConn, org_id: i64, email: &str) -> QueryResult<Opt
         .optional()
 }
 
-pub fn find_by_public_id(conn: &mut DbConn, org_id: i64, public_id: &str) -> QueryResult<Option<Invitation>> {
+pub fn find_by_public_id(conn: &mut DbConn, org_id: OrgId, public_id: &str) -> QueryResult<Option<Invitation>> {
     dsl::invitations
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::public_id.eq(public_id))
         .select(Invitation::as_select())
         .first(conn)
@@ -121,9 +121,9 @@ pub fn find_by_token_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Op
 }
 
 /// The org's open invitations (expired ones too: they can be resent), newest first.
-pub fn list_open(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Invitation>> {
+pub fn list_open(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Vec<Invitation>> {
     dsl::invitations
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::accepted_at.is_null())
         .filter(dsl::revoked_at.is_null())
         .order(dsl::created_at.desc())

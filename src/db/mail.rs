@@ -5,6 +5,7 @@
 
 use super::schema::mail_outbox::{self as mails, dsl};
 use super::{DbConn, now};
+use crate::domain::OrgId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -33,7 +34,7 @@ pub struct MailRow {
 /// A composed message for one recipient.
 #[derive(Debug, Clone)]
 pub struct NewMail {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub dedupe_key: String,
     pub kind: &'static str,
     pub recipient: String,
@@ -55,7 +56,7 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail) -> QueryResult<bool> {
          next_attempt_at, created_at, sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $9) \
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
-    .bind::<BigInt, _>(mail.org_id)
+    .bind::<BigInt, _>(mail.org_id.get())
     .bind::<Text, _>(&mail.dedupe_key)
     .bind::<Text, _>(mail.kind)
     .bind::<Text, _>(&mail.recipient)
@@ -112,6 +113,6 @@ pub fn mark_failed(
 }
 
 /// Every message of an organisation, oldest first (tests and the CLI).
-pub fn for_org(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<MailRow>> {
-    dsl::mail_outbox.filter(dsl::org_id.eq(org_id)).order(dsl::id.asc()).select(MailRow::as_select()).load(conn)
+pub fn for_org(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Vec<MailRow>> {
+    dsl::mail_outbox.filter(dsl::org_id.eq(org_id.get())).order(dsl::id.asc()).select(MailRow::as_select()).load(conn)
 }

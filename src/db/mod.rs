@@ -38,6 +38,7 @@ pub use conn::DbConn;
 pub use migrations::{MigrationError, migrate, migrate_reporting};
 pub use run::{Db, Error, QueryError, QueryResult, chain, other_error};
 
+use crate::domain::OrgId;
 use crate::domain::delivery_state::DeliveryState;
 use crate::domain::event_type::EventType;
 use diesel::connection::SimpleConnection;
@@ -199,9 +200,9 @@ where
 /// audit chain). A no-op UPDATE as the transaction's first statement takes
 /// PostgreSQL's row lock and SQLite's write lock before anything is read, so
 /// check-then-write sequences cannot interleave on either backend.
-pub fn lock_org(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
+pub fn lock_org(conn: &mut DbConn, org_id: OrgId) -> QueryResult<()> {
     use schema::orgs::dsl;
-    diesel::update(dsl::orgs.filter(dsl::id.eq(org_id))).set(dsl::id.eq(dsl::id)).execute(conn).map(|_| ())
+    diesel::update(dsl::orgs.filter(dsl::id.eq(org_id.get()))).set(dsl::id.eq(dsl::id)).execute(conn).map(|_| ())
 }
 
 /// Takes one key's row lock for the rest of the transaction, the same way,

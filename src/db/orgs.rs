@@ -4,7 +4,7 @@ use super::schema::memberships as members;
 use super::schema::orgs::{self, dsl};
 use super::{DbConn, memberships, now};
 use crate::domain::key_policy::KeyPolicy;
-use crate::domain::{OrgName, OrgSlug, Plan, Role};
+use crate::domain::{OrgId, OrgName, OrgSlug, Plan, Role, UserId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -25,7 +25,7 @@ pub struct OrgRow {
 
 #[derive(Debug, Clone)]
 pub struct Org {
-    pub id: i64,
+    pub id: OrgId,
     pub slug: String,
     pub name: String,
     pub plan: Plan,
@@ -39,7 +39,7 @@ pub struct Org {
 impl From<OrgRow> for Org {
     fn from(row: OrgRow) -> Self {
         Self {
-            id: row.id,
+            id: OrgId::new(row.id),
             slug: row.slug,
             name: row.name,
             // The CHECK constraint admits only valid plans; `free` is the safe reading otherwise.
@@ -70,7 +70,7 @@ pub fn create_with_owner(
     slug: &OrgSlug,
     name: &OrgName,
     plan: Plan,
-    owner_id: i64,
+    owner_id: UserId,
 ) -> Result<Org, CreateOrgError> {
     crate::db::transaction(conn, |conn| {
         let id: i64 =
@@ -86,14 +86,15 @@ pub fn create_with_owner(
                 .map_err(|e| {
                     if super::is_unique_violation(&e) { CreateOrgError::SlugTaken } else { CreateOrgError::Db(e) }
                 })?;
+        let id = OrgId::new(id);
         memberships::insert(conn, id, owner_id, Role::Owner)?;
         super::audit_events::create_head(conn, id)?;
         Ok(find(conn, id)?.ok_or(diesel::result::Error::NotFound)?)
     })
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Org>> {
-    let row: Option<OrgRow> = dsl::orgs.find(id).select(OrgRow::as_select()).first(conn).optional()?;
+pub fn find(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<Org>> {
+    let row: Option<OrgRow> = dsl::orgs.find(id.get()).select(OrgRow::as_select()).first(conn).optional()?;
     Ok(row.map(Org::from))
 }
 
@@ -104,10 +105,10 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Org>> {
 }
 
 /// Every organisation the user belongs to, with their role, by name.
-pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Org, Role)>> {
+pub fn for_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<(Org, Role)>> {
     let rows: Vec<(OrgRow, String)> = members::table
         .inner_join(orgs::table)
-        .filter(members::user_id.eq(user_id))
+        .filter(members::user_id.eq(user_id.get()))
         .order((orgs::name.asc(), orgs::id.asc()))
         .select((OrgRow::as_select(), members::role))
         .load(conn)?;
@@ -115,8 +116,8 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Org, Role)>
 }
 
 /// Changes the plan of an existing organisation.
-pub fn set_plan(conn: &mut DbConn, org_id: i64, plan: Plan) -> QueryResult<()> {
-    diesel::update(dsl::orgs.find(org_id)).set(dsl::plan.eq(plan.as_str())).execute(conn).map(|_| ())
+pub fn set_plan(conn: &mut DbConn, org_id: OrgId, plan: Plan) -> QueryResult<()> {
+    diesel::update(dsl::orgs.find(org_id.get())).set(dsl::plan.eq(plan.as_str())).execute(conn).map(|_| ())
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -142,13 +143,13 @@ pub fn search(conn: &mut DbConn, needle: &str, limit: i64) -> QueryResult<Vec<Or
 }
 
 /// Turns the org's two-factor requirement on or off.
-pub fn set_require_two_factor(conn: &mut DbConn, id: i64, on: bool) -> QueryResult<()> {
-    diesel::update(dsl::orgs.find(id)).set(dsl::require_two_factor.eq(on)).execute(conn).map(|_| ())
+pub fn set_require_two_factor(conn: &mut DbConn, id: OrgId, on: bool) -> QueryResult<()> {
+    diesel::update(dsl::orgs.find(id.get())).set(dsl::require_two_factor.eq(on)).execute(conn).map(|_| ())
 }
 
 /// Replaces the organisation's key policy.
-pub fn set_key_policy(conn: &mut DbConn, id: i64, policy: &KeyPolicy) -> QueryResult<()> {
-    diesel::update(dsl::orgs.find(id))
+pub fn set_key_policy(conn: &mut DbConn, id: OrgId, policy: &KeyPolicy) -> QueryResult<()> {
+    diesel::update(dsl::orgs.find(id.get()))
         .set((
             dsl::max_key_lifetime_days.eq(policy.max_lifetime_days.map(i64::from)),
             dsl::require_key_expiry.eq(policy.require_expiry),

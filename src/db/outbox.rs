@@ -3,6 +3,7 @@
 
 use super::schema::outbox_events::dsl;
 use super::{DbConn, now};
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -23,14 +24,14 @@ pub struct OutboxEvent {
 /// sign. `seq` orders the events about one object (docs/api-guide.md: Receiving webhooks → Order
 /// and `seq`): the audit seq of the change that caused it, taken in this
 /// transaction, or [`enqueue_counted`]'s number for events no audit entry causes.
-pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: EventType, seq: i64, data: Value) -> QueryResult<String> {
+pub fn enqueue(conn: &mut DbConn, org_id: OrgId, event_type: EventType, seq: i64, data: Value) -> QueryResult<String> {
     let at = now();
     let event_id = format!("msg_{}", crate::domain::token::random_base62(24));
     let timestamp = at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let payload = json!({ "type": event_type, "timestamp": timestamp, "seq": seq, "data": data });
     diesel::insert_into(dsl::outbox_events)
         .values((
-            dsl::org_id.eq(org_id),
+            dsl::org_id.eq(org_id.get()),
             dsl::event_id.eq(&event_id),
             dsl::event_type.eq(event_type.as_str()),
             dsl::payload.eq(payload.to_string()),
@@ -48,7 +49,7 @@ pub fn enqueue(conn: &mut DbConn, org_id: i64, event_type: EventType, seq: i64, 
 /// takes the next number of the organisation's own event counter. The
 /// counter's row stays locked until the transaction ends, so numbers grow in
 /// commit order; each such object has one event, so only growth matters.
-pub fn enqueue_counted(conn: &mut DbConn, org_id: i64, event_type: EventType, data: Value) -> QueryResult<String> {
+pub fn enqueue_counted(conn: &mut DbConn, org_id: OrgId, event_type: EventType, data: Value) -> QueryResult<String> {
     // Raw SQL: `on_conflict` does not compile through the MultiConnection. This
     // upsert is all that touches `event_sequences` (migration 000020), so the
     // table has no `table!` in schema.rs, like `api_instances`.
@@ -56,7 +57,7 @@ pub fn enqueue_counted(conn: &mut DbConn, org_id: i64, event_type: EventType, da
         "INSERT INTO event_sequences (org_id, last_seq) VALUES ($1, 1) \
          ON CONFLICT (org_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 RETURNING last_seq",
     )
-    .bind::<diesel::sql_types::BigInt, _>(org_id)
+    .bind::<diesel::sql_types::BigInt, _>(org_id.get())
     .get_result(conn)?;
     enqueue(conn, org_id, event_type, next.last_seq, data)
 }
@@ -73,6 +74,10 @@ pub fn find(conn: &mut DbConn, event_id: &str) -> QueryResult<Option<OutboxEvent
 }
 
 /// The organisation's events, oldest first.
-pub fn for_org(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<OutboxEvent>> {
-    dsl::outbox_events.filter(dsl::org_id.eq(org_id)).order(dsl::id.asc()).select(OutboxEvent::as_select()).load(conn)
+pub fn for_org(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Vec<OutboxEvent>> {
+    dsl::outbox_events
+        .filter(dsl::org_id.eq(org_id.get()))
+        .order(dsl::id.asc())
+        .select(OutboxEvent::as_select())
+        .load(conn)
 }

@@ -4,6 +4,7 @@
 use super::schema::password_reset_requests::dsl as requests;
 use super::schema::password_resets::dsl;
 use super::{DbConn, now};
+use crate::domain::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -18,10 +19,10 @@ pub struct PasswordReset {
     pub used_at: Option<NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConn, user_id: i64, token_hash: &str, expires_at: NaiveDateTime) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, user_id: UserId, token_hash: &str, expires_at: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(dsl::password_resets)
         .values((
-            dsl::user_id.eq(user_id),
+            dsl::user_id.eq(user_id.get()),
             dsl::token_hash.eq(token_hash),
             dsl::created_at.eq(now()),
             dsl::expires_at.eq(expires_at),
@@ -47,8 +48,8 @@ pub fn mark_used(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
 }
 
 /// Voids every unused link of a user (the password changed by some route).
-pub fn void_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::update(dsl::password_resets.filter(dsl::user_id.eq(user_id)).filter(dsl::used_at.is_null()))
+pub fn void_for_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
+    diesel::update(dsl::password_resets.filter(dsl::user_id.eq(user_id.get())).filter(dsl::used_at.is_null()))
         .set(dsl::used_at.eq(Some(now())))
         .execute(conn)
 }

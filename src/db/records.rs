@@ -2,6 +2,7 @@
 
 use super::schema::api_records::dsl;
 use super::{DbConn, now};
+use crate::domain::OrgId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -21,7 +22,7 @@ pub struct Record {
 
 /// What a new object is: its org, kind, public id, validated fields (JSON) and the key that makes it.
 pub struct NewRecord<'a> {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub kind: &'a str,
     pub public_id: &'a str,
     pub data: &'a str,
@@ -33,7 +34,7 @@ pub fn insert(conn: &mut DbConn, new: NewRecord<'_>) -> QueryResult<Record> {
     let at = now();
     diesel::insert_into(dsl::api_records)
         .values((
-            dsl::org_id.eq(org_id),
+            dsl::org_id.eq(org_id.get()),
             dsl::kind.eq(kind),
             dsl::public_id.eq(public_id),
             dsl::data.eq(data),
@@ -46,9 +47,9 @@ pub fn insert(conn: &mut DbConn, new: NewRecord<'_>) -> QueryResult<Record> {
 }
 
 /// One object of this organisation and kind; anything else is not found.
-pub fn find(conn: &mut DbConn, org_id: i64, kind: &str, public_id: &str) -> QueryResult<Option<Record>> {
+pub fn find(conn: &mut DbConn, org_id: OrgId, kind: &str, public_id: &str) -> QueryResult<Option<Record>> {
     dsl::api_records
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::kind.eq(kind))
         .filter(dsl::public_id.eq(public_id))
         .select(Record::as_select())
@@ -58,9 +59,9 @@ pub fn find(conn: &mut DbConn, org_id: i64, kind: &str, public_id: &str) -> Quer
 
 /// A page in creation order, strictly after row `after_id` (keyset: rows
 /// inserted meanwhile appear on later pages, never twice).
-pub fn page(conn: &mut DbConn, org_id: i64, kind: &str, after_id: i64, limit: i64) -> QueryResult<Vec<Record>> {
+pub fn page(conn: &mut DbConn, org_id: OrgId, kind: &str, after_id: i64, limit: i64) -> QueryResult<Vec<Record>> {
     dsl::api_records
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::kind.eq(kind))
         .filter(dsl::id.gt(after_id))
         .order(dsl::id.asc())
@@ -82,11 +83,11 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
 
 /// Clears `category_id` on every product of the org that names this
 /// category (deleting a category works like `ON DELETE SET NULL`).
-pub fn clear_category(conn: &mut DbConn, org_id: i64, category_id: &str) -> QueryResult<usize> {
+pub fn clear_category(conn: &mut DbConn, org_id: OrgId, category_id: &str) -> QueryResult<usize> {
     // Fields are stored as compact JSON, and category ids are alphanumeric, so this match is exact.
     let needle = format!("%\"category_id\":\"{category_id}\"%");
     let products: Vec<Record> = dsl::api_records
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::kind.eq("products"))
         .filter(dsl::data.like(needle))
         .select(Record::as_select())

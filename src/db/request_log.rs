@@ -6,6 +6,7 @@
 use super::schema::api_request_log::{self as log, dsl};
 use super::schema::key_networks;
 use super::{DbConn, conn::MultiBackend};
+use crate::domain::OrgId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -30,7 +31,7 @@ pub struct RequestRow {
 
 #[derive(Debug, Clone)]
 pub struct NewRequest {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub api_key_id: i64,
     pub at: NaiveDateTime,
     pub method: String,
@@ -75,7 +76,7 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize
         let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
         for row in chunk {
             query = query
-                .bind::<BigInt, _>(row.org_id)
+                .bind::<BigInt, _>(row.org_id.get())
                 .bind::<BigInt, _>(row.api_key_id)
                 .bind::<Timestamp, _>(row.at)
                 .bind::<Text, _>(row.method.clone())
@@ -97,7 +98,7 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize
 pub fn insert_tallied(conn: &mut DbConn, row: &NewRequest, repeats: i64) -> QueryResult<i64> {
     diesel::insert_into(log::table)
         .values((
-            dsl::org_id.eq(row.org_id),
+            dsl::org_id.eq(row.org_id.get()),
             dsl::api_key_id.eq(row.api_key_id),
             dsl::at.eq(row.at),
             dsl::method.eq(&row.method),

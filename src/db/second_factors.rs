@@ -6,6 +6,7 @@ use super::schema::passkeys::dsl as pk;
 use super::schema::recovery_codes::dsl as rc;
 use super::schema::totp_factors::dsl as totp;
 use super::{DbConn, now};
+use crate::domain::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -34,69 +35,76 @@ pub struct PasskeyRow {
     pub last_used_at: Option<NaiveDateTime>,
 }
 
-pub fn totp(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<TotpRow>> {
-    totp::totp_factors.filter(totp::user_id.eq(user_id)).select(TotpRow::as_select()).first(conn).optional()
+pub fn totp(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<TotpRow>> {
+    totp::totp_factors.filter(totp::user_id.eq(user_id.get())).select(TotpRow::as_select()).first(conn).optional()
 }
 
 /// Starts setting up an authenticator: a pending (unconfirmed) secret.
-pub fn insert_pending_totp(conn: &mut DbConn, user_id: i64, secret_sealed: &str) -> QueryResult<()> {
+pub fn insert_pending_totp(conn: &mut DbConn, user_id: UserId, secret_sealed: &str) -> QueryResult<()> {
     diesel::insert_into(totp::totp_factors)
-        .values((totp::user_id.eq(user_id), totp::secret_sealed.eq(secret_sealed), totp::created_at.eq(now())))
+        .values((totp::user_id.eq(user_id.get()), totp::secret_sealed.eq(secret_sealed), totp::created_at.eq(now())))
         .execute(conn)
         .map(|_| ())
 }
 
 /// Confirms the pending authenticator with the step of the code that confirmed it.
-pub fn confirm_totp(conn: &mut DbConn, user_id: i64, step: i64) -> QueryResult<bool> {
-    diesel::update(totp::totp_factors.filter(totp::user_id.eq(user_id)).filter(totp::confirmed_at.is_null()))
+pub fn confirm_totp(conn: &mut DbConn, user_id: UserId, step: i64) -> QueryResult<bool> {
+    diesel::update(totp::totp_factors.filter(totp::user_id.eq(user_id.get())).filter(totp::confirmed_at.is_null()))
         .set((totp::confirmed_at.eq(Some(now())), totp::last_step.eq(step)))
         .execute(conn)
         .map(|n| n > 0)
 }
 
 /// Accepts a code's time step once: false when this step (or a later one) was used already.
-pub fn use_totp_step(conn: &mut DbConn, user_id: i64, step: i64) -> QueryResult<bool> {
-    diesel::update(totp::totp_factors.filter(totp::user_id.eq(user_id)).filter(totp::last_step.lt(step)))
+pub fn use_totp_step(conn: &mut DbConn, user_id: UserId, step: i64) -> QueryResult<bool> {
+    diesel::update(totp::totp_factors.filter(totp::user_id.eq(user_id.get())).filter(totp::last_step.lt(step)))
         .set(totp::last_step.eq(step))
         .execute(conn)
         .map(|n| n > 0)
 }
 
-pub fn delete_totp(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(totp::totp_factors.filter(totp::user_id.eq(user_id))).execute(conn)
+pub fn delete_totp(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
+    diesel::delete(totp::totp_factors.filter(totp::user_id.eq(user_id.get()))).execute(conn)
 }
 
 /// Replaces the user's recovery codes with these hashes.
-pub fn replace_recovery_codes(conn: &mut DbConn, user_id: i64, hashes: &[String]) -> QueryResult<()> {
-    diesel::delete(rc::recovery_codes.filter(rc::user_id.eq(user_id))).execute(conn)?;
+pub fn replace_recovery_codes(conn: &mut DbConn, user_id: UserId, hashes: &[String]) -> QueryResult<()> {
+    diesel::delete(rc::recovery_codes.filter(rc::user_id.eq(user_id.get()))).execute(conn)?;
     for hash in hashes {
         diesel::insert_into(rc::recovery_codes)
-            .values((rc::user_id.eq(user_id), rc::code_hash.eq(hash)))
+            .values((rc::user_id.eq(user_id.get()), rc::code_hash.eq(hash)))
             .execute(conn)?;
     }
     Ok(())
 }
 
 /// Uses one recovery code: false when no unused code has this hash.
-pub fn use_recovery_code(conn: &mut DbConn, user_id: i64, hash: &str) -> QueryResult<bool> {
+pub fn use_recovery_code(conn: &mut DbConn, user_id: UserId, hash: &str) -> QueryResult<bool> {
     diesel::update(
-        rc::recovery_codes.filter(rc::user_id.eq(user_id)).filter(rc::code_hash.eq(hash)).filter(rc::used_at.is_null()),
+        rc::recovery_codes
+            .filter(rc::user_id.eq(user_id.get()))
+            .filter(rc::code_hash.eq(hash))
+            .filter(rc::used_at.is_null()),
     )
     .set(rc::used_at.eq(Some(now())))
     .execute(conn)
     .map(|n| n > 0)
 }
 
-pub fn unused_recovery_codes(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
-    rc::recovery_codes.filter(rc::user_id.eq(user_id)).filter(rc::used_at.is_null()).count().get_result(conn)
+pub fn unused_recovery_codes(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
+    rc::recovery_codes.filter(rc::user_id.eq(user_id.get())).filter(rc::used_at.is_null()).count().get_result(conn)
 }
 
-pub fn delete_recovery_codes(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(rc::recovery_codes.filter(rc::user_id.eq(user_id))).execute(conn)
+pub fn delete_recovery_codes(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
+    diesel::delete(rc::recovery_codes.filter(rc::user_id.eq(user_id.get()))).execute(conn)
 }
 
-pub fn passkeys(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<PasskeyRow>> {
-    pk::passkeys.filter(pk::user_id.eq(user_id)).order(pk::created_at.asc()).select(PasskeyRow::as_select()).load(conn)
+pub fn passkeys(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<PasskeyRow>> {
+    pk::passkeys
+        .filter(pk::user_id.eq(user_id.get()))
+        .order(pk::created_at.asc())
+        .select(PasskeyRow::as_select())
+        .load(conn)
 }
 
 /// A new passkey of `user_id`.
@@ -107,11 +115,11 @@ pub struct NewPasskey<'a> {
     pub credential: &'a str,
 }
 
-pub fn insert_passkey(conn: &mut DbConn, user_id: i64, new: &NewPasskey<'_>) -> QueryResult<()> {
+pub fn insert_passkey(conn: &mut DbConn, user_id: UserId, new: &NewPasskey<'_>) -> QueryResult<()> {
     diesel::insert_into(pk::passkeys)
         .values((
             pk::public_id.eq(new.public_id),
-            pk::user_id.eq(user_id),
+            pk::user_id.eq(user_id.get()),
             pk::name.eq(new.name),
             pk::credential_id.eq(new.credential_id),
             pk::credential.eq(new.credential),
@@ -132,9 +140,9 @@ pub fn touch_passkey(conn: &mut DbConn, id: i64, credential: Option<&str>) -> Qu
 }
 
 /// Removes one passkey of the user; the row it was, if any.
-pub fn delete_passkey(conn: &mut DbConn, user_id: i64, public_id: &str) -> QueryResult<Option<PasskeyRow>> {
+pub fn delete_passkey(conn: &mut DbConn, user_id: UserId, public_id: &str) -> QueryResult<Option<PasskeyRow>> {
     let found = pk::passkeys
-        .filter(pk::user_id.eq(user_id))
+        .filter(pk::user_id.eq(user_id.get()))
         .filter(pk::public_id.eq(public_id))
         .select(PasskeyRow::as_select())
         .first(conn)
@@ -145,22 +153,22 @@ pub fn delete_passkey(conn: &mut DbConn, user_id: i64, public_id: &str) -> Query
     Ok(found)
 }
 
-pub fn delete_passkeys(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(pk::passkeys.filter(pk::user_id.eq(user_id))).execute(conn)
+pub fn delete_passkeys(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
+    diesel::delete(pk::passkeys.filter(pk::user_id.eq(user_id.get()))).execute(conn)
 }
 
 /// Whether the user has a second factor in use (a confirmed authenticator or a passkey).
-pub fn has_any(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
+pub fn has_any(conn: &mut DbConn, user_id: UserId) -> QueryResult<bool> {
     let (app, passkeys) = kinds(conn, user_id)?;
     Ok(app || passkeys)
 }
 
 /// (a confirmed authenticator app, at least one passkey), in one query: every console request asks.
-pub fn kinds(conn: &mut DbConn, user_id: i64) -> QueryResult<(bool, bool)> {
+pub fn kinds(conn: &mut DbConn, user_id: UserId) -> QueryResult<(bool, bool)> {
     use diesel::dsl::exists;
     diesel::select((
-        exists(totp::totp_factors.filter(totp::user_id.eq(user_id)).filter(totp::confirmed_at.is_not_null())),
-        exists(pk::passkeys.filter(pk::user_id.eq(user_id))),
+        exists(totp::totp_factors.filter(totp::user_id.eq(user_id.get())).filter(totp::confirmed_at.is_not_null())),
+        exists(pk::passkeys.filter(pk::user_id.eq(user_id.get()))),
     ))
     .get_result(conn)
 }

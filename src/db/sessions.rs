@@ -4,6 +4,7 @@
 
 use super::schema::sessions::dsl;
 use super::{DbConn, now};
+use crate::domain::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -26,12 +27,12 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-pub fn insert(conn: &mut DbConn, user_id: i64, token_hash: &str, origin: &Origin) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, user_id: UserId, token_hash: &str, origin: &Origin) -> QueryResult<()> {
     let at = now();
     let user_agent = origin.user_agent.as_deref().map(|ua| ua.chars().take(256).collect::<String>());
     diesel::insert_into(dsl::sessions)
         .values((
-            dsl::user_id.eq(user_id),
+            dsl::user_id.eq(user_id.get()),
             dsl::token_hash.eq(token_hash),
             dsl::created_at.eq(at),
             dsl::last_seen_at.eq(at),
@@ -57,19 +58,21 @@ pub fn delete(conn: &mut DbConn, token_hash: &str) -> QueryResult<bool> {
 }
 
 /// Ends one session of `user_id` by its row id; false when the user has no such session.
-pub fn delete_own(conn: &mut DbConn, user_id: i64, id: i64) -> QueryResult<bool> {
-    diesel::delete(dsl::sessions.filter(dsl::id.eq(id)).filter(dsl::user_id.eq(user_id))).execute(conn).map(|n| n > 0)
+pub fn delete_own(conn: &mut DbConn, user_id: UserId, id: i64) -> QueryResult<bool> {
+    diesel::delete(dsl::sessions.filter(dsl::id.eq(id)).filter(dsl::user_id.eq(user_id.get())))
+        .execute(conn)
+        .map(|n| n > 0)
 }
 
 /// Ends every session of a user ("log out everywhere", a new password).
-pub fn delete_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(dsl::sessions.filter(dsl::user_id.eq(user_id))).execute(conn)
+pub fn delete_for_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
+    diesel::delete(dsl::sessions.filter(dsl::user_id.eq(user_id.get()))).execute(conn)
 }
 
 /// The user's live sessions, most recently seen first.
-pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<SessionRow>> {
+pub fn for_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<SessionRow>> {
     dsl::sessions
-        .filter(dsl::user_id.eq(user_id))
+        .filter(dsl::user_id.eq(user_id.get()))
         .order(dsl::last_seen_at.desc())
         .select(SessionRow::as_select())
         .load(conn)

@@ -2,11 +2,12 @@
 
 use super::DbConn;
 use super::schema::key_usage_daily::dsl;
+use crate::domain::OrgId;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
 /// Adds counts with an upsert (raw SQL: `on_conflict` does not compile through the MultiConnection).
-pub fn add(conn: &mut DbConn, api_key_id: i64, org_id: i64, day: NaiveDate, counts: [i64; 3]) -> QueryResult<()> {
+pub fn add(conn: &mut DbConn, api_key_id: i64, org_id: OrgId, day: NaiveDate, counts: [i64; 3]) -> QueryResult<()> {
     use diesel::sql_types::{BigInt, Date};
     diesel::sql_query(
         "INSERT INTO key_usage_daily (api_key_id, day, org_id, ok, client_errors, server_errors) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -16,7 +17,7 @@ pub fn add(conn: &mut DbConn, api_key_id: i64, org_id: i64, day: NaiveDate, coun
     )
     .bind::<BigInt, _>(api_key_id)
     .bind::<Date, _>(day)
-    .bind::<BigInt, _>(org_id)
+    .bind::<BigInt, _>(org_id.get())
     .bind::<BigInt, _>(counts[0])
     .bind::<BigInt, _>(counts[1])
     .bind::<BigInt, _>(counts[2])
@@ -28,12 +29,12 @@ pub fn add(conn: &mut DbConn, api_key_id: i64, org_id: i64, day: NaiveDate, coun
 /// or for the whole organisation when `api_key_id` is `None`.
 pub fn daily(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     api_key_id: Option<i64>,
     from: NaiveDate,
 ) -> QueryResult<Vec<(NaiveDate, [i64; 3])>> {
     let mut query = dsl::key_usage_daily
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::day.ge(from))
         .into_boxed::<super::conn::MultiBackend>();
     if let Some(id) = api_key_id {

@@ -2,6 +2,7 @@
 
 use super::schema::webhook_endpoints::dsl;
 use super::{DbConn, now};
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -44,7 +45,7 @@ impl Endpoint {
 }
 
 pub struct NewEndpoint<'a> {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub public_id: &'a str,
     pub url: &'a str,
     pub description: &'a str,
@@ -57,7 +58,7 @@ pub struct NewEndpoint<'a> {
 pub fn insert(conn: &mut DbConn, new: NewEndpoint<'_>) -> QueryResult<Endpoint> {
     diesel::insert_into(dsl::webhook_endpoints)
         .values((
-            dsl::org_id.eq(new.org_id),
+            dsl::org_id.eq(new.org_id.get()),
             dsl::public_id.eq(new.public_id),
             dsl::url.eq(new.url),
             dsl::description.eq(new.description),
@@ -73,8 +74,8 @@ pub fn insert(conn: &mut DbConn, new: NewEndpoint<'_>) -> QueryResult<Endpoint> 
 }
 
 /// How many endpoints the organisation has.
-pub fn count(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
-    dsl::webhook_endpoints.filter(dsl::org_id.eq(org_id)).count().get_result(conn)
+pub fn count(conn: &mut DbConn, org_id: OrgId) -> QueryResult<i64> {
+    dsl::webhook_endpoints.filter(dsl::org_id.eq(org_id.get())).count().get_result(conn)
 }
 
 /// Makes every other creation of an endpoint in this organisation wait for
@@ -84,28 +85,32 @@ pub fn count(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
 /// trigger and empty every instance's key cache; `NO KEY` lets other
 /// transactions keep inserting rows that refer to it. SQLite: `BEGIN
 /// IMMEDIATE` already made this transaction the only writer.
-pub fn hold_creations(conn: &mut DbConn, org_id: i64) -> QueryResult<()> {
+pub fn hold_creations(conn: &mut DbConn, org_id: OrgId) -> QueryResult<()> {
     if matches!(conn, DbConn::Pg(_)) {
         diesel::sql_query("SELECT id FROM orgs WHERE id = $1 FOR NO KEY UPDATE")
-            .bind::<diesel::sql_types::BigInt, _>(org_id)
+            .bind::<diesel::sql_types::BigInt, _>(org_id.get())
             .execute(conn)?;
     }
     Ok(())
 }
 
-pub fn list(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<Endpoint>> {
-    dsl::webhook_endpoints.filter(dsl::org_id.eq(org_id)).order(dsl::id.asc()).select(Endpoint::as_select()).load(conn)
+pub fn list(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Vec<Endpoint>> {
+    dsl::webhook_endpoints
+        .filter(dsl::org_id.eq(org_id.get()))
+        .order(dsl::id.asc())
+        .select(Endpoint::as_select())
+        .load(conn)
 }
 
 /// The organisation's endpoints that receive `event_type` (the one place subscriptions are matched).
-pub fn subscribers(conn: &mut DbConn, org_id: i64, event_type: EventType) -> QueryResult<Vec<Endpoint>> {
+pub fn subscribers(conn: &mut DbConn, org_id: OrgId, event_type: EventType) -> QueryResult<Vec<Endpoint>> {
     Ok(list(conn, org_id)?.into_iter().filter(|e| e.receives(event_type)).collect())
 }
 
 /// One of this organisation's endpoints; another organisation's is not found.
-pub fn find(conn: &mut DbConn, org_id: i64, public_id: &str) -> QueryResult<Option<Endpoint>> {
+pub fn find(conn: &mut DbConn, org_id: OrgId, public_id: &str) -> QueryResult<Option<Endpoint>> {
     dsl::webhook_endpoints
-        .filter(dsl::org_id.eq(org_id))
+        .filter(dsl::org_id.eq(org_id.get()))
         .filter(dsl::public_id.eq(public_id))
         .select(Endpoint::as_select())
         .first(conn)

@@ -11,6 +11,7 @@ pub mod event_type;
 pub mod expiry;
 pub mod export_check;
 pub mod forms;
+pub mod ids;
 pub mod key_health;
 pub mod key_json;
 pub mod key_policy;
@@ -33,6 +34,7 @@ pub mod urls;
 pub mod webhook_url;
 
 pub use email::Email;
+pub use ids::{OrgId, UserId};
 pub use names::{OrgName, PersonName};
 pub use password::Password;
 pub use role::{Plan, Role};

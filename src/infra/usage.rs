@@ -3,6 +3,7 @@
 //! (at most ~30 s late), and reports of revoked keys in use are limited to
 //! one a minute per key (per instance).
 
+use crate::domain::OrgId;
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 const REVOKED_USE_REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Requests of one key on one UTC day: [2xx, 4xx, 5xx].
-pub type DailyCounts = HashMap<(i64, i64, NaiveDate), [i64; 3]>;
+pub type DailyCounts = HashMap<(i64, OrgId, NaiveDate), [i64; 3]>;
 
 #[derive(Default)]
 pub struct Usage {
@@ -32,7 +33,7 @@ impl Usage {
     }
 
     /// Counts one answered request of key row `id` by its status class.
-    pub fn count(&self, id: i64, org_id: i64, status: u16) {
+    pub fn count(&self, id: i64, org_id: OrgId, status: u16) {
         let class = match status {
             500.. => 2,
             400.. => 1,
@@ -46,7 +47,7 @@ impl Usage {
     /// Adds the counts not flushed yet (this instance's) to `daily`, for
     /// charts: a request made a moment ago shows at once, not after the flush.
     /// `key` = one key's counts; `None` = the whole org's.
-    pub fn add_pending(&self, org_id: i64, key: Option<i64>, daily: &mut Vec<(NaiveDate, [i64; 3])>) {
+    pub fn add_pending(&self, org_id: OrgId, key: Option<i64>, daily: &mut Vec<(NaiveDate, [i64; 3])>) {
         let Ok(map) = self.counts.lock() else { return };
         for ((id, org, day), counts) in map.iter() {
             if *org != org_id || key.is_some_and(|k| k != *id) {

@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use diesel::RunQueryDsl;
+use latchkey::domain::OrgId;
 
 const NEW_PASSWORD: &str = "a much newer passphrase";
 
@@ -132,7 +133,7 @@ async fn a_forgotten_password_is_reset_through_a_single_use_link_that_ends_every
     let token = app.wait_for_link("admin@acme.test", 1, "lkr_").await;
     assert!(app.mails_to("nobody@acme.test").is_empty());
     // The outbox keeps the mail sealed: the link is nowhere in the database.
-    let outbox = latchkey::db::mail::for_org(&mut app.conn(), 0).expect("outbox");
+    let outbox = latchkey::db::mail::for_org(&mut app.conn(), OrgId::new(0)).expect("outbox");
     assert!(outbox.iter().any(|m| m.sealed && m.kind == "password_reset"));
     assert!(outbox.iter().all(|m| !m.text_body.contains(&token) && !m.html_body.contains(&token)));
 

@@ -2,6 +2,7 @@ use crate::support::*;
 use diesel::RunQueryDsl;
 use latchkey::app::audit::{self, Actor, Entry, RequestMeta};
 use latchkey::db::audit_events::StoredEvent;
+use latchkey::domain::{OrgId, UserId};
 use scraper::Html;
 
 fn actions(events: &[StoredEvent]) -> Vec<&str> {
@@ -85,20 +86,28 @@ async fn session_events_go_to_every_org_of_the_user_and_failed_logins_never_keep
         assert_eq!(failed.actor_type, "anonymous");
         assert!(failed.details.contains("outsider@other.test"));
     }
-    let platform = events(&app, 0);
+    let platform = events(&app, OrgId::new(0));
     assert_eq!(actions(&platform), ["session.login_failed"]);
     assert!(platform[0].details.contains("nobody@nowhere.test"));
-    let dump: Vec<String> =
-        [events(&app, 0), events(&app, org_id(&app, "acme"))].concat().iter().map(|e| format!("{e:?}")).collect();
+    let dump: Vec<String> = [events(&app, OrgId::new(0)), events(&app, org_id(&app, "acme"))]
+        .concat()
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
     assert!(!dump.concat().contains("hunter2"), "no password in the audit log");
 }
 
 /// Appends `n` events straight through the audit module, alternating two actions.
-fn seed_events(app: &TestApp, org_id: i64, n: usize) {
+fn seed_events(app: &TestApp, org_id: OrgId, n: usize) {
     let mut conn = app.conn();
     for i in 0..n {
         let entry = if i % 2 == 0 {
-            Entry::member_added(org_id, i as i64, &format!("user{i}@acme.test"), latchkey::domain::Role::Member)
+            Entry::member_added(
+                org_id,
+                UserId::new(i as i64),
+                &format!("user{i}@acme.test"),
+                latchkey::domain::Role::Member,
+            )
         } else {
             Entry::org_plan_changed(org_id, "acme", "free", "paid")
         };
@@ -299,7 +308,12 @@ async fn fifty_concurrent_writers_leave_one_intact_chain() {
             let pool = app.pool.clone();
             std::thread::spawn(move || {
                 let mut conn = pool.get().expect("conn");
-                let entry = Entry::member_added(acme, i, &format!("c{i}@acme.test"), latchkey::domain::Role::Member);
+                let entry = Entry::member_added(
+                    acme,
+                    UserId::new(i),
+                    &format!("c{i}@acme.test"),
+                    latchkey::domain::Role::Member,
+                );
                 latchkey::db::transaction(&mut conn, |conn| {
                     audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry)
                 })

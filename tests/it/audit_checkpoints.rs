@@ -8,11 +8,12 @@
 use crate::support::*;
 use latchkey::app::audit::{self, Actor, Entry, RequestMeta};
 use latchkey::db::checkpoints;
+use latchkey::domain::OrgId;
 use latchkey::domain::audit_chain::{EventFields, GENESIS_HASH};
 use latchkey::domain::checkpoint::CheckpointSigner;
 use reqwest::Method;
 
-pub(super) fn seed_events(app: &TestApp, org_id: i64, n: usize) {
+pub(super) fn seed_events(app: &TestApp, org_id: OrgId, n: usize) {
     let mut conn = app.conn();
     for i in 0..n {
         let entry = Entry::org_plan_changed(org_id, "acme", if i % 2 == 0 { "free" } else { "paid" }, "paid");
@@ -24,7 +25,7 @@ pub(super) fn signer(app: &TestApp) -> &CheckpointSigner {
     &app.config.compliance.audit_signer
 }
 
-fn take(app: &TestApp, org_id: i64) -> Option<checkpoints::StoredCheckpoint> {
+fn take(app: &TestApp, org_id: OrgId) -> Option<checkpoints::StoredCheckpoint> {
     audit::checkpoints::take(&mut app.conn(), signer(app), org_id).expect("take")
 }
 
@@ -135,7 +136,7 @@ async fn checkpoints_are_signed_served_listed_exported_and_verify_offline() {
 
 /// Rewrites the organisation's chain from `seq` on: event `seq` gets another
 /// IP, and every hash after it is recomputed.
-fn rewrite_chain_from(app: &TestApp, org_id: i64, seq: i64) {
+fn rewrite_chain_from(app: &TestApp, org_id: OrgId, seq: i64) {
     rewrite_chain(app, org_id, |fields| {
         if fields.seq == seq {
             fields.ip = Some("6.6.6.6".into());
@@ -146,7 +147,7 @@ fn rewrite_chain_from(app: &TestApp, org_id: i64, seq: i64) {
 /// Rewrites the organisation's chain as someone with write access to the
 /// database could: `edit` may change any event's time or IP, and every hash
 /// is recomputed so the chain still links up.
-pub(super) fn rewrite_chain(app: &TestApp, org_id: i64, mut edit: impl FnMut(&mut EventFields)) {
+pub(super) fn rewrite_chain(app: &TestApp, org_id: OrgId, mut edit: impl FnMut(&mut EventFields)) {
     use diesel::RunQueryDsl;
     use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
     let mut conn = app.conn();
@@ -161,7 +162,7 @@ pub(super) fn rewrite_chain(app: &TestApp, org_id: i64, mut edit: impl FnMut(&mu
             .bind::<Nullable<Text>, _>(fields.ip.clone())
             .bind::<Text, _>(&prev)
             .bind::<Text, _>(&hash)
-            .bind::<BigInt, _>(org_id)
+            .bind::<BigInt, _>(org_id.get())
             .bind::<BigInt, _>(event.seq)
             .execute(&mut conn)
             .expect("rewrite");
@@ -169,7 +170,7 @@ pub(super) fn rewrite_chain(app: &TestApp, org_id: i64, mut edit: impl FnMut(&mu
     }
     diesel::sql_query("UPDATE audit_chain_heads SET last_hash = $1 WHERE org_id = $2")
         .bind::<Text, _>(&prev)
-        .bind::<BigInt, _>(org_id)
+        .bind::<BigInt, _>(org_id.get())
         .execute(&mut conn)
         .expect("head");
 }

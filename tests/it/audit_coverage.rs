@@ -9,6 +9,7 @@
 use super::audit_checkpoints::{cli, export, rewrite_chain, seed_events, signer};
 use crate::support::*;
 use latchkey::db::checkpoints;
+use latchkey::domain::OrgId;
 use latchkey::domain::checkpoint::{CheckpointSigner, format_signed_at};
 
 const VERIFY: &str = "/orgs/acme/settings/audit-log/verify";
@@ -23,9 +24,9 @@ async fn verify_page(owner: &Visitor) -> (Option<String>, String, scraper::Html)
 }
 
 /// Signs the organisation's current head as the server would have at `at`.
-fn sign_head_at(app: &TestApp, org_id: i64, at: chrono::NaiveDateTime) {
+fn sign_head_at(app: &TestApp, org_id: OrgId, at: chrono::NaiveDateTime) {
     let head = events(app, org_id).pop().expect("events");
-    let c = signer(app).sign(org_id, head.seq, &head.hash, &format_signed_at(at.and_utc()));
+    let c = signer(app).sign(org_id.get(), head.seq, &head.hash, &format_signed_at(at.and_utc()));
     checkpoints::insert(&mut app.conn(), &c, &signer(app).public_key(), at).expect("insert checkpoint");
 }
 
@@ -55,7 +56,7 @@ async fn a_chain_rewritten_after_its_checkpoints_were_deleted_and_signed_again_i
     {
         use diesel::RunQueryDsl;
         diesel::sql_query("DELETE FROM audit_checkpoints WHERE org_id = $1")
-            .bind::<diesel::sql_types::BigInt, _>(acme)
+            .bind::<diesel::sql_types::BigInt, _>(acme.get())
             .execute(&mut app.conn())
             .expect("delete checkpoints");
     }

@@ -6,9 +6,10 @@
 use crate::deliveries::verifies;
 use crate::support::*;
 use latchkey::app::audit::{self, Actor, Entry, RequestMeta};
+use latchkey::domain::OrgId;
 use std::time::Duration;
 
-fn record_events(conn: &mut latchkey::db::DbConn, org_id: i64, n: usize) {
+fn record_events(conn: &mut latchkey::db::DbConn, org_id: OrgId, n: usize) {
     for i in 0..n {
         let entry = Entry::org_plan_changed(org_id, "acme", if i % 2 == 0 { "free" } else { "paid" }, "paid");
         audit::record(conn, &Actor::cli(), &RequestMeta::default(), entry).expect("record");

@@ -33,7 +33,7 @@ fn demo_webhooks(app: &TestApp) -> (Vec<latchkey::db::webhooks::Endpoint>, Vec<(
     let org = org_id(app, "demo");
     let hooks = latchkey::db::webhooks::list(&mut app.conn(), org).expect("endpoints");
     let deliveries = d::table
-        .filter(d::org_id.eq(org))
+        .filter(d::org_id.eq(org.get()))
         .select((d::state, d::next_attempt_at))
         .load(&mut app.conn())
         .expect("deliveries");

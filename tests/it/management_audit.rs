@@ -91,7 +91,7 @@ async fn the_log_reads_newest_first_in_cursor_pages_with_audit_read_only() {
     }
     let newest = &data(&all)[0];
     assert_eq!((&newest["action"], &newest["target_type"]), (&json!("api_key.created"), &json!("api_key")));
-    assert_eq!(newest["org_id"], org_id(&app, "acme"));
+    assert_eq!(newest["org_id"], org_id(&app, "acme").get());
 
     let mut paged = Vec::new();
     let mut query = "limit=4".to_owned();

@@ -1,13 +1,14 @@
 use crate::support::*;
+use latchkey::domain::UserId;
 use scraper::Html;
 
 const PAGE: &str = "/orgs/acme/settings/members";
 
-fn user_id(app: &TestApp, email: &str) -> i64 {
+fn user_id(app: &TestApp, email: &str) -> UserId {
     app.user(email).id
 }
 
-fn role_of(html: &Html, user_id: i64) -> Option<String> {
+fn role_of(html: &Html, user_id: UserId) -> Option<String> {
     select_attr(html, &format!("tr[data-testid=member-row][data-user-id=\"{user_id}\"]"), "data-role")
 }
 

@@ -4,6 +4,7 @@
 use crate::support::*;
 use chrono::{Duration, NaiveDateTime};
 use diesel::RunQueryDsl;
+use latchkey::domain::OrgId;
 use std::collections::BTreeSet;
 use std::time::Duration as StdDuration;
 
@@ -11,11 +12,11 @@ fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
-fn sent(app: &TestApp, org_id: i64) -> usize {
+fn sent(app: &TestApp, org_id: OrgId) -> usize {
     app.mails(org_id).iter().filter(|m| m.state == "sent").count()
 }
 
-fn expiring_events(app: &TestApp, org_id: i64) -> Vec<serde_json::Value> {
+fn expiring_events(app: &TestApp, org_id: OrgId) -> Vec<serde_json::Value> {
     latchkey::db::outbox::for_org(&mut app.conn(), org_id)
         .expect("outbox")
         .into_iter()

@@ -1,4 +1,5 @@
 use crate::support::*;
+use latchkey::domain::UserId;
 
 fn set_cookie(res: &reqwest::Response) -> String {
     res.headers()
@@ -85,11 +86,11 @@ async fn logging_out_everywhere_ends_the_users_other_sessions_too() {
 }
 
 /// A forged session whose cookie and server-side row both carry these times.
-fn forged_session(app: &TestApp, user_id: i64, login_ago: i64, seen_ago: i64) -> String {
+fn forged_session(app: &TestApp, user_id: UserId, login_ago: i64, seen_ago: i64) -> String {
     forged_session_with_row(app, user_id, (login_ago, seen_ago), (login_ago, seen_ago))
 }
 
-fn forged_session_with_row(app: &TestApp, user_id: i64, cookie: (i64, i64), row: (i64, i64)) -> String {
+fn forged_session_with_row(app: &TestApp, user_id: UserId, cookie: (i64, i64), row: (i64, i64)) -> String {
     let times = SessionTimes { login_ago: cookie.0, seen_ago: cookie.1, password_ago: cookie.0 };
     app.forge_session(user_id, times, row, "t")
 }

@@ -65,7 +65,7 @@ impl TestApp {
         use diesel::prelude::*;
         use latchkey::db::schema::api_keys::dsl;
         let org = latchkey::db::orgs::find_by_slug(&mut self.conn(), slug).expect("q").expect("org");
-        dsl::api_keys.filter(dsl::org_id.eq(org.id)).count().get_result(&mut self.conn()).expect("count")
+        dsl::api_keys.filter(dsl::org_id.eq(org.id.get())).count().get_result(&mut self.conn()).expect("count")
     }
 
     /// A full-access key labelled `label` that expires at `expires_at`: (key id, token).
@@ -95,7 +95,7 @@ impl TestApp {
             display_prefix: &secret.display_prefix(),
             settings: &settings,
             created_by: latchkey::db::api_keys::CreatedBy {
-                user_id: Some(1),
+                user_id: Some(latchkey::domain::UserId::new(1)),
                 email: None,
                 key_id: None,
                 name: "tests",
@@ -107,7 +107,7 @@ impl TestApp {
     }
 
     /// Every mail queued for the organisation, oldest first.
-    pub fn mails(&self, org_id: i64) -> Vec<latchkey::db::mail::MailRow> {
+    pub fn mails(&self, org_id: latchkey::domain::OrgId) -> Vec<latchkey::db::mail::MailRow> {
         latchkey::db::mail::for_org(&mut self.conn(), org_id).expect("mails")
     }
 

@@ -14,7 +14,13 @@ impl TestApp {
     /// A session cookie (`latchkey_session=…`) built exactly as the server builds
     /// one, with chosen times and CSRF token, plus its server-side row, whose
     /// (started, last seen) are `row` seconds ago.
-    pub fn forge_session(&self, user_id: i64, times: SessionTimes, row: (i64, i64), csrf: &str) -> String {
+    pub fn forge_session(
+        &self,
+        user_id: latchkey::domain::UserId,
+        times: SessionTimes,
+        row: (i64, i64),
+        csrf: &str,
+    ) -> String {
         use actix_web::cookie::{Cookie, CookieJar, Key};
         use diesel::prelude::*;
         use latchkey::db::schema::sessions::dsl;
@@ -39,7 +45,7 @@ impl TestApp {
     }
 
     /// A second login step that began `started_ago` seconds ago (the password was right).
-    pub fn forge_pending_login(&self, user_id: i64, started_ago: i64, csrf: &str) -> String {
+    pub fn forge_pending_login(&self, user_id: latchkey::domain::UserId, started_ago: i64, csrf: &str) -> String {
         use actix_web::cookie::{Cookie, CookieJar, Key};
         let now = chrono::Utc::now().timestamp();
         let pending =

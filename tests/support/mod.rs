@@ -8,7 +8,7 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use latchkey::app::state::AppState;
 use latchkey::db::{self, Pool, memberships, orgs, users};
-use latchkey::domain::{Email, OrgName, OrgSlug, PersonName, Plan, Role};
+use latchkey::domain::{Email, OrgId, OrgName, OrgSlug, PersonName, Plan, Role};
 use latchkey::infra::config::{Config, LogFormat, PublicUrl};
 use latchkey::web::server::Application;
 use reqwest::redirect::Policy;
@@ -253,14 +253,14 @@ pub fn queued_key_events(app: &TestApp) -> Vec<(String, serde_json::Value)> {
 }
 
 /// Every event of an organisation's log (org 0 = platform), oldest first.
-pub fn events(app: &TestApp, org_id: i64) -> Vec<latchkey::db::audit_events::StoredEvent> {
+pub fn events(app: &TestApp, org_id: OrgId) -> Vec<latchkey::db::audit_events::StoredEvent> {
     let filter = latchkey::db::audit_events::Filter::default();
     let mut events = latchkey::db::audit_events::page(&mut app.conn(), org_id, &filter, None, 100_000).expect("events");
     events.reverse();
     events
 }
 
-pub fn org_id(app: &TestApp, slug: &str) -> i64 {
+pub fn org_id(app: &TestApp, slug: &str) -> OrgId {
     latchkey::db::orgs::find_by_slug(&mut app.conn(), slug).expect("query").expect("org").id
 }
 

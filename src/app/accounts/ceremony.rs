@@ -11,6 +11,7 @@ use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
 use crate::db::users::User;
 use crate::db::{self, DbConn};
+use crate::domain::UserId;
 use crate::infra::config::Config;
 use serde_json::Value;
 use webauthn_rs::Webauthn;
@@ -82,7 +83,7 @@ pub async fn remove(ctx: &AppState, user: &User, public_id: &str, meta: &Request
 /// The options for `navigator.credentials.get`, for `purpose`.
 pub async fn assertion_options(
     ctx: &AppState,
-    user_id: i64,
+    user_id: UserId,
     handle_hash: String,
     purpose: Purpose,
 ) -> Result<Value, CeremonyError> {
@@ -94,7 +95,7 @@ pub async fn assertion_options(
 /// step, the user it signs in (`None` when the account is gone).
 pub async fn assert(
     ctx: &AppState,
-    user_id: i64,
+    user_id: UserId,
     handle_hash: String,
     (purpose, answer): (Purpose, String),
 ) -> Result<Option<User>, CeremonyError> {

@@ -15,7 +15,7 @@ use crate::db::orgs::Org;
 use crate::db::setup::{NewInstance, SetupError};
 use crate::db::users::User;
 use crate::db::{self, second_factors, users};
-use crate::domain::{Email, OrgName, OrgSlug, Password, PersonName};
+use crate::domain::{Email, OrgId, OrgName, OrgSlug, Password, PersonName, UserId};
 
 /// How a password step came out.
 pub enum LoginOutcome {
@@ -81,7 +81,7 @@ pub async fn log_in(
 }
 
 /// The user of a pending login (the second step), and whether they have a passkey.
-pub async fn pending_user(ctx: &AppState, user_id: i64) -> Result<Option<(User, bool)>, db::Error> {
+pub async fn pending_user(ctx: &AppState, user_id: UserId) -> Result<Option<(User, bool)>, db::Error> {
     ctx.db
         .run(move |conn| {
             let Some(user) = users::find(conn, user_id)? else { return Ok(None) };
@@ -149,7 +149,7 @@ pub async fn finish_second_step(
 /// user, recording `session.logout` in each of `orgs`.
 pub async fn log_out(
     ctx: &AppState,
-    (user, orgs): (&User, Vec<i64>),
+    (user, orgs): (&User, Vec<OrgId>),
     sid_hash: String,
     everywhere: bool,
     meta: &RequestMeta,

@@ -24,7 +24,7 @@ use crate::db::orgs::Org;
 use crate::db::setup::{self, NewInstance, SetupError};
 use crate::db::users::{self, CreateUserError, User};
 use crate::db::{DbConn, login_failures, orgs, sessions};
-use crate::domain::{Email, PersonName};
+use crate::domain::{Email, OrgId, PersonName, UserId};
 
 /// Why an account use case could not run: the database, or hashing a new password.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +89,7 @@ impl LoginCheck {
     }
 }
 
-fn org_ids(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
+fn org_ids(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<OrgId>> {
     Ok(orgs::for_user(conn, user_id)?.into_iter().map(|(org, _)| org.id).collect())
 }
 
@@ -161,7 +161,7 @@ pub fn login_failed(
 pub fn logout(
     conn: &mut DbConn,
     user: &User,
-    orgs: &[i64],
+    orgs: &[OrgId],
     sid_hash: &str,
     everywhere: bool,
     meta: &RequestMeta,

@@ -6,12 +6,13 @@ use crate::app::audit::RequestMeta;
 use crate::db::mail::{self, NewMail};
 use crate::db::users::User;
 use crate::db::{DbConn, QueryResult, now, other_error};
+use crate::domain::OrgId;
 use crate::infra::config::Config;
 use crate::infra::mail::account::{self, SecurityNotice};
 use crate::infra::mail::compose::Composed;
 
 /// Mail that concerns no organisation is queued under this org id.
-const NO_ORG: i64 = 0;
+const NO_ORG: OrgId = OrgId::new(0);
 
 /// Queues `composed` for `to`; `sealed` when it carries a one-time link.
 pub(super) fn queue(

@@ -11,6 +11,7 @@ use crate::db::QueryResult;
 use crate::db::second_factors::{self as factors, NewPasskey, PasskeyRow};
 use crate::db::users::User;
 use crate::db::{DbConn, ceremonies, now};
+use crate::domain::UserId;
 use crate::infra::config::Config;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -54,7 +55,7 @@ pub enum PasskeyError {
 
 /// WebAuthn's opaque user handle: fixed per account, says nothing about it.
 fn user_handle(user: &User) -> Uuid {
-    Uuid::from_u64_pair(0x6c61_7463_686b_6579, u64::try_from(user.id).unwrap_or_default())
+    Uuid::from_u64_pair(0x6c61_7463_686b_6579, u64::try_from(user.id.get()).unwrap_or_default())
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, PasskeyError> {
@@ -171,7 +172,7 @@ pub fn remove(
 pub fn begin_assertion(
     conn: &mut DbConn,
     rp: &Webauthn,
-    user_id: i64,
+    user_id: UserId,
     handle_hash: &str,
     purpose: Purpose,
 ) -> Result<Value, PasskeyError> {
@@ -193,7 +194,7 @@ fn credentials(rows: &[PasskeyRow]) -> Vec<Passkey> {
 pub fn finish_assertion(
     conn: &mut DbConn,
     rp: &Webauthn,
-    user_id: i64,
+    user_id: UserId,
     handle_hash: &str,
     purpose: Purpose,
     answer: &str,

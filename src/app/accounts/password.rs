@@ -9,8 +9,8 @@ use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::QueryResult;
 use crate::db::users::{self, User};
 use crate::db::{DbConn, login_failures, now, password_resets, sessions};
-use crate::domain::Email;
 use crate::domain::link_token::{LinkKind, LinkToken};
+use crate::domain::{Email, UserId};
 use crate::infra::config::Config;
 use crate::infra::mail::account::{self, PasswordResetLink};
 use chrono::Duration;
@@ -90,7 +90,7 @@ pub fn reset_link_user(conn: &mut DbConn, token: &LinkToken) -> QueryResult<Opti
     if reset.used_at.is_some() || reset.expires_at <= now() {
         return Ok(None);
     }
-    users::find(conn, reset.user_id)
+    users::find(conn, UserId::new(reset.user_id))
 }
 
 /// Sets the password through a reset link: single use, and only while it is
@@ -108,7 +108,7 @@ pub fn complete_reset(
         if reset.expires_at <= now() || !password_resets::mark_used(conn, reset.id)? {
             return Ok(None);
         }
-        let Some(user) = users::find(conn, reset.user_id)? else { return Ok(None) };
+        let Some(user) = users::find(conn, UserId::new(reset.user_id))? else { return Ok(None) };
         replace_password(conn, &user, new_hash, &Actor::user(&user), meta, "reset_link")?;
         tell(conn, config, &user, "Your password was reset", meta)?;
         Ok(Some(user))

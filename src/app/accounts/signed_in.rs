@@ -9,7 +9,7 @@ use crate::app::state::AppState;
 use crate::db::orgs::Org;
 use crate::db::users::User;
 use crate::db::{self, now, orgs, second_factors, sessions, users};
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use chrono::NaiveDateTime;
 
 /// Writes of `last_seen_at` are coalesced to this granularity.
@@ -33,12 +33,12 @@ pub struct SignedIn {
 
 /// The user `user_id` of the session whose id hashes to `sid_hash`, if that
 /// session's row is theirs and alive; `None` otherwise.
-pub async fn signed_in(ctx: &AppState, user_id: i64, sid_hash: String) -> Result<Option<SignedIn>, db::Error> {
+pub async fn signed_in(ctx: &AppState, user_id: UserId, sid_hash: String) -> Result<Option<SignedIn>, db::Error> {
     ctx.db
         .run(move |conn| {
             let Some(row) = sessions::find(conn, &sid_hash)? else { return Ok(None) };
             let at = chrono::Utc::now().naive_utc();
-            if row.user_id != user_id || !row_alive(row.created_at, row.last_seen_at, at) {
+            if row.user_id != user_id.get() || !row_alive(row.created_at, row.last_seen_at, at) {
                 return Ok(None);
             }
             if (at - row.last_seen_at).num_seconds() >= SEEN_GRANULARITY_SECS {

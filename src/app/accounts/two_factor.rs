@@ -11,6 +11,7 @@ use crate::db::QueryResult;
 use crate::db::second_factors as factors;
 use crate::db::users::User;
 use crate::db::{DbConn, login_failures, sessions};
+use crate::domain::UserId;
 use crate::domain::second_factor::{Code, TotpSecret, new_recovery_codes, recovery_code_hash};
 use crate::infra::config::Config;
 use serde_json::json;
@@ -99,7 +100,7 @@ pub fn cancel_totp(conn: &mut DbConn, user: &User) -> QueryResult<()> {
 }
 
 /// Stores a fresh set of recovery codes; returns them (shown once).
-fn fresh_recovery_codes(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<String>> {
+fn fresh_recovery_codes(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<String>> {
     let codes = new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| recovery_code_hash(&c.replace('-', ""))).collect();
     factors::replace_recovery_codes(conn, user_id, &hashes)?;
@@ -223,7 +224,7 @@ pub struct Status {
     pub passkeys: Vec<factors::PasskeyRow>,
 }
 
-pub fn status(conn: &mut DbConn, user_id: i64) -> QueryResult<Status> {
+pub fn status(conn: &mut DbConn, user_id: UserId) -> QueryResult<Status> {
     Ok(Status {
         totp_on: factors::totp(conn, user_id)?.is_some_and(|r| r.confirmed_at.is_some()),
         recovery_codes_left: factors::unused_recovery_codes(conn, user_id)?,

@@ -7,13 +7,14 @@
 use crate::db::QueryResult;
 use crate::db::checkpoints::{self, StoredCheckpoint};
 use crate::db::{DbConn, audit_events, outbox};
+use crate::domain::OrgId;
 use crate::domain::checkpoint::{CheckpointSigner, Refused, format_signed_at};
 use crate::domain::event_type::EventType;
 use chrono::NaiveDateTime;
 
 /// Signs the organisation's chain head now, unless it is empty or already
 /// checkpointed at that seq. Returns the new checkpoint.
-pub fn take(conn: &mut DbConn, signer: &CheckpointSigner, org_id: i64) -> QueryResult<Option<StoredCheckpoint>> {
+pub fn take(conn: &mut DbConn, signer: &CheckpointSigner, org_id: OrgId) -> QueryResult<Option<StoredCheckpoint>> {
     take_at(conn, signer, org_id, crate::db::now())
 }
 
@@ -21,7 +22,7 @@ pub fn take(conn: &mut DbConn, signer: &CheckpointSigner, org_id: i64) -> QueryR
 fn take_at(
     conn: &mut DbConn,
     signer: &CheckpointSigner,
-    org_id: i64,
+    org_id: OrgId,
     at: NaiveDateTime,
 ) -> QueryResult<Option<StoredCheckpoint>> {
     crate::db::transaction(conn, |conn| {
@@ -29,7 +30,7 @@ fn take_at(
         if seq == 0 || checkpoints::latest(conn, org_id)?.is_some_and(|c| c.seq >= seq) {
             return Ok(None);
         }
-        let checkpoint = signer.sign(org_id, seq, &hash, &format_signed_at(at.and_utc()));
+        let checkpoint = signer.sign(org_id.get(), seq, &hash, &format_signed_at(at.and_utc()));
         checkpoints::insert(conn, &checkpoint, &signer.public_key(), at)?;
         outbox::enqueue(conn, org_id, EventType::AuditCheckpoint, seq, checkpoint.to_json())?;
         checkpoints::latest(conn, org_id)
@@ -76,7 +77,7 @@ pub fn take_all(conn: &mut DbConn, signer: &CheckpointSigner) -> QueryResult<usi
 pub struct Backdated<'a> {
     signer: &'a CheckpointSigner,
     /// Organisation → when its oldest event not yet signed was recorded.
-    unsigned_since: std::collections::BTreeMap<i64, NaiveDateTime>,
+    unsigned_since: std::collections::BTreeMap<OrgId, NaiveDateTime>,
 }
 
 impl<'a> Backdated<'a> {
@@ -93,7 +94,7 @@ impl<'a> Backdated<'a> {
     }
 
     /// Call after recording an event of `org_id` at `at`.
-    pub fn recorded(&mut self, org_id: i64, at: NaiveDateTime) {
+    pub fn recorded(&mut self, org_id: OrgId, at: NaiveDateTime) {
         self.unsigned_since.entry(org_id).or_insert(at);
     }
 
@@ -108,7 +109,7 @@ impl<'a> Backdated<'a> {
     }
 
     fn sign_due(&mut self, conn: &mut DbConn, until: NaiveDateTime) -> QueryResult<()> {
-        let due: Vec<(i64, NaiveDateTime)> = self
+        let due: Vec<(OrgId, NaiveDateTime)> = self
             .unsigned_since
             .iter()
             .map(|(org_id, since)| (*org_id, *since + Self::LAG))

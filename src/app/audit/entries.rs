@@ -7,15 +7,15 @@ use crate::db::invitations::Invitation;
 use crate::db::now;
 use crate::db::users::User;
 use crate::db::webhooks::Endpoint;
-use crate::domain::Role;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_state::RevokeCause;
+use crate::domain::{OrgId, Role, UserId};
 use serde_json::{Value, json};
 
 /// What happened to what, in which organisation's log. One constructor per action.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub action: Action,
     pub target: Option<(&'static str, String, String)>,
     pub details: Value,
@@ -33,7 +33,7 @@ pub enum SecondFactorChange {
 }
 
 impl Entry {
-    fn new(org_id: i64, action: Action) -> Self {
+    fn new(org_id: OrgId, action: Action) -> Self {
         Self { org_id, action, target: None, details: json!({}) }
     }
 
@@ -47,19 +47,19 @@ impl Entry {
         self
     }
 
-    pub fn session_login(org_id: i64) -> Self {
+    pub fn session_login(org_id: OrgId) -> Self {
         Self::new(org_id, Action::SessionLogin)
     }
 
     /// A login that passed a second factor: `method` is `password+totp`,
     /// `password+recovery_code` or `password+passkey`.
-    pub fn session_login_with(org_id: i64, method: &str) -> Self {
+    pub fn session_login_with(org_id: OrgId, method: &str) -> Self {
         Self::new(org_id, Action::SessionLogin).details(json!({ "method": method }))
     }
 
     /// A second factor added or removed, or recovery codes replaced; `what`
     /// names it (`totp`, `passkey`, …) and `via` how (`account`, `cli`).
-    pub fn user_second_factor(org_id: i64, user: &User, change: SecondFactorChange, details: Value) -> Self {
+    pub fn user_second_factor(org_id: OrgId, user: &User, change: SecondFactorChange, details: Value) -> Self {
         let action = match change {
             SecondFactorChange::TotpEnabled => Action::UserTwoFactorEnabled,
             SecondFactorChange::Disabled => Action::UserTwoFactorDisabled,
@@ -70,7 +70,7 @@ impl Entry {
         Self::new(org_id, action).target("user", user.id, user.email.clone()).details(details)
     }
 
-    pub fn org_key_policy_changed(org_id: i64, slug: &str, before: &KeyPolicy, after: &KeyPolicy) -> Self {
+    pub fn org_key_policy_changed(org_id: OrgId, slug: &str, before: &KeyPolicy, after: &KeyPolicy) -> Self {
         let json = |p: &KeyPolicy| {
             json!({
                 "max_key_lifetime_days": p.max_lifetime_days,
@@ -84,7 +84,7 @@ impl Entry {
             .details(json!({ "before": json(before), "after": json(after) }))
     }
 
-    pub fn org_two_factor_requirement_changed(org_id: i64, slug: &str, required: bool) -> Self {
+    pub fn org_two_factor_requirement_changed(org_id: OrgId, slug: &str, required: bool) -> Self {
         Self::new(org_id, Action::OrgTwoFactorRequirementChanged)
             .target("org", slug, slug)
             .details(json!({ "before": { "required": !required }, "after": { "required": required } }))
@@ -92,7 +92,7 @@ impl Entry {
 
     /// `attempted_email` is what was typed; the password never appears.
     /// `user` is the account it names, when one exists.
-    pub fn session_login_failed(org_id: i64, attempted_email: &str, user: Option<&User>, reason: &str) -> Self {
+    pub fn session_login_failed(org_id: OrgId, attempted_email: &str, user: Option<&User>, reason: &str) -> Self {
         let entry = Self::new(org_id, Action::SessionLoginFailed)
             .details(json!({ "attempted_email": attempted_email, "reason": reason }));
         match user {
@@ -103,55 +103,55 @@ impl Entry {
 
     /// A wrong (or throttled) answer to a sudo prompt or a form that asks
     /// for the password or a code again; `prompt` says which.
-    pub fn session_sudo_failed(org_id: i64, user: &User, prompt: &str, reason: &str) -> Self {
+    pub fn session_sudo_failed(org_id: OrgId, user: &User, prompt: &str, reason: &str) -> Self {
         Self::new(org_id, Action::SessionSudoFailed)
             .target("user", user.id, user.email.clone())
             .details(json!({ "prompt": prompt, "reason": reason }))
     }
 
-    pub fn session_logout(org_id: i64, everywhere: bool) -> Self {
+    pub fn session_logout(org_id: OrgId, everywhere: bool) -> Self {
         Self::new(org_id, Action::SessionLogout).details(json!({ "everywhere": everywhere }))
     }
 
     /// One session ended from the account page (not the one in use).
-    pub fn session_revoked(org_id: i64, user: &User, session_id: i64) -> Self {
+    pub fn session_revoked(org_id: OrgId, user: &User, session_id: i64) -> Self {
         Self::new(org_id, Action::SessionRevoked)
             .target("user", user.id, user.email.clone())
             .details(json!({ "session_id": session_id }))
     }
 
     /// `via`: "account" (current password given), "reset_link" or "cli".
-    pub fn user_password_changed(org_id: i64, user: &User, via: &str) -> Self {
+    pub fn user_password_changed(org_id: OrgId, user: &User, via: &str) -> Self {
         let action = if via == "account" { Action::UserPasswordChanged } else { Action::UserPasswordReset };
         Self::new(org_id, action).target("user", user.id, user.email.clone()).details(json!({ "via": via }))
     }
 
-    pub fn user_profile_changed(org_id: i64, user: &User, before: &str, after: &str) -> Self {
+    pub fn user_profile_changed(org_id: OrgId, user: &User, before: &str, after: &str) -> Self {
         Self::new(org_id, Action::UserProfileChanged)
             .target("user", user.id, user.email.clone())
             .details(json!({ "before": { "name": before }, "after": { "name": after } }))
     }
 
-    pub fn member_invited(org_id: i64, invitation: &Invitation) -> Self {
+    pub fn member_invited(org_id: OrgId, invitation: &Invitation) -> Self {
         Self::invitation(org_id, Action::MemberInvited, invitation)
     }
 
-    pub fn member_invitation_resent(org_id: i64, invitation: &Invitation) -> Self {
+    pub fn member_invitation_resent(org_id: OrgId, invitation: &Invitation) -> Self {
         Self::invitation(org_id, Action::MemberInvitationResent, invitation)
     }
 
-    pub fn member_invitation_revoked(org_id: i64, invitation: &Invitation) -> Self {
+    pub fn member_invitation_revoked(org_id: OrgId, invitation: &Invitation) -> Self {
         Self::invitation(org_id, Action::MemberInvitationRevoked, invitation)
     }
 
-    fn invitation(org_id: i64, action: Action, invitation: &Invitation) -> Self {
+    fn invitation(org_id: OrgId, action: Action, invitation: &Invitation) -> Self {
         Self::new(org_id, action).target("invitation", &invitation.public_id, invitation.email.clone()).details(
             json!({ "email": invitation.email, "role": invitation.role().as_str(), "expires_at": chain::format_time(&invitation.expires_at) }),
         )
     }
 
     /// Acceptance of an invitation: `member.added`, saying where it came from.
-    pub fn member_added_by_invitation(org_id: i64, user: &User, invitation: &Invitation) -> Self {
+    pub fn member_added_by_invitation(org_id: OrgId, user: &User, invitation: &Invitation) -> Self {
         Self::new(org_id, Action::MemberAdded).target("user", user.id, user.email.clone()).details(json!({
             "role": invitation.role().as_str(),
             "via": "invitation",
@@ -160,36 +160,36 @@ impl Entry {
         }))
     }
 
-    pub fn org_created(org_id: i64, slug: &str, name: &str, plan: &str) -> Self {
+    pub fn org_created(org_id: OrgId, slug: &str, name: &str, plan: &str) -> Self {
         Self::new(org_id, Action::OrgCreated)
             .target("org", slug, name)
             .details(json!({ "slug": slug, "name": name, "plan": plan }))
     }
 
-    pub fn org_plan_changed(org_id: i64, slug: &str, before: &str, after: &str) -> Self {
+    pub fn org_plan_changed(org_id: OrgId, slug: &str, before: &str, after: &str) -> Self {
         Self::new(org_id, Action::OrgPlanChanged)
             .target("org", slug, slug)
             .details(json!({ "before": { "plan": before }, "after": { "plan": after } }))
     }
 
-    pub fn member_added(org_id: i64, user_id: i64, email: &str, role: Role) -> Self {
+    pub fn member_added(org_id: OrgId, user_id: UserId, email: &str, role: Role) -> Self {
         Self::new(org_id, Action::MemberAdded).target("user", user_id, email).details(json!({ "role": role.as_str() }))
     }
 
-    pub fn member_role_changed(org_id: i64, user_id: i64, email: &str, before: Role, after: Role) -> Self {
+    pub fn member_role_changed(org_id: OrgId, user_id: UserId, email: &str, before: Role, after: Role) -> Self {
         Self::new(org_id, Action::MemberRoleChanged)
             .target("user", user_id, email)
             .details(json!({ "before": { "role": before.as_str() }, "after": { "role": after.as_str() } }))
     }
 
-    pub fn member_removed(org_id: i64, user_id: i64, email: &str, role: Role) -> Self {
+    pub fn member_removed(org_id: OrgId, user_id: UserId, email: &str, role: Role) -> Self {
         Self::new(org_id, Action::MemberRemoved)
             .target("user", user_id, email)
             .details(json!({ "role": role.as_str() }))
     }
 
     /// `view` says what was opened: the page, an export, or verification.
-    pub fn support_viewed_audit_log(org_id: i64, view: &str) -> Self {
+    pub fn support_viewed_audit_log(org_id: OrgId, view: &str) -> Self {
         Self::new(org_id, Action::SupportViewedAuditLog).details(json!({ "view": view }))
     }
 }
@@ -208,60 +208,65 @@ pub fn key_snapshot(key: &ApiKey) -> Value {
 }
 
 impl Entry {
-    fn key(org_id: i64, action: Action, key: &ApiKey) -> Self {
+    fn key(org_id: OrgId, action: Action, key: &ApiKey) -> Self {
         Self::new(org_id, action).target("api_key", &key.key_id, format!("{} ({})", key.label, key.display_prefix))
     }
 
+    /// An entry about `key`, in its own organisation's log.
+    fn own_key(action: Action, key: &ApiKey) -> Self {
+        Self::key(OrgId::new(key.org_id), action, key)
+    }
+
     pub fn api_key_created(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyCreated, key).details(key_snapshot(key))
+        Self::own_key(Action::ApiKeyCreated, key).details(key_snapshot(key))
     }
 
     /// `before`/`after` hold only the fields that changed.
     pub fn api_key_updated(key: &ApiKey, before: Value, after: Value) -> Self {
-        Self::key(key.org_id, Action::ApiKeyUpdated, key).details(json!({ "before": before, "after": after }))
+        Self::own_key(Action::ApiKeyUpdated, key).details(json!({ "before": before, "after": after }))
     }
 
     pub fn api_key_scopes_changed(key: &ApiKey, before: &[&str], after: &[&str]) -> Self {
-        Self::key(key.org_id, Action::ApiKeyScopesChanged, key)
+        Self::own_key(Action::ApiKeyScopesChanged, key)
             .details(json!({ "before": { "scopes": before }, "after": { "scopes": after } }))
     }
 
     pub fn api_key_deactivated(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyDeactivated, key)
+        Self::own_key(Action::ApiKeyDeactivated, key)
     }
 
     pub fn api_key_activated(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyActivated, key)
+        Self::own_key(Action::ApiKeyActivated, key)
     }
 
     pub fn api_key_rotated(old: &ApiKey, new_key_id: &str, grace: &str) -> Self {
-        Self::key(old.org_id, Action::ApiKeyRotated, old).details(json!({ "replaced_by": new_key_id, "grace": grace }))
+        Self::own_key(Action::ApiKeyRotated, old).details(json!({ "replaced_by": new_key_id, "grace": grace }))
     }
 
     pub fn api_key_revoked(key: &ApiKey, cause: RevokeCause) -> Self {
-        Self::key(key.org_id, Action::ApiKeyRevoked, key).details(json!({ "reason": cause.as_str() }))
+        Self::own_key(Action::ApiKeyRevoked, key).details(json!({ "reason": cause.as_str() }))
     }
 
     /// The log keeps a snapshot of what was deleted.
     pub fn api_key_deleted(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyDeleted, key).details(key_snapshot(key))
+        Self::own_key(Action::ApiKeyDeleted, key).details(key_snapshot(key))
     }
 
     pub fn api_key_expired(key: &ApiKey) -> Self {
-        Self::key(key.org_id, Action::ApiKeyExpired, key)
+        Self::own_key(Action::ApiKeyExpired, key)
     }
 
     pub fn api_key_revoked_key_used(key: &ApiKey, state: &str) -> Self {
-        Self::key(key.org_id, Action::ApiKeyRevokedKeyUsed, key).details(json!({ "state": state }))
+        Self::own_key(Action::ApiKeyRevokedKeyUsed, key).details(json!({ "state": state }))
     }
 
     /// Reported exposed: `details` says by whom (source, reporter address and user agent) and what was done.
     pub fn api_key_exposed(key: &ApiKey, details: Value) -> Self {
-        Self::key(key.org_id, Action::ApiKeyExposed, key).details(details)
+        Self::own_key(Action::ApiKeyExposed, key).details(details)
     }
 
     /// A token was looked up in the console: the key it belongs to, or none (never the token).
-    pub fn api_key_looked_up(org_id: i64, key: Option<&ApiKey>) -> Self {
+    pub fn api_key_looked_up(org_id: OrgId, key: Option<&ApiKey>) -> Self {
         match key {
             Some(key) => Self::key(org_id, Action::ApiKeyLookedUp, key).details(json!({ "found": true })),
             None => Self::new(org_id, Action::ApiKeyLookedUp).details(json!({ "found": false })),
@@ -270,12 +275,12 @@ impl Entry {
 
     /// First use from a network the key had not used in 30 days.
     pub fn api_key_new_network(key: &ApiKey, network: &str, ip: &str, user_agent: Option<&str>) -> Self {
-        Self::key(key.org_id, Action::ApiKeyNewNetwork, key)
+        Self::own_key(Action::ApiKeyNewNetwork, key)
             .details(json!({ "network": network, "ip": ip, "user_agent": user_agent }))
     }
 
     fn webhook(action: Action, hook: &Endpoint) -> Self {
-        Self::new(hook.org_id, action).target("webhook", &hook.public_id, hook.url.clone())
+        Self::new(OrgId::new(hook.org_id), action).target("webhook", &hook.public_id, hook.url.clone())
     }
 
     pub fn webhook_created(hook: &Endpoint) -> Self {
@@ -309,7 +314,7 @@ impl Entry {
         Self::webhook(Action::WebhookDisabled, hook).details(json!({ "reason": reason }))
     }
 
-    pub fn support_viewed_api_keys(org_id: i64, view: &str) -> Self {
+    pub fn support_viewed_api_keys(org_id: OrgId, view: &str) -> Self {
         Self::new(org_id, Action::SupportViewedApiKeys).details(json!({ "view": view }))
     }
 }

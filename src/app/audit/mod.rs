@@ -21,23 +21,24 @@ use crate::db::audit_events::{self, NewEvent};
 use crate::db::users::User;
 use crate::db::{DbConn, now};
 use crate::domain::event_type::EventType;
+use crate::domain::{OrgId, UserId};
 use chain::EventFields;
 use serde_json::{Value, json};
 
 /// The chain of events that belong to no organisation.
-pub const PLATFORM_LOG: i64 = 0;
+pub const PLATFORM_LOG: OrgId = OrgId::new(0);
 
 /// Who did it.
 #[derive(Debug, Clone)]
 pub enum Actor {
     User {
-        id: i64,
+        id: UserId,
         email: String,
         name: String,
     },
     /// Platform staff acting through the support console.
     Staff {
-        id: i64,
+        id: UserId,
         email: String,
         name: String,
     },
@@ -88,8 +89,8 @@ impl Actor {
 
     fn columns(&self) -> (&'static str, Option<i64>, Option<String>, Option<String>) {
         match self {
-            Self::User { id, email, name } => ("user", Some(*id), Some(email.clone()), Some(name.clone())),
-            Self::Staff { id, email, name } => ("staff", Some(*id), Some(email.clone()), Some(name.clone())),
+            Self::User { id, email, name } => ("user", Some(id.get()), Some(email.clone()), Some(name.clone())),
+            Self::Staff { id, email, name } => ("staff", Some(id.get()), Some(email.clone()), Some(name.clone())),
             Self::System { label } => ("system", None, None, Some((*label).to_owned())),
             Self::Anonymous => ("anonymous", None, None, None),
             Self::ApiKey { key_id, .. } => ("api_key", None, None, Some(key_id.clone())),
@@ -145,7 +146,7 @@ pub fn record_seq(conn: &mut DbConn, actor: &Actor, meta: &RequestMeta, entry: E
 /// the transaction ends: a webhook event that no change causes
 /// (`api_key.expiring`) is numbered as of it, and whatever it reads after
 /// this call is the state as of that seq (no change can commit meanwhile).
-pub fn latest_seq(conn: &mut DbConn, org_id: i64) -> QueryResult<i64> {
+pub fn latest_seq(conn: &mut DbConn, org_id: OrgId) -> QueryResult<i64> {
     audit_events::lock_head(conn, org_id).map(|(seq, _)| seq)
 }
 
@@ -178,7 +179,7 @@ fn append(
         None => (None, None, None),
     };
     let mut fields = EventFields {
-        org_id: entry.org_id,
+        org_id: entry.org_id.get(),
         seq: last_seq + 1,
         occurred_at: at,
         actor_type: actor_type.to_owned(),
@@ -211,7 +212,7 @@ fn append(
 /// endpoints that subscribe to it — in this transaction, under the chain-head
 /// lock, so deliveries are queued in chain order (the worker keeps that
 /// order per endpoint: `db::claim_due`).
-fn stream(conn: &mut DbConn, org_id: i64, seq: i64) -> QueryResult<()> {
+fn stream(conn: &mut DbConn, org_id: OrgId, seq: i64) -> QueryResult<()> {
     if crate::db::webhooks::subscribers(conn, org_id, EventType::AuditEvent)?.is_empty() {
         return Ok(());
     }
@@ -225,8 +226,8 @@ pub fn record_each(
     conn: &mut DbConn,
     actor: &Actor,
     meta: &RequestMeta,
-    org_ids: &[i64],
-    entry_for: impl Fn(i64) -> Entry,
+    org_ids: &[OrgId],
+    entry_for: impl Fn(OrgId) -> Entry,
 ) -> QueryResult<()> {
     if org_ids.is_empty() {
         return record(conn, actor, meta, entry_for(PLATFORM_LOG));

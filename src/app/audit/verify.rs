@@ -8,6 +8,7 @@ use super::checkpoints::{self, BrokenCheckpoint};
 use crate::db::QueryResult;
 use crate::db::checkpoints::StoredCheckpoint;
 use crate::db::{DbConn, audit_events};
+use crate::domain::OrgId;
 use crate::domain::audit_chain::{Break, Verifier};
 use crate::domain::checkpoint::{Coverage, Refused, Uncovered, parse_signed_at};
 use std::collections::VecDeque;
@@ -66,7 +67,7 @@ impl VerifyReport {
 }
 
 /// Re-walks the chain only, leaving checkpoints aside (no key to check them with).
-pub fn verify_chain_only(conn: &mut DbConn, org_id: i64, progress: impl FnMut(u64)) -> QueryResult<VerifyReport> {
+pub fn verify_chain_only(conn: &mut DbConn, org_id: OrgId, progress: impl FnMut(u64)) -> QueryResult<VerifyReport> {
     verify_with(conn, org_id, None, progress)
 }
 
@@ -75,7 +76,7 @@ pub fn verify_chain_only(conn: &mut DbConn, org_id: i64, progress: impl FnMut(u6
 /// events each batch checked.
 pub fn verify(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     key: &CheckpointKey,
     progress: impl FnMut(u64),
 ) -> QueryResult<VerifyReport> {
@@ -84,7 +85,7 @@ pub fn verify(
 
 fn verify_with(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     key: Option<&CheckpointKey>,
     mut progress: impl FnMut(u64),
 ) -> QueryResult<VerifyReport> {
@@ -134,7 +135,7 @@ struct Checkpoints {
 }
 
 impl Checkpoints {
-    fn load(conn: &mut DbConn, org_id: i64, key: Option<&CheckpointKey>) -> QueryResult<Self> {
+    fn load(conn: &mut DbConn, org_id: OrgId, key: Option<&CheckpointKey>) -> QueryResult<Self> {
         let Some(key) = key else { return Ok(Self { pending: VecDeque::new(), coverage: None }) };
         let pending: VecDeque<_> = crate::db::checkpoints::all(conn, org_id)?
             .into_iter()

@@ -6,6 +6,7 @@ use crate::db::QueryResult;
 use crate::db::api_keys::ApiKey;
 use crate::db::request_log::{NewRequest, insert_batch};
 use crate::db::{DbConn, now};
+use crate::domain::OrgId;
 use chrono::Duration;
 
 /// (method, path, status, error code) of the calls the demo shows, in turn.
@@ -18,7 +19,7 @@ const CALLS: [(&str, &str, i64, Option<&str>); 6] = [
     ("GET", "/api/v1/ping", 200, None),
 ];
 
-pub(super) fn seed(conn: &mut DbConn, org_id: i64, busy: &[(ApiKey, i64)]) -> QueryResult<()> {
+pub(super) fn seed(conn: &mut DbConn, org_id: OrgId, busy: &[(ApiKey, i64)]) -> QueryResult<()> {
     let at = now();
     for (n, (key, _)) in busy.iter().enumerate() {
         let rows: Vec<NewRequest> = (0..60_i64)

@@ -12,7 +12,7 @@ use crate::domain::key_settings::IpAllowlist;
 use crate::domain::records::{id_prefix, validate_create};
 use crate::domain::scopes::{Resource, Scopes};
 use crate::domain::token::{ApiKeySecret, KeyId, KeyPrefix, random_base62};
-use crate::domain::{OrgName, OrgSlug, Plan, Role};
+use crate::domain::{OrgId, OrgName, OrgSlug, Plan, Role};
 use crate::infra::config::Config;
 use crate::infra::progress::Progress;
 use anyhow::Context;
@@ -128,7 +128,7 @@ impl<'a> Sample<'a> {
 
 fn make_key(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     by: &User,
     sample: Sample<'_>,
     timeline: &mut Timeline,
@@ -168,7 +168,7 @@ fn make_key(
 /// A dozen keys, in every state and with every health mark. Returns the busy ones (for usage).
 fn seed_keys(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     owner: &User,
     admin: &User,
     t: &mut Timeline,
@@ -275,7 +275,7 @@ fn seed_keys(
 }
 
 /// A small catalogue, customers and orders, valid as the API would store them.
-fn seed_records(conn: &mut DbConn, org_id: i64) -> anyhow::Result<()> {
+fn seed_records(conn: &mut DbConn, org_id: OrgId) -> anyhow::Result<()> {
     let insert = |conn: &mut DbConn, resource: Resource, body: Value| -> anyhow::Result<String> {
         let Value::Object(map) = body else { anyhow::bail!("sample is not an object") };
         let fields = validate_create(resource, &map).map_err(|e| anyhow::anyhow!("invalid sample: {e:?}"))?;
@@ -328,7 +328,7 @@ fn seed_records(conn: &mut DbConn, org_id: i64) -> anyhow::Result<()> {
 }
 
 /// 30 days of requests for the busy keys: weekdays busier, a few errors.
-fn seed_usage(conn: &mut DbConn, org_id: i64, busy: &[(ApiKey, i64)], now: NaiveDateTime) -> QueryResult<()> {
+fn seed_usage(conn: &mut DbConn, org_id: OrgId, busy: &[(ApiKey, i64)], now: NaiveDateTime) -> QueryResult<()> {
     use chrono::Datelike;
     let today = now.date();
     for (key, daily) in busy.iter().map(|(k, d)| (k, *d)) {
@@ -346,7 +346,14 @@ fn seed_usage(conn: &mut DbConn, org_id: i64, busy: &[(ApiKey, i64)], now: Naive
 }
 
 /// Logins over the last 90 days, a mistyped password, and a support visit.
-fn seed_sessions(org_id: i64, owner: &User, admin: &User, staff: Option<&User>, t: &mut Timeline, now: NaiveDateTime) {
+fn seed_sessions(
+    org_id: OrgId,
+    owner: &User,
+    admin: &User,
+    staff: Option<&User>,
+    t: &mut Timeline,
+    now: NaiveDateTime,
+) {
     for back in (1..90).step_by(4) {
         t.add(
             now - Duration::days(back) - Duration::hours(3),

@@ -7,6 +7,7 @@ use crate::app::audit::{Actor, Entry};
 use crate::db::deliveries::{self, EndpointScope, NewAttempt};
 use crate::db::webhooks::{self, NewEndpoint};
 use crate::db::{DbConn, QueryError, backdate, outbox, users::User};
+use crate::domain::OrgId;
 use crate::domain::delivery_state::DeliveryState;
 use crate::domain::event_type::EventType;
 use crate::domain::token::random_base62;
@@ -16,7 +17,7 @@ use serde_json::json;
 /// Two endpoints: one healthy with delivered events, one failing for two days.
 pub(super) fn seed_webhooks(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     owner: &User,
     encryption_key: &[u8],
     t: &mut Timeline,

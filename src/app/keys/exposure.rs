@@ -15,6 +15,7 @@ use crate::app::webhooks::events::key_event_with;
 use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::{DbConn, now};
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 use crate::domain::key_state::{KeyState, RevokeCause};
 pub use crate::domain::leak::ExposedKeyAction;
@@ -40,7 +41,7 @@ fn report_exposed(
     public_url: &str,
 ) -> QueryResult<bool> {
     crate::db::transaction(conn, |conn| {
-        let Some(current) = api_keys::find(conn, key.org_id, &key.key_id)? else { return Ok(false) };
+        let Some(current) = api_keys::find(conn, OrgId::new(key.org_id), &key.key_id)? else { return Ok(false) };
         if !matches!(current.state(now()), KeyState::Active | KeyState::Rotating) {
             return Ok(false);
         }
@@ -147,7 +148,8 @@ pub async fn look_up(
     let caller = caller.clone();
     ctx.transaction(move |conn| {
         let org_id = caller.org().id;
-        let found = api_keys::find_by_hash(conn, &secret.hash())?.map(|(key, _)| key).filter(|k| k.org_id == org_id);
+        let found =
+            api_keys::find_by_hash(conn, &secret.hash())?.map(|(key, _)| key).filter(|k| k.org_id == org_id.get());
         audit::record(conn, &caller.actor(), &caller.meta, Entry::api_key_looked_up(org_id, found.as_ref()))?;
         Ok(found)
     })

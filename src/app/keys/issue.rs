@@ -14,6 +14,7 @@ use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey, CreatedBy, KeySettings, NewKey};
 use crate::db::form_ids;
 use crate::db::{DbConn, now};
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;
@@ -57,7 +58,7 @@ pub enum Issued {
 /// A new key's row, before it exists: the token's hash and prefix (the
 /// token itself stays with the caller), its settings and who issues it.
 struct Issue<'a> {
-    org_id: i64,
+    org_id: OrgId,
     once: &'a Once,
     key_id: KeyId,
     secret: &'a ApiKeySecret,
@@ -72,7 +73,7 @@ const ONCE_WINDOW_HOURS: i64 = 24;
 /// The key an earlier request with this one-time id made (an
 /// `Idempotency-Key` within its day), if there was one: a retried rotation
 /// is told so rather than that its key was rotated already.
-fn issued_before(conn: &mut DbConn, org_id: i64, once: &Once) -> QueryResult<Option<String>> {
+fn issued_before(conn: &mut DbConn, org_id: OrgId, once: &Once) -> QueryResult<Option<String>> {
     let Some(stored) = once.stored() else { return Ok(None) };
     if matches!(once, Once::Idempotency { .. }) {
         form_ids::forget(conn, &stored, now() - chrono::Duration::hours(ONCE_WINDOW_HOURS))?;

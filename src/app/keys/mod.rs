@@ -33,10 +33,11 @@ use crate::db::QueryResult;
 use crate::db::api_keys;
 /// A key's row, as the pages and the API show it.
 pub use crate::db::api_keys::ApiKey;
+use crate::domain::OrgId;
 
 /// One of the organisation's keys, read under its row lock: nothing else
 /// changes it until the transaction ends, so the checks made on it hold.
-fn locked(conn: &mut DbConn, org_id: i64, key_id: &str) -> QueryResult<Option<ApiKey>> {
+fn locked(conn: &mut DbConn, org_id: OrgId, key_id: &str) -> QueryResult<Option<ApiKey>> {
     let Some(found) = api_keys::find(conn, org_id, key_id)? else { return Ok(None) };
     crate::db::lock_key(conn, found.id)?;
     api_keys::find(conn, org_id, key_id)

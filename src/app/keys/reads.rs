@@ -73,7 +73,7 @@ pub async fn requests(
     limit: i64,
 ) -> Result<Vec<RequestRow>, FindError> {
     authorize(caller, Op::Read)?;
-    if key.org_id != caller.org().id {
+    if key.org_id != caller.org().id.get() {
         return Err(FindError::NotFound);
     }
     let key_row = key.id;

@@ -9,6 +9,7 @@ use crate::app::webhooks::events::{key_event, key_event_with};
 use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::{DbConn, now};
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 use crate::domain::key_state::{RevokeCause, RevokeReason};
 use crate::domain::scopes::Scopes;
@@ -82,7 +83,7 @@ pub(super) fn update(
 
 /// The key as it is now (after a change in this transaction).
 pub(super) fn reload(conn: &mut DbConn, key: &ApiKey) -> QueryResult<ApiKey> {
-    api_keys::find(conn, key.org_id, &key.key_id)?.ok_or(crate::db::QueryError::NotFound)
+    api_keys::find(conn, OrgId::new(key.org_id), &key.key_id)?.ok_or(crate::db::QueryError::NotFound)
 }
 
 pub(super) fn object(value: Value) -> Map<String, Value> {
@@ -169,7 +170,7 @@ pub(super) fn delete(conn: &mut DbConn, key: &ApiKey, actor: &Actor, meta: &Requ
         // Read under the row lock, so the log and the event keep the key's
         // last settings even when a change committed since the caller read it.
         crate::db::lock_key(conn, key.id)?;
-        let Some(current) = api_keys::find(conn, key.org_id, &key.key_id)? else { return Ok(()) };
+        let Some(current) = api_keys::find(conn, OrgId::new(key.org_id), &key.key_id)? else { return Ok(()) };
         api_keys::delete(conn, current.id)?;
         let seq = audit::record_seq(conn, actor, meta, Entry::api_key_deleted(&current))?;
         let extra = json!({ "state": "deleted", "reason": RevokeReason::Manual.as_str() });

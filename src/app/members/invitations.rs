@@ -12,7 +12,7 @@ use crate::db::users::{self, CreateUserError, User};
 use crate::db::{DbConn, QueryError, QueryResult, now, other_error, sessions};
 use crate::domain::link_token::{LinkKind, LinkToken};
 use crate::domain::token::random_base62;
-use crate::domain::{Email, PersonName, Role};
+use crate::domain::{Email, OrgId, PersonName, Role};
 use crate::infra::config::Config;
 use chrono::Duration;
 
@@ -168,7 +168,7 @@ pub fn look_up(conn: &mut DbConn, token: &LinkToken) -> QueryResult<Option<Valid
     if !invitation.is_open() || invitation.is_expired(now()) {
         return Ok(None);
     }
-    let Some(org) = orgs::find(conn, invitation.org_id)? else { return Ok(None) };
+    let Some(org) = orgs::find(conn, OrgId::new(invitation.org_id))? else { return Ok(None) };
     let email = Email::parse(&invitation.email).map_err(other_error)?;
     let has_account = users::find_by_email(conn, &email)?.is_some();
     Ok(Some(Valid { invitation, org, has_account }))
@@ -204,7 +204,7 @@ fn claim(conn: &mut DbConn, token: &LinkToken) -> Result<(Invitation, Org), Acce
     if !invitation.is_open() || invitation.is_expired(now()) || !invitations::mark_accepted(conn, invitation.id)? {
         return Err(AcceptError::Invalid);
     }
-    let org = orgs::find(conn, invitation.org_id)?.ok_or(AcceptError::Invalid)?;
+    let org = orgs::find(conn, OrgId::new(invitation.org_id))?.ok_or(AcceptError::Invalid)?;
     Ok((invitation, org))
 }
 

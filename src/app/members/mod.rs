@@ -17,7 +17,7 @@ use crate::db::DbConn;
 use crate::db::memberships::{self, MembershipError};
 use crate::db::users::{self, User};
 use crate::domain::key_policy::KeyPolicy;
-use crate::domain::{Email, Role};
+use crate::domain::{Email, OrgId, Role, UserId};
 use invitations::{Invited, Inviter};
 
 pub use crate::db::invitations::Invitation;
@@ -92,7 +92,7 @@ pub async fn overview(ctx: &AppState, caller: &Caller) -> Result<(Vec<Member>, V
 }
 
 /// One member of the organisation (the removal's confirmation shows them).
-pub async fn find(ctx: &AppState, caller: &Caller, user_id: i64) -> Result<Member, MemberError> {
+pub async fn find(ctx: &AppState, caller: &Caller, user_id: UserId) -> Result<Member, MemberError> {
     let (members, _) = overview(ctx, caller).await?;
     members.into_iter().find(|m| m.user_id == user_id).ok_or(MemberError::NotMember)
 }
@@ -139,7 +139,7 @@ pub async fn revoke_invitation(ctx: &AppState, caller: &Caller, public_id: &str)
 /// Adds `user` to the organisation with `role` (the CLI).
 pub fn add(
     conn: &mut DbConn,
-    org_id: i64,
+    org_id: OrgId,
     user: &User,
     role: Role,
     actor: &Actor,
@@ -152,13 +152,13 @@ pub fn add(
     })
 }
 
-fn member_email(conn: &mut DbConn, user_id: i64) -> Result<String, MemberError> {
+fn member_email(conn: &mut DbConn, user_id: UserId) -> Result<String, MemberError> {
     users::find(conn, user_id)?.map(|u| u.email).ok_or(MemberError::NotMember)
 }
 
 /// Gives a member another role; answers the role they had (nothing is
 /// recorded when it is the same). The last owner cannot be demoted.
-pub async fn change_role(ctx: &AppState, caller: &Caller, user_id: i64, role: Role) -> Result<Role, MemberError> {
+pub async fn change_role(ctx: &AppState, caller: &Caller, user_id: UserId, role: Role) -> Result<Role, MemberError> {
     authorize(caller)?;
     let caller = caller.clone();
     ctx.transaction(move |conn| {
@@ -176,7 +176,7 @@ pub async fn change_role(ctx: &AppState, caller: &Caller, user_id: i64, role: Ro
 
 /// Removes a member (an owner may remove themselves, unless they are the
 /// last owner); answers the role they had.
-pub async fn remove(ctx: &AppState, caller: &Caller, user_id: i64) -> Result<Role, MemberError> {
+pub async fn remove(ctx: &AppState, caller: &Caller, user_id: UserId) -> Result<Role, MemberError> {
     authorize(caller)?;
     let caller = caller.clone();
     ctx.transaction(move |conn| {

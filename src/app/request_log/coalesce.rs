@@ -217,7 +217,7 @@ mod tests {
         Entry {
             key_row_id: 7,
             key_created_at: created,
-            org_id: 1,
+            org_id: crate::domain::OrgId::new(1),
             at: created,
             method: "GET".into(),
             path: "/api/v1/ping".into(),

@@ -10,6 +10,7 @@
 mod coalesce;
 mod memory;
 
+use crate::domain::OrgId;
 use chrono::NaiveDateTime;
 pub use coalesce::Seen;
 pub use memory::WriterMemory;
@@ -28,7 +29,7 @@ pub struct Entry {
     pub key_row_id: i64,
     /// With the row id, identifies the key (SQLite may reuse a deleted key's id).
     pub key_created_at: NaiveDateTime,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub at: NaiveDateTime,
     pub method: String,
     pub path: String,

@@ -134,7 +134,7 @@ pub async fn attempt(
 /// The endpoint's deliveries, as a caller of its organisation may read them.
 fn scope(caller: &Caller, hook: &Endpoint) -> Result<EndpointScope, HookError> {
     authorize(caller, Op::Read)?;
-    if hook.org_id != caller.org().id {
+    if hook.org_id != caller.org().id.get() {
         return Err(HookError::NotFound);
     }
     Ok(EndpointScope::from(hook))

@@ -13,6 +13,7 @@ use crate::app::state::AppState;
 use crate::db::deliveries::{self, Delivery, NewAttempt};
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{now, outbox};
+use crate::domain::OrgId;
 use crate::domain::crypto;
 use crate::domain::delivery_state::DeliveryState;
 use crate::domain::event_type::EventType;
@@ -136,7 +137,8 @@ pub async fn deliver(state: &AppState, delivery_id: i64, trigger: &'static str) 
         .db
         .run(move |conn| {
             let Some(delivery) = deliveries::find(conn, delivery_id)? else { return Ok(None) };
-            let endpoint = webhooks::list(conn, delivery.org_id)?.into_iter().find(|e| e.id == delivery.endpoint_id);
+            let endpoint =
+                webhooks::list(conn, OrgId::new(delivery.org_id))?.into_iter().find(|e| e.id == delivery.endpoint_id);
             let event = outbox::find(conn, &delivery.event_id)?;
             Ok::<_, crate::db::QueryError>(Some((delivery, endpoint, event)))
         })

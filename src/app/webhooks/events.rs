@@ -1,6 +1,7 @@
 //! Queuing the events about keys, and reading an endpoint's subscriptions
 //! (docs/api-guide.md: Event types); the types themselves are `domain::event_type`.
 
+use crate::domain::OrgId;
 use crate::domain::event_type::EventType;
 
 /// Writes an `api_key.*` event to the outbox, in the caller's transaction:
@@ -33,7 +34,7 @@ pub fn key_event_with(
     if let Some(object) = data.as_object_mut() {
         object.extend(extra);
     }
-    crate::db::outbox::enqueue(conn, key.org_id, event_type, seq, data).map(|_| ())
+    crate::db::outbox::enqueue(conn, OrgId::new(key.org_id), event_type, seq, data).map(|_| ())
 }
 
 /// Parses the checked boxes: at least one known type, stored comma-separated in this order.

@@ -9,10 +9,10 @@ use crate::app::audit::RequestMeta;
 use crate::app::caller::{Caller, Org};
 use crate::app::keys::{self, ApiKey};
 use crate::app::state::AppState;
-use crate::domain::Plan;
 use crate::domain::key_state::KeyState;
 use crate::domain::timefmt::now;
 use crate::domain::token::ApiKeySecret;
+use crate::domain::{OrgId, Plan};
 use crate::infra::rate_limit::Decision;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -24,7 +24,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy)]
 pub struct KeyContext {
     pub key_row_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub decision: Decision,
     pub expires_at: Option<chrono::NaiveDateTime>,
 }
@@ -34,7 +34,7 @@ pub struct KeyContext {
 #[derive(Debug, Clone, Copy)]
 pub struct KnownKey {
     pub key_row_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// With the row id, tells this key from a deleted one whose id SQLite gave again.
     pub created_at: chrono::NaiveDateTime,
     /// The client's address, as the allowlist saw it.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// `seen_at` is refreshed at most this often, so most requests leave the cookie alone.
 use crate::app::accounts::signed_in::SEEN_GRANULARITY_SECS;
 pub use crate::app::accounts::{ABSOLUTE_LIFETIME_SECS, IDLE_TIMEOUT_SECS};
+use crate::domain::UserId;
 
 const LOGIN_KEY: &str = "login";
 const PENDING_KEY: &str = "pending_login";
@@ -23,7 +24,7 @@ pub const MAX_SECOND_STEP_FAILURES: i64 = 5;
 /// session is not logged in yet, and can reach nothing but the second step.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub epoch: i64,
     pub started_at: i64,
     /// Where to go once the second step is done (a local path, or empty).
@@ -36,7 +37,7 @@ const CSRF_KEY: &str = "csrf";
 pub struct Login {
     /// The random session id; the database keeps only its SHA-256 ([`SessionId::hash`]).
     pub sid: SessionId,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub epoch: i64,
     pub login_at: i64,
     pub seen_at: i64,
@@ -89,7 +90,7 @@ impl std::fmt::Debug for Login {
 pub fn start(
     session: &Session,
     sid: SessionId,
-    user_id: i64,
+    user_id: UserId,
     epoch: i64,
 ) -> Result<(), actix_session::SessionInsertError> {
     let now = now_unix();
@@ -103,7 +104,7 @@ pub fn start(
 /// Starts the second step of a login (a fresh cookie; no login in it).
 pub fn begin_second_step(
     session: &Session,
-    user_id: i64,
+    user_id: UserId,
     epoch: i64,
     next: String,
 ) -> Result<(), actix_session::SessionInsertError> {

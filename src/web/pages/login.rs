@@ -6,6 +6,7 @@ use super::{render, render_status, safe_next, see_other};
 use crate::app::accounts::login::{self, LoginOutcome as Outcome};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
+use crate::domain::OrgId;
 use crate::domain::forms::LoginForm;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, CurrentUser, client_ip, session};
@@ -60,7 +61,7 @@ pub async fn submit(
     match outcome {
         Outcome::LoggedIn(user) => {
             session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
-            tracing::info!(user_id = user.id, "login succeeded");
+            tracing::info!(user_id = user.id.get(), "login succeeded");
             Ok(see_other(next.as_deref().unwrap_or("/")))
         }
         Outcome::SecondStep(user) => {
@@ -108,7 +109,7 @@ async fn record_logout(
     meta: RequestMeta,
     everywhere: bool,
 ) -> Result<(), AppError> {
-    let orgs: Vec<i64> = current.orgs.iter().map(|(org, _)| org.id).collect();
+    let orgs: Vec<OrgId> = current.orgs.iter().map(|(org, _)| org.id).collect();
     Ok(login::log_out(state, (&current.user, orgs), current.login.sid.hash(), everywhere, &meta).await?)
 }
 

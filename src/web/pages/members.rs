@@ -11,7 +11,7 @@ use crate::app::members::invitations::Invited;
 use crate::app::members::{self, Invitation, Member, MemberError};
 use crate::app::state::AppState;
 use crate::domain::forms::{AddMemberForm, RoleForm};
-use crate::domain::{Email, Role};
+use crate::domain::{Email, Role, UserId};
 use crate::web::auth::{CsrfForm, OrgMember, csrf::NoFields};
 use crate::web::error::AppError;
 use actix_web::http::StatusCode;
@@ -26,11 +26,11 @@ struct MembersPage {
     invitations: Vec<Invitation>,
     now: chrono::NaiveDateTime,
     roles: [Role; 4],
-    self_id: i64,
+    self_id: UserId,
     email: Field,
     role: Field,
     /// An error about one member's row: (user id, message).
-    row_error: Option<(i64, String)>,
+    row_error: Option<(UserId, String)>,
     notice: Option<String>,
 }
 
@@ -97,7 +97,7 @@ pub async fn add(
 async fn row_failure(
     state: &AppState,
     who: (&OrgMember, &Caller),
-    user_id: i64,
+    user_id: UserId,
     message: String,
 ) -> Result<HttpResponse, AppError> {
     let mut page = page(state, who).await?;
@@ -110,7 +110,7 @@ pub async fn change_role(
     member: OrgMember,
     session: actix_session::Session,
     meta: RequestMeta,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, UserId)>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let caller = member.caller(meta);
@@ -140,7 +140,7 @@ pub async fn remove_confirm(
     state: web::Data<AppState>,
     member: OrgMember,
     meta: RequestMeta,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, UserId)>,
 ) -> Result<HttpResponse, AppError> {
     let target = members::find(&state, &member.caller(meta), path.1).await?;
     render(&RemovePage { chrome: Chrome::for_member(&member, NavItem::Members), target })
@@ -151,7 +151,7 @@ pub async fn remove(
     member: OrgMember,
     session: actix_session::Session,
     meta: RequestMeta,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, UserId)>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (caller, user_id) = (member.caller(meta), path.1);

@@ -12,6 +12,7 @@ use crate::app::accounts::sudo::Prompt;
 use crate::app::accounts::two_factor::Method;
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
+use crate::domain::UserId;
 use crate::web::auth::csrf::NoFields;
 use crate::web::auth::{CsrfForm, CurrentUser, session};
 use crate::web::error::AppError;
@@ -143,7 +144,7 @@ pub async fn login_options(
 async fn assertion_options(
     state: &web::Data<AppState>,
     session: &Session,
-    user_id: i64,
+    user_id: UserId,
     purpose: Purpose,
 ) -> Result<HttpResponse, AppError> {
     let handle = session::new_ceremony(session).map_err(AppError::internal)?;

@@ -80,7 +80,7 @@ pub async fn submit(
     let Some((user, org)) = login::set_up(&state, setup, sid.hash(), &meta).await? else {
         return Err(AppError::NotFound);
     };
-    tracing::info!(user_id = user.id, org = %org.slug, "first-run setup completed");
+    tracing::info!(user_id = user.id.get(), org = %org.slug, "first-run setup completed");
     session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
     Ok(see_other(&crate::domain::urls::org(&org.slug)))
 }

@@ -13,6 +13,7 @@ use crate::app::caller::Org;
 use crate::app::keys::{self, Op};
 use crate::app::state::AppState;
 use crate::app::support::{Look, look_at, search};
+use crate::domain::OrgId;
 use crate::domain::urls::AuditLogPages;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -72,7 +73,7 @@ async fn viewed(
     staff: &StaffUser,
     slug: String,
     meta: RequestMeta,
-    entry: impl FnOnce(i64) -> Entry + Send + 'static,
+    entry: impl FnOnce(OrgId) -> Entry + Send + 'static,
 ) -> Result<(Org, Caller), AppError> {
     match look_at(state, (&staff.0.user, staff.0.has_second_factor), &slug, &meta, entry).await? {
         Look::Seen(org) => Ok((org.clone(), Caller::staff(staff.0.user.clone(), org, meta))),
@@ -83,7 +84,7 @@ async fn viewed(
 }
 
 /// `Entry::support_viewed_audit_log` for one view.
-fn log_view(view: &'static str) -> impl FnOnce(i64) -> Entry + Send + 'static {
+fn log_view(view: &'static str) -> impl FnOnce(OrgId) -> Entry + Send + 'static {
     move |org_id| Entry::support_viewed_audit_log(org_id, view)
 }
 
