@@ -86,8 +86,9 @@ impl ManageConnection for Manager {
         // busy_timeout must come before journal_mode, or a new pool stalls (docs/DATABASE.md).
         let setup = match conn {
             DbConn::Sqlite(_) => {
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                conn.batch_execute("PRAGMA busy_timeout = 5000;").map_err(r2d2::Error::QueryError)?;
+                wal_mode(&mut conn).map_err(r2d2::Error::QueryError)?;
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
             }
             DbConn::Pg(_) => "SET TIME ZONE 'UTC';",
         };
@@ -101,6 +102,25 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// Puts a SQLite file in WAL mode. Switching a fresh file takes an exclusive
+/// lock, and SQLite answers "database is locked" at once, without waiting the
+/// busy timeout, to a process that asks while another is switching it —
+/// replicas started together on a new database. So ask again, for as long as
+/// the busy timeout would have waited.
+fn wal_mode(conn: &mut DbConn) -> QueryResult<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("locked") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 
