@@ -296,7 +296,6 @@ pub fn revoke(conn: &mut DbConn, id: i64, by_name: &str) -> QueryResult<bool> {
     Ok(changed == 1)
 }
 
-/// Deletes the key and its usage counts.
 /// Deletes a key and what is filed under its row id (usage, request log,
 /// networks): SQLite may give the id to the next key.
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
