@@ -2,6 +2,7 @@
 //! database row) so the rest of the code cannot hold an invalid one.
 //! No I/O lives here.
 
+pub mod access;
 pub mod audit_chain;
 pub mod checkpoint;
 pub mod crypto;

@@ -1,0 +1,52 @@
+//! The built-in sample API: Latchkey's own resources
+//! (`/api/v1/{customers,orders,products,categories}`) with the same names
+//! as the key scopes (`customers:read`, `customers:write`, …). GET needs
+//! `<resource>:read`; POST, PUT, PATCH and DELETE need `<resource>:write`,
+//! on the collection and on one item. Unlike scopes, `write` does not bring
+//! `read` here: a grant is only what it names, so the `editor` role holds both.
+
+use super::api::ApiDefinition;
+use crate::scopes::Resource;
+use serde_json::{Value, json};
+
+const WRITE_METHODS: [&str; 4] = ["POST", "PUT", "PATCH", "DELETE"];
+
+/// The sample as the management API's document.
+pub fn sample_document() -> Value {
+    let mut permissions = Vec::new();
+    let mut routes = Vec::new();
+    for resource in Resource::ALL {
+        let (name, label) = (resource.as_str(), resource.label().to_lowercase());
+        permissions.push(json!({"slug": format!("{name}:read"), "description": format!("Read {label}")}));
+        permissions.push(
+            json!({"slug": format!("{name}:write"), "description": format!("Create, change and delete {label}")}),
+        );
+        for path in [format!("/api/v1/{name}"), format!("/api/v1/{name}/{{id}}")] {
+            routes.push(json!({"method": "GET", "path": path, "requires": format!("{name}:read")}));
+            for method in WRITE_METHODS {
+                routes.push(json!({"method": method, "path": path, "requires": format!("{name}:write")}));
+            }
+        }
+    }
+    json!({
+        "slug": "sample",
+        "name": "Sample API",
+        "hosts": [],
+        "unmatched": "deny",
+        "permissions": permissions,
+        "roles": [
+            {"slug": "viewer", "name": "Viewer", "permissions": Resource::ALL.map(|r| format!("{}:read", r.as_str()))},
+            {"slug": "editor", "name": "Editor", "permissions": Resource::ALL.map(|r| format!("{}:*", r.as_str()))},
+        ],
+        "routes": routes,
+    })
+}
+
+impl ApiDefinition {
+    /// The built-in sample API (see the module doc). Its document is a
+    /// constant a unit test parses; were it ever refused, the sample
+    /// would deny every request rather than stop the program.
+    pub fn sample() -> Self {
+        Self::from_json(&sample_document()).unwrap_or_else(|_| Self::deny_all())
+    }
+}
