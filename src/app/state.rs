@@ -45,6 +45,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, pool: Pool) -> Self {
+        crate::infra::password::configure(config.password_cost);
         // Config::from_env already refused a bad SMTP URL; a hand-built config falls back to files.
         let mailer = crate::infra::mail::Transport::new(&config.mail).unwrap_or_else(|e| {
             tracing::error!(error = %e, "mail transport unusable; writing .eml files instead");

@@ -118,6 +118,8 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     crate::infra::telemetry::init(config::log_format_from_env()?);
+    // Every command that hashes a password (user create, set-password, demo, serve) takes the setting.
+    crate::infra::password::configure(config::password_cost_from_env()?);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
         Command::Migrate => {
@@ -166,6 +168,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve() -> anyhow::Result<()> {
     crate::app::webhooks::send::install_tls();
     let config = Config::from_env()?;
+    if config.password_cost.is_below_recommended() {
+        tracing::warn!(
+            memory_kib = config.password_cost.memory_kib,
+            iterations = config.password_cost.iterations,
+            "new password hashes are cheaper than the recommended argon2id cost (19456 KiB, 2 iterations)"
+        );
+    }
     let mut conn = connect()?;
     crate::app::database::check_writable(&mut conn).map_err(|e| {
         anyhow::anyhow!("the database cannot be written: {e} (check the file's permissions and the free disk space)")

@@ -1,13 +1,51 @@
 //! argon2id password hashing. Both calls are CPU-heavy: run them on the blocking pool.
 //!
-//! Each computation takes argon2's 19 MiB of working memory, so they are
-//! limited to one per core at a time ([`Permits`]): sixteen logins at once
-//! would otherwise hold 300 MiB, and the allocator kept much of it (see
-//! `crate::infra::memory`). More at once would not finish sooner on those cores anyway.
+//! Each computation takes argon2's working memory (19 MiB at the recommended
+//! cost), so they are limited to one per core at a time ([`Permits`]):
+//! sixteen logins at once would otherwise hold 300 MiB, and the allocator
+//! kept much of it (see `crate::infra::memory`). More at once would not
+//! finish sooner on those cores anyway.
+//!
+//! The cost of new hashes is a setting ([`Cost`], `LATCHKEY_PASSWORD_HASH_*`,
+//! docs/operator-guide.md); a stored hash carries its own, so verifying never
+//! depends on the setting, and raising it later only makes new hashes dearer.
 
-use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use std::sync::{Condvar, LazyLock, Mutex, PoisonError};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Condvar, LazyLock, Mutex, OnceLock, PoisonError};
+
+/// The work one new hash takes: argon2id's memory in KiB and its passes (one lane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl Cost {
+    /// OWASP's recommendation for argon2id (19 MiB, 2 passes), which is also argon2's default.
+    pub const RECOMMENDED: Cost = Cost { memory_kib: 19_456, iterations: 2 };
+    /// argon2's own floor (8 KiB per lane, one pass).
+    pub const MIN: Cost = Cost { memory_kib: 8, iterations: 1 };
+
+    pub fn is_below_recommended(self) -> bool {
+        self.memory_kib < Self::RECOMMENDED.memory_kib || self.iterations < Self::RECOMMENDED.iterations
+    }
+}
+
+static COST: OnceLock<Cost> = OnceLock::new();
+
+/// Sets the cost of this process's new hashes, once (later calls change
+/// nothing); unset, it is [`Cost::RECOMMENDED`].
+pub fn configure(cost: Cost) {
+    let _ = COST.set(cost);
+}
+
+fn hasher() -> Argon2<'static> {
+    let cost = COST.get().copied().unwrap_or(Cost::RECOMMENDED);
+    // The configuration refused costs argon2 refuses, so this falls back only for a hand-built one.
+    let params = Params::new(cost.memory_kib, cost.iterations, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
 
 /// A counting semaphore for blocking threads.
 struct Permits {
@@ -39,16 +77,14 @@ static PERMITS: LazyLock<Permits> = LazyLock::new(|| {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
-/// A PHC string (`$argon2id$v=19$…`) with a fresh random salt.
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=1$…`) with a fresh random salt, at the configured cost.
 pub fn hash(password: &str) -> Result<String, HashError> {
     PERMITS.run(|| {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|phc| phc.to_string())
-            .map_err(|e| HashError(e.to_string()))
+        hasher().hash_password(password.as_bytes()).map(|phc| phc.to_string()).map_err(|e| HashError(e.to_string()))
     })
 }
 
+/// Checks at the cost the stored hash names, whatever the setting is now.
 pub fn verify(password: &str, phc: &str) -> bool {
     PERMITS.run(|| Argon2::default().verify_password(password.as_bytes(), phc).is_ok())
 }
@@ -92,5 +128,20 @@ mod tests {
         assert!(super::verify("correct horse", &a));
         assert!(!super::verify("battery staple", &a));
         assert!(!super::verify("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn unconfigured_hashes_take_the_recommended_cost_and_any_cost_verifies() {
+        let recommended = super::hash("correct horse").expect("hash");
+        assert!(recommended.contains("$m=19456,t=2,p=1$"), "{recommended}");
+        let cheap = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(64, 1, 1, None).expect("params"),
+        );
+        use argon2::password_hash::PasswordHasher;
+        let cheap = cheap.hash_password(b"correct horse").expect("hash").to_string();
+        assert!(super::verify("correct horse", &cheap), "a stored hash carries its own cost");
+        assert!(!super::verify("battery staple", &cheap));
     }
 }

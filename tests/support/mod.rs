@@ -135,6 +135,10 @@ async fn start_app(
         webhook_allow_private: true,
         webhook_timeout: std::time::Duration::from_secs(2),
         max_webhook_endpoints: 50,
+        // Hundreds of accounts per run: argon2id at 64 KiB and one pass instead of 19 MiB and
+        // two (a quarter of the suite's CPU time otherwise). The recommended cost, the default,
+        // is checked by the unit tests of src/infra/password.rs and by the CLI's accounts.
+        password_cost: latchkey::infra::password::Cost { memory_kib: 64, iterations: 1 },
         mail: latchkey::infra::mail::MailConfig::files(mail_dir.path()),
         metrics_token: None,
         leak: Default::default(),

@@ -49,6 +49,8 @@ impl ServeProcess {
             .env("LATCHKEY_WEBHOOK_ALLOW_INSECURE", "1")
             .env("LATCHKEY_WEBHOOK_ALLOW_PRIVATE", "1")
             .env("LATCHKEY_SCHEDULER_INTERVAL_SECS", "1")
+            .env("LATCHKEY_PASSWORD_HASH_MEMORY_KIB", "64") // as in-process test servers (support/mod.rs)
+            .env("LATCHKEY_PASSWORD_HASH_ITERATIONS", "1")
             .env("LATCHKEY_MAIL_DIR", work.path().join("mail"))
             // Keys not given are generated here, never into the working directory.
             .env("LATCHKEY_KEYS_FILE", work.path().join("keys"))

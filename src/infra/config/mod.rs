@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 pub use sections::{
     ComplianceConfig, LeakConfig, audit_signer_from_env, checkpoint_interval_from_env, existing_audit_signer,
+    password_cost_from_env,
 };
 use sections::{compliance_from_env, leak_from_env, max_webhook_endpoints_from_env};
 use std::io::Write;
@@ -112,6 +113,8 @@ pub struct Config {
     pub leak: LeakConfig,
     /// Audit checkpoints and the webhook delivery log.
     pub compliance: ComplianceConfig,
+    /// The cost of new password hashes (`LATCHKEY_PASSWORD_HASH_MEMORY_KIB`, `…_ITERATIONS`).
+    pub password_cost: crate::infra::password::Cost,
 }
 
 impl std::fmt::Debug for Config {
@@ -239,6 +242,7 @@ impl Config {
             mail: mail_from_env()?,
             leak: leak_from_env()?,
             compliance: compliance_from_env()?,
+            password_cost: password_cost_from_env()?,
             bind,
         })
     }

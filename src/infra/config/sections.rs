@@ -1,6 +1,6 @@
 //! The settings of single features, each read from its own variables:
-//! leak response, compliance (audit checkpoints, the delivery log), and the
-//! cap on webhook endpoints.
+//! leak response, compliance (audit checkpoints, the delivery log), the
+//! cap on webhook endpoints, and the cost of password hashes.
 
 use super::{ConfigError, invalid, var};
 
@@ -150,4 +150,35 @@ pub fn existing_audit_signer() -> Result<crate::domain::checkpoint::CheckpointSi
             })?,
     };
     crate::domain::checkpoint::CheckpointSigner::from_base64(&text).map_err(|m| invalid(NAME, m))
+}
+
+/// The cost of new password hashes (`LATCHKEY_PASSWORD_HASH_MEMORY_KIB`,
+/// default 19456, and `LATCHKEY_PASSWORD_HASH_ITERATIONS`, default 2:
+/// OWASP's recommendation for argon2id). Lower only where passwords matter
+/// little — a test suite that creates hundreds of accounts — or a machine
+/// too small for 19 MiB per login; `serve` warns when it is below.
+pub fn password_cost_from_env() -> Result<crate::infra::password::Cost, ConfigError> {
+    use crate::infra::password::Cost;
+    let number = |name: &'static str, default: u32, min: u32, max: u32| match var(name) {
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| invalid(name, format!("use a whole number from {min} to {max}"))),
+        None => Ok(default),
+    };
+    Ok(Cost {
+        memory_kib: number(
+            "LATCHKEY_PASSWORD_HASH_MEMORY_KIB",
+            Cost::RECOMMENDED.memory_kib,
+            Cost::MIN.memory_kib,
+            1_048_576,
+        )?,
+        iterations: number(
+            "LATCHKEY_PASSWORD_HASH_ITERATIONS",
+            Cost::RECOMMENDED.iterations,
+            Cost::MIN.iterations,
+            16,
+        )?,
+    })
 }
