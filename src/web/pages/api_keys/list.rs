@@ -78,6 +78,49 @@ pub struct ListFrame {
     pub policy: crate::domain::key_policy::KeyPolicy,
 }
 
+/// The list's filters as the query string gave them (anything unreadable is no filter).
+struct Filters {
+    search: Option<String>,
+    state: Option<KeyState>,
+    attention: bool,
+    sort: Sort,
+    offset: i64,
+}
+
+impl Filters {
+    fn parse(query: &KeyListQuery) -> Self {
+        Self {
+            search: Some(query.q.trim().to_owned()).filter(|q| !q.is_empty()),
+            state: KeyState::parse(query.state.trim()),
+            attention: query.state.trim() == ATTENTION,
+            sort: Sort::parse(query.sort.trim()),
+            offset: query.cursor.trim().parse::<i64>().unwrap_or(0).max(0),
+        }
+    }
+
+    /// The `state` value as the filter shows it (a key state, or "attention").
+    fn state_value(&self) -> Option<&'static str> {
+        match self.state {
+            Some(s) => Some(s.as_str()),
+            None if self.attention => Some(ATTENTION),
+            None => None,
+        }
+    }
+
+    /// The filters as a query string, which the pager's links keep.
+    fn query_string(&self) -> String {
+        let mut qs = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(s) = &self.search {
+            qs.append_pair("q", s);
+        }
+        if let Some(s) = self.state_value() {
+            qs.append_pair("state", s);
+        }
+        qs.append_pair("sort", self.sort.as_str());
+        qs.finish()
+    }
+}
+
 /// Loads one page of keys; shared with the support console's read-only view.
 pub async fn page(
     state: &AppState,
@@ -86,33 +129,20 @@ pub async fn page(
     query: &KeyListQuery,
 ) -> Result<KeyListPage, AppError> {
     let ListFrame { chrome, title, links, paid, read_only, policy } = frame;
-    let search = Some(query.q.trim().to_owned()).filter(|q| !q.is_empty());
-    let attention = query.state.trim() == ATTENTION;
-    let key_state = KeyState::parse(query.state.trim());
-    let sort = Sort::parse(query.sort.trim());
-    let offset = query.cursor.trim().parse::<i64>().unwrap_or(0).max(0);
+    let filters = Filters::parse(query);
     let list_query = ListQuery {
-        search: search.clone(),
-        state: key_state,
-        attention,
-        sort,
-        offset,
+        search: filters.search.clone(),
+        state: filters.state,
+        attention: filters.attention,
+        sort: filters.sort,
+        offset: filters.offset,
         limit: PAGE_SIZE + 1,
         after_id: None,
     };
     let keys = keys::list_for_console(state, caller, list_query).await?;
     let has_more = keys.len() as i64 > PAGE_SIZE;
     let default_limit = state.config.default_rate_limit;
-    let mut qs = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(s) = &search {
-        qs.append_pair("q", s);
-    }
-    if let Some(s) = key_state {
-        qs.append_pair("state", s.as_str());
-    } else if attention {
-        qs.append_pair("state", ATTENTION);
-    }
-    qs.append_pair("sort", sort.as_str());
+    let offset = filters.offset;
     Ok(KeyListPage {
         chrome,
         title,
@@ -124,16 +154,12 @@ pub async fn page(
             .take(PAGE_SIZE as usize)
             .map(|k| KeyView::new(k, default_limit).with_policy(k, &policy))
             .collect(),
-        q: search.clone().unwrap_or_default(),
-        state: match key_state {
-            Some(s) => s.as_str().to_owned(),
-            None if attention => ATTENTION.to_owned(),
-            None => String::new(),
-        },
-        sort: sort.as_str(),
+        q: filters.search.clone().unwrap_or_default(),
+        state: filters.state_value().unwrap_or_default().to_owned(),
+        sort: filters.sort.as_str(),
         states: KeyState::ALL,
-        filtered: search.is_some() || key_state.is_some() || attention,
-        query: qs.finish(),
+        filtered: filters.search.is_some() || filters.state_value().is_some(),
+        query: filters.query_string(),
         next_cursor: has_more.then_some(offset + PAGE_SIZE),
         prev_cursor: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
         notice: query.notice.map(crate::web::pages::Notice::text),

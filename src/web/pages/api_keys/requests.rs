@@ -149,21 +149,8 @@ pub async fn load_page(
     Ok((rows.iter().take(PAGE_SIZE as usize).map(RequestView::from).collect(), next))
 }
 
-/// `GET /orgs/{slug}/settings/api-keys/{key_id}/requests.csv`.
-pub async fn export(
-    state: web::Data<AppState>,
-    member: OrgMember,
-    meta: RequestMeta,
-    path: web::Path<(String, String)>,
-    query: web::Query<RequestQuery>,
-) -> Result<HttpResponse, AppError> {
-    let caller = member.caller(meta);
-    let key = keys::find(&state, &caller, Op::Read, &path.1).await?;
-    let (filter, _, form) = parse(&query);
-    if form.has_errors() {
-        return Err(AppError::BadRequest("invalid request-log filter".into()));
-    }
-    let rows = keys::requests(&state, &caller, &key, (filter, None), EXPORT_MAX).await?;
+/// The request log as CSV, one row per logged request (spreadsheet formulas defused).
+fn csv_body(rows: &[RequestRow]) -> Result<Vec<u8>, AppError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let header =
         ["time", "method", "path", "status", "error_code", "latency_ms", "ip", "user_agent", "request_id", "repeats"];
@@ -183,7 +170,25 @@ pub async fn export(
         ];
         writer.write_record(&record).map_err(AppError::internal)?;
     }
-    let body = writer.into_inner().map_err(|e| AppError::internal(e.into_error()))?;
+    writer.into_inner().map_err(|e| AppError::internal(e.into_error()))
+}
+
+/// `GET /orgs/{slug}/settings/api-keys/{key_id}/requests.csv`.
+pub async fn export(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    query: web::Query<RequestQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = member.caller(meta);
+    let key = keys::find(&state, &caller, Op::Read, &path.1).await?;
+    let (filter, _, form) = parse(&query);
+    if form.has_errors() {
+        return Err(AppError::BadRequest("invalid request-log filter".into()));
+    }
+    let rows = keys::requests(&state, &caller, &key, (filter, None), EXPORT_MAX).await?;
+    let body = csv_body(&rows)?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         // Who used the key, from where: kept out of every cache, like the console's pages.
