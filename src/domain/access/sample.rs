@@ -1,9 +1,13 @@
 //! The built-in sample API: Latchkey's own resources
 //! (`/api/v1/{customers,orders,products,categories}`) with the same names
 //! as the key scopes (`customers:read`, `customers:write`, …). GET needs
-//! `<resource>:read`; POST, PUT, PATCH and DELETE need `<resource>:write`,
-//! on the collection and on one item. Unlike scopes, `write` does not bring
-//! `read` here: a grant is only what it names, so the `editor` role holds both.
+//! `<resource>:read or <resource>:write`; POST, PUT, PATCH and DELETE need
+//! `<resource>:write`, on the collection and on one item. A grant is only
+//! what it names, so the routes themselves keep the scopes' rule that
+//! `write` also reads: a key given only `customers:write` (through the API's
+//! `permissions`, which do not add `read` as ticking a scope does) reads
+//! customers as every such key always has. A key with neither is told it
+//! misses `<resource>:read`, as `insufficient_scope` names today.
 
 use super::api::ApiDefinition;
 use crate::scopes::Resource;
@@ -22,7 +26,7 @@ pub fn sample_document() -> Value {
             json!({"slug": format!("{name}:write"), "description": format!("Create, change and delete {label}")}),
         );
         for path in [format!("/api/v1/{name}"), format!("/api/v1/{name}/{{id}}")] {
-            routes.push(json!({"method": "GET", "path": path, "requires": format!("{name}:read")}));
+            routes.push(json!({"method": "GET", "path": path, "requires": format!("{name}:read or {name}:write")}));
             for method in WRITE_METHODS {
                 routes.push(json!({"method": method, "path": path, "requires": format!("{name}:write")}));
             }

@@ -115,7 +115,7 @@ fn the_sample_api_maps_latchkeys_own_resources() {
         ("POST", "/api/v1/customers", "customers:write"),
         ("PATCH", "/api/v1/orders/ord_1", "allowed"),
         ("DELETE", "/api/v1/orders/ord_1", "allowed"),
-        ("GET", "/api/v1/orders/ord_1", "orders:read"),
+        ("GET", "/api/v1/orders/ord_1", "allowed"), // write also reads, as with scopes
         ("PUT", "/api/v1/products/p", "products:write"),
         ("GET", "/api/v1/categories", "categories:read"),
         ("GET", "/api/v1/keys", "no_route"),
@@ -129,6 +129,12 @@ fn the_sample_api_maps_latchkeys_own_resources() {
         };
         assert_eq!(got, outcome, "{method} {target}");
     }
+    let neither = key(&["products:read"], &[]);
+    assert_eq!(
+        request(&api, &neither, "GET", "/api/v1/orders"),
+        Decision::InsufficientPermissions { missing: slugs(&["orders:read"]) },
+        "a key with neither is told it misses the read permission"
+    );
     let viewer = key(&[], &["viewer"]);
     assert!(matches!(request(&api, &viewer, "GET", "/api/v1/products/p"), Decision::Allowed { .. }));
     let editor = key(&[], &["editor"]);
