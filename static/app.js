@@ -141,3 +141,24 @@ document.addEventListener("submit", async (event) => {
     button.textContent = "Send test";
   }
 });
+
+// The key form: only the chosen API's permissions and roles are shown and sent
+// (a disabled fieldset's boxes are not submitted); without script all are shown.
+function showReachFor(select) {
+  document.querySelectorAll("[data-reach-for]").forEach((fieldset) => {
+    const chosen = fieldset.dataset.reachFor === select.value;
+    fieldset.hidden = !chosen;
+    fieldset.disabled = !chosen;
+  });
+}
+document.querySelectorAll("select[data-reach-api]").forEach(showReachFor);
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("select[data-reach-api]")) showReachFor(event.target);
+});
+// Ticking a permission or role means choosing them: the custom access choice follows.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches || !box.matches("[data-reach-for] input[type=checkbox]") || !box.checked) return;
+  const custom = document.getElementById("access-custom");
+  if (custom && !document.getElementById("access-full")?.checked) custom.checked = true;
+});

@@ -5,11 +5,15 @@ use super::schema::api_keys::{self as keys, dsl};
 use super::schema::orgs;
 use super::{DbConn, now};
 use crate::domain::key_state::KeyState;
+use crate::domain::access::{Metadata, OwnerId};
 use crate::domain::scopes::Scopes;
 use crate::domain::token::{KeyHash, KeyId};
 use crate::domain::{OrgId, UserId, key_settings::IpAllowlist};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+/// `api`, `permissions`, `roles`, `scopes`, as read.
+type ScopeColumns = (String, String, String, String);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = keys)]
@@ -22,9 +26,14 @@ pub struct ApiKey {
     pub display_prefix: String,
     pub label: String,
     pub description: String,
-    /// Parsed once, when the row is read.
-    #[diesel(deserialize_as = String)]
+    /// Its API, grants, roles and management scopes, parsed once, when the row is read.
+    #[diesel(select_expression = (dsl::api, dsl::permissions, dsl::roles, dsl::scopes))]
+    #[diesel(select_expression_type = (dsl::api, dsl::permissions, dsl::roles, dsl::scopes))]
+    #[diesel(deserialize_as = ScopeColumns)]
     pub scopes: Scopes,
+    pub owner_id: Option<String>,
+    /// A JSON object, checked when it was saved.
+    pub metadata: Option<String>,
     pub expires_at: Option<NaiveDateTime>,
     #[diesel(deserialize_as = String)]
     pub allowed_ips: IpAllowlist,
@@ -67,7 +76,14 @@ impl ApiKey {
             expires_at: self.expires_at,
             allowed_ips: self.allowed_ips.clone(),
             rate_limit_per_minute: self.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()),
+            owner_id: self.owner_id.as_deref().and_then(|o| OwnerId::parse(o).ok()),
+            metadata: self.metadata_value().and_then(|m| Metadata::parse(m).ok()),
         }
+    }
+
+    /// Its metadata as JSON (`None` when it has none).
+    pub fn metadata_value(&self) -> Option<serde_json::Value> {
+        self.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok())
     }
 
     /// Whether it can still be rotated: not revoked, and not already replaced.
@@ -96,6 +112,29 @@ pub struct NewKey<'a> {
     pub rotated_from: Option<&'a str>,
 }
 
+/// The columns of what a key reaches and who it is for.
+#[allow(clippy::type_complexity)]
+fn reach(
+    s: &KeySettings,
+) -> (
+    diesel::dsl::Eq<dsl::api, String>,
+    diesel::dsl::Eq<dsl::permissions, String>,
+    diesel::dsl::Eq<dsl::roles, String>,
+    diesel::dsl::Eq<dsl::scopes, String>,
+    diesel::dsl::Eq<dsl::owner_id, Option<String>>,
+    diesel::dsl::Eq<dsl::metadata, Option<String>>,
+) {
+    let stored = s.scopes.to_stored();
+    (
+        dsl::api.eq(stored.api),
+        dsl::permissions.eq(stored.permissions),
+        dsl::roles.eq(stored.roles),
+        dsl::scopes.eq(stored.management),
+        dsl::owner_id.eq(s.owner_id.as_ref().map(ToString::to_string)),
+        dsl::metadata.eq(s.metadata.as_ref().map(|m| serde_json::Value::from(m.clone()).to_string())),
+    )
+}
+
 pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
     let s = new.settings;
     diesel::insert_into(keys::table)
@@ -106,7 +145,7 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
             dsl::display_prefix.eq(new.display_prefix),
             dsl::label.eq(&s.label),
             dsl::description.eq(&s.description),
-            dsl::scopes.eq(s.scopes.to_stored()),
+            reach(s),
             dsl::expires_at.eq(s.expires_at),
             dsl::allowed_ips.eq(s.allowed_ips.to_stored()),
             dsl::rate_limit_per_minute.eq(s.rate_limit_per_minute.map(i64::from)),
@@ -135,6 +174,16 @@ pub fn find(conn: &mut DbConn, org_id: OrgId, key_id: &str) -> QueryResult<Optio
 /// A key by its row id (the request log refers to keys so).
 pub fn find_by_row(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiKey>> {
     dsl::api_keys.find(id).select(ApiKey::as_select()).first(conn).optional()
+}
+
+/// How many of the organisation's keys of API `api` are not revoked.
+pub fn live_count_for_api(conn: &mut DbConn, org_id: OrgId, api: &str) -> QueryResult<i64> {
+    dsl::api_keys
+        .filter(dsl::org_id.eq(org_id.get()))
+        .filter(dsl::api.eq(api))
+        .filter(dsl::revoked_at.is_null())
+        .count()
+        .get_result(conn)
 }
 
 /// The key a token hash belongs to, with its organisation (bearer authentication).
@@ -187,12 +236,14 @@ pub struct ListQuery {
     pub limit: i64,
     /// Only keys with a row id above this (keyset pages, with `Sort::Oldest`).
     pub after_id: Option<i64>,
+    /// Only keys of this owner (exactly).
+    pub owner: Option<String>,
 }
 
 impl ListQuery {
     /// The first `limit` keys, newest first, unfiltered.
     pub fn newest(limit: i64) -> Self {
-        Self { search: None, state: None, attention: false, sort: Sort::Created, offset: 0, limit, after_id: None }
+        Self { search: None, state: None, attention: false, sort: Sort::Created, offset: 0, limit, after_id: None, owner: None }
     }
 }
 
@@ -201,7 +252,7 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 /// One page of the organisation's keys matching the query.
 pub fn list(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) -> QueryResult<Vec<ApiKey>> {
     // No label or prefix holds a NUL (PostgreSQL refuses one even in a comparison): nothing can match.
-    if q.search.as_deref().is_some_and(|s| s.contains('\0')) {
+    if [&q.search, &q.owner].into_iter().flatten().any(|s| s.contains('\0')) {
         return Ok(Vec::new());
     }
     let mut query = dsl::api_keys.filter(dsl::org_id.eq(org_id.get())).into_boxed::<super::conn::MultiBackend>();
@@ -217,7 +268,8 @@ pub fn list(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) 
                 .like(pattern.clone())
                 .escape('\\')
                 .or(lower(dsl::display_prefix).like(pattern).escape('\\'))
-                .or(dsl::key_id.eq(search.clone())),
+                .or(dsl::key_id.eq(search.clone()))
+                .or(dsl::owner_id.eq(search.clone())),
         );
     }
     // The state filter mirrors KeyState::derive.
@@ -255,6 +307,9 @@ pub fn list(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) 
     if let Some(after) = q.after_id {
         query = query.filter(dsl::id.gt(after));
     }
+    if let Some(owner) = &q.owner {
+        query = query.filter(dsl::owner_id.eq(owner.clone()));
+    }
     query = match q.sort {
         Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
         // NULLs last on both backends: sort on "is null" first.
@@ -270,7 +325,7 @@ pub fn update_settings(conn: &mut DbConn, id: i64, s: &KeySettings, enabled: boo
         .set((
             dsl::label.eq(&s.label),
             dsl::description.eq(&s.description),
-            dsl::scopes.eq(s.scopes.to_stored()),
+            reach(s),
             dsl::expires_at.eq(s.expires_at),
             dsl::allowed_ips.eq(s.allowed_ips.to_stored()),
             dsl::rate_limit_per_minute.eq(s.rate_limit_per_minute.map(i64::from)),

@@ -4,6 +4,7 @@
 //! `Error`, which the layers above convert.
 
 pub mod api_keys;
+pub mod apis;
 pub mod audit_events;
 pub mod backdate;
 pub mod ceremonies;

@@ -101,6 +101,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    apis (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        definition -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> BigInt,
         org_id -> BigInt,
@@ -128,6 +140,11 @@ diesel::table! {
         created_by_email -> Nullable<Text>,
         created_by_key -> Nullable<Text>,
         exposed_at -> Nullable<Timestamp>,
+        api -> Text,
+        permissions -> Text,
+        roles -> Text,
+        owner_id -> Nullable<Text>,
+        metadata -> Nullable<Text>,
     }
 }
 
@@ -141,6 +158,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> orgs (org_id));
+diesel::joinable!(apis -> orgs (org_id));
 
 diesel::table! {
     api_records (id) {
@@ -379,6 +397,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chain_heads,
     api_keys,
+    apis,
     used_form_ids,
     api_records,
     api_request_log,

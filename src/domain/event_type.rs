@@ -22,6 +22,8 @@ pub enum EventType {
     ApiKeyDeleted,
     /// Sent by leak response (a key found exposed).
     ApiKeyExposed,
+    /// An API's definition was created, changed, imported into or deleted.
+    ApiUpdated,
     /// The audit stream (only to endpoints that tick it): every audit event …
     AuditEvent,
     /// … and each signed checkpoint.
@@ -35,7 +37,7 @@ use EventType::*;
 impl EventType {
     /// Those an endpoint can subscribe to, in the order the webhook form
     /// offers them (and subscriptions are stored in).
-    pub const SUBSCRIBABLE: [EventType; 15] = [
+    pub const SUBSCRIBABLE: [EventType; 16] = [
         OrderCreated,
         CustomerCreated,
         ProductCreated,
@@ -49,13 +51,14 @@ impl EventType {
         ApiKeyExpired,
         ApiKeyDeleted,
         ApiKeyExposed,
+        ApiUpdated,
         AuditEvent,
         AuditCheckpoint,
     ];
 
     /// Every type the server sends, as the catalog lists them: the
     /// subscribable ones, then `webhook.test`.
-    pub const ALL: [EventType; 16] = [
+    pub const ALL: [EventType; 17] = [
         OrderCreated,
         CustomerCreated,
         ProductCreated,
@@ -69,6 +72,7 @@ impl EventType {
         ApiKeyExpired,
         ApiKeyDeleted,
         ApiKeyExposed,
+        ApiUpdated,
         AuditEvent,
         AuditCheckpoint,
         WebhookTest,
@@ -89,6 +93,7 @@ impl EventType {
             ApiKeyExpired => "api_key.expired",
             ApiKeyDeleted => "api_key.deleted",
             ApiKeyExposed => "api_key.exposed",
+            ApiUpdated => "api.updated",
             AuditEvent => "audit.event",
             AuditCheckpoint => "audit.checkpoint",
             WebhookTest => "webhook.test",
@@ -158,7 +163,7 @@ mod tests {
             assert_eq!(t.as_str().parse::<EventType>(), Ok(t));
             assert_eq!(t.is_subscribable(), EventType::SUBSCRIBABLE.contains(&t), "{t}");
         }
-        assert_eq!(EventType::ALL[..15], EventType::SUBSCRIBABLE, "the catalog lists the subscribable ones first");
+        assert_eq!(EventType::ALL[..EventType::SUBSCRIBABLE.len()], EventType::SUBSCRIBABLE, "the catalog lists the subscribable ones first");
         assert_eq!(EventType::parse_subscribable("webhook.test"), None);
         assert_eq!(EventType::parse("user.deleted"), None);
         assert_eq!(serde_json::to_value(EventType::ApiKeyRevoked).ok(), Some("api_key.revoked".into()));

@@ -14,14 +14,28 @@ pub struct KeyForm {
     pub label: String,
     #[serde(default)]
     pub description: String,
+    /// The API the key is for (a slug; empty = the sample).
+    #[serde(default)]
+    pub api: String,
+    /// `full` or `custom`: the explicit access choice.
+    #[serde(default)]
+    pub access: String,
     #[serde(default)]
     pub scopes: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
     #[serde(default)]
     pub expires_at: String,
     #[serde(default)]
     pub allowed_ips: String,
     #[serde(default)]
     pub rate_limit_per_minute: String,
+    #[serde(default)]
+    pub owner_id: String,
+    #[serde(default)]
+    pub metadata: String,
     #[serde(default)]
     pub enabled: Option<String>,
     /// The one-time form id that makes a double submit create one key.

@@ -1,6 +1,7 @@
 //! The editable settings of an API key, each parsed from its form field.
 
 use super::ParseError;
+use super::access::{ApiDefinition, Metadata, OwnerId};
 use super::scopes::Scopes;
 use chrono::{NaiveDate, NaiveDateTime};
 use core::net::IpAddr;
@@ -16,6 +17,10 @@ pub struct KeySettings {
     pub expires_at: Option<NaiveDateTime>,
     pub allowed_ips: IpAllowlist,
     pub rate_limit_per_minute: Option<u32>,
+    /// Who the key is for in the team's own terms (a customer id).
+    pub owner_id: Option<OwnerId>,
+    /// What the team keeps with the key (a JSON object).
+    pub metadata: Option<Metadata>,
 }
 
 /// A key's label: required, at most 100 characters (counted as sent, like
@@ -128,10 +133,11 @@ impl KeySettings {
     /// The first setting in which these settings (a key being created,
     /// changed or rotated by an API key) are more capable than `holder`'s,
     /// by its JSON field name; `None` when they are within it everywhere.
-    /// Scopes ⊆, allowlist ⊆ (a restricted holder's child must be
+    /// Scopes ⊆ (management scopes, and what it reaches in `api`, the
+    /// definition of the API the settings are for), allowlist ⊆ (a restricted holder's child must be
     /// restricted inside it), expiry no later (none is latest), rate limit
     /// no higher (`None` is `default_limit`, 0 is unlimited: the highest).
-    pub fn wider_than(&self, holder: &KeySettings, default_limit: u32) -> Option<&'static str> {
+    pub fn wider_than(&self, holder: &KeySettings, api: &ApiDefinition, default_limit: u32) -> Option<&'static str> {
         let limit = |l: Option<u32>| match l.unwrap_or(default_limit) {
             0 => u64::MAX,
             n => u64::from(n),
@@ -141,8 +147,9 @@ impl KeySettings {
             (None, Some(_)) => true,
             (Some(mine), Some(theirs)) => mine > theirs,
         };
-        if !holder.scopes.covers(&self.scopes) {
-            Some("scopes")
+        if !holder.scopes.covers(&self.scopes, api) {
+            // The older field for the sample, the newer for an API of the team's.
+            Some(if api.is_built_in() { "scopes" } else { "permissions" })
         } else if !self.allowed_ips.is_within(&holder.allowed_ips) {
             Some("allowed_ips")
         } else if later {
@@ -282,25 +289,27 @@ mod tests {
             expires_at: expires_days.map(|d| now() + chrono::Duration::days(d)),
             allowed_ips: IpAllowlist::parse(ips).expect("ips"),
             rate_limit_per_minute: limit,
+            owner_id: None,
+            metadata: None,
         }
     }
 
     #[test]
     fn a_child_key_is_at_most_as_capable_as_its_holder_in_every_setting() {
         let holder = settings("10.0.0.0/8", Some(30), Some(5));
-        assert_eq!(settings("10.1.0.0/16", Some(29), Some(5)).wider_than(&holder, 600), None);
-        assert_eq!(settings("", Some(29), Some(5)).wider_than(&holder, 600), Some("allowed_ips"), "no allowlist = any");
-        assert_eq!(settings("192.168.0.0/16", Some(29), Some(5)).wider_than(&holder, 600), Some("allowed_ips"));
-        assert_eq!(settings("10.0.0.0/7", Some(29), Some(5)).wider_than(&holder, 600), Some("allowed_ips"));
-        assert_eq!(settings("10.0.0.1", None, Some(5)).wider_than(&holder, 600), Some("expires_at"), "never = later");
-        assert_eq!(settings("10.0.0.1", Some(31), Some(5)).wider_than(&holder, 600), Some("expires_at"));
-        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, 600), Some("rate_limit_per_minute"));
-        assert_eq!(settings("10.0.0.1", Some(1), Some(0)).wider_than(&holder, 600), Some("rate_limit_per_minute"));
-        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, 5), None, "the default, when it is lower");
+        assert_eq!(settings("10.1.0.0/16", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), None);
+        assert_eq!(settings("", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("allowed_ips"), "no allowlist = any");
+        assert_eq!(settings("192.168.0.0/16", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("allowed_ips"));
+        assert_eq!(settings("10.0.0.0/7", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("allowed_ips"));
+        assert_eq!(settings("10.0.0.1", None, Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("expires_at"), "never = later");
+        assert_eq!(settings("10.0.0.1", Some(31), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("expires_at"));
+        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, ApiDefinition::built_in(), 600), Some("rate_limit_per_minute"));
+        assert_eq!(settings("10.0.0.1", Some(1), Some(0)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("rate_limit_per_minute"));
+        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, ApiDefinition::built_in(), 5), None, "the default, when it is lower");
         let open = settings("", None, Some(0));
-        assert_eq!(settings("", None, None).wider_than(&open, 600), None, "an unrestricted holder may issue anything");
+        assert_eq!(settings("", None, None).wider_than(&open, ApiDefinition::built_in(), 600), None, "an unrestricted holder may issue anything");
         let mut wide = settings("", None, None);
         wide.scopes = Scopes::default();
-        assert_eq!(wide.wider_than(&open, 600), Some("scopes"), "full access is wider than orders:read");
+        assert_eq!(wide.wider_than(&open, ApiDefinition::built_in(), 600), Some("scopes"), "full access is wider than orders:read");
     }
 }

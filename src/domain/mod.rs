@@ -16,6 +16,7 @@ pub mod ids;
 pub mod key_health;
 pub mod key_json;
 pub mod key_policy;
+pub mod key_reach;
 pub mod key_settings;
 pub mod key_state;
 pub mod leak;

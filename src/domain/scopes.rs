@@ -1,8 +1,10 @@
-//! Key scopes (docs/api-guide.md: Authentication): `<resource>:<read|write>` and the
-//! management scopes; `write` implies `read`; no scope ticked at all means
-//! full access, which never includes a management scope.
+//! Key scopes (docs/api-guide.md: Authentication): the sample API's
+//! `<resource>:<read|write>`, the management scopes (`write` implies `read`),
+//! and `Scopes`, everything a key may reach: its API's grants and roles and
+//! its management scopes. Full access never includes a management scope.
 
 use super::ParseError;
+use super::access::{ApiDefinition, ApiSlug, Grant, Grants, KeyAccess, RoleSlug};
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,16 +106,20 @@ pub enum Management {
     WebhooksRead,
     WebhooksWrite,
     AuditRead,
+    ApisRead,
+    ApisWrite,
 }
 
 impl Management {
-    pub const ALL: [Management; 6] = [
+    pub const ALL: [Management; 8] = [
         Management::KeysRead,
         Management::KeysWrite,
         Management::KeysSelfRotate,
         Management::WebhooksRead,
         Management::WebhooksWrite,
         Management::AuditRead,
+        Management::ApisRead,
+        Management::ApisWrite,
     ];
 
     pub fn name(self) -> &'static str {
@@ -124,6 +130,8 @@ impl Management {
             Self::WebhooksRead => "webhooks:read",
             Self::WebhooksWrite => "webhooks:write",
             Self::AuditRead => "audit:read",
+            Self::ApisRead => "apis:read",
+            Self::ApisWrite => "apis:write",
         }
     }
 
@@ -136,6 +144,8 @@ impl Management {
             Self::WebhooksRead => "Read webhook endpoints",
             Self::WebhooksWrite => "Manage webhook endpoints",
             Self::AuditRead => "Read the audit log",
+            Self::ApisRead => "Read API definitions",
+            Self::ApisWrite => "Define, import and delete APIs",
         }
     }
 
@@ -148,61 +158,97 @@ impl Management {
         match self {
             Self::KeysWrite => Some(Self::KeysRead),
             Self::WebhooksWrite => Some(Self::WebhooksRead),
+            Self::ApisWrite => Some(Self::ApisRead),
             _ => None,
         }
     }
 }
 
-/// A key's scopes: resource scopes and management scopes. None at all =
-/// full access (the eight resource scopes, no management one). Stored as
-/// the sorted, comma-separated names.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What a key may reach: the API it belongs to, the grants and roles it
+/// holds there, and its management scopes. Full access to its API is the
+/// grant `*`; management scopes are never part of it. The sample API's
+/// permissions are the eight resource scopes, so the older `scopes` lists
+/// (`Scopes::parse`) still describe a sample key. Stored in four columns
+/// (`StoredScopes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scopes {
-    resources: BTreeSet<Scope>,
+    api: ApiSlug,
+    access: KeyAccess,
     management: BTreeSet<Management>,
 }
 
+impl Default for Scopes {
+    /// A sample key with full access and no management scope.
+    fn default() -> Self {
+        Self::new(ApiSlug::sample(), Grants::from_iter([Grant::all()]), Vec::new(), BTreeSet::new())
+    }
+}
+
+/// The stored columns: `api`, `permissions` and `roles` (comma-separated)
+/// and `scopes` (the management scopes, comma-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredScopes {
+    pub api: String,
+    pub permissions: String,
+    pub roles: String,
+    pub management: String,
+}
+
 impl Scopes {
-    /// Parses the checked boxes; ticking `write` also grants `read`.
+    pub fn new(api: ApiSlug, grants: Grants, roles: Vec<RoleSlug>, management: BTreeSet<Management>) -> Self {
+        let roles: BTreeSet<RoleSlug> = roles.into_iter().collect();
+        Self { api, access: KeyAccess { grants, roles: roles.into_iter().collect() }, management }
+    }
+
+    /// The older scope lists (the console's `scopes` boxes, the API's `scopes`
+    /// field), for a sample key: resource scopes become its permissions
+    /// (ticking `write` also grants `read`), management scopes stay; nothing
+    /// at all means full access.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, ParseError> {
-        let mut scopes = Self::default();
-        for name in names {
-            let name = name.as_ref().trim();
-            if name.is_empty() {
-                continue;
-            }
-            if let Some(m) = Management::parse(name) {
-                scopes.management.insert(m);
-                scopes.management.extend(m.implied());
-                continue;
-            }
-            let scope = Scope::parse(name)?;
-            scopes.resources.insert(scope);
-            if scope.access == Access::Write {
-                scopes.resources.insert(Scope { resource: scope.resource, access: Access::Read });
-            }
+        let (resources, management) = split_names(names)?;
+        let mut grants = Grants::default();
+        if resources.is_empty() && management.is_empty() {
+            grants.insert(Grant::all());
         }
-        Ok(scopes)
+        for scope in resources {
+            grants.extend(&Grants::parse(&[scope.name()])?);
+        }
+        Ok(Self::new(ApiSlug::sample(), grants, Vec::new(), management))
     }
 
-    /// Reads the stored form; unknown names (impossible unless edited by hand) are dropped.
-    pub fn from_stored(stored: &str) -> Self {
-        let names: Vec<&str> =
-            stored.split(',').filter(|s| Management::parse(s).is_some() || Scope::parse(s).is_ok()).collect();
-        Self::parse(&names).unwrap_or_default()
+    /// Reads the stored columns; names that no longer parse (impossible unless edited by hand) are dropped.
+    pub fn from_stored(stored: &StoredScopes) -> Self {
+        let management = stored.management.split(',').filter_map(Management::parse).collect();
+        let api = ApiSlug::parse(&stored.api).unwrap_or_else(|_| ApiSlug::sample());
+        let roles = stored.roles.split(',').filter_map(|r| RoleSlug::parse(r).ok()).collect();
+        Self::new(api, Grants::from_stored(&stored.permissions), roles, management)
     }
 
-    pub fn to_stored(&self) -> String {
-        self.names().join(",")
+    pub fn to_stored(&self) -> StoredScopes {
+        StoredScopes {
+            api: self.api.to_string(),
+            permissions: self.access.grants.to_stored(),
+            roles: self.access.roles.iter().map(RoleSlug::as_str).collect::<Vec<_>>().join(","),
+            management: self.management.iter().map(|m| m.name()).collect::<Vec<_>>().join(","),
+        }
     }
 
-    /// The ticked names: resource scopes, then management scopes.
-    fn names(&self) -> Vec<&'static str> {
-        self.resources.iter().map(|s| s.name()).chain(self.management.iter().map(|m| m.name())).collect()
+    pub fn api(&self) -> &ApiSlug {
+        &self.api
     }
 
+    /// The grants and roles it holds in its API.
+    pub fn access(&self) -> &KeyAccess {
+        &self.access
+    }
+
+    pub fn management(&self) -> impl Iterator<Item = Management> + '_ {
+        self.management.iter().copied()
+    }
+
+    /// Full access to its API (the grant `*`).
     pub fn is_full_access(&self) -> bool {
-        self.resources.is_empty() && self.management.is_empty()
+        self.access.grants.is_full_access()
     }
 
     /// Whether the key may use the management API at all ("admin key").
@@ -210,26 +256,23 @@ impl Scopes {
         !self.management.is_empty()
     }
 
-    pub fn contains(&self, scope: Scope) -> bool {
-        self.resources.contains(&scope)
-    }
-
-    /// Whether a request needing `scope` is allowed (`write` implies `read`).
-    pub fn allows(&self, scope: Scope) -> bool {
-        self.is_full_access()
-            || self.resources.contains(&scope)
-            || (scope.access == Access::Read
-                && self.resources.contains(&Scope { resource: scope.resource, access: Access::Write }))
-    }
-
     /// Whether the key holds a management scope (only ever by ticking it).
     pub fn grants(&self, scope: Management) -> bool {
         self.management.contains(&scope)
     }
 
-    /// The effective scope names: all eight resource scopes for full access.
-    pub fn effective_names(&self) -> Vec<&'static str> {
-        if self.is_full_access() { Scope::all().into_iter().map(Scope::name).collect() } else { self.names() }
+    /// The names the key JSON and ping call `scopes`: the sample API's
+    /// permissions the key holds (all eight for full access), then its
+    /// management scopes. A key of another API lists only the latter.
+    pub fn effective_names(&self) -> Vec<String> {
+        let sample = ApiDefinition::built_in();
+        let resources: Vec<String> = if self.api.as_str() == sample.slug().as_str() {
+            let grants = sample.effective_grants(&self.access);
+            sample.permissions().iter().filter(|p| grants.grants(&p.slug)).map(|p| p.slug.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        resources.into_iter().chain(self.management.iter().map(|m| m.name().to_owned())).collect()
     }
 
     /// Every scope name there is: the eight resource scopes, then the management ones.
@@ -237,28 +280,64 @@ impl Scopes {
         Scope::all().into_iter().map(Scope::name).chain(Management::ALL.into_iter().map(Management::name)).collect()
     }
 
-    /// Whether every scope `other` has is one `self` has too (full access
-    /// counting as the eight resource scopes): a key may only issue or
-    /// change keys it covers.
-    pub fn covers(&self, other: &Scopes) -> bool {
-        let resources = if other.is_full_access() {
-            Scope::all().into_iter().all(|s| self.allows(s))
-        } else {
-            other.resources.iter().all(|s| self.allows(*s))
+    /// Whether `other` holds nothing `self` does not: its management scopes,
+    /// and everything it reaches in `api` (its API's definition: roles count
+    /// as their grants), which `self` must reach in the same API. A key may
+    /// only issue or change keys it covers. For a definition that can change
+    /// a wildcard is covered only by a wildcard (a later permission must not
+    /// widen it); the built-in sample never changes, so there its eight
+    /// permissions held one by one cover `*` too.
+    pub fn covers(&self, other: &Scopes, api: &ApiDefinition) -> bool {
+        if !other.management.iter().all(|m| self.grants(*m)) {
+            return false;
+        }
+        let wanted = api.effective_grants(&other.access);
+        if wanted.is_empty() {
+            return true;
+        }
+        if self.api != other.api {
+            return false;
+        }
+        let held = api.effective_grants(&self.access);
+        let by_declared = |grant: &Grant| {
+            api.is_built_in()
+                && api.permissions().iter().filter(|p| grant.grants(&p.slug)).all(|p| held.grants(&p.slug))
         };
-        resources && other.management.iter().all(|m| self.grants(*m))
+        wanted.iter().all(|grant| held.covers(grant) || by_declared(grant))
     }
 
-    /// True when `new` grants something `self` did not.
-    pub fn is_widened_by(&self, new: &Scopes) -> bool {
-        !self.covers(new)
+    /// True when `new` reaches something `self` did not.
+    pub fn is_widened_by(&self, new: &Scopes, api: &ApiDefinition) -> bool {
+        !self.covers(new, api)
     }
 }
 
-/// Rows read the stored column straight into `Scopes` (db/api_keys.rs).
-impl From<String> for Scopes {
-    fn from(stored: String) -> Self {
-        Self::from_stored(&stored)
+/// Resource scopes and management scopes from a list of names.
+pub fn split_names<S: AsRef<str>>(names: &[S]) -> Result<(BTreeSet<Scope>, BTreeSet<Management>), ParseError> {
+    let (mut resources, mut management) = (BTreeSet::new(), BTreeSet::new());
+    for name in names {
+        let name = name.as_ref().trim();
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(m) = Management::parse(name) {
+            management.insert(m);
+            management.extend(m.implied());
+            continue;
+        }
+        let scope = Scope::parse(name)?;
+        resources.insert(scope);
+        if scope.access == Access::Write {
+            resources.insert(Scope { resource: scope.resource, access: Access::Read });
+        }
+    }
+    Ok((resources, management))
+}
+
+/// Rows read the stored columns straight into `Scopes` (db/api_keys.rs).
+impl From<(String, String, String, String)> for Scopes {
+    fn from((api, permissions, roles, management): (String, String, String, String)) -> Self {
+        Self::from_stored(&StoredScopes { api, permissions, roles, management })
     }
 }
 
@@ -270,18 +349,26 @@ mod tests {
         Scopes::parse(names).expect("valid")
     }
 
+    fn sample() -> &'static ApiDefinition {
+        ApiDefinition::built_in()
+    }
+
+    fn stored(s: &Scopes) -> (String, String) {
+        let st = s.to_stored();
+        (st.permissions, st.management)
+    }
+
     #[test]
     fn write_implies_read_and_none_means_full_access() {
         let s = scopes(&["orders:write"]);
-        assert_eq!(s.to_stored(), "orders:read,orders:write");
-        assert!(s.allows(Scope::parse("orders:read").expect("scope")));
-        assert!(!s.allows(Scope::parse("customers:read").expect("scope")));
+        assert_eq!(stored(&s), ("orders:read,orders:write".into(), String::new()));
+        assert_eq!(s.effective_names(), ["orders:read", "orders:write"]);
         let full = scopes(&[]);
         assert!(full.is_full_access());
+        assert_eq!(stored(&full).0, "*");
         assert_eq!(full.effective_names().len(), 8);
-        assert!(full.allows(Scope::parse("categories:write").expect("scope")));
         assert_eq!(Scopes::from_stored(&s.to_stored()), s);
-        assert!(Scopes::from_stored("").is_full_access());
+        assert_eq!(s.api().as_str(), "sample");
     }
 
     #[test]
@@ -294,11 +381,11 @@ mod tests {
     #[test]
     fn widening_is_detected_including_unchecking_everything() {
         let narrow = scopes(&["orders:read"]);
-        assert!(narrow.is_widened_by(&scopes(&["orders:write"])));
-        assert!(narrow.is_widened_by(&scopes(&[])), "no boxes = full access = widening");
-        assert!(!narrow.is_widened_by(&scopes(&["orders:read"])));
-        assert!(!scopes(&["orders:write"]).is_widened_by(&scopes(&["orders:read"])));
-        assert!(!scopes(&[]).is_widened_by(&scopes(&["orders:read"])));
+        assert!(narrow.is_widened_by(&scopes(&["orders:write"]), sample()));
+        assert!(narrow.is_widened_by(&scopes(&[]), sample()), "no boxes = full access = widening");
+        assert!(!narrow.is_widened_by(&scopes(&["orders:read"]), sample()));
+        assert!(!scopes(&["orders:write"]).is_widened_by(&scopes(&["orders:read"]), sample()));
+        assert!(!scopes(&[]).is_widened_by(&scopes(&["orders:read"]), sample()));
     }
 
     #[test]
@@ -306,11 +393,10 @@ mod tests {
         let audit = scopes(&["audit:read"]);
         assert!(!audit.is_full_access());
         assert!(audit.grants(Management::AuditRead));
-        assert!(!audit.allows(Scope::parse("orders:read").expect("scope")), "audit:read reads nothing else");
-        assert_eq!(audit.effective_names(), ["audit:read"]);
+        assert_eq!(audit.effective_names(), ["audit:read"], "audit:read reads nothing else");
         assert!(!scopes(&[]).grants(Management::KeysRead), "full access holds no management scope");
         let admin = scopes(&["keys:write", "orders:read"]);
-        assert_eq!(admin.to_stored(), "orders:read,keys:read,keys:write");
+        assert_eq!(stored(&admin), ("orders:read".into(), "keys:read,keys:write".into()));
         assert_eq!(Scopes::from_stored(&admin.to_stored()), admin);
         assert!(admin.has_management() && !scopes(&["orders:read"]).has_management());
     }
@@ -319,13 +405,39 @@ mod tests {
     fn a_key_covers_only_what_it_holds() {
         let all_eight: Vec<&str> = Scope::all().into_iter().map(Scope::name).collect();
         let explicit = Scopes::parse(&all_eight).expect("valid");
-        assert!(explicit.covers(&scopes(&[])), "the eight resource scopes cover full access");
-        assert!(scopes(&[]).covers(&explicit));
-        assert!(!scopes(&[]).covers(&scopes(&["keys:read"])), "full access does not cover a management scope");
+        assert!(explicit.covers(&scopes(&[]), sample()), "the eight resource scopes cover the sample's full access");
+        assert!(scopes(&[]).covers(&explicit, sample()));
+        assert!(!scopes(&[]).covers(&scopes(&["keys:read"]), sample()), "full access does not cover a management scope");
         let writer = scopes(&["keys:write", "orders:read"]);
-        assert!(writer.covers(&scopes(&["orders:read", "keys:read"])));
-        assert!(!writer.covers(&scopes(&["orders:write"])));
-        assert!(!writer.covers(&scopes(&[])), "a narrow key cannot issue full access");
-        assert!(!writer.covers(&scopes(&["keys:self_rotate"])));
+        assert!(writer.covers(&scopes(&["orders:read", "keys:read"]), sample()));
+        assert!(!writer.covers(&scopes(&["orders:write"]), sample()));
+        assert!(!writer.covers(&scopes(&[]), sample()), "a narrow key cannot issue full access");
+        assert!(!writer.covers(&scopes(&["keys:self_rotate"]), sample()));
+    }
+
+    #[test]
+    fn another_api_is_covered_only_by_a_key_of_that_api() {
+        let billing = ApiDefinition::from_json(&serde_json::json!({
+            "slug": "billing", "name": "Billing",
+            "permissions": [{"slug": "invoices.read"}, {"slug": "invoices.write"}],
+            "roles": [{"slug": "viewer", "name": "Viewer", "permissions": ["invoices.read"]}],
+            "routes": [],
+        }))
+        .expect("valid");
+        let key = |grants: &[&str], roles: &[&str], management: &[Management]| {
+            let roles = roles.iter().map(|r| RoleSlug::parse(r).expect("role")).collect();
+            let api = ApiSlug::parse("billing").expect("slug");
+            Scopes::new(api, Grants::parse(grants).expect("grants"), roles, management.iter().copied().collect())
+        };
+        let viewer = key(&[], &["viewer"], &[]);
+        assert!(key(&["invoices.read"], &[], &[]).covers(&viewer, &billing), "a role counts as its grants");
+        assert!(!key(&["invoices.write"], &[], &[]).covers(&viewer, &billing));
+        assert!(!scopes(&[]).covers(&viewer, &billing), "full access to the sample reaches nothing in billing");
+        let admin_only = key(&[], &[], &[Management::KeysRead]);
+        assert!(scopes(&["keys:read"]).covers(&admin_only, &billing), "a key reaching nothing in billing");
+        assert!(!key(&["invoices.read", "invoices.write"], &[], &[]).covers(&key(&["*"], &[], &[]), &billing));
+        let full = key(&["*"], &[], &[]);
+        assert_eq!(full.effective_names(), Vec::<String>::new(), "scopes name the sample's permissions only");
+        assert_eq!(Scopes::from_stored(&viewer.to_stored()), viewer);
     }
 }

@@ -206,8 +206,27 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
 /// registered before the resource routes so `/keys` is not taken for a resource.
 fn management_routes(cfg: &mut web::ServiceConfig) {
     use crate::web::api::openapi::{ALLOW_ACTION, ALLOW_COLLECTION, ALLOW_ITEM, ALLOW_PING};
-    use crate::web::api::{audit_checkpoints, audit_events, keys, leaks, refuse, webhooks};
+    use crate::web::api::{apis, audit_checkpoints, audit_events, keys, leaks, refuse, webhooks};
     cfg.service(
+        web::resource("/apis")
+            .route(get_or_head().to(apis::list))
+            .route(web::post().to(apis::create))
+            .default_service(refuse(ALLOW_COLLECTION)),
+    )
+    .service(
+        web::resource("/apis/{api}")
+            .route(get_or_head().to(apis::get))
+            .route(web::put().to(apis::put))
+            .route(web::patch().to(apis::patch))
+            .route(web::delete().to(apis::delete))
+            .default_service(refuse(crate::web::api::openapi::ALLOW_DEFINITION)),
+    )
+    .service(
+        web::resource("/apis/{api}/import-openapi")
+            .route(web::post().to(apis::import_openapi))
+            .default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
         web::resource("/keys")
             .route(get_or_head().to(keys::list))
             .route(web::post().to(keys::write::create))

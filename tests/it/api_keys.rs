@@ -24,6 +24,7 @@ async fn a_new_key_is_shown_once_and_unlocks_ping() {
             &[
                 ("form_id", &form_id),
                 ("label", "Zapier"),
+                ("access", "custom"),
                 ("scopes", "orders:write"),
                 ("scopes", "customers:read"),
                 ("expires_at", "2099-01-31"),
@@ -78,7 +79,7 @@ async fn a_replayed_create_form_creates_nothing_and_shows_no_secret() {
     let owner = app.logged_in("owner@acme.test").await;
     let (_, form) = owner.get_html(&format!("{KEYS}/new")).await;
     let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form id");
-    let fields = [("form_id", form_id.as_str()), ("label", "Once")];
+    let fields = [("form_id", form_id.as_str()), ("label", "Once"), ("access", "full")];
     assert_eq!(owner.post_form(KEYS, &fields).await.status(), 200);
     let again = owner.post_form(KEYS, &fields).await;
     assert_eq!(again.status(), 409);
@@ -99,7 +100,7 @@ async fn only_a_form_id_the_server_issued_to_this_user_can_create_or_rotate_a_ke
     let admins_id = select_attr(&admins_form, "input[name=form_id]", "value").expect("form id");
     let made_up = "aaaaaaaaaaaaaaaaaaaaaaaa.00112233";
     for form_id in [None, Some(made_up), Some("abc"), Some(admins_id.as_str())] {
-        let mut fields = vec![("label", "Sneaky"), ("description", "kept")];
+        let mut fields = vec![("label", "Sneaky"), ("description", "kept"), ("access", "full")];
         if let Some(id) = form_id {
             fields.push(("form_id", id));
         }
@@ -196,7 +197,7 @@ async fn each_key_state_answers_its_own_error_code() {
     let res = owner
         .post_form(
             &format!("{KEYS}/{key_id}/edit"),
-            &[("label", "States"), ("expires_at", "2099-12-31"), ("enabled", "on")],
+            &[("label", "States"), ("access", "full"), ("expires_at", "2099-12-31"), ("enabled", "on")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -308,14 +309,14 @@ async fn sensitive_actions_ask_for_the_password_after_ten_minutes() {
 
     // Widening scopes asks too; narrowing does not.
     let edit = format!("{KEYS}/{key_id}/edit");
-    let wide = [("csrf_token", "csrf-token"), ("label", "Sudo"), ("enabled", "on")];
+    let wide = [("csrf_token", "csrf-token"), ("label", "Sudo"), ("access", "full"), ("enabled", "on")];
     let res = stale.post_raw(&edit, &wide).await;
-    assert_eq!(res.status(), 422, "unchecking every box = full access = widening");
+    assert_eq!(res.status(), 422, "full access = widening");
     let html = Html::parse_document(&res.text().await.expect("body"));
     assert_eq!(count(&html, "input[name=password]"), 1);
     assert_eq!(select_attr(&html, "#label", "value").as_deref(), Some("Sudo"), "values kept");
     let narrow =
-        [("csrf_token", "csrf-token"), ("label", "Sudo renamed"), ("scopes", "orders:read"), ("enabled", "on")];
+        [("csrf_token", "csrf-token"), ("label", "Sudo renamed"), ("access", "custom"), ("scopes", "orders:read"), ("enabled", "on")];
     assert_eq!(stale.post_raw(&edit, &narrow).await.status(), 303);
 
     let res = stale.post_raw(&revoke, &[("csrf_token", "csrf-token"), ("password", PASSWORD)]).await;
@@ -335,7 +336,7 @@ async fn scope_changes_are_audited_with_before_and_after() {
     let res = owner
         .post_form(
             &format!("{KEYS}/{key_id}/edit"),
-            &[("label", "Scoped v2"), ("scopes", "orders:write"), ("rate_limit_per_minute", "30"), ("enabled", "on")],
+            &[("label", "Scoped v2"), ("access", "custom"), ("scopes", "orders:write"), ("rate_limit_per_minute", "30"), ("enabled", "on")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -372,6 +373,7 @@ async fn bad_input_is_explained_next_to_each_field_and_nothing_is_created() {
                 ("form_id", &form_id),
                 ("label", ""),
                 ("description", "keep me"),
+                ("access", "custom"),
                 ("scopes", "orders:write"),
                 ("expires_at", "2001-01-01"),
                 ("allowed_ips", "10.0.0.1, not-an-ip"),
@@ -394,7 +396,7 @@ async fn bad_input_is_explained_next_to_each_field_and_nothing_is_created() {
     let (_, list) = owner.get_html(KEYS).await;
     assert_eq!(count(&list, "tr[data-testid=key-row]"), 0);
     // Fixing the mistakes with the same form works.
-    let res = owner.post_form(KEYS, &[("form_id", &form_id), ("label", "Fixed")]).await;
+    let res = owner.post_form(KEYS, &[("form_id", &form_id), ("label", "Fixed"), ("access", "full")]).await;
     assert_eq!(res.status(), 200);
 }
 

@@ -39,7 +39,7 @@ async fn real_events_match_the_schemas_of_their_types() {
     let owner = app.logged_in("owner@acme.test").await;
     // A spread of real events: keys changed in the console, an order and a customer through the API.
     let key = create_key(&owner, &[("label", "Catalog")]).await;
-    owner.post_form(&format!("{KEYS}/{}/edit", key.id), &[("label", "Catalog 2")]).await;
+    owner.post_form(&format!("{KEYS}/{}/edit", key.id), &[("label", "Catalog 2"), ("access", "full")]).await;
     owner.post_form(&format!("{KEYS}/{}/activate", key.id), &[]).await;
     let (_, confirm) = owner.get_html(&format!("{KEYS}/{}/rotate", key.id)).await;
     let form_id = select_attr(&confirm, "input[name=form_id]", "value").unwrap();

@@ -50,27 +50,37 @@ async fn the_api_docs_are_linked_from_the_keys_page_and_the_user_menu() {
 }
 
 #[tokio::test]
-async fn a_new_key_without_ticked_scopes_says_it_has_full_access() {
+async fn the_key_form_asks_for_an_explicit_access_choice_and_a_blank_form_grants_nothing() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
     let (_, form) = owner.get_html(&format!("{KEYS}/new")).await;
-    assert!(
-        select_all_text(&form, "#scopes-help")
-            .concat()
-            .contains("No box ticked (here or under Management) means full access")
-    );
-    for (scopes, expected) in [(None, "Full access"), (Some("orders:read"), "orders:read")] {
+    assert_eq!(count(&form, "input[type=radio][name=access]"), 2, "full or custom");
+    assert_eq!(count(&form, "input[name=access][checked]"), 0, "neither is chosen for you");
+    let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form id");
+    let res = owner.post_form(KEYS, &[("form_id", form_id.as_str()), ("label", "Blank")]).await;
+    assert_eq!(res.status(), 422, "a form left blank is an error, not full access");
+    let html = Html::parse_document(&res.text().await.expect("body"));
+    let said = select_all_text(&html, "#access-error").concat();
+    assert!(said.contains("Choose full access to this API, or choose its permissions and roles"), "{said}");
+    assert_eq!(select_attr(&html, "#label", "value").as_deref(), Some("Blank"), "values kept");
+    assert_eq!(app.key_count("acme"), 0, "nothing was created");
+    let cases = [("full", None, "Full access"), ("custom", Some("orders:read"), "orders:read")];
+    for (access, scope, expected) in cases {
         let (_, form) = owner.get_html(&format!("{KEYS}/new")).await;
         let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form id");
-        let mut fields = vec![("form_id", form_id.as_str()), ("label", "k")];
-        if let Some(scope) = scopes {
+        let mut fields = vec![("form_id", form_id.as_str()), ("label", "k"), ("access", access)];
+        if let Some(scope) = scope {
             fields.push(("scopes", scope));
         }
         let html = Html::parse_document(&owner.post_form(KEYS, &fields).await.text().await.expect("body"));
         let said = select_all_text(&html, "[data-testid=secret-scopes]").concat();
-        assert!(said.contains(expected), "{scopes:?}: {said}");
+        assert!(said.contains(expected), "{access}: {said}");
     }
+    let (_, form) = owner.get_html(&format!("{KEYS}/new")).await;
+    let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form id");
+    let res = owner.post_form(KEYS, &[("form_id", form_id.as_str()), ("label", "Nothing"), ("access", "custom")]).await;
+    assert_eq!(res.status(), 422, "custom with nothing ticked");
 }
 
 fn marks(html: &Html, key_id: &str) -> Vec<String> {

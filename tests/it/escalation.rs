@@ -19,6 +19,8 @@ fn restricted(app: &TestApp) -> (String, String) {
         expires_at: Some((chrono::Utc::now() + chrono::Duration::days(30)).naive_utc()),
         allowed_ips: IpAllowlist::parse("127.0.0.0/8").unwrap(),
         rate_limit_per_minute: Some(50),
+        owner_id: None,
+        metadata: None,
     };
     app.make_key_with("acme", settings)
 }

@@ -16,6 +16,8 @@ async fn the_list_searches_filters_sorts_and_pages() {
         expires_at: None,
         allowed_ips: Default::default(),
         rate_limit_per_minute: None,
+        owner_id: None,
+        metadata: None,
     };
     for i in 0..60 {
         let secret = latchkey::domain::token::ApiKeySecret::generate(&Default::default());

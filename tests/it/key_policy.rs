@@ -66,7 +66,7 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
     let (_, form) = owner.get_html(&format!("{KEYS}/new")).await;
     let form_id = select_attr(&form, "input[name=form_id]", "value").unwrap();
     let before = app.mails(org_id(&app, "acme")).len();
-    let res = owner.post_form(KEYS, &[("form_id", &form_id), ("label", "Too wide")]).await;
+    let res = owner.post_form(KEYS, &[("form_id", &form_id), ("label", "Too wide"), ("access", "full")]).await;
     assert_eq!(res.status(), 422);
     let html = Html::parse_document(&res.text().await.unwrap());
     let errors = select_all_text(&html, "[data-testid=form-error]").join(" | ");
@@ -80,6 +80,7 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
             &[
                 ("form_id", &form_id),
                 ("label", "Too long"),
+                ("access", "custom"),
                 ("scopes", "orders:read"),
                 ("allowed_ips", "10.0.0.0/8"),
                 ("expires_at", &too_long),
@@ -94,6 +95,7 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
             &[
                 ("form_id", &form_id),
                 ("label", "Within policy"),
+                ("access", "custom"),
                 ("scopes", "orders:read"),
                 ("allowed_ips", "10.0.0.0/8"),
                 ("expires_at", &fine),
@@ -115,7 +117,7 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
 
     // Editing the older key means meeting the policy first.
     let res =
-        owner.post_form(&format!("{KEYS}/{older_id}/edit"), &[("label", "Older, renamed"), ("enabled", "on")]).await;
+        owner.post_form(&format!("{KEYS}/{older_id}/edit"), &[("label", "Older, renamed"), ("access", "full"), ("enabled", "on")]).await;
     assert_eq!(res.status(), 422, "an edit that leaves the key breaking the policy is refused");
     let res = owner
         .post_form(
@@ -123,6 +125,7 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
             &[
                 ("label", "Older, fixed"),
                 ("enabled", "on"),
+                ("access", "custom"),
                 ("scopes", "orders:read"),
                 ("allowed_ips", "10.0.0.0/8"),
                 ("expires_at", &fine),
@@ -146,6 +149,8 @@ async fn a_rotation_caps_the_expiry_and_refuses_a_replacement_that_breaks_the_po
         expires_at: Some(chrono::Utc::now().naive_utc() + chrono::Duration::days(90)),
         allowed_ips: latchkey::domain::key_settings::IpAllowlist::parse("10.0.0.0/8").unwrap(),
         rate_limit_per_minute: None,
+        owner_id: None,
+        metadata: None,
     };
     let (scoped_id, _) = app.make_key_with("acme", scoped);
     let (wide_id, _) =

@@ -301,6 +301,8 @@ async fn refusals_of_every_kind_are_logged_without_query_strings_or_hostile_mark
             expires_at: None,
             allowed_ips: Default::default(),
             rate_limit_per_minute: Some(1),
+            owner_id: None,
+            metadata: None,
         },
     );
     assert_eq!(call(&app, Method::GET, "/api/v1/customers?limit=5&email=secret%40x.co", &limited).await.0, 200);

@@ -154,6 +154,8 @@ async fn only_an_authenticated_use_counts_as_a_use_from_a_network() {
         expires_at: None,
         allowed_ips: latchkey::domain::key_settings::IpAllowlist::parse("10.0.0.0/8").expect("allowlist"),
         rate_limit_per_minute: Some(0),
+        owner_id: None,
+        metadata: None,
     };
     let (fenced_id, fenced) = app.make_key_with("acme", settings);
     let (status, body, _) = call(&app, Method::GET, "/api/v1/ping", &fenced).await;

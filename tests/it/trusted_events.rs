@@ -68,7 +68,7 @@ async fn a_scopes_only_change_is_sent_as_api_key_updated_with_the_scopes_before_
     let owner = app.logged_in("owner@acme.test").await;
     let fields = [("label", "Console"), ("scopes", "orders:read"), ("scopes", "customers:read")];
     let key = create_key(&owner, &fields).await;
-    let fields = [("label", "Console"), ("scopes", "orders:read"), ("enabled", "on")];
+    let fields = [("label", "Console"), ("access", "custom"), ("scopes", "orders:read"), ("enabled", "on")];
     assert_eq!(owner.post_form(&format!("{KEYS}/{}/edit", key.id), &fields).await.status(), 303);
     let updated = last_about(&app, "api_key.updated", &key.id);
     let changes = &updated["data"]["changes"];

@@ -43,6 +43,8 @@ impl TestApp {
             expires_at: None,
             allowed_ips: IpAllowlist::parse(allowed_ips).expect("allowlist"),
             rate_limit_per_minute: rate_limit,
+            owner_id: None,
+            metadata: None,
         };
         self.make_key_with(slug, settings).1
     }
@@ -56,6 +58,8 @@ impl TestApp {
             expires_at: None,
             allowed_ips: Default::default(),
             rate_limit_per_minute: Some(0),
+            owner_id: None,
+            metadata: None,
         };
         self.make_key_with(slug, settings)
     }
@@ -77,6 +81,8 @@ impl TestApp {
             expires_at: Some(expires_at),
             allowed_ips: Default::default(),
             rate_limit_per_minute: Some(0),
+            owner_id: None,
+            metadata: None,
         };
         self.make_key_with(slug, settings)
     }

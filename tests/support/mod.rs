@@ -276,6 +276,19 @@ pub struct CreatedKey {
     pub token: String,
 }
 
+/// The key form's explicit access choice for `fields`, unless they make
+/// one: `custom` when they tick a scope, permission or role, else `full`
+/// (what no box ticked meant before the choice existed).
+pub fn access_for(fields: &[(&str, &str)]) -> &'static str {
+    match fields.iter().find(|(name, _)| *name == "access") {
+        Some((_, "custom")) => "custom",
+        Some((_, "full")) => "full",
+        Some(_) => "",
+        None if fields.iter().any(|(name, _)| matches!(*name, "scopes" | "permissions" | "roles")) => "custom",
+        None => "full",
+    }
+}
+
 /// Creates a key through the form, as a person would.
 pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> CreatedKey {
     let (status, form) = visitor.get_html(&format!("{KEYS}/new")).await;
@@ -283,6 +296,7 @@ pub async fn create_key(visitor: &Visitor, fields: &[(&str, &str)]) -> CreatedKe
     let form_id = select_attr(&form, "input[name=form_id]", "value").expect("form_id");
     let mut all = vec![("form_id", form_id.as_str())];
     all.extend_from_slice(fields);
+    all.push(("access", access_for(fields)));
     let res = visitor.post_form(KEYS, &all).await;
     assert_eq!(res.status(), 200, "key created");
     let html = Html::parse_document(&res.text().await.expect("body"));

@@ -48,10 +48,14 @@ pub enum Action {
     WebhookSecretRotated,
     WebhookDisabled,
     WebhookRecovered,
+    ApiCreated,
+    ApiUpdated,
+    ApiDeleted,
+    ApiImported,
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 49] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionSudoFailed,
@@ -97,6 +101,10 @@ impl Action {
         Action::WebhookSecretRotated,
         Action::WebhookDisabled,
         Action::WebhookRecovered,
+        Action::ApiCreated,
+        Action::ApiUpdated,
+        Action::ApiDeleted,
+        Action::ApiImported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -146,6 +154,10 @@ impl Action {
             Self::WebhookSecretRotated => "webhook.secret_rotated",
             Self::WebhookDisabled => "webhook.disabled",
             Self::WebhookRecovered => "webhook.recovered",
+            Self::ApiCreated => "api.created",
+            Self::ApiUpdated => "api.updated",
+            Self::ApiDeleted => "api.deleted",
+            Self::ApiImported => "api.imported",
         }
     }
 
@@ -173,6 +185,7 @@ pub fn human_label(code: &str) -> String {
     let (subject, verb) = code.split_once('.').unwrap_or(("", code));
     let subject = match subject {
         "api_key" => "API key",
+        "api" => "API",
         "webhook" => "Webhook",
         "session" => "Session",
         "member" => "Member",

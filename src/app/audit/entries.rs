@@ -7,6 +7,7 @@ use crate::db::invitations::Invitation;
 use crate::db::now;
 use crate::db::users::User;
 use crate::db::webhooks::Endpoint;
+use crate::domain::access::ApiDefinition;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_state::RevokeCause;
 use crate::domain::{OrgId, Role, UserId};
@@ -226,7 +227,7 @@ impl Entry {
         Self::own_key(Action::ApiKeyUpdated, key).details(json!({ "before": before, "after": after }))
     }
 
-    pub fn api_key_scopes_changed(key: &ApiKey, before: &[&str], after: &[&str]) -> Self {
+    pub fn api_key_scopes_changed<S: serde::Serialize>(key: &ApiKey, before: &[S], after: &[S]) -> Self {
         Self::own_key(Action::ApiKeyScopesChanged, key)
             .details(json!({ "before": { "scopes": before }, "after": { "scopes": after } }))
     }
@@ -314,7 +315,41 @@ impl Entry {
         Self::webhook(Action::WebhookDisabled, hook).details(json!({ "reason": reason }))
     }
 
+    fn api(org_id: OrgId, action: Action, slug: &str, name: &str) -> Self {
+        Self::new(org_id, action).target("api", slug, name)
+    }
+
+    /// What the new API holds, counted.
+    pub fn api_created(org_id: OrgId, api: &ApiDefinition) -> Self {
+        Self::api(org_id, Action::ApiCreated, api.slug().as_str(), api.name()).details(api_counts(api))
+    }
+
+    /// `summary`: what changed (`domain::access::diff`).
+    pub fn api_updated(org_id: OrgId, api: &ApiDefinition, summary: Value) -> Self {
+        Self::api(org_id, Action::ApiUpdated, api.slug().as_str(), api.name()).details(json!({ "changes": summary }))
+    }
+
+    /// An OpenAPI import: what it added, and what changed as a result.
+    pub fn api_imported(org_id: OrgId, api: &ApiDefinition, added: (usize, usize), summary: Value) -> Self {
+        Self::api(org_id, Action::ApiImported, api.slug().as_str(), api.name())
+            .details(json!({ "permissions_added": added.0, "routes_added": added.1, "changes": summary }))
+    }
+
+    /// The log keeps the deleted definition's size.
+    pub fn api_deleted(org_id: OrgId, api: &ApiDefinition) -> Self {
+        Self::api(org_id, Action::ApiDeleted, api.slug().as_str(), api.name()).details(api_counts(api))
+    }
+
     pub fn support_viewed_api_keys(org_id: OrgId, view: &str) -> Self {
         Self::new(org_id, Action::SupportViewedApiKeys).details(json!({ "view": view }))
     }
+}
+
+/// How many permissions, roles and routes an API has.
+fn api_counts(api: &ApiDefinition) -> Value {
+    json!({
+        "permissions": api.permissions().len(),
+        "roles": api.roles().len(),
+        "routes": api.routes().routes().len(),
+    })
 }

@@ -141,6 +141,8 @@ fn make_key(
         expires_at: sample.expires,
         allowed_ips: IpAllowlist::parse(sample.allowed_ips).map_err(anyhow::Error::msg)?,
         rate_limit_per_minute: sample.rate_limit,
+        owner_id: None,
+        metadata: None,
     };
     let key_id = KeyId::generate();
     let key = api_keys::insert(

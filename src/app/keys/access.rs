@@ -11,6 +11,8 @@ use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::domain::Plan;
 use crate::domain::key_policy::{Breach, Candidate};
 use crate::domain::key_state::KeyState;
+use crate::domain::access::ApiDefinition;
+use crate::domain::records::FieldError;
 use crate::domain::scopes::{Management, Scopes};
 use chrono::NaiveDateTime;
 
@@ -104,21 +106,48 @@ pub enum Escalation {
     Setting(&'static str),
 }
 
-/// A calling key may only act on keys whose scopes it holds itself.
-pub(super) fn within_scopes(caller: &Caller, target: &Scopes) -> Result<(), Escalation> {
+/// A calling key may only act on keys whose scopes it holds itself (`api`:
+/// the definition of the target's API, whose roles count as their grants).
+pub(super) fn within_scopes(caller: &Caller, target: &Scopes, api: &ApiDefinition) -> Result<(), Escalation> {
     match caller.calling_key() {
-        Some(key) if !key.scopes().covers(target) => Err(Escalation::Scopes),
+        Some(key) if !key.scopes().covers(target, api) => Err(Escalation::Scopes),
         _ => Ok(()),
     }
 }
 
 /// A calling key may only make keys at most as capable as itself in every
 /// setting; a key changing itself is held to its own settings.
-pub(super) fn within_settings(caller: &Caller, target: &KeySettings, default_limit: u32) -> Result<(), Escalation> {
-    match caller.calling_key().and_then(|key| target.wider_than(&key.settings(), default_limit)) {
+pub(super) fn within_settings(
+    caller: &Caller,
+    target: &KeySettings,
+    api: &ApiDefinition,
+    default_limit: u32,
+) -> Result<(), Escalation> {
+    match caller.calling_key().and_then(|key| target.wider_than(&key.settings(), api, default_limit)) {
         Some(field) => Err(Escalation::Setting(field)),
         None => Ok(()),
     }
+}
+
+/// The definition of the API `settings` are for, and whether it declares
+/// every permission they name exactly and every role: a field error for
+/// `api`, `permissions` or `roles` otherwise.
+pub(super) fn reach_of(
+    conn: &mut crate::db::DbConn,
+    caller: &Caller,
+    settings: &KeySettings,
+) -> Result<Result<ApiDefinition, Vec<FieldError>>, crate::db::QueryError> {
+    let slug = settings.scopes.api().as_str();
+    let Some(api) = crate::app::apis::definition(conn, caller.org().id, slug)? else {
+        let message = format!("{slug} is not an API of this organisation");
+        return Ok(Err(vec![FieldError { field: "api".into(), message }]));
+    };
+    let errors: Vec<FieldError> = api
+        .undeclared(settings.scopes.access())
+        .into_iter()
+        .map(|(field, message)| FieldError { field: field.into(), message })
+        .collect();
+    Ok(if errors.is_empty() { Ok(api) } else { Err(errors) })
 }
 
 /// Every rule of the organisation's key policy that `settings` break.

@@ -5,7 +5,7 @@
 //! change took away (docs/operator-guide.md: Scale-out), so the caller's answer is true
 //! everywhere.
 
-use super::access::{Op, authorize, meets_policy, require_paid, within_scopes, within_settings};
+use super::access::{Op, authorize, meets_policy, reach_of, require_paid, within_scopes, within_settings};
 use super::errors::{ChangeError, EditError};
 use super::{locked, writes};
 use crate::app::caller::{Caller, Who};
@@ -46,14 +46,18 @@ pub async fn edit(ctx: &AppState, caller: &Caller, key_id: &str, change: Change)
                     (parsed.settings, parsed.enabled.unwrap_or(old.enabled))
                 }
             };
-            within_scopes(&caller, old.scopes())?;
-            within_settings(&caller, &settings, default_limit)?;
+            let api = match reach_of(conn, &caller, &settings)? {
+                Ok(api) => api,
+                Err(errors) => return Err(EditError::Invalid(errors)),
+            };
+            within_scopes(&caller, old.scopes(), &api)?;
+            within_settings(&caller, &settings, &api, default_limit)?;
             meets_policy(&caller, &settings, now()).map_err(EditError::Policy)?;
             if enabled && !old.enabled {
                 require_paid(&caller)?;
             }
             // Widening scopes (unchecking every box = full access) is a sensitive action.
-            if old.scopes().is_widened_by(&settings.scopes) && !caller.reauthenticated() {
+            if old.scopes().is_widened_by(&settings.scopes, &api) && !caller.reauthenticated() {
                 return Err(EditError::NeedsSudo);
             }
             writes::update(conn, &old, &settings, enabled, &caller.actor(), &caller.meta)?;

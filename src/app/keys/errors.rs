@@ -28,6 +28,9 @@ pub enum CreateError {
     Denied(#[from] Denied),
     #[error(transparent)]
     Escalation(#[from] Escalation),
+    /// The key's API is not the organisation's, or does not declare what the key would hold.
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
     /// The organisation's key policy refuses these settings (each rule, by field).
     #[error("the key would break the key policy")]
     Policy(Vec<Breach>),

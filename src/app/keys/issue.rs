@@ -3,7 +3,8 @@
 //! prefix are stored. A one-time id (the console form's, or an API
 //! `Idempotency-Key`) makes a repeated request create nothing.
 
-use super::access::{Op, authorize, meets_policy, within_settings};
+use super::access::{Op, authorize, meets_policy, reach_of, within_settings};
+use crate::domain::access::ApiDefinition;
 use super::errors::{CreateError, RotateError};
 use super::writes::{object, reload, revoke};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
@@ -118,7 +119,9 @@ fn insert(conn: &mut DbConn, new: Issue<'_>) -> QueryResult<Result<ApiKey, Optio
 /// keys within itself; the key policy applies to everyone.
 pub async fn create(ctx: &AppState, caller: &Caller, settings: KeySettings, once: Once) -> Result<Issued, CreateError> {
     authorize(caller, Op::Create)?;
-    within_settings(caller, &settings, ctx.config.default_rate_limit)?;
+    let (asking, wanted) = (caller.clone(), settings.clone());
+    let api = ctx.db.run(move |conn| reach_of(conn, &asking, &wanted)).await?.map_err(CreateError::Invalid)?;
+    within_settings(caller, &settings, &api, ctx.config.default_rate_limit)?;
     meets_policy(caller, &settings, now()).map_err(CreateError::Policy)?;
     // Only now does a token exist: in memory, then once in the answer.
     let secret = ApiKeySecret::generate(&ctx.config.key_prefix);
@@ -200,7 +203,10 @@ async fn rotate_as(
                     .ok_or(RotateError::NotRotatable);
             }
             let settings = replacement(&old, &caller.org().key_policy);
-            within_settings(&caller, &settings, default_limit)?;
+            // The replacement holds what the old key held; its API may since have dropped a role or permission.
+            let api = crate::app::apis::definition(conn, org_id, settings.scopes.api().as_str())?
+                .unwrap_or_else(|| ApiDefinition::deny_all(settings.scopes.api().as_str(), ""));
+            within_settings(&caller, &settings, &api, default_limit)?;
             meets_policy(&caller, &settings, now()).map_err(RotateError::Policy)?;
             let actor = caller.actor();
             let new = Issue {

@@ -84,11 +84,11 @@ pub async fn requests(
 pub async fn list_for_api(
     ctx: &AppState,
     caller: &Caller,
-    (search, state): (Option<String>, Option<crate::domain::key_state::KeyState>),
+    (search, state, owner): (Option<String>, Option<crate::domain::key_state::KeyState>, Option<String>),
     (limit, after): (i64, i64),
 ) -> Result<Vec<ApiKey>, FindError> {
-    let query =
-        ListQuery { search, state, attention: false, sort: Sort::Oldest, offset: 0, limit, after_id: Some(after) };
+    let (sort, after_id) = (Sort::Oldest, Some(after));
+    let query = ListQuery { search, state, attention: false, sort, offset: 0, limit, after_id, owner };
     list_for_console(ctx, caller, query).await
 }
 

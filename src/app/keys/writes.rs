@@ -113,6 +113,14 @@ fn changes(old: &ApiKey, new: &KeySettings, enabled: bool) -> (Map<String, Value
     diff("allowed_ips", json!(old.allowlist().ranges()), json!(new.allowed_ips.ranges()));
     diff("rate_limit_per_minute", json!(old.rate_limit_per_minute), json!(new.rate_limit_per_minute));
     diff("enabled", json!(old.enabled), json!(enabled));
+    // A sample key's permissions are its scopes, which `api_key.scopes_changed` records.
+    if !old.scopes().api().is_sample() {
+        let (was, is) = (old.scopes().access(), new.scopes.access());
+        diff("permissions", json!(was.grants), json!(is.grants));
+        diff("roles", json!(was.roles), json!(is.roles));
+    }
+    diff("owner_id", json!(old.owner_id), json!(new.owner_id));
+    diff("metadata", json!(old.metadata_value()), json!(new.metadata));
     (before, after)
 }
 
@@ -141,8 +149,8 @@ fn sent_changes(
 }
 
 /// Scope names for the audit log; full access is spelled out.
-fn scope_names(scopes: &Scopes) -> Vec<&'static str> {
-    if scopes.is_full_access() { vec!["full_access"] } else { scopes.effective_names() }
+fn scope_names(scopes: &Scopes) -> Vec<String> {
+    if scopes.is_full_access() { vec!["full_access".into()] } else { scopes.effective_names() }
 }
 
 /// Deactivates (`false`) or activates (`true`) a key, with its audit entry.

@@ -44,6 +44,9 @@ fn summary(event_type: EventType) -> &'static str {
         ApiKeyExpired => "A key reached its expiry.",
         ApiKeyDeleted => "A key was deleted: `state` is `deleted`, `reason` is `manual`.",
         ApiKeyExposed => "A key was reported exposed (found where it should not be).",
+        ApiUpdated => {
+            "An API's definition was created, changed, imported into from OpenAPI, or deleted: `change` says which, `changes` what."
+        }
         AuditEvent => {
             "An audit event of the organisation, as the JSON Lines export has it; sent in chain order, at least once (dedupe on `seq`)."
         }
@@ -74,6 +77,8 @@ fn sample_key() -> ApiKey {
         label: "Billing sync".into(),
         description: String::new(),
         scopes: Scopes::parse(&["orders:read", "customers:read"]).unwrap_or_default(),
+        owner_id: None,
+        metadata: None,
         expires_at: Some(at("2027-06-30T00:00:00")),
         allowed_ips: Default::default(),
         rate_limit_per_minute: None,
@@ -157,6 +162,7 @@ fn data(event_type: EventType) -> (Value, Value) {
     let (extra_schema, extra_example): (Vec<(&str, Value)>, Map<String, Value>) = match event_type {
         WebhookTest => return test_data(),
         AuditEvent => return super::audit_events::event_data(),
+        ApiUpdated => return super::api_events::catalog_data(actor_schema()),
         AuditCheckpoint => return super::audit_events::checkpoint_data(),
         OrderCreated => return record(Resource::Orders),
         CustomerCreated => return record(Resource::Customers),
@@ -235,8 +241,19 @@ fn json_map(value: Value) -> Map<String, Value> {
 }
 
 /// The settings `api_key.updated` may name in `changes`.
-const CHANGEABLE: [&str; 7] =
-    ["label", "description", "scopes", "full_access", "expires_at", "allowed_ips", "rate_limit_per_minute"];
+const CHANGEABLE: [&str; 11] = [
+    "label",
+    "description",
+    "scopes",
+    "full_access",
+    "expires_at",
+    "allowed_ips",
+    "rate_limit_per_minute",
+    "permissions",
+    "roles",
+    "owner_id",
+    "metadata",
+];
 
 /// `webhook.test`: which endpoint, and a line of text.
 fn test_data() -> (Value, Value) {

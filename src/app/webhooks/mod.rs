@@ -6,6 +6,7 @@
 //! to it (failing.rs).
 
 mod access;
+pub mod api_events;
 pub mod audit_events;
 pub mod catalog;
 pub mod delivery;

@@ -8,7 +8,7 @@
 //! other grants give.
 
 use super::expression::Expression;
-use super::permission::{Grants, Permission, PermissionSlug, parse_description};
+use super::permission::{Grant, Grants, Permission, PermissionSlug, parse_description};
 use super::route::{RequestPath, Route, RouteTable};
 use crate::ParseError;
 use crate::records::FieldError;
@@ -65,6 +65,15 @@ impl ApiSlug {
             return Err(ParseError::new("Use 1–40 lowercase letters, digits and hyphens."));
         }
         Ok(Self(value.to_owned()))
+    }
+
+    /// The built-in sample API's slug.
+    pub fn sample() -> Self {
+        Self(super::sample::SAMPLE_SLUG.to_owned())
+    }
+
+    pub fn is_sample(&self) -> bool {
+        self.0 == super::sample::SAMPLE_SLUG
     }
 }
 text_value!(ApiSlug);
@@ -267,11 +276,12 @@ impl ApiDefinition {
         Ok(Self { slug, name, hosts, unmatched, permissions, roles, routes })
     }
 
-    /// The sample's fallback: no permission, role or route, so every request is denied.
-    pub(super) fn deny_all() -> Self {
+    /// An API with no permission, role or route, so every request is denied:
+    /// what a definition that cannot be read stands in for.
+    pub fn deny_all(slug: &str, name: &str) -> Self {
         Self {
-            slug: ApiSlug("sample".to_owned()),
-            name: "Sample API".to_owned(),
+            slug: ApiSlug::parse(slug).unwrap_or_else(|_| ApiSlug::sample()),
+            name: name.to_owned(),
             hosts: Vec::new(),
             unmatched: Unmatched::Deny,
             permissions: Vec::new(),
@@ -306,6 +316,21 @@ impl ApiDefinition {
 
     pub fn routes(&self) -> &RouteTable {
         &self.routes
+    }
+
+    /// What a key would hold that this API does not declare: an exact grant
+    /// naming no permission of it (`permissions`), a role it has not
+    /// (`roles`); wildcards may cover permissions declared later.
+    pub fn undeclared(&self, key: &KeyAccess) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let declared = |name: &str| self.permissions.iter().any(|p| p.slug.as_str() == name);
+        if let Some(name) = key.grants.iter().filter_map(Grant::exact).find(|n| !declared(n)) {
+            problems.push(("permissions", format!("{name} is not a permission of API {}", self.slug)));
+        }
+        if let Some(role) = key.roles.iter().find(|r| !self.roles.iter().any(|d| d.slug == **r)) {
+            problems.push(("roles", format!("{role} is not a role of API {}", self.slug)));
+        }
+        problems
     }
 
     /// The key's own grants and those of each of its roles this API defines.

@@ -15,6 +15,7 @@
 //! - `openapi`: routes and permissions from an OpenAPI 3 document.
 
 pub mod api;
+pub mod diff;
 pub mod document;
 pub mod expression;
 pub mod openapi;

@@ -221,6 +221,37 @@ impl Grants {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// `*` is one of them.
+    pub fn is_full_access(&self) -> bool {
+        self.0.iter().any(Grant::is_full_access)
+    }
+
+    /// Whether `grant` gives nothing these do not, whatever permissions the
+    /// API declares now or later: `*` covers all; an exact grant is covered
+    /// by any grant that grants it; `invoices.*` only by `*` or a wildcard
+    /// over a prefix of it (`invoices.*` itself, or `billing:*` for `billing:x.*`).
+    pub fn covers(&self, grant: &Grant) -> bool {
+        match (grant.exact(), grant.0.strip_suffix('*')) {
+            (Some(exact), _) => PermissionSlug::parse(exact).is_ok_and(|slug| self.grants(&slug)),
+            (None, Some(prefix)) => self.0.iter().any(|g| g.0.strip_suffix('*').is_some_and(|q| prefix.starts_with(q))),
+            (None, None) => false,
+        }
+    }
+
+    /// The grants as stored: comma-separated (no grant contains a comma).
+    pub fn to_stored(&self) -> String {
+        self.0.iter().map(Grant::as_str).collect::<Vec<_>>().join(",")
+    }
+
+    /// Reads the stored form; a grant that no longer parses is dropped.
+    pub fn from_stored(stored: &str) -> Self {
+        Self(stored.split(',').filter_map(|g| Grant::parse(g).ok()).collect())
+    }
 }
 
 impl FromIterator<Grant> for Grants {
@@ -247,6 +278,23 @@ mod tests {
         }
         assert!(PermissionSlug::parse(&"a".repeat(65)).is_err());
         assert!(PermissionSlug::parse("and.read").is_ok(), "only the bare words are reserved");
+    }
+
+    #[test]
+    fn a_set_covers_a_grant_only_when_it_gives_everything_the_grant_gives() {
+        let set = |items: &[&str]| Grants::parse(items).expect("grants");
+        let grant = |s: &str| Grant::parse(s).expect("grant");
+        assert!(set(&["*"]).covers(&grant("*")));
+        assert!(set(&["*"]).covers(&grant("invoices.*")));
+        assert!(set(&["invoices.*"]).covers(&grant("invoices.read")));
+        assert!(set(&["invoices.*"]).covers(&grant("invoices.read.*")));
+        assert!(set(&["billing:*"]).covers(&grant("billing:invoices.*")));
+        assert!(!set(&["invoices.read", "invoices.write"]).covers(&grant("invoices.*")), "a later permission");
+        assert!(!set(&["invoices.*"]).covers(&grant("*")));
+        assert!(!set(&["invoices.read"]).covers(&grant("invoices.write")));
+        assert!(!set(&["inv.*"]).covers(&grant("invoices.*")), "a prefix is whole segments");
+        assert_eq!(Grants::from_stored(&set(&["b", "a.*"]).to_stored()), set(&["a.*", "b"]));
+        assert!(Grants::from_stored("").is_empty());
     }
 
     #[test]

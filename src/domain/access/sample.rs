@@ -51,6 +51,20 @@ impl ApiDefinition {
     /// constant a unit test parses; were it ever refused, the sample
     /// would deny every request rather than stop the program.
     pub fn sample() -> Self {
-        Self::from_json(&sample_document()).unwrap_or_else(|_| Self::deny_all())
+        Self::from_json(&sample_document()).unwrap_or_else(|_| Self::deny_all(SAMPLE_SLUG, "Sample API"))
+    }
+
+    /// The sample, built once: every request to Latchkey's resources is decided by it.
+    pub fn built_in() -> &'static Self {
+        static SAMPLE: std::sync::LazyLock<ApiDefinition> = std::sync::LazyLock::new(ApiDefinition::sample);
+        &SAMPLE
+    }
+
+    /// Whether this is the built-in sample (its slug is reserved: no org defines one).
+    pub fn is_built_in(&self) -> bool {
+        self.slug().as_str() == SAMPLE_SLUG
     }
 }
+
+/// The sample API's slug, reserved.
+pub const SAMPLE_SLUG: &str = "sample";

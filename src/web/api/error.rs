@@ -26,6 +26,9 @@ pub enum Code {
     PayloadTooLarge,
     UnsupportedMediaType,
     NotFound,
+    ApiExists,
+    ApiInUse,
+    BuiltInApi,
     MethodNotAllowed,
     Unavailable,
     Internal,
@@ -52,6 +55,9 @@ impl Code {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
+            Self::ApiExists => "api_exists",
+            Self::ApiInUse => "api_in_use",
+            Self::BuiltInApi => "api_read_only",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal_error",
@@ -70,7 +76,7 @@ impl Code {
             Self::PlanRequired | Self::InsufficientScope | Self::ScopeEscalation | Self::IpNotAllowed => {
                 StatusCode::FORBIDDEN
             }
-            Self::AlreadyCreated => StatusCode::CONFLICT,
+            Self::AlreadyCreated | Self::ApiExists | Self::ApiInUse | Self::BuiltInApi => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MalformedJson => StatusCode::BAD_REQUEST,
@@ -107,6 +113,9 @@ impl Code {
             Self::PayloadTooLarge => "The request body is larger than 64 KiB.",
             Self::UnsupportedMediaType => "Send the body as application/json.",
             Self::NotFound => "Not found.",
+            Self::ApiExists => "The organisation already has an API with this slug; PUT replaces it.",
+            Self::ApiInUse => "Keys that are not revoked still belong to this API; revoke them first.",
+            Self::BuiltInApi => "The sample API is built in and cannot be changed or deleted.",
             Self::MethodNotAllowed => "This method is not allowed here.",
             Self::Unavailable => "The service is temporarily unavailable; try again shortly.",
             Self::Internal => "An unexpected error occurred.",
@@ -126,6 +135,8 @@ pub struct ApiError {
     pub retry: Option<(u64, u32)>,
     /// The key an earlier request made (with `already_created`).
     pub key_id: Option<Box<str>>,
+    /// How many keys still belong to the API (with `api_in_use`).
+    pub live_keys: Option<i64>,
 }
 
 impl ApiError {
@@ -136,7 +147,7 @@ impl ApiError {
 
     pub fn with_message(code: Code, message: impl Into<String>) -> Self {
         let request_id = crate::web::middleware::current_request_id().unwrap_or_default();
-        Self { code, message: message.into(), request_id, details: Vec::new(), retry: None, key_id: None }
+        Self { code, message: message.into(), request_id, details: Vec::new(), retry: None, key_id: None, live_keys: None }
     }
 
     /// `validation_failed` for query parameters (the default message speaks of the body).
@@ -173,6 +184,7 @@ impl ResponseError for ApiError {
             code: self.code.as_str(),
             message: &self.message,
             key_id: self.key_id.as_deref(),
+            live_keys: self.live_keys,
             request_id: &self.request_id,
             details,
         };
@@ -218,6 +230,8 @@ struct ErrorFields<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live_keys: Option<i64>,
     request_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<Vec<Detail<'a>>>,

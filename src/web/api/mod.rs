@@ -1,5 +1,6 @@
 //! The REST API that keys unlock, under `/api/v1` (docs/api-guide.md).
 
+pub mod apis;
 pub mod audit_checkpoints;
 pub mod audit_events;
 pub mod auth;
@@ -121,7 +122,7 @@ pub async fn ping(key: BearerKey) -> HttpResponse {
         ok: bool,
         org: &'a str,
         key_id: &'a str,
-        scopes: Vec<&'static str>,
+        scopes: Vec<String>,
         full_access: bool,
     }
     let scopes = key.key().scopes();

@@ -89,6 +89,7 @@ impl From<CreateError> for ApiError {
         match err {
             CreateError::Denied(d) => d.into(),
             CreateError::Escalation(e) => e.into(),
+            CreateError::Invalid(errors) => ApiError::validation(errors),
             CreateError::Policy(breaches) => policy(breaches),
             CreateError::Db(e) => e.into(),
         }

@@ -1,5 +1,8 @@
 //! `/api/v1/{customers,orders,products,categories}`: list, create, get,
-//! update (PATCH) and delete, each gated by `<resource>:read|write`.
+//! update (PATCH) and delete. Whether a key may is decided like a request
+//! to any API Latchkey guards: by the built-in sample API's route table
+//! (GET needs `<resource>:read or <resource>:write`, the rest
+//! `<resource>:write`), against the key's grants and roles there.
 
 use super::auth::BearerKey;
 use super::body::json_object;
@@ -7,7 +10,8 @@ use super::error::{ApiError, Code};
 use crate::app::resources::{self, object};
 use crate::app::state::AppState;
 use crate::domain::records::{FieldError, validate_create, validate_patch};
-use crate::domain::scopes::{Access, Resource, Scope};
+use crate::domain::access::{ApiDefinition, Check, Decision, KeyAccess};
+use crate::domain::scopes::Resource;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
@@ -17,16 +21,22 @@ fn resource(name: &str) -> Result<Resource, ApiError> {
     Resource::ALL.into_iter().find(|r| r.as_str() == name).ok_or_else(|| ApiError::new(Code::NotFound))
 }
 
-/// 403 `insufficient_scope` naming the scope needed, unless the key has it.
-fn require(key: &BearerKey, resource: Resource, access: Access) -> Result<(), ApiError> {
-    let scope = Scope { resource, access };
-    if key.key().scopes().allows(scope) {
-        return Ok(());
+/// 403 `insufficient_scope` naming the permission (scope) missing, unless
+/// the sample API lets the key make this request. A key of another API
+/// holds nothing here. HEAD is decided as the GET it mirrors.
+fn require(key: &BearerKey, req: &HttpRequest) -> Result<(), ApiError> {
+    let (scopes, nothing) = (key.key().scopes(), KeyAccess::default());
+    let access = if scopes.api().is_sample() { scopes.access() } else { &nothing };
+    let method = if req.method() == actix_web::http::Method::HEAD { "GET" } else { req.method().as_str() };
+    match ApiDefinition::built_in().decide(access, Check::Request { method, target: req.path() }) {
+        Decision::Allowed { .. } => Ok(()),
+        Decision::InsufficientPermissions { missing } => {
+            let names: Vec<&str> = missing.iter().map(|p| p.as_str()).collect();
+            let message = format!("This API key needs the {} scope for this request.", names.join(" and "));
+            Err(ApiError::with_message(Code::InsufficientScope, message))
+        }
+        Decision::NoRoute => Err(ApiError::new(Code::NotFound)),
     }
-    Err(ApiError::with_message(
-        Code::InsufficientScope,
-        format!("This API key needs the {} scope for this request.", scope.name()),
-    ))
 }
 
 /// A list page's `limit` and `cursor`. Each may be given once; a repeated
@@ -76,20 +86,21 @@ pub async fn list(
     kind: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let res = resource(&kind)?;
-    require(&key, res, Access::Read)?;
+    require(&key, &req)?;
     let (limit, after) = list_params(req.query_string()).map_err(ApiError::query_validation)?;
     let rows = resources::page(&state, key.org().id, res, (after, limit + 1)).await?;
     Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |r| r.id, object)))
 }
 
 pub async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: BearerKey,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let res = resource(&kind)?;
-    require(&key, res, Access::Read)?;
+    require(&key, &req)?;
     let found = resources::find(&state, key.org().id, res, &id).await?;
     let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
     Ok(HttpResponse::Ok().json(object(&record)))
@@ -107,7 +118,7 @@ pub async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let res = resource(&kind)?;
-    require(&key, res, Access::Write)?;
+    require(&key, &req)?;
     let body = json_object(&req, payload).await?;
     let fields = validate_create(res, &body).map_err(ApiError::validation)?;
     let by = (key.org().id, key.key().key_id.to_string());
@@ -127,7 +138,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let res = resource(&kind)?;
-    require(&key, res, Access::Write)?;
+    require(&key, &req)?;
     let found = resources::find(&state, key.org().id, res, &id).await?;
     let record = found.ok_or_else(|| ApiError::new(Code::NotFound))?;
     let body = json_object(&req, payload).await?;
@@ -140,13 +151,14 @@ pub async fn update(
 }
 
 pub async fn delete(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: BearerKey,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let res = resource(&kind)?;
-    require(&key, res, Access::Write)?;
+    require(&key, &req)?;
     let found = resources::delete(&state, key.org().id, res, &id).await?;
     if found { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::new(Code::NotFound)) }
 }

@@ -30,6 +30,11 @@ pub fn object(key: &ApiKey) -> Value {
         "prefix": key.display_prefix,
         "scopes": scopes.effective_names(),
         "full_access": scopes.is_full_access(),
+        "api": scopes.api().as_str(),
+        "permissions": scopes.access().grants,
+        "roles": scopes.access().roles,
+        "owner_id": key.owner_id,
+        "metadata": key.metadata_value(),
         "state": key.state(now()).as_str(),
         "enabled": key.enabled,
         "expires_at": time(key.expires_at),
@@ -46,10 +51,10 @@ pub fn object(key: &ApiKey) -> Value {
     })
 }
 
-/// `?state=` and `?q=` of the list (limit and cursor are read like every list's).
-fn filters(query: &str) -> Result<(Option<KeyState>, Option<String>), Vec<FieldError>> {
+/// `?state=`, `?q=` and `?owner_id=` of the list (limit and cursor are read like every list's).
+fn filters(query: &str) -> Result<(Option<String>, Option<KeyState>, Option<String>), Vec<FieldError>> {
     let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
-    let (mut state, mut search) = (None, None);
+    let (mut state, mut search, mut owner) = (None, None, None);
     for (name, value) in pairs {
         match name.as_str() {
             "state" if !value.is_empty() => match KeyState::parse(&value) {
@@ -63,10 +68,11 @@ fn filters(query: &str) -> Result<(Option<KeyState>, Option<String>), Vec<FieldE
                 }
             },
             "q" if !value.trim().is_empty() => search = Some(value.trim().to_owned()),
+            "owner_id" if !value.is_empty() => owner = Some(value),
             _ => {}
         }
     }
-    Ok((state, search))
+    Ok((search, state, owner))
 }
 
 /// `GET /api/v1/keys` (`keys:read`): oldest first, keyset pages.
@@ -80,7 +86,7 @@ pub async fn list(
     keys::authorize(&caller, Op::Read)?;
     let (limit, after) = super::resources::list_params(req.query_string()).map_err(ApiError::query_validation)?;
     let filters = filters(req.query_string()).map_err(ApiError::query_validation)?;
-    let rows = keys::list_for_api(&state, &caller, (filters.1, filters.0), (limit + 1, after)).await?;
+    let rows = keys::list_for_api(&state, &caller, filters, (limit + 1, after)).await?;
     Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |k| k.id, object)))
 }
 

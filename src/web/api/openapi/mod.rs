@@ -38,6 +38,8 @@ pub const ALLOW_PING: &str = "GET, HEAD";
 pub const ALLOW_COLLECTION: &str = "GET, HEAD, POST";
 pub const ALLOW_ITEM: &str = "GET, HEAD, PATCH, DELETE";
 pub const ALLOW_ACTION: &str = "POST";
+/// An API definition, which PUT also creates or replaces whole.
+pub const ALLOW_DEFINITION: &str = "GET, HEAD, PUT, PATCH, DELETE";
 
 pub(super) fn header(description: &str, schema: Value, required: bool) -> Value {
     json!({"description": description, "required": required, "schema": schema})

@@ -11,6 +11,11 @@ use crate::domain::key_policy::Breach;
 use crate::domain::key_settings::{
     IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit,
 };
+use super::reach::{ApiChoice, choices};
+use crate::domain::ParseError;
+use crate::domain::access::{ApiSlug, Metadata, OwnerId};
+use crate::domain::key_reach::{self, ReachFields};
+use crate::domain::records::FieldError;
 use crate::domain::scopes::{Management, Resource, Scopes};
 use crate::domain::timefmt::now;
 use crate::domain::token::ApiKeySecret;
@@ -39,6 +44,16 @@ pub struct KeyFormPage {
     expires_at: Field,
     allowed_ips: Field,
     rate_limit: Field,
+    owner_id: Field,
+    metadata: Field,
+    /// The APIs offered (on an edit, only the key's), the chosen one, the
+    /// access choice (`full`, `custom`, or empty), and what is ticked.
+    apis: Vec<ApiChoice>,
+    api: String,
+    access: String,
+    permissions: Vec<String>,
+    roles: Vec<String>,
+    access_error: Option<String>,
     enabled: bool,
     form_id: String,
     /// A create without a form id this server issued (nothing is created).
@@ -47,7 +62,7 @@ pub struct KeyFormPage {
     ask_password: bool,
     password_error: Option<String>,
     resources: [Resource; 4],
-    management: [Management; 6],
+    management: [Management; 8],
     default_rate_limit: u32,
     /// `?focus=expires_at` (the renew link of an expiry mail) focuses that field.
     focus_expiry: bool,
@@ -69,7 +84,15 @@ impl KeyFormPage {
         self.scopes.iter().any(|s| s == scope.name())
     }
 
-    fn blank(member: &OrgMember, state: &AppState) -> Self {
+    fn has_permission(&self, slug: &str) -> bool {
+        self.permissions.iter().any(|p| p == slug)
+    }
+
+    fn has_role(&self, slug: &str) -> bool {
+        self.roles.iter().any(|r| r == slug)
+    }
+
+    fn blank(member: &OrgMember, state: &AppState, apis: Vec<ApiChoice>) -> Self {
         Self {
             chrome: Chrome::for_member(member, NavItem::ApiKeys),
             links: links(&member.org.slug),
@@ -81,6 +104,14 @@ impl KeyFormPage {
             expires_at: Field::default(),
             allowed_ips: Field::default(),
             rate_limit: Field::default(),
+            owner_id: Field::default(),
+            metadata: Field::default(),
+            apis,
+            api: "sample".into(),
+            access: String::new(),
+            permissions: Vec::new(),
+            roles: Vec::new(),
+            access_error: None,
             enabled: true,
             form_id: form_id::issue(&state.config.session_key, member.org.id, member.current.user.id),
             form_error: None,
@@ -101,6 +132,14 @@ impl KeyFormPage {
         self.expires_at = Field::new(&form.expires_at);
         self.allowed_ips = Field::new(&form.allowed_ips);
         self.rate_limit = Field::new(&form.rate_limit_per_minute);
+        self.owner_id = Field::new(&form.owner_id);
+        self.metadata = Field::new(&form.metadata);
+        if self.editing.is_none() {
+            self.api = Some(form.api.trim()).filter(|a| !a.is_empty()).unwrap_or("sample").to_owned();
+        }
+        self.access = form.access.clone();
+        self.permissions = form.permissions.clone();
+        self.roles = form.roles.clone();
         self.enabled = form.enabled.is_some();
         let label = self.label.parse(parse_label);
         let description = self.description.parse(parse_description);
@@ -108,7 +147,9 @@ impl KeyFormPage {
         let expires_at = self.expires_at.parse(|v| parse_expiry(v, at));
         let allowed_ips = self.allowed_ips.parse(IpAllowlist::parse);
         let rate = self.rate_limit.parse(parse_rate_limit);
-        let scopes = Scopes::parse(&form.scopes).map_err(|e| self.scope_error = Some(e.0)).ok();
+        let owner_id = self.owner_id.parse(|v| v.trim().is_empty().then_some(Ok(None)).unwrap_or_else(|| OwnerId::parse(v).map(Some)));
+        let metadata = self.metadata.parse(parse_metadata);
+        let scopes = self.reach(form).map_err(|errors| self.place(errors)).ok();
         Some(KeySettings {
             label: label?,
             description: description?,
@@ -116,7 +157,33 @@ impl KeyFormPage {
             expires_at: expires_at?,
             allowed_ips: allowed_ips?,
             rate_limit_per_minute: rate?,
+            owner_id: owner_id?,
+            metadata: metadata?,
         })
+    }
+
+    /// The access section's fields as the key's scopes; on an edit the key keeps its API.
+    fn reach(&self, form: &KeyForm) -> Result<Scopes, Vec<FieldError>> {
+        let stays = self.editing.as_ref().and_then(|_| ApiSlug::parse(&self.api).ok());
+        let fields = ReachFields {
+            api: &form.api,
+            access: &form.access,
+            scopes: &form.scopes,
+            permissions: &form.permissions,
+            roles: &form.roles,
+        };
+        key_reach::parse(&fields, stays.as_ref())
+            .map_err(|(field, e)| vec![FieldError { field: field.into(), message: e.0 }])
+    }
+
+    /// Puts problems with what the key reaches next to the access choice or the boxes.
+    fn place(&mut self, errors: Vec<FieldError>) {
+        for e in errors {
+            match e.field.as_str() {
+                "api" | "access" => self.access_error = Some(e.message),
+                _ => self.scope_error = Some(e.message),
+            }
+        }
     }
 }
 
@@ -133,6 +200,15 @@ impl KeyFormPage {
         }
         render_status(StatusCode::UNPROCESSABLE_ENTITY, self)
     }
+}
+
+/// The metadata box: empty = none, else a JSON object of at most 4 KiB.
+fn parse_metadata(input: &str) -> Result<Option<Metadata>, ParseError> {
+    if input.trim().is_empty() {
+        return Ok(None);
+    }
+    let value = serde_json::from_str(input).map_err(|e| ParseError::new(format!("This is not JSON: {e}.")))?;
+    Metadata::parse(value).map(Some)
 }
 
 /// The page that shows a new token once (or says a replayed form created nothing).
@@ -152,7 +228,8 @@ pub const NOT_ISSUED: &str = "This form was not issued by Latchkey for you, or i
 
 pub async fn new(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
     keys::authorize(&member.caller(meta), Op::Create)?;
-    render(&KeyFormPage::blank(&member, &state))
+    let apis = choices(&state, member.org.id, None).await?;
+    render(&KeyFormPage::blank(&member, &state, apis))
 }
 
 pub async fn create(
@@ -163,7 +240,8 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let caller = member.caller(meta);
     keys::authorize(&caller, Op::Create)?;
-    let mut page = KeyFormPage::blank(&member, &state);
+    let apis = choices(&state, member.org.id, None).await?;
+    let mut page = KeyFormPage::blank(&member, &state, apis);
     // Only a form id this server issued may create a key; the form comes back (values kept) with a fresh one.
     let issued = form_id::verify(&state.config.session_key, member.org.id, member.current.user.id, &form.form_id);
     if issued {
@@ -178,6 +256,10 @@ pub async fn create(
         Ok(Issued::Created(key, secret)) => show_secret(&state, &member, "API key created", &key, secret),
         Ok(Issued::AlreadySubmitted(existing)) => already_created(&state, (&member, &caller), existing).await,
         Err(CreateError::Policy(breaches)) => page.breaches(breaches),
+        Err(CreateError::Invalid(errors)) => {
+            page.place(errors);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -224,17 +306,30 @@ pub async fn already_created(
     render_status(StatusCode::CONFLICT, &page)
 }
 
-fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> KeyFormPage {
-    let mut page = KeyFormPage::blank(member, state);
+async fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> Result<KeyFormPage, AppError> {
+    let scopes = key.scopes();
+    let apis = choices(state, member.org.id, Some(scopes.api().as_str())).await?;
+    let mut page = KeyFormPage::blank(member, state, apis);
     page.editing = Some(key.key_id.to_string());
     page.label = Field::new(&key.label);
     page.description = Field::new(&key.description);
-    page.scopes = key.scopes().to_stored().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let grants: Vec<String> = scopes.access().grants.iter().map(ToString::to_string).collect();
+    let full = scopes.is_full_access();
+    // A sample key's permissions are the scope grid's boxes; another API's, its own boxes.
+    let (sample_boxes, permissions) = if scopes.api().is_sample() { (grants, Vec::new()) } else { (Vec::new(), grants) };
+    let ticked = if full { Vec::new() } else { sample_boxes };
+    page.scopes = ticked.into_iter().chain(scopes.management().map(|m| m.name().to_owned())).collect();
+    page.permissions = if full { Vec::new() } else { permissions };
+    page.roles = scopes.access().roles.iter().map(ToString::to_string).collect();
+    page.api = scopes.api().to_string();
+    page.access = if full { "full" } else { "custom" }.into();
+    page.owner_id = Field::new(key.owner_id.clone().unwrap_or_default());
+    page.metadata = Field::new(key.metadata_value().map(|m| m.to_string()).unwrap_or_default());
     page.expires_at = Field::new(key.expires_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default());
     page.allowed_ips = Field::new(key.allowlist().ranges().join("\n"));
     page.rate_limit = Field::new(key.rate_limit_per_minute.map(|n| n.to_string()).unwrap_or_default());
     page.enabled = key.enabled;
-    page
+    Ok(page)
 }
 
 /// The key for its edit form: 404 when it is revoked (nothing can change any more).
@@ -251,7 +346,7 @@ pub async fn edit(
     query: web::Query<EditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let key = editable(&state, &member.caller(meta), &path.1).await?;
-    let mut page = edit_page(&state, &member, &key);
+    let mut page = edit_page(&state, &member, &key).await?;
     page.focus_expiry = query.focus == "expires_at";
     render(&page)
 }
@@ -268,7 +363,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let mut caller = member.caller(meta);
     let old = editable(&state, &caller, &path.1).await?;
-    let mut page = edit_page(&state, &member, &old);
+    let mut page = edit_page(&state, &member, &old).await?;
     let Some(settings) = page.parse(&form) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
@@ -289,6 +384,10 @@ pub async fn update(
     match result {
         Ok(_) => Ok(see_other_with_notice(&session, &links(&member.org.slug).key(&old.key_id), Notice::KeyUpdated)),
         Err(EditError::Policy(breaches)) => page.breaches(breaches),
+        Err(EditError::Invalid(errors)) => {
+            page.place(errors);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -30,6 +30,9 @@ pub struct KeyListQuery {
     pub sort: String,
     #[serde(default)]
     pub cursor: String,
+    /// Only keys of this owner (`owner_id`, exactly).
+    #[serde(default)]
+    pub owner: String,
     /// Filled from the session, never from the URL.
     #[serde(skip)]
     pub notice: Option<crate::web::pages::Notice>,
@@ -85,6 +88,7 @@ struct Filters {
     attention: bool,
     sort: Sort,
     offset: i64,
+    owner: Option<String>,
 }
 
 impl Filters {
@@ -95,6 +99,7 @@ impl Filters {
             attention: query.state.trim() == ATTENTION,
             sort: Sort::parse(query.sort.trim()),
             offset: query.cursor.trim().parse::<i64>().unwrap_or(0).max(0),
+            owner: Some(query.owner.trim().to_owned()).filter(|o| !o.is_empty()),
         }
     }
 
@@ -115,6 +120,9 @@ impl Filters {
         }
         if let Some(s) = self.state_value() {
             qs.append_pair("state", s);
+        }
+        if let Some(o) = &self.owner {
+            qs.append_pair("owner", o);
         }
         qs.append_pair("sort", self.sort.as_str());
         qs.finish()
@@ -138,6 +146,7 @@ pub async fn page(
         offset: filters.offset,
         limit: PAGE_SIZE + 1,
         after_id: None,
+        owner: filters.owner.clone(),
     };
     let keys = keys::list_for_console(state, caller, list_query).await?;
     let has_more = keys.len() as i64 > PAGE_SIZE;

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod detail;
 pub mod form;
 pub mod list;
+pub mod reach;
 pub mod lookup;
 pub mod requests;
 
@@ -56,7 +57,7 @@ pub struct KeyView {
     pub full_access: bool,
     /// Holds a management scope: it can change keys, webhooks or read the audit log.
     pub admin_key: bool,
-    pub scopes: Vec<&'static str>,
+    pub scopes: Vec<String>,
     pub state: &'static str,
     pub marks: Vec<&'static str>,
     pub created_iso: String,
@@ -73,6 +74,13 @@ pub struct KeyView {
     pub replaced_by: String,
     pub grace_until: Option<String>,
     pub enabled: bool,
+    /// The API it belongs to, and the grants and roles it holds there.
+    pub api: String,
+    pub permissions: Vec<String>,
+    pub roles: Vec<String>,
+    pub owner_id: String,
+    /// Pretty-printed JSON; empty when it has none.
+    pub metadata: String,
 }
 
 /// (iso, exact, relative) of a time.
@@ -122,6 +130,14 @@ impl KeyView {
             replaced_by: key.replaced_by.clone().unwrap_or_default(),
             grace_until: key.grace_until.filter(|_| state == KeyState::Rotating).map(|t| timefmt::exact(&t)),
             enabled: key.enabled,
+            api: scopes.api().to_string(),
+            permissions: scopes.access().grants.iter().map(ToString::to_string).collect(),
+            roles: scopes.access().roles.iter().map(ToString::to_string).collect(),
+            owner_id: key.owner_id.clone().unwrap_or_default(),
+            metadata: key
+                .metadata_value()
+                .and_then(|m| serde_json::to_string_pretty(&m).ok())
+                .unwrap_or_default(),
         }
     }
 

@@ -46,7 +46,7 @@ struct DetailPage {
     attempts: Vec<(AttemptRow, String, String)>,
     older: Option<i64>,
     filters: AttemptForm,
-    event_types: [EventType; 15],
+    event_types: [EventType; 16],
     example_types: Vec<EventType>,
     test_event: Field,
     since: Field,

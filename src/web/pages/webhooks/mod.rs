@@ -69,7 +69,7 @@ struct FormPage {
     description: Field,
     events: Vec<String>,
     events_error: Option<String>,
-    all_events: [EventType; 15],
+    all_events: [EventType; 16],
     insecure_allowed: bool,
 }
 
