@@ -162,3 +162,11 @@ document.addEventListener("change", (event) => {
   const custom = document.getElementById("access-custom");
   if (custom && !document.getElementById("access-full")?.checked) custom.checked = true;
 });
+
+// A file input marked data-fills="<id>" reads the chosen JSON file into that box.
+document.addEventListener("change", async (event) => {
+  const input = event.target;
+  if (!input.matches || !input.matches("input[type=file][data-fills]") || !input.files.length) return;
+  const box = document.getElementById(input.dataset.fills);
+  if (box) box.value = await input.files[0].text();
+});

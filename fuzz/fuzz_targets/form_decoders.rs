@@ -8,7 +8,8 @@ use latchkey_domain::key_settings::{
 };
 use latchkey_domain::scopes::Scopes;
 use latchkey_domain::{Email, OrgName, OrgSlug, Password, PersonName, Plan, Role};
-use latchkey_domain::forms::{AddMemberForm, HookForm, KeyForm, LoginForm, RoleForm};
+use latchkey_domain::forms::{AddMemberForm, ApiForm, DefinitionForm, HookForm, ImportForm, KeyForm, LoginForm, RoleForm};
+use latchkey_domain::key_reach::{self, ReachFields};
 use latchkey_domain::webhook_url;
 use libfuzzer_sys::fuzz_target;
 
@@ -18,6 +19,19 @@ fuzz_target!(|data: &[u8]| {
     let _ = serde_html_form::from_bytes::<LoginForm>(data);
     let _ = serde_html_form::from_bytes::<AddMemberForm>(data);
     let _ = serde_html_form::from_bytes::<RoleForm>(data);
+    let _ = serde_html_form::from_bytes::<ApiForm>(data);
+    let _ = serde_html_form::from_bytes::<DefinitionForm>(data);
+    let _ = serde_html_form::from_bytes::<ImportForm>(data);
+    if let Ok(form) = serde_html_form::from_bytes::<KeyForm>(data) {
+        let fields = ReachFields {
+            api: &form.api,
+            access: &form.access,
+            scopes: &form.scopes,
+            permissions: &form.permissions,
+            roles: &form.roles,
+        };
+        let _ = key_reach::parse(&fields, None);
+    }
     let Ok(pairs) = serde_html_form::from_bytes::<Vec<(String, String)>>(data) else { return };
     let now = chrono::Utc::now().naive_utc();
     let values: Vec<&str> = pairs.iter().map(|(_, v)| v.as_str()).collect();

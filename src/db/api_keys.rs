@@ -4,8 +4,8 @@ use super::orgs::{Org, OrgRow};
 use super::schema::api_keys::{self as keys, dsl};
 use super::schema::orgs;
 use super::{DbConn, now};
-use crate::domain::key_state::KeyState;
 use crate::domain::access::{Metadata, OwnerId};
+use crate::domain::key_state::KeyState;
 use crate::domain::scopes::Scopes;
 use crate::domain::token::{KeyHash, KeyId};
 use crate::domain::{OrgId, UserId, key_settings::IpAllowlist};
@@ -243,7 +243,16 @@ pub struct ListQuery {
 impl ListQuery {
     /// The first `limit` keys, newest first, unfiltered.
     pub fn newest(limit: i64) -> Self {
-        Self { search: None, state: None, attention: false, sort: Sort::Created, offset: 0, limit, after_id: None, owner: None }
+        Self {
+            search: None,
+            state: None,
+            attention: false,
+            sort: Sort::Created,
+            offset: 0,
+            limit,
+            after_id: None,
+            owner: None,
+        }
     }
 }
 

@@ -52,11 +52,7 @@ pub fn insert(conn: &mut DbConn, org_id: OrgId, slug: &str, name: &str, definiti
             dsl::updated_at.eq(at),
         ))
         .execute(conn)?;
-    dsl::apis
-        .filter(dsl::org_id.eq(org_id.get()))
-        .filter(dsl::slug.eq(slug))
-        .select(ApiRow::as_select())
-        .first(conn)
+    dsl::apis.filter(dsl::org_id.eq(org_id.get())).filter(dsl::slug.eq(slug)).select(ApiRow::as_select()).first(conn)
 }
 
 /// Replaces an API's name and definition (its slug stays).

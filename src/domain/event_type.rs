@@ -163,7 +163,11 @@ mod tests {
             assert_eq!(t.as_str().parse::<EventType>(), Ok(t));
             assert_eq!(t.is_subscribable(), EventType::SUBSCRIBABLE.contains(&t), "{t}");
         }
-        assert_eq!(EventType::ALL[..EventType::SUBSCRIBABLE.len()], EventType::SUBSCRIBABLE, "the catalog lists the subscribable ones first");
+        assert_eq!(
+            EventType::ALL[..EventType::SUBSCRIBABLE.len()],
+            EventType::SUBSCRIBABLE,
+            "the catalog lists the subscribable ones first"
+        );
         assert_eq!(EventType::parse_subscribable("webhook.test"), None);
         assert_eq!(EventType::parse("user.deleted"), None);
         assert_eq!(serde_json::to_value(EventType::ApiKeyRevoked).ok(), Some("api_key.revoked".into()));

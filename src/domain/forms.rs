@@ -87,3 +87,35 @@ pub struct HookForm {
     #[serde(default)]
     pub events: Vec<String>,
 }
+
+/// Define a new API (`/orgs/{slug}/settings/apis`).
+#[derive(Default, Deserialize)]
+pub struct ApiForm {
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub name: String,
+    /// Host names, separated by commas or new lines.
+    #[serde(default)]
+    pub hosts: String,
+    /// `deny` or `allow`.
+    #[serde(default)]
+    pub unmatched: String,
+}
+
+/// Replace an API's whole definition (the JSON document, pasted or uploaded).
+#[derive(Default, Deserialize)]
+pub struct DefinitionForm {
+    #[serde(default)]
+    pub definition: String,
+}
+
+/// Import routes and permissions from an OpenAPI document.
+#[derive(Default, Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    pub openapi: String,
+    /// `preview` shows what would change; `import` saves it.
+    #[serde(default)]
+    pub action: String,
+}

@@ -5,13 +5,13 @@
 //! `roles` and the older `scopes` together (`Reach`); whether its API
 //! declares those permissions and roles is the use case's to check.
 
+use super::access::{ApiSlug, Grant, Grants, Metadata, OwnerId, RoleSlug};
 use super::key_settings::{IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use super::records::FieldError;
-use super::access::{ApiSlug, Grant, Grants, Metadata, OwnerId, RoleSlug};
 use super::scopes::{Scopes, split_names};
 use chrono::NaiveDateTime;
-use std::collections::BTreeSet;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
 /// The fields a body may carry.
 const FIELDS: [&str; 12] = [
@@ -181,7 +181,9 @@ fn list<T>(value: &Value, parse: impl Fn(&str) -> Result<T, super::ParseError>, 
     let items = value.as_array().ok_or_else(|| format!("must be an array of {what}"))?;
     items
         .iter()
-        .map(|item| item.as_str().ok_or_else(|| format!("must be an array of {what}")).and_then(|v| parse(v).map_err(|e| e.0)))
+        .map(|item| {
+            item.as_str().ok_or_else(|| format!("must be an array of {what}")).and_then(|v| parse(v).map_err(|e| e.0))
+        })
         .collect()
 }
 
@@ -218,7 +220,8 @@ impl Reach {
         let mut management: BTreeSet<_> = base.management().collect();
         if let Some((resources, ticked)) = &self.scopes {
             if let (false, Some(scope)) = (sample, resources.iter().next()) {
-                let message = format!("{} is a permission of the sample API; use permissions for API {api}", scope.name());
+                let message =
+                    format!("{} is a permission of the sample API; use permissions for API {api}", scope.name());
                 return Err(error("scopes", message));
             }
             if self.grants.is_none() && sample {
@@ -227,7 +230,13 @@ impl Reach {
                     grants.insert(Grant::all());
                 }
             }
-            grants.extend(&resources.iter().map(|s| Grant::parse(s.name())).collect::<Result<Grants, _>>().map_err(|e| error("scopes", e.0))?);
+            grants.extend(
+                &resources
+                    .iter()
+                    .map(|s| Grant::parse(s.name()))
+                    .collect::<Result<Grants, _>>()
+                    .map_err(|e| error("scopes", e.0))?,
+            );
             management = ticked.clone();
         }
         let roles = match self.roles {
@@ -238,7 +247,10 @@ impl Reach {
         let said = self.grants.is_some() || !roles.is_empty() || self.scopes.is_some();
         if creating && !said {
             if !sample {
-                return Err(error("permissions", "is required for a key of this API: [\"*\"] for full access, or the permissions and roles it needs"));
+                return Err(error(
+                    "permissions",
+                    "is required for a key of this API: [\"*\"] for full access, or the permissions and roles it needs",
+                ));
             }
             grants.insert(Grant::all());
         }
@@ -272,7 +284,10 @@ mod tests {
         .expect("valid");
         assert_eq!(change.settings.label, "CI");
         let stored = change.settings.scopes.to_stored();
-        assert_eq!((stored.permissions.as_str(), stored.management.as_str()), ("orders:read,orders:write", "keys:self_rotate"));
+        assert_eq!(
+            (stored.permissions.as_str(), stored.management.as_str()),
+            ("orders:read,orders:write", "keys:self_rotate")
+        );
         assert_eq!(change.settings.rate_limit_per_minute, Some(0));
         let integral = parse(&body(json!({"label": "x", "rate_limit_per_minute": 60.0})), None, now()).expect("valid");
         assert_eq!(integral.settings.rate_limit_per_minute, Some(60), "60.0 is the integer 60");
@@ -326,7 +341,9 @@ mod tests {
         );
         assert_eq!(change.settings.owner_id.as_ref().map(OwnerId::as_str), Some("cus_123"));
         assert_eq!(change.settings.metadata.clone().map(Value::from), Some(json!({"plan": "pro"})));
-        let fields = |v: Value, base| parse(&body(v), base, now()).expect_err("invalid").into_iter().map(|e| e.field).collect::<Vec<_>>();
+        let fields = |v: Value, base| {
+            parse(&body(v), base, now()).expect_err("invalid").into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
         assert_eq!(fields(json!({"label": "x", "api": "billing"}), None), ["permissions"], "say what it may do");
         assert_eq!(fields(json!({"label": "x", "api": "billing", "scopes": ["orders:read"]}), None), ["scopes"]);
         assert_eq!(fields(json!({"label": "x", "metadata": [1], "owner_id": 5, "permissions": ["a*"]}), None).len(), 3);

@@ -73,7 +73,13 @@ mod tests {
         items.iter().map(|s| (*s).to_owned()).collect()
     }
 
-    fn reach(api: &str, access: &str, scopes: &[&str], permissions: &[&str], roles: &[&str]) -> Result<Scopes, ReachError> {
+    fn reach(
+        api: &str,
+        access: &str,
+        scopes: &[&str],
+        permissions: &[&str],
+        roles: &[&str],
+    ) -> Result<Scopes, ReachError> {
         let (scopes, permissions, roles) = (strings(scopes), strings(permissions), strings(roles));
         parse(&ReachFields { api, access, scopes: &scopes, permissions: &permissions, roles: &roles }, None)
     }

@@ -297,19 +297,57 @@ mod tests {
     #[test]
     fn a_child_key_is_at_most_as_capable_as_its_holder_in_every_setting() {
         let holder = settings("10.0.0.0/8", Some(30), Some(5));
-        assert_eq!(settings("10.1.0.0/16", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), None);
-        assert_eq!(settings("", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("allowed_ips"), "no allowlist = any");
-        assert_eq!(settings("192.168.0.0/16", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("allowed_ips"));
-        assert_eq!(settings("10.0.0.0/7", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("allowed_ips"));
-        assert_eq!(settings("10.0.0.1", None, Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("expires_at"), "never = later");
-        assert_eq!(settings("10.0.0.1", Some(31), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("expires_at"));
-        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, ApiDefinition::built_in(), 600), Some("rate_limit_per_minute"));
-        assert_eq!(settings("10.0.0.1", Some(1), Some(0)).wider_than(&holder, ApiDefinition::built_in(), 600), Some("rate_limit_per_minute"));
-        assert_eq!(settings("10.0.0.1", Some(1), None).wider_than(&holder, ApiDefinition::built_in(), 5), None, "the default, when it is lower");
+        assert_eq!(
+            settings("10.1.0.0/16", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600),
+            None
+        );
+        assert_eq!(
+            settings("", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600),
+            Some("allowed_ips"),
+            "no allowlist = any"
+        );
+        assert_eq!(
+            settings("192.168.0.0/16", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600),
+            Some("allowed_ips")
+        );
+        assert_eq!(
+            settings("10.0.0.0/7", Some(29), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600),
+            Some("allowed_ips")
+        );
+        assert_eq!(
+            settings("10.0.0.1", None, Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600),
+            Some("expires_at"),
+            "never = later"
+        );
+        assert_eq!(
+            settings("10.0.0.1", Some(31), Some(5)).wider_than(&holder, ApiDefinition::built_in(), 600),
+            Some("expires_at")
+        );
+        assert_eq!(
+            settings("10.0.0.1", Some(1), None).wider_than(&holder, ApiDefinition::built_in(), 600),
+            Some("rate_limit_per_minute")
+        );
+        assert_eq!(
+            settings("10.0.0.1", Some(1), Some(0)).wider_than(&holder, ApiDefinition::built_in(), 600),
+            Some("rate_limit_per_minute")
+        );
+        assert_eq!(
+            settings("10.0.0.1", Some(1), None).wider_than(&holder, ApiDefinition::built_in(), 5),
+            None,
+            "the default, when it is lower"
+        );
         let open = settings("", None, Some(0));
-        assert_eq!(settings("", None, None).wider_than(&open, ApiDefinition::built_in(), 600), None, "an unrestricted holder may issue anything");
+        assert_eq!(
+            settings("", None, None).wider_than(&open, ApiDefinition::built_in(), 600),
+            None,
+            "an unrestricted holder may issue anything"
+        );
         let mut wide = settings("", None, None);
         wide.scopes = Scopes::default();
-        assert_eq!(wide.wider_than(&open, ApiDefinition::built_in(), 600), Some("scopes"), "full access is wider than orders:read");
+        assert_eq!(
+            wide.wider_than(&open, ApiDefinition::built_in(), 600),
+            Some("scopes"),
+            "full access is wider than orders:read"
+        );
     }
 }

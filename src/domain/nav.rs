@@ -8,6 +8,7 @@ use super::urls;
 pub enum NavItem {
     Dashboard,
     ApiKeys,
+    Apis,
     Webhooks,
     AuditLog,
     Members,
@@ -22,6 +23,7 @@ impl NavItem {
         match self {
             Self::Dashboard => "Overview",
             Self::ApiKeys => "API keys",
+            Self::Apis => "APIs",
             Self::Webhooks => "Webhooks",
             Self::AuditLog => "Audit log",
             Self::Members => "Members",
@@ -36,6 +38,7 @@ impl NavItem {
         match self {
             Self::Dashboard => None,
             Self::ApiKeys => Some("nav-api-keys"),
+            Self::Apis => Some("nav-apis"),
             Self::Webhooks => Some("nav-webhooks"),
             Self::AuditLog => Some("nav-audit-log"),
             Self::Members => Some("nav-members"),
@@ -51,6 +54,7 @@ impl NavItem {
         match self {
             Self::Dashboard => urls::org(org_slug),
             Self::ApiKeys => urls::keys(org_slug),
+            Self::Apis => urls::apis(org_slug),
             Self::Webhooks => urls::webhooks(org_slug),
             Self::AuditLog => urls::audit_log(org_slug),
             Self::Members => urls::members(org_slug),

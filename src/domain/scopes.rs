@@ -195,8 +195,11 @@ pub struct StoredScopes {
 }
 
 impl Scopes {
+    /// A `write` management scope brings its `read`.
     pub fn new(api: ApiSlug, grants: Grants, roles: Vec<RoleSlug>, management: BTreeSet<Management>) -> Self {
         let roles: BTreeSet<RoleSlug> = roles.into_iter().collect();
+        let implied: Vec<Management> = management.iter().filter_map(|m| m.implied()).collect();
+        let management = management.into_iter().chain(implied).collect();
         Self { api, access: KeyAccess { grants, roles: roles.into_iter().collect() }, management }
     }
 
@@ -407,7 +410,10 @@ mod tests {
         let explicit = Scopes::parse(&all_eight).expect("valid");
         assert!(explicit.covers(&scopes(&[]), sample()), "the eight resource scopes cover the sample's full access");
         assert!(scopes(&[]).covers(&explicit, sample()));
-        assert!(!scopes(&[]).covers(&scopes(&["keys:read"]), sample()), "full access does not cover a management scope");
+        assert!(
+            !scopes(&[]).covers(&scopes(&["keys:read"]), sample()),
+            "full access does not cover a management scope"
+        );
         let writer = scopes(&["keys:write", "orders:read"]);
         assert!(writer.covers(&scopes(&["orders:read", "keys:read"]), sample()));
         assert!(!writer.covers(&scopes(&["orders:write"]), sample()));

@@ -7,7 +7,7 @@
 
 mod pages;
 
-pub use pages::{AuditLogPages, KeyPages, WebhookPages};
+pub use pages::{ApiPages, AuditLogPages, KeyPages, WebhookPages};
 
 /// The console's front door (the dashboard, or the login).
 pub const HOME: &str = "/";
@@ -98,6 +98,10 @@ pub fn key_renew(slug: &str, key_id: &str) -> String {
 /// A key's request log, on its page.
 pub fn key_requests(slug: &str, key_id: &str) -> String {
     format!("{}#requests", key(slug, key_id))
+}
+
+pub fn apis(slug: &str) -> String {
+    format!("/orgs/{slug}/settings/apis")
 }
 
 pub fn webhooks(slug: &str) -> String {

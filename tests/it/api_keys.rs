@@ -315,8 +315,13 @@ async fn sensitive_actions_ask_for_the_password_after_ten_minutes() {
     let html = Html::parse_document(&res.text().await.expect("body"));
     assert_eq!(count(&html, "input[name=password]"), 1);
     assert_eq!(select_attr(&html, "#label", "value").as_deref(), Some("Sudo"), "values kept");
-    let narrow =
-        [("csrf_token", "csrf-token"), ("label", "Sudo renamed"), ("access", "custom"), ("scopes", "orders:read"), ("enabled", "on")];
+    let narrow = [
+        ("csrf_token", "csrf-token"),
+        ("label", "Sudo renamed"),
+        ("access", "custom"),
+        ("scopes", "orders:read"),
+        ("enabled", "on"),
+    ];
     assert_eq!(stale.post_raw(&edit, &narrow).await.status(), 303);
 
     let res = stale.post_raw(&revoke, &[("csrf_token", "csrf-token"), ("password", PASSWORD)]).await;
@@ -336,7 +341,13 @@ async fn scope_changes_are_audited_with_before_and_after() {
     let res = owner
         .post_form(
             &format!("{KEYS}/{key_id}/edit"),
-            &[("label", "Scoped v2"), ("access", "custom"), ("scopes", "orders:write"), ("rate_limit_per_minute", "30"), ("enabled", "on")],
+            &[
+                ("label", "Scoped v2"),
+                ("access", "custom"),
+                ("scopes", "orders:write"),
+                ("rate_limit_per_minute", "30"),
+                ("enabled", "on"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303);

@@ -21,14 +21,20 @@ async fn every_key_change_in_the_console_and_the_scheduler_sends_its_own_event()
     let key = create_key(&owner, &[("label", "Lifecycle")]).await;
     assert_eq!(last(&app, "api_key.created")["data"]["key_id"], key.id.as_str());
 
-    let res = owner.post_form(&format!("{KEYS}/{}/edit", key.id), &[("label", "Lifecycle 2"), ("access", "full"), ("enabled", "on")]).await;
+    let res = owner
+        .post_form(
+            &format!("{KEYS}/{}/edit", key.id),
+            &[("label", "Lifecycle 2"), ("access", "full"), ("enabled", "on")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let updated = last(&app, "api_key.updated");
     assert_eq!(updated["data"]["label"], "Lifecycle 2");
     assert_eq!(updated["data"]["changes"]["before"]["label"], "Lifecycle");
     assert_eq!(updated["data"]["actor"]["email"], "owner@acme.test");
 
-    let res = owner.post_form(&format!("{KEYS}/{}/edit", key.id), &[("label", "Lifecycle 2"), ("access", "full")]).await;
+    let res =
+        owner.post_form(&format!("{KEYS}/{}/edit", key.id), &[("label", "Lifecycle 2"), ("access", "full")]).await;
     assert_eq!(res.status(), 303, "unticking enabled deactivates");
     assert_eq!(last(&app, "api_key.deactivated")["data"]["state"], "disabled");
     assert_eq!(

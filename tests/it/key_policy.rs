@@ -116,8 +116,12 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
     assert!(select_all_text(&dashboard, "[data-testid=banner-policy]")[0].starts_with("1 key breaks"));
 
     // Editing the older key means meeting the policy first.
-    let res =
-        owner.post_form(&format!("{KEYS}/{older_id}/edit"), &[("label", "Older, renamed"), ("access", "full"), ("enabled", "on")]).await;
+    let res = owner
+        .post_form(
+            &format!("{KEYS}/{older_id}/edit"),
+            &[("label", "Older, renamed"), ("access", "full"), ("enabled", "on")],
+        )
+        .await;
     assert_eq!(res.status(), 422, "an edit that leaves the key breaking the policy is refused");
     let res = owner
         .post_form(

@@ -105,8 +105,12 @@ async fn create_keys(owner: &Visitor, n: usize) -> usize {
             return i;
         };
         let label = format!("key {i}");
-        let fields =
-            [("csrf_token", csrf.as_str()), ("form_id", form_id.as_str()), ("label", label.as_str()), ("access", "full")];
+        let fields = [
+            ("csrf_token", csrf.as_str()),
+            ("form_id", form_id.as_str()),
+            ("label", label.as_str()),
+            ("access", "full"),
+        ];
         match owner.http.post(format!("{}/orgs/acme/settings/api-keys", owner.base)).form(&fields).send().await {
             Ok(res) if res.status() == 200 => {}
             _ => return i,

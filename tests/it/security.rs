@@ -54,7 +54,10 @@ impl Foreign {
             credential: "{}",
         };
         latchkey::db::second_factors::insert_passkey(&mut app.conn(), outsider.id, &passkey).expect("passkey");
+        let definition = r#"{"slug":"other-api","name":"Other","hosts":[],"unmatched":"deny","permissions":[],"roles":[],"routes":[]}"#;
+        latchkey::db::apis::insert(&mut app.conn(), other, "other-api", "Other", definition).expect("other's API");
         let values = HashMap::from([
+            ("api", "other-api".to_owned()),
             ("slug", "acme".to_owned()),
             ("key_id", key_id),
             ("id", hook_id),
@@ -129,7 +132,7 @@ async fn no_route_reaches_another_orgs_keys_webhooks_deliveries_or_members() {
     let before = events(&app, other).len();
     let mut checked = 0;
     for (method, pattern) in console_routes_list() {
-        let ids = ["{key_id}", "{id}", "{user_id}", "{message_id}", "{invitation_id}", "{attempt_id}"];
+        let ids = ["{key_id}", "{id}", "{user_id}", "{message_id}", "{invitation_id}", "{attempt_id}", "{api}"];
         if !pattern.starts_with("/orgs/") || !ids.iter().any(|id| pattern.contains(id)) {
             continue;
         }
@@ -144,7 +147,7 @@ async fn no_route_reaches_another_orgs_keys_webhooks_deliveries_or_members() {
             checked += 1;
         }
     }
-    assert!(checked >= 22, "walked {checked} id-bearing routes");
+    assert!(checked >= 28, "walked {checked} id-bearing routes");
     // Another person's session on the account page is no session at all.
     for pattern in ["/account/sessions/{session_id}/revoke", "/account/passkeys/{passkey_id}/remove"] {
         let path = foreign.path(pattern, "");

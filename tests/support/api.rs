@@ -64,6 +64,12 @@ impl TestApp {
         self.make_key_with(slug, settings)
     }
 
+    /// A key of `acme`, as stored.
+    pub fn key_by_id(&self, key_id: &str) -> latchkey::db::api_keys::ApiKey {
+        let org = latchkey::db::orgs::find_by_slug(&mut self.conn(), "acme").expect("q").expect("org");
+        latchkey::db::api_keys::find(&mut self.conn(), org.id, key_id).expect("q").expect("key")
+    }
+
     /// How many keys (in any state) the organisation has.
     pub fn key_count(&self, slug: &str) -> i64 {
         use diesel::prelude::*;

@@ -211,9 +211,8 @@ fn merge(before: &ApiDefinition, import: &OpenApiImport) -> Result<ApiDefinition
     let mut document = serde_json::to_value(before).map_err(|e| invalid("", e.to_string()))?;
     let declared: Vec<String> = before.permissions().iter().map(|p| p.slug.to_string()).collect();
     let new_permissions = import.permissions.iter().filter(|p| !declared.contains(&p.slug.to_string()));
-    let replaced = |r: &&crate::domain::access::Route| {
-        !import.routes.iter().any(|n| n.method == r.method && n.path == r.path)
-    };
+    let replaced =
+        |r: &&crate::domain::access::Route| !import.routes.iter().any(|n| n.method == r.method && n.path == r.path);
     let kept_routes = before.routes().routes().iter().filter(replaced);
     let permissions: Vec<Value> = before.permissions().iter().chain(new_permissions).map(|p| json!(p)).collect();
     let routes: Vec<Value> = kept_routes.chain(import.routes.iter()).map(|r| json!(r)).collect();

@@ -9,9 +9,9 @@
 use crate::app::caller::{Caller, Denied, Who};
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::domain::Plan;
+use crate::domain::access::ApiDefinition;
 use crate::domain::key_policy::{Breach, Candidate};
 use crate::domain::key_state::KeyState;
-use crate::domain::access::ApiDefinition;
 use crate::domain::records::FieldError;
 use crate::domain::scopes::{Management, Scopes};
 use chrono::NaiveDateTime;

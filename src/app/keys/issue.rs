@@ -4,7 +4,6 @@
 //! `Idempotency-Key`) makes a repeated request create nothing.
 
 use super::access::{Op, authorize, meets_policy, reach_of, within_settings};
-use crate::domain::access::ApiDefinition;
 use super::errors::{CreateError, RotateError};
 use super::writes::{object, reload, revoke};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
@@ -16,6 +15,7 @@ use crate::db::api_keys::{self, ApiKey, CreatedBy, KeySettings, NewKey};
 use crate::db::form_ids;
 use crate::db::{DbConn, now};
 use crate::domain::OrgId;
+use crate::domain::access::ApiDefinition;
 use crate::domain::event_type::EventType;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;

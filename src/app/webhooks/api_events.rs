@@ -43,12 +43,7 @@ pub fn data(api: &ApiDefinition, change: ApiChange, summary: Value, actor: &Acto
 }
 
 /// Queues `api.updated` in the caller's transaction, numbered by the audit seq of the change.
-pub fn enqueue(
-    conn: &mut crate::db::DbConn,
-    org_id: OrgId,
-    seq: i64,
-    data: Value,
-) -> crate::db::QueryResult<()> {
+pub fn enqueue(conn: &mut crate::db::DbConn, org_id: OrgId, seq: i64, data: Value) -> crate::db::QueryResult<()> {
     crate::db::outbox::enqueue(conn, org_id, EventType::ApiUpdated, seq, data).map(|_| ())
 }
 
@@ -79,7 +74,11 @@ pub fn catalog_data(actor_schema: Value) -> (Value, Value) {
     let example = match (before, after) {
         (Ok(before), Ok(after)) => {
             let summary = crate::domain::access::diff::summary(&before, &after);
-            let actor = Actor::ApiKey { key_id: "key_3fJ9qLm2Xv8RtB4n".into(), prefix: "lk_live_8Hq2".into(), label: "Deploy".into() };
+            let actor = Actor::ApiKey {
+                key_id: "key_3fJ9qLm2Xv8RtB4n".into(),
+                prefix: "lk_live_8Hq2".into(),
+                label: "Deploy".into(),
+            };
             data(&after, ApiChange::Updated, summary, &actor)
         }
         _ => json!({}),

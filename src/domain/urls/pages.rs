@@ -70,6 +70,32 @@ impl KeyPages {
 
 /// An organisation's webhook endpoints (Settings → Webhooks).
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Settings → APIs: the list, a new API, one API and its actions.
+pub struct ApiPages(String);
+
+impl ApiPages {
+    pub fn org(slug: &str) -> Self {
+        Self(super::apis(slug))
+    }
+
+    pub fn list(&self) -> &str {
+        &self.0
+    }
+
+    pub fn create(&self) -> String {
+        format!("{}/new", self.0)
+    }
+
+    pub fn api(&self, api: &str) -> String {
+        format!("{}/{api}", self.0)
+    }
+
+    /// An API's action: `definition.json` (the download), `import`, `delete`.
+    pub fn action(&self, api: &str, action: &str) -> String {
+        format!("{}/{api}/{action}", self.0)
+    }
+}
+
 pub struct WebhookPages(String);
 
 impl WebhookPages {
@@ -176,6 +202,9 @@ mod tests {
             "/orgs/acme/settings/api-keys/key_1?ip=1.2.3.4&cursor=9#requests"
         );
         assert_eq!(KeyPages::support("acme").key("key_1"), "/support/orgs/acme/api-keys/key_1");
+        let apis = ApiPages::org("acme");
+        assert_eq!(apis.action("billing", "import"), "/orgs/acme/settings/apis/billing/import");
+        assert_eq!(apis.create(), "/orgs/acme/settings/apis/new");
         let hooks = WebhookPages::org("acme");
         assert_eq!(hooks.deliveries_before("wh_1", "", 7), "/orgs/acme/settings/webhooks/wh_1?before=7#deliveries");
         assert_eq!(hooks.resend("wh_1", "msg_1"), "/orgs/acme/settings/webhooks/wh_1/deliveries/msg_1/resend");

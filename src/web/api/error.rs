@@ -147,7 +147,15 @@ impl ApiError {
 
     pub fn with_message(code: Code, message: impl Into<String>) -> Self {
         let request_id = crate::web::middleware::current_request_id().unwrap_or_default();
-        Self { code, message: message.into(), request_id, details: Vec::new(), retry: None, key_id: None, live_keys: None }
+        Self {
+            code,
+            message: message.into(),
+            request_id,
+            details: Vec::new(),
+            retry: None,
+            key_id: None,
+            live_keys: None,
+        }
     }
 
     /// `validation_failed` for query parameters (the default message speaks of the body).

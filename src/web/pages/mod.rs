@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod apis;
 pub mod assets;
 pub mod audit_log;
 pub mod chart;

@@ -33,6 +33,10 @@ pub enum Notice {
     PasskeyAdded,
     PasskeyRemoved,
     RequirementSaved,
+    ApiCreated,
+    ApiSaved,
+    ApiImported,
+    ApiDeleted,
 }
 
 impl Notice {
@@ -66,6 +70,12 @@ impl Notice {
             Self::PasskeyAdded => "Passkey added.",
             Self::PasskeyRemoved => "Passkey removed.",
             Self::RequirementSaved => "Saved.",
+            Self::ApiCreated => {
+                "API created. Declare its permissions, roles and routes below, or import them from OpenAPI."
+            }
+            Self::ApiSaved => "Definition saved. Keys holding its roles follow the change from their next request.",
+            Self::ApiImported => "Imported: the routes and permissions are part of the API now.",
+            Self::ApiDeleted => "API deleted.",
         }
     }
 }

@@ -1,20 +1,20 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
+use super::reach::{ApiChoice, choices};
 use super::{KeyView, key_sudo, links};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::keys::{self, ApiKey, Change, CreateError, EditError, Issued, Once, Op};
 use crate::app::state::AppState;
+use crate::domain::ParseError;
+use crate::domain::access::{ApiSlug, Metadata, OwnerId};
 use crate::domain::forms::KeyForm;
 use crate::domain::key_policy::Breach;
+use crate::domain::key_reach::{self, ReachFields};
 use crate::domain::key_settings::{
     IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit,
 };
-use super::reach::{ApiChoice, choices};
-use crate::domain::ParseError;
-use crate::domain::access::{ApiSlug, Metadata, OwnerId};
-use crate::domain::key_reach::{self, ReachFields};
 use crate::domain::records::FieldError;
 use crate::domain::scopes::{Management, Resource, Scopes};
 use crate::domain::timefmt::now;
@@ -147,7 +147,9 @@ impl KeyFormPage {
         let expires_at = self.expires_at.parse(|v| parse_expiry(v, at));
         let allowed_ips = self.allowed_ips.parse(IpAllowlist::parse);
         let rate = self.rate_limit.parse(parse_rate_limit);
-        let owner_id = self.owner_id.parse(|v| v.trim().is_empty().then_some(Ok(None)).unwrap_or_else(|| OwnerId::parse(v).map(Some)));
+        let owner_id = self
+            .owner_id
+            .parse(|v| v.trim().is_empty().then_some(Ok(None)).unwrap_or_else(|| OwnerId::parse(v).map(Some)));
         let metadata = self.metadata.parse(parse_metadata);
         let scopes = self.reach(form).map_err(|errors| self.place(errors)).ok();
         Some(KeySettings {
@@ -316,7 +318,8 @@ async fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> Result
     let grants: Vec<String> = scopes.access().grants.iter().map(ToString::to_string).collect();
     let full = scopes.is_full_access();
     // A sample key's permissions are the scope grid's boxes; another API's, its own boxes.
-    let (sample_boxes, permissions) = if scopes.api().is_sample() { (grants, Vec::new()) } else { (Vec::new(), grants) };
+    let (sample_boxes, permissions) =
+        if scopes.api().is_sample() { (grants, Vec::new()) } else { (Vec::new(), grants) };
     let ticked = if full { Vec::new() } else { sample_boxes };
     page.scopes = ticked.into_iter().chain(scopes.management().map(|m| m.name().to_owned())).collect();
     page.permissions = if full { Vec::new() } else { permissions };

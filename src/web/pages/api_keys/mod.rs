@@ -5,8 +5,8 @@ pub mod actions;
 pub mod detail;
 pub mod form;
 pub mod list;
-pub mod reach;
 pub mod lookup;
+pub mod reach;
 pub mod requests;
 
 use super::sudo::{Answer, Needs, Sudo};
@@ -134,10 +134,7 @@ impl KeyView {
             permissions: scopes.access().grants.iter().map(ToString::to_string).collect(),
             roles: scopes.access().roles.iter().map(ToString::to_string).collect(),
             owner_id: key.owner_id.clone().unwrap_or_default(),
-            metadata: key
-                .metadata_value()
-                .and_then(|m| serde_json::to_string_pretty(&m).ok())
-                .unwrap_or_default(),
+            metadata: key.metadata_value().and_then(|m| serde_json::to_string_pretty(&m).ok()).unwrap_or_default(),
         }
     }
 
