@@ -22,10 +22,11 @@ to_ms() { python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isa
 csrf_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//'; }
 
 # login_and_create_key JAR [SCOPE...]: logs the owner in (cookie jar JAR); sets TOKEN (CSRF), KEY
-# (API token of a new key with those scopes ticked; none = full access).
+# (API token of a new key of the sample API with those scopes ticked; none = full access).
 login_and_create_key() {
   local jar=$1; shift
-  local scope_args=()
+  local scope_args=(--data-urlencode access=full)
+  if [ $# -gt 0 ]; then scope_args=(--data-urlencode access=custom); fi
   for scope in "$@"; do scope_args+=(--data-urlencode "scopes=$scope"); done
   TOKEN=$(curl -s -c "$jar" -b "$jar" "$BASE/login" | csrf_of)
   curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$TOKEN" --data-urlencode email=owner@bench.test \

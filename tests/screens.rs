@@ -47,6 +47,11 @@ fn pages(app: &TestApp) -> Vec<String> {
         format!("{base}/api-keys/{}", key.key_id),
         format!("{base}/api-keys/{}/edit", key.key_id),
         format!("{base}/api-keys/{}/rotate", key.key_id),
+        format!("{base}/apis"),
+        format!("{base}/apis/new"),
+        format!("{base}/apis/billing"),
+        format!("{base}/apis/sample"),
+        format!("{base}/apis/billing/delete"),
         format!("{base}/webhooks"),
         format!("{base}/webhooks/new"),
         format!("{base}/webhooks/{}", hook.public_id),
@@ -202,6 +207,7 @@ async fn sweep(dark: bool) {
         client.set_window_size(width, height).await.expect("resize");
         client.goto(&format!("{}/orgs/demo/settings/api-keys/new", app.base)).await.expect("new key");
         type_into(&client, "#label", "Screens check").await;
+        click(&client, "#access-full").await;
         click(&client, ".key-form button[type=submit]").await;
         css(&client, "[data-testid=new-secret]").await;
         problems.extend(check_page(&client, &axe, &format!("the new key's secret at {width}px, {scheme}")).await);

@@ -36,6 +36,15 @@ pub fn key_created(conn: &mut DbConn, key_row_id: i64, at: NaiveDateTime) -> Que
     diesel::update(api_keys::table.find(key_row_id)).set(api_keys::created_at.eq(at)).execute(conn).map(|_| ())
 }
 
+/// The API (row id) was defined `at`.
+pub fn api_created(conn: &mut DbConn, api_row_id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    use super::schema::apis;
+    diesel::update(apis::table.find(api_row_id))
+        .set((apis::created_at.eq(at), apis::updated_at.eq(at)))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// The key (row id) was revoked `at`.
 pub fn key_revoked(conn: &mut DbConn, key_row_id: i64, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(api_keys::table.find(key_row_id)).set(api_keys::revoked_at.eq(at)).execute(conn).map(|_| ())

@@ -180,7 +180,7 @@ async fn demo_seeds_one_user_per_role_and_is_safe_to_run_twice() {
         let sel = scraper::Selector::parse("tr[data-testid=key-row]").expect("sel");
         keys.select(&sel).filter_map(|r| r.value().attr("data-status").map(str::to_owned)).collect()
     };
-    assert_eq!(states.len(), 12, "a dozen sample keys");
+    assert_eq!(states.len(), 14, "a dozen sample keys and two of the Billing API");
     for state in ["active", "rotating", "disabled", "expired", "revoked"] {
         assert!(states.iter().any(|s| s == state), "{state} in {states:?}");
     }

@@ -16,8 +16,8 @@ async fn the_openapi_document_is_valid_and_describes_auth_and_errors() {
     assert!(parsed.openapi.starts_with("3."));
     assert_eq!(
         parsed.paths.as_ref().map(|p| p.len()),
-        Some(23),
-        "ping, 4 × 2 resource paths, 12 management paths, 2 leak reports"
+        Some(26),
+        "ping, 4 × 2 resource paths, 12 management paths, 3 API-definition paths, 2 leak reports"
     );
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     assert_eq!(doc["servers"][0]["url"], app.base.as_str());
@@ -61,6 +61,10 @@ async fn the_document_lists_exactly_the_routes_the_server_answers() {
         let concrete = if path.contains("{key_id}") {
             let (_, created, _) = api(&app, Method::POST, "/api/v1/keys", &token, Some(json!({"label": "walk"}))).await;
             path.replace("{key_id}", created["id"].as_str().expect("key id"))
+        } else if path.contains("{api}") {
+            let (status, _, _) = api(&app, Method::PUT, "/api/v1/apis/walk", &token, Some(json!({"name": "Walk"}))).await;
+            assert!(status == 200 || status == 201, "{status}");
+            path.replace("{api}", "walk")
         } else if path.starts_with("/api/v1/webhooks/{id}") {
             path.replace("{id}", &stored_webhook(&app))
         } else if path.ends_with("{id}") {
@@ -90,8 +94,8 @@ async fn the_document_lists_exactly_the_routes_the_server_answers() {
         }
     }
     assert_eq!(
-        operations, 41,
-        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events + audit checkpoints + revocations + GitHub"
+        operations, 48,
+        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + APIs (list, create, get, put, update, delete, import) + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events + audit checkpoints + revocations + GitHub"
     );
     let (status, _, _) = api(&app, Method::GET, "/api/v1/undocumented", &token, None).await;
     assert_eq!(status, 404);

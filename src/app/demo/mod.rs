@@ -4,6 +4,7 @@
 //! customers and orders, 90 days of audit history and usage for the charts.
 //! Seeding it again changes nothing.
 
+mod apis;
 mod requests;
 mod seed;
 mod webhooks;

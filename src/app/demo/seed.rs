@@ -7,6 +7,7 @@ use crate::app::audit::checkpoints::Backdated;
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
 use crate::db::api_keys::{self, ApiKey, KeySettings, NewKey};
 use crate::db::{DbConn, QueryResult, backdate, memberships, orgs, records, users::User};
+use crate::domain::access::{Metadata, OwnerId};
 use crate::domain::checkpoint::CheckpointSigner;
 use crate::domain::key_settings::IpAllowlist;
 use crate::domain::records::{id_prefix, validate_create};
@@ -85,6 +86,7 @@ pub fn organisation(
     let admin = people.iter().find(|(_, r)| *r == Role::Admin).map(|(u, _)| u).context("no admin")?;
     progress.step("organisation");
     let busy = seed_keys(conn, org.id, owner, admin, &mut timeline, now)?;
+    super::apis::seed_apis(conn, org.id, owner, &mut timeline, now)?;
     progress.step("API keys");
     seed_records(conn, org.id)?;
     progress.step("customers and orders");
@@ -100,19 +102,21 @@ pub fn organisation(
 }
 
 /// One sample key, created by `by` at `created`.
-struct Sample<'a> {
-    label: &'a str,
-    description: &'a str,
+pub(super) struct Sample<'a> {
+    pub(super) label: &'a str,
+    pub(super) description: &'a str,
     scopes: &'a [&'a str],
-    created: NaiveDateTime,
+    pub(super) created: NaiveDateTime,
     expires: Option<NaiveDateTime>,
     allowed_ips: &'a str,
     rate_limit: Option<u32>,
     rotated_from: Option<&'a str>,
+    /// A key of another API than the sample, for whom, with what kept beside it.
+    pub(super) reach: Option<(Scopes, Option<OwnerId>, Option<Metadata>)>,
 }
 
 impl<'a> Sample<'a> {
-    fn new(label: &'a str, scopes: &'a [&'a str], created: NaiveDateTime) -> Self {
+    pub(super) fn new(label: &'a str, scopes: &'a [&'a str], created: NaiveDateTime) -> Self {
         Self {
             label,
             description: "",
@@ -122,11 +126,12 @@ impl<'a> Sample<'a> {
             allowed_ips: "",
             rate_limit: None,
             rotated_from: None,
+            reach: None,
         }
     }
 }
 
-fn make_key(
+pub(super) fn make_key(
     conn: &mut DbConn,
     org_id: OrgId,
     by: &User,
@@ -134,15 +139,19 @@ fn make_key(
     timeline: &mut Timeline,
 ) -> anyhow::Result<ApiKey> {
     let secret = ApiKeySecret::generate(&KeyPrefix::default());
+    let (scopes, owner_id, metadata) = match sample.reach {
+        Some(reach) => reach,
+        None => (Scopes::parse(sample.scopes).map_err(anyhow::Error::msg)?, None, None),
+    };
     let settings = KeySettings {
         label: sample.label.to_owned(),
         description: sample.description.to_owned(),
-        scopes: Scopes::parse(sample.scopes).map_err(anyhow::Error::msg)?,
+        scopes,
         expires_at: sample.expires,
         allowed_ips: IpAllowlist::parse(sample.allowed_ips).map_err(anyhow::Error::msg)?,
         rate_limit_per_minute: sample.rate_limit,
-        owner_id: None,
-        metadata: None,
+        owner_id,
+        metadata,
     };
     let key_id = KeyId::generate();
     let key = api_keys::insert(

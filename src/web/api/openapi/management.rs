@@ -12,18 +12,18 @@ use crate::domain::scopes::Management;
 use serde_json::{Map, Value, json};
 
 /// What one operation answers besides the authentication errors.
-struct Op<'a> {
-    id: &'a str,
-    summary: &'a str,
+pub(super) struct Op<'a> {
+    pub(super) id: &'a str,
+    pub(super) summary: &'a str,
     /// `None`: any active key.
-    scope: Option<Management>,
-    ok: (&'a str, &'a str, Option<Value>),
-    errors: &'a [(&'a str, &'a str)],
-    body: Option<Value>,
-    params: Vec<Value>,
+    pub(super) scope: Option<Management>,
+    pub(super) ok: (&'a str, &'a str, Option<Value>),
+    pub(super) errors: &'a [(&'a str, &'a str)],
+    pub(super) body: Option<Value>,
+    pub(super) params: Vec<Value>,
 }
 
-fn build(op: Op<'_>) -> Value {
+pub(super) fn build(op: Op<'_>) -> Value {
     let mut responses = Map::new();
     let (status, description, schema) = op.ok;
     let mut headers = common_headers(true);
@@ -57,11 +57,11 @@ fn build(op: Op<'_>) -> Value {
     value
 }
 
-fn path_param(name: &str, pattern: &str) -> Value {
+pub(super) fn path_param(name: &str, pattern: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "pattern": pattern}})
 }
 
-fn query(name: &str, description: &str, schema: Value) -> Value {
+pub(super) fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "description": description, "schema": schema})
 }
 
@@ -100,7 +100,12 @@ fn key_paths(paths: &mut Map<String, Value>) {
     let states: Vec<&str> = std::iter::once("").chain(KeyState::ALL.iter().map(|s| s.as_str())).collect();
     let mut list_params = page_params();
     list_params.push(query("state", "Only keys in this state", json!({"type": "string", "enum": states})));
-    list_params.push(query("q", "Label or prefix contains this, or the key id is this", json!({"type": "string"})));
+    list_params.push(query(
+        "q",
+        "Label or prefix contains this, or the key id or owner is this",
+        json!({"type": "string"}),
+    ));
+    list_params.push(query("owner_id", "Only keys of this owner (exactly)", json!({"type": "string"})));
     let invalid = &[("422", "validation_failed: a query parameter is invalid or repeated")][..];
     let created = ("201", "The new key, with its token (shown this once)", Some(schema_ref("ApiKeyWithToken")));
     let changing = &[
@@ -337,6 +342,7 @@ fn audit_paths(paths: &mut Map<String, Value>) {
 /// The management paths of the document.
 pub(super) fn paths(paths: &mut Map<String, Value>) {
     key_paths(paths);
+    super::api_definitions::paths(paths);
     webhook_paths(paths);
     audit_paths(paths);
 }

@@ -25,7 +25,7 @@ fn key_schema(with_token: bool) -> Value {
         "type": "object",
         "required": ["id", "label", "description", "prefix", "scopes", "full_access", "state", "enabled", "expires_at",
             "allowed_ips", "rate_limit_per_minute", "created_at", "created_by", "created_by_key", "last_used_at", "last_used_ip",
-            "revoked_at", "rotated_from", "replaced_by"],
+            "revoked_at", "rotated_from", "replaced_by", "api", "permissions", "roles", "owner_id", "metadata"],
         "properties": {
             "id": {"type": "string", "pattern": KEY_ID},
             "label": {"type": "string"},
@@ -55,6 +55,11 @@ fn key_schema(with_token: bool) -> Value {
             "revoked_at": time(),
             "rotated_from": text_or_null(),
             "replaced_by": text_or_null(),
+            "api": {"type": "string", "description": "The API the key belongs to (sample: Latchkey's own resources)"},
+            "permissions": {"type": "array", "items": {"type": "string"}, "description": "Grants in its API: a permission, prefix.* or * (full access)"},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "owner_id": text_or_null(),
+            "metadata": {"type": ["object", "null"]},
         }
     });
     if with_token {
@@ -76,7 +81,12 @@ fn key_input(patch: bool) -> Value {
             "description": {"type": ["string", "null"], "maxLength": 500,
                 "pattern": format!(r"^[{space}]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[{space}]*$")},
             "scopes": {"type": "array", "items": {"type": "string", "enum": Scopes::all_names()},
-                "description": "No scope at all = full access to the resources (never a management scope)"},
+                "description": "Sample API permissions and management scopes; no scope at all = full access to the resources (never a management scope)"},
+            "api": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$", "description": "The API the key is for (default sample); a key keeps it"},
+            "permissions": {"type": "array", "items": {"type": "string"}, "description": "Grants in the key's API: permissions it declares, prefix.* or *"},
+            "roles": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}},
+            "owner_id": {"type": ["string", "null"], "maxLength": 128, "description": "Who the key is for, in your terms (a customer id)"},
+            "metadata": {"type": ["object", "null"], "description": "A JSON object of at most 4 KiB"},
             "expires_at": {"type": ["string", "null"],
                 "description": "In the future: RFC 3339, YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM (UTC); null = never"},
             "allowed_ips": {"type": ["array", "null"], "items": {"type": "string"},

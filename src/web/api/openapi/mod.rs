@@ -6,6 +6,7 @@
 //! plainly (the contract test in `tests/contract/` checks it against the
 //! running server).
 
+mod api_definitions;
 mod leaks;
 mod management;
 mod management_schemas;
@@ -215,6 +216,7 @@ pub fn document(server: &str) -> Value {
     management::paths(&mut paths);
     leaks::paths(&mut paths);
     management_schemas::schemas(&mut schemas);
+    api_definitions::schemas(&mut schemas);
     json!({
         "openapi": "3.1.0",
         "info": {
