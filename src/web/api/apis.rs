@@ -105,10 +105,20 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ImportQuery {
-    #[serde(default)]
-    dry_run: Option<String>,
+/// `?dry_run=true|false`, once at most (a repeat is refused, not guessed at).
+fn dry_run(query: &str) -> Result<bool, ApiError> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
+    let given: Vec<&str> = pairs.iter().filter(|(k, _)| k == "dry_run").map(|(_, v)| v.as_str()).collect();
+    let refuse = |message: &str| {
+        let detail = FieldError { field: "dry_run".into(), message: message.into() };
+        Err(ApiError::query_validation(vec![detail]))
+    };
+    match given.as_slice() {
+        [] | ["false"] => Ok(false),
+        ["true"] => Ok(true),
+        [_] => refuse("must be true or false"),
+        _ => refuse("is a query parameter given more than once"),
+    }
 }
 
 /// `POST /api/v1/apis/{api}/import-openapi[?dry_run=true]`: routes and
@@ -119,17 +129,10 @@ pub async fn import_openapi(
     state: web::Data<AppState>,
     key: BearerKey,
     meta: RequestMeta,
-    (path, query, payload): (web::Path<String>, web::Query<ImportQuery>, web::Payload),
+    (path, payload): (web::Path<String>, web::Payload),
 ) -> Result<HttpResponse, ApiError> {
     let caller = key.caller(meta);
-    let dry_run = match query.dry_run.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            let detail = FieldError { field: "dry_run".into(), message: "must be true or false".into() };
-            return Err(ApiError::query_validation(vec![detail]));
-        }
-    };
+    let dry_run = dry_run(req.query_string())?;
     apis::authorize(&caller, if dry_run { apis::Op::Read } else { apis::Op::Write }).map_err(ApiError::from)?;
     let body = read_up_to(&req, payload, MAX_SCANNING_REPORT).await?;
     let document: Value = serde_json::from_slice(&body).map_err(|e| {
