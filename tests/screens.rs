@@ -30,8 +30,8 @@ fn axe_source() -> String {
 /// The pages of the demo organisation an owner can open, plus a few key and webhook pages.
 fn pages(app: &TestApp) -> Vec<String> {
     let org = latchkey::db::orgs::find_by_slug(&mut app.conn(), "demo").expect("q").expect("demo org");
-    let query = latchkey::db::api_keys::ListQuery::newest(50);
-    let keys = latchkey::db::api_keys::list(&mut app.conn(), org.id, &query, latchkey::db::now()).expect("keys");
+    let query = latchkey::db::key_list::ListQuery::newest(50);
+    let keys = latchkey::db::key_list::list(&mut app.conn(), org.id, &query, latchkey::db::now()).expect("keys");
     let key = keys.iter().find(|k| k.revoked_at.is_none()).expect("a live key");
     let hooks = latchkey::db::webhooks::list(&mut app.conn(), org.id).expect("hooks");
     let hook = hooks.first().expect("a webhook");

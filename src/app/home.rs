@@ -7,8 +7,9 @@
 
 use crate::app::caller::Caller;
 use crate::app::state::AppState;
-use crate::db::api_keys::{self, ApiKey, ListQuery};
+use crate::db::api_keys::{self, ApiKey};
 use crate::db::audit_events::{self, Filter, StoredEvent};
+use crate::db::key_list::{self, ListQuery};
 use crate::db::memberships::{self, Member};
 use crate::db::webhooks::{self, Endpoint};
 use crate::db::{self, DbConn};
@@ -78,7 +79,7 @@ pub async fn home(
                 true => {
                     let mut overview = load_overview(conn, org_id, at)?;
                     if !policy.is_empty() {
-                        let keys = api_keys::list(conn, org_id, &ListQuery::newest(10_000), at)?;
+                        let keys = key_list::list(conn, org_id, &ListQuery::newest(10_000), at)?;
                         overview.policy_violations =
                             keys.iter().filter(|k| crate::app::keys::violates(k, &policy)).count();
                     }

@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 // Never joined with another table, so it is declared here rather than in
-// schema.rs (migration 000016).
+// db/schema (migration 000016).
 diesel::table! {
     audit_checkpoints (id) {
         id -> BigInt,

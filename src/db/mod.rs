@@ -16,6 +16,7 @@ pub mod exposures;
 pub mod form_ids;
 pub mod instances;
 pub mod invitations;
+pub mod key_list;
 pub mod login_failures;
 pub mod mail;
 pub mod memberships;

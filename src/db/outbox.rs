@@ -52,7 +52,7 @@ pub fn enqueue(conn: &mut DbConn, org_id: OrgId, event_type: EventType, seq: i64
 pub fn enqueue_counted(conn: &mut DbConn, org_id: OrgId, event_type: EventType, data: Value) -> QueryResult<String> {
     // Raw SQL: `on_conflict` does not compile through the MultiConnection. This
     // upsert is all that touches `event_sequences` (migration 000020), so the
-    // table has no `table!` in schema.rs, like `api_instances`.
+    // table has no `table!` in db/schema, like `api_instances`.
     let next: Counted = diesel::sql_query(
         "INSERT INTO event_sequences (org_id, last_seq) VALUES ($1, 1) \
          ON CONFLICT (org_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 RETURNING last_seq",

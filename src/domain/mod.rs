@@ -25,6 +25,7 @@ mod names;
 pub mod nav;
 mod password;
 pub mod records;
+pub mod resource;
 mod role;
 pub mod scopes;
 pub mod second_factor;

@@ -62,7 +62,8 @@ async fn the_document_lists_exactly_the_routes_the_server_answers() {
             let (_, created, _) = api(&app, Method::POST, "/api/v1/keys", &token, Some(json!({"label": "walk"}))).await;
             path.replace("{key_id}", created["id"].as_str().expect("key id"))
         } else if path.contains("{api}") {
-            let (status, _, _) = api(&app, Method::PUT, "/api/v1/apis/walk", &token, Some(json!({"name": "Walk"}))).await;
+            let (status, _, _) =
+                api(&app, Method::PUT, "/api/v1/apis/walk", &token, Some(json!({"name": "Walk"}))).await;
             assert!(status == 200 || status == 201, "{status}");
             path.replace("{api}", "walk")
         } else if path.starts_with("/api/v1/webhooks/{id}") {

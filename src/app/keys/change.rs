@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 /// What an edit asks for.
 pub enum Change {
     /// The console's form: every setting, and whether the key is enabled.
-    Form { settings: KeySettings, enabled: bool },
+    Form { settings: Box<KeySettings>, enabled: bool },
     /// A management API PATCH body: the fields it names, over the key as it is now.
     Patch(Map<String, Value>),
 }
@@ -39,7 +39,7 @@ pub async fn edit(ctx: &AppState, caller: &Caller, key_id: &str, change: Change)
                 return Err(EditError::Revoked);
             }
             let (settings, enabled) = match change {
-                Change::Form { settings, enabled } => (settings, enabled),
+                Change::Form { settings, enabled } => (*settings, enabled),
                 Change::Patch(body) => {
                     let parsed = key_json::parse(&body, Some((&old.settings(), old.enabled)), now())
                         .map_err(EditError::Invalid)?;

@@ -17,7 +17,7 @@ use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_state::RevokeCause;
 use crate::domain::token::KeyHash;
 
-pub use crate::db::api_keys::{ListQuery, Sort};
+pub use crate::db::key_list::{ListQuery, Sort};
 pub use crate::db::request_log::{RequestFilter, RequestRow};
 
 /// One of the organisation's keys, if the caller may do `op`.
@@ -37,7 +37,7 @@ pub async fn find_own(ctx: &AppState, caller: &Caller) -> Result<ApiKey, FindErr
 pub async fn list_for_console(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Vec<ApiKey>, FindError> {
     authorize(caller, Op::Read)?;
     let org_id = caller.org().id;
-    Ok(ctx.db.run(move |conn| api_keys::list(conn, org_id, &query, now())).await?)
+    Ok(ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &query, now())).await?)
 }
 
 /// A key's recent audit events (the 50 newest) and its usage per day over the last 30 days.

@@ -10,7 +10,7 @@
 //! misses `<resource>:read`, as `insufficient_scope` names today.
 
 use super::api::ApiDefinition;
-use crate::scopes::Resource;
+use crate::resource::Resource;
 use serde_json::{Value, json};
 
 const WRITE_METHODS: [&str; 4] = ["POST", "PUT", "PATCH", "DELETE"];

@@ -3,7 +3,7 @@
 
 use super::Email;
 use super::event_type::EventType;
-use super::scopes::Resource;
+use super::resource::Resource;
 use serde_json::{Map, Value};
 
 /// One failed field, as `validation_failed` details show it.

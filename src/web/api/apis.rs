@@ -25,7 +25,7 @@ impl From<DefinitionError> for ApiError {
             DefinitionError::InUse(n) => {
                 let message = format!("{n} keys that are not revoked still belong to this API; revoke them first.");
                 let mut e = ApiError::with_message(Code::ApiInUse, message);
-                e.live_keys = Some(n);
+                e.about = Some(Box::new(super::error::About::LiveKeys(n)));
                 e
             }
             DefinitionError::Invalid(details) => ApiError::validation(details),

@@ -133,10 +133,17 @@ pub struct ApiError {
     pub details: Vec<FieldError>,
     /// Seconds for `Retry-After` (with `rate_limited`), and the key's limit.
     pub retry: Option<(u64, u32)>,
+    /// What one error names besides its message (boxed: errors stay small on the hot path).
+    pub about: Option<Box<About>>,
+}
+
+/// The fields one error carries in `error` besides the code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum About {
     /// The key an earlier request made (with `already_created`).
-    pub key_id: Option<Box<str>>,
+    KeyId(String),
     /// How many keys still belong to the API (with `api_in_use`).
-    pub live_keys: Option<i64>,
+    LiveKeys(i64),
 }
 
 impl ApiError {
@@ -147,15 +154,7 @@ impl ApiError {
 
     pub fn with_message(code: Code, message: impl Into<String>) -> Self {
         let request_id = crate::web::middleware::current_request_id().unwrap_or_default();
-        Self {
-            code,
-            message: message.into(),
-            request_id,
-            details: Vec::new(),
-            retry: None,
-            key_id: None,
-            live_keys: None,
-        }
+        Self { code, message: message.into(), request_id, details: Vec::new(), retry: None, about: None }
     }
 
     /// `validation_failed` for query parameters (the default message speaks of the body).
@@ -191,8 +190,14 @@ impl ResponseError for ApiError {
         let error = ErrorFields {
             code: self.code.as_str(),
             message: &self.message,
-            key_id: self.key_id.as_deref(),
-            live_keys: self.live_keys,
+            key_id: match self.about.as_deref() {
+                Some(About::KeyId(id)) => Some(id.as_str()),
+                _ => None,
+            },
+            live_keys: match self.about.as_deref() {
+                Some(About::LiveKeys(n)) => Some(*n),
+                _ => None,
+            },
             request_id: &self.request_id,
             details,
         };

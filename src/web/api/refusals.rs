@@ -64,7 +64,7 @@ fn state_conflict(message: &str) -> ApiError {
 /// 409 `already_created`, naming the key the first request with this `Idempotency-Key` made.
 pub fn already_created(first: Option<String>) -> ApiError {
     let mut err = ApiError::new(Code::AlreadyCreated);
-    err.key_id = first.map(String::into_boxed_str);
+    err.about = first.map(|id| Box::new(super::error::About::KeyId(id)));
     err
 }
 

@@ -51,8 +51,11 @@ pub fn object(key: &ApiKey) -> Value {
     })
 }
 
+/// (search, state, owner) of a list request.
+type Filters = (Option<String>, Option<KeyState>, Option<String>);
+
 /// `?state=`, `?q=` and `?owner_id=` of the list (limit and cursor are read like every list's).
-fn filters(query: &str) -> Result<(Option<String>, Option<KeyState>, Option<String>), Vec<FieldError>> {
+fn filters(query: &str) -> Result<Filters, Vec<FieldError>> {
     let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
     let (mut state, mut search, mut owner) = (None, None, None);
     for (name, value) in pairs {

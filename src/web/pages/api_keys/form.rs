@@ -147,9 +147,8 @@ impl KeyFormPage {
         let expires_at = self.expires_at.parse(|v| parse_expiry(v, at));
         let allowed_ips = self.allowed_ips.parse(IpAllowlist::parse);
         let rate = self.rate_limit.parse(parse_rate_limit);
-        let owner_id = self
-            .owner_id
-            .parse(|v| v.trim().is_empty().then_some(Ok(None)).unwrap_or_else(|| OwnerId::parse(v).map(Some)));
+        let owner_id =
+            self.owner_id.parse(|v| if v.trim().is_empty() { Ok(None) } else { OwnerId::parse(v).map(Some) });
         let metadata = self.metadata.parse(parse_metadata);
         let scopes = self.reach(form).map_err(|errors| self.place(errors)).ok();
         Some(KeySettings {
@@ -370,7 +369,7 @@ pub async fn update(
     let Some(settings) = page.parse(&form) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let change = || Change::Form { settings: settings.clone(), enabled: form.enabled.is_some() };
+    let change = || Change::Form { settings: Box::new(settings.clone()), enabled: form.enabled.is_some() };
     let mut result = keys::edit(&state, &caller, &old.key_id, change()).await;
     if let Err(EditError::NeedsSudo) = result {
         let sudo = key_sudo(&state, &member, &session, &caller.meta, &form.password, &form.code).await?;
