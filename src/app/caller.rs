@@ -83,6 +83,18 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may act on the organisation's settings with
+    /// `scope`: owners and admins in the console, keys holding the scope
+    /// (never staff, who only read through the support console).
+    pub fn may_manage(&self, scope: crate::domain::scopes::Management) -> Result<(), Denied> {
+        match &self.who {
+            Who::Member { role, .. } if role.can_manage_settings() => Ok(()),
+            Who::Member { .. } | Who::Staff { .. } => Err(Denied::Role),
+            Who::Key { key, .. } if key.scopes().grants(scope) => Ok(()),
+            Who::Key { .. } => Err(Denied::Scope(scope)),
+        }
+    }
+
     /// The same caller after the password (or a code) was confirmed on this request.
     pub fn confirmed(mut self) -> Self {
         if let Who::Member { sudo, .. } = &mut self.who {

@@ -9,7 +9,7 @@
 pub mod decide;
 pub mod manage;
 
-use crate::app::caller::{Caller, Denied, Who};
+use crate::app::caller::{Caller, Denied};
 use crate::app::state::AppState;
 use crate::db::apis::ApiRow;
 use crate::db::{self, DbConn, QueryResult};
@@ -27,14 +27,7 @@ pub enum Op {
 
 /// The caller may do `op` in its organisation (before anything is read).
 pub fn authorize(caller: &Caller, op: Op) -> Result<(), Denied> {
-    match &caller.who {
-        Who::Member { role, .. } if role.can_manage_settings() => Ok(()),
-        Who::Member { .. } | Who::Staff { .. } => Err(Denied::Role),
-        Who::Key { key, .. } => {
-            let scope = if op == Op::Read { Management::ApisRead } else { Management::ApisWrite };
-            if key.scopes().grants(scope) { Ok(()) } else { Err(Denied::Scope(scope)) }
-        }
-    }
+    caller.may_manage(if op == Op::Read { Management::ApisRead } else { Management::ApisWrite })
 }
 
 /// Why an API use case did nothing.

@@ -4,7 +4,7 @@
 //! checks the caller first and looks only in its organisation.
 
 use super::health::{self, Health};
-use crate::app::caller::{Caller, Denied, Who};
+use crate::app::caller::{Caller, Denied};
 use crate::app::state::AppState;
 use crate::db::deliveries::{self, EndpointScope};
 use crate::db::{self, now};
@@ -22,14 +22,7 @@ pub enum Op {
 
 /// The caller may do `op` in its organisation (before anything is read).
 pub fn authorize(caller: &Caller, op: Op) -> Result<(), Denied> {
-    match &caller.who {
-        Who::Member { role, .. } if role.can_manage_settings() => Ok(()),
-        Who::Member { .. } | Who::Staff { .. } => Err(Denied::Role),
-        Who::Key { key, .. } => {
-            let scope = if op == Op::Read { Management::WebhooksRead } else { Management::WebhooksWrite };
-            if key.scopes().grants(scope) { Ok(()) } else { Err(Denied::Scope(scope)) }
-        }
-    }
+    caller.may_manage(if op == Op::Read { Management::WebhooksRead } else { Management::WebhooksWrite })
 }
 
 /// Why a webhook use case did nothing.
