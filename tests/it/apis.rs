@@ -175,6 +175,8 @@ async fn keys_grant_only_what_the_api_declares_and_the_issuer_holds() {
     let (status, body, _) =
         api(&app, Method::PATCH, "/api/v1/apis/billing", &definer, Some(json!({"routes": [{"method": "GET"}]}))).await;
     assert_eq!((status, field(&body)), (422, "routes[0].path".into()), "{body}");
+    let (status, body, _) = api(&app, Method::PUT, "/api/v1/apis/new", &definer, Some(json!({"name": "New"}))).await;
+    assert_eq!((status, field(&body)), (422, "slug".into()), "new names the console's page: {body}");
 }
 
 #[tokio::test]

@@ -25,6 +25,14 @@ ALTER TABLE api_keys ADD COLUMN roles TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN owner_id TEXT;
 ALTER TABLE api_keys ADD COLUMN metadata TEXT;
 
+CREATE INDEX api_keys_owner ON api_keys (org_id, owner_id);
+CREATE INDEX api_keys_api ON api_keys (org_id, api);
+
+-- The key caches' triggers (migration 000008) are deferred to the commit;
+-- fired now instead, the updates below leave no event pending that would
+-- stop this transaction from changing api_keys further.
+SET CONSTRAINTS ALL IMMEDIATE;
+
 -- Every existing key moves into the sample API: its resource scopes become
 -- its permissions, no scope at all (full access) becomes "*", and a key
 -- with only management scopes keeps no permission, as it reached no
@@ -33,8 +41,6 @@ ALTER TABLE api_keys ADD COLUMN metadata TEXT;
 UPDATE api_keys SET permissions = CASE WHEN scopes = '' THEN '*' ELSE trim(both ',' from replace(replace(replace(replace(replace(replace(',' || scopes || ',', ',keys:read,', ','), ',keys:write,', ','), ',keys:self_rotate,', ','), ',webhooks:read,', ','), ',webhooks:write,', ','), ',audit:read,', ',')) END;
 UPDATE api_keys SET scopes = trim(both ',' from replace(replace(replace(replace(replace(replace(replace(replace(',' || scopes || ',', ',customers:read,', ','), ',customers:write,', ','), ',orders:read,', ','), ',orders:write,', ','), ',products:read,', ','), ',products:write,', ','), ',categories:read,', ','), ',categories:write,', ','));
 
-CREATE INDEX api_keys_owner ON api_keys (org_id, owner_id);
-CREATE INDEX api_keys_api ON api_keys (org_id, api);
 
 -- An API's roles decide what its keys may do, so a change to one is a change
 -- authentication depends on: it bumps the generation the key caches stamp

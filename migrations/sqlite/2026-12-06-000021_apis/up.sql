@@ -25,6 +25,9 @@ ALTER TABLE api_keys ADD COLUMN roles TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN owner_id TEXT;
 ALTER TABLE api_keys ADD COLUMN metadata TEXT;
 
+CREATE INDEX api_keys_owner ON api_keys (org_id, owner_id);
+CREATE INDEX api_keys_api ON api_keys (org_id, api);
+
 -- Every existing key moves into the sample API: its resource scopes become
 -- its permissions, no scope at all (full access) becomes "*", and a key
 -- with only management scopes keeps no permission, as it reached no
@@ -33,5 +36,3 @@ ALTER TABLE api_keys ADD COLUMN metadata TEXT;
 UPDATE api_keys SET permissions = CASE WHEN scopes = '' THEN '*' ELSE trim(replace(replace(replace(replace(replace(replace(',' || scopes || ',', ',keys:read,', ','), ',keys:write,', ','), ',keys:self_rotate,', ','), ',webhooks:read,', ','), ',webhooks:write,', ','), ',audit:read,', ','), ',') END;
 UPDATE api_keys SET scopes = trim(replace(replace(replace(replace(replace(replace(replace(replace(',' || scopes || ',', ',customers:read,', ','), ',customers:write,', ','), ',orders:read,', ','), ',orders:write,', ','), ',products:read,', ','), ',products:write,', ','), ',categories:read,', ','), ',categories:write,', ','), ',');
 
-CREATE INDEX api_keys_owner ON api_keys (org_id, owner_id);
-CREATE INDEX api_keys_api ON api_keys (org_id, api);

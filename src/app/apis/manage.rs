@@ -39,6 +39,14 @@ fn refuse_built_in(slug: &str) -> Result<(), DefinitionError> {
     if slug == ApiDefinition::built_in().slug().as_str() { Err(DefinitionError::BuiltIn) } else { Ok(()) }
 }
 
+/// `new` names the console's page for a new API, so no API may take it.
+fn refuse_reserved(api: &ApiDefinition) -> Result<(), DefinitionError> {
+    match api.slug().as_str() {
+        "new" => Err(invalid("slug", "new is reserved; choose another slug")),
+        _ => Ok(()),
+    }
+}
+
 fn stored(api: &ApiDefinition) -> Result<String, DefinitionError> {
     serde_json::to_string(api).map_err(|e| invalid("", format!("cannot be stored: {e}")))
 }
@@ -100,12 +108,12 @@ fn existing(conn: &mut DbConn, caller: &Caller, slug: &str) -> Result<Option<(i6
 /// Creates an API from a whole document (`POST`); its slug must be new.
 pub async fn create(ctx: &AppState, caller: &Caller, document: Value) -> Result<ApiDefinition, DefinitionError> {
     authorize(caller, Op::Write)?;
-    let slug = document.get("slug").and_then(Value::as_str).unwrap_or_default().to_owned();
     let api = ApiDefinition::from_json(&document).map_err(DefinitionError::Invalid)?;
     refuse_built_in(api.slug().as_str())?;
+    refuse_reserved(&api)?;
     let caller = caller.clone();
     ctx.transaction(move |conn| {
-        if existing(conn, &caller, &slug)?.is_some() {
+        if existing(conn, &caller, api.slug().as_str())?.is_some() {
             return Err(DefinitionError::Exists);
         }
         save(conn, &caller, &api, None)?;
@@ -126,6 +134,7 @@ pub async fn put(
     refuse_built_in(slug)?;
     ApiSlug::parse(slug).map_err(|e| invalid("slug", e.0))?;
     let api = parse(document, slug)?;
+    refuse_reserved(&api)?;
     let (caller, slug) = (caller.clone(), slug.to_owned());
     ctx.transaction(move |conn| {
         let old = existing(conn, &caller, &slug)?;
