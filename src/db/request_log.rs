@@ -27,6 +27,8 @@ pub struct RequestRow {
     pub request_id: String,
     /// How many more requests like this one (same key, status and error code, same minute) it stands for.
     pub repeats: i64,
+    /// How it reached Latchkey: `api`, `verify` or `authz`.
+    pub via: String,
 }
 
 #[derive(Debug, Clone)]
@@ -42,9 +44,10 @@ pub struct NewRequest {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: String,
+    pub via: &'static str,
 }
 
-/// Rows one INSERT carries: 11 parameters each stays far below either
+/// Rows one INSERT carries: 12 parameters each stays far below either
 /// backend's limit on bind parameters (SQLite's 32,766, PostgreSQL's 65,535).
 const ROWS_PER_INSERT: usize = 400;
 
@@ -64,13 +67,13 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
-                let p: Vec<String> = (1..=11).map(|c| format!("{sigil}{}", r * 11 + c)).collect();
+                let p: Vec<String> = (1..=12).map(|c| format!("{sigil}{}", r * 12 + c)).collect();
                 format!("({})", p.join(", "))
             })
             .collect();
         let sql = format!(
             "INSERT INTO api_request_log (org_id, api_key_id, at, method, path, status, error_code, latency_ms, ip, \
-             user_agent, request_id) VALUES {}",
+             user_agent, request_id, via) VALUES {}",
             values.join(", ")
         );
         let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
@@ -86,7 +89,8 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize
                 .bind::<BigInt, _>(row.latency_ms)
                 .bind::<Nullable<Text>, _>(row.ip.clone())
                 .bind::<Nullable<Text>, _>(row.user_agent.clone())
-                .bind::<Text, _>(row.request_id.clone());
+                .bind::<Text, _>(row.request_id.clone())
+                .bind::<Text, _>(row.via);
         }
         written += query.execute(conn)?;
     }
@@ -110,6 +114,7 @@ pub fn insert_tallied(conn: &mut DbConn, row: &NewRequest, repeats: i64) -> Quer
             dsl::user_agent.eq(&row.user_agent),
             dsl::request_id.eq(&row.request_id),
             dsl::repeats.eq(repeats),
+            dsl::via.eq(row.via),
         ))
         .returning(dsl::id)
         .get_result(conn)

@@ -34,6 +34,7 @@ pub mod ssrf;
 pub mod timefmt;
 pub mod token;
 pub mod urls;
+pub mod verify;
 pub mod webhook_url;
 
 pub use email::Email;

@@ -16,6 +16,7 @@ pub enum Management {
     KeysRead,
     KeysWrite,
     KeysSelfRotate,
+    KeysVerify,
     WebhooksRead,
     WebhooksWrite,
     AuditRead,
@@ -24,10 +25,11 @@ pub enum Management {
 }
 
 impl Management {
-    pub const ALL: [Management; 8] = [
+    pub const ALL: [Management; 9] = [
         Management::KeysRead,
         Management::KeysWrite,
         Management::KeysSelfRotate,
+        Management::KeysVerify,
         Management::WebhooksRead,
         Management::WebhooksWrite,
         Management::AuditRead,
@@ -40,6 +42,7 @@ impl Management {
             Self::KeysRead => "keys:read",
             Self::KeysWrite => "keys:write",
             Self::KeysSelfRotate => "keys:self_rotate",
+            Self::KeysVerify => "keys:verify",
             Self::WebhooksRead => "webhooks:read",
             Self::WebhooksWrite => "webhooks:write",
             Self::AuditRead => "audit:read",
@@ -54,6 +57,7 @@ impl Management {
             Self::KeysRead => "Read API keys",
             Self::KeysWrite => "Create, edit, rotate, revoke and delete API keys",
             Self::KeysSelfRotate => "Rotate itself",
+            Self::KeysVerify => "Verify keys for your services (POST /api/v1/keys/verify)",
             Self::WebhooksRead => "Read webhook endpoints",
             Self::WebhooksWrite => "Manage webhook endpoints",
             Self::AuditRead => "Read the audit log",

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod error;
 pub mod middleware;
 pub mod pages;

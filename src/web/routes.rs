@@ -248,6 +248,9 @@ fn management_routes(cfg: &mut web::ServiceConfig) {
             .default_service(refuse(ALLOW_ACTION)),
     )
     .service(
+        web::resource("/keys/verify").route(web::post().to(keys::verify::verify)).default_service(refuse(ALLOW_ACTION)),
+    )
+    .service(
         web::resource("/keys/{key_id}")
             .route(get_or_head().to(keys::get))
             .route(web::patch().to(keys::write::update))

@@ -20,7 +20,29 @@ use std::sync::Arc;
 pub struct Application {
     port: u16,
     server: Server,
+    /// Forward auth's own listener (`LATCHKEY_AUTHZ_BIND`), and its port.
+    authz: Option<(u16, Server)>,
     state: Arc<AppState>,
+}
+
+/// `/authz` alone, on the listener only a proxy reaches (docs/operator-guide.md: Forward auth).
+fn authz_server(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<(u16, Server)> {
+    let port = listener.local_addr()?.port();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(middleware::request_id))
+            .route("/authz", web::route().to(crate::web::authz::authz))
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok((port, server.shutdown_timeout(30).run()))
 }
 
 /// After SIGTERM and the HTTP drain, how long webhook sends in flight may
@@ -38,6 +60,10 @@ impl Application {
         // hears (and acknowledges) every change, so it listens from the start.
         app_state.key_cache.start();
         let state = web::Data::from(app_state.clone());
+        let authz = match &config.authz.bind {
+            Some(addr) => Some(authz_server(state.clone(), TcpListener::bind(addr)?, workers)?),
+            None => None,
+        };
         let mut server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
                 .cookie_name("latchkey_session".into())
@@ -63,11 +89,16 @@ impl Application {
         }
         // SIGTERM/SIGINT: stop accepting, let requests in flight finish (up to 30 s).
         let server = server.shutdown_timeout(30);
-        Ok(Self { port, server: server.run(), state: app_state })
+        Ok(Self { port, server: server.run(), authz, state: app_state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Forward auth's port, when it listens.
+    pub fn authz_port(&self) -> Option<u16> {
+        self.authz.as_ref().map(|(port, _)| *port)
     }
 
     /// The state every request handler shares, for whoever drives the background work itself.
@@ -88,7 +119,14 @@ impl Application {
     /// Serves until a stop signal; then drains requests in flight and hands
     /// unfinished webhook deliveries back to the queue.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        match self.authz {
+            Some((_, authz)) => {
+                let (main, authz) = futures_util::future::join(self.server, authz).await;
+                main?;
+                authz?;
+            }
+            None => self.server.await?,
+        }
         crate::jobs::deliveries::hand_back(&self.state, DELIVERY_GRACE).await;
         crate::jobs::request_log::flush(&self.state).await;
         crate::jobs::checkpoints::sign_moved_heads(&self.state).await;

@@ -16,8 +16,8 @@ async fn the_openapi_document_is_valid_and_describes_auth_and_errors() {
     assert!(parsed.openapi.starts_with("3."));
     assert_eq!(
         parsed.paths.as_ref().map(|p| p.len()),
-        Some(26),
-        "ping, 4 × 2 resource paths, 12 management paths, 3 API-definition paths, 2 leak reports"
+        Some(27),
+        "ping, 4 × 2 resource paths, 12 management paths, 3 API-definition paths, verify, 2 leak reports"
     );
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     assert_eq!(doc["servers"][0]["url"], app.base.as_str());
@@ -95,8 +95,8 @@ async fn the_document_lists_exactly_the_routes_the_server_answers() {
         }
     }
     assert_eq!(
-        operations, 48,
-        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + APIs (list, create, get, put, update, delete, import) + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events + audit checkpoints + revocations + GitHub"
+        operations, 49,
+        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + APIs (list, create, get, put, update, delete, import) + verify + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events + audit checkpoints + revocations + GitHub"
     );
     let (status, _, _) = api(&app, Method::GET, "/api/v1/undocumented", &token, None).await;
     assert_eq!(status, 404);

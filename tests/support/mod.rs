@@ -74,6 +74,8 @@ pub struct TestApp {
     pub mail_dir: tempfile::TempDir,
     /// The state the server shares with its handlers: the tests drive its background work (jobs.rs).
     pub state: std::sync::Arc<AppState>,
+    /// Forward auth's listener, when the test asked for one (`config.authz.bind`).
+    pub authz_base: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -139,6 +141,7 @@ async fn start_app(
         // two (a quarter of the suite's CPU time otherwise). The recommended cost, the default,
         // is checked by the unit tests of src/infra/password.rs and by the CLI's accounts.
         password_cost: latchkey::infra::password::Cost { memory_kib: 64, iterations: 1 },
+        authz: Default::default(),
         mail: latchkey::infra::mail::MailConfig::files(mail_dir.path()),
         metrics_token: None,
         leak: Default::default(),
@@ -154,8 +157,9 @@ async fn start_app(
         app.start_background_jobs();
     }
     let state = app.state();
+    let authz_base = app.authz_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, port, database_url, pool, config, mail_dir, state, _dir: dir }
+    TestApp { base, port, database_url, pool, config, mail_dir, state, authz_base, _dir: dir }
 }
 
 fn random_bytes(n: usize) -> Vec<u8> {

@@ -6,7 +6,7 @@
 use crate::app::state::AppState;
 use crate::db::{self, api_keys::ApiKey};
 use crate::domain::OrgId;
-use crate::domain::access::{ApiDefinition, Check, Decision};
+use crate::domain::access::{ApiDefinition, Check, Decision, PermissionSlug};
 
 /// The answer for one key and one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,20 +17,29 @@ pub enum Outcome {
     Decided(Decision),
 }
 
-/// Decides `check` for `key` on its API; `api`, when given, must be the key's.
-pub async fn decide(ctx: &AppState, key: &ApiKey, api: Option<&str>, check: Check<'_>) -> Result<Outcome, db::Error> {
-    let scopes = key.scopes();
-    let slug = scopes.api().as_str().to_owned();
-    if api.is_some_and(|asked| asked != slug) {
-        return Ok(Outcome::WrongApi);
+/// The definition of the key's API as of now; a key whose API was deleted
+/// (deleting needs its keys revoked first) reaches nothing.
+pub async fn api_of(ctx: &AppState, key: &ApiKey) -> Result<ApiDefinition, db::Error> {
+    let slug = key.scopes().api().as_str().to_owned();
+    if slug == ApiDefinition::built_in().slug().as_str() {
+        return Ok(ApiDefinition::built_in().clone());
     }
     let org_id = OrgId::new(key.org_id);
-    let found = if slug == ApiDefinition::built_in().slug().as_str() {
-        Some(ApiDefinition::built_in().clone())
-    } else {
-        ctx.db.run(move |conn| super::definition(conn, org_id, &slug)).await?
-    };
-    // A key whose API was deleted reaches nothing (deleting needs its keys revoked first).
-    let api = found.unwrap_or_else(|| ApiDefinition::deny_all(scopes.api().as_str(), ""));
-    Ok(Outcome::Decided(api.decide(scopes.access(), check)))
+    let found = ctx.db.run(move |conn| super::definition(conn, org_id, &slug)).await?;
+    Ok(found.unwrap_or_else(|| ApiDefinition::deny_all(key.scopes().api().as_str(), "")))
+}
+
+/// The API's declared permissions the key holds, its own grants and its roles' together.
+pub fn held(api: &ApiDefinition, key: &ApiKey) -> Vec<PermissionSlug> {
+    let grants = api.effective_grants(key.scopes().access());
+    api.permissions().iter().map(|p| &p.slug).filter(|p| grants.grants(p)).cloned().collect()
+}
+
+/// Decides `check` for `key` on its API; `api`, when given, must be the key's.
+pub async fn decide(ctx: &AppState, key: &ApiKey, api: Option<&str>, check: Check<'_>) -> Result<Outcome, db::Error> {
+    if api.is_some_and(|asked| asked != key.scopes().api().as_str()) {
+        return Ok(Outcome::WrongApi);
+    }
+    let definition = api_of(ctx, key).await?;
+    Ok(Outcome::Decided(definition.decide(key.scopes().access(), check)))
 }

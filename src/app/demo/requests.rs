@@ -42,6 +42,7 @@ pub(super) fn seed(conn: &mut DbConn, org_id: OrgId, busy: &[(ApiKey, i64)]) -> 
                         "warehouse-sync/2.3 (+python-requests)".into()
                     }),
                     request_id: format!("demo{n:02}{i:04}"),
+                    via: "api",
                 }
             })
             .collect();

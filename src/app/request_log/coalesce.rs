@@ -230,6 +230,7 @@ mod tests {
             authenticated: false,
             repeats: 0,
             tally: None,
+            via: crate::app::request_log::Via::Api,
         }
     }
 

@@ -45,6 +45,27 @@ pub struct Entry {
     pub repeats: u64,
     /// Set on a row that counts requests: where its count goes once written.
     pub tally: Option<Arc<Tally>>,
+    /// How the request reached Latchkey.
+    pub via: Via,
+}
+
+/// How a request reached Latchkey: the REST API with the key itself, a
+/// team's service verifying the key, or a proxy asking through forward auth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Api,
+    Verify,
+    Authz,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Verify => "verify",
+            Self::Authz => "authz",
+        }
+    }
 }
 
 /// The database row a count of requests is written to, once it exists.
@@ -195,6 +216,7 @@ fn new_request(e: &Entry) -> crate::db::request_log::NewRequest {
         ip: e.ip.map(|ip| ip.to_string()),
         user_agent: e.user_agent.clone(),
         request_id: e.request_id.clone(),
+        via: e.via.as_str(),
     }
 }
 

@@ -85,6 +85,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         request_id -> Text,
         repeats -> BigInt,
+        via -> Text,
     }
 }
 

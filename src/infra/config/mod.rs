@@ -6,10 +6,10 @@ mod sections;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 pub use sections::{
-    ComplianceConfig, LeakConfig, audit_signer_from_env, checkpoint_interval_from_env, existing_audit_signer,
-    password_cost_from_env,
+    AuthzConfig, ComplianceConfig, LeakConfig, audit_signer_from_env, checkpoint_interval_from_env,
+    existing_audit_signer, password_cost_from_env,
 };
-use sections::{compliance_from_env, leak_from_env, max_webhook_endpoints_from_env};
+use sections::{authz_from_env, compliance_from_env, leak_from_env, max_webhook_endpoints_from_env};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -115,6 +115,8 @@ pub struct Config {
     pub compliance: ComplianceConfig,
     /// The cost of new password hashes (`LATCHKEY_PASSWORD_HASH_MEMORY_KIB`, `…_ITERATIONS`).
     pub password_cost: crate::infra::password::Cost,
+    /// Forward auth's listener (`LATCHKEY_AUTHZ_*`).
+    pub authz: AuthzConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -243,6 +245,7 @@ impl Config {
             leak: leak_from_env()?,
             compliance: compliance_from_env()?,
             password_cost: password_cost_from_env()?,
+            authz: authz_from_env()?,
             bind,
         })
     }

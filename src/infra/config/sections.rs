@@ -182,3 +182,33 @@ pub fn password_cost_from_env() -> Result<crate::infra::password::Cost, ConfigEr
         )?,
     })
 }
+
+/// Forward auth (docs/operator-guide.md: Forward auth): `/authz` on a
+/// listener of its own, for a proxy in front of a team's API.
+#[derive(Debug, Clone, Default)]
+pub struct AuthzConfig {
+    /// Where `/authz` listens (`LATCHKEY_AUTHZ_BIND`, e.g. `127.0.0.1:8081`); `None` = off.
+    pub bind: Option<String>,
+    /// Another header a key may come in (`LATCHKEY_AUTHZ_KEY_HEADER`, e.g. `X-Api-Key`).
+    pub key_header: Option<String>,
+    /// The API of a host no API lists (`LATCHKEY_AUTHZ_DEFAULT_API`); `None` = no_route.
+    pub default_api: Option<String>,
+}
+
+pub(super) fn authz_from_env() -> Result<AuthzConfig, ConfigError> {
+    let bind = var("LATCHKEY_AUTHZ_BIND");
+    if let Some(b) = &bind {
+        b.parse::<std::net::SocketAddr>()
+            .map_err(|_| invalid("LATCHKEY_AUTHZ_BIND", "use an address and port, like 127.0.0.1:8081"))?;
+    }
+    let key_header = var("LATCHKEY_AUTHZ_KEY_HEADER");
+    if let Some(h) = &key_header {
+        actix_web::http::header::HeaderName::from_bytes(h.as_bytes())
+            .map_err(|_| invalid("LATCHKEY_AUTHZ_KEY_HEADER", "use a header name, like X-Api-Key"))?;
+    }
+    let default_api = var("LATCHKEY_AUTHZ_DEFAULT_API");
+    if let Some(api) = &default_api {
+        crate::domain::access::ApiSlug::parse(api).map_err(|e| invalid("LATCHKEY_AUTHZ_DEFAULT_API", e.0))?;
+    }
+    Ok(AuthzConfig { bind, key_header, default_api })
+}

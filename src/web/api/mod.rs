@@ -104,6 +104,7 @@ fn log_request(
         authenticated,
         repeats: 0,
         tally: None,
+        via: crate::app::request_log::Via::Api,
     };
     if !state.request_log.record(seen, entry) {
         state.metrics.request_log_dropped(1);

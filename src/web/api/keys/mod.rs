@@ -2,6 +2,7 @@
 //! / `keys:write`, and `/api/v1/keys/self` for any key (docs/api-guide.md: Management
 //! API → Keys). Reading here; changes in `write.rs`.
 
+pub mod verify;
 pub mod write;
 
 use super::auth::BearerKey;

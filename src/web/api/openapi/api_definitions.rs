@@ -1,6 +1,8 @@
-//! The OpenAPI document's API-definition operations (`/api/v1/apis`,
-//! `apis:read` / `apis:write`) and their schemas: one JSON document per
-//! API with its permissions, roles and routes (docs/api-guide.md: APIs).
+//! The OpenAPI document's operations for the APIs a team defines: their
+//! definitions (`/api/v1/apis`, `apis:read` / `apis:write`; one JSON
+//! document per API with its permissions, roles and routes;
+//! docs/api-guide.md: APIs) and verifying a key for a team's service
+//! (`/api/v1/keys/verify`, `keys:verify`).
 
 use super::management::{Op, build, path_param, query};
 use super::schema_ref;
@@ -57,8 +59,41 @@ fn definition(full: bool) -> Value {
     schema
 }
 
+fn verify_schemas(schemas: &mut Map<String, Value>) {
+    use crate::domain::verify::VerifyCode;
+    let codes: Vec<&str> = VerifyCode::ALL.iter().map(|c| c.as_str()).collect();
+    let text_or_null = json!({"type": ["string", "null"]});
+    schemas.insert(
+        "VerifyInput".into(),
+        json!({"type": "object", "required": ["key"], "additionalProperties": false, "properties": {
+            "key": {"type": "string", "description": "The token to verify; one that is not well-formed answers MALFORMED"},
+            "api": {"type": "string", "pattern": API_SLUG, "description": "The key must belong to this API (else WRONG_API)"},
+            "permissions": {"type": "string", "description": "A permission expression to check, instead of method and path"},
+            "method": {"type": "string", "pattern": "^([A-Za-z_-]{1,32}|\\*)$", "description": "With path: decided by the API's routes"},
+            "path": {"type": "string", "pattern": "^/", "description": "The request path (a query is ignored)"},
+            "client_ip": {"type": "string", "description": "The client's address, for the key's IP allowlist and its request log"},
+        }}),
+    );
+    schemas.insert(
+        "VerifyAnswer".into(),
+        json!({"type": "object", "required": ["valid", "code", "key_id", "org", "api", "owner_id", "metadata", "permissions",
+            "roles", "expires_at", "missing", "ratelimit"], "properties": {
+            "valid": {"type": "boolean"}, "code": {"type": "string", "enum": codes},
+            "key_id": text_or_null, "org": text_or_null, "api": text_or_null, "owner_id": text_or_null,
+            "metadata": {"type": ["object", "null"]},
+            "permissions": {"type": "array", "items": {"type": "string"}, "description": "The API's permissions the key holds, roles expanded"},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "expires_at": {"type": ["string", "null"], "format": "date-time"},
+            "missing": {"type": "array", "items": {"type": "string"}, "description": "With INSUFFICIENT_PERMISSIONS: what the key would also need"},
+            "ratelimit": {"type": ["object", "null"], "properties": {
+                "limit": {"type": "integer"}, "remaining": {"type": "integer"}, "reset": {"type": "integer", "description": "Seconds"}}},
+        }}),
+    );
+}
+
 /// Every schema these operations name.
 pub(super) fn schemas(schemas: &mut Map<String, Value>) {
+    verify_schemas(schemas);
     schemas.insert("ApiDefinition".into(), definition(true));
     let mut input = definition(false);
     input["required"] = json!(["slug", "name"]);
@@ -166,4 +201,14 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         params: vec![api_param(), dry_run],
     });
     paths.insert("/api/v1/apis/{api}/import-openapi".into(), json!({"post": import}));
+    let verify = build(Op {
+        id: "verify_key",
+        summary: "Verify a key for your service: may it make this request? Always 200; `code` says why not",
+        scope: Some(Management::KeysVerify),
+        ok: ("200", "The verdict, counted as a request of the verified key", Some(schema_ref("VerifyAnswer"))),
+        errors: &[("422", "validation_failed: the body is not a verification (the key's shape is not checked here)")],
+        body: Some(schema_ref("VerifyInput")),
+        params: vec![],
+    });
+    paths.insert("/api/v1/keys/verify".into(), json!({"post": verify}));
 }

@@ -62,7 +62,7 @@ pub struct KeyFormPage {
     ask_password: bool,
     password_error: Option<String>,
     resources: [Resource; 4],
-    management: [Management; 8],
+    management: [Management; 9],
     default_rate_limit: u32,
     /// `?focus=expires_at` (the renew link of an expiry mail) focuses that field.
     focus_expiry: bool,

@@ -101,6 +101,8 @@ pub struct RequestView {
     pub request_id: String,
     /// More requests like this one (same status and error code, same minute) that the row stands for.
     pub repeats: i64,
+    /// `api`, `verify` or `authz`.
+    pub via: String,
 }
 
 impl RequestView {
@@ -132,6 +134,7 @@ impl From<&RequestRow> for RequestView {
             user_agent: r.user_agent.clone().unwrap_or_default(),
             request_id: r.request_id.clone(),
             repeats: r.repeats,
+            via: r.via.clone(),
         }
     }
 }
@@ -152,8 +155,19 @@ pub async fn load_page(
 /// The request log as CSV, one row per logged request (spreadsheet formulas defused).
 fn csv_body(rows: &[RequestRow]) -> Result<Vec<u8>, AppError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header =
-        ["time", "method", "path", "status", "error_code", "latency_ms", "ip", "user_agent", "request_id", "repeats"];
+    let header = [
+        "time",
+        "method",
+        "path",
+        "status",
+        "error_code",
+        "latency_ms",
+        "ip",
+        "user_agent",
+        "request_id",
+        "repeats",
+        "via",
+    ];
     writer.write_record(header).map_err(AppError::internal)?;
     for r in rows.iter().map(RequestView::from) {
         let record = [
@@ -167,6 +181,7 @@ fn csv_body(rows: &[RequestRow]) -> Result<Vec<u8>, AppError> {
             cell(&r.user_agent),
             cell(&r.request_id),
             r.repeats.to_string(),
+            r.via,
         ];
         writer.write_record(&record).map_err(AppError::internal)?;
     }
@@ -212,6 +227,7 @@ mod tests {
             ip: String::new(),
             user_agent: String::new(),
             request_id: String::new(),
+            via: String::new(),
             repeats,
         };
         assert_eq!(view(1).more(), "+1 more like this");

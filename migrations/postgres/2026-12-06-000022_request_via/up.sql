@@ -1,0 +1,5 @@
+-- How a request reached Latchkey (postgres flavour; keep in step with ../../sqlite):
+-- `api` (a request to the REST API with the key), `verify` (a team's
+-- service verified the key) or `authz` (a proxy asked through forward
+-- auth). Older rows were all API requests.
+ALTER TABLE api_request_log ADD COLUMN via TEXT NOT NULL DEFAULT 'api';

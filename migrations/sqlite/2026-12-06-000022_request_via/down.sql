@@ -1,0 +1,1 @@
+ALTER TABLE api_request_log DROP COLUMN via;
