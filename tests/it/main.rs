@@ -52,6 +52,7 @@ mod migrate_together;
 mod migrations;
 mod notifications;
 mod openapi;
+mod proxies;
 mod races;
 mod request_log;
 mod request_log_flood;

@@ -21,6 +21,7 @@ mod forge;
 mod jobs;
 mod mail;
 mod process;
+mod proxies;
 mod race;
 mod receiver;
 mod scanning;
@@ -30,7 +31,8 @@ mod visitor;
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
 pub use {
-    api::*, database::*, forge::*, mail::*, process::*, race::*, receiver::*, scanning::*, schema::*, visitor::*,
+    api::*, database::*, forge::*, mail::*, process::*, proxies::*, race::*, receiver::*, scanning::*, schema::*,
+    visitor::*,
 };
 
 pub const PASSWORD: &str = "correct horse battery";
