@@ -29,6 +29,8 @@ pub struct RequestRow {
     pub repeats: i64,
     /// How it reached Latchkey: `api`, `verify` or `authz`.
     pub via: String,
+    /// The host a forwarded request was for (none for Latchkey's own API).
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,9 +47,10 @@ pub struct NewRequest {
     pub user_agent: Option<String>,
     pub request_id: String,
     pub via: &'static str,
+    pub host: Option<String>,
 }
 
-/// Rows one INSERT carries: 12 parameters each stays far below either
+/// Rows one INSERT carries: 13 parameters each stays far below either
 /// backend's limit on bind parameters (SQLite's 32,766, PostgreSQL's 65,535).
 const ROWS_PER_INSERT: usize = 400;
 
@@ -67,13 +70,13 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
-                let p: Vec<String> = (1..=12).map(|c| format!("{sigil}{}", r * 12 + c)).collect();
+                let p: Vec<String> = (1..=13).map(|c| format!("{sigil}{}", r * 13 + c)).collect();
                 format!("({})", p.join(", "))
             })
             .collect();
         let sql = format!(
             "INSERT INTO api_request_log (org_id, api_key_id, at, method, path, status, error_code, latency_ms, ip, \
-             user_agent, request_id, via) VALUES {}",
+             user_agent, request_id, via, host) VALUES {}",
             values.join(", ")
         );
         let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
@@ -90,7 +93,8 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[NewRequest]) -> QueryResult<usize
                 .bind::<Nullable<Text>, _>(row.ip.clone())
                 .bind::<Nullable<Text>, _>(row.user_agent.clone())
                 .bind::<Text, _>(row.request_id.clone())
-                .bind::<Text, _>(row.via);
+                .bind::<Text, _>(row.via)
+                .bind::<Nullable<Text>, _>(row.host.clone());
         }
         written += query.execute(conn)?;
     }
@@ -115,6 +119,7 @@ pub fn insert_tallied(conn: &mut DbConn, row: &NewRequest, repeats: i64) -> Quer
             dsl::request_id.eq(&row.request_id),
             dsl::repeats.eq(repeats),
             dsl::via.eq(row.via),
+            dsl::host.eq(&row.host),
         ))
         .returning(dsl::id)
         .get_result(conn)

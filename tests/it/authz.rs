@@ -87,6 +87,7 @@ async fn an_allowed_request_gets_the_keys_facts_as_headers_and_no_body() {
     wait_logged(&app, &key_id, 2).await;
     let row = logged(&app, &key_id).into_iter().find(|r| r.path == "/v1/invoices/42").expect("logged, no query");
     assert_eq!((row.method.as_str(), row.via.as_str(), row.ip.as_deref()), ("GET", "authz", Some("203.0.113.9")));
+    assert_eq!(row.host.as_deref(), Some("billing.example.com"), "the host, as the proxy forwarded it");
     // Only the proxy's listener answers /authz.
     assert_eq!(api_client().get(format!("{}/authz", app.base)).send().await.unwrap().status(), 404);
 }

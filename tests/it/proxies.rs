@@ -107,7 +107,8 @@ async fn guards_the_api(app: &TestApp, upstream: &Receiver, definer: &str, proxy
     // The key's request log has the forwarded method and path.
     wait_logged(app, &key_id, 3).await;
     let rows = logged(app, &key_id);
-    let seen: Vec<(String, String, String)> = rows.iter().map(|r| (r.method.clone(), r.path.clone(), r.via.clone())).collect();
+    let seen: Vec<(String, String, String)> =
+        rows.iter().map(|r| (r.method.clone(), r.path.clone(), r.via.clone())).collect();
     assert!(seen.contains(&("POST".into(), "/v1/invoices".into(), "authz".into())), "{seen:?}");
     assert!(seen.contains(&("GET".into(), "/v1/invoices/42".into(), "authz".into())), "{seen:?}");
 }
@@ -132,8 +133,41 @@ async fn caddy_with_the_recipe_guards_an_api() {
 fn the_operator_guide_shows_the_tested_recipes_byte_for_byte() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let guide = std::fs::read_to_string(root.join("docs/operator-guide.md")).expect("guide");
-    for (recipe, fence) in [("deploy/nginx/latchkey.conf", "```nginx\n"), ("deploy/caddy/Caddyfile", "```caddyfile\n")] {
+    for (recipe, fence) in [("deploy/nginx/latchkey.conf", "```nginx\n"), ("deploy/caddy/Caddyfile", "```caddyfile\n")]
+    {
         let text = std::fs::read_to_string(root.join(recipe)).expect("recipe");
         assert!(guide.contains(&format!("{fence}{text}```")), "{recipe} is in the guide as it is");
     }
+}
+
+#[tokio::test]
+async fn a_key_revoked_through_one_instance_is_refused_at_once_through_nginx_balancing_two() {
+    let (url, dir) = fresh_database();
+    let b_authz = format!("127.0.0.1:{}", free_port());
+    let mut env = shared_keys().to_vec();
+    env.push(("LATCHKEY_AUTHZ_BIND", b_authz.clone()));
+    env.push(("LATCHKEY_AUTHZ_DEFAULT_API", "billing".into()));
+    let b = ServeProcess::start(&url, &env).await;
+    crate::lifecycle::setup_over_http(&b.base).await;
+    let a = spawn_app_on(url, dir, |c| {
+        c.authz.bind = Some("127.0.0.1:0".into());
+        c.authz.default_api = Some("billing".into());
+    })
+    .await;
+    let definer = key_of(&a, "sample", &[], &[Management::ApisWrite, Management::KeysWrite]);
+    assert_eq!(api(&a, Method::PUT, "/api/v1/apis/billing", &definer, Some(billing())).await.0, 201);
+    let upstream = Receiver::start(200, "ok", std::time::Duration::ZERO);
+    let a_authz = host_port(a.authz_base.as_deref().expect("authz"));
+    let proxy = Proxy::nginx(&[&a_authz, &b_authz], &host_port(&upstream.url)).await;
+    let (key_id, token) = viewer(&a, "", 0);
+    for _ in 0..4 {
+        assert_eq!(send(&proxy, Method::GET, "/v1/invoices", Some(&token)).await.status(), 200, "both instances allow it");
+    }
+    let (status, _, _) = api(&a, Method::POST, &format!("/api/v1/keys/{key_id}/revoke"), &definer, None).await;
+    assert_eq!(status, 200, "revoked through A");
+    for _ in 0..4 {
+        let res = send(&proxy, Method::GET, "/v1/invoices", Some(&token)).await;
+        assert_eq!((res.status().as_u16(), header(&res, "latchkey-code")), (401, "revoked_key"), "A and B alike");
+    }
+    assert_eq!(upstream.received.lock().unwrap().len(), 4);
 }

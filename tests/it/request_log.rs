@@ -172,7 +172,7 @@ async fn the_log_filters_by_status_address_and_time_and_exports_csv() {
     assert_eq!(status, 200);
     assert!(kind.starts_with("text/csv"), "{kind}");
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "time,method,path,status,error_code,latency_ms,ip,user_agent,request_id,repeats,via");
+    assert_eq!(lines[0], "time,method,path,status,error_code,latency_ms,ip,user_agent,request_id,repeats,via,host");
     assert_eq!(lines.len(), 4, "{text}");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("csv row")).collect();

@@ -1,1 +1,2 @@
+ALTER TABLE api_request_log DROP COLUMN host;
 ALTER TABLE api_request_log DROP COLUMN via;

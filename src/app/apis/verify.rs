@@ -81,7 +81,7 @@ pub async fn verify(
         ctx.usage.record(key.id, input.client_ip);
     }
     ctx.usage.count(key.id, found.1.id, verdict.code.status());
-    log(ctx, key, (input, asker.via()), verdict.code, meta);
+    log(ctx, key, (input, asker), verdict.code, meta);
     verdict.found = Some(found);
     Ok(verdict)
 }
@@ -161,7 +161,7 @@ async fn judge(
 }
 
 /// Files the verification in the verified key's request log.
-fn log(ctx: &AppState, key: &ApiKey, (input, via): (&VerifyInput, Via), code: VerifyCode, meta: &RequestMeta) {
+fn log(ctx: &AppState, key: &ApiKey, (input, asker): (&VerifyInput, Asker<'_>), code: VerifyCode, meta: &RequestMeta) {
     if !ctx.request_log.enabled() {
         return;
     }
@@ -197,7 +197,11 @@ fn log(ctx: &AppState, key: &ApiKey, (input, via): (&VerifyInput, Via), code: Ve
         authenticated,
         repeats: 0,
         tally: None,
-        via,
+        via: asker.via(),
+        host: match asker {
+            Asker::Proxy { host, .. } => host.map(|h| h.chars().take(253).collect()),
+            Asker::Service(_) => None,
+        },
     };
     if !ctx.request_log.record(seen, entry) {
         ctx.metrics.request_log_dropped(1);

@@ -43,6 +43,7 @@ pub(super) fn seed(conn: &mut DbConn, org_id: OrgId, busy: &[(ApiKey, i64)]) -> 
                     }),
                     request_id: format!("demo{n:02}{i:04}"),
                     via: "api",
+                    host: None,
                 }
             })
             .collect();

@@ -47,7 +47,7 @@ pub struct Seen {
 #[derive(Debug)]
 pub enum Admitted {
     /// Keep it as its own row.
-    Row(Entry),
+    Row(Box<Entry>),
     /// Counted on the row of its kind for this minute.
     Counted,
     /// Neither (too many keys or kinds at once).
@@ -144,7 +144,7 @@ impl Ledger {
         // The hot path: a served request within the budget is simply kept.
         if budget && seen.status < 400 {
             key.rows += 1;
-            return Admitted::Row(make());
+            return Admitted::Row(Box::new(make()));
         }
         let at = key.kinds.iter().position(|k| k.status == seen.status && k.error_code == seen.error_code);
         let index = match at {
@@ -164,7 +164,7 @@ impl Ledger {
         }
         if budget && kind.rows < REFUSED_ROWS_PER_MINUTE {
             (kind.rows, key.rows) = (kind.rows + 1, key.rows + 1);
-            return Admitted::Row(make());
+            return Admitted::Row(Box::new(make()));
         }
         let new_network = seen
             .ip
@@ -173,7 +173,7 @@ impl Ledger {
             .filter(|n| !key.networks.contains(n) && key.networks.len() < NETWORKS_PER_HOUR);
         if let Some(n) = new_network {
             key.networks.push(n);
-            return Admitted::Row(make());
+            return Admitted::Row(Box::new(make()));
         }
         match &mut kind.summary {
             Some(summary) => summary.unwritten += 1,
@@ -231,6 +231,7 @@ mod tests {
             repeats: 0,
             tally: None,
             via: crate::app::request_log::Via::Api,
+            host: None,
         }
     }
 

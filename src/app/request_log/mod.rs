@@ -47,6 +47,8 @@ pub struct Entry {
     pub tally: Option<Arc<Tally>>,
     /// How the request reached Latchkey.
     pub via: Via,
+    /// The host a forwarded request was for (none for Latchkey's own API).
+    pub host: Option<String>,
 }
 
 /// How a request reached Latchkey: the REST API with the key itself, a
@@ -109,7 +111,7 @@ impl RequestLog {
         let Ok(mut buffer) = self.buffer.lock() else { return false };
         let room = buffer.rows.len() < MAX_PER_WRITE;
         match buffer.ledger.admit(seen, now, room, make) {
-            coalesce::Admitted::Row(entry) => buffer.rows.push(entry),
+            coalesce::Admitted::Row(entry) => buffer.rows.push(*entry),
             coalesce::Admitted::Counted => {}
             coalesce::Admitted::Dropped => return false,
         }
@@ -217,6 +219,7 @@ fn new_request(e: &Entry) -> crate::db::request_log::NewRequest {
         user_agent: e.user_agent.clone(),
         request_id: e.request_id.clone(),
         via: e.via.as_str(),
+        host: e.host.clone(),
     }
 }
 

@@ -86,6 +86,7 @@ diesel::table! {
         request_id -> Text,
         repeats -> BigInt,
         via -> Text,
+        host -> Nullable<Text>,
     }
 }
 

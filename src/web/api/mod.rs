@@ -105,6 +105,7 @@ fn log_request(
         repeats: 0,
         tally: None,
         via: crate::app::request_log::Via::Api,
+        host: None,
     };
     if !state.request_log.record(seen, entry) {
         state.metrics.request_log_dropped(1);

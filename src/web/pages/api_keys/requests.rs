@@ -103,6 +103,8 @@ pub struct RequestView {
     pub repeats: i64,
     /// `api`, `verify` or `authz`.
     pub via: String,
+    /// The host a forwarded request was for; empty for Latchkey's own API.
+    pub host: String,
 }
 
 impl RequestView {
@@ -135,6 +137,7 @@ impl From<&RequestRow> for RequestView {
             request_id: r.request_id.clone(),
             repeats: r.repeats,
             via: r.via.clone(),
+            host: r.host.clone().unwrap_or_default(),
         }
     }
 }
@@ -167,6 +170,7 @@ fn csv_body(rows: &[RequestRow]) -> Result<Vec<u8>, AppError> {
         "request_id",
         "repeats",
         "via",
+        "host",
     ];
     writer.write_record(header).map_err(AppError::internal)?;
     for r in rows.iter().map(RequestView::from) {
@@ -182,6 +186,7 @@ fn csv_body(rows: &[RequestRow]) -> Result<Vec<u8>, AppError> {
             cell(&r.request_id),
             r.repeats.to_string(),
             r.via,
+            cell(&r.host),
         ];
         writer.write_record(&record).map_err(AppError::internal)?;
     }
@@ -228,6 +233,7 @@ mod tests {
             user_agent: String::new(),
             request_id: String::new(),
             via: String::new(),
+            host: String::new(),
             repeats,
         };
         assert_eq!(view(1).more(), "+1 more like this");
