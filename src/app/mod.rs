@@ -26,6 +26,7 @@ pub mod resources;
 pub mod send_mail;
 pub mod state;
 pub mod support;
+pub mod verify;
 pub mod webhooks;
 
 /// The database layer's error, as the use cases pass it up (the web layer

@@ -5,9 +5,9 @@
 //! and headers: 200 with an empty body and `Latchkey-*` headers for the
 //! upstream, or the REST API's JSON error with `Latchkey-Code`.
 
-use crate::app::apis::verify::{Asker, Verdict, verify};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
+use crate::app::verify::{Asker, Verdict, verify};
 use crate::domain::access::Method;
 use crate::domain::verify::{Asked, VerifyCode, VerifyInput};
 use crate::infra::rate_limit::Decision;

@@ -161,7 +161,11 @@ async fn a_key_revoked_through_one_instance_is_refused_at_once_through_nginx_bal
     let proxy = Proxy::nginx(&[&a_authz, &b_authz], &host_port(&upstream.url)).await;
     let (key_id, token) = viewer(&a, "", 0);
     for _ in 0..4 {
-        assert_eq!(send(&proxy, Method::GET, "/v1/invoices", Some(&token)).await.status(), 200, "both instances allow it");
+        assert_eq!(
+            send(&proxy, Method::GET, "/v1/invoices", Some(&token)).await.status(),
+            200,
+            "both instances allow it"
+        );
     }
     let (status, _, _) = api(&a, Method::POST, &format!("/api/v1/keys/{key_id}/revoke"), &definer, None).await;
     assert_eq!(status, 200, "revoked through A");

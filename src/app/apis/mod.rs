@@ -8,7 +8,6 @@
 
 pub mod decide;
 pub mod manage;
-pub mod verify;
 
 use crate::app::caller::{Caller, Denied};
 use crate::app::state::AppState;

@@ -203,8 +203,10 @@ pub(super) fn authz_from_env() -> Result<AuthzConfig, ConfigError> {
     }
     let key_header = var("LATCHKEY_AUTHZ_KEY_HEADER");
     if let Some(h) = &key_header {
-        actix_web::http::header::HeaderName::from_bytes(h.as_bytes())
-            .map_err(|_| invalid("LATCHKEY_AUTHZ_KEY_HEADER", "use a header name, like X-Api-Key"))?;
+        // A header name is an RFC 9110 token.
+        if !h.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+            return Err(invalid("LATCHKEY_AUTHZ_KEY_HEADER", "use a header name, like X-Api-Key"));
+        }
     }
     let default_api = var("LATCHKEY_AUTHZ_DEFAULT_API");
     if let Some(api) = &default_api {

@@ -3,9 +3,9 @@
 //! request. Always 200 for a well-formed body; the answer's `code` says why
 //! not. The verified key must belong to the calling key's organisation.
 
-use crate::app::apis::verify::{Asker, Verdict, verify as verify_key};
 use crate::app::audit::RequestMeta;
 use crate::app::state::AppState;
+use crate::app::verify::{Asker, Verdict, verify as verify_key};
 use crate::domain::scopes::Management;
 use crate::domain::verify::{VerifyCode, parse};
 use crate::infra::rate_limit::Decision;
