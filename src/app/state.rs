@@ -29,6 +29,8 @@ pub struct AppState {
     pub report_limits: crate::infra::rate_limit::AddressLimits,
     /// Authenticated keys, valid while the database is unchanged.
     pub key_cache: crate::infra::key_cache::KeyCache,
+    /// The organisations' API definitions, under the same stamp.
+    pub api_cache: crate::app::apis::cache::DefinitionCache,
     /// The webhook delivery worker's per-instance state.
     pub worker: crate::infra::in_flight::InFlight,
     /// Sends queued mail (SMTP or `.eml` files).
@@ -64,6 +66,7 @@ impl AppState {
             report_limits: crate::infra::rate_limit::AddressLimits::new(REPORTS_PER_MINUTE),
             request_log,
             key_cache,
+            api_cache: Default::default(),
             worker: Default::default(),
             metrics,
             mail_queued: tokio::sync::Notify::new(),

@@ -99,7 +99,7 @@ async fn api_asked(
         h.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(h, |(name, _)| name)
     });
     if let Some(host) = host.map(str::to_ascii_lowercase) {
-        let apis = crate::app::apis::choices(ctx, org_id).await?;
+        let apis = crate::app::apis::in_force(ctx, org_id).await?;
         if let Some(api) = apis.iter().find(|a| a.hosts().iter().any(|h| h.as_str() == host)) {
             return Ok(Ok(Some(api.slug().to_string())));
         }

@@ -20,13 +20,13 @@ pub enum Outcome {
 /// The definition of the key's API as of now; a key whose API was deleted
 /// (deleting needs its keys revoked first) reaches nothing.
 pub async fn api_of(ctx: &AppState, key: &ApiKey) -> Result<ApiDefinition, db::Error> {
-    let slug = key.scopes().api().as_str().to_owned();
+    let slug = key.scopes().api().as_str();
     if slug == ApiDefinition::built_in().slug().as_str() {
         return Ok(ApiDefinition::built_in().clone());
     }
-    let org_id = OrgId::new(key.org_id);
-    let found = ctx.db.run(move |conn| super::definition(conn, org_id, &slug)).await?;
-    Ok(found.unwrap_or_else(|| ApiDefinition::deny_all(key.scopes().api().as_str(), "")))
+    let apis = super::in_force(ctx, OrgId::new(key.org_id)).await?;
+    let found = apis.iter().find(|api| api.slug().as_str() == slug).cloned();
+    Ok(found.unwrap_or_else(|| ApiDefinition::deny_all(slug, "")))
 }
 
 /// The API's declared permissions the key holds, its own grants and its roles' together.

@@ -6,6 +6,7 @@
 //! organisation has it, listed first, and it cannot be changed.
 //! `decide.rs` answers whether a key may make a request to its API.
 
+pub mod cache;
 pub mod decide;
 pub mod manage;
 
@@ -89,6 +90,20 @@ pub async fn list(ctx: &AppState, caller: &Caller) -> Result<Vec<ApiDefinition>,
 pub async fn choices(ctx: &AppState, org_id: OrgId) -> Result<Vec<ApiDefinition>, db::Error> {
     let rows = ctx.db.run(move |conn| db::apis::list(conn, org_id)).await?;
     Ok(std::iter::once(ApiDefinition::built_in().clone()).chain(rows.iter().map(parse_row)).collect())
+}
+
+/// The organisation's APIs (the sample first) for deciding requests: from
+/// memory while the database is unchanged (`cache.rs`), else read.
+pub async fn in_force(ctx: &AppState, org_id: OrgId) -> Result<std::sync::Arc<Vec<ApiDefinition>>, db::Error> {
+    let stamp = ctx.key_cache.stamp(&ctx.db).await;
+    if let Some(hit) = stamp.and_then(|s| ctx.api_cache.get(org_id, s)) {
+        return Ok(hit);
+    }
+    let apis = std::sync::Arc::new(choices(ctx, org_id).await?);
+    if let Some(stamp) = stamp {
+        ctx.api_cache.put(org_id, stamp, apis.clone());
+    }
+    Ok(apis)
 }
 
 /// One API of the organisation.
