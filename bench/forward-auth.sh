@@ -44,7 +44,7 @@ export LATCHKEY_AUTHZ_BIND=127.0.0.1:$AUTHZ_PORT LATCHKEY_AUTHZ_DEFAULT_API=samp
 start_server "$BIN" "sqlite://$WORK/latchkey.db" "$WORK" forward-auth
 login_and_create_key "$WORK/jar" customers:read keys:verify
 GUARD_KEY=$KEY
-login_and_create_key "$WORK/jar"
+login_and_create_key "$WORK/jar2"
 export VERIFIED=$KEY
 
 mkdir -p "$WORK/nginx"

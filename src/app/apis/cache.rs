@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 const CAPACITY: usize = 10_000;
 
 /// An organisation's APIs, the sample first.
-type Apis = Arc<Vec<ApiDefinition>>;
+pub type Apis = Arc<Vec<Arc<ApiDefinition>>>;
 
 /// Organisation → (stamp read under, its APIs).
 #[derive(Default)]

@@ -7,6 +7,7 @@ use crate::app::state::AppState;
 use crate::db::{self, api_keys::ApiKey};
 use crate::domain::OrgId;
 use crate::domain::access::{ApiDefinition, Check, Decision, PermissionSlug};
+use std::sync::Arc;
 
 /// The answer for one key and one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,14 +20,14 @@ pub enum Outcome {
 
 /// The definition of the key's API as of now; a key whose API was deleted
 /// (deleting needs its keys revoked first) reaches nothing.
-pub async fn api_of(ctx: &AppState, key: &ApiKey) -> Result<ApiDefinition, db::Error> {
+pub async fn api_of(ctx: &AppState, key: &ApiKey) -> Result<Arc<ApiDefinition>, db::Error> {
     let slug = key.scopes().api().as_str();
     if slug == ApiDefinition::built_in().slug().as_str() {
-        return Ok(ApiDefinition::built_in().clone());
+        return Ok(super::sample());
     }
     let apis = super::in_force(ctx, OrgId::new(key.org_id)).await?;
     let found = apis.iter().find(|api| api.slug().as_str() == slug).cloned();
-    Ok(found.unwrap_or_else(|| ApiDefinition::deny_all(slug, "")))
+    Ok(found.unwrap_or_else(|| Arc::new(ApiDefinition::deny_all(slug, ""))))
 }
 
 /// The API's declared permissions the key holds, its own grants and its roles' together.

@@ -94,16 +94,25 @@ pub async fn choices(ctx: &AppState, org_id: OrgId) -> Result<Vec<ApiDefinition>
 
 /// The organisation's APIs (the sample first) for deciding requests: from
 /// memory while the database is unchanged (`cache.rs`), else read.
-pub async fn in_force(ctx: &AppState, org_id: OrgId) -> Result<std::sync::Arc<Vec<ApiDefinition>>, db::Error> {
+pub async fn in_force(ctx: &AppState, org_id: OrgId) -> Result<cache::Apis, db::Error> {
     let stamp = ctx.key_cache.stamp(&ctx.db).await;
     if let Some(hit) = stamp.and_then(|s| ctx.api_cache.get(org_id, s)) {
         return Ok(hit);
     }
-    let apis = std::sync::Arc::new(choices(ctx, org_id).await?);
+    let rows = ctx.db.run(move |conn| db::apis::list(conn, org_id)).await?;
+    let apis = std::iter::once(sample()).chain(rows.iter().map(|row| std::sync::Arc::new(parse_row(row))));
+    let apis = std::sync::Arc::new(apis.collect::<Vec<_>>());
     if let Some(stamp) = stamp {
         ctx.api_cache.put(org_id, stamp, apis.clone());
     }
     Ok(apis)
+}
+
+/// The built-in sample, shared (every request to Latchkey's own resources is decided by it).
+pub fn sample() -> std::sync::Arc<ApiDefinition> {
+    static SAMPLE: std::sync::LazyLock<std::sync::Arc<ApiDefinition>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::new(ApiDefinition::built_in().clone()));
+    SAMPLE.clone()
 }
 
 /// One API of the organisation.

@@ -58,7 +58,10 @@ pub async fn verify(
     meta: RequestMeta,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    key.caller(meta.clone()).may_manage(Management::KeysVerify)?;
+    // The scope alone decides (no caller to build: this path is as hot as the API's).
+    if !key.key().scopes().grants(Management::KeysVerify) {
+        return Err(crate::app::caller::Denied::Scope(Management::KeysVerify).into());
+    }
     let body = json_object(&req, payload).await?;
     let input = parse(&body).map_err(ApiError::validation)?;
     let verdict = verify_key(&state, Asker::Service(key.org().id), &input, &meta).await?;
