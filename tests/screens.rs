@@ -50,7 +50,6 @@ fn pages(app: &TestApp) -> Vec<String> {
         format!("{base}/apis"),
         format!("{base}/apis/new"),
         format!("{base}/apis/billing"),
-        format!("{base}/apis/sample"),
         format!("{base}/apis/billing/delete"),
         format!("{base}/webhooks"),
         format!("{base}/webhooks/new"),
