@@ -30,7 +30,7 @@ pub struct AppState {
     /// Authenticated keys, valid while the database is unchanged.
     pub key_cache: crate::infra::key_cache::KeyCache,
     /// The organisations' API definitions, under the same stamp.
-    pub api_cache: crate::app::apis::cache::DefinitionCache,
+    pub api_cache: crate::infra::api_cache::DefinitionCache,
     /// The webhook delivery worker's per-instance state.
     pub worker: crate::infra::in_flight::InFlight,
     /// Sends queued mail (SMTP or `.eml` files).

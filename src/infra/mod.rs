@@ -3,6 +3,7 @@
 //! claims: in_flight.rs), metrics and logging —
 //! the machinery the use cases run on. Nothing here knows HTTP.
 
+pub mod api_cache;
 pub mod config;
 pub mod in_flight;
 pub mod key_cache;

@@ -6,7 +6,6 @@
 //! organisation has it, listed first, and it cannot be changed.
 //! `decide.rs` answers whether a key may make a request to its API.
 
-pub mod cache;
 pub mod decide;
 pub mod manage;
 
@@ -93,8 +92,8 @@ pub async fn choices(ctx: &AppState, org_id: OrgId) -> Result<Vec<ApiDefinition>
 }
 
 /// The organisation's APIs (the sample first) for deciding requests: from
-/// memory while the database is unchanged (`cache.rs`), else read.
-pub async fn in_force(ctx: &AppState, org_id: OrgId) -> Result<cache::Apis, db::Error> {
+/// memory while the database is unchanged (`infra::api_cache`), else read.
+pub async fn in_force(ctx: &AppState, org_id: OrgId) -> Result<crate::infra::api_cache::Apis, db::Error> {
     let stamp = ctx.key_cache.stamp(&ctx.db).await;
     if let Some(hit) = stamp.and_then(|s| ctx.api_cache.get(org_id, s)) {
         return Ok(hit);
