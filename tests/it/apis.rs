@@ -47,6 +47,29 @@ pub fn key_of(app: &TestApp, api: &str, grants: &[&str], management: &[Managemen
     app.make_key_with("acme", settings).1
 }
 
+/// A key of billing with role viewer, owner `cus_123`, metadata
+/// `{"plan":"pro"}` and these limits: (key id, token).
+pub fn viewer_key(app: &TestApp, allowed_ips: &str, rate_limit: u32) -> (String, String) {
+    use latchkey::domain::access::{Metadata, OwnerId};
+    let scopes = Scopes::new(
+        ApiSlug::parse("billing").expect("slug"),
+        Grants::default(),
+        vec![latchkey::domain::access::RoleSlug::parse("viewer").expect("role")],
+        Default::default(),
+    );
+    let settings = latchkey::db::api_keys::KeySettings {
+        label: "Acme Corp".into(),
+        description: String::new(),
+        scopes,
+        expires_at: None,
+        allowed_ips: latchkey::domain::key_settings::IpAllowlist::parse(allowed_ips).expect("allowlist"),
+        rate_limit_per_minute: Some(rate_limit),
+        owner_id: Some(OwnerId::parse("cus_123").expect("owner")),
+        metadata: Some(Metadata::parse(json!({"plan": "pro"})).expect("metadata")),
+    };
+    app.make_key_with("acme", settings)
+}
+
 /// What the API answers for `token` making `method target` to its API, as the verify endpoint will.
 pub async fn decision(state: &latchkey::app::state::AppState, token: &str, method: &str, target: &str) -> Outcome {
     let secret = latchkey::domain::token::ApiKeySecret::parse(token).expect("token");

@@ -2,12 +2,11 @@
 //! Forward auth), asked the way nginx's `auth_request` and Caddy's
 //! `forward_auth` ask: the client's headers plus `X-Forwarded-*`.
 
-use crate::apis::{billing, key_of};
+use crate::apis::{billing, key_of, viewer_key};
 use crate::request_log::{logged, wait_logged};
 use crate::support::*;
 use base64::Engine;
-use latchkey::domain::access::{ApiSlug, Grants, Metadata, OwnerId, RoleSlug};
-use latchkey::domain::scopes::{Management, Scopes};
+use latchkey::domain::scopes::Management;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -23,29 +22,6 @@ async fn app_with_authz(default_api: Option<&str>) -> TestApp {
     let definer = key_of(&app, "sample", &[], &[Management::ApisWrite]);
     assert_eq!(api(&app, Method::PUT, "/api/v1/apis/billing", &definer, Some(billing())).await.0, 201);
     app
-}
-
-/// A viewer key of billing: (key id, token).
-fn viewer(app: &TestApp, allowed_ips: &str, rate_limit: u32) -> (String, String) {
-    let scopes = Scopes::new(
-        ApiSlug::parse("billing").unwrap(),
-        Grants::default(),
-        vec![RoleSlug::parse("viewer").unwrap()],
-        Default::default(),
-    );
-    app.make_key_with(
-        "acme",
-        latchkey::db::api_keys::KeySettings {
-            label: "Acme Corp".into(),
-            description: String::new(),
-            scopes,
-            expires_at: None,
-            allowed_ips: latchkey::domain::key_settings::IpAllowlist::parse(allowed_ips).unwrap(),
-            rate_limit_per_minute: Some(rate_limit),
-            owner_id: Some(OwnerId::parse("cus_123").unwrap()),
-            metadata: Some(Metadata::parse(json!({"plan": "pro"})).unwrap()),
-        },
-    )
 }
 
 /// Asks `/authz` as a proxy would for `method uri` on `host`, with `headers` from the client.
@@ -70,7 +46,7 @@ fn get<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
 #[tokio::test]
 async fn an_allowed_request_gets_the_keys_facts_as_headers_and_no_body() {
     let app = app_with_authz(None).await;
-    let (key_id, token) = viewer(&app, "203.0.113.0/24", 0);
+    let (key_id, token) = viewer_key(&app, "203.0.113.0/24", 0);
     let bearer = format!("Bearer {token}");
     let res =
         ask(&app, ("GET", "/v1/invoices/42?expand=lines", "billing.example.com"), &[("Authorization", &bearer)]).await;
@@ -95,7 +71,7 @@ async fn an_allowed_request_gets_the_keys_facts_as_headers_and_no_body() {
 #[tokio::test]
 async fn refusals_say_why_in_the_status_a_header_and_the_apis_json_error() {
     let app = app_with_authz(None).await;
-    let (_, token) = viewer(&app, "", 0);
+    let (_, token) = viewer_key(&app, "", 0);
     let bearer = format!("Bearer {token}");
     let host = "billing.example.com";
     let res = ask(&app, ("GET", "/v1/invoices", host), &[]).await;
@@ -113,12 +89,12 @@ async fn refusals_say_why_in_the_status_a_header_and_the_apis_json_error() {
     assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (403, "no_route"));
     let res = ask(&app, ("GET", "/v1/invoices", "elsewhere.example.com"), &[("Authorization", &bearer)]).await;
     assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (403, "no_route"), "a host no API serves");
-    let (_, outside) = viewer(&app, "10.0.0.0/8", 0);
+    let (_, outside) = viewer_key(&app, "10.0.0.0/8", 0);
     let res = ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &format!("Bearer {outside}"))]).await;
     assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (403, "ip_not_allowed"));
 
     // Rate limited: 429 with Retry-After; behind nginx the same as 403, which nginx turns back.
-    let (_, limited) = viewer(&app, "", 1);
+    let (_, limited) = viewer_key(&app, "", 1);
     let limited = format!("Bearer {limited}");
     assert_eq!(ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &limited)]).await.status(), 200);
     let res = ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &limited)]).await;
@@ -128,12 +104,19 @@ async fn refusals_say_why_in_the_status_a_header_and_the_apis_json_error() {
         ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &limited), ("Latchkey-Proxy", "nginx")]).await;
     assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (403, "rate_limited"));
     assert!(!get(&res, "retry-after").is_empty());
+
+    // An organisation off the paid plan: its keys unlock nothing, here as in the REST API.
+    use diesel::RunQueryDsl;
+    diesel::sql_query("UPDATE orgs SET plan = 'trial' WHERE slug = 'acme'").execute(&mut app.conn()).unwrap();
+    acknowledged(&app).await;
+    let res = ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &bearer)]).await;
+    assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (403, "plan_required"));
 }
 
 #[tokio::test]
 async fn a_host_no_api_lists_goes_to_the_default_api() {
     let app = app_with_authz(Some("billing")).await;
-    let (_, token) = viewer(&app, "", 0);
+    let (_, token) = viewer_key(&app, "", 0);
     let bearer = format!("Bearer {token}");
     let res = ask(&app, ("GET", "/v1/invoices/7", "internal:8080"), &[("Authorization", &bearer)]).await;
     assert_eq!(res.status(), 200);

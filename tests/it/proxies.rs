@@ -3,11 +3,10 @@
 //! `auth_request` and Caddy's `forward_auth`, each before an upstream that
 //! keeps the headers it got.
 
-use crate::apis::{billing, key_of};
+use crate::apis::{billing, key_of, viewer_key};
 use crate::request_log::{logged, wait_logged};
 use crate::support::*;
-use latchkey::domain::access::{ApiSlug, Grants, OwnerId, RoleSlug};
-use latchkey::domain::scopes::{Management, Scopes};
+use latchkey::domain::scopes::Management;
 use reqwest::Method;
 use serde_json::json;
 
@@ -23,29 +22,6 @@ async fn setup() -> (TestApp, Receiver, String) {
     assert_eq!(api(&app, Method::PUT, "/api/v1/apis/billing", &definer, Some(billing())).await.0, 201);
     let upstream = Receiver::start(200, "from the upstream", std::time::Duration::ZERO);
     (app, upstream, definer)
-}
-
-/// A viewer key of billing: (key id, token).
-fn viewer(app: &TestApp, allowed_ips: &str, rate_limit: u32) -> (String, String) {
-    let scopes = Scopes::new(
-        ApiSlug::parse("billing").unwrap(),
-        Grants::default(),
-        vec![RoleSlug::parse("viewer").unwrap()],
-        Default::default(),
-    );
-    app.make_key_with(
-        "acme",
-        latchkey::db::api_keys::KeySettings {
-            label: "Acme Corp".into(),
-            description: String::new(),
-            scopes,
-            expires_at: None,
-            allowed_ips: latchkey::domain::key_settings::IpAllowlist::parse(allowed_ips).unwrap(),
-            rate_limit_per_minute: Some(rate_limit),
-            owner_id: Some(OwnerId::parse("cus_123").unwrap()),
-            metadata: None,
-        },
-    )
 }
 
 fn host_port(url: &str) -> String {
@@ -66,7 +42,7 @@ fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
 
 /// The checks every proxy passes.
 async fn guards_the_api(app: &TestApp, upstream: &Receiver, definer: &str, proxy: &Proxy) {
-    let (key_id, token) = viewer(app, "", 0);
+    let (key_id, token) = viewer_key(app, "", 0);
     let res = send(proxy, Method::GET, "/v1/invoices/42", Some(&token)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "from the upstream");
@@ -86,11 +62,11 @@ async fn guards_the_api(app: &TestApp, upstream: &Receiver, definer: &str, proxy
     let missing = header(&res, "latchkey-missing").to_owned();
     let said = format!("{missing} {}", res.text().await.unwrap());
     assert!(said.contains("invoices.write"), "names what is missing: {said}");
-    let (_, outside) = viewer(app, "10.0.0.0/8", 0);
+    let (_, outside) = viewer_key(app, "10.0.0.0/8", 0);
     assert_eq!(send(proxy, Method::GET, "/v1/invoices", Some(&outside)).await.status(), 403, "the forwarded client");
-    let (_, inside) = viewer(app, "127.0.0.1/32", 0);
+    let (_, inside) = viewer_key(app, "127.0.0.1/32", 0);
     assert_eq!(send(proxy, Method::GET, "/v1/invoices", Some(&inside)).await.status(), 200);
-    let (_, limited) = viewer(app, "", 1);
+    let (_, limited) = viewer_key(app, "", 1);
     assert_eq!(send(proxy, Method::GET, "/v1/invoices", Some(&limited)).await.status(), 200);
     let res = send(proxy, Method::GET, "/v1/invoices", Some(&limited)).await;
     assert_eq!(res.status(), 429, "never 500: {:?}", res.headers());
@@ -159,7 +135,7 @@ async fn a_key_revoked_through_one_instance_is_refused_at_once_through_nginx_bal
     let upstream = Receiver::start(200, "ok", std::time::Duration::ZERO);
     let a_authz = host_port(a.authz_base.as_deref().expect("authz"));
     let proxy = Proxy::nginx(&[&a_authz, &b_authz], &host_port(&upstream.url)).await;
-    let (key_id, token) = viewer(&a, "", 0);
+    let (key_id, token) = viewer_key(&a, "", 0);
     for _ in 0..4 {
         assert_eq!(
             send(&proxy, Method::GET, "/v1/invoices", Some(&token)).await.status(),

@@ -2,34 +2,12 @@
 //! code, what the answer says of the key, and that a verification counts as
 //! a request of the verified key (its rate limit and request log).
 
-use crate::apis::{billing, key_of};
+use crate::apis::{billing, key_of, viewer_key};
 use crate::request_log::{logged, wait_logged};
 use crate::support::*;
-use latchkey::domain::access::{ApiSlug, Grants, Metadata, OwnerId, RoleSlug};
 use latchkey::domain::scopes::{Management, Scopes};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// A key of billing with role viewer and these settings: (key id, token).
-fn customer_key(app: &TestApp, allowed_ips: &str, rate_limit: u32) -> (String, String) {
-    let scopes = Scopes::new(
-        ApiSlug::parse("billing").unwrap(),
-        Grants::default(),
-        vec![RoleSlug::parse("viewer").unwrap()],
-        Default::default(),
-    );
-    let settings = latchkey::db::api_keys::KeySettings {
-        label: "Acme Corp".into(),
-        description: String::new(),
-        scopes,
-        expires_at: None,
-        allowed_ips: latchkey::domain::key_settings::IpAllowlist::parse(allowed_ips).unwrap(),
-        rate_limit_per_minute: Some(rate_limit),
-        owner_id: Some(OwnerId::parse("cus_123").unwrap()),
-        metadata: Some(Metadata::parse(json!({"plan": "pro"})).unwrap()),
-    };
-    app.make_key_with("acme", settings)
-}
 
 struct Verifier<'a> {
     app: &'a TestApp,
@@ -65,7 +43,7 @@ async fn setup(app: &TestApp) -> Verifier<'_> {
 async fn a_valid_key_is_described_and_its_verification_is_logged_as_its_own_request() {
     let app = spawn_app().await;
     let verifier = setup(&app).await;
-    let (key_id, token) = customer_key(&app, "", 0);
+    let (key_id, token) = viewer_key(&app, "", 0);
     let body = json!({"key": token, "api": "billing", "method": "GET", "path": "/v1/invoices/42",
         "client_ip": "203.0.113.9"});
     let (status, answer) = verifier.ask(body).await;
@@ -93,7 +71,7 @@ async fn a_valid_key_is_described_and_its_verification_is_logged_as_its_own_requ
 async fn every_refusal_has_its_code() {
     let app = spawn_app().await;
     let verifier = setup(&app).await;
-    let (_, token) = customer_key(&app, "", 0);
+    let (_, token) = viewer_key(&app, "", 0);
     let none = json!({});
     assert_eq!(verifier.code("not a token", none.clone()).await, "MALFORMED");
     assert_eq!(verifier.code(&format!("lk_live_{}", "A".repeat(38)), none.clone()).await, "MALFORMED", "bad checksum");
@@ -131,12 +109,12 @@ async fn every_refusal_has_its_code() {
     );
     assert_eq!(verifier.code(&foreign, none.clone()).await, "NOT_FOUND");
 
-    let (_, allowlisted) = customer_key(&app, "10.0.0.0/8", 0);
+    let (_, allowlisted) = viewer_key(&app, "10.0.0.0/8", 0);
     assert_eq!(verifier.code(&allowlisted, json!({"client_ip": "203.0.113.9"})).await, "IP_NOT_ALLOWED");
     assert_eq!(verifier.code(&allowlisted, none.clone()).await, "IP_NOT_ALLOWED", "no address: not inside the list");
     assert_eq!(verifier.code(&allowlisted, json!({"client_ip": "10.1.2.3"})).await, "VALID");
 
-    let (_, limited) = customer_key(&app, "", 1);
+    let (_, limited) = viewer_key(&app, "", 1);
     let (_, first) = verifier.ask(json!({"key": limited})).await;
     assert_eq!(
         (&first["code"], &first["ratelimit"]["limit"], &first["ratelimit"]["remaining"]),
@@ -146,9 +124,9 @@ async fn every_refusal_has_its_code() {
     assert_eq!(second["code"], "RATE_LIMITED");
     assert!(second["ratelimit"]["reset"].as_u64().unwrap() >= 1, "{second}");
 
-    let (disabled_id, disabled) = customer_key(&app, "", 0);
-    let (expired_id, expired) = customer_key(&app, "", 0);
-    let (revoked_id, revoked) = customer_key(&app, "", 0);
+    let (disabled_id, disabled) = viewer_key(&app, "", 0);
+    let (expired_id, expired) = viewer_key(&app, "", 0);
+    let (revoked_id, revoked) = viewer_key(&app, "", 0);
     let sql = |statement: String| {
         use diesel::RunQueryDsl;
         diesel::sql_query(statement).execute(&mut app.conn()).expect("sql");
@@ -171,7 +149,7 @@ async fn every_refusal_has_its_code() {
 async fn verifying_needs_keys_verify_and_a_well_formed_body() {
     let app = spawn_app().await;
     let verifier = setup(&app).await;
-    let (_, token) = customer_key(&app, "", 0);
+    let (_, token) = viewer_key(&app, "", 0);
     let bare = Verifier { app: &app, token: key_of(&app, "billing", &["*"], &[Management::KeysWrite]) };
     let (status, answer) = bare.ask(json!({"key": token})).await;
     assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("insufficient_scope")), "{answer}");
