@@ -17,6 +17,13 @@ use crate::domain::access::{ApiDefinition, ApiSlug, diff};
 use crate::domain::records::FieldError;
 use serde_json::{Map, Value, json};
 
+/// After a change: every live instance decides with the new definition
+/// before the caller is answered, as after a key change (the definitions are
+/// cached under the key caches' stamp, `infra::api_cache`).
+async fn settled(ctx: &AppState) {
+    ctx.key_cache.confirm(&ctx.db).await;
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> DefinitionError {
     DefinitionError::Invalid(vec![FieldError { field: field.to_owned(), message: message.into() }])
 }
@@ -112,14 +119,17 @@ pub async fn create(ctx: &AppState, caller: &Caller, document: Value) -> Result<
     refuse_built_in(api.slug().as_str())?;
     refuse_reserved(&api)?;
     let caller = caller.clone();
-    ctx.transaction(move |conn| {
-        if existing(conn, &caller, api.slug().as_str())?.is_some() {
-            return Err(DefinitionError::Exists);
-        }
-        save(conn, &caller, &api, None)?;
-        Ok(api)
-    })
-    .await
+    let done = ctx
+        .transaction(move |conn| {
+            if existing(conn, &caller, api.slug().as_str())?.is_some() {
+                return Err(DefinitionError::Exists);
+            }
+            save(conn, &caller, &api, None)?;
+            Ok::<_, DefinitionError>(api)
+        })
+        .await?;
+    settled(ctx).await;
+    Ok(done)
 }
 
 /// Creates API `slug` from a whole document, or replaces it (`PUT`);
@@ -136,12 +146,15 @@ pub async fn put(
     let api = parse(document, slug)?;
     refuse_reserved(&api)?;
     let (caller, slug) = (caller.clone(), slug.to_owned());
-    ctx.transaction(move |conn| {
-        let old = existing(conn, &caller, &slug)?;
-        let created = save(conn, &caller, &api, old)?;
-        Ok((api, created))
-    })
-    .await
+    let done = ctx
+        .transaction(move |conn| {
+            let old = existing(conn, &caller, &slug)?;
+            let created = save(conn, &caller, &api, old)?;
+            Ok::<_, DefinitionError>((api, created))
+        })
+        .await?;
+    settled(ctx).await;
+    Ok(done)
 }
 
 /// Changes the parts a body names (`PATCH`): each replaces that part whole.
@@ -154,17 +167,20 @@ pub async fn patch(
     authorize(caller, Op::Write)?;
     refuse_built_in(slug)?;
     let (caller, slug) = (caller.clone(), slug.to_owned());
-    ctx.transaction(move |conn| {
-        let (id, before) = existing(conn, &caller, &slug)?.ok_or(DefinitionError::NotFound)?;
-        let mut document = serde_json::to_value(&before).map_err(|e| invalid("", e.to_string()))?;
-        if let Some(object) = document.as_object_mut() {
-            object.extend(body);
-        }
-        let api = parse(document, &slug)?;
-        save(conn, &caller, &api, Some((id, before)))?;
-        Ok(api)
-    })
-    .await
+    let done = ctx
+        .transaction(move |conn| {
+            let (id, before) = existing(conn, &caller, &slug)?.ok_or(DefinitionError::NotFound)?;
+            let mut document = serde_json::to_value(&before).map_err(|e| invalid("", e.to_string()))?;
+            if let Some(object) = document.as_object_mut() {
+                object.extend(body);
+            }
+            let api = parse(document, &slug)?;
+            save(conn, &caller, &api, Some((id, before)))?;
+            Ok::<_, DefinitionError>(api)
+        })
+        .await?;
+    settled(ctx).await;
+    Ok(done)
 }
 
 /// Deletes API `slug`, unless keys that are not revoked still belong to it.
@@ -182,7 +198,9 @@ pub async fn delete(ctx: &AppState, caller: &Caller, slug: &str) -> Result<(), D
         let entry = Entry::api_deleted(caller.org().id, &api);
         record(conn, &caller, (&api, ApiChange::Deleted, json!({})), entry)
     })
-    .await
+    .await?;
+    settled(ctx).await;
+    Ok(())
 }
 
 /// What an import adds to an API: the document's permissions the API does
@@ -200,19 +218,22 @@ pub async fn import_openapi(
     refuse_built_in(slug)?;
     let import = openapi::import(&document).map_err(|e| invalid("", e.0))?;
     let (caller, slug) = (caller.clone(), slug.to_owned());
-    ctx.transaction(move |conn| {
-        let (id, before) = existing(conn, &caller, &slug)?.ok_or(DefinitionError::NotFound)?;
-        let merged = merge(&before, &import)?;
-        if !dry_run {
-            let summary = diff::summary(&before, &merged);
-            db::apis::update(conn, id, merged.name(), &stored(&merged)?)?;
-            let added = (import.permissions.len(), import.routes.len());
-            let entry = Entry::api_imported(caller.org().id, &merged, added, summary.clone());
-            record(conn, &caller, (&merged, ApiChange::Imported, summary), entry)?;
-        }
-        Ok(import)
-    })
-    .await
+    let done = ctx
+        .transaction(move |conn| {
+            let (id, before) = existing(conn, &caller, &slug)?.ok_or(DefinitionError::NotFound)?;
+            let merged = merge(&before, &import)?;
+            if !dry_run {
+                let summary = diff::summary(&before, &merged);
+                db::apis::update(conn, id, merged.name(), &stored(&merged)?)?;
+                let added = (import.permissions.len(), import.routes.len());
+                let entry = Entry::api_imported(caller.org().id, &merged, added, summary.clone());
+                record(conn, &caller, (&merged, ApiChange::Imported, summary), entry)?;
+            }
+            Ok::<_, DefinitionError>(import)
+        })
+        .await?;
+    settled(ctx).await;
+    Ok(done)
 }
 
 /// `before` with the import's permissions and routes added.
