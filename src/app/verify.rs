@@ -118,9 +118,7 @@ async fn judge(
     let (key, org) = found;
     match key.state(now()) {
         KeyState::Revoked => {
-            if ctx.usage.should_report_revoked_use(key.id) {
-                keys::record_revoked_use(ctx, key, meta).await?;
-            }
+            keys::record_revoked_use(ctx, key, meta).await?;
             return Ok(VerifyCode::Revoked);
         }
         KeyState::Disabled => return Ok(VerifyCode::Disabled),

@@ -79,9 +79,7 @@ pub fn definition(conn: &mut DbConn, org_id: OrgId, slug: &str) -> QueryResult<O
 /// Every API of the organisation: the sample first, then by slug.
 pub async fn list(ctx: &AppState, caller: &Caller) -> Result<Vec<ApiDefinition>, DefinitionError> {
     authorize(caller, Op::Read)?;
-    let org_id = caller.org().id;
-    let rows = ctx.db.run(move |conn| db::apis::list(conn, org_id)).await?;
-    Ok(std::iter::once(ApiDefinition::built_in().clone()).chain(rows.iter().map(parse_row)).collect())
+    Ok(choices(ctx, caller.org().id).await?)
 }
 
 /// The slugs and names of the organisation's APIs, for the key form (no
@@ -98,9 +96,8 @@ pub async fn in_force(ctx: &AppState, org_id: OrgId) -> Result<crate::infra::api
     if let Some(hit) = stamp.and_then(|s| ctx.api_cache.get(org_id, s)) {
         return Ok(hit);
     }
-    let rows = ctx.db.run(move |conn| db::apis::list(conn, org_id)).await?;
-    let apis = std::iter::once(sample()).chain(rows.iter().map(|row| std::sync::Arc::new(parse_row(row))));
-    let apis = std::sync::Arc::new(apis.collect::<Vec<_>>());
+    let apis: crate::infra::api_cache::Apis =
+        std::sync::Arc::new(choices(ctx, org_id).await?.into_iter().map(std::sync::Arc::new).collect());
     if let Some(stamp) = stamp {
         ctx.api_cache.put(org_id, stamp, apis.clone());
     }

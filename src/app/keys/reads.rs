@@ -137,8 +137,12 @@ pub async fn by_token(
 }
 
 /// A revoked or rotated-out key was presented: `api_key.revoked_key_used`
-/// (with the caller's IP) and a mail to owners and admins (once a day per key).
+/// (with the caller's IP; at most once a minute per key and instance) and a
+/// mail to owners and admins (once a day per key).
 pub async fn record_revoked_use(ctx: &AppState, key: &ApiKey, meta: &RequestMeta) -> Result<(), db::Error> {
+    if !ctx.usage.should_report_revoked_use(key.id) {
+        return Ok(());
+    }
     let (key, meta, public_url) = (key.clone(), meta.clone(), ctx.config.public_url.origin().to_owned());
     ctx.db.run(move |conn| writes::record_revoked_use(conn, &key, &public_url, &meta)).await
 }

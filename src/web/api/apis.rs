@@ -10,10 +10,11 @@ use super::error::{ApiError, Code};
 use super::management::location;
 use crate::app::apis::{self, DefinitionError, manage};
 use crate::app::audit::RequestMeta;
+use crate::app::caller::Caller;
 use crate::app::state::AppState;
 use crate::domain::records::FieldError;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 impl From<DefinitionError> for ApiError {
     fn from(err: DefinitionError) -> Self {
@@ -34,6 +35,19 @@ impl From<DefinitionError> for ApiError {
     }
 }
 
+/// The calling key, checked for `apis:write` before the body is read (so
+/// the refusal never depends on the body), and the body.
+async fn writing(
+    req: &HttpRequest,
+    key: &BearerKey,
+    meta: RequestMeta,
+    payload: web::Payload,
+) -> Result<(Caller, Map<String, Value>), ApiError> {
+    let caller = key.caller(meta);
+    apis::authorize(&caller, apis::Op::Write)?;
+    Ok((caller, json_object(req, payload).await?))
+}
+
 /// `GET /api/v1/apis`: every API, the built-in sample first.
 pub async fn list(state: web::Data<AppState>, key: BearerKey, meta: RequestMeta) -> Result<HttpResponse, ApiError> {
     let all = apis::list(&state, &key.caller(meta)).await?;
@@ -48,9 +62,7 @@ pub async fn create(
     meta: RequestMeta,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = key.caller(meta);
-    apis::authorize(&caller, apis::Op::Write).map_err(ApiError::from)?;
-    let body = json_object(&req, payload).await?;
+    let (caller, body) = writing(&req, &key, meta, payload).await?;
     let api = manage::create(&state, &caller, Value::Object(body)).await?;
     Ok(HttpResponse::Created().insert_header(location("apis", api.slug().as_str())).json(api))
 }
@@ -73,9 +85,7 @@ pub async fn put(
     meta: RequestMeta,
     (path, payload): (web::Path<String>, web::Payload),
 ) -> Result<HttpResponse, ApiError> {
-    let caller = key.caller(meta);
-    apis::authorize(&caller, apis::Op::Write).map_err(ApiError::from)?;
-    let body = json_object(&req, payload).await?;
+    let (caller, body) = writing(&req, &key, meta, payload).await?;
     let (api, created) = manage::put(&state, &caller, &path, Value::Object(body)).await?;
     Ok(if created { HttpResponse::Created().json(api) } else { HttpResponse::Ok().json(api) })
 }
@@ -88,9 +98,7 @@ pub async fn patch(
     meta: RequestMeta,
     (path, payload): (web::Path<String>, web::Payload),
 ) -> Result<HttpResponse, ApiError> {
-    let caller = key.caller(meta);
-    apis::authorize(&caller, apis::Op::Write).map_err(ApiError::from)?;
-    let body = json_object(&req, payload).await?;
+    let (caller, body) = writing(&req, &key, meta, payload).await?;
     Ok(HttpResponse::Ok().json(manage::patch(&state, &caller, &path, body).await?))
 }
 

@@ -130,9 +130,6 @@ impl BearerKey {
 /// A revoked or rotated-out key in use is a strong sign of a leak or a
 /// forgotten integration: audit it, at most once a minute per key.
 async fn record_revoked_use(state: &AppState, req: &HttpRequest, key: &ApiKey) {
-    if !state.usage.should_report_revoked_use(key.id) {
-        return;
-    }
     if let Err(e) = keys::record_revoked_use(state, key, &RequestMeta::of(req)).await {
         tracing::warn!(error = %e, "could not record the use of a revoked key");
     }

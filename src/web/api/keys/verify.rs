@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 /// `{"limit","remaining","reset"}`: `reset` is the seconds until the limit
 /// is whole again (until the next request is allowed, when limited).
-pub fn rate(decision: Option<Decision>) -> Value {
+fn rate(decision: Option<Decision>) -> Value {
     match decision {
         Some(Decision::Allowed { limit, remaining }) => {
             let reset = u64::from(limit.saturating_sub(remaining)) * 60 / u64::from(limit.max(1));
