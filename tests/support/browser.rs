@@ -80,8 +80,18 @@ pub async fn screenshot(client: &Client, name: &str) {
     std::fs::write(file, png).expect("write screenshot");
 }
 
+/// Waits for the element. A wait that started while a page was still
+/// loading ends with "aborted by navigation" (the browser dropped the lookup
+/// when the new page replaced the old): it is asked again, on the new page.
 pub async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
-    client.wait().for_element(Locator::Css(selector)).await.unwrap_or_else(|e| panic!("{selector}: {e}"))
+    for _ in 0..3 {
+        match client.wait().for_element(Locator::Css(selector)).await {
+            Ok(element) => return element,
+            Err(e) if e.to_string().contains("aborted by navigation") => continue,
+            Err(e) => panic!("{selector}: {e}"),
+        }
+    }
+    panic!("{selector}: every wait was aborted by a navigation")
 }
 
 pub async fn type_into(client: &Client, selector: &str, text: &str) {
