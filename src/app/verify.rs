@@ -142,16 +142,26 @@ async fn judge(
         return Ok(VerifyCode::WrongApi);
     }
     let definition = decide::api_of(ctx, key).await?;
-    verdict.permissions = decide::held(&definition, key);
     let check = match &input.asked {
-        Asked::Key => return Ok(VerifyCode::Valid),
+        Asked::Key => {
+            verdict.permissions = definition.held(key.scopes().access());
+            return Ok(VerifyCode::Valid);
+        }
         Asked::Expression(expression) => Check::Expression(expression),
         Asked::Request { method, path } => Check::Request { method: method.as_str(), target: path },
     };
     Ok(match definition.decide(key.scopes().access(), check) {
-        Decided::Allowed { .. } => VerifyCode::Valid,
-        Decided::NoRoute => VerifyCode::NoRoute,
+        // The decision lists what the key holds when it allows; otherwise that is worked out here.
+        Decided::Allowed { permissions } => {
+            verdict.permissions = permissions;
+            VerifyCode::Valid
+        }
+        Decided::NoRoute => {
+            verdict.permissions = definition.held(key.scopes().access());
+            VerifyCode::NoRoute
+        }
         Decided::InsufficientPermissions { missing } => {
+            verdict.permissions = definition.held(key.scopes().access());
             verdict.missing = missing;
             VerifyCode::InsufficientPermissions
         }

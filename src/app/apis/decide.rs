@@ -6,7 +6,7 @@
 use crate::app::state::AppState;
 use crate::db::{self, api_keys::ApiKey};
 use crate::domain::OrgId;
-use crate::domain::access::{ApiDefinition, Check, Decision, PermissionSlug};
+use crate::domain::access::{ApiDefinition, Check, Decision};
 use std::sync::Arc;
 
 /// The answer for one key and one check.
@@ -28,12 +28,6 @@ pub async fn api_of(ctx: &AppState, key: &ApiKey) -> Result<Arc<ApiDefinition>, 
     let apis = super::in_force(ctx, OrgId::new(key.org_id)).await?;
     let found = apis.iter().find(|api| api.slug().as_str() == slug).cloned();
     Ok(found.unwrap_or_else(|| Arc::new(ApiDefinition::deny_all(slug, ""))))
-}
-
-/// The API's declared permissions the key holds, its own grants and its roles' together.
-pub fn held(api: &ApiDefinition, key: &ApiKey) -> Vec<PermissionSlug> {
-    let grants = api.effective_grants(key.scopes().access());
-    api.permissions().iter().map(|p| &p.slug).filter(|p| grants.grants(p)).cloned().collect()
 }
 
 /// Decides `check` for `key` on its API; `api`, when given, must be the key's.

@@ -34,6 +34,11 @@ macro_rules! text_value {
                 f.write_str(&self.0)
             }
         }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
         impl TryFrom<String> for $name {
             type Error = ParseError;
             fn try_from(value: String) -> Result<Self, ParseError> {
@@ -359,12 +364,19 @@ impl ApiDefinition {
         };
         match requires.map(|e| e.evaluate(&grants)) {
             Some(Err(missing)) => Decision::InsufficientPermissions { missing },
-            Some(Ok(())) | None => {
-                let held: BTreeSet<&PermissionSlug> =
-                    self.permissions.iter().map(|p| &p.slug).filter(|p| grants.grants(p)).collect();
-                Decision::Allowed { permissions: held.into_iter().cloned().collect() }
-            }
+            Some(Ok(())) | None => Decision::Allowed { permissions: self.held_of(&grants) },
         }
+    }
+
+    /// The API's declared permissions `key` holds (its grants and roles), sorted.
+    pub fn held(&self, key: &KeyAccess) -> Vec<PermissionSlug> {
+        self.held_of(&self.effective_grants(key))
+    }
+
+    fn held_of(&self, grants: &Grants) -> Vec<PermissionSlug> {
+        let held: BTreeSet<&PermissionSlug> =
+            self.permissions.iter().map(|p| &p.slug).filter(|p| grants.grants(p)).collect();
+        held.into_iter().cloned().collect()
     }
 }
 

@@ -54,6 +54,12 @@ impl PermissionSlug {
     }
 }
 
+impl AsRef<str> for PermissionSlug {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for PermissionSlug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
