@@ -111,9 +111,18 @@ document.addEventListener("click", async (event) => {
   if (!content) { window.location.href = link.href; return; }
   const body = actionDialog.querySelector("[data-dialog-body]");
   body.replaceChildren(document.importNode(content, true));
-  link.closest("details")?.removeAttribute("open");
+  const menu = link.closest("details");
+  menu?.removeAttribute("open");
+  // Closing (Cancel, Escape) hands focus back to what opened the dialog: the ⋯ button, else the link.
+  actionDialog.opener = menu?.querySelector("summary") || link;
   actionDialog.showModal();
-  body.querySelector("input:not([type=hidden]), select, button")?.focus();
+  // A field to fill first (a password, a grace period), else Cancel: never the destructive
+  // button, so Enter alone cannot revoke or delete.
+  (body.querySelector("input:not([type=hidden]), select, textarea") || body.querySelector("[data-cancel]"))?.focus();
+});
+actionDialog?.addEventListener("close", () => {
+  actionDialog.opener?.focus();
+  actionDialog.opener = null;
 });
 document.addEventListener("click", (event) => {
   if (event.target.closest("#action-dialog [data-cancel]")) {

@@ -237,6 +237,17 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
     click(&client, "[data-testid=key-action-revoke]").await;
     let dialog = css(&client, "#action-dialog [data-testid=confirm-revoke]").await;
     assert!(dialog.text().await.expect("text").contains("can't be undone"));
+    // Focus starts on Cancel, never on Revoke: Enter alone must not revoke.
+    let focused = "const a = document.activeElement; return [a.matches('[data-cancel]'), a.matches('.button-danger')]";
+    let on = client.execute(focused, vec![]).await.expect("focus");
+    assert_eq!(on, serde_json::json!([true, false]), "the dialog opens with focus on Cancel");
+    // Escape closes it and hands focus back to the ⋯ button that opened it.
+    press_escape(&client, 1).await;
+    let back = client.execute("return document.activeElement.matches('[data-testid=key-menu] summary')", vec![]).await;
+    assert_eq!(back.expect("focus"), serde_json::json!(true), "focus is back on the ⋯ button");
+    click(&client, "[data-testid=key-menu] summary").await;
+    click(&client, "[data-testid=key-action-revoke]").await;
+    css(&client, "#action-dialog [data-testid=confirm-revoke]").await;
     screenshot(&client, "14-revoke-dialog").await;
     click(&client, "#action-dialog [data-testid=confirm-button]").await;
     let row = css(&client, "tr[data-testid=key-row][data-status=revoked]").await;

@@ -1,6 +1,7 @@
 //! Every console page, as a person sees it: at 1366×900 and at phone width
-//! (390×844) no page scrolls sideways, and axe-core finds no serious or
-//! critical accessibility violation, in light and in dark mode.
+//! (390×844) no page scrolls sideways, no table's last column (its actions)
+//! is off screen, and axe-core finds no accessibility violation of moderate
+//! impact or worse, in light and in dark mode.
 //!
 //! axe-core comes from the npm registry: `scripts/test` fetches it once into
 //! `target/axe/package/axe.min.js` (or set `AXE_JS`).
@@ -86,7 +87,7 @@ async fn links(app: &TestApp) -> (String, String) {
     (format!("/invitations/{invitation}"), format!("/password-reset/{reset}"))
 }
 
-/// Problems with the page now open: sideways scroll, and axe's serious or critical findings.
+/// Problems with the page now open: sideways scroll, a table cut off, and axe's moderate or worse findings.
 async fn check_page(client: &Client, axe: &str, label: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let widths = client
@@ -115,12 +116,32 @@ async fn check_page(client: &Client, axe: &str, label: &str) -> Vec<String> {
             culprits.as_str().unwrap_or_default()
         ));
     }
+    // Every table's last column (its actions, as a rule) is in the window on each row.
+    let cut = client
+        .execute(
+            "const w = window.innerWidth; const out = [];
+             for (const row of document.querySelectorAll('main table tbody tr')) {
+               const cell = row.lastElementChild;
+               if (!cell || row.offsetParent === null) continue;
+               const r = cell.getBoundingClientRect();
+               const wrap = row.closest('.table-wrap');
+               const edge = Math.min(w, wrap ? wrap.getBoundingClientRect().right : w);
+               if (r.width === 0 || r.right > edge + 1) out.push((row.closest('table').dataset.testid || 'a table') + ' ' + Math.round(r.right));
+             }
+             return out.slice(0, 3);",
+            vec![],
+        )
+        .await
+        .expect("last columns");
+    for c in cut.as_array().into_iter().flatten() {
+        problems.push(format!("{label}: a table's last column is off screen: {}", c.as_str().unwrap_or_default()));
+    }
     client.execute(axe, vec![]).await.expect("inject axe");
     let found = client
         .execute_async(
             "const done = arguments[arguments.length - 1];
              axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations
-               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .filter(v => v.impact === 'moderate' || v.impact === 'serious' || v.impact === 'critical')
                .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))));",
             vec![],
         )
