@@ -179,3 +179,16 @@ document.addEventListener("change", async (event) => {
   const box = document.getElementById(input.dataset.fills);
   if (box) box.value = await input.files[0].text();
 });
+
+// A form that comes back with problems: the summary at its top takes focus (its links lead to each field).
+document.querySelector("[data-error-summary]")?.focus();
+
+// The expiry choice: the date box only with "Custom date…"; without script both show and the choice decides.
+function showCustomExpiry(select) {
+  const custom = select.form?.querySelector("[data-expiry-custom]");
+  if (custom) custom.hidden = select.value !== "custom";
+}
+document.querySelectorAll("select[data-expiry-choice]").forEach(showCustomExpiry);
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("select[data-expiry-choice]")) showCustomExpiry(event.target);
+});

@@ -79,7 +79,8 @@ pub async fn home(
                 true => {
                     let mut overview = load_overview(conn, org_id, at)?;
                     if !policy.is_empty() {
-                        let keys = key_list::list(conn, org_id, &ListQuery::newest(10_000), at)?;
+                        let keys =
+                            key_list::list(conn, org_id, &ListQuery::newest(crate::app::keys::POLICY_SCAN_LIMIT), at)?;
                         overview.policy_violations =
                             keys.iter().filter(|k| crate::app::keys::violates(k, &policy)).count();
                     }

@@ -308,7 +308,7 @@ pub struct KeyCounts {
     pub working: i64,
     /// Working keys that expire within 7 days.
     pub expiring: i64,
-    /// Keys not revoked that were never used, or not for 90 days.
+    /// Keys not revoked, made over 90 days ago, and not used in the last 90 days.
     pub unused: i64,
 }
 
@@ -323,7 +323,9 @@ pub fn counts(conn: &mut DbConn, org_id: OrgId, at: NaiveDateTime) -> QueryResul
     Ok(KeyCounts {
         working: working().count().get_result(conn)?,
         expiring: working().filter(dsl::expires_at.le(at + chrono::Duration::days(7))).count().get_result(conn)?,
+        // Only keys older than the window: one made minutes ago has not had 90 days to be used.
         unused: live()
+            .filter(dsl::created_at.le(at - chrono::Duration::days(90)))
             .filter(dsl::last_used_at.is_null().or(dsl::last_used_at.le(at - chrono::Duration::days(90))))
             .count()
             .get_result(conn)?,

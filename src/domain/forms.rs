@@ -26,6 +26,10 @@ pub struct KeyForm {
     pub permissions: Vec<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The expiry choice: `7`, `30`, `60`, `90` (days), `custom` (then
+    /// `expires_at` applies), `never`; empty = `expires_at` alone, as before.
+    #[serde(default)]
+    pub expires_in: String,
     #[serde(default)]
     pub expires_at: String,
     #[serde(default)]

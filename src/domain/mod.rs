@@ -10,6 +10,7 @@ pub mod delivery_state;
 mod email;
 pub mod event_type;
 pub mod expiry;
+pub mod expiry_choice;
 pub mod export_check;
 pub mod forms;
 pub mod ids;

@@ -95,6 +95,9 @@ async fn health_marks_follow_the_rules_and_rotations_link_both_keys() {
     let CreatedKey { id: fresh, .. } = create_key(&owner, &[("label", "Fresh")]).await;
     let CreatedKey { id: idle, .. } = create_key(&owner, &[("label", "Idle")]).await;
     let CreatedKey { id: old, .. } = create_key(&owner, &[("label", "Old")]).await;
+    let unused = |html: &Html| select_all_text(html, "[data-testid=count-unused]").concat().parse::<i64>().expect("n");
+    let (_, dashboard) = owner.get_html("/orgs/acme").await;
+    let before = unused(&dashboard);
     sql(&app, &format!("UPDATE api_keys SET created_at = '2020-01-01 00:00:00' WHERE key_id = '{idle}'"));
     sql(&app, &format!("UPDATE api_keys SET created_at = '2020-01-01 00:00:00' WHERE key_id = '{old}'"));
     let (_, list) = owner.get_html(KEYS).await;
@@ -103,6 +106,9 @@ async fn health_marks_follow_the_rules_and_rotations_link_both_keys() {
     assert!(fresh_row.contains("Never used"), "{fresh_row}");
     assert!(marks(&list, &idle).contains(&"unused".to_owned()), "never used and older than 7 days");
     assert!(marks(&list, &old).contains(&"rotation recommended".to_owned()));
+    // "Unused (90 days)" counts only keys older than the window: the two made in 2020, never the fresh one.
+    let (_, dashboard) = owner.get_html("/orgs/acme").await;
+    assert_eq!(unused(&dashboard), before + 2, "keys made minutes ago are not counted as unused");
 
     // Rotating the old key: no more rotation advice on it, and each key links to the other.
     let (_, confirm) = owner.get_html(&format!("{KEYS}/{old}/rotate")).await;
@@ -112,6 +118,9 @@ async fn health_marks_follow_the_rules_and_rotations_link_both_keys() {
     let new = select_attr(&html, "[data-testid=secret-dialog]", "data-key-id").expect("replacement");
     let (_, list) = owner.get_html(KEYS).await;
     assert!(!marks(&list, &old).contains(&"rotation recommended".to_owned()), "{:?}", marks(&list, &old));
+    // A rotating key stops at the end of its grace, and says so (not "Never").
+    let ends = select_all_text(&list, &format!("tr[data-key-id={old}] [data-testid=key-ends]")).concat();
+    assert_eq!(ends, "Ends in 23 hours (rotation)");
     let (_, old_page) = owner.get_html(&format!("{KEYS}/{old}")).await;
     assert_eq!(select_attr(&old_page, "[data-testid=replaced-by]", "href"), Some(format!("{KEYS}/{new}")));
     let (_, new_page) = owner.get_html(&format!("{KEYS}/{new}")).await;

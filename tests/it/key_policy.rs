@@ -114,6 +114,16 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
     );
     let (_, dashboard) = owner.get_html("/orgs/acme").await;
     assert!(select_all_text(&dashboard, "[data-testid=banner-policy]")[0].starts_with("1 key breaks"));
+    // The banner leads to the "violates policy" filter, which lists exactly the keys it counts.
+    let link = select_attr(&dashboard, "[data-testid=banner-policy-link]", "href").expect("link");
+    assert_eq!(link, format!("{KEYS}?state=violates_policy"));
+    let (_, filtered) = owner.get_html(&link).await;
+    let rows: Vec<String> = {
+        let select = scraper::Selector::parse("tr[data-testid=key-row]").expect("selector");
+        filtered.select(&select).filter_map(|r| r.value().attr("data-key-id").map(str::to_owned)).collect()
+    };
+    assert_eq!(rows, [older_id.clone()], "only the key that breaks the policy");
+    assert_eq!(select_attr(&filtered, "#state option[selected]", "value").as_deref(), Some("violates_policy"));
 
     // Editing the older key means meeting the policy first.
     let res = owner

@@ -33,6 +33,7 @@ mod headers;
 mod ids_never_reused;
 mod invitations;
 mod key_events;
+mod key_form_rules;
 mod key_list;
 mod key_policy;
 mod leak_github;

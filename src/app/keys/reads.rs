@@ -40,6 +40,22 @@ pub async fn list_for_console(ctx: &AppState, caller: &Caller, query: ListQuery)
     Ok(ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &query, now())).await?)
 }
 
+/// How many keys a whole-list check reads at most (the "violates policy"
+/// filter and the dashboard's count): the policy is checked key by key.
+pub const POLICY_SCAN_LIMIT: i64 = 10_000;
+
+/// The console's "violates policy" filter: the page `query` asks for, of
+/// the keys that still work and break the org's key policy. The policy reads
+/// each key's scopes, so it is checked here rather than in SQL.
+pub async fn list_violating(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Vec<ApiKey>, FindError> {
+    authorize(caller, Op::Read)?;
+    let (org_id, policy) = (caller.org().id, caller.org().key_policy);
+    let (offset, limit) = (usize::try_from(query.offset).unwrap_or(0), usize::try_from(query.limit).unwrap_or(0));
+    let all = ListQuery { offset: 0, limit: POLICY_SCAN_LIMIT, ..query };
+    let keys = ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &all, now())).await?;
+    Ok(keys.into_iter().filter(|k| violates(k, &policy)).skip(offset).take(limit).collect())
+}
+
 /// A key's recent audit events (the 50 newest) and its usage per day over the last 30 days.
 pub struct Activity {
     pub events: Vec<crate::db::audit_events::StoredEvent>,

@@ -1,6 +1,8 @@
 //! Create and edit forms. A created (or rotated) key's token is shown once,
 //! on the page that answers the POST; a replayed POST creates nothing.
 
+mod summary;
+
 use super::reach::{ApiChoice, choices};
 use super::{KeyView, key_sudo, links};
 use crate::app::audit::RequestMeta;
@@ -9,12 +11,11 @@ use crate::app::keys::{self, ApiKey, Change, CreateError, EditError, Issued, Onc
 use crate::app::state::AppState;
 use crate::domain::ParseError;
 use crate::domain::access::{ApiSlug, Metadata, OwnerId};
+use crate::domain::expiry_choice::{self, ExpiryOption};
 use crate::domain::forms::KeyForm;
-use crate::domain::key_policy::Breach;
+use crate::domain::key_policy::{Breach, KeyPolicy};
 use crate::domain::key_reach::{self, ReachFields};
-use crate::domain::key_settings::{
-    IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit,
-};
+use crate::domain::key_settings::{IpAllowlist, KeySettings, parse_description, parse_label, parse_rate_limit};
 use crate::domain::records::FieldError;
 use crate::domain::scopes::{Management, Resource, Scopes};
 use crate::domain::timefmt::now;
@@ -66,6 +67,11 @@ pub struct KeyFormPage {
     default_rate_limit: u32,
     /// `?focus=expires_at` (the renew link of an expiry mail) focuses that field.
     focus_expiry: bool,
+    /// The org's key policy, stated next to the fields it constrains; the
+    /// expiry choices it allows and the one made.
+    policy: KeyPolicy,
+    expiry_options: Vec<ExpiryOption>,
+    expires_in: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -121,6 +127,9 @@ impl KeyFormPage {
             management: Management::ALL,
             default_rate_limit: state.config.default_rate_limit,
             focus_expiry: false,
+            policy: member.org.key_policy,
+            expiry_options: expiry_choice::options(&member.org.key_policy),
+            expires_in: expiry_choice::default_choice(&member.org.key_policy),
         }
     }
 
@@ -144,7 +153,8 @@ impl KeyFormPage {
         let label = self.label.parse(parse_label);
         let description = self.description.parse(parse_description);
         let at = now();
-        let expires_at = self.expires_at.parse(|v| parse_expiry(v, at));
+        self.expires_in = form.expires_in.clone();
+        let expires_at = self.expires_at.parse(|v| expiry_choice::resolve(&form.expires_in, v, at));
         let allowed_ips = self.allowed_ips.parse(IpAllowlist::parse);
         let rate = self.rate_limit.parse(parse_rate_limit);
         let owner_id =
@@ -328,6 +338,7 @@ async fn edit_page(state: &AppState, member: &OrgMember, key: &ApiKey) -> Result
     page.owner_id = Field::new(key.owner_id.clone().unwrap_or_default());
     page.metadata = Field::new(key.metadata_value().map(|m| m.to_string()).unwrap_or_default());
     page.expires_at = Field::new(key.expires_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default());
+    page.expires_in = expiry_choice::choice_for(key.expires_at);
     page.allowed_ips = Field::new(key.allowlist().ranges().join("\n"));
     page.rate_limit = Field::new(key.rate_limit_per_minute.map(|n| n.to_string()).unwrap_or_default());
     page.enabled = key.enabled;

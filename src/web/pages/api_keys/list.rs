@@ -19,6 +19,8 @@ use serde::Deserialize;
 const PAGE_SIZE: i64 = 50;
 /// The `state` value of the "needs attention" filter: keys with a health mark.
 pub const ATTENTION: &str = "attention";
+/// The `state` value of the "violates policy" filter: working keys that break the org's key policy.
+pub const VIOLATES: &str = "violates_policy";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct KeyListQuery {
@@ -86,6 +88,7 @@ struct Filters {
     search: Option<String>,
     state: Option<KeyState>,
     attention: bool,
+    violating: bool,
     sort: Sort,
     offset: i64,
     owner: Option<String>,
@@ -97,17 +100,19 @@ impl Filters {
             search: Some(query.q.trim().to_owned()).filter(|q| !q.is_empty()),
             state: KeyState::parse(query.state.trim()),
             attention: query.state.trim() == ATTENTION,
+            violating: query.state.trim() == VIOLATES,
             sort: Sort::parse(query.sort.trim()),
             offset: query.cursor.trim().parse::<i64>().unwrap_or(0).max(0),
             owner: Some(query.owner.trim().to_owned()).filter(|o| !o.is_empty()),
         }
     }
 
-    /// The `state` value as the filter shows it (a key state, or "attention").
+    /// The `state` value as the filter shows it (a key state, "attention" or "violates_policy").
     fn state_value(&self) -> Option<&'static str> {
         match self.state {
             Some(s) => Some(s.as_str()),
             None if self.attention => Some(ATTENTION),
+            None if self.violating => Some(VIOLATES),
             None => None,
         }
     }
@@ -148,7 +153,10 @@ pub async fn page(
         after_id: None,
         owner: filters.owner.clone(),
     };
-    let keys = keys::list_for_console(state, caller, list_query).await?;
+    let keys = match filters.violating {
+        true => keys::list_violating(state, caller, list_query).await?,
+        false => keys::list_for_console(state, caller, list_query).await?,
+    };
     let has_more = keys.len() as i64 > PAGE_SIZE;
     let default_limit = state.config.default_rate_limit;
     let offset = filters.offset;

@@ -66,7 +66,10 @@ pub struct KeyView {
     pub created_by: String,
     pub last_used: Option<(String, String, String)>,
     pub last_used_ip: String,
+    /// When it stops working: its expiry, or the end of its rotation's grace when that comes first.
     pub expires: Option<(String, String, String)>,
+    /// The end shown is the rotation's grace ("Ends in 23 hours (rotation)").
+    pub ends_by_rotation: bool,
     pub revoked: Option<(String, String)>,
     pub allowed_ips: Vec<String>,
     pub rate_limit: String,
@@ -102,6 +105,11 @@ impl KeyView {
         let at = now();
         let state = key.state(at);
         let scopes = key.scopes();
+        let grace = key.grace_until.filter(|_| state == KeyState::Rotating);
+        let end = match (key.expires_at, grace) {
+            (Some(expiry), Some(grace)) => Some(expiry.min(grace)),
+            (expiry, grace) => expiry.or(grace),
+        };
         Self {
             key_id: key.key_id.to_string(),
             label: key.label.clone(),
@@ -118,7 +126,8 @@ impl KeyView {
             created_by: key.created_by_name.clone(),
             last_used: key.last_used_at.map(|t| times(&t, &at)),
             last_used_ip: key.last_used_ip.clone().unwrap_or_default(),
-            expires: key.expires_at.map(|t| times(&t, &at)),
+            expires: end.map(|t| times(&t, &at)),
+            ends_by_rotation: grace.is_some_and(|g| key.expires_at.is_none_or(|e| g <= e)),
             revoked: key.revoked_at.map(|t| (timefmt::exact(&t), key.revoked_by_name.clone().unwrap_or_default())),
             allowed_ips: key.allowlist().ranges(),
             rate_limit: match key.rate_limit_per_minute {
