@@ -50,7 +50,11 @@ document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-copy-target]");
   if (!button) return;
   const target = document.getElementById(button.dataset.copyTarget);
-  if (target && (await copyText(target.textContent.trim()))) {
+  // A list (recovery codes) is copied one item a line.
+  const text = target && target.matches("ul, ol")
+    ? [...target.querySelectorAll("li")].map((li) => li.textContent.trim()).join("\n")
+    : target?.textContent.trim();
+  if (target && (await copyText(text))) {
     button.textContent = "Copied";
     button.setAttribute("aria-live", "polite");
   }
@@ -191,4 +195,10 @@ function showCustomExpiry(select) {
 document.querySelectorAll("select[data-expiry-choice]").forEach(showCustomExpiry);
 document.addEventListener("change", (event) => {
   if (event.target.matches && event.target.matches("select[data-expiry-choice]")) showCustomExpiry(event.target);
+});
+
+// Print buttons exist only with script (printing needs it).
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
 });

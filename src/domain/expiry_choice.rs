@@ -1,4 +1,4 @@
-//! The key form's expiry choice (docs/user-guide.md: Creating a key): a
+//! The key form's expiry choice (docs/user-guide.md: API keys): a
 //! preset of 7, 30, 60 or 90 days, a custom date, or no expiry — only the
 //! choices the organisation's key policy allows — and the policy said next
 //! to the field before anyone breaks it.

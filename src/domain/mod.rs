@@ -35,6 +35,7 @@ pub mod ssrf;
 pub mod timefmt;
 pub mod token;
 pub mod urls;
+pub mod user_agent;
 pub mod verify;
 pub mod webhook_url;
 

@@ -22,6 +22,10 @@ async fn the_account_page_lists_sessions_and_logs_one_out() {
     assert_eq!(count(&html, "tr[data-testid=session-row]"), 2);
     assert_eq!(count(&html, "tr[data-testid=session-row][data-current=true]"), 1, "this session is marked");
     assert!(select_all_text(&html, "tr[data-testid=session-row] td.device").iter().all(|d| d.contains(USER_AGENT)));
+    // People read the device's name and whether it is active; the raw string stays in a disclosure.
+    assert_eq!(select_all_text(&html, "[data-testid=session-device]"), ["latchkey-tests", "latchkey-tests"]);
+    assert_eq!(select_all_text(&html, "[data-testid=session-activity]"), ["· active now", "· active now"]);
+    assert_eq!(select_attr(&html, "[data-testid=session-device]", "title").as_deref(), Some(USER_AGENT));
     let other =
         select_attr(&html, "tr[data-testid=session-row][data-current=false]", "data-session-id").expect("other");
 

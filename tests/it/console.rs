@@ -120,7 +120,7 @@ async fn health_marks_follow_the_rules_and_rotations_link_both_keys() {
     assert!(!marks(&list, &old).contains(&"rotation recommended".to_owned()), "{:?}", marks(&list, &old));
     // A rotating key stops at the end of its grace, and says so (not "Never").
     let ends = select_all_text(&list, &format!("tr[data-key-id={old}] [data-testid=key-ends]")).concat();
-    assert_eq!(ends, "Ends in 23 hours (rotation)");
+    assert_eq!(ends, "Ends in 23 hours (rotation)", "wrapping, not widening the table");
     let (_, old_page) = owner.get_html(&format!("{KEYS}/{old}")).await;
     assert_eq!(select_attr(&old_page, "[data-testid=replaced-by]", "href"), Some(format!("{KEYS}/{new}")));
     let (_, new_page) = owner.get_html(&format!("{KEYS}/{new}")).await;

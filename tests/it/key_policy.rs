@@ -122,7 +122,7 @@ async fn new_and_edited_keys_must_meet_the_policy_and_older_ones_are_marked() {
         let select = scraper::Selector::parse("tr[data-testid=key-row]").expect("selector");
         filtered.select(&select).filter_map(|r| r.value().attr("data-key-id").map(str::to_owned)).collect()
     };
-    assert_eq!(rows, [older_id.clone()], "only the key that breaks the policy");
+    assert_eq!(rows, std::slice::from_ref(&older_id), "only the key that breaks the policy");
     assert_eq!(select_attr(&filtered, "#state option[selected]", "value").as_deref(), Some("violates_policy"));
 
     // Editing the older key means meeting the policy first.

@@ -219,6 +219,14 @@ async fn dashboard_banners_counts_and_the_needs_attention_filter() {
     assert_eq!(select_all_text(&html, "[data-testid=count-expiring]"), vec!["1"]);
     assert_eq!(select_all_text(&html, "[data-testid=count-active]"), vec!["2"], "soon + healthy");
     assert!(count(&html, "[data-testid=recent-event]") > 0);
+    // Recent activity reads as the audit log does: its words first, the code beside them.
+    let labels = select_all_text(&html, "[data-testid=recent-event-label]");
+    let actions = select_all_attr(&html, "[data-testid=recent-event]", "data-action");
+    assert_eq!(labels.len(), actions.len());
+    for (label, action) in labels.iter().zip(&actions) {
+        assert_eq!(label, &latchkey::app::audit::human_label(action));
+        assert_ne!(label, action, "a person's words, not the code");
+    }
     assert_eq!(count(&html, "[data-testid=usage-chart]"), 1, "usage chart (its empty state: no requests yet)");
 
     let member = app.logged_in("member@acme.test").await;

@@ -42,6 +42,15 @@ async fn enrol(visitor: &Visitor) -> (TotpSecret, Vec<String>) {
         let html = Html::parse_document(&res.text().await.unwrap());
         let codes = select_all_text(&html, "[data-testid=recovery-code]");
         assert_eq!(codes.len(), 10);
+        // Download gives the same codes as a text file, one a line.
+        let href = select_attr(&html, "[data-testid=download-codes]", "href").expect("download link");
+        let body = href.strip_prefix("data:text/plain;charset=utf-8,").expect("a text file");
+        let file: String = url::form_urlencoded::parse(format!("f={body}").as_bytes()).map(|(_, v)| v).collect();
+        assert_eq!(file.lines().skip(2).collect::<Vec<_>>(), codes, "{file}");
+        assert_eq!(
+            select_attr(&html, "[data-testid=download-codes]", "download").as_deref(),
+            Some("latchkey-recovery-codes.txt")
+        );
         return (secret, codes);
     }
     panic!("a wrong code was not refused: {wrong}");

@@ -54,6 +54,10 @@ async fn authenticator_app_recovery_code_and_passkey_each_log_in() {
     let codes = client.find_all(Locator::Css("[data-testid=recovery-code]")).await.expect("codes");
     assert_eq!(codes.len(), 10);
     let recovery = codes[0].text().await.expect("code");
+    // Copy says it copied; Print shows once script runs (printing needs it).
+    click(&client, "[data-testid=copy-codes]").await;
+    css(&client, "[data-testid=copy-codes][aria-live]").await;
+    assert!(css(&client, "[data-testid=print-codes]").await.is_displayed().await.expect("shown"));
     screenshot(&client, "two-factor-02-recovery-codes").await;
     click(&client, "[data-testid=codes-done]").await;
 

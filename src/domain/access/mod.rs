@@ -18,6 +18,7 @@ pub mod api;
 pub mod diff;
 pub mod document;
 pub mod expression;
+pub mod names;
 pub mod openapi;
 pub mod owner;
 pub mod permission;

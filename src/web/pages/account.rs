@@ -21,7 +21,11 @@ use serde::Deserialize;
 /// One signed-in device, as the page lists it.
 pub struct SessionView {
     pub id: i64,
+    /// "Chrome on Linux"; the raw user agent is `user_agent`.
     pub device: String,
+    pub user_agent: String,
+    /// "active now", or when it was last seen ("3 hours ago").
+    pub activity: String,
     pub ip: String,
     pub signed_in: NaiveDateTime,
     pub last_seen: NaiveDateTime,
@@ -61,14 +65,26 @@ pub struct PasswordForm {
     new_password: String,
 }
 
+/// "active now" within five minutes of the last request, else how long ago.
+fn activity(last_seen: NaiveDateTime, now: NaiveDateTime) -> String {
+    if now - last_seen <= chrono::Duration::minutes(5) {
+        "active now".into()
+    } else {
+        format!("last seen {}", crate::domain::timefmt::relative(&last_seen, &now))
+    }
+}
+
 async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, AppError> {
     let this = current.login.sid.hash();
     let (rows, two_factor_on) = profile::overview(state, &current.user).await?;
+    let now = crate::domain::timefmt::now();
     let sessions = rows
         .into_iter()
         .map(|row| SessionView {
             id: row.id,
-            device: row.user_agent.unwrap_or_else(|| "Unknown device".into()),
+            device: crate::domain::user_agent::describe(row.user_agent.as_deref()),
+            activity: activity(row.last_seen_at, now),
+            user_agent: row.user_agent.unwrap_or_default(),
             ip: row.ip.unwrap_or_else(|| "unknown".into()),
             signed_in: row.created_at,
             last_seen: row.last_seen_at,

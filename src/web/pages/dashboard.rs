@@ -46,6 +46,8 @@ pub struct RevokedUseBanner {
 
 pub struct RecentEvent {
     pub action: String,
+    /// The audit log's words for it ("API key revoked").
+    pub label: String,
     pub actor: String,
     pub target: String,
     pub when: String,
@@ -136,6 +138,7 @@ fn recent(overview: &Overview, at: NaiveDateTime) -> Vec<RecentEvent> {
         .iter()
         .map(|e| RecentEvent {
             action: e.action.clone(),
+            label: crate::app::audit::human_label(&e.action),
             actor: e.actor_email.clone().unwrap_or_else(|| e.actor_type.clone()),
             target: e.target_label.clone().or_else(|| e.target_id.clone()).unwrap_or_default(),
             when: timefmt::relative(&e.occurred_at, &at),

@@ -41,6 +41,22 @@ struct RecoveryCodesPage {
     codes: Vec<String>,
 }
 
+impl RecoveryCodesPage {
+    /// The codes as a text file, one a line, in a `data:` link (Download
+    /// works without script, and the codes never go to a URL the server sees).
+    fn download_href(&self) -> String {
+        let text = format!("Latchkey recovery codes (each works once)\n\n{}\n", self.codes.join("\n"));
+        let encoded: String = text
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => char::from(b).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        format!("data:text/plain;charset=utf-8,{encoded}")
+    }
+}
+
 /// Confirming a new authenticator: its first code, and the password when
 /// the sudo window has passed.
 #[derive(Deserialize)]

@@ -13,7 +13,7 @@ use crate::domain::ParseError;
 use crate::domain::access::{ApiSlug, Metadata, OwnerId};
 use crate::domain::expiry_choice::{self, ExpiryOption};
 use crate::domain::forms::KeyForm;
-use crate::domain::key_policy::{Breach, KeyPolicy};
+use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_reach::{self, ReachFields};
 use crate::domain::key_settings::{IpAllowlist, KeySettings, parse_description, parse_label, parse_rate_limit};
 use crate::domain::records::FieldError;
@@ -195,21 +195,6 @@ impl KeyFormPage {
                 _ => self.scope_error = Some(e.message),
             }
         }
-    }
-}
-
-impl KeyFormPage {
-    /// Puts each rule of the org's key policy that the key would break next to its field.
-    fn breaches(&mut self, breaches: Vec<Breach>) -> Result<HttpResponse, AppError> {
-        for breach in breaches {
-            let message = Some(breach.message);
-            match breach.field {
-                "scopes" => self.scope_error = message,
-                "allowed_ips" => self.allowed_ips.error = message,
-                _ => self.expires_at.error = message,
-            }
-        }
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, self)
     }
 }
 

@@ -1,7 +1,13 @@
-//! The key form's error summary: every problem at the top of the form,
-//! each a link to its field, so an error far down the page is not missed.
+//! Where the key form's problems show: next to their fields (policy
+//! breaches included), and all together in a summary at the top of the
+//! form, each a link to its field, so an error far down the page is not missed.
 
 use super::KeyFormPage;
+use crate::domain::key_policy::Breach;
+use crate::web::error::AppError;
+use crate::web::pages::render_status;
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 
 /// One problem: the id of the field it is about, and what is wrong.
 pub struct Problem<'a> {
@@ -35,5 +41,20 @@ impl KeyFormPage {
     /// What the org's key policy asks of the expiry, e.g. "required, at most 90 days".
     pub fn expiry_rule(&self) -> String {
         crate::domain::expiry_choice::rule(&self.policy)
+    }
+}
+
+impl KeyFormPage {
+    /// Puts each rule of the org's key policy that the key would break next to its field.
+    pub(super) fn breaches(&mut self, breaches: Vec<Breach>) -> Result<HttpResponse, AppError> {
+        for breach in breaches {
+            let message = Some(breach.message);
+            match breach.field {
+                "scopes" => self.scope_error = message,
+                "allowed_ips" => self.allowed_ips.error = message,
+                _ => self.expires_at.error = message,
+            }
+        }
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, self)
     }
 }
