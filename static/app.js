@@ -202,3 +202,10 @@ document.querySelectorAll("[data-print]").forEach((button) => {
   button.hidden = false;
   button.addEventListener("click", () => window.print());
 });
+
+// "Forgot your password?" takes the address typed on the login form along.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-testid=forgot-password]");
+  const email = document.getElementById("email")?.value.trim();
+  if (link && email) link.href = `${link.pathname}?email=${encodeURIComponent(email)}`;
+});

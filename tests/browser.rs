@@ -305,8 +305,11 @@ async fn add_a_webhook_copy_its_secret_and_send_a_test() {
     client.refresh().await.expect("reload");
     click(&client, "[data-testid=attempt-link]").await;
     css(&client, "tr[data-testid=attempt-request-header][data-name=webhook-signature]").await;
-    let body = css(&client, "[data-testid=attempt-request-body]").await.text().await.expect("body");
-    assert!(body.contains("order.created"), "{body}");
+    let body = css(&client, "[data-testid=attempt-request-body-pretty]").await.text().await.expect("body");
+    assert!(body.contains("\"type\": \"order.created\""), "indented for reading: {body}");
+    // Copy takes the exact bytes sent (the signature covers them), not the indented text.
+    click(&client, "[data-testid=copy-request-body]").await;
+    css(&client, "[data-testid=copy-request-body][aria-live]").await;
     screenshot(&client, "19-webhook-attempt").await;
     client.close().await.expect("close browser");
 }

@@ -222,6 +222,18 @@ async fn sweep(dark: bool) {
             screenshot(&client, &format!("screens/{scheme}-{width}-{name}")).await;
         }
     }
+    // The delivery log, scrolled into view (the README shows it).
+    let hook_page =
+        pages.iter().find(|p| p.contains("/webhooks/wh_") && p.matches('/').count() == 5).expect("a webhook page");
+    for (width, height) in WIDTHS {
+        client.set_window_size(width, height).await.expect("resize");
+        client.goto(&format!("{}{hook_page}", app.base)).await.expect("open");
+        let log = css(&client, "[data-testid=delivery-attempts]").await;
+        // Its section's heading and filters too, below the sticky top bar.
+        let scroll = "arguments[0].closest('section').scrollIntoView({block: 'start'}); window.scrollBy(0, -64);";
+        client.execute(scroll, vec![serde_json::to_value(&log).expect("el")]).await.expect("scroll");
+        screenshot(&client, &format!("screens/{scheme}-{width}-delivery-log")).await;
+    }
     // The one-time secret page (a POST's answer), at both widths.
     for (width, height) in WIDTHS {
         client.set_window_size(width, height).await.expect("resize");

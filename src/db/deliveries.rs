@@ -23,6 +23,8 @@ pub struct Delivery {
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Sent by Send test or Send example: never retried, resent or recovered.
+    pub test: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -271,13 +273,16 @@ pub fn find_attempt(
         .optional()
 }
 
-/// The status codes of the endpoint's latest `limit` attempts, newest first (`None`: no answer).
+/// The status codes of the endpoint's latest `limit` attempts, newest
+/// first (`None`: no answer); test messages' attempts are left out.
 pub fn recent_statuses(conn: &mut DbConn, scope: EndpointScope, limit: i64) -> QueryResult<Vec<Option<i64>>> {
     attempts::table
         .inner_join(deliveries::table.on(dsl::id.eq(attempts::delivery_id)))
         .filter(attempts::endpoint_id.eq(scope.endpoint_id))
         .filter(dsl::endpoint_id.eq(scope.endpoint_id))
         .filter(dsl::org_id.eq(scope.org_id.get()))
+        // Send test and Send example say nothing of how real traffic fares.
+        .filter(dsl::test.eq(false))
         .order(attempts::id.desc())
         .limit(limit)
         .select(attempts::status_code)
@@ -299,6 +304,7 @@ pub fn requeue_failed(
             .filter(dsl::org_id.eq(scope.org_id.get()))
             .filter(dsl::endpoint_id.eq(scope.endpoint_id))
             .filter(dsl::created_at.ge(since))
+            .filter(dsl::test.eq(false))
             .filter(
                 dsl::state
                     .eq(DeliveryState::Failed.as_str())

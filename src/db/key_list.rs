@@ -70,11 +70,32 @@ impl ListQuery {
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
+type Boxed = super::schema::api_keys::BoxedQuery<'static, super::conn::MultiBackend>;
+
 /// One page of the organisation's keys matching the query.
 pub fn list(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) -> QueryResult<Vec<ApiKey>> {
+    let Some(query) = matching(org_id, q, at) else { return Ok(Vec::new()) };
+    let query = match q.sort {
+        Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
+        // NULLs last on both backends: sort on "is null" first.
+        Sort::LastUsed => query.order((dsl::last_used_at.is_null().asc(), dsl::last_used_at.desc(), dsl::id.desc())),
+        Sort::Expiry => query.order((dsl::expires_at.is_null().asc(), dsl::expires_at.asc(), dsl::id.desc())),
+        Sort::Oldest => query.order(dsl::id.asc()),
+    };
+    query.offset(q.offset).limit(q.limit).select(ApiKey::as_select()).load(conn)
+}
+
+/// How many of the organisation's keys match the query (its search and filters; not its page).
+pub fn count(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) -> QueryResult<i64> {
+    let Some(query) = matching(org_id, q, at) else { return Ok(0) };
+    query.count().get_result(conn)
+}
+
+/// The organisation's keys matching the query's search and filters; `None`: nothing can.
+fn matching(org_id: OrgId, q: &ListQuery, at: NaiveDateTime) -> Option<Boxed> {
     // No label or prefix holds a NUL (PostgreSQL refuses one even in a comparison): nothing can match.
     if [&q.search, &q.owner].into_iter().flatten().any(|s| s.contains('\0')) {
-        return Ok(Vec::new());
+        return None;
     }
     let mut query = dsl::api_keys.filter(dsl::org_id.eq(org_id.get())).into_boxed::<super::conn::MultiBackend>();
     if let Some(search) = &q.search {
@@ -131,12 +152,5 @@ pub fn list(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) 
     if let Some(owner) = &q.owner {
         query = query.filter(dsl::owner_id.eq(owner.clone()));
     }
-    query = match q.sort {
-        Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
-        // NULLs last on both backends: sort on "is null" first.
-        Sort::LastUsed => query.order((dsl::last_used_at.is_null().asc(), dsl::last_used_at.desc(), dsl::id.desc())),
-        Sort::Expiry => query.order((dsl::expires_at.is_null().asc(), dsl::expires_at.asc(), dsl::id.desc())),
-        Sort::Oldest => query.order(dsl::id.asc()),
-    };
-    query.offset(q.offset).limit(q.limit).select(ApiKey::as_select()).load(conn)
+    Some(query)
 }

@@ -11,6 +11,7 @@ pub mod ceremonies;
 pub mod checkpoints;
 mod conn;
 pub mod deliveries;
+pub mod delivery_messages;
 pub mod expiry_notices;
 pub mod exposures;
 pub mod form_ids;

@@ -14,6 +14,8 @@ struct ErrorPage {
     status: u16,
     title: &'static str,
     message: &'static str,
+    /// Where to go instead (href, words), else the console's home.
+    way: Option<(String, &'static str)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,10 @@ pub enum AppError {
     Unauthenticated { next: Option<String> },
     #[error("forbidden")]
     Forbidden,
+    /// Platform staff opened an organisation's console pages: they read an
+    /// organisation through the support console instead.
+    #[error("staff outside the support console")]
+    StaffOutside { slug: String },
     /// The organisation requires a second factor and the user has none: a
     /// page (`read`) leads to the account page to add one; a change is 403.
     #[error("second factor required")]
@@ -59,7 +65,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthenticated { .. } => StatusCode::SEE_OTHER,
-            Self::Forbidden | Self::Csrf | Self::PlanRequired => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::StaffOutside { .. } | Self::Csrf | Self::PlanRequired => StatusCode::FORBIDDEN,
             Self::SecondFactorRequired { read: true } => StatusCode::SEE_OTHER,
             Self::SecondFactorRequired { read: false } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -93,6 +99,10 @@ impl ResponseError for AppError {
             Self::Forbidden => (
                 "You don't have access to this page",
                 "Your role in this organisation does not include this page. Ask an owner if you need access.",
+            ),
+            Self::StaffOutside { .. } => (
+                "This is the support console's to show",
+                "You are platform staff, not a member of this organisation: you read its audit log and API keys, without changing anything, in the support console.",
             ),
             Self::SecondFactorRequired { .. } => (
                 "Two-factor authentication required",
@@ -128,7 +138,13 @@ impl ResponseError for AppError {
             _ => {}
         }
         let status = self.status_code();
-        let page = ErrorPage { status: status.as_u16(), title, message };
+        let way = match self {
+            Self::StaffOutside { slug } => {
+                Some((crate::domain::urls::support_audit_log(slug), "Open it in the support console"))
+            }
+            _ => None,
+        };
+        let page = ErrorPage { status: status.as_u16(), title, message, way };
         let body = page.render().unwrap_or_else(|_| title.to_owned());
         let mut res = HttpResponse::build(status);
         if let Self::MethodNotAllowed { allow } = self {

@@ -262,3 +262,14 @@ async fn the_reset_link_arrives_through_a_real_smtp_server_and_works() {
     assert_eq!(res.status(), 303);
     assert_eq!(app.visitor().login("admin@acme.test", NEW_PASSWORD).await.status(), 303);
 }
+
+#[tokio::test]
+async fn the_reset_page_takes_the_address_typed_on_the_login_page() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let (status, html) = app.visitor().get_html("/password-reset?email=owner%40acme.test").await;
+    assert_eq!(status, 200);
+    assert_eq!(select_attr(&html, "#email", "value").as_deref(), Some("owner@acme.test"));
+    let (_, plain) = app.visitor().get_html("/password-reset").await;
+    assert_eq!(select_attr(&plain, "#email", "value").as_deref(), Some(""));
+}

@@ -370,6 +370,14 @@ async fn staff_read_any_log_read_only_and_each_look_is_recorded() {
     // Staff see the platform log.
     // Staff act on nothing in an organisation (docs/security-model.md: Roles; 403).
     assert_eq!(staff.get("/orgs/acme/settings/members").await.status(), 403);
+    // The refusal says where staff read an organisation: the support console.
+    let (status, refused) = staff.get_html("/orgs/acme/settings/api-keys").await;
+    assert_eq!(status, 403);
+    assert!(select_all_text(&refused, "h1").concat().contains("support console"));
+    assert_eq!(
+        select_attr(&refused, "[data-testid=error-way]", "href").as_deref(),
+        Some("/support/orgs/acme/audit-log")
+    );
     assert_eq!(
         staff
             .post_form("/orgs/acme/settings/members", &[("email", "help@latchkey.test"), ("role", "owner")])

@@ -188,6 +188,10 @@ async fn a_chain_rewritten_with_recomputed_hashes_is_caught_by_an_earlier_checkp
     let (_, html) = owner.get_html(verify).await;
     assert_eq!(select_attr(&html, "[data-testid=verify-result]", "data-intact").as_deref(), Some("true"));
     assert_eq!(select_attr(&html, "[data-testid=verify-checkpoints]", "data-count").as_deref(), Some("1"));
+    assert_eq!(
+        select_all_text(&html, "[data-testid=verify-checkpoints]").concat(),
+        "1 signed checkpoint matches the chain."
+    );
 
     rewrite_chain_from(&app, acme, 4);
     let public_key = signer(&app).public_key();

@@ -122,6 +122,10 @@ async fn health_marks_follow_the_rules_and_rotations_link_both_keys() {
     let ends = select_all_text(&list, &format!("tr[data-key-id={old}] [data-testid=key-ends]")).concat();
     assert_eq!(ends, "Ends in 23 hours (rotation)", "wrapping, not widening the table");
     let (_, old_page) = owner.get_html(&format!("{KEYS}/{old}")).await;
+    // The key's own activity comes before its (long) request log.
+    let page = old_page.html();
+    let (activity, requests) = (page.find("<h2>Activity</h2>"), page.find("id=\"requests-title\""));
+    assert!(activity.is_some() && activity < requests, "activity first");
     assert_eq!(select_attr(&old_page, "[data-testid=replaced-by]", "href"), Some(format!("{KEYS}/{new}")));
     let (_, new_page) = owner.get_html(&format!("{KEYS}/{new}")).await;
     assert_eq!(select_attr(&new_page, "[data-testid=rotated-from]", "href"), Some(format!("{KEYS}/{old}")));

@@ -53,11 +53,15 @@ async fn the_list_searches_filters_sorts_and_pages() {
     let next = select_attr(&first, "[data-testid=next-page]", "href").expect("next").replace("&amp;", "&");
     let (_, second) = owner.get_html(&next).await;
     assert_eq!(count(&second, "tr[data-testid=key-row]"), 10);
+    // The list says how many keys there are, and which of them a page shows.
+    assert_eq!(select_all_text(&first, "[data-testid=key-count]"), ["1–50 of 60 keys"]);
+    assert_eq!(select_all_text(&second, "[data-testid=key-count]"), ["51–60 of 60 keys"]);
     let (_, found) = owner.get_html(&format!("{KEYS}?q=special%207%25")).await;
     assert_eq!(count(&found, "tr[data-testid=key-row]"), 1, "search is literal and case-insensitive");
     let (_, disabled) = owner.get_html(&format!("{KEYS}?state=disabled")).await;
     assert_eq!(count(&disabled, "tr[data-testid=key-row][data-status=disabled]"), 6);
     assert_eq!(count(&disabled, "tr[data-testid=key-row]"), 6);
+    assert_eq!(select_all_text(&disabled, "[data-testid=key-count]"), ["6 keys match"]);
     let some_id = select_attr(&second, "tr[data-testid=key-row]", "data-key-id").expect("id");
     let (_, by_id) = owner.get_html(&format!("{KEYS}?q={some_id}")).await;
     assert_eq!(select_attr(&by_id, "tr[data-testid=key-row]", "data-key-id"), Some(some_id));

@@ -26,6 +26,7 @@ mod conformance;
 mod console;
 mod csrf;
 mod deliveries;
+mod delivery_log;
 mod demo;
 mod escalation;
 mod faults;

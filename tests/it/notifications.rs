@@ -216,6 +216,11 @@ async fn dashboard_banners_counts_and_the_needs_attention_filter() {
         assert_eq!(count(&html, &link), 1, "each key is linked");
     }
     assert_eq!(select_all_attr(&html, "[data-testid=banner-revoked-use]", "data-key-id"), vec![leaked.clone()]);
+    // One "needs attention" panel holds them all, with their count.
+    let items = count(&html, "[data-testid=needs-attention] li.attention-item");
+    assert_eq!(items, 3, "two expiring keys and one revoked key in use");
+    assert_eq!(select_attr(&html, "[data-testid=needs-attention]", "data-count"), Some(items.to_string()));
+    assert_eq!(count(&html, ".alert[data-testid^=banner]"), 0, "no loose banners");
     assert_eq!(select_all_text(&html, "[data-testid=count-expiring]"), vec!["1"]);
     assert_eq!(select_all_text(&html, "[data-testid=count-active]"), vec!["2"], "soon + healthy");
     assert!(count(&html, "[data-testid=recent-event]") > 0);

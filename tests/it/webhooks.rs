@@ -94,7 +94,10 @@ async fn private_targets_are_refused_at_save_time_and_at_send_time() {
         ("https://localhost/hooks", "loopback"),
         ("http://hooks.example.com/x", "https://"),
         ("https://user:pw@hooks.example.com/", "user name"),
-        ("not a url", "full URL"),
+        ("not a url", "Start the URL with https://"),
+        ("hooks.example.com/x", "Start the URL with https://"),
+        ("ftp://hooks.example.com/x", "not ftp://"),
+        ("https://", "no host name"),
     ] {
         let res = owner.post_form(HOOKS, &[("url", url), ("events", "order.created")]).await;
         assert_eq!(res.status(), 422, "{url}");

@@ -23,9 +23,9 @@ pub use errors::{ChangeError, CreateError, EditError, FindError, RotateError};
 pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_leaked};
 pub use issue::{Issued, Once, create, rotate, rotate_self};
 pub use reads::{
-    Activity, ListQuery, POLICY_SCAN_LIMIT, RequestFilter, RequestRow, Sort, activity, by_token, find, find_own,
-    health_marks, list_for_api, list_for_console, list_violating, record_revoked_use, requests, revoke_after_grace,
-    violates,
+    Activity, ListQuery, Listing, POLICY_SCAN_LIMIT, RequestFilter, RequestRow, Sort, activity, by_token, find,
+    find_own, health_marks, list_for_api, list_for_console, list_violating, record_revoked_use, requests,
+    revoke_after_grace, violates,
 };
 
 pub use crate::app::caller::Caller;

@@ -34,10 +34,26 @@ pub async fn find_own(ctx: &AppState, caller: &Caller) -> Result<ApiKey, FindErr
 }
 
 /// The keys matching `query`, for the console (or, read-only, for staff).
-pub async fn list_for_console(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Vec<ApiKey>, FindError> {
+pub async fn list_for_console(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Listing, FindError> {
     authorize(caller, Op::Read)?;
     let org_id = caller.org().id;
-    Ok(ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &query, now())).await?)
+    Ok(ctx
+        .db
+        .run(move |conn| {
+            let at = now();
+            let keys = crate::db::key_list::list(conn, org_id, &query, at)?;
+            Ok::<_, crate::db::QueryError>(Listing {
+                keys,
+                total: crate::db::key_list::count(conn, org_id, &query, at)?,
+            })
+        })
+        .await?)
+}
+
+/// A page of the console's key list, and how many keys match in all.
+pub struct Listing {
+    pub keys: Vec<ApiKey>,
+    pub total: i64,
 }
 
 /// How many keys a whole-list check reads at most (the "violates policy"
@@ -47,13 +63,15 @@ pub const POLICY_SCAN_LIMIT: i64 = 10_000;
 /// The console's "violates policy" filter: the page `query` asks for, of
 /// the keys that still work and break the org's key policy. The policy reads
 /// each key's scopes, so it is checked here rather than in SQL.
-pub async fn list_violating(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Vec<ApiKey>, FindError> {
+pub async fn list_violating(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Listing, FindError> {
     authorize(caller, Op::Read)?;
     let (org_id, policy) = (caller.org().id, caller.org().key_policy);
     let (offset, limit) = (usize::try_from(query.offset).unwrap_or(0), usize::try_from(query.limit).unwrap_or(0));
     let all = ListQuery { offset: 0, limit: POLICY_SCAN_LIMIT, ..query };
     let keys = ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &all, now())).await?;
-    Ok(keys.into_iter().filter(|k| violates(k, &policy)).skip(offset).take(limit).collect())
+    let violating: Vec<ApiKey> = keys.into_iter().filter(|k| violates(k, &policy)).collect();
+    let total = i64::try_from(violating.len()).unwrap_or(i64::MAX);
+    Ok(Listing { keys: violating.into_iter().skip(offset).take(limit).collect(), total })
 }
 
 /// A key's recent audit events (the 50 newest) and its usage per day over the last 30 days.
@@ -105,7 +123,9 @@ pub async fn list_for_api(
 ) -> Result<Vec<ApiKey>, FindError> {
     let (sort, after_id) = (Sort::Oldest, Some(after));
     let query = ListQuery { search, state, attention: false, sort, offset: 0, limit, after_id, owner };
-    list_for_console(ctx, caller, query).await
+    authorize(caller, Op::Read)?;
+    let org_id = caller.org().id;
+    Ok(ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &query, now())).await?)
 }
 
 /// What a key's health marks are read from, at `at`.

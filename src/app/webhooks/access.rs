@@ -10,7 +10,10 @@ use crate::db::deliveries::{self, EndpointScope};
 use crate::db::{self, now};
 use crate::domain::scopes::Management;
 
+/// A message of the delivery log: one event's delivery to the endpoint.
+pub use crate::db::deliveries::Delivery as MessageRow;
 pub use crate::db::deliveries::{AttemptFilter, AttemptRequest, AttemptRow};
+use crate::db::delivery_messages;
 pub use crate::db::webhooks::Endpoint;
 
 /// What a caller asks to do with webhook endpoints.
@@ -83,8 +86,15 @@ pub async fn list_with_health(ctx: &AppState, caller: &Caller) -> Result<Vec<(En
 /// Attempts a page of the endpoint's log lists.
 pub const ATTEMPTS_PAGE: i64 = 50;
 
-/// A page of attempts with their event (type, id), and the id the next page lists from.
-pub type AttemptPage = (Vec<(AttemptRow, String, String)>, Option<i64>);
+/// A page of the endpoint's delivery log: its attempts, newest first, with
+/// their event (type, id); the messages they belong to; and the attempt id
+/// the next page lists from.
+#[derive(Debug, Default)]
+pub struct AttemptPage {
+    pub attempts: Vec<(AttemptRow, String, String)>,
+    pub messages: Vec<MessageRow>,
+    pub older: Option<i64>,
+}
 
 /// What the endpoint's page shows: a page of its attempt log matching
 /// `filter` before attempt `before` (none when `listed` is false: the
@@ -103,9 +113,10 @@ pub async fn activity(
                 let mut rows = deliveries::attempts_page(conn, scope, &filter, before, ATTEMPTS_PAGE + 1)?;
                 let older = (rows.len() as i64 > ATTEMPTS_PAGE).then(|| rows[ATTEMPTS_PAGE as usize - 1].0.id);
                 rows.truncate(ATTEMPTS_PAGE as usize);
-                (rows, older)
+                let ids: Vec<i64> = rows.iter().map(|(a, _, _)| a.delivery_id).collect();
+                AttemptPage { messages: delivery_messages::of(conn, scope, &ids)?, attempts: rows, older }
             } else {
-                Default::default()
+                AttemptPage::default()
             };
             Ok::<_, crate::db::QueryError>((page, deliveries::recent_statuses(conn, scope, health::RECENT)?))
         })

@@ -124,6 +124,59 @@ pub async fn attempt(
     Ok(send::post(&url, addr, &headers, body, state.config.webhook_timeout).await)
 }
 
+/// What an attempt leaves in the log: the answer's start (or the error),
+/// the request exactly as sent and the answer's headers (for the attempt page).
+pub struct Logged {
+    status: Option<u16>,
+    latency_ms: u64,
+    class: Option<&'static str>,
+    excerpt: String,
+    request: send::SentRequest,
+    request_headers: String,
+    response_headers: String,
+}
+
+impl Logged {
+    pub fn of(result: &Attempt) -> Self {
+        let excerpt = match &result.error {
+            Some((_, message)) => message.clone(),
+            None => result.body.chars().take(500).collect(),
+        };
+        Self {
+            status: result.status,
+            latency_ms: result.latency_ms,
+            class: result.error.as_ref().map(|(c, _)| *c),
+            excerpt,
+            request: result.request.clone(),
+            request_headers: serde_json::to_string(&result.request.headers).unwrap_or_else(|_| "[]".into()),
+            response_headers: serde_json::to_string(&result.headers).unwrap_or_else(|_| "[]".into()),
+        }
+    }
+
+    /// The attempt's row: number `attempt` of the delivery, for the endpoint, made by `trigger`.
+    pub fn attempt<'a>(
+        &'a self,
+        (delivery_id, endpoint_id): (i64, i64),
+        attempt: i64,
+        trigger: &'a str,
+    ) -> NewAttempt<'a> {
+        NewAttempt {
+            delivery_id,
+            endpoint_id,
+            attempt,
+            trigger,
+            status_code: self.status,
+            latency_ms: self.latency_ms,
+            error_class: self.class,
+            excerpt: &self.excerpt,
+            request_url: &self.request.url,
+            request_headers: &self.request_headers,
+            request_body: &self.request.body,
+            response_headers: &self.response_headers,
+        }
+    }
+}
+
 fn retry_after(result: &Attempt) -> Option<i64> {
     if !matches!(result.status, Some(429 | 503)) {
         return None;
@@ -202,38 +255,14 @@ async fn record(
         }
     };
     let (delivery, hook) = (delivery.clone(), endpoint.clone());
-    let (status, latency, class) = (result.status, result.latency_ms, result.error.as_ref().map(|(c, _)| *c));
     let succeeded = result.succeeded();
     let public_url = state.config.public_url.origin().to_owned();
-    let excerpt: String = match &result.error {
-        Some((_, message)) => message.clone(),
-        None => result.body.chars().take(500).collect(),
-    };
-    // Kept for the attempt page: the request exactly as sent, the answer's headers.
-    let sent = result.request.clone();
-    let request_headers = serde_json::to_string(&sent.headers).unwrap_or_else(|_| "[]".into());
-    let response_headers = serde_json::to_string(&result.headers).unwrap_or_else(|_| "[]".into());
+    let logged = Logged::of(result);
     let health = state
         .db
         .run(move |conn| {
             crate::db::transaction(conn, |conn| {
-                deliveries::record_attempt(
-                    conn,
-                    NewAttempt {
-                        delivery_id: delivery.id,
-                        endpoint_id: hook.id,
-                        attempt: attempts,
-                        trigger,
-                        status_code: status,
-                        latency_ms: latency,
-                        error_class: class,
-                        excerpt: &excerpt,
-                        request_url: &sent.url,
-                        request_headers: &request_headers,
-                        request_body: &sent.body,
-                        response_headers: &response_headers,
-                    },
-                )?;
+                deliveries::record_attempt(conn, logged.attempt((delivery.id, hook.id), attempts, trigger))?;
                 // A manual resend of a delivered message leaves it delivered.
                 let state_now =
                     if delivery.state == DeliveryState::Delivered { DeliveryState::Delivered } else { next_state };

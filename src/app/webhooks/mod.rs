@@ -22,8 +22,8 @@ pub mod target;
 mod testing;
 
 pub use access::{
-    ATTEMPTS_PAGE, AttemptFilter, AttemptPage, AttemptRequest, AttemptRow, Endpoint, HookError, Op, activity, attempt,
-    authorize, find, list, list_with_health,
+    ATTEMPTS_PAGE, AttemptFilter, AttemptPage, AttemptRequest, AttemptRow, Endpoint, HookError, MessageRow, Op,
+    activity, attempt, authorize, find, list, list_with_health,
 };
 pub use endpoints::{AtCap, EndpointError, EndpointFields, Overlap, create, delete, rotate_secret, update};
 pub use switch::{recover, set_enabled};

@@ -43,6 +43,7 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        test -> Bool,
     }
 }
 

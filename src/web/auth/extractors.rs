@@ -103,7 +103,10 @@ impl FromRequest for OrgMember {
             let Some((org, role)) = current.orgs.iter().find(|(org, _)| org.slug == slug).cloned() else {
                 // Staff reach organisations through the read-only support console;
                 // here they may do nothing (docs/security-model.md: Roles; 403). Everyone else gets 404.
-                return Err(if current.user.is_staff { AppError::Forbidden } else { AppError::NotFound });
+                return Err(match current.user.is_staff {
+                    true => AppError::StaffOutside { slug: slug.to_owned() },
+                    false => AppError::NotFound,
+                });
             };
             // An org that requires a second factor shows nothing to a member without one.
             if org.require_two_factor && !current.has_second_factor {

@@ -75,6 +75,20 @@ struct DashboardPage {
     exposed: Vec<(String, String)>,
 }
 
+impl DashboardPage {
+    /// How many things the "needs attention" panel names: each key,
+    /// endpoint and report it lists, the expiring keys beyond the first
+    /// five, and the keys that break the key policy.
+    fn attention_total(&self) -> usize {
+        self.expiring.len()
+            + self.more_expiring
+            + self.policy_violations
+            + self.hooks.len()
+            + self.exposed.len()
+            + self.revoked_use.len()
+    }
+}
+
 /// The banners of expired and expiring keys (the first few; how many more).
 fn expiring(overview: &Overview, at: NaiveDateTime) -> (Vec<ExpiryBanner>, usize) {
     let more = overview.expiring.len().saturating_sub(BANNER_LIMIT);

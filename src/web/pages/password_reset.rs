@@ -68,8 +68,16 @@ pub struct NewPasswordForm {
     new_password: String,
 }
 
-pub async fn form(session: Session) -> Result<HttpResponse, AppError> {
-    render(&RequestPage { csrf: session::csrf_token(&session), email: String::new(), error: None, sent: false })
+/// `?email=`: the address typed on the login page, which its link carries here.
+#[derive(Deserialize)]
+pub struct EmailQuery {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn form(session: Session, query: web::Query<EmailQuery>) -> Result<HttpResponse, AppError> {
+    let email: String = query.email.trim().chars().take(254).collect();
+    render(&RequestPage { csrf: session::csrf_token(&session), email, error: None, sent: false })
 }
 
 pub async fn request(

@@ -59,6 +59,9 @@ pub struct KeyListPage {
     pub next_cursor: Option<i64>,
     pub prev_cursor: Option<i64>,
     pub notice: Option<&'static str>,
+    /// How many keys match the search and filters, and which of them this page shows (1-based, inclusive).
+    pub total: i64,
+    pub shown: (i64, i64),
 }
 
 impl KeyListPage {
@@ -153,7 +156,7 @@ pub async fn page(
         after_id: None,
         owner: filters.owner.clone(),
     };
-    let keys = match filters.violating {
+    let keys::Listing { keys, total } = match filters.violating {
         true => keys::list_violating(state, caller, list_query).await?,
         false => keys::list_for_console(state, caller, list_query).await?,
     };
@@ -180,6 +183,8 @@ pub async fn page(
         next_cursor: has_more.then_some(offset + PAGE_SIZE),
         prev_cursor: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
         notice: query.notice.map(crate::web::pages::Notice::text),
+        shown: (offset + 1, offset + (keys.len() as i64).min(PAGE_SIZE)),
+        total,
     })
 }
 

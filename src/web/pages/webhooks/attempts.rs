@@ -108,6 +108,18 @@ impl AttemptDetailPage {
     fn succeeded(&self) -> bool {
         self.attempt.status_code.is_some_and(|s| (200..300).contains(&s))
     }
+
+    fn pretty(&self, body: &str) -> String {
+        pretty(body)
+    }
+}
+
+/// A body for reading: JSON indented, anything else (or JSON cut short) as it is.
+fn pretty(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| body.to_owned())
 }
 
 /// Headers as stored (a JSON array of pairs); a row written before they were kept has none.

@@ -3,13 +3,14 @@
 //! attempt log (filters, pages, Resend) and Recover.
 
 use super::attempts::{self, AttemptForm, AttemptQuery};
+use super::messages::MessageGroup;
 use super::{links, load};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
 use crate::app::state::AppState;
 use crate::app::webhooks::health::Health;
 use crate::app::webhooks::send::Attempt;
-use crate::app::webhooks::{self, AttemptRow, Endpoint, EndpointError, examples};
+use crate::app::webhooks::{self, Endpoint, EndpointError, examples};
 use crate::domain::event_type::EventType;
 use crate::domain::urls::WebhookPages;
 use crate::web::auth::{CsrfForm, OrgMember};
@@ -43,7 +44,8 @@ struct DetailPage {
     /// When the previous secret stops signing, while it still does.
     previous_until: Option<String>,
     result: Option<Attempt>,
-    attempts: Vec<(AttemptRow, String, String)>,
+    /// This page of the delivery log, by message.
+    messages: Vec<MessageGroup>,
     older: Option<i64>,
     filters: AttemptForm,
     event_types: [EventType; 16],
@@ -69,8 +71,9 @@ async fn detail(
 ) -> Result<HttpResponse, AppError> {
     let (filter, before, filters) = attempts::parse(&extras.query);
     let listed = !filters.has_errors();
-    let ((attempts, older), health) = webhooks::activity(state, caller, &hook, (filter, before, listed)).await?;
+    let (log, health) = webhooks::activity(state, caller, &hook, (filter, before, listed)).await?;
     let at = crate::domain::timefmt::now();
+    let older = log.older;
     let invalid = !listed || extras.test_event.error.is_some() || extras.since.error.is_some();
     let page = DetailPage {
         chrome: Chrome::for_member(member, NavItem::Webhooks),
@@ -79,7 +82,7 @@ async fn detail(
         previous_until: hook.previous_until.filter(|t| *t > at).map(|t| crate::domain::timefmt::exact(&t)),
         hook,
         result: extras.result,
-        attempts,
+        messages: super::messages::group(log, at),
         older,
         filters,
         event_types: EventType::SUBSCRIBABLE,

@@ -6,6 +6,7 @@
 mod attempts;
 mod confirm;
 mod detail;
+mod messages;
 
 pub use attempts::show as attempt;
 pub use confirm::{delete_confirm, rotate_secret, rotate_secret_confirm};
