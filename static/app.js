@@ -209,3 +209,10 @@ document.addEventListener("click", (event) => {
   const email = document.getElementById("email")?.value.trim();
   if (link && email) link.href = `${link.pathname}?email=${encodeURIComponent(email)}`;
 });
+
+// On a phone the settings navigation is one row that scrolls sideways: show the current page's tab.
+const navRow = document.querySelector(".sidenav");
+const currentTab = navRow?.querySelector("a[aria-current=page]");
+if (navRow && currentTab && navRow.scrollWidth > navRow.clientWidth) {
+  navRow.scrollLeft = currentTab.offsetLeft - (navRow.clientWidth - currentTab.offsetWidth) / 2;
+}

@@ -136,6 +136,27 @@ async fn check_page(client: &Client, axe: &str, label: &str) -> Vec<String> {
     for c in cut.as_array().into_iter().flatten() {
         problems.push(format!("{label}: a table's last column is off screen: {}", c.as_str().unwrap_or_default()));
     }
+    // Thumb-sized boxes and radios; the current settings tab in sight on the scrolling nav row.
+    let small = client
+        .execute(
+            "const out = [];
+             for (const box of document.querySelectorAll('input[type=checkbox], input[type=radio]')) {
+               const r = box.getBoundingClientRect();
+               if (box.offsetParent !== null && (r.width < 20 || r.height < 20)) out.push((box.id || box.name) + ' ' + Math.round(r.width));
+             }
+             const tab = document.querySelector('.sidenav a[aria-current=page]');
+             if (tab && tab.offsetParent !== null) {
+               const t = tab.getBoundingClientRect(), nav = tab.closest('.sidenav').getBoundingClientRect();
+               if (t.left < nav.left - 1 || t.right > nav.right + 1) out.push('the current tab is scrolled out of sight');
+             }
+             return out.slice(0, 3);",
+            vec![],
+        )
+        .await
+        .expect("targets");
+    for s in small.as_array().into_iter().flatten() {
+        problems.push(format!("{label}: {}", s.as_str().unwrap_or_default()));
+    }
     client.execute(axe, vec![]).await.expect("inject axe");
     let found = client
         .execute_async(

@@ -68,6 +68,11 @@ async fn an_invited_address_creates_its_account_from_the_mailed_link_and_lands_i
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/orgs/acme");
+    // The organisation's page says so, once.
+    let (_, landed) = guest.get_html("/orgs/acme").await;
+    assert_eq!(select_all_text(&landed, "[data-testid=notice]"), ["You have joined this organisation."]);
+    let (_, again) = guest.get_html("/orgs/acme").await;
+    assert_eq!(count(&again, "[data-testid=notice]"), 0);
     assert_eq!(guest.get("/orgs/acme/settings/api-keys").await.status(), 200, "logged in, as an admin");
     assert_eq!(role_in_acme(&app, "new.person@example.com").as_deref(), Some("admin"));
     assert_eq!(guest.get("/orgs/other").await.status(), 404);

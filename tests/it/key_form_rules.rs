@@ -99,3 +99,23 @@ async fn a_refused_form_lists_every_problem_at_the_top_with_links_and_keeps_the_
     let html = Html::parse_document(&res.text().await.expect("body"));
     assert!(select_all_text(&html, "#expires_at-error").join("").contains("Choose one of the expiry options"));
 }
+
+#[tokio::test]
+async fn creating_or_rotating_a_key_is_said_once_on_the_list_that_done_leads_to() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let owner = app.logged_in("owner@acme.test").await;
+    let created = create_key(&owner, &[("label", "Told")]).await;
+    let (_, list) = owner.get_html(KEYS).await;
+    assert_eq!(select_all_text(&list, "[role=status].alert-success"), ["Key created. Its secret is not shown again."]);
+    let (_, again) = owner.get_html(KEYS).await;
+    assert_eq!(count(&again, ".alert-success"), 0, "once");
+    let (_, confirm) = owner.get_html(&format!("{KEYS}/{}/rotate", created.id)).await;
+    let form_id = select_attr(&confirm, "input[name=form_id]", "value").expect("form id");
+    let res =
+        owner.post_form(&format!("{KEYS}/{}/rotate", created.id), &[("grace", "24h"), ("form_id", &form_id)]).await;
+    assert_eq!(res.status(), 200);
+    let (_, list) = owner.get_html(KEYS).await;
+    let notice = select_all_text(&list, "[role=status].alert-success").concat();
+    assert!(notice.starts_with("Key rotated."), "{notice}");
+}

@@ -58,6 +58,8 @@ pub struct RecentEvent {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
+    /// Said once after arriving here (joining by invitation).
+    notice: Option<&'static str>,
     full_view: bool,
     role: &'static str,
     owners: Vec<Member>,
@@ -161,7 +163,12 @@ fn recent(overview: &Overview, at: NaiveDateTime) -> Vec<RecentEvent> {
         .collect()
 }
 
-pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMeta) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    session: actix_session::Session,
+    meta: RequestMeta,
+) -> Result<HttpResponse, AppError> {
     let at = crate::domain::timefmt::now();
     let (members, overview) = home(&state, &member.caller(meta), at).await?;
     let full_view = overview.is_some();
@@ -174,6 +181,7 @@ pub async fn show(state: web::Data<AppState>, member: OrgMember, meta: RequestMe
         false => String::new(),
     };
     render(&DashboardPage {
+        notice: crate::web::pages::notice::take(&session).map(crate::web::pages::Notice::text),
         chrome: Chrome::for_member(&member, NavItem::Dashboard),
         full_view,
         chart,

@@ -114,7 +114,7 @@ pub async fn accept(
             return Ok(see_other(&format!("{}?next={next}", crate::domain::urls::LOGIN)));
         };
         let accepted = accept::as_user(&state, token, &current.user, &meta).await;
-        return finish(accepted.map(|org| org.slug), &mut page);
+        return finish(accepted.map(|org| org.slug), (&mut page, &session));
     }
     page.name = form.name.trim().to_owned();
     let name = PersonName::parse(&form.name).map_err(|e| page.name_error = Some(e.0)).ok();
@@ -127,13 +127,16 @@ pub async fn accept(
     if let Ok((user, _)) = &accepted {
         session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
     }
-    finish(accepted.map(|(_, org)| org.slug), &mut page)
+    finish(accepted.map(|(_, org)| org.slug), (&mut page, &session))
 }
 
 /// Lands in the organisation, or explains why not.
-fn finish(accepted: Result<String, AcceptFailed>, page: &mut InvitationPage) -> Result<HttpResponse, AppError> {
+fn finish(
+    accepted: Result<String, AcceptFailed>,
+    (page, session): (&mut InvitationPage, &Session),
+) -> Result<HttpResponse, AppError> {
     match accepted {
-        Ok(slug) => Ok(see_other(&crate::domain::urls::org(&slug))),
+        Ok(slug) => Ok(see_other_with_notice(session, &crate::domain::urls::org(&slug), Notice::Joined)),
         Err(AcceptFailed::Refused(AcceptError::Invalid)) => link_invalid(),
         Err(AcceptFailed::Refused(e @ AcceptError::Db(_))) => Err(AppError::internal(e)),
         Err(AcceptFailed::Db(e)) => Err(e.into()),

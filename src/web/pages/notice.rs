@@ -37,6 +37,9 @@ pub enum Notice {
     ApiSaved,
     ApiImported,
     ApiDeleted,
+    KeyCreated,
+    KeyRotated,
+    Joined,
 }
 
 impl Notice {
@@ -76,6 +79,9 @@ impl Notice {
             Self::ApiSaved => "Definition saved. Keys holding its roles follow the change from their next request.",
             Self::ApiImported => "Imported: the routes and permissions are part of the API now.",
             Self::ApiDeleted => "API deleted.",
+            Self::KeyCreated => "Key created. Its secret is not shown again.",
+            Self::KeyRotated => "Key rotated. The old key keeps working until its grace period ends.",
+            Self::Joined => "You have joined this organisation.",
         }
     }
 }

@@ -206,7 +206,7 @@ pub async fn perform(
         KeyAction::Activate => keys::set_enabled(&state, &caller, id, true).await.map(|_| Notice::KeyActivated),
         KeyAction::Delete => keys::delete(&state, &caller, id).await.map(|_| Notice::KeyDeleted),
         KeyAction::Revoke => keys::revoke(&state, &caller, id).await.map(|_| Notice::KeyRevoked),
-        KeyAction::Rotate => return rotate(&state, (&member, &caller), &key, page, &form).await,
+        KeyAction::Rotate => return rotate(&state, (&member, &caller, &session), &key, page, &form).await,
     };
     Ok(see_other_with_notice(&session, &crate::domain::urls::keys(&member.org.slug), notice?))
 }
@@ -218,7 +218,7 @@ pub async fn perform(
 /// replacement would break the key policy.
 async fn rotate(
     state: &AppState,
-    (member, caller): (&OrgMember, &Caller),
+    (member, caller, session): (&OrgMember, &Caller, &Session),
     old: &ApiKey,
     mut page: ConfirmPage,
     form: &ActionForm,
@@ -233,7 +233,10 @@ async fn rotate(
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     match keys::rotate(state, caller, &old.key_id, grace, Once::Form(form.form_id.clone())).await {
-        Ok(Issued::Created(new, secret)) => show_secret(state, member, "API key rotated", &new, secret),
+        Ok(Issued::Created(new, secret)) => {
+            crate::web::pages::notice::set(session, crate::web::pages::Notice::KeyRotated);
+            show_secret(state, member, "API key rotated", &new, secret)
+        }
         Ok(Issued::AlreadySubmitted(existing)) => already_created(state, (member, caller), existing).await,
         Err(RotateError::Policy(breaches)) => {
             let why: Vec<String> = breaches.into_iter().map(|b| b.message).collect();

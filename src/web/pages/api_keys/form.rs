@@ -231,6 +231,7 @@ pub async fn new(state: web::Data<AppState>, member: OrgMember, meta: RequestMet
 pub async fn create(
     state: web::Data<AppState>,
     member: OrgMember,
+    session: Session,
     meta: RequestMeta,
     CsrfForm(form): CsrfForm<KeyForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -249,7 +250,11 @@ pub async fn create(
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     match keys::create(&state, &caller, settings, Once::Form(page.form_id.clone())).await {
-        Ok(Issued::Created(key, secret)) => show_secret(&state, &member, "API key created", &key, secret),
+        Ok(Issued::Created(key, secret)) => {
+            // Said on the list that Done leads back to.
+            crate::web::pages::notice::set(&session, Notice::KeyCreated);
+            show_secret(&state, &member, "API key created", &key, secret)
+        }
         Ok(Issued::AlreadySubmitted(existing)) => already_created(&state, (&member, &caller), existing).await,
         Err(CreateError::Policy(breaches)) => page.breaches(breaches),
         Err(CreateError::Invalid(errors)) => {
