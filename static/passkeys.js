@@ -76,6 +76,12 @@ async function register(form) {
   const name = form.querySelector("[name=name]")?.value || "";
   const done = await post(form.dataset.finishUrl, { name, credential: JSON.stringify(answer) });
   if (done.ok && done.data.redirect) window.location.assign(done.data.redirect);
+  // A first second factor comes with recovery codes: the answer is their page, shown once.
+  if (done.ok && done.data.page) {
+    document.open();
+    document.write(done.data.page);
+    document.close();
+  }
   else showError(error, done.data.error || "The passkey could not be added.");
 }
 

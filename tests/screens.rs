@@ -144,6 +144,13 @@ async fn check_page(client: &Client, axe: &str, label: &str) -> Vec<String> {
                const r = box.getBoundingClientRect();
                if (box.offsetParent !== null && (r.width < 20 || r.height < 20)) out.push((box.id || box.name) + ' ' + Math.round(r.width));
              }
+             for (const form of document.querySelectorAll('.filters')) {
+               const input = form.querySelector('input, select'), button = form.querySelector(':scope > button');
+               if (!input || !button) continue;
+               const [a, b] = [input.getBoundingClientRect(), button.getBoundingClientRect()];
+               // Side by side (not wrapped to a row of its own): the button's foot on the inputs' line.
+               if (Math.abs(a.top - b.top) < 60 && Math.abs(a.bottom - b.bottom) > 4) out.push('a filter button off the line of its inputs by ' + Math.round(a.bottom - b.bottom) + ' px');
+             }
              const tab = document.querySelector('.sidenav a[aria-current=page]');
              if (tab && tab.offsetParent !== null) {
                const t = tab.getBoundingClientRect(), nav = tab.closest('.sidenav').getBoundingClientRect();

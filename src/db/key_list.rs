@@ -13,8 +13,10 @@ use diesel::prelude::*;
 pub enum Sort {
     Created,
     LastUsed,
+    /// Never used first, then the longest unused: the other way round from `LastUsed`.
+    LeastUsed,
     Expiry,
-    /// Oldest first, by row id (the management API's keyset pages).
+    /// Oldest first, by row id (the management API's keyset pages, and the list's "Oldest").
     Oldest,
 }
 
@@ -22,6 +24,7 @@ impl Sort {
     pub fn parse(input: &str) -> Self {
         match input {
             "last_used" => Self::LastUsed,
+            "least_used" => Self::LeastUsed,
             "expiry" => Self::Expiry,
             "oldest" => Self::Oldest,
             _ => Self::Created,
@@ -32,6 +35,7 @@ impl Sort {
         match self {
             Self::Created => "created",
             Self::LastUsed => "last_used",
+            Self::LeastUsed => "least_used",
             Self::Expiry => "expiry",
             Self::Oldest => "oldest",
         }
@@ -79,6 +83,7 @@ pub fn list(conn: &mut DbConn, org_id: OrgId, q: &ListQuery, at: NaiveDateTime) 
         Sort::Created => query.order((dsl::created_at.desc(), dsl::id.desc())),
         // NULLs last on both backends: sort on "is null" first.
         Sort::LastUsed => query.order((dsl::last_used_at.is_null().asc(), dsl::last_used_at.desc(), dsl::id.desc())),
+        Sort::LeastUsed => query.order((dsl::last_used_at.is_not_null().asc(), dsl::last_used_at.asc(), dsl::id.asc())),
         Sort::Expiry => query.order((dsl::expires_at.is_null().asc(), dsl::expires_at.asc(), dsl::id.desc())),
         Sort::Oldest => query.order(dsl::id.asc()),
     };

@@ -32,7 +32,7 @@ pub enum AppError {
     /// The organisation requires a second factor and the user has none: a
     /// page (`read`) leads to the account page to add one; a change is 403.
     #[error("second factor required")]
-    SecondFactorRequired { read: bool },
+    SecondFactorRequired { read: bool, org: String },
     #[error("not found")]
     NotFound,
     /// The path exists but not for this method; `Allow` lists the methods it takes.
@@ -66,8 +66,8 @@ impl ResponseError for AppError {
         match self {
             Self::Unauthenticated { .. } => StatusCode::SEE_OTHER,
             Self::Forbidden | Self::StaffOutside { .. } | Self::Csrf | Self::PlanRequired => StatusCode::FORBIDDEN,
-            Self::SecondFactorRequired { read: true } => StatusCode::SEE_OTHER,
-            Self::SecondFactorRequired { read: false } => StatusCode::FORBIDDEN,
+            Self::SecondFactorRequired { read: true, .. } => StatusCode::SEE_OTHER,
+            Self::SecondFactorRequired { read: false, .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -91,8 +91,9 @@ impl ResponseError for AppError {
             };
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
-        if let Self::SecondFactorRequired { read: true } = self {
-            let location = format!("{}?two_factor=required", crate::domain::urls::ACCOUNT);
+        if let Self::SecondFactorRequired { read: true, org } = self {
+            // The page with the one thing to do, naming the organisation that asks.
+            let location = format!("{}?required={org}", crate::domain::urls::TWO_FACTOR);
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
         let (title, message) = match self {

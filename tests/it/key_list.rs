@@ -65,10 +65,22 @@ async fn the_list_searches_filters_sorts_and_pages() {
     let some_id = select_attr(&second, "tr[data-testid=key-row]", "data-key-id").expect("id");
     let (_, by_id) = owner.get_html(&format!("{KEYS}?q={some_id}")).await;
     assert_eq!(select_attr(&by_id, "tr[data-testid=key-row]", "data-key-id"), Some(some_id));
+    // Sorts go both ways.
+    let first_label =
+        |html: &scraper::Html| select_all_text(html, "tr[data-testid=key-row] .key-label").first().cloned();
+    assert_eq!(first_label(&first).as_deref(), Some("Bulk key 59"), "newest first");
+    let (_, oldest) = owner.get_html(&format!("{KEYS}?sort=oldest")).await;
+    assert_eq!(first_label(&oldest).as_deref(), Some("Bulk key 0"), "oldest first");
+    assert_eq!(select_attr(&oldest, "#sort option[selected]", "value").as_deref(), Some("oldest"));
+    let (_, least) = owner.get_html(&format!("{KEYS}?sort=least_used")).await;
+    assert_eq!(first_label(&least).as_deref(), Some("Bulk key 0"), "never used first, oldest of those first");
     let (status, _) = owner.get_html(&format!("{KEYS}?sort=expiry&state=active")).await;
     assert_eq!(status, 200);
     assert_eq!(count(&first, "[data-testid=health-mark]"), 0, "never-used keys younger than 7 days carry no mark");
-    assert_eq!(select_all_text(&first, "tr[data-testid=key-row] td").concat().matches("Never used").count(), 50);
+    assert_eq!(
+        select_all_text(&first, "tr[data-testid=key-row] td.col-wide").concat().matches("Never used").count(),
+        50
+    );
 }
 
 #[tokio::test]

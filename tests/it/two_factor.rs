@@ -25,6 +25,9 @@ async fn enrol(visitor: &Visitor) -> (TotpSecret, Vec<String>) {
     let (status, page) = visitor.get_html("/account/two-factor").await;
     assert_eq!(status, 200);
     let shown = select_all_text(&page, "[data-testid=totp-secret]").pop().expect("secret shown");
+    // Cancel sits beside Turn on, posting a form of its own.
+    assert_eq!(count(&page, ".button-row [data-testid=confirm-totp] + [data-testid=cancel-totp][form=totp-cancel]"), 1);
+    assert_eq!(select_attr(&page, "form#totp-cancel", "action").as_deref(), Some("/account/two-factor/cancel"));
     assert_eq!(
         select_all_text(&visitor.get_html("/account/two-factor").await.1, "[data-testid=totp-secret]"),
         vec![shown.clone()],
@@ -79,6 +82,9 @@ async fn an_authenticator_app_is_set_up_and_then_asked_for_at_every_login() {
     assert!(!stored.secret_sealed.contains(&secret.base32()), "sealed at rest");
     let (_, page) = owner.get_html("/account/two-factor").await;
     assert_eq!(count(&page, "[data-testid=totp-secret]"), 0, "no secret once confirmed");
+    // Replacing the codes takes a second, deliberate click: the button sits behind a warning.
+    let behind = "details[data-testid=regenerate-codes-disclosure]:not([open]) [data-testid=regenerate-codes]";
+    assert_eq!(count(&page, behind), 1);
     assert!(codes.iter().all(|c| c.len() == 19));
 
     // The password alone reaches nothing but the second step.
@@ -193,9 +199,15 @@ async fn an_org_can_require_a_second_factor_of_every_member() {
     let app = spawn_app().await;
     app.seed_acme();
     let owner = app.logged_in("owner@acme.test").await;
+    // Without a factor of one's own the box cannot be ticked, and the page says why.
+    let (_, page) = owner.get_html("/orgs/acme/settings/security").await;
+    assert_eq!(count(&page, "#require_two_factor[disabled][aria-describedby=tfa-blocked]"), 1);
+    assert_eq!(count(&page, "[data-testid=tfa-blocked]"), 1);
     let res = owner.post_form("/orgs/acme/settings/security/two-factor", &[("require_two_factor", "on")]).await;
     assert_eq!(res.status(), 422, "not without a factor of one's own");
     enrol(&owner).await;
+    let (_, page) = owner.get_html("/orgs/acme/settings/security").await;
+    assert_eq!(count(&page, "#require_two_factor[disabled]"), 0, "a live box once the owner has a factor");
     let res = owner.post_form("/orgs/acme/settings/security/two-factor", &[("require_two_factor", "on")]).await;
     assert_eq!(res.status(), 303);
     assert!(actions(&app, "acme").contains(&"org.two_factor_requirement_changed".to_owned()));
@@ -204,9 +216,10 @@ async fn an_org_can_require_a_second_factor_of_every_member() {
     let admin = app.logged_in("admin@acme.test").await;
     let res = admin.get("/orgs/acme/settings/api-keys").await;
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), "/account?two_factor=required");
-    let (_, page) = admin.get_html("/account?two_factor=required").await;
-    assert_eq!(count(&page, "[data-testid=two-factor-required]"), 1);
+    assert_eq!(location(&res), "/account/two-factor?required=acme");
+    let (_, page) = admin.get_html("/account/two-factor?required=acme").await;
+    let banner = select_all_text(&page, "[data-testid=two-factor-required]").concat();
+    assert!(banner.starts_with("acme org requires"), "the page names the organisation that asks: {banner}");
     assert_eq!(admin.post_form(KEYS, &[("label", "blocked")]).await.status(), 403);
     // The REST API is not affected.
     let token = app.make_key("acme", &[], "", None);
@@ -289,7 +302,7 @@ async fn an_orgs_requirement_of_a_second_factor_applies_to_staff_in_support_too(
     for path in &pages {
         let res = staff.get(path).await;
         assert_eq!(res.status(), 303, "{path}");
-        assert_eq!(location(&res), "/account?two_factor=required", "{path}");
+        assert_eq!(location(&res), "/account/two-factor?required=acme", "{path}");
     }
     assert_eq!(org_views(), 0);
     // What is not acme's data stays open: the search, the platform log, orgs without the requirement.

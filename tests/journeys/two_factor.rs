@@ -2,7 +2,8 @@
 //! computed here from the secret the page shows), keep a recovery code, add
 //! a passkey through Chromium's virtual authenticator, then log in with each
 //! of the three; and an org requirement sending a member without a factor
-//! to their account page. The console runs at `http://localhost:PORT`
+//! to their account page, where a passkey as their first factor brings
+//! recovery codes. The console runs at `http://localhost:PORT`
 //! (browsers refuse an IP address as a passkey's domain).
 
 use crate::browser::*;
@@ -86,6 +87,10 @@ async fn authenticator_app_recovery_code_and_passkey_each_log_in() {
     log_out(&client).await;
     password_then_second_step(&client, &base, "owner@acme.test").await;
     screenshot(&client, "two-factor-04-second-step").await;
+    // With a passkey on the account it comes first, and has the focus.
+    let first = "const b = document.querySelector('[data-testid=use-passkey]'), c = document.getElementById('code');
+                 return [document.activeElement === b, !!(b.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING)];";
+    assert_eq!(client.execute(first, vec![]).await.expect("order"), serde_json::json!([true, true]));
     click(&client, "[data-testid=use-passkey]").await;
     css(&client, "[data-testid=org-name]").await;
     let login = events(&app, org_id(&app, "acme")).into_iter().rfind(|e| e.action == "session.login").unwrap();
@@ -118,7 +123,14 @@ async fn authenticator_app_recovery_code_and_passkey_each_log_in() {
     log_out(&client).await;
     log_in(&client, "member@acme.test").await;
     css(&client, "[data-testid=two-factor-required]").await;
-    assert_eq!(path(&client).await, "/account");
+    assert_eq!(path(&client).await, "/account/two-factor", "the page with the one thing to do");
     screenshot(&client, "two-factor-05-required").await;
+    // A passkey as the member's first factor comes with recovery codes, shown once.
+    type_into(&client, "#passkey-name", "Member key").await;
+    click(&client, "[data-testid=add-passkey]").await;
+    css(&client, "[data-testid=recovery-code]").await;
+    let codes = client.find_all(Locator::Css("[data-testid=recovery-code]")).await.expect("codes");
+    assert_eq!(codes.len(), 10, "the first factor of any kind brings recovery codes");
+    screenshot(&client, "two-factor-06-passkey-first-codes").await;
     client.close().await.expect("close");
 }

@@ -51,22 +51,23 @@ pub async fn registration_options(ctx: &AppState, user: &User, handle_hash: Stri
     with_relying_party(ctx, move |conn, rp, _| passkeys::begin_registration(conn, rp, &user, &handle_hash)).await
 }
 
-/// Stores the passkey the browser made (named `name`), and mails the user.
+/// Stores the passkey the browser made (named `name`), and mails the user;
+/// the first recovery codes when it is the user's first second factor (shown once).
 pub async fn register(
     ctx: &AppState,
     user: &User,
     handle_hash: String,
     (name, answer): (String, String),
     meta: &RequestMeta,
-) -> Result<(), CeremonyError> {
+) -> Result<Option<Vec<String>>, CeremonyError> {
     let (user, meta) = (user.clone(), meta.clone());
-    with_relying_party(ctx, move |conn, rp, config| {
+    let codes = with_relying_party(ctx, move |conn, rp, config| {
         let added = Added { name: &name, answer: &answer };
         passkeys::finish_registration(conn, rp, config, &user, &handle_hash, &added, &meta)
     })
     .await?;
     ctx.wake_mail_sender();
-    Ok(())
+    Ok(codes)
 }
 
 /// Removes one of the user's passkeys (the caller confirmed who asks); false

@@ -114,7 +114,7 @@ pub fn finish_registration(
     handle_hash: &str,
     added: &Added<'_>,
     meta: &RequestMeta,
-) -> Result<(), PasskeyError> {
+) -> Result<Option<Vec<String>>, PasskeyError> {
     let (name, answer) = (added.name.trim(), added.answer);
     if name.is_empty() || name.chars().count() > 100 {
         return Err(PasskeyError::BadName);
@@ -142,7 +142,7 @@ pub fn finish_registration(
             json!({ "factor": "passkey", "name": name, "passkey_id": public_id }),
         )?;
         tell(conn, config, user, "A passkey was added", meta)?;
-        Ok(())
+        Ok(super::two_factor::codes_for_first_factor(conn, user, meta)?)
     })
 }
 

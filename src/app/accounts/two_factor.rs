@@ -107,6 +107,19 @@ fn fresh_recovery_codes(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<S
     Ok(codes)
 }
 
+/// Recovery codes come with a user's first second factor of any kind: with
+/// no authenticator app and no unused codes, the first set (shown once, and
+/// audited as made). `None` when the user has codes already.
+pub fn codes_for_first_factor(conn: &mut DbConn, user: &User, meta: &RequestMeta) -> QueryResult<Option<Vec<String>>> {
+    let (app, _) = factors::kinds(conn, user.id)?;
+    if app || factors::unused_recovery_codes(conn, user.id)? > 0 {
+        return Ok(None);
+    }
+    let codes = fresh_recovery_codes(conn, user.id)?;
+    record(conn, user, &Actor::user(user), meta, SecondFactorChange::RecoveryCodesRegenerated, json!({}))?;
+    Ok(Some(codes))
+}
+
 /// Confirms the pending authenticator with a code from it; returns the new recovery codes.
 pub fn confirm_totp(
     conn: &mut DbConn,

@@ -25,7 +25,8 @@ pub struct EventDoc {
     pub example: Value,
 }
 
-fn summary(event_type: EventType) -> &'static str {
+/// What the event means, in a line (the catalog's and the webhook form's words).
+pub fn summary(event_type: EventType) -> &'static str {
     match event_type {
         OrderCreated => "An order was created through the API.",
         CustomerCreated => "A customer was created through the API.",

@@ -112,6 +112,7 @@ impl FromRequest for OrgMember {
             if org.require_two_factor && !current.has_second_factor {
                 return Err(AppError::SecondFactorRequired {
                     read: req.method() == Method::GET || req.method() == Method::HEAD,
+                    org: org.slug.to_string(),
                 });
             }
             Ok(Self { current, org, role })

@@ -41,14 +41,7 @@ struct AccountPage {
     new_password: Field,
     sessions: Vec<SessionView>,
     two_factor_on: bool,
-    /// Arrived here from an org that requires a second factor.
-    required: bool,
     notice: Option<&'static str>,
-}
-
-#[derive(Deserialize)]
-pub struct AccountQuery {
-    two_factor: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,7 +91,6 @@ async fn page(state: &AppState, current: &CurrentUser) -> Result<AccountPage, Ap
         new_password: Field::default(),
         sessions,
         two_factor_on,
-        required: false,
         notice: None,
     })
 }
@@ -107,10 +99,8 @@ pub async fn show(
     state: web::Data<AppState>,
     current: CurrentUser,
     session: Session,
-    query: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = page(&state, &current).await?;
-    page.required = query.two_factor.as_deref() == Some("required") && !page.two_factor_on;
     page.notice = super::notice::take(&session).map(Notice::text);
     render(&page)
 }

@@ -101,11 +101,17 @@ pub async fn register(
         ));
     }
     let Some(handle) = session::ceremony(&session) else { return failure(PasskeyError::NoCeremony.into()) };
-    if let Err(e) = ceremony::register(&state, &current.user, handle, (form.name, form.credential), &meta).await {
-        return failure(e);
+    match ceremony::register(&state, &current.user, handle, (form.name, form.credential), &meta).await {
+        Err(e) => failure(e),
+        // The first second factor: its recovery codes, shown once (the script puts the page in place).
+        Ok(Some(codes)) => {
+            Ok(json_answer(StatusCode::OK, json!({ "page": super::two_factor::codes_html(&current, codes)? })))
+        }
+        Ok(None) => {
+            super::notice::set(&session, Notice::PasskeyAdded);
+            Ok(json_answer(StatusCode::OK, json!({ "redirect": crate::domain::urls::TWO_FACTOR })))
+        }
     }
-    super::notice::set(&session, Notice::PasskeyAdded);
-    Ok(json_answer(StatusCode::OK, json!({ "redirect": crate::domain::urls::TWO_FACTOR })))
 }
 
 pub async fn remove(

@@ -79,7 +79,7 @@ async fn viewed(
         Look::Seen(org) => Ok((org.clone(), Caller::staff(staff.0.user.clone(), org, meta))),
         Look::Missing => Err(AppError::NotFound),
         // Support pages only read (GET, HEAD): as for a member opening a page, a redirect with the reason.
-        Look::SecondFactorRequired => Err(AppError::SecondFactorRequired { read: true }),
+        Look::SecondFactorRequired => Err(AppError::SecondFactorRequired { read: true, org: slug }),
     }
 }
 

@@ -32,6 +32,15 @@ struct TwoFactorPage {
     ask_sudo: bool,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// The organisation that sent the user here: it requires a second factor.
+    required_by: Option<String>,
+}
+
+/// `?required=<org slug>`: an organisation of the user's that requires a second factor sent them.
+#[derive(Deserialize)]
+pub struct RequiredQuery {
+    #[serde(default)]
+    required: String,
 }
 
 #[derive(Template)]
@@ -93,6 +102,7 @@ async fn page(state: &AppState, current: &CurrentUser, error: Option<String>) ->
         ask_sudo: !crate::web::auth::session::sudo_fresh(&current.login),
         error,
         notice: None,
+        required_by: None,
     })
 }
 
@@ -119,14 +129,29 @@ pub async fn show(
     state: web::Data<AppState>,
     current: CurrentUser,
     session: Session,
+    query: web::Query<RequiredQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = page(&state, &current, None).await?;
     page.notice = super::notice::take(&session).map(Notice::text);
+    // Until a factor is set up; the organisation is named when the user belongs to it (staff may not).
+    if !query.required.is_empty() && !current.has_second_factor {
+        let member_of = current.orgs.iter().find(|(org, _)| org.slug.as_str() == query.required);
+        page.required_by =
+            Some(member_of.map_or_else(|| "The organisation you opened".to_owned(), |(org, _)| org.name.clone()));
+    }
     render(&page)
 }
 
 fn codes_page(current: &CurrentUser, codes: Vec<String>) -> Result<HttpResponse, AppError> {
     render(&RecoveryCodesPage { chrome: Chrome::for_user(current, NavItem::Account), codes })
+}
+
+/// The recovery codes page as HTML, for an answer made by script (a passkey
+/// added as the first factor comes with the codes, which the page then shows).
+pub fn codes_html(current: &CurrentUser, codes: Vec<String>) -> Result<String, AppError> {
+    RecoveryCodesPage { chrome: Chrome::for_user(current, NavItem::Account), codes }
+        .render()
+        .map_err(AppError::internal)
 }
 
 pub async fn confirm(

@@ -92,6 +92,25 @@ impl FormPage {
     fn has_event(&self, event_type: &EventType) -> bool {
         self.events.iter().any(|e| *e == *event_type)
     }
+
+    /// The events to choose from, grouped by what they are about, each with its line from the catalog.
+    fn event_groups(&self) -> Vec<(&'static str, Vec<(EventType, &'static str)>)> {
+        let mut groups: Vec<(&'static str, Vec<(EventType, &'static str)>)> = Vec::new();
+        for event in self.all_events {
+            let title = match event.as_str().split('.').next().unwrap_or_default() {
+                "api_key" => "API keys",
+                "api" => "APIs",
+                "audit" => "Audit log",
+                _ => "Your API's resources",
+            };
+            let line = (event, crate::app::webhooks::catalog::summary(event));
+            match groups.iter_mut().find(|(t, _)| *t == title) {
+                Some((_, events)) => events.push(line),
+                None => groups.push((title, vec![line])),
+            }
+        }
+        groups
+    }
 }
 
 /// Parses the form and checks the URL's address now (it is checked again at every send).
