@@ -134,6 +134,33 @@ document.addEventListener("click", (event) => {
     actionDialog.close();
   }
 });
+// The dialog's form is sent from the dialog: a refusal (a wrong password, a missing choice)
+// comes back into it; success goes where the server sends it. Redirects are not followed
+// here, so the next page still shows the action's one-time notice.
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("#action-dialog form");
+  if (!form) return;
+  event.preventDefault();
+  const body = new URLSearchParams(new FormData(form));
+  const response = await fetch(form.action, { method: "POST", body, credentials: "same-origin", redirect: "manual" });
+  if (response.type === "opaqueredirect") {
+    // Every action's redirect leads back to the key list, which Cancel links to.
+    window.location.href = form.querySelector("[data-cancel]")?.href || window.location.href;
+    return;
+  }
+  const html = await response.text();
+  const page = new DOMParser().parseFromString(html, "text/html");
+  const content = page.querySelector(".confirm");
+  if (!response.ok && content) {
+    actionDialog.querySelector("[data-dialog-body]").replaceChildren(document.importNode(content, true));
+    actionDialog.querySelector("[aria-invalid=true], input:not([type=hidden]), select")?.focus();
+    return;
+  }
+  // A page of its own (a rotation's new secret): shown in place of this one.
+  document.open();
+  document.write(html);
+  document.close();
+});
 
 // Send test in place: post the form, show the returned panel without a reload.
 document.addEventListener("submit", async (event) => {
@@ -216,3 +243,18 @@ const currentTab = navRow?.querySelector("a[aria-current=page]");
 if (navRow && currentTab && navRow.scrollWidth > navRow.clientWidth) {
   navRow.scrollLeft = currentTab.offsetLeft - (navRow.clientWidth - currentTab.offsetWidth) / 2;
 }
+
+// Code examples get a Copy button (copying needs script, so script adds it).
+document.querySelectorAll("pre.code").forEach((pre, i) => {
+  if (!pre.id) pre.id = `example-${i + 1}`;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button button-small copy-code";
+  button.textContent = "Copy";
+  button.dataset.copyTarget = pre.id;
+  button.setAttribute("aria-label", "Copy this example");
+  const block = document.createElement("div");
+  block.className = "code-block";
+  pre.replaceWith(block);
+  block.append(button, pre);
+});

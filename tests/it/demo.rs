@@ -91,4 +91,16 @@ async fn a_server_running_the_demo_contacts_nothing_off_the_machine() {
     app.drain_deliveries().await;
     let retried = attempt_classes(&app).iter().filter(|c| c.as_deref() == Some("dns")).count() >= 8;
     assert!(retried, "{:?}", attempt_classes(&app));
+
+    // A busy demo key's request log reads newest first, as its heading says.
+    use diesel::prelude::*;
+    use latchkey::db::schema::{api_keys as k, api_request_log as r};
+    let busy: String = k::table
+        .inner_join(r::table.on(r::api_key_id.eq(k::id)))
+        .select(k::key_id)
+        .first(&mut app.conn())
+        .expect("a key with requests");
+    let (_, page) = owner.get_html(&format!("/orgs/demo/settings/api-keys/{busy}")).await;
+    let times = select_all_attr(&page, "tr[data-testid=request-row] time", "datetime");
+    assert!(times.len() > 10 && times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
 }

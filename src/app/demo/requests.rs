@@ -22,7 +22,9 @@ const CALLS: [(&str, &str, i64, Option<&str>); 6] = [
 pub(super) fn seed(conn: &mut DbConn, org_id: OrgId, busy: &[(ApiKey, i64)]) -> QueryResult<()> {
     let at = now();
     for (n, (key, _)) in busy.iter().enumerate() {
+        // Oldest first, as a live log fills: the page lists the newest (highest id) first.
         let rows: Vec<NewRequest> = (0..60_i64)
+            .rev()
             .map(|i| {
                 let (method, path, status, code) = CALLS[(i as usize + n) % CALLS.len()];
                 let stranger = n == 0 && i < 3;
