@@ -1,7 +1,8 @@
 //! Every console page, as a person sees it: at 1366×900 and at phone width
 //! (390×844) no page scrolls sideways, no table's last column (its actions)
-//! is off screen, and axe-core finds no accessibility violation of moderate
-//! impact or worse, in light and in dark mode.
+//! is off screen, no destructive dialog opens with focus on its destructive
+//! button, and axe-core finds no accessibility violation of moderate impact
+//! or worse, in light and in dark mode.
 //!
 //! axe-core comes from the npm registry: `scripts/test` fetches it once into
 //! `target/axe/package/axe.min.js` (or set `AXE_JS`).
@@ -217,6 +218,37 @@ async fn realistic_keys(app: &TestApp) {
     assert_eq!(status, 201, "{answer}");
 }
 
+/// The key list's destructive dialogs (Revoke, Delete) open with focus on
+/// Cancel or a field to fill, never on the destructive button.
+async fn dialogs_open_away_from_danger(client: &Client, label: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for action in ["revoke", "delete"] {
+        let item = format!("[data-testid=key-action-{action}]");
+        let row = format!("tr[data-testid=key-row]:has({item})");
+        if client.find(Locator::Css(&row)).await.is_err() {
+            problems.push(format!("{label}: no key offers {action}, so its dialog went unchecked"));
+            continue;
+        }
+        click(client, &format!("{row} [data-testid=key-menu] summary")).await;
+        click(client, &format!("{row} {item}")).await;
+        css(client, "#action-dialog [data-testid=confirm-button]").await;
+        let focused = client
+            .execute(
+                "const a = document.activeElement;
+                 return [!!a.closest('#action-dialog'), a.matches('.button-danger, [data-testid=confirm-button]')];",
+                vec![],
+            )
+            .await
+            .expect("focus");
+        if focused != serde_json::json!([true, false]) {
+            problems
+                .push(format!("{label}: the {action} dialog opens with focus on {focused} (in dialog, destructive)"));
+        }
+        press_escape(client, 1).await;
+    }
+    problems
+}
+
 async fn sweep(dark: bool) {
     let app = spawn_app().await;
     latchkey::cli::demo::run(&mut app.conn(), &app.config).expect("demo");
@@ -244,6 +276,7 @@ async fn sweep(dark: bool) {
             problems.extend(check_page(&client, &axe, &label).await);
             if page.ends_with("/api-keys") {
                 problems.extend(key_rows_keep_state_and_menu_on_screen(&client, &label).await);
+                problems.extend(dialogs_open_away_from_danger(&client, &label).await);
                 if width == 1366 {
                     // A small laptop too: the list wraps its cells, never the page.
                     client.set_window_size(1024, 768).await.expect("resize");

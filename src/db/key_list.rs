@@ -42,11 +42,21 @@ impl Sort {
     }
 }
 
+/// The list's filters beyond a key's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concern {
+    Any,
+    /// Keys with a health mark ("needs attention").
+    Attention,
+    /// Working keys that expire within 7 days (the dashboard's count).
+    Expiring,
+}
+
 pub struct ListQuery {
     pub search: Option<String>,
     pub state: Option<KeyState>,
-    /// Only keys with a health mark ("needs attention").
-    pub attention: bool,
+    /// Only keys that need attention, or that stop working within 7 days.
+    pub concern: Concern,
     pub sort: Sort,
     pub offset: i64,
     pub limit: i64,
@@ -62,7 +72,7 @@ impl ListQuery {
         Self {
             search: None,
             state: None,
-            attention: false,
+            concern: Concern::Any,
             sort: Sort::Created,
             offset: 0,
             limit,
@@ -138,7 +148,15 @@ fn matching(org_id: OrgId, q: &ListQuery, at: NaiveDateTime) -> Option<Boxed> {
             .filter(dsl::expires_at.is_null().or(dsl::expires_at.gt(at)))
             .filter(dsl::grace_until.is_null().or(dsl::grace_until.le(at))),
     };
-    if q.attention {
+    if q.concern == Concern::Expiring {
+        // As the dashboard counts them: working keys whose expiry falls within 7 days.
+        query = query
+            .filter(dsl::revoked_at.is_null())
+            .filter(dsl::enabled.eq(true))
+            .filter(dsl::expires_at.gt(at))
+            .filter(dsl::expires_at.le(at + chrono::Duration::days(7)));
+    }
+    if q.concern == Concern::Attention {
         // Mirrors domain::key_health::health_marks: expires soon or expired, rotating,
         // rotation recommended, unused. Revoked keys carry no mark.
         let days = chrono::Duration::days;

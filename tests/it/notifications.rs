@@ -222,6 +222,10 @@ async fn dashboard_banners_counts_and_the_needs_attention_filter() {
     assert_eq!(select_attr(&html, "[data-testid=needs-attention]", "data-count"), Some(items.to_string()));
     assert_eq!(count(&html, ".alert[data-testid^=banner]"), 0, "no loose banners");
     assert_eq!(select_all_text(&html, "[data-testid=count-expiring]"), vec!["1"]);
+    // The card leads to a list of exactly the keys it counts.
+    let link = select_attr(&html, "[data-testid=card-expiring]", "href").expect("link").replace("&amp;", "&");
+    let (_, listed) = owner.get_html(&link).await;
+    assert_eq!(select_all_attr(&listed, "tr[data-testid=key-row]", "data-key-id"), vec![soon.clone()]);
     assert_eq!(select_all_text(&html, "[data-testid=count-active]"), vec!["2"], "soon + healthy");
     assert!(count(&html, "[data-testid=recent-event]") > 0);
     // Recent activity reads as the audit log does: its words first, the code beside them.

@@ -23,8 +23,8 @@ pub use errors::{ChangeError, CreateError, EditError, FindError, RotateError};
 pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_leaked};
 pub use issue::{Issued, Once, create, rotate, rotate_self};
 pub use reads::{
-    Activity, ListQuery, Listing, POLICY_SCAN_LIMIT, RequestFilter, RequestRow, Sort, activity, by_token, find,
-    find_own, health_marks, list_for_api, list_for_console, list_violating, record_revoked_use, requests,
+    Activity, Concern, ListQuery, Listing, POLICY_SCAN_LIMIT, RequestFilter, RequestRow, Sort, activity, by_token,
+    find, find_own, health_marks, list_for_api, list_for_console, list_violating, record_revoked_use, requests,
     revoke_after_grace, violates,
 };
 

@@ -17,7 +17,7 @@ use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_state::RevokeCause;
 use crate::domain::token::KeyHash;
 
-pub use crate::db::key_list::{ListQuery, Sort};
+pub use crate::db::key_list::{Concern, ListQuery, Sort};
 pub use crate::db::request_log::{RequestFilter, RequestRow};
 
 /// One of the organisation's keys, if the caller may do `op`.
@@ -122,7 +122,8 @@ pub async fn list_for_api(
     (limit, after): (i64, i64),
 ) -> Result<Vec<ApiKey>, FindError> {
     let (sort, after_id) = (Sort::Oldest, Some(after));
-    let query = ListQuery { search, state, attention: false, sort, offset: 0, limit, after_id, owner };
+    let concern = Concern::Any;
+    let query = ListQuery { search, state, concern, sort, offset: 0, limit, after_id, owner };
     authorize(caller, Op::Read)?;
     let org_id = caller.org().id;
     Ok(ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &query, now())).await?)

@@ -3,7 +3,7 @@
 use super::{KeyView, links};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Caller;
-use crate::app::keys::{self, ListQuery, Op, Sort};
+use crate::app::keys::{self, Concern, ListQuery, Op, Sort};
 use crate::app::state::AppState;
 use crate::domain::Plan;
 use crate::domain::key_state::KeyState;
@@ -21,6 +21,8 @@ const PAGE_SIZE: i64 = 50;
 pub const ATTENTION: &str = "attention";
 /// The `state` value of the "violates policy" filter: working keys that break the org's key policy.
 pub const VIOLATES: &str = "violates_policy";
+/// The `state` value of the "expiring within 7 days" filter (the dashboard's count).
+pub const EXPIRING: &str = "expiring";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct KeyListQuery {
@@ -90,7 +92,7 @@ pub struct ListFrame {
 struct Filters {
     search: Option<String>,
     state: Option<KeyState>,
-    attention: bool,
+    concern: Concern,
     violating: bool,
     sort: Sort,
     offset: i64,
@@ -102,7 +104,11 @@ impl Filters {
         Self {
             search: Some(query.q.trim().to_owned()).filter(|q| !q.is_empty()),
             state: KeyState::parse(query.state.trim()),
-            attention: query.state.trim() == ATTENTION,
+            concern: match query.state.trim() {
+                ATTENTION => Concern::Attention,
+                EXPIRING => Concern::Expiring,
+                _ => Concern::Any,
+            },
             violating: query.state.trim() == VIOLATES,
             sort: Sort::parse(query.sort.trim()),
             offset: query.cursor.trim().parse::<i64>().unwrap_or(0).max(0),
@@ -114,7 +120,8 @@ impl Filters {
     fn state_value(&self) -> Option<&'static str> {
         match self.state {
             Some(s) => Some(s.as_str()),
-            None if self.attention => Some(ATTENTION),
+            None if self.concern == Concern::Attention => Some(ATTENTION),
+            None if self.concern == Concern::Expiring => Some(EXPIRING),
             None if self.violating => Some(VIOLATES),
             None => None,
         }
@@ -149,7 +156,7 @@ pub async fn page(
     let list_query = ListQuery {
         search: filters.search.clone(),
         state: filters.state,
-        attention: filters.attention,
+        concern: filters.concern,
         sort: filters.sort,
         offset: filters.offset,
         limit: PAGE_SIZE + 1,
