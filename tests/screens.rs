@@ -152,6 +152,10 @@ async fn check_page(client: &Client, axe: &str, label: &str) -> Vec<String> {
                // Side by side (not wrapped to a row of its own): the button's foot on the inputs' line.
                if (Math.abs(a.top - b.top) < 60 && Math.abs(a.bottom - b.bottom) > 4) out.push('a filter button off the line of its inputs by ' + Math.round(a.bottom - b.bottom) + ' px');
              }
+             for (const button of document.querySelectorAll('main .panel .button')) {
+               const panel = button.closest('.panel').getBoundingClientRect(), r = button.getBoundingClientRect();
+               if (button.offsetParent !== null && r.width > 0 && r.right > panel.right + 1) out.push('a button runs past its card: ' + button.textContent.trim());
+             }
              const tab = document.querySelector('.sidenav a[aria-current=page]');
              if (tab && tab.offsetParent !== null) {
                const t = tab.getBoundingClientRect(), nav = tab.closest('.sidenav').getBoundingClientRect();
