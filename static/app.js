@@ -125,6 +125,8 @@ document.addEventListener("click", async (event) => {
   (body.querySelector("input:not([type=hidden]), select, textarea") || body.querySelector("[data-cancel]"))?.focus();
 });
 actionDialog?.addEventListener("close", () => {
+  // Nothing of a closed dialog lingers: the next one starts empty until its content arrives.
+  actionDialog.querySelector("[data-dialog-body]")?.replaceChildren();
   actionDialog.opener?.focus();
   actionDialog.opener = null;
 });

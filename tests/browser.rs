@@ -247,7 +247,7 @@ async fn create_copy_and_revoke_a_key_through_the_menu() {
     assert_eq!(back.expect("focus"), serde_json::json!(true), "focus is back on the ⋯ button");
     click(&client, "[data-testid=key-menu] summary").await;
     click(&client, "[data-testid=key-action-revoke]").await;
-    css(&client, "#action-dialog [data-testid=confirm-revoke]").await;
+    css(&client, "#action-dialog[open] [data-testid=confirm-revoke]").await;
     screenshot(&client, "14-revoke-dialog").await;
     click(&client, "#action-dialog [data-testid=confirm-button]").await;
     let row = css(&client, "tr[data-testid=key-row][data-status=revoked]").await;
