@@ -143,29 +143,25 @@ async fn judge(
     }
     let definition = decide::api_of(ctx, key).await?;
     let check = match &input.asked {
-        Asked::Key => {
-            verdict.permissions = definition.held(key.scopes().access());
-            return Ok(VerifyCode::Valid);
-        }
-        Asked::Expression(expression) => Check::Expression(expression),
-        Asked::Request { method, path } => Check::Request { method: method.as_str(), target: path },
+        Asked::Key => None,
+        Asked::Expression(expression) => Some(Check::Expression(expression)),
+        Asked::Request { method, path } => Some(Check::Request { method: method.as_str(), target: path }),
     };
-    Ok(match definition.decide(key.scopes().access(), check) {
-        // The decision lists what the key holds when it allows; otherwise that is worked out here.
-        Decided::Allowed { permissions } => {
-            verdict.permissions = permissions;
-            VerifyCode::Valid
-        }
-        Decided::NoRoute => {
-            verdict.permissions = definition.held(key.scopes().access());
-            VerifyCode::NoRoute
-        }
+    let Some(check) = check else {
+        verdict.permissions = definition.held(key.scopes().access());
+        return Ok(VerifyCode::Valid);
+    };
+    let (code, allowed) = match definition.decide(key.scopes().access(), check) {
+        // An allowing decision lists what the key holds; otherwise that is worked out below.
+        Decided::Allowed { permissions } => (VerifyCode::Valid, Some(permissions)),
+        Decided::NoRoute => (VerifyCode::NoRoute, None),
         Decided::InsufficientPermissions { missing } => {
-            verdict.permissions = definition.held(key.scopes().access());
             verdict.missing = missing;
-            VerifyCode::InsufficientPermissions
+            (VerifyCode::InsufficientPermissions, None)
         }
-    })
+    };
+    verdict.permissions = allowed.unwrap_or_else(|| definition.held(key.scopes().access()));
+    Ok(code)
 }
 
 /// Files the verification in the verified key's request log.

@@ -64,11 +64,9 @@ pub const POLICY_SCAN_LIMIT: i64 = 10_000;
 /// the keys that still work and break the org's key policy. The policy reads
 /// each key's scopes, so it is checked here rather than in SQL.
 pub async fn list_violating(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Listing, FindError> {
-    authorize(caller, Op::Read)?;
-    let (org_id, policy) = (caller.org().id, caller.org().key_policy);
+    let policy = caller.org().key_policy;
     let (offset, limit) = (usize::try_from(query.offset).unwrap_or(0), usize::try_from(query.limit).unwrap_or(0));
-    let all = ListQuery { offset: 0, limit: POLICY_SCAN_LIMIT, ..query };
-    let keys = ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &all, now())).await?;
+    let keys = matching(ctx, caller, ListQuery { offset: 0, limit: POLICY_SCAN_LIMIT, ..query }).await?;
     let violating: Vec<ApiKey> = keys.into_iter().filter(|k| violates(k, &policy)).collect();
     let total = i64::try_from(violating.len()).unwrap_or(i64::MAX);
     Ok(Listing { keys: violating.into_iter().skip(offset).take(limit).collect(), total })
@@ -123,7 +121,11 @@ pub async fn list_for_api(
 ) -> Result<Vec<ApiKey>, FindError> {
     let (sort, after_id) = (Sort::Oldest, Some(after));
     let concern = Concern::Any;
-    let query = ListQuery { search, state, concern, sort, offset: 0, limit, after_id, owner };
+    matching(ctx, caller, ListQuery { search, state, concern, sort, offset: 0, limit, after_id, owner }).await
+}
+
+/// The caller's organisation's keys matching `query` (one page of it).
+async fn matching(ctx: &AppState, caller: &Caller, query: ListQuery) -> Result<Vec<ApiKey>, FindError> {
     authorize(caller, Op::Read)?;
     let org_id = caller.org().id;
     Ok(ctx.db.run(move |conn| crate::db::key_list::list(conn, org_id, &query, now())).await?)
