@@ -16,3 +16,9 @@ pub fn migrate(conn: &mut DbConn, applied: impl FnMut(usize, usize, &str)) -> Re
 pub fn check_writable(conn: &mut DbConn) -> Result<(), String> {
     db::check_writable(conn)
 }
+
+/// Refuses, before anything is written, a database whose schema a newer
+/// latchkey migrated (the error names both levels).
+pub fn refuse_newer_schema(conn: &mut DbConn) -> Result<(), MigrationError> {
+    db::refuse_newer_schema(conn)
+}

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod apis;
 pub mod audit;
 pub mod audit_log;
+pub mod backup;
 pub mod bench_seed;
 pub mod caller;
 pub mod database;

@@ -107,20 +107,31 @@ fn verify_chain(
         None => audit::verify_chain_only(conn, org_id, |n| progress.inc(n))?,
     };
     progress.finish();
-    if let Some(broken) = report.broken {
-        bail!(
+    match verdict(slug, &report) {
+        Ok(line) => {
+            println!("{line}");
+            Ok(())
+        }
+        Err(problem) => bail!("{problem}"),
+    }
+}
+
+/// One line on a verified log: what was checked, or the first problem.
+pub(super) fn verdict(slug: &str, report: &audit::VerifyReport) -> Result<String, String> {
+    if let Some(broken) = &report.broken {
+        return Err(format!(
             "audit log of {slug} is BROKEN at event #{} (id {}): {} ({} events checked before it)",
-            broken.seq,
-            broken.id,
-            broken.reason,
-            report.checked
-        );
+            broken.seq, broken.id, broken.reason, report.checked
+        ));
     }
-    if let Some(c) = report.broken_checkpoint {
-        bail!("audit log of {slug} is BROKEN: checkpoint at event #{} (signed {}): {}", c.seq, c.signed_at, c.reason);
+    if let Some(c) = &report.broken_checkpoint {
+        return Err(format!(
+            "audit log of {slug} is BROKEN: checkpoint at event #{} (signed {}): {}",
+            c.seq, c.signed_at, c.reason
+        ));
     }
-    if let Some(u) = report.uncovered {
-        bail!(
+    if let Some(u) = &report.uncovered {
+        return Err(format!(
             "audit log of {slug} is NOT PROVEN: {} events checked and {} signed checkpoint(s) match, but {} event(s) \
              older than two checkpoint intervals ({} s) are not covered by a checkpoint signed in time, the first at \
              event #{}. Checkpoints were deleted, or the server was stopped for long with unsigned events; a chain \
@@ -130,20 +141,19 @@ fn verify_chain(
             u.count,
             2 * report.interval_secs(),
             u.first_seq
-        );
+        ));
     }
-    match key {
-        Some(_) => println!(
+    Ok(match report.interval {
+        Some(_) => format!(
             "Audit log of {slug} is intact: {} events checked, {} signed checkpoint(s) match.",
             report.checked, report.checkpoints_checked
         ),
-        None => println!(
+        None => format!(
             "Audit log of {slug} is intact: {} events checked. Checkpoints NOT checked: no key here \
              (set LATCHKEY_AUDIT_SIGNING_KEY or LATCHKEY_KEYS_FILE, or pass --public-key).",
             report.checked
         ),
-    }
-    Ok(())
+    })
 }
 
 /// Checks an export offline: first its checkpoint lines, then its events in order.

@@ -2,6 +2,7 @@
 //! parses its arguments into domain values, and changes nothing on error.
 
 mod audit_commands;
+mod backup_commands;
 pub mod demo;
 mod user_commands;
 
@@ -25,6 +26,7 @@ const EXAMPLES: &str = "Examples:
   latchkey org add-member --org acme --email bob@example.com --role admin
   latchkey audit verify --org acme
   latchkey audit verify --file audit-log-acme.jsonl --public-key audit-key.txt
+  latchkey backup --to /var/backups/latchkey/today
   latchkey demo";
 
 #[derive(Debug, Parser)]
@@ -53,6 +55,23 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a consistent backup of the database and its keys into a new directory, while `serve` runs.
+    #[command(after_help = "Examples:\n  latchkey backup --to /var/backups/latchkey/2026-12-06\n  \
+                            DATABASE_URL=postgres://latchkey@db/latchkey latchkey backup --to backup-1  # needs pg_dump")]
+    Backup {
+        /// A new or empty directory.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Restore a backup into an empty database, then verify every organisation's audit log.
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=sqlite:///var/lib/latchkey/latchkey.db LATCHKEY_KEYS_FILE=/var/lib/latchkey/latchkey.keys \\\n    latchkey restore --from /var/backups/latchkey/2026-12-06"
+    )]
+    Restore {
+        /// A directory `latchkey backup` wrote.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Seed a demo organisation with one user per role, and print the logins.
     #[command(after_help = "Example:\n  latchkey demo && latchkey serve")]
     Demo,
@@ -157,6 +176,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(command) => audit_commands::run(command),
+        Command::Backup { to } => backup_commands::backup(&to),
+        Command::Restore { from } => backup_commands::restore(&from),
         Command::Demo => {
             // The sample webhook secrets are sealed, and the history signed, with the keys `serve` will use.
             let config = Config::from_env()?;
@@ -176,6 +197,7 @@ fn serve() -> anyhow::Result<()> {
         );
     }
     let mut conn = connect()?;
+    crate::app::database::refuse_newer_schema(&mut conn)?;
     crate::app::database::check_writable(&mut conn).map_err(|e| {
         anyhow::anyhow!("the database cannot be written: {e} (check the file's permissions and the free disk space)")
     })?;
@@ -195,7 +217,7 @@ fn serve() -> anyhow::Result<()> {
 
 /// One connection for CLI work, with the real error if the database cannot be opened.
 fn connect() -> anyhow::Result<DbConn> {
-    let url = config::database_url_from_env();
+    let url = config::database_url_from_env()?;
     db::connect(&url).map_err(|e| {
         if db::is_postgres(&url) {
             anyhow::anyhow!("cannot open the database: {e}")

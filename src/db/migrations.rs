@@ -22,8 +22,18 @@ const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres
 const PG_LOCK_KEY: i64 = 0x6c61_7463_686b_6579;
 
 #[derive(Debug, thiserror::Error)]
-#[error("migration failed: {0}")]
-pub struct MigrationError(String);
+pub enum MigrationError {
+    #[error("migration failed: {0}")]
+    Failed(String),
+    /// A newer latchkey migrated this database: this binary does not know
+    /// its tables, and running on them could lose or corrupt data.
+    #[error(
+        "the database's schema is at level {database}, newer than this latchkey knows (level {binary}); nothing was \
+         changed. Run the newer latchkey, or restore a backup made at level {binary} or older \
+         (docs/operator-guide.md: Upgrading)"
+    )]
+    NewerSchema { database: String, binary: String },
+}
 
 /// The migrations written for the connection's backend.
 fn migrations_for(conn: &DbConn) -> EmbeddedMigrations {
@@ -48,6 +58,7 @@ pub fn migrate_reporting(
     mut applied: impl FnMut(usize, usize, &str),
 ) -> Result<usize, MigrationError> {
     with_migration_lock(conn, |conn| {
+        refuse_newer_schema(conn)?;
         let pending = conn.pending_migrations(migrations_for(conn)).map_err(failed)?.len();
         for done in 1..=pending {
             let version = conn.run_next_migration(migrations_for(conn)).map_err(failed)?;
@@ -58,7 +69,61 @@ pub fn migrate_reporting(
 }
 
 fn failed(e: impl std::fmt::Display) -> MigrationError {
-    MigrationError(e.to_string())
+    MigrationError::Failed(e.to_string())
+}
+
+/// The newest schema level this binary carries for the connection's backend
+/// (the newest migration's version, e.g. `20261206000023`).
+pub fn binary_schema_version(conn: &DbConn) -> String {
+    use diesel::migration::MigrationSource;
+    let versions: Vec<String> = match conn {
+        DbConn::Sqlite(_) => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect(),
+        DbConn::Pg(_) => MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS)
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect(),
+    };
+    versions.into_iter().max_by(|a, b| by_level(a, b)).unwrap_or_default()
+}
+
+/// The newest migration applied to the database; `None` for an empty one.
+/// Reads only: a database without diesel's bookkeeping table has none.
+pub fn database_schema_version(conn: &mut DbConn) -> Result<Option<String>, MigrationError> {
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    if !super::tables::exists(conn, "__diesel_schema_migrations").map_err(failed)? {
+        return Ok(None);
+    }
+    let rows: Vec<Version> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(conn).map_err(failed)?;
+    Ok(rows.into_iter().map(|r| r.version).max_by(|a, b| by_level(a, b)))
+}
+
+/// Refuses, before anything is written, a database a newer binary migrated.
+pub fn refuse_newer_schema(conn: &mut DbConn) -> Result<(), MigrationError> {
+    let binary = binary_schema_version(conn);
+    match database_schema_version(conn)? {
+        Some(database) if by_level(&database, &binary).is_gt() => Err(MigrationError::NewerSchema { database, binary }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether schema level `candidate` is newer than `than`.
+pub fn is_newer_level(candidate: &str, than: &str) -> bool {
+    by_level(candidate, than).is_gt()
+}
+
+/// Orders versions (all digits) by number: a longer one is newer.
+fn by_level(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 /// Runs `f` while holding the lock that serialises migrating processes.
@@ -120,7 +185,7 @@ fn sqlite_file(conn: &mut DbConn) -> Result<Option<String>, MigrationError> {
 /// that a newcomer no longer sees.
 fn lock_file(database: &str) -> Result<std::fs::File, MigrationError> {
     let path = format!("{database}.migrate.lock");
-    let cannot = |e: std::io::Error| MigrationError(format!("cannot lock {path}: {e}"));
+    let cannot = |e: std::io::Error| MigrationError::Failed(format!("cannot lock {path}: {e}"));
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(cannot)?;
     match file.try_lock() {
         Ok(()) => {}

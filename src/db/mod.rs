@@ -32,13 +32,18 @@ pub mod schema;
 pub mod second_factors;
 pub mod sessions;
 pub mod setup;
+pub mod snapshot;
+pub mod tables;
 pub mod usage;
 pub mod users;
 pub mod wal;
 pub mod webhooks;
 
 pub use conn::DbConn;
-pub use migrations::{MigrationError, migrate, migrate_reporting};
+pub use migrations::{
+    MigrationError, binary_schema_version, database_schema_version, is_newer_level, migrate, migrate_reporting,
+    refuse_newer_schema,
+};
 pub use run::{Db, Error, QueryError, QueryResult, chain, other_error};
 
 use crate::domain::OrgId;

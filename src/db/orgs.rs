@@ -98,6 +98,12 @@ pub fn find(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<Org>> {
     Ok(row.map(Org::from))
 }
 
+/// Every organisation's id and slug, in slug order.
+pub fn all_slugs(conn: &mut DbConn) -> QueryResult<Vec<(OrgId, String)>> {
+    let rows: Vec<(i64, String)> = orgs::table.select((orgs::id, orgs::slug)).order(orgs::slug).load(conn)?;
+    Ok(rows.into_iter().map(|(id, slug)| (OrgId::new(id), slug)).collect())
+}
+
 pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Org>> {
     let row: Option<OrgRow> =
         dsl::orgs.filter(dsl::slug.eq(slug)).select(OrgRow::as_select()).first(conn).optional()?;

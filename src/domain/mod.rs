@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod audit_chain;
+pub mod backup_manifest;
 pub mod checkpoint;
 pub mod crypto;
 pub mod delivery_state;

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod memory;
 pub mod metrics;
 pub mod password;
+pub mod pg_tools;
 pub mod progress;
 pub mod rate_limit;
 pub mod telemetry;

@@ -2,9 +2,11 @@
 
 use crate::infra::mail::MailConfig;
 
+mod secret;
 mod sections;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+pub use secret::{SECRET_SETTINGS, secret};
 pub use sections::{
     AuthzConfig, ComplianceConfig, LeakConfig, audit_signer_from_env, checkpoint_interval_from_env,
     existing_audit_signer, password_cost_from_env,
@@ -135,9 +137,9 @@ pub(crate) fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// `DATABASE_URL`, or the SQLite default.
-pub fn database_url_from_env() -> String {
-    var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+/// `DATABASE_URL` (or `DATABASE_URL_FILE`), or the SQLite default.
+pub fn database_url_from_env() -> Result<String, ConfigError> {
+    Ok(secret("DATABASE_URL")?.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()))
 }
 
 pub fn log_format_from_env() -> Result<LogFormat, ConfigError> {
@@ -177,7 +179,8 @@ impl Config {
             Some(v) => parse_bool("LATCHKEY_SECURE_COOKIES", &v)?,
             None => public_url.is_https(),
         };
-        let (session_key, encryption_key) = match (var("LATCHKEY_SESSION_KEY"), var("LATCHKEY_ENCRYPTION_KEY")) {
+        let (session_key, encryption_key) = match (secret("LATCHKEY_SESSION_KEY")?, secret("LATCHKEY_ENCRYPTION_KEY")?)
+        {
             (Some(s), Some(e)) => (s, e),
             (s, e) => {
                 let path = keys_file_path();
@@ -194,13 +197,13 @@ impl Config {
             return Err(invalid("LATCHKEY_ENCRYPTION_KEY", "needs exactly 32 bytes"));
         }
         Ok(Self {
-            database_url: database_url_from_env(),
+            database_url: database_url_from_env()?,
             public_url,
             session_key: decode_key("LATCHKEY_SESSION_KEY", &session_key, 64)?,
             encryption_key,
             secure_cookies,
             trusted_proxy_header: var("LATCHKEY_TRUSTED_PROXY_HEADER"),
-            metrics_token: var("LATCHKEY_METRICS_TOKEN"),
+            metrics_token: secret("LATCHKEY_METRICS_TOKEN")?,
             log_format: log_format_from_env()?,
             key_prefix: match var("LATCHKEY_KEY_PREFIX") {
                 Some(p) => {
@@ -312,7 +315,7 @@ fn mail_from_env() -> Result<MailConfig, ConfigError> {
         None => crate::infra::mail::default_from(),
     };
     let config = MailConfig {
-        smtp_url: var("LATCHKEY_SMTP_URL"),
+        smtp_url: secret("LATCHKEY_SMTP_URL")?,
         dir: PathBuf::from(var("LATCHKEY_MAIL_DIR").unwrap_or_else(|| "mail".into())),
         from,
     };

@@ -117,7 +117,7 @@ pub(super) fn compliance_from_env() -> Result<ComplianceConfig, ConfigError> {
 /// `latchkey audit checkpoint`.
 pub fn audit_signer_from_env() -> Result<crate::domain::checkpoint::CheckpointSigner, ConfigError> {
     const NAME: &str = "LATCHKEY_AUDIT_SIGNING_KEY";
-    let text = match var(NAME) {
+    let text = match super::secret(NAME)? {
         Some(text) => text,
         None => super::keys_file_value(&super::keys_file_path(), NAME, 32)?,
     };
@@ -130,7 +130,7 @@ pub fn audit_signer_from_env() -> Result<crate::domain::checkpoint::CheckpointSi
 pub fn existing_audit_signer() -> Result<crate::domain::checkpoint::CheckpointSigner, ConfigError> {
     const NAME: &str = "LATCHKEY_AUDIT_SIGNING_KEY";
     let path = super::keys_file_path();
-    let text = match var(NAME) {
+    let text = match super::secret(NAME)? {
         Some(text) => text,
         None => std::fs::read_to_string(&path)
             .ok()
