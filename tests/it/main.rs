@@ -68,6 +68,7 @@ mod security;
 mod sessions;
 mod setup;
 mod sudo;
+mod systemd_unit;
 mod trusted_events;
 mod two_factor;
 mod verify;
