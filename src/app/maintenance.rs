@@ -36,6 +36,38 @@ pub async fn prune_delivery_log(state: &AppState) -> Result<usize, crate::db::Er
     state.db.run(move |conn| db::deliveries::prune_attempts(conn, before)).await
 }
 
+/// What one retention pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retained {
+    pub audit_events: usize,
+    pub outbox_events: usize,
+    pub usage_days: usize,
+}
+
+/// Deletes what is older than the retention settings allow: audit events
+/// (only when `LATCHKEY_AUDIT_RETENTION_DAYS` is set, and only up to a
+/// signed checkpoint), outbox events no delivery refers to any more, and
+/// daily usage counts (docs/operator-guide.md: Retention).
+pub async fn apply_retention(state: &AppState) -> Result<Retained, crate::db::Error> {
+    let compliance = &state.config.compliance;
+    let now = crate::db::now();
+    let audit_before = compliance.audit_retention_days.map(|d| now - chrono::Duration::days(i64::from(d)));
+    let outbox_before = now - chrono::Duration::days(i64::from(compliance.outbox_retention_days));
+    let usage_before = now.date() - chrono::Duration::days(i64::from(compliance.usage_retention_days));
+    state
+        .db
+        .run(move |conn| {
+            let audit_events = match audit_before {
+                Some(before) => crate::app::audit::archive::apply_retention(conn, before)?,
+                None => 0,
+            };
+            let outbox_events = db::outbox::prune(conn, outbox_before)?;
+            let usage_days = db::usage::prune(conn, usage_before)?;
+            Ok::<_, crate::db::QueryError>(Retained { audit_events, outbox_events, usage_days })
+        })
+        .await
+}
+
 /// Writes the coalesced last-used times: one UPDATE per key used since the last flush.
 pub async fn flush_last_used(state: &AppState) -> Result<usize, crate::db::Error> {
     let pending = state.usage.take_last_used();

@@ -1,10 +1,11 @@
 //! `latchkey audit …`: verify a chain in the database or an exported copy
 //! offline, sign checkpoints now (docs/user-guide.md: Audit log → Your own verifiable copy).
 
-use super::{find_org, parse_slug, ready_connection};
+use super::{audit_archive, find_org, parse_slug, ready_connection};
 use crate::app::audit;
 use crate::db::{DbConn, audit_events};
-use crate::domain::export_check::{ExportCheck, checkpoint_of};
+use crate::domain::checkpoint::Checkpoint;
+use crate::domain::export_check::{ExportCheck, ExportSummary, checkpoint_of};
 use crate::domain::{OrgId, OrgSlug};
 use crate::infra::progress::Progress;
 use anyhow::{Context, bail};
@@ -29,6 +30,25 @@ pub(super) enum AuditCommand {
         /// With --org it defaults to the server's own key (LATCHKEY_AUDIT_SIGNING_KEY or the keys file).
         #[arg(long)]
         public_key: Option<String>,
+        /// With --org: an archive `latchkey audit archive` wrote, checked with the live log as one chain.
+        #[arg(long, requires = "org")]
+        archive: Option<PathBuf>,
+    },
+    /// Move an organisation's events before a day into a verifiable JSON Lines archive, then delete them
+    /// from the database (up to the last signed checkpoint among them; it stays as the live log's anchor).
+    #[command(
+        after_help = "Example:\n  latchkey audit archive --org acme --before 2026-01-01 --to audit-acme-2025.jsonl\n  \
+                      latchkey audit verify --org acme --archive audit-acme-2025.jsonl"
+    )]
+    Archive {
+        #[arg(long, value_parser = parse_slug)]
+        org: OrgSlug,
+        /// Events that happened before this day (UTC), YYYY-MM-DD.
+        #[arg(long)]
+        before: chrono::NaiveDate,
+        /// A new file.
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Sign every organisation's chain head now (the server also does so every LATCHKEY_AUDIT_CHECKPOINT_SECS).
     #[command(after_help = "Example:\n  latchkey audit checkpoint")]
@@ -56,7 +76,7 @@ pub(super) fn run(command: AuditCommand) -> anyhow::Result<()> {
         AuditCommand::Verify { file: Some(file), public_key, .. } => {
             verify_file(&file, &read_key(public_key.as_deref().unwrap_or_default())?)
         }
-        AuditCommand::Verify { org: Some(org), public_key, .. } => {
+        AuditCommand::Verify { org: Some(org), public_key, archive, .. } => {
             let mut conn = ready_connection()?;
             let found = find_org(&mut conn, &org)?;
             let key = match public_key {
@@ -69,8 +89,12 @@ pub(super) fn run(command: AuditCommand) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            verify_chain(&mut conn, found.id, found.slug.as_str(), key.as_ref())
+            match archive {
+                Some(file) => audit_archive::verify_with_archive(&mut conn, &found, key.as_ref(), &file),
+                None => verify_chain(&mut conn, found.id, found.slug.as_str(), key.as_ref()).map(|_| ()),
+            }
         }
+        AuditCommand::Archive { org, before, to } => audit_archive::archive(&org, before, &to),
         AuditCommand::Verify { .. } => bail!("give --org, or --file with --public-key"),
         AuditCommand::Checkpoint => {
             let signer = crate::infra::config::existing_audit_signer()?;
@@ -83,7 +107,7 @@ pub(super) fn run(command: AuditCommand) -> anyhow::Result<()> {
 }
 
 /// A key given as base64 text, or the path of a file holding it.
-fn read_key(given: &str) -> anyhow::Result<String> {
+pub(super) fn read_key(given: &str) -> anyhow::Result<String> {
     let path = Path::new(given);
     if path.is_file() {
         return Ok(std::fs::read_to_string(path).with_context(|| format!("cannot read {given}"))?.trim().to_owned());
@@ -94,12 +118,12 @@ fn read_key(given: &str) -> anyhow::Result<String> {
 /// Walks the organisation's chain, its checkpoints and their coverage; an
 /// error (exit code 1) when any fails. Without a key only the chain is
 /// checked (and said so).
-fn verify_chain(
+pub(super) fn verify_chain(
     conn: &mut DbConn,
     org_id: OrgId,
     slug: &str,
     key: Option<&audit::CheckpointKey>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<audit::VerifyReport> {
     let total = audit_events::count(conn, org_id)?;
     let mut progress = Progress::new("verifying", total as u64);
     let report = match key {
@@ -110,7 +134,7 @@ fn verify_chain(
     match verdict(slug, &report) {
         Ok(line) => {
             println!("{line}");
-            Ok(())
+            Ok(report)
         }
         Err(problem) => bail!("{problem}"),
     }
@@ -143,14 +167,24 @@ pub(super) fn verdict(slug: &str, report: &audit::VerifyReport) -> Result<String
             u.first_seq
         ));
     }
+    let start = match &report.anchor {
+        Some(a) => format!(
+            " It starts at event #{}, anchored by the checkpoint at #{} signed {}{}.",
+            a.seq + 1,
+            a.seq,
+            a.signed_at,
+            if a.signature_checked { "" } else { " (its signature NOT checked: no key)" }
+        ),
+        None => String::new(),
+    };
     Ok(match report.interval {
         Some(_) => format!(
-            "Audit log of {slug} is intact: {} events checked, {} signed checkpoint(s) match.",
+            "Audit log of {slug} is intact: {} events checked, {} signed checkpoint(s) match.{start}",
             report.checked, report.checkpoints_checked
         ),
         None => format!(
             "Audit log of {slug} is intact: {} events checked. Checkpoints NOT checked: no key here \
-             (set LATCHKEY_AUDIT_SIGNING_KEY or LATCHKEY_KEYS_FILE, or pass --public-key).",
+             (set LATCHKEY_AUDIT_SIGNING_KEY or LATCHKEY_KEYS_FILE, or pass --public-key).{start}",
             report.checked
         ),
     })
@@ -158,20 +192,7 @@ pub(super) fn verdict(slug: &str, report: &audit::VerifyReport) -> Result<String
 
 /// Checks an export offline: first its checkpoint lines, then its events in order.
 fn verify_file(file: &Path, public_key: &str) -> anyhow::Result<()> {
-    let lines = || -> anyhow::Result<_> {
-        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        Ok(std::io::BufReader::new(f).lines())
-    };
-    let mut checkpoints = Vec::new();
-    for line in lines()? {
-        checkpoints.extend(checkpoint_of(&line?));
-    }
-    let mut check =
-        ExportCheck::new(public_key, checkpoints).map_err(|p| anyhow::anyhow!("{}: {p}", file.display()))?;
-    for (i, line) in lines()?.enumerate() {
-        check.line(i + 1, &line?).map_err(|p| anyhow::anyhow!("{} is BROKEN: {p}", file.display()))?;
-    }
-    let summary = check.finish().map_err(|p| anyhow::anyhow!("{} is BROKEN: {p}", file.display()))?;
+    let summary = check_file(file, public_key)?.0;
     if summary.checkpoints == 0 {
         println!(
             "{}: {} events form an unbroken chain, but the export holds no signed checkpoint, so a rewrite by someone \
@@ -198,4 +219,25 @@ fn verify_file(file: &Path, public_key: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Reads an export or archive twice (its checkpoint lines, then its events
+/// in order) and checks it; the first problem is the error. Also answers
+/// the checkpoints it holds.
+pub(super) fn check_file(file: &Path, public_key: &str) -> anyhow::Result<(ExportSummary, Vec<Checkpoint>)> {
+    let lines = || -> anyhow::Result<_> {
+        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        Ok(std::io::BufReader::new(f).lines())
+    };
+    let mut checkpoints = Vec::new();
+    for line in lines()? {
+        checkpoints.extend(checkpoint_of(&line?));
+    }
+    let mut check =
+        ExportCheck::new(public_key, checkpoints.clone()).map_err(|p| anyhow::anyhow!("{}: {p}", file.display()))?;
+    for (i, line) in lines()?.enumerate() {
+        check.line(i + 1, &line?).map_err(|p| anyhow::anyhow!("{} is BROKEN: {p}", file.display()))?;
+    }
+    let summary = check.finish().map_err(|p| anyhow::anyhow!("{} is BROKEN: {p}", file.display()))?;
+    Ok((summary, checkpoints))
 }

@@ -1,6 +1,7 @@
 //! The command line (docs/operator-guide.md: Command line). Every command runs pending migrations first,
 //! parses its arguments into domain values, and changes nothing on error.
 
+mod audit_archive;
 mod audit_commands;
 mod backup_commands;
 pub mod demo;

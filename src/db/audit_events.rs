@@ -1,5 +1,6 @@
-//! Storage of the audit log. Only inserts and reads: there is no update or
-//! delete of an event anywhere in the code base.
+//! Storage of the audit log. Only inserts and reads: no event is ever
+//! updated, and the only delete is audit_trim.rs's removal of an archived
+//! prefix that ends at a signed checkpoint.
 
 use super::DbConn;
 use super::schema::audit_chain_heads as heads;

@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod apis;
 pub mod audit_events;
+pub mod audit_trim;
 pub mod backdate;
 pub mod ceremonies;
 pub mod checkpoints;

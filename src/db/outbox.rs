@@ -81,3 +81,15 @@ pub fn for_org(conn: &mut DbConn, org_id: OrgId) -> QueryResult<Vec<OutboxEvent>
         .select(OutboxEvent::as_select())
         .load(conn)
 }
+
+/// Deletes the events made before `before` that no delivery refers to any
+/// more (theirs finished and left the delivery log), so Resend never meets
+/// a message whose body is gone; answers how many.
+pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    use super::schema::webhook_deliveries as deliveries;
+    let referred = deliveries::table.filter(deliveries::event_id.eq(dsl::event_id));
+    diesel::delete(
+        dsl::outbox_events.filter(dsl::created_at.lt(before)).filter(diesel::dsl::not(diesel::dsl::exists(referred))),
+    )
+    .execute(conn)
+}

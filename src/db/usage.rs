@@ -55,3 +55,8 @@ pub fn daily(
     }
     Ok(out)
 }
+
+/// Deletes the daily counts of days before `before`; answers how many rows went.
+pub fn prune(conn: &mut DbConn, before: NaiveDate) -> QueryResult<usize> {
+    diesel::delete(dsl::key_usage_daily.filter(dsl::day.lt(before))).execute(conn)
+}

@@ -121,6 +121,13 @@ impl Default for Verifier {
 }
 
 impl Verifier {
+    /// A verifier for a chain whose events up to `seq` were archived: the
+    /// next event must be `seq + 1` and link to `hash`, which a signed
+    /// checkpoint vouches for (docs/operator-guide.md: Retention).
+    pub fn anchored(seq: i64, hash: &str) -> Self {
+        Self { expected_seq: seq + 1, prev_hash: hash.to_owned(), checked: 0 }
+    }
+
     pub fn check(&mut self, fields: &EventFields, prev_hash: &str, hash: &str) -> Result<(), Break> {
         if fields.seq != self.expected_seq {
             return Err(Break::EventMissing { expected_seq: self.expected_seq });

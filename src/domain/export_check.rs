@@ -55,6 +55,8 @@ pub struct ExportSummary {
     pub checkpointed_seq: i64,
     /// The last event's seq (0 = the export had none).
     pub last_seq: i64,
+    /// The checkpoint the copy starts after (`None`: it starts at #1).
+    pub anchored_at: Option<i64>,
 }
 
 impl ExportSummary {
@@ -80,6 +82,8 @@ pub struct ExportCheck {
     pending: Vec<Checkpoint>,
     checkpoints: u64,
     checkpointed_seq: i64,
+    /// The seq of the checkpoint the copy starts after, when it does not start at #1.
+    anchored_at: Option<i64>,
 }
 
 impl ExportCheck {
@@ -91,7 +95,13 @@ impl ExportCheck {
         }
         checkpoints.sort_by_key(|c| std::cmp::Reverse(c.seq));
         let checkpointed_seq = checkpoints.first().map_or(0, |c| c.seq);
-        Ok(Self { verifier: Verifier::default(), pending: checkpoints, checkpoints: 0, checkpointed_seq })
+        Ok(Self {
+            verifier: Verifier::default(),
+            pending: checkpoints,
+            checkpoints: 0,
+            checkpointed_seq,
+            anchored_at: None,
+        })
     }
 
     /// One line of the export (`number` is 1-based); checkpoint and blank lines are skipped.
@@ -103,7 +113,7 @@ impl ExportCheck {
         let value: Value = serde_json::from_str(line).map_err(|e| unreadable(format!("not JSON ({e})")))?;
         let (fields, prev_hash, hash) = event_of(&value).map_err(unreadable)?;
         if self.verifier.checked == 0 && fields.seq > 1 {
-            return Err(ExportProblem::StartsMidChain { line: number, first_seq: fields.seq });
+            self.anchor(number, &fields, &prev_hash)?;
         }
         self.verifier.check(&fields, &prev_hash, &hash).map_err(|reason| ExportProblem::Chain {
             line: number,
@@ -122,6 +132,26 @@ impl ExportCheck {
         Ok(())
     }
 
+    /// A copy that starts at event #N > 1 (an archive after an earlier one)
+    /// is checked from the signed checkpoint at #N−1 it carries, whose hash
+    /// the first event must link to; without one nothing before it can be.
+    fn anchor(&mut self, number: usize, first: &EventFields, prev_hash: &str) -> Result<(), ExportProblem> {
+        // Checkpoints before the anchor belong to an earlier archive: they vouch for nothing here.
+        while self.pending.last().is_some_and(|c| c.seq < first.seq - 1) {
+            self.pending.pop();
+        }
+        match self.pending.last() {
+            Some(c) if c.seq == first.seq - 1 && c.hash == prev_hash && c.org_id == first.org_id => {
+                self.verifier = Verifier::anchored(c.seq, &c.hash);
+                self.anchored_at = Some(c.seq);
+                self.pending.pop();
+                self.checkpoints += 1;
+                Ok(())
+            }
+            _ => Err(ExportProblem::StartsMidChain { line: number, first_seq: first.seq }),
+        }
+    }
+
     /// After the last line: every checkpoint must have met its event.
     pub fn finish(self) -> Result<ExportSummary, ExportProblem> {
         if let Some(c) = self.pending.last() {
@@ -132,7 +162,8 @@ impl ExportCheck {
             events: self.verifier.checked,
             checkpoints: self.checkpoints,
             checkpointed_seq: self.checkpointed_seq,
-            last_seq: self.verifier.checked as i64,
+            last_seq: self.anchored_at.unwrap_or(0) + self.verifier.checked as i64,
+            anchored_at: self.anchored_at,
         })
     }
 }

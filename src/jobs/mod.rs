@@ -12,8 +12,8 @@ pub mod request_log;
 pub mod send_mail;
 
 pub use crate::app::maintenance::{
-    flush_last_used, flush_usage_counts, prune_delivery_log, prune_login_failures, prune_request_log, prune_sessions,
-    record_expiries,
+    apply_retention, flush_last_used, flush_usage_counts, prune_delivery_log, prune_login_failures, prune_request_log,
+    prune_sessions, record_expiries,
 };
 use crate::app::state::AppState;
 use crate::db;
@@ -69,6 +69,9 @@ pub async fn run_once(state: &AppState) {
     }
     if let Err(e) = prune_delivery_log(state).await {
         tracing::warn!(error = %db::chain(&e), "pruning the webhook delivery log failed");
+    }
+    if let Err(e) = apply_retention(state).await {
+        tracing::warn!(error = %db::chain(&e), "applying the retention settings failed");
     }
     state.report_limits.forget_idle();
 }

@@ -52,10 +52,11 @@ pub enum Action {
     ApiUpdated,
     ApiDeleted,
     ApiImported,
+    AuditArchived,
 }
 
 impl Action {
-    pub const ALL: [Action; 49] = [
+    pub const ALL: [Action; 50] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionSudoFailed,
@@ -105,6 +106,7 @@ impl Action {
         Action::ApiUpdated,
         Action::ApiDeleted,
         Action::ApiImported,
+        Action::AuditArchived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +160,7 @@ impl Action {
             Self::ApiUpdated => "api.updated",
             Self::ApiDeleted => "api.deleted",
             Self::ApiImported => "api.imported",
+            Self::AuditArchived => "audit.archived",
         }
     }
 
@@ -186,6 +189,7 @@ pub fn human_label(code: &str) -> String {
     let subject = match subject {
         "api_key" => "API key",
         "api" => "API",
+        "audit" => "Audit log",
         "webhook" => "Webhook",
         "session" => "Session",
         "member" => "Member",

@@ -173,6 +173,17 @@ impl Entry {
             .details(json!({ "before": { "plan": before }, "after": { "plan": after } }))
     }
 
+    /// The chain's events up to `through_seq` (ending at a signed
+    /// checkpoint) left the database: written to an archive (`reason`
+    /// `archive`, with the file's SHA-256) or aged out (`retention`).
+    pub fn audit_archived(org_id: OrgId, through_seq: i64, events: usize, reason: &str, sha256: Option<&str>) -> Self {
+        Self::new(org_id, Action::AuditArchived)
+            .target("audit_log", through_seq, format!("events through #{through_seq}"))
+            .details(
+                json!({ "through_seq": through_seq, "events": events, "reason": reason, "archive_sha256": sha256 }),
+            )
+    }
+
     pub fn member_added(org_id: OrgId, user_id: UserId, email: &str, role: Role) -> Self {
         Self::new(org_id, Action::MemberAdded).target("user", user_id, email).details(json!({ "role": role.as_str() }))
     }

@@ -4,6 +4,7 @@
 //! Nothing in the code base updates or deletes an event.
 
 mod action;
+pub mod archive;
 pub mod checkpoints;
 /// The canonical encoding and hashing of events (pure; it lives in `domain` so `db` can use it too).
 pub use crate::domain::audit_chain as chain;
@@ -14,7 +15,7 @@ mod verify;
 
 pub use action::{Action, human_label};
 pub use entries::{Entry, SecondFactorChange, key_snapshot};
-pub use verify::{BrokenEvent, CheckpointKey, VerifyReport, verify, verify_chain_only};
+pub use verify::{Anchor, BrokenEvent, CheckpointKey, VerifyReport, verify, verify_chain_only};
 
 use crate::db::QueryResult;
 use crate::db::audit_events::{self, NewEvent};

@@ -40,9 +40,22 @@ pub struct BrokenEvent {
     pub reason: Break,
 }
 
+/// The signed checkpoint a trimmed chain starts after (docs/operator-guide.md: Retention).
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub seq: i64,
+    /// The hash of event `seq`: an archive ending there must end with it.
+    pub hash: String,
+    pub signed_at: String,
+    /// Whether its signature was checked (only with a key).
+    pub signature_checked: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct VerifyReport {
     pub checked: u64,
+    /// Where the stored chain starts, when its first events were archived.
+    pub anchor: Option<Anchor>,
     pub broken: Option<BrokenEvent>,
     /// Signed checkpoints found matching the chain.
     pub checkpoints_checked: u64,
@@ -92,14 +105,30 @@ fn verify_with(
     let (head_seq, _) = audit_events::head(conn, org_id)?;
     let mut report = VerifyReport {
         checked: 0,
+        anchor: None,
         broken: None,
         checkpoints_checked: 0,
         broken_checkpoint: None,
         uncovered: None,
         interval: key.map(|k| k.interval),
     };
-    let mut stored = Checkpoints::load(conn, org_id, key)?;
+    // A chain trimmed to nothing starts after its head.
+    let first_seq = crate::db::audit_trim::first_seq(conn, org_id)?.unwrap_or(head_seq + 1);
     let mut verifier = Verifier::default();
+    if first_seq > 1 {
+        // Without a valid anchor the walk starts at #1 and reports the first event as missing.
+        if let Some(anchor) = find_anchor(conn, org_id, first_seq - 1, key)? {
+            verifier = Verifier::anchored(anchor.seq, &anchor.hash);
+            report.checkpoints_checked += u64::from(key.is_some());
+            report.anchor = Some(Anchor {
+                seq: anchor.seq,
+                hash: anchor.hash,
+                signed_at: anchor.signed_at,
+                signature_checked: key.is_some(),
+            });
+        }
+    }
+    let mut stored = Checkpoints::load(conn, org_id, key, first_seq)?;
     let mut after_seq = 0;
     loop {
         let batch = audit_events::chain_batch(conn, org_id, after_seq, BATCH)?;
@@ -127,6 +156,18 @@ fn verify_with(
     Ok(report)
 }
 
+/// The checkpoint at `seq` that a trimmed chain starts after, when there is
+/// one and (with a key) its signature holds.
+fn find_anchor(
+    conn: &mut DbConn,
+    org_id: OrgId,
+    seq: i64,
+    key: Option<&CheckpointKey>,
+) -> QueryResult<Option<StoredCheckpoint>> {
+    let found = crate::db::audit_trim::checkpoint_at(conn, org_id, seq)?;
+    Ok(found.filter(|c| key.is_none_or(|k| c.checkpoint().verify(&k.public_key).is_ok())))
+}
+
 /// The organisation's stored checkpoints, each with its signature checked
 /// once, met in seq order as the chain is walked.
 struct Checkpoints {
@@ -135,10 +176,12 @@ struct Checkpoints {
 }
 
 impl Checkpoints {
-    fn load(conn: &mut DbConn, org_id: OrgId, key: Option<&CheckpointKey>) -> QueryResult<Self> {
+    /// Checkpoints from `first_seq` on: one before it is the anchor, checked apart.
+    fn load(conn: &mut DbConn, org_id: OrgId, key: Option<&CheckpointKey>, first_seq: i64) -> QueryResult<Self> {
         let Some(key) = key else { return Ok(Self { pending: VecDeque::new(), coverage: None }) };
         let pending: VecDeque<_> = crate::db::checkpoints::all(conn, org_id)?
             .into_iter()
+            .filter(|c| c.seq >= first_seq)
             .map(|c| {
                 let signature = c.checkpoint().verify(&key.public_key);
                 (c, signature)

@@ -75,12 +75,25 @@ pub struct ComplianceConfig {
     pub checkpoint_interval: std::time::Duration,
     /// Days webhook attempts are kept (`LATCHKEY_DELIVERY_LOG_DAYS`, default 30).
     pub delivery_log_days: u32,
+    /// Days audit events are kept (`LATCHKEY_AUDIT_RETENTION_DAYS`; `None`, the default: forever).
+    pub audit_retention_days: Option<u32>,
+    /// Days an outbox event is kept once no delivery refers to it (`LATCHKEY_OUTBOX_RETENTION_DAYS`, default 365).
+    pub outbox_retention_days: u32,
+    /// Days of daily usage counts kept (`LATCHKEY_USAGE_RETENTION_DAYS`, default 365).
+    pub usage_retention_days: u32,
 }
 
 impl ComplianceConfig {
     /// Defaults with the given signer (tests and hand-built configurations).
     pub fn with_signer(audit_signer: crate::domain::checkpoint::CheckpointSigner) -> Self {
-        Self { audit_signer, checkpoint_interval: std::time::Duration::from_secs(3600), delivery_log_days: 30 }
+        Self {
+            audit_signer,
+            checkpoint_interval: std::time::Duration::from_secs(3600),
+            delivery_log_days: 30,
+            audit_retention_days: None,
+            outbox_retention_days: 365,
+            usage_retention_days: 365,
+        }
     }
 }
 
@@ -101,15 +114,26 @@ pub fn checkpoint_interval_from_env() -> Result<std::time::Duration, ConfigError
 
 pub(super) fn compliance_from_env() -> Result<ComplianceConfig, ConfigError> {
     let checkpoint_interval = checkpoint_interval_from_env()?;
-    let delivery_log_days = match var("LATCHKEY_DELIVERY_LOG_DAYS") {
-        Some(n) => n
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=3650).contains(n))
-            .ok_or_else(|| invalid("LATCHKEY_DELIVERY_LOG_DAYS", "use 1 to 3650 days"))?,
-        None => 30,
-    };
-    Ok(ComplianceConfig { audit_signer: audit_signer_from_env()?, checkpoint_interval, delivery_log_days })
+    Ok(ComplianceConfig {
+        audit_signer: audit_signer_from_env()?,
+        checkpoint_interval,
+        delivery_log_days: days("LATCHKEY_DELIVERY_LOG_DAYS")?.unwrap_or(30),
+        audit_retention_days: days("LATCHKEY_AUDIT_RETENTION_DAYS")?,
+        outbox_retention_days: days("LATCHKEY_OUTBOX_RETENTION_DAYS")?.unwrap_or(365),
+        usage_retention_days: days("LATCHKEY_USAGE_RETENTION_DAYS")?.unwrap_or(365),
+    })
+}
+
+/// A number of days, 1 to 36500 (a century), when the setting is given.
+fn days(name: &'static str) -> Result<Option<u32>, ConfigError> {
+    var(name)
+        .map(|n| {
+            n.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=36_500).contains(n))
+                .ok_or_else(|| invalid(name, "use 1 to 36500 days"))
+        })
+        .transpose()
 }
 
 /// The checkpoint signing key: `LATCHKEY_AUDIT_SIGNING_KEY`, else the keys
