@@ -2,7 +2,7 @@
 //! (docs/operator-guide.md: Retention): events leave the database only
 //! after their archive has been written, synced and checked.
 
-use super::audit_commands::{check_file, verify_chain};
+use super::audit_checks::{check_file, verify_chain};
 use super::{find_org, ready_connection};
 use crate::app::audit::{self, Actor, archive};
 use crate::db::{DbConn, orgs::Org};

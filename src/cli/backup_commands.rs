@@ -1,11 +1,11 @@
 //! `latchkey backup --to DIR` and `latchkey restore --from DIR` (docs/backup.md).
 
-use super::{audit_commands::verdict, connect};
+use super::{audit_checks::verdict, connect};
 use crate::app::audit::CheckpointKey;
 use crate::app::backup::{self, Keys, restore};
 use crate::infra::config;
 use anyhow::bail;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The key settings a backup must account for.
 const KEY_SETTINGS: [&str; 3] = ["LATCHKEY_SESSION_KEY", "LATCHKEY_ENCRYPTION_KEY", "LATCHKEY_AUDIT_SIGNING_KEY"];
@@ -47,7 +47,7 @@ fn keys() -> anyhow::Result<Keys> {
     Ok(Keys { file: path.is_file().then_some(path), from_environment })
 }
 
-pub(super) fn restore(from: &PathBuf) -> anyhow::Result<()> {
+pub(super) fn restore(from: &Path) -> anyhow::Result<()> {
     let database_url = config::database_url_from_env()?;
     let keys_file = config::keys_file_path();
     let (mut conn, restored) = restore::restore(connect()?, &database_url, from, &keys_file)?;

@@ -2,6 +2,7 @@
 //! parses its arguments into domain values, and changes nothing on error.
 
 mod audit_archive;
+mod audit_checks;
 mod audit_commands;
 mod backup_commands;
 pub mod demo;

@@ -30,7 +30,7 @@ pub enum MigrationError {
     #[error(
         "the database's schema is at level {database}, newer than this latchkey knows (level {binary}); nothing was \
          changed. Run the newer latchkey, or restore a backup made at level {binary} or older \
-         (docs/operator-guide.md: Upgrading)"
+         (docs/upgrading.md)"
     )]
     NewerSchema { database: String, binary: String },
 }

@@ -43,9 +43,11 @@ pub fn sqlite_vacuum_into(conn: &mut DbConn, to: &Path) -> QueryResult<()> {
 
 /// Opens an SQLite file read-only, without the pool's set-up (which would
 /// switch it to WAL and leave -wal/-shm files beside it).
-pub fn open_sqlite_read_only(path: &Path) -> diesel::ConnectionResult<DbConn> {
+pub fn open_sqlite_read_only(path: &Path) -> Result<DbConn, super::Error> {
     let escaped = path.to_string_lossy().replace('%', "%25").replace('?', "%3f").replace('#', "%23");
-    Ok(DbConn::Sqlite(diesel::SqliteConnection::establish(&format!("file:{escaped}?mode=ro"))?))
+    diesel::SqliteConnection::establish(&format!("file:{escaped}?mode=ro"))
+        .map(DbConn::Sqlite)
+        .map_err(|e| super::Error::Unavailable(Box::new(e)))
 }
 
 /// Runs `dump` with the id of an exported PostgreSQL snapshot (for

@@ -158,6 +158,37 @@ async fn retention_trims_to_a_checkpoint_and_the_console_still_says_intact() {
     use diesel::prelude::*;
     use latchkey::db::schema::{key_usage_daily as usage, outbox_events as outbox, webhook_deliveries as deliveries};
     let mut conn = app.conn();
+    // Two messages from last week: one no delivery names any more, one still waiting for a retry.
+    let data = serde_json::json!({});
+    let orphan = latchkey::db::outbox::enqueue_counted(
+        &mut conn,
+        demo,
+        latchkey::domain::event_type::EventType::OrderCreated,
+        data.clone(),
+    )
+    .expect("enqueue");
+    let waiting = latchkey::db::outbox::enqueue_counted(
+        &mut conn,
+        demo,
+        latchkey::domain::event_type::EventType::OrderCreated,
+        data,
+    )
+    .expect("enqueue");
+    let named = deliveries::table.filter(deliveries::event_id.eq(&waiting)).count().get_result::<i64>(&mut *conn);
+    assert!(named.expect("count") > 0, "a demo endpoint subscribes to order.created: the message waits for it");
+    // The orphan's own deliveries (to the demo's subscribers) finished and left the log.
+    diesel::delete(deliveries::table.filter(deliveries::event_id.eq(&orphan))).execute(&mut *conn).expect("aged out");
+    let last_week = chrono::Utc::now().naive_utc() - chrono::Duration::days(7);
+    diesel::update(outbox::table.filter(outbox::event_id.eq_any([&orphan, &waiting])))
+        .set(outbox::created_at.eq(last_week))
+        .execute(&mut *conn)
+        .expect("date back");
+    drop(conn);
+    let pruned = latchkey::app::maintenance::apply_retention(&app.state).await.expect("retention");
+    assert!(pruned.outbox_events >= 1, "{pruned:?}");
+    let mut conn = app.conn();
+    let left: Vec<String> = outbox::table.select(outbox::event_id).load(&mut *conn).expect("outbox");
+    assert!(!left.contains(&orphan) && left.contains(&waiting), "the named message stays");
     let oldest: Option<chrono::NaiveDate> =
         usage::table.select(diesel::dsl::min(usage::day)).first(&mut *conn).expect("min");
     assert!(oldest.is_some_and(|d| d >= cutoff.date()), "{oldest:?}");
@@ -166,6 +197,5 @@ async fn retention_trims_to_a_checkpoint_and_the_console_still_says_intact() {
     assert!(named.iter().all(|id| kept.contains(id)), "every delivery's message is still there to resend");
     drop(conn);
 
-    let again = latchkey::app::maintenance::apply_retention(&app.state).await.expect("again");
-    assert_eq!(again.audit_events, 0, "nothing more is old enough and signed");
+    assert_eq!(pruned.audit_events, 0, "nothing more was old enough and signed");
 }

@@ -169,9 +169,8 @@ async fn write_upgrade_fixture() {
     let out = if latchkey::db::is_postgres(&url) {
         Command::new("pg_dump").args(["--no-owner", "--no-privileges", "--dbname", &url, "--file"]).arg(&sql).output()
     } else {
-        Command::new("sqlite3").arg(latchkey::db::sqlite_path(&url)).arg(".dump").output().map(|out| {
+        Command::new("sqlite3").arg(latchkey::db::sqlite_path(&url)).arg(".dump").output().inspect(|out| {
             std::fs::write(&sql, &out.stdout).expect("write the dump");
-            out
         })
     }
     .expect("dump");

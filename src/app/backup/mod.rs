@@ -21,8 +21,8 @@ pub enum BackupError {
     Io { what: &'static str, path: PathBuf, source: std::io::Error },
     #[error("reading the database failed: {0}")]
     Db(#[from] QueryError),
-    #[error("cannot open the snapshot {path}: {source}")]
-    Open { path: PathBuf, source: diesel::ConnectionError },
+    #[error("cannot open the snapshot {path}")]
+    Open { path: PathBuf, source: db::Error },
     #[error(transparent)]
     PgTool(#[from] PgToolError),
     #[error(transparent)]

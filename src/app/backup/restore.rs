@@ -51,7 +51,7 @@ pub fn restore(
     let mut conn = match manifest.database {
         Backend::Sqlite => {
             drop(conn); // the file is replaced whole: nothing may hold it open
-            replace_sqlite_file(&dump, &db::sqlite_path(database_url))?;
+            replace_sqlite_file(&dump, db::sqlite_path(database_url))?;
             db::connect(database_url)
                 .map_err(|e| BackupError::Mismatch(format!("cannot open the restored database: {e}")))?
         }
