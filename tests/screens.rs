@@ -37,6 +37,8 @@ fn pages(app: &TestApp) -> Vec<String> {
     let attempts = latchkey::db::deliveries::attempts_page(&mut app.conn(), hook.into(), &filter, None, 1);
     let attempt = attempts.expect("attempts").first().expect("a delivery attempt").0.id;
     let base = "/orgs/demo/settings";
+    // A domain to prove, so the single sign-on page shows its table (and its TXT value, the widest cell).
+    latchkey::db::sso::add_domain(&mut app.conn(), org.id, "demo.example", &"T".repeat(32)).expect("a domain");
     vec![
         "/orgs/demo".into(),
         format!("{base}/api-keys"),
@@ -63,6 +65,7 @@ fn pages(app: &TestApp) -> Vec<String> {
         "/account".into(),
         "/account/two-factor".into(),
         format!("{base}/security"),
+        format!("{base}/sso"),
     ]
 }
 

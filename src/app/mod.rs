@@ -25,6 +25,7 @@ pub mod orgs;
 pub mod request_log;
 pub mod resources;
 pub mod send_mail;
+pub mod sso;
 pub mod state;
 pub mod support;
 pub mod verify;

@@ -34,6 +34,7 @@ pub mod second_factors;
 pub mod sessions;
 pub mod setup;
 pub mod snapshot;
+pub mod sso;
 pub mod tables;
 pub mod usage;
 pub mod users;

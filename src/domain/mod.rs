@@ -32,6 +32,7 @@ mod role;
 pub mod scopes;
 pub mod second_factor;
 mod slug;
+pub mod sso;
 pub mod ssrf;
 pub mod timefmt;
 pub mod token;

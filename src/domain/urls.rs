@@ -193,3 +193,24 @@ pub fn invitation_resend(slug: &str, public_id: &str) -> String {
 pub fn invitation_revoke(slug: &str, public_id: &str) -> String {
     format!("{}/{public_id}/revoke", invitations(slug))
 }
+
+/// An organisation's single sign-on settings.
+pub fn sso(slug: &str) -> String {
+    format!("/orgs/{slug}/settings/sso")
+}
+
+pub fn sso_domains(slug: &str) -> String {
+    format!("{}/domains", sso(slug))
+}
+
+pub fn sso_domain_verify(slug: &str, domain: &str) -> String {
+    format!("{}/domains/{domain}/verify", sso(slug))
+}
+
+/// Where a single sign-on login starts.
+pub const SSO_START: &str = "/sso/start";
+
+/// A single sign-on login into the organisation `slug`.
+pub fn sso_start_for_org(slug: &str) -> String {
+    format!("{SSO_START}?org={slug}")
+}

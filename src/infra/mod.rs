@@ -5,11 +5,13 @@
 
 pub mod api_cache;
 pub mod config;
+pub mod dns_txt;
 pub mod in_flight;
 pub mod key_cache;
 pub mod mail;
 pub mod memory;
 pub mod metrics;
+pub mod oidc;
 pub mod password;
 pub mod pg_tools;
 pub mod progress;

@@ -68,6 +68,7 @@ mod scale_out_listen;
 mod security;
 mod sessions;
 mod setup;
+mod sso;
 mod sudo;
 mod systemd_unit;
 mod trusted_events;

@@ -56,6 +56,7 @@ impl Foreign {
         latchkey::db::second_factors::insert_passkey(&mut app.conn(), outsider.id, &passkey).expect("passkey");
         let definition = r#"{"slug":"other-api","name":"Other","hosts":[],"unmatched":"deny","permissions":[],"roles":[],"routes":[]}"#;
         latchkey::db::apis::insert(&mut app.conn(), other, "other-api", "Other", definition).expect("other's API");
+        latchkey::db::sso::add_domain(&mut app.conn(), other, "other.example", "token").expect("other's domain");
         let values = HashMap::from([
             ("api", "other-api".to_owned()),
             ("slug", "acme".to_owned()),
@@ -69,6 +70,7 @@ impl Foreign {
             ("session_id", session.to_string()),
             ("passkey_id", passkey.public_id.to_owned()),
             ("token", format!("lki_{}", "A".repeat(43))),
+            ("domain", "other.example".to_owned()),
         ]);
         Self { values }
     }

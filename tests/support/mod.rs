@@ -18,6 +18,7 @@ use std::net::TcpListener;
 mod api;
 mod database;
 mod forge;
+mod identity;
 mod jobs;
 mod mail;
 mod process;
@@ -31,8 +32,8 @@ mod visitor;
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
 pub use {
-    api::*, database::*, forge::*, mail::*, process::*, proxies::*, race::*, receiver::*, scanning::*, schema::*,
-    visitor::*,
+    api::*, database::*, forge::*, identity::*, mail::*, process::*, proxies::*, race::*, receiver::*, scanning::*,
+    schema::*, visitor::*,
 };
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -147,6 +148,7 @@ async fn start_app(
         mail: latchkey::infra::mail::MailConfig::files(mail_dir.path()),
         metrics_token: None,
         leak: Default::default(),
+        sso: Default::default(),
         compliance: latchkey::infra::config::ComplianceConfig::with_signer(
             latchkey::domain::checkpoint::CheckpointSigner::from_base64(&latchkey::infra::config::generate_key(32))
                 .expect("signing key"),

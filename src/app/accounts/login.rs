@@ -25,6 +25,9 @@ pub enum LoginOutcome {
     Failed,
     /// Seconds until a throttle that applies lifts (for `Retry-After`).
     Throttled(i64),
+    /// The password was right, but an organisation of this member (not as
+    /// owner) requires single sign-on: its slug.
+    SsoRequired(String),
 }
 
 /// The password step: `attempted` (the address as typed, lower-cased) and
@@ -62,6 +65,12 @@ pub async fn log_in(
     let meta = meta.clone();
     ctx.db
         .run(move |conn| -> crate::db::QueryResult<LoginOutcome> {
+            if let (Some(user), true) = &verified
+                && let Some(slug) = crate::db::sso::required_of(conn, user.id)?
+            {
+                super::password_passed(conn, gate)?;
+                return Ok(LoginOutcome::SsoRequired(slug));
+            }
             match verified {
                 (Some(user), true) if second_factor => {
                     super::password_passed(conn, gate)?;

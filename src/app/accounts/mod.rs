@@ -116,9 +116,15 @@ pub fn logged_in(
         login_failures::clear_for_email(conn, attempted)?;
         sessions::insert(conn, user.id, sid_hash, &meta.session_origin())?;
         let orgs = org_ids(conn, user.id)?;
-        audit::record_each(conn, &Actor::user(user), meta, &orgs, |org| match second {
-            Some(method) => Entry::session_login_with(org, method.login_method()),
-            None => Entry::session_login(org),
+        // An owner's password login into an organisation that requires single sign-on is its break-glass way in.
+        let break_glass = crate::db::sso::requiring(conn, &orgs)?;
+        audit::record_each(conn, &Actor::user(user), meta, &orgs, |org| {
+            let method = second.map_or("password", |m| m.login_method());
+            match second {
+                _ if break_glass.contains(&org) => Entry::session_login_break_glass(org, method),
+                Some(method) => Entry::session_login_with(org, method.login_method()),
+                None => Entry::session_login(org),
+            }
         })
     })
 }

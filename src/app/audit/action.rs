@@ -53,10 +53,13 @@ pub enum Action {
     ApiDeleted,
     ApiImported,
     AuditArchived,
+    SsoConnectionChanged,
+    SsoDomainVerified,
+    MemberProvisioned,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 53] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionSudoFailed,
@@ -107,6 +110,9 @@ impl Action {
         Action::ApiDeleted,
         Action::ApiImported,
         Action::AuditArchived,
+        Action::SsoConnectionChanged,
+        Action::SsoDomainVerified,
+        Action::MemberProvisioned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +167,9 @@ impl Action {
             Self::ApiDeleted => "api.deleted",
             Self::ApiImported => "api.imported",
             Self::AuditArchived => "audit.archived",
+            Self::SsoConnectionChanged => "sso.connection_changed",
+            Self::SsoDomainVerified => "sso.domain_verified",
+            Self::MemberProvisioned => "member.provisioned",
         }
     }
 
@@ -190,6 +199,7 @@ pub fn human_label(code: &str) -> String {
         "api_key" => "API key",
         "api" => "API",
         "audit" => "Audit log",
+        "sso" => "Single sign-on",
         "webhook" => "Webhook",
         "session" => "Session",
         "member" => "Member",

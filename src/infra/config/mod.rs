@@ -8,10 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 pub use secret::{SECRET_SETTINGS, secret};
 pub use sections::{
-    AuthzConfig, ComplianceConfig, LeakConfig, audit_signer_from_env, checkpoint_interval_from_env,
+    AuthzConfig, ComplianceConfig, LeakConfig, SsoConfig, audit_signer_from_env, checkpoint_interval_from_env,
     existing_audit_signer, password_cost_from_env,
 };
-use sections::{authz_from_env, compliance_from_env, leak_from_env, max_webhook_endpoints_from_env};
+use sections::{authz_from_env, compliance_from_env, leak_from_env, max_webhook_endpoints_from_env, sso_from_env};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -115,6 +115,7 @@ pub struct Config {
     pub leak: LeakConfig,
     /// Audit checkpoints and the webhook delivery log.
     pub compliance: ComplianceConfig,
+    pub sso: SsoConfig,
     /// The cost of new password hashes (`LATCHKEY_PASSWORD_HASH_MEMORY_KIB`, `…_ITERATIONS`).
     pub password_cost: crate::infra::password::Cost,
     /// Forward auth's listener (`LATCHKEY_AUTHZ_*`).
@@ -247,6 +248,7 @@ impl Config {
             mail: mail_from_env()?,
             leak: leak_from_env()?,
             compliance: compliance_from_env()?,
+            sso: sso_from_env()?,
             password_cost: password_cost_from_env()?,
             authz: authz_from_env()?,
             bind,

@@ -238,3 +238,17 @@ pub(super) fn authz_from_env() -> Result<AuthzConfig, ConfigError> {
     }
     Ok(AuthzConfig { bind, key_header, default_api })
 }
+
+/// Single sign-on settings (docs/user-guide.md: Single sign-on).
+#[derive(Debug, Clone, Default)]
+pub struct SsoConfig {
+    /// The DNS server domain checks ask (`LATCHKEY_DNS_RESOLVER`, ip:port); `None`: the machine's.
+    pub dns_resolver: Option<std::net::SocketAddr>,
+}
+
+pub(super) fn sso_from_env() -> Result<SsoConfig, ConfigError> {
+    let dns_resolver = var("LATCHKEY_DNS_RESOLVER")
+        .map(|v| v.parse().map_err(|_| invalid("LATCHKEY_DNS_RESOLVER", "use ip:port, like 127.0.0.1:53")))
+        .transpose()?;
+    Ok(SsoConfig { dns_resolver })
+}

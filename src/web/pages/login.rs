@@ -19,12 +19,29 @@ use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
+pub(super) struct LoginPage {
     csrf: String,
     email: String,
     next: String,
     error: Option<&'static str>,
     notice: Option<&'static str>,
+    /// What single sign-on said (sso_login.rs), or that an organisation requires it.
+    pub(super) sso_error: Option<String>,
+    /// The organisation whose single sign-on to offer first.
+    sso_org: Option<String>,
+}
+
+/// The login page, empty but for the address.
+pub(super) fn login_page(session: &Session, email: &str) -> LoginPage {
+    LoginPage {
+        csrf: session::csrf_token(session),
+        email: email.trim().to_owned(),
+        next: String::new(),
+        error: None,
+        notice: None,
+        sso_error: None,
+        sso_org: None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -43,6 +60,8 @@ pub async fn form(session: Session, query: web::Query<NextQuery>) -> Result<Http
         next: next.unwrap_or_default(),
         error: None,
         notice: super::notice::take(&session).map(super::Notice::text),
+        sso_error: None,
+        sso_org: None,
     })
 }
 
@@ -68,6 +87,12 @@ pub async fn submit(
             session::begin_second_step(&session, user.id, user.session_epoch, next.unwrap_or_default())
                 .map_err(AppError::internal)?;
             Ok(see_other(crate::domain::urls::LOGIN_SECOND_STEP))
+        }
+        Outcome::SsoRequired(slug) => {
+            let mut page = login_page(&session, &email);
+            page.sso_error = Some(format!("{slug} requires single sign-on: sign in through your identity provider."));
+            page.sso_org = Some(slug);
+            render_status(StatusCode::FORBIDDEN, &page)
         }
         Outcome::Failed => {
             tracing::info!("login failed");
@@ -98,6 +123,8 @@ fn again(
         next: next.unwrap_or_default(),
         error: Some(error),
         notice: None,
+        sso_error: None,
+        sso_org: None,
     };
     render_status(status, &page)
 }

@@ -21,6 +21,8 @@ pub mod password_reset;
 mod refusals;
 pub mod security;
 pub mod setup;
+pub mod sso;
+pub mod sso_login;
 pub mod sudo;
 pub mod support;
 pub mod templates;

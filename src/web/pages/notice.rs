@@ -33,6 +33,8 @@ pub enum Notice {
     PasskeyAdded,
     PasskeyRemoved,
     RequirementSaved,
+    DomainAdded,
+    DomainVerified,
     ApiCreated,
     ApiSaved,
     ApiImported,
@@ -73,6 +75,8 @@ impl Notice {
             Self::PasskeyAdded => "Passkey added.",
             Self::PasskeyRemoved => "Passkey removed.",
             Self::RequirementSaved => "Saved.",
+            Self::DomainAdded => "Domain added: publish its TXT record, then verify it.",
+            Self::DomainVerified => "Domain verified.",
             Self::ApiCreated => {
                 "API created. Declare its permissions, roles and routes below, or import them from OpenAPI."
             }

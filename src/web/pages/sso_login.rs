@@ -1,0 +1,108 @@
+//! `GET /sso/start` and `GET /sso/callback`: a login through an
+//! organisation's identity provider. The login under way (`state`, `nonce`,
+//! PKCE verifier) stays in this browser's encrypted session cookie, so only
+//! the browser that started a login can finish it, and only once.
+
+use super::login::{LoginPage, login_page};
+use super::{render_status, see_other};
+use crate::app::audit::RequestMeta;
+use crate::app::sso::SsoError;
+use crate::app::sso::login::{self, Begun, Start};
+use crate::app::state::AppState;
+use crate::web::auth::session;
+use crate::web::error::AppError;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+/// The session key of a login under way.
+const BEGUN_KEY: &str = "sso_login";
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    org: Option<String>,
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The login page with a message about single sign-on.
+fn refused(session: &Session, status: StatusCode, message: String, email: &str) -> Result<HttpResponse, AppError> {
+    let mut page: LoginPage = login_page(session, email);
+    page.sso_error = Some(message);
+    render_status(status, &page)
+}
+
+pub async fn start(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<StartQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let email = query.email.clone().unwrap_or_default();
+    let start = match (query.org, query.email) {
+        (Some(org), _) if !org.trim().is_empty() => Start::Org(org),
+        (_, Some(email)) if email.contains('@') => Start::Email(email),
+        _ => {
+            let why = "Enter your work e-mail address to sign in with single sign-on.".to_owned();
+            return refused(&session, StatusCode::UNPROCESSABLE_ENTITY, why, &email);
+        }
+    };
+    match login::begin(&state, start).await {
+        Ok(begun) => {
+            let to = begun.pending.url.clone();
+            session.insert(BEGUN_KEY, &begun).map_err(AppError::internal)?;
+            Ok(see_other(&to))
+        }
+        Err(SsoError::NoRoute | SsoError::NotConfigured) => {
+            let why = "No organisation signs in that address with single sign-on. Log in with your password, or ask an owner.";
+            refused(&session, StatusCode::NOT_FOUND, why.to_owned(), &email)
+        }
+        Err(SsoError::Provider(e)) => refused(&session, StatusCode::BAD_GATEWAY, e.to_string(), &email),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn callback(
+    state: web::Data<AppState>,
+    session: Session,
+    meta: RequestMeta,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, AppError> {
+    // Taken out whatever happens next: a login under way is finished at most once.
+    let begun: Option<Begun> = session.remove_as(BEGUN_KEY).and_then(Result::ok);
+    let query = query.into_inner();
+    let Some(begun) = begun else {
+        let why = "This sign-in was not started here, or it was already used. Start again.".to_owned();
+        return refused(&session, StatusCode::BAD_REQUEST, why, "");
+    };
+    let state_matches =
+        query.state.as_deref().is_some_and(|s| bool::from(s.as_bytes().ct_eq(begun.pending.state.as_bytes())));
+    if let Some(error) = query.error {
+        let why = format!("The identity provider refused: {}", query.error_description.unwrap_or(error));
+        return refused(&session, StatusCode::FORBIDDEN, why, "");
+    }
+    let (Some(code), true) = (query.code, state_matches) else {
+        let why = "This answer does not belong to the sign-in started here. Start again.".to_owned();
+        return refused(&session, StatusCode::BAD_REQUEST, why, "");
+    };
+    let sid = session::SessionId::generate();
+    match login::finish(&state, &begun, &code, sid.hash(), &meta).await {
+        Ok(user) => {
+            session::start(&session, sid, user.id, user.session_epoch).map_err(AppError::internal)?;
+            tracing::info!(user_id = user.id.get(), "single sign-on login succeeded");
+            Ok(see_other("/"))
+        }
+        Err(SsoError::Refused(why)) => refused(&session, StatusCode::FORBIDDEN, why, ""),
+        Err(SsoError::Provider(e)) => refused(&session, StatusCode::FORBIDDEN, e.to_string(), ""),
+        Err(e) => Err(e.into()),
+    }
+}
