@@ -21,6 +21,9 @@ mod leaks;
 #[path = "journeys/dialogs.rs"]
 mod dialogs;
 
+#[path = "journeys/sso.rs"]
+mod sso;
+
 use browser::*;
 use fantoccini::{Client, Locator};
 use std::time::Duration;

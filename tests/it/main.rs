@@ -69,6 +69,7 @@ mod security;
 mod sessions;
 mod setup;
 mod sso;
+mod sso_tokens;
 mod sudo;
 mod systemd_unit;
 mod trusted_events;

@@ -111,9 +111,7 @@ impl Drop for Dnsmasq {
 /// consent forms), starting from Latchkey's `/sso/start?{query}`, and
 /// answers Latchkey's answer to the callback.
 pub async fn sso_login(visitor: &Visitor, query: &str, login: &str) -> reqwest::Response {
-    let start = visitor.get(&format!("/sso/start?{query}")).await;
-    assert_eq!(start.status(), 303, "sent to the provider");
-    let mut next = location(&start);
+    let mut next = sso_onward(visitor, query).await;
     for _ in 0..12 {
         if next.starts_with(&visitor.base) {
             // Back at Latchkey: the callback.
@@ -142,4 +140,15 @@ pub async fn sso_login(visitor: &Visitor, query: &str, login: &str) -> reqwest::
 /// `location` made absolute against the page at `from`.
 fn absolute(from: &str, location: &str) -> String {
     url::Url::parse(from).and_then(|base| base.join(location)).map(|u| u.to_string()).expect("a URL")
+}
+
+/// Opens Latchkey's `/sso/start?{query}`, which shows the way on to the
+/// provider (a page, not a redirect); answers where it leads.
+pub async fn sso_onward(visitor: &Visitor, query: &str) -> String {
+    let (status, page) = visitor.get_html(&format!("/sso/start?{query}")).await;
+    assert_eq!(status, 200, "on the way to the provider");
+    let url = select_attr(&page, "[data-testid=sso-continue]", "href").expect("the link on");
+    let refresh = select_attr(&page, "meta[http-equiv=refresh]", "content").expect("a refresh");
+    assert_eq!(refresh, format!("0;url={url}"), "the browser goes on by itself too");
+    url
 }

@@ -4,7 +4,7 @@
 //! the browser that started a login can finish it, and only once.
 
 use super::login::{LoginPage, login_page};
-use super::{render_status, see_other};
+use super::{render, render_status, see_other};
 use crate::app::audit::RequestMeta;
 use crate::app::sso::SsoError;
 use crate::app::sso::login::{self, Begun, Start};
@@ -14,8 +14,20 @@ use crate::web::error::AppError;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use askama::Template;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
+
+/// A page that sends the browser on to the provider. Not a 303: a redirect
+/// at the end of a form's submission (the login page's e-mail box) may only
+/// lead where the page's `form-action` allows, and the provider is none of
+/// ours; a new navigation from this page is not bound by it.
+#[derive(Template)]
+#[template(path = "sso_redirect.html")]
+struct Onward {
+    url: String,
+    host: String,
+}
 
 /// The session key of a login under way.
 const BEGUN_KEY: &str = "sso_login";
@@ -58,9 +70,10 @@ pub async fn start(
     };
     match login::begin(&state, start).await {
         Ok(begun) => {
-            let to = begun.pending.url.clone();
+            let url = begun.pending.url.clone();
             session.insert(BEGUN_KEY, &begun).map_err(AppError::internal)?;
-            Ok(see_other(&to))
+            let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+            render(&Onward { url, host })
         }
         Err(SsoError::NoRoute | SsoError::NotConfigured) => {
             let why = "No organisation signs in that address with single sign-on. Log in with your password, or ask an owner.";
