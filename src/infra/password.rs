@@ -85,7 +85,18 @@ pub fn hash(password: &str) -> Result<String, HashError> {
 }
 
 /// Checks at the cost the stored hash names, whatever the setting is now.
+/// A stored value that is no hash (an account single sign-on made, which
+/// has no password) fails after the same work as a wrong password, so the
+/// time a login takes does not tell such accounts apart.
 pub fn verify(password: &str, phc: &str) -> bool {
+    if !phc.starts_with('$') {
+        verify_dummy(password);
+        return false;
+    }
+    check(password, phc)
+}
+
+fn check(password: &str, phc: &str) -> bool {
     PERMITS.run(|| Argon2::default().verify_password(password.as_bytes(), phc).is_ok())
 }
 
@@ -94,7 +105,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash("latchkey-dummy-password").unwrap_or_default());
 
 pub fn verify_dummy(password: &str) {
-    let _ = verify(password, &DUMMY_HASH);
+    let _ = check(password, &DUMMY_HASH);
 }
 
 /// [`hash`] on the blocking pool, for async callers (no connection may be held).
@@ -128,6 +139,7 @@ mod tests {
         assert!(super::verify("correct horse", &a));
         assert!(!super::verify("battery staple", &a));
         assert!(!super::verify("correct horse", "not a hash"));
+        assert!(!super::verify("!sso", "!sso"), "an account single sign-on made has no password");
     }
 
     #[test]

@@ -91,6 +91,7 @@ async fn a_proven_domain_lets_people_in_through_the_provider_with_their_mapped_r
     assert_eq!(done.status(), 303, "{}", done.text().await.unwrap_or_default());
     assert_eq!(alice.get("/orgs/acme").await.status(), 200, "signed in, and a member");
     assert_eq!(role_of(&app, "alice@example.com").as_deref(), Some("admin"));
+    assert_eq!(app.visitor().login("alice@example.com", "!sso").await.status(), 401, "no password to guess");
     let log = events(&app, org_id(&app, "acme"));
     let provisioned = log.iter().find(|e| e.action == "member.provisioned").expect("member.provisioned");
     assert!(provisioned.details.contains(r#""role":"admin""#), "{}", provisioned.details);
