@@ -36,6 +36,8 @@ pub struct Overview {
     pub policy_violations: usize,
     /// Keys reported exposed in the last 7 days: (key id, label).
     pub exposed: Vec<(String, String)>,
+    /// Live keys whose maker the identity provider deprovisioned.
+    pub deprovisioned_keys: usize,
 }
 
 fn load_overview(conn: &mut DbConn, org_id: OrgId, at: NaiveDateTime) -> crate::db::QueryResult<Overview> {
@@ -60,6 +62,7 @@ fn load_overview(conn: &mut DbConn, org_id: OrgId, at: NaiveDateTime) -> crate::
         recent: audit_events::page(conn, org_id, &Filter::default(), None, 8)?,
         policy_violations: 0,
         exposed: db::exposures::since(conn, org_id, at - Duration::days(7))?,
+        deprovisioned_keys: db::scim::flagged_keys(conn, org_id)?.len(),
     })
 }
 

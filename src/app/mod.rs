@@ -24,6 +24,7 @@ pub mod notify;
 pub mod orgs;
 pub mod request_log;
 pub mod resources;
+pub mod scim;
 pub mod send_mail;
 pub mod sso;
 pub mod state;

@@ -52,6 +52,8 @@ pub struct ApiKey {
     pub replaced_by: Option<String>,
     pub grace_until: Option<NaiveDateTime>,
     pub expired_event_at: Option<NaiveDateTime>,
+    /// When the identity provider deprovisioned the member who made it (SCIM): marked until someone decides.
+    pub creator_deprovisioned_at: Option<NaiveDateTime>,
 }
 
 impl ApiKey {

@@ -30,6 +30,7 @@ pub mod records;
 pub mod request_log;
 mod run;
 pub mod schema;
+pub mod scim;
 pub mod second_factors;
 pub mod sessions;
 pub mod setup;

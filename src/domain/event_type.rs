@@ -24,6 +24,8 @@ pub enum EventType {
     ApiKeyExposed,
     /// An API's definition was created, changed, imported into or deleted.
     ApiUpdated,
+    /// The identity provider deprovisioned a member (SCIM).
+    MemberDeprovisioned,
     /// The audit stream (only to endpoints that tick it): every audit event …
     AuditEvent,
     /// … and each signed checkpoint.
@@ -37,7 +39,7 @@ use EventType::*;
 impl EventType {
     /// Those an endpoint can subscribe to, in the order the webhook form
     /// offers them (and subscriptions are stored in).
-    pub const SUBSCRIBABLE: [EventType; 16] = [
+    pub const SUBSCRIBABLE: [EventType; 17] = [
         OrderCreated,
         CustomerCreated,
         ProductCreated,
@@ -52,13 +54,14 @@ impl EventType {
         ApiKeyDeleted,
         ApiKeyExposed,
         ApiUpdated,
+        MemberDeprovisioned,
         AuditEvent,
         AuditCheckpoint,
     ];
 
     /// Every type the server sends, as the catalog lists them: the
     /// subscribable ones, then `webhook.test`.
-    pub const ALL: [EventType; 17] = [
+    pub const ALL: [EventType; 18] = [
         OrderCreated,
         CustomerCreated,
         ProductCreated,
@@ -73,6 +76,7 @@ impl EventType {
         ApiKeyDeleted,
         ApiKeyExposed,
         ApiUpdated,
+        MemberDeprovisioned,
         AuditEvent,
         AuditCheckpoint,
         WebhookTest,
@@ -94,6 +98,7 @@ impl EventType {
             ApiKeyDeleted => "api_key.deleted",
             ApiKeyExposed => "api_key.exposed",
             ApiUpdated => "api.updated",
+            MemberDeprovisioned => "member.deprovisioned",
             AuditEvent => "audit.event",
             AuditCheckpoint => "audit.checkpoint",
             WebhookTest => "webhook.test",

@@ -29,6 +29,7 @@ mod password;
 pub mod records;
 pub mod resource;
 mod role;
+pub mod scim;
 pub mod scopes;
 pub mod second_factor;
 mod slug;

@@ -214,3 +214,7 @@ pub const SSO_START: &str = "/sso/start";
 pub fn sso_start_for_org(slug: &str) -> String {
     format!("{SSO_START}?org={slug}")
 }
+
+pub fn sso_scim_token(slug: &str) -> String {
+    format!("{}/scim-token", sso(slug))
+}

@@ -15,6 +15,7 @@ pub fn all(cfg: &mut web::ServiceConfig, session: SessionMiddleware<CookieSessio
     use pages::*;
     // The API first: the router tries routes in order, and API calls are the hot path.
     cfg.configure(api_routes);
+    cfg.configure(crate::web::api::scim::routes);
     let probes = [
         ("/healthz", probe(health::healthz)),
         ("/readyz", probe(health::readyz)),
@@ -175,6 +176,7 @@ pub fn console_table() -> Vec<(Method, &'static str, actix_web::Route)> {
         r(Method::GET, "/orgs/{slug}/settings/sso", sso::show),
         r(Method::POST, "/orgs/{slug}/settings/sso", sso::save),
         r(Method::POST, "/orgs/{slug}/settings/sso/domains", sso::add_domain),
+        r(Method::POST, "/orgs/{slug}/settings/sso/scim-token", sso::new_scim_token),
         r(Method::POST, "/orgs/{slug}/settings/sso/domains/{domain}/verify", sso::verify_domain),
         r(Method::GET, "/orgs/{slug}/settings/members", members::list),
         r(Method::POST, "/orgs/{slug}/settings/members", members::add),

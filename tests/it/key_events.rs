@@ -85,7 +85,7 @@ async fn the_webhook_form_offers_every_event_type() {
     assert!(offered.contains(&"api_key.exposed".to_owned()));
     // Grouped by what they are about, each with its line from the catalog.
     let groups = select_all_text(&form, "[data-testid=event-group]");
-    assert_eq!(groups, ["Your API's resources", "API keys", "APIs", "Audit log"]);
+    assert_eq!(groups, ["Your API's resources", "API keys", "APIs", "Members", "Audit log"]);
     let line = select_all_text(&form, "#event-order\\.created-help").concat();
     assert_eq!(line, latchkey::app::webhooks::catalog::summary(latchkey::domain::event_type::EventType::OrderCreated));
 }

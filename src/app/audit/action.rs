@@ -56,10 +56,11 @@ pub enum Action {
     SsoConnectionChanged,
     SsoDomainVerified,
     MemberProvisioned,
+    MemberDeprovisioned,
 }
 
 impl Action {
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 54] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionSudoFailed,
@@ -113,6 +114,7 @@ impl Action {
         Action::SsoConnectionChanged,
         Action::SsoDomainVerified,
         Action::MemberProvisioned,
+        Action::MemberDeprovisioned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -170,6 +172,7 @@ impl Action {
             Self::SsoConnectionChanged => "sso.connection_changed",
             Self::SsoDomainVerified => "sso.domain_verified",
             Self::MemberProvisioned => "member.provisioned",
+            Self::MemberDeprovisioned => "member.deprovisioned",
         }
     }
 

@@ -1,6 +1,8 @@
 //! What an audit event says: one constructor per action, each naming its
 //! target and the details a reader needs (docs/user-guide.md: Audit log).
 
+mod identity;
+
 use super::{Action, chain};
 use crate::db::api_keys::ApiKey;
 use crate::db::invitations::Invitation;
@@ -182,32 +184,6 @@ impl Entry {
             .details(
                 json!({ "through_seq": through_seq, "events": events, "reason": reason, "archive_sha256": sha256 }),
             )
-    }
-
-    /// The organisation's single sign-on connection was saved: what it is now (never its secret).
-    pub fn sso_connection_changed(org_id: OrgId, issuer: &str, details: Value) -> Self {
-        Self::new(org_id, Action::SsoConnectionChanged).target("sso", issuer, issuer).details(details)
-    }
-
-    pub fn sso_domain_verified(org_id: OrgId, domain: &str) -> Self {
-        Self::new(org_id, Action::SsoDomainVerified).target("domain", domain, domain)
-    }
-
-    /// A first single sign-on login made this person a member (just in time), with `role`.
-    pub fn member_provisioned(org_id: OrgId, user: &User, role: Role, groups: &[String]) -> Self {
-        Self::new(org_id, Action::MemberProvisioned)
-            .target("user", user.id, user.email.clone())
-            .details(json!({ "role": role.as_str(), "via": "sso", "groups": groups }))
-    }
-
-    /// An owner's password login where single sign-on is required: the break-glass way in.
-    pub fn session_login_break_glass(org_id: OrgId, method: &str) -> Self {
-        Self::new(org_id, Action::SessionLogin).details(json!({ "method": method, "break_glass": true }))
-    }
-
-    /// A login through the organisation's identity provider.
-    pub fn session_login_sso(org_id: OrgId, issuer: &str) -> Self {
-        Self::new(org_id, Action::SessionLogin).details(json!({ "method": "sso", "issuer": issuer }))
     }
 
     pub fn member_added(org_id: OrgId, user_id: UserId, email: &str, role: Role) -> Self {

@@ -76,10 +76,11 @@ impl SettingsInput {
 pub struct Settings {
     pub connection: Option<Connection>,
     pub domains: Vec<Domain>,
+    pub has_scim_token: bool,
 }
 
 /// Owners and admins see the settings; only owners change them.
-fn authorize(caller: &Caller, change: bool) -> Result<(), Denied> {
+pub(crate) fn authorize(caller: &Caller, change: bool) -> Result<(), Denied> {
     match &caller.who {
         Who::Member { role, .. } if role.can_manage_members() => Ok(()),
         Who::Member { role, .. } if !change && role.can_manage_settings() => Ok(()),
@@ -96,6 +97,7 @@ pub async fn settings(ctx: &AppState, caller: &Caller) -> Result<Settings, SsoEr
             Ok::<_, crate::db::QueryError>(Settings {
                 connection: sso::connection(conn, org_id)?,
                 domains: sso::domains(conn, org_id)?,
+                has_scim_token: crate::db::scim::has_token(conn, org_id)?,
             })
         })
         .await?)

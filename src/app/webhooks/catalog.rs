@@ -48,6 +48,9 @@ pub fn summary(event_type: EventType) -> &'static str {
         ApiUpdated => {
             "An API's definition was created, changed, imported into from OpenAPI, or deleted: `change` says which, `changes` what."
         }
+        MemberDeprovisioned => {
+            "The identity provider deprovisioned a member (SCIM): their membership and sessions ended; `keys` lists the live keys they made, now marked."
+        }
         AuditEvent => {
             "An audit event of the organisation, as the JSON Lines export has it; sent in chain order, at least once (dedupe on `seq`)."
         }
@@ -97,6 +100,7 @@ fn sample_key() -> ApiKey {
         replaced_by: None,
         grace_until: None,
         expired_event_at: None,
+        creator_deprovisioned_at: None,
     }
 }
 
@@ -162,6 +166,7 @@ fn data(event_type: EventType) -> (Value, Value) {
     };
     let (extra_schema, extra_example): (Vec<(&str, Value)>, Map<String, Value>) = match event_type {
         WebhookTest => return test_data(),
+        MemberDeprovisioned => return deprovisioned_data(),
         AuditEvent => return super::audit_events::event_data(),
         ApiUpdated => return super::api_events::catalog_data(actor_schema()),
         AuditCheckpoint => return super::audit_events::checkpoint_data(),
@@ -255,6 +260,31 @@ const CHANGEABLE: [&str; 11] = [
     "owner_id",
     "metadata",
 ];
+
+/// `member.deprovisioned`: who, and the keys they made that are now marked.
+fn deprovisioned_data() -> (Value, Value) {
+    let schema = json!({
+        "type": "object",
+        "required": ["user", "keys", "actor"],
+        "properties": {
+            "user": {
+                "type": "object",
+                "required": ["id", "email", "name"],
+                "properties": {"id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"}},
+                "additionalProperties": false,
+            },
+            "keys": {"type": "array", "items": {"type": "string", "pattern": "^key_[0-9A-Za-z]{16}$"}},
+            "actor": actor_schema(),
+        },
+        "additionalProperties": false,
+    });
+    let example = json!({
+        "user": {"id": 12, "email": "leaver@example.com", "name": "Lee Leaver"},
+        "keys": ["key_7fGq2LmN4pR8sT1v"],
+        "actor": Actor::System { label: "scim" }.to_json(),
+    });
+    (schema, example)
+}
 
 /// `webhook.test`: which endpoint, and a line of text.
 fn test_data() -> (Value, Value) {

@@ -33,6 +33,7 @@ diesel::table! {
         roles -> Text,
         owner_id -> Nullable<Text>,
         metadata -> Nullable<Text>,
+        creator_deprovisioned_at -> Nullable<Timestamp>,
     }
 }
 

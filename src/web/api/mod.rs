@@ -12,6 +12,7 @@ pub mod management;
 pub mod openapi;
 pub mod refusals;
 pub mod resources;
+pub mod scim;
 pub mod webhooks;
 
 use crate::app::state::AppState;

@@ -75,6 +75,8 @@ struct DashboardPage {
     policy_violations: usize,
     /// Keys reported exposed in the last 7 days: (key id, label).
     exposed: Vec<(String, String)>,
+    /// Live keys whose maker the identity provider deprovisioned.
+    deprovisioned_keys: usize,
 }
 
 impl DashboardPage {
@@ -88,6 +90,7 @@ impl DashboardPage {
             + self.hooks.len()
             + self.exposed.len()
             + self.revoked_use.len()
+            + self.deprovisioned_keys
     }
 }
 
@@ -196,5 +199,6 @@ pub async fn show(
         recent: recent(&overview, at),
         policy_violations: overview.policy_violations,
         exposed: overview.exposed.clone(),
+        deprovisioned_keys: overview.deprovisioned_keys,
     })
 }

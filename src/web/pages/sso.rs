@@ -41,6 +41,10 @@ struct SsoPage {
     domain: Field,
     error: Option<String>,
     notice: Option<&'static str>,
+    scim_base: String,
+    has_scim_token: bool,
+    /// A SCIM token just made: shown this once.
+    new_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -94,10 +98,13 @@ fn page(state: &AppState, member: &OrgMember, settings: Settings, input: Option<
         redirect_uri: format!("{}{}", state.config.public_url.origin(), sso::login::CALLBACK),
         fields: fields(&input, has_secret),
         require_sso: input.require_sso,
-        domains: settings.domains,
+        domains: settings.domains.clone(),
         domain: Field::new(""),
         error: None,
         notice: None,
+        scim_base: format!("{}/scim/v2", state.config.public_url.origin()),
+        has_scim_token: settings.has_scim_token,
+        new_token: None,
     }
 }
 
@@ -202,4 +209,17 @@ impl From<SsoError> for AppError {
             other => AppError::BadRequest(other.to_string()),
         }
     }
+}
+
+pub async fn new_scim_token(
+    state: web::Data<AppState>,
+    member: OrgMember,
+    meta: RequestMeta,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let caller = member.caller(meta);
+    let token = crate::app::scim::new_token(&state, &caller).await?;
+    let mut page = page(&state, &member, sso::settings(&state, &caller).await?, None);
+    page.new_token = Some(token);
+    render(&page)
 }

@@ -23,6 +23,9 @@ use chrono::NaiveDateTime;
 
 pub use crate::domain::key_health::VIOLATES_POLICY;
 
+/// The mark of a live key whose maker the identity provider deprovisioned.
+pub const CREATOR_DEPROVISIONED: &str = "deprovisioned creator";
+
 /// The links of the organisation's key pages (Settings → API keys).
 pub fn links(slug: &str) -> KeyPages {
     KeyPages::org(slug)
@@ -119,7 +122,13 @@ impl KeyView {
             admin_key: scopes.has_management(),
             scopes: scopes.effective_names(),
             state: state.as_str(),
-            marks: keys::health_marks(key, at),
+            marks: {
+                let mut marks = keys::health_marks(key, at);
+                if key.creator_deprovisioned_at.is_some() && key.revoked_at.is_none() {
+                    marks.push(CREATOR_DEPROVISIONED);
+                }
+                marks
+            },
             created_iso: timefmt::iso(&key.created_at),
             created_exact: timefmt::exact(&key.created_at),
             created_relative: timefmt::relative(&key.created_at, &at),

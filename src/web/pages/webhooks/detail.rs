@@ -48,7 +48,7 @@ struct DetailPage {
     messages: Vec<MessageGroup>,
     older: Option<i64>,
     filters: AttemptForm,
-    event_types: [EventType; 16],
+    event_types: [EventType; 17],
     example_types: Vec<EventType>,
     test_event: Field,
     since: Field,

@@ -70,7 +70,7 @@ struct FormPage {
     description: Field,
     events: Vec<String>,
     events_error: Option<String>,
-    all_events: [EventType; 16],
+    all_events: [EventType; 17],
     insecure_allowed: bool,
 }
 
@@ -101,6 +101,7 @@ impl FormPage {
                 "api_key" => "API keys",
                 "api" => "APIs",
                 "audit" => "Audit log",
+                "member" => "Members",
                 _ => "Your API's resources",
             };
             let line = (event, crate::app::webhooks::catalog::summary(event));
