@@ -99,10 +99,24 @@ async fn a_proven_domain_lets_people_in_through_the_provider_with_their_mapped_r
     assert!(login.details.contains(r#""method":"sso""#), "{}", login.details);
     assert!(log.iter().any(|e| e.action == "sso.connection_changed" && !e.details.contains(CLIENT_SECRET)));
 
-    // By organisation too; Dave's groups map to member.
+    // By organisation too (the login box takes a slug); Dave's groups map to member.
     let dave = app.visitor();
-    assert_eq!(sso_login(&dave, "org=acme", "dave").await.status(), 303);
+    assert_eq!(sso_login(&dave, "email=acme", "dave").await.status(), 303);
     assert_eq!(role_of(&app, "dave@example.com").as_deref(), Some("member"));
+
+    // A later login follows a changed mapping: admins now read-only, so Alice's devs group (member) wins.
+    let fields = [
+        ("issuer", provider.issuer.as_str()),
+        ("client_id", CLIENT_ID),
+        ("domains", "example.com"),
+        ("default_role", "read_only"),
+        ("group_claim", "groups"),
+        ("group_roles", "admins=read_only\ndevs=member"),
+    ];
+    assert_eq!(owner.post_form(SSO, &fields).await.status(), 303, "saved without retyping the secret");
+    let alice_again = app.visitor();
+    assert_eq!(sso_login(&alice_again, "org=acme", "alice").await.status(), 303);
+    assert_eq!(role_of(&app, "alice@example.com").as_deref(), Some("member"));
 
     // An address the provider does not vouch for, or outside the proven domains, gets nothing.
     let bob = app.visitor();

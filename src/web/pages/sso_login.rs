@@ -63,8 +63,10 @@ pub async fn start(
     let start = match (query.org, query.email) {
         (Some(org), _) if !org.trim().is_empty() => Start::Org(org),
         (_, Some(email)) if email.contains('@') => Start::Email(email),
+        // The login box takes an organisation's slug too.
+        (_, Some(slug)) if !slug.trim().is_empty() => Start::Org(slug),
         _ => {
-            let why = "Enter your work e-mail address to sign in with single sign-on.".to_owned();
+            let why = "Enter your work e-mail address, or your organisation's name in Latchkey (its slug).".to_owned();
             return refused(&session, StatusCode::UNPROCESSABLE_ENTITY, why, &email);
         }
     };
