@@ -150,7 +150,14 @@ async fn require_sso_refuses_members_passwords_but_keeps_the_owners_break_glass(
     assert_eq!(select_attr(&html, "[data-testid=sso-org-start]", "href").as_deref(), Some("/sso/start?org=acme"));
     assert_eq!(refused.get("/orgs/acme").await.status(), 303, "not signed in");
 
-    // The member signs in through the provider instead (an existing member: no domain proof needed).
+    // acme's provider cannot speak for someone who also belongs to another organisation at a domain acme did not prove.
+    let outsider = app.user("outsider@other.test");
+    app.add_member(&org, &outsider, latchkey::domain::Role::Member);
+    let res = sso_login(&app.visitor(), "org=acme", "outsider").await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.expect("body").contains("belongs to other organisations too"));
+
+    // The member signs in through the provider instead (only acme's member: no domain proof needed).
     let res = sso_login(&refused, "org=acme", "member").await;
     assert_eq!(res.status(), 303);
     assert_eq!(refused.get("/orgs/acme").await.status(), 200);

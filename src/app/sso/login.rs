@@ -135,7 +135,19 @@ fn admit(
         }
         None => return Err(not_proven(&domain)),
     };
-    let current = orgs::for_user(conn, user.id)?.into_iter().find(|(org, _)| org.id == org_id).map(|(_, role)| role);
+    let memberships = orgs::for_user(conn, user.id)?;
+    // A session is the account's, in every organisation it belongs to: an
+    // organisation's provider speaks for an address at a domain it proved,
+    // or for an account that is nobody else's member — never for someone
+    // who also belongs to other organisations (that would let one
+    // organisation's owner sign in as them everywhere).
+    if !proven && memberships.iter().any(|(org, _)| org.id != org_id) {
+        return Err(SsoError::Refused(format!(
+            "This account belongs to other organisations too, and {domain} is not a domain this organisation proved: \
+             sign in with your password."
+        )));
+    }
+    let current = memberships.into_iter().find(|(org, _)| org.id == org_id).map(|(_, role)| role);
     let actor = Actor::user(&user);
     match current {
         None if !proven => return Err(not_proven(&domain)),

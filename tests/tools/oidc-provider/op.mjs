@@ -16,6 +16,7 @@ const people = {
   bob: { email: 'bob@example.com', email_verified: false, name: 'Bob Unverified', groups: [] },
   carol: { email: 'carol@elsewhere.test', email_verified: true, name: 'Carol Elsewhere', groups: ['admins'] },
   member: { email: 'member@acme.test', email_verified: true, name: 'Existing Member', groups: [] },
+  outsider: { email: 'outsider@other.test', email_verified: true, name: 'Otto Outsider', groups: ['admins'] },
 };
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const provider = new Provider(issuer, {
