@@ -59,3 +59,18 @@ pub fn delete_through(conn: &mut DbConn, org_id: OrgId, through_seq: i64) -> Que
     .execute(conn)?;
     Ok(deleted)
 }
+
+/// Whether the live chain records a trim through `seq` (`audit.archived`
+/// with that `through_seq`): an anchor nobody recorded is a deletion.
+pub fn trim_recorded(conn: &mut DbConn, org_id: OrgId, seq: i64) -> QueryResult<bool> {
+    let details: Vec<String> = events::table
+        .filter(dsl::org_id.eq(org_id.get()))
+        .filter(dsl::action.eq("audit.archived"))
+        .filter(dsl::seq.gt(seq))
+        .select(dsl::details)
+        .load(conn)?;
+    Ok(details
+        .iter()
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .any(|d| d["through_seq"] == seq))
+}

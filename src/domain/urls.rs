@@ -210,11 +210,6 @@ pub fn sso_domain_verify(slug: &str, domain: &str) -> String {
 /// Where a single sign-on login starts.
 pub const SSO_START: &str = "/sso/start";
 
-/// A single sign-on login into the organisation `slug`.
-pub fn sso_start_for_org(slug: &str) -> String {
-    format!("{SSO_START}?org={slug}")
-}
-
 pub fn sso_scim_token(slug: &str) -> String {
     format!("{}/scim-token", sso(slug))
 }

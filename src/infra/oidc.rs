@@ -78,6 +78,8 @@ pub struct Settings<'a> {
     pub client_id: &'a str,
     pub client_secret: &'a str,
     pub redirect_uri: &'a str,
+    /// Private and plain-http providers allowed (`LATCHKEY_WEBHOOK_ALLOW_PRIVATE`: development and tests only).
+    pub allow_private: bool,
 }
 
 /// What a login needs kept until the browser comes back.
@@ -100,34 +102,72 @@ pub struct Identity {
     pub groups: Vec<String>,
 }
 
-/// Our reqwest client as the crate's HTTP client.
-struct Http(reqwest::Client);
+/// The most of a provider's answer read (discovery, keys, tokens are small).
+const MAX_BODY: usize = 1 << 20;
 
-impl<'c> AsyncHttpClient<'c> for Http {
-    type Error = HttpClientError<reqwest::Error>;
-    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + 'c>>;
+/// Our reqwest client as the crate's HTTP client. Every request — to the
+/// issuer, and to the endpoints its discovery document names, which the
+/// owner's provider chooses — is held to the webhook rules: https only, and
+/// never to a private, loopback or link-local address (checked on the
+/// resolved address, which the connection then uses), unless
+/// `LATCHKEY_WEBHOOK_ALLOW_PRIVATE` allows them (development and tests).
+struct Http {
+    allow_private: bool,
+}
 
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let request = reqwest::Request::try_from(request).map_err(Box::new)?;
-            let response = self.0.execute(request).await.map_err(Box::new)?;
-            let mut builder = openidconnect::http::Response::builder().status(response.status());
-            for (name, value) in response.headers() {
-                builder = builder.header(name, value);
+impl Http {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        let url = url::Url::parse(&request.uri().to_string()).map_err(|e| e.to_string())?;
+        if url.scheme() != "https" && !self.allow_private {
+            return Err(format!("{url} is not https"));
+        }
+        let host = url.host_str().ok_or("no host")?.trim_matches(['[', ']']).to_owned();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addr = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{host} has no address"))?;
+        if !self.allow_private {
+            crate::domain::ssrf::check_ip(addr.ip()).map_err(|_| format!("{host} is a private address"))?;
+        }
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10));
+        if url.domain().is_some() {
+            builder = builder.resolve(&host, addr);
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
+        let request = reqwest::Request::try_from(request).map_err(|e| e.to_string())?;
+        let mut response = client.execute(request).await.map_err(|e| e.to_string())?;
+        let mut builder = openidconnect::http::Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            builder = builder.header(name, value);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err("the answer is too large".into());
             }
-            let body = response.bytes().await.map_err(Box::new)?.to_vec();
-            builder.body(body).map_err(HttpClientError::Http)
-        })
+            body.extend_from_slice(&chunk);
+        }
+        builder.body(body).map_err(|e| e.to_string())
     }
 }
 
-fn http() -> Result<Http, OidcError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map(Http)
-        .map_err(|e| OidcError::Provider(e.to_string()))
+impl<'c> AsyncHttpClient<'c> for Http {
+    type Error = HttpClientError<std::io::Error>;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move { self.send(request).await.map_err(HttpClientError::Other) })
+    }
+}
+
+fn http(settings: &Settings<'_>) -> Result<Http, OidcError> {
+    crate::infra::webhook_client::install_tls();
+    Ok(Http { allow_private: settings.allow_private })
 }
 
 fn provider(e: impl std::fmt::Display) -> OidcError {
@@ -154,7 +194,7 @@ fn build(settings: &Settings<'_>, metadata: CoreProviderMetadata) -> Result<Oidc
 /// Discovers the provider and builds the URL to send the browser to, with
 /// fresh `state`, `nonce` and PKCE verifier (each 128 bits or more).
 pub async fn begin(settings: &Settings<'_>) -> Result<Pending, OidcError> {
-    let http = http()?;
+    let http = http(settings)?;
     let (client, _) = client(settings, &http).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
@@ -179,7 +219,7 @@ pub async fn finish(
     code: &str,
     group_claim: Option<&str>,
 ) -> Result<Identity, OidcError> {
-    let http = http()?;
+    let http = http(settings)?;
     let (client, metadata) = client(settings, &http).await?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))

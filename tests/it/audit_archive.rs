@@ -109,6 +109,30 @@ fn archives_leave_a_live_log_that_verifies_alone_and_joins_its_archive() {
     let stale = cli.fails(&["audit", "verify", "--org", "acme", "--archive", &first_s]);
     assert!(stale.contains("give the archive that ends there"), "{stale}");
 
+    // Events deleted by hand up to a checkpoint, with no trim recorded, are missing, not archived
+    // (on a copy of the SQLite file: the check is the same code on both databases).
+    if !latchkey::db::is_postgres(&url) {
+        use diesel::prelude::*;
+        use latchkey::db::schema::audit_events::dsl;
+        cli.plan_changes(5);
+        cli.ok(&["audit", "checkpoint"]);
+        cli.plan_changes(2);
+        let scratch = tempfile::tempdir().expect("scratch");
+        let copy = scratch.path().join("copy.db");
+        std::fs::copy(latchkey::db::sqlite_path(&url), &copy).expect("copy");
+        let copy_url = format!("sqlite://{}", copy.display());
+        let mut conn = latchkey::db::connect(&copy_url).expect("copy");
+        let acme = latchkey::db::orgs::find_by_slug(&mut conn, "acme").expect("q").expect("acme");
+        let head = latchkey::db::audit_events::head(&mut conn, acme.id).expect("head").0;
+        // Up to the checkpoint just signed: the two events after it stay.
+        diesel::delete(dsl::audit_events.filter(dsl::org_id.eq(acme.id.get())).filter(dsl::seq.le(head - 2)))
+            .execute(&mut conn)
+            .expect("delete by hand");
+        let tampered = Cli { url: copy_url, keys_file: cli.keys_file.clone(), public_key: cli.public_key.clone() };
+        let said = tampered.fails(&["audit", "verify", "--org", "acme"]);
+        assert!(said.contains("BROKEN"), "{said}");
+    }
+
     // An archive changed afterwards no longer verifies.
     let text = std::fs::read_to_string(&second).expect("archive");
     let tampered = text.replacen("free", "trial", 1);

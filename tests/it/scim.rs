@@ -68,6 +68,10 @@ async fn a_deprovisioned_member_loses_access_at_once_and_their_keys_are_marked()
     assert_eq!(scim(&app, reqwest::Method::GET, "/Users", "lks_wrong", None).await.0, 401);
     let outsider = app.user("outsider@other.test").id.get();
     assert_eq!(scim(&app, reqwest::Method::GET, &format!("/Users/{outsider}"), &token, None).await.0, 404);
+    // Someone else's account is not taken over by naming its address (an invitation is the way).
+    let squat = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "outsider@other.test"});
+    let (status, refused) = scim(&app, reqwest::Method::POST, "/Users", &token, Some(squat)).await;
+    assert_eq!((status, refused["scimType"].as_str()), (409, Some("uniqueness")), "{refused}");
     let (status, found) =
         scim(&app, reqwest::Method::GET, "/Users?filter=userName%20eq%20%22ADMIN@acme.test%22", &token, None).await;
     assert_eq!((status, found["totalResults"].as_i64()), (200, Some(1)), "{found}");

@@ -14,7 +14,7 @@ async fn connect(owner: &Visitor, provider: &OpenIdProvider, require_sso: bool) 
         ("issuer", provider.issuer.as_str()),
         ("client_id", CLIENT_ID),
         ("client_secret", CLIENT_SECRET),
-        ("domains", "example.com"),
+        ("domains", "example.com, acme.test"),
         ("default_role", "read_only"),
         ("group_claim", "groups"),
         ("group_roles", "admins=admin\ndevs=member"),
@@ -66,9 +66,37 @@ async fn a_proven_domain_lets_people_in_through_the_provider_with_their_mapped_r
     let stored = latchkey::db::sso::connection(&mut app.conn(), org_id(&app, "acme")).expect("q").expect("saved");
     assert!(!stored.client_secret_sealed.contains(CLIENT_SECRET), "the secret is sealed at rest");
 
+    // The stored secret goes only to the provider it was given for.
+    let moved = [
+        ("issuer", "https://elsewhere.example"),
+        ("client_id", CLIENT_ID),
+        ("domains", "example.com"),
+        ("default_role", "member"),
+    ];
+    let res = owner.post_form(SSO, &moved).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("body").contains("needs its client secret entered again"));
+
     // Until the domain is proven, an address there routes nowhere.
     let visitor = app.visitor();
-    assert_eq!(visitor.get("/sso/start?email=alice@example.com").await.status(), 404);
+    assert_eq!(sso_start(&visitor, "email=alice@example.com").await.status(), 404);
+    assert_eq!(
+        visitor.post_raw("/sso/start", &[("org", "acme")]).await.status(),
+        403,
+        "no login starts without the CSRF token"
+    );
+    assert_eq!(visitor.get("/sso/start?email=alice@example.com").await.status(), 404, "nor by link");
+    // A login another site starts in this browser stops at the login page's button.
+    let res = visitor
+        .http
+        .get(format!("{}/sso/start?org=acme", app.base))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    let html = Html::parse_document(&res.text().await.expect("body"));
+    assert_eq!(select_attr(&html, "[data-testid=sso-org-form] input[name=org]", "value").as_deref(), Some("acme"));
     assert_eq!(owner.post_form(&format!("{SSO}/domains"), &[("domain", "example.com")]).await.status(), 303);
     let (_, page) = owner.get_html(SSO).await;
     let txt = select_all_text(&page, "[data-testid=txt-value]").pop().expect("the TXT value to publish");
@@ -147,17 +175,21 @@ async fn require_sso_refuses_members_passwords_but_keeps_the_owners_break_glass(
     assert_eq!(res.status(), 403);
     let html = Html::parse_document(&res.text().await.expect("body"));
     assert!(select_all_text(&html, "[data-testid=sso-error]").concat().contains("requires single sign-on"));
-    assert_eq!(select_attr(&html, "[data-testid=sso-org-start]", "href").as_deref(), Some("/sso/start?org=acme"));
+    assert_eq!(select_attr(&html, "[data-testid=sso-org-form] input[name=org]", "value").as_deref(), Some("acme"));
     assert_eq!(refused.get("/orgs/acme").await.status(), 303, "not signed in");
 
-    // acme's provider cannot speak for someone who also belongs to another organisation at a domain acme did not prove.
+    // acme's provider cannot speak for an address at a domain acme did not prove, even a member's.
     let outsider = app.user("outsider@other.test");
     app.add_member(&org, &outsider, latchkey::domain::Role::Member);
     let res = sso_login(&app.visitor(), "org=acme", "outsider").await;
     assert_eq!(res.status(), 403);
-    assert!(res.text().await.expect("body").contains("belongs to other organisations too"));
+    assert!(res.text().await.expect("body").contains("not a domain this organisation proved"));
 
-    // The member signs in through the provider instead (only acme's member: no domain proof needed).
+    // At a proven domain (acme.test, proven here straight in the database), the member signs in through the provider.
+    let domain_added = latchkey::db::sso::add_domain(&mut app.conn(), org.id, "acme.test", "token").expect("domain");
+    assert!(domain_added);
+    let row = latchkey::db::sso::domain(&mut app.conn(), org.id, "acme.test").expect("q").expect("row");
+    latchkey::db::sso::mark_verified(&mut app.conn(), row.id).expect("verified");
     let res = sso_login(&refused, "org=acme", "member").await;
     assert_eq!(res.status(), 303);
     assert_eq!(refused.get("/orgs/acme").await.status(), 200);

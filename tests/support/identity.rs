@@ -142,13 +142,22 @@ fn absolute(from: &str, location: &str) -> String {
     url::Url::parse(from).and_then(|base| base.join(location)).map(|u| u.to_string()).expect("a URL")
 }
 
-/// Opens Latchkey's `/sso/start?{query}`, which shows the way on to the
+/// Starts a login at Latchkey (`POST /sso/start` with `query`'s fields, as
+/// the login page's form sends them), which shows the way on to the
 /// provider (a page, not a redirect); answers where it leads.
 pub async fn sso_onward(visitor: &Visitor, query: &str) -> String {
-    let (status, page) = visitor.get_html(&format!("/sso/start?{query}")).await;
-    assert_eq!(status, 200, "on the way to the provider");
+    let res = sso_start(visitor, query).await;
+    assert_eq!(res.status(), 200, "on the way to the provider");
+    let page = Html::parse_document(&res.text().await.expect("page"));
     let url = select_attr(&page, "[data-testid=sso-continue]", "href").expect("the link on");
     let refresh = select_attr(&page, "meta[http-equiv=refresh]", "content").expect("a refresh");
     assert_eq!(refresh, format!("0;url={url}"), "the browser goes on by itself too");
     url
+}
+
+/// `POST /sso/start` with the fields of `query` (`org=acme`, `email=…`).
+pub async fn sso_start(visitor: &Visitor, query: &str) -> reqwest::Response {
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    visitor.post_form("/sso/start", &fields).await
 }

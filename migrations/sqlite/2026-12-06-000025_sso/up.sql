@@ -28,3 +28,5 @@ CREATE TABLE sso_domains (
     UNIQUE (org_id, domain)
 );
 CREATE INDEX sso_domains_domain ON sso_domains (domain);
+-- One organisation at a time may have proven a domain, however two verifications race.
+CREATE UNIQUE INDEX sso_domains_verified ON sso_domains (domain) WHERE verified_at IS NOT NULL;

@@ -18,6 +18,13 @@ pub(super) fn prepare_empty_dir(dir: &Path) -> Result<(), BackupError> {
             if entries.next().is_some() {
                 return Err(BackupError::NotEmpty(dir.to_owned()));
             }
+            // What goes in holds password hashes and sealed secrets: only the owner may enter.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(io_error("cannot restrict", dir))?;
+            }
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -75,4 +82,15 @@ pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// Makes a file written by another program (`VACUUM INTO`, `pg_dump`) readable by its owner only.
+pub(super) fn restrict(path: &Path) -> Result<(), BackupError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(io_error("cannot restrict", path))?;
+    }
+    Ok(())
 }

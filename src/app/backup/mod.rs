@@ -79,6 +79,7 @@ pub fn backup(conn: &mut DbConn, database_url: &str, to: &Path, keys: &Keys) -> 
             (contents, version)
         }
     };
+    files::restrict(&dump)?;
     let mut checksums = BTreeMap::from([(backend.dump_file().to_owned(), files::checksum(&dump)?)]);
     if let Some(keys_file) = &keys.file {
         let copy = to.join(KEYS_FILE);

@@ -29,6 +29,9 @@ pub fn restore(
     keys_file: &Path,
 ) -> Result<(DbConn, Restored), BackupError> {
     let manifest = files::read_manifest(from)?;
+    if !manifest.files.contains_key(manifest.database.dump_file()) {
+        return Err(BackupError::Checksum { file: manifest.database.dump_file().to_owned() });
+    }
     for (name, expected) in &manifest.files {
         if files::checksum(&from.join(name))? != *expected {
             return Err(BackupError::Checksum { file: name.clone() });
@@ -47,6 +50,10 @@ pub fn restore(
         return Err(BackupError::DatabaseNotEmpty(existing));
     }
     let keys = keys_to_write(from, &manifest, keys_file)?;
+    // The keys first: a database restored without them could not open its sealed secrets.
+    if let Some(bytes) = &keys {
+        files::write_private(keys_file, bytes)?;
+    }
     let dump = from.join(manifest.database.dump_file());
     let mut conn = match manifest.database {
         Backend::Sqlite => {
@@ -61,9 +68,6 @@ pub fn restore(
         }
     };
     check_against_manifest(&mut conn, &manifest)?;
-    if let Some(bytes) = &keys {
-        files::write_private(keys_file, bytes)?;
-    }
     let migrated = db::migrate(&mut conn)?.len();
     Ok((conn, Restored { manifest, migrated, keys_written: keys.is_some() }))
 }

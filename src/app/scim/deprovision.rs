@@ -22,6 +22,7 @@ pub(super) fn deprovision(conn: &mut DbConn, org_id: OrgId, user: &User, meta: &
             scim_type: Some("mutability"),
             detail: "The organisation's last owner cannot be deprovisioned: make someone else an owner first.".into(),
         }),
+        memberships::MembershipError::Db(e) => ScimError::from(e),
         other => ScimError::Problem(Problem::invalid(other.to_string())),
     })?;
     users::bump_session_epoch(conn, user.id)?;

@@ -156,6 +156,7 @@ pub async fn new_token(
     crate::app::sso::authorize(caller, true)?;
     let token = format!("lks_{}", crate::domain::token::random_base62(43));
     let (org_id, hash) = (caller.org().id, token_hash(&token));
-    ctx.db.run(move |conn| scim::set_token(conn, org_id, &hash)).await?;
+    // Replaced in one transaction: a failure leaves the old token working, never none.
+    ctx.transaction(move |conn| scim::set_token(conn, org_id, &hash).map_err(crate::app::sso::SsoError::from)).await?;
     Ok(token)
 }

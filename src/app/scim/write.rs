@@ -31,12 +31,13 @@ pub async fn create(ctx: &AppState, org: &Org, body: Value, meta: &RequestMeta) 
         let account = match users::find_by_email(conn, &email)? {
             Some(existing) => {
                 if find(conn, org_id, existing.id)?.is_some() {
-                    return Err(Problem {
-                        status: 409,
-                        scim_type: Some("uniqueness"),
-                        detail: "This User exists already.".into(),
-                    }
-                    .into());
+                    return Err(Problem { status: 409, scim_type: Some("uniqueness"), detail: "This User exists already.".into() }.into());
+                }
+                // Someone else's account joins only by invitation, unless the organisation proved its domain.
+                let domain = crate::domain::sso::email_domain(existing.email.as_str()).unwrap_or_default();
+                if existing.is_staff || crate::db::sso::org_of_verified(conn, &domain)? != Some(org_id) {
+                    let detail = "An account with this address exists already and its domain is not one this organisation proved: invite the person instead.";
+                    return Err(Problem { status: 409, scim_type: Some("uniqueness"), detail: detail.into() }.into());
                 }
                 existing
             }
@@ -142,7 +143,10 @@ fn store(
         let role = crate::db::sso::connection(conn, org_id)?
             .and_then(|c| crate::domain::sso::parse_sso_role(&c.default_role).ok())
             .unwrap_or(Role::Member);
-        memberships::add(conn, org_id, account.id, role).map_err(|e| Problem::invalid(e.to_string()))?;
+        memberships::add(conn, org_id, account.id, role).map_err(|e| match e {
+            memberships::MembershipError::Db(e) => ScimError::from(e),
+            other => Problem::invalid(other.to_string()).into(),
+        })?;
         audit::record(conn, &actor(), meta, Entry::member_provisioned_by(org_id, account, role, "scim"))?;
     }
     let _ = existing;

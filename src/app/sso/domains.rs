@@ -47,7 +47,13 @@ pub async fn verify(ctx: &AppState, caller: &Caller, domain: &str) -> Result<boo
         if sso::verified_elsewhere(conn, org_id, &stored.domain)? {
             return Err(SsoError::Refused(format!("Another organisation already proved {}.", stored.domain)));
         }
-        sso::mark_verified(conn, stored.id)?;
+        sso::mark_verified(conn, stored.id).map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                SsoError::Refused(format!("Another organisation already proved {}.", stored.domain))
+            } else {
+                e.into()
+            }
+        })?;
         let entry = Entry::sso_domain_verified(org_id, &stored.domain);
         audit::record(conn, &caller.actor(), &caller.meta, entry)?;
         Ok(true)

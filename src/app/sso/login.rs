@@ -49,8 +49,14 @@ async fn connection_for(ctx: &AppState, start: Start) -> Result<Connection, SsoE
         .await?
 }
 
-fn settings<'a>(c: &'a Connection, secret: &'a str, redirect: &'a str) -> oidc::Settings<'a> {
-    oidc::Settings { issuer: &c.issuer, client_id: &c.client_id, client_secret: secret, redirect_uri: redirect }
+fn settings<'a>(ctx: &AppState, c: &'a Connection, secret: &'a str, redirect: &'a str) -> oidc::Settings<'a> {
+    oidc::Settings {
+        issuer: &c.issuer,
+        client_id: &c.client_id,
+        client_secret: secret,
+        redirect_uri: redirect,
+        allow_private: ctx.config.webhook_allow_private,
+    }
 }
 
 fn secret(ctx: &AppState, c: &Connection) -> Result<String, SsoError> {
@@ -67,7 +73,7 @@ fn redirect_uri(ctx: &AppState) -> String {
 pub async fn begin(ctx: &AppState, start: Start) -> Result<Begun, SsoError> {
     let connection = connection_for(ctx, start).await?;
     let (secret, redirect) = (secret(ctx, &connection)?, redirect_uri(ctx));
-    let pending = oidc::begin(&settings(&connection, &secret, &redirect)).await?;
+    let pending = oidc::begin(&settings(ctx, &connection, &secret, &redirect)).await?;
     Ok(Begun { org_id: connection.org_id, pending })
 }
 
@@ -84,7 +90,7 @@ pub async fn finish(
     let connection = ctx.db.run(move |conn| sso::connection(conn, org_id)).await?.ok_or(SsoError::NotConfigured)?;
     let (secret, redirect) = (secret(ctx, &connection)?, redirect_uri(ctx));
     let identity = oidc::finish(
-        &settings(&connection, &secret, &redirect),
+        &settings(ctx, &connection, &secret, &redirect),
         &begun.pending,
         code,
         connection.group_claim.as_deref(),
@@ -117,9 +123,12 @@ fn admit(
     let mapped = mapping.role_for(&identity.groups);
     let domain = email_domain(email.as_str()).unwrap_or_default();
     let proven = sso::org_of_verified(conn, &domain)? == Some(org_id);
+    if !proven {
+        return Err(not_proven(&domain));
+    }
     let user = match users::find_by_email(conn, email)? {
         Some(user) => user,
-        None if proven => {
+        None => {
             let name =
                 identity.name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_owned());
             let name = PersonName::parse(&name)
@@ -133,24 +142,25 @@ fn admit(
                 }
             })?
         }
-        None => return Err(not_proven(&domain)),
     };
     let memberships = orgs::for_user(conn, user.id)?;
-    // A session is the account's, in every organisation it belongs to: an
-    // organisation's provider speaks for an address at a domain it proved,
-    // or for an account that is nobody else's member — never for someone
-    // who also belongs to other organisations (that would let one
-    // organisation's owner sign in as them everywhere).
-    if !proven && memberships.iter().any(|(org, _)| org.id != org_id) {
-        return Err(SsoError::Refused(format!(
-            "This account belongs to other organisations too, and {domain} is not a domain this organisation proved: \
-             sign in with your password."
-        )));
+    // An organisation's provider speaks only for addresses at a domain the
+    // organisation proved: a session is the account's, in every organisation
+    // it belongs to (or joins later), so a provider vouching for another
+    // domain's address could sign in as that person everywhere.
+    if user.is_staff {
+        // Platform staff reach every organisation's log: only their own password signs them in.
+        return Err(SsoError::Refused("Platform staff sign in with their password.".into()));
     }
     let current = memberships.into_iter().find(|(org, _)| org.id == org_id).map(|(_, role)| role);
     let actor = Actor::user(&user);
     match current {
-        None if !proven => return Err(not_proven(&domain)),
+        // Someone the identity provider deprovisioned through SCIM comes back only when SCIM says so.
+        None if crate::db::scim::row(conn, org_id, user.id)?.is_some_and(|r| r.active == Some(false)) => {
+            return Err(SsoError::Refused(
+                "Your identity provider deprovisioned you from this organisation: ask an owner.".into(),
+            ));
+        }
         None => {
             let role = mapped.unwrap_or_else(|| {
                 crate::domain::sso::parse_sso_role(&connection.default_role).unwrap_or(Role::ReadOnly)
@@ -185,6 +195,6 @@ pub const UNUSABLE_PASSWORD: &str = "!sso";
 
 fn not_proven(domain: &str) -> SsoError {
     SsoError::Refused(format!(
-        "{domain} is not a domain this organisation proved, so a first login cannot make you a member: ask an owner to invite you."
+        "{domain} is not a domain this organisation proved, so its identity provider cannot sign you in: log in with your password, or ask an owner."
     ))
 }

@@ -150,7 +150,14 @@ pub async fn save(ctx: &AppState, caller: &Caller, input: SettingsInput) -> Resu
     let mut connection = check(&input, existing.is_some())?;
     connection.org_id = org_id.get();
     connection.client_secret_sealed = match (input.client_secret.trim(), existing) {
-        ("", Some(old)) => old.client_secret_sealed,
+        // The stored secret goes only to the provider it was given for.
+        ("", Some(old)) if old.issuer == connection.issuer && old.client_id == connection.client_id => {
+            old.client_secret_sealed
+        }
+        ("", Some(_)) => {
+            let why = "A new issuer or client ID needs its client secret entered again.";
+            return Err(SsoError::Invalid(vec![("client_secret", why.into())]));
+        }
         (secret, _) => {
             crate::domain::crypto::seal(&ctx.config.encryption_key, secret.as_bytes()).map_err(|_| SsoError::Seal)?
         }

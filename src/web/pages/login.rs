@@ -28,7 +28,7 @@ pub(super) struct LoginPage {
     /// What single sign-on said (sso_login.rs), or that an organisation requires it.
     pub(super) sso_error: Option<String>,
     /// The organisation whose single sign-on to offer first.
-    sso_org: Option<String>,
+    pub(super) sso_org: Option<String>,
 }
 
 /// The login page, empty but for the address.

@@ -98,7 +98,8 @@ impl FromRequest for ScimOrg {
                 Ok(Some(org)) => Ok(Self(org)),
                 Ok(None) => Err(unauthorized()),
                 Err(e) => {
-                    Err(ScimRefusal(Problem { status: 503, scim_type: None, detail: format!("Unavailable: {e}") }))
+                    tracing::warn!(error = %crate::db::chain(&e), "SCIM token check failed");
+                    Err(ScimRefusal(Problem { status: 503, scim_type: None, detail: "Unavailable; try again.".into() }))
                 }
             }
         })
