@@ -99,7 +99,10 @@ async fn a_deprovisioned_member_loses_access_at_once_and_their_keys_are_marked()
     assert_eq!(event["type"], "member.deprovisioned");
     assert_eq!(event["data"]["user"]["email"], "admin@acme.test");
     assert_eq!(event["data"]["keys"][0], key.id.as_str());
-    assert!(events(&app, org_id(&app, "acme")).iter().any(|e| e.action == "member.deprovisioned"));
+    let log = events(&app, org_id(&app, "acme"));
+    assert!(log.iter().any(|e| e.action == "member.deprovisioned"));
+    let made = log.iter().find(|e| e.action == "sso.scim_token_created").expect("the token's making is audited");
+    assert!(!made.details.contains(&token), "never the token itself");
 
     // Inactive, the User stays until deleted; then it is gone.
     assert_eq!(scim(&app, reqwest::Method::GET, &format!("/Users/{id}"), &token, None).await.1["active"], false);

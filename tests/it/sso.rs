@@ -126,6 +126,8 @@ async fn a_proven_domain_lets_people_in_through_the_provider_with_their_mapped_r
     let login = log.iter().rev().find(|e| e.action == "session.login").expect("session.login");
     assert!(login.details.contains(r#""method":"sso""#), "{}", login.details);
     assert!(log.iter().any(|e| e.action == "sso.connection_changed" && !e.details.contains(CLIENT_SECRET)));
+    assert!(log.iter().any(|e| e.action == "sso.domain_added"));
+    assert!(log.iter().any(|e| e.action == "sso.domain_verified"));
 
     // By organisation too (the login box takes a slug); Dave's groups map to member.
     let dave = app.visitor();

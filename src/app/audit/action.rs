@@ -57,10 +57,12 @@ pub enum Action {
     SsoDomainVerified,
     MemberProvisioned,
     MemberDeprovisioned,
+    SsoDomainAdded,
+    SsoScimTokenCreated,
 }
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 56] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionSudoFailed,
@@ -115,6 +117,8 @@ impl Action {
         Action::SsoDomainVerified,
         Action::MemberProvisioned,
         Action::MemberDeprovisioned,
+        Action::SsoDomainAdded,
+        Action::SsoScimTokenCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -173,6 +177,8 @@ impl Action {
             Self::SsoDomainVerified => "sso.domain_verified",
             Self::MemberProvisioned => "member.provisioned",
             Self::MemberDeprovisioned => "member.deprovisioned",
+            Self::SsoDomainAdded => "sso.domain_added",
+            Self::SsoScimTokenCreated => "sso.scim_token_created",
         }
     }
 

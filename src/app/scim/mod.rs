@@ -157,6 +157,14 @@ pub async fn new_token(
     let token = format!("lks_{}", crate::domain::token::random_base62(43));
     let (org_id, hash) = (caller.org().id, token_hash(&token));
     // Replaced in one transaction: a failure leaves the old token working, never none.
-    ctx.transaction(move |conn| scim::set_token(conn, org_id, &hash).map_err(crate::app::sso::SsoError::from)).await?;
+    let caller = caller.clone();
+    ctx.transaction(move |conn| {
+        let replaced = scim::has_token(conn, org_id)?;
+        scim::set_token(conn, org_id, &hash)?;
+        let entry = crate::app::audit::Entry::sso_scim_token_created(org_id, replaced);
+        crate::app::audit::record(conn, &caller.actor(), &caller.meta, entry)?;
+        Ok::<_, crate::app::sso::SsoError>(())
+    })
+    .await?;
     Ok(token)
 }

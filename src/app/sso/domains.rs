@@ -16,9 +16,12 @@ pub async fn add(ctx: &AppState, caller: &Caller, domain: &str) -> Result<String
     let domain = parse_domain(domain).map_err(|e| SsoError::Invalid(vec![("domain", e)]))?;
     let org_id = caller.org().id;
     let token = crate::domain::token::random_base62(32);
+    let who = caller.clone();
     let stored = ctx
         .transaction(move |conn| {
-            sso::add_domain(conn, org_id, &domain, &token)?;
+            if sso::add_domain(conn, org_id, &domain, &token)? {
+                audit::record(conn, &who.actor(), &who.meta, Entry::sso_domain_added(org_id, &domain))?;
+            }
             Ok::<_, SsoError>(sso::domain(conn, org_id, &domain)?)
         })
         .await?;

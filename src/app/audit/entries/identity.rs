@@ -13,6 +13,15 @@ impl Entry {
         Self::new(org_id, Action::SsoConnectionChanged).target("sso", issuer, issuer).details(details)
     }
 
+    pub fn sso_domain_added(org_id: OrgId, domain: &str) -> Self {
+        Self::new(org_id, Action::SsoDomainAdded).target("domain", domain, domain)
+    }
+
+    /// A SCIM token was made (`replaced`: an older one stopped working); never the token.
+    pub fn sso_scim_token_created(org_id: OrgId, replaced: bool) -> Self {
+        Self::new(org_id, Action::SsoScimTokenCreated).details(json!({ "replaced": replaced }))
+    }
+
     pub fn sso_domain_verified(org_id: OrgId, domain: &str) -> Self {
         Self::new(org_id, Action::SsoDomainVerified).target("domain", domain, domain)
     }
