@@ -6,7 +6,7 @@
 use crate::support::*;
 use latchkey::domain::checkpoint::CheckpointSigner;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 struct Cli {
     url: String,
@@ -26,13 +26,7 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("LATCHKEY_KEYS_FILE", &self.keys_file)
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("latchkey")
+        latchkey_cli(args, &self.url, &self.keys_file)
     }
 
     /// Runs and expects success; answers what it printed.
@@ -55,10 +49,6 @@ impl Cli {
         assert!(!out.status.success(), "{args:?} succeeded: {}", said(&out));
         said(&out)
     }
-}
-
-fn said(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 fn stored_events(url: &str) -> i64 {

@@ -6,24 +6,8 @@
 use crate::lifecycle::setup_over_http;
 use crate::support::*;
 use latchkey::domain::backup_manifest::Manifest;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-
-fn latchkey(args: &[&str], database_url: &str, keys_file: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_latchkey"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("LATCHKEY_KEYS_FILE", keys_file)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run latchkey")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 async fn ping(base: &str, token: &str) -> (u16, serde_json::Value) {
     let res = api_client().get(format!("{base}/api/v1/ping")).bearer_auth(token).send().await.expect("ping");
@@ -77,15 +61,16 @@ async fn a_backup_taken_under_write_load_restores_into_a_server_that_works() {
             "load under way"
         );
         let (u, k, d) = (url.clone(), keys_file.clone(), backup_dir.clone());
-        let out = tokio::task::spawn_blocking(move || latchkey(&["backup", "--to", &d.display().to_string()], &u, &k))
-            .await
-            .expect("backup task");
+        let out =
+            tokio::task::spawn_blocking(move || latchkey_cli(&["backup", "--to", &d.display().to_string()], &u, &k))
+                .await
+                .expect("backup task");
         let during = acknowledged.load(Ordering::SeqCst);
         stop.store(true, Ordering::SeqCst);
         (out, during)
     };
     let ((out, during), ()) = tokio::join!(backup, write_load(&owner, &kept[0].token, &stop, &acknowledged));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", said(&out));
     assert!(acknowledged.load(Ordering::SeqCst) > during && during >= 10, "writes went on during the backup");
 
     let manifest: Manifest =
@@ -94,22 +79,22 @@ async fn a_backup_taken_under_write_load_restores_into_a_server_that_works() {
     assert!(manifest.files.contains_key("latchkey.keys"), "{:?}", manifest.files);
     assert!(manifest.files.len() == 2 && manifest.counts["api_keys"] >= 5, "{manifest:?}");
     assert!(manifest.chain_heads["acme"].seq > 5, "{:?}", manifest.chain_heads);
-    let again = latchkey(&["backup", "--to", &backup_dir.display().to_string()], &url, &keys_file);
-    assert!(!again.status.success() && text(&again).contains("is not empty"), "{}", text(&again));
+    let again = latchkey_cli(&["backup", "--to", &backup_dir.display().to_string()], &url, &keys_file);
+    assert!(!again.status.success() && said(&again).contains("is not empty"), "{}", said(&again));
 
     // Restore into an empty database, with the keys file written where the new server reads it.
     let (restored_url, _restored_dir) = fresh_database();
     let restored_keys = work.path().join("restored.keys");
     let from = ["restore", "--from", &backup_dir.display().to_string()];
-    let out = latchkey(&from, &restored_url, &restored_keys);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("acme: intact"), "{}", text(&out));
+    let out = latchkey_cli(&from, &restored_url, &restored_keys);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("acme: intact"), "{}", said(&out));
     assert_eq!(std::fs::read(&restored_keys).expect("keys written"), std::fs::read(&keys_file).expect("keys"));
     let found = latchkey::db::snapshot::contents(&mut latchkey::db::connect(&restored_url).expect("connect"))
         .expect("contents");
     assert_eq!(found.counts, manifest.counts, "every table has the manifest's rows");
-    let twice = latchkey(&from, &restored_url, &restored_keys);
-    assert!(!twice.status.success() && text(&twice).contains("not empty"), "{}", text(&twice));
+    let twice = latchkey_cli(&from, &restored_url, &restored_keys);
+    assert!(!twice.status.success() && said(&twice).contains("not empty"), "{}", said(&twice));
 
     // A second server on the restored copy.
     let b = ServeProcess::start(&restored_url, &[("LATCHKEY_KEYS_FILE", restored_keys.display().to_string())]).await;
@@ -135,7 +120,7 @@ fn restore_refuses_a_damaged_backup_and_writes_nothing() {
     let keys = work.path().join("latchkey.keys");
     std::fs::write(&keys, "LATCHKEY_SESSION_KEY=x\n").expect("keys");
     let dir = work.path().join("backup");
-    assert!(latchkey(&["backup", "--to", &dir.display().to_string()], &url, &keys).status.success());
+    assert!(latchkey_cli(&["backup", "--to", &dir.display().to_string()], &url, &keys).status.success());
     let manifest: Manifest =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).expect("manifest")).expect("parse");
     let dump = manifest.files.keys().find(|f| f.starts_with("latchkey.") && *f != "latchkey.keys").expect("dump");
@@ -145,8 +130,8 @@ fn restore_refuses_a_damaged_backup_and_writes_nothing() {
     std::fs::write(dir.join(dump), bytes).expect("damage");
     let (target, _target_dir) = fresh_database();
     let restored_keys = work.path().join("restored.keys");
-    let out = latchkey(&["restore", "--from", &dir.display().to_string()], &target, &restored_keys);
-    assert!(!out.status.success() && text(&out).contains("does not match the manifest's checksum"), "{}", text(&out));
+    let out = latchkey_cli(&["restore", "--from", &dir.display().to_string()], &target, &restored_keys);
+    assert!(!out.status.success() && said(&out).contains("does not match the manifest's checksum"), "{}", said(&out));
     assert!(!restored_keys.exists(), "no keys file written");
     let mut conn = latchkey::db::connect(&target).expect("connect");
     assert!(latchkey::db::tables::names(&mut conn).expect("tables").is_empty(), "the database stays empty");

@@ -3,11 +3,7 @@
 
 use crate::support::*;
 use diesel::connection::SimpleConnection;
-use std::process::{Command, Output};
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
+use std::process::Command;
 
 /// Writes `value` plus a newline (as `echo` and editors leave one) to a file in `dir`.
 fn secret_file(dir: &std::path::Path, name: &str, value: &str) -> String {
@@ -64,7 +60,7 @@ fn a_secret_set_both_ways_or_in_a_missing_file_stops_start_up() {
             .output()
             .expect("serve");
         assert!(!out.status.success(), "{env:?} started");
-        assert!(text(&out).contains(message), "{env:?}: {}", text(&out));
+        assert!(said(&out).contains(message), "{env:?}: {}", said(&out));
     }
 }
 
@@ -85,7 +81,7 @@ async fn a_schema_newer_than_the_binary_is_refused_before_anything_is_touched() 
             .output()
             .expect("run");
         assert!(!out.status.success(), "{command} ran on a newer schema");
-        let said = text(&out);
+        let said = said(&out);
         assert!(said.contains("99991231000000") && said.contains(&binary), "{command} names both levels: {said}");
     }
     let after = latchkey::db::snapshot::contents(&mut conn).expect("contents");

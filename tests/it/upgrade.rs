@@ -36,20 +36,6 @@ fn backend(url: &str) -> &'static str {
     if latchkey::db::is_postgres(url) { "postgres" } else { "sqlite" }
 }
 
-fn latchkey(args: &[&str], url: &str, keys_file: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_latchkey"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("LATCHKEY_KEYS_FILE", keys_file)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("latchkey")
-}
-
-fn said(out: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
 /// The newest fixture directory (schema levels sort as numbers of equal length).
 fn newest_fixture() -> PathBuf {
     let mut levels: Vec<PathBuf> =
@@ -93,11 +79,11 @@ async fn a_database_from_the_previous_release_upgrades_and_everything_still_work
     assert_eq!(latchkey::db::database_schema_version(&mut conn).expect("level"), Some(known.schema_version.clone()));
     let binary = latchkey::db::binary_schema_version(&conn);
     assert!(!latchkey::db::is_newer_level(&known.schema_version, &binary), "the fixture is not from the future");
-    let out = latchkey(&["migrate"], &url, &keys_file);
+    let out = latchkey_cli(&["migrate"], &url, &keys_file);
     assert!(out.status.success(), "{}", said(&out));
     assert_eq!(latchkey::db::database_schema_version(&mut conn).expect("level"), Some(binary));
     for org in ["demo", "acme"] {
-        let out = latchkey(&["audit", "verify", "--org", org], &url, &keys_file);
+        let out = latchkey_cli(&["audit", "verify", "--org", org], &url, &keys_file);
         assert!(out.status.success() && said(&out).contains("is intact"), "{org}: {}", said(&out));
     }
 
@@ -141,7 +127,7 @@ async fn write_upgrade_fixture() {
     let keys_file = work.path().join("latchkey.keys");
     let keys: String = shared_keys().iter().map(|(name, value)| format!("{name}={value}\n")).collect();
     std::fs::write(&keys_file, &keys).expect("keys");
-    assert!(latchkey(&["demo"], &url, &keys_file).status.success());
+    assert!(latchkey_cli(&["demo"], &url, &keys_file).status.success());
     seed_acme_over_cli(&url);
     let server = ServeProcess::start(&url, &[("LATCHKEY_KEYS_FILE", keys_file.display().to_string())]).await;
     let owner = visitor_for(&server.base);
@@ -159,7 +145,7 @@ async fn write_upgrade_fixture() {
         .expect("order");
     assert_eq!(res.status(), 201);
     drop(server);
-    assert!(latchkey(&["audit", "checkpoint"], &url, &keys_file).status.success());
+    assert!(latchkey_cli(&["audit", "checkpoint"], &url, &keys_file).status.success());
 
     let mut conn = latchkey::db::connect(&url).expect("connect");
     let level = latchkey::db::database_schema_version(&mut conn).expect("level").expect("migrated");

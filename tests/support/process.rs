@@ -148,3 +148,19 @@ impl Plug {
         self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Runs the real `latchkey` binary with `args` against `database_url`, its keys in `keys_file`.
+pub fn latchkey_cli(args: &[&str], database_url: &str, keys_file: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("LATCHKEY_KEYS_FILE", keys_file)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run latchkey")
+}
+
+/// What a command printed, stdout then stderr.
+pub fn said(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}

@@ -9,10 +9,10 @@ mod deprovision;
 pub mod write;
 
 use crate::app::state::AppState;
+use crate::db::memberships::{self, Member};
 use crate::db::orgs::Org;
 use crate::db::scim::{self, Row};
-use crate::db::users::{self, User};
-use crate::db::{DbConn, QueryResult, memberships};
+use crate::db::{DbConn, QueryResult};
 use crate::domain::scim::{Email, Problem, ScimUser};
 use crate::domain::{OrgId, UserId};
 use chrono::NaiveDateTime;
@@ -68,19 +68,18 @@ pub async fn authenticate(ctx: &AppState, token: &str) -> Result<Option<Org>, cr
 }
 
 /// A member without a SCIM row, as SCIM would describe them.
-fn derived(user: &User, joined: NaiveDateTime) -> Resource {
-    let user_name = user.email.as_str().to_owned();
+fn derived(member: &Member) -> Resource {
     Resource {
-        id: user.id,
+        id: member.user_id,
         user: ScimUser {
-            user_name: user_name.clone(),
-            display_name: Some(user.name.to_string()),
-            emails: vec![Email { value: user_name, primary: Some(true) }],
+            user_name: member.email.clone(),
+            display_name: Some(member.name.clone()),
+            emails: vec![Email { value: member.email.clone(), primary: Some(true) }],
             external_id: None,
             active: Some(true),
         },
-        created: joined,
-        updated: joined,
+        created: member.joined_at,
+        updated: member.joined_at,
     }
 }
 
@@ -104,11 +103,7 @@ pub(crate) fn find(conn: &mut DbConn, org_id: OrgId, user_id: UserId) -> QueryRe
     if let Some(row) = scim::row(conn, org_id, user_id)? {
         return Ok(Some(stored(&row)));
     }
-    let member = memberships::list(conn, org_id)?.into_iter().find(|m| m.user_id == user_id);
-    match (member, users::find(conn, user_id)?) {
-        (Some(m), Some(user)) => Ok(Some(derived(&user, m.joined_at))),
-        _ => Ok(None),
-    }
+    Ok(memberships::list(conn, org_id)?.iter().find(|m| m.user_id == user_id).map(derived))
 }
 
 /// Every User of the organisation, by id; with `user_name`, only those of that userName (any case).
@@ -120,11 +115,8 @@ pub async fn list(ctx: &AppState, org: &Org, user_name: Option<String>) -> Resul
             let rows = scim::rows(conn, org_id)?;
             let mut all: Vec<Resource> = rows.iter().map(stored).collect();
             for member in memberships::list(conn, org_id)? {
-                if all.iter().any(|r| r.id == member.user_id) {
-                    continue;
-                }
-                if let Some(user) = users::find(conn, member.user_id)? {
-                    all.push(derived(&user, member.joined_at));
+                if !all.iter().any(|r| r.id == member.user_id) {
+                    all.push(derived(&member));
                 }
             }
             all.sort_by_key(|r| r.id.get());

@@ -62,7 +62,7 @@ pub async fn create(ctx: &AppState, org: &Org, body: Value, meta: &RequestMeta) 
                 })?
             }
         };
-        store(conn, (org_id, &account), &user, false, &meta)?;
+        store(conn, (org_id, &account), &user, &meta)?;
         find(conn, org_id, account.id)?.ok_or_else(not_found)
     })
     .await
@@ -118,7 +118,7 @@ async fn change(
         let old = find(conn, org_id, user_id)?.ok_or_else(not_found)?;
         let new = make(&old.user)?;
         let account = users::find(conn, user_id)?.ok_or_else(not_found)?;
-        store(conn, (org_id, &account), &new, true, &meta)?;
+        store(conn, (org_id, &account), &new, &meta)?;
         find(conn, org_id, user_id)?.ok_or_else(not_found)
     })
     .await
@@ -133,7 +133,6 @@ fn store(
     conn: &mut DbConn,
     (org_id, account): (OrgId, &User),
     user: &ScimUser,
-    existing: bool,
     meta: &RequestMeta,
 ) -> Result<(), ScimError> {
     let member = is_member(conn, org_id, account)?;
@@ -149,7 +148,6 @@ fn store(
         })?;
         audit::record(conn, &actor(), meta, Entry::member_provisioned_by(org_id, account, role, "scim"))?;
     }
-    let _ = existing;
     let emails = serde_json::to_string(&user.emails).unwrap_or_else(|_| "[]".into());
     let stored = Stored {
         user_name: &user.user_name,
