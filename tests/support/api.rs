@@ -2,12 +2,18 @@
 
 use super::*;
 
+/// How long the tests' clients keep an idle connection: well under the
+/// server's 5-second keep-alive, so a request never goes out on a
+/// connection the server is closing at that moment (hyper's
+/// `IncompleteMessage`, seen once in a browser test that pinged after a pause).
+pub const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// One API client for the whole test binary (building a TLS-capable client is not free).
 pub fn api_client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| {
         latchkey::app::webhooks::send::install_tls();
-        reqwest::Client::new()
+        reqwest::Client::builder().pool_idle_timeout(IDLE).build().expect("client")
     })
 }
 

@@ -8,6 +8,7 @@ pub fn visitor_for(base: &str) -> Visitor {
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
+        .pool_idle_timeout(IDLE)
         .user_agent(USER_AGENT)
         .build()
         .expect("client");
