@@ -7,6 +7,7 @@
 //! CLI and the jobs call them and nothing below.
 
 pub mod accounts;
+pub mod admit;
 pub mod apis;
 pub mod audit;
 pub mod audit_log;

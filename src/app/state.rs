@@ -54,7 +54,17 @@ impl AppState {
             crate::infra::mail::Transport::Files(config.mail.dir.clone())
         });
         let metrics = Arc::new(crate::infra::metrics::Metrics::default());
-        let key_cache = crate::infra::key_cache::KeyCache::new(&config.database_url, metrics.clone());
+        let key_cache = crate::infra::key_cache::KeyCache::new(
+            &config.database_url,
+            config.scale.listen_database_url.as_deref(),
+            metrics.clone(),
+        );
+        let limits = match key_cache.registry() {
+            Some((instance, live)) if config.scale.cluster_rate_limits => {
+                crate::infra::rate_limit::RateLimits::cluster(instance, live)
+            }
+            _ => crate::infra::rate_limit::RateLimits::default(),
+        };
         let request_log = crate::app::request_log::RequestLog::new(config.leak.request_log_days > 0);
         let passkeys = relying_party(&config);
         Self {
@@ -62,7 +72,7 @@ impl AppState {
             db: Db::new(pool),
             config: Arc::new(config),
             usage: crate::infra::usage::Usage::default(),
-            limits: crate::infra::rate_limit::RateLimits::default(),
+            limits,
             report_limits: crate::infra::rate_limit::AddressLimits::new(REPORTS_PER_MINUTE),
             request_log,
             key_cache,

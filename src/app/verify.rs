@@ -6,6 +6,7 @@
 //! usage, last use and request log (filed with `via` = `verify` or `authz`,
 //! so new networks are noticed too).
 
+use crate::app::admit::{self, Credit};
 use crate::app::apis::decide;
 use crate::app::audit::RequestMeta;
 use crate::app::caller::Org;
@@ -34,11 +35,13 @@ pub struct Verdict {
     pub missing: Vec<PermissionSlug>,
     /// The rate limiter's answer, once the key got that far.
     pub rate: Option<Decision>,
+    /// Credits left after this verification spent one (keys with credits).
+    pub credits: Option<u64>,
 }
 
 impl Verdict {
     fn of(code: VerifyCode) -> Self {
-        Self { code, found: None, permissions: Vec::new(), missing: Vec::new(), rate: None }
+        Self { code, found: None, permissions: Vec::new(), missing: Vec::new(), rate: None, credits: None }
     }
 }
 
@@ -76,6 +79,14 @@ pub async fn verify(
     let Some(found) = found else { return Ok(Verdict::of(VerifyCode::NotFound)) };
     let mut verdict = Verdict::of(VerifyCode::Valid);
     verdict.code = judge(ctx, (&found, asker), input, meta, &mut verdict).await?;
+    if verdict.code == VerifyCode::Valid {
+        // Last, so that a refused verification spends no credit.
+        match admit::spend_credit(ctx, &found.0).await? {
+            Credit::Exhausted => verdict.code = VerifyCode::UsageExceeded,
+            Credit::Spent(left) => verdict.credits = Some(left),
+            Credit::Unmetered => {}
+        }
+    }
     let key = &found.0;
     if verdict.code.authenticated() {
         ctx.usage.record(key.id, input.client_ip);
@@ -131,8 +142,7 @@ async fn judge(
     if !input.client_ip.map_or(key.allowlist().is_empty(), |ip| key.allowlist().allows(ip)) {
         return Ok(VerifyCode::IpNotAllowed);
     }
-    let limit = key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(ctx.config.default_rate_limit);
-    let rate = ctx.limits.check(key.id, limit);
+    let rate = admit::rate(ctx, key);
     verdict.rate = Some(rate);
     if matches!(rate, Decision::Limited { .. }) {
         return Ok(VerifyCode::RateLimited);

@@ -198,7 +198,13 @@ fn serve() -> anyhow::Result<()> {
             "new password hashes are cheaper than the recommended argon2id cost (19456 KiB, 2 iterations)"
         );
     }
-    let mut conn = connect()?;
+    // Migrations hold a session lock: through a pooler's transaction mode they go on the direct URL.
+    let mut conn = match &config.scale.listen_database_url {
+        Some(direct) => {
+            db::connect(direct).map_err(|e| anyhow::anyhow!("cannot open LATCHKEY_LISTEN_DATABASE_URL: {e}"))?
+        }
+        None => connect()?,
+    };
     crate::app::database::refuse_newer_schema(&mut conn)?;
     crate::app::database::check_writable(&mut conn).map_err(|e| {
         anyhow::anyhow!("the database cannot be written: {e} (check the file's permissions and the free disk space)")
@@ -212,7 +218,10 @@ fn serve() -> anyhow::Result<()> {
     if config.log_format == config::LogFormat::Text {
         eprintln!("Latchkey is running at {}", config.public_url.origin());
     }
-    let pool = db::pool(&config.database_url);
+    let pool = match config.scale.listen_database_url {
+        Some(_) => db::pool_through_pooler(&config.database_url),
+        None => db::pool(&config.database_url),
+    };
     crate::web::server::run_blocking(config, pool, listener)?;
     Ok(())
 }

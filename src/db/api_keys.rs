@@ -5,6 +5,7 @@ use super::schema::api_keys::{self as keys, dsl};
 use super::schema::orgs;
 use super::{DbConn, now};
 use crate::domain::access::{Metadata, OwnerId};
+use crate::domain::credits::KeyLimits;
 use crate::domain::key_state::KeyState;
 use crate::domain::scopes::Scopes;
 use crate::domain::token::{KeyHash, KeyId};
@@ -54,6 +55,10 @@ pub struct ApiKey {
     pub expired_event_at: Option<NaiveDateTime>,
     /// When the identity provider deprovisioned the member who made it (SCIM): marked until someone decides.
     pub creator_deprovisioned_at: Option<NaiveDateTime>,
+    /// Whether it has credits (the count is in `key_credits`) and how they
+    /// refill, and its owner's limit (copied here so the cached key carries it).
+    #[diesel(deserialize_as = Option<String>)]
+    pub limits: KeyLimits,
 }
 
 impl ApiKey {
@@ -137,8 +142,15 @@ fn reach(
     )
 }
 
+/// The limit of the owner the settings name, to copy onto the key.
+fn owner_limit(conn: &mut DbConn, org_id: OrgId, s: &KeySettings) -> QueryResult<Option<u32>> {
+    let Some(owner) = &s.owner_id else { return Ok(None) };
+    Ok(super::credits::owner_limit(conn, org_id, owner.as_str())?.and_then(|n| u32::try_from(n).ok()))
+}
+
 pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
     let s = new.settings;
+    let owner_limit = owner_limit(conn, new.org_id, s)?;
     diesel::insert_into(keys::table)
         .values((
             dsl::org_id.eq(new.org_id.get()),
@@ -158,6 +170,7 @@ pub fn insert(conn: &mut DbConn, new: NewKey<'_>) -> QueryResult<ApiKey> {
             dsl::created_by_email.eq(new.created_by.email),
             dsl::created_by_key.eq(new.created_by.key_id),
             dsl::rotated_from.eq(new.rotated_from),
+            dsl::limits.eq(KeyLimits { owner_rate_limit: owner_limit, ..KeyLimits::default() }.to_stored()),
         ))
         .execute(conn)?;
     dsl::api_keys.filter(dsl::key_id.eq(new.key_id)).select(ApiKey::as_select()).first(conn)
@@ -200,8 +213,13 @@ pub fn find_by_hash(conn: &mut DbConn, hash: &KeyHash) -> QueryResult<Option<(Ap
 }
 
 pub fn update_settings(conn: &mut DbConn, id: i64, s: &KeySettings, enabled: bool) -> QueryResult<()> {
+    let (org_id, limits): (i64, Option<String>) =
+        dsl::api_keys.find(id).select((dsl::org_id, dsl::limits)).first(conn)?;
+    let owner_rate_limit = owner_limit(conn, OrgId::new(org_id), s)?;
+    let limits = KeyLimits { owner_rate_limit, ..KeyLimits::from(limits) };
     diesel::update(dsl::api_keys.find(id))
         .set((
+            dsl::limits.eq(limits.to_stored()),
             dsl::label.eq(&s.label),
             dsl::description.eq(&s.description),
             reach(s),
@@ -238,6 +256,7 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     diesel::delete(usage::table.filter(usage::api_key_id.eq(id))).execute(conn)?;
     diesel::delete(requests::table.filter(requests::api_key_id.eq(id))).execute(conn)?;
     diesel::delete(networks::table.filter(networks::api_key_id.eq(id))).execute(conn)?;
+    diesel::delete(super::schema::key_credits::table.find(id)).execute(conn)?;
     diesel::delete(dsl::api_keys.find(id)).execute(conn).map(|_| ())
 }
 

@@ -44,14 +44,56 @@ impl Listener {
         Ok(Self(conn))
     }
 
-    /// The newest generation announced since the last call, if any was.
-    pub fn newest_announced(&mut self) -> QueryResult<Option<u64>> {
-        let mut newest = None;
+    /// The newest generation announced since the last call, if any was, and
+    /// the newest of this instance's own probes (`probe:<id>:<n>`) heard.
+    pub fn newest_announced(&mut self, id: &str) -> QueryResult<(Option<u64>, Option<u64>)> {
+        let (mut newest, mut probe) = (None, None);
+        let own = format!("probe:{id}:");
         for notification in self.0.notifications_iter() {
-            newest = newest.max(notification?.payload.parse::<u64>().ok());
+            let payload = notification?.payload;
+            match payload.strip_prefix(&own) {
+                Some(n) => probe = probe.max(n.parse::<u64>().ok()),
+                None => newest = newest.max(payload.parse::<u64>().ok()),
+            }
         }
-        Ok(newest)
+        Ok((newest, probe))
     }
+
+    /// The server process this session runs in: a pooler in transaction mode hands out others.
+    pub fn backend_pid(&mut self) -> QueryResult<i32> {
+        #[derive(QueryableByName)]
+        struct Pid {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            pid: i32,
+        }
+        diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(&mut self.0).map(|p| p.pid)
+    }
+}
+
+/// A heartbeat (see [`heartbeat`]) that also announces probe `n` of
+/// instance `id` on the channel, in the same statement; answers the server
+/// process that ran it and how many instances are live (this one included).
+pub fn heartbeat_and_probe(conn: &mut PgConnection, id: &str, acked: u64, n: u64) -> QueryResult<(i32, i64)> {
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+        #[diesel(sql_type = BigInt)]
+        live: i64,
+    }
+    diesel::sql_query(
+        "INSERT INTO api_instances (id, started_at, heartbeat_at, acked_generation) \
+         SELECT $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', $2 FROM (SELECT pg_notify('latchkey_auth', $3)) AS probe \
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, \
+         acked_generation = GREATEST(api_instances.acked_generation, EXCLUDED.acked_generation) \
+         RETURNING pg_backend_pid() AS pid, 1 + (SELECT count(*) FROM api_instances o WHERE o.id <> $1 \
+         AND o.heartbeat_at > (now() AT TIME ZONE 'UTC') - interval '5 seconds') AS live",
+    )
+    .bind::<Text, _>(id)
+    .bind::<BigInt, _>(acked as i64)
+    .bind::<Text, _>(format!("probe:{id}:{n}"))
+    .get_result::<Pid>(conn)
+    .map(|p| (p.pid, p.live))
 }
 
 impl std::ops::Deref for Listener {

@@ -11,6 +11,7 @@ pub mod backdate;
 pub mod ceremonies;
 pub mod checkpoints;
 mod conn;
+pub mod credits;
 pub mod deliveries;
 pub mod delivery_messages;
 pub mod expiry_notices;
@@ -26,6 +27,7 @@ mod migrations;
 pub mod orgs;
 pub mod outbox;
 pub mod password_resets;
+pub mod rate_buckets;
 pub mod records;
 pub mod request_log;
 mod run;
@@ -75,11 +77,14 @@ pub fn sqlite_path(url: &str) -> &str {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: String,
+    /// A pooler in transaction mode is in between: prepare no statement by
+    /// name (it would live on one server session and be missing on the next).
+    pooled: bool,
 }
 
 impl Manager {
     pub fn new(url: &str) -> Self {
-        Self { url: url.to_owned() }
+        Self { url: url.to_owned(), pooled: false }
     }
 }
 
@@ -101,7 +106,16 @@ impl ManageConnection for Manager {
                 wal_mode(&mut conn).map_err(r2d2::Error::QueryError)?;
                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
             }
-            DbConn::Pg(_) => "SET TIME ZONE 'UTC';",
+            DbConn::Pg(ref mut pg) => {
+                if self.pooled {
+                    // Unnamed statements go as one Parse/Bind/Execute round, which a pooler keeps together.
+                    diesel::connection::Connection::set_prepared_statement_cache_size(
+                        pg,
+                        diesel::connection::CacheSize::Disabled,
+                    );
+                }
+                "SET TIME ZONE 'UTC';"
+            }
         };
         conn.batch_execute(setup).map_err(r2d2::Error::QueryError)?;
         Ok(conn)
@@ -176,14 +190,26 @@ pub fn check_writable(conn: &mut DbConn) -> Result<(), String> {
 /// Builds the pool without opening a connection yet, so a server can start
 /// (and answer `/readyz` 503) while the database is down.
 pub fn pool(url: &str) -> Pool {
-    let size = if is_postgres(url) { 10 } else { 8 };
+    pool_with(Manager::new(url))
+}
+
+/// A pool whose connections go through a pooler in transaction mode
+/// (PgBouncer): no statement is prepared by name, and nothing relies on a
+/// session outliving a transaction (docs/operator-guide.md: Scale-out →
+/// Connection poolers).
+pub fn pool_through_pooler(url: &str) -> Pool {
+    pool_with(Manager { url: url.to_owned(), pooled: true })
+}
+
+fn pool_with(manager: Manager) -> Pool {
+    let size = if is_postgres(&manager.url) { 10 } else { 8 };
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
         // No `SELECT 1` before every checkout: a broken connection fails its query and is replaced.
         .test_on_check_out(false)
-        .build_unchecked(Manager::new(url))
+        .build_unchecked(manager)
 }
 
 /// The current UTC time as stored (it is a value: `domain::timefmt::now`).

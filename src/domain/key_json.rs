@@ -6,6 +6,7 @@
 //! declares those permissions and roles is the use case's to check.
 
 use super::access::{ApiSlug, Grant, Grants, Metadata, OwnerId, RoleSlug};
+use super::credits::CreditsChange;
 use super::key_settings::{IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit};
 use super::records::FieldError;
 use super::scopes::{Scopes, split_names};
@@ -14,7 +15,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
 /// The fields a body may carry.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 14] = [
     "label",
     "description",
     "scopes",
@@ -27,6 +28,8 @@ const FIELDS: [&str; 12] = [
     "roles",
     "owner_id",
     "metadata",
+    "credits_remaining",
+    "credits_refill",
 ];
 
 /// What a create or a PATCH asks for.
@@ -35,6 +38,8 @@ pub struct KeyChange {
     pub settings: KeySettings,
     /// `enabled` as given (PATCH only).
     pub enabled: Option<bool>,
+    /// What it says of the key's credits.
+    pub credits: CreditsChange,
 }
 
 fn error(field: &str, message: impl Into<String>) -> FieldError {
@@ -55,9 +60,10 @@ fn strings(value: &Value, sep: &str) -> Option<String> {
 /// Parses a create body (`base: None`) or a PATCH body over the key's
 /// current settings and `enabled` flag. Every problem is reported, each
 /// naming its field.
+/// `metered`: whether the key has credits now (false when creating).
 pub fn parse(
     body: &Map<String, Value>,
-    base: Option<(&KeySettings, bool)>,
+    (base, metered): (Option<(&KeySettings, bool)>, bool),
     now: NaiveDateTime,
 ) -> Result<KeyChange, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -67,7 +73,9 @@ pub fn parse(
         }
     }
     let mut change = match base {
-        Some((settings, _)) => KeyChange { settings: settings.clone(), enabled: None },
+        Some((settings, _)) => {
+            KeyChange { settings: settings.clone(), enabled: None, credits: CreditsChange::default() }
+        }
         None => {
             if !body.contains_key("label") {
                 errors.push(error("label", "is required"));
@@ -82,7 +90,7 @@ pub fn parse(
                 owner_id: None,
                 metadata: None,
             };
-            KeyChange { settings, enabled: None }
+            KeyChange { settings, enabled: None, credits: CreditsChange::default() }
         }
     };
     let creating = base.is_none();
@@ -168,6 +176,10 @@ pub fn parse(
         if let Err(message) = result {
             errors.push(error(name, message));
         }
+    }
+    match super::credits::parse(body, metered) {
+        Ok(credits) => change.credits = credits,
+        Err(bad) => errors.extend(bad.into_iter().map(|(field, message)| error(field, message))),
     }
     match reach.scopes_over(&change.settings.scopes, creating) {
         Ok(scopes) => change.settings.scopes = scopes,
@@ -278,7 +290,7 @@ mod tests {
                 "label": " CI ", "scopes": ["orders:write", "keys:self_rotate"], "expires_at": "2027-03-01T00:00:00Z",
                 "allowed_ips": ["10.0.0.0/8"], "rate_limit_per_minute": 0, "description": null,
             })),
-            None,
+            (None, false),
             now(),
         )
         .expect("valid");
@@ -289,9 +301,10 @@ mod tests {
             ("orders:read,orders:write", "keys:self_rotate")
         );
         assert_eq!(change.settings.rate_limit_per_minute, Some(0));
-        let integral = parse(&body(json!({"label": "x", "rate_limit_per_minute": 60.0})), None, now()).expect("valid");
+        let integral =
+            parse(&body(json!({"label": "x", "rate_limit_per_minute": 60.0})), (None, false), now()).expect("valid");
         assert_eq!(integral.settings.rate_limit_per_minute, Some(60), "60.0 is the integer 60");
-        assert!(parse(&body(json!({"label": "x", "rate_limit_per_minute": 1.5})), None, now()).is_err());
+        assert!(parse(&body(json!({"label": "x", "rate_limit_per_minute": 1.5})), (None, false), now()).is_err());
         assert_eq!(change.settings.allowed_ips.ranges(), ["10.0.0.0/8"]);
         assert!(change.settings.expires_at.is_some());
     }
@@ -301,7 +314,7 @@ mod tests {
         let errors = parse(
             &body(json!({"label": "", "scopes": ["orders:delete"], "expires_at": "soon", "allowed_ips": "10.0.0.1",
                 "rate_limit_per_minute": -1, "enabled": true, "color": "red"})),
-            None,
+            (None, false),
             now(),
         )
         .expect_err("invalid");
@@ -311,14 +324,16 @@ mod tests {
         }
         let label = errors.iter().find(|e| e.field == "label").expect("label");
         assert_eq!(label.message, parse_label("").expect_err("empty").0, "the console's message");
-        assert!(parse(&body(json!({})), None, now()).is_err(), "label is required");
+        assert!(parse(&body(json!({})), (None, false), now()).is_err(), "label is required");
     }
 
     #[test]
     fn a_patch_changes_only_what_it_names() {
-        let base = parse(&body(json!({"label": "CI", "scopes": ["orders:read"]})), None, now()).expect("valid");
-        let patched = parse(&body(json!({"enabled": false, "description": "x"})), Some((&base.settings, true)), now())
-            .expect("valid");
+        let base =
+            parse(&body(json!({"label": "CI", "scopes": ["orders:read"]})), (None, false), now()).expect("valid");
+        let patched =
+            parse(&body(json!({"enabled": false, "description": "x"})), (Some((&base.settings, true)), false), now())
+                .expect("valid");
         assert_eq!(patched.settings.label, "CI");
         assert_eq!(patched.settings.scopes, base.settings.scopes);
         assert_eq!(patched.settings.description, "x");
@@ -330,7 +345,7 @@ mod tests {
         let change = parse(
             &body(json!({"label": "Acme", "api": "billing", "roles": ["viewer"], "permissions": ["invoices.*"],
                 "scopes": ["keys:read"], "owner_id": "cus_123", "metadata": {"plan": "pro"}})),
-            None,
+            (None, false),
             now(),
         )
         .expect("valid");
@@ -342,14 +357,14 @@ mod tests {
         assert_eq!(change.settings.owner_id.as_ref().map(OwnerId::as_str), Some("cus_123"));
         assert_eq!(change.settings.metadata.clone().map(Value::from), Some(json!({"plan": "pro"})));
         let fields = |v: Value, base| {
-            parse(&body(v), base, now()).expect_err("invalid").into_iter().map(|e| e.field).collect::<Vec<_>>()
+            parse(&body(v), (base, false), now()).expect_err("invalid").into_iter().map(|e| e.field).collect::<Vec<_>>()
         };
         assert_eq!(fields(json!({"label": "x", "api": "billing"}), None), ["permissions"], "say what it may do");
         assert_eq!(fields(json!({"label": "x", "api": "billing", "scopes": ["orders:read"]}), None), ["scopes"]);
         assert_eq!(fields(json!({"label": "x", "metadata": [1], "owner_id": 5, "permissions": ["a*"]}), None).len(), 3);
         let old = change.settings.clone();
         assert_eq!(fields(json!({"api": "sample"}), Some((&old, true))), ["api"], "a key stays with its API");
-        let patched = parse(&body(json!({"roles": []})), Some((&old, true)), now()).expect("valid");
+        let patched = parse(&body(json!({"roles": []})), (Some((&old, true)), false), now()).expect("valid");
         assert_eq!(patched.settings.scopes.to_stored().permissions, "invoices.*", "only roles changed");
         assert_eq!(patched.settings.scopes.to_stored().roles, "");
     }

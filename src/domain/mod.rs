@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit_chain;
 pub mod backup_manifest;
 pub mod checkpoint;
+pub mod credits;
 pub mod crypto;
 pub mod delivery_state;
 mod email;

@@ -21,13 +21,14 @@ pub enum VerifyCode {
     PlanRequired,
     IpNotAllowed,
     RateLimited,
+    UsageExceeded,
     InsufficientPermissions,
     WrongApi,
     NoRoute,
 }
 
 impl VerifyCode {
-    pub const ALL: [VerifyCode; 12] = [
+    pub const ALL: [VerifyCode; 13] = [
         Self::Valid,
         Self::Malformed,
         Self::NotFound,
@@ -37,6 +38,7 @@ impl VerifyCode {
         Self::PlanRequired,
         Self::IpNotAllowed,
         Self::RateLimited,
+        Self::UsageExceeded,
         Self::InsufficientPermissions,
         Self::WrongApi,
         Self::NoRoute,
@@ -53,6 +55,7 @@ impl VerifyCode {
             Self::PlanRequired => "PLAN_REQUIRED",
             Self::IpNotAllowed => "IP_NOT_ALLOWED",
             Self::RateLimited => "RATE_LIMITED",
+            Self::UsageExceeded => "USAGE_EXCEEDED",
             Self::InsufficientPermissions => "INSUFFICIENT_PERMISSIONS",
             Self::WrongApi => "WRONG_API",
             Self::NoRoute => "NO_ROUTE",
@@ -71,6 +74,7 @@ impl VerifyCode {
             Self::PlanRequired => Some("plan_required"),
             Self::IpNotAllowed => Some("ip_not_allowed"),
             Self::RateLimited => Some("rate_limited"),
+            Self::UsageExceeded => Some("usage_exceeded"),
             Self::InsufficientPermissions => Some("insufficient_permissions"),
             Self::WrongApi => Some("wrong_api"),
             Self::NoRoute => Some("no_route"),
@@ -82,7 +86,7 @@ impl VerifyCode {
         match self {
             Self::Valid => 200,
             Self::Malformed | Self::NotFound | Self::Revoked | Self::Disabled | Self::Expired => 401,
-            Self::RateLimited => 429,
+            Self::RateLimited | Self::UsageExceeded => 429,
             Self::PlanRequired
             | Self::IpNotAllowed
             | Self::InsufficientPermissions

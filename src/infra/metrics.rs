@@ -68,6 +68,7 @@ struct CacheMetrics {
     confirm_timeouts: Counter,
     confirm_wait: Histogram,
     trusted: Gauge,
+    silent: Gauge,
 }
 
 impl CacheMetrics {
@@ -81,7 +82,13 @@ impl CacheMetrics {
             confirm_timeouts: Counter::default(),
             confirm_wait: Histogram::new(CONFIRM_BUCKETS),
             trusted: Gauge::default(),
+            silent: Gauge::default(),
         };
+        registry.register(
+            "key_cache_channel_silent",
+            "1 while the notification channel connects but does not deliver (a pooler in transaction mode?): requests read per batch",
+            cache.silent.clone(),
+        );
         registry.register(
             "key_cache_trusted",
             "1 while the cache is used without a read per request (PostgreSQL: the channel is heard); 0 while requests read",
@@ -236,6 +243,13 @@ impl Metrics {
 
     pub fn channel_heard(&self) {
         self.cache.trusted.set(1);
+        self.cache.silent.set(0);
+    }
+
+    /// The channel connects but its own probe never came back.
+    pub fn channel_silent(&self) {
+        self.cache.silent.set(1);
+        self.cache.trusted.set(0);
     }
 
     /// A revocation's wait for the other instances; `complete: false` = it gave up after 5 s.

@@ -8,6 +8,7 @@
 pub mod checkpoints;
 pub mod deliveries;
 pub use crate::app::expiry_warnings as expiry;
+pub mod rate_limits;
 pub mod request_log;
 pub mod send_mail;
 
@@ -74,6 +75,9 @@ pub async fn run_once(state: &AppState) {
         tracing::warn!(error = %db::chain(&e), "applying the retention settings failed");
     }
     state.report_limits.forget_idle();
+    if let Err(e) = state.db.run(db::rate_buckets::forget_idle).await {
+        tracing::warn!(error = %db::chain(&e), "forgetting idle rate-limit buckets failed");
+    }
 }
 
 /// Runs the jobs now and then every `scheduler_interval` (default [`INTERVAL`]), until the process ends.

@@ -100,6 +100,9 @@ fn allowed(verdict: &Verdict) -> HttpResponse {
         res.insert_header(("Latchkey-Metadata", metadata.unwrap_or_default()));
     }
     rate_headers(&mut res, verdict.rate);
+    if let Some(left) = verdict.credits {
+        res.insert_header(("Latchkey-Credits-Remaining", left.to_string()));
+    }
     res.finish()
 }
 

@@ -277,6 +277,11 @@ fn management_routes(cfg: &mut web::ServiceConfig) {
             .default_service(refuse(ALLOW_ACTION)),
     )
     .service(
+        web::resource("/owners/{owner_id}/limits")
+            .route(web::put().to(crate::web::api::owners::put_limits))
+            .default_service(refuse("PUT")),
+    )
+    .service(
         web::resource("/webhooks")
             .route(get_or_head().to(webhooks::list))
             .route(web::post().to(webhooks::create))

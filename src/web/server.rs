@@ -59,6 +59,8 @@ impl Application {
         // Not a background job: the cache is only trusted while this instance
         // hears (and acknowledges) every change, so it listens from the start.
         app_state.key_cache.start();
+        // Likewise: shares of cluster-wide rate limits are only right while they are synced.
+        tokio::spawn(crate::jobs::rate_limits::run_forever(app_state.clone()));
         let state = web::Data::from(app_state.clone());
         let authz = match &config.authz.bind {
             Some(addr) => Some(authz_server(state.clone(), TcpListener::bind(addr)?, workers)?),

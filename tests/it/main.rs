@@ -26,6 +26,7 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod console;
+mod credits;
 mod csrf;
 mod deliveries;
 mod delivery_log;

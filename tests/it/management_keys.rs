@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 /// Every field of a key object, and nothing else.
 pub(crate) const KEY_FIELDS: &str = "id label description prefix scopes full_access state enabled expires_at allowed_ips \
     rate_limit_per_minute created_at created_by created_by_key last_used_at last_used_ip revoked_at rotated_from replaced_by \
-    api permissions roles owner_id metadata";
+    api permissions roles owner_id metadata owner_rate_limit_per_minute credits_remaining credits_refill";
 
 fn ids(list: &Value) -> Vec<String> {
     list["data"].as_array().expect("data").iter().map(|k| k["id"].as_str().expect("id").to_owned()).collect()

@@ -16,8 +16,8 @@ async fn the_openapi_document_is_valid_and_describes_auth_and_errors() {
     assert!(parsed.openapi.starts_with("3."));
     assert_eq!(
         parsed.paths.as_ref().map(|p| p.len()),
-        Some(27),
-        "ping, 4 × 2 resource paths, 12 management paths, 3 API-definition paths, verify, 2 leak reports"
+        Some(28),
+        "ping, 4 × 2 resource paths, 13 management paths (owner limits included), 3 API-definition paths, verify, 2 leak reports"
     );
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     assert_eq!(doc["servers"][0]["url"], app.base.as_str());
@@ -66,6 +66,8 @@ async fn the_document_lists_exactly_the_routes_the_server_answers() {
                 api(&app, Method::PUT, "/api/v1/apis/walk", &token, Some(json!({"name": "Walk"}))).await;
             assert!(status == 200 || status == 201, "{status}");
             path.replace("{api}", "walk")
+        } else if path.contains("{owner_id}") {
+            path.replace("{owner_id}", "cus_walk")
         } else if path.starts_with("/api/v1/webhooks/{id}") {
             path.replace("{id}", &stored_webhook(&app))
         } else if path.ends_with("{id}") {
@@ -95,8 +97,8 @@ async fn the_document_lists_exactly_the_routes_the_server_answers() {
         }
     }
     assert_eq!(
-        operations, 49,
-        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + APIs (list, create, get, put, update, delete, import) + verify + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events + audit checkpoints + revocations + GitHub"
+        operations, 50,
+        "ping + 4 resources × 5 + keys (list, create, self, self-rotate, get, update, delete, revoke, rotate) + owner limits + APIs (list, create, get, put, update, delete, import) + verify + webhooks (list, create, get, update, delete, test, rotate-secret) + audit events + audit checkpoints + revocations + GitHub"
     );
     let (status, _, _) = api(&app, Method::GET, "/api/v1/undocumented", &token, None).await;
     assert_eq!(status, 404);

@@ -53,7 +53,7 @@ async fn a_valid_key_is_described_and_its_verification_is_logged_as_its_own_requ
         json!({
             "valid": true, "code": "VALID", "key_id": key_id, "org": "acme", "api": "billing", "owner_id": "cus_123",
             "metadata": {"plan": "pro"}, "permissions": ["invoices.read"], "roles": ["viewer"], "expires_at": null,
-            "missing": [], "ratelimit": null,
+            "missing": [], "ratelimit": null, "credits_remaining": null,
         })
     );
     wait_logged(&app, &key_id, 1).await;

@@ -135,6 +135,7 @@ async fn start_app(
         log_format: LogFormat::Text,
         key_prefix: latchkey::domain::token::KeyPrefix::default(),
         default_rate_limit: 600,
+        scale: Default::default(),
         scheduler_interval: std::time::Duration::from_secs(1),
         webhook_allow_insecure: true,
         webhook_allow_private: true,

@@ -59,10 +59,11 @@ pub enum Action {
     MemberDeprovisioned,
     SsoDomainAdded,
     SsoScimTokenCreated,
+    OwnerLimitsChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 57] = [
         Action::SessionLogin,
         Action::SessionLoginFailed,
         Action::SessionSudoFailed,
@@ -119,6 +120,7 @@ impl Action {
         Action::MemberDeprovisioned,
         Action::SsoDomainAdded,
         Action::SsoScimTokenCreated,
+        Action::OwnerLimitsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -179,6 +181,7 @@ impl Action {
             Self::MemberDeprovisioned => "member.deprovisioned",
             Self::SsoDomainAdded => "sso.domain_added",
             Self::SsoScimTokenCreated => "sso.scim_token_created",
+            Self::OwnerLimitsChanged => "owner.limits_changed",
         }
     }
 

@@ -12,6 +12,7 @@ use crate::app::caller::{Caller, Who};
 use crate::app::state::AppState;
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::db::now;
+use crate::domain::credits::CreditsChange;
 use crate::domain::key_json;
 use crate::domain::key_state::RevokeCause;
 use serde_json::{Map, Value};
@@ -38,12 +39,13 @@ pub async fn edit(ctx: &AppState, caller: &Caller, key_id: &str, change: Change)
             if old.revoked_at.is_some() {
                 return Err(EditError::Revoked);
             }
-            let (settings, enabled) = match change {
-                Change::Form { settings, enabled } => (*settings, enabled),
+            let (settings, enabled, credits) = match change {
+                Change::Form { settings, enabled } => (*settings, enabled, CreditsChange::default()),
                 Change::Patch(body) => {
-                    let parsed = key_json::parse(&body, Some((&old.settings(), old.enabled)), now())
-                        .map_err(EditError::Invalid)?;
-                    (parsed.settings, parsed.enabled.unwrap_or(old.enabled))
+                    let parsed =
+                        key_json::parse(&body, (Some((&old.settings(), old.enabled)), old.limits.metered), now())
+                            .map_err(EditError::Invalid)?;
+                    (parsed.settings, parsed.enabled.unwrap_or(old.enabled), parsed.credits)
                 }
             };
             let api = match reach_of(conn, &caller, &settings)? {
@@ -61,6 +63,8 @@ pub async fn edit(ctx: &AppState, caller: &Caller, key_id: &str, change: Change)
                 return Err(EditError::NeedsSudo);
             }
             writes::update(conn, &old, &settings, enabled, &caller.actor(), &caller.meta)?;
+            let updated = writes::reload(conn, &old)?;
+            writes::set_credits(conn, &updated, credits, &caller.actor(), &caller.meta)?;
             Ok(writes::reload(conn, &old)?)
         })
         .await?;

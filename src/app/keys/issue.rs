@@ -16,6 +16,7 @@ use crate::db::form_ids;
 use crate::db::{DbConn, now};
 use crate::domain::OrgId;
 use crate::domain::access::ApiDefinition;
+use crate::domain::credits::CreditsChange;
 use crate::domain::event_type::EventType;
 use crate::domain::key_policy::KeyPolicy;
 use crate::domain::key_settings::Grace;
@@ -117,7 +118,12 @@ fn insert(conn: &mut DbConn, new: Issue<'_>) -> QueryResult<Result<ApiKey, Optio
 /// Creates a key with `settings` for the caller: the row, `api_key.created`
 /// in the audit log and as a webhook event. A calling key may only create
 /// keys within itself; the key policy applies to everyone.
-pub async fn create(ctx: &AppState, caller: &Caller, settings: KeySettings, once: Once) -> Result<Issued, CreateError> {
+pub async fn create(
+    ctx: &AppState,
+    caller: &Caller,
+    (settings, credits): (KeySettings, CreditsChange),
+    once: Once,
+) -> Result<Issued, CreateError> {
     authorize(caller, Op::Create)?;
     let (asking, wanted) = (caller.clone(), settings.clone());
     let api = ctx.db.run(move |conn| reach_of(conn, &asking, &wanted)).await?.map_err(CreateError::Invalid)?;
@@ -141,6 +147,11 @@ pub async fn create(ctx: &AppState, caller: &Caller, settings: KeySettings, once
             Ok(key) => key,
             Err(first) => return Ok(Issued::AlreadySubmitted(first)),
         };
+        if credits.metered(false) {
+            let refill = credits.refill_over(None, false);
+            crate::db::credits::set(conn, key.id, (true, refill, credits.remaining.flatten()), now())?;
+        }
+        let key = reload(conn, &key)?;
         let seq = audit::record_seq(conn, &actor, &caller.meta, Entry::api_key_created(&key))?;
         key_event(conn, EventType::ApiKeyCreated, &key, &actor, seq)?;
         Ok(Issued::Created(Box::new(key), secret))
@@ -243,6 +254,8 @@ fn record_rotation(
     meta: &RequestMeta,
 ) -> QueryResult<()> {
     api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
+    // The replacement carries on the old key's count of credits (its settings came with `replacement`).
+    crate::db::credits::copy(conn, old.id, fresh.id)?;
     let rotated_seq = audit::record_seq(conn, actor, meta, Entry::api_key_rotated(old, &fresh.key_id, grace.as_str()))?;
     let created_seq = audit::record_seq(conn, actor, meta, Entry::api_key_created(fresh))?;
     let rotated = reload(conn, old)?;

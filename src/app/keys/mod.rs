@@ -13,6 +13,7 @@ mod change;
 mod errors;
 mod exposure;
 mod issue;
+mod owners;
 mod reads;
 mod writes;
 
@@ -22,10 +23,11 @@ pub use change::{Change, delete, edit, for_action, revoke, set_enabled};
 pub use errors::{ChangeError, CreateError, EditError, FindError, RotateError};
 pub use exposure::{ExposedKeyAction, Report, Verdict, look_up, report_leaked};
 pub use issue::{Issued, Once, create, rotate, rotate_self};
+pub use owners::{OwnerLimit, set_owner_limit};
 pub use reads::{
     Activity, Concern, ListQuery, Listing, POLICY_SCAN_LIMIT, RequestFilter, RequestRow, Sort, activity, by_token,
-    find, find_own, health_marks, list_for_api, list_for_console, list_violating, record_revoked_use, requests,
-    revoke_after_grace, violates,
+    credits_left, find, find_own, health_marks, list_for_api, list_for_console, list_violating, record_revoked_use,
+    requests, revoke_after_grace, violates,
 };
 
 pub use crate::app::caller::Caller;

@@ -27,6 +27,24 @@ pub async fn find(ctx: &AppState, caller: &Caller, op: Op, key_id: &str) -> Resu
     ctx.db.run(move |conn| api_keys::find(conn, org_id, &key_id)).await?.ok_or(FindError::NotFound)
 }
 
+/// How many credits each of these keys has left now (keys with credits only).
+pub async fn credits_left(ctx: &AppState, keys: &[&ApiKey]) -> Result<std::collections::HashMap<i64, u64>, db::Error> {
+    let metered: Vec<(i64, Option<crate::domain::credits::Refill>)> =
+        keys.iter().filter(|k| k.limits.metered).map(|k| (k.id, k.limits.refill)).collect();
+    if metered.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids: Vec<i64> = metered.iter().map(|(id, _)| *id).collect();
+    let counts = ctx.db.run(move |conn| db::credits::counts(conn, &ids)).await?;
+    let at = now();
+    Ok(metered
+        .into_iter()
+        .filter_map(|(id, refill)| {
+            counts.get(&id).map(|(n, since)| (id, crate::domain::credits::shown(*n, *since, refill, at)))
+        })
+        .collect())
+}
+
 /// The calling key itself (`/api/v1/keys/self`: any key).
 pub async fn find_own(ctx: &AppState, caller: &Caller) -> Result<ApiKey, FindError> {
     let own = caller.calling_key().map(|k| k.key_id.to_string()).ok_or(FindError::NotFound)?;

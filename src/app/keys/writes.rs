@@ -10,6 +10,7 @@ use crate::db::QueryResult;
 use crate::db::api_keys::{self, ApiKey, KeySettings};
 use crate::db::{DbConn, now};
 use crate::domain::OrgId;
+use crate::domain::credits::{self, CreditsChange};
 use crate::domain::event_type::EventType;
 use crate::domain::key_state::{RevokeCause, RevokeReason};
 use crate::domain::scopes::Scopes;
@@ -79,6 +80,49 @@ pub(super) fn update(
         }
         Ok(())
     })
+}
+
+/// Sets a key's credits as `change` says (nothing when it says nothing),
+/// recording `api_key.updated` with the count and refill before and after,
+/// in the audit log and as a webhook event.
+pub(super) fn set_credits(
+    conn: &mut DbConn,
+    key: &ApiKey,
+    change: CreditsChange,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> QueryResult<()> {
+    if change.is_empty() {
+        return Ok(());
+    }
+    crate::db::transaction(conn, |conn| {
+        let before = credits_fields(conn, key)?;
+        let was = key.limits;
+        let metered = change.metered(was.metered);
+        let refill = change.refill_over(was.refill, was.metered);
+        crate::db::credits::set(conn, key.id, (metered, refill, change.remaining.flatten()), now())?;
+        let updated = reload(conn, key)?;
+        let after = credits_fields(conn, &updated)?;
+        if before == after {
+            return Ok(());
+        }
+        let seq = audit::record_seq(conn, actor, meta, Entry::api_key_updated(key, before.clone(), after.clone()))?;
+        let extra = json!({ "changes": { "before": before, "after": after } });
+        key_event_with(conn, EventType::ApiKeyUpdated, &updated, actor, seq, object(extra))
+    })
+}
+
+/// `credits_remaining` and `credits_refill` as the management API shows them.
+fn credits_fields(conn: &mut DbConn, key: &ApiKey) -> QueryResult<Value> {
+    let counts = crate::db::credits::counts(conn, &[key.id])?;
+    let remaining = counts
+        .get(&key.id)
+        .filter(|_| key.limits.metered)
+        .map(|(n, at)| credits::shown(*n, *at, key.limits.refill, now()));
+    Ok(json!({
+        "credits_remaining": remaining,
+        "credits_refill": key.limits.refill.map(credits::Refill::to_json),
+    }))
 }
 
 /// The key as it is now (after a change in this transaction).

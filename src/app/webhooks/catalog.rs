@@ -101,6 +101,7 @@ fn sample_key() -> ApiKey {
         grace_until: None,
         expired_event_at: None,
         creator_deprovisioned_at: None,
+        limits: Default::default(),
     }
 }
 

@@ -27,13 +27,43 @@ diesel::table! {
         expired_event_at -> Nullable<Timestamp>,
         created_by_email -> Nullable<Text>,
         created_by_key -> Nullable<Text>,
-        exposed_at -> Nullable<Timestamp>,
         api -> Text,
         permissions -> Text,
         roles -> Text,
         owner_id -> Nullable<Text>,
         metadata -> Nullable<Text>,
         creator_deprovisioned_at -> Nullable<Timestamp>,
+        limits -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// When a key was last reported exposed: a column of `api_keys` kept
+    /// out of its definition above, which holds diesel's 32 columns at most.
+    #[sql_name = "api_keys"]
+    key_exposure_marks (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        key_id -> Text,
+        label -> Text,
+        exposed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    key_credits (key_row_id) {
+        key_row_id -> BigInt,
+        remaining -> BigInt,
+        refilled_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owner_limits (org_id, owner_id) {
+        org_id -> BigInt,
+        owner_id -> Text,
+        rate_limit_per_minute -> BigInt,
+        updated_at -> Timestamp,
     }
 }
 

@@ -8,10 +8,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 pub use secret::{SECRET_SETTINGS, secret};
 pub use sections::{
-    AuthzConfig, ComplianceConfig, LeakConfig, SsoConfig, audit_signer_from_env, checkpoint_interval_from_env,
-    existing_audit_signer, password_cost_from_env,
+    AuthzConfig, ComplianceConfig, LeakConfig, ScaleConfig, SsoConfig, audit_signer_from_env,
+    checkpoint_interval_from_env, existing_audit_signer, password_cost_from_env,
 };
-use sections::{authz_from_env, compliance_from_env, leak_from_env, max_webhook_endpoints_from_env, sso_from_env};
+use sections::{
+    authz_from_env, compliance_from_env, leak_from_env, max_webhook_endpoints_from_env, scale_from_env, sso_from_env,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -120,6 +122,8 @@ pub struct Config {
     pub password_cost: crate::infra::password::Cost,
     /// Forward auth's listener (`LATCHKEY_AUTHZ_*`).
     pub authz: AuthzConfig,
+    /// The listener's connection and rate limits across instances.
+    pub scale: ScaleConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -251,6 +255,7 @@ impl Config {
             sso: sso_from_env()?,
             password_cost: password_cost_from_env()?,
             authz: authz_from_env()?,
+            scale: scale_from_env()?,
             bind,
         })
     }

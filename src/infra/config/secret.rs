@@ -6,8 +6,9 @@
 use super::{ConfigError, invalid};
 
 /// The settings that are secrets: each also reads from `NAME_FILE`.
-pub const SECRET_SETTINGS: [&str; 6] = [
+pub const SECRET_SETTINGS: [&str; 7] = [
     "DATABASE_URL",
+    "LATCHKEY_LISTEN_DATABASE_URL",
     "LATCHKEY_SESSION_KEY",
     "LATCHKEY_ENCRYPTION_KEY",
     "LATCHKEY_AUDIT_SIGNING_KEY",

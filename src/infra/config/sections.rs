@@ -252,3 +252,35 @@ pub(super) fn sso_from_env() -> Result<SsoConfig, ConfigError> {
         .transpose()?;
     Ok(SsoConfig { dns_resolver })
 }
+
+/// Running many instances (docs/operator-guide.md: Scale-out).
+#[derive(Debug, Clone)]
+pub struct ScaleConfig {
+    /// A direct connection for the key cache's listener (`LATCHKEY_LISTEN_DATABASE_URL`)
+    /// when the pool goes through a pooler in transaction mode, which cannot
+    /// keep a `LISTEN`. Its presence also tells the pool to prepare no
+    /// statements by name, which such a pooler cannot route.
+    pub listen_database_url: Option<String>,
+    /// Whether rate limits hold across instances (PostgreSQL; `LATCHKEY_RATE_LIMIT_SCOPE`,
+    /// `cluster`, the default, or `instance`).
+    pub cluster_rate_limits: bool,
+}
+
+impl Default for ScaleConfig {
+    fn default() -> Self {
+        Self { listen_database_url: None, cluster_rate_limits: true }
+    }
+}
+
+pub(super) fn scale_from_env() -> Result<ScaleConfig, ConfigError> {
+    let listen_database_url = super::secret("LATCHKEY_LISTEN_DATABASE_URL")?;
+    if listen_database_url.as_deref().is_some_and(|u| !crate::db::is_postgres(u)) {
+        return Err(invalid("LATCHKEY_LISTEN_DATABASE_URL", "use a postgres:// URL (it is for PostgreSQL only)"));
+    }
+    let cluster_rate_limits = match var("LATCHKEY_RATE_LIMIT_SCOPE").as_deref() {
+        None | Some("cluster") => true,
+        Some("instance") => false,
+        Some(_) => return Err(invalid("LATCHKEY_RATE_LIMIT_SCOPE", "use cluster or instance")),
+    };
+    Ok(ScaleConfig { listen_database_url, cluster_rate_limits })
+}

@@ -9,11 +9,18 @@
 //! without a successful round trip (a connection that hangs), and requests
 //! read the generation from the database again, as before — so a partitioned
 //! instance never serves a revoked key. It is trusted again once the thread
-//! has re-listened and caught up. An instance is *live* for others while its
+//! has re-listened, caught up and heard its own probe.
+//!
+//! A channel can also connect and never deliver: through a pooler in
+//! transaction mode, `LISTEN` holds for one transaction only. So every
+//! heartbeat announces a probe on the channel, and the cache is trusted only
+//! while the latest came back within 2 s on the same server session; else
+//! the channel counts as *silent*: a WARN, the metric
+//! `key_cache_channel_silent`, reads per batch, and another try in 10 s
+//! (docs/operator-guide.md: Scale-out → Connection poolers). An instance is *live* for others while its
 //! heartbeat is under 5 s old; it stops trusting itself after 2 s, before
 //! anyone stops waiting for it.
 
-use crate::db::QueryResult;
 use crate::db::instances::{self, Listener};
 use crate::infra::metrics::Metrics;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +37,8 @@ const RECONNECT: Duration = Duration::from_millis(500);
 /// What the thread shares with requests.
 pub struct Live {
     pub id: String,
+    /// Live instances at the last heartbeat, this one included (cluster-wide rate limits share by it).
+    pub instances: Arc<std::sync::atomic::AtomicU32>,
     generation: AtomicU64,
     /// Milliseconds after `epoch` of the last successful round trip; 0 = not trusted.
     last_ok_ms: AtomicU64,
@@ -39,7 +48,13 @@ pub struct Live {
 impl Live {
     pub fn new() -> Self {
         let id = format!("inst_{}", crate::domain::token::random_base62(16));
-        Self { id, generation: AtomicU64::new(0), last_ok_ms: AtomicU64::new(0), epoch: Instant::now() }
+        Self {
+            id,
+            instances: Arc::new(std::sync::atomic::AtomicU32::new(1)),
+            generation: AtomicU64::new(0),
+            last_ok_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
     }
 
     fn now_ms(&self) -> u64 {
@@ -71,19 +86,54 @@ impl Live {
     }
 }
 
+/// How long a probe may take to come back before the channel counts as silent.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
+/// How long a silent channel waits before it is tried again.
+const SILENT_RETRY: Duration = Duration::from_secs(10);
+
+/// Why a connection's life ended.
+enum Ended {
+    Failed(crate::db::QueryError),
+    /// Connected, but its own probe never came back, or a statement ran in
+    /// another server process: a pooler in transaction mode is in between.
+    Silent(&'static str),
+}
+
+impl From<crate::db::QueryError> for Ended {
+    fn from(e: crate::db::QueryError) -> Self {
+        Self::Failed(e)
+    }
+}
+
 /// Starts the listening thread; it ends when `live` is dropped (the server is gone).
 pub fn start(url: String, live: &Arc<Live>, metrics: Arc<Metrics>) {
     let weak = Arc::downgrade(live);
     let spawned = std::thread::Builder::new().name("latchkey-listen".into()).spawn(move || {
         while weak.upgrade().is_some() {
-            if let Err(e) = listen(&url, &weak, &metrics) {
-                tracing::warn!(error = %e, "the key cache's notification channel failed; reading per request until it is back");
+            let mut pause = RECONNECT;
+            match listen(&url, &weak, &metrics) {
+                Ok(()) => {}
+                Err(Ended::Failed(e)) => {
+                    tracing::warn!(error = %e, "the key cache's notification channel failed; reading per request until it is back");
+                    metrics.channel_lost();
+                }
+                Err(Ended::Silent(why)) => {
+                    tracing::warn!(
+                        why,
+                        "the key cache's notification channel is silent (is LATCHKEY_LISTEN_DATABASE_URL, or DATABASE_URL, going through a pooler in transaction mode?); reading per batch of requests, trying again in 10 s"
+                    );
+                    metrics.channel_silent();
+                    if let Some(live) = weak.upgrade() {
+                        // Nobody should wait for the acknowledgements of an instance that reads per batch.
+                        let _ = instances::leave_via(&url, &live.id);
+                    }
+                    pause = SILENT_RETRY;
+                }
             }
             if let Some(live) = weak.upgrade() {
                 live.distrust();
-                metrics.channel_lost();
             }
-            std::thread::sleep(RECONNECT);
+            std::thread::sleep(pause);
         }
     });
     if let Err(e) = spawned {
@@ -91,38 +141,70 @@ pub fn start(url: String, live: &Arc<Live>, metrics: Arc<Metrics>) {
     }
 }
 
-/// One connection's life: listen, catch up, then apply and acknowledge
-/// notifications and heartbeat until something fails or the server is gone.
-fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> QueryResult<()> {
+/// This session's probes: each heartbeat announces the next on the channel
+/// once the last came back, so a channel that stops delivering is noticed
+/// within `PROBE_WAIT`.
+struct Probes {
+    sent: u64,
+    heard: u64,
+    sent_at: Instant,
+}
+
+/// One connection's life: listen, catch up, prove the channel delivers,
+/// then apply and acknowledge notifications and heartbeat (each with a probe)
+/// until something fails or the server is gone. The cache is trusted only
+/// while the latest probe came back in time on this very server session.
+fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> Result<(), Ended> {
     let mut conn = Listener::connect(url)?;
+    let session = conn.backend_pid()?;
     let Some(live) = weak.upgrade() else { return Ok(()) };
     // Caught up: everything committed before LISTEN is in this read; everything after arrives as a notification.
     let caught_up = instances::generation(&mut conn)?;
     live.apply(caught_up);
-    instances::heartbeat(&mut conn, &live.id, live.generation.load(Ordering::Acquire))?;
-    live.ok();
-    metrics.channel_heard();
-    tracing::info!(instance = %live.id, generation = caught_up, "key cache listening for changes");
     let id = live.id.clone();
     drop(live);
-    let mut last_beat = Instant::now();
+    let mut probes = Probes { sent: 0, heard: 0, sent_at: Instant::now() };
+    let mut trusted = false;
+    let mut last_beat: Option<Instant> = None;
     loop {
         let Some(live) = weak.upgrade() else {
             let _ = instances::leave(&mut conn, &id);
             return Ok(());
         };
-        let newest = conn.newest_announced()?;
+        let (newest, heard) = conn.newest_announced(&id)?;
+        probes.heard = probes.heard.max(heard.unwrap_or(0));
+        if probes.heard < probes.sent && probes.sent_at.elapsed() >= PROBE_WAIT {
+            return Err(Ended::Silent("the channel's own probe did not come back within 2 s"));
+        }
+        if !trusted && probes.heard > 0 {
+            trusted = true;
+            metrics.channel_heard();
+            tracing::info!(instance = %live.id, generation = caught_up, "key cache listening for changes");
+        }
         let changed = newest.is_some_and(|g| live.apply(g));
         if changed {
             metrics.invalidated();
         }
-        if changed || last_beat.elapsed() >= HEARTBEAT {
-            instances::heartbeat(&mut conn, &live.id, live.generation.load(Ordering::Acquire))?;
+        if changed || last_beat.is_none_or(|t| t.elapsed() >= HEARTBEAT) {
+            let acked = live.generation.load(Ordering::Acquire);
+            if probes.heard == probes.sent {
+                let (ran_in, count) = instances::heartbeat_and_probe(&mut conn, &live.id, acked, probes.sent + 1)?;
+                live.instances.store(u32::try_from(count).unwrap_or(1).max(1), Ordering::Relaxed);
+                if ran_in != session {
+                    return Err(Ended::Silent("statements on the listening connection ran in another server session"));
+                }
+                probes.sent += 1;
+                probes.sent_at = Instant::now();
+            } else {
+                instances::heartbeat(&mut conn, &live.id, acked)?;
+            }
             if changed {
                 metrics.acknowledged();
             }
-            last_beat = Instant::now();
-            live.ok();
+            last_beat = Some(Instant::now());
+            if trusted {
+                live.ok();
+            }
         }
         drop(live);
         std::thread::sleep(POLL);

@@ -84,10 +84,12 @@ struct BatchState {
 }
 
 impl KeyCache {
-    pub fn new(database_url: &str, metrics: Arc<crate::infra::metrics::Metrics>) -> Self {
+    /// `listen_url`: where the listener connects, when not `database_url` (a pooler in between).
+    pub fn new(database_url: &str, listen_url: Option<&str>, metrics: Arc<crate::infra::metrics::Metrics>) -> Self {
         let source = if crate::db::is_postgres(database_url) {
             let live = Arc::new(listener::Live::new());
-            Source::Postgres { batches: Batches::default(), live, url: database_url.to_owned() }
+            let url = listen_url.unwrap_or(database_url).to_owned();
+            Source::Postgres { batches: Batches::default(), live, url }
         } else {
             Source::Sqlite { path: crate::db::sqlite_path(database_url).to_owned(), shm: Default::default() }
         };
@@ -98,6 +100,15 @@ impl KeyCache {
     pub fn start(&self) {
         if let Source::Postgres { live, url, .. } = &self.source {
             listener::start(url.clone(), live, self.metrics.clone());
+        }
+    }
+
+    /// This instance's id in the registry and the count of live instances
+    /// its listener keeps up to date (PostgreSQL).
+    pub fn registry(&self) -> Option<(&str, Arc<std::sync::atomic::AtomicU32>)> {
+        match &self.source {
+            Source::Postgres { live, .. } => Some((&live.id, live.instances.clone())),
+            Source::Sqlite { .. } => None,
         }
     }
 

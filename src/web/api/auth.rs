@@ -5,6 +5,7 @@
 //! on every instance (see `key_cache`).
 
 use super::error::{ApiError, Code};
+use crate::app::admit::{self, Credit};
 use crate::app::audit::RequestMeta;
 use crate::app::caller::{Caller, Org};
 use crate::app::keys::{self, ApiKey};
@@ -104,9 +105,7 @@ impl BearerKey {
                 format!("Requests from {shown} are not allowed for this API key."),
             ));
         }
-        let limit =
-            key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(state.config.default_rate_limit);
-        let decision = state.limits.check(key.id, limit);
+        let decision = admit::rate(state, key);
         // The API middleware adds headers and counts usage from this, on every answer from here on.
         req.extensions_mut().insert(KeyContext {
             key_row_id: key.id,
@@ -121,6 +120,9 @@ impl BearerKey {
             );
             err.retry = Some((retry_after_secs, limit));
             return Err(err);
+        }
+        if admit::spend_credit(state, key).await? == Credit::Exhausted {
+            return Err(ApiError::new(Code::UsageExceeded));
         }
         state.usage.record(key.id, ip);
         Ok(Self { found: found.clone() })

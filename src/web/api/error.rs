@@ -21,6 +21,7 @@ pub enum Code {
     InvalidSignature,
     IpNotAllowed,
     RateLimited,
+    UsageExceeded,
     ValidationFailed,
     MalformedJson,
     PayloadTooLarge,
@@ -50,6 +51,7 @@ impl Code {
             Self::InvalidSignature => "invalid_signature",
             Self::IpNotAllowed => "ip_not_allowed",
             Self::RateLimited => "rate_limited",
+            Self::UsageExceeded => "usage_exceeded",
             Self::ValidationFailed => "validation_failed",
             Self::MalformedJson => "malformed_json",
             Self::PayloadTooLarge => "payload_too_large",
@@ -77,7 +79,7 @@ impl Code {
                 StatusCode::FORBIDDEN
             }
             Self::AlreadyCreated | Self::ApiExists | Self::ApiInUse | Self::BuiltInApi => StatusCode::CONFLICT,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited | Self::UsageExceeded => StatusCode::TOO_MANY_REQUESTS,
             Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MalformedJson => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -108,6 +110,9 @@ impl Code {
             }
             Self::IpNotAllowed => "Requests from this IP address are not allowed for this API key.",
             Self::RateLimited => "Too many requests for this API key; retry after the time in Retry-After.",
+            Self::UsageExceeded => {
+                "This API key has used all its credits; they refill when their period begins, if set."
+            }
             Self::ValidationFailed => "The request body has invalid fields; see details.",
             Self::MalformedJson => "The request body is not valid JSON.",
             Self::PayloadTooLarge => "The request body is larger than 64 KiB.",

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod leaks;
 pub mod management;
 pub mod openapi;
+pub mod owners;
 pub mod refusals;
 pub mod resources;
 pub mod scim;

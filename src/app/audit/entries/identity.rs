@@ -13,6 +13,20 @@ impl Entry {
         Self::new(org_id, Action::SsoConnectionChanged).target("sso", issuer, issuer).details(details)
     }
 
+    /// An owner's rate limit was set or removed (`None`), shared by `keys` keys.
+    pub fn owner_limits_changed(
+        org_id: OrgId,
+        owner_id: &str,
+        (before, after): (Option<i64>, Option<i64>),
+        keys: i64,
+    ) -> Self {
+        Self::new(org_id, Action::OwnerLimitsChanged).target("owner", owner_id, owner_id).details(json!({
+            "before": { "rate_limit_per_minute": before },
+            "after": { "rate_limit_per_minute": after },
+            "keys": keys,
+        }))
+    }
+
     pub fn sso_domain_added(org_id: OrgId, domain: &str) -> Self {
         Self::new(org_id, Action::SsoDomainAdded).target("domain", domain, domain)
     }

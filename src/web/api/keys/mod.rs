@@ -17,8 +17,15 @@ use crate::domain::timefmt::now;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-/// A key as the management API shows it (never its token or hash).
-pub fn object(key: &ApiKey) -> Value {
+/// One key as the management API shows it, with its credits left.
+pub async fn shown(state: &AppState, key: &ApiKey) -> Result<Value, ApiError> {
+    let left = keys::credits_left(state, &[key]).await?;
+    Ok(object(key, left.get(&key.id).copied()))
+}
+
+/// A key as the management API shows it (never its token or hash), with
+/// `credits_left` when it has credits.
+pub fn object(key: &ApiKey, credits_left: Option<u64>) -> Value {
     let scopes = key.scopes();
     let created_by = match &key.created_by_key {
         Some(id) => json!({"type": "api_key", "id": id, "name": key.created_by_name}),
@@ -41,6 +48,9 @@ pub fn object(key: &ApiKey) -> Value {
         "expires_at": time(key.expires_at),
         "allowed_ips": key.allowlist().ranges(),
         "rate_limit_per_minute": key.rate_limit_per_minute,
+        "owner_rate_limit_per_minute": key.limits.owner_rate_limit,
+        "credits_remaining": credits_left.filter(|_| key.limits.metered),
+        "credits_refill": key.limits.refill.map(crate::domain::credits::Refill::to_json),
         "created_at": time(Some(key.created_at)),
         "created_by": created_by,
         "created_by_key": key.created_by_key,
@@ -91,7 +101,9 @@ pub async fn list(
     let (limit, after) = super::resources::list_params(req.query_string()).map_err(ApiError::query_validation)?;
     let filters = filters(req.query_string()).map_err(ApiError::query_validation)?;
     let rows = keys::list_for_api(&state, &caller, filters, (limit + 1, after)).await?;
-    Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |k| k.id, object)))
+    let refs: Vec<&ApiKey> = rows.iter().collect();
+    let left = keys::credits_left(&state, &refs).await?;
+    Ok(HttpResponse::Ok().json(super::page_body(&rows, limit, |k| k.id, |k| object(k, left.get(&k.id).copied()))))
 }
 
 /// `GET /api/v1/keys/{key_id}` (`keys:read`).
@@ -102,11 +114,11 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let found = keys::find(&state, &key.caller(meta), Op::Read, &path).await?;
-    Ok(HttpResponse::Ok().json(object(&found)))
+    Ok(HttpResponse::Ok().json(shown(&state, &found).await?))
 }
 
 /// `GET /api/v1/keys/self`: the calling key, for any key.
 pub async fn get_self(state: web::Data<AppState>, key: BearerKey, meta: RequestMeta) -> Result<HttpResponse, ApiError> {
     let own = keys::find_own(&state, &key.caller(meta)).await?;
-    Ok(HttpResponse::Ok().json(object(&own)))
+    Ok(HttpResponse::Ok().json(shown(&state, &own).await?))
 }

@@ -64,6 +64,8 @@ pub struct Answer<'a> {
     expires_at: Value,
     missing: Names<'a, PermissionSlug>,
     ratelimit: Option<Rate>,
+    /// Credits left (after this verification's), or null: unlimited or not spent.
+    credits_remaining: Option<u64>,
 }
 
 pub fn answer(verdict: &Verdict) -> Answer<'_> {
@@ -81,6 +83,7 @@ pub fn answer(verdict: &Verdict) -> Answer<'_> {
         expires_at: key.map_or(Value::Null, |(k, _)| time(k.expires_at)),
         missing: Names(&verdict.missing),
         ratelimit: rate(verdict.rate),
+        credits_remaining: verdict.credits,
     }
 }
 

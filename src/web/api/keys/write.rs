@@ -5,7 +5,7 @@
 //! and records the change as the calling key; `refusals.rs` says how each
 //! refusal is answered.
 
-use super::object;
+use super::shown;
 use crate::app::audit::RequestMeta;
 use crate::app::keys::{self, Change, Once, Op};
 use crate::app::state::AppState;
@@ -32,9 +32,9 @@ fn once(req: &HttpRequest, key: &BearerKey) -> Result<Once, ApiError> {
 /// 201 with the new key and its token (the only time it is shown), or 409
 /// `already_created` naming the key an earlier request with the same
 /// `Idempotency-Key` made.
-fn created(result: keys::Issued) -> Result<HttpResponse, ApiError> {
+async fn created(state: &AppState, result: keys::Issued) -> Result<HttpResponse, ApiError> {
     let (new, secret): (_, ApiKeySecret) = refusals::issued(result)?;
-    let mut body = object(&new);
+    let mut body = shown(state, &new).await?;
     body["token"] = secret.expose().into();
     Ok(HttpResponse::Created().insert_header(location("keys", new.key_id.as_str())).json(body))
 }
@@ -50,8 +50,8 @@ pub async fn create(
     let caller = key.caller(meta);
     keys::authorize(&caller, Op::Create)?;
     let body = json_object(&req, payload).await?;
-    let change = key_json::parse(&body, None, now()).map_err(ApiError::validation)?;
-    created(keys::create(&state, &caller, change.settings, once(&req, &key)?).await?)
+    let change = key_json::parse(&body, (None, false), now()).map_err(ApiError::validation)?;
+    created(&state, keys::create(&state, &caller, (change.settings, change.credits), once(&req, &key)?).await?).await
 }
 
 /// `PATCH /api/v1/keys/{key_id}` (`keys:write`): the create fields plus `enabled`.
@@ -68,7 +68,7 @@ pub async fn update(
     keys::find(&state, &caller, Op::Edit, &path).await?;
     let body = json_object(&req, payload).await?;
     let changed = keys::edit(&state, &caller, &path, Change::Patch(body)).await?;
-    Ok(HttpResponse::Ok().json(object(&changed)))
+    Ok(HttpResponse::Ok().json(shown(&state, &changed).await?))
 }
 
 /// `DELETE /api/v1/keys/{key_id}` (`keys:write`): 204.
@@ -90,7 +90,7 @@ pub async fn revoke(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let revoked = keys::revoke(&state, &key.caller(meta), &path).await?;
-    Ok(HttpResponse::Ok().json(object(&revoked)))
+    Ok(HttpResponse::Ok().json(shown(&state, &revoked).await?))
 }
 
 /// The `grace` of a rotation body.
@@ -126,7 +126,7 @@ pub async fn rotate(
     let caller = key.caller(meta);
     keys::find(&state, &caller, Op::Rotate, &path).await?;
     let grace = grace(&req, payload).await?;
-    created(keys::rotate(&state, &caller, &path, grace, once(&req, &key)?).await?)
+    created(&state, keys::rotate(&state, &caller, &path, grace, once(&req, &key)?).await?).await
 }
 
 /// `POST /api/v1/keys/self/rotate` (`keys:self_rotate`): the calling key rotates itself.
@@ -140,5 +140,5 @@ pub async fn rotate_self(
     let caller = key.caller(meta);
     keys::authorize(&caller, Op::RotateSelf)?;
     let grace = grace(&req, payload).await?;
-    created(keys::rotate_self(&state, &caller, grace, once(&req, &key)?).await?)
+    created(&state, keys::rotate_self(&state, &caller, grace, once(&req, &key)?).await?).await
 }

@@ -77,7 +77,7 @@ fn verify_schemas(schemas: &mut Map<String, Value>) {
     schemas.insert(
         "VerifyAnswer".into(),
         json!({"type": "object", "required": ["valid", "code", "key_id", "org", "api", "owner_id", "metadata", "permissions",
-            "roles", "expires_at", "missing", "ratelimit"], "properties": {
+            "roles", "expires_at", "missing", "ratelimit", "credits_remaining"], "properties": {
             "valid": {"type": "boolean"}, "code": {"type": "string", "enum": codes},
             "key_id": text_or_null, "org": text_or_null, "api": text_or_null, "owner_id": text_or_null,
             "metadata": {"type": ["object", "null"]},
@@ -87,6 +87,7 @@ fn verify_schemas(schemas: &mut Map<String, Value>) {
             "missing": {"type": "array", "items": {"type": "string"}, "description": "With INSUFFICIENT_PERMISSIONS: what the key would also need"},
             "ratelimit": {"type": ["object", "null"], "properties": {
                 "limit": {"type": "integer"}, "remaining": {"type": "integer"}, "reset": {"type": "integer", "description": "Seconds"}}},
+            "credits_remaining": {"type": ["integer", "null"], "description": "Credits left after this verification spent one; null = unlimited or none spent"},
         }}),
     );
 }

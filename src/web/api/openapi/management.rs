@@ -211,6 +211,19 @@ fn key_paths(paths: &mut Map<String, Value>) {
         params,
     });
     paths.insert("/api/v1/keys/{key_id}/rotate".into(), json!({"post": rotate}));
+    let owner_limits = build(Op {
+        id: "set_owner_limits",
+        summary: "Set or remove the rate limit all the keys of an owner share (the stricter of it and a key's own applies)",
+        scope: Some(KeysWrite),
+        ok: ("200", "The owner's limit, and how many keys share it", Some(schema_ref("OwnerLimits"))),
+        errors: &[
+            ("403", "scope_escalation: a key may not loosen its own owner's limit"),
+            ("422", "validation_failed, with details per field"),
+        ],
+        body: Some(schema_ref("OwnerLimitsInput")),
+        params: vec![path_param("owner_id", "^[A-Za-z0-9._:@-]{1,128}$")],
+    });
+    paths.insert("/api/v1/owners/{owner_id}/limits".into(), json!({"put": owner_limits}));
 }
 
 fn webhook_paths(paths: &mut Map<String, Value>) {

@@ -19,13 +19,21 @@ fn text_or_null() -> Value {
     json!({"type": ["string", "null"]})
 }
 
+/// How a key's credits refill: back to `amount` at each UTC day or month.
+fn refill() -> Value {
+    json!({"type": ["object", "null"], "additionalProperties": false, "required": ["amount", "interval"],
+        "properties": {"amount": {"type": "integer", "minimum": 1}, "interval": {"type": "string", "enum": ["day", "month"]}},
+        "description": "Sets the count back to amount at the start of each UTC day or month; null = never"})
+}
+
 fn key_schema(with_token: bool) -> Value {
     let states: Vec<&str> = KeyState::ALL.iter().map(|s| s.as_str()).collect();
     let mut schema = json!({
         "type": "object",
         "required": ["id", "label", "description", "prefix", "scopes", "full_access", "state", "enabled", "expires_at",
             "allowed_ips", "rate_limit_per_minute", "created_at", "created_by", "created_by_key", "last_used_at", "last_used_ip",
-            "revoked_at", "rotated_from", "replaced_by", "api", "permissions", "roles", "owner_id", "metadata"],
+            "revoked_at", "rotated_from", "replaced_by", "api", "permissions", "roles", "owner_id", "metadata",
+            "owner_rate_limit_per_minute", "credits_remaining", "credits_refill"],
         "properties": {
             "id": {"type": "string", "pattern": KEY_ID},
             "label": {"type": "string"},
@@ -60,6 +68,10 @@ fn key_schema(with_token: bool) -> Value {
             "roles": {"type": "array", "items": {"type": "string"}},
             "owner_id": text_or_null(),
             "metadata": {"type": ["object", "null"]},
+            "owner_rate_limit_per_minute": {"type": ["integer", "null"], "minimum": 1,
+                "description": "The limit its owner's keys share (PUT /api/v1/owners/{owner_id}/limits); null = none"},
+            "credits_remaining": {"type": ["integer", "null"], "minimum": 0, "description": "Requests it may still make; null = unlimited"},
+            "credits_refill": refill(),
         }
     });
     if with_token {
@@ -93,6 +105,9 @@ fn key_input(patch: bool) -> Value {
                 "description": "IP addresses or CIDR ranges (host bits clear), at most 100 different ones; empty = any address"},
             "rate_limit_per_minute": {"type": ["integer", "null"], "minimum": 0, "maximum": 1_000_000,
                 "description": "0 = unlimited; null = the server default"},
+            "credits_remaining": {"type": ["integer", "null"], "minimum": 0, "maximum": crate::domain::credits::MAX_CREDITS,
+                "description": "Requests the key may still make (each authenticated request, verification or forward-auth decision spends one); null = unlimited"},
+            "credits_refill": refill(),
         }
     });
     if patch {
@@ -195,6 +210,19 @@ pub(super) fn schemas(schemas: &mut Map<String, Value>) {
     schemas.insert("ApiKeyInput".into(), key_input(false));
     schemas.insert("ApiKeyPatch".into(), key_input(true));
     schemas.insert("ApiKeyList".into(), list_of("ApiKey", json!({})));
+    let limit = json!({"type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000,
+        "description": "Requests a minute all the owner's keys share; null (or 0) = no owner limit"});
+    schemas.insert(
+        "OwnerLimitsInput".into(),
+        json!({"type": "object", "required": ["rate_limit_per_minute"], "additionalProperties": false,
+            "properties": {"rate_limit_per_minute": {"type": ["integer", "null"], "minimum": 0, "maximum": 1_000_000}}}),
+    );
+    schemas.insert(
+        "OwnerLimits".into(),
+        json!({"type": "object", "required": ["owner_id", "rate_limit_per_minute", "keys"],
+            "properties": {"owner_id": {"type": "string"}, "rate_limit_per_minute": limit,
+                "keys": {"type": "integer", "description": "The owner's keys in the organisation"}}}),
+    );
     schemas.insert(
         "Rotation".into(),
         json!({"type": "object", "required": ["grace"], "additionalProperties": false,

@@ -33,6 +33,10 @@ pub struct DetailPage {
     pub request_form: RequestForm,
     pub request_next: Option<i64>,
     pub request_log_days: u32,
+    /// "Credits: N" for a key with credits (what is left now, and the refill).
+    pub credits: Option<String>,
+    /// The limit the key's owner shares, if set.
+    pub owner_limit: Option<String>,
 }
 
 /// Builds the page; shared with the support console.
@@ -51,7 +55,10 @@ pub async fn page(
     };
     let today = crate::domain::timefmt::now().date();
     let keys::Activity { events, usage } = keys::activity(state, caller, key).await?;
+    let credits = keys::credits_left(state, &[key]).await?.get(&key.id).copied();
     Ok(DetailPage {
+        credits: key.limits.metered.then(|| credits_line(credits.unwrap_or(0), key)),
+        owner_limit: key.limits.owner_rate_limit.map(|n| format!("{n}/min, shared by the owner's keys")),
         chrome,
         links,
         read_only,
@@ -84,4 +91,12 @@ pub async fn show(
         page.key.marks.push(super::VIOLATES_POLICY);
     }
     render(&page)
+}
+
+/// "Credits: N", and how they refill.
+fn credits_line(left: u64, key: &ApiKey) -> String {
+    match key.limits.refill {
+        Some(r) => format!("{left} (refills to {} each {})", r.amount, r.interval.as_str()),
+        None => left.to_string(),
+    }
 }

@@ -249,7 +249,7 @@ pub async fn create(
     let (Some(settings), true) = (page.parse(&form), issued) else {
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    match keys::create(&state, &caller, settings, Once::Form(page.form_id.clone())).await {
+    match keys::create(&state, &caller, (settings, Default::default()), Once::Form(page.form_id.clone())).await {
         Ok(Issued::Created(key, secret)) => {
             // Said on the list that Done leads back to.
             crate::web::pages::notice::set(&session, Notice::KeyCreated);

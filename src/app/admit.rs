@@ -1,0 +1,49 @@
+//! What every use of a key passes once the key itself is in order (the
+//! REST API, a verification, forward auth): its rate limit and its owner's,
+//! the stricter deciding (docs/api-guide.md: Rate limits), then one of its
+//! credits, spent last so a refused request spends none (docs/api-guide.md:
+//! Credits).
+
+use crate::app::keys::ApiKey;
+use crate::app::state::AppState;
+use crate::db;
+use crate::domain::timefmt::now;
+use crate::infra::rate_limit::{Bucket, Decision};
+
+/// Counts one request against the key's limit (or the default) and, when
+/// its owner has a limit, against the owner's; the stricter answer wins. An
+/// owner's limit is not charged for a request the key's own limit refused.
+pub fn rate(ctx: &AppState, key: &ApiKey) -> Decision {
+    let own = key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(ctx.config.default_rate_limit);
+    let decision = ctx.limits.check(&Bucket::Key(key.id), own);
+    if matches!(decision, Decision::Limited { .. }) {
+        return decision;
+    }
+    match (&key.owner_id, key.limits.owner_rate_limit) {
+        (Some(owner), Some(limit)) => {
+            decision.stricter(ctx.limits.check(&Bucket::Owner(key.org_id, owner.clone()), limit))
+        }
+        _ => decision,
+    }
+}
+
+/// What spending a credit came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credit {
+    /// The key has no credits: unlimited.
+    Unmetered,
+    /// One was spent; this many are left.
+    Spent(u64),
+    /// None was left: the request is refused.
+    Exhausted,
+}
+
+/// Spends one of the key's credits, if it has credits.
+pub async fn spend_credit(ctx: &AppState, key: &ApiKey) -> Result<Credit, db::Error> {
+    if !key.limits.metered {
+        return Ok(Credit::Unmetered);
+    }
+    let (id, refill) = (key.id, key.limits.refill);
+    let left = ctx.db.run(move |conn| db::credits::spend(conn, id, refill, now())).await?;
+    Ok(left.map_or(Credit::Exhausted, |n| Credit::Spent(u64::try_from(n).unwrap_or(0))))
+}

@@ -1,0 +1,182 @@
+//! A key's credits and its owner's rate limit. The count of credits left
+//! is a row of its own (`key_credits`), spent with one conditional UPDATE:
+//! the database serialises concurrent spends of one key, so no two requests
+//! can take the last credit (docs/api-guide.md: Credits).
+
+use super::schema::{api_keys, key_credits, owner_limits};
+use super::{DbConn, QueryResult};
+use crate::domain::OrgId;
+use crate::domain::credits::{KeyLimits, Refill};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+#[derive(QueryableByName)]
+struct Left {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    remaining: i64,
+}
+
+/// Spends one credit of key `key_row_id` (refilling it first when a new
+/// period began): `Some(count left)`, or `None` when none was left.
+pub fn spend(
+    conn: &mut DbConn,
+    key_row_id: i64,
+    refill: Option<Refill>,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    // Without a refill, no period start lies after the stored one.
+    let (period, amount) = match refill {
+        Some(r) => (r.interval.period_start(now), i64::try_from(r.amount).unwrap_or(i64::MAX)),
+        // A time every backend stores (PostgreSQL's range ends long before chrono's MIN).
+        None => (chrono::DateTime::UNIX_EPOCH.naive_utc(), 0),
+    };
+    // Parameters in order of first use: SQLite numbers `$n` by first appearance.
+    let left: Option<Left> = diesel::sql_query(
+        "UPDATE key_credits SET \
+           remaining = CASE WHEN refilled_at < $1 THEN $2 - 1 ELSE remaining - 1 END, \
+           refilled_at = CASE WHEN refilled_at < $1 THEN $1 ELSE refilled_at END \
+         WHERE key_row_id = $3 AND (remaining > 0 OR (refilled_at < $1 AND $2 > 0)) \
+         RETURNING remaining",
+    )
+    .bind::<diesel::sql_types::Timestamp, _>(period)
+    .bind::<diesel::sql_types::BigInt, _>(amount)
+    .bind::<diesel::sql_types::BigInt, _>(key_row_id)
+    .get_result(conn)
+    .optional()?;
+    Ok(left.map(|l| l.remaining))
+}
+
+/// Sets a key's credits: `metered` false drops them; otherwise the refill,
+/// and the count when `remaining` is given (a key new to credits starts at
+/// its refill amount, or 0).
+pub fn set(
+    conn: &mut DbConn,
+    key_row_id: i64,
+    (metered, refill, remaining): (bool, Option<Refill>, Option<u64>),
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let refill = refill.filter(|_| metered);
+    let stored: Option<String> = api_keys::table.find(key_row_id).select(api_keys::limits).first(conn)?;
+    let limits = KeyLimits { metered, refill, ..KeyLimits::from(stored) };
+    diesel::update(api_keys::table.find(key_row_id)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
+    if !metered {
+        diesel::delete(key_credits::table.find(key_row_id)).execute(conn)?;
+        return Ok(());
+    }
+    let period = refill.map_or(now, |r| r.interval.period_start(now));
+    match remaining {
+        Some(n) => put_count(conn, key_row_id, (i64::try_from(n).unwrap_or(i64::MAX), period), true),
+        None => {
+            let start = refill.map_or(0, |r| i64::try_from(r.amount).unwrap_or(i64::MAX));
+            put_count(conn, key_row_id, (start, period), false)
+        }
+    }
+}
+
+/// Writes a key's count (`replace` false: only when it has none yet).
+fn put_count(
+    conn: &mut DbConn,
+    key_row_id: i64,
+    (remaining, refilled_at): (i64, NaiveDateTime),
+    replace: bool,
+) -> QueryResult<()> {
+    let on_conflict = if replace {
+        "DO UPDATE SET remaining = excluded.remaining, refilled_at = excluded.refilled_at"
+    } else {
+        "DO NOTHING"
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO key_credits (key_row_id, remaining, refilled_at) VALUES ($1, $2, $3) ON CONFLICT (key_row_id) {on_conflict}"
+    ))
+    .bind::<diesel::sql_types::BigInt, _>(key_row_id)
+    .bind::<diesel::sql_types::BigInt, _>(remaining)
+    .bind::<diesel::sql_types::Timestamp, _>(refilled_at)
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Gives key `to` the credits of key `from`: whether it has them, their
+/// refill and the count (a rotation's replacement carries on).
+pub fn copy(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<()> {
+    let old: Option<String> = api_keys::table.find(from).select(api_keys::limits).first(conn)?;
+    let old = KeyLimits::from(old);
+    if !old.metered {
+        return Ok(());
+    }
+    let new: Option<String> = api_keys::table.find(to).select(api_keys::limits).first(conn)?;
+    let limits = KeyLimits { metered: true, refill: old.refill, ..KeyLimits::from(new) };
+    diesel::update(api_keys::table.find(to)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
+    let row: Option<(i64, NaiveDateTime)> = key_credits::table
+        .find(from)
+        .select((key_credits::remaining, key_credits::refilled_at))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(count) => put_count(conn, to, count, true),
+        None => Ok(()),
+    }
+}
+
+/// The stored count and its period's start, for each of these keys that has credits.
+pub fn counts(conn: &mut DbConn, key_row_ids: &[i64]) -> QueryResult<HashMap<i64, (i64, NaiveDateTime)>> {
+    let rows: Vec<(i64, i64, NaiveDateTime)> = key_credits::table
+        .filter(key_credits::key_row_id.eq_any(key_row_ids))
+        .select((key_credits::key_row_id, key_credits::remaining, key_credits::refilled_at))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, n, at)| (id, (n, at))).collect())
+}
+
+/// The rate limit set on an owner of the organisation, if any.
+pub fn owner_limit(conn: &mut DbConn, org_id: OrgId, owner_id: &str) -> QueryResult<Option<i64>> {
+    owner_limits::table
+        .filter(owner_limits::org_id.eq(org_id.get()))
+        .filter(owner_limits::owner_id.eq(owner_id))
+        .select(owner_limits::rate_limit_per_minute)
+        .first(conn)
+        .optional()
+}
+
+/// Sets (`Some`) or removes an owner's limit, and copies it onto each of
+/// the owner's keys; answers how many keys the owner has.
+pub fn set_owner_limit(
+    conn: &mut DbConn,
+    org_id: OrgId,
+    owner_id: &str,
+    limit: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    match limit {
+        Some(n) => {
+            diesel::sql_query(
+                "INSERT INTO owner_limits (org_id, owner_id, rate_limit_per_minute, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (org_id, owner_id) DO UPDATE SET rate_limit_per_minute = excluded.rate_limit_per_minute, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(org_id.get())
+            .bind::<diesel::sql_types::Text, _>(owner_id)
+            .bind::<diesel::sql_types::BigInt, _>(n)
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .execute(conn)?;
+        }
+        None => {
+            diesel::delete(
+                owner_limits::table
+                    .filter(owner_limits::org_id.eq(org_id.get()))
+                    .filter(owner_limits::owner_id.eq(owner_id)),
+            )
+            .execute(conn)?;
+        }
+    }
+    let keys: Vec<(i64, Option<String>)> = api_keys::table
+        .filter(api_keys::org_id.eq(org_id.get()))
+        .filter(api_keys::owner_id.eq(owner_id))
+        .select((api_keys::id, api_keys::limits))
+        .load(conn)?;
+    let owner_rate_limit = limit.and_then(|n| u32::try_from(n).ok());
+    for (id, stored) in &keys {
+        let limits = KeyLimits { owner_rate_limit, ..KeyLimits::from(stored.clone()) };
+        diesel::update(api_keys::table.find(id)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
+    }
+    Ok(i64::try_from(keys.len()).unwrap_or(i64::MAX))
+}
