@@ -13,15 +13,16 @@ use crate::infra::rate_limit::{Bucket, Decision};
 /// Counts one request against the key's limit (or the default) and, when
 /// its owner has a limit, against the owner's; the stricter answer wins. An
 /// owner's limit is not charged for a request the key's own limit refused.
-pub fn rate(ctx: &AppState, key: &ApiKey) -> Decision {
+pub async fn rate(ctx: &AppState, key: &ApiKey) -> Decision {
     let own = key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(ctx.config.default_rate_limit);
-    let decision = ctx.limits.check(&Bucket::Key(key.id), own);
+    let decision = ctx.limits.check(&Bucket::Key(key.id), own, &ctx.db).await;
     if matches!(decision, Decision::Limited { .. }) {
         return decision;
     }
     match (&key.owner_id, key.limits.owner_rate_limit) {
         (Some(owner), Some(limit)) => {
-            decision.stricter(ctx.limits.check(&Bucket::Owner(key.org_id, owner.clone()), limit))
+            let owners = ctx.limits.check(&Bucket::Owner(key.org_id, owner.clone()), limit, &ctx.db).await;
+            decision.stricter(owners)
         }
         _ => decision,
     }

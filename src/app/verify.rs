@@ -142,7 +142,7 @@ async fn judge(
     if !input.client_ip.map_or(key.allowlist().is_empty(), |ip| key.allowlist().allows(ip)) {
         return Ok(VerifyCode::IpNotAllowed);
     }
-    let rate = admit::rate(ctx, key);
+    let rate = admit::rate(ctx, key).await;
     verdict.rate = Some(rate);
     if matches!(rate, Decision::Limited { .. }) {
         return Ok(VerifyCode::RateLimited);

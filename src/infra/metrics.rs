@@ -69,6 +69,7 @@ struct CacheMetrics {
     confirm_wait: Histogram,
     trusted: Gauge,
     silent: Gauge,
+    live: Gauge,
 }
 
 impl CacheMetrics {
@@ -83,7 +84,13 @@ impl CacheMetrics {
             confirm_wait: Histogram::new(CONFIRM_BUCKETS),
             trusted: Gauge::default(),
             silent: Gauge::default(),
+            live: Gauge::default(),
         };
+        registry.register(
+            "instances_live",
+            "Instances with a heartbeat in the last 5 s, this one included, at its last heartbeat (PostgreSQL)",
+            cache.live.clone(),
+        );
         registry.register(
             "key_cache_channel_silent",
             "1 while the notification channel connects but does not deliver (a pooler in transaction mode?): requests read per batch",
@@ -244,6 +251,11 @@ impl Metrics {
     pub fn channel_heard(&self) {
         self.cache.trusted.set(1);
         self.cache.silent.set(0);
+    }
+
+    /// Live instances at the last heartbeat.
+    pub fn instances_live(&self, n: u32) {
+        self.cache.live.set(i64::from(n));
     }
 
     /// The channel connects but its own probe never came back.

@@ -1,7 +1,7 @@
 //! Cluster-wide rate limits' sync (docs/operator-guide.md: Scale-out → Rate
-//! limits across instances): once a second, what this instance spent goes
-//! to the database and its next shares come back — one transaction, and
-//! none at all while no key is asked for.
+//! limits across instances): once a second, the leases of the buckets asked
+//! for move towards this instance's demand and idle ones go back — one
+//! transaction, and none at all while no key is asked for.
 
 use crate::app::state::AppState;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub async fn run_forever(state: Arc<AppState>) {
     loop {
         tick.tick().await;
         if let Err(e) = state.limits.sync(&state.db).await {
-            tracing::warn!(error = %crate::db::chain(&e), "could not sync the cluster's rate limits; spending what is left of this instance's shares");
+            tracing::warn!(error = %crate::db::chain(&e), "could not sync the cluster's rate limits; spending what is left of this instance's leases");
         }
     }
 }

@@ -65,6 +65,7 @@ mod request_log_flood;
 mod request_log_networks;
 mod roles;
 mod scale_out;
+mod scale_out_limits;
 mod scale_out_listen;
 mod scim;
 mod security;

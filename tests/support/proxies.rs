@@ -59,6 +59,35 @@ impl Proxy {
         Self::ready(Self { base: format!("http://127.0.0.1:{port}"), child, dir }, "error.log").await
     }
 
+    /// nginx balancing `backends` (host:port) round-robin, as a load balancer
+    /// in front of several instances would.
+    pub async fn nginx_balancing(backends: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("nginx dir");
+        let port = free_port();
+        let servers: String = backends.iter().map(|a| format!("server {a}; ")).collect();
+        let d = dir.path().display();
+        let conf = format!(
+            "daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n  \
+             fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n  \
+             upstream latchkeys {{ {servers}keepalive 32; }}\n  \
+             server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://latchkeys; \
+             proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).expect("nginx.conf");
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx (scripts/bootstrap installs it)");
+        Self::ready(Self { base: format!("http://127.0.0.1:{port}"), child, dir }, "error.log").await
+    }
+
     /// Caddy running `deploy/caddy/Caddyfile`, its addresses from the environment as the recipe says.
     pub async fn caddy(authz: &str, upstream: &str) -> Self {
         let dir = tempfile::tempdir().expect("caddy dir");

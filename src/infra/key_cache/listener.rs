@@ -189,7 +189,9 @@ fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> Result<(), Ended> 
             let acked = live.generation.load(Ordering::Acquire);
             if probes.heard == probes.sent {
                 let (ran_in, count) = instances::heartbeat_and_probe(&mut conn, &live.id, acked, probes.sent + 1)?;
-                live.instances.store(u32::try_from(count).unwrap_or(1).max(1), Ordering::Relaxed);
+                let count = u32::try_from(count).unwrap_or(1).max(1);
+                live.instances.store(count, Ordering::Relaxed);
+                metrics.instances_live(count);
                 if ran_in != session {
                     return Err(Ended::Silent("statements on the listening connection ran in another server session"));
                 }

@@ -1,28 +1,28 @@
 //! Rate limits that hold across instances (PostgreSQL). The database keeps
 //! one token bucket per key or owner (capacity = the limit, refilled at the
-//! limit per minute); each instance spends from a *share* it holds in
-//! memory and, at most once a second, reports in one statement what it
-//! spent and takes its next share: what the bucket holds, divided among the
-//! instances that spent from it in the last 3 s. A request never waits for
-//! the database, and a busy cluster costs one transaction per instance per
-//! second, however many requests it serves.
-//!
-//! Between two syncs the instances together spend at most what the bucket
-//! held, so N instances allow what one would, give or take the refill of a
-//! second. A share a bucket never had before is the instance's part of a
-//! full bucket (among the live instances); a share that was not synced for a
-//! while is re-estimated from its last sync plus the refill since.
+//! limit per minute). Each instance *leases* tokens from a bucket and spends
+//! them in memory. A sync (one transaction) moves a lease towards about two
+//! periods of the instance's demand, never beyond its fair part (the bucket
+//! and the lease together, divided among the instances holding leases):
+//! once a second for every bucket asked for, and in the request itself when
+//! its lease ran out while the bucket should hold a token (at most ten
+//! times a second per bucket). A lease nobody asked for in 3 s goes back.
+//! A token is spent only once leased, so the instances together never allow
+//! more than the bucket held, and one instance alone allows exactly the
+//! burst-then-refill of the limit. A busy cluster costs about one
+//! transaction per instance per second, however many requests it serves.
 
 use super::{Bucket, Decision};
+use crate::db::rate_buckets::{self, Ask, Lease};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A share not synced for this long is re-estimated before use.
-const STALE: Duration = Duration::from_secs(3);
-/// A share nobody asked for in this long is forgotten.
-const IDLE: Duration = Duration::from_secs(60);
+/// A lease nobody asked for in this long goes back to its bucket.
+const IDLE: Duration = Duration::from_secs(3);
+/// Top-ups in requests, at most one per bucket in this long.
+const TOP_UP_GAP: Duration = Duration::from_millis(100);
 
 pub struct Shares {
     instance: String,
@@ -34,65 +34,79 @@ pub struct Shares {
 #[derive(Debug, Clone)]
 struct Share {
     limit: u32,
-    /// Tokens this instance may spend since `synced`.
-    budget: f64,
-    /// Spent since `synced` (counted against `budget`).
-    spent: u32,
-    /// Spent and not yet reported.
-    unreported: u32,
-    /// The cluster's tokens at the last sync.
-    tokens: f64,
-    /// Instances sharing the bucket at the last sync.
+    /// Leased tokens not spent yet (negative: owed, after a lease was given back while in use).
+    lease: f64,
+    /// The bucket's unleased tokens at the last sync (infinite: not synced yet).
+    unleased: f64,
+    synced_at: Instant,
+    /// Instances holding a lease at the last sync.
     sharers: u32,
-    synced: Instant,
-    asked: Instant,
+    /// Requests asked (served or not) since the last sync.
+    demand: u32,
+    last_asked: Instant,
+    /// Held while a request tops the lease up, so concurrent ones wait for it instead of each asking.
+    topping_up: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Share {
-    /// A share of a full bucket among `sharers`.
-    fn fresh(limit: u32, sharers: u32, now: Instant) -> Self {
-        let tokens = f64::from(limit);
+    fn new(limit: u32) -> Self {
+        let now = Instant::now();
         Self {
             limit,
-            budget: tokens / f64::from(sharers.max(1)),
-            spent: 0,
-            unreported: 0,
-            tokens,
-            sharers,
-            synced: now,
-            asked: now,
+            lease: 0.0,
+            unleased: f64::INFINITY,
+            synced_at: now,
+            sharers: 1,
+            demand: 0,
+            last_asked: now,
+            topping_up: Arc::default(),
         }
     }
 
-    /// Tokens refilled a second, cluster-wide.
-    fn refill_rate(&self) -> f64 {
-        f64::from(self.limit) / 60.0
+    fn apply(&mut self, lease: &Lease) {
+        self.lease += lease.granted;
+        self.unleased = lease.unleased;
+        self.sharers = u32::try_from(lease.sharers).unwrap_or(1).max(1);
+        self.synced_at = Instant::now();
     }
 
-    /// A share not synced for a while: the bucket as last seen plus the
-    /// refill since (others may have spent it, but not more than it held).
-    fn refresh_if_stale(&mut self, now: Instant) {
-        let elapsed = now.duration_since(self.synced);
-        if elapsed < STALE {
-            return;
+    /// Whether a request should top the lease up now: it is spent, and the
+    /// bucket held a token at the last sync, or should by now through its
+    /// refill (asked at most every `TOP_UP_GAP` then, as a flood waits for it).
+    fn wants_top_up(&self) -> bool {
+        if self.lease >= 1.0 - 1e-9 {
+            return false;
         }
-        let tokens = (self.tokens.max(0.0) + self.refill_rate() * elapsed.as_secs_f64()).min(f64::from(self.limit));
-        self.tokens = tokens;
-        self.budget = tokens / f64::from(self.sharers.max(1));
-        self.spent = 0;
-        self.synced = now;
+        let elapsed = self.synced_at.elapsed();
+        let refill = f64::from(self.limit) / 60.0 * elapsed.as_secs_f64();
+        let held = self.lease.max(0.0) + self.unleased;
+        self.unleased >= 1.0 || (held + refill >= 1.0 && elapsed >= TOP_UP_GAP)
+    }
+
+    /// The smallest lease worth asking for: a tenth of the instance's part.
+    fn chunk(&self, live: u32) -> f64 {
+        (f64::from(self.limit) / (10.0 * f64::from(live.max(1)))).max(1.0)
+    }
+
+    /// What to ask of the bucket now: about two periods of demand, or (idle) nothing.
+    fn ask(&mut self, bucket: &Bucket, live: u32) -> Ask {
+        let want =
+            if self.last_asked.elapsed() >= IDLE { 0.0 } else { (2.0 * f64::from(self.demand)).max(self.chunk(live)) };
+        self.demand = 0;
+        Ask { bucket: bucket.name(), capacity: i64::from(self.limit), unused: self.lease, want }
     }
 
     fn take(&mut self) -> Decision {
         let limit = self.limit;
-        if f64::from(self.spent + 1) <= self.budget + 1e-9 {
-            self.spent += 1;
-            self.unreported += 1;
-            let remaining = (self.tokens - f64::from(self.spent)).max(0.0).floor() as u32;
-            return Decision::Allowed { limit, remaining };
+        self.demand = self.demand.saturating_add(1);
+        self.last_asked = Instant::now();
+        if self.lease >= 1.0 - 1e-9 {
+            self.lease -= 1.0;
+            let remaining = (self.lease + self.unleased).max(0.0).floor() as u32;
+            return Decision::Allowed { limit, remaining: remaining.min(limit) };
         }
-        // The next share comes with a sync (each second); a slow refill takes longer.
-        let per_token = 60.0 * f64::from(self.sharers.max(1)) / f64::from(limit);
+        // More comes with a sync, as the bucket refills.
+        let per_token = 60.0 * f64::from(self.sharers) / f64::from(limit.max(1));
         Decision::Limited { limit, retry_after_secs: (per_token.ceil() as u64).clamp(1, 60) }
     }
 }
@@ -102,71 +116,85 @@ impl Shares {
         Self { instance: instance.to_owned(), shares: Mutex::default(), live }
     }
 
-    pub fn check(&self, bucket: &Bucket, per_minute: u32) -> Decision {
-        let now = Instant::now();
+    pub async fn check(&self, bucket: &Bucket, per_minute: u32, db: &crate::db::Db) -> Decision {
+        let topping_up = {
+            let Ok(mut shares) = self.shares.lock() else { return Decision::Unlimited };
+            let share = shares.entry(bucket.clone()).or_insert_with(|| Share::new(per_minute));
+            if share.limit != per_minute {
+                *share = Share::new(per_minute);
+            }
+            if !share.wants_top_up() {
+                return share.take();
+            }
+            share.topping_up.clone()
+        };
+        let _one_at_a_time = topping_up.lock().await;
+        let ask = {
+            let Ok(mut shares) = self.shares.lock() else { return Decision::Unlimited };
+            let Some(share) = shares.get_mut(bucket) else { return Decision::Unlimited };
+            // Another request may have topped it up meanwhile.
+            if !share.wants_top_up() {
+                return share.take();
+            }
+            share.demand = share.demand.saturating_add(1);
+            share.ask(bucket, self.live.load(Ordering::Relaxed))
+        };
+        let instance = self.instance.clone();
+        let leased = db.run(move |conn| rate_buckets::sync(conn, &instance, &[ask])).await;
         let Ok(mut shares) = self.shares.lock() else { return Decision::Unlimited };
-        let live = self.live.load(Ordering::Relaxed);
-        let share = shares.entry(bucket.clone()).or_insert_with(|| Share::fresh(per_minute, live, now));
-        if share.limit != per_minute {
-            // A new limit starts afresh (the bucket does too, at the next sync).
-            *share = Share::fresh(per_minute, live, now);
+        let Some(share) = shares.get_mut(bucket) else { return Decision::Unlimited };
+        match leased.map(|mut l| l.remove(&bucket.name())) {
+            Ok(Some(lease)) => share.apply(&lease),
+            Ok(None) => {}
+            Err(e) => {
+                // Without the database: the smallest lease, as if granted, and no retry for a while.
+                tracing::warn!(error = %e, "could not lease from a cluster-wide rate limit; using a small part of it");
+                share.lease += share.chunk(self.live.load(Ordering::Relaxed));
+                share.unleased = 0.0;
+                share.synced_at = Instant::now();
+            }
         }
-        share.asked = now;
-        share.refresh_if_stale(now);
         share.take()
     }
 
-    /// Reports every share asked for since the last sync and takes the next.
+    /// Moves the lease of every bucket asked for since the last sync towards
+    /// its demand, and gives back the leases of buckets nobody asked for in 3 s.
     pub async fn sync(&self, db: &crate::db::Db) -> Result<(), crate::db::Error> {
-        let taken: Vec<(Bucket, String, i64, i64)> = {
+        let live = self.live.load(Ordering::Relaxed);
+        let asks: Vec<(Bucket, Ask)> = {
             let Ok(mut shares) = self.shares.lock() else { return Ok(()) };
-            let now = Instant::now();
-            shares.retain(|_, s| now.duration_since(s.asked) < IDLE);
             shares
                 .iter_mut()
-                .filter(|(_, s)| s.unreported > 0 || now.duration_since(s.synced) >= Duration::from_secs(1))
-                .filter(|(_, s)| now.duration_since(s.asked) < STALE)
-                .map(|(bucket, s)| {
-                    let spent = std::mem::take(&mut s.unreported);
-                    (bucket.clone(), bucket.name(), i64::from(s.limit), i64::from(spent))
-                })
+                .filter(|(_, s)| s.demand > 0 || s.last_asked.elapsed() >= IDLE)
+                .map(|(bucket, s)| (bucket.clone(), s.ask(bucket, live)))
                 .collect()
         };
-        if taken.is_empty() {
+        if asks.is_empty() {
             return Ok(());
         }
-        let report: Vec<(String, i64, i64)> =
-            taken.iter().map(|(_, name, cap, spent)| (name.clone(), *cap, *spent)).collect();
+        let sent: Vec<Ask> = asks.iter().map(|(_, a)| a.clone()).collect();
         let instance = self.instance.clone();
-        let synced = db.run(move |conn| crate::db::rate_buckets::sync(conn, &instance, &report)).await;
+        let leases = db.run(move |conn| rate_buckets::sync(conn, &instance, &sent)).await;
         let Ok(mut shares) = self.shares.lock() else { return Ok(()) };
-        let synced = match synced {
-            Ok(rows) => rows,
+        let leases = match leases {
+            Ok(leases) => leases,
             Err(e) => {
-                // Nothing was recorded: report it again next time.
-                for (bucket, _, _, spent) in &taken {
-                    if let Some(s) = shares.get_mut(bucket) {
-                        s.unreported += u32::try_from(*spent).unwrap_or(u32::MAX);
+                for (bucket, _) in &asks {
+                    if let Some(share) = shares.get_mut(bucket) {
+                        share.demand = share.demand.max(1);
                     }
                 }
                 return Err(e);
             }
         };
-        let by_name: HashMap<&str, &crate::db::rate_buckets::Synced> =
-            synced.iter().map(|s| (s.bucket.as_str(), s)).collect();
-        let now = Instant::now();
-        for (bucket, name, limit, _) in &taken {
-            let (Some(row), Some(share)) = (by_name.get(name.as_str()), shares.get_mut(bucket)) else { continue };
-            if i64::from(share.limit) != *limit {
-                continue;
+        for (bucket, ask) in asks {
+            let Some(lease) = leases.get(&ask.bucket) else { continue };
+            let Some(share) = shares.get_mut(&bucket).filter(|s| i64::from(s.limit) == ask.capacity) else { continue };
+            // Spending went on during the sync: the lease moves by what was granted or taken back.
+            share.apply(lease);
+            if ask.want <= 0.0 && share.demand == 0 {
+                shares.remove(&bucket);
             }
-            self.live.store(u32::try_from(row.live).unwrap_or(1).max(1), Ordering::Relaxed);
-            share.sharers = u32::try_from(row.sharers).unwrap_or(1).max(1);
-            share.tokens = row.tokens;
-            share.budget = row.tokens.max(0.0) / f64::from(share.sharers);
-            // What was spent during the sync counts against the new share.
-            share.spent = share.unreported;
-            share.synced = now;
         }
         Ok(())
     }
@@ -177,14 +205,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_fresh_share_is_a_part_of_a_full_bucket() {
-        let shares = Shares::new("inst_a", Arc::new(AtomicU32::new(3)));
-        let key = Bucket::Key(7);
-        let allowed = (0..30).filter(|_| matches!(shares.check(&key, 30), Decision::Allowed { .. })).count();
-        assert_eq!(allowed, 10, "a third of the bucket among three live instances");
-        match shares.check(&key, 30) {
-            Decision::Limited { limit: 30, retry_after_secs } => assert_eq!(retry_after_secs, 6),
-            other => panic!("{other:?}"),
-        }
+    fn a_share_spends_its_lease_then_waits_for_the_next() {
+        let mut share = Share::new(30);
+        share.apply(&Lease { granted: 2.0, unleased: 10.0, sharers: 3 });
+        assert_eq!(share.take(), Decision::Allowed { limit: 30, remaining: 11 });
+        assert_eq!(share.take(), Decision::Allowed { limit: 30, remaining: 10 });
+        assert_eq!(share.take(), Decision::Limited { limit: 30, retry_after_secs: 6 });
+        // It asks for two periods of what was asked of it (three requests), at least a chunk.
+        let ask = share.ask(&Bucket::Key(1), 3);
+        assert_eq!((ask.want, ask.unused), (6.0, 0.0));
+        assert_eq!(share.ask(&Bucket::Key(1), 3).want, 1.0, "a tenth of its part of 30 a minute, at least 1");
     }
 }

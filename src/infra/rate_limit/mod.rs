@@ -1,7 +1,8 @@
 //! Per-key and per-owner rate limits (requests per minute: a burst of the
 //! whole limit, refilled continuously). On one instance (SQLite, or
 //! `LATCHKEY_RATE_LIMIT_SCOPE=instance`) governor's GCRA limiter decides
-//! alone; on PostgreSQL the limit holds across instances (cluster.rs).
+//! alone; on PostgreSQL the limit holds across instances (cluster.rs:
+//! leases from a bucket in the database).
 
 mod cluster;
 
@@ -85,13 +86,14 @@ impl RateLimits {
     }
 
     /// Counts one request against `bucket`'s `per_minute` (0 = unlimited).
-    pub fn check(&self, bucket: &Bucket, per_minute: u32) -> Decision {
+    /// Only an instance's first request for a cluster-wide bucket reads `db`.
+    pub async fn check(&self, bucket: &Bucket, per_minute: u32, db: &crate::db::Db) -> Decision {
         if per_minute == 0 {
             return Decision::Unlimited;
         }
         match &self.scope {
             Scope::Instance(limiters) => check_here(limiters, bucket, per_minute),
-            Scope::Cluster(shares) => shares.check(bucket, per_minute),
+            Scope::Cluster(shares) => shares.check(bucket, per_minute, db).await,
         }
     }
 
@@ -167,22 +169,23 @@ impl AddressLimits {
 
 #[cfg(test)]
 mod tests {
-    use super::{Bucket, Decision, RateLimits};
+    use super::{Bucket, Decision, check_here};
 
     #[test]
     fn a_key_gets_its_burst_then_waits() {
-        let limits = RateLimits::default();
+        let limiters = Default::default();
+        let check = |bucket: &Bucket, limit| check_here(&limiters, bucket, limit);
         let (one, two) = (Bucket::Key(1), Bucket::Key(2));
-        assert_eq!(limits.check(&one, 3), Decision::Allowed { limit: 3, remaining: 2 });
-        assert_eq!(limits.check(&one, 3), Decision::Allowed { limit: 3, remaining: 1 });
-        assert_eq!(limits.check(&one, 3), Decision::Allowed { limit: 3, remaining: 0 });
-        match limits.check(&one, 3) {
+        assert_eq!(check(&one, 3), Decision::Allowed { limit: 3, remaining: 2 });
+        assert_eq!(check(&one, 3), Decision::Allowed { limit: 3, remaining: 1 });
+        assert_eq!(check(&one, 3), Decision::Allowed { limit: 3, remaining: 0 });
+        match check(&one, 3) {
             Decision::Limited { limit: 3, retry_after_secs } => assert!((1..=20).contains(&retry_after_secs)),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(limits.check(&two, 3), Decision::Allowed { .. }), "keys are independent");
-        assert_eq!(limits.check(&one, 0), Decision::Unlimited);
-        assert!(matches!(limits.check(&one, 5), Decision::Allowed { limit: 5, .. }), "a new limit starts afresh");
+        assert!(matches!(check(&two, 3), Decision::Allowed { .. }), "keys are independent");
+        assert_eq!(check(&one, 0), Decision::Unlimited);
+        assert!(matches!(check(&one, 5), Decision::Allowed { limit: 5, .. }), "a new limit starts afresh");
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl BearerKey {
                 format!("Requests from {shown} are not allowed for this API key."),
             ));
         }
-        let decision = admit::rate(state, key);
+        let decision = admit::rate(state, key).await;
         // The API middleware adds headers and counts usage from this, on every answer from here on.
         req.extensions_mut().insert(KeyContext {
             key_row_id: key.id,
