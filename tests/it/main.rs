@@ -58,6 +58,7 @@ mod migrations;
 mod notifications;
 mod openapi;
 mod operating;
+mod poolers;
 mod proxies;
 mod races;
 mod request_log;

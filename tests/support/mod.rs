@@ -21,6 +21,7 @@ mod forge;
 mod identity;
 mod jobs;
 mod mail;
+mod pooler;
 mod process;
 mod proxies;
 mod race;
@@ -32,8 +33,8 @@ mod visitor;
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
 pub use {
-    api::*, database::*, forge::*, identity::*, mail::*, process::*, proxies::*, race::*, receiver::*, scanning::*,
-    schema::*, visitor::*,
+    api::*, database::*, forge::*, identity::*, mail::*, pooler::*, process::*, proxies::*, race::*, receiver::*,
+    scanning::*, schema::*, visitor::*,
 };
 
 pub const PASSWORD: &str = "correct horse battery";
