@@ -32,6 +32,7 @@ mod deliveries;
 mod delivery_log;
 mod demo;
 mod escalation;
+mod failover;
 mod faults;
 mod headers;
 mod ids_never_reused;
