@@ -124,3 +124,24 @@ async fn a_host_no_api_lists_goes_to_the_default_api() {
     let res = ask(&app, ("GET", "/v1/invoices/7", "internal"), &[("Authorization", &format!("Bearer {sample}"))]).await;
     assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (403, "wrong_api"), "a key of another API");
 }
+
+#[tokio::test]
+async fn a_decision_spends_a_credit_and_a_spent_key_is_429_usage_exceeded() {
+    let app = app_with_authz(None).await;
+    let (key_id, token) = viewer_key(&app, "", 0);
+    let row = app.key_by_id(&key_id).id;
+    latchkey::db::credits::set(&mut app.conn(), row, (true, None, Some(1)), latchkey::db::now()).expect("credits");
+    acknowledged(&app).await;
+    let bearer = format!("Bearer {token}");
+    let host = "billing.example.com";
+    // A refused decision spends nothing.
+    let res = ask(&app, ("POST", "/v1/invoices", host), &[("Authorization", &bearer)]).await;
+    assert_eq!(res.status(), 403);
+    let res = ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &bearer)]).await;
+    assert_eq!((res.status().as_u16(), get(&res, "latchkey-credits-remaining")), (200, "0"));
+    let res = ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &bearer)]).await;
+    assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (429, "usage_exceeded"));
+    let res =
+        ask(&app, ("GET", "/v1/invoices", host), &[("Authorization", &bearer), ("Latchkey-Proxy", "nginx")]).await;
+    assert_eq!((res.status().as_u16(), get(&res, "latchkey-code")), (403, "usage_exceeded"), "nginx turns it back");
+}

@@ -171,6 +171,20 @@ async fn an_owners_keys_share_its_limit_and_the_stricter_limit_applies() {
     assert_eq!(audit.iter().filter(|e| e.action == "owner.limits_changed").count(), 3);
     let (status, refused, _) = put(json!({"rate_limit_per_minute": "many"})).await;
     assert_eq!((status, detail_fields(&refused)), (422, vec!["rate_limit_per_minute".to_owned()]));
+    // A key of the owner may tighten the owner's limit, never loosen or remove it.
+    assert_eq!(put(json!({"rate_limit_per_minute": 50})).await.0, 200);
+    let selfish =
+        create(&app, &admin, json!({"scopes": ["orders:read", "keys:write"], "label": "selfish", "owner_id": "cus_9"}))
+            .await;
+    let selfish = selfish["token"].as_str().unwrap();
+    for (limit, want) in [(json!(null), 403), (json!(100), 403), (json!(10), 200)] {
+        let body = json!({"rate_limit_per_minute": limit});
+        let (status, answer, _) = api(&app, Method::PUT, "/api/v1/owners/cus_9/limits", selfish, Some(body)).await;
+        assert_eq!(status, want, "{limit}: {answer}");
+        if want == 403 {
+            assert_eq!(code(&answer), "scope_escalation");
+        }
+    }
     let reader = app.make_key("acme", &["keys:read"], "", Some(0));
     let (status, _, _) =
         api(&app, Method::PUT, "/api/v1/owners/cus_9/limits", &reader, Some(json!({"rate_limit_per_minute": 1}))).await;

@@ -71,7 +71,16 @@ async fn guards_the_api(app: &TestApp, upstream: &Receiver, definer: &str, proxy
     let res = send(proxy, Method::GET, "/v1/invoices", Some(&limited)).await;
     assert_eq!(res.status(), 429, "never 500: {:?}", res.headers());
     assert!(header(&res, "retry-after").parse::<u64>().unwrap_or(0) >= 1, "{:?}", res.headers());
-    assert_eq!(upstream.received.lock().unwrap().len(), reached + 2, "only allowed requests reach the upstream");
+    // A key with one credit: its second request is 429 usage_exceeded through the proxy too.
+    let (metered_id, metered) = viewer_key(app, "", 0);
+    let row = app.key_by_id(&metered_id).id;
+    latchkey::db::credits::set(&mut app.conn(), row, (true, None, Some(1)), latchkey::db::now()).expect("credits");
+    acknowledged(app).await;
+    assert_eq!(send(proxy, Method::GET, "/v1/invoices", Some(&metered)).await.status(), 200);
+    let res = send(proxy, Method::GET, "/v1/invoices", Some(&metered)).await;
+    assert_eq!(res.status(), 429, "never 500 or 403: {:?}", res.headers());
+    assert_eq!(header(&res, "latchkey-code"), "usage_exceeded");
+    assert_eq!(upstream.received.lock().unwrap().len(), reached + 3, "only allowed requests reach the upstream");
 
     // A role edited in Latchkey holds from the very next request through the proxy.
     let roles = json!({"roles": [{"slug": "viewer", "name": "Viewer", "permissions": ["invoices.*"]}]});
