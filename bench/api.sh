@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # API hot-path benchmark: one release server per backend (SQLite, then a
 # throwaway PostgreSQL), 32 connections with wrk, measuring in one run:
-# /healthz, authenticated GET /api/v1/ping, malformed-key rejection and an
-# authenticated list call; then peak RSS and a revocation check. Uses the
+# /healthz, authenticated GET /api/v1/ping (a key limited to 1,000,000 a
+# minute: through the rate limiter, cluster-wide on PostgreSQL), malformed-key
+# rejection and an authenticated list call; then peak RSS and a revocation check. Uses the
 # `production` build profile (release + LTO), as a deployment would.
 #   bench/api.sh                 # 10 s per endpoint
 #   DURATION=5s bench/api.sh
@@ -48,7 +49,9 @@ run_backend() {
   local name=$1 url=$2
   start_server "$BIN" "$url" "$WORK" "$name"
   local base=$BASE jar=$WORK/jar-$name
-  login_and_create_key "$jar"
+  # A limited key (the most a key may have: 1,000,000 a minute, never reached in a run), so every
+  # ping goes through the rate limiter: on PostgreSQL the cluster-wide one (leases, a sync a second).
+  KEY_RATE_LIMIT=1000000 login_and_create_key "$jar"
   local token=$TOKEN key=$KEY
   curl -fs -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"customer_email":"a@b.co"}' "$base/api/v1/orders" >/dev/null
   local bad="lk_live_00000000000000000000000000000000000000"

@@ -22,7 +22,8 @@ to_ms() { python3 -c "import sys; v=sys.argv[1]; u=''.join(c for c in v if c.isa
 csrf_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//'; }
 
 # login_and_create_key JAR [SCOPE...]: logs the owner in (cookie jar JAR); sets TOKEN (CSRF), KEY
-# (API token of a new key of the sample API with those scopes ticked; none = full access).
+# (API token of a new key of the sample API with those scopes ticked; none = full access),
+# limited to KEY_RATE_LIMIT requests a minute (default 0: unlimited).
 login_and_create_key() {
   local jar=$1; shift
   local scope_args=(--data-urlencode access=full)
@@ -36,7 +37,7 @@ login_and_create_key() {
   TOKEN=$(echo "$page" | csrf_of)
   form_id=$(echo "$page" | grep -o 'name="form_id" value="[^"]*"' | sed 's/.*value="//;s/"$//')
   KEY=$(curl -s -b "$jar" --data-urlencode "csrf_token=$TOKEN" --data-urlencode "form_id=$form_id" --data-urlencode label=bench \
-    "${scope_args[@]}" --data-urlencode rate_limit_per_minute=0 "$BASE/orgs/bench/settings/api-keys" | grep -o 'lk_live_[0-9A-Za-z]*' | head -1)
+    "${scope_args[@]}" --data-urlencode "rate_limit_per_minute=${KEY_RATE_LIMIT:-0}" "$BASE/orgs/bench/settings/api-keys" | grep -o 'lk_live_[0-9A-Za-z]*' | head -1)
 }
 
 # The session cookie in JAR, as a Cookie header value.

@@ -48,3 +48,9 @@ pub async fn spend_credit(ctx: &AppState, key: &ApiKey) -> Result<Credit, db::Er
     let left = ctx.db.run(move |conn| db::credits::spend(conn, id, refill, now())).await?;
     Ok(left.map_or(Credit::Exhausted, |n| Credit::Spent(u64::try_from(n).unwrap_or(0))))
 }
+
+/// Gives back the credit a request spent when it was refused after all
+/// (a missing scope, a bad body, a server error): refused requests spend none.
+pub async fn refund_credit(ctx: &AppState, key_row_id: i64) -> Result<(), db::Error> {
+    ctx.db.run(move |conn| db::credits::refund(conn, key_row_id)).await
+}

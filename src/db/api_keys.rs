@@ -186,6 +186,15 @@ pub fn find(conn: &mut DbConn, org_id: OrgId, key_id: &str) -> QueryResult<Optio
         .optional()
 }
 
+/// The organisation's keys of one owner.
+pub fn of_owner(conn: &mut DbConn, org_id: OrgId, owner_id: &str) -> QueryResult<Vec<ApiKey>> {
+    dsl::api_keys
+        .filter(dsl::org_id.eq(org_id.get()))
+        .filter(dsl::owner_id.eq(owner_id))
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
 /// A key by its row id (the request log refers to keys so).
 pub fn find_by_row(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiKey>> {
     dsl::api_keys.find(id).select(ApiKey::as_select()).first(conn).optional()

@@ -17,6 +17,23 @@ struct Left {
     remaining: i64,
 }
 
+/// Whose count key `$3` spends from: its own, or its replacement's while it is rotated out.
+const ACCOUNT: &str = "COALESCE((SELECT r.id FROM api_keys k JOIN api_keys r ON r.key_id = k.replaced_by \
+     AND r.org_id = k.org_id WHERE k.id = $3), $3)";
+
+/// Gives back the credit a request of key `key_row_id` spent when the request was refused after all.
+pub fn refund(conn: &mut DbConn, key_row_id: i64) -> QueryResult<()> {
+    // $1 and $2 keep the account's parameter at $3, as in `spend`.
+    diesel::sql_query(format!(
+        "UPDATE key_credits SET remaining = remaining + 1 WHERE $1 AND $2 AND key_row_id = {ACCOUNT}"
+    ))
+    .bind::<diesel::sql_types::Bool, _>(true)
+    .bind::<diesel::sql_types::Bool, _>(true)
+    .bind::<diesel::sql_types::BigInt, _>(key_row_id)
+    .execute(conn)
+    .map(|_| ())
+}
+
 /// Spends one credit of key `key_row_id` (refilling it first when a new
 /// period began): `Some(count left)`, or `None` when none was left.
 pub fn spend(
@@ -32,13 +49,14 @@ pub fn spend(
         None => (chrono::DateTime::UNIX_EPOCH.naive_utc(), 0),
     };
     // Parameters in order of first use: SQLite numbers `$n` by first appearance.
-    let left: Option<Left> = diesel::sql_query(
+    // A key rotated out but still in its grace period spends from its replacement's count.
+    let left: Option<Left> = diesel::sql_query(format!(
         "UPDATE key_credits SET \
            remaining = CASE WHEN refilled_at < $1 THEN $2 - 1 ELSE remaining - 1 END, \
            refilled_at = CASE WHEN refilled_at < $1 THEN $1 ELSE refilled_at END \
-         WHERE key_row_id = $3 AND (remaining > 0 OR (refilled_at < $1 AND $2 > 0)) \
-         RETURNING remaining",
-    )
+         WHERE key_row_id = {ACCOUNT} AND (remaining > 0 OR (refilled_at < $1 AND $2 > 0)) \
+         RETURNING remaining"
+    ))
     .bind::<diesel::sql_types::Timestamp, _>(period)
     .bind::<diesel::sql_types::BigInt, _>(amount)
     .bind::<diesel::sql_types::BigInt, _>(key_row_id)
@@ -96,9 +114,10 @@ fn put_count(
     .map(|_| ())
 }
 
-/// Gives key `to` the credits of key `from`: whether it has them, their
-/// refill and the count (a rotation's replacement carries on).
-pub fn copy(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<()> {
+/// Moves the credits of key `from` to key `to`: whether it has them, their
+/// refill and the count (a rotation's replacement carries on; the old key,
+/// while its grace period lasts, spends from the replacement's count).
+pub fn move_to(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<()> {
     let old: Option<String> = api_keys::table.find(from).select(api_keys::limits).first(conn)?;
     let old = KeyLimits::from(old);
     if !old.metered {
@@ -112,10 +131,11 @@ pub fn copy(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<()> {
         .select((key_credits::remaining, key_credits::refilled_at))
         .first(conn)
         .optional()?;
-    match row {
-        Some(count) => put_count(conn, to, count, true),
-        None => Ok(()),
+    if let Some(count) = row {
+        put_count(conn, to, count, true)?;
+        diesel::delete(key_credits::table.find(from)).execute(conn)?;
     }
+    Ok(())
 }
 
 /// The stored count and its period's start, for each of these keys that has credits.
@@ -168,14 +188,17 @@ pub fn set_owner_limit(
             .execute(conn)?;
         }
     }
-    let keys: Vec<(i64, Option<String>)> = api_keys::table
+    let keys: Vec<i64> = api_keys::table
         .filter(api_keys::org_id.eq(org_id.get()))
         .filter(api_keys::owner_id.eq(owner_id))
-        .select((api_keys::id, api_keys::limits))
+        .select(api_keys::id)
         .load(conn)?;
     let owner_rate_limit = limit.and_then(|n| u32::try_from(n).ok());
-    for (id, stored) in &keys {
-        let limits = KeyLimits { owner_rate_limit, ..KeyLimits::from(stored.clone()) };
+    for id in &keys {
+        // Under the key's row lock, so an edit of its credits in flight is read, not overwritten.
+        super::lock_key(conn, *id)?;
+        let stored: Option<String> = api_keys::table.find(id).select(api_keys::limits).first(conn)?;
+        let limits = KeyLimits { owner_rate_limit, ..KeyLimits::from(stored) };
         diesel::update(api_keys::table.find(id)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
     }
     Ok(i64::try_from(keys.len()).unwrap_or(i64::MAX))

@@ -32,16 +32,30 @@ pub fn current_generation(conn: &mut DbConn) -> QueryResult<u64> {
 /// `latchkey_auth`, where every key or organisation change announces its
 /// new auth generation at commit. The registry's functions take it as the
 /// PostgreSQL connection it is.
-pub struct Listener(PgConnection);
+pub struct Listener(PgConnection, PgConnection);
 
 impl Listener {
-    /// Connects and starts listening; every statement on it may take 2 s at most.
+    /// Connects and starts listening, with a second connection that sends
+    /// the probes; every statement on either may take 2 s at most.
     pub fn connect(url: &str) -> QueryResult<Self> {
         let mut conn = PgConnection::establish(url).map_err(other_error)?;
         conn.batch_execute(
             "SET application_name = 'latchkey-listen'; SET statement_timeout = '2s'; LISTEN latchkey_auth",
         )?;
-        Ok(Self(conn))
+        let mut prober = PgConnection::establish(url).map_err(other_error)?;
+        prober.batch_execute("SET application_name = 'latchkey-probe'; SET statement_timeout = '2s'")?;
+        Ok(Self(conn, prober))
+    }
+
+    /// Announces probe `n` of instance `id` on the channel from the other
+    /// connection: it comes back only if notifications reach this listening
+    /// session while it is idle, as every other instance's changes must (a
+    /// session's own notification would come back in its own answer).
+    pub fn probe(&mut self, id: &str, n: u64) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_notify('latchkey_auth', $1)")
+            .bind::<Text, _>(format!("probe:{id}:{n}"))
+            .execute(&mut self.1)
+            .map(|_| ())
     }
 
     /// The newest generation announced since the last call, if any was, and
@@ -70,32 +84,6 @@ impl Listener {
     }
 }
 
-/// A heartbeat (see [`heartbeat`]) that also announces probe `n` of
-/// instance `id` on the channel, in the same statement; answers the server
-/// process that ran it and how many instances are live (this one included).
-pub fn heartbeat_and_probe(conn: &mut PgConnection, id: &str, acked: u64, n: u64) -> QueryResult<(i32, i64)> {
-    #[derive(QueryableByName)]
-    struct Pid {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        pid: i32,
-        #[diesel(sql_type = BigInt)]
-        live: i64,
-    }
-    diesel::sql_query(
-        "INSERT INTO api_instances (id, started_at, heartbeat_at, acked_generation) \
-         SELECT $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', $2 FROM (SELECT pg_notify('latchkey_auth', $3)) AS probe \
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, \
-         acked_generation = GREATEST(api_instances.acked_generation, EXCLUDED.acked_generation) \
-         RETURNING pg_backend_pid() AS pid, 1 + (SELECT count(*) FROM api_instances o WHERE o.id <> $1 \
-         AND o.heartbeat_at > (now() AT TIME ZONE 'UTC') - interval '5 seconds') AS live",
-    )
-    .bind::<Text, _>(id)
-    .bind::<BigInt, _>(acked as i64)
-    .bind::<Text, _>(format!("probe:{id}:{n}"))
-    .get_result::<Pid>(conn)
-    .map(|p| (p.pid, p.live))
-}
-
 impl std::ops::Deref for Listener {
     type Target = PgConnection;
 
@@ -108,6 +96,29 @@ impl std::ops::DerefMut for Listener {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.0
     }
+}
+
+/// [`heartbeat`], answering the server process that ran it and how many
+/// instances are live (this one included).
+pub fn heartbeat_counted(conn: &mut PgConnection, id: &str, acked: u64) -> QueryResult<(i32, i64)> {
+    #[derive(QueryableByName)]
+    struct Beat {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+        #[diesel(sql_type = BigInt)]
+        live: i64,
+    }
+    diesel::sql_query(
+        "INSERT INTO api_instances (id, started_at, heartbeat_at, acked_generation) \
+         VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', $2) ON CONFLICT (id) DO UPDATE \
+         SET heartbeat_at = EXCLUDED.heartbeat_at, acked_generation = GREATEST(api_instances.acked_generation, EXCLUDED.acked_generation) \
+         RETURNING pg_backend_pid() AS pid, 1 + (SELECT count(*) FROM api_instances o WHERE o.id <> $1 \
+         AND o.heartbeat_at > (now() AT TIME ZONE 'UTC') - interval '5 seconds') AS live",
+    )
+    .bind::<Text, _>(id)
+    .bind::<BigInt, _>(acked as i64)
+    .get_result::<Beat>(conn)
+    .map(|b| (b.pid, b.live))
 }
 
 /// Records a heartbeat and the generation this instance has applied (creating its row).

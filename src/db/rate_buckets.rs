@@ -37,8 +37,6 @@ pub struct Lease {
 struct Row {
     #[diesel(sql_type = Text)]
     bucket: String,
-    #[diesel(sql_type = BigInt)]
-    capacity: i64,
     #[diesel(sql_type = Double)]
     tokens: f64,
     #[diesel(sql_type = Double)]
@@ -73,7 +71,7 @@ pub fn sync(conn: &mut DbConn, instance: &str, asks: &[Ask]) -> QueryResult<Hash
         .bind::<Array<BigInt>, _>(&capacities)
         .execute(pg)?;
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT r.bucket, r.capacity, r.tokens, r.updated_at, EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now, \
+            "SELECT r.bucket, r.tokens, r.updated_at, EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now, \
                (SELECT COUNT(*) FROM rate_bucket_shares s WHERE s.bucket = r.bucket AND s.instance_id <> $2 \
                   AND s.synced_at > EXTRACT(EPOCH FROM clock_timestamp()) - 3) AS others \
              FROM rate_buckets r WHERE r.bucket = ANY($1) ORDER BY r.bucket FOR UPDATE OF r",
@@ -112,15 +110,15 @@ pub fn sync(conn: &mut DbConn, instance: &str, asks: &[Ask]) -> QueryResult<Hash
 /// One bucket's arithmetic: its lease for the instance, and the bucket's tokens after.
 fn settle(row: &Row, ask: &Ask) -> (Lease, f64) {
     let capacity = ask.capacity as f64;
-    // A new limit starts a full bucket; otherwise the refill since the last touch, never above capacity.
-    let refilled = if row.capacity != ask.capacity {
-        capacity
-    } else {
-        (row.tokens + (row.now - row.updated_at).max(0.0) * capacity / 60.0).min(capacity)
-    };
+    // The refill since the last touch, never above capacity. A changed limit
+    // keeps what the bucket holds (capped): resetting it would hand out the
+    // whole limit again each time two instances' limits disagree.
+    let rate = capacity / 60.0;
+    let refilled = (row.tokens + (row.now - row.updated_at).max(0.0) * rate).min(capacity);
     let wanting = ask.want > 0.0;
     let sharers = row.others + i64::from(wanting);
-    let unused = ask.unused.max(0.0);
+    // A lease below zero is a debt (spent after part of it was given back): the bucket pays it.
+    let unused = ask.unused;
     let fair = (refilled.max(0.0) + unused) / sharers.max(1) as f64;
     // Whole tokens, and at least one when one is wanted and there: fractions
     // spread over instances would be tokens nobody can spend.
@@ -129,7 +127,7 @@ fn settle(row: &Row, ask: &Ask) -> (Lease, f64) {
         target = 1.0;
     }
     // Never more than the bucket holds; never back more than the lease holds.
-    let granted = (target - unused).clamp(-unused, refilled.max(0.0));
+    let granted = (target - unused).clamp(-unused.max(0.0), refilled.max(0.0).max(-unused));
     let tokens = (refilled - granted).min(capacity);
     (Lease { granted, unleased: tokens, sharers }, tokens)
 }
@@ -148,8 +146,8 @@ pub fn forget_idle(conn: &mut DbConn) -> QueryResult<()> {
 mod tests {
     use super::*;
 
-    fn row(capacity: i64, tokens: f64, elapsed: f64, others: i64) -> Row {
-        Row { bucket: "k:1".into(), capacity, tokens, updated_at: 100.0, now: 100.0 + elapsed, others }
+    fn row(_capacity: i64, tokens: f64, elapsed: f64, others: i64) -> Row {
+        Row { bucket: "k:1".into(), tokens, updated_at: 100.0, now: 100.0 + elapsed, others }
     }
 
     fn ask(unused: f64, want: f64) -> Ask {
@@ -178,7 +176,9 @@ mod tests {
         // Fractions are not handed out, but one whole token is when there is one.
         assert_eq!(settle(&row(60, 2.5, 0.0, 2), &ask(0.0, 5.0)).0.granted, 1.0);
         assert_eq!(settle(&row(60, 0.5, 0.0, 2), &ask(0.0, 5.0)).0.granted, 0.0);
-        // A new limit starts afresh.
-        assert_eq!(settle(&row(30, 0.0, 0.0, 0), &ask(0.0, 100.0)).0.granted, 60.0);
+        // A changed limit keeps what the bucket held; a debt is paid from the bucket.
+        assert_eq!(settle(&row(30, 0.0, 0.0, 0), &ask(0.0, 100.0)).0.granted, 0.0);
+        let (lease, left) = settle(&row(60, 10.0, 0.0, 0), &ask(-4.0, 0.0));
+        assert_eq!((lease.granted, left), (4.0, 6.0));
     }
 }

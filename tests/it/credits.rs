@@ -190,3 +190,34 @@ async fn an_owners_keys_share_its_limit_and_the_stricter_limit_applies() {
         api(&app, Method::PUT, "/api/v1/owners/cus_9/limits", &reader, Some(json!({"rate_limit_per_minute": 1}))).await;
     assert_eq!(status, 403, "keys:write is needed");
 }
+
+#[tokio::test]
+async fn a_rotation_shares_one_count_and_a_key_cannot_free_itself_or_its_children() {
+    let app = spawn_app().await;
+    app.seed_acme();
+    let admin = app.make_key("acme", &["orders:read", "keys:read", "keys:write"], "", Some(0));
+    let body = json!({"scopes": ["orders:read", "keys:write"], "label": "metered", "credits_remaining": 5});
+    let created = create(&app, &admin, body).await;
+    let (key_id, token) = (created["id"].as_str().unwrap().to_owned(), created["token"].as_str().unwrap().to_owned());
+    // Refused after authentication (a scope it lacks): the credit comes back.
+    let (status, _, _) = api(&app, Method::GET, "/api/v1/customers", &token, None).await;
+    assert_eq!(status, 403);
+    assert_eq!(credits(&app, &admin, &key_id).await, json!(5), "a refused request spends none");
+    // It cannot make itself, or a key of its own, unlimited.
+    let (status, refused) = patch(&app, &token, &key_id, json!({"credits_remaining": null})).await;
+    assert_eq!((status, code(&refused)), (403, "scope_escalation"), "{refused}");
+    assert_eq!(credits(&app, &admin, &key_id).await, json!(5), "nor did the refused PATCH");
+    let child = json!({"scopes": ["orders:read"], "label": "child"});
+    let (status, refused, _) = api(&app, Method::POST, "/api/v1/keys", &token, Some(child)).await;
+    assert_eq!((status, code(&refused)), (403, "scope_escalation"), "{refused}");
+    // A rotation: old and new spend one count between them while the old one lasts.
+    assert_eq!(patch(&app, &admin, &key_id, json!({"credits_remaining": 2})).await.0, 200);
+    let (status, rotated, _) =
+        api(&app, Method::POST, &format!("/api/v1/keys/{key_id}/rotate"), &admin, Some(json!({"grace": "1h"}))).await;
+    assert_eq!(status, 201, "{rotated}");
+    let fresh = rotated["token"].as_str().unwrap().to_owned();
+    assert_eq!(rotated["credits_remaining"], 2, "{rotated}");
+    assert_eq!(ping(&app, &token).await.0, 200);
+    assert_eq!(ping(&app, &fresh).await.0, 200);
+    assert_eq!((ping(&app, &token).await.0, ping(&app, &fresh).await.0), (429, 429));
+}

@@ -10,6 +10,7 @@ use crate::app::caller::{Caller, Denied, Who};
 use crate::db::api_keys::{ApiKey, KeySettings};
 use crate::domain::Plan;
 use crate::domain::access::ApiDefinition;
+use crate::domain::access::OwnerId;
 use crate::domain::key_policy::{Breach, Candidate};
 use crate::domain::key_state::KeyState;
 use crate::domain::records::FieldError;
@@ -127,6 +128,22 @@ pub(super) fn within_settings(
         Some(field) => Err(Escalation::Setting(field)),
         None => Ok(()),
     }
+}
+
+/// What a key's credits and owner add to "at most as capable as itself": a
+/// calling key with credits makes and leaves keys with credits only (it
+/// cannot make itself or a child unlimited), and one under an owner's limit
+/// keeps its keys under that owner (it cannot move itself or a child out of
+/// the shared limit).
+pub(super) fn within_limits(caller: &Caller, owner: Option<&OwnerId>, metered: bool) -> Result<(), Escalation> {
+    let Some(key) = caller.calling_key() else { return Ok(()) };
+    if key.limits.metered && !metered {
+        return Err(Escalation::Setting("credits_remaining"));
+    }
+    if key.limits.owner_rate_limit.is_some() && owner.map(OwnerId::as_str) != key.owner_id.as_deref() {
+        return Err(Escalation::Setting("owner_id"));
+    }
+    Ok(())
 }
 
 /// The definition of the API `settings` are for, and whether it declares

@@ -5,7 +5,9 @@
 //! change took away (docs/operator-guide.md: Scale-out), so the caller's answer is true
 //! everywhere.
 
-use super::access::{Op, authorize, meets_policy, reach_of, require_paid, within_scopes, within_settings};
+use super::access::{
+    Op, authorize, meets_policy, reach_of, require_paid, within_limits, within_scopes, within_settings,
+};
 use super::errors::{ChangeError, EditError};
 use super::{locked, writes};
 use crate::app::caller::{Caller, Who};
@@ -54,6 +56,7 @@ pub async fn edit(ctx: &AppState, caller: &Caller, key_id: &str, change: Change)
             };
             within_scopes(&caller, old.scopes(), &api)?;
             within_settings(&caller, &settings, &api, default_limit)?;
+            within_limits(&caller, settings.owner_id.as_ref(), credits.metered(old.limits.metered))?;
             meets_policy(&caller, &settings, now()).map_err(EditError::Policy)?;
             if enabled && !old.enabled {
                 require_paid(&caller)?;

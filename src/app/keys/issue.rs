@@ -3,7 +3,7 @@
 //! prefix are stored. A one-time id (the console form's, or an API
 //! `Idempotency-Key`) makes a repeated request create nothing.
 
-use super::access::{Op, authorize, meets_policy, reach_of, within_settings};
+use super::access::{Op, authorize, meets_policy, reach_of, within_limits, within_settings};
 use super::errors::{CreateError, RotateError};
 use super::writes::{object, reload, revoke};
 use crate::app::audit::{self, Actor, Entry, RequestMeta};
@@ -128,6 +128,7 @@ pub async fn create(
     let (asking, wanted) = (caller.clone(), settings.clone());
     let api = ctx.db.run(move |conn| reach_of(conn, &asking, &wanted)).await?.map_err(CreateError::Invalid)?;
     within_settings(caller, &settings, &api, ctx.config.default_rate_limit)?;
+    within_limits(caller, settings.owner_id.as_ref(), credits.metered(false))?;
     meets_policy(caller, &settings, now()).map_err(CreateError::Policy)?;
     // Only now does a token exist: in memory, then once in the answer.
     let secret = ApiKeySecret::generate(&ctx.config.key_prefix);
@@ -234,6 +235,8 @@ async fn rotate_as(
                 Err(first) => return Ok(Issued::AlreadySubmitted(first)),
             };
             record_rotation(conn, (&old, &fresh), grace, &actor, &caller.meta)?;
+            // As the rotation left it (the old key's credits moved to it).
+            let fresh = reload(conn, &fresh)?;
             Ok(Issued::Created(Box::new(fresh), secret))
         })
         .await?;
@@ -254,8 +257,8 @@ fn record_rotation(
     meta: &RequestMeta,
 ) -> QueryResult<()> {
     api_keys::mark_rotated(conn, old.id, &fresh.key_id, now() + grace.duration())?;
-    // The replacement carries on the old key's count of credits (its settings came with `replacement`).
-    crate::db::credits::copy(conn, old.id, fresh.id)?;
+    // The replacement carries on the old key's credits; the old key spends from them until it goes.
+    crate::db::credits::move_to(conn, old.id, fresh.id)?;
     let rotated_seq = audit::record_seq(conn, actor, meta, Entry::api_key_rotated(old, &fresh.key_id, grace.as_str()))?;
     let created_seq = audit::record_seq(conn, actor, meta, Entry::api_key_created(fresh))?;
     let rotated = reload(conn, old)?;

@@ -5,7 +5,7 @@
 //! key change, and the request that sets it waits, like a key edit, until
 //! every live instance has it.
 
-use super::access::{Op, authorize};
+use super::access::{Op, authorize, within_scopes};
 use super::errors::EditError;
 use crate::app::audit::{self, Entry};
 use crate::app::caller::Caller;
@@ -24,7 +24,8 @@ pub struct OwnerLimit {
 
 /// Sets (`Some`, requests a minute) or removes (`None`) the limit shared by
 /// the keys of `owner_id` in the caller's organisation (`keys:write`). A
-/// calling key may not loosen the limit of its own owner.
+/// calling key may not loosen the limit of its own owner, and may set only
+/// the limit of an owner whose keys all lie within its own scopes.
 pub async fn set_owner_limit(
     ctx: &AppState,
     caller: &Caller,
@@ -48,6 +49,19 @@ pub async fn set_owner_limit(
             };
             if own_owner && loosened {
                 return Err(EditError::Escalation(super::Escalation::Setting("rate_limit_per_minute")));
+            }
+            // A calling key sets the limit of an owner whose keys it could edit, and no other.
+            if caller.calling_key().is_some() {
+                let mut apis = std::collections::HashMap::new();
+                for key in crate::db::api_keys::of_owner(conn, org_id, owner.as_str())? {
+                    let slug = key.scopes().api().as_str().to_owned();
+                    if !apis.contains_key(&slug) {
+                        let definition = crate::app::apis::definition(conn, org_id, &slug)?
+                            .unwrap_or_else(|| crate::domain::access::ApiDefinition::deny_all(&slug, ""));
+                        apis.insert(slug.clone(), definition);
+                    }
+                    within_scopes(&caller, key.scopes(), &apis[&slug])?;
+                }
             }
             let after = limit.map(i64::from);
             let keys = crate::db::credits::set_owner_limit(conn, org_id, owner.as_str(), after, now())?;

@@ -100,7 +100,9 @@ pub(super) fn set_credits(
         let was = key.limits;
         let metered = change.metered(was.metered);
         let refill = change.refill_over(was.refill, was.metered);
-        crate::db::credits::set(conn, key.id, (metered, refill, change.remaining.flatten()), now())?;
+        // A count not given stays what the key shows now (a refill already due included).
+        let remaining = change.remaining.unwrap_or_else(|| before["credits_remaining"].as_u64());
+        crate::db::credits::set(conn, key.id, (metered, refill, remaining), now())?;
         let updated = reload(conn, key)?;
         let after = credits_fields(conn, &updated)?;
         if before == after {

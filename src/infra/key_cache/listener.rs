@@ -12,9 +12,10 @@
 //! has re-listened, caught up and heard its own probe.
 //!
 //! A channel can also connect and never deliver: through a pooler in
-//! transaction mode, `LISTEN` holds for one transaction only. So every
-//! heartbeat announces a probe on the channel, and the cache is trusted only
-//! while the latest came back within 2 s on the same server session; else
+//! transaction mode, `LISTEN` holds for one transaction only. So with every
+//! heartbeat a second connection announces a probe on the channel, and the
+//! cache is trusted only while the latest came back within 2 s and the
+//! heartbeat ran in the listening server session; else
 //! the channel counts as *silent*: a WARN, the metric
 //! `key_cache_channel_silent`, reads per batch, and another try in 10 s
 //! (docs/operator-guide.md: Scale-out → Connection poolers). An instance is *live* for others while its
@@ -124,6 +125,8 @@ pub fn start(url: String, live: &Arc<Live>, metrics: Arc<Metrics>) {
                     );
                     metrics.channel_silent();
                     if let Some(live) = weak.upgrade() {
+                        // Distrust first: once the row is gone nobody waits for this instance.
+                        live.distrust();
                         // Nobody should wait for the acknowledgements of an instance that reads per batch.
                         let _ = instances::leave_via(&url, &live.id);
                     }
@@ -187,18 +190,17 @@ fn listen(url: &str, weak: &Weak<Live>, metrics: &Metrics) -> Result<(), Ended> 
         }
         if changed || last_beat.is_none_or(|t| t.elapsed() >= HEARTBEAT) {
             let acked = live.generation.load(Ordering::Acquire);
+            let (ran_in, count) = instances::heartbeat_counted(&mut conn, &live.id, acked)?;
+            let count = u32::try_from(count).unwrap_or(1).max(1);
+            live.instances.store(count, Ordering::Relaxed);
+            metrics.instances_live(count);
+            if ran_in != session {
+                return Err(Ended::Silent("statements on the listening connection ran in another server session"));
+            }
             if probes.heard == probes.sent {
-                let (ran_in, count) = instances::heartbeat_and_probe(&mut conn, &live.id, acked, probes.sent + 1)?;
-                let count = u32::try_from(count).unwrap_or(1).max(1);
-                live.instances.store(count, Ordering::Relaxed);
-                metrics.instances_live(count);
-                if ran_in != session {
-                    return Err(Ended::Silent("statements on the listening connection ran in another server session"));
-                }
+                conn.probe(&live.id, probes.sent + 1)?;
                 probes.sent += 1;
                 probes.sent_at = Instant::now();
-            } else {
-                instances::heartbeat(&mut conn, &live.id, acked)?;
             }
             if changed {
                 metrics.acknowledged();

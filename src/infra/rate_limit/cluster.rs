@@ -79,8 +79,9 @@ impl Share {
         }
         let elapsed = self.synced_at.elapsed();
         let refill = f64::from(self.limit) / 60.0 * elapsed.as_secs_f64();
-        let held = self.lease.max(0.0) + self.unleased;
-        self.unleased >= 1.0 || (held + refill >= 1.0 && elapsed >= TOP_UP_GAP)
+        // In debt, or waiting for the refill: at most every TOP_UP_GAP (a flood must not become a transaction each).
+        let prompt = self.lease >= 0.0 && self.unleased >= 1.0;
+        prompt || (self.lease + self.unleased + refill >= 1.0 && elapsed >= TOP_UP_GAP)
     }
 
     /// The smallest lease worth asking for: a tenth of the instance's part.
@@ -126,6 +127,8 @@ impl Shares {
             if !share.wants_top_up() {
                 return share.take();
             }
+            // Asked for now: the sync must not take this share for idle meanwhile.
+            share.last_asked = Instant::now();
             share.topping_up.clone()
         };
         let _one_at_a_time = topping_up.lock().await;
@@ -142,14 +145,13 @@ impl Shares {
         let instance = self.instance.clone();
         let leased = db.run(move |conn| rate_buckets::sync(conn, &instance, &[ask])).await;
         let Ok(mut shares) = self.shares.lock() else { return Decision::Unlimited };
-        let Some(share) = shares.get_mut(bucket) else { return Decision::Unlimited };
+        let share = shares.entry(bucket.clone()).or_insert_with(|| Share::new(per_minute));
         match leased.map(|mut l| l.remove(&bucket.name())) {
             Ok(Some(lease)) => share.apply(&lease),
             Ok(None) => {}
             Err(e) => {
-                // Without the database: the smallest lease, as if granted, and no retry for a while.
-                tracing::warn!(error = %e, "could not lease from a cluster-wide rate limit; using a small part of it");
-                share.lease += share.chunk(self.live.load(Ordering::Relaxed));
+                // Nothing leased, nothing invented: refused until a sync gets through.
+                tracing::warn!(error = %e, "could not lease from a cluster-wide rate limit; refusing until it can");
                 share.unleased = 0.0;
                 share.synced_at = Instant::now();
             }

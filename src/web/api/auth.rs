@@ -30,6 +30,12 @@ pub struct KeyContext {
     pub expires_at: Option<chrono::NaiveDateTime>,
 }
 
+/// The request spent one of its key's credits.
+#[derive(Debug, Clone, Copy)]
+pub struct SpentCredit {
+    pub key_row_id: i64,
+}
+
 /// A request named a well-formed token of a known key (served or refused):
 /// what the request log needs to file it under the key.
 #[derive(Debug, Clone, Copy)]
@@ -121,8 +127,13 @@ impl BearerKey {
             err.retry = Some((retry_after_secs, limit));
             return Err(err);
         }
-        if admit::spend_credit(state, key).await? == Credit::Exhausted {
-            return Err(ApiError::new(Code::UsageExceeded));
+        match admit::spend_credit(state, key).await? {
+            Credit::Exhausted => return Err(ApiError::new(Code::UsageExceeded)),
+            // The API middleware gives it back if the request is refused after all.
+            Credit::Spent(_) => {
+                req.extensions_mut().insert(SpentCredit { key_row_id: key.id });
+            }
+            Credit::Unmetered => {}
         }
         state.usage.record(key.id, ip);
         Ok(Self { found: found.clone() })
