@@ -51,10 +51,10 @@ pub async fn key_headers(
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
         state.usage.count(ctx.key_row_id, ctx.org_id, res.status().as_u16());
         let spent = res.request().extensions().get::<auth::SpentCredit>().copied();
-        if let (Some(spent), true) = (spent, res.status().as_u16() >= 400) {
-            if let Err(e) = crate::app::admit::refund_credit(state, spent.key_row_id).await {
-                tracing::warn!(error = %e, "could not give back the credit of a refused request");
-            }
+        if let (Some(spent), true) = (spent, res.status().as_u16() >= 400)
+            && let Err(e) = crate::app::admit::refund_credit(state, spent.key_row_id).await
+        {
+            tracing::warn!(error = %e, "could not give back the credit of a refused request");
         }
     }
     match ctx.decision {
