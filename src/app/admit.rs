@@ -15,13 +15,13 @@ use crate::infra::rate_limit::{Bucket, Decision};
 /// owner's limit is not charged for a request the key's own limit refused.
 pub async fn rate(ctx: &AppState, key: &ApiKey) -> Decision {
     let own = key.rate_limit_per_minute.and_then(|n| u32::try_from(n).ok()).unwrap_or(ctx.config.default_rate_limit);
-    let decision = ctx.limits.check(&Bucket::Key(key.id), own, &ctx.db).await;
+    let decision = ctx.limits.check(&Bucket::Key(key.id), own).await;
     if matches!(decision, Decision::Limited { .. }) {
         return decision;
     }
     match (&key.owner_id, key.limits.owner_rate_limit) {
         (Some(owner), Some(limit)) => {
-            let owners = ctx.limits.check(&Bucket::Owner(key.org_id, owner.clone()), limit, &ctx.db).await;
+            let owners = ctx.limits.check(&Bucket::Owner(key.org_id, owner.clone()), limit).await;
             decision.stricter(owners)
         }
         _ => decision,
@@ -53,4 +53,9 @@ pub async fn spend_credit(ctx: &AppState, key: &ApiKey) -> Result<Credit, db::Er
 /// (a missing scope, a bad body, a server error): refused requests spend none.
 pub async fn refund_credit(ctx: &AppState, key_row_id: i64) -> Result<(), db::Error> {
     ctx.db.run(move |conn| db::credits::refund(conn, key_row_id)).await
+}
+
+/// Forgets rate-limit buckets nobody touched for an hour (the scheduler).
+pub async fn forget_idle_buckets(ctx: &AppState) -> Result<(), db::Error> {
+    ctx.db.run(db::rate_buckets::forget_idle).await
 }

@@ -19,6 +19,7 @@ pub mod demo;
 pub mod expiry_warnings;
 pub mod home;
 pub mod keys;
+pub mod lease;
 pub mod maintenance;
 pub mod members;
 pub mod notify;

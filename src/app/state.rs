@@ -59,9 +59,11 @@ impl AppState {
             config.scale.listen_database_url.as_deref(),
             metrics.clone(),
         );
+        let db = Db::new(pool);
         let limits = match key_cache.registry() {
             Some((instance, live)) if config.scale.cluster_rate_limits => {
-                crate::infra::rate_limit::RateLimits::cluster(instance, live)
+                let lessor = crate::app::lease::lessor(db.clone(), instance.to_owned());
+                crate::infra::rate_limit::RateLimits::cluster(lessor, live)
             }
             _ => crate::infra::rate_limit::RateLimits::default(),
         };
@@ -69,7 +71,7 @@ impl AppState {
         let passkeys = relying_party(&config);
         Self {
             mailer,
-            db: Db::new(pool),
+            db,
             config: Arc::new(config),
             usage: crate::infra::usage::Usage::default(),
             limits,

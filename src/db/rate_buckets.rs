@@ -37,6 +37,8 @@ pub struct Lease {
 struct Row {
     #[diesel(sql_type = Text)]
     bucket: String,
+    #[diesel(sql_type = BigInt)]
+    capacity: i64,
     #[diesel(sql_type = Double)]
     tokens: f64,
     #[diesel(sql_type = Double)]
@@ -71,7 +73,7 @@ pub fn sync(conn: &mut DbConn, instance: &str, asks: &[Ask]) -> QueryResult<Hash
         .bind::<Array<BigInt>, _>(&capacities)
         .execute(pg)?;
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT r.bucket, r.tokens, r.updated_at, EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now, \
+            "SELECT r.bucket, r.capacity, r.tokens, r.updated_at, EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now, \
                (SELECT COUNT(*) FROM rate_bucket_shares s WHERE s.bucket = r.bucket AND s.instance_id <> $2 \
                   AND s.synced_at > EXTRACT(EPOCH FROM clock_timestamp()) - 3) AS others \
              FROM rate_buckets r WHERE r.bucket = ANY($1) ORDER BY r.bucket FOR UPDATE OF r",
@@ -110,11 +112,13 @@ pub fn sync(conn: &mut DbConn, instance: &str, asks: &[Ask]) -> QueryResult<Hash
 /// One bucket's arithmetic: its lease for the instance, and the bucket's tokens after.
 fn settle(row: &Row, ask: &Ask) -> (Lease, f64) {
     let capacity = ask.capacity as f64;
-    // The refill since the last touch, never above capacity. A changed limit
-    // keeps what the bucket holds (capped): resetting it would hand out the
-    // whole limit again each time two instances' limits disagree.
+    // A raised limit adds the difference (as if the bucket had always been
+    // that large), a lowered one caps what it holds — never a fresh full
+    // bucket, which instances disagreeing on a limit would otherwise hand
+    // out again and again. Then the refill since the last touch, capped.
+    let grown = (capacity - row.capacity as f64).max(0.0);
     let rate = capacity / 60.0;
-    let refilled = (row.tokens + (row.now - row.updated_at).max(0.0) * rate).min(capacity);
+    let refilled = (row.tokens + grown + (row.now - row.updated_at).max(0.0) * rate).min(capacity);
     let wanting = ask.want > 0.0;
     let sharers = row.others + i64::from(wanting);
     // A lease below zero is a debt (spent after part of it was given back): the bucket pays it.
@@ -146,8 +150,8 @@ pub fn forget_idle(conn: &mut DbConn) -> QueryResult<()> {
 mod tests {
     use super::*;
 
-    fn row(_capacity: i64, tokens: f64, elapsed: f64, others: i64) -> Row {
-        Row { bucket: "k:1".into(), tokens, updated_at: 100.0, now: 100.0 + elapsed, others }
+    fn row(capacity: i64, tokens: f64, elapsed: f64, others: i64) -> Row {
+        Row { bucket: "k:1".into(), capacity, tokens, updated_at: 100.0, now: 100.0 + elapsed, others }
     }
 
     fn ask(unused: f64, want: f64) -> Ask {
@@ -176,8 +180,9 @@ mod tests {
         // Fractions are not handed out, but one whole token is when there is one.
         assert_eq!(settle(&row(60, 2.5, 0.0, 2), &ask(0.0, 5.0)).0.granted, 1.0);
         assert_eq!(settle(&row(60, 0.5, 0.0, 2), &ask(0.0, 5.0)).0.granted, 0.0);
-        // A changed limit keeps what the bucket held; a debt is paid from the bucket.
-        assert_eq!(settle(&row(30, 0.0, 0.0, 0), &ask(0.0, 100.0)).0.granted, 0.0);
+        // A raised limit adds the difference, a lowered one caps; a debt is paid from the bucket.
+        assert_eq!(settle(&row(30, 0.0, 0.0, 0), &ask(0.0, 100.0)).0.granted, 30.0);
+        assert_eq!(settle(&row(90, 80.0, 0.0, 0), &ask(0.0, 100.0)).0.granted, 60.0);
         let (lease, left) = settle(&row(60, 10.0, 0.0, 0), &ask(-4.0, 0.0));
         assert_eq!((lease.granted, left), (4.0, 6.0));
     }

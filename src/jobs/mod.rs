@@ -75,7 +75,7 @@ pub async fn run_once(state: &AppState) {
         tracing::warn!(error = %db::chain(&e), "applying the retention settings failed");
     }
     state.report_limits.forget_idle();
-    if let Err(e) = state.db.run(db::rate_buckets::forget_idle).await {
+    if let Err(e) = crate::app::admit::forget_idle_buckets(state).await {
         tracing::warn!(error = %db::chain(&e), "forgetting idle rate-limit buckets failed");
     }
 }

@@ -18,7 +18,7 @@ pub async fn run_forever(state: Arc<AppState>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = state.limits.sync(&state.db).await {
+        if let Err(e) = state.limits.sync().await {
             tracing::warn!(error = %crate::db::chain(&e), "could not sync the cluster's rate limits; spending what is left of this instance's leases");
         }
     }

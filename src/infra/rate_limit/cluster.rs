@@ -13,7 +13,7 @@
 //! transaction per instance per second, however many requests it serves.
 
 use super::{Bucket, Decision};
-use crate::db::rate_buckets::{self, Ask, Lease};
+use crate::db::rate_buckets::{Ask, Lease};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,8 +24,17 @@ const IDLE: Duration = Duration::from_secs(3);
 /// Top-ups in requests, at most one per bucket in this long.
 const TOP_UP_GAP: Duration = Duration::from_millis(100);
 
+/// Leases tokens for this instance: moves each asked bucket's lease and
+/// answers the leases by bucket name. The application provides it (it is a
+/// write, which belongs to a use case).
+pub type Lessor = Arc<
+    dyn Fn(Vec<Ask>) -> futures_util::future::BoxFuture<'static, Result<HashMap<String, Lease>, crate::db::Error>>
+        + Send
+        + Sync,
+>;
+
 pub struct Shares {
-    instance: String,
+    lessor: Lessor,
     shares: Mutex<HashMap<Bucket, Share>>,
     /// Live instances, as the key cache's listener last counted them.
     live: Arc<AtomicU32>,
@@ -113,11 +122,11 @@ impl Share {
 }
 
 impl Shares {
-    pub fn new(instance: &str, live: Arc<AtomicU32>) -> Self {
-        Self { instance: instance.to_owned(), shares: Mutex::default(), live }
+    pub fn new(lessor: Lessor, live: Arc<AtomicU32>) -> Self {
+        Self { lessor, shares: Mutex::default(), live }
     }
 
-    pub async fn check(&self, bucket: &Bucket, per_minute: u32, db: &crate::db::Db) -> Decision {
+    pub async fn check(&self, bucket: &Bucket, per_minute: u32) -> Decision {
         let topping_up = {
             let Ok(mut shares) = self.shares.lock() else { return Decision::Unlimited };
             let share = shares.entry(bucket.clone()).or_insert_with(|| Share::new(per_minute));
@@ -142,8 +151,7 @@ impl Shares {
             share.demand = share.demand.saturating_add(1);
             share.ask(bucket, self.live.load(Ordering::Relaxed))
         };
-        let instance = self.instance.clone();
-        let leased = db.run(move |conn| rate_buckets::sync(conn, &instance, &[ask])).await;
+        let leased = (self.lessor)(vec![ask]).await;
         let Ok(mut shares) = self.shares.lock() else { return Decision::Unlimited };
         let share = shares.entry(bucket.clone()).or_insert_with(|| Share::new(per_minute));
         match leased.map(|mut l| l.remove(&bucket.name())) {
@@ -161,7 +169,7 @@ impl Shares {
 
     /// Moves the lease of every bucket asked for since the last sync towards
     /// its demand, and gives back the leases of buckets nobody asked for in 3 s.
-    pub async fn sync(&self, db: &crate::db::Db) -> Result<(), crate::db::Error> {
+    pub async fn sync(&self) -> Result<(), crate::db::Error> {
         let live = self.live.load(Ordering::Relaxed);
         let asks: Vec<(Bucket, Ask)> = {
             let Ok(mut shares) = self.shares.lock() else { return Ok(()) };
@@ -175,8 +183,7 @@ impl Shares {
             return Ok(());
         }
         let sent: Vec<Ask> = asks.iter().map(|(_, a)| a.clone()).collect();
-        let instance = self.instance.clone();
-        let leases = db.run(move |conn| rate_buckets::sync(conn, &instance, &sent)).await;
+        let leases = (self.lessor)(sent).await;
         let Ok(mut shares) = self.shares.lock() else { return Ok(()) };
         let leases = match leases {
             Ok(leases) => leases,

@@ -6,6 +6,8 @@
 
 mod cluster;
 
+pub use cluster::Lessor;
+
 use governor::clock::Clock;
 use governor::middleware::StateInformationMiddleware;
 use governor::{DefaultDirectRateLimiter, Quota};
@@ -76,9 +78,10 @@ impl Default for RateLimits {
 impl RateLimits {
     /// Limits that hold across the instances sharing the database, this one
     /// registered as `instance` (call [`RateLimits::sync`] every second).
-    /// `live`: how many instances are live, kept up to date by the key cache's listener.
-    pub fn cluster(instance: &str, live: Arc<std::sync::atomic::AtomicU32>) -> Self {
-        Self { scope: Scope::Cluster(cluster::Shares::new(instance, live)) }
+    /// `lessor` leases from the buckets in the database; `live`: how many
+    /// instances are live, kept up to date by the key cache's listener.
+    pub fn cluster(lessor: Lessor, live: Arc<std::sync::atomic::AtomicU32>) -> Self {
+        Self { scope: Scope::Cluster(cluster::Shares::new(lessor, live)) }
     }
 
     pub fn is_cluster(&self) -> bool {
@@ -86,23 +89,23 @@ impl RateLimits {
     }
 
     /// Counts one request against `bucket`'s `per_minute` (0 = unlimited).
-    /// Only an instance's first request for a cluster-wide bucket reads `db`.
-    pub async fn check(&self, bucket: &Bucket, per_minute: u32, db: &crate::db::Db) -> Decision {
+    /// On the cluster, a request waits for the database only to lease (see cluster.rs).
+    pub async fn check(&self, bucket: &Bucket, per_minute: u32) -> Decision {
         if per_minute == 0 {
             return Decision::Unlimited;
         }
         match &self.scope {
             Scope::Instance(limiters) => check_here(limiters, bucket, per_minute),
-            Scope::Cluster(shares) => shares.check(bucket, per_minute, db).await,
+            Scope::Cluster(shares) => shares.check(bucket, per_minute).await,
         }
     }
 
     /// Reports what this instance spent and takes its next shares (cluster
     /// limits; nothing otherwise). Nothing is sent when nothing was asked.
-    pub async fn sync(&self, db: &crate::db::Db) -> Result<(), crate::db::Error> {
+    pub async fn sync(&self) -> Result<(), crate::db::Error> {
         match &self.scope {
             Scope::Instance(_) => Ok(()),
-            Scope::Cluster(shares) => shares.sync(db).await,
+            Scope::Cluster(shares) => shares.sync().await,
         }
     }
 }
