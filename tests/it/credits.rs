@@ -169,6 +169,10 @@ async fn an_owners_keys_share_its_limit_and_the_stricter_limit_applies() {
     );
     let audit = events(&app, org_id(&app, "acme"));
     assert_eq!(audit.iter().filter(|e| e.action == "owner.limits_changed").count(), 3);
+    let odd =
+        api(&app, Method::PUT, "/api/v1/owners/null%2Cnull/limits", &admin, Some(json!({"rate_limit_per_minute": 1})));
+    let (status, refused, _) = odd.await;
+    assert_eq!((status, detail_fields(&refused)), (422, vec!["owner_id".to_owned()]));
     let (status, refused, _) = put(json!({"rate_limit_per_minute": "many"})).await;
     assert_eq!((status, detail_fields(&refused)), (422, vec!["rate_limit_per_minute".to_owned()]));
     // A key of the owner may tighten the owner's limit, never loosen or remove it.

@@ -46,17 +46,7 @@ impl Proxy {
              server {{ listen 127.0.0.1:{port}; include {}; }}\n}}\n",
             recipe("deploy/nginx/latchkey.conf").display()
         );
-        std::fs::write(dir.path().join("nginx.conf"), conf).expect("nginx.conf");
-        let child = Command::new("nginx")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx (scripts/bootstrap installs it)");
-        Self::ready(Self { base: format!("http://127.0.0.1:{port}"), child, dir }, "error.log").await
+        Self::start_nginx(dir, &conf, port).await
     }
 
     /// nginx balancing `backends` (host:port) round-robin, as a load balancer
@@ -75,17 +65,7 @@ impl Proxy {
              server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://latchkeys; \
              proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n}}\n"
         );
-        std::fs::write(dir.path().join("nginx.conf"), conf).expect("nginx.conf");
-        let child = Command::new("nginx")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx (scripts/bootstrap installs it)");
-        Self::ready(Self { base: format!("http://127.0.0.1:{port}"), child, dir }, "error.log").await
+        Self::start_nginx(dir, &conf, port).await
     }
 
     /// Caddy running `deploy/caddy/Caddyfile`, its addresses from the environment as the recipe says.
@@ -107,6 +87,21 @@ impl Proxy {
             .spawn()
             .expect("start caddy (scripts/bootstrap installs it)");
         Self::ready(Self { base: format!("http://127.0.0.1:{port}"), child, dir }, "caddy.log").await
+    }
+
+    /// Runs nginx with `conf` from `dir`, listening on `port`.
+    async fn start_nginx(dir: tempfile::TempDir, conf: &str, port: u16) -> Self {
+        std::fs::write(dir.path().join("nginx.conf"), conf).expect("nginx.conf");
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx (scripts/bootstrap installs it)");
+        Self::ready(Self { base: format!("http://127.0.0.1:{port}"), child, dir }, "error.log").await
     }
 
     /// Waits until the proxy answers (any status).

@@ -21,11 +21,26 @@ fn limit(body: &serde_json::Map<String, Value>) -> Result<Option<u32>, Vec<Field
     match body.get("rate_limit_per_minute") {
         None => Err(field("is required (null removes the owner's limit)")),
         Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.as_u64().is_some() => {
-            let parsed = parse_rate_limit(&n.to_string()).map_err(|e| field(&e.0))?;
+        // An integral number such as 60.0 is an integer, as JSON Schema says.
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f >= 0.0) => {
+            let whole = n.as_u64().unwrap_or_else(|| n.as_f64().map_or(u64::MAX, |f| f.min(u64::MAX as f64) as u64));
+            let parsed = parse_rate_limit(&whole.to_string()).map_err(|e| field(&e.0))?;
             Ok(parsed.filter(|n| *n > 0))
         }
         Some(_) => Err(field("must be a whole number of requests per minute, or null for none")),
+    }
+}
+
+/// An owner id as this path takes it: 1–128 letters, digits and `. _ : @ -`
+/// (what ids of customers, accounts and e-mail addresses are made of; the
+/// OpenAPI document says the same).
+fn path_owner(raw: &str) -> Result<&str, Vec<FieldError>> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_:@".contains(c);
+    if (1..=128).contains(&raw.len()) && raw.chars().all(allowed) {
+        Ok(raw)
+    } else {
+        let message = "must be 1 to 128 letters, digits and . _ : @ - (set limits for such owner ids)";
+        Err(vec![FieldError { field: "owner_id".into(), message: message.into() }])
     }
 }
 
@@ -40,9 +55,10 @@ pub async fn put_limits(
 ) -> Result<HttpResponse, ApiError> {
     let caller = key.caller(meta);
     keys::authorize(&caller, keys::Op::Edit)?;
+    let owner = path_owner(&path).map_err(ApiError::validation)?;
     let body = json_object(&req, payload).await?;
     let limit = limit(&body).map_err(ApiError::validation)?;
-    let set = keys::set_owner_limit(&state, &caller, &path, limit).await?;
+    let set = keys::set_owner_limit(&state, &caller, owner, limit).await?;
     Ok(HttpResponse::Ok().json(json!({
         "owner_id": set.owner_id.as_str(),
         "rate_limit_per_minute": set.rate_limit_per_minute,
