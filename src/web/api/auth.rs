@@ -127,13 +127,16 @@ impl BearerKey {
             err.retry = Some((retry_after_secs, limit));
             return Err(err);
         }
-        match admit::spend_credit(state, key).await? {
-            Credit::Exhausted => return Err(ApiError::new(Code::UsageExceeded)),
-            // The API middleware gives it back if the request is refused after all.
-            Credit::Spent(_) => {
-                req.extensions_mut().insert(SpentCredit { key_row_id: key.id });
+        // Only a key with credits goes to the database here (most keys have none).
+        if key.limits.metered {
+            match admit::spend_credit(state, key).await? {
+                Credit::Exhausted => return Err(ApiError::new(Code::UsageExceeded)),
+                // The API middleware gives it back if the request is refused after all.
+                Credit::Spent(_) => {
+                    req.extensions_mut().insert(SpentCredit { key_row_id: key.id });
+                }
+                Credit::Unmetered => {}
             }
-            Credit::Unmetered => {}
         }
         state.usage.record(key.id, ip);
         Ok(Self { found: found.clone() })

@@ -50,8 +50,11 @@ pub async fn key_headers(
     let Some(ctx) = context else { return Ok(res) };
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
         state.usage.count(ctx.key_row_id, ctx.org_id, res.status().as_u16());
-        let spent = res.request().extensions().get::<auth::SpentCredit>().copied();
-        if let (Some(spent), true) = (spent, res.status().as_u16() >= 400)
+        // A refused request gives back the credit it took (looked for only on a refusal).
+        let spent = (res.status().as_u16() >= 400)
+            .then(|| res.request().extensions().get::<auth::SpentCredit>().copied())
+            .flatten();
+        if let Some(spent) = spent
             && let Err(e) = crate::app::admit::refund_credit(state, spent.key_row_id).await
         {
             tracing::warn!(error = %e, "could not give back the credit of a refused request");
