@@ -75,9 +75,7 @@ pub fn set(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let refill = refill.filter(|_| metered);
-    let stored: Option<String> = api_keys::table.find(key_row_id).select(api_keys::limits).first(conn)?;
-    let limits = KeyLimits { metered, refill, ..KeyLimits::from(stored) };
-    diesel::update(api_keys::table.find(key_row_id)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
+    amend_limits(conn, key_row_id, |limits| KeyLimits { metered, refill, ..limits })?;
     if !metered {
         diesel::delete(key_credits::table.find(key_row_id)).execute(conn)?;
         return Ok(());
@@ -118,14 +116,11 @@ fn put_count(
 /// refill and the count (a rotation's replacement carries on; the old key,
 /// while its grace period lasts, spends from the replacement's count).
 pub fn move_to(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<()> {
-    let old: Option<String> = api_keys::table.find(from).select(api_keys::limits).first(conn)?;
-    let old = KeyLimits::from(old);
+    let old = limits_of(conn, from)?;
     if !old.metered {
         return Ok(());
     }
-    let new: Option<String> = api_keys::table.find(to).select(api_keys::limits).first(conn)?;
-    let limits = KeyLimits { metered: true, refill: old.refill, ..KeyLimits::from(new) };
-    diesel::update(api_keys::table.find(to)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
+    amend_limits(conn, to, |limits| KeyLimits { metered: true, refill: old.refill, ..limits })?;
     let row: Option<(i64, NaiveDateTime)> = key_credits::table
         .find(from)
         .select((key_credits::remaining, key_credits::refilled_at))
@@ -197,9 +192,20 @@ pub fn set_owner_limit(
     for id in &keys {
         // Under the key's row lock, so an edit of its credits in flight is read, not overwritten.
         super::lock_key(conn, *id)?;
-        let stored: Option<String> = api_keys::table.find(id).select(api_keys::limits).first(conn)?;
-        let limits = KeyLimits { owner_rate_limit, ..KeyLimits::from(stored) };
-        diesel::update(api_keys::table.find(id)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
+        amend_limits(conn, *id, |limits| KeyLimits { owner_rate_limit, ..limits })?;
     }
     Ok(i64::try_from(keys.len()).unwrap_or(i64::MAX))
+}
+
+/// A key's credits settings and owner's limit, as stored.
+fn limits_of(conn: &mut DbConn, key_row_id: i64) -> QueryResult<KeyLimits> {
+    let stored: Option<String> = api_keys::table.find(key_row_id).select(api_keys::limits).first(conn)?;
+    Ok(KeyLimits::from(stored))
+}
+
+/// Rewrites a key's `limits` column with `change` applied to what it holds.
+fn amend_limits(conn: &mut DbConn, key_row_id: i64, change: impl FnOnce(KeyLimits) -> KeyLimits) -> QueryResult<()> {
+    let limits = change(limits_of(conn, key_row_id)?);
+    diesel::update(api_keys::table.find(key_row_id)).set(api_keys::limits.eq(limits.to_stored())).execute(conn)?;
+    Ok(())
 }

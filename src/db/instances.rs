@@ -98,7 +98,8 @@ impl std::ops::DerefMut for Listener {
     }
 }
 
-/// [`heartbeat`], answering the server process that ran it and how many
+/// Records a heartbeat and the generation this instance has applied
+/// (creating its row); answers the server process that ran it and how many
 /// instances are live (this one included).
 pub fn heartbeat_counted(conn: &mut PgConnection, id: &str, acked: u64) -> QueryResult<(i32, i64)> {
     #[derive(QueryableByName)]
@@ -119,19 +120,6 @@ pub fn heartbeat_counted(conn: &mut PgConnection, id: &str, acked: u64) -> Query
     .bind::<BigInt, _>(acked as i64)
     .get_result::<Beat>(conn)
     .map(|b| (b.pid, b.live))
-}
-
-/// Records a heartbeat and the generation this instance has applied (creating its row).
-pub fn heartbeat(conn: &mut PgConnection, id: &str, acked: u64) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO api_instances (id, started_at, heartbeat_at, acked_generation) \
-         VALUES ($1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', $2) ON CONFLICT (id) DO UPDATE \
-         SET heartbeat_at = EXCLUDED.heartbeat_at, acked_generation = GREATEST(api_instances.acked_generation, EXCLUDED.acked_generation)",
-    )
-    .bind::<Text, _>(id)
-    .bind::<BigInt, _>(acked as i64)
-    .execute(conn)
-    .map(|_| ())
 }
 
 /// Live instances that have not yet acknowledged `generation`. Old rows (an hour without a heartbeat) are removed.

@@ -162,9 +162,7 @@ pub fn parse(body: &Map<String, Value>, was_metered: bool) -> Result<CreditsChan
 }
 
 fn whole(value: &Value) -> Option<u64> {
-    let n = value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0)?;
-    let n = value.as_u64().unwrap_or(n as u64);
-    (n <= MAX_CREDITS).then_some(n)
+    super::records::whole_number(value).filter(|n| *n <= MAX_CREDITS)
 }
 
 fn refill(value: &Value) -> Result<Option<Refill>, String> {

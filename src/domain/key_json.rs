@@ -8,7 +8,7 @@
 use super::access::{ApiSlug, Grant, Grants, Metadata, OwnerId, RoleSlug};
 use super::credits::CreditsChange;
 use super::key_settings::{IpAllowlist, KeySettings, parse_description, parse_expiry, parse_label, parse_rate_limit};
-use super::records::FieldError;
+use super::records::{FieldError, whole_number};
 use super::scopes::{Scopes, split_names};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
@@ -158,10 +158,8 @@ pub fn parse(
                     s.rate_limit_per_minute = None;
                     Ok(())
                 }
-                // An integral number such as 60.0 is an integer, as JSON Schema says.
-                Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f >= 0.0) => {
-                    let whole =
-                        n.as_u64().unwrap_or_else(|| n.as_f64().map_or(u64::MAX, |f| f.min(u64::MAX as f64) as u64));
+                Value::Number(_) if whole_number(value).is_some() => {
+                    let whole = whole_number(value).unwrap_or(u64::MAX);
                     parse_rate_limit(&whole.to_string()).map(|v| s.rate_limit_per_minute = v).map_err(|e| e.0)
                 }
                 _ => {

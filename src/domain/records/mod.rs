@@ -341,5 +341,12 @@ impl Field {
     }
 }
 
+/// A whole number ≥ 0: an integral number such as 60.0 is an integer, as
+/// JSON Schema says (one too large for u64 reads as u64::MAX).
+pub fn whole_number(value: &Value) -> Option<u64> {
+    let f = value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0)?;
+    Some(value.as_u64().unwrap_or(f.min(u64::MAX as f64) as u64))
+}
+
 #[cfg(test)]
 mod tests;

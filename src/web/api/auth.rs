@@ -129,17 +129,24 @@ impl BearerKey {
         }
         // Only a key with credits goes to the database here (most keys have none).
         if key.limits.metered {
-            match admit::spend_credit(state, key).await? {
-                Credit::Exhausted => return Err(ApiError::new(Code::UsageExceeded)),
-                // The API middleware gives it back if the request is refused after all.
-                Credit::Spent(_) => {
-                    req.extensions_mut().insert(SpentCredit { key_row_id: key.id });
-                }
-                Credit::Unmetered => {}
-            }
+            spend_credit(state, req, key).await?;
         }
         state.usage.record(key.id, ip);
         Ok(Self { found: found.clone() })
+    }
+}
+
+/// Spends one of the key's credits (429 `usage_exceeded` when none is
+/// left), marking the request so the API middleware gives it back if the
+/// request is refused after all.
+async fn spend_credit(state: &AppState, req: &HttpRequest, key: &ApiKey) -> Result<(), ApiError> {
+    match admit::spend_credit(state, key).await? {
+        Credit::Exhausted => Err(ApiError::new(Code::UsageExceeded)),
+        Credit::Spent(_) => {
+            req.extensions_mut().insert(SpentCredit { key_row_id: key.id });
+            Ok(())
+        }
+        Credit::Unmetered => Ok(()),
     }
 }
 

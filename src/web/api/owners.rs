@@ -8,7 +8,7 @@ use crate::app::audit::RequestMeta;
 use crate::app::keys;
 use crate::app::state::AppState;
 use crate::domain::key_settings::parse_rate_limit;
-use crate::domain::records::FieldError;
+use crate::domain::records::{FieldError, whole_number};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
@@ -21,9 +21,8 @@ fn limit(body: &serde_json::Map<String, Value>) -> Result<Option<u32>, Vec<Field
     match body.get("rate_limit_per_minute") {
         None => Err(field("is required (null removes the owner's limit)")),
         Some(Value::Null) => Ok(None),
-        // An integral number such as 60.0 is an integer, as JSON Schema says.
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f >= 0.0) => {
-            let whole = n.as_u64().unwrap_or_else(|| n.as_f64().map_or(u64::MAX, |f| f.min(u64::MAX as f64) as u64));
+        Some(value) if whole_number(value).is_some() => {
+            let whole = whole_number(value).unwrap_or(u64::MAX);
             let parsed = parse_rate_limit(&whole.to_string()).map_err(|e| field(&e.0))?;
             Ok(parsed.filter(|n| *n > 0))
         }
