@@ -66,12 +66,14 @@ impl Asker<'_> {
     }
 }
 
-/// Verifies `input` for `asker`.
+/// Verifies `input` for `asker`. `meta` reads where the request came from;
+/// it is called only when something is recorded (a revoked key's use, a
+/// request-log row), since most verifications of a busy key record neither.
 pub async fn verify(
     ctx: &AppState,
     asker: Asker<'_>,
     input: &VerifyInput,
-    meta: &RequestMeta,
+    meta: &dyn Fn() -> RequestMeta,
 ) -> Result<Verdict, db::Error> {
     let Some(secret) = ApiKeySecret::parse(input.key.trim()) else { return Ok(Verdict::of(VerifyCode::Malformed)) };
     let found = keys::by_token(ctx, secret.hash()).await?;
@@ -123,13 +125,13 @@ async fn judge(
     ctx: &AppState,
     (found, asker): (&(ApiKey, Org), Asker<'_>),
     input: &VerifyInput,
-    meta: &RequestMeta,
+    meta: &dyn Fn() -> RequestMeta,
     verdict: &mut Verdict,
 ) -> Result<VerifyCode, db::Error> {
     let (key, org) = found;
     match key.state(now()) {
         KeyState::Revoked => {
-            keys::record_revoked_use(ctx, key, meta).await?;
+            keys::record_revoked_use(ctx, key, &meta()).await?;
             return Ok(VerifyCode::Revoked);
         }
         KeyState::Disabled => return Ok(VerifyCode::Disabled),
@@ -175,7 +177,13 @@ async fn judge(
 }
 
 /// Files the verification in the verified key's request log.
-fn log(ctx: &AppState, key: &ApiKey, (input, asker): (&VerifyInput, Asker<'_>), code: VerifyCode, meta: &RequestMeta) {
+fn log(
+    ctx: &AppState,
+    key: &ApiKey,
+    (input, asker): (&VerifyInput, Asker<'_>),
+    code: VerifyCode,
+    meta: &dyn Fn() -> RequestMeta,
+) {
     if !ctx.request_log.enabled() {
         return;
     }
@@ -187,35 +195,39 @@ fn log(ctx: &AppState, key: &ApiKey, (input, asker): (&VerifyInput, Asker<'_>), 
         authenticated,
         ip: input.client_ip,
     };
-    let (method, path) = match &input.asked {
-        // As for the REST API: never a query string (it may carry secrets).
-        Asked::Request { method, path } => {
-            let path = path.split(['?', '#']).next().unwrap_or_default();
-            (method.as_str().to_owned(), crate::app::request_log::clip_path(path))
+    // Built only for a request the log keeps as a row.
+    let entry = || {
+        let (method, path) = match &input.asked {
+            // As for the REST API: never a query string (it may carry secrets).
+            Asked::Request { method, path } => {
+                let path = path.split(['?', '#']).next().unwrap_or_default();
+                (method.as_str().to_owned(), crate::app::request_log::clip_path(path))
+            }
+            Asked::Key | Asked::Expression(_) => (String::new(), String::new()),
+        };
+        let meta = meta();
+        Entry {
+            key_row_id: key.id,
+            key_created_at: key.created_at,
+            org_id: OrgId::new(key.org_id),
+            at: now(),
+            method,
+            path,
+            status,
+            error_code,
+            latency_ms: 0,
+            ip: input.client_ip,
+            user_agent: meta.user_agent.as_deref().map(crate::app::request_log::clip_user_agent),
+            request_id: meta.request_id.unwrap_or_default(),
+            authenticated,
+            repeats: 0,
+            tally: None,
+            via: asker.via(),
+            host: match asker {
+                Asker::Proxy { host, .. } => host.map(|h| h.chars().take(253).collect()),
+                Asker::Service(_) => None,
+            },
         }
-        Asked::Key | Asked::Expression(_) => (String::new(), String::new()),
-    };
-    let entry = || Entry {
-        key_row_id: key.id,
-        key_created_at: key.created_at,
-        org_id: OrgId::new(key.org_id),
-        at: now(),
-        method,
-        path,
-        status,
-        error_code,
-        latency_ms: 0,
-        ip: input.client_ip,
-        user_agent: meta.user_agent.as_deref().map(crate::app::request_log::clip_user_agent),
-        request_id: meta.request_id.clone().unwrap_or_default(),
-        authenticated,
-        repeats: 0,
-        tally: None,
-        via: asker.via(),
-        host: match asker {
-            Asker::Proxy { host, .. } => host.map(|h| h.chars().take(253).collect()),
-            Asker::Service(_) => None,
-        },
     };
     if !ctx.request_log.record(seen, entry) {
         ctx.metrics.request_log_dropped(1);

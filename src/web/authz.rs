@@ -59,7 +59,7 @@ pub async fn authz(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         return refusal(StatusCode::UNAUTHORIZED, "missing_key", "Send an API key as Authorization: Bearer <key>.");
     };
     let asker = Asker::Proxy { host: header(&req, "x-forwarded-host"), default_api: config.default_api.as_deref() };
-    match verify(&state, asker, &input, &RequestMeta::of(&req)).await {
+    match verify(&state, asker, &input, &|| RequestMeta::of(&req)).await {
         Ok(verdict) if verdict.code == VerifyCode::Valid => allowed(&verdict),
         Ok(verdict) => refused(&verdict, nginx),
         Err(e) => {

@@ -257,9 +257,6 @@ fn management_routes(cfg: &mut web::ServiceConfig) {
             .default_service(refuse(ALLOW_ACTION)),
     )
     .service(
-        web::resource("/keys/verify").route(web::post().to(keys::verify::verify)).default_service(refuse(ALLOW_ACTION)),
-    )
-    .service(
         web::resource("/keys/{key_id}")
             .route(get_or_head().to(keys::get))
             .route(web::patch().to(keys::write::update))
@@ -330,6 +327,14 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .wrap(from_fn(key_headers))
             .wrap(crate::web::middleware::api_security_headers())
+            // First: actix tries a scope's resources in order (each pattern
+            // with parameters is a regex match), and verification is the
+            // hottest route a service calls.
+            .service(
+                web::resource("/keys/verify")
+                    .route(web::post().to(crate::web::api::keys::verify::verify))
+                    .default_service(refuse(crate::web::api::openapi::ALLOW_ACTION)),
+            )
             .service(
                 web::resource("/openapi.json")
                     .route(get_or_head().to(openapi_json))

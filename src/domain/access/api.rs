@@ -8,7 +8,7 @@
 //! other grants give.
 
 use super::expression::Expression;
-use super::permission::{Grant, Grants, Permission, PermissionSlug, parse_description};
+use super::permission::{Grant, Grants, Holds, Permission, PermissionSlug, parse_description};
 use super::route::{RequestPath, Route, RouteTable};
 use crate::ParseError;
 use crate::records::FieldError;
@@ -246,7 +246,7 @@ impl ApiDefinition {
 
     /// The answer for one key: see `Check` and `Decision`.
     pub fn decide(&self, key: &KeyAccess, check: Check<'_>) -> Decision {
-        let grants = self.effective_grants(key);
+        let grants = self.effective(key);
         let requires = match check {
             Check::Expression(expression) => Some(expression),
             // A path that cannot be read is matched by nothing, whatever `unmatched` says.
@@ -267,13 +267,33 @@ impl ApiDefinition {
 
     /// The API's declared permissions `key` holds (its grants and roles), sorted.
     pub fn held(&self, key: &KeyAccess) -> Vec<PermissionSlug> {
-        self.held_of(&self.effective_grants(key))
+        self.held_of(&self.effective(key))
     }
 
-    fn held_of(&self, grants: &Grants) -> Vec<PermissionSlug> {
-        let held: BTreeSet<&PermissionSlug> =
-            self.permissions.iter().map(|p| &p.slug).filter(|p| grants.grants(p)).collect();
+    /// What `effective_grants` merges, read in place.
+    fn effective<'a>(&'a self, key: &'a KeyAccess) -> Effective<'a> {
+        let roles = self.roles.iter().filter(|r| key.roles.contains(&r.slug)).map(|r| &r.permissions).collect();
+        Effective { own: &key.grants, roles }
+    }
+
+    fn held_of(&self, grants: &dyn Holds) -> Vec<PermissionSlug> {
+        let mut held: Vec<&PermissionSlug> =
+            self.permissions.iter().map(|p| &p.slug).filter(|p| grants.holds(p)).collect();
+        held.sort_unstable();
+        held.dedup();
         held.into_iter().cloned().collect()
+    }
+}
+
+/// A key's own grants and those of its roles on one API.
+struct Effective<'a> {
+    own: &'a Grants,
+    roles: Vec<&'a Grants>,
+}
+
+impl Holds for Effective<'_> {
+    fn holds(&self, permission: &PermissionSlug) -> bool {
+        self.own.grants(permission) || self.roles.iter().any(|g| g.grants(permission))
     }
 }
 

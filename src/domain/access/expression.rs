@@ -21,7 +21,7 @@
 //! `a, b` where `b` would do): the smallest is a set-cover problem, and this
 //! answer is cheap, deterministic and enough to act on.
 
-use super::permission::{Grants, PermissionSlug};
+use super::permission::{Holds, PermissionSlug};
 use crate::ParseError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -212,7 +212,7 @@ impl Expression {
 
     /// `Ok` when `grants` satisfy the expression, else the missing permissions
     /// (see the module doc for which), sorted.
-    pub fn evaluate(&self, grants: &Grants) -> Result<(), Vec<PermissionSlug>> {
+    pub fn evaluate(&self, grants: &dyn Holds) -> Result<(), Vec<PermissionSlug>> {
         let missing = self.0.missing(grants);
         if missing.is_empty() { Ok(()) } else { Err(missing.into_iter().cloned().collect()) }
     }
@@ -257,9 +257,9 @@ impl Node {
         }
     }
 
-    fn missing(&self, grants: &Grants) -> BTreeSet<&PermissionSlug> {
+    fn missing(&self, grants: &dyn Holds) -> BTreeSet<&PermissionSlug> {
         match self {
-            Self::Permission(p) if grants.grants(p) => BTreeSet::new(),
+            Self::Permission(p) if grants.holds(p) => BTreeSet::new(),
             Self::Permission(p) => BTreeSet::from([p]),
             Self::All(parts) => parts.iter().flat_map(|p| p.missing(grants)).collect(),
             // min_by_key keeps the first of equals: the first alternative written.

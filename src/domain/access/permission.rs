@@ -18,7 +18,9 @@ pub const MAX_DESCRIPTION_LEN: usize = 200;
 /// the words of a permission expression.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct PermissionSlug(String);
+// Shared, not copied: a verification's answer lists the permissions a key
+// holds, and cloning a name should not allocate on that path.
+pub struct PermissionSlug(std::sync::Arc<str>);
 
 /// Whether `text` is segments of `[a-z0-9_]+` joined by `.` or `:`.
 fn is_segmented(text: &str) -> bool {
@@ -46,7 +48,7 @@ impl PermissionSlug {
                 "{value:?} is a word of permission expressions; choose another name."
             )));
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(value.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -75,7 +77,7 @@ impl TryFrom<String> for PermissionSlug {
 
 impl From<PermissionSlug> for String {
     fn from(value: PermissionSlug) -> Self {
-        value.0
+        value.0.to_string()
     }
 }
 
@@ -174,7 +176,7 @@ impl Grant {
 
 impl From<PermissionSlug> for Grant {
     fn from(slug: PermissionSlug) -> Self {
-        Self(slug.0)
+        Self(slug.0.to_string())
     }
 }
 
@@ -201,6 +203,19 @@ impl From<Grant> for String {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Grants(BTreeSet<Grant>);
+
+/// Says whether a permission is granted: a set of grants, or a key's grants
+/// and its roles' read in place (`ApiDefinition::decide`), without merging
+/// them into a copy on a path as hot as verification.
+pub trait Holds {
+    fn holds(&self, permission: &PermissionSlug) -> bool;
+}
+
+impl Holds for Grants {
+    fn holds(&self, permission: &PermissionSlug) -> bool {
+        self.grants(permission)
+    }
+}
 
 impl Grants {
     /// Parses each grant; the first bad one is reported.

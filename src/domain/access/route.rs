@@ -30,6 +30,7 @@
 use super::expression::Expression;
 use crate::ParseError;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -108,7 +109,11 @@ fn is_unreserved(b: u8) -> bool {
 
 /// RFC 3986 §6.2.2: `%XX` of an unreserved character decoded, any other
 /// `%XX` upper-cased; a `%` without two hex digits is left as it is.
-pub(crate) fn normalise_segment(raw: &str) -> String {
+pub(crate) fn normalise_segment(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('%') {
+        // Nothing to decode: most requests' segments, read without a copy.
+        return Cow::Borrowed(raw);
+    }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(at) = rest.find('%') {
@@ -132,7 +137,7 @@ pub(crate) fn normalise_segment(raw: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// Characters a literal may hold: RFC 3986 `pchar` less `*` and `%` (both
@@ -152,7 +157,7 @@ fn literal(raw: &str) -> Result<Segment, ParseError> {
     if !raw.bytes().all(|b| literal_char(b) || b == b'%') {
         return bad("holds a character a path cannot carry as it is; percent-encode it (like %20).");
     }
-    let value = normalise_segment(raw);
+    let value = normalise_segment(raw).into_owned();
     if value.split('%').skip(1).any(|h| !h.get(..2).is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))) {
         return bad("holds a % not followed by two hex digits.");
     }
@@ -214,12 +219,12 @@ impl PathPattern {
         &self.0
     }
 
-    pub fn matches(&self, path: &RequestPath) -> bool {
+    pub fn matches(&self, path: &RequestPath<'_>) -> bool {
         let mut parts = path.0.iter();
         for segment in &self.0 {
             match segment {
                 Segment::Rest => return true,
-                Segment::Literal(l) if parts.next() != Some(l) => return false,
+                Segment::Literal(l) if parts.next().map(AsRef::as_ref) != Some(l.as_str()) => return false,
                 Segment::Param(_) | Segment::One if parts.next().is_none() => return false,
                 _ => {}
             }
@@ -284,13 +289,14 @@ impl From<PathPattern> for String {
     }
 }
 
-/// A request's path, normalised as the module doc says, as its segments.
+/// A request's path, normalised as the module doc says, as its segments
+/// (borrowed from the target where normalising changed nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestPath(Vec<String>);
+pub struct RequestPath<'a>(Vec<Cow<'a, str>>);
 
-impl RequestPath {
+impl<'a> RequestPath<'a> {
     /// Reads a request target's path (`/v1/invoices/42?expand=lines`).
-    pub fn parse(target: &str) -> Result<Self, ParseError> {
+    pub fn parse(target: &'a str) -> Result<Self, ParseError> {
         let path = target.split(['?', '#']).next().unwrap_or_default();
         if !path.starts_with('/') {
             return Err(ParseError::new("A request path starts with /."));
@@ -301,7 +307,7 @@ impl RequestPath {
         let mut segments = Vec::new();
         for raw in path.split('/') {
             let segment = normalise_segment(raw.split(';').next().unwrap_or_default());
-            match segment.as_str() {
+            match segment.as_ref() {
                 "" | "." => {}
                 ".." => {
                     segments.pop();
@@ -312,7 +318,7 @@ impl RequestPath {
         Ok(Self(segments))
     }
 
-    pub fn segments(&self) -> &[String] {
+    pub fn segments(&self) -> &[Cow<'a, str>] {
         &self.0
     }
 }
@@ -327,7 +333,7 @@ pub struct Route {
 }
 
 impl Route {
-    pub fn matches(&self, method: &str, path: &RequestPath) -> bool {
+    pub fn matches(&self, method: &str, path: &RequestPath<'_>) -> bool {
         self.method.matches(method) && self.path.matches(path)
     }
 
@@ -369,7 +375,7 @@ impl RouteTable {
     }
 
     /// The most specific route for the request, if any matches.
-    pub fn find(&self, method: &str, path: &RequestPath) -> Option<&Route> {
+    pub fn find(&self, method: &str, path: &RequestPath<'_>) -> Option<&Route> {
         self.0.iter().filter(|r| r.matches(method, path)).min_by(|a, b| a.cmp_specificity(b))
     }
 }

@@ -1,6 +1,7 @@
 //! Unit and property tests of permission expressions.
 
 use super::*;
+use crate::access::Grants;
 use proptest::prelude::*;
 
 fn parse(s: &str) -> Expression {

@@ -54,7 +54,7 @@ impl<T: AsRef<str>> Serialize for Names<'_, T> {
 pub struct Answer<'a> {
     valid: bool,
     code: &'static str,
-    key_id: Option<String>,
+    key_id: Option<&'a str>,
     org: Option<&'a str>,
     api: Option<&'a str>,
     owner_id: Option<&'a str>,
@@ -73,7 +73,7 @@ pub fn answer(verdict: &Verdict) -> Answer<'_> {
     Answer {
         valid: verdict.code == VerifyCode::Valid,
         code: verdict.code.as_str(),
-        key_id: key.map(|(k, _)| k.key_id.to_string()),
+        key_id: key.map(|(k, _)| k.key_id.as_str()),
         org: key.map(|(_, org)| org.slug.as_str()),
         api: key.map(|(k, _)| k.scopes().api().as_str()),
         owner_id: key.and_then(|(k, _)| k.owner_id.as_deref()),
@@ -91,7 +91,6 @@ pub async fn verify(
     req: HttpRequest,
     state: web::Data<AppState>,
     key: BearerKey,
-    meta: RequestMeta,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     // The scope alone decides (no caller to build: this path is as hot as the API's).
@@ -100,6 +99,6 @@ pub async fn verify(
     }
     let body = json_object(&req, payload).await?;
     let input = parse(&body).map_err(ApiError::validation)?;
-    let verdict = verify_key(&state, Asker::Service(key.org().id), &input, &meta).await?;
+    let verdict = verify_key(&state, Asker::Service(key.org().id), &input, &|| RequestMeta::of(&req)).await?;
     Ok(HttpResponse::Ok().json(answer(&verdict)))
 }
