@@ -4,6 +4,7 @@
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_server BIN DATABASE_URL WORKDIR NAME: starts `serve`, sets SERVER_PID and BASE.
+# SERVE_PREFIX (e.g. a valgrind command line) runs `serve` under another program.
 start_server() {
   local bin=$1 url=$2 work=$3 name=$4
   DATABASE_URL=$url "$bin" user create --email owner@bench.test --name "Bench Owner" --password bench-password >/dev/null
@@ -11,9 +12,9 @@ start_server() {
   local port; port=$(free_port)
   BASE=http://127.0.0.1:$port
   DATABASE_URL=$url LATCHKEY_BIND=127.0.0.1:$port LATCHKEY_KEYS_FILE=$work/keys RUST_LOG=warn \
-    "$bin" serve 2>"$work/server-$name.log" &
+    ${SERVE_PREFIX:-} "$bin" serve 2>"$work/server-$name.log" &
   SERVER_PID=$!
-  for _ in $(seq 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+  for _ in $(seq 600); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 }
 
 # A wrk latency ("812.00us", "1.63ms", "2.01s") in milliseconds.
