@@ -7,7 +7,7 @@
 //! once a second costs a request one short lock — no task wake-up per
 //! request, as a channel would.
 
-mod coalesce;
+pub mod coalesce;
 mod memory;
 
 use crate::domain::OrgId;
