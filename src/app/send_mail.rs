@@ -81,3 +81,16 @@ fn build(row: &MailRow, from: &Mailbox, host: &str, key: &[u8]) -> Result<Messag
 fn eml_name(row: &MailRow) -> String {
     format!("{}-{:06}-{}", row.created_at.format("%Y%m%d-%H%M%S"), row.id, row.kind)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::next_delay;
+
+    #[test]
+    fn retries_back_off_then_give_up() {
+        assert_eq!(next_delay(1).map(|d| d.num_minutes()), Some(1));
+        assert_eq!(next_delay(8).map(|d| d.num_minutes()), Some(1440));
+        assert!(next_delay(9).is_none());
+        assert!(next_delay(0).is_none());
+    }
+}

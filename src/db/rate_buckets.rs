@@ -34,19 +34,19 @@ pub struct Lease {
 }
 
 #[derive(QueryableByName)]
-pub struct Row {
+struct Row {
     #[diesel(sql_type = Text)]
-    pub bucket: String,
+    bucket: String,
     #[diesel(sql_type = BigInt)]
-    pub capacity: i64,
+    capacity: i64,
     #[diesel(sql_type = Double)]
-    pub tokens: f64,
+    tokens: f64,
     #[diesel(sql_type = Double)]
-    pub updated_at: f64,
+    updated_at: f64,
     #[diesel(sql_type = Double)]
-    pub now: f64,
+    now: f64,
     #[diesel(sql_type = BigInt)]
-    pub others: i64,
+    others: i64,
 }
 
 /// Syncs `asks` for `instance` in one transaction: each bucket is refilled
@@ -110,7 +110,7 @@ pub fn sync(conn: &mut DbConn, instance: &str, asks: &[Ask]) -> QueryResult<Hash
 }
 
 /// One bucket's arithmetic: its lease for the instance, and the bucket's tokens after.
-pub fn settle(row: &Row, ask: &Ask) -> (Lease, f64) {
+fn settle(row: &Row, ask: &Ask) -> (Lease, f64) {
     let capacity = ask.capacity as f64;
     // A raised limit adds the difference (as if the bucket had always been
     // that large), a lowered one caps what it holds — never a fresh full
@@ -144,4 +144,46 @@ pub fn forget_idle(conn: &mut DbConn) -> QueryResult<()> {
     diesel::sql_query("DELETE FROM rate_bucket_shares WHERE synced_at < EXTRACT(EPOCH FROM clock_timestamp()) - 60")
         .execute(pg)
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(capacity: i64, tokens: f64, elapsed: f64, others: i64) -> Row {
+        Row { bucket: "k:1".into(), capacity, tokens, updated_at: 100.0, now: 100.0 + elapsed, others }
+    }
+
+    fn ask(unused: f64, want: f64) -> Ask {
+        Ask { bucket: "k:1".into(), capacity: 60, unused, want }
+    }
+
+    #[test]
+    fn leases_follow_demand_within_the_fair_part() {
+        // Alone and wanting it all: the whole bucket.
+        let (lease, left) = settle(&row(60, 60.0, 0.0, 0), &ask(0.0, 100.0));
+        assert_eq!((lease.granted, left), (60.0, 0.0));
+        // Wanting little: that much, the rest stays for the others.
+        let (lease, left) = settle(&row(60, 60.0, 0.0, 2), &ask(0.0, 5.0));
+        assert_eq!((lease.granted, left), (5.0, 55.0));
+        // Three sharers: at most a third of what the bucket and the lease hold together.
+        let (lease, left) = settle(&row(60, 30.0, 0.0, 2), &ask(6.0, 100.0));
+        assert_eq!((lease.granted, left), (6.0, 24.0));
+        // Refilled a token a second, never above capacity.
+        assert_eq!(settle(&row(60, 0.0, 2.0, 0), &ask(0.0, 100.0)).0.granted, 2.0);
+        assert_eq!(settle(&row(60, 59.0, 30.0, 0), &ask(0.0, 100.0)).0.granted, 60.0);
+        // A lease above what is wanted gives the excess back; a leaver gives all of it back.
+        let (lease, left) = settle(&row(60, 0.0, 0.0, 1), &ask(40.0, 10.0));
+        assert_eq!((lease.granted, left), (-30.0, 30.0), "down to what it wants");
+        let (lease, left) = settle(&row(60, 10.0, 0.0, 1), &ask(5.0, 0.0));
+        assert_eq!((lease.granted, left), (-5.0, 15.0));
+        // Fractions are not handed out, but one whole token is when there is one.
+        assert_eq!(settle(&row(60, 2.5, 0.0, 2), &ask(0.0, 5.0)).0.granted, 1.0);
+        assert_eq!(settle(&row(60, 0.5, 0.0, 2), &ask(0.0, 5.0)).0.granted, 0.0);
+        // A raised limit adds the difference, a lowered one caps; a debt is paid from the bucket.
+        assert_eq!(settle(&row(30, 0.0, 0.0, 0), &ask(0.0, 100.0)).0.granted, 30.0);
+        assert_eq!(settle(&row(90, 80.0, 0.0, 0), &ask(0.0, 100.0)).0.granted, 60.0);
+        let (lease, left) = settle(&row(60, 10.0, 0.0, 0), &ask(-4.0, 0.0));
+        assert_eq!((lease.granted, left), (4.0, 6.0));
+    }
 }

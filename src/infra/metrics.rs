@@ -338,3 +338,63 @@ fn openmetrics_to_text(openmetrics: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Metrics;
+
+    #[test]
+    fn exposition_has_every_family_with_its_labels() {
+        let m = Metrics::default();
+        m.observe_request("GET", "/api/v1/{kind}", 200, 0.002);
+        m.key_verified("malformed_key");
+        m.webhook_attempted("timeout");
+        m.set_queue("mail", 3, 12.5);
+        m.scheduler_ran(0.25);
+        let text = m.encode();
+        for needle in [
+            r#"latchkey_http_requests_total{method="GET",route="/api/v1/{kind}",status="200"} 1"#,
+            r#"latchkey_http_request_duration_seconds_bucket{le="0.0025",method="GET",route="/api/v1/{kind}"} 1"#,
+            r#"latchkey_api_key_verifications_total{outcome="malformed_key"} 1"#,
+            r#"latchkey_webhook_attempts_total{outcome="timeout"} 1"#,
+            r#"latchkey_outbox_depth{queue="mail"} 3"#,
+            r#"latchkey_outbox_oldest_due_age_seconds{queue="mail"} 12.5"#,
+            "latchkey_scheduler_lag_seconds 0.25",
+            "# EOF",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_text_format_names_counters_by_their_samples_and_has_no_openmetrics_lines() {
+        let m = Metrics::default();
+        m.observe_request("GET", "/healthz", 200, 0.001);
+        m.key_verified("ok");
+        m.scheduler_ran(0.25);
+        let text = m.encode_text();
+        for needle in [
+            "# HELP latchkey_api_key_verifications_total ",
+            "# TYPE latchkey_api_key_verifications_total counter\n",
+            r#"latchkey_api_key_verifications_total{outcome="ok"} 1"#,
+            "# TYPE latchkey_http_request_duration_seconds histogram\n",
+            "# TYPE latchkey_scheduler_lag_seconds gauge\n",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in:\n{text}");
+        }
+        assert!(!text.contains("# EOF") && !text.contains("# UNIT"), "{text}");
+    }
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..500 {
+            m.observe_request(&format!("FUZZ{i}"), "unmatched", 400, 0.001);
+        }
+        m.observe_request("GET", "/healthz", 200, 0.001);
+        let text = m.encode();
+        assert!(text.contains(r#"method="OTHER",route="unmatched",status="400"} 500"#), "{text}");
+        assert!(!text.contains("FUZZ"), "raw methods never become labels");
+        assert!(text.len() < 20_000, "the exposition stays small: {} bytes", text.len());
+    }
+}

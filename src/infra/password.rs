@@ -127,3 +127,33 @@ pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
     .await
     .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_are_argon2id_salted_and_verify() {
+        let a = super::hash("correct horse").expect("hash");
+        let b = super::hash("correct horse").expect("hash");
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, b, "salts differ");
+        assert!(super::verify("correct horse", &a));
+        assert!(!super::verify("battery staple", &a));
+        assert!(!super::verify("correct horse", "not a hash"));
+        assert!(!super::verify("!sso", "!sso"), "an account single sign-on made has no password");
+    }
+
+    #[test]
+    fn unconfigured_hashes_take_the_recommended_cost_and_any_cost_verifies() {
+        let recommended = super::hash("correct horse").expect("hash");
+        assert!(recommended.contains("$m=19456,t=2,p=1$"), "{recommended}");
+        let cheap = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(64, 1, 1, None).expect("params"),
+        );
+        use argon2::password_hash::PasswordHasher;
+        let cheap = cheap.hash_password(b"correct horse").expect("hash").to_string();
+        assert!(super::verify("correct horse", &cheap), "a stored hash carries its own cost");
+        assert!(!super::verify("battery staple", &cheap));
+    }
+}

@@ -45,7 +45,7 @@ pub fn init(format: LogFormat) {
 
 /// Colour codes are for a person at a terminal: never in a file or a pipe,
 /// and never when `NO_COLOR` is set to anything but "" (no-color.org).
-pub fn colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+fn colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
@@ -125,5 +125,19 @@ impl<S: Subscriber> Layer<S> for ClientErrors {
                 "clients sent malformed HTTP requests (connection closed; summarised at most once a minute)"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())), "an empty NO_COLOR counts as unset");
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None), "a file or a pipe");
+        assert!(!colour(false, Some("1".into())));
     }
 }

@@ -107,3 +107,23 @@ impl Usage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Usage;
+
+    #[test]
+    fn last_use_is_coalesced_and_revoked_use_reports_are_rate_limited() {
+        let usage = Usage::default();
+        usage.record(1, "10.0.0.1".parse().ok());
+        usage.record(1, "10.0.0.2".parse().ok());
+        usage.record(2, None);
+        let taken = usage.take_last_used();
+        assert_eq!(taken.len(), 2);
+        assert_eq!(taken[&1].1, "10.0.0.2".parse().ok());
+        assert!(usage.take_last_used().is_empty());
+        assert!(usage.should_report_revoked_use(7));
+        assert!(!usage.should_report_revoked_use(7));
+        assert!(usage.should_report_revoked_use(8));
+    }
+}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the scheduler looks for due chain heads.
-pub fn period(every: Duration) -> Duration {
+fn period(every: Duration) -> Duration {
     (every / 2).clamp(Duration::from_millis(100), Duration::from_secs(60))
 }
 
@@ -52,5 +52,17 @@ pub async fn sign_moved_heads(state: &AppState) {
     {
         Ok(taken) => tracing::info!(taken, "signed the moved audit chain heads before stopping"),
         Err(e) => tracing::warn!(error = %crate::db::chain(&e), "signing audit checkpoints before stopping failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheduler_looks_at_least_twice_an_interval_and_at_least_once_a_minute() {
+        assert_eq!(period(Duration::from_secs(1)), Duration::from_millis(500));
+        assert_eq!(period(Duration::from_secs(90)), Duration::from_secs(45));
+        assert_eq!(period(Duration::from_secs(3600)), Duration::from_secs(60));
     }
 }

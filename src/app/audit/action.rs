@@ -190,6 +190,19 @@ impl Action {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn actions_round_trip_through_their_names() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("session.hijacked"), None);
+    }
+}
+
 /// A person's name for an action code: `api_key.revoked` → "API key revoked".
 /// Derived from the code, so every action (new ones included) has one.
 pub fn human_label(code: &str) -> String {
@@ -209,4 +222,14 @@ pub fn human_label(code: &str) -> String {
     };
     let verb = verb.replace('_', " ");
     if subject.is_empty() { verb } else { format!("{subject} {verb}") }
+}
+
+#[cfg(test)]
+mod label_tests {
+    #[test]
+    fn codes_read_as_words() {
+        assert_eq!(super::human_label("api_key.revoked"), "API key revoked");
+        assert_eq!(super::human_label("session.login_failed"), "Session login failed");
+        assert_eq!(super::human_label("support.viewed_audit_log"), "Support viewed audit log");
+    }
 }

@@ -3,7 +3,7 @@
 //! the change it describes, so neither can exist without the other.
 //! Nothing in the code base updates or deletes an event.
 
-pub mod action;
+mod action;
 pub mod archive;
 pub mod checkpoints;
 /// The canonical encoding and hashing of events (pure; it lives in `domain` so `db` can use it too).
@@ -234,4 +234,25 @@ pub fn record_each(
         return record(conn, actor, meta, entry_for(PLATFORM_LOG));
     }
     org_ids.iter().try_for_each(|org_id| record(conn, actor, meta, entry_for(*org_id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_id_from_traceparent;
+
+    #[test]
+    fn trace_ids_come_only_from_valid_traceparent_headers() {
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(trace_id_from_traceparent(&format!("00-{trace}-00f067aa0ba902b7-01")).as_deref(), Some(trace));
+        for bad in [
+            "",
+            "garbage",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(trace_id_from_traceparent(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -110,7 +110,7 @@ pub struct Ledger {
 
 /// A network as a number: the /24 of an IPv4 address, the /48 of an IPv6 one
 /// (as `domain::leak::network_of`, without building a string per request).
-pub fn network(ip: IpAddr) -> u64 {
+fn network(ip: IpAddr) -> u64 {
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
@@ -185,21 +185,6 @@ impl Ledger {
         Admitted::Counted
     }
 
-    /// Kinds of answer tracked now, over every key (what `drain` forgets when their minute ends).
-    pub fn kinds_tracked(&self) -> usize {
-        self.keys.values().map(|k| k.kinds.len()).sum()
-    }
-
-    /// Keys tracked now (forgotten when their hour ends).
-    pub fn keys_tracked(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Networks whose first counted request was kept this hour, over every key.
-    pub fn networks_kept(&self) -> usize {
-        self.keys.values().map(|k| k.networks.len()).sum()
-    }
-
     /// The counted rows to write or add to since the last call; forgets
     /// minutes and hours that ended, and gives their memory back.
     pub fn drain(&mut self, now: i64) -> Vec<Entry> {
@@ -215,5 +200,129 @@ impl Ledger {
         }
         self.closed.shrink_to_fit();
         rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(status: u16, code: Option<&'static str>) -> Seen {
+        let created = chrono::DateTime::from_timestamp(0, 0).map(|t| t.naive_utc()).unwrap_or_default();
+        Seen { key: (7, created), status, error_code: code, authenticated: false, ip: None }
+    }
+
+    fn entry(request_id: &str) -> Entry {
+        let created = chrono::DateTime::from_timestamp(0, 0).map(|t| t.naive_utc()).unwrap_or_default();
+        Entry {
+            key_row_id: 7,
+            key_created_at: created,
+            org_id: crate::domain::OrgId::new(1),
+            at: created,
+            method: "GET".into(),
+            path: "/api/v1/ping".into(),
+            status: 401,
+            error_code: Some("revoked_key"),
+            latency_ms: 0,
+            ip: None,
+            user_agent: None,
+            request_id: request_id.into(),
+            authenticated: false,
+            repeats: 0,
+            tally: None,
+            via: crate::app::request_log::Via::Api,
+            host: None,
+        }
+    }
+
+    /// (rows kept, counted) of `n` requests like `seen` at `now`.
+    fn flood(ledger: &mut Ledger, seen: Seen, now: i64, n: usize) -> (usize, usize) {
+        let (mut kept, mut counted) = (0, 0);
+        for i in 0..n {
+            match ledger.admit(seen, now, true, || entry(&format!("req_{i}"))) {
+                Admitted::Row(_) => kept += 1,
+                Admitted::Counted => counted += 1,
+                Admitted::Dropped => {}
+            }
+        }
+        (kept, counted)
+    }
+
+    #[test]
+    fn a_flood_of_refusals_keeps_five_a_minute_and_counts_the_rest_on_one_row() {
+        let mut ledger = Ledger::default();
+        let revoked = seen(401, Some("revoked_key"));
+        assert_eq!(flood(&mut ledger, revoked, 120, 10_000), (5, 9_995));
+        let rows = ledger.drain(121);
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].request_id.as_str(), rows[0].repeats), ("req_5", 9_994), "the first counted one, +9,994");
+        let tally = rows[0].tally.clone().expect("a counted row");
+        assert!(ledger.drain(122).is_empty(), "nothing new, nothing to write");
+        assert_eq!(flood(&mut ledger, revoked, 130, 100), (0, 100), "same minute: all counted");
+        let rows = ledger.drain(131);
+        assert_eq!(rows[0].repeats, 100);
+        assert!(Arc::ptr_eq(rows[0].tally.as_ref().expect("tally"), &tally), "added to the same row");
+        // Another kind has its own five; the next minute starts over.
+        assert_eq!(flood(&mut ledger, seen(429, Some("rate_limited")), 140, 7), (5, 2));
+        assert_eq!(flood(&mut ledger, revoked, 180, 7), (5, 2));
+        assert_eq!(ledger.drain(181).len(), 2, "one row per kind that counted something");
+    }
+
+    #[test]
+    fn the_row_of_a_minute_that_ended_is_still_written() {
+        let mut ledger = Ledger::default();
+        let revoked = seen(401, Some("revoked_key"));
+        flood(&mut ledger, revoked, 119, 8);
+        flood(&mut ledger, revoked, 120, 8); // the writer has not run in between
+        let rows = ledger.drain(120);
+        let repeats: Vec<u64> = rows.iter().map(|r| r.repeats).collect();
+        assert_eq!(repeats.iter().sum::<u64>() + rows.len() as u64, 6, "3 + 3 requests counted on two rows");
+        assert!(ledger.drain(200).is_empty());
+        assert!(ledger.keys.is_empty() || ledger.keys.values().all(|k| k.kinds.is_empty()), "the minute is forgotten");
+        assert!(ledger.drain(7_300).is_empty() && ledger.keys.is_empty(), "and the hour");
+    }
+
+    #[test]
+    fn served_requests_are_kept_up_to_the_hourly_budget_then_counted() {
+        let mut ledger = Ledger::default();
+        let served = seen(200, None);
+        let budget = ROWS_PER_HOUR as usize;
+        assert_eq!(flood(&mut ledger, served, 3_600, budget + 500), (budget, 500));
+        assert_eq!(
+            flood(&mut ledger, seen(401, Some("revoked_key")), 3_600, 3),
+            (0, 3),
+            "the budget holds refusals too"
+        );
+        assert_eq!(flood(&mut ledger, served, 7_200, 10), (10, 0), "a new hour, a new budget");
+    }
+
+    #[test]
+    fn past_the_budget_the_first_use_from_each_new_network_is_kept() {
+        let mut ledger = Ledger::default();
+        let mut served = seen(200, None);
+        served.authenticated = true;
+        served.ip = "203.0.113.7".parse().ok();
+        flood(&mut ledger, served, 0, ROWS_PER_HOUR as usize);
+        assert_eq!(flood(&mut ledger, served, 0, 10), (1, 9), "once per network");
+        served.ip = "203.0.113.99".parse().ok();
+        assert_eq!(flood(&mut ledger, served, 0, 10), (0, 10), "same /24");
+        served.ip = "2001:db8:1::1".parse().ok();
+        assert_eq!(flood(&mut ledger, served, 0, 10), (1, 9));
+        for i in 0..100u8 {
+            served.ip = Some(IpAddr::from([198, 51, i, 1]));
+            flood(&mut ledger, served, 0, 1);
+        }
+        let kept = ledger.keys.values().map(|k| k.networks.len()).sum::<usize>();
+        assert_eq!(kept, NETWORKS_PER_HOUR, "a bounded number of networks an hour");
+    }
+
+    #[test]
+    fn networks_match_the_leak_signals_prefixes() {
+        let n = |s: &str| network(s.parse().expect("ip"));
+        assert_eq!(n("203.0.113.7"), n("203.0.113.250"));
+        assert_ne!(n("203.0.113.7"), n("203.0.114.7"));
+        assert_eq!(n("::ffff:203.0.113.7"), n("203.0.113.1"));
+        assert_eq!(n("2001:db8:1::1"), n("2001:db8:1:ffff::9"));
+        assert_ne!(n("2001:db8:1::1"), n("2001:db8:2::1"));
     }
 }

@@ -7,7 +7,7 @@
 //! once a second costs a request one short lock — no task wake-up per
 //! request, as a channel would.
 
-pub mod coalesce;
+mod coalesce;
 mod memory;
 
 use crate::domain::OrgId;

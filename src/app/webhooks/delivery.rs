@@ -60,7 +60,7 @@ pub fn lease(state: &AppState) -> Duration {
 }
 
 /// The delay before the next try, with ±20 % jitter; `None` when out of tries.
-pub fn next_delay(attempts: i64, retry_after: Option<i64>) -> Option<Duration> {
+fn next_delay(attempts: i64, retry_after: Option<i64>) -> Option<Duration> {
     let base = *SCHEDULE_SECS.get(usize::try_from(attempts - 1).ok()?)?;
     let secs = retry_after.map_or(base, |r| r.clamp(1, 24 * 3600));
     use rand::RngExt;
@@ -273,4 +273,23 @@ async fn record(
         .await?;
     health.log(endpoint, result);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_delay;
+
+    #[test]
+    fn retries_follow_the_schedule_with_jitter_and_retry_after() {
+        for _ in 0..50 {
+            let first = next_delay(1, None).expect("retry").num_milliseconds();
+            assert!((4_000..=6_000).contains(&first), "{first}");
+            let second = next_delay(2, None).expect("retry").num_seconds();
+            assert!((240..=360).contains(&second), "{second}");
+            let honoured = next_delay(1, Some(60)).expect("retry").num_seconds();
+            assert!((48..=72).contains(&honoured), "{honoured}");
+        }
+        assert!(next_delay(7, None).is_some());
+        assert!(next_delay(8, None).is_none(), "eight attempts in all");
+    }
 }

@@ -52,3 +52,16 @@ pub fn parse(selected: &[String]) -> Result<String, String> {
     }
     Ok(chosen.join(","))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn events_are_known_and_at_least_one() {
+        assert_eq!(
+            super::parse(&["api_key.revoked".into(), "order.created".into()]),
+            Ok("order.created,api_key.revoked".into())
+        );
+        assert!(super::parse(&[]).is_err());
+        assert!(super::parse(&["user.deleted".into()]).is_err());
+    }
+}

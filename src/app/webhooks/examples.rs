@@ -39,3 +39,22 @@ pub fn body(event_type: EventType, webhook_id: &str) -> Value {
     body["test"] = true.into();
     body
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_a_marked_example_and_unknown_types_are_refused() {
+        assert_eq!(parse_event(""), Ok(EventType::WebhookTest));
+        assert_eq!(parse_event("order.created"), Ok(EventType::OrderCreated));
+        assert!(parse_event("order.deleted").is_err());
+        for event_type in choices() {
+            let example = body(event_type, "wh_x");
+            assert_eq!(example["type"], event_type.as_str());
+            assert_eq!((&example["test"], &example["seq"]), (&json!(true), &json!(0)));
+            assert!(example["data"].is_object(), "{event_type}");
+        }
+        assert_eq!(body(EventType::WebhookTest, "wh_x")["data"]["webhook_id"], "wh_x");
+    }
+}

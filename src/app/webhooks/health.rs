@@ -56,3 +56,44 @@ pub fn of(hook: &Endpoint, recent: &[Option<i64>], now: NaiveDateTime) -> Health
         None => Health { kind: "healthy", label: "healthy", summary: tally("succeeded", recent.len() - failed) },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(enabled: bool, failing_since: Option<NaiveDateTime>) -> Endpoint {
+        Endpoint {
+            id: 1,
+            org_id: 1,
+            public_id: "wh_x".into(),
+            url: "https://example.com/h".into(),
+            description: String::new(),
+            events: "order.created".into(),
+            enabled,
+            secret_sealed: String::new(),
+            previous_secret_sealed: None,
+            previous_until: None,
+            disabled_reason: (!enabled).then(|| "disabled by a user".into()),
+            failing_since,
+            created_at: NaiveDateTime::default(),
+            created_by_name: "t".into(),
+            created_by_key: None,
+        }
+    }
+
+    #[test]
+    fn marks_say_how_long_and_how_many() {
+        let now = NaiveDateTime::default() + chrono::Duration::days(1);
+        let since = now - chrono::Duration::hours(3);
+        let mut recent = vec![Some(500); 12];
+        recent.extend(vec![Some(200); 7]);
+        recent.push(None);
+        let failing = of(&hook(true, Some(since)), &recent, now);
+        assert_eq!(failing.kind, "failing");
+        assert_eq!(failing.summary, "for 3 h, since 1970-01-01 21:00 UTC — 13 of the last 20 attempts failed");
+        let healthy = of(&hook(true, None), &[Some(204), Some(200)], now);
+        assert_eq!((healthy.kind, healthy.summary.as_str()), ("healthy", "2 of the last 2 attempts succeeded"));
+        assert_eq!(of(&hook(true, None), &[], now).summary, "no attempts yet");
+        assert_eq!(of(&hook(false, Some(since)), &recent, now).kind, "disabled");
+    }
+}

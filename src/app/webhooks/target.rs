@@ -49,3 +49,35 @@ pub async fn check(input: &str, allow_insecure: bool, allow_private: bool) -> Re
         Err(_) => Err("The address could not be checked; try again.".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_literals_and_names_resolving_to_blocked_addresses_are_refused() {
+        for url in [
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://169.254.169.254/latest",
+            "http://localhost./",
+        ] {
+            let parsed = parse_url(url, true).expect("parses");
+            assert!(matches!(resolve(&parsed, false), Err(TargetError::Blocked { .. })), "{url}");
+            assert!(resolve(&parsed, true).is_ok(), "{url} is allowed with the dev/test flag");
+        }
+    }
+
+    #[test]
+    fn names_under_invalid_fail_like_any_unresolvable_name_without_a_lookup() {
+        for url in ["https://hooks.acme.invalid/x", "https://HOOKS.Acme.INVALID./x", "http://invalid/"] {
+            let parsed = parse_url(url, true).expect("parses");
+            for allow_private in [false, true] {
+                let refused = resolve(&parsed, allow_private).expect_err(url);
+                assert!(matches!(refused, TargetError::Unresolvable(_)), "{url}: {refused:?}");
+                assert_eq!(refused.class(), "dns", "an ordinary failed attempt, not a blocked one");
+            }
+        }
+    }
+}

@@ -276,7 +276,7 @@ pub(crate) fn keys_file_path() -> PathBuf {
 
 /// Reads `LATCHKEY_SESSION_KEY=`/`LATCHKEY_ENCRYPTION_KEY=` lines, creating
 /// the file (mode 0600) with fresh keys when it does not exist.
-pub fn load_or_create_keys_file(path: &Path) -> Result<(String, String), ConfigError> {
+fn load_or_create_keys_file(path: &Path) -> Result<(String, String), ConfigError> {
     Ok((keys_file_value(path, "LATCHKEY_SESSION_KEY", 64)?, keys_file_value(path, "LATCHKEY_ENCRYPTION_KEY", 32)?))
 }
 
@@ -329,4 +329,45 @@ fn mail_from_env() -> Result<MailConfig, ConfigError> {
     // Refuse a bad URL at start-up rather than at the first warning.
     crate::infra::mail::Transport::new(&config).map_err(|e| invalid("LATCHKEY_SMTP_URL", e))?;
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_is_reduced_to_its_origin() {
+        let url = PublicUrl::parse("https://keys.example.com/console/", true).expect("valid");
+        assert_eq!(url.origin(), "https://keys.example.com");
+        assert!(url.is_https());
+        assert!(url.allows_origin("https://keys.example.com"));
+        assert!(!url.allows_origin("http://keys.example.com"));
+        assert!(!url.allows_origin("https://127.0.0.1"));
+    }
+
+    #[test]
+    fn a_derived_public_url_also_accepts_loopback_spellings_of_its_port() {
+        let url = PublicUrl::parse("http://127.0.0.1:8080", false).expect("valid");
+        assert!(url.allows_origin("http://localhost:8080"));
+        assert!(url.allows_origin("http://[::1]:8080"));
+        assert!(!url.allows_origin("http://localhost:9090"));
+        assert!(!url.allows_origin("http://evil.example"));
+        assert!(PublicUrl::parse("ftp://x", true).is_err());
+    }
+
+    #[test]
+    fn keys_file_is_created_private_and_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("k");
+        let first = load_or_create_keys_file(&path).expect("created");
+        let again = load_or_create_keys_file(&path).expect("read");
+        assert_eq!(first, again);
+        assert_eq!(B64.decode(&first.0).map(|k| k.len()).ok(), Some(64));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
 }

@@ -41,7 +41,7 @@ pub struct Shares {
 }
 
 #[derive(Debug, Clone)]
-pub struct Share {
+struct Share {
     limit: u32,
     /// Leased tokens not spent yet (negative: owed, after a lease was given back while in use).
     lease: f64,
@@ -58,7 +58,7 @@ pub struct Share {
 }
 
 impl Share {
-    pub fn new(limit: u32) -> Self {
+    fn new(limit: u32) -> Self {
         let now = Instant::now();
         Self {
             limit,
@@ -72,7 +72,7 @@ impl Share {
         }
     }
 
-    pub fn apply(&mut self, lease: &Lease) {
+    fn apply(&mut self, lease: &Lease) {
         self.lease += lease.granted;
         self.unleased = lease.unleased;
         self.sharers = u32::try_from(lease.sharers).unwrap_or(1).max(1);
@@ -99,14 +99,14 @@ impl Share {
     }
 
     /// What to ask of the bucket now: about two periods of demand, or (idle) nothing.
-    pub fn ask(&mut self, bucket: &Bucket, live: u32) -> Ask {
+    fn ask(&mut self, bucket: &Bucket, live: u32) -> Ask {
         let want =
             if self.last_asked.elapsed() >= IDLE { 0.0 } else { (2.0 * f64::from(self.demand)).max(self.chunk(live)) };
         self.demand = 0;
         Ask { bucket: bucket.name(), capacity: i64::from(self.limit), unused: self.lease, want }
     }
 
-    pub fn take(&mut self) -> Decision {
+    fn take(&mut self) -> Decision {
         let limit = self.limit;
         self.demand = self.demand.saturating_add(1);
         self.last_asked = Instant::now();
@@ -206,5 +206,23 @@ impl Shares {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_spends_its_lease_then_waits_for_the_next() {
+        let mut share = Share::new(30);
+        share.apply(&Lease { granted: 2.0, unleased: 10.0, sharers: 3 });
+        assert_eq!(share.take(), Decision::Allowed { limit: 30, remaining: 11 });
+        assert_eq!(share.take(), Decision::Allowed { limit: 30, remaining: 10 });
+        assert_eq!(share.take(), Decision::Limited { limit: 30, retry_after_secs: 6 });
+        // It asks for two periods of what was asked of it (three requests), at least a chunk.
+        let ask = share.ask(&Bucket::Key(1), 3);
+        assert_eq!((ask.want, ask.unused), (6.0, 0.0));
+        assert_eq!(share.ask(&Bucket::Key(1), 3).want, 1.0, "a tenth of its part of 30 a minute, at least 1");
     }
 }

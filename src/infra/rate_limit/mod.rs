@@ -4,7 +4,7 @@
 //! alone; on PostgreSQL the limit holds across instances (cluster.rs:
 //! leases from a bucket in the database).
 
-pub mod cluster;
+mod cluster;
 
 pub use cluster::Lessor;
 
@@ -110,11 +110,7 @@ impl RateLimits {
     }
 }
 
-pub fn check_here(
-    limiters: &Mutex<HashMap<Bucket, (u32, Arc<Limiter>)>>,
-    bucket: &Bucket,
-    per_minute: u32,
-) -> Decision {
+fn check_here(limiters: &Mutex<HashMap<Bucket, (u32, Arc<Limiter>)>>, bucket: &Bucket, per_minute: u32) -> Decision {
     let Some(rate) = NonZeroU32::new(per_minute) else { return Decision::Unlimited };
     let limiter = {
         let Ok(mut map) = limiters.lock() else { return Decision::Unlimited };
@@ -171,5 +167,38 @@ impl AddressLimits {
     /// Forgets addresses back at their full allowance, so memory follows recent callers only.
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bucket, Decision, check_here};
+
+    #[test]
+    fn a_key_gets_its_burst_then_waits() {
+        let limiters = Default::default();
+        let check = |bucket: &Bucket, limit| check_here(&limiters, bucket, limit);
+        let (one, two) = (Bucket::Key(1), Bucket::Key(2));
+        assert_eq!(check(&one, 3), Decision::Allowed { limit: 3, remaining: 2 });
+        assert_eq!(check(&one, 3), Decision::Allowed { limit: 3, remaining: 1 });
+        assert_eq!(check(&one, 3), Decision::Allowed { limit: 3, remaining: 0 });
+        match check(&one, 3) {
+            Decision::Limited { limit: 3, retry_after_secs } => assert!((1..=20).contains(&retry_after_secs)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(check(&two, 3), Decision::Allowed { .. }), "keys are independent");
+        assert_eq!(check(&one, 0), Decision::Unlimited);
+        assert!(matches!(check(&one, 5), Decision::Allowed { limit: 5, .. }), "a new limit starts afresh");
+    }
+
+    #[test]
+    fn the_stricter_answer_wins() {
+        let (few, many) = (Decision::Allowed { limit: 9, remaining: 1 }, Decision::Allowed { limit: 9, remaining: 5 });
+        let limited = Decision::Limited { limit: 9, retry_after_secs: 3 };
+        assert_eq!(few.stricter(many), few);
+        assert_eq!(many.stricter(few), few);
+        assert_eq!(many.stricter(limited), limited);
+        assert_eq!(Decision::Unlimited.stricter(many), many);
+        assert_eq!(limited.stricter(Decision::Unlimited), limited);
     }
 }

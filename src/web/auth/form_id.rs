@@ -31,3 +31,27 @@ pub fn verify(key: &[u8], org_id: OrgId, user_id: UserId, id: &str) -> bool {
     let (Ok(signature), Some(mac)) = (hex::decode(signature), mac(key, nonce, org_id, user_id)) else { return false };
     nonce.len() == 24 && mac.verify_slice(&signature).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ids_issued_for_this_user_and_org_verify() {
+        let key = [7u8; 64];
+        let id = issue(&key, OrgId::new(1), UserId::new(2));
+        assert!(verify(&key, OrgId::new(1), UserId::new(2), &id));
+        assert!(!verify(&key, OrgId::new(1), UserId::new(3), &id), "another user");
+        assert!(!verify(&key, OrgId::new(9), UserId::new(2), &id), "another org");
+        assert!(!verify(&[8u8; 64], OrgId::new(1), UserId::new(2), &id), "another server key");
+        for bad in ["", "abc", "x.y", "aaaaaaaaaaaaaaaaaaaaaaaa.00", &id.replace('.', "")] {
+            assert!(!verify(&key, OrgId::new(1), UserId::new(2), bad), "{bad}");
+        }
+        let (nonce, sig) = id.split_once('.').expect("dot");
+        let other_nonce = format!("{}{}", &nonce[..23], if nonce.ends_with('a') { 'b' } else { 'a' });
+        assert!(
+            !verify(&key, OrgId::new(1), UserId::new(2), &format!("{other_nonce}.{sig}")),
+            "signature bound to the nonce"
+        );
+    }
+}

@@ -70,13 +70,13 @@ pub fn version_of(content: &str) -> String {
 
 /// What a `/static/{file}` request names: an asset, and how its version compares.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Requested {
+enum Requested {
     Current(Asset),
     Unversioned(Asset),
     OtherVersion(Asset),
 }
 
-pub fn requested(file: &str) -> Option<Requested> {
+fn requested(file: &str) -> Option<Requested> {
     let by_name = |name: &str| Asset::ALL.into_iter().find(|a| a.name() == name);
     if let Some(asset) = by_name(file) {
         return Some(Requested::Unversioned(asset));
@@ -98,4 +98,35 @@ pub async fn serve(file: web::Path<String>) -> Result<HttpResponse, AppError> {
     };
     let (_, content_type, body) = asset.file();
     Ok(HttpResponse::Ok().content_type(content_type).insert_header((header::CACHE_CONTROL, cache)).body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_is_a_short_hash_that_changes_with_the_content() {
+        let css = include_str!("../../../static/app.css");
+        assert_eq!(version_of(css), version_of(css), "the same content, the same version");
+        assert_eq!(version_of(css).len(), 12);
+        assert!(version_of(css).bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_ne!(version_of(css), version_of(&format!("{css} ")), "one more byte, another version");
+        assert_ne!(version_of("a{color:red}"), version_of("a{color:blue}"));
+    }
+
+    #[test]
+    fn every_asset_has_a_versioned_url_that_names_it() {
+        for asset in Asset::ALL {
+            let url = asset.url();
+            let (stem, ext) = asset.name().rsplit_once('.').unwrap();
+            assert_eq!(url, format!("/static/{stem}.{}.{ext}", asset.version()));
+            let file = url.strip_prefix("/static/").unwrap();
+            assert_eq!(requested(file), Some(Requested::Current(asset)));
+            assert_eq!(requested(asset.name()), Some(Requested::Unversioned(asset)));
+            assert_eq!(requested(&format!("{stem}.0123456789ab.{ext}")), Some(Requested::OtherVersion(asset)));
+        }
+        for unknown in ["app.min.css", "nope.css", "app.0123456789ab.txt", "..", "app.css.map", ""] {
+            assert_eq!(requested(unknown), None, "{unknown}");
+        }
+    }
 }

@@ -68,3 +68,20 @@ pub fn usage_svg(counts: &[(NaiveDate, [i64; 3])], today: NaiveDate, days: i64, 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::usage_svg;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn the_chart_has_a_bar_group_per_day_and_escapes_its_label() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        let svg = usage_svg(&[(today, [3, 2, 1])], today, 30, "Key <x>");
+        assert_eq!(svg.matches("<g>").count(), 30);
+        assert!(svg.contains("2026-11-22: 3 ok, 2 client errors, 1 server errors"));
+        assert!(svg.contains(r#"data-total="6""#));
+        assert!(svg.contains("Key &lt;x&gt;"));
+        assert_eq!(svg.matches("class=\"bar-").count(), 3 + 30, "three stacked parts plus a hit area per day");
+    }
+}

@@ -56,7 +56,7 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
 /// at least that of the text format (`text/plain`, `text/*` or `*/*`). Tools
 /// that send no `Accept`, or anything else, get the text format, which every
 /// Prometheus-compatible reader takes.
-pub fn wants_openmetrics(accept: &str) -> bool {
+fn wants_openmetrics(accept: &str) -> bool {
     let (mut openmetrics, mut text) = (0.0_f32, 0.0_f32);
     for range in accept.split(',') {
         let mut parts = range.split(';').map(str::trim);
@@ -73,4 +73,28 @@ pub fn wants_openmetrics(accept: &str) -> bool {
         }
     }
     openmetrics > 0.0 && openmetrics >= text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_openmetrics;
+
+    #[test]
+    fn openmetrics_only_when_asked_for_before_the_text_format() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(wants_openmetrics(prometheus));
+        assert!(wants_openmetrics("application/openmetrics-text"));
+        assert!(wants_openmetrics("Application/OpenMetrics-Text; version=1.0.0"));
+        for text in [
+            "",
+            "*/*",
+            "text/plain;version=0.0.4",
+            "application/openmetrics-text;q=0, text/plain",
+            "text/plain, application/openmetrics-text;q=0.5",
+            "application/openmetrics-text;q=0.5, */*",
+            "application/json",
+        ] {
+            assert!(!wants_openmetrics(text), "{text}");
+        }
+    }
 }

@@ -73,3 +73,16 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
         && !next.chars().any(|c| c.is_control());
     local.then(|| next.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_limited_to_local_paths() {
+        assert_eq!(safe_next(Some("/orgs/acme")), Some("/orgs/acme".into()));
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a\r\nSet-Cookie: x"] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?} was accepted");
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub struct ApiChoice {
 }
 
 /// The group a permission is shown in: its slug up to the last `.` or `:`.
-pub fn prefix(slug: &str) -> &str {
+fn prefix(slug: &str) -> &str {
     slug.rfind(['.', ':']).map_or(slug, |i| &slug[..i])
 }
 
@@ -66,4 +66,15 @@ impl ApiChoice {
 pub async fn choices(state: &AppState, org_id: OrgId, only: Option<&str>) -> Result<Vec<ApiChoice>, AppError> {
     let apis = crate::app::apis::choices(state, org_id).await?;
     Ok(apis.iter().filter(|a| only.is_none_or(|slug| a.slug().as_str() == slug)).map(ApiChoice::of).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permissions_group_by_what_comes_before_their_last_separator() {
+        assert_eq!(super::prefix("invoices.read"), "invoices");
+        assert_eq!(super::prefix("billing:invoices.read"), "billing:invoices");
+        assert_eq!(super::prefix("customers:read"), "customers");
+        assert_eq!(super::prefix("admin"), "admin");
+    }
 }

@@ -216,3 +216,29 @@ pub async fn export(
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{}-requests.csv\"", key.key_id)))
         .body(body))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeats_are_shown_with_thousands_grouped() {
+        let view = |repeats| super::RequestView {
+            at_iso: String::new(),
+            at: String::new(),
+            method: String::new(),
+            path: String::new(),
+            status: 401,
+            error_code: String::new(),
+            latency_ms: 0,
+            ip: String::new(),
+            user_agent: String::new(),
+            request_id: String::new(),
+            via: String::new(),
+            host: String::new(),
+            repeats,
+        };
+        assert_eq!(view(1).more(), "+1 more like this");
+        assert_eq!(view(999).more(), "+999 more like this");
+        assert_eq!(view(1_234).more(), "+1,234 more like this");
+        assert_eq!(view(1_234_567).more(), "+1,234,567 more like this");
+    }
+}
