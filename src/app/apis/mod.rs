@@ -76,6 +76,12 @@ pub fn definition(conn: &mut DbConn, org_id: OrgId, slug: &str) -> QueryResult<O
     Ok(db::apis::find(conn, org_id, slug)?.as_ref().map(parse_row))
 }
 
+/// The definition of API `slug` as a key of it reaches: a key whose API was
+/// deleted (deleting needs its keys revoked first) reaches nothing.
+pub fn definition_or_deny(conn: &mut DbConn, org_id: OrgId, slug: &str) -> QueryResult<ApiDefinition> {
+    Ok(definition(conn, org_id, slug)?.unwrap_or_else(|| ApiDefinition::deny_all(slug, "")))
+}
+
 /// Every API of the organisation: the sample first, then by slug.
 pub async fn list(ctx: &AppState, caller: &Caller) -> Result<Vec<ApiDefinition>, DefinitionError> {
     authorize(caller, Op::Read)?;

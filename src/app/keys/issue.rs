@@ -15,7 +15,6 @@ use crate::db::api_keys::{self, ApiKey, CreatedBy, KeySettings, NewKey};
 use crate::db::form_ids;
 use crate::db::{DbConn, now};
 use crate::domain::OrgId;
-use crate::domain::access::ApiDefinition;
 use crate::domain::credits::CreditsChange;
 use crate::domain::event_type::EventType;
 use crate::domain::key_policy::KeyPolicy;
@@ -216,8 +215,7 @@ async fn rotate_as(
             }
             let settings = replacement(&old, &caller.org().key_policy);
             // The replacement holds what the old key held; its API may since have dropped a role or permission.
-            let api = crate::app::apis::definition(conn, org_id, settings.scopes.api().as_str())?
-                .unwrap_or_else(|| ApiDefinition::deny_all(settings.scopes.api().as_str(), ""));
+            let api = crate::app::apis::definition_or_deny(conn, org_id, settings.scopes.api().as_str())?;
             within_settings(&caller, &settings, &api, default_limit)?;
             meets_policy(&caller, &settings, now()).map_err(RotateError::Policy)?;
             let actor = caller.actor();

@@ -10,7 +10,7 @@ use super::errors::EditError;
 use crate::app::audit::{self, Entry};
 use crate::app::caller::Caller;
 use crate::app::state::AppState;
-use crate::db::now;
+use crate::db::{DbConn, now};
 use crate::domain::access::OwnerId;
 use crate::domain::records::FieldError;
 
@@ -50,19 +50,7 @@ pub async fn set_owner_limit(
             if own_owner && loosened {
                 return Err(EditError::Escalation(super::Escalation::Setting("rate_limit_per_minute")));
             }
-            // A calling key sets the limit of an owner whose keys it could edit, and no other.
-            if caller.calling_key().is_some() {
-                let mut apis = std::collections::HashMap::new();
-                for key in crate::db::api_keys::of_owner(conn, org_id, owner.as_str())? {
-                    let slug = key.scopes().api().as_str().to_owned();
-                    if !apis.contains_key(&slug) {
-                        let definition = crate::app::apis::definition(conn, org_id, &slug)?
-                            .unwrap_or_else(|| crate::domain::access::ApiDefinition::deny_all(&slug, ""));
-                        apis.insert(slug.clone(), definition);
-                    }
-                    within_scopes(&caller, key.scopes(), &apis[&slug])?;
-                }
-            }
+            covers_every_key_of(conn, &caller, &owner)?;
             let after = limit.map(i64::from);
             let keys = crate::db::credits::set_owner_limit(conn, org_id, owner.as_str(), after, now())?;
             if before != after {
@@ -74,4 +62,22 @@ pub async fn set_owner_limit(
         .await?;
     ctx.key_cache.confirm(&ctx.db).await;
     Ok(limited)
+}
+
+/// A calling key sets the limit of an owner whose keys it could edit, and
+/// no other (a person's authority is checked by `authorize`).
+fn covers_every_key_of(conn: &mut DbConn, caller: &Caller, owner: &OwnerId) -> Result<(), EditError> {
+    if caller.calling_key().is_none() {
+        return Ok(());
+    }
+    let org_id = caller.org().id;
+    let mut apis = std::collections::HashMap::new();
+    for key in crate::db::api_keys::of_owner(conn, org_id, owner.as_str())? {
+        let slug = key.scopes().api().as_str();
+        if !apis.contains_key(slug) {
+            apis.insert(slug.to_owned(), crate::app::apis::definition_or_deny(conn, org_id, slug)?);
+        }
+        within_scopes(caller, key.scopes(), &apis[slug])?;
+    }
+    Ok(())
 }

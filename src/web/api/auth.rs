@@ -127,10 +127,7 @@ impl BearerKey {
             err.retry = Some((retry_after_secs, limit));
             return Err(err);
         }
-        // Only a key with credits goes to the database here (most keys have none).
-        if key.limits.metered {
-            spend_credit(state, req, key).await?;
-        }
+        spend_credit(state, req, key).await?;
         state.usage.record(key.id, ip);
         Ok(Self { found: found.clone() })
     }

@@ -21,12 +21,13 @@ fn limit(body: &serde_json::Map<String, Value>) -> Result<Option<u32>, Vec<Field
     match body.get("rate_limit_per_minute") {
         None => Err(field("is required (null removes the owner's limit)")),
         Some(Value::Null) => Ok(None),
-        Some(value) if whole_number(value).is_some() => {
-            let whole = whole_number(value).unwrap_or(u64::MAX);
-            let parsed = parse_rate_limit(&whole.to_string()).map_err(|e| field(&e.0))?;
-            Ok(parsed.filter(|n| *n > 0))
-        }
-        Some(_) => Err(field("must be a whole number of requests per minute, or null for none")),
+        Some(value) => match whole_number(value) {
+            Some(whole) => {
+                let parsed = parse_rate_limit(&whole.to_string()).map_err(|e| field(&e.0))?;
+                Ok(parsed.filter(|n| *n > 0))
+            }
+            None => Err(field("must be a whole number of requests per minute, or null for none")),
+        },
     }
 }
 
